@@ -1,0 +1,31 @@
+"""ember: the PyTorch API in Python. `import ember as torch` and a PyTorch program runs unchanged,
+on the CPU through NumPy or on NVIDIA GPUs through CuPy. This module is the `torch` namespace."""
+from . import _dtype
+from ._dtype import (bfloat16, bool, cdouble, cfloat, complex64, complex128, double, dtype, float, float16,
+                     float32, float64, half, int, int8, int16, int32, int64, long, short, uint8)
+from ._device import device
+from ._tensor import Size, Tensor
+from . import _ops
+from ._ops._registry import FUNCTIONS as _FUNCTIONS
+from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, logspace,
+                        ones, ones_like, scalar_tensor, tensor, zeros, zeros_like)
+from ._random import (Generator, bernoulli, default_generator, fork_rng as _fork_rng, get_rng_state, initial_seed,
+                      manual_seed, normal, rand, rand_like, randint, randint_like, randn, randn_like, randperm, seed,
+                      set_rng_state)
+from ._functional import (can_cast, get_default_dtype, is_complex, is_floating_point, is_grad_enabled, is_tensor,
+                          numel, promote_types, result_type, set_default_dtype)
+from ._tensor import broadcast_shapes
+from ._tensor_str import get_printoptions, set_printoptions
+from . import autograd, cuda
+from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
+from ._compat.legacy import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,
+                             HalfTensor, IntTensor, LongTensor, ShortTensor)
+
+globals().update(_FUNCTIONS)
+
+contiguous_format = "contiguous_format"
+preserve_format = "preserve_format"
+channels_last = "channels_last"
+strided = "strided"
+
+__version__ = "0.1.0"

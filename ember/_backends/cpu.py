@@ -1,0 +1,35 @@
+"""The CPU backend: NumPy."""
+import numpy as xp
+
+name = "cpu"
+
+
+def is_available():
+    return True
+
+
+def device_count():
+    return 1
+
+
+def asarray(data, dtype=None, index=None):
+    return xp.asarray(data, dtype=dtype)
+
+
+def to_numpy(array):
+    return array
+
+
+def reshape_view(array, shape):
+    """`array` seen with `shape` without copying, or None when its strides do not allow it."""
+    out = array.view()
+    try:
+        out.shape = shape
+    except AttributeError:
+        return None
+    return out
+
+
+def add_at(out, key, values):
+    """out[key] += values, adding repeatedly where indices repeat."""
+    xp.add.at(out, key, values)

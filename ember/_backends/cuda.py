@@ -1,0 +1,53 @@
+"""The CUDA backend: CuPy, imported on first use so that ember works without it."""
+name = "cuda"
+
+try:  # NOTE: the import is the availability probe; any failure means "no cuda here".
+    import cupy as xp
+except Exception:  # pragma: no cover - depends on the machine
+    xp = None
+
+
+def is_available():
+    if xp is None:
+        return False
+    try:
+        return xp.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
+
+
+def device_count():
+    return xp.cuda.runtime.getDeviceCount() if is_available() else 0
+
+
+def _require():
+    if not is_available():
+        raise RuntimeError("Found no NVIDIA driver on your system (ember needs cupy and a GPU for cuda tensors).")
+
+
+def asarray(data, dtype=None, index=None):
+    _require()
+    with xp.cuda.Device(index or 0):
+        return xp.asarray(data, dtype=dtype)
+
+
+def to_numpy(array):
+    return xp.asnumpy(array)
+
+
+def reshape_view(array, shape):
+    """`array` seen with `shape` without copying, or None when its strides do not allow it."""
+    out = array.reshape(shape)
+    if out.size and out.data.ptr != array.data.ptr or (array.size > 1 and not _shares(out, array)):
+        return None
+    return out
+
+
+def _shares(a, b):
+    return a.data.mem is b.data.mem if hasattr(a.data, "mem") else True
+
+
+def add_at(out, key, values):
+    """out[key] += values, adding repeatedly where indices repeat."""
+    import cupyx
+    cupyx.scatter_add(out, key, values)

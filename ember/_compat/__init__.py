@@ -1,0 +1,1 @@
+"""Legacy forms of the PyTorch API: torch.Tensor(5, 3), FloatTensor, Variable."""

@@ -1,0 +1,103 @@
+"""torch.* functions composed from primitives (no backward of their own), and type utilities."""
+from . import _dtype, _state
+from ._ops._registry import public
+from ._tensor import Tensor
+
+
+def is_tensor(obj):
+    """True for ember tensors."""
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def is_complex(input):
+    return input.is_complex()
+
+
+def numel(input):
+    return input.numel()
+
+
+def result_type(tensor1, tensor2):
+    """The dtype an arithmetic op on these operands (tensors or numbers) produces."""
+    from .autograd.function import Primitive, compute_dtype
+
+    class _Probe(Primitive):
+        promote = "promote"
+    return compute_dtype(_Probe, (tensor1, tensor2))
+
+
+def promote_types(type1, type2):
+    """The smallest dtype both cast to safely."""
+    return _dtype.promote_types(type1, type2)
+
+
+def can_cast(from_, to):
+    """Whether casting from_ to `to` is allowed by PyTorch's casting rules."""
+    return _dtype.can_cast(from_, to)
+
+
+def get_default_dtype():
+    return _state.default_dtype
+
+
+def set_default_dtype(d):
+    """Set the dtype of float tensors created without one (float32 or float64 in practice)."""
+    _state.set_default_dtype(d)
+
+
+def is_grad_enabled():
+    return _state.local.grad_enabled
+
+
+@public(method=True)
+def square(input):
+    """input * input."""
+    return input * input
+
+
+@public(method=True)
+def rsub(input, other, alpha=1):
+    """other - alpha * input."""
+    return other - input * alpha if alpha != 1 else other - input
+
+
+@public(method=True)
+def true_divide(input, other):
+    """input / other (always true division)."""
+    return input / other
+
+
+@public(method=True)
+def subtract(input, other, *, alpha=1):
+    return input.sub(other, alpha=alpha)
+
+
+@public(method=True)
+def multiply(input, other):
+    return input * other
+
+
+@public(method=True)
+def divide(input, other, *, rounding_mode=None):
+    """input / other; rounding_mode 'floor' or 'trunc' rounds the quotient."""
+    if rounding_mode is None:
+        return input / other
+    if rounding_mode == "floor":
+        return input // other
+    if rounding_mode == "trunc":
+        q = input / other
+        return q.trunc().to(result_type(input, other)) if not q.is_floating_point() or (
+            isinstance(input, Tensor) and not input.is_floating_point()) else q.trunc()
+    raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+
+
+def _t_self(name):
+    return name
+
+
+def dim_size(t, d):
+    return t.shape[d]

@@ -1,0 +1,270 @@
+"""How an op becomes public: `register` binds `ember.<name>`, `Tensor.<name>` and the in-place
+`Tensor.<name>_`, and records the op's test spec for tests/ops/test_against_torch.py.
+
+In-place ops and `out=` are generic: both run the out-of-place primitive and then write its
+result into the target, so each op is written once.
+"""
+from .. import _dtype, _state
+from .._tensor import Tensor, _wrap
+from ..autograd.graph import Node
+
+FUNCTIONS = {}   # name -> public function for the ember namespace
+SPECS = []       # OpSpec list for the generic test
+
+
+class OpSpec:
+    """How the generic test exercises one op against PyTorch.
+
+    name: the torch function (or Tensor method, with method=True) to compare.
+    arity: how many tensor inputs. shapes: "unary", "binary" (broadcasting pairs), "reduce",
+    or a list of explicit shape tuples (one shape per input). dtypes: dtype names to try.
+    domain: (low, high) for drawn values. kwargs: a list of keyword sets to try.
+    scalar: also try a Python scalar as the second operand. grad: compare gradients.
+    call: `lambda torch, *inputs, **kw` when the op is not reached as `torch.<name>`.
+    """
+
+    def __init__(self, name, *, arity=1, shapes="unary", dtypes=("float32", "float64"), domain=(-3, 3),
+                 kwargs=({},), scalar=False, grad=True, call=None, method=False, rtol=1e-5, atol=1e-6,
+                 nondiff_points=None):
+        self.name = name
+        self.arity = arity
+        self.shapes = shapes
+        self.dtypes = dtypes
+        self.domain = domain
+        self.kwargs = kwargs
+        self.scalar = scalar
+        self.grad = grad
+        self.call = call
+        self.method = method
+        self.rtol = rtol
+        self.atol = atol
+        self.nondiff_points = nondiff_points
+
+    def __repr__(self):
+        return f"OpSpec({self.name})"
+
+
+def register(*specs, torch=None, method=None, inplace=None, reflected=None, operator=None):
+    """Class decorator: record specs; bind `torch.<torch>(input, ..., out=None)`, `Tensor.<method>`,
+    `Tensor.<inplace>` and the operator dunders named in `operator` (and `reflected`)."""
+    def deco(cls):
+        SPECS.extend(specs)
+        if torch:
+            FUNCTIONS[torch] = _make_function(cls, torch)
+        if method:
+            setattr(Tensor, method, _make_method(cls, method))
+        if inplace:
+            setattr(Tensor, inplace, _make_inplace(cls, inplace))
+        for name in operator or ():
+            setattr(Tensor, name, _make_method(cls, name))
+        for name in reflected or ():
+            setattr(Tensor, name, _make_reflected(cls, name))
+        return cls
+    return deco
+
+
+def spec(*specs):
+    """Record specs for an op composed in Python (no primitive class of its own)."""
+    SPECS.extend(specs)
+
+
+def public(fn=None, *, name=None, method=False):
+    """Decorator: make a Python function `ember.<name>` (and `Tensor.<name>` if method)."""
+    def deco(f):
+        n = name or f.__name__
+        FUNCTIONS[n] = f
+        if method:
+            setattr(Tensor, n, f)
+        return f
+    return deco(fn) if fn is not None else deco
+
+
+def _keyword_params(cls):
+    """The forward's parameters after its operands, with defaults: they may be passed by name."""
+    import inspect
+    params = list(inspect.signature(cls.forward).parameters.values())[1 + cls.inputs:]
+    return [(p.name, p.default) for p in params]
+
+
+def _merge(cls, params, args, kwargs):
+    for key in kwargs:
+        if key not in dict(params):
+            raise TypeError(f"{cls.__name__.lower()}() got an unexpected keyword argument '{key}'")
+    args = list(args)
+    for name, default in params[len(args) - cls.inputs:]:
+        args.append(kwargs.get(name, default))
+    return args
+
+
+def _make_function(cls, name):
+    apply = cls.apply
+    params = _keyword_params(cls)
+
+    def fn(*args, out=None, **kwargs):
+        if kwargs:
+            args = _merge(cls, params, args, kwargs)
+        result = apply(*args)
+        return result if out is None else write_out(out, result, name)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = cls.__doc__
+    return fn
+
+
+def _make_method(cls, name):
+    apply = cls.apply
+    params = _keyword_params(cls)
+
+    def method(self, *args, **kwargs):
+        if kwargs:
+            return apply(*_merge(cls, params, (self,) + args, kwargs))
+        return apply(self, *args)
+    method.__name__ = name
+    method.__doc__ = cls.__doc__
+    return method
+
+
+def _make_reflected(cls, name):
+    apply = cls.apply
+
+    def method(self, other):
+        return apply(other, self)
+    method.__name__ = name
+    return method
+
+
+def _make_inplace(cls, name):
+    params = _keyword_params(cls)
+
+    def method(self, *args, **kwargs):
+        if kwargs:
+            args = _merge(cls, params, (self,) + args, kwargs)[1:]
+        return apply_inplace(cls, self, *args)
+    method.__name__ = name
+    method.__doc__ = f"In-place version of {name[:-1]}."
+    return method
+
+
+# --- in-place ---------------------------------------------------------------------------------------
+def _check_inplace_autograd(target):
+    if target._base is not None:
+        base = target._base
+        if base._grad_fn is None and base._requires_grad:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+    elif target._grad_fn is None and target._requires_grad:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def _cast_check(result, target, name):
+    if not _dtype.can_cast(result._dtype, target._dtype):
+        raise RuntimeError(f"result type {_dtype.scalar_type_name(result._dtype)} can't be cast to the "
+                           f"desired output type {_dtype.scalar_type_name(target._dtype)}")
+
+
+def apply_inplace(cls, target, *args):
+    """Run `cls` out of place, then store the result in `target` and rewire its history."""
+    tracking = _state.local.grad_enabled and cls.differentiable and (
+        target.requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args))
+    if tracking:
+        _check_inplace_autograd(target)
+        old = (target._grad_fn, target._output_nr, target._requires_grad)
+    result = cls.apply(target, *args)
+    _cast_check(result, target, cls.__name__)
+    if result._data.shape != target._data.shape:
+        raise RuntimeError(f"output with shape {list(target.shape)} doesn't match the broadcast shape "
+                           f"{list(result.shape)}")
+    node = result._grad_fn if tracking else None
+    if node is not None and node._saved:
+        _protect_saved(node, target, result, old)
+    _store(target, result._data)
+    if node is not None:
+        _rewire(target, result, node)
+    return target
+
+
+def _store(target, data):
+    target._data[...] = data
+    target._vc[0] += 1
+
+
+def _protect_saved(node, target, result, old):
+    """The op saved `target` (its old value) or `result` (its new value): keep backward right."""
+    saved = []
+    for entry in node._saved:
+        t = entry[0]
+        if t is target:  # keep the old value aside; the in-place write would destroy it
+            snap = _wrap(target._data.copy(), target._device, target._dtype)
+            snap._grad_fn, snap._output_nr, snap._requires_grad = old
+            saved.append((snap, 0, old[0], old[1]))
+        elif t is result:  # the new value lives in target from now on
+            saved.append((target, target._vc[0] + 1, node, result._output_nr))
+        else:
+            saved.append(entry)
+    node._saved = saved
+
+
+def _rewire(target, result, node):
+    if target._base is None:
+        target._grad_fn = node
+        target._output_nr = result._output_nr
+        target._requires_grad = True
+        return
+    base = target._base
+    cs = CopySlices()
+    cs.next_functions = (_base_edge(base), (node, result._output_nr))
+    cs.needs_input_grad = (cs.next_functions[0][0] is not None, True)
+    cs._in_meta = ((base._data.shape, base._dtype, base._device), (result._data.shape, result._dtype, result._device))
+    cs._out_meta = ((base._data.shape, base._dtype, base._device),)
+    cs.chain = target._view_chain
+    base._grad_fn = cs
+    base._output_nr = 0
+    base._requires_grad = True
+    # target (and every other view of base) rebuilds its grad_fn lazily: its version moved on.
+
+
+def _base_edge(base):
+    if base._grad_fn is not None:
+        return (base._grad_fn, base._output_nr)
+    return (None, 0)
+
+
+class CopySlices(Node):
+    """History of a base whose view was modified in place: the view's region comes from the
+    in-place op's result, the rest from the base's previous history."""
+
+    __slots__ = ("chain",)
+
+    def _backward(self, grads):
+        from ..autograd.function import replay_view
+        (g,) = grads
+        g = g.contiguous()
+        prev = _state.local.grad_enabled
+        _state.local.grad_enabled = False
+        try:
+            mask = _wrap(g._device.backend.xp.ones(g._data.shape, dtype=g._dtype.np), g._device, g._dtype)
+            replay_view(mask, self.chain)._data[...] = 0
+        finally:
+            _state.local.grad_enabled = prev
+        return g * mask, replay_view(g, self.chain)
+
+
+# --- out= -------------------------------------------------------------------------------------------
+def write_out(out, result, name="op"):
+    """Store `result` into the user's `out` tensor, as PyTorch's out= variants do."""
+    if _state.local.grad_enabled and (result._requires_grad or out._requires_grad):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
+                           "but one of the arguments requires grad.")
+    _cast_check(result, out, name)
+    if out._data.shape != result._data.shape:
+        # NOTE: PyTorch resizes `out` (warning when it was not empty); its storage is replaced.
+        if out._data.size != 0:
+            import warnings
+            warnings.warn(f"An output with one or more elements was resized since it had shape {list(out.shape)}, "
+                          f"which does not match the required output shape {list(result.shape)}. This behavior "
+                          "is deprecated, and in a future PyTorch release outputs will not be resized unless they "
+                          "have zero elements. You can explicitly reuse an out tensor t by resizing it, inplace, to "
+                          "zero elements with t.resize_(0).", UserWarning, stacklevel=3)
+        out._data = result._data.astype(out._dtype.np)
+        out._vc[0] += 1
+        return out
+    _store(out, result._data)
+    return out

@@ -1,0 +1,111 @@
+"""Copies and casts: to(dtype/device), clone, contiguous, copy_, fill_, zero_."""
+from ..autograd.function import Primitive
+from .._tensor import Tensor
+from ._registry import OpSpec, apply_inplace, public, register, spec
+
+
+class ToCopy(Primitive):
+    """A copy in another dtype and/or on another device; gradients come back in the original ones."""
+
+    @staticmethod
+    def forward(ctx, x, dtype, device):
+        ctx.dtype, ctx.src = _dtype_of(x), ctx.device
+        src_backend = ctx.device.backend
+        if device != ctx.device:
+            host = src_backend.to_numpy(x)
+            x = device.backend.asarray(host, index=device.index)
+        return x.astype(dtype.np, copy=device == ctx.device)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.to(dtype=ctx.dtype, device=ctx.src)
+
+
+def _dtype_of(x):
+    from .._dtype import _BY_NP
+    return _BY_NP[x.dtype]
+
+
+spec(OpSpec("double", method=True, call=lambda torch, x: x.double()),
+     OpSpec("float", method=True, dtypes=("float64",), call=lambda torch, x: x.float()))
+
+
+@register(OpSpec("clone", dtypes=("float32", "float64", "int64", "bool")), torch="clone")
+class Clone(Primitive):
+    """A copy with its own memory."""
+
+    @staticmethod
+    def forward(ctx, x, memory_format=None):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+def _clone(self, *, memory_format=None):
+    return Clone.apply(self)
+
+
+Tensor.clone = _clone
+
+
+def _contiguous(self, memory_format=None):
+    """self when already contiguous, else a contiguous copy."""
+    return self if self.is_contiguous() else Clone.apply(self)
+
+
+Tensor.contiguous = _contiguous
+
+
+class Copy(Primitive):
+    """dst.copy_(src): src broadcast to dst's shape and cast to its dtype (in place)."""
+    inputs = 2
+    node_name = "CopyBackwards"
+
+    @staticmethod
+    def forward(ctx, dst, src):
+        ctx.src_dtype = _dtype_of(src)
+        return ctx.xp.broadcast_to(src, dst.shape).astype(dst.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return None, g.to(ctx.src_dtype)
+
+
+def _copy_(self, src, non_blocking=False):
+    """Copy src's values into self (broadcasting, casting, across devices)."""
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+    if src._device != self._device:
+        src = src.to(self._device)
+    return apply_inplace(Copy, self, src)
+
+
+Tensor.copy_ = _copy_
+
+
+class Fill(Primitive):
+    """A tensor like input, full of `value` (a number or a 0-d tensor)."""
+    inputs = 2
+
+    @staticmethod
+    def forward(ctx, x, value):
+        return ctx.xp.full(x.shape, value, dtype=x.dtype) if not hasattr(value, "shape") else \
+            ctx.xp.broadcast_to(value.astype(x.dtype), x.shape).copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return None, g.sum()
+
+
+def _fill_(self, value):
+    """Fill self with value, in place."""
+    if isinstance(value, Tensor) and value._data.ndim:
+        raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                           f"{value._data.ndim} dimensions.")
+    return apply_inplace(Fill, self, value)
+
+
+Tensor.fill_ = _fill_
+Tensor.zero_ = lambda self: _fill_(self, 0)

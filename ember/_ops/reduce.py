@@ -1,0 +1,333 @@
+"""Reductions: sum, mean, prod, max/min (whole and along a dim), amax/amin, argmax/argmin."""
+import collections
+
+from .. import _dtype
+from ..autograd.function import Primitive
+from .._tensor import Tensor, norm_dims, norm_dim
+from ._registry import OpSpec, public, register, write_out
+
+REDUCE = dict(shapes="reduce", kwargs=({}, {"dim": 0}, {"dim": -1, "keepdim": True}, {"dim": (0, 1)}))
+
+
+def _return_type(name):
+    cls = collections.namedtuple(name, ["values", "indices"])
+    cls.__module__ = "torch.return_types"
+    return cls
+
+
+MaxResult = _return_type("max")
+MinResult = _return_type("min")
+
+
+def _dims(x, dim):
+    """Axis tuple for the array `x`; None (or an empty tuple) means every dim."""
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        return tuple(range(x.ndim))
+    return norm_dims(dim, x.ndim)
+
+
+def _restore(g, shape, dims, keepdim):
+    """Bring a reduced gradient back to the input's shape (the inverse of reducing `dims`)."""
+    if not keepdim and dims:
+        kept = list(shape)
+        for d in dims:
+            kept[d] = 1
+        g = g.reshape(kept)
+    return g.expand(shape)
+
+
+class Sum(Primitive):
+    """Sum of all elements, or over `dim`. bool and integer inputs sum in int64."""
+    node_name = "SumBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim=None, keepdim=False, dtype=None):
+        dims = _dims(x, dim)
+        if dtype is None and x.dtype.kind in "biu":
+            dtype = _dtype.int64
+        ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        return ctx.xp.sum(x, axis=dims, keepdims=keepdim, dtype=dtype.np if dtype else None)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _restore(g, ctx.shape, ctx.dims, ctx.keepdim)
+
+
+class SumDim(Sum):
+    node_name = "SumBackward1"
+
+
+register(OpSpec("sum", **REDUCE, dtypes=("float32", "float64", "int32", "bool")))(Sum)
+
+
+@public(method=True)
+def sum(input, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
+    """Sum of all elements, or over `dim` (int or tuple)."""
+    dim = axis if dim is None else dim
+    cls = Sum if dim is None else SumDim
+    result = cls.apply(input, dim, keepdim, dtype)
+    return result if out is None else write_out(out, result, "sum")
+
+
+class Mean(Primitive):
+    """Mean of all elements, or over `dim`; floating-point inputs only."""
+    node_name = "MeanBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim=None, keepdim=False, dtype=None):
+        if dtype is None and x.dtype.kind not in "fcV" and x.dtype.name != "bfloat16":
+            raise RuntimeError(
+                "mean(): could not infer output dtype. Input dtype must be either a floating point or "
+                f"complex dtype. Got: {_dtype.scalar_type_name(_dtype._BY_NP[x.dtype])}")
+        dims = _dims(x, dim)
+        count = 1
+        for d in dims:
+            count *= x.shape[d]
+        ctx.shape, ctx.dims, ctx.keepdim, ctx.count = x.shape, dims, keepdim, count
+        xp = ctx.xp
+        if dtype is not None:
+            x = x.astype(dtype.np)
+        total = xp.sum(x, axis=dims, keepdims=keepdim)
+        with _quiet(xp):
+            return (total / x.dtype.type(count)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _restore(g, ctx.shape, ctx.dims, ctx.keepdim) / ctx.count
+
+
+class MeanDim(Mean):
+    node_name = "MeanBackward1"
+
+
+register(OpSpec("mean", **REDUCE))(Mean)
+
+
+@public(method=True)
+def mean(input, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
+    """Mean of all elements, or over `dim`."""
+    dim = axis if dim is None else dim
+    result = (Mean if dim is None else MeanDim).apply(input, dim, keepdim, dtype)
+    return result if out is None else write_out(out, result, "mean")
+
+
+class _quiet:
+    """Silence NumPy's warnings for results PyTorch gives quietly (mean of nothing is nan)."""
+
+    def __init__(self, xp):
+        self.xp = xp
+
+    def __enter__(self):
+        if hasattr(self.xp, "errstate"):
+            self._s = self.xp.errstate(all="ignore")
+            self._s.__enter__()
+
+    def __exit__(self, *exc):
+        if hasattr(self.xp, "errstate"):
+            self._s.__exit__(*exc)
+
+
+@register(OpSpec("prod", shapes="reduce", kwargs=({}, {"dim": 0}, {"dim": -1, "keepdim": True}), domain=(0.5, 1.5)))
+class Prod(Primitive):
+    """Product of all elements, or along one `dim`."""
+    node_name = "ProdBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim=None, keepdim=False, dtype=None):
+        dims = _dims(x, dim)
+        if dtype is None and x.dtype.kind in "biu":
+            dtype = _dtype.int64
+        y = ctx.xp.prod(x, axis=dims, keepdims=keepdim, dtype=dtype.np if dtype else None)
+        ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        # NOTE: y / x is exact only without zeros; inputs with zeros take the product of the others.
+        if bool((x == 0).any()):
+            return _prod_others(x, ctx.dims, None) * _restore(g, ctx.shape, ctx.dims, ctx.keepdim)
+        return _restore(g * y, ctx.shape, ctx.dims, ctx.keepdim) / x
+
+
+def _prod_others(x, dims, keepdim_shape):
+    """For each element, the product of the others reduced with it; exact with zeros present."""
+    zero = x == 0
+    nonzero_prod = Prod.apply(x.masked_fill(zero, 1), dims, True, None)
+    zeros = zero.sum(dim=dims, keepdim=True)
+    from .index import where
+    return where(zero, where(zeros == 1, nonzero_prod, 0.0), where(zeros == 0, nonzero_prod / x, 0.0))
+
+
+class ProdDim(Prod):
+    node_name = "ProdBackward1"
+
+
+@public(method=True)
+def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Product of all elements, or along `dim`."""
+    if dim is not None and not isinstance(dim, int):
+        raise TypeError("prod(): argument 'dim' must be int")
+    result = (Prod if dim is None else ProdDim).apply(input, dim, keepdim, dtype)
+    return result if out is None else write_out(out, result, "prod")
+
+
+# --- max / min ----------------------------------------------------------------------------------------
+class Amax(Primitive):
+    """Largest value over `dim` (all dims if None); ties share the gradient evenly."""
+    _pick = "max"
+    _label = "amax"
+
+    @staticmethod
+    def forward(ctx, x, dim=None, keepdim=False):
+        if x.size == 0:
+            raise RuntimeError(f"{ctx._fn._label}(): Expected reduction dim to be specified for input.numel() == 0. "
+                               "Specify the reduction dim with the 'dim' argument.")
+        dims = _dims(x, dim)
+        y = getattr(ctx.xp, ctx._fn._pick)(x, axis=dims, keepdims=keepdim)
+        ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        ctx.save_for_backward(x, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        hit = (x == _restore(y, ctx.shape, ctx.dims, ctx.keepdim)).to(g.dtype)
+        count = hit.sum(dim=ctx.dims, keepdim=True)
+        return _restore(g, ctx.shape, ctx.dims, ctx.keepdim) * hit / count
+
+
+class Amin(Amax):
+    """Smallest value over `dim`; ties share the gradient evenly."""
+    _pick = "min"
+    _label = "amin"
+
+
+class MaxAll(Amax):
+    node_name = "MaxBackward1"
+    _label = "max"
+
+
+class MinAll(Amin):
+    node_name = "MinBackward1"
+    _label = "min"
+
+register(OpSpec("amax", **REDUCE))(Amax)
+register(OpSpec("amin", **REDUCE))(Amin)
+
+
+@public(method=True)
+def amax(input, dim=(), keepdim=False, *, out=None):
+    """Largest values over `dim` (every dim by default)."""
+    result = Amax.apply(input, dim, keepdim)
+    return result if out is None else write_out(out, result, "amax")
+
+
+@public(method=True)
+def amin(input, dim=(), keepdim=False, *, out=None):
+    """Smallest values over `dim` (every dim by default)."""
+    result = Amin.apply(input, dim, keepdim)
+    return result if out is None else write_out(out, result, "amin")
+
+
+class MaxDim(Primitive):
+    """(values, indices) of the largest entries along one dim; the gradient goes to that index."""
+    node_name = "MaxBackward0"
+    _arg = "argmax"
+
+    @staticmethod
+    def forward(ctx, x, dim, keepdim=False):
+        d = norm_dim(dim, x.ndim)
+        if x.ndim and x.shape[d] == 0:
+            raise IndexError(f"{ctx._fn._arg[3:]}(): Expected reduction dim {dim} to have non-zero size.")
+        xp = ctx.xp
+        idx = getattr(xp, ctx._fn._arg)(x, axis=d, keepdims=True) if x.ndim else xp.zeros((), dtype=xp.int64)
+        vals = xp.take_along_axis(x, idx, axis=d) if x.ndim else x.copy()
+        if not keepdim and x.ndim:
+            idx, vals = idx.squeeze(d), vals.squeeze(d)
+        ctx.shape, ctx.dim, ctx.keepdim = x.shape, d, keepdim
+        ctx.save_for_backward(idx)
+        return vals, idx.astype(xp.int64, copy=False)
+
+    @staticmethod
+    def backward(ctx, g, g_idx):
+        (idx,) = ctx.saved_tensors
+        if not ctx.shape:
+            return g
+        if not ctx.keepdim:
+            g, idx = g.unsqueeze(ctx.dim), idx.unsqueeze(ctx.dim)
+        return g.new_zeros(ctx.shape).scatter(ctx.dim, idx, g)
+
+
+class MinDim(MaxDim):
+    node_name = "MinBackward0"
+    _arg = "argmin"
+
+
+def _max_or_min(name, whole, along, pairwise, result_type):
+    def fn(input, dim=None, keepdim=False, *, out=None):
+        if isinstance(dim, Tensor):
+            return pairwise(input, dim) if out is None else write_out(out, pairwise(input, dim), name)
+        if dim is None:
+            if keepdim:
+                raise TypeError(f"{name}() received an invalid combination of arguments - got (Tensor, keepdim=bool)")
+            result = whole.apply(input, None, False)
+            return result if out is None else write_out(out, result, name)
+        values, indices = along.apply(input, dim, keepdim)
+        if out is not None:
+            write_out(out[0], values, name)
+            write_out(out[1], indices, name)
+            return result_type(out[0], out[1])
+        return result_type(values, indices)
+    fn.__name__ = name
+    fn.__doc__ = (f"{name}(input): the {name}imum value; {name}(input, dim, keepdim=False): the named tuple "
+                  f"(values, indices) along dim; {name}(input, other): the elementwise {name}imum.")
+    return public(fn, method=True)
+
+
+def _maximum(a, b):
+    return FUNCTIONS_REF["maximum"](a, b)
+
+
+def _minimum(a, b):
+    return FUNCTIONS_REF["minimum"](a, b)
+
+
+from ._registry import FUNCTIONS as FUNCTIONS_REF  # noqa: E402
+
+max = _max_or_min("max", MaxAll, MaxDim, _maximum, MaxResult)
+min = _max_or_min("min", MinAll, MinDim, _minimum, MinResult)
+register(OpSpec("max", shapes="reduce", kwargs=({}, {"dim": 0}, {"dim": -1, "keepdim": True})),
+         OpSpec("min", shapes="reduce", kwargs=({}, {"dim": 0}, {"dim": -1, "keepdim": True})))(MaxDim)
+
+
+class Argmax(Primitive):
+    """Index of the largest value (first on ties), over all elements or along `dim`; int64."""
+    differentiable = False
+    _arg = "argmax"
+
+    @staticmethod
+    def forward(ctx, x, dim=None, keepdim=False):
+        xp = ctx.xp
+        fn = getattr(xp, ctx._fn._arg)
+        if dim is None:
+            if x.size == 0:
+                raise RuntimeError(f"{ctx._fn._arg}(): Expected reduction dim to be specified for input.numel() == 0.")
+            r = fn(x.reshape(-1))
+            return xp.asarray(r, dtype=xp.int64).reshape((1,) * x.ndim if keepdim else ())
+        d = norm_dim(dim, x.ndim)
+        if x.ndim == 0:
+            return xp.zeros((), dtype=xp.int64)
+        return fn(x, axis=d, keepdims=keepdim).astype(xp.int64, copy=False)
+
+
+class Argmin(Argmax):
+    """Index of the smallest value (first on ties); int64."""
+    _arg = "argmin"
+
+
+register(OpSpec("argmax", shapes="reduce", kwargs=({}, {"dim": 0}, {"dim": -1, "keepdim": True}), grad=False),
+         OpSpec("argmin", shapes="reduce", kwargs=({}, {"dim": 0}), grad=False),
+         torch="argmax", method="argmax")(Argmax)
+register(torch="argmin", method="argmin")(Argmin)

@@ -1,0 +1,444 @@
+"""Views: view/reshape, transpose/t/permute, expand, squeeze/unsqueeze, select/slice (basic indexing).
+
+A view op's forward returns a view of its input's array; `Primitive.apply` links the result to
+its base (shared version counter, a recipe to rebuild it) so in-place ops on views rebase the
+graph as PyTorch does.
+"""
+import builtins
+
+from ..autograd.function import Primitive
+from .._tensor import Size, Tensor, norm_dim, sum_to
+from ._registry import OpSpec, public, register, spec
+
+
+def infer_shape(shape, numel):
+    """Resolve one -1 in `shape`; PyTorch's RuntimeError when sizes disagree."""
+    shape = [int(s) for s in shape]
+    known = 1
+    free = None
+    for i, s in enumerate(shape):
+        if s == -1:
+            if free is not None:
+                raise RuntimeError("only one dimension can be inferred")
+            free = i
+        elif s < 0:
+            raise RuntimeError(f"invalid shape dimension {s}")
+        else:
+            known *= s
+    if free is not None:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '[{', '.join(str(s) for s in shape)}]' is invalid for input of size {numel}")
+        shape[free] = numel // known
+    elif known != numel:
+        raise RuntimeError(f"shape '[{', '.join(str(s) for s in shape)}]' is invalid for input of size {numel}")
+    return tuple(shape)
+
+
+def _shape_args(shape):
+    """view(2, 3), view((2, 3)) and view(torch.Size([2, 3])) all mean the same."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return shape
+
+
+class View(Primitive):
+    """The same data seen with another shape; needs compatible strides."""
+    view = True
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        shape = infer_shape(shape, x.size)
+        ctx.shape = x.shape
+        out = ctx.device.backend.reshape_view(x, shape)
+        if out is None:
+            raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one "
+                               "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.shape)
+
+
+class _ReshapeCopy(Primitive):
+    """reshape of data whose strides allow no view: a copy (PyTorch's _reshape_copy/clone)."""
+    node_name = "UnsafeViewBackward0"
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return x.reshape(infer_shape(shape, x.size)).copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.shape)
+
+
+def _view(self, *shape):
+    """A view of the same data with another shape."""
+    if len(shape) == 1 and hasattr(shape[0], "is_floating_point") is False and not isinstance(
+            shape[0], (tuple, list, int)) and hasattr(shape[0], "itemsize"):
+        return self.to(shape[0])  # view(dtype) with equal itemsize is rare; casting is the closest
+    return View.apply(self, _shape_args(shape))
+
+
+Tensor.view = _view
+
+
+@public(method=True)
+def reshape(input, *shape):
+    """A view when strides allow, otherwise a copy."""
+    shape = infer_shape(_shape_args(shape), input._data.size)
+    if tuple(shape) == input._data.shape:
+        return View.apply(input, shape)
+    if input._device.backend.reshape_view(input._data, shape) is not None:
+        return View.apply(input, shape)
+    return _ReshapeCopy.apply(input, shape)
+
+
+Tensor.view_as = lambda self, other: self.view(other.shape)
+Tensor.reshape_as = lambda self, other: self.reshape(other.shape)
+
+
+@public(method=True)
+def flatten(input, start_dim=0, end_dim=-1):
+    """Merge dims start_dim..end_dim into one."""
+    shape = input._data.shape
+    if not shape:
+        return input.reshape(1)
+    s, e = norm_dim(start_dim, len(shape)), norm_dim(end_dim, len(shape))
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input
+    n = 1
+    for d in shape[s:e + 1]:
+        n *= d
+    return input.reshape(shape[:s] + (n,) + shape[e + 1:])
+
+
+@public(method=True)
+def ravel(input):
+    """The elements as a 1-D tensor (a view when possible)."""
+    return input.reshape(-1)
+
+
+class Transpose(Primitive):
+    """Swap two dims (a view)."""
+    view = True
+
+    @staticmethod
+    def forward(ctx, x, dim0, dim1):
+        d0, d1 = norm_dim(dim0, x.ndim), norm_dim(dim1, x.ndim)
+        ctx.dims = (d0, d1)
+        return ctx.xp.swapaxes(x, d0, d1) if x.ndim else x.view()
+
+    @staticmethod
+    def backward(ctx, g):
+        return Transpose.apply(g, *ctx.dims)
+
+
+register(OpSpec("transpose", shapes=[((2, 3, 4),)], kwargs=({"dim0": 0, "dim1": 2},), method=True),
+         torch="transpose", method="transpose")(Transpose)
+Tensor.swapaxes = Tensor.swapdims = Tensor.transpose
+
+
+class T(Transpose):
+    node_name = "TBackward0"
+
+    @staticmethod
+    def backward(ctx, g):
+        return T.apply(g, *ctx.dims)
+
+
+@public(method=True)
+def t(input):
+    """Transpose a tensor of at most 2 dims."""
+    if input._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input._data.ndim}D")
+    return T.apply(input, 0, input._data.ndim - 1 if input._data.ndim else 0)
+
+
+def _T(self):
+    if self._data.ndim > 2:
+        import warnings
+        warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated "
+                      "and it will throw an error in a future release. Consider `x.mT` to transpose batches of "
+                      "matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a "
+                      "tensor.", UserWarning, stacklevel=2)
+        return self.permute(*range(self._data.ndim - 1, -1, -1))
+    return t(self)
+
+
+Tensor.T = property(_T)
+Tensor.mT = property(lambda self: Transpose.apply(self, -2, -1))
+Tensor.H = property(_T)
+
+
+class Permute(Primitive):
+    """Reorder the dims (a view)."""
+    view = True
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        dims = tuple(norm_dim(d, x.ndim) for d in dims)
+        if len(dims) != x.ndim:
+            raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
+                               f"length of the desired ordering of dimensions i.e. input.dim() = {x.ndim} is not "
+                               f"equal to len(dims) = {len(dims)}")
+        if len(set(dims)) != len(dims):
+            raise RuntimeError("permute(): duplicate dims are not allowed.")
+        ctx.dims = dims
+        return ctx.xp.transpose(x, dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        inverse = [0] * len(ctx.dims)
+        for i, d in enumerate(ctx.dims):
+            inverse[d] = i
+        return Permute.apply(g, tuple(inverse))
+
+
+@public(method=True)
+def permute(input, *dims):
+    """Reorder the dims (a view)."""
+    return Permute.apply(input, _shape_args(dims))
+
+
+spec(OpSpec("permute", shapes=[((2, 3, 4),)], call=lambda torch, x: x.permute(2, 0, 1)))
+
+
+@public(method=True)
+def movedim(input, source, destination):
+    """Move dims from `source` to `destination` positions (a view)."""
+    nd = input._data.ndim
+    src = [norm_dim(d, nd) for d in (source if isinstance(source, (tuple, list)) else (source,))]
+    dst = [norm_dim(d, nd) for d in (destination if isinstance(destination, (tuple, list)) else (destination,))]
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain the "
+                           f"same number of dims as destination ({dst} dims)")
+    order = [d for d in range(nd) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return input.permute(*order)
+
+
+Tensor.moveaxis = Tensor.movedim
+
+
+class Expand(Primitive):
+    """Broadcast size-1 dims to larger sizes without copying (stride 0)."""
+    view = True
+
+    @staticmethod
+    def forward(ctx, x, sizes):
+        shape = expanded_shape(x.shape, sizes)
+        ctx.shape = x.shape
+        return ctx.xp.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return sum_to(g, ctx.shape)
+
+
+def expanded_shape(have, sizes):
+    sizes = tuple(int(s) for s in sizes)
+    if len(sizes) < len(have):
+        raise RuntimeError(f"expand({_tname()}{{{list(have)}}}, size=[{', '.join(map(str, sizes))}]): the number "
+                           "of sizes provided (%d) must be greater or equal to the number of dimensions in the tensor "
+                           "(%d)" % (len(sizes), len(have)))
+    lead = len(sizes) - len(have)
+    out = list(sizes[:lead])
+    for i, (h, s) in enumerate(zip(have, sizes[lead:])):
+        if s == -1:
+            s = h
+        elif h != s and h != 1:
+            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size ({h}) at "
+                               f"non-singleton dimension {lead + i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
+                               f"{list(have)}")
+        out.append(s)
+    if any(s < 0 for s in out[:lead]):
+        raise RuntimeError("The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension 0")
+    return tuple(out)
+
+
+def _tname():
+    return "torch.FloatTensor"
+
+
+@public(method=True)
+def expand(input, *sizes):
+    """Broadcast to `sizes` without copying; -1 keeps a dim."""
+    return Expand.apply(input, _shape_args(sizes))
+
+
+Tensor.expand_as = lambda self, other: self.expand(other.shape)
+spec(OpSpec("expand", shapes=[((3, 1),), ((1,),)], call=lambda torch, x: x.expand(2, 3, 4) if x.dim() == 2
+            else x.expand(5)))
+
+
+@public
+def broadcast_to(input, size):
+    """Broadcast to `size` (a view)."""
+    return input.expand(size)
+
+
+class Squeeze(Primitive):
+    """Remove size-1 dims (all of them, or those named)."""
+    view = True
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        if dims is None:
+            dims = tuple(i for i, s in enumerate(x.shape) if s == 1)
+        else:
+            dims = tuple(d for d in (norm_dim(d, x.ndim) for d in dims) if x.ndim and x.shape[d] == 1)
+        ctx.shape = x.shape
+        return x.squeeze(axis=dims) if dims else x.view()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.shape)
+
+
+class SqueezeDim(Squeeze):
+    node_name = "SqueezeBackward1"
+
+
+@public(method=True)
+def squeeze(input, dim=None):
+    """Remove size-1 dims: all of them, or `dim` (int or tuple) if it has size 1."""
+    if dim is None:
+        return Squeeze.apply(input, None)
+    dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+    return SqueezeDim.apply(input, dims)
+
+
+class Unsqueeze(Primitive):
+    """Insert a size-1 dim at `dim`."""
+    view = True
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        d = norm_dim(dim, x.ndim + 1)
+        ctx.dim = d
+        return ctx.xp.expand_dims(x, d)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.squeeze(ctx.dim)
+
+
+register(OpSpec("unsqueeze", shapes=[((2, 3),), ((),)], kwargs=({"dim": 0}, {"dim": -1})),
+         torch="unsqueeze", method="unsqueeze")(Unsqueeze)
+spec(OpSpec("squeeze", shapes=[((2, 1, 3, 1),), ((1,),)], kwargs=({}, {"dim": 1}, {"dim": 0})))
+
+
+# --- basic indexing -------------------------------------------------------------------------------------
+class Select(Primitive):
+    """input[..., index, ...] along `dim`: removes that dim (a view)."""
+    view = True
+
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        d = norm_dim(dim, x.ndim) if x.ndim else None
+        if d is None:
+            raise IndexError("select() cannot be applied to a 0-dim tensor.")
+        size = x.shape[d]
+        if not -size <= index < size:
+            raise IndexError(f"index {index} is out of bounds for dimension {d} with size {size}")
+        ctx.shape, ctx.key = x.shape, (slice(None),) * d + (index,)
+        return x[ctx.key]
+
+    @staticmethod
+    def backward(ctx, g):
+        return IndexInto.apply(g, ctx.shape, ctx.key, False)
+
+
+@public(method=True)
+def select(input, dim, index):
+    """The slice at `index` along `dim`, with that dim removed (a view)."""
+    return Select.apply(input, dim, int(index))
+
+
+class Slice(Primitive):
+    """input[start:stop:step] along `dim` (a view)."""
+    view = True
+
+    @staticmethod
+    def forward(ctx, x, dim, start, stop, step):
+        if step <= 0:
+            raise ValueError("step must be greater than zero")
+        ctx.shape, ctx.key = x.shape, (slice(None),) * dim + (slice(start, stop, step),)
+        return x[ctx.key]
+
+    @staticmethod
+    def backward(ctx, g):
+        return IndexInto.apply(g, ctx.shape, ctx.key, False)
+
+
+@public(method=True)
+def narrow(input, dim, start, length):
+    """`length` elements from `start` along `dim` (a view)."""
+    d = norm_dim(dim, input._data.ndim)
+    size = input._data.shape[d]
+    start = int(start)
+    if start < 0:
+        start += size
+    if not 0 <= start <= size or start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return Slice.apply(input, d, start, start + length, 1)
+
+
+class Index(Primitive):
+    """Advanced indexing (integer arrays and masks): a copy, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x, key):
+        ctx.shape, ctx.key = x.shape, key
+        return x[key]
+
+    @staticmethod
+    def backward(ctx, g):
+        return IndexInto.apply(g, ctx.shape, ctx.key, True)
+
+
+class IndexInto(Primitive):
+    """Zeros of `shape` with `g` placed at `key` (summed where indices repeat): indexing's backward."""
+    node_name = "IndexPutBackward0"
+
+    @staticmethod
+    def forward(ctx, g, shape, key, accumulate):
+        out = ctx.xp.zeros(shape, dtype=g.dtype)
+        if accumulate:
+            ctx.device.backend.add_at(out, key, g)
+        else:
+            out[key] = g
+        ctx.key, ctx.accumulate = key, accumulate
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        return (Index if ctx.accumulate else _BasicKey).apply(gg, ctx.key)
+
+
+class _BasicKey(Primitive):
+    """x[key] for a key of ints and slices (used by double backward of select/slice)."""
+    node_name = "SliceBackward0"
+    view = True
+
+    @staticmethod
+    def forward(ctx, x, key):
+        ctx.shape, ctx.key = x.shape, key
+        return x[key]
+
+    @staticmethod
+    def backward(ctx, g):
+        return IndexInto.apply(g, ctx.shape, ctx.key, False)
+
+
+def _shape_of(x):
+    return Size(x.shape)
+
+
+_ = builtins

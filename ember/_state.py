@@ -1,0 +1,45 @@
+"""The only global state in ember: grad mode, default dtype and device, the RNG.
+
+Every switch comes with a context manager in the module that owns the public API
+(autograd.grad_mode for grad mode); this module only holds the values.
+"""
+import threading
+
+from . import _dtype
+
+
+class _Local(threading.local):
+    def __init__(self):
+        self.grad_enabled = True
+        self.inference = False
+
+
+local = _Local()
+default_dtype = _dtype.float32
+default_device = None  # None means cpu
+cuda_index = 0
+
+
+def is_grad_enabled():
+    return local.grad_enabled
+
+
+def set_grad_enabled(mode):
+    local.grad_enabled = bool(mode)
+
+
+def get_default_dtype():
+    return default_dtype
+
+
+def set_default_dtype(d):
+    global default_dtype
+    if not isinstance(d, _dtype.dtype) or d.category != _dtype.FLOAT:
+        raise TypeError(f"only floating-point types are supported as the default type")
+    if d not in (_dtype.float32, _dtype.float64, _dtype.float16, _dtype.bfloat16):
+        raise TypeError("only floating-point types are supported as the default type")
+    default_dtype = d
+
+
+def current_cuda_index():
+    return cuda_index

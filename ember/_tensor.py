@@ -1,0 +1,600 @@
+"""torch.Tensor: an array of the device's array module plus what autograd needs.
+
+Only the data model lives here (storage, views, version counter, autograd fields, conversions).
+Math methods are bound onto the class by ember/_ops when each op registers.
+"""
+import builtins
+import warnings
+
+from . import _dtype, _state
+from ._device import CPU, device as _device_cls
+
+
+class Size(tuple):
+    """torch.Size: a tuple of ints describing a shape."""
+
+    def __repr__(self):
+        return f"torch.Size([{', '.join(str(s) for s in self)}])"
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, i):
+        r = tuple.__getitem__(self, i)
+        return Size(r) if isinstance(i, slice) else r
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+    def __radd__(self, other):
+        return Size(tuple(other) + tuple(self))
+
+    def __reduce__(self):
+        return (Size, (tuple(self),))
+
+
+def _wrap(array, device, dtype, requires_grad=False, vc=None):
+    """Make a Tensor around `array` without any checks (the internal fast constructor)."""
+    t = object.__new__(Tensor)
+    t._data = array
+    t._device = device
+    t._dtype = dtype
+    t._requires_grad = requires_grad
+    t._grad = None
+    t._grad_fn = None
+    t._output_nr = 0
+    t._vc = [0] if vc is None else vc
+    t._base = None
+    t._accum = None
+    t._retains_grad = False
+    return t
+
+
+class Tensor:
+    """A multi-dimensional array with autograd, on the CPU (NumPy) or a GPU (CuPy)."""
+
+    __slots__ = ("_data", "_device", "_dtype", "_requires_grad", "_grad", "_grad_fn", "_output_nr",
+                 "_vc", "_base", "_view_chain", "_view_version", "_accum", "_retains_grad", "__weakref__")
+
+    # Legacy constructors (torch.Tensor(5, 3), torch.Tensor([1, 2])) live in _compat.
+    def __new__(cls, *args, **kwargs):
+        from ._compat.legacy import legacy_new
+        return legacy_new(cls, *args, **kwargs)
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def _adopt(self, other):
+        """Take over another tensor's fields (used by subclasses built from a tensor)."""
+        for name in Tensor.__slots__[:-1]:
+            try:
+                object.__setattr__(self, name, getattr(other, name))
+            except AttributeError:
+                pass
+        return self
+
+    # --- basic properties ---------------------------------------------------------------------
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_norm_dim(dim, self._data.ndim)]
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def device(self):
+        return self._device
+
+    @property
+    def is_cuda(self):
+        return self._device.type == "cuda"
+
+    @property
+    def is_cpu(self):
+        return self._device.type == "cpu"
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self):
+        return int(self._data.size)
+
+    nelement = numel
+
+    def element_size(self):
+        return self._dtype.itemsize
+
+    @property
+    def itemsize(self):
+        return self._dtype.itemsize
+
+    @property
+    def nbytes(self):
+        return self._dtype.itemsize * int(self._data.size)
+
+    def stride(self, dim=None):
+        item = self._data.itemsize
+        strides = tuple(s // item for s in self._data.strides)
+        if dim is None:
+            return strides
+        return strides[_norm_dim(dim, self._data.ndim)]
+
+    def storage_offset(self):
+        base = self._data
+        while base.base is not None and hasattr(base.base, "__array_interface__") or (
+                base.base is not None and hasattr(base.base, "__cuda_array_interface__")):
+            base = base.base
+        if base is self._data:
+            return 0
+        start = _address(self._data) - _address(base)
+        return start // self._data.itemsize
+
+    def is_contiguous(self, memory_format=None):
+        expected = 1
+        for size, stride in zip(reversed(self._data.shape), reversed(self.stride())):
+            if size == 0:
+                return True
+            if size != 1 and stride != expected:
+                return False
+            expected *= size
+        return True
+
+    def is_floating_point(self):
+        return self._dtype.category == _dtype.FLOAT
+
+    def is_complex(self):
+        return self._dtype.category == _dtype.COMPLEX
+
+    def get_device(self):
+        return -1 if self._device.type == "cpu" else self._device.index
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    # --- autograd fields ------------------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        if self._base is not None and self._view_version != self._vc[0]:
+            self._sync_view()
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        if self._grad_fn is not None and not value:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a computed "
+                "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
+        if value and self._dtype.category < _dtype.FLOAT:
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad=True):
+        """Set requires_grad in place; returns self."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def grad_fn(self):
+        if self._base is not None and self._view_version != self._vc[0]:
+            self._sync_view()
+        return self._grad_fn
+
+    @property
+    def grad(self):
+        if self._grad_fn is not None and not self._retains_grad and self._grad is None:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+                "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
+                "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
+                "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead.",
+                UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if value._dtype is not self._dtype:
+                raise RuntimeError("assigned grad has data of a different type")
+            if value._device != self._device:
+                raise RuntimeError("assigned grad has data located on a different device")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError("assigned grad has data of a different size")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
+    def _version(self):
+        return self._vc[0]
+
+    def _accumulator(self):
+        acc = self._accum
+        if acc is None:
+            from .autograd.graph import AccumulateGrad
+            acc = self._accum = AccumulateGrad(self)
+        return acc
+
+    def _edge_for_grad(self):
+        """The graph position whose incoming gradient is this tensor's gradient."""
+        fn = self.grad_fn
+        if fn is not None:
+            return (fn, self._output_nr)
+        if not self._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+        return (self._accumulator(), 0)
+
+    def _sync_view(self):
+        """A view whose base changed in place: rebuild its grad_fn from the base's new history."""
+        self._view_version = self._vc[0]
+        base = self._base
+        if base._grad_fn is None and not base._requires_grad:
+            return
+        from .autograd.function import replay_view
+        prev = _state.local.grad_enabled
+        _state.local.grad_enabled = True
+        try:
+            fresh = replay_view(base, self._view_chain)
+        finally:
+            _state.local.grad_enabled = prev
+        self._grad_fn = fresh._grad_fn
+        self._output_nr = fresh._output_nr
+        self._requires_grad = fresh._requires_grad
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Compute the gradient of this tensor w.r.t. graph leaves, accumulating into `.grad`."""
+        from .autograd import backward
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def register_hook(self, hook):
+        """Run hook(grad) when this tensor's gradient is computed; a returned tensor replaces it."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        fn = self.grad_fn
+        if fn is None:
+            return self._accumulator()._add_tensor_hook(0, hook)
+        return fn._add_tensor_hook(self._output_nr, hook)
+
+    def retain_grad(self):
+        """Keep `.grad` for this non-leaf tensor during backward."""
+        if self.grad_fn is None:
+            if not self._requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        if self._retains_grad:
+            return
+        self._retains_grad = True
+        import weakref
+        ref = weakref.ref(self)
+
+        def keep(grad):
+            t = ref()
+            if t is not None:
+                if t._grad is None:
+                    t._grad = _wrap(grad._data.copy(), grad._device, grad._dtype)
+                else:
+                    t._grad = _wrap(t._grad._data + grad._data, grad._device, grad._dtype)
+        self._grad_fn._add_tensor_hook(self._output_nr, keep)
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    def detach(self):
+        """A tensor sharing this one's data (and version counter) that is out of the graph."""
+        return _wrap(self._data, self._device, self._dtype, vc=self._vc)
+
+    def detach_(self):
+        if self._base is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead. If you are using "
+                               "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view "
+                               "is set as True, gradients are views of DDP buckets, and hence detach_() "
+                               "cannot be called on these gradients. To fix this error, please refer to "
+                               "the Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution.")
+        self._grad_fn = None
+        self._requires_grad = False
+        return self
+
+    @property
+    def data(self):
+        """The same data, out of the graph, with its own version counter (PyTorch's `.data`)."""
+        t = _wrap(self._data, self._device, self._dtype)
+        return t
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, not {type(value).__name__}")
+        self._data = value._data
+        self._dtype = value._dtype
+        self._device = value._device
+
+    # --- conversions --------------------------------------------------------------------------
+    def item(self):
+        """The single value as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        v = self._data.reshape(()).item() if self._device.type == "cpu" else self._data.get().item()
+        if self._dtype is _dtype.bfloat16:
+            v = float(v)
+        return v
+
+    def tolist(self):
+        data = self._data if self._device.type == "cpu" else self._data.get()
+        if self._dtype is _dtype.bfloat16:
+            data = data.astype("float32")
+        return data.tolist()
+
+    def numpy(self, *, force=False):
+        """The NumPy array behind this CPU tensor; they share memory."""
+        if not force:
+            if self._requires_grad:
+                raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+            if self._device.type != "cpu":
+                raise TypeError(f"can't convert {self._device} device type tensor to numpy. Use Tensor.cpu() "
+                                "to copy the tensor to host memory first.")
+        if self._device.type != "cpu":
+            return self._data.get()
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy(force=False) if not self._requires_grad else self._data
+        if self._device.type != "cpu":
+            a = self._data.get()
+        return a if dtype is None else a.astype(dtype)
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._data.reshape(()))
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __complex__(self):
+        return complex(self.item())
+
+    def __index__(self):
+        if self._dtype.category not in (_dtype.INT, _dtype.BOOL) or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __hash__(self):
+        return id(self)
+
+    def __format__(self, spec):
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+    def __repr__(self):
+        from ._tensor_str import tensor_repr
+        return tensor_repr(self)
+
+    __str__ = __repr__
+
+    def __deepcopy__(self, memo):
+        if self._grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the "
+                               "deepcopy protocol at the moment.  If you were attempting to deepcopy a "
+                               "module, this may be because of a torch.nn.utils.weight_norm usage, see "
+                               "https://github.com/pytorch/pytorch/pull/103001")
+        if id(self) in memo:
+            return memo[id(self)]
+        new = _wrap(self._data.copy(), self._device, self._dtype, self._requires_grad)
+        if type(self) is not Tensor:
+            new = type(self).__new__(type(self), new, self._requires_grad) if _is_param(self) else new
+        if self._grad is not None:
+            new._grad = self._grad.__deepcopy__(memo)
+        memo[id(self)] = new
+        return new
+
+    def __reduce_ex__(self, protocol):
+        data = self._data if self._device.type == "cpu" else self._data.get()
+        return (_rebuild, (data, str(self._device), self._requires_grad))
+
+    def __getstate__(self):
+        raise TypeError("use __reduce_ex__")
+
+    # --- device and dtype moves ---------------------------------------------------------------
+    def to(self, *args, **kwargs):
+        """Move to a device and/or cast to a dtype; returns self when nothing changes."""
+        dtype, dev, copy = _parse_to(self, args, kwargs)
+        if (dtype is None or dtype is self._dtype) and (dev is None or dev == self._device) and not copy:
+            return self
+        from ._ops.copy import ToCopy
+        return ToCopy.apply(self, dtype or self._dtype, dev or self._device)
+
+    def cpu(self, memory_format=None):
+        return self.to("cpu")
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        if device is None:
+            device = "cuda"
+        elif isinstance(device, int):
+            device = f"cuda:{device}"
+        return self.to(device)
+
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        """With no argument, the legacy type name ('torch.FloatTensor'); otherwise a cast."""
+        if dtype is None:
+            prefix = "torch.cuda." if self._device.type == "cuda" else "torch."
+            return prefix + self._dtype._legacy
+        if isinstance(dtype, str):
+            from ._compat.legacy import dtype_of_type_name
+            dtype = dtype_of_type_name(dtype)
+        elif isinstance(dtype, type) and issubclass(dtype, Tensor):
+            dtype = dtype._legacy_dtype
+        return self.to(dtype)
+
+    def float(self, memory_format=None):
+        return self.to(_dtype.float32)
+
+    def double(self, memory_format=None):
+        return self.to(_dtype.float64)
+
+    def half(self, memory_format=None):
+        return self.to(_dtype.float16)
+
+    def bfloat16(self, memory_format=None):
+        return self.to(_dtype.bfloat16)
+
+    def long(self, memory_format=None):
+        return self.to(_dtype.int64)
+
+    def int(self, memory_format=None):
+        return self.to(_dtype.int32)
+
+    def short(self, memory_format=None):
+        return self.to(_dtype.int16)
+
+    def char(self, memory_format=None):
+        return self.to(_dtype.int8)
+
+    def byte(self, memory_format=None):
+        return self.to(_dtype.uint8)
+
+    def bool(self, memory_format=None):
+        return self.to(_dtype.bool)
+
+    def type_as(self, other):
+        return self.to(other._dtype)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        from ._creation import tensor
+        return tensor(data, dtype=dtype or self._dtype, device=device or self._device, requires_grad=requires_grad)
+
+
+def _is_param(t):
+    return getattr(type(t), "_is_parameter", False)
+
+
+def _rebuild(data, dev, requires_grad):
+    from ._creation import from_array
+    return from_array(data.copy(), device=dev, requires_grad=requires_grad)
+
+
+def _address(a):
+    iface = getattr(a, "__array_interface__", None) or a.__cuda_array_interface__
+    return iface["data"][0]
+
+
+def _parse_to(self, args, kwargs):
+    dtype = kwargs.pop("dtype", None)
+    dev = kwargs.pop("device", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    for a in args:
+        if isinstance(a, _dtype.dtype):
+            dtype = a
+        elif isinstance(a, Tensor):
+            dtype, dev = a._dtype, a._device
+        elif isinstance(a, (str, _device_cls, builtins.int)):
+            dev = a
+        elif isinstance(a, builtins.bool):
+            pass
+        else:
+            raise TypeError(f"to() received an invalid combination of arguments - got ({type(a).__name__})")
+    if dev is not None:
+        from ._device import as_device
+        dev = as_device(dev)
+    return dtype, dev, copy
+
+
+def _norm_dim(dim, ndim):
+    """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
+    lo, hi = (-ndim, ndim - 1) if ndim > 0 else (-1, 0)
+    if not lo <= dim <= hi:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
+    return dim + ndim if dim < 0 else (dim if ndim > 0 else 0)
+
+
+def norm_dims(dims, ndim):
+    """Normalise an int, tuple or list of dims; duplicates get PyTorch's RuntimeError."""
+    if isinstance(dims, (builtins.int,)) or hasattr(dims, "__index__") and not isinstance(dims, (tuple, list)):
+        return (_norm_dim(dims.__index__(), ndim),)
+    out = tuple(_norm_dim(d, ndim) for d in dims)
+    if len(set(out)) != len(out):
+        for d in out:
+            if out.count(d) > 1:
+                raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    return out
+
+
+norm_dim = _norm_dim
+
+
+def broadcast_shapes(*shapes):
+    """torch.broadcast_shapes, with PyTorch's message naming the mismatched sizes."""
+    ndim = max((len(s) for s in shapes), default=0)
+    out = [1] * ndim
+    for s in shapes:
+        for i, size in enumerate(s):
+            j = ndim - len(s) + i
+            if size == out[j] or size == 1:
+                continue
+            if out[j] == 1:
+                out[j] = size
+            else:
+                raise RuntimeError(
+                    f"The size of tensor a ({out[j]}) must match the size of tensor b ({size}) "
+                    f"at non-singleton dimension {i}")
+    return Size(out)
+
+
+def sum_to(t, shape):
+    """Sum `t` down to `shape`, undoing broadcasting: the one place that does it."""
+    shape = tuple(shape)
+    if t._data.shape == shape:
+        return t
+    lead = t._data.ndim - len(shape)
+    if lead < 0:
+        raise RuntimeError(f"sum_to: {list(t.shape)} is not expandable to {list(shape)}")
+    dims = list(range(lead))
+    for i, size in enumerate(shape):
+        have = t._data.shape[lead + i]
+        if size == 1 and have != 1:
+            dims.append(lead + i)
+        elif size != have:
+            raise RuntimeError(f"sum_to: {list(t.shape)} is not expandable to {list(shape)}")
+    if dims:
+        t = t.sum(dim=tuple(dims), keepdim=True)
+    if lead:
+        t = t.reshape(shape)
+    return t

@@ -1,0 +1,117 @@
+"""torch.autograd: backward, grad, Function, grad modes, gradcheck, Variable."""
+from .. import _state
+from .._tensor import Tensor, _wrap
+from . import engine, graph
+from .function import Function, once_differentiable
+from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import gradcheck, gradgradcheck
+
+
+def _as_tuple(x):
+    if x is None:
+        return ()
+    if isinstance(x, Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def _make_grads(outputs, grads, is_grads_batched=False):
+    """Seed gradients: given ones checked against their outputs, ones for scalars, else PyTorch's error."""
+    out = []
+    for i, (o, g) in enumerate(zip(outputs, grads)):
+        if g is None:
+            if o.requires_grad and o._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if o._dtype.category < 2:
+                raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {o.dtype}")
+            xp = o._device.backend.xp
+            g = _wrap(xp.ones(o._data.shape, dtype=o._dtype.np), o._device, o._dtype)
+        elif not isinstance(g, Tensor):
+            raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
+        elif g._data.shape != o._data.shape:
+            raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
+                               f"has a shape of {o.shape}.")
+        elif g._dtype.category != o._dtype.category:
+            raise RuntimeError(f"For complex Tensors, both grad_output and output are required to have the "
+                               f"same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of {g.dtype} and "
+                               f"output[{i}] has a dtype of {o.dtype}.")
+        out.append(g)
+    return out
+
+
+def _root_edges(outputs):
+    edges = []
+    for i, o in enumerate(outputs):
+        if not o.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        edges.append(o._edge_for_grad())
+    return edges
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None, inputs=None):
+    """Accumulate into `.grad` of the graph leaves the gradients of `tensors`."""
+    outputs = _as_tuple(tensors)
+    grads = _as_tuple(grad_tensors if grad_tensors is not None else grad_variables)
+    if not grads:
+        grads = (None,) * len(outputs)
+    elif len(grads) != len(outputs):
+        raise RuntimeError(f"got {len(grads)} tensors and {len(outputs)} gradients")
+    if retain_graph is None:
+        retain_graph = create_graph
+    inputs = _as_tuple(inputs) or None
+    seeds = _make_grads(outputs, grads)
+    engine.run(_root_edges(outputs), seeds, retain_graph, create_graph, inputs=inputs, accumulate=True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """The gradients of `outputs` w.r.t. `inputs`, returned (not accumulated into .grad)."""
+    outs = _as_tuple(outputs)
+    ins = _as_tuple(inputs)
+    gos = _as_tuple(grad_outputs)
+    if not gos:
+        gos = (None,) * len(outs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if retain_graph is None:
+        retain_graph = create_graph
+    for t in ins:
+        if not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    seeds = _make_grads(outs, gos)
+    result = engine.run(_root_edges(outs), seeds, retain_graph, create_graph, inputs=ins, accumulate=False,
+                        allow_unused=allow_unused)
+    if materialize_grads:
+        result = [g if g is not None else t.new_zeros(t.shape) for g, t in zip(result, ins)]
+    if not create_graph:
+        result = [g.detach() if g is not None else None for g in result]
+    return tuple(result)
+
+
+def Variable(data=None, requires_grad=False, volatile=False):
+    """The legacy wrapper: returns the tensor itself (with requires_grad set), as PyTorch does."""
+    from .._compat.legacy import variable
+    return variable(data, requires_grad)
+
+
+class _DetectAnomaly:
+    def __init__(self, mode=True, check_nan=True):
+        self.mode = mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def set_detect_anomaly(mode, check_nan=True):
+    """Accepted for compatibility; ember's errors already name the failing op."""
+    return _DetectAnomaly(mode, check_nan)
+
+
+detect_anomaly = _DetectAnomaly
+
+__all__ = ["Function", "Variable", "backward", "grad", "gradcheck", "gradgradcheck", "no_grad", "enable_grad",
+           "set_grad_enabled", "inference_mode", "once_differentiable", "graph", "is_grad_enabled"]
+_ = _state

@@ -1,0 +1,211 @@
+"""The backward engine: walks the graph iteratively in dependency order and delivers gradients.
+
+One walk serves `Tensor.backward`, `torch.autograd.backward` and `torch.autograd.grad`:
+- accumulate=True puts gradients into leaves' `.grad` (only those in `inputs`, when given);
+- capture=True returns the gradients that reach `inputs` and touches no `.grad`.
+"""
+from .. import _state
+from .._tensor import Tensor, _wrap, sum_to
+from .graph import AccumulateGrad, ERR_BACKWARD_TWICE
+
+
+def _collect(roots):
+    """Every node reachable from the roots, and how many edges point at each (iterative DFS)."""
+    deps = {}
+    seen = set()
+    stack = [n for n in roots if n is not None]
+    for n in stack:
+        seen.add(n)
+    while stack:
+        node = stack.pop()
+        for nxt, _ in node.next_functions:
+            if nxt is None:
+                continue
+            deps[nxt] = deps.get(nxt, 0) + 1
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return deps, seen
+
+
+def _needed(seen, targets):
+    """Nodes from which some target node can be reached (to prune an autograd.grad walk)."""
+    parents = {}
+    for node in seen:
+        for nxt, _ in node.next_functions:
+            if nxt is not None:
+                parents.setdefault(nxt, []).append(node)
+    needed = set(targets)
+    stack = list(targets)
+    while stack:
+        node = stack.pop()
+        for p in parents.get(node, ()):
+            if p not in needed:
+                needed.add(p)
+                stack.append(p)
+    return needed
+
+
+def _zeros_for(meta):
+    shape, dtype, device = meta
+    xp = device.backend.xp
+    return _wrap(xp.zeros(shape, dtype=dtype.np), device, dtype)
+
+
+def _accumulate(buffers, node, nr, g, create_graph):
+    buf = buffers.get(node)
+    if buf is None:
+        buf = buffers[node] = [None] * len(node._out_meta)
+    old = buf[nr]
+    if old is None:
+        buf[nr] = g
+    elif create_graph:
+        buf[nr] = old + g
+    else:
+        buf[nr] = _wrap(old._data + g._data, g._device, g._dtype)
+
+
+def _validate(node, grads):
+    """PyTorch's validate_outputs: right count, shapes summed back to the inputs', dtypes cast."""
+    metas = node._in_meta
+    if len(grads) != len(metas):
+        if len(grads) > len(metas) and all(g is None for g in grads[len(metas):]):
+            grads = grads[: len(metas)]
+        else:
+            raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                               f"(expected {len(metas)}, got {len(grads)})")
+    out = []
+    for i, (g, meta) in enumerate(zip(grads, metas)):
+        if g is None or meta is None or node.next_functions[i][0] is None:
+            out.append(None)
+            continue
+        if not isinstance(g, Tensor):
+            raise TypeError(f"function {node.name()} returned a gradient of type {type(g).__name__} at index {i}, "
+                            "expected a Tensor or None")
+        shape, dtype, device = meta
+        if g._data.shape != shape:
+            try:
+                g = sum_to(g, shape)
+            except RuntimeError:
+                raise RuntimeError(
+                    f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                    f"{list(g.shape)} but expected shape compatible with {list(shape)}") from None
+        if g._dtype is not dtype:
+            g = g.to(dtype)
+        if g._device != device:
+            raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - "
+                               f"expected device {device} but got {g._device}")
+        out.append(g)
+    return out
+
+
+def _run_tensor_hooks(node, nr, g):
+    hooks = node._tensor_pre_hooks
+    if hooks and nr in hooks:
+        for h in list(hooks[nr]):
+            r = h(g)
+            if r is not None:
+                g = r
+    return g
+
+
+def run(root_edges, root_grads, retain_graph, create_graph, inputs=None, accumulate=True, allow_unused=False):
+    """Walk backward from `root_edges` ((node, output_nr) pairs) seeded with `root_grads`."""
+    roots = [n for n, _ in root_edges]
+    deps, seen = _collect(roots)
+    targets = {}
+    needed = None
+    if inputs is not None:
+        for i, t in enumerate(inputs):
+            edge = t._edge_for_grad()
+            targets.setdefault(edge, []).append(i)
+        if not accumulate:
+            needed = _needed(seen, [e[0] for e in targets if e[0] is not None])
+    captured = [None] * (len(inputs) if inputs is not None else 0)
+
+    buffers = {}
+    for (node, nr), g in zip(root_edges, root_grads):
+        if node is not None:
+            _accumulate(buffers, node, nr, g, create_graph)
+    ready = [n for n in dict.fromkeys(roots) if n is not None and deps.get(n, 0) == 0]
+
+    prev = _state.local.grad_enabled
+    _state.local.grad_enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node, None)
+            if needed is not None and node not in needed:
+                _release_children(node, deps, ready, retain_graph)
+                continue
+            if grads is not None:
+                for nr in range(len(grads)):
+                    if grads[nr] is not None:
+                        grads[nr] = _run_tensor_hooks(node, nr, grads[nr])
+                        for idx in targets.get((node, nr), ()):
+                            captured[idx] = grads[nr] if captured[idx] is None else captured[idx] + grads[nr]
+            if isinstance(node, AccumulateGrad):
+                if grads is not None and grads[0] is not None and accumulate and (
+                        inputs is None or (node, 0) in targets):
+                    _accumulate_into_leaf(node.variable, grads[0], create_graph)
+                continue
+            in_grads = None
+            if grads is not None and any(g is not None for g in grads):
+                if node._pre_hooks:
+                    for h in node._pre_hooks:
+                        r = h(tuple(grads))
+                        if r is not None:
+                            grads = list(r)
+                if node.materialize_grads:
+                    grads = [g if g is not None else _zeros_for(m) for g, m in zip(grads, node._out_meta)]
+                if node._freed:
+                    raise RuntimeError(ERR_BACKWARD_TWICE)
+                in_grads = _validate(node, node._backward(grads))
+                if node._post_hooks:
+                    for h in node._post_hooks:
+                        r = h(tuple(in_grads), tuple(grads))
+                        if r is not None:
+                            in_grads = list(r)
+            if not retain_graph:
+                node._release()
+            for i, (nxt, nr) in enumerate(node.next_functions):
+                if nxt is None:
+                    continue
+                if in_grads is not None and in_grads[i] is not None:
+                    _accumulate(buffers, nxt, nr, in_grads[i], create_graph)
+                deps[nxt] -= 1
+                if deps[nxt] == 0:
+                    ready.append(nxt)
+    finally:
+        _state.local.grad_enabled = prev
+
+    if inputs is not None and not accumulate:
+        for i, g in enumerate(captured):
+            if g is None and not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
+                                   "Set allow_unused=True if this is the desired behavior.")
+    return captured
+
+
+def _release_children(node, deps, ready, retain_graph):
+    for nxt, _ in node.next_functions:
+        if nxt is None:
+            continue
+        deps[nxt] -= 1
+        if deps[nxt] == 0:
+            ready.append(nxt)
+
+
+def _accumulate_into_leaf(var, g, create_graph):
+    old = var._grad
+    if old is None:
+        if create_graph:
+            var._grad = g
+        else:
+            # NOTE: a fresh copy, since the same gradient Tensor may reach several leaves.
+            var._grad = _wrap(g._data.copy(), g._device, g._dtype)
+    elif create_graph or old._requires_grad:
+        var._grad = old + g
+    else:
+        old._data += g._data
+        old._vc[0] += 1

@@ -1,0 +1,337 @@
+"""torch.autograd.Function, and the boundary every ember op goes through (`Function.apply`).
+
+Two kinds of Function share one graph:
+- ember's primitives (subclasses of `Primitive`, in ember/_ops/): forward works on the device's
+  arrays, backward on Tensors. `Primitive.apply` owns the boundary: unwrapping, device checks,
+  Python scalars, type promotion, wrapping results, recording the graph.
+- users' `torch.autograd.Function` subclasses: forward and backward both see Tensors, as in PyTorch.
+"""
+import functools
+
+from .. import _dtype, _state
+from .graph import Node
+from .._tensor import Tensor, _wrap
+
+_FLOAT = _dtype.FLOAT
+
+
+def _node_class(fn_cls, name):
+    return type(name, (Node,), {"__slots__": (), "_fn": fn_cls})
+
+
+class _FunctionMeta(type):
+    def __init__(cls, name, bases, ns):
+        super().__init__(name, bases, ns)
+        # Every Function class gets its own node type, named as PyTorch names it.
+        node_name = ns.get("node_name") or (name + ("Backward0" if getattr(cls, "_primitive", False) else "Backward"))
+        cls._node_cls = _node_class(cls, node_name)
+
+
+class Function(metaclass=_FunctionMeta):
+    """Base class for custom autograd operations: define `forward(ctx, ...)` and `backward(ctx, ...)`."""
+
+    _primitive = False
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom autograd.Function.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for your custom "
+                                  "autograd.Function to use it with backward mode AD.")
+
+    @classmethod
+    def vjp(cls, ctx, *grad_outputs):
+        return cls.backward(ctx, *grad_outputs)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        return _apply_custom(cls, args, kwargs)
+
+
+# --- custom Functions -----------------------------------------------------------------------------
+def _apply_custom(cls, args, kwargs):
+    ctx = cls._node_cls()
+    tensors = [a for a in args if isinstance(a, Tensor)]
+    ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+    track = _state.local.grad_enabled and any(ctx.needs_input_grad)
+    separate = "setup_context" in _own_names(cls)
+    prev = _state.local.grad_enabled
+    _state.local.grad_enabled = False
+    try:
+        if separate:
+            output = cls.forward(*args, **kwargs)
+            cls.setup_context(ctx, args, output)
+        else:
+            output = cls.forward(ctx, *args, **kwargs)
+    finally:
+        _state.local.grad_enabled = prev
+    if tensors:
+        ctx.device = tensors[0]._device
+        ctx.xp = tensors[0]._device.backend.xp
+    is_tuple = isinstance(output, tuple)
+    outs = output if is_tuple else (output,)
+    if not track:
+        ctx.to_save = None
+        return output
+    ctx.next_functions = tuple(_edge(a) if isinstance(a, Tensor) else (None, 0) for a in args)
+    ctx._in_meta = tuple((a.shape, a._dtype, a._device) if isinstance(a, Tensor) else None for a in args)
+    nondiff = ctx._non_differentiable or ()
+    dirty = ctx._dirty or ()
+    results = []
+    for i, o in enumerate(outs):
+        if not isinstance(o, Tensor):
+            results.append(o)
+            continue
+        if any(o is d for d in dirty):
+            o._vc[0] += 0  # already bumped by the user's in-place op
+        elif any(o is a for a in tensors):
+            o = _wrap(o._data, o._device, o._dtype, vc=o._vc)  # returning an input: an alias
+        if any(o is n for n in nondiff) or o._dtype.category < _FLOAT:
+            o._requires_grad = False
+        else:
+            o._grad_fn, o._output_nr, o._requires_grad = ctx, i, True
+        results.append(o)
+    ctx._out_meta = tuple((o.shape, o._dtype, o._device) if isinstance(o, Tensor) else None for o in results)
+    _pack_saved(ctx, (), ())
+    return tuple(results) if is_tuple else results[0]
+
+
+def _own_names(cls):
+    names = set()
+    for k in cls.__mro__:
+        if k is Function:
+            break
+        names.update(k.__dict__)
+    return names
+
+
+def once_differentiable(fn):
+    """Decorator for a backward that is not itself differentiable: it runs without recording."""
+    @functools.wraps(fn)
+    def wrapper(ctx, *grads):
+        from .grad_mode import no_grad
+        with no_grad():
+            out = fn(ctx, *grads)
+        if _state.local.grad_enabled and any(isinstance(g, Tensor) and g.requires_grad for g in grads):
+            outs = out if isinstance(out, tuple) else (out,)
+            for o in outs:
+                if isinstance(o, Tensor):
+                    o._grad_fn = _DelayedError._node_cls()
+                    o._grad_fn.next_functions = ()
+                    o._grad_fn._in_meta = ()
+                    o._requires_grad = True
+        return out
+    return wrapper
+
+
+class _DelayedError(Function):
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
+
+
+# --- ember's primitives -----------------------------------------------------------------------------
+class Primitive(Function):
+    """An ember op: forward on arrays, backward on Tensors (see DESIGN.md, "One op, one place").
+
+    Class attributes that describe the boundary:
+    - `inputs`: how many leading positional arguments are tensor operands (Python scalars there
+      are wrapped); the rest are plain parameters passed through to forward.
+    - `promote`: None (operands keep their dtypes), "promote" (cast to torch's result_type), or
+      "float" (promoted, then integers and bool go to the default float dtype).
+    - `view`: forward returns a view of its first operand; the result shares its version counter
+      and remembers how to be rebuilt from its base (for in-place ops on views).
+    - `differentiable`: False for ops with no gradient (comparisons, argmax...).
+    """
+
+    _primitive = True
+    inputs = 1
+    promote = None
+    promote_args = None  # how many leading operands take part in promotion (None: all)
+    view = False
+    differentiable = True
+
+    @classmethod
+    def apply(cls, *args):
+        return _apply_primitive(cls, args)
+
+
+def _edge(t):
+    if t._base is not None and t._view_version != t._vc[0]:
+        t._sync_view()
+    fn = t._grad_fn
+    if fn is not None:
+        return (fn, t._output_nr)
+    if t._requires_grad:
+        return (t._accumulator(), 0)
+    return (None, 0)
+
+
+def _scalar_array(xp, value, np_dtype):
+    try:
+        return xp.asarray(value, dtype=np_dtype)
+    except OverflowError:  # NOTE: torch wraps out-of-range integer scalars (uint8 + 1000)
+        return xp.asarray(value).astype(np_dtype)
+
+
+def compute_dtype(cls, operands):
+    """The dtype the operands are computed in, by the op's `promote` rule."""
+    dims, zeros, scalars = [], [], []
+    for a in operands:
+        if isinstance(a, Tensor):
+            (dims if a._data.ndim else zeros).append(a._dtype)
+        elif a is not None:
+            scalars.append(_dtype.scalar_dtype(a, _state.default_dtype))
+    d = _dtype.result_dtype(dims, zeros, scalars)
+    if cls.promote == "float" and d.category < _FLOAT:
+        d = _state.default_dtype
+    return d
+
+
+def _check_devices(cls, tensors):
+    dev = None
+    for t in tensors:
+        d = t._device
+        if dev is None:
+            dev = d
+        elif d != dev:
+            # a 0-d cpu tensor may join a cuda op, as in PyTorch
+            if d.type == "cpu" and t._data.ndim == 0:
+                continue
+            if dev.type == "cpu" and len(tensors) > 1 and all(x._data.ndim == 0 for x in tensors if x._device == dev):
+                dev = d
+                continue
+            raise RuntimeError(
+                "Expected all tensors to be on the same device, but found at least two devices, "
+                f"{dev} and {d}!")
+    return dev
+
+
+def _apply_primitive(cls, args):
+    n = cls.inputs
+    operands = args[:n]
+    params = args[n:]
+    tensors = [a for a in operands if isinstance(a, Tensor)]
+    if len(tensors) == 1:
+        dev = tensors[0]._device
+    else:
+        dev = _check_devices(cls, tensors)
+    xp = dev.backend.xp
+    track = False
+    if cls.differentiable and _state.local.grad_enabled:
+        for t in tensors:
+            if t._requires_grad:
+                track = True
+                break
+    if cls.promote is not None:
+        k = cls.promote_args
+        rest = operands[k:] if k is not None else ()
+        if k is not None:
+            operands = operands[:k]
+        dt = compute_dtype(cls, operands)
+        np_dt = dt.np
+        arrays = []
+        cast = []
+        for a in operands:
+            if isinstance(a, Tensor):
+                if a._dtype is not dt:
+                    if track and a._requires_grad:
+                        a = a.to(dt)  # differentiable cast, so gradients return in a's dtype
+                    else:
+                        a = _wrap(a._data.astype(np_dt), a._device, dt)
+                arrays.append(a._data)
+            elif a is None:
+                arrays.append(None)
+            else:
+                a = _wrap(_scalar_array(xp, a, np_dt), dev, dt)
+                arrays.append(a._data)
+            cast.append(a)
+        for a in rest:
+            arrays.append(a._data if isinstance(a, Tensor) else a)
+            cast.append(a)
+        operands = cast
+    else:
+        arrays = [a._data if isinstance(a, Tensor) else a for a in operands]
+    ctx = cls._node_cls()
+    ctx.xp = xp
+    ctx.device = dev
+    out = cls.forward(ctx, *arrays, *params)
+    is_tuple = type(out) is tuple
+    outs = out if is_tuple else (out,)
+    results = []
+    for o in outs:
+        if not isinstance(o, xp.ndarray):
+            o = xp.asarray(o)
+        results.append(_wrap(o, dev, _dtype._BY_NP[o.dtype]))
+    if cls.view:
+        _link_view(cls, operands[0], results[0], params)
+    if track:
+        ctx.next_functions = tuple(_edge(a) if isinstance(a, Tensor) else (None, 0) for a in operands)
+        ctx.needs_input_grad = tuple(e[0] is not None for e in ctx.next_functions)
+        ctx._in_meta = tuple((a._data.shape, a._dtype, a._device) if isinstance(a, Tensor) else None
+                             for a in operands)
+        ctx._out_meta = tuple((r._data.shape, r._dtype, r._device) for r in results)
+        for i, r in enumerate(results):
+            if r._dtype.category >= _FLOAT:
+                r._grad_fn = ctx
+                r._output_nr = i
+                r._requires_grad = True
+        if ctx.to_save is not None:
+            _pack_saved(ctx, operands, results)
+    return tuple(results) if is_tuple else results[0]
+
+
+def _pack_saved(ctx, operands, results):
+    """Turn what forward saved (arrays or Tensors) into (Tensor, version) pairs."""
+    items = ctx.to_save
+    ctx.to_save = None
+    if items is None:
+        return
+    saved = []
+    for item in items:
+        if item is None:
+            saved.append((None, 0, None, 0))
+            continue
+        t = None
+        if isinstance(item, Tensor):
+            t = item
+        else:
+            for cand in operands:
+                if isinstance(cand, Tensor) and cand._data is item:
+                    t = cand
+                    break
+            else:
+                for cand in results:
+                    if cand._data is item:
+                        t = cand
+                        break
+            if t is None:
+                t = _wrap(item, ctx.device, _dtype._BY_NP[item.dtype])
+        saved.append((t, t._vc[0], t._grad_fn, t._output_nr))
+    ctx._saved = saved
+
+
+def _link_view(cls, base_operand, out, params):
+    """Make `out` a view of `base_operand`: same version counter, and a recipe to rebuild it."""
+    out._vc = base_operand._vc
+    root = base_operand._base
+    if root is None:
+        out._base = base_operand
+        out._view_chain = ((cls, params),)
+    else:
+        out._base = root
+        out._view_chain = base_operand._view_chain + ((cls, params),)
+    out._view_version = out._vc[0]
+
+
+def replay_view(base, chain):
+    t = base
+    for cls, params in chain:
+        t = cls.apply(t, *params)
+    return t

@@ -1,0 +1,154 @@
+"""Nodes of the backward graph: what `tensor.grad_fn` is (stands in for torch.autograd.graph.Node)."""
+from .. import _state
+
+ERR_BACKWARD_TWICE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after they "
+    "have already been freed). Saved intermediate values of the graph are freed when you call .backward() "
+    "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time "
+    "or if you need to access saved tensors after calling backward.")
+
+
+class Node:
+    """One step of the backward graph. For an op it is also the op's `ctx`.
+
+    next_functions: one `(node, output_nr)` edge per differentiable input, `(None, 0)` where the
+    input needs no gradient. `_in_meta` holds each input's (shape, dtype, device) so that the
+    engine can check and fix what backward returns; `_out_meta` lets it make zero gradients for
+    outputs nobody used.
+    """
+
+    __slots__ = ("next_functions", "needs_input_grad", "_saved", "_freed", "_in_meta", "_out_meta",
+                 "_tensor_pre_hooks", "_pre_hooks", "_post_hooks", "xp", "device", "materialize_grads",
+                 "_non_differentiable", "_dirty", "to_save", "__dict__", "__weakref__")
+
+    _fn = None  # the Function class whose backward this node runs
+
+    def __init__(self):
+        self._saved = None
+        self._freed = False
+        self._tensor_pre_hooks = None
+        self._pre_hooks = None
+        self._post_hooks = None
+        self.materialize_grads = True
+        self._non_differentiable = None
+        self._dirty = None
+        self.to_save = None
+
+    def name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{type(self).__name__} object at {hex(id(self))}>"
+
+    # --- saved tensors -----------------------------------------------------------------------
+    def save_for_backward(self, *items):
+        """Keep tensors (or, inside an ember op's forward, arrays) for backward."""
+        self.to_save = items
+
+    @property
+    def saved_tensors(self):
+        if self._freed:
+            raise RuntimeError(ERR_BACKWARD_TWICE)
+        saved = self._saved
+        if saved is None:
+            return ()
+        out = []
+        for t, version, fn, nr in saved:
+            if t is not None and t._vc[0] != version:
+                raise RuntimeError(_modified_message(t, version, fn, nr))
+            out.append(t)
+        return tuple(out)
+
+    def _release(self):
+        if self._saved is not None:
+            self._saved = None
+            self._freed = True
+
+    # --- ctx API of torch.autograd.Function -----------------------------------------------------
+    def mark_non_differentiable(self, *tensors):
+        self._non_differentiable = tensors
+
+    def mark_dirty(self, *tensors):
+        self._dirty = tensors
+
+    def set_materialize_grads(self, value):
+        self.materialize_grads = value
+
+    # --- hooks -------------------------------------------------------------------------------
+    def register_hook(self, fn):
+        """fn(grad_inputs, grad_outputs) runs after this node's backward; may return new grad_inputs."""
+        if self._post_hooks is None:
+            self._post_hooks = []
+        self._post_hooks.append(fn)
+        return _RemovableHandle(self._post_hooks, fn)
+
+    def register_prehook(self, fn):
+        """fn(grad_outputs) runs before this node's backward; may return new grad_outputs."""
+        if self._pre_hooks is None:
+            self._pre_hooks = []
+        self._pre_hooks.append(fn)
+        return _RemovableHandle(self._pre_hooks, fn)
+
+    def _add_tensor_hook(self, output_nr, fn):
+        if self._tensor_pre_hooks is None:
+            self._tensor_pre_hooks = {}
+        hooks = self._tensor_pre_hooks.setdefault(output_nr, [])
+        hooks.append(fn)
+        return _RemovableHandle(hooks, fn)
+
+    # --- running -----------------------------------------------------------------------------
+    def _backward(self, grads):
+        """Run the Function's backward; always returns a tuple."""
+        out = self._fn.backward(self, *grads)
+        return out if isinstance(out, tuple) else (out,)
+
+    @property
+    def metadata(self):
+        d = self.__dict__.get("_metadata")
+        if d is None:
+            d = self.__dict__["_metadata"] = {}
+        return d
+
+
+class AccumulateGrad(Node):
+    """The node behind a leaf tensor: puts the incoming gradient into `variable.grad`."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        super().__init__()
+        self.variable = variable
+        self.next_functions = ()
+        self._in_meta = ()
+        self._out_meta = (None,)
+
+
+class _RemovableHandle:
+    __slots__ = ("_hooks", "_fn")
+
+    def __init__(self, hooks, fn):
+        self._hooks, self._fn = hooks, fn
+
+    def remove(self):
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+
+def _modified_message(t, version, fn, nr):
+    from .._dtype import scalar_type_name
+    kind = "cuda." if t._device.type == "cuda" else ""
+    desc = f"[torch.{kind}{scalar_type_name(t._dtype)}Tensor [{', '.join(str(s) for s in t.shape)}]]"
+    where = ""
+    if fn is not None:
+        name = type(fn).__name__
+        if name.endswith("Backward0"):
+            name = name[: -len("Backward0")]
+        where = f", which is output {nr} of {name},"
+    return (f"one of the variables needed for gradient computation has been modified by an inplace "
+            f"operation: {desc}{where} is at version {t._vc[0]}; expected version {version} instead. Hint: "
+            "enable anomaly detection to find the operation that failed to compute its gradient, with "
+            "torch.autograd.set_detect_anomaly(True, check_nan=False).")
+
+
+def grad_enabled():
+    return _state.local.grad_enabled
