@@ -1,44 +1,73 @@
 """torch.device: parsing 'cuda:0' and mapping a device to its array backend."""
+import builtins
+import re
+
 from . import _backends
 
 
+_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga", "maia", "xla",
+          "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")
+_UNSET = object()
+# NOTE: PyTorch's grammar: letters and underscores, then an optional index without leading zeros.
+_DEVICE_STRING = re.compile(r"([a-zA-Z_]+)(?::(0|[1-9][0-9]*))?")
+
+
 class device:
-    """torch.device('cpu'), torch.device('cuda:1'), torch.device('cuda', 0)."""
+    """torch.device('cpu'), torch.device('cuda:1'), torch.device('cuda', 0).
+
+    Every device type PyTorch knows parses; only cpu and cuda have a backend."""
 
     __slots__ = ("type", "index")
 
-    def __new__(cls, type, index=None):
-        if isinstance(type, device):
+    def __new__(cls, type, index=_UNSET):
+        if isinstance(type, device) and index is _UNSET:
             return type
-        if isinstance(type, int):
+        if isinstance(type, builtins.int) and not isinstance(type, builtins.bool) and index is _UNSET:
             type, index = "cuda", type
         if not isinstance(type, str):
-            raise TypeError(f"device() received an invalid combination of arguments - got ({type.__class__.__name__})")
-        if ":" in type:
-            if index is not None:
-                raise RuntimeError(f"type (string) must not include an index because index was passed explicitly: {type}")
-            type, _, idx = type.partition(":")
-            if not idx.isdigit():
-                raise RuntimeError(f"Invalid device string: '{type}:{idx}'")
-            index = int(idx)
-        if type not in ("cpu", "cuda", "meta", "mps"):
-            raise RuntimeError(
-                f"Expected one of cpu, cuda, mps, meta device type at start of device string: {type}")
-        if index is not None and index < 0:
-            raise RuntimeError(f"Device index must not be negative")
+            raise TypeError(f"device() received an invalid combination of arguments - got "
+                            f"({type.__class__.__name__}), but expected one of:\n * (torch.device device)\n"
+                            f"      didn't match because some of the arguments have invalid types: "
+                            f"(!{type.__class__.__name__}!)\n * (str type, int index = -1)\n")
+        if index is not _UNSET and index is not None and (
+                isinstance(index, builtins.bool) or not hasattr(index, "__index__")):
+            raise TypeError(f"device(): argument 'index' (position 2) must be int, not {index.__class__.__name__}")
+        if not type:
+            raise RuntimeError("Device string must not be empty")
+        m = _DEVICE_STRING.fullmatch(type)
+        if m is None:
+            raise RuntimeError(f"Invalid device string: '{type}'")
+        name, idx = m.group(1), m.group(2)
+        if name not in _TYPES:
+            raise RuntimeError(f"Expected one of {', '.join(_TYPES)} device type at start of device string: {name}")
+        if idx is not None:
+            if index is not _UNSET:
+                raise RuntimeError(f"type (string) must not include an index because index was passed explicitly: "
+                                   f"{type}")
+            index = builtins.int(idx)
+        if index is _UNSET or index is None:
+            index = None
+        else:
+            index = builtins.int(index.__index__())
+            if index < 0:
+                raise RuntimeError("Device index must not be negative")
         self = object.__new__(cls)
-        self.type = type
-        self.index = index
+        object.__setattr__(self, "type", name)
+        object.__setattr__(self, "index", index)
         return self
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"attribute '{name}' of 'torch.device' objects is not writable")
 
     @property
     def backend(self):
         return _backends.get(self.type)
 
     def __eq__(self, other):
-        if isinstance(other, str):
-            other = device(other)
-        return isinstance(other, device) and self.type == other.type and self.index == other.index
+        # NOTE: as in PyTorch, a device never equals a string: device('cpu') == 'cpu' is False.
+        if not isinstance(other, device):
+            return NotImplemented
+        return self.type == other.type and self.index == other.index
 
     def __hash__(self):
         return hash((self.type, self.index))

@@ -13,6 +13,15 @@ from ._device import CPU, device as _device_cls
 class Size(tuple):
     """torch.Size: a tuple of ints describing a shape."""
 
+    def __new__(cls, sizes=()):
+        sizes = tuple(sizes)
+        for i, s in enumerate(sizes):
+            if type(s) is not builtins.int:
+                if not hasattr(s, "__index__") or isinstance(s, builtins.float):
+                    raise TypeError(f"torch.Size() takes an iterable of 'int' (item {i} is '{type(s).__name__}')")
+                sizes = sizes[:i] + (s.__index__(),) + sizes[i + 1:]
+        return tuple.__new__(cls, sizes)
+
     def __repr__(self):
         return f"torch.Size([{', '.join(str(s) for s in self)}])"
 
@@ -79,11 +88,11 @@ class Tensor:
     # --- basic properties ---------------------------------------------------------------------
     @property
     def shape(self):
-        return Size(self._data.shape)
+        return tuple.__new__(Size, self._data.shape)  # NumPy's sizes are ints already
 
     def size(self, dim=None):
         if dim is None:
-            return Size(self._data.shape)
+            return tuple.__new__(Size, self._data.shape)
         return self._data.shape[_norm_dim(dim, self._data.ndim)]
 
     @property
@@ -128,8 +137,18 @@ class Tensor:
         return self._dtype.itemsize * int(self._data.size)
 
     def stride(self, dim=None):
-        item = self._data.itemsize
-        strides = tuple(s // item for s in self._data.strides)
+        data = self._data
+        if data.size == 0 and data.flags.c_contiguous:
+            # NOTE: NumPy gives empty arrays zero strides; PyTorch's contiguous strides count a
+            # size-0 dim as 1 (zeros(2, 0, 3).stride() == (3, 3, 1)).
+            strides, acc = [], 1
+            for size in reversed(data.shape):
+                strides.append(acc)
+                acc *= builtins.max(size, 1)
+            strides = tuple(reversed(strides))
+        else:
+            item = data.itemsize
+            strides = tuple(s // item for s in data.strides)
         if dim is None:
             return strides
         return strides[_norm_dim(dim, self._data.ndim)]
@@ -181,11 +200,13 @@ class Tensor:
                 "you can only change requires_grad flags of leaf variables. If you want to use a computed "
                 "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
         if value and self._dtype.category < _dtype.FLOAT:
-            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
         self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad=True):
         """Set requires_grad in place; returns self."""
+        if requires_grad and self._dtype.category < _dtype.FLOAT:
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self.requires_grad = requires_grad
         return self
 
@@ -375,17 +396,23 @@ class Tensor:
 
     def __bool__(self):
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            what = "no values" if self._data.size == 0 else "more than one value"
+            raise RuntimeError(f"Boolean value of Tensor with {what} is ambiguous")
         return bool(self._data.reshape(()))
 
+    def _scalar(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
+
     def __float__(self):
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._scalar())
 
     def __complex__(self):
-        return complex(self.item())
+        return complex(self._scalar())
 
     def __index__(self):
         if self._dtype.category not in (_dtype.INT, _dtype.BOOL) or self._data.size != 1:
@@ -456,7 +483,7 @@ class Tensor:
         if isinstance(dtype, str):
             from ._compat.legacy import dtype_of_type_name
             dtype = dtype_of_type_name(dtype)
-        elif isinstance(dtype, type) and issubclass(dtype, Tensor):
+        elif hasattr(dtype, "_legacy_dtype"):  # torch.FloatTensor and the other legacy classes
             dtype = dtype._legacy_dtype
         return self.to(dtype)
 

@@ -25,7 +25,7 @@ class OpSpec:
 
     def __init__(self, name, *, arity=1, shapes="unary", dtypes=("float32", "float64"), domain=(-3, 3),
                  kwargs=({},), scalar=False, grad=True, call=None, method=False, rtol=1e-5, atol=1e-6,
-                 nondiff_points=None):
+                 nondiff_points=None, gradcheck=True):
         self.name = name
         self.arity = arity
         self.shapes = shapes
@@ -39,6 +39,7 @@ class OpSpec:
         self.rtol = rtol
         self.atol = atol
         self.nondiff_points = nondiff_points
+        self.gradcheck = gradcheck
 
     def __repr__(self):
         return f"OpSpec({self.name})"

@@ -5,6 +5,7 @@ shape with `sum_to`, as PyTorch's validate_outputs does.
 """
 from .. import _dtype
 from ..autograd.function import Primitive
+from .._tensor import Tensor
 from ._registry import OpSpec, register
 
 BINARY = dict(arity=2, shapes="binary", scalar=True)
@@ -36,18 +37,26 @@ class Add(Primitive):
         return g, (g if ctx.alpha == 1 else g * ctx.alpha)
 
 
+def _no_bool_sub(x, y, *rest):
+    xb, yb = ((isinstance(v, Tensor) and v._dtype is _dtype.bool) or isinstance(v, bool) for v in (x, y))
+    if xb and yb:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if xb or yb:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                           "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
 @register(OpSpec("sub", **BINARY, dtypes=("float32", "float64", "int64", "int32")),
           torch="sub", method="sub", inplace="sub_", operator=("__sub__",))
 class Sub(Primitive):
     """input - alpha * other."""
     inputs = 2
     promote = "promote"
+    check = staticmethod(_no_bool_sub)
 
     @staticmethod
     def forward(ctx, x, y, alpha=1):
-        if x.dtype.kind == "b":
-            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
-                               "Use the `^` or `logical_xor()` operator instead.")
         ctx.alpha = alpha
         return x - (y if alpha == 1 else y * alpha)
 
@@ -73,8 +82,6 @@ class RSub(Sub):
 def _rsub(self, other):
     return RSub.apply(self, other)
 
-
-from .._tensor import Tensor  # noqa: E402
 
 Tensor.__rsub__ = _rsub
 
@@ -260,13 +267,18 @@ for _alias, _name in (("greater", "gt"), ("less", "lt"), ("greater_equal", "ge")
 
 def _logical(name, ufunc, dunder, rdunder):
     def forward(ctx, x, y):
-        if name.startswith("bitwise"):
-            if x.dtype.kind not in "iub":
-                raise RuntimeError(f"\"{name}_cpu\" not implemented for '{_dtype.scalar_type_name(_dtype._BY_NP[x.dtype])}'")
+        if name.startswith("bitwise") and x.dtype.kind not in "iub":
+            raise NotImplementedError(
+                f"\"{name}_cpu\" not implemented for '{_dtype.scalar_type_name(_dtype._BY_NP[x.dtype])}'")
         return getattr(ctx.xp, ufunc)(x, y)
+
+    def tensor_other(x, y):
+        if not isinstance(y, Tensor):
+            raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not {type(y).__name__}")
+    logical = name.startswith("logical")
     cls = type("".join(p.capitalize() for p in name.split("_")), (Primitive,), {
-        "inputs": 2, "promote": None if name.startswith("logical") else "promote", "differentiable": False,
-        "forward": staticmethod(forward)})
+        "inputs": 2, "promote": "promote", "differentiable": False, "forward": staticmethod(forward),
+        "check": staticmethod(tensor_other) if logical else None})
     reg = register(OpSpec(name, **BINARY, dtypes=("bool", "int64"), grad=False),
                    torch=name, method=name, inplace=name + "_",
                    operator=(dunder,) if dunder else (), reflected=(rdunder,) if rdunder else ())

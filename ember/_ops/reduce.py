@@ -331,3 +331,28 @@ register(OpSpec("argmax", shapes="reduce", kwargs=({}, {"dim": 0}, {"dim": -1, "
          OpSpec("argmin", shapes="reduce", kwargs=({}, {"dim": 0}), grad=False),
          torch="argmax", method="argmax")(Argmax)
 register(torch="argmin", method="argmin")(Argmin)
+
+
+class All(Primitive):
+    """True when every element (over `dim`) is nonzero; a bool tensor (uint8 stays uint8)."""
+    differentiable = False
+    _fn_name = "all"
+
+    @staticmethod
+    def forward(ctx, x, dim=None, keepdim=False):
+        dims = _dims(x, dim)
+        out = getattr(ctx.xp, ctx._fn._fn_name)(x, axis=dims, keepdims=keepdim)
+        return out.astype(x.dtype if x.dtype.kind == "u" else bool, copy=False)
+
+
+class Any(All):
+    """True when some element (over `dim`) is nonzero."""
+    _fn_name = "any"
+
+
+register(OpSpec("all", shapes="reduce", kwargs=({}, {"dim": 0}, {"dim": -1, "keepdim": True}),
+                dtypes=("bool", "float32", "int64"), grad=False, domain=(0, 1)),
+         OpSpec("any", shapes="reduce", kwargs=({}, {"dim": 0}, {"dim": (0, 1)}),
+                dtypes=("bool", "float32", "uint8"), grad=False, domain=(0, 1)),
+         torch="all", method="all")(All)
+register(torch="any", method="any")(Any)

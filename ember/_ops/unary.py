@@ -339,17 +339,17 @@ class Clamp(Primitive):
     @staticmethod
     def backward(ctx, g):
         x, lo, hi = ctx.saved_tensors
-        inside = None
-        g_lo = g_hi = None
+        inside = g_lo = g_hi = None
         if lo is not None:
             inside = x >= lo
-            g_lo = g * (x < lo) if ctx.needs_input_grad[1] else None
+            if ctx.needs_input_grad[1]:
+                g_lo = g * (x < lo) if hi is None else g * ((x < lo) & (lo <= hi))
         if hi is not None:
             below = x <= hi
             inside = below if inside is None else inside & below
-            g_hi = g * (x > hi) if ctx.needs_input_grad[2] else None
-            if g_lo is not None:
-                g_lo = g_lo * (lo <= hi)
+            if ctx.needs_input_grad[2]:
+                # NOTE: with min > max the result is max, whatever x is.
+                g_hi = g * ((x if lo is None else x.maximum(lo)) > hi)
         return g * inside, g_lo, g_hi
 
 

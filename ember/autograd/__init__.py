@@ -39,6 +39,13 @@ def _make_grads(outputs, grads, is_grads_batched=False):
     return out
 
 
+def _check_counts(outputs, seeds):
+    # NOTE: as in PyTorch, _make_grads zips (extra gradients are ignored, a non-Tensor one is a
+    # TypeError first); only too few gradients is an error, from the engine.
+    if len(seeds) != len(outputs):
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(seeds)} gradients")
+
+
 def _root_edges(outputs):
     edges = []
     for i, o in enumerate(outputs):
@@ -52,14 +59,13 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     """Accumulate into `.grad` of the graph leaves the gradients of `tensors`."""
     outputs = _as_tuple(tensors)
     grads = _as_tuple(grad_tensors if grad_tensors is not None else grad_variables)
-    if not grads:
+    if grad_tensors is None and grad_variables is None:
         grads = (None,) * len(outputs)
-    elif len(grads) != len(outputs):
-        raise RuntimeError(f"got {len(grads)} tensors and {len(outputs)} gradients")
     if retain_graph is None:
         retain_graph = create_graph
     inputs = _as_tuple(inputs) or None
     seeds = _make_grads(outputs, grads)
+    _check_counts(outputs, seeds)
     engine.run(_root_edges(outputs), seeds, retain_graph, create_graph, inputs=inputs, accumulate=True)
 
 
@@ -69,7 +75,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     outs = _as_tuple(outputs)
     ins = _as_tuple(inputs)
     gos = _as_tuple(grad_outputs)
-    if not gos:
+    if grad_outputs is None:
         gos = (None,) * len(outs)
     if allow_unused is None:
         allow_unused = materialize_grads
@@ -79,6 +85,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     seeds = _make_grads(outs, gos)
+    _check_counts(outs, seeds)
     result = engine.run(_root_edges(outs), seeds, retain_graph, create_graph, inputs=ins, accumulate=False,
                         allow_unused=allow_unused)
     if materialize_grads:

@@ -182,8 +182,9 @@ def run(root_edges, root_grads, retain_graph, create_graph, inputs=None, accumul
     if inputs is not None and not accumulate:
         for i, g in enumerate(captured):
             if g is None and not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
-                                   "Set allow_unused=True if this is the desired behavior.")
+                # NOTE: PyTorch 2.13 names the first unused input by its index.
+                raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used in the "
+                                   "graph. Set allow_unused=True if this is the desired behavior.")
     return captured
 
 

@@ -154,6 +154,7 @@ class Primitive(Function):
     inputs = 1
     promote = None
     promote_args = None  # how many leading operands take part in promotion (None: all)
+    check = None  # optional staticmethod(*operands): PyTorch's refusals that depend on input dtypes
     view = False
     differentiable = True
 
@@ -217,6 +218,8 @@ def _apply_primitive(cls, args):
     n = cls.inputs
     operands = args[:n]
     params = args[n:]
+    if cls.check is not None:
+        cls.check(*operands)
     tensors = [a for a in operands if isinstance(a, Tensor)]
     if len(tensors) == 1:
         dev = tensors[0]._device
@@ -283,12 +286,15 @@ def _apply_primitive(cls, args):
                 r._output_nr = i
                 r._requires_grad = True
         if ctx.to_save is not None:
-            _pack_saved(ctx, operands, results)
+            _pack_saved(ctx, operands, results, outs)
     return tuple(results) if is_tuple else results[0]
 
 
-def _pack_saved(ctx, operands, results):
-    """Turn what forward saved (arrays or Tensors) into (Tensor, version) pairs."""
+def _pack_saved(ctx, operands, results, raw_outs=()):
+    """Turn what forward saved (arrays or Tensors) into (Tensor, version) pairs.
+
+    raw_outs: what forward returned, before wrapping (a full reduction may return a NumPy scalar
+    that was re-wrapped into a new array; saving that scalar still means saving the output)."""
     items = ctx.to_save
     ctx.to_save = None
     if items is None:
@@ -307,8 +313,10 @@ def _pack_saved(ctx, operands, results):
                     t = cand
                     break
             else:
-                for cand in results:
-                    if cand._data is item:
+                for cand, raw in zip(results, raw_outs or results):
+                    # NOTE: match the returned object too, or a saved 0-d output loses its grad_fn
+                    # (wrong double backward) and its version check.
+                    if cand._data is item or raw is item:
                         t = cand
                         break
             if t is None:

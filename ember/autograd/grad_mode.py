@@ -1,5 +1,6 @@
 """no_grad, enable_grad, set_grad_enabled, inference_mode: context managers and decorators."""
 import functools
+import inspect
 
 from .. import _state
 
@@ -18,17 +19,52 @@ class _GradMode:
         return False
 
     def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with type(self)._fresh(self):
-                return fn(*args, **kwargs)
-        return wrapper
+        return _decorate(self._fresh, fn)
 
     def _fresh(self):
         return type(self)()
 
     def clone(self):
         return self._fresh()
+
+
+def _decorate(make_ctx, fn):
+    """Run fn under a fresh context from make_ctx(); a generator function gets it on every resumption."""
+    if inspect.isgeneratorfunction(fn):
+        return _decorate_generator(make_ctx, fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with make_ctx():
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+def _decorate_generator(make_ctx, fn):
+    # NOTE: as in PyTorch, the mode applies to the generator's own code only, not to the caller
+    # between two items; so each send/throw/close into it is wrapped separately.
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        gen = fn(*args, **kwargs)
+        try:
+            with make_ctx():
+                item = gen.send(None)
+            while True:
+                try:
+                    sent = yield item
+                except GeneratorExit:
+                    with make_ctx():
+                        gen.close()
+                    raise
+                except BaseException as exc:  # noqa: BLE001 - forwarded into the generator
+                    with make_ctx():
+                        item = gen.throw(exc)
+                else:
+                    with make_ctx():
+                        item = gen.send(sent)
+        except StopIteration as stop:
+            return stop.value
+    return wrapper
 
 
 class no_grad(_GradMode):
@@ -78,12 +114,7 @@ class set_grad_enabled(_GradMode):
     def __call__(self, fn):
         _state.local.grad_enabled = self._prev
         mode = self._mode
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with _Setter(mode):
-                return fn(*args, **kwargs)
-        return wrapper
+        return _decorate(lambda: _Setter(mode), fn)
 
 
 class _Setter(_GradMode):

@@ -1,0 +1,133 @@
+"""Per-op overhead of ember against PyTorch on a tiny tensor, in the same process.
+
+    python bench/op_overhead.py [--calls 2000] [--repeats 5]
+
+Times a (16, 16) float32 add without autograd, with autograd (inputs that require grad, so
+the graph is recorded), and add + .sum().backward(). Prints a markdown table (median over repeats,
+microseconds per op) with the machine it ran on, and writes the same to bench/results.md.
+Benchmarks are reported, never asserted.
+"""
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # `python bench/op_overhead.py` from the repo root finds ./ember
+
+import numpy  # noqa: E402
+
+import ember  # noqa: E402
+import torch  # noqa: E402
+
+SHAPE = (16, 16)
+
+
+def add(lib):
+    a, b = lib.rand(*SHAPE), lib.rand(*SHAPE)
+    return lambda: a + b
+
+
+def add_requires_grad(lib):
+    a, b = lib.rand(*SHAPE, requires_grad=True), lib.rand(*SHAPE, requires_grad=True)
+    return lambda: a + b
+
+
+def add_sum_backward(lib):
+    a, b = lib.rand(*SHAPE, requires_grad=True), lib.rand(*SHAPE, requires_grad=True)
+
+    def step():
+        (a + b).sum().backward()
+    return step
+
+
+def torch_add_out(lib):
+    a, b, out = lib.rand(*SHAPE), lib.rand(*SHAPE), lib.empty(*SHAPE)
+    return lambda: lib.add(a, b, out=out)
+
+
+WORKLOADS = [
+    ("`a + b`, (16,16) float32", add),
+    ("`torch.add(a, b, out=c)`, (16,16) float32", torch_add_out),
+    ("`a + b`, inputs requires_grad=True", add_requires_grad),
+    ("`(a + b).sum().backward()`", add_sum_backward),
+]
+
+
+def time_per_call(fn, calls, repeats, warmup):
+    """Median over `repeats` of the mean seconds per call of `calls` back-to-back calls."""
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        samples.append((time.perf_counter() - start) / calls)
+    return statistics.median(samples)
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine():
+    return (f"{cpu_model()}, {os.cpu_count()} logical cores; {platform.system()} {platform.machine()}; "
+            f"Python {platform.python_version()}, NumPy {numpy.__version__}, PyTorch {torch.__version__} "
+            f"({torch.get_num_threads()} threads), ember {ember.__version__}; load average {_load()}")
+
+
+def _load():
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=2000, help="calls per repeat")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--output", default=str(ROOT / "bench" / "results.md"))
+    args = parser.parse_args(argv)
+
+    rows = ["| workload | PyTorch (µs/op) | ember (µs/op) | ratio ember/PyTorch |",
+            "|---|---:|---:|---:|"]
+    for title, make in WORKLOADS:
+        t_torch = time_per_call(make(torch), args.calls, args.repeats, args.warmup) * 1e6
+        t_ember = time_per_call(make(ember), args.calls, args.repeats, args.warmup) * 1e6
+        rows.append(f"| {title} | {t_torch:.2f} | {t_ember:.2f} | {t_ember / t_torch:.1f}x |")
+        print(rows[-1] if len(rows) > 3 else "\n".join(rows), flush=True)
+
+    stamp = datetime.date.today().isoformat()
+    text = "\n".join([
+        "# op_overhead: one small op, PyTorch vs ember",
+        "",
+        f"`python bench/op_overhead.py` ({stamp}): median of {args.repeats} repeats of {args.calls} calls, "
+        f"after {args.warmup} warm-up calls; both libraries timed in the same process.",
+        "",
+        *rows,
+        "",
+        f"Machine: {machine()}.",
+        "",
+    ])
+    print()
+    print(f"Machine: {machine()}.")
+    Path(args.output).write_text(text)
+    print(f"(written to {os.path.relpath(args.output)})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""DESIGN.md: _ops, nn and optim compute through `xp` only; cupy is imported in _backends only."""
+import pathlib
+import re
+
+ROOT = pathlib.Path(__file__).resolve().parents[1] / "ember"
+IMPORT = re.compile(r"^\s*(import|from)\s+(numpy|cupy|cupyx)\b", re.M)
+
+
+def _py_files(*parts):
+    for part in parts:
+        folder = ROOT / part
+        if folder.exists():
+            yield from folder.rglob("*.py")
+
+
+def test_ops_nn_optim_do_not_import_array_libraries():
+    offenders = [str(p.relative_to(ROOT)) for p in _py_files("_ops", "nn", "optim") if IMPORT.search(p.read_text())]
+    assert offenders == []
+
+
+def test_only_backends_import_cupy():
+    pattern = re.compile(r"^\s*(import|from)\s+(cupy|cupyx)\b", re.M)
+    offenders = [str(p.relative_to(ROOT)) for p in ROOT.rglob("*.py")
+                 if pattern.search(p.read_text()) and "_backends" not in p.parts]
+    assert offenders == []
+
+
+def test_the_check_can_fail(tmp_path):
+    """The pattern does catch an import (a test that cannot fail is a defect)."""
+    assert IMPORT.search("import numpy as np\n")
+    assert IMPORT.search("    from cupy import ndarray\n")
+    assert not IMPORT.search("# numpy is not imported here\n")
