@@ -102,7 +102,7 @@ def _run_steps(x, steps, on_tensor):
             i = step[2]
             if not -size <= i < size:
                 raise IndexError(f"index {i} is out of bounds for dimension {d} with size {size}")
-            x = Select.apply(x, d, i) if on_tensor else x[(slice(None),) * d + (i,)]
+            x = Select.apply(x, d, i) if on_tensor else x[(slice(None),) * d + (i, Ellipsis)]
         elif kind == "slice":
             x = Slice.apply(x, d, *step[2:]) if on_tensor else x[(slice(None),) * d + (slice(*step[2:]),)]
         elif kind == "unsqueeze":

@@ -347,7 +347,8 @@ class Select(Primitive):
         size = x.shape[d]
         if not -size <= index < size:
             raise IndexError(f"index {index} is out of bounds for dimension {d} with size {size}")
-        ctx.shape, ctx.key = x.shape, (slice(None),) * d + (index,)
+        # NOTE: the trailing Ellipsis keeps a 0-d result a view (NumPy returns a copied scalar without it).
+        ctx.shape, ctx.key = x.shape, (slice(None),) * d + (index, Ellipsis)
         return x[ctx.key]
 
     @staticmethod

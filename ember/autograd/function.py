@@ -264,7 +264,11 @@ def _apply_primitive(cls, args):
     ctx = cls._node_cls()
     ctx.xp = xp
     ctx.device = dev
-    out = cls.forward(ctx, *arrays, *params)
+    try:
+        out = cls.forward(ctx, *arrays, *params)
+    except ValueError:
+        _explain_broadcast(arrays)
+        raise
     is_tuple = type(out) is tuple
     outs = out if is_tuple else (out,)
     results = []
@@ -288,6 +292,14 @@ def _apply_primitive(cls, args):
         if ctx.to_save is not None:
             _pack_saved(ctx, operands, results, outs)
     return tuple(results) if is_tuple else results[0]
+
+
+def _explain_broadcast(arrays):
+    """NumPy's broadcasting ValueError becomes PyTorch's RuntimeError naming both sizes."""
+    from .._tensor import broadcast_shapes
+    shapes = [a.shape for a in arrays if hasattr(a, "shape")]
+    if len(shapes) > 1:
+        broadcast_shapes(*shapes)
 
 
 def _pack_saved(ctx, operands, results, raw_outs=()):
