@@ -16,7 +16,8 @@ def _int_kind(x):
     return x.dtype.kind in "iub"
 
 
-@register(OpSpec("add", **BINARY, dtypes=ALL_REAL), OpSpec("add", **BINARY, kwargs=({"alpha": 2},)),
+@register(OpSpec("add", **BINARY, dtypes=ALL_REAL + ("float16", "bfloat16")),
+          OpSpec("add", **BINARY, kwargs=({"alpha": 2},)),
           torch="add", method="add", inplace="add_", operator=("__add__",), reflected=("__radd__",))
 class Add(Primitive):
     """input + alpha * other."""
@@ -86,7 +87,7 @@ def _rsub(self, other):
 Tensor.__rsub__ = _rsub
 
 
-@register(OpSpec("mul", **BINARY, dtypes=ALL_REAL),
+@register(OpSpec("mul", **BINARY, dtypes=ALL_REAL + ("float16", "bfloat16")),
           torch="mul", method="mul", inplace="mul_", operator=("__mul__",), reflected=("__rmul__",))
 class Mul(Primitive):
     """input * other."""

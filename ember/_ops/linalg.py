@@ -11,6 +11,11 @@ def _same_dtype(a, b, names=("m1", "m2")):
         raise RuntimeError(f"expected {names[0]} and {names[1]} to have the same dtype, but got: {da} != {db}")
 
 
+def _product(result, a):
+    # NOTE: NumPy multiplies bfloat16 in float32 and returns float32; PyTorch returns bfloat16.
+    return result.astype(a.dtype, copy=False)
+
+
 class Mm(Primitive):
     """Matrix product of two 2-D tensors."""
     inputs = 2
@@ -26,7 +31,7 @@ class Mm(Primitive):
                                f"{b.shape[0]}x{b.shape[1]})")
         _same_dtype(a, b)
         ctx.save_for_backward(a, b)
-        return a @ b
+        return _product(a @ b, a)
 
     @staticmethod
     def backward(ctx, g):
@@ -36,7 +41,8 @@ class Mm(Primitive):
         return ga, gb
 
 
-register(OpSpec("mm", arity=2, shapes=[((3, 4), (4, 5)), ((1, 3), (3, 1)), ((0, 2), (2, 3))]),
+register(OpSpec("mm", arity=2, shapes=[((3, 4), (4, 5)), ((1, 3), (3, 1)), ((0, 2), (2, 3))],
+                dtypes=("float32", "float64", "float16", "bfloat16")),
          torch="mm", method="mm")(Mm)
 
 
@@ -54,7 +60,7 @@ class Dot(Primitive):
                                "elements respectively")
         _same_dtype(a, b, ("self", "other"))
         ctx.save_for_backward(a, b)
-        return ctx.xp.dot(a, b)
+        return _product(ctx.xp.dot(a, b), a)
 
     @staticmethod
     def backward(ctx, g):
@@ -78,7 +84,7 @@ class Mv(Primitive):
                                f"vec ({v.shape[0]})")
         _same_dtype(a, v)
         ctx.save_for_backward(a, v)
-        return a @ v
+        return _product(a @ v, a)
 
     @staticmethod
     def backward(ctx, g):
@@ -108,7 +114,7 @@ class Matmul(Primitive):
                                f"({_mat(a)} and {_mat(b)})")
         ctx.save_for_backward(a, b)
         ctx.nd = (a.ndim, b.ndim)
-        return ctx.xp.matmul(a, b)
+        return _product(ctx.xp.matmul(a, b), a)
 
     @staticmethod
     def backward(ctx, g):

@@ -57,7 +57,7 @@ class SumDim(Sum):
     node_name = "SumBackward1"
 
 
-register(OpSpec("sum", **REDUCE, dtypes=("float32", "float64", "int32", "bool")))(Sum)
+register(OpSpec("sum", **REDUCE, dtypes=("float32", "float64", "int32", "bool", "float16", "bfloat16")))(Sum)
 
 
 @public(method=True)
@@ -100,7 +100,7 @@ class MeanDim(Mean):
     node_name = "MeanBackward1"
 
 
-register(OpSpec("mean", **REDUCE))(Mean)
+register(OpSpec("mean", **REDUCE, dtypes=("float32", "float64", "float16", "bfloat16")))(Mean)
 
 
 @public(method=True)

@@ -34,7 +34,7 @@ Tensor.negative = Tensor.neg
 Tensor.__pos__ = lambda self: self
 
 
-@_unary("exp")
+@_unary("exp", dtypes=FLOATS + ("float16", "bfloat16"))
 class Exp(Primitive):
     """e ** input."""
     promote = "float"
@@ -120,7 +120,7 @@ class Sign(Primitive):
         return g * 0
 
 
-@_unary("sigmoid")
+@_unary("sigmoid", dtypes=FLOATS + ("float16", "bfloat16"))
 class Sigmoid(Primitive):
     """1 / (1 + exp(-input)), computed without overflow."""
     promote = "float"
@@ -140,7 +140,7 @@ class Sigmoid(Primitive):
         return g * y * (1 - y)
 
 
-@_unary("tanh")
+@_unary("tanh", dtypes=FLOATS + ("float16", "bfloat16"))
 class Tanh(Primitive):
     """Hyperbolic tangent."""
     promote = "float"
