@@ -3,6 +3,10 @@ import numpy as xp
 
 name = "cpu"
 
+# NOTE: PyTorch computes IEEE results (1/0 = inf, log(0) = -inf, 0/0 = nan) without warnings;
+# NumPy warns for each. ember follows PyTorch, so NumPy's floating-point warnings are off.
+xp.seterr(all="ignore")
+
 
 def is_available():
     return True

@@ -127,7 +127,9 @@ class _quiet:
             self._s.__exit__(*exc)
 
 
-@register(OpSpec("prod", shapes="reduce", kwargs=({}, {"dim": 0}, {"dim": -1, "keepdim": True}), domain=(0.5, 1.5)))
+@register(OpSpec("prod", shapes="reduce", kwargs=({}, {"dim": 0}, {"dim": -1, "keepdim": True}), domain=(0.5, 1.5)),
+          OpSpec("prod", shapes=[((3,),), ((2, 3),), ((4, 2),)], kwargs=({}, {"dim": 0}, {"dim": -1}), domain=(-2, 2),
+                 call=lambda torch, x, **kw: (x * (x.abs() > 0.7)).prod(**kw), gradcheck=False))
 class Prod(Primitive):
     """Product of all elements, or along one `dim`."""
     node_name = "ProdBackward0"
@@ -157,7 +159,8 @@ def _prod_others(x, dims, keepdim_shape):
     nonzero_prod = Prod.apply(x.masked_fill(zero, 1), dims, True, None)
     zeros = zero.sum(dim=dims, keepdim=True)
     from .index import where
-    return where(zero, where(zeros == 1, nonzero_prod, 0.0), where(zeros == 0, nonzero_prod / x, 0.0))
+    safe = x.masked_fill(zero, 1)  # NOTE: no 0/0 anywhere, so double backward stays finite
+    return where(zero, where(zeros == 1, nonzero_prod, 0.0), where(zeros == 0, nonzero_prod / safe, 0.0))
 
 
 class ProdDim(Prod):

@@ -76,20 +76,31 @@ def _apply_custom(cls, args, kwargs):
         ctx.xp = tensors[0]._device.backend.xp
     is_tuple = isinstance(output, tuple)
     outs = output if is_tuple else (output,)
+    dirty = ctx._dirty or ()
+    for d in dirty:
+        d._vc[0] += 1  # NOTE: PyTorch bumps every tensor marked dirty, on top of the in-place op's own bump
     if not track:
         ctx.to_save = None
         return output
+    for d in dirty:
+        _check_dirty(d)
     ctx.next_functions = tuple(_edge(a) if isinstance(a, Tensor) else (None, 0) for a in args)
     ctx._in_meta = tuple((a.shape, a._dtype, a._device) if isinstance(a, Tensor) else None for a in args)
     nondiff = ctx._non_differentiable or ()
-    dirty = ctx._dirty or ()
     results = []
+    dirty_views = []
     for i, o in enumerate(outs):
         if not isinstance(o, Tensor):
             results.append(o)
             continue
         if any(o is d for d in dirty):
-            o._vc[0] += 0  # already bumped by the user's in-place op
+            if o._base is not None:
+                # NOTE: a view modified in place: its base's history is rebased (CopySlices), as for
+                # ember's own in-place ops; the view rebuilds its grad_fn from the base lazily.
+                o._output_nr = i
+                dirty_views.append(o)
+                results.append(o)
+                continue
         elif any(o is a for a in tensors):
             o = _wrap(o._data, o._device, o._dtype, vc=o._vc)  # returning an input: an alias
         if any(o is n for n in nondiff) or o._dtype.category < _FLOAT:
@@ -99,7 +110,20 @@ def _apply_custom(cls, args, kwargs):
         results.append(o)
     ctx._out_meta = tuple((o.shape, o._dtype, o._device) if isinstance(o, Tensor) else None for o in results)
     _pack_saved(ctx, (), ())
+    if dirty_views:
+        from .._ops._registry import _rewire
+        for o in dirty_views:
+            _rewire(o, o, ctx)
     return tuple(results) if is_tuple else results[0]
+
+
+def _check_dirty(t):
+    """PyTorch's errors for a custom Function that marked a leaf (or a view of one) dirty."""
+    if t._base is not None:
+        if t._base._grad_fn is None and t._base._requires_grad:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+    elif t._grad_fn is None and t._requires_grad:
+        raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
 
 
 def _own_names(cls):
@@ -201,7 +225,7 @@ def _check_devices(cls, tensors):
         d = t._device
         if dev is None:
             dev = d
-        elif d != dev:
+        elif d is not dev and d != dev:
             # a 0-d cpu tensor may join a cuda op, as in PyTorch
             if d.type == "cpu" and t._data.ndim == 0:
                 continue
@@ -212,6 +236,19 @@ def _check_devices(cls, tensors):
                 "Expected all tensors to be on the same device, but found at least two devices, "
                 f"{dev} and {d}!")
     return dev
+
+
+def _uniform(operands, rule):
+    """Fast path: every operand a tensor of one dtype that the op keeps (no promotion needed)."""
+    dt = None
+    for a in operands:
+        if not isinstance(a, Tensor):
+            return False
+        if dt is None:
+            dt = a._dtype
+        elif a._dtype is not dt:
+            return False
+    return rule != "float" or dt.category >= _FLOAT
 
 
 def _apply_primitive(cls, args):
@@ -232,7 +269,7 @@ def _apply_primitive(cls, args):
             if t._requires_grad:
                 track = True
                 break
-    if cls.promote is not None:
+    if cls.promote is not None and not _uniform(operands, cls.promote):
         k = cls.promote_args
         rest = operands[k:] if k is not None else ()
         if k is not None:
