@@ -58,17 +58,23 @@ WORKLOADS = [
 ]
 
 
-def time_per_call(fn, calls, repeats, warmup):
-    """Median over `repeats` of the mean seconds per call of `calls` back-to-back calls."""
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
+def time_pair(fns, calls, repeats, warmup):
+    """Median over `repeats` of the mean seconds per call of `calls` back-to-back calls, for each fn.
+
+    NOTE: the libraries take turns repeat by repeat, so a change in machine load during the run
+    hits both alike and the ratio stays meaningful on a shared machine.
+    """
+    for fn in fns:
+        for _ in range(warmup):
             fn()
-        samples.append((time.perf_counter() - start) / calls)
-    return statistics.median(samples)
+    samples = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, out in zip(fns, samples):
+            start = time.perf_counter()
+            for _ in range(calls):
+                fn()
+            out.append((time.perf_counter() - start) / calls)
+    return [statistics.median(s) for s in samples]
 
 
 def cpu_model():
@@ -106,8 +112,8 @@ def main(argv=None):
     rows = ["| workload | PyTorch (µs/op) | ember (µs/op) | ratio ember/PyTorch |",
             "|---|---:|---:|---:|"]
     for title, make in WORKLOADS:
-        t_torch = time_per_call(make(torch), args.calls, args.repeats, args.warmup) * 1e6
-        t_ember = time_per_call(make(ember), args.calls, args.repeats, args.warmup) * 1e6
+        t_torch, t_ember = (t * 1e6 for t in time_pair([make(torch), make(ember)], args.calls, args.repeats,
+                                                         args.warmup))
         rows.append(f"| {title} | {t_torch:.2f} | {t_ember:.2f} | {t_ember / t_torch:.1f}x |")
         print(rows[-1] if len(rows) > 3 else "\n".join(rows), flush=True)
 
@@ -116,7 +122,8 @@ def main(argv=None):
         "# op_overhead: one small op, PyTorch vs ember",
         "",
         f"`python bench/op_overhead.py` ({stamp}): median of {args.repeats} repeats of {args.calls} calls, "
-        f"after {args.warmup} warm-up calls; both libraries timed in the same process.",
+        f"after {args.warmup} warm-up calls; both libraries timed in the same process, taking turns "
+        "repeat by repeat.",
         "",
         *rows,
         "",

@@ -70,7 +70,8 @@ class Copy(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        return None, g.to(ctx.src_dtype)
+        # NOTE: the old value is overwritten: its gradient is zero (not None), as in PyTorch.
+        return g.new_zeros(g.shape), g.to(ctx.src_dtype)
 
 
 def _copy_(self, src, non_blocking=False):
@@ -96,7 +97,7 @@ class Fill(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        return None, g.sum()
+        return g.new_zeros(g.shape), g.sum()
 
 
 def _fill_(self, value):

@@ -1,8 +1,8 @@
 """ember bugs found while bringing up the seed programs, each as the test that catches it.
 
-Every test here fails on ember today and is marked xfail(strict=True): when a fix lands the test
-passes, strict xfail turns that into a failure, and whoever fixed it removes the marker (and moves
-the test next to the code it covers: tests/ops, tests/autograd, tests/core).
+Open bugs are marked xfail(strict=True): when a fix lands the test passes, strict xfail turns that
+into a failure, and whoever fixed it removes the marker. Fixed bugs keep their test, unmarked, as a
+regression test (they may move next to the code they cover: tests/ops, tests/autograd, tests/core).
 """
 import warnings
 
@@ -16,10 +16,11 @@ def _bug(reason):
     return pytest.mark.xfail(strict=True, reason=reason)
 
 
-@_bug("setting one element (every dim indexed by an int) raises TypeError: numpy's a[i, j] is a scalar, not a view")
+# Fixed since found: x[i] = v / x[i, j] = v (an int for every dim) raised TypeError (numpy's a[i, j] is a
+# scalar, not a view).
 def test_setitem_single_element():
     x = ember.zeros(3)
-    x[0] = 1  # ember: TypeError: 'numpy.float32' object does not support item assignment
+    x[0] = 1  # was: TypeError: 'numpy.float32' object does not support item assignment
     m = ember.zeros(2, 2)
     m[1, 0] = 1
     m[1, 1] += 3
@@ -27,7 +28,7 @@ def test_setitem_single_element():
     assert m.tolist() == [[0.0, 0.0], [1.0, 3.0]]
 
 
-@_bug("in-place ops on an element view (t[0].add_(5)) write into a copy, the base never changes")
+# Fixed since found: in-place ops on an element view (t[0].add_(5)) wrote into a copy; the base never changed.
 def test_inplace_on_element_view_writes_through():
     t = ember.zeros(2)
     t[0].add_(5)
@@ -35,17 +36,17 @@ def test_inplace_on_element_view_writes_through():
     assert t.tolist() == [5.0, 7.0]
 
 
-@_bug("y[0] = v on a tensor that requires grad: the value is not written and the gradient is not masked")
+# Fixed since found: y[0] = v on a tensor that requires grad wrote nothing and did not mask the gradient.
 def test_setitem_single_element_under_autograd():
     x = ember.tensor([1.0, 2.0], requires_grad=True)
     y = x * 1
     y[0] = 10.0
     y.sum().backward()
-    assert y.tolist() == [10.0, 2.0]  # ember: [1.0, 2.0]
-    assert x.grad.tolist() == [0.0, 1.0]  # ember: [1.0, 1.0]
+    assert y.tolist() == [10.0, 2.0]  # was: [1.0, 2.0]
+    assert x.grad.tolist() == [0.0, 1.0]  # was: [1.0, 1.0]
 
 
-@_bug("a non-leaf fully overwritten in place (copy_/fill_/zero_/y[:] = v): x.grad stays None, PyTorch gives zeros")
+# Fixed since found: a non-leaf fully overwritten in place left x.grad None (PyTorch gives zeros).
 @pytest.mark.parametrize("overwrite", ["copy_", "fill_", "zero_", "setitem"])
 def test_overwritten_non_leaf_gives_zero_grad(overwrite):
     x = ember.tensor([1.0, 2.0], requires_grad=True)
@@ -62,14 +63,14 @@ def test_overwritten_non_leaf_gives_zero_grad(overwrite):
     assert x.grad is not None and x.grad.tolist() == [0.0, 0.0]
 
 
-@_bug("broadcasting mismatch raises numpy's ValueError instead of PyTorch's RuntimeError and message")
+# Fixed since found: a broadcasting mismatch raised numpy's ValueError, not PyTorch's RuntimeError and message.
 def test_broadcast_mismatch_error():
     with pytest.raises(RuntimeError, match=r"The size of tensor a \(3\) must match the size of tensor b \(4\) "
                                            r"at non-singleton dimension 1"):
         ember.ones(2, 3) + ember.ones(4)
 
 
-@_bug("division by zero leaks numpy's RuntimeWarning; PyTorch returns inf/nan silently")
+# Fixed since found: division by zero leaked NumPy RuntimeWarnings.
 def test_division_by_zero_is_silent():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
