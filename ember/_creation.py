@@ -6,7 +6,7 @@ import numpy as np
 
 from . import _dtype, _state
 from ._device import CPU, as_device
-from ._tensor import Size, Tensor, _wrap
+from ._tensor import Tensor, _wrap
 
 
 def _target_device(device):
@@ -82,6 +82,9 @@ def _leaf_dtype(x):
     raise RuntimeError(f"Could not infer dtype of {type(x).__name__}")
 
 
+_PY_NUMBERS = (builtins.bool, builtins.int, builtins.float, builtins.complex)
+
+
 def _infer_dtype(data):
     """The promoted dtype of every leaf; an empty sequence counts as the default dtype."""
     if isinstance(data, np.ndarray):
@@ -91,9 +94,15 @@ def _infer_dtype(data):
     if len(data) == 0:
         return _state.default_dtype
     result = None
-    for item in data:
-        d = _infer_dtype(item)
-        result = d if result is None else _dtype.promote_types(result, d)
+    # NOTE: rows are long and their leaves mostly of one Python type: promote over the distinct
+    # types first, and walk item by item only where an item's dtype is its own (tensors, sequences).
+    for tp in set(map(type, data)):
+        if tp in _PY_NUMBERS or issubclass(tp, np.generic):
+            dts = (_leaf_dtype(next(x for x in data if type(x) is tp)),)
+        else:
+            dts = [_infer_dtype(x) for x in data if type(x) is tp]
+        for d in dts:
+            result = d if result is None else _dtype.promote_types(result, d)
     return result
 
 
@@ -118,6 +127,9 @@ def _store(data, sizes, dim, out, dtype):
         raise TypeError("not a sequence")
     if len(data) != sizes[dim]:
         raise ValueError(f"expected sequence of length {sizes[dim]} at dim {dim} (got {len(data)})")
+    if dim == len(sizes) - 1 and all(tp in _PY_NUMBERS or issubclass(tp, np.generic) for tp in set(map(type, data))):
+        out.extend(data)  # a row of plain numbers: no per-item work
+        return
     for item in data:
         _store(item, sizes, dim + 1, out, dtype)
 
@@ -258,11 +270,23 @@ def _filled(fill, size, dtype, device, requires_grad, out=None):
     dtype = _out_dtype(dtype, out)
     dev = _target_device(device if device is not None or out is None else out._device)
     arr = fill(dev.backend.xp, size, dtype.np)
+    if arr.size == 0:
+        arr = _with_contiguous_strides(dev.backend.xp, arr)
     t = _requiring_grad(_wrap(arr, dev, dtype), requires_grad)
     if out is not None:
         from ._ops._registry import write_out
         return write_out(out, t, "creation")
     return t
+
+
+def _with_contiguous_strides(xp, arr):
+    """An empty array given PyTorch's contiguous strides (NumPy allocates it with zeros), so its
+    transposes and slices report the strides PyTorch's would."""
+    strides, acc = [], arr.itemsize
+    for size in reversed(arr.shape):
+        strides.append(acc)
+        acc *= builtins.max(size, 1)
+    return xp.lib.stride_tricks.as_strided(arr, arr.shape, tuple(reversed(strides)))
 
 
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False, **kw):

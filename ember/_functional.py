@@ -55,8 +55,8 @@ def is_grad_enabled():
 
 @public(method=True)
 def square(input):
-    """input * input."""
-    return input * input
+    """input ** 2."""
+    return input.pow(2)
 
 
 @public(method=True)

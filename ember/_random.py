@@ -3,17 +3,28 @@
 ember draws from NumPy's PCG64, so a seed gives reproducible numbers within ember, not the same
 numbers as PyTorch's generator.
 """
+import builtins
 import contextlib
-import pickle
 import time
 
 import numpy as np
 
 from . import _dtype, _state
-from ._creation import _size_args, _target_device, from_array
-from ._tensor import Tensor, _wrap
+from ._creation import _requiring_grad, _size_args, _sizes, from_array
+from ._tensor import Tensor
 
 DEFAULT_SEED = 67280421310721  # PyTorch's default_generator initial seed
+_U64 = 1 << 64
+# The state as bytes: seed (8), PCG64 state (16) and increment (16), the cached half-word flag (8)
+# and value (8). A fixed layout, so set_state never has to unpickle user data.
+_STATE_BYTES = 56
+
+
+def _seed_value(seed):
+    seed = builtins.int(seed)
+    if not -(1 << 63) <= seed < _U64:
+        raise ValueError("Overflow when unpacking long long")
+    return seed % _U64
 
 
 class Generator:
@@ -27,16 +38,13 @@ class Generator:
 
     def manual_seed(self, seed):
         """Reseed; returns self."""
-        seed = int(seed)
-        if seed < 0:
-            seed += 1 << 64
-        self._seed = seed
-        self._rng = np.random.Generator(np.random.PCG64(seed))
+        self._seed = _seed_value(seed)
+        self._rng = np.random.Generator(np.random.PCG64(self._seed))
         return self
 
     def seed(self):
         """Reseed from a non-deterministic source; returns the new seed."""
-        s = int(time.time_ns()) & ((1 << 63) - 1)
+        s = builtins.int(time.time_ns()) & ((1 << 63) - 1)
         self.manual_seed(s)
         return s
 
@@ -44,14 +52,30 @@ class Generator:
         return self._seed
 
     def get_state(self):
-        """The state as a uint8 tensor (ember's own layout)."""
-        raw = pickle.dumps((self._seed, self._rng.bit_generator.state))
+        """The state as a uint8 tensor (ember's own layout, not PyTorch's)."""
+        st = self._rng.bit_generator.state
+        fields = (self._seed, st["state"]["state"], st["state"]["inc"], st["has_uint32"], st["uinteger"])
+        sizes = (8, 16, 16, 8, 8)
+        raw = b"".join(builtins.int(v).to_bytes(n, "little") for v, n in zip(fields, sizes))
         return from_array(np.frombuffer(raw, dtype=np.uint8).copy())
 
     def set_state(self, new_state):
-        seed, state = pickle.loads(new_state.numpy().tobytes())
+        if not isinstance(new_state, Tensor) or new_state.dtype is not _dtype.uint8:
+            raise TypeError("RNG state must be a torch.ByteTensor")
+        raw = new_state.detach().cpu().numpy().tobytes()
+        if len(raw) != _STATE_BYTES:
+            raise RuntimeError(f"Expected a CPUGeneratorImplState of size {_STATE_BYTES} but found the input RNG "
+                               f"state size to be {len(raw)}")
+        values, pos = [], 0
+        for n in (8, 16, 16, 8, 8):
+            values.append(builtins.int.from_bytes(raw[pos:pos + n], "little"))
+            pos += n
+        seed, state, inc, has_uint32, uinteger = values
+        bit_gen = np.random.PCG64()
+        bit_gen.state = {"bit_generator": "PCG64", "state": {"state": state, "inc": inc},
+                         "has_uint32": has_uint32, "uinteger": uinteger}
         self._seed = seed
-        self._rng.bit_generator.state = state
+        self._rng = np.random.Generator(bit_gen)
         return self
 
 
@@ -96,57 +120,137 @@ def fork_rng(devices=None, enabled=True, **kwargs):
         set_rng_state(state)
 
 
-def _finish(arr, dtype, device, requires_grad, out=None):
-    t = from_array(arr.astype(dtype.np, copy=False), device=device, requires_grad=requires_grad)
+def _finish(arr, dtype, device, requires_grad, out=None, name="random"):
+    if out is not None and dtype is None:
+        dtype = out._dtype
+    t = from_array(np.asarray(arr).astype(dtype.np, copy=False), device=device)
+    t = _requiring_grad(t, requires_grad)
     if out is not None:
         from ._ops._registry import write_out
-        return write_out(out, t, "random")
+        return write_out(out, t, name)
     return t
 
 
-def _float_dtype(dtype):
-    dtype = dtype or _state.default_dtype
-    if dtype.category < _dtype.FLOAT:
-        raise RuntimeError(f"\"check_uniform_bounds\" not implemented for '{_dtype.scalar_type_name(dtype)}'")
+def _not_implemented(kernel, dtype):
+    return NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.scalar_type_name(dtype)}'")
+
+
+def _float_dtype(dtype, kernel="check_uniform_bounds", out=None):
+    dtype = dtype or (out._dtype if out is not None else _state.default_dtype)
+    if dtype.category != _dtype.FLOAT:
+        raise _not_implemented(kernel, dtype)
     return dtype
 
 
+_MANTISSA = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
+
+
+def _uniform01(rng, shape, dtype):
+    """Uniform samples in [0, 1) that stay below 1 in `dtype`: multiples of 2**-digits."""
+    digits = _MANTISSA[dtype.name]
+    if digits == 53:
+        return rng.random(shape)
+    return rng.integers(0, 1 << digits, size=shape, dtype=np.int64) * (1.0 / (1 << digits))
+
+
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-         pin_memory=False):
+         pin_memory=False, **kw):
     """Uniform samples in [0, 1)."""
-    dtype = _float_dtype(dtype)
-    return _finish(_rng(generator).random(_size_args(size)), dtype, device, requires_grad, out)
+    shape = _sizes(size, kw, "rand")
+    dtype = _float_dtype(dtype, out=out)
+    return _finish(_uniform01(_rng(generator), shape, dtype), dtype, device, requires_grad, out, "rand")
 
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-          pin_memory=False):
+          pin_memory=False, **kw):
     """Standard normal samples."""
-    dtype = _float_dtype(dtype)
-    return _finish(_rng(generator).standard_normal(_size_args(size)), dtype, device, requires_grad, out)
+    shape = _sizes(size, kw, "randn")
+    dtype = _float_dtype(dtype, "normal_kernel_cpu", out)
+    return _finish(_rng(generator).standard_normal(shape), dtype, device, requires_grad, out, "randn")
 
 
-def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
-            requires_grad=False):
-    """Integers uniform in [low, high); int64 by default."""
-    if size is None:  # randint(high, size)
-        low, high, size = 0, low, high
-    if high is None:
-        raise TypeError("randint() missing required argument 'size'")
+_C_INT_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
+                "int32": "int", "int64": "long int"}
+
+
+def _check_int_range(low, high, dtype):
+    """PyTorch's bounds check for integer sampling into `dtype` ([low, high) must fit)."""
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    arr = _rng(generator).integers(low, high, size=_size_args((size,)))
-    return _finish(arr, dtype or _dtype.int64, device, requires_grad, out)
+    cname = _C_INT_NAMES.get(dtype.name)
+    if cname is None:
+        return
+    lo, hi = (0, 1) if dtype is _dtype.bool else (np.iinfo(dtype.np).min, np.iinfo(dtype.np).max)
+    if not lo <= low <= hi:
+        raise RuntimeError(f"from is out of bounds for {cname}")
+    if not lo <= high - 1 <= hi:
+        raise RuntimeError(f"to - 1 is out of bounds for {cname}")
 
 
-def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def _randint_invalid(args):
+    return TypeError(f"randint() received an invalid combination of arguments - got "
+                     f"({', '.join(type(a).__name__ for a in args)}), but expected one of:\n"
+                     " * (int high, tuple of ints size, *, torch.Generator generator, Tensor out = None, "
+                     "torch.dtype dtype = None, torch.layout layout = None, torch.device device = None, "
+                     "bool pin_memory = False, bool requires_grad = False)\n"
+                     " * (int low, int high, tuple of ints size, *, torch.Generator generator, Tensor out = None, "
+                     "torch.dtype dtype = None, torch.layout layout = None, torch.device device = None, "
+                     "bool pin_memory = False, bool requires_grad = False)\n")
+
+
+def _is_int(v):
+    return isinstance(v, (builtins.int, np.integer)) and not isinstance(v, builtins.bool)
+
+
+def randint(*args, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+            pin_memory=False, **kw):
+    """Integers uniform in [low, high): randint(high, size) or randint(low, high, size); int64 by default."""
+    named = {k: kw.pop(k) for k in ("low", "high", "size") if k in kw}
+    if kw:
+        raise TypeError(f"randint() got an unexpected keyword argument '{next(iter(kw))}'")
+    if len(args) == 3:
+        low, high, size = args
+    elif len(args) == 2 and "size" not in named:
+        (high, size), low = args, named.get("low", 0)
+    elif len(args) == 2:
+        (low, high), size = args, named["size"]
+    elif len(args) == 1 and "size" in named:
+        low, high, size = (named.get("low", 0), args[0], named["size"]) if "high" not in named else \
+            (args[0], named["high"], named["size"])
+    elif not args and "high" in named and "size" in named:
+        low, high, size = named.get("low", 0), named["high"], named["size"]
+    else:
+        raise _randint_invalid(args)
+    position = 2 if len(args) < 3 else 3
+    if not isinstance(size, (tuple, list)):
+        where = f" (position {position})" if len(args) >= position else ""
+        raise TypeError(f"randint(): argument 'size'{where} must be tuple of ints, not {type(size).__name__}")
+    if not (_is_int(low) and _is_int(high)):
+        if len(args) == 2 and "size" not in named and not _is_int(high):
+            raise TypeError(f"randint(): argument 'high' (position 1) must be int, not {type(high).__name__}")
+        raise _randint_invalid(args)
+    dtype = dtype or (out._dtype if out is not None else _dtype.int64)
+    shape = _size_args((size,), "randint")
+    _check_int_range(builtins.int(low), builtins.int(high), dtype)
+    arr = _rng(generator).integers(builtins.int(low), builtins.int(high), size=shape)
+    return _finish(arr, dtype, device, requires_grad, out, "randint")
+
+
+def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
+             pin_memory=False):
     """A random permutation of 0..n-1 (int64)."""
-    return _finish(_rng(generator).permutation(int(n)), dtype or _dtype.int64, device, requires_grad, out)
+    n = builtins.int(n)
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
+    dtype = dtype or (out._dtype if out is not None else _dtype.int64)
+    return _finish(_rng(generator).permutation(n), dtype, device, requires_grad, out, "randperm")
 
 
 def _like(sampler):
-    def like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    def like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
+             generator=None):
         return sampler(*input.shape, dtype=dtype or input._dtype, device=device or input._device,
-                       requires_grad=requires_grad)
+                       requires_grad=requires_grad, generator=generator)
     like.__name__ = sampler.__name__ + "_like"
     like.__doc__ = f"{sampler.__name__} samples with input's shape, dtype and device."
     return like
@@ -157,11 +261,17 @@ randn_like = _like(randn)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None, requires_grad=False,
-                 memory_format=None):
-    """randint samples with input's shape."""
+                 memory_format=None, generator=None):
+    """randint samples with input's shape (and dtype)."""
     if high is None:
         low, high = 0, low
-    return randint(low, high, tuple(input.shape), dtype=dtype or input._dtype, device=device or input._device)
+    return randint(low, high, tuple(input.shape), dtype=dtype or input._dtype, device=device or input._device,
+                   requires_grad=requires_grad, generator=generator)
+
+
+def _fmt(v):
+    """A number as PyTorch's C++ messages print it (-1.0 as -1, 1e-08 as 1e-08)."""
+    return f"{v:g}" if isinstance(v, (builtins.float, np.floating)) else str(v)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
@@ -170,59 +280,117 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     rng = _rng(generator)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std
+        if ref._dtype.category != _dtype.FLOAT:
+            raise _not_implemented("normal_kernel_cpu", ref._dtype)
         m = mean._data if isinstance(mean, Tensor) else mean
         s = std._data if isinstance(std, Tensor) else std
-        if isinstance(std, Tensor) and bool((std._data < 0).any()):
-            raise RuntimeError("normal expects all elements of std >= 0.0")
+        if isinstance(std, Tensor):
+            if builtins.bool((std._data < 0).any()):
+                raise RuntimeError("normal expects all elements of std >= 0.0")
+        elif std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {_fmt(std)}")
         shape = np.broadcast_shapes(np.shape(m), np.shape(s))
         arr = rng.standard_normal(shape) * s + m
-        return _finish(np.asarray(arr), ref._dtype, ref._device, requires_grad, out)
+        return _finish(arr, ref._dtype, ref._device, requires_grad, out, "normal")
     if size is None:
-        raise TypeError("normal() missing required argument 'size'")
+        raise TypeError(f"normal() received an invalid combination of arguments - got ({type(mean).__name__}, "
+                        f"{type(std).__name__}), but expected one of:\n"
+                        " * (Tensor mean, Tensor std, *, torch.Generator generator = None, Tensor out = None)\n"
+                        " * (Tensor mean, float std = 1, *, torch.Generator generator = None, Tensor out = None)\n"
+                        " * (float mean, Tensor std, *, torch.Generator generator = None, Tensor out = None)\n"
+                        " * (float mean, float std, tuple of ints size, *, torch.Generator generator = None, "
+                        "Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, "
+                        "torch.device device = None, bool pin_memory = False, bool requires_grad = False)\n")
     if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    arr = rng.standard_normal(_size_args((size,))) * std + mean
-    return _finish(arr, _float_dtype(dtype), device, requires_grad, out)
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {_fmt(std)}")
+    arr = rng.standard_normal(_size_args((size,), "normal")) * std + mean
+    return _finish(arr, _float_dtype(dtype, "normal_kernel_cpu", out), device, requires_grad, out, "normal")
+
+
+_P_MESSAGE = ("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message be improved?  "
+              "If so, please report an enhancement request to PyTorch.)")
 
 
 def bernoulli(input, p=None, *, generator=None, out=None):
     """1 with probability input (or p), else 0; same dtype as input."""
-    probs = input._data if p is None else p
-    arr = (_rng(generator).random(input.shape) < np.asarray(probs)).astype(input._dtype.np)
-    return _finish(arr, input._dtype, input._device, False, out)
+    if p is None:
+        if input._dtype.category != _dtype.FLOAT:
+            raise _not_implemented("bernoulli_tensor_cpu_p_", input._dtype)
+        probs = input._device.backend.to_numpy(input._data)
+        if not ((probs >= 0) & (probs <= 1)).all():
+            raise RuntimeError(_P_MESSAGE)
+    else:
+        probs = _check_p(p)
+    arr = (_rng(generator).random(input.shape) < probs).astype(input._dtype.np)
+    return _finish(arr, input._dtype, input._device, False, out, "bernoulli")
+
+
+def _check_p(p):
+    if isinstance(p, Tensor):
+        probs = p._device.backend.to_numpy(p._data)
+        if not ((probs >= 0) & (probs <= 1)).all():
+            raise RuntimeError(_P_MESSAGE)
+        return probs
+    if not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={_fmt(p)}")
+    return p
 
 
 # --- in-place samplers (used by nn.init) ------------------------------------------------------------
 def _fill_random(self, arr):
+    arr = np.asarray(arr).astype(self._dtype.np, copy=False)
     if self._device.type != "cpu":
         arr = self._device.backend.asarray(arr)
-    self._data[...] = arr.astype(self._dtype.np, copy=False)
+    self._data[...] = arr
     self._vc[0] += 1
     return self
 
 
 def _uniform_(self, from_=0.0, to=1.0, *, generator=None, **kw):
-    from_ = kw.get("a", from_)
-    to = kw.get("b", to)
-    return _fill_random(self, _rng(generator).uniform(from_, to, self.shape))
+    from_ = kw.get("a", kw.get("from", from_))
+    to = kw.get("b", kw.get("to", to))
+    dtype = _float_dtype(self._dtype)
+    if from_ > to:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={_fmt(from_)} > "
+                           f"to={_fmt(to)}")
+    limit = np.finfo(dtype.np if dtype is not _dtype.bfloat16 else np.float32).max
+    for name, v in (("from", from_), ("to", to)):
+        if not -limit <= v <= limit:
+            raise RuntimeError(f"{name} is out of bounds for {'float' if dtype.itemsize == 4 else dtype.name}")
+    u = _uniform01(_rng(generator), self.shape, dtype)
+    return _fill_random(self, from_ + (to - from_) * u)
 
 
 def _normal_(self, mean=0.0, std=1.0, *, generator=None):
+    _float_dtype(self._dtype, "normal_kernel_cpu")
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {_fmt(std)}")
     return _fill_random(self, _rng(generator).normal(mean, std, self.shape))
 
 
 def _random_(self, from_=0, to=None, *, generator=None):
     if to is None:
-        from_, to = 0, from_ if from_ else 2 ** 24
+        if from_:  # random_(to): [0, to)
+            from_, to = 0, from_
+        else:  # every value the dtype represents exactly, as PyTorch's default range
+            digits = _MANTISSA.get(self._dtype.name)
+            to = (1 << digits) + 1 if digits else (2 if self._dtype is _dtype.bool else
+                                                    builtins.int(np.iinfo(self._dtype.np).max) + 1)
+    _check_int_range(builtins.int(from_), builtins.int(to), self._dtype)
     return _fill_random(self, _rng(generator).integers(from_, to, self.shape))
 
 
 def _bernoulli_(self, p=0.5, *, generator=None):
-    probs = p._data if isinstance(p, Tensor) else p
+    probs = _check_p(p)
     return _fill_random(self, _rng(generator).random(self.shape) < probs)
 
 
 def _exponential_(self, lambd=1.0, *, generator=None):
+    if self._dtype.category != _dtype.FLOAT:
+        raise RuntimeError("Exponential distribution is a continuous probability distribution. dtype must be a "
+                           f"floating point but you specified {_dtype.scalar_type_name(self._dtype)}")
+    if not lambd > 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={_fmt(lambd)}")
     return _fill_random(self, _rng(generator).exponential(1.0 / lambd, self.shape))
 
 
@@ -232,4 +400,3 @@ Tensor.random_ = _random_
 Tensor.bernoulli_ = _bernoulli_
 Tensor.exponential_ = _exponential_
 Tensor.bernoulli = lambda self, p=None, *, generator=None: bernoulli(self, p, generator=generator)
-_ = _wrap

@@ -68,6 +68,10 @@ class Tensor:
     __slots__ = ("_data", "_device", "_dtype", "_requires_grad", "_grad", "_grad_fn", "_output_nr",
                  "_vc", "_base", "_view_chain", "_view_version", "_accum", "_retains_grad", "__weakref__")
 
+    # NOTE: NumPy scalars defer to the tensor's reflected operators (np.float64(2) * t is a Tensor,
+    # not an ndarray), as with PyTorch's tensors.
+    __array_priority__ = 1000
+
     # Legacy constructors (torch.Tensor(5, 3), torch.Tensor([1, 2])) live in _compat.
     def __new__(cls, *args, **kwargs):
         from ._compat.legacy import legacy_new
@@ -93,7 +97,7 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return tuple.__new__(Size, self._data.shape)
-        return self._data.shape[_norm_dim(dim, self._data.ndim)]
+        return self._data.shape[_dim_index(dim, self._data.ndim)]
 
     @property
     def dtype(self):
@@ -138,9 +142,10 @@ class Tensor:
 
     def stride(self, dim=None):
         data = self._data
-        if data.size == 0 and data.flags.c_contiguous:
-            # NOTE: NumPy gives empty arrays zero strides; PyTorch's contiguous strides count a
-            # size-0 dim as 1 (zeros(2, 0, 3).stride() == (3, 3, 1)).
+        if data.size == 0 and getattr(data.flags, "writeable", True) and not any(data.strides):
+            # NOTE: NumPy allocates empty arrays with zero strides; PyTorch's contiguous strides count
+            # a size-0 dim as 1 (zeros(2, 0, 3).stride() == (3, 3, 1)). Expanded (read-only) arrays
+            # keep their zeros, as in PyTorch.
             strides, acc = [], 1
             for size in reversed(data.shape):
                 strides.append(acc)
@@ -151,7 +156,7 @@ class Tensor:
             strides = tuple(s // item for s in data.strides)
         if dim is None:
             return strides
-        return strides[_norm_dim(dim, self._data.ndim)]
+        return strides[_dim_index(dim, self._data.ndim)]
 
     def storage_offset(self):
         base = self._data
@@ -164,6 +169,8 @@ class Tensor:
         return start // self._data.itemsize
 
     def is_contiguous(self, memory_format=None):
+        if self._data.size == 0:
+            return True
         expected = 1
         for size, stride in zip(reversed(self._data.shape), reversed(self.stride())):
             if size == 0:
@@ -562,6 +569,13 @@ def _parse_to(self, args, kwargs):
         from ._device import as_device
         dev = as_device(dev)
     return dtype, dev, copy
+
+
+def _dim_index(dim, ndim):
+    """A dim for size(dim)/stride(dim): a 0-d tensor has none at all (PyTorch's IndexError)."""
+    if ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    return _norm_dim(dim, ndim)
 
 
 def _norm_dim(dim, ndim):

@@ -174,7 +174,9 @@ def apply_inplace(cls, target, *args):
         raise RuntimeError(f"output with shape {list(target.shape)} doesn't match the broadcast shape "
                            f"{list(result.shape)}")
     node = result._grad_fn if tracking else None
-    if node is not None and node._saved:
+    # NOTE: when target is also an operand (y.mul_(y)), PyTorch saves that operand as it is and the
+    # in-place write makes backward fail its version check; only the plain `self` role is protected.
+    if node is not None and node._saved and not any(a is target for a in args):
         _protect_saved(node, target, result, old)
     _store(target, result._data)
     if node is not None:
@@ -183,6 +185,10 @@ def apply_inplace(cls, target, *args):
 
 
 def _store(target, data):
+    if not getattr(target._data.flags, "writeable", True):
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+            "location. Please clone() the tensor before performing the operation.")
     target._data[...] = data
     target._vc[0] += 1
 

@@ -6,7 +6,7 @@ shape with `sum_to`, as PyTorch's validate_outputs does.
 from .. import _dtype
 from ..autograd.function import Primitive
 from .._tensor import Tensor
-from ._registry import OpSpec, register
+from ._registry import OpSpec, apply_inplace, public, register, write_out
 
 BINARY = dict(arity=2, shapes="binary", scalar=True)
 ALL_REAL = ("float32", "float64", "int64", "int32", "uint8", "bool")
@@ -129,7 +129,7 @@ class Div(Primitive):
 
 class RDiv(Primitive):
     """other / input (the reflected `/`)."""
-    node_name = "DivBackward0"
+    node_name = "MulBackward0"  # PyTorch computes number / x as reciprocal(x) * number
     inputs = 2
     promote = "float"
 
@@ -210,8 +210,7 @@ class Fmod(Primitive):
         return g, (-g * (x / y).trunc() if ctx.needs_input_grad[1] else None)
 
 
-@register(OpSpec("pow", **BINARY, domain=(0.5, 2)),
-          torch="pow", method="pow", inplace="pow_", operator=("__pow__",))
+@register(OpSpec("pow", **BINARY, domain=(0.5, 2)))
 class Pow(Primitive):
     """input ** exponent."""
     inputs = 2
@@ -239,7 +238,31 @@ class Pow(Primitive):
         return gx, gy
 
 
-Tensor.__rpow__ = lambda self, other: Pow.apply(other, self)
+class PowTensor(Pow):
+    node_name = "PowBackward1"
+
+
+class PowScalarBase(Pow):
+    node_name = "PowBackward2"
+
+
+def _pow_class(base, exponent):
+    # NOTE: PyTorch names the node by overload: tensor ** number, tensor ** tensor, number ** tensor.
+    if not isinstance(base, Tensor):
+        return PowScalarBase
+    return PowTensor if isinstance(exponent, Tensor) else Pow
+
+
+@public(method=True)
+def pow(input, exponent, *, out=None):
+    """input ** exponent (either may be a number)."""
+    result = _pow_class(input, exponent).apply(input, exponent)
+    return result if out is None else write_out(out, result, "pow")
+
+
+Tensor.__pow__ = lambda self, exponent: _pow_class(self, exponent).apply(self, exponent)
+Tensor.__rpow__ = lambda self, other: PowScalarBase.apply(other, self)
+Tensor.pow_ = lambda self, exponent: apply_inplace(_pow_class(self, exponent), self, exponent)
 
 
 # --- comparisons and logic ----------------------------------------------------------------------------

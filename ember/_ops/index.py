@@ -8,150 +8,22 @@ from .. import _dtype, _state
 from ..autograd.function import Primitive
 from .._tensor import Tensor, _wrap, norm_dim
 from ._registry import OpSpec, apply_inplace, public, register, spec
-from .views import Index, Select, Slice, Unsqueeze
-
-
-def _is_int(k):
-    """Python ints and NumPy integer scalars (a select, not an advanced index)."""
-    return (not isinstance(k, (Tensor, list, tuple, bool)) and hasattr(k, "__index__")
-            and getattr(k, "ndim", 0) == 0 and getattr(getattr(k, "dtype", None), "kind", "i") in "iu")
-
-
-def _parse(key, ndim, xp, device):
-    """Turn a user key into (steps, advanced): steps on basic parts, then an advanced key or None."""
-    if not isinstance(key, tuple):
-        key = (key,)
-    consumed = 0
-    for k in key:
-        if k is None or k is Ellipsis or isinstance(k, bool):
-            continue
-        if isinstance(k, Tensor) and k._dtype.category == _dtype.BOOL:
-            consumed += max(k._data.ndim, 1) if k._data.ndim else 0
-        else:
-            consumed += 1
-    if consumed > ndim:
-        raise IndexError(f"too many indices for tensor of dimension {ndim}")
-    steps, advanced = [], {}
-    shape_after = []  # sizes of the dims the walk has produced so far, to check masks
-    d = 0
-    seen_ellipsis = False
-    for k in key:
-        if k is Ellipsis:
-            if seen_ellipsis:
-                raise IndexError("an index can only have a single ellipsis ('...')")
-            seen_ellipsis = True
-            d += ndim - consumed
-        elif k is None or k is True:
-            steps.append(("unsqueeze", d))
-            d += 1
-        elif k is False:
-            steps.append(("unsqueeze", d))
-            steps.append(("slice", d, 0, 0, 1))
-            d += 1
-        elif isinstance(k, slice):
-            steps.append(("slice_or_skip", d, k))
-            d += 1
-        elif isinstance(k, Tensor) and k._data.ndim == 0 and k._dtype.category == _dtype.INT:
-            steps.append(("select", d, int(k.item())))
-        elif isinstance(k, int) or _is_int(k):
-            steps.append(("select", d, int(k)))
-        else:
-            arr = _index_array(k, xp)
-            if arr.dtype.kind == "b":
-                advanced[d] = arr
-                d += max(arr.ndim, 1)
-            else:
-                advanced[d] = arr
-                d += 1
-    return steps, advanced
-
-
-def _index_array(k, xp):
-    if isinstance(k, Tensor):
-        if k._dtype.category not in (_dtype.INT, _dtype.BOOL):
-            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-        arr = k._data
-        if k._device.type != "cpu" and xp.__name__ == "numpy":
-            arr = k._device.backend.to_numpy(arr)
-        return xp.asarray(arr)
-    arr = xp.asarray(k)
-    if arr.dtype.kind == "f":
-        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-    if arr.dtype.kind not in "iub":
-        if arr.size == 0:
-            return arr.astype(xp.int64)
-        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-    return arr
-
-
-def _run_steps(x, steps, on_tensor):
-    """Apply the basic steps to a Tensor (tracked) or an array (raw)."""
-    for step in steps:
-        kind, d = step[0], step[1]
-        if kind == "slice_or_skip":
-            size = x.shape[d]
-            start, stop, stepn = step[2].indices(size)
-            if step[2].step is not None and step[2].step <= 0:
-                raise ValueError("step must be greater than zero")
-            if start == 0 and stop == size and stepn == 1:
-                continue
-            stop = max(stop, start)
-            kind, step = "slice", ("slice", d, start, stop, stepn)
-        if kind == "select":
-            size = x.shape[d]
-            i = step[2]
-            if not -size <= i < size:
-                raise IndexError(f"index {i} is out of bounds for dimension {d} with size {size}")
-            x = Select.apply(x, d, i) if on_tensor else x[(slice(None),) * d + (i, Ellipsis)]
-        elif kind == "slice":
-            x = Slice.apply(x, d, *step[2:]) if on_tensor else x[(slice(None),) * d + (slice(*step[2:]),)]
-        elif kind == "unsqueeze":
-            x = Unsqueeze.apply(x, d) if on_tensor else x.reshape(x.shape[:d] + (1,) + x.shape[d:])
-    return x
-
-
-def _advanced_key(shape, advanced, xp):
-    """The array key for the advanced part: masks become their nonzero() index arrays."""
-    key = []
-    d = 0
-    positions = sorted(advanced)
-    for pos in positions:
-        while d < pos:
-            key.append(slice(None))
-            d += 1
-        arr = advanced[pos]
-        if arr.dtype.kind == "b":
-            if arr.ndim == 0:
-                raise IndexError("0-dim bool index is not supported here")
-            for i, s in enumerate(arr.shape):
-                if d + i >= len(shape) or shape[d + i] != s:
-                    raise IndexError(f"The shape of the mask [{', '.join(map(str, arr.shape))}] at index {i} does "
-                                     f"not match the shape of the indexed tensor [{', '.join(map(str, shape))}] at "
-                                     f"index {d + i}")
-            key.extend(xp.nonzero(arr))
-            d += arr.ndim
-        else:
-            key.append(arr.astype(xp.int64, copy=False))
-            d += 1
-    for i, k in enumerate(key):
-        if not isinstance(k, slice) and k.size:
-            size = shape[i]
-            lo, hi = int(k.min()), int(k.max())
-            if hi >= size or lo < -size:
-                bad = hi if hi >= size else lo
-                raise IndexError(f"index {bad} is out of bounds for dimension {i} with size {size}")
-    return tuple(key)
+from ._index_key import advanced_key, parse, run_steps
+from .views import Index
 
 
 def getitem(self, key):
     xp = self._device.backend.xp
-    steps, advanced = _parse(key, self._data.ndim, xp, self._device)
-    x = _run_steps(self, steps, True)
+    if isinstance(key, int) and not isinstance(key, bool) and self._data.ndim:  # the common x[i]
+        steps, advanced = [("select", 0, key, 0)], None
+    else:
+        steps, advanced = parse(key, self._data.ndim, xp)
+    x = run_steps(self, steps, True)
     if not advanced:
         if x is self:
             return Alias.apply(self)
         return x
-    return Index.apply(x, _advanced_key(x._data.shape, advanced, xp))
+    return Index.apply(x, advanced_key(x._data.shape, advanced, xp))
 
 
 class Alias(Primitive):
@@ -167,31 +39,101 @@ class Alias(Primitive):
         return g
 
 
+def _fmt(shape):
+    return f"[{', '.join(map(str, shape))}]"
+
+
+def _value_tensor(self, value):
+    """The value of `x[key] = value` as a tensor on x's device (numbers take x's dtype)."""
+    if isinstance(value, Tensor):
+        if value._device != self._device:
+            value = value.to(self._device)
+        return value
+    if isinstance(value, (bool, int, float, complex)) or (hasattr(value, "dtype") and getattr(value, "ndim", 1) == 0):
+        xp = self._device.backend.xp
+        return _wrap(xp.asarray(value).astype(self._dtype.np), self._device, self._dtype)
+    raise TypeError(f"can't assign a {type(value).__name__} to a {self.type()}")
+
+
+def _strip_leading_ones(value):
+    """PyTorch drops a value's leading size-1 dims before broadcasting it into the target."""
+    shape = value._data.shape
+    i = 0
+    while i < len(shape) and shape[i] == 1:
+        i += 1
+    return value if i == 0 else value.reshape(shape[i:])
+
+
 def setitem(self, key, value):
     xp = self._device.backend.xp
-    steps, advanced = _parse(key, self._data.ndim, xp, self._device)
-    tracking = _state.local.grad_enabled and (
-        self.requires_grad or (isinstance(value, Tensor) and value._requires_grad))
-    if not tracking:
-        target = _run_steps(self._data, steps, False)
-        v = value._data if isinstance(value, Tensor) else value
-        if isinstance(value, Tensor) and value._device != self._device:
-            v = self._device.backend.asarray(value._device.backend.to_numpy(v))
-        if advanced:
-            target[_advanced_key(target.shape, advanced, xp)] = v
-        else:
-            target[...] = v
-        self._vc[0] += 1
-        return
-    view = _run_steps(self, steps, True)
-    if not isinstance(value, Tensor):
-        value = _wrap(xp.asarray(value, dtype=self._dtype.np), self._device, self._dtype)
-    elif value._dtype is not self._dtype or value._device != self._device:
-        value = value.to(self._dtype).to(self._device)
+    steps, advanced = parse(key, self._data.ndim, xp)
+    value = _value_tensor(self, value)
+    tracking = _state.local.grad_enabled and (self.requires_grad or value._requires_grad)
+    target = run_steps(self if tracking else self._data, steps, tracking)
+    shape = target.shape if tracking else target.shape
     if advanced:
-        apply_inplace(IndexPut, view, value, _advanced_key(view._data.shape, advanced, xp), False)
+        akey = advanced_key(tuple(shape), advanced, xp)
+        value = _strip_leading_ones(value)
+        result_shape = _indexed_shape(target._data if tracking else target, akey)
+        try:
+            xp.broadcast_shapes(value._data.shape, result_shape)
+            if len(value._data.shape) > len(result_shape):
+                raise ValueError
+        except ValueError:
+            raise RuntimeError(f"shape mismatch: value tensor of shape {_fmt(value._data.shape)} cannot be broadcast "
+                               f"to indexing result of shape {_fmt(result_shape)}") from None
+        if value._dtype is not self._dtype:
+            if value._data.ndim:  # NOTE: a 0-d value is cast like a number; others must match
+                raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                                   f"{_dtype.scalar_type_name(self._dtype)} for the destination and "
+                                   f"{_dtype.scalar_type_name(value._dtype)} for the source.")
+            value = value.to(self._dtype)
+        if tracking:
+            apply_inplace(IndexPut, target, value, akey, False)
+        else:
+            _check_writable(target)
+            target[akey] = value._data
+            self._vc[0] += 1
+        return
+    value = _strip_leading_ones(value)
+    from .views import expanded_shape
+    expanded_shape(value._data.shape, tuple(shape), value._data.dtype)  # PyTorch's expand errors
+    if tracking:
+        target.copy_(value)
     else:
-        view.copy_(value)
+        _check_writable(target)
+        target[...] = value._data
+        self._vc[0] += 1
+
+
+def _check_writable(array):
+    """An expanded tensor's array is read-only (several elements share memory): PyTorch's error."""
+    if not getattr(array.flags, "writeable", True):
+        raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
+                           "single memory location. Please clone() the tensor before performing the operation.")
+
+
+def _indexed_shape(array, key):
+    """The shape of array[key] (full slices and index arrays) without computing it."""
+    positions = [i for i, k in enumerate(key) if not isinstance(k, slice)]
+    bshape = tuple(array.__array_namespace__().broadcast_shapes(*(key[i].shape for i in positions))) \
+        if hasattr(array, "__array_namespace__") else tuple(_broadcast(key[i].shape for i in positions))
+    shape = tuple(array.shape)
+    if positions == list(range(positions[0], positions[-1] + 1)):
+        return shape[:positions[0]] + bshape + shape[positions[-1] + 1:]
+    return bshape + tuple(s for i, s in enumerate(shape) if i not in positions)
+
+
+def _broadcast(shapes):
+    out = []
+    for shape in shapes:
+        shape = tuple(shape)
+        out = [1] * (len(shape) - len(out)) + out
+        for i, s in enumerate(shape):
+            j = len(out) - len(shape) + i
+            if out[j] == 1:
+                out[j] = s
+    return out
 
 
 Tensor.__getitem__ = getitem
@@ -216,6 +158,123 @@ class IndexPut(Primitive):
     def backward(ctx, g):
         gx = g if ctx.accumulate else IndexPut.apply(g, g.new_zeros(()), ctx.key, False)
         return gx, Index.apply(g, ctx.key)
+
+
+def _index_put_args(self, indices, values, name):
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"{name}(): argument 'indices' (position 1) must be tuple of Tensors, not "
+                        f"{type(indices).__name__}")
+    for i, k in enumerate(indices):
+        if k is not None and not isinstance(k, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(k).__name__}")
+    if not isinstance(values, Tensor):
+        raise TypeError(f"{name}(): argument 'values' (position 2) must be Tensor, not {type(values).__name__}")
+    if values._dtype is not self._dtype:
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{_dtype.scalar_type_name(self._dtype)} for the destination and "
+                           f"{_dtype.scalar_type_name(values._dtype)} for the source.")
+    xp = self._device.backend.xp
+    key = tuple(slice(None) if k is None else k for k in indices)
+    steps, advanced = parse(key, self._data.ndim, xp)
+    akey = advanced_key(self._data.shape, advanced, xp)
+    result_shape = _indexed_shape(self._data, akey)
+    vshape = _strip_leading_ones(values)._data.shape
+    try:
+        xp.broadcast_shapes(vshape, result_shape)
+        if len(vshape) > len(result_shape):
+            raise ValueError
+    except ValueError:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {_fmt(values._data.shape)} cannot be broadcast "
+                           f"to indexing result of shape {_fmt(result_shape)}") from None
+    return _strip_leading_ones(values), akey
+
+
+@public(method=True)
+def index_put(input, indices, values, accumulate=False):
+    """Copy of input with values written (or, with accumulate, added) at the index tensors."""
+    values, key = _index_put_args(input, indices, values, "index_put")
+    return IndexPut.apply(input, values, key, bool(accumulate))
+
+
+def _index_put_(self, indices, values, accumulate=False):
+    """values written (or, with accumulate, added: repeats add up) at the index tensors, in place."""
+    values, key = _index_put_args(self, indices, values, "index_put_")
+    return apply_inplace(IndexPut, self, values, key, bool(accumulate))
+
+
+Tensor.index_put_ = _index_put_
+
+
+class NonZero(Primitive):
+    """The indices of the nonzero elements, one row per element (int64)."""
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = ctx.xp
+        if x.ndim == 0:
+            return xp.zeros((1 if bool(x) else 0, 0), dtype=xp.int64)
+        return xp.stack(xp.nonzero(x), axis=1).astype(xp.int64) if x.size else xp.zeros((0, x.ndim), dtype=xp.int64)
+
+
+@public(method=True)
+def nonzero(input, *, out=None, as_tuple=False):
+    """Indices of the nonzero elements: an (n, ndim) int64 tensor, or one tensor per dim with as_tuple."""
+    idx = NonZero.apply(input)
+    if not as_tuple:
+        return idx
+    if input._data.ndim == 0:
+        return (idx.reshape(-1) if idx._data.shape[0] == 0 else input.new_zeros(1, dtype=_dtype.int64),)
+    return tuple(idx[:, i] .contiguous() for i in range(input._data.ndim))
+
+
+@public(method=True)
+def argwhere(input):
+    """The indices of the nonzero elements as an (n, ndim) tensor."""
+    return NonZero.apply(input)
+
+
+@public(method=True)
+def masked_select(input, mask, *, out=None):
+    """The elements of input where mask (broadcast) is True, as a 1-D copy."""
+    if not isinstance(mask, Tensor) or mask._dtype is not _dtype.bool:
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
+    a, b = mask._data.shape, input._data.shape
+    n = max(len(a), len(b))
+    pa, pb = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    for i, (x, y) in enumerate(zip(pa, pb)):
+        if x != y and x != 1 and y != 1:
+            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
+                               f"non-singleton dimension {i}")
+    shape = tuple(max(x, y) for x, y in zip(pa, pb))
+    m = mask.expand(shape)._data
+    return Index.apply(input.expand(shape), tuple(input._device.backend.xp.nonzero(m)))
+
+
+@public(method=True)
+def index_select(input, dim, index, *, out=None):
+    """The entries of input at `index` (1-D int tensor) along `dim`, as a copy."""
+    if not isinstance(index, Tensor) or index._dtype not in (_dtype.int64, _dtype.int32):
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    if index._data.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    nd = input._data.ndim
+    d = norm_dim(dim, max(nd, 1))
+    idx = index._data.reshape(-1).astype("int64")
+    size = input._data.shape[d] if nd else 1
+    if idx.size:
+        lo, hi = int(idx.min()), int(idx.max())
+        if lo < 0:
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={lo} axis_dim={size}")
+        if hi >= size:
+            raise IndexError("index out of range in self")
+    if nd == 0:
+        return input.clone()
+    result = Index.apply(input, (slice(None),) * d + (idx,))
+    if out is not None:
+        from ._registry import write_out
+        return write_out(out, result, "index_select")
+    return result
 
 
 # --- where / masked_fill ----------------------------------------------------------------------------------

@@ -210,6 +210,7 @@ class Cos(Primitive):
 class Log1p(Primitive):
     """log(1 + input), accurate near 0."""
     promote = "float"
+    node_name = "Log1PBackward0"
 
     @staticmethod
     def forward(ctx, x):
@@ -353,6 +354,10 @@ class Clamp(Primitive):
         return g * inside, g_lo, g_hi
 
 
+class ClampTensor(Clamp):
+    node_name = "ClampBackward0"
+
+
 class ClampMin(Clamp):
     node_name = "ClampMinBackward0"
 
@@ -362,9 +367,20 @@ class ClampMax(Clamp):
 
 
 def _clamp_class(min, max):
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        return Clamp
-    return ClampMin if max is None else ClampMax if min is None else Clamp
+    # NOTE: PyTorch names the node by overload: ClampBackward0 for tensor bounds, ClampBackward1 for numbers.
+    return ClampTensor if isinstance(min, Tensor) or isinstance(max, Tensor) else Clamp
+
+
+@public(method=True)
+def clamp_min(input, min):
+    """max(input, min)."""
+    return ClampMin.apply(input, min, None)
+
+
+@public(method=True)
+def clamp_max(input, max):
+    """min(input, max)."""
+    return ClampMax.apply(input, None, max)
 
 
 @public

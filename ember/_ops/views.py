@@ -4,11 +4,14 @@ A view op's forward returns a view of its input's array; `Primitive.apply` links
 its base (shared version counter, a recipe to rebuild it) so in-place ops on views rebase the
 graph as PyTorch does.
 """
-import builtins
-
 from ..autograd.function import Primitive
-from .._tensor import Size, Tensor, norm_dim, sum_to
+from .._tensor import Size, Tensor, norm_dim, norm_dims, sum_to
 from ._registry import OpSpec, public, register, spec
+from ._strides import _elem_strides, contiguous_strides, restride, view_array, view_strides
+
+
+def _fmt_shape(shape):
+    return f"[{', '.join(str(s) for s in shape)}]"
 
 
 def infer_shape(shape, numel):
@@ -22,23 +25,50 @@ def infer_shape(shape, numel):
                 raise RuntimeError("only one dimension can be inferred")
             free = i
         elif s < 0:
-            raise RuntimeError(f"invalid shape dimension {s}")
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape {_fmt_shape(shape)}")
         else:
             known *= s
     if free is not None:
-        if known == 0 or numel % known:
-            raise RuntimeError(f"shape '[{', '.join(str(s) for s in shape)}]' is invalid for input of size {numel}")
+        if known == 0:
+            if numel == 0:
+                raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {_fmt_shape(shape)} because the "
+                                   "unspecified dimension size -1 can be any value and is ambiguous")
+            raise RuntimeError(f"shape '{_fmt_shape(shape)}' is invalid for input of size {numel}")
+        if numel % known:
+            raise RuntimeError(f"shape '{_fmt_shape(shape)}' is invalid for input of size {numel}")
         shape[free] = numel // known
     elif known != numel:
-        raise RuntimeError(f"shape '[{', '.join(str(s) for s in shape)}]' is invalid for input of size {numel}")
+        raise RuntimeError(f"shape '{_fmt_shape(shape)}' is invalid for input of size {numel}")
     return tuple(shape)
 
 
-def _shape_args(shape):
-    """view(2, 3), view((2, 3)) and view(torch.Size([2, 3])) all mean the same."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
-    return shape
+def _is_int(v):
+    return (isinstance(v, int) and not isinstance(v, bool)) or (
+        hasattr(v, "__index__") and not isinstance(v, (bool, float)) and getattr(v, "ndim", 0) == 0
+        and getattr(getattr(v, "dtype", None), "is_floating_point", False) is False
+        and not isinstance(v, (tuple, list)))
+
+
+def int_list(args, name, argname):
+    """`f(2, 3)`, `f((2, 3))`, `f(torch.Size([2, 3]))` as a tuple of ints, with PyTorch's TypeErrors."""
+    if not args:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "{argname}"')
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        for i, v in enumerate(args[0]):
+            if not _is_int(v):
+                raise TypeError(f"{name}(): argument '{argname}' (position 1) must be tuple of ints, but found "
+                                f"element of type {type(v).__name__} at pos {i}")
+        return tuple(int(v) for v in args[0])
+    if isinstance(args[0], (tuple, list)):
+        raise TypeError(f"{name}() takes 1 positional argument but {len(args)} were given")
+    if len(args) == 1 and not _is_int(args[0]):
+        raise TypeError(f"{name}(): argument '{argname}' (position 1) must be tuple of ints, not "
+                        f"{type(args[0]).__name__}")
+    for i, v in enumerate(args):
+        if not _is_int(v):
+            raise TypeError(f"{name}(): argument '{argname}' failed to unpack the object at pos {i + 1} with error "
+                            f"\"type must be tuple of ints,but got {type(v).__name__}\"")
+    return tuple(int(v) for v in args)
 
 
 class View(Primitive):
@@ -49,7 +79,7 @@ class View(Primitive):
     def forward(ctx, x, shape):
         shape = infer_shape(shape, x.size)
         ctx.shape = x.shape
-        out = ctx.device.backend.reshape_view(x, shape)
+        out = view_array(ctx.xp, x, shape)
         if out is None:
             raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one "
                                "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
@@ -74,12 +104,43 @@ class _ReshapeCopy(Primitive):
         return g.reshape(ctx.shape)
 
 
+class ViewDtype(Primitive):
+    """The same bytes read as another dtype (view(dtype)); not differentiable across dtypes."""
+    view = True
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        from .. import _dtype
+        have = _dtype._BY_NP[x.dtype]
+        if dtype.itemsize != have.itemsize:
+            if x.ndim == 0:
+                raise RuntimeError(f"self.dim() cannot be 0 to view {_dtype.scalar_type_name(have)} as "
+                                   f"{_dtype.scalar_type_name(dtype)} (different element sizes)")
+            if x.ndim and x.strides[-1] != x.itemsize and x.shape[-1] != 1:
+                raise RuntimeError(f"self.stride(-1) must be 1 to view {_dtype.scalar_type_name(have)} as "
+                                   f"{_dtype.scalar_type_name(dtype)} (different element sizes), but got "
+                                   f"{x.strides[-1] // x.itemsize}")
+            ratio = dtype.itemsize // have.itemsize
+            if ratio and x.shape[-1] % ratio:
+                raise RuntimeError(f"self.size(-1) must be divisible by {ratio} to view "
+                                   f"{_dtype.scalar_type_name(have)} as {_dtype.scalar_type_name(dtype)} (different "
+                                   f"element sizes), but got {x.shape[-1]}")
+        return x.view(dtype.np)
+
+
 def _view(self, *shape):
-    """A view of the same data with another shape."""
-    if len(shape) == 1 and hasattr(shape[0], "is_floating_point") is False and not isinstance(
-            shape[0], (tuple, list, int)) and hasattr(shape[0], "itemsize"):
-        return self.to(shape[0])  # view(dtype) with equal itemsize is rare; casting is the closest
-    return View.apply(self, _shape_args(shape))
+    """A view of the same data with another shape (or, given a dtype, the same bytes as that dtype)."""
+    from .._dtype import dtype as _dtype_cls
+    if len(shape) == 1 and isinstance(shape[0], _dtype_cls):
+        if shape[0] is self._dtype:
+            return View.apply(self, self._data.shape)
+        return ViewDtype.apply(self, shape[0])
+    if not shape or not (len(shape) == 1 and isinstance(shape[0], (tuple, list)) or all(_is_int(s) for s in shape)):
+        got = ", ".join(type(s).__name__ for s in shape)
+        raise TypeError(f"view() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                        " * (torch.dtype dtype)\n * (tuple of ints size)\n")
+    return View.apply(self, int_list(shape, "view", "size"))
 
 
 Tensor.view = _view
@@ -88,10 +149,10 @@ Tensor.view = _view
 @public(method=True)
 def reshape(input, *shape):
     """A view when strides allow, otherwise a copy."""
-    shape = infer_shape(_shape_args(shape), input._data.size)
+    shape = infer_shape(int_list(shape, "reshape", "shape"), input._data.size)
     if tuple(shape) == input._data.shape:
         return View.apply(input, shape)
-    if input._device.backend.reshape_view(input._data, shape) is not None:
+    if view_strides(input._data.shape, _elem_strides(input._data), shape) is not None:
         return View.apply(input, shape)
     return _ReshapeCopy.apply(input, shape)
 
@@ -160,13 +221,18 @@ def t(input):
 
 
 def _T(self):
-    if self._data.ndim > 2:
+    nd = self._data.ndim
+    if nd != 2:
         import warnings
-        warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated "
-                      "and it will throw an error in a future release. Consider `x.mT` to transpose batches of "
-                      "matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a "
-                      "tensor.", UserWarning, stacklevel=2)
-        return self.permute(*range(self._data.ndim - 1, -1, -1))
+        if nd == 0:
+            warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases.",
+                          UserWarning, stacklevel=2)
+        else:
+            warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+                          "deprecated and it will throw an error in a future release. Consider `x.mT` to transpose "
+                          "batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the "
+                          "dimensions of a tensor.", UserWarning, stacklevel=2)
+        return Permute.apply(self, tuple(range(nd - 1, -1, -1)))
     return t(self)
 
 
@@ -202,7 +268,7 @@ class Permute(Primitive):
 @public(method=True)
 def permute(input, *dims):
     """Reorder the dims (a view)."""
-    return Permute.apply(input, _shape_args(dims))
+    return Permute.apply(input, int_list(dims, "permute", "dims"))
 
 
 spec(OpSpec("permute", shapes=[((2, 3, 4),)], call=lambda torch, x: x.permute(2, 0, 1)))
@@ -232,19 +298,27 @@ class Expand(Primitive):
 
     @staticmethod
     def forward(ctx, x, sizes):
-        shape = expanded_shape(x.shape, sizes)
+        shape = expanded_shape(x.shape, sizes, x.dtype)
         ctx.shape = x.shape
-        return ctx.xp.broadcast_to(x, shape)
+        # NOTE: PyTorch gives stride 0 only to new and broadcast dims; a size-1 dim that stays 1 keeps
+        # its stride (NumPy's broadcast_to would give it 0).
+        lead = len(shape) - x.ndim
+        strides = [0] * lead + [0 if have == 1 and want != 1 else st
+                                for have, want, st in zip(x.shape, shape[lead:], x.strides)]
+        for i in range(lead - 1, -1, -1):  # a new size-1 dim strides over the dims after it
+            if shape[i] == 1:
+                strides[i] = shape[i + 1] * strides[i + 1] if i + 1 < len(shape) else 0
+        return restride(ctx.xp, x, shape, tuple(strides), writeable=False)
 
     @staticmethod
     def backward(ctx, g):
         return sum_to(g, ctx.shape)
 
 
-def expanded_shape(have, sizes):
+def expanded_shape(have, sizes, np_dtype=None):
     sizes = tuple(int(s) for s in sizes)
     if len(sizes) < len(have):
-        raise RuntimeError(f"expand({_tname()}{{{list(have)}}}, size=[{', '.join(map(str, sizes))}]): the number "
+        raise RuntimeError(f"expand({_tname(np_dtype)}{{{list(have)}}}, size=[{', '.join(map(str, sizes))}]): the number "
                            "of sizes provided (%d) must be greater or equal to the number of dimensions in the tensor "
                            "(%d)" % (len(sizes), len(have)))
     lead = len(sizes) - len(have)
@@ -257,19 +331,25 @@ def expanded_shape(have, sizes):
                                f"non-singleton dimension {lead + i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
                                f"{list(have)}")
         out.append(s)
-    if any(s < 0 for s in out[:lead]):
-        raise RuntimeError("The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension 0")
+    for i, s in enumerate(out[:lead]):
+        if s == -1 and have:  # NOTE: for a 0-d input PyTorch reports the overflow below instead
+            raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a leading, non-existing "
+                               f"dimension {i}")
+    if any(s < 0 for s in out):
+        raise RuntimeError("numel: integer multiplication overflow")
     return tuple(out)
 
 
-def _tname():
-    return "torch.FloatTensor"
+def _tname(np_dtype):
+    from .. import _dtype
+    d = _dtype._BY_NP.get(np_dtype, _dtype.float32) if np_dtype is not None else _dtype.float32
+    return "torch." + d._legacy
 
 
 @public(method=True)
 def expand(input, *sizes):
     """Broadcast to `sizes` without copying; -1 keeps a dim."""
-    return Expand.apply(input, _shape_args(sizes))
+    return Expand.apply(input, int_list(sizes, "expand", "size"))
 
 
 Tensor.expand_as = lambda self, other: self.expand(other.shape)
@@ -292,7 +372,7 @@ class Squeeze(Primitive):
         if dims is None:
             dims = tuple(i for i, s in enumerate(x.shape) if s == 1)
         else:
-            dims = tuple(d for d in (norm_dim(d, x.ndim) for d in dims) if x.ndim and x.shape[d] == 1)
+            dims = tuple(d for d in norm_dims(dims, x.ndim) if x.ndim and x.shape[d] == 1)
         ctx.shape = x.shape
         return x.squeeze(axis=dims) if dims else x.view()
 
@@ -322,7 +402,9 @@ class Unsqueeze(Primitive):
     def forward(ctx, x, dim):
         d = norm_dim(dim, x.ndim + 1)
         ctx.dim = d
-        return ctx.xp.expand_dims(x, d)
+        # NOTE: PyTorch's stride for the new dim is size * stride of the dim it lands before (1 at the end).
+        new = x.shape[d] * x.strides[d] if d < x.ndim else x.itemsize
+        return restride(ctx.xp, x, x.shape[:d] + (1,) + x.shape[d:], x.strides[:d] + (new,) + x.strides[d:])
 
     @staticmethod
     def backward(ctx, g):
@@ -346,7 +428,8 @@ class Select(Primitive):
             raise IndexError("select() cannot be applied to a 0-dim tensor.")
         size = x.shape[d]
         if not -size <= index < size:
-            raise IndexError(f"index {index} is out of bounds for dimension {d} with size {size}")
+            raise IndexError(f"select(): index {index} out of range for tensor of size {_fmt_shape(x.shape)} at "
+                             f"dimension {d}")
         # NOTE: the trailing Ellipsis keeps a 0-d result a view (NumPy returns a copied scalar without it).
         ctx.shape, ctx.key = x.shape, (slice(None),) * d + (index, Ellipsis)
         return x[ctx.key]
@@ -371,7 +454,11 @@ class Slice(Primitive):
         if step <= 0:
             raise ValueError("step must be greater than zero")
         ctx.shape, ctx.key = x.shape, (slice(None),) * dim + (slice(start, stop, step),)
-        return x[ctx.key]
+        out = x[ctx.key]
+        if out.size == 0 and step != 1:  # NOTE: NumPy drops the step from an empty slice's stride; PyTorch keeps it
+            strides = out.strides[:dim] + (x.strides[dim] * step,) + out.strides[dim + 1:]
+            out = restride(ctx.xp, out, out.shape, strides)
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -381,12 +468,18 @@ class Slice(Primitive):
 @public(method=True)
 def narrow(input, dim, start, length):
     """`length` elements from `start` along `dim` (a view)."""
+    if input._data.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = norm_dim(dim, input._data.ndim)
     size = input._data.shape[d]
-    start = int(start)
+    start, length = int(start), int(length)
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
     if start < 0:
         start += size
-    if not 0 <= start <= size or start + length > size:
+    if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     return Slice.apply(input, d, start, start + length, 1)
 
@@ -397,7 +490,7 @@ class Index(Primitive):
     @staticmethod
     def forward(ctx, x, key):
         ctx.shape, ctx.key = x.shape, key
-        return x[key]
+        return contiguous_strides(ctx.xp, x[key])
 
     @staticmethod
     def backward(ctx, g):
@@ -438,8 +531,4 @@ class _BasicKey(Primitive):
         return IndexInto.apply(g, ctx.shape, ctx.key, False)
 
 
-def _shape_of(x):
-    return Size(x.shape)
-
-
-_ = builtins
+from . import splits  # noqa: E402,F401  (unbind, split, chunk...: views composed from the ones above)

@@ -64,9 +64,18 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if retain_graph is None:
         retain_graph = create_graph
     inputs = _as_tuple(inputs) or None
+    for t in inputs or ():
+        if not t.requires_grad:  # NOTE: PyTorch's text (it retains the grad of every input)
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
     seeds = _make_grads(outputs, grads)
     _check_counts(outputs, seeds)
-    engine.run(_root_edges(outputs), seeds, retain_graph, create_graph, inputs=inputs, accumulate=True)
+    captured = engine.run(_root_edges(outputs), seeds, retain_graph, create_graph, inputs=inputs, accumulate=True)
+    done = set()
+    for t, g in zip(inputs or (), captured):
+        # NOTE: non-leaf inputs get their .grad too (leaves got theirs from AccumulateGrad).
+        if g is not None and t.grad_fn is not None and id(t) not in done:
+            done.add(id(t))
+            engine._accumulate_into_leaf(t, g, create_graph)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,

@@ -146,10 +146,11 @@ def once_differentiable(fn):
             outs = out if isinstance(out, tuple) else (out,)
             for o in outs:
                 if isinstance(o, Tensor):
-                    o._grad_fn = _DelayedError._node_cls()
-                    o._grad_fn.next_functions = ()
-                    o._grad_fn._in_meta = ()
-                    o._requires_grad = True
+                    node = _DelayedError._node_cls()
+                    node.next_functions = ()
+                    node._in_meta = ()
+                    node._out_meta = ((o._data.shape, o._dtype, o._device),)  # NOTE: the engine reads it
+                    o._grad_fn, o._output_nr, o._requires_grad = node, 0, True
         return out
     return wrapper
 

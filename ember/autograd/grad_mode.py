@@ -138,6 +138,15 @@ class inference_mode(_GradMode):
     def _fresh(self):
         return inference_mode(not self._mode)
 
+    def __enter__(self):
+        super().__enter__()
+        self._prev_inference = _state.local.inference
+        _state.local.inference = not self._mode
+
+    def __exit__(self, *exc):
+        _state.local.inference = self._prev_inference
+        return super().__exit__(*exc)
+
 
 def is_grad_enabled():
     """Whether ops currently record the graph."""
@@ -145,4 +154,5 @@ def is_grad_enabled():
 
 
 def is_inference_mode_enabled():
-    return not _state.local.grad_enabled and False
+    """Whether an inference_mode() block is active (ember has no inference tensors; it acts like no_grad)."""
+    return _state.local.inference

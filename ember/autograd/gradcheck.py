@@ -1,5 +1,7 @@
 """torch.autograd.gradcheck: analytical gradients against central finite differences."""
-from .. import _state
+import warnings
+
+from .. import _dtype
 from .._tensor import Tensor, _wrap
 
 
@@ -22,19 +24,16 @@ def _numerical(func, inputs, i, j_out, eps):
     x = inputs[i]
     flat = x._data.reshape(-1)
     cols = []
-    prev = _state.local.grad_enabled
-    _state.local.grad_enabled = False
-    try:
-        for k in range(flat.size):
-            orig = flat[k].item()
-            flat[k] = orig + eps
-            plus = _flat_outputs(func, inputs)[j_out]._data.copy()
-            flat[k] = orig - eps
-            minus = _flat_outputs(func, inputs)[j_out]._data.copy()
-            flat[k] = orig
-            cols.append(((plus - minus) / (2 * eps)).reshape(-1))
-    finally:
-        _state.local.grad_enabled = prev
+    # NOTE: func runs with grad mode as the caller has it: gradgradcheck's func itself calls
+    # autograd.grad, which needs the graph.
+    for k in range(flat.size):
+        orig = flat[k].item()
+        flat[k] = orig + eps
+        plus = _flat_outputs(func, inputs)[j_out]._data.copy()
+        flat[k] = orig - eps
+        minus = _flat_outputs(func, inputs)[j_out]._data.copy()
+        flat[k] = orig
+        cols.append(((plus - minus) / (2 * eps)).reshape(-1))
     return cols
 
 
@@ -45,6 +44,11 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     from . import grad as autograd_grad
     inputs = _inputs(inputs)
     diff = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+    for i in diff:
+        if inputs[i]._dtype not in (_dtype.float64, _dtype.complex128):
+            warnings.warn(f"Input #{i} requires gradient and is not a double precision floating point or complex. "
+                          "This check will likely fail if all the inputs are not of double precision floating "
+                          "point or complex. ", UserWarning, stacklevel=2)
     outputs = _flat_outputs(func, inputs)
     for j, out in enumerate(outputs):
         n_out = out._data.size

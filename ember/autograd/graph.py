@@ -1,4 +1,6 @@
 """Nodes of the backward graph: what `tensor.grad_fn` is (stands in for torch.autograd.graph.Node)."""
+import re
+
 from .. import _state
 
 ERR_BACKWARD_TWICE = (
@@ -55,6 +57,10 @@ class Node:
         out = []
         for t, version, fn, nr in saved:
             if t is not None and t._vc[0] != version:
+                if fn is not self:
+                    # NOTE: PyTorch names a saved input's history as it is now (after the in-place
+                    # op), and a saved output's by the node that made it.
+                    fn, nr = t.grad_fn, t._output_nr
                 raise RuntimeError(_modified_message(t, version, fn, nr))
             out.append(t)
         return tuple(out)
@@ -140,9 +146,7 @@ def _modified_message(t, version, fn, nr):
     desc = f"[torch.{kind}{scalar_type_name(t._dtype)}Tensor [{', '.join(str(s) for s in t.shape)}]]"
     where = ""
     if fn is not None:
-        name = type(fn).__name__
-        if name.endswith("Backward0"):
-            name = name[: -len("Backward0")]
+        name = re.sub(r"Backward\d*$", "", type(fn).__name__)  # SigmoidBackward0 -> Sigmoid, MyFnBackward -> MyFn
         where = f", which is output {nr} of {name},"
     return (f"one of the variables needed for gradient computation has been modified by an inplace "
             f"operation: {desc}{where} is at version {t._vc[0]}; expected version {version} instead. Hint: "

@@ -14,17 +14,6 @@ import torch
 
 import ember
 
-MODULES = (torch, ember)
-
-# Reasons shared by several xfails (bugs outside autograd, reported to their owners).
-SELECT_1D_COPIES = ("views.py Select.forward / index.py setitem: x[(i,)] on a 1-D NumPy array gives a scalar, so "
-                    "t[i] of a 1-D tensor is a copy, not a view, and `t[i] = v` fails under no_grad with "
-                    "TypeError: 'numpy.float32' object does not support item assignment")
-
-
-def is_tensor(x):
-    return isinstance(x, (torch.Tensor, ember.Tensor))
-
 
 def array_of(t):
     """The values of a torch or ember tensor as a NumPy array (without touching its graph)."""

@@ -1,0 +1,111 @@
+"""Splitting into views: unbind, split, split_with_sizes, chunk, tensor_split, unflatten.
+
+Each piece is a select or narrow of the input, so it shares memory and gradients flow through
+the primitives in views.py.
+"""
+import builtins
+
+from ._registry import public
+from .views import Select, Slice, _fmt_shape, infer_shape, norm_dim
+
+
+def _dim_of(input, dim):
+    if input._data.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    return norm_dim(dim, input._data.ndim)
+
+
+@public(method=True)
+def unbind(input, dim=0):
+    """The slices along `dim`, each with that dim removed (views)."""
+    d = _dim_of(input, dim)
+    return tuple(Select.apply(input, d, i) for i in range(input._data.shape[d]))
+
+
+@public(method=True)
+def split(tensor, split_size_or_sections, dim=0):
+    """Pieces of `split_size` along `dim` (the last may be smaller), or of the listed sizes (views)."""
+    if isinstance(split_size_or_sections, (list, tuple)):
+        return split_with_sizes(tensor, split_size_or_sections, dim)
+    d = _dim_of(tensor, dim)
+    size, step = tensor._data.shape[d], int(split_size_or_sections)
+    if step < 0:
+        raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
+    if step == 0:
+        if size != 0:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
+        return (Slice.apply(tensor, d, 0, 0, 1),)
+    starts = range(0, size, step) if size else range(1)
+    return tuple(Slice.apply(tensor, d, s, builtins.min(s + step, size), 1) for s in starts)
+
+
+@public(method=True)
+def split_with_sizes(input, split_sizes, dim=0):
+    """Pieces of the listed sizes along `dim` (views)."""
+    d = _dim_of(input, dim)
+    size = input._data.shape[d]
+    sizes = [int(s) for s in split_sizes]
+    if any(s < 0 for s in sizes):
+        bad = next(s for s in sizes if s < 0)
+        raise RuntimeError(f"split_with_sizes expects split_sizes have only non-negative entries, but got "
+                           f"split_sizes={_fmt_shape(sizes)}" if bad < 0 else "")
+    if builtins.sum(sizes) != size:
+        raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size at "
+                           f"dimension {d}), but got split_sizes={_fmt_shape(sizes)}")
+    out, start = [], 0
+    for s in sizes:
+        out.append(Slice.apply(input, d, start, start + s, 1))
+        start += s
+    return tuple(out)
+
+
+@public(method=True)
+def chunk(input, chunks, dim=0):
+    """At most `chunks` pieces of equal size (the last may be smaller) along `dim` (views)."""
+    chunks = int(chunks)
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    d = _dim_of(input, dim)
+    size = input._data.shape[d]
+    step = -(-size // chunks)
+    if step == 0:  # an empty dim gives `chunks` empty pieces
+        return tuple(Slice.apply(input, d, 0, 0, 1) for _ in range(chunks))
+    return split(input, step, d)
+
+
+@public(method=True)
+def tensor_split(input, indices_or_sections, dim=0):
+    """Pieces split at the given indices, or into `sections` pieces as equal as possible (views)."""
+    d = _dim_of(input, dim)
+    size = input._data.shape[d]
+    if isinstance(indices_or_sections, (list, tuple)):
+        bounds = [0] + [builtins.min(builtins.max(int(i) + size if int(i) < 0 else int(i), 0), size)
+                        for i in indices_or_sections] + [size]
+    else:
+        n = int(indices_or_sections)
+        if n <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {n}")
+        small, extra = divmod(size, n)
+        bounds, acc = [0], 0
+        for i in range(n):
+            acc += small + (1 if i < extra else 0)
+            bounds.append(acc)
+    return tuple(Slice.apply(input, d, a, builtins.max(a, b), 1) for a, b in zip(bounds, bounds[1:]))
+
+
+@public(method=True)
+def unflatten(input, dim, sizes):
+    """Split dim `dim` into `sizes` (one may be -1): a view."""
+    d = _dim_of(input, dim)
+    shape = input._data.shape
+    sizes = tuple(int(s) for s in sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    inner = infer_shape(sizes, shape[d]) if -1 in sizes else sizes
+    n = 1
+    for s in inner:
+        n *= s
+    if n != shape[d]:
+        raise RuntimeError(f"unflatten: Provided sizes {_fmt_shape(sizes)} don't multiply up to the size of dim {dim} "
+                           f"({shape[d]}) in the input tensor")
+    return input.view(shape[:d] + inner + shape[d + 1:])
