@@ -81,6 +81,31 @@ def multiply(input, other):
     return input * other
 
 
+@public(name="div", method=True)
+def _div(input, other, *, rounding_mode=None, out=None):
+    """input / other; rounding_mode 'floor' or 'trunc' rounds the quotient."""
+    result = divide(input, other, rounding_mode=rounding_mode)
+    if out is None:
+        return result
+    from ._ops._registry import write_out
+    return write_out(out, result, "div")
+
+
+def _div_(self, other, *, rounding_mode=None):
+    if rounding_mode is None:
+        from ._ops.arith import Div
+        from ._ops._registry import apply_inplace
+        return apply_inplace(Div, self, other)
+    result = divide(self, other, rounding_mode=rounding_mode)
+    if not can_cast(result.dtype, self.dtype):
+        raise RuntimeError(f"result type {_dtype.scalar_type_name(result.dtype)} can't be cast to the desired "
+                           f"output type {_dtype.scalar_type_name(self.dtype)}")
+    return self.copy_(result)
+
+
+Tensor.div_ = _div_
+
+
 @public(method=True)
 def divide(input, other, *, rounding_mode=None):
     """input / other; rounding_mode 'floor' or 'trunc' rounds the quotient."""

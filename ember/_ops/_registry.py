@@ -169,10 +169,10 @@ def apply_inplace(cls, target, *args):
         _check_inplace_autograd(target)
         old = (target._grad_fn, target._output_nr, target._requires_grad)
     result = cls.apply(target, *args)
-    _cast_check(result, target, cls.__name__)
     if result._data.shape != target._data.shape:
         raise RuntimeError(f"output with shape {list(target.shape)} doesn't match the broadcast shape "
                            f"{list(result.shape)}")
+    _cast_check(result, target, cls.__name__)
     node = result._grad_fn if tracking else None
     # NOTE: when target is also an operand (y.mul_(y)), PyTorch saves that operand as it is and the
     # in-place write makes backward fail its version check; only the plain `self` role is protected.

@@ -211,16 +211,37 @@ class Fmod(Primitive):
 
 
 @register(OpSpec("pow", **BINARY, domain=(0.5, 2)))
+def _no_negative_int_scalar_power(x, y):
+    # NOTE: PyTorch refuses a negative integer *number* as the exponent of an integer tensor, but a
+    # tensor of exponents may hold negatives (2 ** -1 is then 0).
+    if (isinstance(x, Tensor) and x._dtype.category <= _dtype.INT and isinstance(y, int)
+            and not isinstance(y, bool) and y < 0):
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+
+
+def _int_power(xp, x, y):
+    """Integer power where negative exponents give 1, -1 or 0 (truncated 1 / x**-y), as in PyTorch."""
+    neg = y < 0
+    out = xp.power(x, xp.where(neg, 0, y))
+    if bool(neg.any()):
+        odd = (xp.abs(y) % 2) == 1
+        inverse = xp.where(x == 1, 1, xp.where(x == -1, xp.where(odd, -1, 1), 0)).astype(out.dtype)
+        out = xp.where(neg, inverse, out)
+    return out
+
+
 class Pow(Primitive):
     """input ** exponent."""
     inputs = 2
     promote = "promote"
+    check = staticmethod(_no_negative_int_scalar_power)
 
     @staticmethod
     def forward(ctx, x, y):
-        if _int_kind(x) and _int_kind(y) and bool((y < 0).any()):
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
-        out = ctx.xp.power(x, y)
+        if _int_kind(x) and _int_kind(y) and x.dtype.kind != "b":
+            out = _int_power(ctx.xp, x, y)
+        else:
+            out = ctx.xp.power(x, y)
         ctx.save_for_backward(x, y, out)
         return out
 

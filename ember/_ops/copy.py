@@ -77,7 +77,7 @@ class Copy(Primitive):
 def _copy_(self, src, non_blocking=False):
     """Copy src's values into self (broadcasting, casting, across devices)."""
     if not isinstance(src, Tensor):
-        raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
     if src._device != self._device:
         src = src.to(self._device)
     return apply_inplace(Copy, self, src)
