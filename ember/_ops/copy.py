@@ -32,19 +32,35 @@ spec(OpSpec("double", method=True, call=lambda torch, x: x.double()),
 
 @register(OpSpec("clone", dtypes=("float32", "float64", "int64", "bool")), torch="clone")
 class Clone(Primitive):
-    """A copy with its own memory."""
+    """A copy with its own memory; by default it keeps the layout of a dense input (preserve_format)."""
 
     @staticmethod
     def forward(ctx, x, memory_format=None):
-        return x.copy()
+        if memory_format in (None, "preserve_format") and _dense(x):
+            return x.copy(order="K")  # same stride order as x, as PyTorch's preserve_format
+        return x.copy(order="C")
 
     @staticmethod
     def backward(ctx, g):
         return g
 
 
+def _dense(x):
+    """No gaps and no overlaps: some permutation of x's dims is C-contiguous."""
+    if x.size <= 1:
+        return True
+    item = x.itemsize
+    span = 1
+    for size, stride in sorted(((n, abs(st) // item) for n, st in zip(x.shape, x.strides) if n > 1),
+                               key=lambda p: p[1]):
+        if stride != span:
+            return False
+        span *= size
+    return True
+
+
 def _clone(self, *, memory_format=None):
-    return Clone.apply(self)
+    return Clone.apply(self, memory_format)
 
 
 Tensor.clone = _clone
@@ -52,7 +68,7 @@ Tensor.clone = _clone
 
 def _contiguous(self, memory_format=None):
     """self when already contiguous, else a contiguous copy."""
-    return self if self.is_contiguous() else Clone.apply(self)
+    return self if self.is_contiguous() else Clone.apply(self, "contiguous_format")
 
 
 Tensor.contiguous = _contiguous

@@ -277,10 +277,12 @@ def test_clone_detach_data():
     same(run, strides=True)
 
 
-@pytest.mark.xfail(strict=True, reason="ember/_ops/copy.py Clone ignores memory_format=torch.preserve_format: "
-                   "clone() of a transposed tensor is made C-contiguous, stride (2, 1) where PyTorch keeps (1, 3)")
 def test_clone_preserves_layout():
     same(lambda t: layout(t.arange(6.0).reshape(2, 3).t().clone()), strides=True)
+    same(lambda t: layout(t.arange(24.0).reshape(2, 3, 4).permute(2, 0, 1).clone()), strides=True)
+    same(lambda t: layout(t.arange(24.0).reshape(4, 6)[:, ::2].clone()), strides=True)
+    same(lambda t: layout(t.arange(6.0).reshape(2, 3).t().clone(memory_format=t.contiguous_format)), strides=True)
+    same(lambda t: layout(t.arange(6.0).reshape(2, 3).t().contiguous()), strides=True)
 
 
 def test_detach_shares_version_data_does_not():
