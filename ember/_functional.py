@@ -114,15 +114,8 @@ def divide(input, other, *, rounding_mode=None):
     if rounding_mode == "floor":
         return input // other
     if rounding_mode == "trunc":
-        q = input / other
-        return q.trunc().to(result_type(input, other)) if not q.is_floating_point() or (
-            isinstance(input, Tensor) and not input.is_floating_point()) else q.trunc()
+        q = (input / other).trunc()
+        dt = result_type(input, other)  # integer inputs keep an integer result, as in PyTorch
+        return q if dt.is_floating_point else q.to(dt)
     raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
 
-
-def _t_self(name):
-    return name
-
-
-def dim_size(t, d):
-    return t.shape[d]

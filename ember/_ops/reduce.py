@@ -149,11 +149,11 @@ class Prod(Primitive):
         x, y = ctx.saved_tensors
         # NOTE: y / x is exact only without zeros; inputs with zeros take the product of the others.
         if bool((x == 0).any()):
-            return _prod_others(x, ctx.dims, None) * _restore(g, ctx.shape, ctx.dims, ctx.keepdim)
+            return _prod_others(x, ctx.dims) * _restore(g, ctx.shape, ctx.dims, ctx.keepdim)
         return _restore(g * y, ctx.shape, ctx.dims, ctx.keepdim) / x
 
 
-def _prod_others(x, dims, keepdim_shape):
+def _prod_others(x, dims):
     """For each element, the product of the others reduced with it; exact with zeros present."""
     zero = x == 0
     nonzero_prod = Prod.apply(x.masked_fill(zero, 1), dims, True, None)

@@ -1,5 +1,4 @@
 """torch.autograd: backward, grad, Function, grad modes, gradcheck, Variable."""
-from .. import _state
 from .._tensor import Tensor, _wrap
 from . import engine, graph
 from .function import Function, once_differentiable
@@ -130,4 +129,3 @@ detect_anomaly = _DetectAnomaly
 
 __all__ = ["Function", "Variable", "backward", "grad", "gradcheck", "gradgradcheck", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode", "once_differentiable", "graph", "is_grad_enabled"]
-_ = _state

@@ -136,7 +136,7 @@ def run(root_edges, root_grads, retain_graph, create_graph, inputs=None, accumul
             node = ready.pop()
             grads = buffers.pop(node, None)
             if needed is not None and node not in needed:
-                _release_children(node, deps, ready, retain_graph)
+                _release_children(node, deps, ready)
                 continue
             if grads is not None:
                 for nr in range(len(grads)):
@@ -188,7 +188,7 @@ def run(root_edges, root_grads, retain_graph, create_graph, inputs=None, accumul
     return captured
 
 
-def _release_children(node, deps, ready, retain_graph):
+def _release_children(node, deps, ready):
     for nxt, _ in node.next_functions:
         if nxt is None:
             continue
