@@ -1,7 +1,7 @@
 """Pointwise functions of one tensor: exp, log, sqrt, abs, sigmoid, tanh, relu, clamp, trig ..."""
 from ..autograd.function import Primitive
 from .._tensor import Tensor
-from ._registry import FUNCTIONS, OpSpec, apply_inplace, public, register, write_out
+from ._registry import FUNCTIONS, OpSpec, apply_inplace, public, register, spec, write_out
 
 FLOATS = ("float32", "float64")
 
@@ -369,6 +369,9 @@ class ClampMax(Clamp):
 def _clamp_class(min, max):
     # NOTE: PyTorch names the node by overload: ClampBackward0 for tensor bounds, ClampBackward1 for numbers.
     return ClampTensor if isinstance(min, Tensor) or isinstance(max, Tensor) else Clamp
+
+
+spec(OpSpec("clamp_min", kwargs=({"min": 0.5},)), OpSpec("clamp_max", kwargs=({"max": -0.5},)))
 
 
 @public(method=True)
