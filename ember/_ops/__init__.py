@@ -1,3 +1,10 @@
-"""ember's primitive ops. Importing this package registers every op (see _registry)."""
-from . import _registry, arith, copy, index, linalg, reduce, unary, views  # noqa: F401
-from ._registry import FUNCTIONS, SPECS
+"""ember's primitive ops. Importing this package registers every op (see _registry): each module
+in this folder is imported, so a new op file needs no edit here."""
+import importlib as _importlib
+import pkgutil as _pkgutil
+
+for _mod in sorted(m.name for m in _pkgutil.iter_modules(__path__)):
+    if not _mod.startswith("_"):
+        _importlib.import_module(f"{__name__}.{_mod}")
+
+from ._registry import FUNCTIONS, SPECS  # noqa: E402

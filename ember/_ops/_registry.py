@@ -21,11 +21,17 @@ class OpSpec:
     domain: (low, high) for drawn values. kwargs: a list of keyword sets to try.
     scalar: also try a Python scalar as the second operand. grad: compare gradients.
     call: `lambda torch, *inputs, **kw` when the op is not reached as `torch.<name>`.
+    sample: `lambda g: (inputs, kwargs)` drawing the op's own inputs, for ops whose arguments
+    depend on each other (dims, index tensors, lists of tensors). `g` (built by the test) offers
+    g.dtype, g.shape(min_dims=0, max_dims=3, min_side=0, max_side=4), g.values(shape, dtype=None,
+    domain=None) (an array; floats get requires_grad), g.index(shape, high) (int64 array in
+    [0, high)), g.integers(lo, hi) (inclusive), g.choice(seq), g.boolean(), g.dim(ndim) (a dim,
+    maybe negative). Lists and tuples of arrays become lists of tensors; other values pass as they are.
     """
 
     def __init__(self, name, *, arity=1, shapes="unary", dtypes=("float32", "float64"), domain=(-3, 3),
                  kwargs=({},), scalar=False, grad=True, call=None, method=False, rtol=1e-5, atol=1e-6,
-                 nondiff_points=None, gradcheck=True):
+                 nondiff_points=None, gradcheck=True, sample=None):
         self.name = name
         self.arity = arity
         self.shapes = shapes
@@ -40,6 +46,7 @@ class OpSpec:
         self.atol = atol
         self.nondiff_points = nondiff_points
         self.gradcheck = gradcheck
+        self.sample = sample
 
     def __repr__(self):
         return f"OpSpec({self.name})"

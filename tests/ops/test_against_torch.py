@@ -88,6 +88,70 @@ def _pair(arr, dtype):
     return t, e
 
 
+class Gen:
+    """What an OpSpec's `sample` draws its inputs with (see OpSpec's docstring)."""
+
+    def __init__(self, rng, dtype, domain):
+        self.rng, self.dtype, self.domain = rng, dtype, domain
+
+    def shape(self, min_dims=0, max_dims=3, min_side=0, max_side=4):
+        nd = self.integers(min_dims, max_dims)
+        return tuple(self.integers(min_side, max_side) for _ in range(nd))
+
+    def values(self, shape, dtype=None, domain=None):
+        dtype = dtype or self.dtype
+        lo, hi = domain or self.domain
+        arr = np.asarray(_raw_values(self.rng, tuple(shape), dtype, lo, hi)).astype(getattr(ember, dtype).np)
+        if arr.ndim >= 2 and self.boolean():
+            arr = np.ascontiguousarray(arr.swapaxes(0, -1)).swapaxes(0, -1)
+        return arr
+
+    def index(self, shape, high):
+        return self.rng.integers(0, max(high, 1), tuple(shape)).astype(np.int64)
+
+    def integers(self, lo, hi):
+        return int(self.rng.integers(lo, hi + 1))
+
+    def choice(self, seq):
+        seq = list(seq)
+        return seq[self.integers(0, len(seq) - 1)]
+
+    def boolean(self):
+        return bool(self.rng.integers(0, 2))
+
+    def dim(self, ndim):
+        return self.integers(-max(ndim, 1), max(ndim, 1) - 1)
+
+
+def _dtype_name(arr):
+    return str(ember.from_numpy(arr).dtype).split(".")[1]
+
+
+def _convert(item):
+    """A drawn input -> (torch value, ember value): arrays become tensors, lists stay lists."""
+    if isinstance(item, np.ndarray):
+        return _pair(item, _dtype_name(item))
+    if isinstance(item, (list, tuple)) and any(isinstance(x, (np.ndarray, list, tuple)) for x in item):
+        pairs = [_convert(x) for x in item]
+        return type(item)(p[0] for p in pairs), type(item)(p[1] for p in pairs)
+    return item, item
+
+
+def _tensors(values, kind):
+    """Every `kind` tensor inside (possibly nested) inputs, in order."""
+    for v in values:
+        if isinstance(v, kind):
+            yield v
+        elif isinstance(v, (list, tuple)):
+            yield from _tensors(v, kind)
+
+
+def _sampled_inputs(spec, gen):
+    drawn, extra = spec.sample(gen)
+    pairs = [_convert(x) for x in drawn]
+    return [p[0] for p in pairs], [p[1] for p in pairs], extra
+
+
 def _call(mod, spec, inputs, kw):
     if spec.call is not None:
         return spec.call(mod, *inputs, **kw)
@@ -141,20 +205,24 @@ def _differentiable(spec, dtype):
 @given(data=st.data())
 def test_op_matches_torch(spec, dtype, kw, data):
     rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 16)))
-    shapes = _draw_shapes(data.draw, spec)
-    arrays = [_layout(data.draw, _values(rng, s, dtype, spec.domain)) for s in shapes[: spec.arity]]
-    pairs = [_pair(a, dtype) for a in arrays]
-    t_in = [p[0] for p in pairs]
-    e_in = [p[1] for p in pairs]
+    if spec.sample is not None:
+        t_in, e_in, extra = _sampled_inputs(spec, Gen(rng, dtype, spec.domain))
+        kw = {**kw, **extra}
+    else:
+        shapes = _draw_shapes(data.draw, spec)
+        arrays = [_layout(data.draw, _values(rng, s, dtype, spec.domain)) for s in shapes[: spec.arity]]
+        pairs = [_pair(a, dtype) for a in arrays]
+        t_in = [p[0] for p in pairs]
+        e_in = [p[1] for p in pairs]
     if spec.scalar and spec.arity == 2 and data.draw(st.booleans()):
         scalar = data.draw(st.sampled_from([2, 3, 0.5, -1.5, True])) if dtype != "bool" else True
         t_in[1] = e_in[1] = scalar
     grad = _differentiable(spec, dtype)
-    if grad:
-        for t, e in zip(t_in, e_in):
-            if isinstance(t, torch.Tensor):
-                t.requires_grad_(True)
-                e.requires_grad_(True)
+    t_leaves = [t for t in _tensors(t_in, torch.Tensor) if t.is_floating_point()] if grad else []
+    e_leaves = [e for e in _tensors(e_in, ember.Tensor) if e.is_floating_point()] if grad else []
+    for t, e in zip(t_leaves, e_leaves):
+        t.requires_grad_(True)
+        e.requires_grad_(True)
     t_out, t_err = _run(torch, spec, t_in, kw)
     e_out, e_err = _run(ember, spec, e_in, kw)
     if t_err is not None:
@@ -168,13 +236,11 @@ def test_op_matches_torch(spec, dtype, kw, data):
     if not grad:
         return
     t_first, e_first = _outputs(t_out)[0], _outputs(e_out)[0]
-    if not t_first.requires_grad:
-        assert not e_first.requires_grad
+    if not isinstance(t_first, torch.Tensor) or not t_first.requires_grad:
+        assert not isinstance(e_first, ember.Tensor) or not e_first.requires_grad
         return
     cot = rng.standard_normal(tuple(t_first.shape))
     t_cot, e_cot = _pair(np.asarray(cot), dtype)
-    t_leaves = [t for t in t_in if isinstance(t, torch.Tensor)]
-    e_leaves = [e for e in e_in if isinstance(e, ember.Tensor)]
     try:
         t_grads = torch.autograd.grad(t_first, t_leaves, t_cot, allow_unused=True)
     except RuntimeError:
@@ -213,9 +279,31 @@ def _small_shapes(spec):
     return list(spec.shapes[0])
 
 
+def _rebuild(structure, leaves):
+    """`structure` with its float tensors replaced, in order, by `leaves`."""
+    out = []
+    for v in structure:
+        if isinstance(v, ember.Tensor) and v.is_floating_point():
+            out.append(next(leaves))
+        elif isinstance(v, (list, tuple)) and not isinstance(v, ember.Size):
+            out.append(type(v)(_rebuild(v, leaves)))
+        else:
+            out.append(v)
+    return out
+
+
 @pytest.mark.parametrize("spec,kw", list(_gradcheck_cases()))
 def test_gradcheck_float64(spec, kw):
     rng = np.random.default_rng(0)
+    if spec.sample is not None:
+        _, structure, extra = _sampled_inputs(spec, Gen(rng, "float64", spec.domain))
+        leaves = [e.detach().requires_grad_(True) for e in _tensors(structure, ember.Tensor) if e.is_floating_point()]
+
+        def sampled(*xs):
+            out = _call(ember, spec, _rebuild(structure, iter(xs)), {**kw, **extra})
+            return _outputs(out)[0]
+        assert ember.autograd.gradcheck(sampled, tuple(leaves), eps=1e-6, atol=1e-5, rtol=1e-3)
+        return
     inputs = []
     for shape in _small_shapes(spec)[: spec.arity]:
         arr = _values(rng, shape, "float64", spec.domain)
