@@ -1,0 +1,1 @@
+"""torch.linalg: linear algebra (norms, inverses, decompositions, solvers)."""
