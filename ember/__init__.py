@@ -16,7 +16,7 @@ from ._functional import (can_cast, get_default_dtype, is_complex, is_floating_p
                           numel, promote_types, result_type, set_default_dtype)
 from ._tensor import broadcast_shapes
 from ._tensor_str import get_printoptions, set_printoptions
-from . import autograd, cuda, linalg
+from . import autograd, cuda, linalg, nn, utils
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
 from ._compat.legacy import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,
                              HalfTensor, IntTensor, LongTensor, ShortTensor)
