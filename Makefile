@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench coverage clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(VENV)/.test-installed
 
 bench: $(VENV)/.test-installed
 	$(PY) bench/op_overhead.py
+	$(PY) bench/seeds.py
+
+coverage: $(VENV)/.test-installed
+	$(PY) tools/coverage.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

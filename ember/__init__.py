@@ -2,7 +2,8 @@
 on the CPU through NumPy or on NVIDIA GPUs through CuPy. This module is the `torch` namespace."""
 from . import _dtype
 from ._dtype import (bfloat16, bool, cdouble, cfloat, complex64, complex128, double, dtype, float, float16,
-                     float32, float64, half, int, int8, int16, int32, int64, long, short, uint8)
+                     float32, float64, half, int, int8, int16, int32, int64, long, short, uint8, uint16, uint32,
+                     uint64, finfo, iinfo)
 from ._device import device
 from ._tensor import Size, Tensor
 from . import _ops
@@ -12,20 +13,25 @@ from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, f
 from ._random import (Generator, bernoulli, default_generator, fork_rng as _fork_rng, get_rng_state, initial_seed,
                       manual_seed, normal, rand, rand_like, randint, randint_like, randn, randn_like, randperm, seed,
                       set_rng_state)
+from ._sampling import multinomial, poisson
+from . import _types, _creation_specs
+from . import random
 from ._functional import (can_cast, get_default_dtype, is_complex, is_floating_point, is_grad_enabled, is_tensor,
                           numel, promote_types, result_type, set_default_dtype)
 from ._tensor import broadcast_shapes
 from ._tensor_str import get_printoptions, set_printoptions
-from . import autograd, cuda, linalg, nn, utils
+from ._types import asarray, is_nonzero, is_signed, is_storage, layout, memory_format
+from ._types import MEMORY_FORMATS as _MEMORY_FORMATS, LAYOUTS as _LAYOUTS
+from . import autograd, cuda, linalg, nn, optim, utils
+from . import special
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
 from ._compat.legacy import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,
                              HalfTensor, IntTensor, LongTensor, ShortTensor)
 
 globals().update(_FUNCTIONS)
 
-contiguous_format = "contiguous_format"
-preserve_format = "preserve_format"
-channels_last = "channels_last"
-strided = "strided"
+contiguous_format, preserve_format, channels_last, channels_last_3d = (
+    _MEMORY_FORMATS[n] for n in ("contiguous_format", "preserve_format", "channels_last", "channels_last_3d"))
+strided, sparse_coo, sparse_csr = _LAYOUTS["strided"], _LAYOUTS["sparse_coo"], _LAYOUTS["sparse_csr"]
 
 __version__ = "0.1.0"

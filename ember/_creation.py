@@ -251,6 +251,8 @@ def _sizes(size, kw, name, negative=None):
         if size:
             raise TypeError(f"{name}() got multiple values for argument 'size'")
         size = (kw.pop("size"),)
+    elif not size:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
     if kw:
         raise TypeError(f"{name}() got an unexpected keyword argument '{next(iter(kw))}'")
     return _size_args(size, name, negative)
@@ -436,13 +438,13 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     for v in (start, end):
         if isinstance(v, (builtins.float, np.floating)) and not math.isfinite(v):
             raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if (end - start) * step < 0:  # NOTE: checked on the values as given, before any truncation
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype.category == _dtype.INT:
         # NOTE: for integer dtypes PyTorch truncates the bounds and step first: arange(0, 3.5) has 3 values.
         start, end, step = builtins.int(start), builtins.int(end), builtins.int(step)
         if step == 0:
             raise ValueError("step must be nonzero")
-    if (end - start) * step < 0:
-        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     n = builtins.max(0, math.ceil((end - start) / step)) if dtype.category != _dtype.INT else \
         builtins.max(0, -((start - end) // step))
     if dtype.category == _dtype.INT:
@@ -488,6 +490,10 @@ def _spaced(start, end, steps, dtype):
     if steps == 1:
         return _cast(np.array([start], dtype=work), dtype)
     i = np.arange(steps)
+    if dtype.category < _dtype.FLOAT:
+        # NOTE: PyTorch converts the bounds to the integer type first: floats truncate (and must fit),
+        # integers wrap (-7 is 249 in uint8).
+        start, end = checked_fill_value(start, dtype), checked_fill_value(end, dtype)
     s, e = np.asarray(start, dtype=work), np.asarray(end, dtype=work)
     step = (e - s) / np.asarray(steps - 1, dtype=work)
     half = steps // 2

@@ -18,7 +18,7 @@ class dtype:
         self.np = np.dtype(np_dtype)
         self.category = category
         self.itemsize = self.np.itemsize
-        self.is_signed = category != BOOL and name != "uint8"
+        self.is_signed = category != BOOL and not name.startswith("uint")
         self._legacy = legacy  # the legacy tensor-type name: FloatTensor, LongTensor, ...
 
     @property
@@ -48,6 +48,11 @@ def _by_name(name):
 
 bool = dtype("bool", np.bool_, BOOL, "BoolTensor")
 uint8 = dtype("uint8", np.uint8, INT, "ByteTensor")
+# NOTE: PyTorch's wider unsigned types have "limited support": they store and convert (from_numpy,
+# .to), but refuse promotion with other dtypes and most arithmetic kernels.
+uint16 = dtype("uint16", np.uint16, INT, "UInt16Tensor")
+uint32 = dtype("uint32", np.uint32, INT, "UInt32Tensor")
+uint64 = dtype("uint64", np.uint64, INT, "UInt64Tensor")
 int8 = dtype("int8", np.int8, INT, "CharTensor")
 int16 = dtype("int16", np.int16, INT, "ShortTensor")
 int32 = dtype("int32", np.int32, INT, "IntTensor")
@@ -59,7 +64,9 @@ float64 = dtype("float64", np.float64, FLOAT, "DoubleTensor")
 complex64 = dtype("complex64", np.complex64, COMPLEX, "ComplexFloatTensor")
 complex128 = dtype("complex128", np.complex128, COMPLEX, "ComplexDoubleTensor")
 
-ALL = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64, complex64, complex128)
+ALL = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64, complex64, complex128,
+       uint16, uint32, uint64)
+LIMITED = (uint16, uint32, uint64)
 _BY_NAME = {d.name: d for d in ALL}
 _BY_NP = {d.np: d for d in ALL}
 
@@ -74,11 +81,16 @@ ALIASES = dict(half=half, float=float, double=double, short=short, int=int, long
 
 def from_numpy_dtype(np_dtype):
     """The torch dtype that stores `np_dtype`; TypeError for dtypes torch has no equivalent of."""
-    d = _BY_NP.get(np.dtype(np_dtype))
+    np_dtype = np.dtype(np_dtype)
+    d = _BY_NP.get(np_dtype)
+    if d is None and np_dtype.byteorder not in "=|" and _BY_NP.get(np_dtype.newbyteorder("=")) is not None:
+        raise ValueError("given numpy array has byte order different from the native byte order. Conversion "
+                         "between byte orders is currently not supported.")
     if d is None:
         raise TypeError(
-            f"can't convert np.ndarray of type numpy.{np.dtype(np_dtype).name}. The only supported types are: "
-            "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, and bool.")
+            f"can't convert np.ndarray of type numpy.{np_dtype.type.__name__}. The only supported types are: "
+            "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint64, uint32, uint16, "
+            "uint8, and bool.")
     return d
 
 
@@ -93,6 +105,9 @@ def promote_types(a, b):
     """torch.promote_types: the smallest dtype both `a` and `b` cast to safely."""
     if a is b:
         return a
+    if a in LIMITED or b in LIMITED:
+        raise RuntimeError("Promotion for uint16, uint32, uint64 types is not supported, attempted to promote "
+                           f"{scalar_type_name(a)} and {scalar_type_name(b)}")
     if a.category != b.category:
         hi, lo = (a, b) if a.category > b.category else (b, a)
         if hi.category == COMPLEX and lo.category == FLOAT:
@@ -167,10 +182,74 @@ def category_name(d):
 _SCALAR_TYPE_NAMES = {
     "bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
     "float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double",
-    "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+    "complex64": "ComplexFloat", "complex128": "ComplexDouble", "uint16": "UInt16", "uint32": "UInt32",
+    "uint64": "UInt64",
 }
 
 
 def scalar_type_name(d):
     """The name PyTorch's C++ messages use: Float, Long, Double, ..."""
     return _SCALAR_TYPE_NAMES[d.name]
+
+
+# --- finfo / iinfo ---------------------------------------------------------------------------------
+def _info_type(value, name):
+    if value is None:
+        from . import _state
+        return _state.default_dtype
+    if not isinstance(value, dtype):
+        raise TypeError(f"{name}(): argument 'type' (position 1) must be torch.dtype, not {type(value).__name__}")
+    return value
+
+
+class finfo:
+    """torch.finfo: the numerical limits of a floating point (or complex: its real part's) dtype."""
+
+    __hash__ = None  # NOTE: PyTorch's finfo compares by value and is unhashable
+
+    def __init__(self, type=None):
+        d = _info_type(type, "finfo")
+        if d.category < FLOAT:
+            raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
+                            "'torch.finfo'")
+        d = d.to_real()
+        info = ml_dtypes.finfo(d.np) if d is bfloat16 else np.finfo(d.np)
+        self.bits = builtins.int(info.bits)
+        self.eps = builtins.float(info.eps)
+        self.max = builtins.float(info.max)
+        self.min = builtins.float(info.min)
+        self.tiny = self.smallest_normal = builtins.float(info.smallest_normal)
+        self.resolution = builtins.float(10.0 ** -builtins.int(info.precision))
+        self.dtype = d.name
+
+    def __eq__(self, other):
+        return isinstance(other, finfo) and vars(self) == vars(other)
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+                f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """torch.iinfo: the limits of an integer dtype."""
+
+    __hash__ = None
+
+    def __init__(self, type):
+        d = _info_type(type, "iinfo")
+        if d is bool:
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        if d.category != INT:
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to handle "
+                            "'torch.iinfo'")
+        info = np.iinfo(d.np)
+        self.bits = builtins.int(info.bits)
+        self.max = builtins.int(info.max)
+        self.min = builtins.int(info.min)
+        self.dtype = d.name
+
+    def __eq__(self, other):
+        return isinstance(other, iinfo) and vars(self) == vars(other)
+
+    def __repr__(self):
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

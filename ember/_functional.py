@@ -59,26 +59,13 @@ def square(input):
     return input.pow(2)
 
 
-@public(method=True)
-def rsub(input, other, alpha=1):
-    """other - alpha * input."""
-    return other - input * alpha if alpha != 1 else other - input
+_ROUNDING_MODES = (None, "floor", "trunc")
 
 
-@public(method=True)
-def true_divide(input, other):
-    """input / other (always true division)."""
-    return input / other
-
-
-@public(method=True)
-def subtract(input, other, *, alpha=1):
-    return input.sub(other, alpha=alpha)
-
-
-@public(method=True)
-def multiply(input, other):
-    return input * other
+def _check_rounding_mode(rounding_mode):
+    if rounding_mode not in _ROUNDING_MODES:
+        raise RuntimeError("div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                           f"'{rounding_mode}'")
 
 
 @public(name="div", method=True)
@@ -92,30 +79,89 @@ def _div(input, other, *, rounding_mode=None, out=None):
 
 
 def _div_(self, other, *, rounding_mode=None):
+    """In-place div."""
+    from ._ops.arith import Div, DivMode
+    from ._ops._registry import apply_inplace
+    _check_rounding_mode(rounding_mode)
     if rounding_mode is None:
-        from ._ops.arith import Div
-        from ._ops._registry import apply_inplace
         return apply_inplace(Div, self, other)
-    result = divide(self, other, rounding_mode=rounding_mode)
-    if not can_cast(result.dtype, self.dtype):
-        raise RuntimeError(f"result type {_dtype.scalar_type_name(result.dtype)} can't be cast to the desired "
-                           f"output type {_dtype.scalar_type_name(self.dtype)}")
-    return self.copy_(result)
-
-
-Tensor.div_ = _div_
+    return apply_inplace(DivMode, self, other, rounding_mode)
 
 
 @public(method=True)
-def divide(input, other, *, rounding_mode=None):
+def divide(input, other, *, rounding_mode=None, out=None):
     """input / other; rounding_mode 'floor' or 'trunc' rounds the quotient."""
+    from ._ops.arith import Div, DivMode
+    _check_rounding_mode(rounding_mode)
     if rounding_mode is None:
-        return input / other
-    if rounding_mode == "floor":
-        return input // other
-    if rounding_mode == "trunc":
-        q = (input / other).trunc()
-        dt = result_type(input, other)  # integer inputs keep an integer result, as in PyTorch
-        return q if dt.is_floating_point else q.to(dt)
-    raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+        result = Div.apply(input, other)
+    else:
+        result = DivMode.apply(input, other, rounding_mode)
+    if out is None:
+        return result
+    from ._ops._registry import write_out
+    return write_out(out, result, "divide")
 
+
+@public(method=True)
+def true_divide(input, other, *, out=None):
+    """input / other (always true division)."""
+    return divide(input, other, out=out)
+
+
+@public(method=True)
+def subtract(input, other, *, alpha=1, out=None):
+    """input - alpha * other."""
+    from ._ops.arith import Sub
+    from ._ops._registry import write_out
+    result = Sub.apply(input, other, alpha)
+    return result if out is None else write_out(out, result, "subtract")
+
+
+@public(method=True)
+def multiply(input, other, *, out=None):
+    """input * other."""
+    from ._ops.arith import Mul
+    from ._ops._registry import write_out
+    result = Mul.apply(input, other)
+    return result if out is None else write_out(out, result, "multiply")
+
+
+@public
+def rsub(input, other, alpha=1):
+    """other - alpha * input (PyTorch has no Tensor.rsub)."""
+    from ._ops.arith import Sub
+    return Sub.apply(other, input, alpha)
+
+
+Tensor.div_ = _div_
+Tensor.divide_ = _div_
+Tensor.true_divide_ = lambda self, other: _div_(self, other)
+Tensor.subtract_ = lambda self, other, *, alpha=1: self.sub_(other, alpha=alpha)
+Tensor.multiply_ = lambda self, other: self.mul_(other)
+
+
+# --- specs for the generic op test (tests/ops/test_against_torch.py) ------------------------------------------
+def _specs():
+    from ._ops._registry import OpSpec, spec
+    binary = dict(arity=2, shapes="binary", scalar=True)
+    modes = ({"rounding_mode": "floor"}, {"rounding_mode": "trunc"})
+
+    def inplace(name):
+        return lambda torch, x, y, **kw: getattr(x.clone(), name)(y, **kw)
+    spec(OpSpec("div", **binary, dtypes=("float32", "int64"), domain=(0.5, 3), kwargs=modes),
+         OpSpec("divide", **binary, dtypes=("float32", "float64", "int64"), domain=(0.5, 3),
+                kwargs=({},) + modes),
+         OpSpec("divide_", **binary, dtypes=("float32", "int64"), domain=(0.5, 3), kwargs=({},) + modes,
+                call=inplace("divide_")),
+         OpSpec("true_divide", **binary, dtypes=("float32", "int64", "bool"), domain=(0.5, 3)),
+         OpSpec("true_divide_", **binary, dtypes=("float32", "int64"), domain=(0.5, 3), call=inplace("true_divide_")),
+         OpSpec("multiply", **binary, dtypes=("float32", "float64", "int64")),
+         OpSpec("multiply_", **binary, dtypes=("float32", "int32"), call=inplace("multiply_")),
+         OpSpec("subtract", **binary, dtypes=("float32", "float64", "int64", "bool"), kwargs=({}, {"alpha": 3})),
+         OpSpec("subtract_", **binary, dtypes=("float32", "int64"), kwargs=({}, {"alpha": 2}),
+                call=inplace("subtract_")),
+         OpSpec("rsub", **binary, dtypes=("float32", "float64", "int64"), kwargs=({}, {"alpha": 2})))
+
+
+_specs()

@@ -11,7 +11,8 @@ import numpy as np
 
 from . import _dtype, _state
 from ._creation import _requiring_grad, _size_args, _sizes, from_array
-from ._tensor import Tensor
+from ._tensor import Tensor, broadcast_shapes
+from .autograd.function import Primitive
 
 DEFAULT_SEED = 67280421310721  # PyTorch's default_generator initial seed
 _U64 = 1 << 64
@@ -49,7 +50,12 @@ class Generator:
         return s
 
     def initial_seed(self):
+        """The seed this generator was last seeded with."""
         return self._seed
+
+    def clone_state(self):
+        """A new generator in the same state."""
+        return Generator(self.device).set_state(self.get_state())
 
     def get_state(self):
         """The state as a uint8 tensor (ember's own layout, not PyTorch's)."""
@@ -83,7 +89,11 @@ default_generator = Generator()
 
 
 def _rng(generator):
-    return (generator or default_generator)._rng
+    if generator is None:
+        return default_generator._rng
+    if not isinstance(generator, Generator):
+        raise TypeError(f"expected a torch.Generator as 'generator', but got {type(generator).__name__}")
+    return generator._rng
 
 
 def manual_seed(seed):
@@ -108,8 +118,11 @@ def set_rng_state(new_state):
 
 
 @contextlib.contextmanager
-def fork_rng(devices=None, enabled=True, **kwargs):
-    """Restore the default generator's state on exit."""
+def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="devices", device_type=None):
+    """Restore the default generator's state on exit.
+
+    NOTE: ember's GPU tensors draw from the same host generator, so there are no per-device states:
+    `devices` and `device_type` are accepted and need no work of their own."""
     if not enabled:
         yield
         return
@@ -249,7 +262,7 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
 def _like(sampler):
     def like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
              generator=None):
-        return sampler(*input.shape, dtype=dtype or input._dtype, device=device or input._device,
+        return sampler(tuple(input.shape), dtype=dtype or input._dtype, device=device or input._device,
                        requires_grad=requires_grad, generator=generator)
     like.__name__ = sampler.__name__ + "_like"
     like.__doc__ = f"{sampler.__name__} samples with input's shape, dtype and device."
@@ -282,16 +295,14 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         ref = mean if isinstance(mean, Tensor) else std
         if ref._dtype.category != _dtype.FLOAT:
             raise _not_implemented("normal_kernel_cpu", ref._dtype)
-        m = mean._data if isinstance(mean, Tensor) else mean
-        s = std._data if isinstance(std, Tensor) else std
+        m, s = _host(mean), _host(std)
         if isinstance(std, Tensor):
-            if builtins.bool((std._data < 0).any()):
+            if builtins.bool((s < 0).any()):
                 raise RuntimeError("normal expects all elements of std >= 0.0")
         elif std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {_fmt(std)}")
-        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
-        arr = rng.standard_normal(shape) * s + m
-        return _finish(arr, ref._dtype, ref._device, requires_grad, out, "normal")
+        shape = tuple(broadcast_shapes(np.shape(m), np.shape(s)))
+        return _sampled(rng.standard_normal(shape) * s + m, ref, (mean, std), out, "normal")
     if size is None:
         raise TypeError(f"normal() received an invalid combination of arguments - got ({type(mean).__name__}, "
                         f"{type(std).__name__}), but expected one of:\n"
@@ -307,7 +318,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     return _finish(arr, _float_dtype(dtype, "normal_kernel_cpu", out), device, requires_grad, out, "normal")
 
 
-_P_MESSAGE = ("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message be improved?  "
+P_MESSAGE = ("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message be improved?  "
               "If so, please report an enhancement request to PyTorch.)")
 
 
@@ -318,85 +329,53 @@ def bernoulli(input, p=None, *, generator=None, out=None):
             raise _not_implemented("bernoulli_tensor_cpu_p_", input._dtype)
         probs = input._device.backend.to_numpy(input._data)
         if not ((probs >= 0) & (probs <= 1)).all():
-            raise RuntimeError(_P_MESSAGE)
+            raise RuntimeError(P_MESSAGE)
     else:
         probs = _check_p(p)
-    arr = (_rng(generator).random(input.shape) < probs).astype(input._dtype.np)
-    return _finish(arr, input._dtype, input._device, False, out, "bernoulli")
+    arr = _rng(generator).random(input.shape) < probs
+    if p is not None:
+        # NOTE: PyTorch records bernoulli(input, p) in the graph with no derivative: backward raises.
+        from ._sampling import _on_device
+        result = _UndifferentiableBernoulli.apply(input, _on_device(arr, input._dtype, input._device))
+        return result if out is None else _write_out(out, result)
+    return _sampled(arr, input, (input,), out, "bernoulli")
+
+
+def _write_out(out, result, name="bernoulli"):
+    from ._ops._registry import write_out
+    return write_out(out, result, name)
+
+
+class _UndifferentiableBernoulli(Primitive):
+    node_name = "NotImplemented"
+
+    @staticmethod
+    def forward(ctx, x, values):
+        return values
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("derivative for aten::bernoulli is not implemented")
+
+
+def _host(v):
+    return v._device.backend.to_numpy(v._data) if isinstance(v, Tensor) else v
+
+
+def _sampled(values, ref, operands, out, name):
+    """Samples of ref's dtype and device, in the graph with a zero gradient for each tensor operand."""
+    from ._sampling import _on_device, _sampled_node
+    node = _sampled_node(name.capitalize(), len(operands))
+    result = node.apply(*operands, _on_device(values, ref._dtype, ref._device))
+    return result if out is None else _write_out(out, result, name)
 
 
 def _check_p(p):
     if isinstance(p, Tensor):
         probs = p._device.backend.to_numpy(p._data)
         if not ((probs >= 0) & (probs <= 1)).all():
-            raise RuntimeError(_P_MESSAGE)
+            raise RuntimeError(P_MESSAGE)
         return probs
     if not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={_fmt(p)}")
     return p
-
-
-# --- in-place samplers (used by nn.init) ------------------------------------------------------------
-def _fill_random(self, arr):
-    arr = np.asarray(arr).astype(self._dtype.np, copy=False)
-    if self._device.type != "cpu":
-        arr = self._device.backend.asarray(arr)
-    self._data[...] = arr
-    self._vc[0] += 1
-    return self
-
-
-def _uniform_(self, from_=0.0, to=1.0, *, generator=None, **kw):
-    from_ = kw.get("a", kw.get("from", from_))
-    to = kw.get("b", kw.get("to", to))
-    dtype = _float_dtype(self._dtype)
-    if from_ > to:
-        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={_fmt(from_)} > "
-                           f"to={_fmt(to)}")
-    limit = np.finfo(dtype.np if dtype is not _dtype.bfloat16 else np.float32).max
-    for name, v in (("from", from_), ("to", to)):
-        if not -limit <= v <= limit:
-            raise RuntimeError(f"{name} is out of bounds for {'float' if dtype.itemsize == 4 else dtype.name}")
-    u = _uniform01(_rng(generator), self.shape, dtype)
-    return _fill_random(self, from_ + (to - from_) * u)
-
-
-def _normal_(self, mean=0.0, std=1.0, *, generator=None):
-    _float_dtype(self._dtype, "normal_kernel_cpu")
-    if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {_fmt(std)}")
-    return _fill_random(self, _rng(generator).normal(mean, std, self.shape))
-
-
-def _random_(self, from_=0, to=None, *, generator=None):
-    if to is None:
-        if from_:  # random_(to): [0, to)
-            from_, to = 0, from_
-        else:  # every value the dtype represents exactly, as PyTorch's default range
-            digits = _MANTISSA.get(self._dtype.name)
-            to = (1 << digits) + 1 if digits else (2 if self._dtype is _dtype.bool else
-                                                    builtins.int(np.iinfo(self._dtype.np).max) + 1)
-    _check_int_range(builtins.int(from_), builtins.int(to), self._dtype)
-    return _fill_random(self, _rng(generator).integers(from_, to, self.shape))
-
-
-def _bernoulli_(self, p=0.5, *, generator=None):
-    probs = _check_p(p)
-    return _fill_random(self, _rng(generator).random(self.shape) < probs)
-
-
-def _exponential_(self, lambd=1.0, *, generator=None):
-    if self._dtype.category != _dtype.FLOAT:
-        raise RuntimeError("Exponential distribution is a continuous probability distribution. dtype must be a "
-                           f"floating point but you specified {_dtype.scalar_type_name(self._dtype)}")
-    if not lambd > 0:
-        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={_fmt(lambd)}")
-    return _fill_random(self, _rng(generator).exponential(1.0 / lambd, self.shape))
-
-
-Tensor.uniform_ = _uniform_
-Tensor.normal_ = _normal_
-Tensor.random_ = _random_
-Tensor.bernoulli_ = _bernoulli_
-Tensor.exponential_ = _exponential_
-Tensor.bernoulli = lambda self, p=None, *, generator=None: bernoulli(self, p, generator=generator)

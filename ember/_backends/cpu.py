@@ -37,3 +37,9 @@ def reshape_view(array, shape):
 def add_at(out, key, values):
     """out[key] += values, adding repeatedly where indices repeat."""
     xp.add.at(out, key, values)
+
+
+# NOTE: NumPy has no erf or gamma functions (and scipy is not a dependency): ember's own, in float64.
+from ._special_math import Special as _Special  # noqa: E402
+
+special = _Special(xp)

@@ -51,3 +51,18 @@ def add_at(out, key, values):
     """out[key] += values, adding repeatedly where indices repeat."""
     import cupyx
     cupyx.scatter_add(out, key, values)
+
+
+class _CupySpecial:
+    """Special functions on the GPU: cupyx.scipy.special, imported on first use."""
+
+    def __getattr__(self, name):
+        import cupyx.scipy.special as sp
+        fns = {"erf": sp.erf, "erfc": sp.erfc, "erfinv": sp.erfinv, "lgamma": sp.gammaln, "digamma": sp.digamma,
+               "polygamma": lambda n, x: sp.polygamma(n, x).astype(x.dtype, copy=False)}
+        if name not in fns:
+            raise AttributeError(name)
+        return fns[name]
+
+
+special = _CupySpecial()

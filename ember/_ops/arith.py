@@ -6,14 +6,23 @@ shape with `sum_to`, as PyTorch's validate_outputs does.
 from .. import _dtype
 from ..autograd.function import Primitive
 from .._tensor import Tensor
-from ._registry import OpSpec, apply_inplace, public, register, write_out
+from ._binary_checks import BINARY, not_for, tensor_first
+from ._registry import OpSpec, apply_inplace, public, register, spec, write_out
 
-BINARY = dict(arity=2, shapes="binary", scalar=True)
 ALL_REAL = ("float32", "float64", "int64", "int32", "uint8", "bool")
 
 
 def _int_kind(x):
     return x.dtype.kind in "iub"
+
+
+def _check_alpha(x, alpha):
+    # NOTE: x is the operand after promotion, so its dtype is the result's.
+    if isinstance(alpha, bool):
+        if x.dtype.kind != "b":
+            raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    elif isinstance(alpha, float) and x.dtype.kind in "iub":
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
 
 
 @register(OpSpec("add", **BINARY, dtypes=ALL_REAL + ("float16", "bfloat16")),
@@ -26,8 +35,9 @@ class Add(Primitive):
 
     @staticmethod
     def forward(ctx, x, y, alpha=1):
+        _check_alpha(x, alpha)
         ctx.alpha = alpha
-        if alpha != 1:
+        if alpha is not True and alpha != 1:
             y = y * alpha
         if x.dtype.kind == "b":
             return ctx.xp.logical_or(x, y)
@@ -58,6 +68,7 @@ class Sub(Primitive):
 
     @staticmethod
     def forward(ctx, x, y, alpha=1):
+        _check_alpha(x, alpha)
         ctx.alpha = alpha
         return x - (y if alpha == 1 else y * alpha)
 
@@ -147,7 +158,9 @@ class RDiv(Primitive):
 Tensor.__rtruediv__ = lambda self, other: RDiv.apply(self, other)
 
 
-def _check_int_zero(ctx, y):
+def _check_int_zero(ctx, y, kernel):
+    if y.dtype.kind == "b":
+        raise not_for(kernel, y)
     if _int_kind(y) and bool((y == 0).any()):
         raise RuntimeError("ZeroDivisionError")
 
@@ -162,15 +175,43 @@ class FloorDivide(Primitive):
 
     @staticmethod
     def forward(ctx, x, y):
-        _check_int_zero(ctx, y)
+        _check_int_zero(ctx, y, "div_floor_cpu")
         return ctx.xp.floor_divide(x, y)
 
 
 Tensor.__rfloordiv__ = lambda self, other: FloorDivide.apply(other, self)
 
 
-@register(OpSpec("remainder", **BINARY, dtypes=("float32", "float64", "int64"), domain=(1, 5)),
-          torch="remainder", method="remainder", inplace="remainder_", operator=("__mod__",))
+def _trunc_divide(xp, x, y):
+    if x.dtype.kind in "iu":
+        # NOTE: integer quotients stay exact (no detour through float), as in PyTorch.
+        q = xp.floor_divide(x, y)
+        inexact = (xp.remainder(x, y) != 0) & ((x < 0) != (y < 0))
+        return xp.where(inexact, q + 1, q).astype(x.dtype, copy=False)
+    return xp.trunc(x / y)
+
+
+class DivMode(Primitive):
+    """input / other rounded by rounding_mode ('floor' or 'trunc'); its gradient is zero, as in PyTorch."""
+    node_name = "DivBackward2"
+    inputs = 2
+    promote = "promote"
+
+    @staticmethod
+    def forward(ctx, x, y, rounding_mode):
+        if rounding_mode == "floor":
+            _check_int_zero(ctx, y, "div_floor_cpu")
+            return ctx.xp.floor_divide(x, y)
+        _check_int_zero(ctx, y, "div_trunc_cpu")
+        return _trunc_divide(ctx.xp, x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        zero = g * 0
+        return zero, zero
+
+
+@register(OpSpec("remainder", **BINARY, dtypes=("float32", "float64", "int64"), domain=(1, 5)))
 class Remainder(Primitive):
     """Python's %: the result takes the divisor's sign."""
     inputs = 2
@@ -178,45 +219,96 @@ class Remainder(Primitive):
 
     @staticmethod
     def forward(ctx, x, y):
-        _check_int_zero(ctx, y)
+        _check_int_zero(ctx, y, "remainder_cpu")
         ctx.save_for_backward(x, y)
-        return ctx.xp.remainder(x, y)
+        xp = ctx.xp
+        if x.dtype.kind in "iu":
+            return xp.remainder(x, y)
+        # NOTE: PyTorch's float form: fmod, moved into the divisor's sign; an exact zero keeps the
+        # dividend's sign (-2.0 % 2.0 is -0.0, where NumPy gives 0.0).
+        mod = xp.fmod(x, y)
+        return xp.where((mod != 0) & ((y < 0) != (mod < 0)), mod + y, mod).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        return g, (-g * (x / y).floor() if ctx.needs_input_grad[1] else None)
+        return g, (-g * DivMode.apply(x, y, "floor") if ctx.needs_input_grad[1] else None)
 
 
 Tensor.__rmod__ = lambda self, other: Remainder.apply(other, self)
 
 
-@register(OpSpec("fmod", **BINARY, dtypes=("float32", "float64", "int64"), domain=(1, 5)),
-          torch="fmod", method="fmod", inplace="fmod_")
+@register(OpSpec("fmod", **BINARY, dtypes=("float32", "float64", "int64"), domain=(1, 5)))
 class Fmod(Primitive):
     """C's fmod: the result takes the dividend's sign."""
     inputs = 2
     promote = "promote"
+    check = staticmethod(tensor_first("fmod"))
 
     @staticmethod
     def forward(ctx, x, y):
-        _check_int_zero(ctx, y)
+        _check_int_zero(ctx, y, "fmod_cpu")
         ctx.save_for_backward(x, y)
         return ctx.xp.fmod(x, y)
 
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        return g, (-g * (x / y).trunc() if ctx.needs_input_grad[1] else None)
+        return g, (-g * DivMode.apply(x, y, "trunc") if ctx.needs_input_grad[1] else None)
 
 
-@register(OpSpec("pow", **BINARY, domain=(0.5, 2)))
-def _no_negative_int_scalar_power(x, y):
-    # NOTE: PyTorch refuses a negative integer *number* as the exponent of an integer tensor, but a
-    # tensor of exponents may hold negatives (2 ** -1 is then 0).
-    if (isinstance(x, Tensor) and x._dtype.category <= _dtype.INT and isinstance(y, int)
-            and not isinstance(y, bool) and y < 0):
+class RemainderTensor(Remainder):
+    node_name = "RemainderBackward1"
+
+
+class FmodTensor(Fmod):
+    node_name = "FmodBackward1"
+
+
+def _by_other(name, scalar_cls, tensor_cls, dunder=None):
+    """Bind torch.<name>, Tensor.<name> and Tensor.<name>_ to the class PyTorch's overload implies:
+    its nodes are named ...Backward0 for a number `other` and ...Backward1 for a tensor."""
+    def pick(other):
+        return tensor_cls if isinstance(other, Tensor) else scalar_cls
+
+    def fn(input, other, *, out=None):
+        result = pick(other).apply(input, other)
+        return result if out is None else write_out(out, result, name)
+
+    def method(self, other):
+        return pick(other).apply(self, other)
+
+    def inplace(self, other):
+        return apply_inplace(pick(other), self, other)
+    fn.__name__, fn.__doc__ = name, scalar_cls.__doc__
+    method.__name__, method.__doc__ = name, scalar_cls.__doc__
+    inplace.__name__, inplace.__doc__ = name + "_", f"In-place version of {name}."
+    public(fn, name=name)
+    setattr(Tensor, name, method)
+    setattr(Tensor, name + "_", inplace)
+    if dunder:
+        setattr(Tensor, dunder, method)
+
+
+_by_other("remainder", Remainder, RemainderTensor, "__mod__")
+_by_other("fmod", Fmod, FmodTensor)
+
+
+_C_INT_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int"}
+
+
+def _check_pow_scalar(x, y):
+    """PyTorch's refusals of a number exponent for an integer tensor base."""
+    if not isinstance(x, Tensor) or x._dtype.category > _dtype.INT or not isinstance(y, int) or isinstance(y, bool):
+        return
+    # NOTE: a tensor of exponents may hold negatives (2 ** -1 is then 0); a negative number may not.
+    if y < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
+    c_name = _C_INT_NAMES.get(x._dtype.name)
+    if c_name is not None:
+        info = x._device.backend.xp.iinfo(x._dtype.np)
+        if y > info.max:
+            raise RuntimeError(f"value cannot be converted to type {c_name} without overflow")
 
 
 def _int_power(xp, x, y):
@@ -231,14 +323,17 @@ def _int_power(xp, x, y):
 
 
 class Pow(Primitive):
-    """input ** exponent."""
+    """input ** exponent, where exponent is a number."""
     inputs = 2
     promote = "promote"
-    check = staticmethod(_no_negative_int_scalar_power)
+    check = staticmethod(_check_pow_scalar)
 
     @staticmethod
     def forward(ctx, x, y):
-        if _int_kind(x) and _int_kind(y) and x.dtype.kind != "b":
+        if x.dtype.kind == "b":
+            # NOTE: PyTorch keeps bool for a bool tensor to a bool number (x ** False is all True).
+            out = x.copy() if bool(y) else ctx.xp.ones_like(x)
+        elif _int_kind(x) and _int_kind(y):
             out = _int_power(ctx.xp, x, y)
         else:
             out = ctx.xp.power(x, y)
@@ -259,12 +354,31 @@ class Pow(Primitive):
         return gx, gy
 
 
+def _no_bool_pow(ctx, x, y):
+    if x.dtype.kind == "b":
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+    return Pow.forward(ctx, x, y)
+
+
 class PowTensor(Pow):
+    """input ** exponent, where exponent is a tensor."""
     node_name = "PowBackward1"
+    forward = staticmethod(_no_bool_pow)
 
 
 class PowScalarBase(Pow):
+    """number ** exponent."""
     node_name = "PowBackward2"
+    check = None
+    forward = staticmethod(_no_bool_pow)
+
+
+spec(OpSpec("pow", **BINARY, domain=(0.5, 2)),
+     OpSpec("pow", **BINARY, dtypes=("int64", "bool"), domain=(0, 3), grad=False),
+     OpSpec("pow_", **BINARY, domain=(0.5, 2), call=lambda torch, x, y: x.clone().pow_(y)),
+     OpSpec("__rpow__", arity=1, domain=(0.5, 2), call=lambda torch, x: 2.5 ** x),
+     OpSpec("pow_scalar_base", arity=1, dtypes=("float32", "int64"), domain=(-2, 3),
+            call=lambda torch, x: torch.pow(2, x)))
 
 
 def _pow_class(base, exponent):
@@ -286,97 +400,6 @@ Tensor.__rpow__ = lambda self, other: PowScalarBase.apply(other, self)
 Tensor.pow_ = lambda self, exponent: apply_inplace(_pow_class(self, exponent), self, exponent)
 
 
-# --- comparisons and logic ----------------------------------------------------------------------------
-def _comparison(name, ufunc, dunder):
-    def forward(ctx, x, y):
-        return getattr(ctx.xp, ufunc)(x, y)
-    cls = type(name.capitalize(), (Primitive,), {
-        "__doc__": f"Elementwise {name}; returns a bool tensor.",
-        "inputs": 2, "promote": "promote", "differentiable": False,
-        "forward": staticmethod(forward)})
-    ops = (dunder,) if dunder else ()
-    return register(OpSpec(name, **BINARY, dtypes=("float32", "int64"), grad=False),
-                    torch=name, method=name, inplace=name + "_", operator=ops)(cls)
-
-
-Eq = _comparison("eq", "equal", "__eq__")
-Ne = _comparison("ne", "not_equal", "__ne__")
-Lt = _comparison("lt", "less", "__lt__")
-Le = _comparison("le", "less_equal", "__le__")
-Gt = _comparison("gt", "greater", "__gt__")
-Ge = _comparison("ge", "greater_equal", "__ge__")
-for _alias, _name in (("greater", "gt"), ("less", "lt"), ("greater_equal", "ge"), ("less_equal", "le"),
-                      ("not_equal", "ne")):
-    setattr(Tensor, _alias, getattr(Tensor, _name))
-
-
-def _logical(name, ufunc, dunder, rdunder):
-    def forward(ctx, x, y):
-        if name.startswith("bitwise") and x.dtype.kind not in "iub":
-            raise NotImplementedError(
-                f"\"{name}_cpu\" not implemented for '{_dtype.scalar_type_name(_dtype._BY_NP[x.dtype])}'")
-        return getattr(ctx.xp, ufunc)(x, y)
-
-    def tensor_other(x, y):
-        if not isinstance(y, Tensor):
-            raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not {type(y).__name__}")
-    logical = name.startswith("logical")
-    cls = type("".join(p.capitalize() for p in name.split("_")), (Primitive,), {
-        "inputs": 2, "promote": "promote", "differentiable": False, "forward": staticmethod(forward),
-        "check": staticmethod(tensor_other) if logical else None})
-    reg = register(OpSpec(name, **BINARY, dtypes=("bool", "int64"), grad=False),
-                   torch=name, method=name, inplace=name + "_",
-                   operator=(dunder,) if dunder else (), reflected=(rdunder,) if rdunder else ())
-    return reg(cls)
-
-
-LogicalAnd = _logical("logical_and", "logical_and", None, None)
-LogicalOr = _logical("logical_or", "logical_or", None, None)
-LogicalXor = _logical("logical_xor", "logical_xor", None, None)
-BitwiseAnd = _logical("bitwise_and", "bitwise_and", "__and__", "__rand__")
-BitwiseOr = _logical("bitwise_or", "bitwise_or", "__or__", "__ror__")
-BitwiseXor = _logical("bitwise_xor", "bitwise_xor", "__xor__", "__rxor__")
-Tensor.__iand__ = lambda self, other: self.bitwise_and_(other)
-Tensor.__ior__ = lambda self, other: self.bitwise_or_(other)
-Tensor.__ixor__ = lambda self, other: self.bitwise_xor_(other)
-
-
-@register(OpSpec("maximum", **{**BINARY, "scalar": False}), torch="maximum", method="maximum")
-class Maximum(Primitive):
-    """Elementwise maximum; ties split the gradient evenly."""
-    inputs = 2
-    promote = "promote"
-
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        return ctx.xp.maximum(x, y)
-
-    @staticmethod
-    def backward(ctx, g):
-        x, y = ctx.saved_tensors
-        w = (x > y).to(g.dtype) + (x == y).to(g.dtype) * 0.5
-        return g * w, g * (1 - w)
-
-
-@register(OpSpec("minimum", **{**BINARY, "scalar": False}), torch="minimum", method="minimum")
-class Minimum(Primitive):
-    """Elementwise minimum; ties split the gradient evenly."""
-    inputs = 2
-    promote = "promote"
-
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        return ctx.xp.minimum(x, y)
-
-    @staticmethod
-    def backward(ctx, g):
-        x, y = ctx.saved_tensors
-        w = (x < y).to(g.dtype) + (x == y).to(g.dtype) * 0.5
-        return g * w, g * (1 - w)
-
-
 # in-place operator forms: `x += y` is add_ (they return self)
 Tensor.__iadd__ = lambda self, other: self.add_(other)
 Tensor.__isub__ = lambda self, other: self.sub_(other)
@@ -385,3 +408,24 @@ Tensor.__itruediv__ = lambda self, other: self.div_(other)
 Tensor.__ifloordiv__ = lambda self, other: self.floor_divide_(other)
 Tensor.__imod__ = lambda self, other: self.remainder_(other)
 Tensor.__ipow__ = lambda self, other: self.pow_(other)
+
+
+def _inplace(name):
+    return lambda torch, x, y, **kw: getattr(x.clone(), name)(y, **kw)
+
+
+# NOTE: in-place forms run on a clone so gradients still reach the drawn leaf; a broadcast that
+# would grow `self`, or a result dtype `self` cannot hold, must raise as in PyTorch.
+spec(OpSpec("add_", **BINARY, dtypes=("float32", "int64"), kwargs=({}, {"alpha": 2}), call=_inplace("add_")),
+     OpSpec("sub_", **BINARY, dtypes=("float32", "int64"), kwargs=({}, {"alpha": 2}), call=_inplace("sub_")),
+     OpSpec("mul_", **BINARY, dtypes=("float32", "int64", "bool"), call=_inplace("mul_")),
+     OpSpec("div_", **BINARY, domain=(0.5, 3), dtypes=("float32", "int64"), call=_inplace("div_")),
+     OpSpec("floor_divide_", **BINARY, dtypes=("float32", "int64"), domain=(1, 5), grad=False,
+            call=_inplace("floor_divide_")),
+     OpSpec("remainder_", **BINARY, dtypes=("float32", "int64"), domain=(1, 5), call=_inplace("remainder_")),
+     OpSpec("fmod_", **BINARY, dtypes=("float32", "int64"), domain=(1, 5), call=_inplace("fmod_")),
+     OpSpec("__rsub__", **BINARY, dtypes=("float32", "int64"), call=lambda torch, x, y: y - x),
+     OpSpec("__rtruediv__", **BINARY, domain=(0.5, 3), dtypes=("float32", "int64"), call=lambda torch, x, y: y / x),
+     OpSpec("__rfloordiv__", **BINARY, dtypes=("float32", "int64"), domain=(1, 5), grad=False,
+            call=lambda torch, x, y: y // x),
+     OpSpec("__rmod__", **BINARY, dtypes=("float32", "int64"), domain=(1, 5), call=lambda torch, x, y: y % x))

@@ -6,8 +6,8 @@ The same steps run on Tensors (tracked by autograd) or on raw arrays (the no-gra
 """
 from .. import _dtype, _state
 from ..autograd.function import Primitive
-from .._tensor import Tensor, _wrap, norm_dim
-from ._registry import OpSpec, apply_inplace, public, register, spec
+from .._tensor import Tensor, _wrap, broadcast_shapes, norm_dim, sum_to
+from ._registry import FUNCTIONS, OpSpec, apply_inplace, public, register, spec
 from ._index_key import advanced_key, parse, run_steps
 from .views import Index
 
@@ -203,6 +203,7 @@ def _index_put_(self, indices, values, accumulate=False):
 
 
 Tensor.index_put_ = _index_put_
+FUNCTIONS["index_put_"] = _index_put_
 
 
 class NonZero(Primitive):
@@ -239,14 +240,9 @@ def masked_select(input, mask, *, out=None):
     """The elements of input where mask (broadcast) is True, as a 1-D copy."""
     if not isinstance(mask, Tensor) or mask._dtype is not _dtype.bool:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
-    a, b = mask._data.shape, input._data.shape
-    n = max(len(a), len(b))
-    pa, pb = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
-    for i, (x, y) in enumerate(zip(pa, pb)):
-        if x != y and x != 1 and y != 1:
-            raise RuntimeError(f"The size of tensor a ({x}) must match the size of tensor b ({y}) at "
-                               f"non-singleton dimension {i}")
-    shape = tuple(max(x, y) for x, y in zip(pa, pb))
+    shape = broadcast_shapes(mask._data.shape, input._data.shape)  # PyTorch's message on mismatch
+    if not shape:  # NOTE: nonzero() needs at least one dim
+        return masked_select(input.reshape(1), mask.reshape(1))
     m = mask.expand(shape)._data
     return Index.apply(input.expand(shape), tuple(input._device.backend.xp.nonzero(m)))
 
@@ -263,11 +259,13 @@ def index_select(input, dim, index, *, out=None):
     idx = index._data.reshape(-1).astype("int64")
     size = input._data.shape[d] if nd else 1
     if idx.size:
-        lo, hi = int(idx.min()), int(idx.max())
-        if lo < 0:
-            raise RuntimeError(f"INDICES element is out of DATA bounds, id={lo} axis_dim={size}")
-        if hi >= size:
-            raise IndexError("index out of range in self")
+        bad = (idx < 0) | (idx >= size)
+        if bad.any():
+            # NOTE: PyTorch's kernel for dim 0 words it as embedding does; other dims name the first bad index
+            if d == 0:
+                raise IndexError("index out of range in self")
+            first = int(idx[bad.argmax()])
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={first} axis_dim={size}")
     if nd == 0:
         return input.clone()
     result = Index.apply(input, (slice(None),) * d + (idx,))
@@ -330,6 +328,9 @@ class MaskedFill(Primitive):
 
     @staticmethod
     def forward(ctx, x, mask, value):
+        if getattr(value, "ndim", 0):
+            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                               f"{value.ndim} dimension(s).")
         if mask.dtype.kind != "b":
             raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
                                f"{_dtype._BY_NP[mask.dtype]}")
@@ -348,96 +349,115 @@ class MaskedFill(Primitive):
 
 register(OpSpec("masked_fill", arity=1, shapes=[((3, 4),)], call=lambda torch, x: x.masked_fill(x > 0, 0.5)),
          method="masked_fill", inplace="masked_fill_")(MaskedFill)
+FUNCTIONS["masked_fill"] = lambda input, mask, value: input.masked_fill(mask, value)
 
 
-# --- gather / scatter -----------------------------------------------------------------------------------------
-def _scatter_key(xp, index, dim):
-    """Full coordinates of every entry of `index`, with `index` itself along `dim`."""
-    grids = xp.indices(index.shape, sparse=True)
-    return tuple(index if d == dim else g for d, g in enumerate(grids))
-
-
-def _check_index(index, name):
-    if index.dtype.kind not in "iu":
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
-
-
-class Gather(Primitive):
-    """out[i][j] = input[index[i][j]][j] along `dim`."""
-    inputs = 1
+class MaskedScatter(Primitive):
+    """Copy of input (broadcast with mask) with source's leading elements written where mask is True."""
+    inputs = 3
 
     @staticmethod
-    def forward(ctx, x, dim, index):
-        idx = index._data
-        _check_index(idx, "gather")
-        d = norm_dim(dim, x.ndim)
-        if idx.ndim != x.ndim:
-            raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-        ctx.shape, ctx.dim, ctx.index = x.shape, d, index
-        return x[_scatter_key(ctx.xp, idx, d)]
-
-    @staticmethod
-    def backward(ctx, g):
-        return g.new_zeros(ctx.shape).scatter_add(ctx.dim, ctx.index, g)
-
-
-@public(method=True)
-def gather(input, dim, index, *, sparse_grad=False, out=None):
-    """Values of input picked along `dim` by `index`."""
-    return Gather.apply(input, dim, index)
-
-
-class Scatter(Primitive):
-    """Copy of input with src written at `index` along `dim` (reduce='add' adds)."""
-    inputs = 2
-
-    @staticmethod
-    def forward(ctx, x, src, dim, index, add):
-        idx = index._data
-        _check_index(idx, "scatter")
-        d = norm_dim(dim, x.ndim)
-        key = _scatter_key(ctx.xp, idx, d)
-        out = x.copy()
-        if src.ndim:
-            src = src[tuple(slice(0, s) for s in idx.shape)]
-        if add:
-            ctx.device.backend.add_at(out, key, ctx.xp.broadcast_to(src, idx.shape))
-        else:
-            out[key] = src
-        ctx.dim, ctx.index, ctx.add, ctx.src_shape = d, index, add, src.shape
+    def forward(ctx, x, mask, source):
+        xp = ctx.xp
+        shape = xp.broadcast_shapes(x.shape, mask.shape)
+        out = xp.broadcast_to(x, shape).copy()
+        m = xp.broadcast_to(mask, shape)
+        n = int(m.sum())
+        if source.size < n:
+            raise RuntimeError("Number of elements of source < number of ones in mask")
+        out[m] = source.reshape(-1)[:n]
+        ctx.x_shape, ctx.source_shape, ctx.n = x.shape, source.shape, n
+        ctx.save_for_backward(mask)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        gx = g if ctx.add else g.scatter(ctx.dim, ctx.index, 0.0)
-        gs = g.gather(ctx.dim, ctx.index)
-        return gx, gs
+        (mask,) = ctx.saved_tensors
+        gx = sum_to(g.masked_fill(mask, 0), ctx.x_shape)
+        gs = None
+        if ctx.needs_input_grad[2]:
+            picked = g.masked_select(mask)
+            total = 1
+            for s in ctx.source_shape:
+                total *= s
+            from .join import cat
+            gs = cat([picked, g.new_zeros(total - ctx.n)]).reshape(ctx.source_shape)
+        return gx, None, gs
 
 
-def _scatter(self, dim, index, src=None, value=None, reduce=None, add=False):
-    if src is None:
-        src = value
-    if not isinstance(src, Tensor):
-        src = _wrap(self._device.backend.xp.asarray(src, dtype=self._dtype.np), self._device, self._dtype)
-    elif src._dtype is not self._dtype:
-        raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype")
-    return Scatter.apply(self, src, dim, index, add or reduce == "add")
+def _masked_scatter_args(self, mask, source):
+    if not isinstance(mask, Tensor) or mask._dtype is not _dtype.bool:
+        got = _dtype.scalar_type_name(mask._dtype) if isinstance(mask, Tensor) else type(mask).__name__
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype {got}")
+    if source._dtype is not self._dtype:
+        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got"
+                           f"{_dtype.scalar_type_name(self._dtype)} and {_dtype.scalar_type_name(source._dtype)}")
 
 
 @public(method=True)
-def scatter(input, dim, index, src=None, *, value=None, reduce=None):
-    """Copy of input with src (or value) written at `index` along `dim`."""
-    return _scatter(input, dim, index, src, value, reduce)
+def masked_scatter(input, mask, source):
+    """Copy of input with source's elements, in order, written where mask (broadcast) is True."""
+    _masked_scatter_args(input, mask, source)
+    return MaskedScatter.apply(input, mask, source)
 
 
-@public(method=True)
-def scatter_add(input, dim, index, src):
-    """Copy of input with src added at `index` along `dim` (repeats add up)."""
-    return _scatter(input, dim, index, src, add=True)
+def _masked_scatter_(self, mask, source):
+    _masked_scatter_args(self, mask, source)
+    return apply_inplace(MaskedScatter, self, mask, source)
 
 
-Tensor.scatter_ = lambda self, dim, index, src=None, *, value=None, reduce=None: apply_inplace(
-    Scatter, self, src if isinstance(src, Tensor) else _wrap(self._device.backend.xp.asarray(
-        src if src is not None else value, dtype=self._dtype.np), self._device, self._dtype), dim, index,
-    reduce == "add")
-Tensor.scatter_add_ = lambda self, dim, index, src: apply_inplace(Scatter, self, src, dim, index, True)
+Tensor.masked_scatter_ = _masked_scatter_
+
+
+# --- specs -------------------------------------------------------------------------------------------------
+def _mask_sample(g):
+    x = g.values(g.shape(0, 3))
+    k = g.integers(0, x.ndim)
+    return x, g.values(tuple(1 if g.boolean() else s for s in x.shape[k:]), dtype="bool")
+
+
+def _masked_scatter_sample(g):
+    x, mask = _mask_sample(g)
+    return (x, mask, g.values((g.integers(x.size, x.size + 2),))), {}
+
+
+def _index_select_sample(g):
+    x = g.values(g.shape(1, 3, 1, 4))
+    d = g.dim(x.ndim)
+    return (x, d, g.index((g.integers(0, 5),), x.shape[d])), {}
+
+
+def _index_put_sample(g, unique):
+    x = g.values(g.shape(1, 3, 1, 4))
+    k = g.integers(1, x.ndim)
+    n = g.integers(0, min(x.shape[:k]) if unique else 4)
+    idx = tuple(g.rng.permutation(x.shape[i])[:n].astype("int64") if unique else g.index((n,), x.shape[i])
+                for i in range(k))
+    vshape = (n,) + x.shape[k:]
+    return (x, idx, g.values(vshape[g.integers(0, len(vshape)):])), {}
+
+
+def _select_mask(g):
+    x, mask = _mask_sample(g)
+    return (x, mask), {}
+
+
+_FLOATS = ("float32", "float64")
+spec(OpSpec("masked_scatter", sample=_masked_scatter_sample, dtypes=_FLOATS + ("int64",)),
+     OpSpec("masked_scatter_", sample=_masked_scatter_sample,
+            call=lambda torch, x, m, s: x.clone().masked_scatter_(m, s)),
+     OpSpec("masked_fill_", sample=_select_mask,
+            call=lambda torch, x, m: x.clone().masked_fill_(m, -2.5)),
+     OpSpec("masked_fill_tensor_value", sample=_select_mask,
+            call=lambda torch, x, m: torch.masked_fill(x, m, x.sum())),
+     OpSpec("masked_select", sample=_select_mask, dtypes=_FLOATS + ("bool",)),
+     OpSpec("index_select", sample=_index_select_sample, dtypes=_FLOATS + ("int64",)),
+     OpSpec("index_put", sample=lambda g: _index_put_sample(g, True), kwargs=({}, {"accumulate": True})),
+     OpSpec("index_put_accumulate", sample=lambda g: _index_put_sample(g, False),
+            call=lambda torch, x, i, v: torch.index_put(x, i, v, accumulate=True)),
+     OpSpec("index_put_", sample=lambda g: _index_put_sample(g, False),
+            call=lambda torch, x, i, v: x.clone().index_put_(i, v, accumulate=True)),
+     OpSpec("nonzero", sample=lambda g: ((g.values(g.shape(0, 3), domain=(-1, 1)),), {}), grad=False,
+            dtypes=("float32", "int64", "bool"), kwargs=({}, {"as_tuple": True})),
+     OpSpec("argwhere", sample=lambda g: ((g.values(g.shape(0, 3), domain=(-1, 1)),), {}), grad=False,
+            dtypes=("int64", "bool")))

@@ -1,14 +1,31 @@
-"""Matrix products: mm, mv, dot, bmm and matmul (with batching and broadcasting)."""
+"""Matrix products: mm, mv, dot, bmm and matmul (with batching and broadcasting); complex operands
+get conjugate-transposed gradients."""
 from .. import _dtype
 from ..autograd.function import Primitive
 from .._tensor import Tensor
+from ._linalg_util import mH
 from ._registry import OpSpec, public, register, spec, write_out
+
+
+def _conj(t):
+    return t.conj() if t.is_complex() else t
+
+
+# NOTE: PyTorch names dtypes by their C++ type in these messages ("long int != float").
+_C10 = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+        "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+        "bool": "bool", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
+def _c10_name(x):
+    name = x.dtype.name if hasattr(x.dtype, "name") else str(x.dtype)
+    return _C10.get(name, name)
 
 
 def _same_dtype(a, b, names=("m1", "m2")):
     if a.dtype != b.dtype:
-        da, db = (_dtype.scalar_type_name(_dtype._BY_NP[x.dtype]).lower() for x in (a, b))
-        raise RuntimeError(f"expected {names[0]} and {names[1]} to have the same dtype, but got: {da} != {db}")
+        raise RuntimeError(f"expected {names[0]} and {names[1]} to have the same dtype, but got: "
+                           f"{_c10_name(a)} != {_c10_name(b)}")
 
 
 def _product(result, a):
@@ -36,13 +53,13 @@ class Mm(Primitive):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        ga = g.mm(b.t()) if ctx.needs_input_grad[0] else None
-        gb = a.t().mm(g) if ctx.needs_input_grad[1] else None
+        ga = g.mm(mH(b)) if ctx.needs_input_grad[0] else None
+        gb = mH(a).mm(g) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
 register(OpSpec("mm", arity=2, shapes=[((3, 4), (4, 5)), ((1, 3), (3, 1)), ((0, 2), (2, 3))],
-                dtypes=("float32", "float64", "float16", "bfloat16")),
+                dtypes=("float32", "float64", "float16", "bfloat16", "complex64")),
          torch="mm", method="mm")(Mm)
 
 
@@ -58,14 +75,16 @@ class Dot(Primitive):
             raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] "
                                f"to have the same number of elements, but got {a.shape[0]} and {b.shape[0]} "
                                "elements respectively")
-        _same_dtype(a, b, ("self", "other"))
+        if a.dtype != b.dtype:
+            names = [_dtype.scalar_type_name(_dtype._BY_NP[x.dtype]) for x in (a, b)]
+            raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {names[0]} and {names[1]}")
         ctx.save_for_backward(a, b)
         return _product(ctx.xp.dot(a, b), a)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        return g * b, g * a
+        return g * _conj(b), g * _conj(a)
 
 
 register(OpSpec("dot", arity=2, shapes=[((5,), (5,)), ((0,), (0,))]), torch="dot", method="dot")(Dot)
@@ -89,7 +108,7 @@ class Mv(Primitive):
     @staticmethod
     def backward(ctx, g):
         a, v = ctx.saved_tensors
-        return g.unsqueeze(1) * v, a.t().mv(g)
+        return g.unsqueeze(1) * _conj(v), mH(a).mv(g)
 
 
 register(OpSpec("mv", arity=2, shapes=[((3, 4), (4,))]), torch="mv", method="mv")(Mv)
@@ -129,10 +148,10 @@ class Matmul(Primitive):
             g2 = g2.unsqueeze(-1)
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = g2.matmul(b2.transpose(-1, -2))
+            ga = g2.matmul(mH(b2))
             ga = ga.squeeze(-2) if na == 1 else ga
         if ctx.needs_input_grad[1]:
-            gb = a2.transpose(-1, -2).matmul(g2)
+            gb = mH(a2).matmul(g2)
             gb = gb.squeeze(-1) if nb == 1 else gb
         return ga, gb
 
@@ -169,7 +188,7 @@ Tensor.__matmul__ = matmul
 Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
 spec(OpSpec("matmul", arity=2, shapes=[((3,), (3,)), ((2, 3), (3, 4)), ((2, 3), (3,)), ((3,), (3, 2)),
                                        ((2, 2, 3), (3, 4)), ((2, 1, 2, 3), (3, 3, 2)), ((4,), (2, 4, 3)),
-                                       ((2, 3, 4), (4,))]))
+                                       ((2, 3, 4), (4,))], dtypes=("float32", "float64", "complex128")))
 
 
 @public(method=True)
@@ -184,4 +203,4 @@ def bmm(input, mat2, *, out=None):
     return result if out is None else write_out(out, result, "bmm")
 
 
-spec(OpSpec("bmm", arity=2, shapes=[((2, 3, 4), (2, 4, 5))]))
+spec(OpSpec("bmm", arity=2, shapes=[((2, 3, 4), (2, 4, 5)), ((1, 0, 2), (1, 2, 3))]))

@@ -1,18 +1,26 @@
-"""Reductions: sum, mean, prod, max/min (whole and along a dim), amax/amin, argmax/argmin."""
+"""Reductions: sum, mean, prod, max/min (whole and along a dim), amax/amin, argmax/argmin, all/any,
+nansum/nanmean, aminmax, count_nonzero."""
 import collections
 
 from .. import _dtype
 from ..autograd.function import Primitive
 from .._tensor import Tensor, norm_dims, norm_dim
-from ._registry import OpSpec, public, register, write_out
+from ._registry import OpSpec, public, register, spec, write_out
 
 REDUCE = dict(shapes="reduce", kwargs=({}, {"dim": 0}, {"dim": -1, "keepdim": True}, {"dim": (0, 1)}))
 
 
-def _return_type(name):
-    cls = collections.namedtuple(name, ["values", "indices"])
+def _return_type(name, fields=("values", "indices")):
+    """A named tuple that prints as torch.return_types.<name>(...)."""
+    cls = collections.namedtuple(name, fields)
     cls.__module__ = "torch.return_types"
+    cls.__repr__ = _return_repr
     return cls
+
+
+def _return_repr(self):
+    body = ",\n".join(f"{k}={v!r}" for k, v in zip(self._fields, self))
+    return f"torch.return_types.{type(self).__name__}(\n{body})"
 
 
 MaxResult = _return_type("max")
@@ -184,10 +192,9 @@ class Amax(Primitive):
 
     @staticmethod
     def forward(ctx, x, dim=None, keepdim=False):
-        if x.size == 0:
-            raise RuntimeError(f"{ctx._fn._label}(): Expected reduction dim to be specified for input.numel() == 0. "
-                               "Specify the reduction dim with the 'dim' argument.")
         dims = _dims(x, dim)
+        if x.size == 0:
+            _check_nonempty(x, dim, dims, ctx._fn._label)
         y = getattr(ctx.xp, ctx._fn._pick)(x, axis=dims, keepdims=keepdim)
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         ctx.save_for_backward(x, y)
@@ -199,6 +206,16 @@ class Amax(Primitive):
         hit = (x == _restore(y, ctx.shape, ctx.dims, ctx.keepdim)).to(g.dtype)
         count = hit.sum(dim=ctx.dims, keepdim=True)
         return _restore(g, ctx.shape, ctx.dims, ctx.keepdim) * hit / count
+
+
+def _check_nonempty(x, dim, dims, label):
+    """PyTorch's refusals to reduce an empty tensor with no identity (max, amax, ...)."""
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        raise RuntimeError(f"{label}(): Expected reduction dim to be specified for input.numel() == 0. "
+                           "Specify the reduction dim with the 'dim' argument.")
+    for d in dims:
+        if x.shape[d] == 0:
+            raise IndexError(f"{label}(): Expected reduction dim {d} to have non-zero size.")
 
 
 class Amin(Amax):
@@ -302,7 +319,15 @@ from ._registry import FUNCTIONS as FUNCTIONS_REF  # noqa: E402
 max = _max_or_min("max", MaxAll, MaxDim, _maximum, MaxResult)
 min = _max_or_min("min", MinAll, MinDim, _minimum, MinResult)
 register(OpSpec("max", shapes="reduce", kwargs=({}, {"dim": 0}, {"dim": -1, "keepdim": True})),
-         OpSpec("min", shapes="reduce", kwargs=({}, {"dim": 0}, {"dim": -1, "keepdim": True})))(MaxDim)
+         OpSpec("min", shapes="reduce", kwargs=({}, {"dim": 0}, {"dim": -1, "keepdim": True})),
+         OpSpec("max", arity=2, shapes="binary", call=lambda torch, a, b: torch.max(a, b)),
+         OpSpec("min", arity=2, shapes="binary", call=lambda torch, a, b: a.min(b)))(MaxDim)
+spec(OpSpec("sum", shapes="reduce", dtypes=("int32", "float32"), kwargs=({"dim": 1},),
+            call=lambda torch, x, **kw: torch.sum(x, dtype=torch.float64, **kw)),
+     OpSpec("mean", shapes="reduce", dtypes=("int64", "float32"), kwargs=({}, {"dim": (0, 1)}),
+            call=lambda torch, x, **kw: x.mean(dtype=torch.float64, **kw)),
+     OpSpec("prod", shapes="reduce", dtypes=("int32", "float32"), kwargs=({"dim": 1},), domain=(0.5, 1.5),
+            call=lambda torch, x, **kw: torch.prod(x, dtype=torch.float64, **kw)))
 
 
 class Argmax(Primitive):
@@ -316,12 +341,14 @@ class Argmax(Primitive):
         fn = getattr(xp, ctx._fn._arg)
         if dim is None:
             if x.size == 0:
-                raise RuntimeError(f"{ctx._fn._arg}(): Expected reduction dim to be specified for input.numel() == 0.")
+                raise IndexError(f"{ctx._fn._arg}(): Expected reduction dim to be specified for input.numel() == 0.")
             r = fn(x.reshape(-1))
             return xp.asarray(r, dtype=xp.int64).reshape((1,) * x.ndim if keepdim else ())
         d = norm_dim(dim, x.ndim)
         if x.ndim == 0:
             return xp.zeros((), dtype=xp.int64)
+        if x.shape[d] == 0:
+            raise IndexError(f"{ctx._fn._arg}(): Expected reduction dim {d} to have non-zero size.")
         return fn(x, axis=d, keepdims=keepdim).astype(xp.int64, copy=False)
 
 
@@ -359,3 +386,84 @@ register(OpSpec("all", shapes="reduce", kwargs=({}, {"dim": 0}, {"dim": -1, "kee
                 dtypes=("bool", "float32", "uint8"), grad=False, domain=(0, 1)),
          torch="all", method="all")(All)
 register(torch="any", method="any")(Any)
+
+
+# --- NaN-aware reductions, aminmax, count_nonzero ---------------------------------------------------
+class NanSum(Primitive):
+    """Sum treating NaN as zero; bool and integer inputs sum in int64."""
+
+    @staticmethod
+    def forward(ctx, x, dim=None, keepdim=False, dtype=None):
+        dims = _dims(x, dim)
+        if dtype is None and x.dtype.kind in "biu":
+            dtype = _dtype.int64
+        ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
+        ctx.save_for_backward(x)
+        return ctx.xp.nansum(x, axis=dims, keepdims=keepdim, dtype=dtype.np if dtype else None)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return _restore(g, ctx.shape, ctx.dims, ctx.keepdim).masked_fill(x != x, 0)
+
+
+register(OpSpec("nansum", shapes="reduce", kwargs=({}, {"dim": 1}, {"dim": (0, -1), "keepdim": True}),
+                call=lambda torch, x, **kw: torch.nansum(x.masked_fill(x > 2, float("nan")), **kw)),
+         OpSpec("nansum", shapes="reduce", dtypes=("int32", "bool"), kwargs=({}, {"dim": 0})),
+         torch="nansum", method="nansum")(NanSum)
+
+
+def _is_float(t):
+    return t._dtype.category >= _dtype.FLOAT
+
+
+@public(method=True)
+def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Mean over the elements that are not NaN."""
+    if not _is_float(input) and dtype is None:
+        raise RuntimeError("nanmean(): expected input to have floating point or complex dtype but got "
+                           f"{_dtype.scalar_type_name(input._dtype)}")
+    kept = (input == input).sum(dim, keepdim)
+    result = NanSum.apply(input, dim, keepdim, dtype) / kept
+    return result if out is None else write_out(out, result, "nanmean")
+
+
+spec(OpSpec("nanmean", shapes="reduce", kwargs=({}, {"dim": 1}, {"dim": (0, -1), "keepdim": True}),
+            call=lambda torch, x, **kw: torch.nanmean(x.masked_fill(x > 2, float("nan")), **kw)))
+
+AminmaxResult = _return_type("aminmax", ("min", "max"))
+
+
+@public(method=True)
+def aminmax(input, *, dim=None, keepdim=False, out=None):
+    """(min, max) over `dim` (every dim if None); ties share each gradient evenly."""
+    if input.numel() == 0:
+        if dim is None:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation "
+                               "has no identity.")
+        if input.dim() and input.shape[norm_dim(dim, input.dim())] == 0:
+            raise IndexError(f"aminmax: Expected reduction dim {dim} to have non-zero size.")
+    dims = () if dim is None else dim
+    lo, hi = Amin.apply(input, dims, keepdim), Amax.apply(input, dims, keepdim)
+    if out is not None:
+        return AminmaxResult(write_out(out[0], lo, "aminmax"), write_out(out[1], hi, "aminmax"))
+    return AminmaxResult(lo, hi)
+
+
+spec(OpSpec("aminmax", shapes="reduce", kwargs=({}, {"dim": 0}, {"dim": -1, "keepdim": True}),
+            dtypes=("float32", "float64", "int32")))
+
+
+class CountNonzero(Primitive):
+    """Number of nonzero elements over `dim` (all if None); int64."""
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx, x, dim=None):
+        xp = ctx.xp
+        return xp.asarray(xp.count_nonzero(x, axis=_dims(x, dim)), dtype=xp.int64)
+
+
+register(OpSpec("count_nonzero", shapes="reduce", kwargs=({}, {"dim": 0}, {"dim": (0, -1)}),
+                dtypes=("float32", "int64", "bool"), domain=(-1, 1), grad=False),
+         torch="count_nonzero", method="count_nonzero")(CountNonzero)

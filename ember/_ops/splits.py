@@ -5,7 +5,9 @@ the primitives in views.py.
 """
 import builtins
 
-from ._registry import public
+from .. import _dtype
+from .._tensor import Tensor
+from ._registry import OpSpec, public, spec
 from .views import Select, Slice, _fmt_shape, infer_shape, norm_dim
 
 
@@ -78,6 +80,7 @@ def tensor_split(input, indices_or_sections, dim=0):
     """Pieces split at the given indices, or into `sections` pieces as equal as possible (views)."""
     d = _dim_of(input, dim)
     size = input._data.shape[d]
+    indices_or_sections = _sections_arg(indices_or_sections)
     if isinstance(indices_or_sections, (list, tuple)):
         bounds = [0] + [builtins.min(builtins.max(int(i) + size if int(i) < 0 else int(i), 0), size)
                         for i in indices_or_sections] + [size]
@@ -91,6 +94,19 @@ def tensor_split(input, indices_or_sections, dim=0):
             acc += small + (1 if i < extra else 0)
             bounds.append(acc)
     return tuple(Slice.apply(input, d, a, builtins.max(a, b), 1) for a, b in zip(bounds, bounds[1:]))
+
+
+def _sections_arg(arg):
+    """A tensor argument of tensor_split: 0-d means sections, 1-D means indices (int64 only)."""
+    if not isinstance(arg, Tensor):
+        return arg
+    if arg._dtype is not _dtype.int64:
+        raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to have dtype of long, but got "
+                           f"{_dtype.scalar_type_name(arg._dtype)}")
+    if arg._data.ndim > 1:
+        raise RuntimeError(f"tensor_split expected tensor_indices_or_sections to be a zero-dimensional or "
+                           f"one-dimensional tensor, but got a tensor with {arg._data.ndim} dims")
+    return int(arg.item()) if arg._data.ndim == 0 else [int(i) for i in arg.tolist()]
 
 
 @public(method=True)
@@ -109,3 +125,82 @@ def unflatten(input, dim, sizes):
         raise RuntimeError(f"unflatten: Provided sizes {_fmt_shape(sizes)} don't multiply up to the size of dim {dim} "
                            f"({shape[d]}) in the input tensor")
     return input.view(shape[:d] + inner + shape[d + 1:])
+
+
+# --- specs -------------------------------------------------------------------------------------------------
+def _dim_sample(g, min_dims=1):
+    x = g.values(g.shape(min_dims, 3, 0, 5))
+    d = g.dim(x.ndim)
+    return x, d, x.shape[d] if x.ndim else 1
+
+
+def _split_sample(g):
+    x, d, n = _dim_sample(g)
+    return (x, g.integers(1, 3) if n else g.integers(0, 2)), {"dim": d}
+
+
+def _split_list_sample(g):
+    x, d, n = _dim_sample(g)
+    sizes = []
+    while sum(sizes) < n:
+        sizes.append(g.integers(0, n - sum(sizes)))
+    return (x, sizes or [0]), {"dim": d}
+
+
+def _chunk_sample(g):
+    x, d, _ = _dim_sample(g)
+    return (x, g.integers(1, 4)), {"dim": d}
+
+
+def _tensor_split_indices(g):
+    x, d, n = _dim_sample(g)
+    return (x, [g.integers(-n - 1, n + 1) for _ in range(g.integers(0, 3))]), {"dim": d}
+
+
+def _tensor_split_tensor(g):
+    x, d, n = _dim_sample(g)
+    if g.boolean():
+        return (x, g.index((), 3) + 1), {"dim": d}
+    return (x, g.index((g.integers(0, 3),), n + 1)), {"dim": d}
+
+
+def _unbind_sample(g):
+    x = g.values(g.shape(1, 3, 1, 4))  # NOTE: the generic test needs at least one output
+    return (x,), {"dim": g.dim(x.ndim)}
+
+
+def _unflatten_sample(g):
+    x, d, n = _dim_sample(g)
+    first = g.choice([k for k in range(1, n + 1) if n % k == 0] or [1]) if n else 0
+    sizes = (first, n // first if first else 0)
+    if n and g.boolean():
+        sizes = (sizes[0], -1) if g.boolean() else (-1, sizes[1])
+    return (x, d, sizes), {}
+
+
+def _narrow_sample(g):
+    x, d, n = _dim_sample(g)
+    start = g.integers(-n, n)
+    length = g.integers(0, n - (start % n if n and start < n else 0))
+    return (x, d, start, length), {}
+
+
+def _select_sample(g):
+    x, d, n = _dim_sample(g, 1)
+    return (x, d, g.integers(-n, max(n - 1, -n))), {}
+
+
+_FLOATS = ("float32", "float64")
+spec(OpSpec("split", sample=_split_sample, dtypes=_FLOATS + ("int64",)),
+     OpSpec("split_sizes", sample=_split_list_sample, call=lambda torch, x, s, **kw: torch.split(x, s, **kw)),
+     OpSpec("split_with_sizes", sample=_split_list_sample, method=True),
+     OpSpec("chunk", sample=_chunk_sample),
+     OpSpec("tensor_split", sample=lambda g: (_dim_sample(g)[:1] + (g.integers(1, 4),), {}), dtypes=_FLOATS),
+     OpSpec("tensor_split_indices", sample=_tensor_split_indices,
+            call=lambda torch, x, i, **kw: torch.tensor_split(x, i, **kw)),
+     OpSpec("tensor_split_tensor", sample=_tensor_split_tensor,
+            call=lambda torch, x, i, **kw: x.tensor_split(i, **kw)),
+     OpSpec("unbind", sample=_unbind_sample, dtypes=_FLOATS + ("bool",)),
+     OpSpec("unflatten", sample=_unflatten_sample),
+     OpSpec("narrow", sample=_narrow_sample, dtypes=_FLOATS + ("int64",)),
+     OpSpec("select", sample=_select_sample))

@@ -1,27 +1,27 @@
-"""Pointwise functions of one tensor: exp, log, sqrt, abs, sigmoid, tanh, relu, clamp, trig ..."""
+"""Sign and magnitude of one tensor: neg, positive, abs, sign, sgn, relu; logical_not and bitwise_not.
+
+The rest of the one-input math lives beside it: unary_exp.py (exp, log, powers), unary_trig.py,
+special.py (sigmoid, erf, gamma functions), rounding.py, predicates.py (isnan ...), clamp.py.
+"""
+from .. import _dtype
 from ..autograd.function import Primitive
 from .._tensor import Tensor
-from ._registry import FUNCTIONS, OpSpec, apply_inplace, public, register, spec, write_out
+from ._registry import OpSpec, public, register, spec
+from ._unary_base import alias, not_implemented, refuse, unary
 
-FLOATS = ("float32", "float64")
-
-
-def _unary(name, *, domain=(-3, 3), grad=True, dtypes=FLOATS, promote="float", method=True, nondiff=None):
-    """Register a one-input op as torch.<name>, Tensor.<name> and Tensor.<name>_."""
-    return register(OpSpec(name, domain=domain, grad=grad, dtypes=dtypes, nondiff_points=nondiff),
-                    torch=name, method=name if method else None, inplace=name + "_" if method else None)
+INTS = ("float32", "float64", "int64")
 
 
-@_unary("neg", dtypes=("float32", "float64", "int64"), promote=None)
+@unary("neg", dtypes=INTS, complex_ok=True)
 class Neg(Primitive):
     """-input."""
     promote = "promote"
+    check = staticmethod(refuse(bool_exc=RuntimeError, bool_msg=(
+        "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
+        "use the `~` or `logical_not()` operator instead.")))
 
     @staticmethod
     def forward(ctx, x):
-        if x.dtype.kind == "b":
-            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are "
-                               "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
         return -x
 
     @staticmethod
@@ -30,64 +30,14 @@ class Neg(Primitive):
 
 
 Tensor.__neg__ = Tensor.neg
-Tensor.negative = Tensor.neg
-Tensor.__pos__ = lambda self: self
+alias("negative", "neg", spec_args=dict(dtypes=INTS))
 
 
-@_unary("exp", dtypes=FLOATS + ("float16", "bfloat16"))
-class Exp(Primitive):
-    """e ** input."""
-    promote = "float"
-
-    @staticmethod
-    def forward(ctx, x):
-        y = ctx.xp.exp(x)
-        ctx.save_for_backward(y)  # exp' = exp: keep the output
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return g * y
-
-
-@_unary("log", domain=(0.1, 5))
-class Log(Primitive):
-    """Natural logarithm."""
-    promote = "float"
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return ctx.xp.log(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g / x
-
-
-@_unary("sqrt", domain=(0.1, 5))
-class Sqrt(Primitive):
-    """Square root."""
-    promote = "float"
-
-    @staticmethod
-    def forward(ctx, x):
-        y = ctx.xp.sqrt(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return g / (2 * y)
-
-
-@_unary("abs", dtypes=("float32", "float64", "int64"), nondiff=(0,))
+@unary("abs", dtypes=INTS, nondiff=(0,), complex_ok=True)
 class Abs(Primitive):
-    """|input|; the gradient at 0 is 0."""
+    """|input|; the gradient at 0 is 0, and complex inputs give their real dtype."""
     promote = "promote"
+    check = staticmethod(not_implemented("abs_cpu", complex_=False, bool_=True))
 
     @staticmethod
     def forward(ctx, x):
@@ -97,70 +47,74 @@ class Abs(Primitive):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * x.sign()
+        return g * x.sgn()
 
 
 Tensor.__abs__ = Tensor.abs
-Tensor.absolute = Tensor.abs
+alias("absolute", "abs", spec_args=dict(dtypes=INTS))
 
 
-@_unary("sign", grad=True, dtypes=("float32", "float64", "int64"))
+def _real_sign(xp, x):
+    y = xp.sign(x)
+    if x.dtype.kind in "iub":
+        return y
+    return xp.where(xp.isnan(x), 0, y).astype(x.dtype, copy=False)  # NOTE: PyTorch's sign(nan) is 0
+
+
+def _zero_grad(ctx, g):
+    return g * 0
+
+
+@unary("sign", grad=True, dtypes=INTS + ("bool",))
 class Sign(Primitive):
     """-1, 0 or 1 by the sign of input; its gradient is 0."""
     promote = "promote"
+    check = staticmethod(refuse(complex_msg="Unlike NumPy, torch.sign is not intended to support complex numbers. "
+                                            "Please use torch.sgn instead."))
+    backward = staticmethod(_zero_grad)
 
     @staticmethod
     def forward(ctx, x):
         if x.dtype.kind == "b":
             return x.copy()
-        return ctx.xp.sign(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        return g * 0
+        return _real_sign(ctx.xp, x)
 
 
-@_unary("sigmoid", dtypes=FLOATS + ("float16", "bfloat16"))
-class Sigmoid(Primitive):
-    """1 / (1 + exp(-input)), computed without overflow."""
-    promote = "float"
+@unary("sgn", grad=True, dtypes=INTS + ("bool",), complex_ok=True)
+class Sgn(Primitive):
+    """sign for real inputs; input / |input| (0 at 0) for complex ones."""
+    promote = "promote"
+    backward = staticmethod(_zero_grad)  # NOTE: real inputs only; complex gradients are not supported
 
     @staticmethod
     def forward(ctx, x):
         xp = ctx.xp
-        # NOTE: exp of -|x| never overflows; both branches are exact where they are used.
-        e = xp.exp(-xp.abs(x))
-        y = xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return g * y * (1 - y)
+        if x.dtype.kind == "b":
+            return x.copy()
+        if x.dtype.kind != "c":
+            return _real_sign(xp, x)
+        mag = xp.abs(x)
+        return xp.where(mag == 0, 0, x / xp.where(mag == 0, 1, mag)).astype(x.dtype, copy=False)
 
 
-@_unary("tanh", dtypes=FLOATS + ("float16", "bfloat16"))
-class Tanh(Primitive):
-    """Hyperbolic tangent."""
-    promote = "float"
-
-    @staticmethod
-    def forward(ctx, x):
-        y = ctx.xp.tanh(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return g * (1 - y * y)
+@public(method=True)
+def positive(input):
+    """input itself (bool tensors are refused, as in PyTorch)."""
+    if input._dtype is _dtype.bool:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
 
 
-@_unary("relu", dtypes=("float32", "float64", "int64"), nondiff=(0,))
+Tensor.__pos__ = positive
+spec(OpSpec("positive", dtypes=INTS))
+
+
+@unary("relu", dtypes=INTS, nondiff=(0,))
 class Relu(Primitive):
     """max(input, 0); the gradient at 0 is 0."""
     promote = "promote"
+    check = staticmethod(refuse(bool_exc=RuntimeError, bool_msg="Boolean inputs not supported for relu",
+                                complex_msg="clamp is not supported for complex types"))
 
     @staticmethod
     def forward(ctx, x):
@@ -172,123 +126,6 @@ class Relu(Primitive):
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
         return g * (y > 0)
-
-
-@_unary("sin")
-class Sin(Primitive):
-    """Sine."""
-    promote = "float"
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return ctx.xp.sin(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * x.cos()
-
-
-@_unary("cos")
-class Cos(Primitive):
-    """Cosine."""
-    promote = "float"
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return ctx.xp.cos(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return -g * x.sin()
-
-
-@_unary("log1p", domain=(-0.5, 3))
-class Log1p(Primitive):
-    """log(1 + input), accurate near 0."""
-    promote = "float"
-    node_name = "Log1PBackward0"
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return ctx.xp.log1p(x)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g / (1 + x)
-
-
-@_unary("expm1")
-class Expm1(Primitive):
-    """exp(input) - 1, accurate near 0."""
-    promote = "float"
-
-    @staticmethod
-    def forward(ctx, x):
-        y = ctx.xp.expm1(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return g * (y + 1)
-
-
-@_unary("reciprocal", domain=(0.5, 3))
-class Reciprocal(Primitive):
-    """1 / input."""
-    promote = "float"
-
-    @staticmethod
-    def forward(ctx, x):
-        y = 1 / x
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return -g * y * y
-
-
-@_unary("rsqrt", domain=(0.5, 3))
-class Rsqrt(Primitive):
-    """1 / sqrt(input)."""
-    promote = "float"
-
-    @staticmethod
-    def forward(ctx, x):
-        y = 1 / ctx.xp.sqrt(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return -0.5 * g * y * y * y
-
-
-def _rounding(name, fn):
-    def forward(ctx, x):
-        return getattr(ctx.xp, fn)(x) if x.dtype.kind == "f" else x.copy()
-
-    def backward(ctx, g):
-        return g * 0
-    cls = type(name.capitalize(), (Primitive,), {"__doc__": f"{name} of each element; its gradient is 0.",
-                                                 "promote": "promote", "forward": staticmethod(forward),
-                                                 "backward": staticmethod(backward)})
-    return _unary(name, domain=(-3, 3), grad=False)(cls)
-
-
-Floor = _rounding("floor", "floor")
-Ceil = _rounding("ceil", "ceil")
-Trunc = _rounding("trunc", "trunc")
 
 
 @register(OpSpec("logical_not", dtypes=("bool", "float32", "int64"), grad=False),
@@ -313,94 +150,3 @@ class BitwiseNot(Primitive):
         if x.dtype.kind not in "iub":
             raise TypeError("bitwise_not is only supported for integer and boolean tensors")
         return ctx.xp.invert(x)
-
-
-@register(OpSpec("clamp", kwargs=({"min": -1.0, "max": 1.0}, {"min": 0.0}, {"max": 0.5}),
-                 nondiff_points=(-1.0, 1.0, 0.0, 0.5)),
-          OpSpec("clamp", arity=3, shapes="ternary"))
-class Clamp(Primitive):
-    """Limit values to [min, max]; the gradient passes at the bounds themselves."""
-    promote = "promote"
-    inputs = 3
-    node_name = "ClampBackward1"
-
-    @staticmethod
-    def forward(ctx, x, min=None, max=None):
-        if min is None and max is None:
-            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-        xp = ctx.xp
-        y = x
-        if min is not None:
-            y = xp.maximum(y, min)
-        if max is not None:
-            y = xp.minimum(y, max)
-        ctx.save_for_backward(x, min, max)
-        return y.astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, g):
-        x, lo, hi = ctx.saved_tensors
-        inside = g_lo = g_hi = None
-        if lo is not None:
-            inside = x >= lo
-            if ctx.needs_input_grad[1]:
-                g_lo = g * (x < lo) if hi is None else g * ((x < lo) & (lo <= hi))
-        if hi is not None:
-            below = x <= hi
-            inside = below if inside is None else inside & below
-            if ctx.needs_input_grad[2]:
-                # NOTE: with min > max the result is max, whatever x is.
-                g_hi = g * ((x if lo is None else x.maximum(lo)) > hi)
-        return g * inside, g_lo, g_hi
-
-
-class ClampTensor(Clamp):
-    node_name = "ClampBackward0"
-
-
-class ClampMin(Clamp):
-    node_name = "ClampMinBackward0"
-
-
-class ClampMax(Clamp):
-    node_name = "ClampMaxBackward0"
-
-
-def _clamp_class(min, max):
-    # NOTE: PyTorch names the node by overload: ClampBackward0 for tensor bounds, ClampBackward1 for numbers.
-    return ClampTensor if isinstance(min, Tensor) or isinstance(max, Tensor) else Clamp
-
-
-spec(OpSpec("clamp_min", kwargs=({"min": 0.5},)), OpSpec("clamp_max", kwargs=({"max": -0.5},)))
-
-
-@public(method=True)
-def clamp_min(input, min):
-    """max(input, min)."""
-    return ClampMin.apply(input, min, None)
-
-
-@public(method=True)
-def clamp_max(input, max):
-    """min(input, max)."""
-    return ClampMax.apply(input, None, max)
-
-
-@public
-def clamp(input, min=None, max=None, *, out=None):
-    """Limit values to [min, max]."""
-    result = _clamp_class(min, max).apply(input, min, max)
-    return result if out is None else write_out(out, result, "clamp")
-
-
-def _clamp_method(self, min=None, max=None):
-    return _clamp_class(min, max).apply(self, min, max)
-
-
-def _clamp_inplace(self, min=None, max=None):
-    return apply_inplace(_clamp_class(min, max), self, min, max)
-
-
-Tensor.clamp = Tensor.clip = _clamp_method
-Tensor.clamp_ = Tensor.clip_ = _clamp_inplace
-FUNCTIONS["clip"] = clamp

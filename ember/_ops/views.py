@@ -5,9 +5,9 @@ its base (shared version counter, a recipe to rebuild it) so in-place ops on vie
 graph as PyTorch does.
 """
 from ..autograd.function import Primitive
-from .._tensor import Size, Tensor, norm_dim, norm_dims, sum_to
+from .._tensor import Tensor, norm_dim, norm_dims, sum_to
 from ._registry import OpSpec, public, register, spec
-from ._strides import _elem_strides, contiguous_strides, restride, view_array, view_strides
+from ._strides import _elem_strides, restride, view_array, view_strides
 
 
 def _fmt_shape(shape):
@@ -201,7 +201,6 @@ class Transpose(Primitive):
 
 register(OpSpec("transpose", shapes=[((2, 3, 4),)], kwargs=({"dim0": 0, "dim1": 2},), method=True),
          torch="transpose", method="transpose")(Transpose)
-Tensor.swapaxes = Tensor.swapdims = Tensor.transpose
 
 
 class T(Transpose):
@@ -346,10 +345,12 @@ def _tname(np_dtype):
     return "torch." + d._legacy
 
 
-@public(method=True)
 def expand(input, *sizes):
     """Broadcast to `sizes` without copying; -1 keeps a dim."""
     return Expand.apply(input, int_list(sizes, "expand", "size"))
+
+
+Tensor.expand = expand  # NOTE: a Tensor method only; torch has no torch.expand
 
 
 Tensor.expand_as = lambda self, other: self.expand(other.shape)
@@ -416,119 +417,88 @@ register(OpSpec("unsqueeze", shapes=[((2, 3),), ((),)], kwargs=({"dim": 0}, {"di
 spec(OpSpec("squeeze", shapes=[((2, 1, 3, 1),), ((1,),)], kwargs=({}, {"dim": 1}, {"dim": 0})))
 
 
-# --- basic indexing -------------------------------------------------------------------------------------
-class Select(Primitive):
-    """input[..., index, ...] along `dim`: removes that dim (a view)."""
-    view = True
-
-    @staticmethod
-    def forward(ctx, x, dim, index):
-        d = norm_dim(dim, x.ndim) if x.ndim else None
-        if d is None:
-            raise IndexError("select() cannot be applied to a 0-dim tensor.")
-        size = x.shape[d]
-        if not -size <= index < size:
-            raise IndexError(f"select(): index {index} out of range for tensor of size {_fmt_shape(x.shape)} at "
-                             f"dimension {d}")
-        # NOTE: the trailing Ellipsis keeps a 0-d result a view (NumPy returns a copied scalar without it).
-        ctx.shape, ctx.key = x.shape, (slice(None),) * d + (index, Ellipsis)
-        return x[ctx.key]
-
-    @staticmethod
-    def backward(ctx, g):
-        return IndexInto.apply(g, ctx.shape, ctx.key, False)
-
-
-@public(method=True)
-def select(input, dim, index):
-    """The slice at `index` along `dim`, with that dim removed (a view)."""
-    return Select.apply(input, dim, int(index))
-
-
-class Slice(Primitive):
-    """input[start:stop:step] along `dim` (a view)."""
-    view = True
-
-    @staticmethod
-    def forward(ctx, x, dim, start, stop, step):
-        if step <= 0:
-            raise ValueError("step must be greater than zero")
-        ctx.shape, ctx.key = x.shape, (slice(None),) * dim + (slice(start, stop, step),)
-        out = x[ctx.key]
-        if out.size == 0 and step != 1:  # NOTE: NumPy drops the step from an empty slice's stride; PyTorch keeps it
-            strides = out.strides[:dim] + (x.strides[dim] * step,) + out.strides[dim + 1:]
-            out = restride(ctx.xp, out, out.shape, strides)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        return IndexInto.apply(g, ctx.shape, ctx.key, False)
-
-
-@public(method=True)
-def narrow(input, dim, start, length):
-    """`length` elements from `start` along `dim` (a view)."""
-    if input._data.ndim == 0:
-        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
-    d = norm_dim(dim, input._data.ndim)
-    size = input._data.shape[d]
-    start, length = int(start), int(length)
-    if length < 0:
-        raise RuntimeError("narrow(): length must be non-negative.")
-    if not -size <= start <= size:
-        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
-    if start < 0:
-        start += size
-    if start + length > size:
-        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
-    return Slice.apply(input, d, start, start + length, 1)
-
-
-class Index(Primitive):
-    """Advanced indexing (integer arrays and masks): a copy, as in PyTorch."""
-
-    @staticmethod
-    def forward(ctx, x, key):
-        ctx.shape, ctx.key = x.shape, key
-        return contiguous_strides(ctx.xp, x[key])
-
-    @staticmethod
-    def backward(ctx, g):
-        return IndexInto.apply(g, ctx.shape, ctx.key, True)
-
-
-class IndexInto(Primitive):
-    """Zeros of `shape` with `g` placed at `key` (summed where indices repeat): indexing's backward."""
-    node_name = "IndexPutBackward0"
-
-    @staticmethod
-    def forward(ctx, g, shape, key, accumulate):
-        out = ctx.xp.zeros(shape, dtype=g.dtype)
-        if accumulate:
-            ctx.device.backend.add_at(out, key, g)
-        else:
-            out[key] = g
-        ctx.key, ctx.accumulate = key, accumulate
-        return out
-
-    @staticmethod
-    def backward(ctx, gg):
-        return (Index if ctx.accumulate else _BasicKey).apply(gg, ctx.key)
-
-
-class _BasicKey(Primitive):
-    """x[key] for a key of ints and slices (used by double backward of select/slice)."""
-    node_name = "SliceBackward0"
-    view = True
-
-    @staticmethod
-    def forward(ctx, x, key):
-        ctx.shape, ctx.key = x.shape, key
-        return x[key]
-
-    @staticmethod
-    def backward(ctx, g):
-        return IndexInto.apply(g, ctx.shape, ctx.key, False)
-
-
+from .slicing import Index, IndexInto, Select, Slice, _BasicKey, narrow, select  # noqa: E402,F401  (re-exported)
 from . import splits  # noqa: E402,F401  (unbind, split, chunk...: views composed from the ones above)
+
+
+# --- specs -------------------------------------------------------------------------------------------------
+def _target_shape(g, shape):
+    """Another shape with as many elements as `shape`, maybe with one -1."""
+    n = 1
+    for s in shape:
+        n *= s
+    dims = []
+    rest = n
+    for _ in range(g.integers(0, 3)):
+        f = g.choice([d for d in range(1, 5) if rest % d == 0] if rest else [0, 1, 2])
+        dims.append(f)
+        rest = rest // f if f else 0
+    if rest or not dims or n:
+        dims.append(rest if n else 0)
+    if n and g.boolean():
+        dims[g.integers(0, len(dims) - 1)] = -1
+    return tuple(dims)
+
+
+def _reshape_sample(g, contiguous=False):
+    x = g.values(g.shape(0, 3))
+    x = x.copy() if contiguous else x  # NOTE: view() refuses most non-contiguous inputs (as PyTorch does)
+    return (x, _target_shape(g, x.shape)), {}
+
+
+def _like_sample(g):
+    x = g.values(g.shape(0, 3)).copy()
+    return (x, g.values(_resolved(_target_shape(g, x.shape), x.size))), {}
+
+
+def _resolved(shape, n):
+    known = 1
+    for s in shape:
+        known *= s if s != -1 else 1
+    return tuple(n // known if s == -1 else s for s in shape)
+
+
+def _flatten_sample(g):
+    x = g.values(g.shape(0, 4))
+    nd = max(x.ndim, 1)
+    s = g.integers(0, nd - 1)
+    e = g.integers(s, nd - 1)
+    return (x,), {"start_dim": s - nd if g.boolean() else s, "end_dim": e - nd if g.boolean() else e}
+
+
+def _squeeze_sample(g):
+    x = g.values(tuple(g.choice([1, 1, 2, 3]) for _ in range(g.integers(0, 4))))
+    dims = tuple(sorted({g.dim(x.ndim) % max(x.ndim, 1) for _ in range(g.integers(1, 3))}))
+    return (x,), {"dim": dims if g.boolean() else dims[0]}
+
+
+def _expand_as_sample(g):
+    x = g.values(g.shape(0, 2, 1, 3))
+    target = tuple(g.integers(1, 3) for _ in range(g.integers(0, 1))) + tuple(
+        s if s != 1 else g.integers(1, 3) for s in x.shape)
+    return (x, g.values(target)), {}
+
+
+_FLOATS = ("float32", "float64")
+spec(OpSpec("view", sample=lambda g: _reshape_sample(g, True), method=True, dtypes=_FLOATS + ("int64",)),
+     OpSpec("view_noncontiguous", sample=_reshape_sample, call=lambda torch, x, s: x.view(s), gradcheck=False),
+     OpSpec("reshape", sample=_reshape_sample, dtypes=_FLOATS + ("bool",)),
+     OpSpec("Tensor.reshape", sample=_reshape_sample, call=lambda torch, x, s: x.reshape(*s)),
+     OpSpec("view_as", sample=_like_sample, method=True),
+     OpSpec("reshape_as", sample=_like_sample, method=True),
+     OpSpec("expand_as", sample=_expand_as_sample, method=True),
+     OpSpec("ravel", dtypes=_FLOATS + ("int64",)),
+     OpSpec("flatten", sample=_flatten_sample),
+     OpSpec("t", shapes=[((2, 3),), ((3,),), ((),)]),
+     OpSpec("contiguous", method=True, call=lambda torch, x: x.contiguous()),
+     OpSpec("squeeze_dims", sample=_squeeze_sample, call=lambda torch, x, **kw: torch.squeeze(x, **kw)),
+     OpSpec("type_as", arity=2, shapes=[((2, 3), (1,)), ((), (2,))], method=True, dtypes=_FLOATS + ("int64",)),
+     OpSpec("type_as_double", shapes=[((2, 3),)], call=lambda torch, x: x.type_as(torch.zeros(1, dtype=torch.float64))),
+     OpSpec("new_zeros", shapes=[((2, 3),)], grad=False, dtypes=("float64", "int64"),
+            call=lambda torch, x: x.new_zeros((3, 1))),
+     OpSpec("new_ones", shapes=[((2,),)], grad=False, dtypes=("float32", "bool"), call=lambda torch, x: x.new_ones(2, 2)),
+     OpSpec("new_full", shapes=[((2,),)], grad=False, dtypes=("float32", "int64"),
+            call=lambda torch, x: x.new_full((2, 1), 7)),
+     OpSpec("new_empty", shapes=[((2,),)], grad=False, call=lambda torch, x: x.new_empty((0, 3))),
+     OpSpec("new_tensor", shapes=[((2,),)], grad=False, dtypes=("float64", "int64"),
+            call=lambda torch, x: x.new_tensor([[1, 2], [3, 4]])))

@@ -22,17 +22,20 @@ def _flat_outputs(func, inputs):
 def _numerical(func, inputs, i, j_out, eps):
     """d output[j_out] / d inputs[i], column by column, by central differences."""
     x = inputs[i]
-    flat = x._data.reshape(-1)
+    arr = x._data
+    unravel = x._device.backend.xp.unravel_index
     cols = []
     # NOTE: func runs with grad mode as the caller has it: gradgradcheck's func itself calls
-    # autograd.grad, which needs the graph.
-    for k in range(flat.size):
-        orig = flat[k].item()
-        flat[k] = orig + eps
+    # autograd.grad, which needs the graph. Elements are reached by position, not through
+    # reshape(-1), which copies a non-contiguous input (and the perturbation would be lost).
+    for k in range(arr.size):
+        pos = unravel(k, arr.shape)
+        orig = arr[pos].item()
+        arr[pos] = orig + eps
         plus = _flat_outputs(func, inputs)[j_out]._data.copy()
-        flat[k] = orig - eps
+        arr[pos] = orig - eps
         minus = _flat_outputs(func, inputs)[j_out]._data.copy()
-        flat[k] = orig
+        arr[pos] = orig
         cols.append(((plus - minus) / (2 * eps)).reshape(-1))
     return cols
 

@@ -332,3 +332,37 @@ def test_out_on_creation():
 
 def test_creation_gets_float_dtype_of_python_value_nan():
     same(lambda t: math.isnan(t.tensor(float("nan")).item()))
+
+
+# --- sizes, integer ranges ------------------------------------------------------------------------------
+@pytest.mark.parametrize("case", [
+    lambda t: t.zeros(), lambda t: t.ones(), lambda t: t.empty(), lambda t: t.zeros(size=()),
+    lambda t: t.zeros(size=[2, 1], dtype=t.int8), lambda t: t.ones(2, size=(3,)),
+    lambda t: t.zeros(2, 3, dtype=t.float64, requires_grad=True), lambda t: t.empty(2, device="cpu", dtype=t.bool).zero_(),
+    lambda t: t.full((2,), 3, dtype=t.float16, requires_grad=True), lambda t: t.ones(2, dtype=t.int64, requires_grad=True),
+], ids=lambda c: "")
+def test_factory_keywords(case):
+    same(case)
+
+
+@pytest.mark.parametrize("args", [
+    (-1, -3.5, 6), (0, 10, 4), (2.7, -2.7, 5), (0.5, 9.9, 3), (-7, 7, 8), (1.9, 1.1, 2),
+], ids=repr)
+@pytest.mark.parametrize("name", ["int64", "int32", "uint8", "int8"])
+def test_integer_linspace_truncates_bounds_first(args, name):
+    same(lambda t: t.linspace(*args, dtype=getattr(t, name)))
+
+
+@pytest.mark.parametrize("args", [
+    (0.5, 0.4, 0.25), (0.5, 2.6, 0.7), (1, -0.9, -0.7), (0.5, 3.6, 1.5), (-2.5, 2.5, 1.5), (3, 0.5, -1.2),
+], ids=repr)
+def test_integer_arange_checks_signs_before_truncating(args):
+    same(lambda t: t.arange(*args, dtype=t.int64))
+
+
+@pytest.mark.parametrize("args", [
+    (0, 1, 0.1), (1, 2.5, 0.5), (-1, 1, 0.3), (0, 0.3, 0.1), (10, 0, -0.7), (0, 1e-6, 1e-7), (0.1, 0.4, 0.1),
+], ids=repr)
+def test_float_arange_length_as_torch_computes_it(args):
+    same(lambda t: t.arange(*args), exact=False)
+    same(lambda t: t.arange(*args, dtype=t.float64), exact=False)

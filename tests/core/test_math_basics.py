@@ -19,10 +19,6 @@ def xfail(case, reason):
     return pytest.param(case, marks=pytest.mark.xfail(strict=True, reason=reason))
 
 
-BOOL_FLOORDIV = ("ember/_ops/arith.py FloorDivide/Remainder accept bool tensors (result int8); PyTorch raises "
-                 "NotImplementedError '\"div_floor_cpu\" not implemented for 'Bool'' / '\"remainder_cpu\" ...'")
-BOOL_POW = ("ember/_ops/arith.py Pow of two bools gives int8 (NumPy's power); PyTorch keeps bool: "
-            "torch.tensor([True, False]) ** True is tensor([True, False])")
 
 
 PAIRS = [("float32", "float32"), ("int64", "int64"), ("int64", "float32"), ("int32", "int64"), ("uint8", "int8"),
@@ -55,11 +51,6 @@ def test_binary_operators(op, a, b, request):
 @pytest.mark.parametrize("op", list(OPS), ids=str)
 def test_scalar_and_reflected_operators(op, scalar, name, request):
     fn = OPS[op]
-    known = {("floordiv", True, "bool"): BOOL_FLOORDIV, ("mod", True, "bool"): BOOL_FLOORDIV,
-             ("pow", True, "bool"): BOOL_POW}
-    key = (op, scalar, name)
-    if key in known and type(scalar) is type(key[1]):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=known[key]))
     same(lambda t: fn(lhs(t, name), scalar), exact=False)
     same(lambda t: fn(scalar, lhs(t, name).abs() + 1 if name not in ("bool", "uint8") else lhs(t, name)),
          exact=False)
@@ -200,10 +191,6 @@ def test_inplace_methods(name, dtype, request):
                                          ("int64", "2"), ("int64", "2.5"), ("int64", "t.tensor([1, 2, 3])"),
                                          ("uint8", "300"), ("float32", "t.ones(2, 1, 3)")])
 def test_augmented_assignment(op, dtype, other, request):
-    if (op, dtype, other) == ("**=", "uint8", "300"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "ember/_ops/arith.py pow_ with an out-of-range scalar: x = torch.ones(2, dtype=torch.uint8); x **= 300 "
-            "must raise 'value cannot be converted to type uint8_t without overflow'; ember wraps 300 to 44")))
     def run(t):
         x = t.tensor([[1.5, -2.0, 3.0], [0.5, 4.0, 1.0]]).to(getattr(t, dtype))
         alias = x

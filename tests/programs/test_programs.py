@@ -1,7 +1,8 @@
-"""Whole PyTorch programs (the seed tutorials), run unchanged under real PyTorch and under ember.
+"""Whole PyTorch programs (the seed tutorials in examples/), run under ember and under real PyTorch.
 
-Each script in this folder named seed*.py runs twice in a subprocess: once with the real `torch`,
-once through ember_as_torch.py (ember standing in for torch). Both must exit 0. The random numbers
+Each example is a PyTorch program whose only change is `import ember as torch`. It runs twice in a
+subprocess: as written (on ember), and through alias_run.py with the real torch standing in for
+ember (the oracle). Both must exit 0. The random numbers
 differ between the two libraries, so training runs are compared by their trend (the loss falls by
 more than 100x under both); deterministic output (seed 002's numpy bridge and autograd example) must
 print identically.
@@ -18,16 +19,18 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-RUNNER = HERE / "ember_as_torch.py"
-SCRIPTS = sorted(p.name for p in HERE.glob("seed*.py"))
+EXAMPLES = HERE.parent.parent / "examples"
+RUNNER = HERE / "alias_run.py"
+SCRIPTS = sorted(p.name for p in EXAMPLES.glob("*.py"))
 BACKENDS = ("torch", "ember")
 ITERATIONS = 60  # the seeds train for 500 iterations; 60 already cut the loss by >1000x
+EPOCHS = 300  # seeds 001 and 004 train for 100 and 1000 epochs; 300 separate seed 004's classes
 TIMEOUT = 120
 
 
 def _command(backend, script):
-    path = str(HERE / script)
-    return [sys.executable, path] if backend == "torch" else [sys.executable, str(RUNNER), path]
+    path = str(EXAMPLES / script)
+    return [sys.executable, path] if backend == "ember" else [sys.executable, str(RUNNER), "ember", "torch", path]
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +39,8 @@ def runs():
     # NOTE: one BLAS/OpenMP thread per process: the subprocesses already share the cores, and
     # oversubscribing them (8 processes x their own thread pools) tripled the suite's time on 2 cores.
     threads = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    env = dict(os.environ, PROGRAM_ITERATIONS=str(ITERATIONS), PYTHONIOENCODING="utf-8", **threads)
+    env = dict(os.environ, PROGRAM_ITERATIONS=str(ITERATIONS), PROGRAM_EPOCHS=str(EPOCHS), PYTHONIOENCODING="utf-8",
+               **threads)
     jobs = [(script, backend) for script in SCRIPTS for backend in BACKENDS]
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1)) as pool:
         results = pool.map(lambda job: _run(_command(job[1], job[0]), env), jobs)
@@ -45,7 +49,7 @@ def runs():
 
 def _run(command, env):
     try:
-        return subprocess.run(command, cwd=HERE, env=env, text=True, encoding="utf-8", capture_output=True,
+        return subprocess.run(command, cwd=EXAMPLES, env=env, text=True, encoding="utf-8", capture_output=True,
                               timeout=TIMEOUT)
     except subprocess.TimeoutExpired as e:
         return subprocess.CompletedProcess(command, -9, e.stdout or "", f"[killed after {TIMEOUT}s]")
@@ -108,7 +112,8 @@ def losses(stdout):
 
 # --- the tests ---------------------------------------------------------------------------------------
 def test_scripts_found():
-    assert {"seed000_neuron.py", "seed002_blitz.py", "seed003_tensors.py", "seed003_autograd.py"} <= set(SCRIPTS)
+    assert {"seed000_neuron.py", "seed001_basics.py", "seed002_blitz.py", "seed003_tensors.py", "seed003_autograd.py",
+            "seed003_nn.py", "seed004_classifier.py"} <= set(SCRIPTS)
 
 
 def test_runner_puts_ember_in_place_of_torch(tmp_path):
@@ -126,10 +131,21 @@ def test_runner_puts_ember_in_place_of_torch(tmp_path):
         "except ModuleNotFoundError as e:\n"
         "    print(e.name)\n"
         "print(sys.argv[1:])\n")
-    r = subprocess.run([sys.executable, str(RUNNER), str(script), "--flag"], capture_output=True, text=True,
-                       timeout=TIMEOUT)
+    r = subprocess.run([sys.executable, str(RUNNER), "torch", "ember", str(script), "--flag"], capture_output=True,
+                       text=True, timeout=TIMEOUT)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split("\n")[:2] == ["torch.no_such_module", "['--flag']"]
+
+
+def test_runner_puts_torch_in_place_of_ember(tmp_path):
+    """The other direction: an example (`import ember as torch`) runs on the real PyTorch, the oracle."""
+    script = tmp_path / "probe.py"
+    script.write_text("import ember as torch\nimport ember.nn as nn\nimport sys\n"
+                      "print(torch.__name__, nn.__name__, 'ember' in sys.modules)\n")
+    r = subprocess.run([sys.executable, str(RUNNER), "ember", "torch", str(script)], capture_output=True, text=True,
+                       timeout=TIMEOUT)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "torch torch.nn True"
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -187,3 +203,72 @@ def test_seed003_loss_falls(runs, script, backend):
     assert last < middle
     # once past the first few steps the loss falls at every step, under both libraries
     assert all(b < a for a, b in zip(values[5:], values[6:])), values
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_seed001_basics(runs, backend):
+    out = _ok(runs, "seed001_basics.py", backend)
+    assert "SimpleNN(\n  (fc1): Linear(in_features=2, out_features=2, bias=True)\n" \
+           "  (fc2): Linear(in_features=2, out_features=1, bias=True)\n)" in out
+    epochs = re.findall(r"Epoch \[(\d+)/(\d+)\], Loss: (\d+\.\d{4})", out)
+    assert [int(e[0]) for e in epochs] == list(range(10, EPOCHS + 1, 10))
+    assert out.rstrip().endswith("True")
+    assert "tensor([2.])" in out  # d(2x)/dx
+
+
+def _parts(stdout):
+    """seed003_nn.py prints `== part` before each part's `it loss` lines."""
+    parts, name = {}, None
+    for line in stdout.splitlines():
+        if line.startswith("== "):
+            name = line[3:]
+            parts[name] = []
+        else:
+            parts[name].append(line)
+    return {k: losses("\n".join(v)) for k, v in parts.items()}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_seed003_nn_optim_module_losses_fall(runs, backend):
+    parts = _parts(_ok(runs, "seed003_nn.py", backend))
+    assert list(parts) == ["nn", "optim", "module"]
+    for name in ("nn", "optim"):  # N(0, 1) weights and lr 1e-6, as the autograd version
+        values = parts[name]
+        assert len(values) == ITERATIONS and values[-1] < values[0] / 100, (name, values[0], values[-1])
+    adam = parts["module"]  # default init and Adam lr 1e-4: a slower, steady fall
+    assert adam[-1] < adam[0] and all(b < a for a, b in zip(adam, adam[1:])), adam
+
+
+SEED004_MODEL = """Network(
+  (hidden1): Linear(in_features=5, out_features=8, bias=True)
+  (hidden2): Linear(in_features=8, out_features=4, bias=True)
+  (relu): ReLU()
+  (output): Linear(in_features=4, out_features=1, bias=True)
+  (sigmoid): Sigmoid()
+)"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_seed004_classifier_learns(runs, backend):
+    out = _ok(runs, "seed004_classifier.py", backend)
+    assert out.startswith(SEED004_MODEL + "\n")  # the model prints as the seed shows it
+    assert "grad_fn=<SliceBackward0>" in out  # logits[:10]
+    epochs = re.findall(r"Epoch - (\d+), Loss - (\d+\.\d+)", out)
+    assert len(epochs) == 10
+    first_loss, last_loss = float(epochs[0][1]), float(epochs[-1][1])
+    assert last_loss < first_loss
+    values = dict(line.split(" ", 1) for line in out.splitlines() if line.split(" ")[0] in
+                  ("accuracy", "spread", "mixed", "quartic"))
+    assert float(values["accuracy"]) > 0.75  # chance is 0.5
+    assert float(values["spread"]) > 0.5  # the probabilities separated
+    assert float(values["mixed"].split()[-1]) < 0.6
+    start, end = map(float, values["quartic"].split())
+    assert end < start
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_digits_mlp_reaches_95_percent(runs, backend):
+    out = _ok(runs, "digits_mlp.py", backend)
+    assert out.startswith("Sequential(\n  (0): Linear(in_features=64, out_features=128, bias=True)\n  (1): ReLU()")
+    final = float(out.strip().splitlines()[-1].split()[-1])
+    assert final >= 0.95, out

@@ -1,9 +1,11 @@
-"""Run a PyTorch script with ember standing in for torch: `python ember_as_torch.py SCRIPT [ARGS...]`.
+"""Run a script with one library standing in for another: `python alias_run.py ALIAS TARGET SCRIPT [ARGS...]`.
 
-`import torch` (and `import torch.autograd`, `from torch.nn import ...`) resolve to ember's modules
-of the same name, imported only when the script asks for them, so a half-built ember subpackage
-that the script never touches cannot break the run. A name ember lacks fails as a normal
-ImportError, exactly where the script imports it. The real torch is never imported.
+`python alias_run.py torch ember prog.py` runs a PyTorch program on ember: `import torch` (and
+`import torch.autograd`, `from torch.nn import ...`) resolve to ember's modules of the same name,
+imported only when the script asks for them, so a half-built ember subpackage that the script never
+touches cannot break the run; a name ember lacks fails as a normal ImportError, exactly where the
+script imports it, and the real torch is never imported. `python alias_run.py ember torch ex.py`
+runs one of ember's examples (`import ember as torch`) on the real PyTorch, to compare.
 """
 import importlib
 import importlib.abc
@@ -11,7 +13,7 @@ import importlib.util
 import runpy
 import sys
 
-ALIAS, TARGET = "torch", "ember"
+ALIAS, TARGET = "torch", "ember"  # set by main() from the command line
 
 
 class _AliasLoader(importlib.abc.Loader):
@@ -40,21 +42,23 @@ class _AliasFinder(importlib.abc.MetaPathFinder):
         except ModuleNotFoundError:
             found = None
         if found is None:
-            raise ModuleNotFoundError(f"No module named '{fullname}' (ember has no {real})", name=fullname)
+            raise ModuleNotFoundError(f"No module named '{fullname}' ({TARGET} has no {real})", name=fullname)
         return importlib.util.spec_from_loader(fullname, _AliasLoader(real))
 
 
-def install():
-    """Make `torch` and `torch.*` imports resolve to ember for the rest of this process."""
+def install(alias, target):
+    """Make `alias` and `alias.*` imports resolve to `target` for the rest of this process."""
+    global ALIAS, TARGET
+    ALIAS, TARGET = alias, target
     sys.meta_path.insert(0, _AliasFinder())
 
 
 def main(argv):
-    if not argv:
+    if len(argv) < 3:
         sys.exit(__doc__)
-    install()
-    sys.argv = list(argv)
-    runpy.run_path(argv[0], run_name="__main__")
+    install(argv[0], argv[1])
+    sys.argv = list(argv[2:])
+    runpy.run_path(argv[2], run_name="__main__")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 # Seed 000: "使用 PyTorch 进行深度学习 | 一个介绍" -- a single neuron, then a two-layer forward pass.
+# Runs on ember as written; the one change from the PyTorch program is `import ember as torch`.
 # First, import PyTorch
-import torch
+import ember as torch
 
 
 def activation(x):

@@ -1,8 +1,9 @@
 # Seed 002: the PyTorch blitz (zhuanlan.zhihu.com/p/25572330): tensors, the numpy bridge, autograd.
+# Runs on ember as written; the one change from the PyTorch program is `import ember as torch`.
 # In the notebook the bare expressions (`x`, `x.size()`, `x + y`, ...) echo their values; a script
 # does not echo, so each such line is kept as written and followed by a print of the same thing.
 from __future__ import print_function
-import torch
+import ember as torch
 x = torch.Tensor(5, 3)  # 构造一个未初始化的5*3的矩阵
 x = torch.rand(5, 3)  # 构造一个随机初始化的矩阵
 x  # 此处在notebook中输出x的值来查看具体的x内容
@@ -52,7 +53,7 @@ if torch.cuda.is_available():
     x + y
 
 # Pytorch中的神经网络: autograd
-from torch.autograd import Variable
+from ember.autograd import Variable
 x = Variable(torch.ones(2, 2), requires_grad = True)
 y = x + 2
 # NOTE: the seed has `y.creator` here. PyTorch removed `.creator` (renamed `.grad_fn`) in 0.2;

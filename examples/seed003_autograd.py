@@ -1,7 +1,8 @@
 # Seed 003, part 3 ("PyTorch: Tensor和autograd"): the same network, gradients from autograd.
+# Runs on ember as written; the one change from the PyTorch program is `import ember as torch`.
 import os
 
-import torch
+import ember as torch
 
 ITERATIONS = int(os.environ.get("PROGRAM_ITERATIONS", "500"))  # the seed runs 500
 

@@ -1,0 +1,57 @@
+"""Primitives behind torch.nn.functional's losses; the losses themselves are composed in
+ember/nn/functional.py.
+
+NOTE: binary_cross_entropy earns a primitive: PyTorch clamps each log term at -100 in forward and
+the denominator x(1 - x) at 1e-12 in backward, which no composition of log and clamp reproduces
+(clamp's own gradient would zero the clamped terms instead).
+"""
+from .. import _dtype
+from ..autograd.function import Primitive
+from ._registry import OpSpec, spec
+
+LOG_FLOOR = -100.0
+DENOM_FLOOR = 1e-12
+
+
+class BinaryCrossEntropy(Primitive):
+    """-(t * max(log x, -100) + (1 - t) * max(log(1 - x), -100)), elementwise."""
+    inputs = 2
+
+    @staticmethod
+    def check(x, t):
+        if t._dtype is not x._dtype:
+            raise RuntimeError(f"Found dtype {_dtype.scalar_type_name(t._dtype)} but expected "
+                               f"{_dtype.scalar_type_name(x._dtype)}")
+
+    @staticmethod
+    def forward(ctx, x, t):
+        xp = ctx.xp
+        if x.size and not bool(((x >= 0) & (x <= 1)).all()):
+            raise RuntimeError("all elements of input should be between 0 and 1")
+        if t.size and not bool(((t >= 0) & (t <= 1)).all()):
+            raise RuntimeError("all elements of target should be between 0 and 1")
+        log_x = xp.maximum(xp.log(x), LOG_FLOOR)
+        log_1mx = xp.maximum(xp.log1p(-x), LOG_FLOOR)
+        ctx.save_for_backward(x, t)
+        return (-(t * log_x + (1 - t) * log_1mx)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, t = ctx.saved_tensors
+        gx = gt = None
+        if ctx.needs_input_grad[0]:
+            gx = g * (x - t) / ((1 - x) * x).clamp_min(DENOM_FLOOR)
+        if ctx.needs_input_grad[1]:
+            gt = g * ((-x).log1p().clamp_min(LOG_FLOOR) - x.log().clamp_min(LOG_FLOOR))
+        return gx, gt
+
+
+def _bce_sample(g):
+    shape = g.shape(min_dims=1)
+    x = g.values(shape, domain=(0.05, 0.95))
+    t = g.values(shape, domain=(0.0, 1.0))
+    return [x, t], {}
+
+
+spec(OpSpec("nn.functional.binary_cross_entropy", sample=_bce_sample,
+            call=lambda torch, x, t: torch.nn.functional.binary_cross_entropy(x, t, reduction="none")))

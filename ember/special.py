@@ -1,0 +1,51 @@
+"""torch.special: the special functions under their SciPy-style names (most are ember ops too)."""
+import math
+
+from . import _ops  # noqa: F401 - registers the ops used below
+from ._ops._registry import FUNCTIONS, OpSpec, spec
+
+__all__ = ["digamma", "entr", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln", "log1p", "logit",
+           "logsumexp", "ndtr", "polygamma", "psi", "round", "sinc", "xlogy"]
+
+
+def _op(name):
+    return FUNCTIONS[name]
+
+
+erf, erfc, erfinv, exp2, expm1, log1p, sinc, round = (_op(n) for n in (
+    "erf", "erfc", "erfinv", "exp2", "expm1", "log1p", "sinc", "round"))
+expit = _op("sigmoid")
+gammaln = _op("lgamma")
+digamma = psi = _op("digamma")
+polygamma = _op("polygamma")
+logit = _op("logit")
+xlogy = FUNCTIONS.get("xlogy")
+logsumexp = FUNCTIONS.get("logsumexp")
+
+
+def ndtr(input, *, out=None):
+    """The standard normal CDF: (1 + erf(input / sqrt(2))) / 2, computed through erfc for the left tail."""
+    result = erfc(-input * (1 / math.sqrt(2))) * 0.5
+    return result if out is None else out.copy_(result)
+
+
+def entr(input, *, out=None):
+    """-input * log(input) elementwise: 0 at 0 and -inf for negative input."""
+    where = FUNCTIONS["where"]
+    positive = input > 0
+    safe = where(positive, input, 1)  # NOTE: keeps log(0) and its NaN gradient out of the graph
+    result = where(positive, -safe * safe.log(), where(input == 0, input * 0, -math.inf))
+    return result if out is None else out.copy_(result)
+
+
+def _special(name, **kw):
+    return OpSpec(f"special.{name}", call=lambda torch, x, **k: getattr(torch.special, name)(x, **k), **kw)
+
+
+spec(_special("expit"), _special("erf"), _special("erfc"), _special("erfinv", domain=(-0.9, 0.9)),
+     _special("gammaln", domain=(0.1, 5)), _special("digamma", domain=(0.1, 5)), _special("psi", domain=(0.1, 5)),
+     _special("logit", domain=(0.1, 0.9), kwargs=({}, {"eps": 0.2})), _special("exp2"), _special("expm1"),
+     _special("log1p", domain=(-0.5, 3)), _special("sinc"), _special("round", grad=False, kwargs=({}, {"decimals": 1})),
+     _special("ndtr"), _special("entr", domain=(0.1, 3)),
+     OpSpec("special.polygamma", domain=(0.2, 4), kwargs=({"n": 1},),
+            call=lambda torch, x, n: torch.special.polygamma(n, x)))

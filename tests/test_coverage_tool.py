@@ -1,0 +1,95 @@
+"""tools/coverage.py: its counting rule on small fake namespaces (so the test never goes stale),
+the report's layout, and --check against a stale and a fresh file."""
+import importlib.util
+import os
+import types
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location("ember_coverage_tool", os.path.join(ROOT, "tools", "coverage.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+coverage = _load()
+
+
+def _fake_torch():
+    ns = types.SimpleNamespace()
+    ns.add = lambda a, b: a + b
+    ns.mul = len  # a builtin counts
+    ns.add_ = print
+    ns._private = lambda: None  # private: left out
+    ns.float32 = object()  # not callable: left out
+    ns.Tensor = type("Tensor", (), {})  # a class: left out
+    ns.nn = types.ModuleType("nn")  # a module, even if it were callable: left out
+    ns.pi = 3.14
+    return ns
+
+
+def test_public_callables_follows_the_rule():
+    assert coverage.public_callables(_fake_torch()) == ["add", "add_", "mul"]
+
+
+def test_public_callables_of_a_class_counts_methods_not_properties():
+    class Tensor:
+        def abs(self):
+            return self
+
+        def _hidden(self):
+            return self
+
+        @property
+        def T(self):
+            return self
+    assert coverage.public_callables(Tensor) == ["abs"]
+
+
+def test_compare_splits_present_and_missing():
+    ours = types.SimpleNamespace(add=lambda a, b: a + b, extra=len)
+    present, missing = coverage.compare(_fake_torch(), ours)
+    assert present == ["add"]
+    assert missing == ["add_", "mul"]
+
+
+def test_a_missing_namespace_counts_everything_missing():
+    present, missing = coverage.compare(_fake_torch(), None)
+    assert present == [] and missing == ["add", "add_", "mul"]
+
+
+def test_resolve_finds_attributes_and_reports_absent_paths():
+    assert coverage.resolve("os.path") is os.path
+    assert coverage.resolve("types.SimpleNamespace") is types.SimpleNamespace
+    assert coverage.resolve("os.no_such_thing") is None
+    assert coverage.resolve("no_such_package_xyz.sub") is None
+
+
+def test_render_lists_counts_percentages_and_missing_names():
+    rows = [("torch", "ember", ["add"], ["mul", "sub", "zeta"]), ("torch.linalg", "ember.linalg", [], [])]
+    text = coverage.render(rows, spec_count=7, torch_version="9.9")
+    assert "| `torch` | `ember` | 1 | 4 | 25.0% |" in text
+    assert "| `torch.linalg` | `ember.linalg` | 0 | 0 | n/a |" in text
+    assert "**7**" in text and "PyTorch 9.9" in text and coverage.RULE in text
+    assert "## Missing from `ember` (3)\n\n`mul`, `sub`, `zeta`" in text
+    assert "## Missing from `ember.linalg` (0)\n\nNothing." in text
+
+
+def test_check_reports_stale_and_fresh_files(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(coverage, "report", lambda: "# report\n")
+    out = tmp_path / "coverage.md"
+    assert coverage.main(["--check", "--output", str(out)]) == 1  # missing file is stale
+    out.write_text("# old\n")
+    assert coverage.main(["--check", "--output", str(out)]) == 1
+    assert coverage.main(["--output", str(out)]) == 0
+    assert out.read_text() == "# report\n"
+    assert coverage.main(["--check", "--output", str(out)]) == 0
+
+
+def test_real_report_names_every_namespace():
+    text = coverage.report()
+    for ref, ours in coverage.NAMESPACES:
+        assert f"| `{ref}` | `{ours}` |" in text
