@@ -45,6 +45,8 @@ TORCH_INPLACE = set("""abs neg negative reciprocal exp exp2 expm1 log log2 log10
 def unary(name, *, method=True, inplace=True, **spec_args):
     """Class decorator: torch.<name>, Tensor.<name>, Tensor.<name>_ and their specs."""
     def deco(cls):
+        if spec_args.get("complex_ok") and "complex_grad" not in cls.__dict__:
+            cls.complex_grad = False  # NOTE: backward formulas here are the real ones (no conjugate)
         register(*specs_for(name, inplace=inplace and method, **spec_args), torch=name,
                  method=name if method else None, inplace=name + "_" if method and inplace else None)(cls)
         if name in TORCH_INPLACE:

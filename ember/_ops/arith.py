@@ -115,7 +115,8 @@ class Mul(Primitive):
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        return (g * y if ctx.needs_input_grad[0] else None), (g * x if ctx.needs_input_grad[1] else None)
+        # NOTE: for complex inputs PyTorch's gradient is grad * conj(d out / d input).
+        return (g * y.conj() if ctx.needs_input_grad[0] else None), (g * x.conj() if ctx.needs_input_grad[1] else None)
 
 
 @register(OpSpec("div", **BINARY, domain=(0.5, 3)), OpSpec("div", **BINARY, dtypes=("int64",), grad=False),
@@ -133,8 +134,8 @@ class Div(Primitive):
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        gx = g / y if ctx.needs_input_grad[0] else None
-        gy = -g * x / (y * y) if ctx.needs_input_grad[1] else None
+        gx = g / y.conj() if ctx.needs_input_grad[0] else None
+        gy = -g * (x / (y * y)).conj() if ctx.needs_input_grad[1] else None
         return gx, gy
 
 
@@ -152,7 +153,8 @@ class RDiv(Primitive):
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        return (-g * y / (x * x) if ctx.needs_input_grad[0] else None), (g / x if ctx.needs_input_grad[1] else None)
+        return ((-g * (y / (x * x)).conj() if ctx.needs_input_grad[0] else None),
+                (g / x.conj() if ctx.needs_input_grad[1] else None))
 
 
 Tensor.__rtruediv__ = lambda self, other: RDiv.apply(self, other)
@@ -324,6 +326,7 @@ def _int_power(xp, x, y):
 
 class Pow(Primitive):
     """input ** exponent, where exponent is a number."""
+    complex_grad = False
     inputs = 2
     promote = "promote"
     check = staticmethod(_check_pow_scalar)

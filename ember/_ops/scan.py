@@ -69,6 +69,7 @@ def _cumsum_(self, dim, *, dtype=None):
 
 class Cumprod(Primitive):
     """Running product along `dim`; its gradient is exact with zeros in the input."""
+    complex_grad = False
     node_name = "CumprodBackward0"
 
     @staticmethod

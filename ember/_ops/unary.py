@@ -36,6 +36,7 @@ alias("negative", "neg", spec_args=dict(dtypes=INTS))
 @unary("abs", dtypes=INTS, nondiff=(0,), complex_ok=True)
 class Abs(Primitive):
     """|input|; the gradient at 0 is 0, and complex inputs give their real dtype."""
+    complex_grad = True  # NOTE: g * sgn(x) is PyTorch's complex formula too (g is real)
     promote = "promote"
     check = staticmethod(not_implemented("abs_cpu", complex_=False, bool_=True))
 
@@ -83,6 +84,7 @@ class Sign(Primitive):
 @unary("sgn", grad=True, dtypes=INTS + ("bool",), complex_ok=True)
 class Sgn(Primitive):
     """sign for real inputs; input / |input| (0 at 0) for complex ones."""
+    complex_grad = False
     promote = "promote"
     backward = staticmethod(_zero_grad)  # NOTE: real inputs only; complex gradients are not supported
 

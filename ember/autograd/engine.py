@@ -1,4 +1,4 @@
-"""The backward engine: walks the graph iteratively in dependency order and delivers gradients.
+"""torch.autograd's backward engine: walks the graph iteratively in dependency order and delivers gradients.
 
 One walk serves `Tensor.backward`, `torch.autograd.backward` and `torch.autograd.grad`:
 - accumulate=True puts gradients into leaves' `.grad` (only those in `inputs`, when given);

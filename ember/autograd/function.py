@@ -31,6 +31,9 @@ class Function(metaclass=_FunctionMeta):
     """Base class for custom autograd operations: define `forward(ctx, ...)` and `backward(ctx, ...)`."""
 
     _primitive = False
+    # NOTE: False on ops whose backward formula is only right for real inputs; their backward
+    # refuses complex inputs rather than return a wrong (unconjugated) gradient.
+    complex_grad = True
 
     @staticmethod
     def forward(ctx, *args, **kwargs):

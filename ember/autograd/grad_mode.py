@@ -1,4 +1,4 @@
-"""no_grad, enable_grad, set_grad_enabled, inference_mode: context managers and decorators."""
+"""torch.autograd.grad_mode: no_grad, enable_grad, set_grad_enabled, inference_mode (context managers and decorators)."""
 import functools
 import inspect
 

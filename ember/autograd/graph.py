@@ -105,6 +105,9 @@ class Node:
     # --- running -----------------------------------------------------------------------------
     def _backward(self, grads):
         """Run the Function's backward; always returns a tuple."""
+        if not self._fn.complex_grad and any(m is not None and m[1].is_complex for m in self._in_meta):
+            raise NotImplementedError(f"the derivative of {type(self).__name__} for complex inputs is not "
+                                      "implemented in ember yet")
         out = self._fn.backward(self, *grads)
         return out if isinstance(out, tuple) else (out,)
 
