@@ -25,8 +25,7 @@ test: $(VENV)/.test-installed
 	$(PY) -m pytest tests
 
 bench: $(VENV)/.test-installed
-	$(PY) bench/op_overhead.py
-	$(PY) bench/seeds.py
+	$(PY) bench/run.py
 
 coverage: $(VENV)/.test-installed
 	$(PY) tools/coverage.py

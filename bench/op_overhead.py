@@ -4,7 +4,8 @@
 
 Times a (16, 16) float32 add without autograd, with autograd (inputs that require grad, so
 the graph is recorded), and add + .sum().backward(). Prints a markdown table (median over repeats,
-microseconds per op) with the machine it ran on, and writes the same to bench/results.md.
+microseconds per op) with the machine it ran on; `--output FILE` writes it too. `make bench`
+(bench/run.py) runs these with the other workloads into bench/results.md.
 Benchmarks are reported, never asserted.
 """
 import argparse
@@ -12,7 +13,7 @@ import datetime
 import os
 from pathlib import Path
 
-from _harness import ROOT, ember, machine, time_pair, torch
+from _harness import ember, machine, time_pair, torch
 
 SHAPE = (16, 16)
 
@@ -53,7 +54,7 @@ def main(argv=None):
     parser.add_argument("--calls", type=int, default=2000, help="calls per repeat")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=200)
-    parser.add_argument("--output", default=str(ROOT / "bench" / "results.md"))
+    parser.add_argument("--output", default=None, help="also write the table to this file")
     args = parser.parse_args(argv)
 
     rows = ["| workload | PyTorch (µs/op) | ember (µs/op) | ratio ember/PyTorch |",
@@ -79,8 +80,9 @@ def main(argv=None):
     ])
     print()
     print(f"Machine: {machine()}.")
-    Path(args.output).write_text(text)
-    print(f"(written to {os.path.relpath(args.output)})")
+    if args.output:
+        Path(args.output).write_text(text)
+        print(f"(written to {os.path.relpath(args.output)})")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@
 Seed 003's two-layer network five ways (tensors by hand, autograd, nn, optim, a custom Module),
 500 iterations each, and seed 004's 5-8-4-1 classifier (BCELoss, SGD lr 0.1), 1000 epochs. Each
 workload is written once as a function of the library. Prints a markdown table (median seconds
-per whole run) and writes it to bench/results-seeds.md. Reported, never asserted.
+per whole run); `--output FILE` writes it too. Reported, never asserted.
 """
 import argparse
 import datetime
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _harness import LIBS, ROOT, machine, table, time_pair
+from _harness import LIBS, machine, table, time_pair
 
 N, D_IN, H, D_OUT = 64, 1000, 100, 10
 
@@ -193,7 +193,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--iterations", type=int, default=500)
     parser.add_argument("--epochs", type=int, default=1000)
-    parser.add_argument("--output", default=str(ROOT / "bench" / "results-seeds.md"))
+    parser.add_argument("--output", default=None, help="also write the table to this file")
     args = parser.parse_args(argv)
     header = ["workload", "PyTorch", "ember", "ratio ember/PyTorch"]
     done = []
@@ -211,8 +211,10 @@ def main(argv=None):
         f"Machine: {machine()}.",
         "",
     ])
-    Path(args.output).write_text(text)
-    print(f"\nMachine: {machine()}.\n(written to {os.path.relpath(args.output)})")
+    print(f"\nMachine: {machine()}.")
+    if args.output:
+        Path(args.output).write_text(text)
+        print(f"(written to {os.path.relpath(args.output)})")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,73 @@
+"""`make bench`: every workload under PyTorch and under ember in the same process, one table.
+
+    python bench/run.py [--quick] [--output bench/results.md]
+
+Per-op overhead (small add with and without autograd), seed 003's five versions, seed 004's
+classifier, an MLP 784-512-256-10 training step at batch 128, and a 1024x1024 float32 matmul
+with the GFLOP/s each library reaches. Each workload is written once as a function of the
+library; the two libraries take turns repeat by repeat and medians are reported. Reported, never
+asserted.
+"""
+import argparse
+import datetime
+import os
+from pathlib import Path
+
+import op_overhead
+import seeds
+import training
+from _harness import LIBS, ROOT, machine, table, time_pair
+
+
+def _fmt(seconds):
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.1f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.2f} s"
+
+
+def measure(quick):
+    calls, repeats = (200, 3) if quick else (2000, 5)
+    iterations, epochs = (100, 200) if quick else (500, 1000)
+    for title, make in op_overhead.WORKLOADS:
+        yield title, time_pair([make(lib) for lib in LIBS], calls, repeats, calls // 10), ""
+    for title, make in seeds.workloads(iterations, epochs):
+        yield title, time_pair([make(lib) for lib in LIBS], 1, 3 if not quick else 1, 1), ""
+    steps = 5 if quick else 20
+    yield ("MLP 784-512-256-10 training step, batch 128",
+           time_pair([training.mlp_step(lib) for lib in LIBS], steps, 3, 3), "")
+    times = time_pair([training.matmul(lib) for lib in LIBS], 5 if quick else 20, 3, 2)
+    gflops = " / ".join(f"{training.MATMUL_FLOP / t / 1e9:.0f}" for t in times)
+    yield f"matmul {training.MATMUL_N}x{training.MATMUL_N} float32", times, f"{gflops} GFLOP/s"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and iterations (a smoke run)")
+    parser.add_argument("--output", default=str(ROOT / "bench" / "results.md"))
+    args = parser.parse_args(argv)
+    header = ["workload", "PyTorch", "ember", "ratio ember/PyTorch", "note"]
+    rows = []
+    for title, (t_torch, t_ember), note in measure(args.quick):
+        rows.append([title, _fmt(t_torch), _fmt(t_ember), f"{t_ember / t_torch:.1f}x", note])
+        print(table(header, rows) if len(rows) == 1 else table(header, rows).splitlines()[-1], flush=True)
+    text = "\n".join([
+        "# ember vs PyTorch",
+        "",
+        f"`make bench` (`python bench/run.py{' --quick' if args.quick else ''}`, "
+        f"{datetime.date.today().isoformat()}): time per call (per whole run for the seeds), median over "
+        "repeats after warm-up, the two libraries taking turns in one process. The matmul note gives "
+        "PyTorch / ember GFLOP/s. Reported, never asserted.",
+        "",
+        table(header, rows),
+        "",
+        f"Machine: {machine()}.",
+        "",
+    ])
+    Path(args.output).write_text(text)
+    print(f"\nMachine: {machine()}.\n(written to {os.path.relpath(args.output)})")
+
+
+if __name__ == "__main__":
+    main()
