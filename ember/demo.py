@@ -89,7 +89,7 @@ def train(epochs=1000, lr=0.1, seed=0, device="cpu", quiet=False, log=print):
             history["epochs"].append(epoch)
             history["probabilities"].append(output[tracked].detach().view(-1).cpu().numpy())
         if bar is not None:
-            bar.set_postfix(loss=f"{loss.item():.4f}")
+            bar.set_postfix(loss=f"{loss.item():.4f}", refresh=False)  # NOTE: tqdm redraws on its own clock
         if (epoch + 1) % 100 == 0:
             message = f"Epoch - {epoch + 1}, Loss - {round(loss.item(), 3)}"
             bar.write(message) if bar is not None else log(message)
