@@ -41,3 +41,11 @@ def test_coverage_file_is_fresh():
 def test_readme_keeps_the_two_quickstart_commands():
     readme = (ROOT / "README.md").read_text()
     assert "```\nmake demo\nmake test\n```" in readme
+
+
+def test_readme_use_it_example_runs(capsys):
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Use it", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(code, "README.md", "exec"), {})
+    assert capsys.readouterr().out.startswith("Sequential(\n  (0): Linear(in_features=5, out_features=8, bias=True)")
