@@ -248,3 +248,17 @@ def test_to_ember_helper_is_faithful():
     t = torch.randn(2, 3, requires_grad=True)
     e = to_ember(t)
     assert e.requires_grad and tuple(e.shape) == (2, 3)
+
+
+def test_pitfall_27_module_basics_match_torch():
+    """PYTORCH-PITFALLS 27: shared parameters counted once, eval/train/to return the same module,
+    non-persistent buffers stay out of state_dict."""
+    for lib in (torch, ember):
+        layer = lib.nn.Linear(2, 2)
+        seq = lib.nn.Sequential(layer, layer)
+        assert len(list(seq.parameters())) == 2
+        assert len(list(seq.named_modules())) == 2
+        assert seq.eval() is seq and seq.train() is seq and seq.to(lib.float32) is seq
+        seq.register_buffer("keep", lib.zeros(1))
+        seq.register_buffer("scratch", lib.zeros(1), persistent=False)
+        assert "keep" in seq.state_dict() and "scratch" not in seq.state_dict()
