@@ -326,7 +326,7 @@ def _int_power(xp, x, y):
 
 class Pow(Primitive):
     """input ** exponent, where exponent is a number."""
-    complex_grad = False
+    complex_grad = "holomorphic"  # NOTE: see Function.complex_grad
     inputs = 2
     promote = "promote"
     check = staticmethod(_check_pow_scalar)

@@ -140,7 +140,7 @@ class _quiet:
                  call=lambda torch, x, **kw: (x * (x.abs() > 0.7)).prod(**kw), gradcheck=False))
 class Prod(Primitive):
     """Product of all elements, or along one `dim`."""
-    complex_grad = False
+    complex_grad = "holomorphic"  # NOTE: see Function.complex_grad
     node_name = "ProdBackward0"
 
     @staticmethod

@@ -14,7 +14,7 @@ WITH_INT = FLOATS + ("int64",)
 @unary("sigmoid", dtypes=FLOATS + ("float16", "bfloat16", "int64"), complex_ok=True)
 class Sigmoid(Primitive):
     """1 / (1 + exp(-input)), computed without overflow."""
-    complex_grad = False
+    complex_grad = "holomorphic"  # NOTE: see Function.complex_grad
     promote = "float"
 
     @staticmethod

@@ -15,6 +15,7 @@ INTS = ("float32", "float64", "int64")
 @unary("neg", dtypes=INTS, complex_ok=True)
 class Neg(Primitive):
     """-input."""
+    complex_grad = True  # linear: -grad is right for complex inputs too
     promote = "promote"
     check = staticmethod(refuse(bool_exc=RuntimeError, bool_msg=(
         "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "

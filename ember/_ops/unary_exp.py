@@ -42,3 +42,8 @@ Tensor.square_ = _square_
 FUNCTIONS["square_"] = _square_
 spec(OpSpec("square", dtypes=WITH_INT + ("bool",)),
      OpSpec("square_", dtypes=("float32",), call=lambda torch, x: x.clone().square_()))
+
+# NOTE: holomorphic functions: their real backward formulas serve complex inputs once conjugated
+# (see Function.complex_grad); tests/autograd/test_complex_grad.py checks each against PyTorch.
+for _op in (Exp, Exp2, Expm1, Log, Log2, Log10, Log1p, Sqrt, Rsqrt, Reciprocal):
+    _op.complex_grad = "holomorphic"

@@ -59,3 +59,8 @@ Deg2rad = pointwise("deg2rad", lambda xp, x: x * (math.pi / 180), lambda g, _: g
 Rad2deg = pointwise("rad2deg", lambda xp, x: x * (180 / math.pi), lambda g, _: g * (180 / math.pi), save=None,
                     doc="Radians to degrees.", node="Rad2DegBackward0", dtypes=WITH_INT,
                     check=refuse(complex_msg=_NO_COMPLEX.format("rad2deg"), complex_exc=RuntimeError))
+
+# NOTE: holomorphic functions: their real backward formulas serve complex inputs once conjugated
+# (see Function.complex_grad); tests/autograd/test_complex_grad.py checks each against PyTorch.
+for _op in (Sin, Cos, Tan, Asin, Acos, Atan, Sinh, Cosh, Tanh, Asinh, Acosh, Atanh, Sinc):
+    _op.complex_grad = "holomorphic"

@@ -31,8 +31,9 @@ class Function(metaclass=_FunctionMeta):
     """Base class for custom autograd operations: define `forward(ctx, ...)` and `backward(ctx, ...)`."""
 
     _primitive = False
-    # NOTE: False on ops whose backward formula is only right for real inputs; their backward
-    # refuses complex inputs rather than return a wrong (unconjugated) gradient.
+    # NOTE: complex inputs: True when backward is right for them as written; "holomorphic" when it is
+    # the real formula of a holomorphic function (the engine conjugates around it); False when it is
+    # only right for real inputs: then backward refuses complex inputs rather than give a wrong gradient.
     complex_grad = True
 
     @staticmethod

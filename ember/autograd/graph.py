@@ -105,10 +105,17 @@ class Node:
     # --- running -----------------------------------------------------------------------------
     def _backward(self, grads):
         """Run the Function's backward; always returns a tuple."""
-        if not self._fn.complex_grad and any(m is not None and m[1].is_complex for m in self._in_meta):
-            raise NotImplementedError(f"the derivative of {type(self).__name__} for complex inputs is not "
-                                      "implemented in ember yet")
-        out = self._fn.backward(self, *grads)
+        fn = self._fn
+        if fn.complex_grad is not True and any(m is not None and m[1].is_complex for m in self._in_meta):
+            if fn.complex_grad != "holomorphic":
+                raise NotImplementedError(f"the derivative of {type(self).__name__} for complex inputs is not "
+                                          "implemented in ember yet")
+            # NOTE: for a holomorphic f, PyTorch's gradient is grad * conj(f'(z)); the real formula gives
+            # grad * f'(z), so conj(backward(conj(grad))) is PyTorch's.
+            out = fn.backward(self, *(None if g is None else g.conj() for g in grads))
+            out = out if isinstance(out, tuple) else (out,)
+            return tuple(None if o is None else o.conj() for o in out)
+        out = fn.backward(self, *grads)
         return out if isinstance(out, tuple) else (out,)
 
     @property
