@@ -1,0 +1,342 @@
+"""torch.utils.data.DataLoader: batches from a dataset through a sampler and a collate_fn.
+
+NOTE: ember loads in the main process only. With num_workers > 0 the loader emulates torch's
+workers in turn (batch i is fetched as worker i % num_workers, with get_worker_info() and
+worker_init_fn as torch gives them), so the batches come out as torch's do, IterableDataset
+replicas included; nothing runs in parallel, and a worker's RNGs are not reseeded."""
+import contextlib
+import dataclasses
+import math
+import multiprocessing
+import warnings
+
+import ember
+
+from ._collate import default_collate, default_convert
+from .dataset import IterableDataset
+from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
+
+__all__ = ["DataLoader", "get_worker_info", "default_collate", "default_convert", "WorkerInfo"]
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkerInfo:
+    """What get_worker_info() returns inside a (emulated) worker."""
+    id: int
+    num_workers: int
+    seed: int
+    dataset: object
+    rng: object = None
+    worker_method: str = "multiprocessing"
+
+
+# NOTE: the one piece of loader state: set only while an emulated worker fetches.
+_worker_info = None
+
+
+def get_worker_info():
+    """The current worker's WorkerInfo, or None in the main process."""
+    return _worker_info
+
+
+@contextlib.contextmanager
+def _as_worker(info):
+    global _worker_info
+    previous, _worker_info = _worker_info, info
+    try:
+        yield
+    finally:
+        _worker_info = previous
+
+
+class _DatasetKind:
+    Map = 0
+    Iterable = 1
+
+
+class _InfiniteConstantSampler(Sampler):
+    """The sampler of an IterableDataset: None forever (the dataset decides when to stop)."""
+
+    def __iter__(self):
+        while True:
+            yield None
+
+
+class _MapFetcher:
+    def __init__(self, dataset, auto_collation, collate_fn, drop_last):
+        self.dataset, self.auto_collation, self.collate_fn = dataset, auto_collation, collate_fn
+
+    def fetch(self, index):
+        if not self.auto_collation:
+            return self.collate_fn(self.dataset[index])
+        if callable(getattr(self.dataset, "__getitems__", None)):
+            data = self.dataset.__getitems__(index)
+        else:
+            data = [self.dataset[i] for i in index]
+        return self.collate_fn(data)
+
+
+class _IterableFetcher:
+    def __init__(self, dataset, auto_collation, collate_fn, drop_last):
+        self.auto_collation, self.collate_fn, self.drop_last = auto_collation, collate_fn, drop_last
+        self.dataset_iter = iter(dataset)
+        self.ended = False
+
+    def fetch(self, index):
+        if self.ended:
+            raise StopIteration
+        if not self.auto_collation:
+            return self.collate_fn(next(self.dataset_iter))
+        data = []
+        for _ in index:
+            try:
+                data.append(next(self.dataset_iter))
+            except StopIteration:
+                self.ended = True
+                break
+        if not data or (self.drop_last and len(data) < len(index)):
+            raise StopIteration
+        return self.collate_fn(data)
+
+
+def _make_fetcher(loader):
+    kind = _IterableFetcher if loader._dataset_kind == _DatasetKind.Iterable else _MapFetcher
+    return kind(loader.dataset, loader._auto_collation, loader.collate_fn, loader.drop_last)
+
+
+class _BaseDataLoaderIter:
+    def __init__(self, loader):
+        self._loader = loader
+        self._dataset = loader.dataset
+        self._dataset_kind = loader._dataset_kind
+        self._index_sampler = loader._index_sampler
+        self._num_workers = loader.num_workers
+        if loader.pin_memory and not ember.cuda.is_available():
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
+                          "then device pinned memory won't be used.", stacklevel=3)
+        self._sampler_iter = iter(self._index_sampler)
+        # NOTE: drawn as torch draws it (so the global RNG advances the same number of times).
+        self._base_seed = int(ember.empty((), dtype=ember.int64).random_(generator=loader.generator).item())
+        self._num_yielded = 0
+        self._len_called = loader._IterableDataset_len_called
+
+    def __iter__(self):
+        return self
+
+    def __len__(self):
+        return len(self._index_sampler)
+
+    def _reset(self, loader):
+        self._sampler_iter = iter(self._index_sampler)
+        self._num_yielded = 0
+        self._len_called = loader._IterableDataset_len_called
+
+    def __next__(self):
+        data = self._next_data()
+        self._num_yielded += 1
+        if (self._dataset_kind == _DatasetKind.Iterable and self._len_called is not None
+                and self._num_yielded > self._len_called):
+            warnings.warn(f"Length of IterableDataset {self._dataset} was reported to be {self._len_called}"
+                          f"(when accessing len(dataloader)), but {self._num_yielded} samples have been "
+                          "fetched. ", stacklevel=2)
+        return data
+
+    def __getstate__(self):
+        raise NotImplementedError("{} cannot be pickled", type(self).__name__)
+
+
+class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
+    def __init__(self, loader):
+        super().__init__(loader)
+        if loader.timeout != 0:
+            raise AssertionError("_SingleProcessDataLoaderIter requires timeout == 0")
+        self._fetcher = _make_fetcher(loader)
+
+    def _next_data(self):
+        return self._fetcher.fetch(next(self._sampler_iter))
+
+
+class _EmulatedWorkersDataLoaderIter(_BaseDataLoaderIter):
+    """num_workers > 0, run in the main process: workers take batches in turn, as torch orders them."""
+
+    def __init__(self, loader):
+        super().__init__(loader)
+        self._infos = [WorkerInfo(id=w, num_workers=self._num_workers, seed=self._base_seed + w,
+                                  dataset=self._dataset) for w in range(self._num_workers)]
+        for info in self._infos:
+            if loader.worker_init_fn is not None:
+                with _as_worker(info):
+                    loader.worker_init_fn(info.id)
+        self._start_workers(loader)
+
+    def _start_workers(self, loader):
+        self._fetchers = []
+        for info in self._infos:
+            with _as_worker(info):
+                self._fetchers.append(_make_fetcher(loader))
+        self._active = list(range(self._num_workers))
+        self._turn = 0
+
+    def _reset(self, loader):
+        super()._reset(loader)
+        self._start_workers(loader)
+
+    def _next_data(self):
+        while self._active:
+            worker = self._active[self._turn % len(self._active)]
+            index = next(self._sampler_iter)
+            try:
+                with _as_worker(self._infos[worker]):
+                    data = self._fetchers[worker].fetch(index)
+            except StopIteration:
+                # NOTE: only an IterableDataset replica runs dry; torch then skips that worker.
+                self._active.remove(worker)
+                continue
+            self._turn = (self._active.index(worker) + 1) % len(self._active)
+            return data
+        raise StopIteration
+
+
+class DataLoader:
+    """Iterate over `dataset` in batches (torch's DataLoader; worker processes are emulated
+    in the main process, see the module NOTE)."""
+
+    _DataLoader__initialized = False
+
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None,
+                 num_workers=0, collate_fn=None, pin_memory=False, drop_last=False, timeout=0,
+                 worker_init_fn=None, multiprocessing_context=None, generator=None, *,
+                 prefetch_factor=None, persistent_workers=False, pin_memory_device="", in_order=True):
+        if num_workers < 0:
+            raise ValueError("num_workers option should be non-negative; "
+                             "use num_workers=0 to disable multiprocessing.")
+        if timeout < 0:
+            raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("prefetch_factor option could only be specified in multiprocessing."
+                             "let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None.")
+        if num_workers > 0 and prefetch_factor is None:
+            prefetch_factor = 2
+        elif prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError("prefetch_factor option should be non-negative")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
+
+        self.dataset = dataset
+        self.num_workers = num_workers
+        self.prefetch_factor = prefetch_factor
+        self.pin_memory = pin_memory
+        self.pin_memory_device = pin_memory_device
+        self.timeout = timeout
+        self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = multiprocessing_context
+        self.in_order = in_order
+
+        if isinstance(dataset, IterableDataset):
+            self._dataset_kind = _DatasetKind.Iterable
+            if shuffle not in {False, None}:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified shuffle option, "
+                                 f"but got shuffle={shuffle}")
+            if sampler is not None:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified sampler option, "
+                                 f"but got sampler={sampler}")
+            if batch_sampler is not None:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified "
+                                 f"batch_sampler option, but got batch_sampler={batch_sampler}")
+        else:
+            shuffle = bool(shuffle)
+            self._dataset_kind = _DatasetKind.Map
+
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("batch_sampler option is mutually exclusive with batch_size, shuffle, "
+                                 "sampler, and drop_last")
+            batch_size, drop_last = None, False
+        elif batch_size is None and drop_last:
+            raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive "
+                             "with drop_last")
+
+        if sampler is None:
+            if self._dataset_kind == _DatasetKind.Iterable:
+                sampler = _InfiniteConstantSampler()
+            elif shuffle:
+                sampler = RandomSampler(dataset, generator=generator)
+            else:
+                sampler = SequentialSampler(dataset)
+        if batch_size is not None and batch_sampler is None:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self.generator = generator
+        if collate_fn is None:
+            collate_fn = default_collate if self._auto_collation else default_convert
+        self.collate_fn = collate_fn
+        self.persistent_workers = persistent_workers
+        self._DataLoader__initialized = True
+        self._IterableDataset_len_called = None
+        self._iterator = None
+
+    @property
+    def multiprocessing_context(self):
+        return self._multiprocessing_context
+
+    @multiprocessing_context.setter
+    def multiprocessing_context(self, context):
+        if context is not None:
+            if self.num_workers <= 0:
+                raise ValueError("multiprocessing_context can only be used with multi-process loading "
+                                 f"(num_workers > 0), but got num_workers={self.num_workers}")
+            if isinstance(context, str):
+                methods = multiprocessing.get_all_start_methods()
+                if context not in methods:
+                    raise ValueError("multiprocessing_context option "
+                                     f"should specify a valid start method in {methods!r}, but got "
+                                     f"multiprocessing_context={context!r}")
+                context = multiprocessing.get_context(context)
+            if not isinstance(context, multiprocessing.context.BaseContext):
+                raise TypeError("multiprocessing_context option should be a valid context "
+                                "object or a string specifying the start method, but got "
+                                f"multiprocessing_context={context}")
+        self._multiprocessing_context = context
+
+    def __setattr__(self, attr, value):
+        if self._DataLoader__initialized and attr in (
+                "batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers"):
+            raise ValueError(f"{attr} attribute should not be set after {type(self).__name__} is initialized")
+        super().__setattr__(attr, value)
+
+    @property
+    def _auto_collation(self):
+        return self.batch_sampler is not None
+
+    @property
+    def _index_sampler(self):
+        return self.batch_sampler if self._auto_collation else self.sampler
+
+    def _get_iterator(self):
+        if self.num_workers == 0:
+            return _SingleProcessDataLoaderIter(self)
+        return _EmulatedWorkersDataLoaderIter(self)
+
+    def __iter__(self):
+        if self.persistent_workers and self.num_workers > 0:
+            if self._iterator is None:
+                self._iterator = self._get_iterator()
+            else:
+                self._iterator._reset(self)
+            return self._iterator
+        return self._get_iterator()
+
+    def __len__(self):
+        if self._dataset_kind == _DatasetKind.Iterable:
+            length = self._IterableDataset_len_called = len(self.dataset)
+            if self.batch_size is not None:
+                length = length // self.batch_size if self.drop_last else math.ceil(length / self.batch_size)
+            return length
+        return len(self._index_sampler)
+
