@@ -1,4 +1,5 @@
-"""The only global state in ember: grad mode, default dtype and device, the RNG.
+"""The only global state in ember: grad mode, default dtype and device, the RNG, and the
+DataLoader's current (emulated) worker.
 
 Every switch comes with a context manager in the module that owns the public API
 (autograd.grad_mode for grad mode); this module only holds the values.
@@ -12,6 +13,7 @@ class _Local(threading.local):
     def __init__(self):
         self.grad_enabled = True
         self.inference = False
+        self.worker_info = None  # torch.utils.data.get_worker_info() while an emulated worker fetches
 
 
 local = _Local()

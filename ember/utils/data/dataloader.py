@@ -12,6 +12,7 @@ import warnings
 
 import ember
 
+from ... import _state
 from ._collate import default_collate, default_convert
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
@@ -30,23 +31,18 @@ class WorkerInfo:
     worker_method: str = "multiprocessing"
 
 
-# NOTE: the one piece of loader state: set only while an emulated worker fetches.
-_worker_info = None
-
-
 def get_worker_info():
     """The current worker's WorkerInfo, or None in the main process."""
-    return _worker_info
+    return _state.local.worker_info
 
 
 @contextlib.contextmanager
 def _as_worker(info):
-    global _worker_info
-    previous, _worker_info = _worker_info, info
+    previous, _state.local.worker_info = _state.local.worker_info, info
     try:
         yield
     finally:
-        _worker_info = previous
+        _state.local.worker_info = previous
 
 
 class _DatasetKind:
