@@ -170,13 +170,17 @@ INPLACE_XFAIL = {
 }
 
 
-@pytest.mark.parametrize("name", list(INPLACE))
-@pytest.mark.parametrize("dtype", ["float32", "int64"])
-def test_inplace_methods(name, dtype, request):
+def _inplace_cases():
+    for dtype in ("float32", "int64"):
+        for name in INPLACE:
+            reason = INPLACE_XFAIL.get((name, None)) or INPLACE_XFAIL.get((name, dtype))
+            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+            yield pytest.param(name, dtype, marks=marks, id=f"{dtype}-{name}")
+
+
+@pytest.mark.parametrize("name, dtype", _inplace_cases())
+def test_inplace_methods(name, dtype):
     case = INPLACE[name]
-    reason = INPLACE_XFAIL.get((name, None)) or INPLACE_XFAIL.get((name, dtype))
-    if reason:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
 
     def run(t):
         x = t.tensor([[1.5, -2.0, 3.0], [0.5, 4.0, -1.0]]).to(getattr(t, dtype))
