@@ -31,6 +31,7 @@ def _low_precision(x):
 
 class Cumsum(Primitive):
     """Running sum along `dim` (from the end when `reverse`, which backward needs)."""
+    complex_grad = True
     node_name = "CumsumBackward0"
 
     @staticmethod
@@ -69,7 +70,7 @@ def _cumsum_(self, dim, *, dtype=None):
 
 class Cumprod(Primitive):
     """Running product along `dim`; its gradient is exact with zeros in the input."""
-    complex_grad = False
+    complex_grad = "holomorphic"
     node_name = "CumprodBackward0"
 
     @staticmethod
