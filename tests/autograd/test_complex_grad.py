@@ -137,6 +137,11 @@ def test_custom_function_stays_permissive_for_complex():
     ("prod with dtype", lambda lib, a, b, c: lib.prod(a * b, 1, dtype=lib.float64)),
     ("logaddexp", lambda lib, a, b, c: lib.logaddexp(a, b * c)),
     ("cast", lambda lib, a, b, c: a.real.to(lib.complex64) * b.to(lib.complex64)),
+    # NOTE: complex eigen/singular vectors carry a free phase: PyTorch differentiates only losses blind to it
+    ("eigh", lambda lib, a, b, c: (lambda w, V: (V * V.conj()).real + w)(*lib.linalg.eigh(a[:, :3] + a[:, :3].mH))),
+    ("eig", lambda lib, a, b, c: (lambda w, V: (V * w.unsqueeze(-2)) @ lib.linalg.inv(V))(*lib.linalg.eig(a[:, :3]))),
+    ("svd", lambda lib, a, b, c: (lambda U, S, Vh: (U * S.unsqueeze(-2)) @ Vh + (U.abs() ** 2).sum())(
+        *lib.linalg.svd(a, full_matrices=False))),
 ])
 def test_issue_9_ops_match_torch_on_3x4_complex128(name, fn):
     """The ops issue 9 found off by up to 10 (addcmul, addcdiv, logsumexp), and others fixed with them."""
