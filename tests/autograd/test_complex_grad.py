@@ -137,6 +137,9 @@ def test_custom_function_stays_permissive_for_complex():
     ("prod with dtype", lambda lib, a, b, c: lib.prod(a * b, 1, dtype=lib.float64)),
     ("logaddexp", lambda lib, a, b, c: lib.logaddexp(a, b * c)),
     ("cast", lambda lib, a, b, c: a.real.to(lib.complex64) * b.to(lib.complex64)),
+    ("complex alpha and weight", lambda lib, a, b, c: lib.add(a, b, alpha=1.5 - 1j) - lib.rsub(b, c, alpha=0.5 + 1j)
+        + lib.lerp(a, c, 0.3 + 0.2j) + (2 - 1j) / c),
+    ("cat fill_", lambda lib, a, b, c: lib.cat([a, (b * 1).fill_(c[0, 0])], 1)),
     # NOTE: complex eigen/singular vectors carry a free phase: PyTorch differentiates only losses blind to it
     ("eigh", lambda lib, a, b, c: (lambda w, V: (V * V.conj()).real + w)(*lib.linalg.eigh(a[:, :3] + a[:, :3].mH))),
     ("eig", lambda lib, a, b, c: (lambda w, V: (V * w.unsqueeze(-2)) @ lib.linalg.inv(V))(*lib.linalg.eig(a[:, :3]))),
