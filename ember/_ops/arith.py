@@ -30,6 +30,7 @@ def _check_alpha(x, alpha):
           torch="add", method="add", inplace="add_", operator=("__add__",), reflected=("__radd__",))
 class Add(Primitive):
     """input + alpha * other."""
+    complex_grad = "holomorphic"
     inputs = 2
     promote = "promote"
 
@@ -62,6 +63,7 @@ def _no_bool_sub(x, y, *rest):
           torch="sub", method="sub", inplace="sub_", operator=("__sub__",))
 class Sub(Primitive):
     """input - alpha * other."""
+    complex_grad = "holomorphic"
     inputs = 2
     promote = "promote"
     check = staticmethod(_no_bool_sub)
@@ -79,6 +81,7 @@ class Sub(Primitive):
 
 class RSub(Sub):
     """other - input (the reflected `-`)."""
+    complex_grad = "holomorphic"
     node_name = "RsubBackward1"
 
     @staticmethod
@@ -102,6 +105,7 @@ Tensor.__rsub__ = _rsub
           torch="mul", method="mul", inplace="mul_", operator=("__mul__",), reflected=("__rmul__",))
 class Mul(Primitive):
     """input * other."""
+    complex_grad = True
     inputs = 2
     promote = "promote"
 
@@ -123,6 +127,7 @@ class Mul(Primitive):
           torch="div", method="div", inplace="div_", operator=("__truediv__",))
 class Div(Primitive):
     """True division; integer inputs give the default float dtype."""
+    complex_grad = True
     inputs = 2
     promote = "float"
 
@@ -141,6 +146,7 @@ class Div(Primitive):
 
 class RDiv(Primitive):
     """other / input (the reflected `/`)."""
+    complex_grad = True
     node_name = "MulBackward0"  # PyTorch computes number / x as reciprocal(x) * number
     inputs = 2
     promote = "float"

@@ -126,6 +126,7 @@ Tensor.xlogy_ = lambda self, other: apply_inplace(_xlogy_class(self, other), sel
 @register(*_specs("logaddexp", inplace=False), torch="logaddexp", method="logaddexp")
 class Logaddexp(Primitive):
     """log(exp(input) + exp(other)), computed without overflow."""
+    complex_grad = "holomorphic"
     inputs = 2
     promote = "promote"
     check = staticmethod(tensors_only("logaddexp"))
@@ -135,6 +136,10 @@ class Logaddexp(Primitive):
         float_only("logaddexp_cpu", x, y)
         ctx.save_for_backward(x, y)
         xp = ctx.xp
+        if x.dtype.kind == "c":  # NOTE: PyTorch's complex form: the larger real part, plus log1p(exp(min - max))
+            swap = x.real < y.real
+            hi, lo = xp.where(swap, y, x), xp.where(swap, x, y)
+            return (hi + xp.log1p(xp.exp(lo - hi))).astype(x.dtype, copy=False)
         out = xp.maximum(x, y) + xp.log1p(xp.exp(-xp.abs(x - y)))
         # NOTE: inf - inf is NaN; equal infinities are their own result.
         return xp.where(xp.isinf(x) & (x == y), x, out).astype(x.dtype, copy=False)
@@ -148,6 +153,7 @@ class Logaddexp(Primitive):
 @register(*_specs("logaddexp2", inplace=False), torch="logaddexp2", method="logaddexp2")
 class Logaddexp2(Primitive):
     """log2(2 ** input + 2 ** other), computed without overflow."""
+    complex_grad = "holomorphic"
     inputs = 2
     promote = "promote"
     check = staticmethod(tensors_only("logaddexp2"))
@@ -190,6 +196,7 @@ class Copysign(Primitive):
 @register(*_specs("ldexp", domain=(-3, 3)), torch="ldexp", method="ldexp", inplace="ldexp_")
 class Ldexp(Primitive):
     """input * 2 ** other."""
+    complex_grad = "holomorphic"
     inputs = 2
     promote = "float"
     check = staticmethod(tensors_only("ldexp"))

@@ -10,6 +10,7 @@ from ._registry import OpSpec, public, register, spec
 
 class Complex(Primitive):
     """real + i * imag, broadcasting; both float32 or both float64."""
+    complex_grad = True
     inputs = 2
 
     @staticmethod
@@ -72,6 +73,7 @@ spec(OpSpec("polar", arity=2, shapes="binary", domain=(0.1, 3),
 
 class Real(Primitive):
     """The real part of a complex tensor, as a view."""
+    complex_grad = True
     view = True
 
     @staticmethod
@@ -85,6 +87,7 @@ class Real(Primitive):
 
 class Imag(Primitive):
     """The imaginary part of a complex tensor, as a view."""
+    complex_grad = True
     view = True
 
     @staticmethod
@@ -134,6 +137,7 @@ spec(OpSpec("real", arity=2, shapes="binary", call=lambda torch, a, b: torch.rea
 
 class ViewAsReal(Primitive):
     """A complex tensor seen as real pairs: shape (..., 2)."""
+    complex_grad = True
     view = True
 
     @staticmethod
@@ -147,6 +151,7 @@ class ViewAsReal(Primitive):
 
 class ViewAsComplex(Primitive):
     """Real pairs (last dim of size 2, stride 1) seen as complex numbers."""
+    complex_grad = True
     view = True
 
     @staticmethod
@@ -198,6 +203,7 @@ spec(OpSpec("view_as_real", arity=2, shapes="binary",
 
 class Conj(Primitive):
     """The complex conjugate, materialised (PyTorch sets a lazy conjugate bit instead)."""
+    complex_grad = True
 
     @staticmethod
     def forward(ctx, x):

@@ -6,6 +6,7 @@ from ._registry import OpSpec, apply_inplace, public, register, spec
 
 class ToCopy(Primitive):
     """A copy in another dtype and/or on another device; gradients come back in the original ones."""
+    complex_grad = True
 
     @staticmethod
     def forward(ctx, x, dtype, device):
@@ -18,7 +19,13 @@ class ToCopy(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        return g.to(dtype=ctx.dtype, device=ctx.src)
+        return _real_if(g, ctx.dtype).to(dtype=ctx.dtype, device=ctx.src)
+
+
+def _real_if(g, dtype):
+    """NOTE: a real source's gradient is the real part of a complex one (PyTorch's handle_r_to_c), taken
+    without the cast's 'discards the imaginary part' warning."""
+    return g.real if g.is_complex() and not dtype.is_complex else g
 
 
 def _dtype_of(x):
@@ -33,6 +40,7 @@ spec(OpSpec("double", method=True, call=lambda torch, x: x.double()),
 @register(OpSpec("clone", dtypes=("float32", "float64", "int64", "bool")), torch="clone")
 class Clone(Primitive):
     """A copy with its own memory; by default it keeps the layout of a dense input (preserve_format)."""
+    complex_grad = True
 
     @staticmethod
     def forward(ctx, x, memory_format=None):
@@ -76,6 +84,7 @@ Tensor.contiguous = _contiguous
 
 class Copy(Primitive):
     """dst.copy_(src): src broadcast to dst's shape and cast to its dtype (in place)."""
+    complex_grad = True
     inputs = 2
     node_name = "CopyBackwards"
 
@@ -87,7 +96,7 @@ class Copy(Primitive):
     @staticmethod
     def backward(ctx, g):
         # NOTE: the old value is overwritten: its gradient is zero (not None), as in PyTorch.
-        return g.new_zeros(g.shape), g.to(ctx.src_dtype)
+        return g.new_zeros(g.shape), _real_if(g, ctx.src_dtype).to(ctx.src_dtype)
 
 
 def _copy_(self, src, non_blocking=False):
@@ -104,6 +113,7 @@ Tensor.copy_ = _copy_
 
 class Fill(Primitive):
     """A tensor like input, full of `value` (a number or a 0-d tensor)."""
+    complex_grad = True
     inputs = 2
 
     @staticmethod

@@ -61,6 +61,7 @@ def _singular_error(name, xp, a):
 # --- inv -------------------------------------------------------------------------------------------------------
 class Inv(Primitive):
     """Inverse of square matrices (batched)."""
+    complex_grad = True
     node_name = "LinalgInvExBackward0"
 
     @staticmethod
@@ -114,6 +115,7 @@ def inverse(input, *, out=None):
 # --- det, slogdet, logdet --------------------------------------------------------------------------------------
 class Det(Primitive):
     """Determinant of square matrices (batched)."""
+    complex_grad = True
     node_name = "LinalgDetBackward0"
 
     @staticmethod
@@ -171,6 +173,7 @@ def det(A, *, out=None):
 
 class Slogdet(Primitive):
     """Sign (or phase) and log of the absolute value of the determinant."""
+    complex_grad = True
     node_name = "LinalgSlogdetBackward0"
 
     @staticmethod
@@ -231,6 +234,7 @@ def logdet(input):
 # --- solve -----------------------------------------------------------------------------------------------------
 class Solve(Primitive):
     """X with A X = B for square A and matrix right-hand sides B (batch dims broadcast)."""
+    complex_grad = True
     inputs = 2
     node_name = "LinalgSolveExBackward0"
 
@@ -293,11 +297,13 @@ def _broadcast_solve(A, B):
 # --- cholesky --------------------------------------------------------------------------------------------------
 class Cholesky(Primitive):
     """Lower Cholesky factor L with A = L L^H, from A's lower triangle."""
+    complex_grad = True
     node_name = "LinalgCholeskyExBackward0"
 
     @staticmethod
-    def forward(ctx, a, name="linalg.cholesky"):
+    def forward(ctx, a, name="linalg.cholesky", upper=False):
         xp = ctx.xp
+        ctx.upper = upper
         try:
             L = xp.linalg.cholesky(a)
         except xp.linalg.LinAlgError:
@@ -308,11 +314,14 @@ class Cholesky(Primitive):
     @staticmethod
     def backward(ctx, g):
         (L,) = ctx.saved_tensors
-        P = mH(L) @ g
-        P = P.tril() - 0.5 * P.diagonal(0, -2, -1).diag_embed()
+        P = (mH(L) @ g).tril()
+        # NOTE: PyTorch's 0.5 (P + tril(P, -1)^H) keeps P's whole (complex) diagonal: for complex inputs
+        # its gradient is not Hermitian; for real ones it equals the symmetrised form.
+        P = 0.5 * (P + mH(P.tril(-1)))
+        if ctx.upper:  # NOTE: ember factors A^H for upper=True; PyTorch's formula is for A itself
+            P = mH(P)
         Linv = Inv.apply(L)
-        gA = mH(Linv) @ P @ Linv
-        return 0.5 * (gA + mH(gA))
+        return mH(Linv) @ P @ Linv
 
 
 def _not_pd_error(name, xp, a):
@@ -325,7 +334,7 @@ def _not_pd_error(name, xp, a):
 def cholesky(A, *, upper=False, out=None):
     """Cholesky factor of a Hermitian positive-definite matrix: lower L (A = L L^H) or upper L^H."""
     check_square_float("linalg.cholesky", A)
-    L = Cholesky.apply(_lower_source(A, upper))
+    L = Cholesky.apply(_lower_source(A, upper), "linalg.cholesky", upper)
     result = mH(L) if upper else L
     return result if out is None else write_out(out, result, "linalg.cholesky")
 
@@ -342,7 +351,7 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     src = _lower_source(A, upper)
     info = _infos(xp, src._data, _chol_info)
     if not info.any():
-        L = Cholesky.apply(src)
+        L = Cholesky.apply(src, "linalg.cholesky", upper)
         L = mH(L) if upper else L
     elif check_errors:
         raise _not_pd_error("linalg.cholesky_ex", xp, src._data)
@@ -362,6 +371,7 @@ def _cholesky(input, upper=False, *, out=None):
 
 class CholeskyInverse(Primitive):
     """(L L^H)^{-1} from the triangle of a Cholesky factor (lower, or upper U with A = U^H U)."""
+    complex_grad = True
 
     @staticmethod
     def forward(ctx, f, upper=False):

@@ -29,6 +29,7 @@ def _diag_dims(ndim, dim1, dim2):
 
 class Diagonal(Primitive):
     """The diagonal (with `offset`) of dims dim1 and dim2, as a view with the diagonal as last dim."""
+    complex_grad = True
     view = True
 
     @staticmethod
@@ -44,6 +45,7 @@ class Diagonal(Primitive):
 
 class DiagonalInto(Primitive):
     """Zeros of `shape` with `g` written on the diagonal: diagonal's backward and diag_embed."""
+    complex_grad = True
     node_name = "DiagonalBackward0"
 
     @staticmethod
@@ -104,6 +106,7 @@ def trace(input):
 # --- triangles ---------------------------------------------------------------------------------------------
 class Tril(Primitive):
     """The lower triangle (on and below diagonal k) of the last two dims; zeros elsewhere."""
+    complex_grad = True
 
     @staticmethod
     def forward(ctx, x, diagonal=0):
@@ -119,6 +122,7 @@ class Tril(Primitive):
 
 class Triu(Primitive):
     """The upper triangle (on and above diagonal k) of the last two dims; zeros elsewhere."""
+    complex_grad = True
 
     @staticmethod
     def forward(ctx, x, diagonal=0):

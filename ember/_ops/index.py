@@ -28,6 +28,7 @@ def getitem(self, key):
 
 class Alias(Primitive):
     """x[...] or x[:]: the same data as a new view."""
+    complex_grad = True
     view = True
 
     @staticmethod
@@ -142,6 +143,7 @@ Tensor.__setitem__ = setitem
 
 class IndexPut(Primitive):
     """Copy of input with `values` written (or added, with accumulate) at an advanced key."""
+    complex_grad = True
     inputs = 2
 
     @staticmethod
@@ -278,6 +280,7 @@ def index_select(input, dim, index, *, out=None):
 # --- where / masked_fill ----------------------------------------------------------------------------------
 class Where(Primitive):
     """condition ? input : other, elementwise with broadcasting."""
+    complex_grad = True
     inputs = 3
     promote = "promote"
     promote_args = 2  # the bool condition takes no part in promotion
@@ -324,6 +327,7 @@ spec(OpSpec("where", arity=2, shapes="binary", call=lambda torch, x, y: torch.wh
 
 class MaskedFill(Primitive):
     """Copy of input with `value` where mask is True; the result keeps input's dtype."""
+    complex_grad = True
     inputs = 3
 
     @staticmethod
@@ -354,6 +358,7 @@ FUNCTIONS["masked_fill"] = lambda input, mask, value: input.masked_fill(mask, va
 
 class MaskedScatter(Primitive):
     """Copy of input (broadcast with mask) with source's leading elements written where mask is True."""
+    complex_grad = True
     inputs = 3
 
     @staticmethod

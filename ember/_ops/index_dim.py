@@ -13,6 +13,7 @@ def _key(dim, idx):
 
 class IndexAdd(Primitive):
     """Copy of input with alpha * source added at `index` along `dim` (repeats add up)."""
+    complex_grad = True
     inputs = 2
 
     @staticmethod
@@ -34,6 +35,7 @@ class IndexAdd(Primitive):
 
 class IndexCopy(Primitive):
     """Copy of input with source's slices written at `index` along `dim`."""
+    complex_grad = True
     inputs = 2
 
     @staticmethod
@@ -51,6 +53,7 @@ class IndexCopy(Primitive):
 
 class IndexFill(Primitive):
     """Copy of input with `value` (a number or a 0-d tensor) at `index` along `dim`."""
+    complex_grad = True
     inputs = 2
 
     @staticmethod

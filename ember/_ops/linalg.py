@@ -35,6 +35,7 @@ def _product(result, a):
 
 class Mm(Primitive):
     """Matrix product of two 2-D tensors."""
+    complex_grad = True
     inputs = 2
 
     @staticmethod
@@ -65,6 +66,7 @@ register(OpSpec("mm", arity=2, shapes=[((3, 4), (4, 5)), ((1, 3), (3, 1)), ((0, 
 
 class Dot(Primitive):
     """Inner product of two 1-D tensors."""
+    complex_grad = True
     inputs = 2
 
     @staticmethod
@@ -92,6 +94,7 @@ register(OpSpec("dot", arity=2, shapes=[((5,), (5,)), ((0,), (0,))]), torch="dot
 
 class Mv(Primitive):
     """Matrix-vector product."""
+    complex_grad = True
     inputs = 2
 
     @staticmethod
@@ -116,6 +119,7 @@ register(OpSpec("mv", arity=2, shapes=[((3, 4), (4,))]), torch="mv", method="mv"
 
 class Matmul(Primitive):
     """Batched matrix product with broadcast batch dims (1-D operands promoted as in NumPy)."""
+    complex_grad = True
     inputs = 2
     node_name = "UnsafeViewBackward0"
 

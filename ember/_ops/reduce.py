@@ -46,6 +46,7 @@ def _restore(g, shape, dims, keepdim):
 
 class Sum(Primitive):
     """Sum of all elements, or over `dim`. bool and integer inputs sum in int64."""
+    complex_grad = True
     node_name = "SumBackward0"
 
     @staticmethod
@@ -62,6 +63,7 @@ class Sum(Primitive):
 
 
 class SumDim(Sum):
+    complex_grad = True
     node_name = "SumBackward1"
 
 
@@ -79,6 +81,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
 
 class Mean(Primitive):
     """Mean of all elements, or over `dim`; floating-point inputs only."""
+    complex_grad = True
     node_name = "MeanBackward0"
 
     @staticmethod
@@ -105,6 +108,7 @@ class Mean(Primitive):
 
 
 class MeanDim(Mean):
+    complex_grad = True
     node_name = "MeanBackward1"
 
 
@@ -156,6 +160,8 @@ class Prod(Primitive):
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
+        if x._dtype is not y._dtype:  # NOTE: prod(dtype=) differentiates the cast input (a complex one's real part)
+            x = (x.real if x.is_complex() and not y.is_complex() else x).to(y.dtype)
         # NOTE: y / x is exact only without zeros; inputs with zeros take the product of the others.
         if bool((x == 0).any()):
             return _prod_others(x, ctx.dims) * _restore(g, ctx.shape, ctx.dims, ctx.keepdim)
@@ -392,6 +398,7 @@ register(torch="any", method="any")(Any)
 # --- NaN-aware reductions, aminmax, count_nonzero ---------------------------------------------------
 class NanSum(Primitive):
     """Sum treating NaN as zero; bool and integer inputs sum in int64."""
+    complex_grad = True
 
     @staticmethod
     def forward(ctx, x, dim=None, keepdim=False, dtype=None):

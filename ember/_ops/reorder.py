@@ -10,6 +10,7 @@ from .views import Transpose, _ReshapeCopy, int_list, movedim
 
 class Flip(Primitive):
     """The elements in reverse order along `dims` (a copy that keeps the input's layout)."""
+    complex_grad = True
 
     @staticmethod
     def forward(ctx, x, dims):
@@ -55,6 +56,7 @@ def flipud(input):
 
 class Roll(Primitive):
     """Elements shifted cyclically along dims (all elements, flattened, when dims is None)."""
+    complex_grad = True
 
     @staticmethod
     def forward(ctx, x, shifts, dims):

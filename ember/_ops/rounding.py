@@ -101,6 +101,7 @@ spec(OpSpec("round", dtypes=ROUNDING_DTYPES, domain=HALVES, kwargs=({}, {"decima
 
 class NanToNum(Primitive):
     """NaN, +inf and -inf replaced by finite numbers (the dtype's extremes by default)."""
+    complex_grad = True
 
     @staticmethod
     def forward(ctx, x, nan=0.0, posinf=None, neginf=None):

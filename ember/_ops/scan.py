@@ -3,7 +3,7 @@ from .. import _dtype
 from ..autograd.function import Primitive
 from .._tensor import norm_dim
 from ._registry import OpSpec, apply_inplace, public, spec, write_out
-from .reduce import _return_type
+from .reduce import _quiet, _return_type
 
 CummaxResult = _return_type("cummax")
 CumminResult = _return_type("cummin")
@@ -31,6 +31,7 @@ def _low_precision(x):
 
 class Cumsum(Primitive):
     """Running sum along `dim` (from the end when `reverse`, which backward needs)."""
+    complex_grad = True
     node_name = "CumsumBackward0"
 
     @staticmethod
@@ -69,7 +70,7 @@ def _cumsum_(self, dim, *, dtype=None):
 
 class Cumprod(Primitive):
     """Running product along `dim`; its gradient is exact with zeros in the input."""
-    complex_grad = False
+    complex_grad = "holomorphic"
     node_name = "CumprodBackward0"
 
     @staticmethod
@@ -196,6 +197,22 @@ spec(OpSpec("cummax", **SCAN, dtypes=("float32", "float64", "int32")),
 
 
 # --- logcumsumexp -----------------------------------------------------------------------------------------
+def _complex_logcumsumexp(xp, z, axis):
+    """NOTE: NumPy's logaddexp has no complex loop: PyTorch's step (the larger real part, plus
+    log1p(exp(min - max))) one position at a time, so the imaginary parts keep PyTorch's branch."""
+    moved = xp.moveaxis(z, axis, 0)
+    out = xp.empty_like(moved)
+    total = out[0] = moved[0]
+    for k in range(1, moved.shape[0]):
+        new = moved[k]
+        swap = new.real < total.real
+        hi, lo = xp.where(swap, total, new), xp.where(swap, new, total)
+        with _quiet(xp):
+            step = hi + xp.log1p(xp.exp(lo - hi))
+        total = out[k] = xp.where(xp.isneginf(lo.real) & (lo.real == hi.real), lo, step)
+    return xp.moveaxis(out, 0, axis)
+
+
 class LogCumSumExp(Primitive):
     """log(cumsum(exp(x))) along `dim`, computed without overflow (from the end when `reverse`)."""
     node_name = "LogcumsumexpBackward0"
@@ -212,7 +229,10 @@ class LogCumSumExp(Primitive):
             y = x.copy()
         else:
             acc = x.astype(xp.float32) if _low_precision(x) else x
-            y = xp.logaddexp.accumulate(_flip(xp, acc, d, reverse), axis=d)
+            if x.dtype.kind == "c":
+                y = _complex_logcumsumexp(xp, _flip(xp, acc, d, reverse), d)
+            else:
+                y = xp.logaddexp.accumulate(_flip(xp, acc, d, reverse), axis=d)
             y = xp.ascontiguousarray(_flip(xp, y, d, reverse)).astype(x.dtype, copy=False)
         ctx.save_for_backward(x, y)
         return y

@@ -54,6 +54,7 @@ def _gather_checks(x_shape, idx, d, name="gather"):
 
 class Gather(Primitive):
     """out[i][j] = input[index[i][j]][j] along `dim`."""
+    complex_grad = True
 
     @staticmethod
     def forward(ctx, x, dim, index):
@@ -84,6 +85,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
 # --- scatter ----------------------------------------------------------------------------------------------
 class Scatter(Primitive):
     """Copy of input with src written at `index` along `dim` (reduce 'add'/'multiply' combines instead)."""
+    complex_grad = True
     inputs = 2
 
     @staticmethod
@@ -114,6 +116,7 @@ class Scatter(Primitive):
 
 
 class ScatterAdd(Scatter):
+    complex_grad = True
     node_name = "ScatterAddBackward0"
 
     @staticmethod

@@ -10,6 +10,7 @@ from .views import _fmt_shape
 # --- basic indexing -------------------------------------------------------------------------------------
 class Select(Primitive):
     """input[..., index, ...] along `dim`: removes that dim (a view)."""
+    complex_grad = True
     view = True
 
     @staticmethod
@@ -38,6 +39,7 @@ def select(input, dim, index):
 
 class Slice(Primitive):
     """input[start:stop:step] along `dim` (a view)."""
+    complex_grad = True
     view = True
 
     @staticmethod
@@ -77,6 +79,7 @@ def narrow(input, dim, start, length):
 
 class Index(Primitive):
     """Advanced indexing (integer arrays and masks): a copy, as in PyTorch."""
+    complex_grad = True
 
     @staticmethod
     def forward(ctx, x, key):
@@ -90,6 +93,7 @@ class Index(Primitive):
 
 class IndexInto(Primitive):
     """Zeros of `shape` with `g` placed at `key` (summed where indices repeat): indexing's backward."""
+    complex_grad = True
     node_name = "IndexPutBackward0"
 
     @staticmethod
@@ -109,6 +113,7 @@ class IndexInto(Primitive):
 
 class _BasicKey(Primitive):
     """x[key] for a key of ints and slices (used by double backward of select/slice)."""
+    complex_grad = True
     node_name = "SliceBackward0"
     view = True
 

@@ -25,6 +25,7 @@ def _tolerance(xp, s, shape, dtype, atol, rtol):
 # --- pinv ------------------------------------------------------------------------------------------------------
 class Pinv(Primitive):
     """Moore-Penrose pseudo-inverse through the SVD (or eigh for Hermitian input)."""
+    complex_grad = True
     node_name = "LinalgPinvBackward0"
 
     @staticmethod
@@ -172,6 +173,7 @@ def _torch_matrix_power(input, n, *, out=None):
 
 class MatrixExp(Primitive):
     """exp(A) by scaling and squaring a Taylor series."""
+    complex_grad = True
     node_name = "LinalgMatrixExpBackward0"
 
     @staticmethod
@@ -327,6 +329,7 @@ def _low_rank(g):
 # --- triangular systems and aliases ------------------------------------------------------------------------------
 class SolveTriangular(Primitive):
     """X with T X = B for the upper or lower triangle T of A (unit diagonal if unitriangular)."""
+    complex_grad = True
     inputs = 2
     node_name = "LinalgSolveTriangularBackward0"
 

@@ -21,12 +21,13 @@ def _is_float_array(x):
 
 class Var(Primitive):
     """Variance over `dims` with `correction` (1: unbiased, Bessel's correction)."""
+    complex_grad = True
     node_name = "VarBackward0"
     _label = "var"
 
     @staticmethod
     def forward(ctx, x, dim, correction, keepdim):
-        if not _is_float_array(x):
+        if not _is_float_array(x) and x.dtype.kind != "c":
             raise RuntimeError("std and var only support floating point and complex dtypes")
         xp = ctx.xp
         dims = _dims(x, dim)
@@ -39,8 +40,10 @@ class Var(Primitive):
         acc = x.astype(xp.float32) if x.dtype.itemsize < 4 else x
         with _quiet(xp):
             centred = acc - xp.mean(acc, axis=dims, keepdims=True)
-            var = xp.sum(centred * centred, axis=dims, keepdims=keepdim) / acc.dtype.type(ctx.dof)
-        y = ctx._fn._finish(xp, var).astype(x.dtype, copy=False)
+            if centred.dtype.kind == "c":  # NOTE: |z - mean|^2, a real variance of the real dtype
+                centred = xp.abs(centred)
+            var = xp.sum(centred * centred, axis=dims, keepdims=keepdim) / centred.dtype.type(ctx.dof)
+        y = ctx._fn._finish(xp, var).astype(x.real.dtype, copy=False)
         ctx.save_for_backward(x, y)
         return y
 
@@ -133,6 +136,7 @@ spec(OpSpec("norm", shapes="reduce", kwargs=({}, {"dim": 1}, {"p": 1, "dim": (0,
 # --- logsumexp ------------------------------------------------------------------------------------------
 class LogSumExp(Primitive):
     """log(sum(exp(x))) over `dim`, shifted by the max so nothing overflows."""
+    complex_grad = "holomorphic"
     node_name = "LogsumexpBackward0"
     promote = "float"
 
@@ -143,7 +147,7 @@ class LogSumExp(Primitive):
         acc = x.astype(xp.float32) if x.dtype.itemsize < 4 else x
         with _quiet(xp):
             if x.size:
-                m = xp.amax(acc, axis=dims, keepdims=True)
+                m = xp.amax(acc.real, axis=dims, keepdims=True)  # NOTE: complex: shifted by a real max, as torch
                 m = xp.where(xp.isfinite(m), m, 0)
             else:
                 m = xp.zeros((1,) * x.ndim, dtype=acc.dtype)

@@ -12,6 +12,7 @@ class _Move(Primitive):
     """Zeros of `n` elements with g added at positions `src`, read back at positions `dst`: the
     gradient of a strided view (src: the view's positions, dst: the input's). Its adjoint is the
     same move the other way, so it is differentiable again."""
+    complex_grad = True
     node_name = "AsStridedBackward0"
 
     @staticmethod
@@ -37,6 +38,7 @@ def _positions(xp, shape, strides, offset):
 # --- unfold ---------------------------------------------------------------------------------------------
 class Unfold(Primitive):
     """Windows of `size` elements every `step` along `dimension`, as a new last dim (a view)."""
+    complex_grad = True
     view = True
 
     @staticmethod
@@ -99,6 +101,7 @@ def _offset_in(arr, root):
 
 class AsStrided(Primitive):
     """The input's storage seen with explicit sizes, strides (in elements) and storage offset (a view)."""
+    complex_grad = True
     view = True
 
     @staticmethod

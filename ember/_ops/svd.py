@@ -18,6 +18,7 @@ def _real_dtype(t):
 # --- svd -------------------------------------------------------------------------------------------------------
 class Svd(Primitive):
     """U, S, Vh with A = U diag(S) Vh; S real and descending."""
+    complex_grad = True
     node_name = "LinalgSvdBackward0"
 
     @staticmethod
@@ -80,6 +81,7 @@ def svd(A, full_matrices=True, *, driver=None, out=None):
 
 class Svdvals(Primitive):
     """Singular values only; the gradient is U diag(g) Vh."""
+    complex_grad = True
     node_name = "LinalgSvdBackward0"
 
     @staticmethod
@@ -107,6 +109,7 @@ def svdvals(A, *, driver=None, out=None):
 # --- eigh ------------------------------------------------------------------------------------------------------
 class Eigh(Primitive):
     """Eigenvalues (ascending, real) and orthonormal eigenvectors of a Hermitian matrix."""
+    complex_grad = True
     node_name = "LinalgEighBackward0"
 
     @staticmethod
@@ -151,6 +154,7 @@ def eigvalsh(A, UPLO="L", *, out=None):
 # --- eig -------------------------------------------------------------------------------------------------------
 class Eig(Primitive):
     """Eigenvalues and eigenvectors of a general square matrix, always complex."""
+    complex_grad = True
     node_name = "LinalgEigBackward0"
 
     @staticmethod
@@ -197,6 +201,7 @@ def eigvals(A, *, out=None):
 # --- qr --------------------------------------------------------------------------------------------------------
 class Qr(Primitive):
     """Householder QR: A = Q R with Q orthonormal columns and R upper triangular."""
+    complex_grad = True
     node_name = "LinalgQrBackward0"
 
     @staticmethod

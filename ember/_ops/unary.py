@@ -85,9 +85,8 @@ class Sign(Primitive):
 @unary("sgn", grad=True, dtypes=INTS + ("bool",), complex_ok=True)
 class Sgn(Primitive):
     """sign for real inputs; input / |input| (0 at 0) for complex ones."""
-    complex_grad = False
+    complex_grad = True
     promote = "promote"
-    backward = staticmethod(_zero_grad)  # NOTE: real inputs only; complex gradients are not supported
 
     @staticmethod
     def forward(ctx, x):
@@ -96,8 +95,19 @@ class Sgn(Primitive):
             return x.copy()
         if x.dtype.kind != "c":
             return _real_sign(xp, x)
+        ctx.save_for_backward(x)
         mag = xp.abs(x)
         return xp.where(mag == 0, 0, x / xp.where(mag == 0, 1, mag)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        if not ctx.saved_tensors:
+            return g * 0
+        # NOTE: only the part of g that turns the phase moves z / |z|: (g - s Re(conj(s) g)) / |z|, 0 at 0
+        (x,) = ctx.saved_tensors
+        mag = x.abs()
+        s = x.sgn()
+        return ((g - s * (s.conj() * g).real) / mag.masked_fill(mag == 0, 1)).masked_fill(mag == 0, 0)
 
 
 @public(method=True)

@@ -73,6 +73,7 @@ def int_list(args, name, argname):
 
 class View(Primitive):
     """The same data seen with another shape; needs compatible strides."""
+    complex_grad = True
     view = True
 
     @staticmethod
@@ -92,6 +93,7 @@ class View(Primitive):
 
 class _ReshapeCopy(Primitive):
     """reshape of data whose strides allow no view: a copy (PyTorch's _reshape_copy/clone)."""
+    complex_grad = True
     node_name = "UnsafeViewBackward0"
 
     @staticmethod
@@ -186,6 +188,7 @@ def ravel(input):
 
 class Transpose(Primitive):
     """Swap two dims (a view)."""
+    complex_grad = True
     view = True
 
     @staticmethod
@@ -204,6 +207,7 @@ register(OpSpec("transpose", shapes=[((2, 3, 4),)], kwargs=({"dim0": 0, "dim1": 
 
 
 class T(Transpose):
+    complex_grad = True
     node_name = "TBackward0"
 
     @staticmethod
@@ -242,6 +246,7 @@ Tensor.H = property(_T)
 
 class Permute(Primitive):
     """Reorder the dims (a view)."""
+    complex_grad = True
     view = True
 
     @staticmethod
@@ -293,6 +298,7 @@ Tensor.moveaxis = Tensor.movedim
 
 class Expand(Primitive):
     """Broadcast size-1 dims to larger sizes without copying (stride 0)."""
+    complex_grad = True
     view = True
 
     @staticmethod
@@ -366,6 +372,7 @@ def broadcast_to(input, size):
 
 class Squeeze(Primitive):
     """Remove size-1 dims (all of them, or those named)."""
+    complex_grad = True
     view = True
 
     @staticmethod
@@ -383,6 +390,7 @@ class Squeeze(Primitive):
 
 
 class SqueezeDim(Squeeze):
+    complex_grad = True
     node_name = "SqueezeBackward1"
 
 
@@ -397,6 +405,7 @@ def squeeze(input, dim=None):
 
 class Unsqueeze(Primitive):
     """Insert a size-1 dim at `dim`."""
+    complex_grad = True
     view = True
 
     @staticmethod

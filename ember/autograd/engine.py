@@ -13,7 +13,8 @@ def _collect(roots):
     """Every node reachable from the roots, and how many edges point at each (iterative DFS)."""
     deps = {}
     seen = set()
-    stack = [n for n in roots if n is not None]
+    # NOTE: once per node: two outputs of one node as roots must not count its edges twice
+    stack = list(dict.fromkeys(n for n in roots if n is not None))
     for n in stack:
         seen.add(n)
     while stack:

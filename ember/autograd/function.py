@@ -31,9 +31,10 @@ class Function(metaclass=_FunctionMeta):
     """Base class for custom autograd operations: define `forward(ctx, ...)` and `backward(ctx, ...)`."""
 
     _primitive = False
-    # NOTE: complex inputs: True when backward is right for them as written; "holomorphic" when it is
-    # the real formula of a holomorphic function (the engine conjugates around it); False when it is
-    # only right for real inputs: then backward refuses complex inputs rather than give a wrong gradient.
+    # NOTE: complex inputs or outputs: True when backward is right for them as written; "holomorphic" when
+    # it is the real formula of a holomorphic function (the engine conjugates around it); False when it is
+    # only right for real numbers: then backward refuses complex ones rather than give a wrong gradient.
+    # Users' Functions are trusted with complex numbers (as in PyTorch); ember's Primitives opt in.
     complex_grad = True
 
     @staticmethod
@@ -186,6 +187,7 @@ class Primitive(Function):
     check = None  # optional staticmethod(*operands): PyTorch's refusals that depend on input dtypes
     view = False
     differentiable = True
+    complex_grad = False  # NOTE: opt-in, declared only where backward is checked against PyTorch's
 
     @classmethod
     def apply(cls, *args):

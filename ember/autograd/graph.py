@@ -106,8 +106,10 @@ class Node:
     def _backward(self, grads):
         """Run the Function's backward; always returns a tuple."""
         fn = self._fn
-        if fn.complex_grad is not True and any(m is not None and m[1].is_complex for m in self._in_meta):
+        if fn.complex_grad is not True and _touches_complex(self):
             if fn.complex_grad != "holomorphic":
+                # NOTE: opt-in (Primitive.complex_grad is False): a backward written for real numbers
+                # gives a silently wrong gradient for complex ones, so it runs only where declared.
                 raise NotImplementedError(f"the derivative of {type(self).__name__} for complex inputs is not "
                                           "implemented in ember yet")
             # NOTE: for a holomorphic f, PyTorch's gradient is grad * conj(f'(z)); the real formula gives
@@ -124,6 +126,15 @@ class Node:
         if d is None:
             d = self.__dict__["_metadata"] = {}
         return d
+
+
+def _touches_complex(node):
+    """Whether any input or output of the node is complex (its backward then sees complex numbers)."""
+    for metas in (node._in_meta, node._out_meta):
+        for m in metas:
+            if m is not None and m[1].is_complex:
+                return True
+    return False
 
 
 class AccumulateGrad(Node):
