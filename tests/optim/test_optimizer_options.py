@@ -1,0 +1,195 @@
+"""Every torch.optim optimizer with every constructor option PyTorch accepts on the CPU, against PyTorch.
+
+Each case runs 20 float64 steps from the same parameters in both libraries and compares the parameters after
+every step and the final state_dict (values, dtypes, param-group entries) to 1e-10; an option PyTorch refuses
+(capturable=True on the CPU, a Tensor lr with foreach=True, ...) must raise PyTorch's exception type and message
+at the same moment (construction or step). Tensor hyperparameters are written `_T(value, dtype)` and built in
+each library. `differentiable=True` needs non-leaf parameters, so it has its own cases, which also compare the
+gradient of the final parameters with respect to the initial ones (backpropagation through all 20 steps).
+"""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from _optim_helpers import closure_for, make_models, params_np
+
+STEPS = 20
+TOL = 1e-10
+
+
+class _T:
+    """A Tensor hyperparameter, made in each library: `_T(0.05)` is `lib.tensor(0.05)` (float32, as PyTorch)."""
+
+    def __init__(self, value, dtype="float32", shape=()):
+        self.value, self.dtype, self.shape = value, dtype, shape
+
+    def make(self, lib):
+        return lib.full(self.shape, self.value, dtype=getattr(lib, self.dtype))
+
+    def __repr__(self):
+        return f"T({self.value},{self.dtype}{',' + str(self.shape) if self.shape else ''})"
+
+
+def _build(lib, value):
+    if isinstance(value, _T):
+        return value.make(lib)
+    if isinstance(value, tuple):
+        return tuple(_build(lib, v) for v in value)
+    return value
+
+
+TL = _T(0.05)  # the issue's case: a float32 tensor lr
+TL64 = _T(0.05, "float64")
+TB = (_T(0.8), _T(0.99))
+
+# (optimizer, kwargs) — every option on its own over a base that moves, then options together.
+CASES = [
+    ("SGD", dict(lr=TL)), ("SGD", dict(lr=TL64)), ("SGD", dict(lr=_T(0.1, shape=(1,)))),
+    ("SGD", dict(lr=TL, momentum=0.9)), ("SGD", dict(lr=TL, momentum=0.9, dampening=0.3, weight_decay=0.1)),
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, maximize=True)),
+    ("SGD", dict(lr=0.1, weight_decay=_T(0.1))), ("SGD", dict(lr=TL, momentum=0.9, nesterov=True, weight_decay=0.1)),
+    ("SGD", dict(lr=0.1, momentum=0.9, foreach=True)), ("SGD", dict(lr=TL, momentum=0.9, foreach=True)),
+    ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.2, weight_decay=0.1, maximize=True, foreach=True)),
+    ("SGD", dict(lr=0.1, momentum=0.9, fused=True)), ("SGD", dict(lr=TL, momentum=0.9, fused=True)),
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1, maximize=True, fused=True)),
+    ("SGD", dict(lr=0.1, foreach=False, fused=False)), ("SGD", dict(lr=0.1, foreach=True, fused=True)),
+    ("SGD", dict(lr=0.1, capturable=True)),
+]
+for _adam in ("Adam", "AdamW"):
+    CASES += [
+        (_adam, dict(lr=TL)), (_adam, dict(lr=TL64)), (_adam, dict(lr=_T(0.05, shape=(1,)))),
+        (_adam, dict(lr=0.05, betas=TB)), (_adam, dict(lr=TL, betas=TB)),
+        (_adam, dict(lr=0.05, betas=(_T(0.8, "float64"), _T(0.99, "float64")))),
+        (_adam, dict(lr=0.05, betas=(0.8, _T(0.99)))),
+        (_adam, dict(lr=TL, amsgrad=True, weight_decay=0.1)), (_adam, dict(lr=TL, maximize=True, eps=1e-4)),
+        (_adam, dict(lr=0.05, amsgrad=True, weight_decay=0.1, maximize=True, foreach=True)),
+        (_adam, dict(lr=0.05, betas=(0.8, 0.99), amsgrad=True, foreach=False)),
+        (_adam, dict(lr=TL, foreach=True)), (_adam, dict(lr=0.05, betas=TB, foreach=True)),
+        (_adam, dict(lr=0.05, amsgrad=True, weight_decay=0.1, maximize=True, fused=True)),
+        (_adam, dict(lr=TL, betas=TB, fused=True)), (_adam, dict(lr=0.05, fused=True, foreach=True)),
+        (_adam, dict(lr=0.05, fused=False)),
+        (_adam, dict(lr=0.05, capturable=True)), (_adam, dict(lr=TL, capturable=True, foreach=True)),
+    ]
+CASES += [
+    ("Adam", dict(lr=TL, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("Adam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True, amsgrad=True, foreach=True)),
+    ("Adam", dict(lr=TL, weight_decay=0.1, decoupled_weight_decay=True, fused=True)),
+    ("AdamW", dict(lr=TL, weight_decay=0.2)),
+    ("Adamax", dict(lr=TL)), ("Adamax", dict(lr=TL64, betas=(0.8, 0.99), weight_decay=0.1, maximize=True)),
+    ("Adamax", dict(lr=0.05, betas=TB)),
+    ("Adamax", dict(lr=0.05, weight_decay=0.1, maximize=True, eps=1e-4, foreach=True)),
+    ("Adamax", dict(lr=TL, foreach=True)), ("Adamax", dict(lr=0.05, foreach=False)),
+    ("Adamax", dict(lr=0.05, capturable=True)),
+    ("NAdam", dict(lr=TL)), ("NAdam", dict(lr=TL, momentum_decay=0.01, weight_decay=0.1)),
+    ("NAdam", dict(lr=TL, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("NAdam", dict(lr=0.05, betas=TB)),
+    ("NAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True, maximize=True, foreach=True)),
+    ("NAdam", dict(lr=0.05, momentum_decay=0.01, weight_decay=0.1, foreach=True)),
+    ("NAdam", dict(lr=TL, foreach=True)), ("NAdam", dict(lr=0.05, foreach=False)),
+    ("NAdam", dict(lr=0.05, capturable=True)),
+    ("RAdam", dict(lr=TL)), ("RAdam", dict(lr=TL, betas=(0.9, 0.9), weight_decay=0.1)),
+    ("RAdam", dict(lr=TL, betas=(0.9, 0.9), weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("RAdam", dict(lr=0.05, betas=TB)),
+    ("RAdam", dict(lr=0.05, betas=(0.9, 0.9), weight_decay=0.1, maximize=True, foreach=True)),
+    ("RAdam", dict(lr=0.05, betas=(0.9, 0.9), weight_decay=0.1, decoupled_weight_decay=True, foreach=True)),
+    ("RAdam", dict(lr=TL, foreach=True)), ("RAdam", dict(lr=0.05, foreach=False)),
+    ("RAdam", dict(lr=0.05, capturable=True)),
+    ("Adadelta", dict(lr=_T(0.5))), ("Adadelta", dict(lr=_T(0.5), rho=0.8, eps=1e-4, weight_decay=0.1, maximize=True)),
+    ("Adadelta", dict(lr=0.5, rho=0.8, weight_decay=0.1, maximize=True, foreach=True)),
+    ("Adadelta", dict(lr=_T(0.5), foreach=True)), ("Adadelta", dict(foreach=False)),
+    ("Adadelta", dict(capturable=True)),
+    ("Adagrad", dict(lr=_T(0.1))), ("Adagrad", dict(lr=_T(0.1), lr_decay=0.05, weight_decay=0.1, maximize=True)),
+    ("Adagrad", dict(lr=_T(0.1), initial_accumulator_value=0.5, eps=1e-6)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.05, weight_decay=0.1, initial_accumulator_value=0.5, foreach=True)),
+    ("Adagrad", dict(lr=_T(0.1), foreach=True)), ("Adagrad", dict(lr=0.1, foreach=False)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.05, weight_decay=0.1, initial_accumulator_value=0.5, maximize=True,
+                     fused=True)),
+    ("Adagrad", dict(lr=_T(0.1), fused=True)), ("Adagrad", dict(lr=0.1, fused=True, foreach=True)),
+    ("RMSprop", dict(lr=_T(0.01))), ("RMSprop", dict(lr=_T(0.01), centered=True, momentum=0.5, weight_decay=0.1)),
+    ("RMSprop", dict(lr=_T(0.01), alpha=0.9, momentum=0.5, maximize=True)),
+    ("RMSprop", dict(alpha=0.9, centered=True, momentum=0.5, weight_decay=0.1, maximize=True, foreach=True)),
+    ("RMSprop", dict(lr=_T(0.01), foreach=True)), ("RMSprop", dict(foreach=False)),
+    ("RMSprop", dict(capturable=True)),
+    ("Rprop", dict(lr=_T(0.01))), ("Rprop", dict(lr=_T(0.05), etas=(0.3, 1.5), step_sizes=(1e-3, 0.02))),
+    ("Rprop", dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.02), maximize=True, foreach=True)),
+    ("Rprop", dict(lr=_T(0.01), foreach=True)), ("Rprop", dict(foreach=False)),
+    ("Rprop", dict(capturable=True)),
+    ("ASGD", dict(lr=_T(0.1))), ("ASGD", dict(lr=_T(0.1), lambd=1e-2, alpha=0.5, t0=5, weight_decay=0.1)),
+    ("ASGD", dict(lr=0.1, maximize=True, foreach=True)),
+    ("ASGD", dict(lr=0.1, lambd=1e-2, alpha=0.5, t0=5, weight_decay=0.1, foreach=True)),
+    ("ASGD", dict(lr=_T(0.1), foreach=True)), ("ASGD", dict(lr=0.1, foreach=False)),
+    ("ASGD", dict(lr=0.1, capturable=True)),
+    ("Adafactor", dict(lr=TL)), ("Adafactor", dict(lr=TL, weight_decay=0.1, maximize=True)),
+    ("Adafactor", dict(lr=0.05, beta2_decay=-0.5, eps=(1e-20, 1e-2), d=1.5, weight_decay=0.1, foreach=True)),
+    ("Adafactor", dict(lr=TL, foreach=True)), ("Adafactor", dict(lr=0.05, foreach=False)),
+    ("LBFGS", dict(lr=_T(0.5), max_iter=3)), ("LBFGS", dict(lr=_T(1.0, "float64"), max_iter=3, history_size=2)),
+    ("LBFGS", dict(lr=_T(1.0), max_iter=4, line_search_fn="strong_wolfe")),
+    ("SparseAdam", dict(lr=TL)), ("SparseAdam", dict(lr=0.05, betas=(0.8, 0.99), eps=1e-6, maximize=True)),
+]
+IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in kw.items())}" for name, kw in CASES]
+
+
+def _run(lib, name, kwargs):
+    """('ok', trajectory, state_dict) or ('raise', phase, exception) for 20 steps of the optimizer."""
+    model = make_models()[0 if lib is torch else 1]
+    try:
+        opt = getattr(lib.optim, name)(model.parameters(), **{k: _build(lib, v) for k, v in kwargs.items()})
+    except Exception as exc:  # noqa: BLE001
+        return "raise", "init", exc
+    closure = closure_for(lib, model, opt)
+    steps = 3 if name == "LBFGS" else STEPS
+    trajectory = []
+    try:
+        for _ in range(steps):
+            opt.step(closure)
+            trajectory.append(params_np(model))
+    except Exception as exc:  # noqa: BLE001
+        return "raise", f"step {len(trajectory) + 1}", exc
+    return "ok", trajectory, opt.state_dict()
+
+
+def _assert_same_value(e, t, where):
+    """ember's state_dict entry `e` equals torch's `t`: same kind, tensor dtype and shape, values to TOL."""
+    if isinstance(t, torch.Tensor):
+        assert isinstance(e, ember.Tensor), f"{where}: torch has a tensor, ember {e!r}"
+        assert str(e.dtype).replace("ember.", "torch.") == str(t.dtype), f"{where}: {e.dtype} vs {t.dtype}"
+        assert tuple(e.shape) == tuple(t.shape), where
+        np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=TOL, atol=TOL, err_msg=where)
+    elif isinstance(t, (list, tuple, dict)):
+        assert type(e) is type(t) and len(e) == len(t), f"{where}: {e!r} vs {t!r}"
+        if isinstance(t, dict):
+            assert sorted(e, key=str) == sorted(t, key=str), f"{where}: keys {sorted(e, key=str)} vs {sorted(t, key=str)}"
+            for k in t:
+                _assert_same_value(e[k], t[k], f"{where}[{k!r}]")
+        else:
+            for i, (ee, tt) in enumerate(zip(e, t)):
+                _assert_same_value(ee, tt, f"{where}[{i}]")
+    elif isinstance(t, float):
+        assert type(e) is float, f"{where}: {e!r} vs {t!r}"
+        np.testing.assert_allclose(e, t, rtol=TOL, atol=TOL, err_msg=where)
+    else:
+        assert type(e) is type(t) and e == t, f"{where}: {e!r} vs {t!r}"
+
+
+def _assert_same_outcome(e_out, t_out):
+    if t_out[0] == "raise" or e_out[0] == "raise":
+        assert e_out[0] == t_out[0], f"torch: {t_out[1:]}; ember: {e_out[1:]}"
+        (e_phase, e_exc), (t_phase, t_exc) = e_out[1:], t_out[1:]
+        assert (e_phase, type(e_exc).__name__, str(e_exc)) == (t_phase, type(t_exc).__name__, str(t_exc))
+        return
+    for step, (e_params, t_params) in enumerate(zip(e_out[1], t_out[1])):
+        for e, t in zip(e_params, t_params):
+            np.testing.assert_allclose(e, t, rtol=TOL, atol=TOL, err_msg=f"step {step + 1}")
+    _assert_same_value(e_out[2], t_out[2], "state_dict")
+
+
+@pytest.mark.parametrize("name,kwargs", CASES, ids=IDS)
+def test_option_matches_torch(name, kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t_out = _run(torch, name, kwargs)
+        e_out = _run(ember, name, kwargs)
+    _assert_same_outcome(e_out, t_out)
