@@ -193,3 +193,17 @@ def test_option_matches_torch(name, kwargs):
         t_out = _run(torch, name, kwargs)
         e_out = _run(ember, name, kwargs)
     _assert_same_outcome(e_out, t_out)
+
+
+def test_float32_scalar_math_of_tensor_hyperparameters_rounds_as_torch():
+    """The two core roundings a float32 tensor beta/lr goes through: `beta ** step` (PyTorch rounds the double
+    power once, and computes x**3 as x*x*x) and `lr / bias_correction` (PyTorch's number / tensor is
+    reciprocal(tensor) * number)."""
+    x = np.random.default_rng(0).random(2000).astype(np.float32) + 0.5
+    for exponent in (3.0, 2.5, 7.0, -2.0, -0.5, 17.0):
+        expected = np.array([(torch.tensor(float(v)) ** exponent).item() for v in x[:300]], dtype=np.float32)
+        np.testing.assert_array_equal((ember.from_numpy(x[:300]) ** exponent).numpy(), expected, err_msg=str(exponent))
+    steps = x * 10
+    expected = np.array([(0.9 ** torch.tensor(float(v))).item() for v in steps[:300]], dtype=np.float32)
+    np.testing.assert_array_equal((0.9 ** ember.from_numpy(steps[:300])).numpy(), expected)
+    np.testing.assert_array_equal((0.05 / ember.from_numpy(x)).numpy(), (0.05 / torch.from_numpy(x)).numpy())
