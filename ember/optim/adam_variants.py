@@ -1,6 +1,7 @@
 """torch.optim.Adamax, NAdam and RAdam: Adam's relatives (infinity norm, Nesterov momentum, rectification)."""
 from .._creation import ones, zeros_like
 from .._dtype import float32
+from .._ops._registry import FUNCTIONS
 from .optimizer import (Optimizer, _as_real, _check_betas, _check_capturable, _check_lr, _check_nonnegative,
                         _closure_loss, _grad_of, _scalar, _step_tensor, _to_scalar, _use_grad)
 
@@ -78,7 +79,13 @@ class Adamax(_AdamLike):
         grad = _weight_decay(p, grad, lr, group["weight_decay"], False)
         param, grad, exp_avg, exp_inf = _as_real(p, grad, state["exp_avg"], state["exp_inf"])
         exp_avg.lerp_(grad, _scalar(1 - beta1))
-        exp_inf.copy_(exp_inf.mul_(_scalar(beta2)).maximum(grad.abs().add_(eps)))
+        if group["differentiable"]:
+            # NOTE: PyTorch's differentiable Adamax takes the max as amax over a stacked pair; its graph (what
+            # is saved, and so what a later in-place update invalidates) follows from that
+            norm_buf = FUNCTIONS["cat"]([exp_inf.mul_(_scalar(beta2)).unsqueeze(0), grad.abs().add_(eps).unsqueeze_(0)], 0)
+            exp_inf.copy_(norm_buf.amax(0, keepdim=False))
+        else:
+            exp_inf.copy_(exp_inf.mul_(_scalar(beta2)).maximum(grad.abs().add_(eps)))
         clr = lr / (1 - beta1 ** state["step"].item())
         param.addcdiv_(exp_avg, exp_inf, value=_scalar(-clr))
 

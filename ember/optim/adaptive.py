@@ -47,7 +47,10 @@ class Adadelta(Optimizer):
                 param, grad, square_avg, acc_delta = _as_real(p, grad, state["square_avg"], state["acc_delta"])
                 square_avg.mul_(rho).addcmul_(grad, grad, value=1 - rho)
                 std = square_avg.add(eps).sqrt_()
-                delta = acc_delta.add(eps).sqrt_().div_(std).mul_(grad)
+                delta = acc_delta.add(eps).sqrt_()
+                if group["differentiable"]:
+                    delta = delta.clone()  # NOTE: sqrt_'s output is saved for backward; PyTorch clones it too
+                delta.div_(std).mul_(grad)
                 acc_delta.mul_(rho).addcmul_(delta, delta, value=1 - rho)
                 param.add_(delta, alpha=-lr)
         return loss
@@ -197,7 +200,7 @@ class Rprop(Optimizer):
                 grad = _grad_of(p, group["maximize"])
                 param, grad, prev, step_size = _as_real(p, grad, state["prev"], state["step_size"])
                 # NOTE: the factor is etaplus where the sign held, etaminus where it flipped, 1 where one was 0
-                factor = grad.mul(prev).sign()
+                factor = grad.mul(prev.clone() if group["differentiable"] else prev).sign()
                 held, flipped, unknown = factor.gt(0), factor.lt(0), factor.eq(0)
                 factor[held] = etaplus
                 factor[flipped] = etaminus
