@@ -1,7 +1,7 @@
 """torch.optim.Adam and AdamW (Adam with decoupled weight decay, as PyTorch 2.13 defines it)."""
 from .._creation import zeros_like
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _as_real, _check_betas, _check_capturable, _check_lr, _check_nonnegative,
+from .optimizer import (Optimizer, _as_real, _check_betas, _check_capturable, _check_fused, _check_lr, _check_nonnegative,
                         _closure_loss, _grad_of, _scalar, _step_tensor, _to_scalar, _use_grad)
 
 __all__ = ["Adam", "AdamW"]
@@ -57,6 +57,8 @@ class Adam(Optimizer):
     def _init_state(self, p, group):
         state = self.state[p]
         if len(state) == 0:
+            if group["fused"]:
+                _check_fused(p)
             state["step"] = _step_tensor()
             state["exp_avg"] = zeros_like(p)
             state["exp_avg_sq"] = zeros_like(p)

@@ -1,7 +1,7 @@
 """torch.optim.Adadelta, Adagrad, RMSprop and Rprop: per-coordinate step sizes from gradient history."""
 from .._creation import full_like, zeros_like
-from .optimizer import (Optimizer, _as_real, _check_capturable, _check_lr, _check_nonnegative, _closure_loss,
-                        _grad_of, _scalar, _step_tensor, _to_scalar, _use_grad)
+from .optimizer import (Optimizer, _as_real, _check_capturable, _check_fused_once, _check_lr, _check_nonnegative,
+                        _closure_loss, _grad_of, _scalar, _step_tensor, _to_scalar, _use_grad)
 
 __all__ = ["Adadelta", "Adagrad", "RMSprop", "Rprop"]
 
@@ -94,7 +94,11 @@ class Adagrad(Optimizer):
         loss = _closure_loss(closure)
         for group in self.param_groups:
             lr, eps = _to_scalar(group["lr"]), group["eps"]
-            for p in self._params_with_grad(group):
+            params = self._params_with_grad(group)
+            _check_fused_once(self, group, params)
+            if group["fused"] and any(p.is_complex() for p in params):
+                raise RuntimeError("`fused` does not support sparse grad or complex param")
+            for p in params:
                 state = self.state[p]
                 state["step"] += 1
                 grad = _l2(p, _grad_of(p, group["maximize"]), group["weight_decay"])

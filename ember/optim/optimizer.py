@@ -67,6 +67,24 @@ def _to_scalar(value):
 _CAPTURABLE_DEVICES = ("cuda", "xpu", "hpu", "privateuseone")
 
 
+# NOTE: PyTorch's _get_fused_kernels_supported_devices()
+_FUSED_DEVICES = ["mps", "cuda", "xpu", "hpu", "cpu", "mtia", "privateuseone"]
+
+
+def _check_fused(p):
+    """fused=True takes floating-point parameters only (PyTorch's _device_dtype_check_for_fused)."""
+    if not (p.device.type in _FUSED_DEVICES and p.is_floating_point()):
+        raise RuntimeError("`fused=True` requires all the params to be floating point Tensors of "
+                           f"supported devices: {_FUSED_DEVICES} but {p.dtype} and {p.device.type}")
+
+
+def _check_fused_once(optimizer, group, params):
+    """SGD and Adagrad check the first parameter with a gradient, once per optimizer, as PyTorch does."""
+    if group.get("fused") and params and getattr(optimizer, "_need_device_dtype_check_for_fused", True):
+        _check_fused(params[0])
+        optimizer._need_device_dtype_check_for_fused = False
+
+
 def _check_capturable(group, params, what="params and state_steps", xla=True):
     """capturable=True needs the parameters on an accelerator: PyTorch's AssertionError on the CPU."""
     if not group.get("capturable") or not params:

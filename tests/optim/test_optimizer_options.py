@@ -264,3 +264,22 @@ def test_differentiable_step_and_its_gradient_match_torch(name, kwargs):
     if t_out[0] == "ok":
         for e, t in zip(e_out[3], t_out[3]):
             np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adagrad"])
+@pytest.mark.parametrize("order", [(0, 1, 2), (1, 0), (0, 1)], ids=["float-complex-float", "complex-first", "float-complex"])
+def test_fused_refuses_complex_parameters_as_torch(name, order):
+    """fused=True on complex parameters: PyTorch's check of the first parameter, or its kernel's refusal."""
+    outcomes = []
+    for lib in (torch, ember):
+        made = [lib.ones(2, dtype=dtype, requires_grad=True) for dtype in (lib.float64, lib.complex128, lib.float64)]
+        params = [made[i] for i in order]
+        opt = getattr(lib.optim, name)(params, lr=0.1, fused=True)
+        for p in params:
+            p.grad = lib.ones(2, dtype=p.dtype)
+        try:
+            opt.step()
+            outcomes.append(("ok", [p.detach().real.sum().item() for p in params]))
+        except Exception as exc:  # noqa: BLE001
+            outcomes.append((type(exc).__name__, str(exc), [p.detach().real.sum().item() for p in params]))
+    assert outcomes[1] == outcomes[0]
