@@ -138,6 +138,7 @@ class Addcmul(Primitive):
     """input + value * tensor1 * tensor2."""
     inputs = 3
     promote = "promote"
+    saved_needs = ((2,), (1,))  # tensor1 only for tensor2's gradient, and the other way round
     check = staticmethod(tensors_only("addcmul", ("input", "tensor1", "tensor2")))
 
     @staticmethod
@@ -173,6 +174,7 @@ class Addcdiv(Primitive):
     """input + value * tensor1 / tensor2."""
     inputs = 3
     promote = "promote"
+    saved_needs = ((2,), (0, 1, 2))  # NOTE: PyTorch saves tensor2 whatever needs a gradient
     check = staticmethod(_check_addcdiv)
 
     @staticmethod

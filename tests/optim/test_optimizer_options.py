@@ -213,10 +213,6 @@ def test_float32_scalar_math_of_tensor_hyperparameters_rounds_as_torch():
 DIFF_STEPS = 8  # the graph through every step grows with each one; 8 already pass rho_t > 5 in RAdam and t0 in ASGD
 INITS = [np.random.default_rng(3).standard_normal(s) for s in ((3, 4), (3,), (2, 3))]
 WEIGHTS = [np.random.default_rng(4).standard_normal(s) for s in ((3, 4), (3,), (2, 3))]
-_RPROP_XFAIL = pytest.mark.xfail(strict=True, reason=(
-    "ember's addcmul saves both tensor operands whatever needs a gradient, so Rprop's next in-place "
-    "step_size.mul_ trips the saved-version check in backward; PyTorch saves only what the needed "
-    "gradients use (ember/_ops/ternary.py)"))
 DIFFERENTIABLE = [
     ("SGD", dict(lr=0.1)), ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1, maximize=True)),
     ("SGD", dict(lr=TL, momentum=0.9)),
@@ -226,7 +222,7 @@ DIFFERENTIABLE = [
     ("NAdam", dict(lr=0.05)), ("NAdam", dict(lr=TL, weight_decay=0.1, decoupled_weight_decay=True)),
     ("RAdam", dict(lr=0.05, betas=(0.9, 0.9))), ("Adadelta", dict(weight_decay=0.1)),
     ("Adagrad", dict(lr=0.1, lr_decay=0.05)), ("RMSprop", dict(centered=True, momentum=0.5)),
-    pytest.param("Rprop", dict(), marks=_RPROP_XFAIL), ("ASGD", dict(lr=0.1, t0=5)),
+    ("Rprop", dict()), ("ASGD", dict(lr=0.1, t0=5)),
     ("Adam", dict(lr=0.05, fused=True)), ("SGD", dict(lr=0.1, foreach=True)),
 ]
 
@@ -282,4 +278,24 @@ def test_fused_refuses_complex_parameters_as_torch(name, order):
             outcomes.append(("ok", [p.detach().real.sum().item() for p in params]))
         except Exception as exc:  # noqa: BLE001
             outcomes.append((type(exc).__name__, str(exc), [p.detach().real.sum().item() for p in params]))
+    assert outcomes[1] == outcomes[0]
+
+
+@pytest.mark.parametrize("op", ["addcmul_", "addcdiv_"])
+@pytest.mark.parametrize("modified", ["tensor1", "tensor2"])
+def test_addcmul_addcdiv_save_what_torch_saves(op, modified):
+    """Rprop's differentiable step updates an operand that needs no gradient in place after using it.
+    PyTorch saves only what the needed gradients use (addcdiv keeps tensor2 always), so whether a later
+    in-place update of an operand breaks the backward is PyTorch's, not an artefact of saving everything."""
+    outcomes = []
+    for lib in (torch, ember):
+        leaf = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        p, a, b = leaf.clone(), lib.tensor([0.5, -1.0], dtype=lib.float64), lib.tensor([2.0, 3.0], dtype=lib.float64)
+        getattr(p, op)(a, b, value=-1)
+        (a if modified == "tensor1" else b).mul_(2)
+        try:
+            (p * p).sum().backward()
+            outcomes.append(leaf.grad.tolist())
+        except RuntimeError as exc:
+            outcomes.append(str(exc))
     assert outcomes[1] == outcomes[0]
