@@ -154,7 +154,8 @@ class RDiv(Primitive):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        return y / x
+        # NOTE: two roundings, as PyTorch's: 0.05 / t is not (0.05 / t) rounded once in float32
+        return (1 / x) * y
 
     @staticmethod
     def backward(ctx, g):
@@ -319,6 +320,24 @@ def _check_pow_scalar(x, y):
             raise RuntimeError(f"value cannot be converted to type {c_name} without overflow")
 
 
+# NOTE: PyTorch's CPU pow on float32/float16 rounds the double result once, except for the exponents its kernel
+# special-cases (x*x*x for 3, 1/(x*x) for -2, 1/sqrt(x) for -0.5); NumPy's float32 powf differs in about a
+# fifth of the cases, which shows in e.g. an optimizer's `beta ** step` with a float32 tensor beta.
+_POW_SPECIAL = {3: lambda xp, x: x * x * x, -2: lambda xp, x: 1 / (x * x), -0.5: lambda xp, x: 1 / xp.sqrt(x)}
+
+
+def _float_power(xp, x, y, number_exponent):
+    out = xp.power(x, y)
+    if out.dtype not in (xp.float32, xp.float16) or getattr(x, "dtype", None) is None:
+        return out
+    exponent = float(y) if number_exponent and y.dtype.kind != "c" else None
+    if exponent == 2:
+        return out
+    if exponent in _POW_SPECIAL and x.dtype == out.dtype:
+        return _POW_SPECIAL[exponent](xp, x).astype(out.dtype, copy=False)
+    return xp.power(xp.asarray(x, dtype=xp.float64), xp.asarray(y, dtype=xp.float64)).astype(out.dtype)
+
+
 def _int_power(xp, x, y):
     """Integer power where negative exponents give 1, -1 or 0 (truncated 1 / x**-y), as in PyTorch."""
     neg = y < 0
@@ -339,15 +358,7 @@ class Pow(Primitive):
 
     @staticmethod
     def forward(ctx, x, y):
-        if x.dtype.kind == "b":
-            # NOTE: PyTorch keeps bool for a bool tensor to a bool number (x ** False is all True).
-            out = x.copy() if bool(y) else ctx.xp.ones_like(x)
-        elif _int_kind(x) and _int_kind(y):
-            out = _int_power(ctx.xp, x, y)
-        else:
-            out = ctx.xp.power(x, y)
-        ctx.save_for_backward(x, y, out)
-        return out
+        return _pow_forward(ctx, x, y, number_exponent=True)
 
     @staticmethod
     def backward(ctx, g):
@@ -363,10 +374,22 @@ class Pow(Primitive):
         return gx, gy
 
 
+def _pow_forward(ctx, x, y, number_exponent):
+    if x.dtype.kind == "b":
+        # NOTE: PyTorch keeps bool for a bool tensor to a bool number (x ** False is all True).
+        out = x.copy() if bool(y) else ctx.xp.ones_like(x)
+    elif _int_kind(x) and _int_kind(y):
+        out = _int_power(ctx.xp, x, y)
+    else:
+        out = _float_power(ctx.xp, x, y, number_exponent)
+    ctx.save_for_backward(x, y, out)
+    return out
+
+
 def _no_bool_pow(ctx, x, y):
     if x.dtype.kind == "b":
         raise NotImplementedError("\"pow\" not implemented for 'Bool'")
-    return Pow.forward(ctx, x, y)
+    return _pow_forward(ctx, x, y, number_exponent=False)
 
 
 class PowTensor(Pow):

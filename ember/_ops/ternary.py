@@ -141,6 +141,7 @@ class Addcmul(Primitive):
     complex_grad = "holomorphic"
     inputs = 3
     promote = "promote"
+    saved_needs = ((2,), (1,))  # tensor1 only for tensor2's gradient, and the other way round
     check = staticmethod(tensors_only("addcmul", ("input", "tensor1", "tensor2")))
 
     @staticmethod
@@ -177,6 +178,7 @@ class Addcdiv(Primitive):
     complex_grad = "holomorphic"
     inputs = 3
     promote = "promote"
+    saved_needs = ((2,), (0, 1, 2))  # NOTE: PyTorch saves tensor2 whatever needs a gradient
     check = staticmethod(_check_addcdiv)
 
     @staticmethod

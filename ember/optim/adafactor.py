@@ -1,7 +1,7 @@
 """torch.optim.Adafactor: Adam-like steps with a factored (row x column) second-moment estimate."""
 from .._creation import zeros, zeros_like
 from .._dtype import finfo
-from .optimizer import Optimizer, _closure_loss, _grad_of, _scalar, _step_tensor, _use_grad
+from .optimizer import Optimizer, _closure_loss, _grad_of, _scalar, _step_tensor, _to_scalar, _use_grad
 
 __all__ = ["Adafactor"]
 
@@ -52,7 +52,8 @@ class Adafactor(Optimizer):
         """One Adafactor step; returns the closure's loss when given one."""
         loss = _closure_loss(closure)
         for group in self.param_groups:
-            lr, d, wd = _scalar(group["lr"]), group["d"], group["weight_decay"]
+            # NOTE: a tensor lr stays a tensor, so rho, alpha and the decay factor round as PyTorch's do
+            lr, d, wd = _to_scalar(group["lr"]), group["d"], group["weight_decay"]
             eps1, eps2 = group["eps"]
             for p in self._params_with_grad(group):
                 state = self._init_state(p)
@@ -64,7 +65,7 @@ class Adafactor(Optimizer):
                 rho = min(lr, 1 / t ** 0.5)
                 alpha = max(eps2, p.norm(2).item() / p.numel() ** 0.5) * rho
                 if wd != 0:
-                    p.mul_(1 - lr * wd)
+                    p.mul_(_scalar(1 - lr * wd))
                 if grad.dim() > 1:
                     row_var, col_var = state["row_var"], state["col_var"]
                     row_var.lerp_(grad.norm(dim=-1, keepdim=True).square_().div_(grad.size(-1)), one_minus_beta2)
@@ -76,5 +77,5 @@ class Adafactor(Optimizer):
                     var_estimate = state["variance"].clone()
                 update = var_estimate.clamp_(min=e1 * e1).rsqrt_().mul_(grad)
                 denom = max(1.0, update.norm(2).item() / (update.numel() ** 0.5 * d))
-                p.add_(update, alpha=-alpha / denom)
+                p.add_(update, alpha=_scalar(-alpha / denom))
         return loss

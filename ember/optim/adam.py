@@ -1,8 +1,8 @@
 """torch.optim.Adam and AdamW (Adam with decoupled weight decay, as PyTorch 2.13 defines it)."""
 from .._creation import zeros_like
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _check_betas, _check_lr, _check_nonnegative, _closure_loss, _grad_of, _scalar,
-                        _as_real, _step_tensor, _use_grad)
+from .optimizer import (Optimizer, _as_real, _check_betas, _check_capturable, _check_fused, _check_lr, _check_nonnegative,
+                        _closure_loss, _grad_of, _scalar, _step_tensor, _to_scalar, _use_grad)
 
 __all__ = ["Adam", "AdamW"]
 
@@ -18,6 +18,11 @@ def _check_tensor_betas(betas, foreach, capturable):
                 raise ValueError(f"betas[{i}] as a Tensor is not supported for capturable=False and foreach=True")
             if beta.numel() != 1:
                 raise ValueError(f"Tensor betas[{i}] must be 1-element")
+
+
+def _like_param(value, p):
+    """A tensor beta in the parameter's dtype (PyTorch casts beta1 so before `1 - beta1`); numbers unchanged."""
+    return value.to(dtype=p.dtype) if isinstance(value, Tensor) else value
 
 
 class Adam(Optimizer):
@@ -36,7 +41,8 @@ class Adam(Optimizer):
         _check_betas(betas)
         _check_nonnegative("weight_decay", weight_decay)
         _check_tensor_betas(betas, foreach, capturable)
-        betas = tuple(_scalar(b) if isinstance(b, Tensor) else b for b in betas)
+        # NOTE: tensor betas stay tensors (0-d), as in PyTorch: their float32 rounding shows in the updates
+        betas = tuple(_to_scalar(b) for b in betas)
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "amsgrad": amsgrad,
                     "maximize": maximize, "foreach": foreach, "capturable": capturable,
                     "differentiable": differentiable, "fused": fused,
@@ -51,6 +57,8 @@ class Adam(Optimizer):
     def _init_state(self, p, group):
         state = self.state[p]
         if len(state) == 0:
+            if group["fused"]:
+                _check_fused(p)
             state["step"] = _step_tensor()
             state["exp_avg"] = zeros_like(p)
             state["exp_avg_sq"] = zeros_like(p)
@@ -63,30 +71,61 @@ class Adam(Optimizer):
         """One Adam step; returns the closure's loss when given one."""
         loss = _closure_loss(closure)
         for group in self.param_groups:
-            beta1, beta2 = (_scalar(b) for b in group["betas"])
-            lr, wd, eps = _scalar(group["lr"]), group["weight_decay"], group["eps"]
-            for p in self._params_with_grad(group):
-                state = self._init_state(p, group)
-                grad = _grad_of(p, group["maximize"])
-                state["step"] += 1
-                if wd != 0:
-                    if group["decoupled_weight_decay"]:
-                        p.mul_(1 - lr * wd)
-                    else:
-                        grad = grad.add(p, alpha=wd)
-                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                max_sq = state.get("max_exp_avg_sq", exp_avg_sq)
-                param, grad, exp_avg, exp_avg_sq, max_sq = _as_real(p, grad, exp_avg, exp_avg_sq, max_sq)
-                exp_avg.lerp_(grad, 1 - beta1)
-                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                t = state["step"].item()
-                step_size = lr / (1 - beta1 ** t)
-                bias_correction2_sqrt = (1 - beta2 ** t) ** 0.5
-                if group["amsgrad"]:
-                    max_sq.copy_(max_sq.maximum(exp_avg_sq))
-                denom = (max_sq.sqrt() / bias_correction2_sqrt).add_(eps)
-                param.addcdiv_(exp_avg, denom, value=-step_size)
+            params = self._params_with_grad(group)
+            states = [self._init_state(p, group) for p in params]
+            if group["foreach"] and isinstance(group["lr"], Tensor) and not group["capturable"] and params:
+                raise RuntimeError("lr as a Tensor is not supported for capturable=False and foreach=True")
+            if not group["fused"]:
+                _check_capturable(group, params, xla=not group["foreach"])
+            for p, state in zip(params, states):
+                self._update(p, state, group)
         return loss
+
+    def _hyperparameters(self, group):
+        lr, (beta1, beta2) = _to_scalar(group["lr"]), group["betas"]
+        if group["fused"]:
+            # NOTE: the fused kernel takes lr and betas as doubles and does its scalar math in double
+            return _scalar(lr), _scalar(beta1), _scalar(beta2)
+        return lr, beta1, beta2
+
+    def _update(self, p, state, group):
+        lr, beta1, beta2 = self._hyperparameters(group)
+        wd = group["weight_decay"]
+        grad = _grad_of(p, group["maximize"])
+        state["step"] += 1
+        if wd != 0:
+            if group["decoupled_weight_decay"]:
+                p.mul_(_scalar(1 - lr * wd))
+            else:
+                grad = grad.add(p, alpha=wd)
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        max_sq = state.get("max_exp_avg_sq", exp_avg_sq)
+        param, grad, exp_avg, exp_avg_sq, max_sq = _as_real(p, grad, exp_avg, exp_avg_sq, max_sq)
+        exp_avg.lerp_(grad, _scalar(1 - _like_param(beta1, param)))
+        if group["differentiable"] and isinstance(beta2, Tensor) and beta2.requires_grad:
+            exp_avg_sq.lerp_(grad.square(), weight=1 - beta2)
+        else:
+            exp_avg_sq.mul_(_scalar(beta2)).addcmul_(grad, grad, value=_scalar(1 - beta2))
+        if group["amsgrad"]:
+            previous = max_sq.clone() if group["differentiable"] else max_sq
+            max_sq.copy_(previous.maximum(exp_avg_sq))
+        if group["differentiable"] or group["capturable"]:
+            _tensor_step_update(param, exp_avg, max_sq, state["step"], lr, beta1, beta2, group)
+            return
+        t = state["step"].item()
+        step_size = lr / (1 - beta1 ** t)
+        bias_correction2_sqrt = (1 - beta2 ** t) ** 0.5
+        denom = (max_sq.sqrt() / bias_correction2_sqrt).add_(group["eps"])
+        param.addcdiv_(exp_avg, denom, value=_scalar(-step_size))
+
+
+def _tensor_step_update(param, exp_avg, max_sq, step, lr, beta1, beta2, group):
+    """PyTorch's differentiable/capturable branch: bias corrections are tensors computed from the float32
+    `step`, and the step size is folded into the denominator (addcdiv's `value` cannot carry a graph)."""
+    step_size_neg = (lr / (1 - beta1 ** step)).neg()
+    bias_correction2_sqrt = (1 - beta2 ** step).sqrt()
+    denom = (max_sq.sqrt() / (bias_correction2_sqrt * step_size_neg)).add_(group["eps"] / step_size_neg)
+    param.addcdiv_(exp_avg.clone() if group["differentiable"] else exp_avg, denom)
 
 
 class AdamW(Adam):

@@ -1,7 +1,7 @@
 """torch.optim.Adadelta, Adagrad, RMSprop and Rprop: per-coordinate step sizes from gradient history."""
 from .._creation import full_like, zeros_like
-from .optimizer import (Optimizer, _as_real, _check_lr, _check_nonnegative, _closure_loss, _grad_of, _scalar,
-                        _step_tensor, _use_grad)
+from .optimizer import (Optimizer, _as_real, _check_capturable, _check_fused_once, _check_lr, _check_nonnegative,
+                        _closure_loss, _grad_of, _scalar, _step_tensor, _to_scalar, _use_grad)
 
 __all__ = ["Adadelta", "Adagrad", "RMSprop", "Rprop"]
 
@@ -32,18 +32,25 @@ class Adadelta(Optimizer):
         loss = _closure_loss(closure)
         for group in self.param_groups:
             lr, rho, eps = _scalar(group["lr"]), group["rho"], group["eps"]
-            for p in self._params_with_grad(group):
+            params = self._params_with_grad(group)
+            for p in params:
                 state = self.state[p]
                 if len(state) == 0:
                     state["step"] = _step_tensor()
                     state["square_avg"] = zeros_like(p)
                     state["acc_delta"] = zeros_like(p)
+            _check_capturable(group, params, xla=False)
+            for p in params:
+                state = self.state[p]
                 state["step"] += 1
                 grad = _l2(p, _grad_of(p, group["maximize"]), group["weight_decay"])
                 param, grad, square_avg, acc_delta = _as_real(p, grad, state["square_avg"], state["acc_delta"])
                 square_avg.mul_(rho).addcmul_(grad, grad, value=1 - rho)
                 std = square_avg.add(eps).sqrt_()
-                delta = acc_delta.add(eps).sqrt_().div_(std).mul_(grad)
+                delta = acc_delta.add(eps).sqrt_()
+                if group["differentiable"]:
+                    delta = delta.clone()  # NOTE: sqrt_'s output is saved for backward; PyTorch clones it too
+                delta.div_(std).mul_(grad)
                 acc_delta.mul_(rho).addcmul_(delta, delta, value=1 - rho)
                 param.add_(delta, alpha=-lr)
         return loss
@@ -86,12 +93,16 @@ class Adagrad(Optimizer):
         """One Adagrad step; returns the closure's loss when given one."""
         loss = _closure_loss(closure)
         for group in self.param_groups:
-            lr, eps = _scalar(group["lr"]), group["eps"]
-            for p in self._params_with_grad(group):
+            lr, eps = _to_scalar(group["lr"]), group["eps"]
+            params = self._params_with_grad(group)
+            _check_fused_once(self, group, params)
+            if group["fused"] and any(p.is_complex() for p in params):
+                raise RuntimeError("`fused` does not support sparse grad or complex param")
+            for p in params:
                 state = self.state[p]
                 state["step"] += 1
                 grad = _l2(p, _grad_of(p, group["maximize"]), group["weight_decay"])
-                clr = lr / (1 + (state["step"].item() - 1) * group["lr_decay"])
+                clr = _scalar(lr / (1 + (state["step"].item() - 1) * group["lr_decay"]))
                 param, grad, state_sum = _as_real(p, grad, state["sum"])
                 state_sum.addcmul_(grad, grad, value=1)
                 param.addcdiv_(grad, state_sum.sqrt().add_(eps), value=-clr)
@@ -122,7 +133,8 @@ class RMSprop(Optimizer):
         loss = _closure_loss(closure)
         for group in self.param_groups:
             lr, alpha, eps, momentum = _scalar(group["lr"]), group["alpha"], group["eps"], group["momentum"]
-            for p in self._params_with_grad(group):
+            params = self._params_with_grad(group)
+            for p in params:
                 state = self.state[p]
                 if len(state) == 0:
                     state["step"] = _step_tensor()
@@ -131,6 +143,9 @@ class RMSprop(Optimizer):
                         state["momentum_buffer"] = zeros_like(p)
                     if group["centered"]:
                         state["grad_avg"] = zeros_like(p)
+            _check_capturable(group, params)
+            for p in params:
+                state = self.state[p]
                 state["step"] += 1
                 grad = _l2(p, _grad_of(p, group["maximize"]), group["weight_decay"])
                 extra = [state[k] for k in ("grad_avg", "momentum_buffer") if k in state]
@@ -173,7 +188,8 @@ class Rprop(Optimizer):
         for group in self.param_groups:
             etaminus, etaplus = group["etas"]
             step_min, step_max = group["step_sizes"]
-            for p in self._params_with_grad(group):
+            params = self._params_with_grad(group)
+            for p in params:
                 state = self.state[p]
                 if len(state) == 0:
                     state["step"] = _step_tensor()
@@ -181,11 +197,14 @@ class Rprop(Optimizer):
                     lr = _scalar(group["lr"])
                     # NOTE: a complex parameter is two independent reals, so the imaginary part gets lr too
                     state["step_size"] = full_like(p, complex(lr, lr) if p.is_complex() else lr)
+            _check_capturable(group, params)
+            for p in params:
+                state = self.state[p]
                 state["step"] += 1
                 grad = _grad_of(p, group["maximize"])
                 param, grad, prev, step_size = _as_real(p, grad, state["prev"], state["step_size"])
                 # NOTE: the factor is etaplus where the sign held, etaminus where it flipped, 1 where one was 0
-                factor = grad.mul(prev).sign()
+                factor = grad.mul(prev.clone() if group["differentiable"] else prev).sign()
                 held, flipped, unknown = factor.gt(0), factor.lt(0), factor.eq(0)
                 factor[held] = etaplus
                 factor[flipped] = etaminus

@@ -1,7 +1,7 @@
 """torch.optim.LBFGS: limited-memory BFGS with an optional strong-Wolfe line search."""
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, no_grad
-from .optimizer import Optimizer, _check_lr, _scalar
+from .optimizer import Optimizer, _check_lr, _to_scalar
 
 __all__ = ["LBFGS"]
 
@@ -149,7 +149,7 @@ class LBFGS(Optimizer):
 
     def _step(self, closure):
         group = self.param_groups[0]
-        lr = _scalar(group["lr"])
+        lr = _to_scalar(group["lr"])
         max_iter, max_eval = group["max_iter"], group["max_eval"]
         tol_grad, tol_change = group["tolerance_grad"], group["tolerance_change"]
         history_size = group["history_size"]

@@ -54,6 +54,46 @@ def _scalar(value):
     return value.item() if isinstance(value, Tensor) else value
 
 
+def _to_scalar(value):
+    """A 1-element tensor hyperparameter as a 0-d tensor; a number stays a number (PyTorch's `_to_scalar`).
+
+    NOTE: PyTorch keeps a tensor lr (or beta) a tensor through the step's scalar arithmetic, so
+    `lr / bias_correction` rounds in the tensor's dtype (float32 for `torch.tensor(0.01)`) before it becomes
+    the `value=` of an update; the optimizers compute with this and call `_scalar` only at that point."""
+    return value.squeeze() if isinstance(value, Tensor) and value.dim() != 0 else value
+
+
+# NOTE: PyTorch's _get_capturable_supported_devices(); 'privateuseone' is the default private backend's name
+_CAPTURABLE_DEVICES = ("cuda", "xpu", "hpu", "privateuseone")
+
+
+# NOTE: PyTorch's _get_fused_kernels_supported_devices()
+_FUSED_DEVICES = ["mps", "cuda", "xpu", "hpu", "cpu", "mtia", "privateuseone"]
+
+
+def _check_fused(p):
+    """fused=True takes floating-point parameters only (PyTorch's _device_dtype_check_for_fused)."""
+    if not (p.device.type in _FUSED_DEVICES and p.is_floating_point()):
+        raise RuntimeError("`fused=True` requires all the params to be floating point Tensors of "
+                           f"supported devices: {_FUSED_DEVICES} but {p.dtype} and {p.device.type}")
+
+
+def _check_fused_once(optimizer, group, params):
+    """SGD and Adagrad check the first parameter with a gradient, once per optimizer, as PyTorch does."""
+    if group.get("fused") and params and getattr(optimizer, "_need_device_dtype_check_for_fused", True):
+        _check_fused(params[0])
+        optimizer._need_device_dtype_check_for_fused = False
+
+
+def _check_capturable(group, params, what="params and state_steps", xla=True):
+    """capturable=True needs the parameters on an accelerator: PyTorch's AssertionError on the CPU."""
+    if not group.get("capturable") or not params:
+        return
+    devices = list(_CAPTURABLE_DEVICES) + (["xla"] if xla else [])
+    if any(p.device.type not in devices for p in params):
+        raise AssertionError(f"If capturable=True, {what} must be on supported devices: {devices}.")
+
+
 def _step_tensor():
     """The `step` counter, kept as a float32 0-d tensor as PyTorch keeps it."""
     from .._creation import tensor

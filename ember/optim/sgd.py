@@ -1,5 +1,5 @@
 """torch.optim.SGD: stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
-from .optimizer import Optimizer, _check_lr, _closure_loss, _grad_of, _scalar, _use_grad
+from .optimizer import Optimizer, _check_fused_once, _check_lr, _closure_loss, _grad_of, _scalar, _use_grad
 
 __all__ = ["SGD"]
 
@@ -36,7 +36,14 @@ class SGD(Optimizer):
         for group in self.param_groups:
             lr, wd = _scalar(group["lr"]), _scalar(group["weight_decay"])
             momentum, dampening = group["momentum"], group["dampening"]
-            for p in self._params_with_grad(group):
+            params = self._params_with_grad(group)
+            _check_fused_once(self, group, params)
+            complex_params = [p for p in params if group["fused"] and p.is_complex()]
+            if complex_params:
+                # NOTE: the fused kernel refuses complex parameters before it updates any parameter
+                name = _KERNEL_NAMES[str(complex_params[0].dtype)]
+                raise NotImplementedError(f'"fused_sgd_kernel" not implemented for \'{name}\'')
+            for p in params:
                 grad = _grad_of(p, group["maximize"])
                 if wd != 0:
                     grad = grad.add(p, alpha=wd)
@@ -52,3 +59,7 @@ class SGD(Optimizer):
                     grad = grad.add(buf, alpha=momentum) if group["nesterov"] else buf
                 p.add_(grad, alpha=-lr)
         return loss
+
+
+_KERNEL_NAMES = {"torch.complex64": "ComplexFloat", "torch.complex128": "ComplexDouble", "torch.complex32": "ComplexHalf"}
+
