@@ -9,7 +9,7 @@ Two kinds of Function share one graph:
 import functools
 
 from .. import _dtype, _state
-from .graph import Node
+from .graph import Node, saved_entry
 from .._tensor import Tensor, _wrap
 
 _FLOAT = _dtype.FLOAT
@@ -375,7 +375,7 @@ def _pack_saved(ctx, operands, results, raw_outs=()):
                         break
             if t is None:
                 t = _wrap(item, ctx.device, _dtype._BY_NP[item.dtype])
-        saved.append((t, t._vc[0], t._grad_fn, t._output_nr))
+        saved.append(saved_entry(t, ctx))
     ctx._saved = saved
 
 

@@ -56,6 +56,9 @@ class Node:
             return ()
         out = []
         for t, version, fn, nr in saved:
+            if type(t) is SavedOutput:
+                t = t.unpack(self, nr)
+                fn = self
             if t is not None and t._vc[0] != version:
                 if fn is not self:
                     # NOTE: PyTorch names a saved input's history as it is now (after the in-place
@@ -124,6 +127,35 @@ class Node:
         if d is None:
             d = self.__dict__["_metadata"] = {}
         return d
+
+
+class SavedOutput:
+    """An output saved by the node that made it, kept without a reference back to that node.
+
+    NOTE: saving the output Tensor itself would make a cycle (tensor -> grad_fn -> saved tensor),
+    so a dropped graph would wait for the cyclic GC. As PyTorch's SavedVariable does for outputs,
+    keep the array and its version counter, and rebuild a Tensor whose grad_fn is the node on unpack.
+    """
+
+    __slots__ = ("data", "device", "dtype", "vc")
+
+    def __init__(self, t):
+        self.data, self.device, self.dtype, self.vc = t._data, t._device, t._dtype, t._vc
+
+    def unpack(self, node, nr):
+        from .._tensor import _wrap
+        t = _wrap(self.data, self.device, self.dtype, vc=self.vc)
+        t._grad_fn, t._output_nr, t._requires_grad = node, nr, True
+        return t
+
+
+def saved_entry(t, node, version=None):
+    """The entry `node` keeps for a saved tensor `t`: (tensor or SavedOutput, version, grad_fn, output_nr)."""
+    if version is None:
+        version = t._vc[0]
+    if t._grad_fn is node and t._base is None:
+        return (SavedOutput(t), version, None, t._output_nr)
+    return (t, version, t._grad_fn, t._output_nr)
 
 
 class AccumulateGrad(Node):
