@@ -107,7 +107,8 @@ class Mul(Primitive):
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        need = ctx.needs_input_grad  # NOTE: each factor is saved only for the other's gradient
+        ctx.save_for_backward(x if need[1] else None, y if need[0] else None)
         if x.dtype.kind == "b":
             return ctx.xp.logical_and(x, y)
         return x * y
@@ -128,7 +129,8 @@ class Div(Primitive):
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        need = ctx.needs_input_grad
+        ctx.save_for_backward(x if need[1] else None, y if need[0] or need[1] else None)
         return x / y
 
     @staticmethod
@@ -157,7 +159,9 @@ class RDiv(Primitive):
                 (g / x.conj() if ctx.needs_input_grad[1] else None))
 
 
-Tensor.__rtruediv__ = lambda self, other: RDiv.apply(self, other)
+# NOTE: number / x is reciprocal(x) * number, as in PyTorch: the same rounding, and reciprocal saves
+# its output, not x, so writing into x afterwards leaves backward valid.
+Tensor.__rtruediv__ = lambda self, other: self.reciprocal() * other
 
 
 def _check_int_zero(ctx, y, kernel):
@@ -222,7 +226,8 @@ class Remainder(Primitive):
     @staticmethod
     def forward(ctx, x, y):
         _check_int_zero(ctx, y, "remainder_cpu")
-        ctx.save_for_backward(x, y)
+        if ctx.needs_input_grad[1]:  # NOTE: input's gradient is grad itself: nothing to save for it
+            ctx.save_for_backward(x, y)
         xp = ctx.xp
         if x.dtype.kind in "iu":
             return xp.remainder(x, y)
@@ -233,8 +238,10 @@ class Remainder(Primitive):
 
     @staticmethod
     def backward(ctx, g):
+        if not ctx.needs_input_grad[1]:
+            return g, None
         x, y = ctx.saved_tensors
-        return g, (-g * DivMode.apply(x, y, "floor") if ctx.needs_input_grad[1] else None)
+        return g, -g * DivMode.apply(x, y, "floor")
 
 
 Tensor.__rmod__ = lambda self, other: Remainder.apply(other, self)
@@ -250,13 +257,16 @@ class Fmod(Primitive):
     @staticmethod
     def forward(ctx, x, y):
         _check_int_zero(ctx, y, "fmod_cpu")
-        ctx.save_for_backward(x, y)
+        if ctx.needs_input_grad[1]:
+            ctx.save_for_backward(x, y)
         return ctx.xp.fmod(x, y)
 
     @staticmethod
     def backward(ctx, g):
+        if not ctx.needs_input_grad[1]:
+            return g, None
         x, y = ctx.saved_tensors
-        return g, (-g * DivMode.apply(x, y, "trunc") if ctx.needs_input_grad[1] else None)
+        return g, -g * DivMode.apply(x, y, "trunc")
 
 
 class RemainderTensor(Remainder):
@@ -340,7 +350,8 @@ class Pow(Primitive):
             out = _int_power(ctx.xp, x, y)
         else:
             out = ctx.xp.power(x, y)
-        ctx.save_for_backward(x, y, out)
+        need = ctx.needs_input_grad
+        ctx.save_for_backward(x, y, out if need[1] else None)
         return out
 
     @staticmethod

@@ -60,13 +60,15 @@ class Hypot(Primitive):
     def forward(ctx, x, y):
         float_only("hypot_cpu", x, y)
         out = ctx.xp.hypot(x, y)
-        ctx.save_for_backward(x, y, out)
+        need = ctx.needs_input_grad
+        ctx.save_for_backward(x if need[0] else None, y if need[1] else None, out)
         return out
 
     @staticmethod
     def backward(ctx, g):
         x, y, out = ctx.saved_tensors
-        return g * x / out, g * y / out
+        need = ctx.needs_input_grad
+        return (g * x / out if need[0] else None), (g * y / out if need[1] else None)
 
 
 @register(*_specs("xlogy", domain=(0, 3)))
@@ -176,14 +178,17 @@ class Copysign(Primitive):
     @staticmethod
     def forward(ctx, x, y):
         out = ctx.xp.copysign(x, y)
-        ctx.save_for_backward(x, out)
+        if ctx.needs_input_grad[0]:  # NOTE: other's gradient is zeros: nothing to save for it
+            ctx.save_for_backward(x, out)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        x, out = ctx.saved_tensors
         # NOTE: PyTorch's gradient is out / input, 0 where input is 0; other gets zeros, not None.
-        gx = g * (out / x).masked_fill(x == 0, 0.0) if ctx.needs_input_grad[0] else None
+        gx = None
+        if ctx.needs_input_grad[0]:
+            x, out = ctx.saved_tensors
+            gx = g * (out / x).masked_fill(x == 0, 0.0)
         return gx, g.new_zeros(g.shape)
 
 
@@ -197,15 +202,15 @@ class Ldexp(Primitive):
     @staticmethod
     def forward(ctx, x, y):
         out = x * ctx.xp.exp2(y)
-        ctx.save_for_backward(x, y)
+        # NOTE: as PyTorch's input * 2 ** other: other's gradient reads the output, not input
+        ctx.save_for_backward(y, out if ctx.needs_input_grad[1] else None)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        x, y = ctx.saved_tensors
-        scale = 2 ** y
-        gy = g * x * scale * math.log(2) if ctx.needs_input_grad[1] else None
-        return g * scale, gy
+        y, out = ctx.saved_tensors
+        gy = g * out * math.log(2) if ctx.needs_input_grad[1] else None
+        return g * 2 ** y, gy
 
 
 def _heaviside_dtypes(a, b):

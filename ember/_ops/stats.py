@@ -23,6 +23,7 @@ class Var(Primitive):
     """Variance over `dims` with `correction` (1: unbiased, Bessel's correction)."""
     node_name = "VarBackward0"
     _label = "var"
+    _saves_output = False
 
     @staticmethod
     def forward(ctx, x, dim, correction, keepdim):
@@ -41,7 +42,8 @@ class Var(Primitive):
             centred = acc - xp.mean(acc, axis=dims, keepdims=True)
             var = xp.sum(centred * centred, axis=dims, keepdims=keepdim) / acc.dtype.type(ctx.dof)
         y = ctx._fn._finish(xp, var).astype(x.dtype, copy=False)
-        ctx.save_for_backward(x, y)
+        # NOTE: var's backward reads the input only (saving y would make writing into it fail); std's reads y too
+        ctx.save_for_backward(*((x, y) if ctx._fn._saves_output else (x,)))
         return y
 
     @staticmethod
@@ -50,7 +52,7 @@ class Var(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        x, _ = ctx.saved_tensors
+        (x,) = ctx.saved_tensors
         return _var_grad(ctx, x, g)
 
 
@@ -63,6 +65,7 @@ class Std(Var):
     """Standard deviation: the square root of Var; zero spread gets a zero gradient, as in torch."""
     node_name = "StdBackward0"
     _label = "std"
+    _saves_output = True
 
     @staticmethod
     def _finish(xp, var):

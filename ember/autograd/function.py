@@ -306,6 +306,13 @@ def _apply_primitive(cls, args):
     ctx = cls._node_cls()
     ctx.xp = xp
     ctx.device = dev
+    # NOTE: known before forward runs, so that forward saves only what a needed gradient uses
+    # (saving more makes legal in-place code fail the version check), as PyTorch does.
+    if track:
+        ctx.next_functions = tuple(_edge(a) if isinstance(a, Tensor) else (None, 0) for a in operands)
+        ctx.needs_input_grad = tuple(e[0] is not None for e in ctx.next_functions)
+    else:
+        ctx.needs_input_grad = _no_grads(len(operands))
     try:
         out = cls.forward(ctx, *arrays, *params)
     except ValueError:
@@ -321,8 +328,6 @@ def _apply_primitive(cls, args):
     if cls.view:
         _link_view(cls, operands[0], results[0], params)
     if track:
-        ctx.next_functions = tuple(_edge(a) if isinstance(a, Tensor) else (None, 0) for a in operands)
-        ctx.needs_input_grad = tuple(e[0] is not None for e in ctx.next_functions)
         ctx._in_meta = tuple((a._data.shape, a._dtype, a._device) if isinstance(a, Tensor) else None
                              for a in operands)
         ctx._out_meta = tuple((r._data.shape, r._dtype, r._device) for r in results)
@@ -334,6 +339,16 @@ def _apply_primitive(cls, args):
         if ctx.to_save is not None:
             _pack_saved(ctx, operands, results, outs)
     return tuple(results) if is_tuple else results[0]
+
+
+_NO_GRADS = {}
+
+
+def _no_grads(n):
+    t = _NO_GRADS.get(n)
+    if t is None:
+        t = _NO_GRADS[n] = (False,) * n
+    return t
 
 
 def _explain_broadcast(arrays):

@@ -188,7 +188,9 @@ def _modified_message(t, version, fn, nr):
     desc = f"[torch.{kind}{scalar_type_name(t._dtype)}Tensor [{', '.join(str(s) for s in t.shape)}]]"
     where = ""
     if fn is not None:
-        name = re.sub(r"Backward\d*$", "", type(fn).__name__)  # SigmoidBackward0 -> Sigmoid, MyFnBackward -> MyFn
+        # NOTE: PyTorch drops "Backward0" but keeps an overload's number: SigmoidBackward0 -> Sigmoid,
+        # PowBackward1 -> Pow1, MyFnBackward -> MyFn.
+        name = re.sub(r"Backward(0$)?", "", type(fn).__name__, count=1)
         where = f", which is output {nr} of {name},"
     return (f"one of the variables needed for gradient computation has been modified by an inplace "
             f"operation: {desc}{where} is at version {t._vc[0]}; expected version {version} instead. Hint: "
