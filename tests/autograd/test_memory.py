@@ -1,0 +1,106 @@
+"""A dropped graph is freed by reference counting alone, as in PyTorch: saved outputs do not keep
+their node alive (no tensor <-> grad_fn cycle), so loops without no_grad() keep flat memory even
+while the cyclic garbage collector is off."""
+import gc
+import weakref
+
+import pytest
+
+import ember
+
+
+@pytest.fixture
+def no_gc():
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+class _SaveOutput(ember.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = x.exp()
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * y
+
+
+OPS = {
+    "exp": lambda x: x.exp(),
+    "tanh": lambda x: x.tanh(),
+    "sigmoid": lambda x: x.sigmoid(),
+    "relu": lambda x: x.relu(),
+    "sqrt": lambda x: x.abs().sqrt(),
+    "rsqrt": lambda x: (x.abs() + 1).rsqrt(),
+    "reciprocal": lambda x: (x.abs() + 1).reciprocal(),
+    "softmax": lambda x: x.softmax(-1),
+    "log_softmax": lambda x: x.log_softmax(-1),
+    "pow": lambda x: (x.abs() + 1) ** x,
+    "rpow": lambda x: 2 ** x,
+    "max": lambda x: x.max(),
+    "amax": lambda x: x.amax(0),
+    "std": lambda x: x.std(),
+    "norm": lambda x: x.norm(),
+    "logsumexp": lambda x: x.logsumexp(0),
+    "cumprod": lambda x: x.cumprod(0),
+    "relu_": lambda x: (x * 1).relu_(),
+    "sigmoid_": lambda x: (x * 1).sigmoid_(),
+    "custom_function": lambda x: _SaveOutput.apply(x),
+    "mlp": lambda x: ember.nn.functional.linear(x, x).tanh().sum(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_dropped_graph_is_freed_without_gc(name, no_gc):
+    x = ember.randn(4, 4, requires_grad=True)
+    y = OPS[name](x)
+    out, data = weakref.ref(y), weakref.ref(y._data)
+    node = weakref.ref(y.grad_fn)
+    del y
+    assert out() is None and data() is None and node() is None
+
+
+def test_saved_output_still_checked_and_differentiable_twice(no_gc):
+    x = ember.tensor([0.5, -1.0], dtype=ember.float64, requires_grad=True)
+    y = x.exp()
+    (g,) = ember.autograd.grad(y.sum(), x, create_graph=True)
+    (gg,) = ember.autograd.grad(g.sum(), x)
+    assert gg.tolist() == y.tolist()
+    y = x.tanh()
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="output 0 of Tanh, is at version 1; expected version 0"):
+        y.sum().backward()
+
+
+def _mlp_loop(steps, train):
+    ember.manual_seed(0)
+    model = ember.nn.Sequential(ember.nn.Linear(8, 32), ember.nn.Tanh(), ember.nn.Linear(32, 1), ember.nn.Sigmoid())
+    opt = ember.optim.SGD(model.parameters(), lr=0.01)
+    x, t = ember.randn(16, 8), ember.rand(16, 1)
+    for _ in range(steps):
+        loss = ember.nn.functional.binary_cross_entropy(model(x), t)
+        if train:
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+
+def _live_tensors():
+    return sum(1 for o in gc.get_objects() if type(o) is ember.Tensor)
+
+
+@pytest.mark.parametrize("train", [False, True], ids=["eval_without_no_grad", "train"])
+def test_loop_memory_is_flat_without_gc(train, no_gc):
+    steps = 5000 if not train else 1000
+    _mlp_loop(20, train)
+    before = _live_tensors()
+    _mlp_loop(steps, train)
+    # NOTE: a graph leaked per step would leave its activations alive: thousands of Tensors here.
+    assert _live_tensors() - before < 50
