@@ -187,3 +187,26 @@ def test_linear_weight_written_when_input_needs_grad_raises():
     with pytest.raises(RuntimeError, match="modified by an inplace operation: .torch.FloatTensor .3, 2.., "
                                            "which is output 0 of .*, is at version 2; expected version 1"):
         out.backward()
+
+
+# --- max/min at NaN ----------------------------------------------------------------------------------
+NAN_CASES = {
+    "max": lambda t, x: t.max(x), "min": lambda t, x: t.min(x),
+    "max_dim": lambda t, x: t.max(x, 1).values, "min_dim": lambda t, x: t.min(x, 1).values,
+    "amax": lambda t, x: t.amax(x), "amin": lambda t, x: t.amin(x),
+    "amax_dim": lambda t, x: t.amax(x, 1), "amin_dim": lambda t, x: t.amin(x, 1),
+}
+
+
+@pytest.mark.parametrize("values", [[[1.0, float("nan"), 3.0], [2.0, 5.0, float("nan")]],
+                                    [[float("nan"), float("nan"), 3.0], [2.0, 5.0, 5.0]]], ids=["one_nan", "two_nans"])
+@pytest.mark.parametrize("name", sorted(NAN_CASES))
+def test_max_min_gradient_at_nan_matches_torch(name, values):
+    """max()/min() send the gradient to the NaN(s) that made the result; amax/amin give NaN, as PyTorch."""
+    import numpy as np
+    grads = []
+    for lib in (torch, ember):
+        x = lib.tensor(values, requires_grad=True)
+        NAN_CASES[name](lib, x).sum().backward()
+        grads.append(np.asarray(x.grad.tolist()))
+    np.testing.assert_array_equal(grads[1], grads[0])
