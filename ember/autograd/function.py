@@ -318,6 +318,8 @@ def _apply_primitive(cls, args):
     except ValueError:
         _explain_broadcast(arrays)
         raise
+    except MemoryError as e:
+        raise out_of_memory(e, dev) from None
     is_tuple = type(out) is tuple
     outs = out if is_tuple else (out,)
     results = []
@@ -349,6 +351,22 @@ def _no_grads(n):
     if t is None:
         t = _NO_GRADS[n] = (False,) * n
     return t
+
+
+class OutOfMemoryError(RuntimeError):
+    """Raised when a device runs out of memory (torch.OutOfMemoryError, also torch.cuda.OutOfMemoryError)."""
+
+
+def out_of_memory(err, device):
+    """The error PyTorch raises where the array library raised MemoryError: RuntimeError on the CPU,
+    OutOfMemoryError (a RuntimeError) on CUDA."""
+    nbytes = getattr(err, "_total_size", None)  # NOTE: NumPy's _ArrayMemoryError knows the request
+    if device.type == "cuda":
+        size = "" if nbytes is None else f" Tried to allocate {nbytes / 2 ** 30:.2f} GiB."
+        return OutOfMemoryError(f"CUDA out of memory.{size}")
+    return RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: "
+                        f"you tried to allocate {nbytes if nbytes is not None else 'more'} bytes. Error code 12 "
+                        "(Cannot allocate memory)")
 
 
 def _explain_broadcast(arrays):

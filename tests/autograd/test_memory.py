@@ -141,3 +141,35 @@ def test_keyboard_interrupt_deferral_calls_the_users_handler():
         assert seen == [signal.SIGINT] and x.grad is not None
     finally:
         signal.signal(signal.SIGINT, old)
+
+
+# --- out of memory -----------------------------------------------------------------------------------
+HUGE = {
+    "empty": lambda t: t.empty(2 ** 45),
+    "zeros": lambda t: t.zeros(2 ** 45),
+    "ones": lambda t: t.ones(2 ** 45),
+    "op_result": lambda t: t.ones(2 ** 20).expand(2 ** 25, 2 ** 20) * 2,
+    "contiguous": lambda t: t.ones(2 ** 20).expand(2 ** 25, 2 ** 20).contiguous(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HUGE))
+def test_out_of_memory_is_torchs_runtime_error(name):
+    """NumPy's MemoryError becomes PyTorch's CPU allocator RuntimeError, message and all."""
+    import torch
+    with pytest.raises(RuntimeError) as expected:
+        HUGE[name](torch)
+    with pytest.raises(RuntimeError) as got:
+        HUGE[name](ember)
+    assert type(got.value) is RuntimeError and not isinstance(got.value, MemoryError)
+    assert str(got.value) == str(expected.value)
+
+
+def test_out_of_memory_error_classes_match_torch():
+    import torch
+    from ember.autograd.function import out_of_memory
+    assert ember.cuda.OutOfMemoryError is ember.OutOfMemoryError
+    assert issubclass(ember.OutOfMemoryError, RuntimeError)
+    assert torch.cuda.OutOfMemoryError is torch.OutOfMemoryError and issubclass(torch.OutOfMemoryError, RuntimeError)
+    err = out_of_memory(MemoryError("out of memory allocating 1,024 bytes"), ember.device("cuda"))
+    assert type(err) is ember.OutOfMemoryError and str(err).startswith("CUDA out of memory.")
