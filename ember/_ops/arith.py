@@ -4,7 +4,7 @@ Backward returns gradients in the broadcast shape; the engine sums them back to 
 shape with `sum_to`, as PyTorch's validate_outputs does.
 """
 from .. import _dtype
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, not_implemented_backward
 from .._tensor import Tensor
 from ._binary_checks import BINARY, not_for, tensor_first
 from ._registry import OpSpec, apply_inplace, public, register, spec, write_out
@@ -177,7 +177,8 @@ class FloorDivide(Primitive):
     """Division rounded toward negative infinity (Python's //)."""
     inputs = 2
     promote = "promote"
-    differentiable = False
+    node_name = "NotImplemented"  # NOTE: PyTorch records floor_divide, and its backward refuses
+    backward = not_implemented_backward("floor_divide")
 
     @staticmethod
     def forward(ctx, x, y):

@@ -3,7 +3,7 @@ float_power."""
 import math
 
 from .. import _dtype
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, not_implemented_backward
 from .._tensor import Tensor
 from ._binary_checks import BINARY, FLOATS, float_only, same_dtypes, tensor_first, tensors_only
 from ._registry import FUNCTIONS, OpSpec, apply_inplace, public, register, spec, write_out
@@ -222,7 +222,8 @@ def _heaviside_dtypes(a, b):
 class Heaviside(Primitive):
     """Step function: 0 below zero, 1 above, `values` at zero."""
     inputs = 2
-    differentiable = False  # NOTE: PyTorch has no derivative for heaviside either
+    node_name = "NotImplemented"  # NOTE: PyTorch records heaviside, and its backward refuses
+    backward = not_implemented_backward("heaviside")
 
     @staticmethod
     def check(x, values):

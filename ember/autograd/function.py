@@ -192,6 +192,14 @@ class Primitive(Function):
         return _apply_primitive(cls, args)
 
 
+def not_implemented_backward(aten_name):
+    """A backward for ops PyTorch records but cannot differentiate (their grad_fn is `NotImplemented`):
+    outputs require grad, and backward raises PyTorch's error instead of returning a gradient."""
+    def backward(ctx, *grads):
+        raise RuntimeError(f"derivative for aten::{aten_name} is not implemented")
+    return staticmethod(backward)
+
+
 def _edge(t):
     if t._base is not None and t._view_version != t._vc[0]:
         t._sync_view()

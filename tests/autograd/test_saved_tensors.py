@@ -210,3 +210,43 @@ def test_max_min_gradient_at_nan_matches_torch(name, values):
         NAN_CASES[name](lib, x).sum().backward()
         grads.append(np.asarray(x.grad.tolist()))
     np.testing.assert_array_equal(grads[1], grads[0])
+
+
+# --- ops PyTorch cannot differentiate --------------------------------------------------------------------
+REFUSED = {
+    "floor_divide": lambda t, x, y: t.floor_divide(x, y),
+    "floordiv_operator": lambda t, x, y: x // y,
+    "floordiv_number": lambda t, x, y: x // 2,
+    "rfloordiv": lambda t, x, y: 2 // x,
+    "heaviside": lambda t, x, y: t.heaviside(x, y),
+    "floor_divide_": pytest.param(lambda t, x, y: (x * 1).floor_divide_(y), marks=pytest.mark.xfail(
+        strict=True, reason="the in-place form's message names aten::floor_divide, PyTorch's aten::floor_divide_")),
+    # differentiable in PyTorch, with zero or pass-through gradients: ember must give the same numbers
+    "div_floor": lambda t, x, y: t.div(x, y, rounding_mode="floor"),
+    "div_trunc": lambda t, x, y: t.div(x, y, rounding_mode="trunc"),
+    "floor": lambda t, x, y: x.floor(), "ceil": lambda t, x, y: x.ceil(), "round": lambda t, x, y: x.round(),
+    "round_decimals": lambda t, x, y: x.round(decimals=1), "trunc": lambda t, x, y: x.trunc(),
+    "frac": lambda t, x, y: x.frac(), "sign": lambda t, x, y: x.sign(), "remainder": lambda t, x, y: x % y,
+    "fmod": lambda t, x, y: t.fmod(x, y), "fix": lambda t, x, y: x.fix(),
+}
+
+
+@pytest.mark.parametrize("fn", [pytest.param(v, id=k) if callable(v) else pytest.param(*v.values, marks=v.marks, id=k)
+                                for k, v in REFUSED.items()])
+def test_non_differentiable_ops_refuse_like_torch(fn):
+    """Where PyTorch records an op but refuses its backward, ember refuses with the same error; where
+    PyTorch gives (zero) gradients, ember gives the same."""
+    import numpy as np
+    outcomes = []
+    for lib in (torch, ember):
+        x = lib.tensor([[0.3, 0.7, 1.6], [-0.2, 0.9, -1.1]], requires_grad=True)
+        y = lib.tensor([[0.5, 0.4, 0.6], [0.7, -0.3, 0.8]], requires_grad=True)
+        out = fn(lib, x, y)
+        try:
+            out.sum().backward()
+        except RuntimeError as e:
+            outcomes.append((out.requires_grad, "raise", str(e)))
+            continue
+        outcomes.append((out.requires_grad, "ok", [None if g is None else np.asarray(g.tolist()).tolist()
+                                                   for g in (x.grad, y.grad)]))
+    assert outcomes[1] == outcomes[0]
