@@ -238,6 +238,8 @@ def _release_children(node, deps, ready):
 
 
 def _accumulate_into_leaf(var, g, create_graph):
+    if var is None:  # NOTE: the leaf is gone: nothing can read its gradient
+        return
     old = var._grad
     if old is None:
         if create_graph:

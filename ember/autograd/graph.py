@@ -1,5 +1,6 @@
 """Nodes of the backward graph: what `tensor.grad_fn` is (stands in for torch.autograd.graph.Node)."""
 import re
+import weakref
 
 from .. import _state
 
@@ -161,14 +162,21 @@ def saved_entry(t, node, version=None):
 class AccumulateGrad(Node):
     """The node behind a leaf tensor: puts the incoming gradient into `variable.grad`."""
 
-    __slots__ = ("variable",)
+    __slots__ = ("_variable",)
 
     def __init__(self, variable):
         super().__init__()
-        self.variable = variable
+        # NOTE: the leaf holds its AccumulateGrad (with its hooks); a strong reference back would make a
+        # cycle per leaf, kept until the cyclic GC runs. A leaf nobody holds can receive no gradient anyway.
+        self._variable = weakref.ref(variable)
         self.next_functions = ()
         self._in_meta = ()
         self._out_meta = (None,)
+
+    @property
+    def variable(self):
+        """The leaf tensor whose .grad this node accumulates into (None once that tensor is gone)."""
+        return self._variable()
 
 
 class _RemovableHandle:

@@ -173,3 +173,14 @@ def test_out_of_memory_error_classes_match_torch():
     assert torch.cuda.OutOfMemoryError is torch.OutOfMemoryError and issubclass(torch.OutOfMemoryError, RuntimeError)
     err = out_of_memory(MemoryError("out of memory allocating 1,024 bytes"), ember.device("cuda"))
     assert type(err) is ember.OutOfMemoryError and str(err).startswith("CUDA out of memory.")
+
+
+def test_dropped_leaf_is_freed_without_gc(no_gc):
+    """A leaf used in a graph and its AccumulateGrad make no cycle: both go when the last reference does."""
+    x = ember.randn(3, requires_grad=True)
+    y = (x * 2).exp()
+    acc = weakref.ref(y.grad_fn.next_functions[0][0].next_functions[0][0])
+    assert acc().variable is x
+    leaf = weakref.ref(x)
+    del x, y
+    assert leaf() is None and acc() is None
