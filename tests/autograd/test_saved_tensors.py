@@ -250,3 +250,17 @@ def test_non_differentiable_ops_refuse_like_torch(fn):
         outcomes.append((out.requires_grad, "ok", [None if g is None else np.asarray(g.tolist()).tolist()
                                                    for g in (x.grad, y.grad)]))
     assert outcomes[1] == outcomes[0]
+
+
+@pytest.mark.parametrize("call", [
+    lambda t, x: t.unique(x), lambda t, x: t.unique(x, dim=0), lambda t, x: t.unique_consecutive(x),
+    lambda t, x: t.unique_consecutive(x, dim=0), lambda t, x: x.unique(sorted=False, return_inverse=True)[0]],
+    ids=["unique", "unique_dim", "unique_consecutive", "unique_consecutive_dim", "unique_inverse"])
+def test_unique_is_recorded_and_refuses_backward_like_torch(call):
+    outcomes = []
+    for lib in (torch, ember):
+        out = call(lib, lib.tensor([0.5, 0.2, 0.5, 0.9], requires_grad=True))
+        with pytest.raises(NotImplementedError) as err:
+            out.sum().backward()
+        outcomes.append((type(out.grad_fn).__name__, str(err.value)))
+    assert outcomes[1] == outcomes[0]
