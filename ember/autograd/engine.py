@@ -132,10 +132,11 @@ class _DeferredInterrupt:
         self.pending = None
         if threading.current_thread() is not threading.main_thread():
             return self
-        old = signal.getsignal(signal.SIGINT)
+        old = signal.signal(signal.SIGINT, self._hold)
         if callable(old):
             self.old = old
-            signal.signal(signal.SIGINT, self._hold)
+        else:  # SIG_IGN, SIG_DFL or a handler set outside Python: leave it in charge
+            signal.signal(signal.SIGINT, old)
         return self
 
     def _hold(self, signum, frame):
