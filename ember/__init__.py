@@ -6,6 +6,7 @@ from ._dtype import (bfloat16, bool, cdouble, cfloat, complex64, complex128, dou
                      uint64, finfo, iinfo)
 from ._device import device
 from ._tensor import Size, Tensor
+from .autograd.function import OutOfMemoryError
 from . import _ops
 from ._ops._registry import FUNCTIONS as _FUNCTIONS
 from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, logspace,

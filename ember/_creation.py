@@ -271,7 +271,11 @@ def _out_dtype(dtype, out):
 def _filled(fill, size, dtype, device, requires_grad, out=None):
     dtype = _out_dtype(dtype, out)
     dev = _target_device(device if device is not None or out is None else out._device)
-    arr = fill(dev.backend.xp, size, dtype.np)
+    try:
+        arr = fill(dev.backend.xp, size, dtype.np)
+    except MemoryError as e:
+        from .autograd.function import out_of_memory
+        raise out_of_memory(e, dev) from None
     if arr.size == 0:
         arr = _with_contiguous_strides(dev.backend.xp, arr)
     t = _requiring_grad(_wrap(arr, dev, dtype), requires_grad)

@@ -6,7 +6,7 @@ result into the target, so each op is written once.
 """
 from .. import _dtype, _state
 from .._tensor import Tensor, _wrap
-from ..autograd.graph import Node
+from ..autograd.graph import Node, SavedOutput
 
 FUNCTIONS = {}   # name -> public function for the ember namespace
 SPECS = []       # OpSpec list for the generic test
@@ -209,8 +209,12 @@ def _protect_saved(node, target, result, old):
             snap = _wrap(target._data.copy(), target._device, target._dtype)
             snap._grad_fn, snap._output_nr, snap._requires_grad = old
             saved.append((snap, 0, old[0], old[1]))
-        elif t is result:  # the new value lives in target from now on
-            saved.append((target, target._vc[0] + 1, node, result._output_nr))
+        elif t is result or (type(t) is SavedOutput and t.data is result._data):
+            # the new value lives in target from now on
+            if target._base is None:  # NOTE: a SavedOutput, so that target and node make no cycle
+                saved.append((SavedOutput(target), target._vc[0] + 1, None, result._output_nr))
+            else:
+                saved.append((target, target._vc[0] + 1, node, result._output_nr))
         else:
             saved.append(entry)
     node._saved = saved

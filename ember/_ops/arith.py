@@ -4,7 +4,7 @@ Backward returns gradients in the broadcast shape; the engine sums them back to 
 shape with `sum_to`, as PyTorch's validate_outputs does.
 """
 from .. import _dtype
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, not_implemented_backward
 from .._tensor import Tensor
 from ._binary_checks import BINARY, not_for, tensor_first
 from ._registry import OpSpec, apply_inplace, public, register, spec, write_out
@@ -111,7 +111,8 @@ class Mul(Primitive):
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        need = ctx.needs_input_grad  # NOTE: each factor is saved only for the other's gradient
+        ctx.save_for_backward(x if need[1] else None, y if need[0] else None)
         if x.dtype.kind == "b":
             return ctx.xp.logical_and(x, y)
         return x * y
@@ -133,7 +134,8 @@ class Div(Primitive):
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        need = ctx.needs_input_grad
+        ctx.save_for_backward(x if need[1] else None, y if need[0] or need[1] else None)
         return x / y
 
     @staticmethod
@@ -164,7 +166,9 @@ class RDiv(Primitive):
                 (g / x.conj() if ctx.needs_input_grad[1] else None))
 
 
-Tensor.__rtruediv__ = lambda self, other: RDiv.apply(self, other)
+# NOTE: number / x is reciprocal(x) * number, as in PyTorch: the same rounding, and reciprocal saves
+# its output, not x, so writing into x afterwards leaves backward valid.
+Tensor.__rtruediv__ = lambda self, other: self.reciprocal() * other
 
 
 def _check_int_zero(ctx, y, kernel):
@@ -180,7 +184,8 @@ class FloorDivide(Primitive):
     """Division rounded toward negative infinity (Python's //)."""
     inputs = 2
     promote = "promote"
-    differentiable = False
+    node_name = "NotImplemented"  # NOTE: PyTorch records floor_divide, and its backward refuses
+    backward = not_implemented_backward("floor_divide")
 
     @staticmethod
     def forward(ctx, x, y):
@@ -229,7 +234,8 @@ class Remainder(Primitive):
     @staticmethod
     def forward(ctx, x, y):
         _check_int_zero(ctx, y, "remainder_cpu")
-        ctx.save_for_backward(x, y)
+        if ctx.needs_input_grad[1]:  # NOTE: input's gradient is grad itself: nothing to save for it
+            ctx.save_for_backward(x, y)
         xp = ctx.xp
         if x.dtype.kind in "iu":
             return xp.remainder(x, y)
@@ -240,8 +246,10 @@ class Remainder(Primitive):
 
     @staticmethod
     def backward(ctx, g):
+        if not ctx.needs_input_grad[1]:
+            return g, None
         x, y = ctx.saved_tensors
-        return g, (-g * DivMode.apply(x, y, "floor") if ctx.needs_input_grad[1] else None)
+        return g, -g * DivMode.apply(x, y, "floor")
 
 
 Tensor.__rmod__ = lambda self, other: Remainder.apply(other, self)
@@ -257,13 +265,16 @@ class Fmod(Primitive):
     @staticmethod
     def forward(ctx, x, y):
         _check_int_zero(ctx, y, "fmod_cpu")
-        ctx.save_for_backward(x, y)
+        if ctx.needs_input_grad[1]:
+            ctx.save_for_backward(x, y)
         return ctx.xp.fmod(x, y)
 
     @staticmethod
     def backward(ctx, g):
+        if not ctx.needs_input_grad[1]:
+            return g, None
         x, y = ctx.saved_tensors
-        return g, (-g * DivMode.apply(x, y, "trunc") if ctx.needs_input_grad[1] else None)
+        return g, -g * DivMode.apply(x, y, "trunc")
 
 
 class RemainderTensor(Remainder):
@@ -382,7 +393,7 @@ def _pow_forward(ctx, x, y, number_exponent):
         out = _int_power(ctx.xp, x, y)
     else:
         out = _float_power(ctx.xp, x, y, number_exponent)
-    ctx.save_for_backward(x, y, out)
+    ctx.save_for_backward(x, y, out if ctx.needs_input_grad[1] else None)
     return out
 
 

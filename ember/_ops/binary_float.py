@@ -3,7 +3,7 @@ float_power."""
 import math
 
 from .. import _dtype
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, not_implemented_backward
 from .._tensor import Tensor
 from ._binary_checks import BINARY, FLOATS, float_only, same_dtypes, tensor_first, tensors_only
 from ._registry import FUNCTIONS, OpSpec, apply_inplace, public, register, spec, write_out
@@ -60,13 +60,15 @@ class Hypot(Primitive):
     def forward(ctx, x, y):
         float_only("hypot_cpu", x, y)
         out = ctx.xp.hypot(x, y)
-        ctx.save_for_backward(x, y, out)
+        need = ctx.needs_input_grad
+        ctx.save_for_backward(x if need[0] else None, y if need[1] else None, out)
         return out
 
     @staticmethod
     def backward(ctx, g):
         x, y, out = ctx.saved_tensors
-        return g * x / out, g * y / out
+        need = ctx.needs_input_grad
+        return (g * x / out if need[0] else None), (g * y / out if need[1] else None)
 
 
 @register(*_specs("xlogy", domain=(0, 3)))
@@ -182,14 +184,17 @@ class Copysign(Primitive):
     @staticmethod
     def forward(ctx, x, y):
         out = ctx.xp.copysign(x, y)
-        ctx.save_for_backward(x, out)
+        if ctx.needs_input_grad[0]:  # NOTE: other's gradient is zeros: nothing to save for it
+            ctx.save_for_backward(x, out)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        x, out = ctx.saved_tensors
         # NOTE: PyTorch's gradient is out / input, 0 where input is 0; other gets zeros, not None.
-        gx = g * (out / x).masked_fill(x == 0, 0.0) if ctx.needs_input_grad[0] else None
+        gx = None
+        if ctx.needs_input_grad[0]:
+            x, out = ctx.saved_tensors
+            gx = g * (out / x).masked_fill(x == 0, 0.0)
         return gx, g.new_zeros(g.shape)
 
 
@@ -204,15 +209,15 @@ class Ldexp(Primitive):
     @staticmethod
     def forward(ctx, x, y):
         out = x * ctx.xp.exp2(y)
-        ctx.save_for_backward(x, y)
+        # NOTE: as PyTorch's input * 2 ** other: other's gradient reads the output, not input
+        ctx.save_for_backward(y, out if ctx.needs_input_grad[1] else None)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        x, y = ctx.saved_tensors
-        scale = 2 ** y
-        gy = g * x * scale * math.log(2) if ctx.needs_input_grad[1] else None
-        return g * scale, gy
+        y, out = ctx.saved_tensors
+        gy = g * out * math.log(2) if ctx.needs_input_grad[1] else None
+        return g * 2 ** y, gy
 
 
 def _heaviside_dtypes(a, b):
@@ -224,7 +229,8 @@ def _heaviside_dtypes(a, b):
 class Heaviside(Primitive):
     """Step function: 0 below zero, 1 above, `values` at zero."""
     inputs = 2
-    differentiable = False  # NOTE: PyTorch has no derivative for heaviside either
+    node_name = "NotImplemented"  # NOTE: PyTorch records heaviside, and its backward refuses
+    backward = not_implemented_backward("heaviside")
 
     @staticmethod
     def check(x, values):

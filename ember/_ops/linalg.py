@@ -48,7 +48,8 @@ class Mm(Primitive):
             raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
                                f"{b.shape[0]}x{b.shape[1]})")
         _same_dtype(a, b)
-        ctx.save_for_backward(a, b)
+        # NOTE: each factor is saved only for the other's gradient, as in PyTorch
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
         return _product(a @ b, a)
 
     @staticmethod
@@ -80,13 +81,14 @@ class Dot(Primitive):
         if a.dtype != b.dtype:
             names = [_dtype.scalar_type_name(_dtype._BY_NP[x.dtype]) for x in (a, b)]
             raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {names[0]} and {names[1]}")
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
         return _product(ctx.xp.dot(a, b), a)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        return g * _conj(b), g * _conj(a)
+        need = ctx.needs_input_grad
+        return (g * _conj(b) if need[0] else None), (g * _conj(a) if need[1] else None)
 
 
 register(OpSpec("dot", arity=2, shapes=[((5,), (5,)), ((0,), (0,))]), torch="dot", method="dot")(Dot)
@@ -105,13 +107,14 @@ class Mv(Primitive):
             raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x{a.shape[1]}), "
                                f"vec ({v.shape[0]})")
         _same_dtype(a, v)
-        ctx.save_for_backward(a, v)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, v if ctx.needs_input_grad[0] else None)
         return _product(a @ v, a)
 
     @staticmethod
     def backward(ctx, g):
         a, v = ctx.saved_tensors
-        return g.unsqueeze(1) * _conj(v), mH(a).mv(g)
+        need = ctx.needs_input_grad
+        return (g.unsqueeze(1) * _conj(v) if need[0] else None), (mH(a).mv(g) if need[1] else None)
 
 
 register(OpSpec("mv", arity=2, shapes=[((3, 4), (4,))]), torch="mv", method="mv")(Mv)
@@ -135,7 +138,7 @@ class Matmul(Primitive):
                                f"[{', '.join(map(str, b.shape[:-1]))}]." if b.ndim > 2 and a.ndim > 2 else
                                f"mat1 and mat2 shapes cannot be multiplied "
                                f"({_mat(a)} and {_mat(b)})")
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
         ctx.nd = (a.ndim, b.ndim)
         return _product(ctx.xp.matmul(a, b), a)
 
@@ -143,8 +146,8 @@ class Matmul(Primitive):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         na, nb = ctx.nd
-        a2 = a.unsqueeze(0) if na == 1 else a
-        b2 = b.unsqueeze(-1) if nb == 1 else b
+        a2 = a.unsqueeze(0) if na == 1 and a is not None else a
+        b2 = b.unsqueeze(-1) if nb == 1 and b is not None else b
         g2 = g
         if na == 1:
             g2 = g2.unsqueeze(-2)

@@ -196,6 +196,7 @@ class Amax(Primitive):
     """Largest value over `dim` (all dims if None); ties share the gradient evenly."""
     _pick = "max"
     _label = "amax"
+    _nan_hits = False
 
     @staticmethod
     def forward(ctx, x, dim=None, keepdim=False):
@@ -210,7 +211,13 @@ class Amax(Primitive):
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        hit = (x == _restore(y, ctx.shape, ctx.dims, ctx.keepdim)).to(g.dtype)
+        y = _restore(y, ctx.shape, ctx.dims, ctx.keepdim)
+        hit = x == y
+        if ctx._fn._nan_hits:
+            # NOTE: PyTorch's max()/min() (evenly_distribute_backward) route the gradient to the NaNs that
+            # made the result; amax/amin compare only (x == NaN is never true) and give NaN everywhere.
+            hit = hit | (x.isnan() & y.isnan())
+        hit = hit.to(g.dtype)
         count = hit.sum(dim=ctx.dims, keepdim=True)
         return _restore(g, ctx.shape, ctx.dims, ctx.keepdim) * hit / count
 
@@ -234,11 +241,13 @@ class Amin(Amax):
 class MaxAll(Amax):
     node_name = "MaxBackward1"
     _label = "max"
+    _nan_hits = True
 
 
 class MinAll(Amin):
     node_name = "MinBackward1"
     _label = "min"
+    _nan_hits = True
 
 register(OpSpec("amax", **REDUCE))(Amax)
 register(OpSpec("amin", **REDUCE))(Amin)

@@ -24,6 +24,7 @@ class Var(Primitive):
     complex_grad = True
     node_name = "VarBackward0"
     _label = "var"
+    _saves_output = False
 
     @staticmethod
     def forward(ctx, x, dim, correction, keepdim):
@@ -44,7 +45,8 @@ class Var(Primitive):
                 centred = xp.abs(centred)
             var = xp.sum(centred * centred, axis=dims, keepdims=keepdim) / centred.dtype.type(ctx.dof)
         y = ctx._fn._finish(xp, var).astype(x.real.dtype, copy=False)
-        ctx.save_for_backward(x, y)
+        # NOTE: var's backward reads the input only (saving y would make writing into it fail); std's reads y too
+        ctx.save_for_backward(*((x, y) if ctx._fn._saves_output else (x,)))
         return y
 
     @staticmethod
@@ -53,7 +55,7 @@ class Var(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        x, _ = ctx.saved_tensors
+        (x,) = ctx.saved_tensors
         return _var_grad(ctx, x, g)
 
 
@@ -66,6 +68,7 @@ class Std(Var):
     """Standard deviation: the square root of Var; zero spread gets a zero gradient, as in torch."""
     node_name = "StdBackward0"
     _label = "std"
+    _saves_output = True
 
     @staticmethod
     def _finish(xp, var):

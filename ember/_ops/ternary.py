@@ -46,14 +46,16 @@ class LerpTensor(Primitive):
     def forward(ctx, x, end, w):
         if x.dtype.kind in "iub":
             raise not_for("lerp_kernel_tensor", x)
-        ctx.save_for_backward(x, end, w)
+        need = ctx.needs_input_grad
+        ctx.save_for_backward(x if need[2] else None, end if need[2] else None, w if need[0] or need[1] else None)
         return _lerp_values(ctx.xp, x, end, w)
 
     @staticmethod
     def backward(ctx, g):
         x, end, w = ctx.saved_tensors
-        gw = g * (end - x) if ctx.needs_input_grad[2] else None
-        return g * (1 - w), g * w, gw
+        need = ctx.needs_input_grad
+        gw = g * (end - x) if need[2] else None
+        return (g * (1 - w) if need[0] else None), (g * w if need[1] else None), gw
 
 
 def _lerp_args(input, end, weight):
@@ -150,7 +152,8 @@ class Addcmul(Primitive):
             raise not_for("addcmul_cpu_out", x)
         value = _value_for(x, value)
         ctx.value = value
-        ctx.save_for_backward(t1, t2)
+        need = ctx.needs_input_grad
+        ctx.save_for_backward(t1 if need[2] else None, t2 if need[1] else None)
         return (x + value * (t1 * t2)).astype(x.dtype, copy=False)
 
     @staticmethod
@@ -185,7 +188,8 @@ class Addcdiv(Primitive):
     def forward(ctx, x, t1, t2, value=1):
         value = _value_for(x, value)
         ctx.value = value
-        ctx.save_for_backward(t1, t2)
+        need = ctx.needs_input_grad
+        ctx.save_for_backward(t1 if need[2] else None, t2 if need[1] or need[2] else None)
         return (x + value * (t1 / t2)).astype(x.dtype, copy=False)
 
     @staticmethod

@@ -36,7 +36,13 @@ def _runs(xp, s, order, starts):
 
 class Unique(Primitive):
     """The distinct elements (or slices along `dim`), sorted, with inverse indices and counts."""
-    differentiable = False
+    node_name = "Unique2Backward0"
+    _aten = "_unique2"
+
+    @staticmethod
+    def backward(ctx, *grads):
+        # NOTE: PyTorch records unique (its values require grad) but refuses to differentiate it.
+        raise NotImplementedError(f"the derivative for '{ctx._fn._aten}' is not implemented.")
 
     @staticmethod
     def forward(ctx, x, dim, consecutive):
@@ -61,6 +67,16 @@ class Unique(Primitive):
             return values.reshape(-1), inverse.reshape(x.shape), counts
         out = xp.moveaxis(values.reshape((values.shape[0],) + moved_shape[1:]), 0, d)
         return xp.ascontiguousarray(out), inverse, counts
+
+
+class UniqueDim(Unique):
+    node_name = "UniqueDimBackward0"
+    _aten = "unique_dim"
+
+
+class UniqueConsecutive(Unique):
+    node_name = "UniqueConsecutiveBackward0"
+    _aten = "unique_consecutive"
 
 
 def _unique_flat(xp, flat):
@@ -95,14 +111,14 @@ def _result(values, inverse, counts, return_inverse, return_counts):
 @public(method=True)
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """Distinct elements (or slices along `dim`), sorted; optionally the inverse indices and counts."""
-    values, inverse, counts = Unique.apply(input, dim, False)
+    values, inverse, counts = (Unique if dim is None else UniqueDim).apply(input, dim, False)
     return _result(values, inverse, counts, return_inverse, return_counts)
 
 
 @public(method=True)
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     """Collapse each run of equal consecutive elements (or slices along `dim`) to one."""
-    values, inverse, counts = Unique.apply(input, dim, True)
+    values, inverse, counts = UniqueConsecutive.apply(input, dim, True)
     return _result(values, inverse, counts, return_inverse, return_counts)
 
 

@@ -4,6 +4,9 @@ One walk serves `Tensor.backward`, `torch.autograd.backward` and `torch.autograd
 - accumulate=True puts gradients into leaves' `.grad` (only those in `inputs`, when given);
 - capture=True returns the gradients that reach `inputs` and touches no `.grad`.
 """
+import signal
+import threading
+
 from .. import _state
 from .._tensor import Tensor, _wrap, sum_to
 from .graph import AccumulateGrad, ERR_BACKWARD_TWICE
@@ -112,6 +115,44 @@ def _run_tensor_hooks(node, nr, g):
 
 def run(root_edges, root_grads, retain_graph, create_graph, inputs=None, accumulate=True, allow_unused=False):
     """Walk backward from `root_edges` ((node, output_nr) pairs) seeded with `root_grads`."""
+    with _DeferredInterrupt():
+        return _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate, allow_unused)
+
+
+class _DeferredInterrupt:
+    """Holds back SIGINT while the walk runs, then delivers it to the handler that was installed.
+
+    NOTE: PyTorch's engine runs backward in C++, where Ctrl-C lands only after the walk; a Python walk
+    interrupted midway would leave some leaves with gradients and others without. Only the main
+    thread may set signal handlers, and only a Python-level handler can be called later."""
+
+    __slots__ = ("old", "pending")
+
+    def __enter__(self):
+        self.old = None
+        self.pending = None
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        old = signal.signal(signal.SIGINT, self._hold)
+        if callable(old):
+            self.old = old
+        else:  # SIG_IGN, SIG_DFL or a handler set outside Python: leave it in charge
+            signal.signal(signal.SIGINT, old)
+        return self
+
+    def _hold(self, signum, frame):
+        self.pending = (signum, frame)
+
+    def __exit__(self, *exc):
+        if self.old is None:
+            return False
+        signal.signal(signal.SIGINT, self.old)
+        if self.pending is not None:
+            self.old(*self.pending)  # default_int_handler raises KeyboardInterrupt here
+        return False
+
+
+def _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate, allow_unused):
     roots = [n for n, _ in root_edges]
     deps, seen = _collect(roots)
     targets = {}
@@ -199,6 +240,8 @@ def _release_children(node, deps, ready):
 
 
 def _accumulate_into_leaf(var, g, create_graph):
+    if var is None:  # NOTE: the leaf is gone: nothing can read its gradient
+        return
     old = var._grad
     if old is None:
         if create_graph:

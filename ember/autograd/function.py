@@ -9,7 +9,7 @@ Two kinds of Function share one graph:
 import functools
 
 from .. import _dtype, _state
-from .graph import Node
+from .graph import Node, saved_entry
 from .._tensor import Tensor, _wrap
 
 _FLOAT = _dtype.FLOAT
@@ -195,6 +195,14 @@ class Primitive(Function):
         return _apply_primitive(cls, args)
 
 
+def not_implemented_backward(aten_name):
+    """A backward for ops PyTorch records but cannot differentiate (their grad_fn is `NotImplemented`):
+    outputs require grad, and backward raises PyTorch's error instead of returning a gradient."""
+    def backward(ctx, *grads):
+        raise RuntimeError(f"derivative for aten::{aten_name} is not implemented")
+    return staticmethod(backward)
+
+
 def _edge(t):
     if t._base is not None and t._view_version != t._vc[0]:
         t._sync_view()
@@ -309,11 +317,20 @@ def _apply_primitive(cls, args):
     ctx = cls._node_cls()
     ctx.xp = xp
     ctx.device = dev
+    # NOTE: known before forward runs, so that forward saves only what a needed gradient uses
+    # (saving more makes legal in-place code fail the version check), as PyTorch does.
+    if track:
+        ctx.next_functions = tuple(_edge(a) if isinstance(a, Tensor) else (None, 0) for a in operands)
+        ctx.needs_input_grad = tuple(e[0] is not None for e in ctx.next_functions)
+    else:
+        ctx.needs_input_grad = _no_grads(len(operands))
     try:
         out = cls.forward(ctx, *arrays, *params)
     except ValueError:
         _explain_broadcast(arrays)
         raise
+    except MemoryError as e:
+        raise out_of_memory(e, dev) from None
     is_tuple = type(out) is tuple
     outs = out if is_tuple else (out,)
     results = []
@@ -324,8 +341,6 @@ def _apply_primitive(cls, args):
     if cls.view:
         _link_view(cls, operands[0], results[0], params)
     if track:
-        ctx.next_functions = tuple(_edge(a) if isinstance(a, Tensor) else (None, 0) for a in operands)
-        ctx.needs_input_grad = tuple(e[0] is not None for e in ctx.next_functions)
         ctx._in_meta = tuple((a._data.shape, a._dtype, a._device) if isinstance(a, Tensor) else None
                              for a in operands)
         ctx._out_meta = tuple((r._data.shape, r._dtype, r._device) for r in results)
@@ -342,6 +357,32 @@ def _apply_primitive(cls, args):
                                     for item, uses in zip(ctx.to_save, cls.saved_needs))
             _pack_saved(ctx, operands, results, outs)
     return tuple(results) if is_tuple else results[0]
+
+
+_NO_GRADS = {}
+
+
+def _no_grads(n):
+    t = _NO_GRADS.get(n)
+    if t is None:
+        t = _NO_GRADS[n] = (False,) * n
+    return t
+
+
+class OutOfMemoryError(RuntimeError):
+    """Raised when a device runs out of memory (torch.OutOfMemoryError, also torch.cuda.OutOfMemoryError)."""
+
+
+def out_of_memory(err, device):
+    """The error PyTorch raises where the array library raised MemoryError: RuntimeError on the CPU,
+    OutOfMemoryError (a RuntimeError) on CUDA."""
+    nbytes = getattr(err, "_total_size", None)  # NOTE: NumPy's _ArrayMemoryError knows the request
+    if device.type == "cuda":
+        size = "" if nbytes is None else f" Tried to allocate {nbytes / 2 ** 30:.2f} GiB."
+        return OutOfMemoryError(f"CUDA out of memory.{size}")
+    return RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: "
+                        f"you tried to allocate {nbytes if nbytes is not None else 'more'} bytes. Error code 12 "
+                        "(Cannot allocate memory)")
 
 
 def _explain_broadcast(arrays):
@@ -383,7 +424,7 @@ def _pack_saved(ctx, operands, results, raw_outs=()):
                         break
             if t is None:
                 t = _wrap(item, ctx.device, _dtype._BY_NP[item.dtype])
-        saved.append((t, t._vc[0], t._grad_fn, t._output_nr))
+        saved.append(saved_entry(t, ctx))
     ctx._saved = saved
 
 

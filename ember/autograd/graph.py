@@ -1,5 +1,6 @@
 """Nodes of the backward graph: what `tensor.grad_fn` is (stands in for torch.autograd.graph.Node)."""
 import re
+import weakref
 
 from .. import _state
 
@@ -56,6 +57,9 @@ class Node:
             return ()
         out = []
         for t, version, fn, nr in saved:
+            if type(t) is SavedOutput:
+                t = t.unpack(self, nr)
+                fn = self
             if t is not None and t._vc[0] != version:
                 if fn is not self:
                     # NOTE: PyTorch names a saved input's history as it is now (after the in-place
@@ -137,17 +141,53 @@ def _touches_complex(node):
     return False
 
 
+class SavedOutput:
+    """An output saved by the node that made it, kept without a reference back to that node.
+
+    NOTE: saving the output Tensor itself would make a cycle (tensor -> grad_fn -> saved tensor),
+    so a dropped graph would wait for the cyclic GC. As PyTorch's SavedVariable does for outputs,
+    keep the array and its version counter, and rebuild a Tensor whose grad_fn is the node on unpack.
+    """
+
+    __slots__ = ("data", "device", "dtype", "vc")
+
+    def __init__(self, t):
+        self.data, self.device, self.dtype, self.vc = t._data, t._device, t._dtype, t._vc
+
+    def unpack(self, node, nr):
+        from .._tensor import _wrap
+        t = _wrap(self.data, self.device, self.dtype, vc=self.vc)
+        t._grad_fn, t._output_nr, t._requires_grad = node, nr, True
+        return t
+
+
+def saved_entry(t, node, version=None):
+    """The entry `node` keeps for a saved tensor `t`: (tensor or SavedOutput, version, grad_fn, output_nr)."""
+    if version is None:
+        version = t._vc[0]
+    if t._grad_fn is node and t._base is None:
+        return (SavedOutput(t), version, None, t._output_nr)
+    return (t, version, t._grad_fn, t._output_nr)
+
+
 class AccumulateGrad(Node):
     """The node behind a leaf tensor: puts the incoming gradient into `variable.grad`."""
 
-    __slots__ = ("variable",)
+    __slots__ = ("_variable",)
 
     def __init__(self, variable):
         super().__init__()
-        self.variable = variable
+        # NOTE: the leaf holds its AccumulateGrad (with its hooks); a strong reference back would make a
+        # cycle per leaf, kept until the cyclic GC runs. A leaf nobody holds can receive no gradient anyway.
+        self._variable = weakref.ref(variable)
         self.next_functions = ()
         self._in_meta = ()
         self._out_meta = (None,)
+
+    @property
+    def variable(self):
+        """The leaf tensor whose .grad this node accumulates into (None once that tensor is gone)."""
+        return self._variable()
 
 
 class _RemovableHandle:
@@ -167,7 +207,9 @@ def _modified_message(t, version, fn, nr):
     desc = f"[torch.{kind}{scalar_type_name(t._dtype)}Tensor [{', '.join(str(s) for s in t.shape)}]]"
     where = ""
     if fn is not None:
-        name = re.sub(r"Backward\d*$", "", type(fn).__name__)  # SigmoidBackward0 -> Sigmoid, MyFnBackward -> MyFn
+        # NOTE: PyTorch drops "Backward0" but keeps an overload's number: SigmoidBackward0 -> Sigmoid,
+        # PowBackward1 -> Pow1, MyFnBackward -> MyFn.
+        name = re.sub(r"Backward(0$)?", "", type(fn).__name__, count=1)
         where = f", which is output {nr} of {name},"
     return (f"one of the variables needed for gradient computation has been modified by an inplace "
             f"operation: {desc}{where} is at version {t._vc[0]}; expected version {version} instead. Hint: "

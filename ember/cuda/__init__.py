@@ -1,5 +1,6 @@
 """torch.cuda: device queries. Tensors reach the GPU through CuPy (ember/_backends/cuda.py)."""
 from .. import _backends
+from ..autograd.function import OutOfMemoryError  # noqa: F401 -- torch.cuda.OutOfMemoryError is torch.OutOfMemoryError
 
 
 def is_available():

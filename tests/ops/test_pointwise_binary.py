@@ -451,9 +451,6 @@ def test_kernel_dtype_refusals(op, dtype):
     same(lambda t: getattr(t, op)(t.tensor([1, 2]).to(getattr(t, dtype)), t.tensor([1, 1]).to(getattr(t, dtype))))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ember marks heaviside and floor_divide non-differentiable, so their outputs do not require grad; PyTorch's "
-    "outputs do (with a grad_fn that raises 'the derivative for ... is not implemented' in backward)"))
 @pytest.mark.parametrize("op", ["heaviside", "floor_divide"])
 def test_not_implemented_derivatives(op):
     same(lambda t: getattr(t, op)(t.tensor([1.0, 0.0], requires_grad=True), t.tensor([2.0])).requires_grad)
