@@ -146,26 +146,6 @@ class Div(Primitive):
         return gx, gy
 
 
-class RDiv(Primitive):
-    """other / input (the reflected `/`)."""
-    complex_grad = True
-    node_name = "MulBackward0"  # PyTorch computes number / x as reciprocal(x) * number
-    inputs = 2
-    promote = "float"
-
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        # NOTE: two roundings, as PyTorch's: 0.05 / t is not (0.05 / t) rounded once in float32
-        return (1 / x) * y
-
-    @staticmethod
-    def backward(ctx, g):
-        x, y = ctx.saved_tensors
-        return ((-g * (y / (x * x)).conj() if ctx.needs_input_grad[0] else None),
-                (g / x.conj() if ctx.needs_input_grad[1] else None))
-
-
 # NOTE: number / x is reciprocal(x) * number, as in PyTorch: the same rounding, and reciprocal saves
 # its output, not x, so writing into x afterwards leaves backward valid.
 Tensor.__rtruediv__ = lambda self, other: self.reciprocal() * other

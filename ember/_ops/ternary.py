@@ -143,7 +143,6 @@ class Addcmul(Primitive):
     complex_grad = "holomorphic"
     inputs = 3
     promote = "promote"
-    saved_needs = ((2,), (1,))  # tensor1 only for tensor2's gradient, and the other way round
     check = staticmethod(tensors_only("addcmul", ("input", "tensor1", "tensor2")))
 
     @staticmethod
@@ -181,7 +180,6 @@ class Addcdiv(Primitive):
     complex_grad = "holomorphic"
     inputs = 3
     promote = "promote"
-    saved_needs = ((2,), (0, 1, 2))  # NOTE: PyTorch saves tensor2 whatever needs a gradient
     check = staticmethod(_check_addcdiv)
 
     @staticmethod
@@ -189,7 +187,8 @@ class Addcdiv(Primitive):
         value = _value_for(x, value)
         ctx.value = value
         need = ctx.needs_input_grad
-        ctx.save_for_backward(t1 if need[2] else None, t2 if need[1] or need[2] else None)
+        # NOTE: PyTorch keeps tensor2 whichever gradient is needed (writing into it later fails backward)
+        ctx.save_for_backward(t1 if need[2] else None, t2)
         return (x + value * (t1 / t2)).astype(x.dtype, copy=False)
 
     @staticmethod

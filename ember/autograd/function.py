@@ -188,7 +188,6 @@ class Primitive(Function):
     view = False
     differentiable = True
     complex_grad = False  # NOTE: opt-in, declared only where backward is checked against PyTorch's
-    saved_needs = None  # optional: for each saved item, the operand indices whose gradients use it
 
     @classmethod
     def apply(cls, *args):
@@ -350,11 +349,6 @@ def _apply_primitive(cls, args):
                 r._output_nr = i
                 r._requires_grad = True
         if ctx.to_save is not None:
-            if cls.saved_needs is not None:
-                # NOTE: as PyTorch, keep only what the needed gradients use: an operand saved needlessly
-                # would make a later in-place update of it fail the version check in backward
-                ctx.to_save = tuple(item if any(ctx.needs_input_grad[i] for i in uses) else None
-                                    for item, uses in zip(ctx.to_save, cls.saved_needs))
             _pack_saved(ctx, operands, results, outs)
     return tuple(results) if is_tuple else results[0]
 
