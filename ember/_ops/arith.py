@@ -16,6 +16,11 @@ def _int_kind(x):
     return x.dtype.kind in "iub"
 
 
+def _round_to(low, value):
+    """alpha as PyTorch reads it for a float16/bfloat16 input: rounded to that dtype."""
+    return value if low is None or isinstance(value, bool) else float(low.np.type(value))
+
+
 def _check_alpha(x, alpha):
     # NOTE: x is the operand after promotion, so its dtype is the result's.
     if isinstance(alpha, bool):
@@ -30,6 +35,8 @@ def _check_alpha(x, alpha):
           torch="add", method="add", inplace="add_", operator=("__add__",), reflected=("__radd__",))
 class Add(Primitive):
     """input + alpha * other."""
+    upcast = True
+    upcast_scalars = False  # NOTE: PyTorch rounds a scalar other (and alpha) to a half input's dtype
     inputs = 2
     promote = "promote"
 
@@ -38,7 +45,7 @@ class Add(Primitive):
         _check_alpha(x, alpha)
         ctx.alpha = alpha
         if alpha is not True and alpha != 1:
-            y = y * alpha
+            y = y * (_round_to(ctx.low, alpha))
         if x.dtype.kind == "b":
             return ctx.xp.logical_or(x, y)
         return x + y
@@ -62,6 +69,8 @@ def _no_bool_sub(x, y, *rest):
           torch="sub", method="sub", inplace="sub_", operator=("__sub__",))
 class Sub(Primitive):
     """input - alpha * other."""
+    upcast = True
+    upcast_scalars = False
     inputs = 2
     promote = "promote"
     check = staticmethod(_no_bool_sub)
@@ -70,7 +79,7 @@ class Sub(Primitive):
     def forward(ctx, x, y, alpha=1):
         _check_alpha(x, alpha)
         ctx.alpha = alpha
-        return x - (y if alpha == 1 else y * alpha)
+        return x - (y if alpha == 1 else y * _round_to(ctx.low, alpha))
 
     @staticmethod
     def backward(ctx, g):
@@ -102,6 +111,7 @@ Tensor.__rsub__ = _rsub
           torch="mul", method="mul", inplace="mul_", operator=("__mul__",), reflected=("__rmul__",))
 class Mul(Primitive):
     """input * other."""
+    upcast = True
     inputs = 2
     promote = "promote"
 
@@ -123,6 +133,7 @@ class Mul(Primitive):
           torch="div", method="div", inplace="div_", operator=("__truediv__",))
 class Div(Primitive):
     """True division; integer inputs give the default float dtype."""
+    upcast = True
     inputs = 2
     promote = "float"
 
@@ -141,6 +152,7 @@ class Div(Primitive):
 
 class RDiv(Primitive):
     """other / input (the reflected `/`)."""
+    upcast = True
     node_name = "MulBackward0"  # PyTorch computes number / x as reciprocal(x) * number
     inputs = 2
     promote = "float"
@@ -326,6 +338,7 @@ def _int_power(xp, x, y):
 
 class Pow(Primitive):
     """input ** exponent, where exponent is a number."""
+    upcast = True
     complex_grad = "holomorphic"  # NOTE: see Function.complex_grad
     inputs = 2
     promote = "promote"

@@ -43,6 +43,7 @@ def _select(mask, if_true, if_false, dtype=None):
 # --- piecewise-linear family: the gradient at each kink as PyTorch defines it -------------------------
 class LeakyRelu(Primitive):
     """x if x > 0 else slope * x; the gradient at 0 is the slope."""
+    upcast = True
     check = float_only("leaky_relu_cpu")
 
     @staticmethod
@@ -59,6 +60,7 @@ class LeakyRelu(Primitive):
 
 class Hardtanh(Primitive):
     """clip(x, min_val, max_val); unlike clamp, the gradient is 0 at the bounds themselves."""
+    upcast = True
 
     @staticmethod
     def forward(ctx, x, min_val=-1.0, max_val=1.0):
@@ -75,6 +77,7 @@ class Hardtanh(Primitive):
 
 class Threshold(Primitive):
     """x if x > threshold else value; the gradient is 0 where x <= threshold."""
+    upcast = True
 
     @staticmethod
     def forward(ctx, x, threshold, value):
@@ -90,6 +93,7 @@ class Threshold(Primitive):
 
 class Hardshrink(Primitive):
     """x where |x| > lambd, else 0."""
+    upcast = True
     check = float_only("hardshrink_cpu")
 
     @staticmethod
@@ -106,6 +110,7 @@ class Hardshrink(Primitive):
 
 class Softshrink(Primitive):
     """x - lambd above lambd, x + lambd below -lambd, else 0."""
+    upcast = True
     check = float_only("softshrink_check")
 
     @staticmethod
@@ -124,6 +129,7 @@ class Softshrink(Primitive):
 
 class Hardsigmoid(Primitive):
     """clip(x / 6 + 1/2, 0, 1); the gradient is 1/6 strictly inside (-3, 3)."""
+    upcast = True
     check = float_only("hardsigmoid_cpu")
 
     @staticmethod
@@ -141,6 +147,7 @@ class Hardsigmoid(Primitive):
 
 class Hardswish(Primitive):
     """x * hardsigmoid(x); the gradient is 0 at -3 and 1 at 3."""
+    upcast = True
     check = float_only("hardswish_cpu")
 
     @staticmethod
@@ -159,6 +166,7 @@ class Hardswish(Primitive):
 # --- smooth activations -----------------------------------------------------------------------------------
 class Elu(Primitive):
     """scale * (x if x > 0 else alpha * (exp(input_scale * x) - 1)): elu, selu and celu."""
+    upcast = True
     check = float_only("elu_cpu")
 
     @staticmethod
@@ -183,6 +191,7 @@ class Celu(Elu):
 
 class Softplus(Primitive):
     """log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold."""
+    upcast = True
     check = float_only("softplus_cpu")
 
     @staticmethod
@@ -204,6 +213,7 @@ class Softplus(Primitive):
 
 class LogSigmoid(Primitive):
     """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), stable for large |x|."""
+    upcast = True
     check = float_only("log_sigmoid_cpu")
 
     @staticmethod
@@ -220,6 +230,7 @@ class LogSigmoid(Primitive):
 
 class Silu(Primitive):
     """x * sigmoid(x)."""
+    upcast = True
     check = float_only("silu_cpu")
 
     @staticmethod
@@ -239,6 +250,7 @@ class Silu(Primitive):
 
 class Mish(Primitive):
     """x * tanh(softplus(x))."""
+    upcast = True
     check = float_only("mish_cpu")
 
     @staticmethod
@@ -257,6 +269,7 @@ class Mish(Primitive):
 
 class Gelu(Primitive):
     """x * Phi(x) with the normal CDF Phi by erf ('none') or by PyTorch's tanh formula ('tanh')."""
+    upcast = True
     check = float_only("GeluKernelImpl")
 
     @staticmethod
@@ -287,6 +300,7 @@ class Gelu(Primitive):
 # --- softmax family ---------------------------------------------------------------------------------------
 class Softmax(Primitive):
     """exp(x - max) / sum(exp(x - max)) along dim."""
+    upcast = True
     check = float_only("softmax_lastdim_kernel_impl")
 
     @staticmethod
@@ -312,6 +326,7 @@ class Softmax(Primitive):
 
 class LogSoftmax(Primitive):
     """x - max - log(sum(exp(x - max))) along dim."""
+    upcast = True
     check = float_only("log_softmax_lastdim_kernel_impl")
 
     @staticmethod

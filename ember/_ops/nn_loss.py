@@ -15,6 +15,7 @@ DENOM_FLOOR = 1e-12
 
 class BinaryCrossEntropy(Primitive):
     """-(t * max(log x, -100) + (1 - t) * max(log(1 - x), -100)), elementwise."""
+    upcast = True
     inputs = 2
 
     @staticmethod

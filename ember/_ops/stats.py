@@ -16,11 +16,12 @@ def _count(shape, dims):
 
 
 def _is_float_array(x):
-    return x.dtype.kind in "fV"
+    return x.dtype.kind in "fVc"
 
 
 class Var(Primitive):
     """Variance over `dims` with `correction` (1: unbiased, Bessel's correction)."""
+    upcast = True
     node_name = "VarBackward0"
     _label = "var"
 
@@ -36,11 +37,18 @@ class Var(Primitive):
                           "than the reduction factor (input numel divided by output numel).", UserWarning,
                           stacklevel=4)
         ctx.shape, ctx.dims, ctx.keepdim, ctx.dof = x.shape, dims, keepdim, max(0, n - correction)
-        acc = x.astype(xp.float32) if x.dtype.itemsize < 4 else x
+        # NOTE: two passes in double precision (PyTorch's CPU kernel accumulates float32 in double);
+        # a complex input's spread is that of |x - mean|, a real result.
+        acc = x.astype(xp.complex128 if x.dtype.kind == "c" else xp.float64)
         with _quiet(xp):
             centred = acc - xp.mean(acc, axis=dims, keepdims=True)
-            var = xp.sum(centred * centred, axis=dims, keepdims=keepdim) / acc.dtype.type(ctx.dof)
-        y = ctx._fn._finish(xp, var).astype(x.dtype, copy=False)
+            if x.dtype.kind == "c":
+                centred = centred.real * centred.real + centred.imag * centred.imag
+            else:
+                centred = centred * centred
+            var = xp.sum(centred, axis=dims, keepdims=keepdim) / xp.float64(ctx.dof)
+        real = x.real.dtype if x.dtype.kind == "c" else x.dtype
+        y = ctx._fn._finish(xp, var).astype(real)
         ctx.save_for_backward(x, y)
         return y
 
@@ -133,6 +141,7 @@ spec(OpSpec("norm", shapes="reduce", kwargs=({}, {"dim": 1}, {"p": 1, "dim": (0,
 # --- logsumexp ------------------------------------------------------------------------------------------
 class LogSumExp(Primitive):
     """log(sum(exp(x))) over `dim`, shifted by the max so nothing overflows."""
+    upcast = True
     node_name = "LogsumexpBackward0"
     promote = "float"
 
@@ -140,7 +149,7 @@ class LogSumExp(Primitive):
     def forward(ctx, x, dim, keepdim=False):
         xp = ctx.xp
         dims = _dims(x, dim)
-        acc = x.astype(xp.float32) if x.dtype.itemsize < 4 else x
+        acc = x
         with _quiet(xp):
             if x.size:
                 m = xp.amax(acc, axis=dims, keepdims=True)

@@ -20,6 +20,7 @@ def _lerp_values(xp, x, end, w):
 
 class Lerp(Primitive):
     """input + weight * (end - input), with a number weight."""
+    upcast = True
     inputs = 2
 
     @staticmethod
@@ -37,6 +38,7 @@ class Lerp(Primitive):
 
 class LerpTensor(Primitive):
     """input + weight * (end - input), with a tensor weight."""
+    upcast = True
     node_name = "LerpBackward1"
     inputs = 3
 
@@ -136,6 +138,7 @@ def _value_for(x, value):
 
 class Addcmul(Primitive):
     """input + value * tensor1 * tensor2."""
+    upcast = True
     inputs = 3
     promote = "promote"
     check = staticmethod(tensors_only("addcmul", ("input", "tensor1", "tensor2")))
@@ -171,6 +174,7 @@ def _check_addcdiv(x, t1, t2):
 
 class Addcdiv(Primitive):
     """input + value * tensor1 / tensor2."""
+    upcast = True
     inputs = 3
     promote = "promote"
     check = staticmethod(_check_addcdiv)

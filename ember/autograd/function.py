@@ -177,6 +177,14 @@ class Primitive(Function):
     - `view`: forward returns a view of its first operand; the result shares its version counter
       and remembers how to be rebuilt from its base (for in-place ops on views).
     - `differentiable`: False for ops with no gradient (comparisons, argmax...).
+    - `upcast`: True for ops PyTorch computes in float32 when their inputs are float16/bfloat16
+      (reductions, scans, softmax, losses, composite pointwise formulas): forward then receives
+      those operands (and Python scalars) as float32 arrays and each float32 output is rounded to the
+      input's dtype once. Saved upcast operands and outputs are saved as the real low-precision
+      tensors, so version checks and double backward see what PyTorch's saved variables would.
+      Python scalars and 0-d tensors of another dtype enter in float32 too (as PyTorch's mul and div
+      read them), unless `upcast_scalars` is False (add, sub: PyTorch rounds them to the input's
+      dtype first). forward finds the low dtype in `ctx.low` (None when nothing was upcast).
     """
 
     _primitive = True
@@ -186,6 +194,8 @@ class Primitive(Function):
     check = None  # optional staticmethod(*operands): PyTorch's refusals that depend on input dtypes
     view = False
     differentiable = True
+    upcast = False  # NOTE: see the docstring; PyTorch's "opmath"/accumulate type for half types
+    upcast_scalars = True
 
     @classmethod
     def apply(cls, *args):
@@ -281,20 +291,22 @@ def _apply_primitive(cls, args):
             operands = operands[:k]
         dt = compute_dtype(cls, operands)
         np_dt = dt.np
+        scalar_dt = _dtype.float32 if cls.upcast and cls.upcast_scalars and dt in _LOW else dt
         arrays = []
         cast = []
         for a in operands:
             if isinstance(a, Tensor):
                 if a._dtype is not dt:
+                    to = scalar_dt  # NOTE: a float32 upcast op reads other dtypes in float32 directly
                     if track and a._requires_grad:
-                        a = a.to(dt)  # differentiable cast, so gradients return in a's dtype
+                        a = a.to(to)  # differentiable cast, so gradients return in a's dtype
                     else:
-                        a = _wrap(a._data.astype(np_dt), a._device, dt)
+                        a = _wrap(a._data.astype(to.np), a._device, to)
                 arrays.append(a._data)
             elif a is None:
                 arrays.append(None)
             else:
-                a = _wrap(_scalar_array(xp, a, np_dt), dev, dt)
+                a = _wrap(_scalar_array(xp, a, scalar_dt.np), dev, scalar_dt)
                 arrays.append(a._data)
             cast.append(a)
         for a in rest:
@@ -306,6 +318,11 @@ def _apply_primitive(cls, args):
     ctx = cls._node_cls()
     ctx.xp = xp
     ctx.device = dev
+    low = _upcast(xp, arrays) if cls.upcast else None
+    ctx.low = None
+    if low is not None:
+        ctx.low, arrays, wide = low
+        low = ctx.low
     try:
         out = cls.forward(ctx, *arrays, *params)
     except ValueError:
@@ -317,7 +334,11 @@ def _apply_primitive(cls, args):
     for o in outs:
         if not isinstance(o, xp.ndarray):
             o = xp.asarray(o)
+        if low is not None and o.dtype == _F32_NP:
+            o = o.astype(low.np)
         results.append(_wrap(o, dev, _dtype._BY_NP[o.dtype]))
+    if low is not None and track and ctx.to_save is not None:
+        _unwiden_saved(ctx, wide, operands, outs, results)
     if cls.view:
         _link_view(cls, operands[0], results[0], params)
     if track:
@@ -334,6 +355,47 @@ def _apply_primitive(cls, args):
         if ctx.to_save is not None:
             _pack_saved(ctx, operands, results, outs)
     return tuple(results) if is_tuple else results[0]
+
+
+_LOW = (_dtype.float16, _dtype.bfloat16)
+_F32_NP = _dtype.float32.np
+
+
+def _upcast(xp, arrays):
+    """For an `upcast` op: (low dtype, arrays with float16/bfloat16 ones as float32, the float32 copies),
+    or None when no operand is low precision."""
+    low = None
+    for a in arrays:
+        d = getattr(a, "dtype", None)
+        if d is not None and d.itemsize == 2 and d.kind in "fV" and isinstance(a, xp.ndarray):
+            low = _dtype._BY_NP[d]
+            break
+    if low is None:
+        return None
+    wide = {}
+    out = []
+    for i, a in enumerate(arrays):
+        if isinstance(a, xp.ndarray) and a.dtype.itemsize == 2 and a.dtype.kind in "fV":
+            a = a.astype(_F32_NP)
+            wide[id(a)] = i
+        out.append(a)
+    return low, out, wide
+
+
+def _unwiden_saved(ctx, wide, operands, outs, results):
+    """What forward saved of its float32 copies is saved as the low-precision operand or result itself."""
+    items = []
+    for item in ctx.to_save:
+        i = wide.get(id(item)) if item is not None else None
+        if i is not None and isinstance(operands[i], Tensor):
+            item = operands[i]
+        else:
+            for raw, r in zip(outs, results):
+                if item is raw and r._data is not raw:
+                    item = r
+                    break
+        items.append(item)
+    ctx.to_save = items
 
 
 def _explain_broadcast(arrays):
