@@ -4,7 +4,7 @@ Backward returns gradients in the broadcast shape; the engine sums them back to 
 shape with `sum_to`, as PyTorch's validate_outputs does.
 """
 from .. import _dtype
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, float32_backward
 from .._tensor import Tensor
 from ._binary_checks import BINARY, not_for, tensor_first
 from ._registry import OpSpec, apply_inplace, public, register, spec, write_out
@@ -143,6 +143,7 @@ class Div(Primitive):
         return x / y
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         gx = g / y.conj() if ctx.needs_input_grad[0] else None

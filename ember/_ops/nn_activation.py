@@ -9,7 +9,7 @@ on the hot path of every network (gelu, silu, softmax).
 import math
 
 from .. import _dtype
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, float32_backward
 from ._registry import OpSpec, spec
 from .special import Erf, Sigmoid
 from .unary_trig import Tanh
@@ -53,6 +53,7 @@ class LeakyRelu(Primitive):
         return _cast(ctx.xp, ctx.xp.where(x > 0, x, x * negative_slope), x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return g * _select(x > 0, 1.0, ctx.slope, g.dtype)
@@ -69,6 +70,7 @@ class Hardtanh(Primitive):
         return _cast(ctx.xp, ctx.xp.minimum(ctx.xp.maximum(x, min_val), max_val), x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         lo, hi = ctx.bounds
@@ -86,6 +88,7 @@ class Threshold(Primitive):
         return _cast(ctx.xp, ctx.xp.where(x > threshold, x, value), x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return g * (x > ctx.threshold)
@@ -103,6 +106,7 @@ class Hardshrink(Primitive):
         return _cast(ctx.xp, ctx.xp.where((x >= -lambd) & (x <= lambd), 0, x), x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return g * ((x < -ctx.lambd) | (x > ctx.lambd))
@@ -122,6 +126,7 @@ class Softshrink(Primitive):
         return _cast(xp, y, x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return g * ((x < -ctx.lambd) | (x > ctx.lambd))
@@ -139,6 +144,7 @@ class Hardsigmoid(Primitive):
         return _cast(xp, xp.minimum(xp.maximum(x + 3, 0), 6) / 6, x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         # NOTE: PyTorch's kernel multiplies by 1/6 rounded to float32, in every dtype.
@@ -157,6 +163,7 @@ class Hardswish(Primitive):
         return _cast(xp, x * xp.minimum(xp.maximum(x + 3, 0), 6) / 6, x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         middle = (x > -3) & (x < 3)
@@ -178,6 +185,7 @@ class Elu(Primitive):
         return _cast(xp, scale * xp.where(x > 0, x, negative), x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         alpha, scale, input_scale = ctx.coef
@@ -204,6 +212,7 @@ class Softplus(Primitive):
         return _cast(xp, xp.where(bx > threshold, x, smooth), x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         beta, threshold = ctx.params
@@ -223,6 +232,7 @@ class LogSigmoid(Primitive):
         return _cast(xp, xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x))), x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return g * Sigmoid.apply(-x)
@@ -242,6 +252,7 @@ class Silu(Primitive):
         return _cast(xp, x * s, x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         s = Sigmoid.apply(x)
@@ -261,6 +272,7 @@ class Mish(Primitive):
         return _cast(xp, x * xp.tanh(sp), x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         t = Tanh.apply(Softplus.apply(x, 1.0, 20.0))
@@ -285,6 +297,7 @@ class Gelu(Primitive):
         return _cast(xp, 0.5 * x * (1 + erf), x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         if ctx.approximate == "tanh":
@@ -316,6 +329,7 @@ class Softmax(Primitive):
         return _cast(xp, y, x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
         if y.dim() == 0:
@@ -342,6 +356,7 @@ class LogSoftmax(Primitive):
         return _cast(xp, y, x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
         if y.dim() == 0:

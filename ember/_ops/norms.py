@@ -3,7 +3,7 @@ and the cross product (torch.cross, torch.linalg.cross)."""
 import math
 
 from .. import _dtype
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, float32_backward
 from .._tensor import Tensor, norm_dims
 from ._linalg_util import check_float, check_matrix, type_name
 from ._registry import OpSpec, public, spec, write_out
@@ -40,6 +40,7 @@ class VectorNorm(Primitive):
         return out if keepdim else out.squeeze(axis=dims)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         x, norm = ctx.saved_tensors
         ord, dims, keepdim = ctx.args

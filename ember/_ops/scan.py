@@ -1,6 +1,6 @@
 """Scans along one dim: cumsum, cumprod, cummax, cummin, logcumsumexp."""
 from .. import _dtype
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, float32_backward
 from .._tensor import norm_dim
 from ._registry import OpSpec, apply_inplace, public, spec, write_out
 from .reduce import _as_dtype, _return_type
@@ -90,6 +90,7 @@ class Cumprod(Primitive):
         return y
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         if x.dim() == 0:
@@ -225,6 +226,7 @@ class LogCumSumExp(Primitive):
         return y
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         d, back = ctx.dim, not ctx.reverse

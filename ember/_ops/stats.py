@@ -3,7 +3,7 @@ its specs stay here.)"""
 import math
 import warnings
 
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, float32_backward
 from ._registry import OpSpec, public, spec, write_out
 from .reduce import _dims, _quiet, _restore
 
@@ -57,6 +57,7 @@ class Var(Primitive):
         return var
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         x, _ = ctx.saved_tensors
         return _var_grad(ctx, x, g)
@@ -77,6 +78,7 @@ class Std(Var):
         return xp.sqrt(var)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         return _var_grad(ctx, x, (g / (2 * y)).masked_fill(y == 0, 0))
@@ -165,6 +167,7 @@ class LogSumExp(Primitive):
         return y
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         restore = (lambda t: _restore(t, ctx.shape, ctx.dims, ctx.keepdim))

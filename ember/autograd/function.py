@@ -357,6 +357,17 @@ def _apply_primitive(cls, args):
     return tuple(results) if is_tuple else results[0]
 
 
+def float32_backward(backward):
+    """Decorator for an `upcast` op's backward: float16/bfloat16 incoming gradients are widened to
+    float32, so the formula runs in float32 (saved half tensors promote exactly) and the engine rounds
+    the result to the input's dtype once, as PyTorch's backward kernels do."""
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        grads = tuple(g.float() if isinstance(g, Tensor) and g._dtype in _LOW else g for g in grads)
+        return backward(ctx, *grads)
+    return wrapper
+
+
 _LOW = (_dtype.float16, _dtype.bfloat16)
 _F32_NP = _dtype.float32.np
 
