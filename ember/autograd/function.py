@@ -363,9 +363,31 @@ def float32_backward(backward):
     the result to the input's dtype once, as PyTorch's backward kernels do."""
     @functools.wraps(backward)
     def wrapper(ctx, *grads):
-        grads = tuple(g.float() if isinstance(g, Tensor) and g._dtype in _LOW else g for g in grads)
-        return backward(ctx, *grads)
+        if not any(isinstance(g, Tensor) and g._dtype in _LOW for g in grads):
+            return backward(ctx, *grads)
+        return backward(_WideContext(ctx), *(_widen(g) for g in grads))
     return wrapper
+
+
+def _widen(t):
+    return t.float() if isinstance(t, Tensor) and t._dtype in _LOW else t
+
+
+class _WideContext:
+    """A backward's view of its node whose saved float16/bfloat16 tensors read as float32 (differentiably)."""
+
+    def __init__(self, ctx):
+        self.__dict__["_ctx"] = ctx
+
+    def __getattr__(self, name):
+        return getattr(self._ctx, name)
+
+    def __setattr__(self, name, value):
+        setattr(self._ctx, name, value)
+
+    @property
+    def saved_tensors(self):
+        return tuple(_widen(t) for t in self._ctx.saved_tensors)
 
 
 _LOW = (_dtype.float16, _dtype.bfloat16)

@@ -258,8 +258,6 @@ XFAIL = {
     ('conj', 0, 'float16'): 'ember has no complex32 (ComplexHalf) dtype; PyTorch builds complex32 from float16',
     ('conj_physical', 0, 'float16'): 'ember has no complex32 (ComplexHalf) dtype; PyTorch builds complex32 from float16',
     ('view_as_complex', 0, 'float16'): 'ember has no complex32 (ComplexHalf) dtype; PyTorch builds complex32 from float16',
-    ('cfloat', 0, 'float16'): "Tensor.cfloat() on a float16/bfloat16 tensor leaks NumPy's ValueError (a view instead of a cast)",
-    ('cfloat', 0, 'bfloat16'): "Tensor.cfloat() on a float16/bfloat16 tensor leaks NumPy's ValueError (a view instead of a cast)",
     ('from_numpy', 0, 'bfloat16'): 'torch.from_numpy refuses an ml_dtypes bfloat16 array (TypeError); ember accepts it by design',
     ('byte', 0, 'bfloat16'): 'bfloat16 -> uint8 of negative values: PyTorch wraps modulo 256 (-1 -> 255), ember gives 0',
     ('random_', 0, 'float16'): "PyTorch raises RuntimeError 'value cannot be converted to type c10::Half without overflow' (the spec's parameters exceed float16's range); ember samples",
