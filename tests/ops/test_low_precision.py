@@ -31,6 +31,10 @@ EPS = {"float16": 2.0 ** -10, "bfloat16": 2.0 ** -7, "float32": 2.0 ** -23, "flo
 ULPS = {"float16": 4, "bfloat16": 4, "float32": 16, "float64": 2 ** 16}
 TINY = {"float16": 2.0 ** -24, "bfloat16": 2.0 ** -133, "float32": 2.0 ** -149, "float64": 5e-324}  # subnormal steps
 SIZES = (1, 255, 256, 257, 4097, 100_000)
+# NOTE: 10**5 elements only for the ops that accumulate (their error grows with the size); selections
+# (max, median, sort, ...) stop at 4097, which keeps the sweep near a minute.
+ACCUMULATING = {"sum", "mean", "nansum", "nanmean", "prod", "var", "std", "var_mean", "std_mean", "logsumexp", "norm",
+                "cumsum", "cumsum_", "cumprod", "cumprod_", "logcumsumexp", "trace"}
 SMALL = {"unary": [(5, 7)], "binary": [(5, 7), (7,)], "ternary": [(5, 7), (7,), (5, 1)]}
 
 
@@ -50,7 +54,7 @@ def _drawn(spec, dtype, size, rng):
         drawn, extra = spec.sample(base.Gen(rng, "float64", spec.domain))
         return [_cast_floats(x, dtype) for x in drawn], extra
     if spec.shapes == "reduce":
-        shapes = [(2, size)]
+        shapes = [(2, size // 2)] if size >= 100_000 else [(2, size)]
     else:
         shapes = SMALL.get(spec.shapes) if isinstance(spec.shapes, str) else list(spec.shapes[0])
     arrays = [base._values(rng, s, "float64", spec.domain) for s in shapes[: spec.arity]]
@@ -271,7 +275,6 @@ XFAIL = {
     ('random_', 1, 'float64'): "random_ on float64: the spec compares drawn values, which match PyTorch's only for the dtypes it lists (different RNG streams)",
     ('mode', 0, 'float16'): "mode's index for a repeated most-frequent value in rows of 255+ elements differs from PyTorch's (ember returns the last occurrence; PyTorch's CPU kernel returns another); ember/_ops/sort.py, not in this task",
     ('mode', 0, 'bfloat16'): "mode's index for a repeated most-frequent value in rows of 255+ elements differs from PyTorch's (ember returns the last occurrence; PyTorch's CPU kernel returns another); ember/_ops/sort.py, not in this task",
-    ('mode', 0, 'float32'): "mode's index for a repeated most-frequent value in rows of 255+ elements differs from PyTorch's (ember returns the last occurrence; PyTorch's CPU kernel returns another); ember/_ops/sort.py, not in this task",
     ('mode', 1, 'float16'): "mode's index for a repeated most-frequent value in rows of 255+ elements differs from PyTorch's (ember returns the last occurrence; PyTorch's CPU kernel returns another); ember/_ops/sort.py, not in this task",
     ('mode', 1, 'bfloat16'): "mode's index for a repeated most-frequent value in rows of 255+ elements differs from PyTorch's (ember returns the last occurrence; PyTorch's CPU kernel returns another); ember/_ops/sort.py, not in this task",
     ('mode', 1, 'float32'): "mode's index for a repeated most-frequent value in rows of 255+ elements differs from PyTorch's (ember returns the last occurrence; PyTorch's CPU kernel returns another); ember/_ops/sort.py, not in this task",
@@ -281,10 +284,7 @@ XFAIL = {
     ('special.psi', 0, 'float64'): "float64 gradient (polygamma(1)) is accurate to ~1e-9 relative in ember's series, PyTorch's to the last bits; beyond this sweep's float64 tolerance (1.5e-11)",
     ('polygamma', 0, 'float64'): "ember's float64 polygamma is accurate to ~1e-10 relative, PyTorch's to the last bits; beyond this sweep's float64 tolerance",
     ('special.polygamma', 0, 'float64'): "ember's float64 polygamma is accurate to ~1e-10 relative, PyTorch's to the last bits; beyond this sweep's float64 tolerance",
-    ('nn.functional.gelu', 0, 'float16'): "approximate='tanh' gradient in float16/bfloat16 differs from PyTorch's by up to 20% at 2 of 35 points (0.0242 vs 0.0295 exact at one); cause not yet found",
-    ('nn.functional.gelu', 0, 'bfloat16'): "approximate='tanh' gradient in float16/bfloat16 differs from PyTorch's by up to 20% at 2 of 35 points (0.0242 vs 0.0295 exact at one); cause not yet found",
     ('addr', 0, 'bfloat16'): "gradient of vec2 in bfloat16 is 5 ulps from PyTorch's (addr composes outer products in bfloat16; ember/_ops/products.py, not in this task)",
-    ('divide', 0, 'float16'): "float16 gradient of a broadcast divisor is 9 ulps from PyTorch's (0.14026 vs 0.13906 exact): its reduction over the broadcast dim is not yet done in float32",
     ('logcumsumexp', 0, 'float32'): "float32 gradient (log-space, positive and negative cotangents apart) cancels: up to 3x PyTorch's error at 4097+ elements",
     ('logcumsumexp', 1, 'float16'): 'the spec scales inputs by 300, which overflows float16/bfloat16 to inf: PyTorch and ember then give different garbage gradients',
     ('logcumsumexp', 1, 'bfloat16'): 'the spec scales inputs by 300, which overflows float16/bfloat16 to inf: PyTorch and ember then give different garbage gradients',
@@ -293,7 +293,9 @@ XFAIL = {
 
 @pytest.mark.parametrize("spec,dtype", list(_sweep_cases()))
 def test_dtype_sweep(spec, dtype):
-    sizes = SIZES if spec.shapes == "reduce" and spec.sample is None else (None,)
+    sizes = (None,)
+    if spec.shapes == "reduce" and spec.sample is None:
+        sizes = SIZES if spec.name in ACCUMULATING else SIZES[:-1]
     grad = spec.grad
     for size in sizes:
         for i, kw in enumerate(spec.kwargs):
@@ -354,8 +356,6 @@ LARGE_XFAIL = {
     for d in ("float16", "bfloat16", "float32")}
 LARGE_XFAIL[("matmul", "float32")] = ("NumPy's float32 matmul over 10**5-long products is less accurate than PyTorch's "
                                       "(2e-4 off on 29.49); ember/_ops/products.py, not in this task")
-LARGE_XFAIL[("normalize", "float16")] = ("float16 gradient at 10**5 elements is 0.6% off PyTorch's at most elements; "
-                                         "cause not yet found")
 
 
 def _large_cases():
