@@ -182,9 +182,12 @@ class Primitive(Function):
       those operands (and Python scalars) as float32 arrays and each float32 output is rounded to the
       input's dtype once. Saved upcast operands and outputs are saved as the real low-precision
       tensors, so version checks and double backward see what PyTorch's saved variables would.
-      Python scalars and 0-d tensors of another dtype enter in float32 too (as PyTorch's mul and div
-      read them), unless `upcast_scalars` is False (add, sub: PyTorch rounds them to the input's
+      Python scalars and one-element later operands of another dtype enter in float32 too (as
+      PyTorch's mul and div read them), unless `upcast_scalars` is False (add, sub: PyTorch rounds them to the input's
       dtype first). forward finds the low dtype in `ctx.low` (None when nothing was upcast).
+      Decorate backward with `float32_backward` where PyTorch's backward kernel also computes in
+      float32 (softmax, activations, losses, spreads, norms): its formula then runs on widened
+      gradients and saved tensors, and the engine rounds each input's gradient once.
     """
 
     _primitive = True
@@ -284,6 +287,7 @@ def _apply_primitive(cls, args):
             if t._requires_grad:
                 track = True
                 break
+    promoted_low = None  # NOTE: a half result dtype whose operands were all read in float32
     if cls.promote is not None and not _uniform(operands, cls.promote):
         k = cls.promote_args
         rest = operands[k:] if k is not None else ()
@@ -292,12 +296,16 @@ def _apply_primitive(cls, args):
         dt = compute_dtype(cls, operands)
         np_dt = dt.np
         scalar_dt = _dtype.float32 if cls.upcast and cls.upcast_scalars and dt in _LOW else dt
+        if scalar_dt is not dt:
+            promoted_low = dt
         arrays = []
         cast = []
-        for a in operands:
+        for j, a in enumerate(operands):
             if isinstance(a, Tensor):
                 if a._dtype is not dt:
-                    to = scalar_dt  # NOTE: a float32 upcast op reads other dtypes in float32 directly
+                    # NOTE: PyTorch's kernels read a one-element later operand ("scalar") at its own
+                    # precision into float32; other tensors are cast to the result dtype first.
+                    to = scalar_dt if j and a._data.size == 1 else dt
                     if track and a._requires_grad:
                         a = a.to(to)  # differentiable cast, so gradients return in a's dtype
                     else:
@@ -320,6 +328,8 @@ def _apply_primitive(cls, args):
     ctx.device = dev
     low = _upcast(xp, arrays) if cls.upcast else None
     ctx.low = None
+    if low is None and promoted_low is not None:
+        low = (promoted_low, arrays, {})
     if low is not None:
         ctx.low, arrays, wide = low
         low = ctx.low

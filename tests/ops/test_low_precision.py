@@ -484,3 +484,17 @@ def test_norms_accept_half_types_and_singular_value_norms_refuse(dtype):
             call(torch, torch.tensor(a).to(getattr(torch, dtype)))
         with pytest.raises(t_err.type):
             call(ember, ember.tensor(a).to(getattr(ember, dtype)))
+
+
+def test_half_result_of_promoted_operands_is_rounded_and_reads_scalars_as_torch():
+    def run(mod):
+        mod.set_default_dtype(mod.float16)
+        try:
+            return [(mod.tensor([1, 2]) / 2), mod.tensor([70000]) / 7, mod.tensor([7, 70000]) / mod.tensor([70000]),
+                    mod.tensor([1.0, 2.0]) * mod.tensor([1.001], dtype=mod.float64), mod.tensor([3.0]) * 1.01,
+                    mod.tensor([3.0]) + 0.1, mod.add(mod.tensor([3.0]), mod.tensor([1.0]), alpha=0.3)]
+        finally:
+            mod.set_default_dtype(mod.float32)
+    for t, e in zip(run(torch), run(ember)):
+        assert str(e.dtype) == str(t.dtype)
+        assert e.tolist() == t.tolist()
