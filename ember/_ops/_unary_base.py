@@ -86,7 +86,7 @@ def pointwise(name, forward, backward=None, *, save="input", promote="float", do
         return backward(g, s)
 
     ns = {"__doc__": doc, "promote": promote, "forward": staticmethod(fwd), "backward": staticmethod(bwd),
-          "differentiable": backward is not None}
+          "differentiable": backward is not None, "upcast": True}
     if node:
         ns["node_name"] = node
     if check is not None:

@@ -5,6 +5,7 @@ shape with `sum_to`, as PyTorch's validate_outputs does.
 """
 from .. import _dtype
 from ..autograd.function import Primitive, not_implemented_backward
+from ..autograd.function import Primitive, float32_backward
 from .._tensor import Tensor
 from ._binary_checks import BINARY, not_for, tensor_first
 from ._registry import OpSpec, apply_inplace, public, register, spec, write_out
@@ -14,6 +15,11 @@ ALL_REAL = ("float32", "float64", "int64", "int32", "uint8", "bool")
 
 def _int_kind(x):
     return x.dtype.kind in "iub"
+
+
+def _round_to(low, value):
+    """alpha as PyTorch reads it for a float16/bfloat16 input: rounded to that dtype."""
+    return value if low is None or isinstance(value, bool) else float(low.np.type(value))
 
 
 def _check_alpha(x, alpha):
@@ -31,6 +37,8 @@ def _check_alpha(x, alpha):
 class Add(Primitive):
     """input + alpha * other."""
     complex_grad = "holomorphic"
+    upcast = True
+    upcast_scalars = False  # NOTE: PyTorch rounds a scalar other (and alpha) to a half input's dtype
     inputs = 2
     promote = "promote"
 
@@ -39,7 +47,7 @@ class Add(Primitive):
         _check_alpha(x, alpha)
         ctx.alpha = alpha
         if alpha is not True and alpha != 1:
-            y = y * alpha
+            y = y * (_round_to(ctx.low, alpha))
         if x.dtype.kind == "b":
             return ctx.xp.logical_or(x, y)
         return x + y
@@ -64,6 +72,8 @@ def _no_bool_sub(x, y, *rest):
 class Sub(Primitive):
     """input - alpha * other."""
     complex_grad = "holomorphic"
+    upcast = True
+    upcast_scalars = False
     inputs = 2
     promote = "promote"
     check = staticmethod(_no_bool_sub)
@@ -72,7 +82,7 @@ class Sub(Primitive):
     def forward(ctx, x, y, alpha=1):
         _check_alpha(x, alpha)
         ctx.alpha = alpha
-        return x - (y if alpha == 1 else y * alpha)
+        return x - (y if alpha == 1 else y * _round_to(ctx.low, alpha))
 
     @staticmethod
     def backward(ctx, g):
@@ -106,6 +116,7 @@ Tensor.__rsub__ = _rsub
 class Mul(Primitive):
     """input * other."""
     complex_grad = True
+    upcast = True
     inputs = 2
     promote = "promote"
 
@@ -129,6 +140,7 @@ class Mul(Primitive):
 class Div(Primitive):
     """True division; integer inputs give the default float dtype."""
     complex_grad = True
+    upcast = True
     inputs = 2
     promote = "float"
 
@@ -139,6 +151,7 @@ class Div(Primitive):
         return x / y
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         gx = g / y.conj() if ctx.needs_input_grad[0] else None
@@ -342,6 +355,7 @@ def _int_power(xp, x, y):
 
 class Pow(Primitive):
     """input ** exponent, where exponent is a number."""
+    upcast = True
     complex_grad = "holomorphic"  # NOTE: see Function.complex_grad
     inputs = 2
     promote = "promote"

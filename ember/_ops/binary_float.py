@@ -26,6 +26,7 @@ def _specs(name, dtypes=FLOATS + ("int64",), domain=(-3, 3), grad=True, inplace=
           torch="atan2", method="atan2", inplace="atan2_")
 class Atan2(Primitive):
     """Elementwise arctangent of input / other, in the quadrant of (other, input)."""
+    upcast = True
     inputs = 2
     promote = "float"
     check = staticmethod(tensors_only("atan2"))
@@ -52,6 +53,7 @@ Tensor.arctan2_ = Tensor.atan2_
 @register(*_specs("hypot", dtypes=FLOATS + ("int64",)), torch="hypot", method="hypot", inplace="hypot_")
 class Hypot(Primitive):
     """sqrt(input ** 2 + other ** 2) without overflow."""
+    upcast = True
     inputs = 2
     promote = "promote"
     check = staticmethod(tensors_only("hypot"))
@@ -129,6 +131,7 @@ Tensor.xlogy_ = lambda self, other: apply_inplace(_xlogy_class(self, other), sel
 class Logaddexp(Primitive):
     """log(exp(input) + exp(other)), computed without overflow."""
     complex_grad = "holomorphic"
+    upcast = True
     inputs = 2
     promote = "promote"
     check = staticmethod(tensors_only("logaddexp"))
@@ -156,6 +159,7 @@ class Logaddexp(Primitive):
 class Logaddexp2(Primitive):
     """log2(2 ** input + 2 ** other), computed without overflow."""
     complex_grad = "holomorphic"
+    upcast = True
     inputs = 2
     promote = "promote"
     check = staticmethod(tensors_only("logaddexp2"))

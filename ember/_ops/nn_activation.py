@@ -9,7 +9,7 @@ on the hot path of every network (gelu, silu, softmax).
 import math
 
 from .. import _dtype
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, float32_backward
 from ._registry import OpSpec, spec
 from .special import Erf, Sigmoid
 from .unary_trig import Tanh
@@ -43,6 +43,7 @@ def _select(mask, if_true, if_false, dtype=None):
 # --- piecewise-linear family: the gradient at each kink as PyTorch defines it -------------------------
 class LeakyRelu(Primitive):
     """x if x > 0 else slope * x; the gradient at 0 is the slope."""
+    upcast = True
     check = float_only("leaky_relu_cpu")
 
     @staticmethod
@@ -52,6 +53,7 @@ class LeakyRelu(Primitive):
         return _cast(ctx.xp, ctx.xp.where(x > 0, x, x * negative_slope), x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return g * _select(x > 0, 1.0, ctx.slope, g.dtype)
@@ -59,6 +61,7 @@ class LeakyRelu(Primitive):
 
 class Hardtanh(Primitive):
     """clip(x, min_val, max_val); unlike clamp, the gradient is 0 at the bounds themselves."""
+    upcast = True
 
     @staticmethod
     def forward(ctx, x, min_val=-1.0, max_val=1.0):
@@ -67,6 +70,7 @@ class Hardtanh(Primitive):
         return _cast(ctx.xp, ctx.xp.minimum(ctx.xp.maximum(x, min_val), max_val), x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         lo, hi = ctx.bounds
@@ -75,6 +79,7 @@ class Hardtanh(Primitive):
 
 class Threshold(Primitive):
     """x if x > threshold else value; the gradient is 0 where x <= threshold."""
+    upcast = True
 
     @staticmethod
     def forward(ctx, x, threshold, value):
@@ -83,6 +88,7 @@ class Threshold(Primitive):
         return _cast(ctx.xp, ctx.xp.where(x > threshold, x, value), x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return g * (x > ctx.threshold)
@@ -90,6 +96,7 @@ class Threshold(Primitive):
 
 class Hardshrink(Primitive):
     """x where |x| > lambd, else 0."""
+    upcast = True
     check = float_only("hardshrink_cpu")
 
     @staticmethod
@@ -99,6 +106,7 @@ class Hardshrink(Primitive):
         return _cast(ctx.xp, ctx.xp.where((x >= -lambd) & (x <= lambd), 0, x), x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return g * ((x < -ctx.lambd) | (x > ctx.lambd))
@@ -106,6 +114,7 @@ class Hardshrink(Primitive):
 
 class Softshrink(Primitive):
     """x - lambd above lambd, x + lambd below -lambd, else 0."""
+    upcast = True
     check = float_only("softshrink_check")
 
     @staticmethod
@@ -117,6 +126,7 @@ class Softshrink(Primitive):
         return _cast(xp, y, x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return g * ((x < -ctx.lambd) | (x > ctx.lambd))
@@ -124,6 +134,7 @@ class Softshrink(Primitive):
 
 class Hardsigmoid(Primitive):
     """clip(x / 6 + 1/2, 0, 1); the gradient is 1/6 strictly inside (-3, 3)."""
+    upcast = True
     check = float_only("hardsigmoid_cpu")
 
     @staticmethod
@@ -133,6 +144,7 @@ class Hardsigmoid(Primitive):
         return _cast(xp, xp.minimum(xp.maximum(x + 3, 0), 6) / 6, x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         # NOTE: PyTorch's kernel multiplies by 1/6 rounded to float32, in every dtype.
@@ -141,6 +153,7 @@ class Hardsigmoid(Primitive):
 
 class Hardswish(Primitive):
     """x * hardsigmoid(x); the gradient is 0 at -3 and 1 at 3."""
+    upcast = True
     check = float_only("hardswish_cpu")
 
     @staticmethod
@@ -150,6 +163,7 @@ class Hardswish(Primitive):
         return _cast(xp, x * xp.minimum(xp.maximum(x + 3, 0), 6) / 6, x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         middle = (x > -3) & (x < 3)
@@ -159,6 +173,7 @@ class Hardswish(Primitive):
 # --- smooth activations -----------------------------------------------------------------------------------
 class Elu(Primitive):
     """scale * (x if x > 0 else alpha * (exp(input_scale * x) - 1)): elu, selu and celu."""
+    upcast = True
     check = float_only("elu_cpu")
 
     @staticmethod
@@ -170,6 +185,7 @@ class Elu(Primitive):
         return _cast(xp, scale * xp.where(x > 0, x, negative), x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         alpha, scale, input_scale = ctx.coef
@@ -183,6 +199,7 @@ class Celu(Elu):
 
 class Softplus(Primitive):
     """log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold."""
+    upcast = True
     check = float_only("softplus_cpu")
 
     @staticmethod
@@ -195,6 +212,7 @@ class Softplus(Primitive):
         return _cast(xp, xp.where(bx > threshold, x, smooth), x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         beta, threshold = ctx.params
@@ -204,6 +222,7 @@ class Softplus(Primitive):
 
 class LogSigmoid(Primitive):
     """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), stable for large |x|."""
+    upcast = True
     check = float_only("log_sigmoid_cpu")
 
     @staticmethod
@@ -213,6 +232,7 @@ class LogSigmoid(Primitive):
         return _cast(xp, xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x))), x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return g * Sigmoid.apply(-x)
@@ -220,6 +240,7 @@ class LogSigmoid(Primitive):
 
 class Silu(Primitive):
     """x * sigmoid(x)."""
+    upcast = True
     check = float_only("silu_cpu")
 
     @staticmethod
@@ -231,6 +252,7 @@ class Silu(Primitive):
         return _cast(xp, x * s, x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         s = Sigmoid.apply(x)
@@ -239,6 +261,7 @@ class Silu(Primitive):
 
 class Mish(Primitive):
     """x * tanh(softplus(x))."""
+    upcast = True
     check = float_only("mish_cpu")
 
     @staticmethod
@@ -249,6 +272,7 @@ class Mish(Primitive):
         return _cast(xp, x * xp.tanh(sp), x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         t = Tanh.apply(Softplus.apply(x, 1.0, 20.0))
@@ -257,6 +281,7 @@ class Mish(Primitive):
 
 class Gelu(Primitive):
     """x * Phi(x) with the normal CDF Phi by erf ('none') or by PyTorch's tanh formula ('tanh')."""
+    upcast = True
     check = float_only("GeluKernelImpl")
 
     @staticmethod
@@ -272,6 +297,7 @@ class Gelu(Primitive):
         return _cast(xp, 0.5 * x * (1 + erf), x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         if ctx.approximate == "tanh":
@@ -287,6 +313,7 @@ class Gelu(Primitive):
 # --- softmax family ---------------------------------------------------------------------------------------
 class Softmax(Primitive):
     """exp(x - max) / sum(exp(x - max)) along dim."""
+    upcast = True
     check = float_only("softmax_lastdim_kernel_impl")
 
     @staticmethod
@@ -302,6 +329,7 @@ class Softmax(Primitive):
         return _cast(xp, y, x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
         if y.dim() == 0:
@@ -312,6 +340,7 @@ class Softmax(Primitive):
 
 class LogSoftmax(Primitive):
     """x - max - log(sum(exp(x - max))) along dim."""
+    upcast = True
     check = float_only("log_softmax_lastdim_kernel_impl")
 
     @staticmethod
@@ -327,6 +356,7 @@ class LogSoftmax(Primitive):
         return _cast(xp, y, x)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
         if y.dim() == 0:

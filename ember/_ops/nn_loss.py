@@ -6,7 +6,7 @@ the denominator x(1 - x) at 1e-12 in backward, which no composition of log and c
 (clamp's own gradient would zero the clamped terms instead).
 """
 from .. import _dtype
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, float32_backward
 from ._registry import OpSpec, spec
 
 LOG_FLOOR = -100.0
@@ -15,6 +15,7 @@ DENOM_FLOOR = 1e-12
 
 class BinaryCrossEntropy(Primitive):
     """-(t * max(log x, -100) + (1 - t) * max(log(1 - x), -100)), elementwise."""
+    upcast = True
     inputs = 2
 
     @staticmethod
@@ -36,6 +37,7 @@ class BinaryCrossEntropy(Primitive):
         return (-(t * log_x + (1 - t) * log_1mx)).astype(x.dtype, copy=False)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         x, t = ctx.saved_tensors
         gx = gt = None

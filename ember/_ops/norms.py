@@ -3,7 +3,7 @@ and the cross product (torch.cross, torch.linalg.cross)."""
 import math
 
 from .. import _dtype
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, float32_backward
 from .._tensor import Tensor, norm_dims
 from ._linalg_util import check_float, check_matrix, type_name
 from ._registry import OpSpec, public, spec, write_out
@@ -17,6 +17,7 @@ def _out(result, out, name):
 class VectorNorm(Primitive):
     """(sum |x|^p)^(1/p) over dims (max |x| for inf, min for -inf, count of nonzeros for 0)."""
     complex_grad = True
+    upcast = True
     node_name = "LinalgVectorNormBackward0"
 
     @staticmethod
@@ -40,6 +41,7 @@ class VectorNorm(Primitive):
         return out if keepdim else out.squeeze(axis=dims)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         x, norm = ctx.saved_tensors
         ord, dims, keepdim = ctx.args
@@ -80,7 +82,7 @@ def _vector_dims(x, dim):
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     """The vector p-norm of x over dim (all elements when dim is None)."""
-    check_float("linalg.vector_norm", x)
+    _check_float_or_half("linalg.vector_norm", x)
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord}")
     if dtype is not None:
@@ -93,11 +95,20 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     return _out(VectorNorm.apply(x, float(ord), dims, bool(keepdim)), out, "linalg.vector_norm")
 
 
+def _check_float_or_half(name, x):
+    """The norms that PyTorch computes for every floating dtype (float16/bfloat16 accumulate in float32)."""
+    if x._dtype.category < _dtype.FLOAT:
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {type_name(x)}")
+
+
 # --- matrix norm -----------------------------------------------------------------------------------------------
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
     """Frobenius, nuclear, max-row/column-sum (inf, 1) or spectral (2) norm of matrices."""
     check_matrix("linalg.matrix_norm", A, square=False)
-    check_float("linalg.matrix_norm", A)
+    if ord in ("nuc", 2, -2):  # NOTE: only the singular-value norms refuse float16/bfloat16 in PyTorch
+        check_float("linalg.matrix_norm", A)
+    else:
+        _check_float_or_half("linalg.matrix_norm", A)
     if dtype is not None:
         A = A.to(dtype)
     d0, d1 = norm_dims(tuple(dim), A._data.ndim)
@@ -161,7 +172,9 @@ def _torch_norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
 def cond(A, p=None, *, out=None):
     """Condition number of A in the p-norm (2-norm through singular values when p is None)."""
     check_matrix("linalg.cond", A, square=p not in (None, 2, -2))
-    check_float("linalg.cond", A)
+    if p in (None, 2, -2, "nuc") and A._dtype.itemsize < 4 and A._dtype.category == _dtype.FLOAT:
+        raise NotImplementedError(f'"linalg_svd_cpu" not implemented for \'{type_name(A)}\'')
+    check_float("linalg.inv" if p not in (None, 2, -2) else "linalg.cond", A)
     if A.numel() == 0:  # NOTE: PyTorch returns a fresh (graph-less) result for an empty batch
         return _out(A.detach().new_zeros(A.shape[:-2]).to(_real(A)), out, "linalg.cond")
     if p in (None, 2, -2):
@@ -197,6 +210,8 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         raise RuntimeError("cdist only supports non-negative p values")
     if not x1.is_floating_point():
         raise RuntimeError(f"cdist only supports floating-point dtypes, X1 got: {type_name(x1)}")
+    if x1._dtype.itemsize < 4:
+        raise NotImplementedError(f'"cdist" not implemented for \'{type_name(x1)}\'')
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     if p == math.inf:
         return _inf_distance(diff)

@@ -34,6 +34,21 @@ def _dims(x, dim):
     return norm_dims(dim, x.ndim)
 
 
+def _as_dtype(input, dtype):
+    """`dtype=` of a reduction: the input is cast before the op, as PyTorch documents (differentiably)."""
+    if dtype is None or not isinstance(input, Tensor) or input.dtype is dtype:
+        return input
+    return input.to(dtype)
+
+
+def _int_sum_dtype(x, dtype):
+    """The accumulating dtype forward passes NumPy: int64 for bool and integers unless `dtype=` was given
+    (the public function has already cast the input to it), else None (the array's own)."""
+    if x.dtype.kind not in "biu":
+        return None
+    return _dtype.int64 if dtype is None else _dtype._BY_NP[x.dtype]  # NOTE: NumPy would widen int32 sums
+
+
 def _restore(g, shape, dims, keepdim):
     """Bring a reduced gradient back to the input's shape (the inverse of reducing `dims`)."""
     if not keepdim and dims:
@@ -48,12 +63,12 @@ class Sum(Primitive):
     """Sum of all elements, or over `dim`. bool and integer inputs sum in int64."""
     complex_grad = True
     node_name = "SumBackward0"
+    upcast = True  # NOTE: float16/bfloat16 accumulate in float32, as PyTorch's do
 
     @staticmethod
     def forward(ctx, x, dim=None, keepdim=False, dtype=None):
         dims = _dims(x, dim)
-        if dtype is None and x.dtype.kind in "biu":
-            dtype = _dtype.int64
+        dtype = _int_sum_dtype(x, dtype)
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         return ctx.xp.sum(x, axis=dims, keepdims=keepdim, dtype=dtype.np if dtype else None)
 
@@ -75,7 +90,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
     """Sum of all elements, or over `dim` (int or tuple)."""
     dim = axis if dim is None else dim
     cls = Sum if dim is None else SumDim
-    result = cls.apply(input, dim, keepdim, dtype)
+    result = cls.apply(_as_dtype(input, dtype), dim, keepdim, dtype)
     return result if out is None else write_out(out, result, "sum")
 
 
@@ -83,6 +98,7 @@ class Mean(Primitive):
     """Mean of all elements, or over `dim`; floating-point inputs only."""
     complex_grad = True
     node_name = "MeanBackward0"
+    upcast = True  # NOTE: float16/bfloat16 sum and divide in float32, then round once
 
     @staticmethod
     def forward(ctx, x, dim=None, keepdim=False, dtype=None):
@@ -119,7 +135,7 @@ register(OpSpec("mean", **REDUCE, dtypes=("float32", "float64", "float16", "bflo
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
     """Mean of all elements, or over `dim`."""
     dim = axis if dim is None else dim
-    result = (Mean if dim is None else MeanDim).apply(input, dim, keepdim, dtype)
+    result = (Mean if dim is None else MeanDim).apply(_as_dtype(input, dtype), dim, keepdim, None)
     return result if out is None else write_out(out, result, "mean")
 
 
@@ -146,12 +162,12 @@ class Prod(Primitive):
     """Product of all elements, or along one `dim`."""
     complex_grad = "holomorphic"  # NOTE: see Function.complex_grad
     node_name = "ProdBackward0"
+    upcast = True
 
     @staticmethod
     def forward(ctx, x, dim=None, keepdim=False, dtype=None):
         dims = _dims(x, dim)
-        if dtype is None and x.dtype.kind in "biu":
-            dtype = _dtype.int64
+        dtype = _int_sum_dtype(x, dtype)
         y = ctx.xp.prod(x, axis=dims, keepdims=keepdim, dtype=dtype.np if dtype else None)
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         ctx.save_for_backward(x, y)
@@ -187,7 +203,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Product of all elements, or along `dim`."""
     if dim is not None and not isinstance(dim, int):
         raise TypeError("prod(): argument 'dim' must be int")
-    result = (Prod if dim is None else ProdDim).apply(input, dim, keepdim, dtype)
+    result = (Prod if dim is None else ProdDim).apply(_as_dtype(input, dtype), dim, keepdim, dtype)
     return result if out is None else write_out(out, result, "prod")
 
 
@@ -408,12 +424,12 @@ register(torch="any", method="any")(Any)
 class NanSum(Primitive):
     """Sum treating NaN as zero; bool and integer inputs sum in int64."""
     complex_grad = True
+    upcast = True
 
     @staticmethod
     def forward(ctx, x, dim=None, keepdim=False, dtype=None):
         dims = _dims(x, dim)
-        if dtype is None and x.dtype.kind in "biu":
-            dtype = _dtype.int64
+        dtype = _int_sum_dtype(x, dtype)
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         ctx.save_for_backward(x)
         return ctx.xp.nansum(x, axis=dims, keepdims=keepdim, dtype=dtype.np if dtype else None)
@@ -426,8 +442,14 @@ class NanSum(Primitive):
 
 register(OpSpec("nansum", shapes="reduce", kwargs=({}, {"dim": 1}, {"dim": (0, -1), "keepdim": True}),
                 call=lambda torch, x, **kw: torch.nansum(x.masked_fill(x > 2, float("nan")), **kw)),
-         OpSpec("nansum", shapes="reduce", dtypes=("int32", "bool"), kwargs=({}, {"dim": 0})),
-         torch="nansum", method="nansum")(NanSum)
+         OpSpec("nansum", shapes="reduce", dtypes=("int32", "bool"), kwargs=({}, {"dim": 0})))(NanSum)
+
+
+@public(method=True)
+def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Sum treating NaN as zero, over `dim` (every dim if None)."""
+    result = NanSum.apply(_as_dtype(input, dtype), dim, keepdim, dtype)
+    return result if out is None else write_out(out, result, "nansum")
 
 
 def _is_float(t):
@@ -440,8 +462,9 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     if not _is_float(input) and dtype is None:
         raise RuntimeError("nanmean(): expected input to have floating point or complex dtype but got "
                            f"{_dtype.scalar_type_name(input._dtype)}")
+    input = _as_dtype(input, dtype)
     kept = (input == input).sum(dim, keepdim)
-    result = NanSum.apply(input, dim, keepdim, dtype) / kept
+    result = NanSum.apply(input, dim, keepdim, None) / kept
     return result if out is None else write_out(out, result, "nanmean")
 
 

@@ -1,9 +1,9 @@
 """Scans along one dim: cumsum, cumprod, cummax, cummin, logcumsumexp."""
 from .. import _dtype
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, float32_backward
 from .._tensor import norm_dim
 from ._registry import OpSpec, apply_inplace, public, spec, write_out
-from .reduce import _quiet, _return_type
+from .reduce import _as_dtype, _quiet, _return_type
 
 CummaxResult = _return_type("cummax")
 CumminResult = _return_type("cummin")
@@ -11,12 +11,20 @@ SCAN = dict(shapes="reduce", kwargs=({"dim": 0}, {"dim": -1}))
 _NEG_INF = float("-inf")
 
 
-def _acc_dtype(x, dtype):
-    """The dtype a sum-like scan runs in: bool and integers in int64 (as torch), else as asked."""
-    if dtype is not None:
-        return dtype.np
-    if x.dtype.kind in "biu":
+def _out_dtype(x, dtype):
+    """A sum-like scan's result dtype: bool and integers give int64 (as torch) unless `dtype=` was
+    given (the public function has cast the input to it already); floats keep theirs."""
+    if dtype is None and x.dtype.kind in "biu":
         return _dtype.int64.np
+    return x.dtype
+
+
+def _acc(ctx, x):
+    """The dtype PyTorch's CPU scan kernels accumulate in: float32 and complex64 in double precision
+    (so 10**6 running sums of 0.1 end at 100000.0); float16/bfloat16 arrive upcast to float32 and
+    accumulate there (ctx.low is set), as PyTorch's do."""
+    if x.dtype.kind in "fc" and x.dtype.itemsize == (8 if x.dtype.kind == "c" else 4) and ctx.low is None:
+        return _dtype.float64.np if x.dtype.kind == "f" else _dtype.complex128.np
     return None
 
 
@@ -24,26 +32,21 @@ def _flip(xp, a, d, reverse):
     return xp.flip(a, d) if reverse else a
 
 
-def _low_precision(x):
-    """float16/bfloat16 scan in float32, as PyTorch accumulates them."""
-    return x.dtype.kind in "fV" and x.dtype.itemsize < 4
-
-
 class Cumsum(Primitive):
     """Running sum along `dim` (from the end when `reverse`, which backward needs)."""
     complex_grad = True
+    upcast = True
     node_name = "CumsumBackward0"
 
     @staticmethod
     def forward(ctx, x, dim, reverse=False, dtype=None):
         xp = ctx.xp
         d = norm_dim(dim, x.ndim)
-        out_dt = _acc_dtype(x, dtype) or x.dtype
+        out_dt = _out_dtype(x, dtype)
         ctx.dim, ctx.reverse, ctx.in_dtype = d, reverse, x.dtype
         if x.ndim == 0:
             return x.astype(out_dt)
-        acc = x.astype(xp.float32) if _low_precision(x) and dtype is None else x
-        y = xp.cumsum(_flip(xp, acc, d, reverse), axis=d, dtype=out_dt if acc is x else None)
+        y = xp.cumsum(_flip(xp, x, d, reverse), axis=d, dtype=_acc(ctx, x) or out_dt)
         return xp.ascontiguousarray(_flip(xp, y, d, reverse)).astype(out_dt, copy=False)
 
     @staticmethod
@@ -59,7 +62,7 @@ def _rev_cumsum(g, d):
 @public(method=True)
 def cumsum(input, dim, *, dtype=None, out=None):
     """Running sum along `dim`; bool and integer inputs accumulate in int64."""
-    result = Cumsum.apply(input, dim, False, dtype)
+    result = Cumsum.apply(_as_dtype(input, dtype), dim, False, dtype)
     return result if out is None else write_out(out, result, "cumsum")
 
 
@@ -71,23 +74,24 @@ def _cumsum_(self, dim, *, dtype=None):
 class Cumprod(Primitive):
     """Running product along `dim`; its gradient is exact with zeros in the input."""
     complex_grad = "holomorphic"
+    upcast = True
     node_name = "CumprodBackward0"
 
     @staticmethod
     def forward(ctx, x, dim, dtype=None):
         xp = ctx.xp
         d = norm_dim(dim, x.ndim)
-        out_dt = _acc_dtype(x, dtype) or x.dtype
+        out_dt = _out_dtype(x, dtype)
         ctx.dim, ctx.in_dtype = d, x.dtype
         if x.ndim == 0:
             y = x.astype(out_dt)
         else:
-            acc = x.astype(xp.float32) if _low_precision(x) and dtype is None else x
-            y = xp.cumprod(acc, axis=d, dtype=out_dt if acc is x else None).astype(out_dt, copy=False)
+            y = xp.cumprod(x, axis=d, dtype=_acc(ctx, x) or out_dt).astype(out_dt, copy=False)
         ctx.save_for_backward(x, y)
         return y
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         if x.dim() == 0:
@@ -117,7 +121,7 @@ def _cumprod_grad_with_zeros(x, y, g, d):
 @public(method=True)
 def cumprod(input, dim, *, dtype=None, out=None):
     """Running product along `dim`; bool and integer inputs accumulate in int64."""
-    result = Cumprod.apply(input, dim, dtype)
+    result = Cumprod.apply(_as_dtype(input, dtype), dim, dtype)
     return result if out is None else write_out(out, result, "cumprod")
 
 
@@ -170,6 +174,9 @@ class Cummax(Primitive):
         (idx,) = ctx.saved_tensors
         if not ctx.shape:
             return g
+        if g.dtype in (_dtype.float16, _dtype.bfloat16):  # NOTE: PyTorch accumulates these in float32
+            wide = g.new_zeros(ctx.shape, dtype=_dtype.float32).scatter_add(ctx.dim, idx, g.float())
+            return wide.to(g.dtype)
         return g.new_zeros(ctx.shape).scatter_add(ctx.dim, idx, g)
 
 
@@ -215,6 +222,7 @@ def _complex_logcumsumexp(xp, z, axis):
 
 class LogCumSumExp(Primitive):
     """log(cumsum(exp(x))) along `dim`, computed without overflow (from the end when `reverse`)."""
+    upcast = True
     node_name = "LogcumsumexpBackward0"
 
     @staticmethod
@@ -228,7 +236,7 @@ class LogCumSumExp(Primitive):
         if x.ndim == 0:
             y = x.copy()
         else:
-            acc = x.astype(xp.float32) if _low_precision(x) else x
+            acc = x.astype(_acc(ctx, x) or x.dtype, copy=False)
             if x.dtype.kind == "c":
                 y = _complex_logcumsumexp(xp, _flip(xp, acc, d, reverse), d)
             else:
@@ -238,6 +246,7 @@ class LogCumSumExp(Primitive):
         return y
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         d, back = ctx.dim, not ctx.reverse

@@ -14,6 +14,7 @@ WITH_INT = FLOATS + ("int64",)
 @unary("sigmoid", dtypes=FLOATS + ("float16", "bfloat16", "int64"), complex_ok=True)
 class Sigmoid(Primitive):
     """1 / (1 + exp(-input)), computed without overflow."""
+    upcast = True
     complex_grad = "holomorphic"  # NOTE: see Function.complex_grad
     promote = "float"
 
@@ -38,6 +39,7 @@ class Sigmoid(Primitive):
 @unary("logit", domain=(0.05, 0.95), dtypes=WITH_INT, kwargs=({}, {"eps": 0.2}), nondiff=(0.2, 0.8))
 class Logit(Primitive):
     """log(p / (1 - p)), with p clamped to [eps, 1 - eps] when eps is given."""
+    upcast = True
     promote = "float"
     check = staticmethod(not_implemented("logit_cpu"))
 
@@ -90,6 +92,7 @@ Digamma = pointwise("digamma", _special("digamma"), lambda g, x: g * x.polygamma
                  kwargs=({"n": 1}, {"n": 3}), grad=False))
 class Polygamma(Primitive):
     """The n-th derivative of digamma."""
+    upcast = True
     promote = "float"
     check = staticmethod(not_implemented("polygamma"))
 

@@ -3,7 +3,7 @@ its specs stay here.)"""
 import math
 import warnings
 
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, float32_backward
 from ._registry import OpSpec, public, spec, write_out
 from .reduce import _dims, _quiet, _restore
 
@@ -16,12 +16,13 @@ def _count(shape, dims):
 
 
 def _is_float_array(x):
-    return x.dtype.kind in "fV"
+    return x.dtype.kind in "fVc"
 
 
 class Var(Primitive):
     """Variance over `dims` with `correction` (1: unbiased, Bessel's correction)."""
     complex_grad = True
+    upcast = True
     node_name = "VarBackward0"
     _label = "var"
     _saves_output = False
@@ -38,13 +39,18 @@ class Var(Primitive):
                           "than the reduction factor (input numel divided by output numel).", UserWarning,
                           stacklevel=4)
         ctx.shape, ctx.dims, ctx.keepdim, ctx.dof = x.shape, dims, keepdim, max(0, n - correction)
-        acc = x.astype(xp.float32) if x.dtype.itemsize < 4 else x
+        # NOTE: two passes in double precision (PyTorch's CPU kernel accumulates float32 in double);
+        # a complex input's spread is that of |x - mean|, a real result.
+        acc = x.astype(xp.complex128 if x.dtype.kind == "c" else xp.float64)
         with _quiet(xp):
             centred = acc - xp.mean(acc, axis=dims, keepdims=True)
-            if centred.dtype.kind == "c":  # NOTE: |z - mean|^2, a real variance of the real dtype
-                centred = xp.abs(centred)
-            var = xp.sum(centred * centred, axis=dims, keepdims=keepdim) / centred.dtype.type(ctx.dof)
-        y = ctx._fn._finish(xp, var).astype(x.real.dtype, copy=False)
+            if x.dtype.kind == "c":
+                centred = centred.real * centred.real + centred.imag * centred.imag
+            else:
+                centred = centred * centred
+            var = xp.sum(centred, axis=dims, keepdims=keepdim) / xp.float64(ctx.dof)
+        real = x.real.dtype if x.dtype.kind == "c" else x.dtype
+        y = ctx._fn._finish(xp, var).astype(real)
         # NOTE: var's backward reads the input only (saving y would make writing into it fail); std's reads y too
         ctx.save_for_backward(*((x, y) if ctx._fn._saves_output else (x,)))
         return y
@@ -54,6 +60,7 @@ class Var(Primitive):
         return var
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return _var_grad(ctx, x, g)
@@ -75,6 +82,7 @@ class Std(Var):
         return xp.sqrt(var)
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         return _var_grad(ctx, x, (g / (2 * y)).masked_fill(y == 0, 0))
@@ -140,6 +148,7 @@ spec(OpSpec("norm", shapes="reduce", kwargs=({}, {"dim": 1}, {"p": 1, "dim": (0,
 class LogSumExp(Primitive):
     """log(sum(exp(x))) over `dim`, shifted by the max so nothing overflows."""
     complex_grad = "holomorphic"
+    upcast = True
     node_name = "LogsumexpBackward0"
     promote = "float"
 
@@ -147,7 +156,7 @@ class LogSumExp(Primitive):
     def forward(ctx, x, dim, keepdim=False):
         xp = ctx.xp
         dims = _dims(x, dim)
-        acc = x.astype(xp.float32) if x.dtype.itemsize < 4 else x
+        acc = x
         with _quiet(xp):
             if x.size:
                 m = xp.amax(acc.real, axis=dims, keepdims=True)  # NOTE: complex: shifted by a real max, as torch
@@ -163,6 +172,7 @@ class LogSumExp(Primitive):
         return y
 
     @staticmethod
+    @float32_backward
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         restore = (lambda t: _restore(t, ctx.shape, ctx.dims, ctx.keepdim))

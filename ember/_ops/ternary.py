@@ -21,6 +21,7 @@ def _lerp_values(xp, x, end, w):
 class Lerp(Primitive):
     """input + weight * (end - input), with a number weight."""
     complex_grad = "holomorphic"
+    upcast = True
     inputs = 2
 
     @staticmethod
@@ -39,6 +40,7 @@ class Lerp(Primitive):
 class LerpTensor(Primitive):
     """input + weight * (end - input), with a tensor weight."""
     complex_grad = "holomorphic"
+    upcast = True
     node_name = "LerpBackward1"
     inputs = 3
 
@@ -141,6 +143,7 @@ def _value_for(x, value):
 class Addcmul(Primitive):
     """input + value * tensor1 * tensor2."""
     complex_grad = "holomorphic"
+    upcast = True
     inputs = 3
     promote = "promote"
     check = staticmethod(tensors_only("addcmul", ("input", "tensor1", "tensor2")))
@@ -178,6 +181,7 @@ def _check_addcdiv(x, t1, t2):
 class Addcdiv(Primitive):
     """input + value * tensor1 / tensor2."""
     complex_grad = "holomorphic"
+    upcast = True
     inputs = 3
     promote = "promote"
     check = staticmethod(_check_addcdiv)

@@ -178,6 +178,17 @@ class Primitive(Function):
     - `view`: forward returns a view of its first operand; the result shares its version counter
       and remembers how to be rebuilt from its base (for in-place ops on views).
     - `differentiable`: False for ops with no gradient (comparisons, argmax...).
+    - `upcast`: True for ops PyTorch computes in float32 when their inputs are float16/bfloat16
+      (reductions, scans, softmax, losses, composite pointwise formulas): forward then receives
+      those operands (and Python scalars) as float32 arrays and each float32 output is rounded to the
+      input's dtype once. Saved upcast operands and outputs are saved as the real low-precision
+      tensors, so version checks and double backward see what PyTorch's saved variables would.
+      Python scalars and one-element later operands of another dtype enter in float32 too (as
+      PyTorch's mul and div read them), unless `upcast_scalars` is False (add, sub: PyTorch rounds them to the input's
+      dtype first). forward finds the low dtype in `ctx.low` (None when nothing was upcast).
+      Decorate backward with `float32_backward` where PyTorch's backward kernel also computes in
+      float32 (softmax, activations, losses, spreads, norms): its formula then runs on widened
+      gradients and saved tensors, and the engine rounds each input's gradient once.
     """
 
     _primitive = True
@@ -188,6 +199,8 @@ class Primitive(Function):
     view = False
     differentiable = True
     complex_grad = False  # NOTE: opt-in, declared only where backward is checked against PyTorch's
+    upcast = False  # NOTE: see the docstring; PyTorch's "opmath"/accumulate type for half types
+    upcast_scalars = True
 
     @classmethod
     def apply(cls, *args):
@@ -284,6 +297,7 @@ def _apply_primitive(cls, args):
             if t._requires_grad:
                 track = True
                 break
+    promoted_low = None  # NOTE: a half result dtype whose operands were all read in float32
     if cls.promote is not None and not _uniform(operands, cls.promote):
         k = cls.promote_args
         rest = operands[k:] if k is not None else ()
@@ -291,20 +305,26 @@ def _apply_primitive(cls, args):
             operands = operands[:k]
         dt = compute_dtype(cls, operands)
         np_dt = dt.np
+        scalar_dt = _dtype.float32 if cls.upcast and cls.upcast_scalars and dt in _LOW else dt
+        if scalar_dt is not dt:
+            promoted_low = dt
         arrays = []
         cast = []
-        for a in operands:
+        for j, a in enumerate(operands):
             if isinstance(a, Tensor):
                 if a._dtype is not dt:
+                    # NOTE: PyTorch's kernels read a one-element later operand ("scalar") at its own
+                    # precision into float32; other tensors are cast to the result dtype first.
+                    to = scalar_dt if j and a._data.size == 1 else dt
                     if track and a._requires_grad:
-                        a = a.to(dt)  # differentiable cast, so gradients return in a's dtype
+                        a = a.to(to)  # differentiable cast, so gradients return in a's dtype
                     else:
-                        a = _wrap(a._data.astype(np_dt), a._device, dt)
+                        a = _wrap(a._data.astype(to.np), a._device, to)
                 arrays.append(a._data)
             elif a is None:
                 arrays.append(None)
             else:
-                a = _wrap(_scalar_array(xp, a, np_dt), dev, dt)
+                a = _wrap(_scalar_array(xp, a, scalar_dt.np), dev, scalar_dt)
                 arrays.append(a._data)
             cast.append(a)
         for a in rest:
@@ -323,6 +343,13 @@ def _apply_primitive(cls, args):
         ctx.needs_input_grad = tuple(e[0] is not None for e in ctx.next_functions)
     else:
         ctx.needs_input_grad = _no_grads(len(operands))
+    low = _upcast(xp, arrays) if cls.upcast else None
+    ctx.low = None
+    if low is None and promoted_low is not None:
+        low = (promoted_low, arrays, {})
+    if low is not None:
+        ctx.low, arrays, wide = low
+        low = ctx.low
     try:
         out = cls.forward(ctx, *arrays, *params)
     except ValueError:
@@ -336,7 +363,11 @@ def _apply_primitive(cls, args):
     for o in outs:
         if not isinstance(o, xp.ndarray):
             o = xp.asarray(o)
+        if low is not None and o.dtype == _F32_NP:
+            o = o.astype(low.np)
         results.append(_wrap(o, dev, _dtype._BY_NP[o.dtype]))
+    if low is not None and track and ctx.to_save is not None:
+        _unwiden_saved(ctx, wide, operands, outs, results)
     if cls.view:
         _link_view(cls, operands[0], results[0], params)
     if track:
@@ -377,6 +408,80 @@ def out_of_memory(err, device):
     return RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: "
                         f"you tried to allocate {nbytes if nbytes is not None else 'more'} bytes. Error code 12 "
                         "(Cannot allocate memory)")
+
+
+def float32_backward(backward):
+    """Decorator for an `upcast` op's backward: float16/bfloat16 incoming gradients are widened to
+    float32, so the formula runs in float32 (saved half tensors promote exactly) and the engine rounds
+    the result to the input's dtype once, as PyTorch's backward kernels do."""
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        if not any(isinstance(g, Tensor) and g._dtype in _LOW for g in grads):
+            return backward(ctx, *grads)
+        return backward(_WideContext(ctx), *(_widen(g) for g in grads))
+    return wrapper
+
+
+def _widen(t):
+    return t.float() if isinstance(t, Tensor) and t._dtype in _LOW else t
+
+
+class _WideContext:
+    """A backward's view of its node whose saved float16/bfloat16 tensors read as float32 (differentiably)."""
+
+    def __init__(self, ctx):
+        self.__dict__["_ctx"] = ctx
+
+    def __getattr__(self, name):
+        return getattr(self._ctx, name)
+
+    def __setattr__(self, name, value):
+        setattr(self._ctx, name, value)
+
+    @property
+    def saved_tensors(self):
+        return tuple(_widen(t) for t in self._ctx.saved_tensors)
+
+
+_LOW = (_dtype.float16, _dtype.bfloat16)
+_F32_NP = _dtype.float32.np
+
+
+def _upcast(xp, arrays):
+    """For an `upcast` op: (low dtype, arrays with float16/bfloat16 ones as float32, the float32 copies),
+    or None when no operand is low precision."""
+    low = None
+    for a in arrays:
+        d = getattr(a, "dtype", None)
+        if d is not None and d.itemsize == 2 and d.kind in "fV" and isinstance(a, xp.ndarray):
+            low = _dtype._BY_NP[d]
+            break
+    if low is None:
+        return None
+    wide = {}
+    out = []
+    for i, a in enumerate(arrays):
+        if isinstance(a, xp.ndarray) and a.dtype.itemsize == 2 and a.dtype.kind in "fV":
+            a = a.astype(_F32_NP)
+            wide[id(a)] = i
+        out.append(a)
+    return low, out, wide
+
+
+def _unwiden_saved(ctx, wide, operands, outs, results):
+    """What forward saved of its float32 copies is saved as the low-precision operand or result itself."""
+    items = []
+    for item in ctx.to_save:
+        i = wide.get(id(item)) if item is not None else None
+        if i is not None and isinstance(operands[i], Tensor):
+            item = operands[i]
+        else:
+            for raw, r in zip(outs, results):
+                if item is raw and r._data is not raw:
+                    item = r
+                    break
+        items.append(item)
+    ctx.to_save = items
 
 
 def _explain_broadcast(arrays):
