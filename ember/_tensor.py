@@ -391,6 +391,16 @@ class Tensor:
             a = self._data.get()
         return a if dtype is None else a.astype(dtype)
 
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        """NumPy's ufuncs over a tensor and an ndarray (`t + ndarray`, after Tensor's operator
+        declines it) return a CPU tensor, as with PyTorch, whose wrap turns bool results into uint8."""
+        from ._creation import from_array
+        import numpy
+        array = numpy.asarray(array)
+        if array.dtype == numpy.bool_:
+            array = array.astype(numpy.uint8)
+        return from_array(array)
+
     def __len__(self):
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")

@@ -282,3 +282,45 @@ def write_out(out, result, name="op"):
         return out
     _store(out, result._data)
     return out
+
+
+# --- operators with foreign operands ------------------------------------------------------------------
+_BINARY_DUNDERS = ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or", "xor",
+                   "lshift", "rshift")
+_ORDERING = {"__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">="}
+
+
+def guard_operators():
+    """Wrap Tensor's binary operators so that an operand that is neither a Tensor nor a number
+    behaves as with PyTorch's tensors: `t == None` is False, `t + [1]` is Python's TypeError
+    (NotImplemented), `t + ndarray` is computed by NumPy and wrapped back (Tensor.__array_wrap__),
+    `t == ndarray` compares elementwise (`!=` declines) and `t < ndarray` is a TypeError."""
+    names = [f"__{p}{op}__" for op in _BINARY_DUNDERS for p in ("", "r", "i")]
+    names += ["__eq__", "__ne__", *_ORDERING]
+    for name in names:
+        fn = Tensor.__dict__.get(name)
+        if fn is not None and not getattr(fn, "_guarded", False):
+            setattr(Tensor, name, _guarded(name, fn))
+
+
+def _guarded(name, fn):
+    from .._arguments import is_number
+
+    def op(self, other):
+        if isinstance(other, Tensor) or is_number(other):
+            return fn(self, other)
+        return _foreign(name, fn, self, other)
+    op.__name__ = name
+    op.__doc__ = fn.__doc__
+    op._guarded = True
+    return op
+
+
+def _foreign(name, fn, self, other):
+    if type(other).__module__ == "numpy" and type(other).__name__ == "ndarray":
+        if name == "__eq__":  # NOTE: PyTorch's __ne__ declines an ndarray (so t != a is True)
+            from .._creation import from_array
+            return fn(self, from_array(other, device=self._device))
+        if name in _ORDERING:
+            raise TypeError(f"'{_ORDERING[name]}' not supported between instances of 'Tensor' and 'numpy.ndarray'")
+    return NotImplemented
