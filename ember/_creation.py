@@ -6,6 +6,7 @@ import numpy as np
 
 from . import _dtype, _state
 from ._device import CPU, as_device
+from ._arguments import as_dtype
 from ._tensor import Tensor, _wrap
 
 
@@ -192,6 +193,7 @@ def _numpy_dtype(arr):
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of `data` (list, number, NumPy array or tensor)."""
+    dtype = as_dtype(dtype, "tensor")
     if isinstance(data, Tensor):
         import warnings
         warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.clone().detach() or "
@@ -205,6 +207,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 
 def as_tensor(data, dtype=None, device=None):
     """`data` as a tensor, sharing memory when it already is one (or a NumPy array) of that dtype."""
+    dtype = as_dtype(dtype, "as_tensor")
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype) if (dtype or device) else data
     if isinstance(data, np.ndarray):
@@ -293,12 +296,14 @@ def _with_contiguous_strides(xp, arr):
 
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False, **kw):
     """A tensor of zeros of the given size."""
+    dtype = as_dtype(dtype, "zeros")
     size = _sizes(size, kw, "zeros", "zeros: Dimension size must be non-negative.")
     return _filled(lambda xp, s, d: xp.zeros(s, dtype=d), size, dtype, device, requires_grad, out)
 
 
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False, **kw):
     """A tensor of ones of the given size."""
+    dtype = as_dtype(dtype, "ones")
     return _filled(lambda xp, s, d: xp.ones(s, dtype=d), _sizes(size, kw, "ones"), dtype, device, requires_grad,
                    out)
 
@@ -306,6 +311,7 @@ def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=Fa
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
           memory_format=None, **kw):
     """An uninitialised tensor (ember fills it with zeros, so programs stay deterministic)."""
+    dtype = as_dtype(dtype, "empty")
     return _filled(lambda xp, s, d: xp.zeros(s, dtype=d), _sizes(size, kw, "empty"), dtype, device,
                    requires_grad, out)
 
@@ -343,6 +349,7 @@ def checked_fill_value(value, dtype):
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """A tensor of `size` filled with `fill_value`; the dtype follows the value (bool, int64, float)."""
+    dtype = as_dtype(dtype, "full")
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
     if isinstance(fill_value, Tensor):
@@ -384,7 +391,7 @@ def _stable_order(shape, strides):
 
 def _like(name, fill):
     def like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
-        dtype = dtype or input._dtype
+        dtype = as_dtype(dtype, name + "_like") or input._dtype
         dev = _target_device(device or input._device)
         xp = dev.backend.xp
         if memory_format in (None, "preserve_format"):
@@ -404,6 +411,7 @@ empty_like = _like("empty", lambda xp, s, d: xp.zeros(s, dtype=d))
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     """A tensor like input filled with fill_value."""
+    dtype = as_dtype(dtype, "full_like")
     dtype = dtype or input._dtype
     value = checked_fill_value(fill_value, dtype)
     t = _like("full", lambda xp, s, d: xp.full(s, value, dtype=d))
@@ -420,6 +428,7 @@ def _number(v, name, position):
 
 def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Values from start to end (exclusive) by step; int64 when all are integers."""
+    dtype = as_dtype(dtype, "arange")
     if end is None:
         start, end = 0, start
     start, end, step = _number(start, "start", 1), _number(end, "end", 2), _number(step, "step", 3)
@@ -460,6 +469,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
 
 def linspace(start, end, steps=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """`steps` evenly spaced values from start to end inclusive."""
+    dtype = as_dtype(dtype, "linspace")
     start = start.item() if isinstance(start, Tensor) else start
     end = end.item() if isinstance(end, Tensor) else end
     if isinstance(steps, builtins.bool) or not isinstance(steps, (builtins.int, np.integer)):
@@ -508,6 +518,7 @@ def _spaced(start, end, steps, dtype):
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False):
     """`steps` values from base**start to base**end, evenly spaced in the exponent."""
+    dtype = as_dtype(dtype, "logspace")
     dtype = _out_dtype(dtype, out)
     arr = np.power(base, _spaced(start, end, builtins.int(steps), _dtype.float64))
     t = from_array(_cast(arr, dtype), device=device, requires_grad=requires_grad)
@@ -519,6 +530,7 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """The n x m identity matrix."""
+    dtype = as_dtype(dtype, "eye")
     for name, v, pos in (("n", n, 1), ("m", m, 2)):
         if v is None:
             continue

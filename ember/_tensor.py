@@ -557,7 +557,8 @@ def _address(a):
 
 
 def _parse_to(self, args, kwargs):
-    dtype = kwargs.pop("dtype", None)
+    from ._arguments import as_dtype
+    dtype = as_dtype(kwargs.pop("dtype", None), "to")
     dev = kwargs.pop("device", None)
     copy = kwargs.pop("copy", False)
     kwargs.pop("non_blocking", None)
@@ -565,8 +566,8 @@ def _parse_to(self, args, kwargs):
     if kwargs:
         raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
     for a in args:
-        if isinstance(a, _dtype.dtype):
-            dtype = a
+        if isinstance(a, _dtype.dtype) or isinstance(a, type) and a in _PY_DTYPES:
+            dtype = as_dtype(a, "to")
         elif isinstance(a, Tensor):
             dtype, dev = a._dtype, a._device
         elif isinstance(a, (str, _device_cls, builtins.int)):
@@ -579,6 +580,9 @@ def _parse_to(self, args, kwargs):
         from ._device import as_device
         dev = as_device(dev)
     return dtype, dev, copy
+
+
+_PY_DTYPES = (builtins.float, builtins.int, builtins.bool, builtins.complex)
 
 
 def _dim_index(dim, ndim):
