@@ -264,6 +264,11 @@ class CopySlices(Node):
 # --- out= -------------------------------------------------------------------------------------------
 def write_out(out, result, name="op"):
     """Store `result` into the user's `out` tensor, as PyTorch's out= variants do."""
+    if not isinstance(out, Tensor):
+        from .._arguments import type_name
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type_name(out)}")
+    if name in _EXACT_OUT and out._dtype is not result._dtype:
+        raise _out_dtype_error(result, out)
     if _state.local.grad_enabled and (result._requires_grad or out._requires_grad):
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
                            "but one of the arguments requires grad.")
@@ -324,3 +329,39 @@ def _foreign(name, fn, self, other):
         if name in _ORDERING:
             raise TypeError(f"'{_ORDERING[name]}' not supported between instances of 'Tensor' and 'numpy.ndarray'")
     return NotImplemented
+
+
+# --- out= for ops returning several tensors -------------------------------------------------------------
+# NOTE: ops whose out= must have the result's dtype exactly (PyTorch's structured kernels), not merely
+# one it can be cast to.
+_EXACT_OUT = frozenset(("argmax", "argmin"))
+_C_TYPE_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "int16": "short int",
+                 "int8": "signed char", "uint8": "unsigned char", "bool": "bool", "float16": "c10::Half",
+                 "bfloat16": "c10::BFloat16", "complex64": "c10::complex<float>",
+                 "complex128": "c10::complex<double>"}
+
+
+def _out_dtype_error(result, out):
+    want, got = (_C_TYPE_NAMES.get(d.name, d.name) for d in (result._dtype, out._dtype))
+    return RuntimeError(f"Expected out tensor to have dtype {want}, but got {got} instead")
+
+
+def write_outs(out, results, name="op"):
+    """`results` (a tuple, often named) stored into the user's `out` tuple of tensors, with
+    PyTorch's checks: a tuple of the right length, each element a Tensor of the result's dtype.
+    With out=None, `results` is returned as it is."""
+    if out is None:
+        return results
+    from .._arguments import type_name
+    if not isinstance(out, (tuple, list)):
+        raise TypeError(f"{name}(): argument 'out' must be tuple of Tensors, not {type_name(out)}")
+    if len(out) != len(results):
+        raise TypeError(f"expected tuple of {len(results)} elements but got {len(out)}")
+    for i, o in enumerate(out):
+        if not isinstance(o, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 'out', but got {type_name(o)}")
+    for o, r in zip(out, results):
+        if o._dtype is not r._dtype:
+            raise _out_dtype_error(r, o)
+    written = [write_out(o, r, name) for o, r in zip(out, results)]
+    return type(results)(*written) if hasattr(results, "_fields") else tuple(written)
