@@ -597,7 +597,9 @@ def _norm_dim(dim, ndim):
     lo, hi = (-ndim, ndim - 1) if ndim > 0 else (-1, 0)
     if not lo <= dim <= hi:
         raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
-    return dim + ndim if dim < 0 else (dim if ndim > 0 else 0)
+    if ndim == 0:
+        return 0
+    return dim + ndim if dim < 0 else dim
 
 
 def norm_dims(dims, ndim):
@@ -613,6 +615,13 @@ def norm_dims(dims, ndim):
 
 
 norm_dim = _norm_dim
+
+
+def reduction_dims(dims, ndim):
+    """The array axes a reduction over `dims` (int, tuple or list) covers. A 0-d tensor accepts
+    dim 0 and -1, as PyTorch does, and has no axis to reduce."""
+    out = norm_dims(dims, ndim)
+    return out if ndim else ()
 
 
 def broadcast_shapes(*shapes):

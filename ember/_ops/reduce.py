@@ -4,7 +4,7 @@ import collections
 
 from .. import _dtype
 from ..autograd.function import Primitive
-from .._tensor import Tensor, norm_dims, norm_dim
+from .._tensor import Tensor, norm_dim, reduction_dims
 from ._registry import OpSpec, public, register, spec, write_out, write_outs
 
 REDUCE = dict(shapes="reduce", kwargs=({}, {"dim": 0}, {"dim": -1, "keepdim": True}, {"dim": (0, 1)}))
@@ -31,7 +31,7 @@ def _dims(x, dim):
     """Axis tuple for the array `x`; None (or an empty tuple) means every dim."""
     if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
         return tuple(range(x.ndim))
-    return norm_dims(dim, x.ndim)
+    return reduction_dims(dim, x.ndim)
 
 
 def _restore(g, shape, dims, keepdim):
