@@ -70,7 +70,10 @@ class _Spec:
             params = []
         ops, rest = params[:cls.inputs], params[cls.inputs:]
         self.names = tuple(_operand_name(i, p.name) for i, p in enumerate(ops))
-        self.optional = frozenset(i for i, p in enumerate(ops) if p.default is None)
+        # NOTE: an operand may be None when forward defaults it to None, or, for ops that do not
+        # promote their operands as values (bincount's weights), anywhere after the input.
+        self.optional = frozenset(i for i, p in enumerate(ops) if p.default is None or (
+            i and cls.promote is None))
         self.dtypes = tuple(i for i, p in enumerate(rest) if p.name == "dtype")
         self.dims = tuple((i, p.name) for i, p in enumerate(rest) if p.name in ("dim", "dims"))
 

@@ -146,7 +146,24 @@ def _values_array(flat, sizes, dtype):
             if isinstance(v, builtins.int) and not -2 ** 63 <= v < 2 ** 64:
                 raise RuntimeError("Overflow when unpacking long")
         arr = arr.astype(np.float64 if dtype.category >= _dtype.FLOAT else np.int64)
+    if dtype.category == _dtype.INT:
+        _check_int_leaves(arr, dtype)
     return _cast(arr, dtype).reshape(sizes)
+
+
+def _check_int_leaves(arr, dtype):
+    """torch.tensor(numbers, dtype=<int>) refuses values the dtype cannot hold (NaN, 300 for uint8);
+    negative integers wrap into unsigned types down to -max, as in a C cast."""
+    if arr.dtype.kind not in "fiu" or arr.size == 0:
+        return
+    if arr.dtype == np.uint64 and (arr > np.iinfo(np.int64).max).any():
+        raise ValueError("Overflow when unpacking long long")
+    info = np.iinfo(dtype.np)
+    lo = info.min if arr.dtype.kind == "f" or info.min < 0 else -builtins.int(info.max)
+    with np.errstate(invalid="ignore"):
+        ok = (arr >= lo) & (arr <= info.max)
+    if not ok.all():
+        raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
 
 
 def _cast(arr, dtype):
@@ -317,21 +334,38 @@ def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
 
 
 _C_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
-            "float32": "float", "float64": "double"}
+            "float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+            "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
 
 
-def checked_fill_value(value, dtype):
-    """`value` as stored in `dtype`, or PyTorch's overflow error (full, fill_value arguments)."""
+def checked_fill_value(value, dtype, float_range=True):
+    """`value` as stored in `dtype`, or PyTorch's overflow error (full, fill_, masked_fill, index_fill,
+    item assignment): integers must fit (negative ones wrap into unsigned types down to -max), NaN
+    and infinities never fit an integer type, a finite float must fit a float type (unless
+    `float_range` is False) and a complex number with an imaginary part fits only a complex type."""
     if isinstance(value, Tensor):
         value = value.item()
+    if isinstance(value, (builtins.bool, np.bool_)):
+        return value
+    if isinstance(value, builtins.int) and not -2 ** 63 <= value < 2 ** 63:
+        raise ValueError("Overflow when unpacking long long")
     name = _C_NAMES.get(dtype.name)
-    if name is None or isinstance(value, (builtins.bool, np.bool_)):
+    if name is None:
         return value
     overflow = RuntimeError(f"value cannot be converted to type {name} without overflow")
     if isinstance(value, (builtins.complex, np.complexfloating)):
+        if dtype.category == _dtype.COMPLEX:
+            limit = np.finfo(dtype.np).max
+            if any(math.isfinite(v) and abs(v) > limit for v in (value.real, value.imag)):
+                raise overflow
+            return value
         if value.imag != 0:
             raise overflow
         value = value.real
+    if dtype.category == _dtype.COMPLEX:
+        if math.isfinite(value) and abs(value) > np.finfo(dtype.np).max:
+            raise overflow
+        return value
     if dtype.category == _dtype.INT:
         info = np.iinfo(dtype.np)
         if isinstance(value, (builtins.float, np.floating)):
@@ -342,7 +376,7 @@ def checked_fill_value(value, dtype):
         if not lo <= value <= info.max:
             raise overflow
         return builtins.int(value) % (builtins.int(info.max) + 1) if value < 0 and info.min == 0 else value
-    if math.isfinite(value) and abs(value) > np.finfo(dtype.np).max:
+    if float_range and math.isfinite(value) and abs(value) > float(np.finfo(dtype.np).max):
         raise overflow
     return value
 

@@ -6,6 +6,8 @@ The same steps run on Tensors (tracked by autograd) or on raw arrays (the no-gra
 """
 from .. import _dtype, _state
 from ..autograd.function import Primitive
+from .._arguments import is_number
+from .._creation import checked_fill_value
 from .._tensor import Tensor, _wrap, broadcast_shapes, norm_dim, sum_to
 from ._registry import FUNCTIONS, OpSpec, apply_inplace, public, register, spec
 from ._index_key import advanced_key, parse, run_steps
@@ -50,6 +52,10 @@ def _value_tensor(self, value):
             value = value.to(self._device)
         return value
     if isinstance(value, (bool, int, float, complex)) or (hasattr(value, "dtype") and getattr(value, "ndim", 1) == 0):
+        if is_number(value):
+            # NOTE: PyTorch checks the number fits (t[0] = 300 into uint8 raises); it skips the float
+            # range check for the half-precision types alone (1e6 becomes inf there).
+            value = checked_fill_value(value, self._dtype, float_range=self._dtype.itemsize > 2)
         xp = self._device.backend.xp
         return _wrap(xp.asarray(value).astype(self._dtype.np), self._device, self._dtype)
     raise TypeError(f"can't assign a {type(value).__name__} to a {self.type()}")
@@ -325,6 +331,11 @@ spec(OpSpec("where", arity=2, shapes="binary", call=lambda torch, x, y: torch.wh
 class MaskedFill(Primitive):
     """Copy of input with `value` where mask is True; the result keeps input's dtype."""
     inputs = 3
+
+    @staticmethod
+    def check(x, mask, value):
+        if isinstance(x, Tensor) and (not isinstance(value, Tensor) or value._data.ndim == 0):
+            checked_fill_value(value, x._dtype)  # NOTE: a 0-d tensor value is checked as its number
 
     @staticmethod
     def forward(ctx, x, mask, value):
