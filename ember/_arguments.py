@@ -79,7 +79,7 @@ class _Spec:
 
 
 def _operand_name(i, name):
-    if name in _GENERIC.get(i, ()):
+    if i == 0 or name in _GENERIC.get(i, ()):  # NOTE: PyTorch calls the first operand input
         return "input" if i == 0 else "other"
     return name
 

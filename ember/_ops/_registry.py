@@ -57,6 +57,8 @@ def register(*specs, torch=None, method=None, inplace=None, reflected=None, oper
     `Tensor.<inplace>` and the operator dunders named in `operator` (and `reflected`)."""
     def deco(cls):
         SPECS.extend(specs)
+        if torch or method:
+            cls._public_name = torch or method  # the op's name in argument errors (ember/_arguments.py)
         if torch:
             FUNCTIONS[torch] = _make_function(cls, torch)
         if method:
@@ -82,9 +84,77 @@ def public(fn=None, *, name=None, method=False):
         n = name or f.__name__
         FUNCTIONS[n] = f
         if method:
-            setattr(Tensor, n, f)
+            setattr(Tensor, n, checked_function(f, n))
         return f
     return deco(fn) if fn is not None else deco
+
+
+def guard_functions():
+    """Put every registered function behind PyTorch's check of its first argument (see
+    `checked_function`); the registry's own wrappers over primitives are checked in Primitive.apply."""
+    for name, f in list(FUNCTIONS.items()):
+        FUNCTIONS[name] = checked_function(f, name)
+
+
+# NOTE: a composed op's first parameter under these names is a Tensor in PyTorch's signature, or
+# a sequence of Tensors; later parameters under the names below are Tensors too.
+_TENSOR_FIRST = ("input", "self", "x", "x1", "a", "A", "tensor", "condition", "abs")
+_TENSORS_FIRST = ("tensors",)
+_TENSOR_LATER = ("other", "x2", "b", "B", "vec", "vec1", "vec2", "mat", "mat1", "mat2", "tensor1", "tensor2",
+                 "batch1", "batch2", "mask", "index", "src", "source", "end", "target")
+
+
+def checked_function(f, name):
+    """`f` (a composed op) behind PyTorch's checks of its tensor arguments: a Tensor (a sequence of
+    them for `tensors`), else PyTorch's TypeError naming the op and the argument rather than an
+    internal error from inside `f`. Functions whose first parameter is not a tensor are returned as
+    they are."""
+    import functools
+    import inspect
+    if getattr(f, "_checked", False):
+        return f
+    try:
+        params = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):
+        return f
+    if not params or params[0].kind in (params[0].VAR_POSITIONAL, params[0].VAR_KEYWORD):
+        return f
+    if params[0].name not in _TENSOR_FIRST + _TENSORS_FIRST:
+        return f
+    checks = tuple((i, p.name, p.default is None) for i, p in enumerate(params)
+                   if (i == 0 or p.name in _TENSOR_LATER) and p.kind != p.VAR_POSITIONAL)
+
+    @functools.wraps(f)
+    def op(*args, **kwargs):
+        for i, pname, optional in checks:
+            x = args[i] if i < len(args) else kwargs.get(pname, Tensor)
+            if x is Tensor or isinstance(x, Tensor) or (x is None and optional):
+                continue
+            return _refused(f, name, i, pname, x, args, kwargs)
+        return f(*args, **kwargs)
+    op._checked = True
+    return op
+
+
+def _refused(f, name, i, pname, x, args, kwargs):
+    """A tensor argument that is not a Tensor: PyTorch's TypeError, except for numbers, which some
+    ops take (pow(2, t)); an op that does not fails on them somewhere inside."""
+    from .._arguments import is_number, type_name
+    arg = "input" if pname == "self" else pname
+    if pname in _TENSORS_FIRST:
+        if not isinstance(x, (tuple, list)):
+            raise TypeError(f"{name}(): argument '{arg}' (position 1) must be tuple of Tensors, not {type_name(x)}")
+        for j, t in enumerate(x):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"expected Tensor as element {j} in argument 0, but got {type_name(t)}")
+        return f(*args, **kwargs)
+    refusal = TypeError(f"{name}(): argument '{arg}' (position {i + 1}) must be Tensor, not {type_name(x)}")
+    if not is_number(x):
+        raise refusal
+    try:
+        return f(*args, **kwargs)
+    except AttributeError:
+        raise refusal from None
 
 
 def _keyword_params(cls):
