@@ -16,7 +16,7 @@ from ._tensor import Tensor
 # dtype, complex is complex128 (torch.zeros(2, dtype=float).dtype == torch.float64).
 _PY_DTYPES = {builtins.float: _dtype.float64, builtins.int: _dtype.int64, builtins.bool: _dtype.bool,
               builtins.complex: _dtype.complex128}
-_GENERIC = {0: ("x", "a", "input", "self"), 1: ("y", "b", "other")}
+_GENERIC = {0: ("x", "a", "input", "self"), 1: ("y", "b", "other", "x")}
 
 
 def type_name(value):
@@ -28,8 +28,13 @@ def type_name(value):
     return tp.__name__ if mod == "builtins" else f"{mod.split('.')[0]}.{tp.__name__}"
 
 
+_PLAIN_NUMBERS = frozenset((builtins.int, builtins.float, builtins.bool, builtins.complex))
+
+
 def is_number(value):
     """A Python or NumPy number: what PyTorch's Scalar arguments accept."""
+    if type(value) in _PLAIN_NUMBERS:
+        return True
     return isinstance(value, numbers.Number) and not isinstance(value, Tensor) or type(value).__name__ == "bool_"
 
 
@@ -70,10 +75,12 @@ class _Spec:
             params = []
         ops, rest = params[:cls.inputs], params[cls.inputs:]
         self.names = tuple(_operand_name(i, p.name) for i, p in enumerate(ops))
-        # NOTE: an operand may be None when forward defaults it to None, or, for ops that do not
-        # promote their operands as values (bincount's weights), anywhere after the input.
+        # NOTE: an operand may be None when forward defaults it to None, or, for ops reached only
+        # through a composed function that passes its own defaults (bincount's weights) and do not
+        # promote their operands as values, anywhere after the input.
+        internal = not cls.__dict__.get("_public_name")
         self.optional = frozenset(i for i, p in enumerate(ops) if p.default is None or (
-            i and cls.promote is None))
+            i and internal and cls.promote is None))
         self.dtypes = tuple(i for i, p in enumerate(rest) if p.name == "dtype")
         self.dims = tuple((i, p.name) for i, p in enumerate(rest) if p.name in ("dim", "dims"))
 
@@ -106,6 +113,8 @@ def check_arguments(cls, operands, params, n_tensors):
 
 def _check_operands(cls, spec, operands, n_tensors):
     for i, a in enumerate(operands):
+        if type(a) in _PLAIN_NUMBERS and n_tensors:
+            continue
         if isinstance(a, Tensor) or (a is None and i in spec.optional):
             continue
         if is_number(a) and n_tensors:
@@ -126,15 +135,18 @@ def _refuse(cls, spec, i, value):
 
 def _check_params(cls, spec, params):
     fixed = None
+    n = len(params)
     for i in spec.dtypes:
-        if i < len(params):
+        if i < n:
             v = params[i]
-            if v is not None and not isinstance(v, _dtype.dtype):
+            if v is not None and type(v) is not _dtype.dtype:
                 fixed = list(params) if fixed is None else fixed
                 fixed[i] = as_dtype(v, op_name(cls))
     for i, name in spec.dims:
-        if i < len(params):
-            check_dim(params[i], op_name(cls), name)
+        if i < n:
+            v = params[i]
+            if v is not None and type(v) is not builtins.int:
+                check_dim(v, cls, name)
     return params if fixed is None else tuple(fixed)
 
 
@@ -144,9 +156,14 @@ def _is_int(v):
 
 
 def check_dim(value, fn, arg="dim"):
-    """TypeError unless `value` is None, an int or a sequence of ints (PyTorch's int[] parsing)."""
+    """TypeError unless `value` is None, an int or a sequence of ints (PyTorch's int[] parsing).
+    `fn`: the op's name, or its primitive class."""
     if value is None or _is_int(value):
         return
+    if isinstance(value, (tuple, list)) and all(_is_int(v) for v in value):
+        return
+    if isinstance(fn, type):
+        fn = op_name(fn)
     if isinstance(value, (tuple, list)):
         for v in value:
             if not _is_int(v):

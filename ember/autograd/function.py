@@ -10,6 +10,7 @@ import functools
 
 from .. import _dtype, _state
 from .graph import Node
+from .._arguments import check_arguments
 from .._tensor import Tensor, _wrap
 
 _FLOAT = _dtype.FLOAT
@@ -342,7 +343,6 @@ def _apply_primitive(cls, args):
 def _check_arguments(cls, operands, params, n_tensors):
     """PyTorch's argument errors (a list or None where a Tensor belongs, a float dim, ...) before
     anything internal can fail on them; Python types given as dtype= become torch dtypes."""
-    from .._arguments import check_arguments
     return check_arguments(cls, operands, params, n_tensors)
 
 
