@@ -397,6 +397,9 @@ class MaskedScatter(Primitive):
 
 
 def _masked_scatter_args(self, mask, source):
+    if not isinstance(source, Tensor):
+        from .._arguments import type_name
+        raise TypeError(f"masked_scatter(): argument 'source' (position 3) must be Tensor, not {type_name(source)}")
     if not isinstance(mask, Tensor) or mask._dtype is not _dtype.bool:
         got = _dtype.scalar_type_name(mask._dtype) if isinstance(mask, Tensor) else type(mask).__name__
         raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype {got}")
