@@ -338,16 +338,17 @@ _C_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "
             "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
 
 
-def checked_fill_value(value, dtype, float_range=True):
+def checked_fill_value(value, dtype, float_range=True, unpack=False):
     """`value` as stored in `dtype`, or PyTorch's overflow error (full, fill_, masked_fill, index_fill,
     item assignment): integers must fit (negative ones wrap into unsigned types down to -max), NaN
     and infinities never fit an integer type, a finite float must fit a float type (unless
-    `float_range` is False) and a complex number with an imaginary part fits only a complex type."""
+    `float_range` is False) and a complex number with an imaginary part fits only a complex type.
+    `unpack`: the number is read as a C long long first (item assignment): past int64 is a ValueError."""
     if isinstance(value, Tensor):
         value = value.item()
     if isinstance(value, (builtins.bool, np.bool_)):
         return value
-    if isinstance(value, builtins.int) and not -2 ** 63 <= value < 2 ** 63:
+    if unpack and isinstance(value, builtins.int) and not -2 ** 63 <= value < 2 ** 63:
         raise ValueError("Overflow when unpacking long long")
     name = _C_NAMES.get(dtype.name)
     if name is None:

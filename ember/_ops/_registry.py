@@ -104,6 +104,7 @@ def guard_functions():
 # a sequence of Tensors; later parameters under the names below are Tensors too.
 _TENSOR_FIRST = ("input", "self", "x", "x1", "a", "A", "tensor", "condition", "abs")
 _TENSORS_FIRST = ("tensors",)
+_OWN_CHECKS = frozenset(("copy_",))
 _TENSOR_LATER = ("other", "x2", "b", "B", "vec", "vec1", "vec2", "mat", "mat1", "mat2", "tensor1", "tensor2",
                  "batch1", "batch2", "mask", "index", "src", "end", "target", "weight", "exponent")
 
@@ -132,8 +133,8 @@ def checked_function(f, name, method=False):
         return f
     checks = tuple((i, p.name, p.default is None) for i, p in enumerate(params)
                    if (i == 0 or p.name in _TENSOR_LATER) and p.kind != p.VAR_POSITIONAL)
-    if method:
-        checks = checks[1:]
+    if method:  # NOTE: self is a Tensor; methods that word their own refusal keep it
+        checks = checks[1:] if name not in _OWN_CHECKS else ()
     has_out = any(p.name == "out" for p in params) and not method
     if not checks and not has_out:
         return f
@@ -148,7 +149,7 @@ def checked_function(f, name, method=False):
             x = args[i] if i < len(args) else kwargs.get(pname, Tensor)
             if x is Tensor or isinstance(x, Tensor) or (x is None and optional):
                 continue
-            return _refused(f, name, i, pname, x, args, kwargs)
+            return _refused(f, name, i - method, pname, x, args, kwargs)
         if has_out and kwargs.get("out") is not None:
             return _written(f(*args, **kwargs), kwargs["out"], name)
         return f(*args, **kwargs)

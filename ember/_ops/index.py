@@ -55,7 +55,7 @@ def _value_tensor(self, value):
         if is_number(value):
             # NOTE: PyTorch checks the number fits (t[0] = 300 into uint8 raises); it skips the float
             # range check for the half-precision types alone (1e6 becomes inf there).
-            value = checked_fill_value(value, self._dtype, float_range=self._dtype.itemsize > 2)
+            value = checked_fill_value(value, self._dtype, float_range=self._dtype.itemsize > 2, unpack=True)
         xp = self._device.backend.xp
         return _wrap(xp.asarray(value).astype(self._dtype.np), self._device, self._dtype)
     raise TypeError(f"can't assign a {type(value).__name__} to a {self.type()}")

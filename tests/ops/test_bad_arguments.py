@@ -10,6 +10,8 @@ argument or the op where PyTorch's message names the argument); when PyTorch acc
 Then every registered torch-level function gets None, a list, an ndarray and a string as its
 first argument. Known gaps are listed in KNOWN with the reason (strict xfail).
 """
+import os
+import sys
 import warnings
 
 import numpy as np
@@ -19,6 +21,9 @@ import torch
 import ember
 from ember._ops import FUNCTIONS, SPECS
 from test_against_torch import FLOAT, Gen, _convert, _np, _pair, _values
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "core"))
+from _core_helpers import same  # noqa: E402
 
 BUILTIN_ERRORS = (TypeError, ValueError, IndexError, KeyError, NotImplementedError, AssertionError,
                   ZeroDivisionError, RuntimeError)
@@ -238,3 +243,140 @@ def test_sweep_is_large():
     assert len({c.values[0].name for c in CASES}) >= 250
     assert len(CASES) >= 2000
     assert len(list(_function_cases())) >= 1200
+
+
+# --- the cases the issue names, each against PyTorch ----------------------------------------------------
+@pytest.mark.parametrize("code", [
+    "T.exp([1.0])", "T.exp(None)", "T.exp(np.ones(2))", "T.exp('a')", "T.exp(1.0)", "T.exp(np.float64(2))",
+    "T.add([1.0], T.ones(2))", "T.add(T.ones(2), [1.0])", "T.add(T.ones(2), None)", "T.add(T.ones(2), np.ones(2))",
+    "T.sum([1.0, 2.0])", "T.trace(None)", "T.cat([T.ones(2), None])", "T.stack(None)", "T.linalg.inv([[1.0]])",
+    "T.ones(2).view_as(None)", "T.ones(2).type_as([1])", "T.where(None, 1.0, 2.0)", "T.einsum('i', [1.0])",
+    "T.atleast_1d(None)", "T.meshgrid(T.ones(2), None)",
+])
+def test_non_tensor_where_a_tensor_belongs(code):
+    """PyTorch's TypeError naming the op's argument, never an internal AttributeError."""
+    same(lambda T: eval(code, {"T": T, "np": np}), messages=False)
+    _, ours = same(lambda T: eval(code, {"T": T, "np": np}), messages=False)
+    assert ours.type is TypeError and "object has no attribute" not in ours.message
+
+
+@pytest.mark.parametrize("code", [
+    "T.ones(2) == None", "T.ones(2) != None", "None == T.ones(2)", "None != T.ones(2)", "T.ones(2) == [1., 1.]",
+    "T.ones(2) == 'a'", "T.ones(2) != [1., 1.]", "T.ones(2) + None", "T.ones(2) + [1.0]", "T.ones(2) + 'a'",
+    "T.ones(2) | None", "T.ones(2) + np.ones(2)", "T.ones(2) + np.ones(2, dtype=np.int64)",
+    "T.ones(2, dtype=T.int32) + np.ones(2, dtype=np.int64)", "T.ones(2) + np.ones((3, 2))", "T.ones(2) + np.array(2.0)",
+    "T.ones(2) * np.ones(2, dtype=np.float32)", "T.ones(2) - np.ones(2)", "T.ones(2) / np.ones(2)",
+    "T.ones(2) ** np.ones(2)", "T.ones(2) // np.ones(2)", "T.ones(2) @ np.ones(2)", "np.ones(2) * T.ones(2)",
+    "T.ones(2, dtype=T.bool) & np.ones(2, dtype=bool)", "T.ones(2) == np.ones(2)", "T.ones(2) != np.ones(2)",
+    "T.ones(2) == np.ones(3)", "T.ones(2) < np.ones(2)", "T.ones(2) > np.ones(2)", "T.ones(2).add(np.ones(2))",
+    "T.ones(2) + np.float64(2)", "T.ones(2) * np.int64(3)",
+])
+def test_operators_with_foreign_operands(code):
+    """`t == None` is False; an ndarray operand goes through NumPy (a float64 tensor for float64 data)."""
+    same(lambda T: eval(code, {"T": T, "np": np}), messages=False)
+
+
+@pytest.mark.parametrize("code", [
+    "T.zeros(2, dtype=float)", "T.zeros(2, dtype=int)", "T.zeros(2, dtype=bool)", "T.zeros(2, dtype=complex)",
+    "T.ones(2, dtype=float)", "T.empty(2, dtype=int).dtype", "T.full((2,), 1, dtype=int)", "T.full((2,), 1, dtype=float)",
+    "T.tensor([1], dtype=float)", "T.as_tensor([1], dtype=bool)", "T.arange(3, dtype=float)",
+    "T.linspace(0, 1, 3, dtype=float)", "T.eye(2, dtype=int)", "T.zeros_like(T.ones(2), dtype=int)",
+    "T.full_like(T.ones(2), 2, dtype=int)", "T.ones(2).new_zeros(2, dtype=float)", "T.randn(2, dtype=float).dtype",
+    "T.rand(2, dtype=int)", "T.randint(0, 3, (2,), dtype=float).dtype", "T.ones(2).to(float)", "T.ones(2).to(int)",
+    "T.ones(2).to(dtype=complex)", "T.ones(2).sum(dtype=float)", "T.ones(2).softmax(0, dtype=float)",
+    "T.zeros(2, dtype='float32')", "T.zeros(2, dtype=np.float32)", "T.zeros(2, dtype=3)", "T.ones(2).sum(dtype='float')",
+    "T.tensor([1], dtype='int64')", "T.arange(3, dtype='float')",
+])
+def test_python_types_and_strings_as_dtype(code):
+    same(lambda T: eval(code, {"T": T, "np": np}), messages=False)
+
+
+@pytest.mark.parametrize("code", [
+    "T.max(T.ones(2, 3), 1, out=T.zeros(2))", "T.sort(T.ones(3), out=T.zeros(3))", "T.topk(T.ones(3), 2, out=T.zeros(2))",
+    "T.kthvalue(T.ones(3), 2, out=T.zeros(2))", "T.mode(T.ones(3), out=T.zeros(2))",
+    "T.median(T.ones(2, 3), 1, out=T.zeros(2))", "T.cummax(T.ones(3), 0, out=T.zeros(2))",
+    "T.aminmax(T.ones(3), out=T.zeros(2))", "T.linalg.eigh(T.eye(2), out=T.zeros(2))",
+    "T.linalg.slogdet(T.eye(2), out=T.zeros(2))", "T.linalg.qr(T.eye(2), out=T.zeros(2))",
+    "T.linalg.svd(T.eye(2), out=T.zeros(2))", "T.max(T.ones(2, 3), 1, out=(T.zeros(2),))",
+    "T.max(T.ones(2, 3), 1, out=(T.zeros(2), None))", "T.exp(T.ones(2), out=[1])", "T.exp(T.ones(2), out=np.ones(2))",
+    "T.exp(T.ones(2), out=(T.zeros(2),))",
+])
+def test_wrong_kind_of_out(code):
+    """A single tensor where a tuple of outputs belongs (and the reverse) is PyTorch's TypeError."""
+    same(lambda T: eval(code, {"T": T, "np": np}), messages=False)
+
+
+@pytest.mark.parametrize("code", [
+    "T.max(T.ones(2, 3), 1, out=(T.zeros(2), T.zeros(2)))", "T.sort(T.ones(3), out=(T.zeros(3), T.zeros(3)))",
+    "T.max(T.ones(2, 3), 1, out=(T.zeros(2, dtype=T.long), T.zeros(2, dtype=T.long)))",
+    "T.max(T.ones(2, 3), 1, out=(T.zeros(2), T.zeros(2, dtype=T.int32)))",
+    "T.sort(T.ones(3), out=(T.zeros(3, dtype=T.float64), T.zeros(3, dtype=T.long)))",
+    "T.topk(T.ones(3), 2, out=(T.zeros(2), T.zeros(2)))", "T.argmax(T.ones(2), out=T.zeros(()))",
+    "T.aminmax(T.ones(3), out=(T.zeros(()), T.zeros((), dtype=T.long)))",
+    "T.linalg.eigh(T.eye(2), out=(T.zeros(2), T.zeros(2, 2, dtype=T.long)))",
+    "T.linalg.qr(T.eye(2), out=(T.zeros(2, 2), T.zeros(2, 2, dtype=T.float64)))",
+])
+def test_out_of_the_wrong_dtype(code):
+    """Tuple outputs (and argmax's) must have the result's dtype exactly: PyTorch's RuntimeError."""
+    same(lambda T: eval(code, {"T": T, "np": np}))
+
+
+@pytest.mark.parametrize("code", [
+    "T.max(T.tensor([[1., 5.], [7., 2.]]), 1, out=(T.zeros(2), T.zeros(2, dtype=T.long)))",
+    "T.sort(T.tensor([3., 1.]), out=(T.zeros(2), T.zeros(2, dtype=T.long)))",
+    "T.linalg.slogdet(2 * T.eye(2), out=(T.zeros(()), T.zeros(())))",
+    "T.linalg.eigh(T.tensor([[2., 1.], [1., 2.]]), out=(T.zeros(2), T.zeros(2, 2)))",
+    "T.linalg.qr(T.tensor([[2., 1.], [1., 3.]]), out=(T.zeros(2, 2), T.zeros(2, 2)))",
+    "T.masked_select(T.arange(4.), T.arange(4) > 1, out=T.zeros(2))",
+    "T.nonzero(T.tensor([0., 1., 2.]), out=T.zeros((2, 1), dtype=T.long))",
+])
+def test_out_is_written(code):
+    """out= is written (and returned), not ignored."""
+    def run(T):
+        result = eval(code, {"T": T, "np": np})
+        out = result if isinstance(result, T.Tensor) else tuple(result)
+        return out
+    same(run, exact=False)
+
+
+_REDUCTIONS = ["sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "all", "any", "nansum",
+               "nanmean", "count_nonzero", "std", "var", "std_mean", "var_mean", "logsumexp", "norm", "cumsum",
+               "cumprod", "cummax", "cummin", "logcumsumexp", "median", "nanmedian", "mode", "sort", "argsort",
+               "softmax", "log_softmax"]
+
+
+@pytest.mark.parametrize("dim", [0, -1])
+@pytest.mark.parametrize("op", _REDUCTIONS)
+def test_reduction_over_dim_of_a_0d_tensor(op, dim):
+    """A 0-d tensor has dims 0 and -1 for PyTorch's reductions (no NumPy AxisError)."""
+    same(lambda T: getattr(T, op)(T.tensor(3.), dim), messages=False)
+
+
+@pytest.mark.parametrize("code", [
+    "T.tensor(3.).sum((0,))", "T.tensor(3.).sum((0, -1))", "T.tensor(3.).mean((0,), keepdim=True)",
+    "T.tensor(3.).sum(1)", "T.tensor(3.).amax((0,), keepdim=True)", "T.tensor(3.).var(-1, correction=0)",
+    "T.aminmax(T.tensor(3.), dim=0)", "T.tensor(3).sum(0)", "T.tensor(3.).flip(0)", "T.tensor(3.).roll(1, 0)",
+    "T.topk(T.tensor(3.), 1, 0)", "T.kthvalue(T.tensor(3.), 1, 0)", "T.tensor(3.).max(-1, keepdim=True)",
+    "T.ones(2, 3).sum(dim=1.5)", "T.ones(2, 3).sum(dim='a')", "T.softmax(T.ones(2), dim=1.0)",
+    "T.ones(2, 3).max(dim=1.0)", "T.ones(2, 3).cumsum(dim=0.0)",
+])
+def test_dims_of_0d_tensors_and_non_integer_dims(code):
+    same(lambda T: eval(code, {"T": T, "np": np}), messages=False)
+
+
+def test_cuda_device_without_cuda():
+    """No GPU: PyTorch's CPU build fails an assertion; ember without CuPy does the same, never an
+    internal AttributeError. (With CuPy but no device ember says there is no driver, as a CUDA build.)"""
+    from ember import _backends
+    no_cupy = _backends.get("cuda").xp is None
+    for code in ("T.zeros(2, device='cuda')", "T.ones(2, device='cuda:0')", "T.empty(2, device='cuda')",
+                 "T.full((2,), 1., device='cuda')", "T.tensor([1.], device='cuda')", "T.randn(2, device='cuda')",
+                 "T.arange(3, device='cuda')", "T.zeros_like(T.ones(2), device='cuda')", "T.ones(2).to('cuda')",
+                 "T.ones(2).cuda()", "T.zeros(2, device=0)"):
+        if torch.cuda.is_available() or ember.cuda.is_available():
+            eval(code, {"T": ember})  # NOTE: a machine with a GPU runs these
+        elif no_cupy:
+            same(lambda T: eval(code, {"T": T}))
+        else:
+            with pytest.raises(RuntimeError, match="NVIDIA driver|accelerator"):
+                eval(code, {"T": ember})
