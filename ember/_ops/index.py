@@ -311,12 +311,22 @@ def _as_bool_condition(condition):
     return condition
 
 
+def _check_where_number(input, other):
+    """A number beside an integer tensor must fit its dtype (where(c, uint8, 300) is PyTorch's
+    overflow error, not 44)."""
+    for t, v in ((input, other), (other, input)):
+        if isinstance(t, Tensor) and type(v) in (int, float) and t._dtype.category in (_dtype.INT, _dtype.FLOAT) \
+                and (type(v) is int or t._dtype.category == _dtype.FLOAT):
+            checked_fill_value(v, t._dtype, float_range=t._dtype.itemsize > 2)  # NOTE: v takes t's dtype
+
+
 @public
 def where(condition, input=None, other=None, *, out=None):
     """condition ? input : other; with one argument, the indices where condition holds."""
     condition = _as_bool_condition(condition)
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
+    _check_where_number(input, other)
     result = Where.apply(input, other, condition)
     if out is not None:
         from ._registry import write_out

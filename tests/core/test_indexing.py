@@ -407,3 +407,19 @@ def test_fills_check_the_number_fits(code):
     """masked_fill, fill_, index_fill and full refuse numbers the dtype cannot hold, as PyTorch;
     arithmetic wraps (uint8 + 300), as PyTorch."""
     same(lambda T: eval(code, {"T": T, "np": np}))
+
+
+@pytest.mark.parametrize("code", [
+    "T.zeros(2, dtype=T.uint8).scatter(0, T.tensor([0]), 300)", "T.zeros(2, dtype=T.uint8).scatter(0, T.tensor([0]), -1)",
+    "T.zeros(2, dtype=T.int64).scatter(0, T.tensor([0]), float('nan'))",
+    "T.where(T.tensor([True, False]), T.zeros(2, dtype=T.uint8), 300)",
+    "T.where(T.tensor([True, False]), T.zeros(2, dtype=T.uint8), -1)",
+    "T.where(T.tensor([True, False]), 300, T.zeros(2, dtype=T.uint8))",
+    "T.where(T.tensor([True, False]), T.zeros(2, dtype=T.uint8), 3.5)",
+    "T.where(T.tensor([True, False]), T.zeros(2, dtype=T.int32), 2 ** 40)",
+    "T.where(T.tensor([True, False]), T.zeros(2, dtype=T.bool), 3)",
+    "T.where(T.tensor([True, False]), T.zeros(2), 1e40)",
+    "T.where(T.tensor([True, False]), T.zeros(2, dtype=T.float16), 1e6)",
+])
+def test_scatter_and_where_check_the_number_fits(code):
+    same(lambda T: eval(code, {"T": T, "np": np}))
