@@ -9,5 +9,5 @@ for _mod in sorted(m.name for m in _pkgutil.iter_modules(__path__)):
 
 from ._registry import FUNCTIONS, SPECS  # noqa: E402
 
-from ._registry import guard_operators as _guard_operators  # noqa: E402
+from ._guards import guard_operators as _guard_operators  # noqa: E402
 _guard_operators()

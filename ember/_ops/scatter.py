@@ -136,6 +136,9 @@ def _scatter_args(self, dim, index, src, value, name):
     d = norm_dim(dim, nd)
     if src is None:
         src = value
+    if src is None:
+        raise TypeError(f"{name}() received an invalid combination of arguments - got neither a Tensor src nor a "
+                        "Number value")
     if isinstance(src, Tensor):
         if src._dtype is not self._dtype:
             raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")

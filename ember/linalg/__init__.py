@@ -7,7 +7,7 @@ from .._ops.norms import cond, cross_linalg as cross, matrix_norm, norm, vector_
 from .._ops.solvers import (diagonal, lstsq, matmul, matrix_exp, matrix_power, matrix_rank, multi_dot, pinv,
                             solve_ex, solve_triangular, vecdot)
 
-from .._ops._registry import checked_function as _checked  # noqa: E402
+from .._ops._guards import checked_function as _checked  # noqa: E402
 
 # NOTE: PyTorch's TypeError (naming linalg_<op> and the argument) for a first argument that is not a Tensor.
 for _name in ("cholesky", "cholesky_ex", "det", "inv", "inv_ex", "slogdet", "solve", "eig", "eigh", "eigvals",

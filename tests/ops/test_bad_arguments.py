@@ -35,8 +35,6 @@ KNOWN = {
     **{f"tensordot-arg{i}-{k}": _PY_LEVEL.format("torch.tensordot")
        for i in (0, 1) for k in ("None", "list", "ndarray", "str")},
     **{f"norm-arg0-{k}": _PY_LEVEL.format("torch.norm") for k in ("None", "list", "ndarray", "str")},
-    "scatter-arg3-None": "ember's scatter takes src=None as 'no src' (the value= form); PyTorch refuses a "
-                         "positional None src with a TypeError",
 }
 
 
