@@ -184,7 +184,7 @@ class Primitive(Function):
     inputs = 1
     promote = None
     promote_args = None  # how many leading operands take part in promotion (None: all)
-    _checks_params = True  # NOTE: until the boundary has read forward's signature (see _arguments)
+    _checks_params = True  # NOTE: until the boundary has read forward's dtype=/dim= params (_arguments)
     check = None  # optional staticmethod(*operands): PyTorch's refusals that depend on input dtypes
     view = False
     differentiable = True
@@ -264,7 +264,9 @@ def _apply_primitive(cls, args):
     params = args[n:]
     tensors = [a for a in operands if isinstance(a, Tensor)]
     if len(tensors) != len(operands) or cls._checks_params:
-        params = _check_arguments(cls, operands, params, len(tensors))
+        # PyTorch's argument errors (a list or None where a Tensor belongs, a float dim) before anything
+        # internal fails on them; Python types given as dtype= become torch dtypes (ember/_arguments.py).
+        params = check_arguments(cls, operands, params, len(tensors))
     if cls.check is not None:
         cls.check(*operands)
     if len(tensors) == 1:
@@ -338,12 +340,6 @@ def _apply_primitive(cls, args):
         if ctx.to_save is not None:
             _pack_saved(ctx, operands, results, outs)
     return tuple(results) if is_tuple else results[0]
-
-
-def _check_arguments(cls, operands, params, n_tensors):
-    """PyTorch's argument errors (a list or None where a Tensor belongs, a float dim, ...) before
-    anything internal can fail on them; Python types given as dtype= become torch dtypes."""
-    return check_arguments(cls, operands, params, n_tensors)
 
 
 def _explain_broadcast(arrays):
