@@ -45,6 +45,8 @@ def _foreign(name, fn, self, other):
             return fn(self, from_array(other, device=self._device))
         if name in _ORDERING:
             raise TypeError(f"'{_ORDERING[name]}' not supported between instances of 'Tensor' and 'numpy.ndarray'")
+        if self.requires_grad and name != "__ne__":  # NOTE: NumPy would read the tensor through numpy()
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
     return NotImplemented
 
 

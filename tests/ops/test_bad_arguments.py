@@ -267,7 +267,9 @@ def test_non_tensor_where_a_tensor_belongs(code):
     "T.ones(2) ** np.ones(2)", "T.ones(2) // np.ones(2)", "T.ones(2) @ np.ones(2)", "np.ones(2) * T.ones(2)",
     "T.ones(2, dtype=T.bool) & np.ones(2, dtype=bool)", "T.ones(2) == np.ones(2)", "T.ones(2) != np.ones(2)",
     "T.ones(2) == np.ones(3)", "T.ones(2) < np.ones(2)", "T.ones(2) > np.ones(2)", "T.ones(2).add(np.ones(2))",
-    "T.ones(2) + np.float64(2)", "T.ones(2) * np.int64(3)",
+    "T.ones(2) + np.float64(2)", "T.ones(2) * np.int64(3)", "T.ones(2, requires_grad=True) + np.ones(2)",
+    "T.ones(2, requires_grad=True) == np.ones(2)", "T.ones(2) @ [1., 2.]", "T.ones(1) in [None, 3]",
+    "(lambda t: (t.__iadd__(np.ones(2)), t)[1])(T.ones(2))",
 ])
 def test_operators_with_foreign_operands(code):
     """`t == None` is False; an ndarray operand goes through NumPy (a float64 tensor for float64 data)."""
