@@ -382,6 +382,15 @@ def checked_fill_value(value, dtype, float_range=True, unpack=False):
     return value
 
 
+def check_number_operand(t, value, float_range=True):
+    """A Python number beside tensor `t` in an op whose result keeps t's dtype (where, clamp): PyTorch
+    checks that it fits t's dtype (clamp(uint8, 0, 300) raises); a float beside an integer tensor
+    promotes instead, so it is not checked."""
+    if isinstance(t, Tensor) and type(value) in (builtins.int, builtins.float) and (
+            t._dtype.category == _dtype.INT and type(value) is builtins.int or t._dtype.category == _dtype.FLOAT):
+        checked_fill_value(value, t._dtype, float_range=float_range)
+
+
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """A tensor of `size` filled with `fill_value`; the dtype follows the value (bool, int64, float)."""
     dtype = as_dtype(dtype, "full")

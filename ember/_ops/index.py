@@ -7,7 +7,7 @@ The same steps run on Tensors (tracked by autograd) or on raw arrays (the no-gra
 from .. import _dtype, _state
 from ..autograd.function import Primitive
 from .._arguments import is_number
-from .._creation import checked_fill_value
+from .._creation import check_number_operand, checked_fill_value
 from .._tensor import Tensor, _wrap, broadcast_shapes, norm_dim, sum_to
 from ._registry import FUNCTIONS, OpSpec, apply_inplace, public, register, spec
 from ._index_key import advanced_key, parse, run_steps
@@ -315,9 +315,8 @@ def _check_where_number(input, other):
     """A number beside an integer tensor must fit its dtype (where(c, uint8, 300) is PyTorch's
     overflow error, not 44)."""
     for t, v in ((input, other), (other, input)):
-        if isinstance(t, Tensor) and type(v) in (int, float) and t._dtype.category in (_dtype.INT, _dtype.FLOAT) \
-                and (type(v) is int or t._dtype.category == _dtype.FLOAT):
-            checked_fill_value(v, t._dtype, float_range=t._dtype.itemsize > 2)  # NOTE: v takes t's dtype
+        if isinstance(t, Tensor):
+            check_number_operand(t, v, float_range=t._dtype.itemsize > 2)  # NOTE: half types go unchecked
 
 
 @public

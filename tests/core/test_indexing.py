@@ -420,6 +420,11 @@ def test_fills_check_the_number_fits(code):
     "T.where(T.tensor([True, False]), T.zeros(2, dtype=T.bool), 3)",
     "T.where(T.tensor([True, False]), T.zeros(2), 1e40)",
     "T.where(T.tensor([True, False]), T.zeros(2, dtype=T.float16), 1e6)",
+    "T.zeros(2, dtype=T.uint8).clamp(0, 300)", "T.zeros(2, dtype=T.uint8).clamp(-1, 3)",
+    "T.zeros(2, dtype=T.uint8).clamp(0, 3.5)", "T.zeros(2, dtype=T.int32).clamp(max=2 ** 40)",
+    "T.zeros(2, dtype=T.int64).clamp(max=float('nan'))", "T.zeros(2).clamp(max=1e40)",
+    "T.zeros(2, dtype=T.float16).clamp(max=1e6)", "T.zeros(2, dtype=T.uint8).clamp_(0, 300)",
+    "T.zeros(2, dtype=T.uint8).clamp_min(300)", "T.clip(T.zeros(2, dtype=T.uint8), max=300)",
 ])
-def test_scatter_and_where_check_the_number_fits(code):
+def test_scatter_where_clamp_check_the_number_fits(code):
     same(lambda T: eval(code, {"T": T, "np": np}))
