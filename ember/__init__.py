@@ -30,6 +30,7 @@ from .serialization import load, save
 from ._compat.legacy import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,
                              HalfTensor, IntTensor, LongTensor, ShortTensor)
 
+_ops._guards.guard_functions()  # NOTE: every op is registered now (nn.functional adds some)
 globals().update(_FUNCTIONS)
 
 contiguous_format, preserve_format, channels_last, channels_last_3d = (

@@ -6,6 +6,7 @@ import numpy as np
 
 from . import _dtype, _state
 from ._device import CPU, as_device
+from ._arguments import as_dtype
 from ._tensor import Tensor, _wrap
 
 
@@ -145,7 +146,24 @@ def _values_array(flat, sizes, dtype):
             if isinstance(v, builtins.int) and not -2 ** 63 <= v < 2 ** 64:
                 raise RuntimeError("Overflow when unpacking long")
         arr = arr.astype(np.float64 if dtype.category >= _dtype.FLOAT else np.int64)
+    if dtype.category == _dtype.INT:
+        _check_int_leaves(arr, dtype)
     return _cast(arr, dtype).reshape(sizes)
+
+
+def _check_int_leaves(arr, dtype):
+    """torch.tensor(numbers, dtype=<int>) refuses values the dtype cannot hold (NaN, 300 for uint8);
+    negative integers wrap into unsigned types down to -max, as in a C cast."""
+    if arr.dtype.kind not in "fiu" or arr.size == 0:
+        return
+    if arr.dtype == np.uint64 and (arr > np.iinfo(np.int64).max).any():
+        raise ValueError("Overflow when unpacking long long")
+    info = np.iinfo(dtype.np)
+    lo = info.min if arr.dtype.kind == "f" or info.min < 0 else -builtins.int(info.max)
+    with np.errstate(invalid="ignore"):
+        ok = (arr >= lo) & (arr <= info.max)
+    if not ok.all():
+        raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
 
 
 def _cast(arr, dtype):
@@ -192,6 +210,7 @@ def _numpy_dtype(arr):
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of `data` (list, number, NumPy array or tensor)."""
+    dtype = as_dtype(dtype, "tensor")
     if isinstance(data, Tensor):
         import warnings
         warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.clone().detach() or "
@@ -205,6 +224,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 
 def as_tensor(data, dtype=None, device=None):
     """`data` as a tensor, sharing memory when it already is one (or a NumPy array) of that dtype."""
+    dtype = as_dtype(dtype, "as_tensor")
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype) if (dtype or device) else data
     if isinstance(data, np.ndarray):
@@ -297,12 +317,14 @@ def _with_contiguous_strides(xp, arr):
 
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False, **kw):
     """A tensor of zeros of the given size."""
+    dtype = as_dtype(dtype, "zeros")
     size = _sizes(size, kw, "zeros", "zeros: Dimension size must be non-negative.")
     return _filled(lambda xp, s, d: xp.zeros(s, dtype=d), size, dtype, device, requires_grad, out)
 
 
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False, **kw):
     """A tensor of ones of the given size."""
+    dtype = as_dtype(dtype, "ones")
     return _filled(lambda xp, s, d: xp.ones(s, dtype=d), _sizes(size, kw, "ones"), dtype, device, requires_grad,
                    out)
 
@@ -310,26 +332,45 @@ def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=Fa
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
           memory_format=None, **kw):
     """An uninitialised tensor (ember fills it with zeros, so programs stay deterministic)."""
+    dtype = as_dtype(dtype, "empty")
     return _filled(lambda xp, s, d: xp.zeros(s, dtype=d), _sizes(size, kw, "empty"), dtype, device,
                    requires_grad, out)
 
 
 _C_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
-            "float32": "float", "float64": "double"}
+            "float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+            "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
 
 
-def checked_fill_value(value, dtype):
-    """`value` as stored in `dtype`, or PyTorch's overflow error (full, fill_value arguments)."""
+def checked_fill_value(value, dtype, float_range=True, unpack=False):
+    """`value` as stored in `dtype`, or PyTorch's overflow error (full, fill_, masked_fill, index_fill,
+    item assignment): integers must fit (negative ones wrap into unsigned types down to -max), NaN
+    and infinities never fit an integer type, a finite float must fit a float type (unless
+    `float_range` is False) and a complex number with an imaginary part fits only a complex type.
+    `unpack`: the number is read as a C long long first (item assignment): past int64 is a ValueError."""
     if isinstance(value, Tensor):
         value = value.item()
+    if isinstance(value, (builtins.bool, np.bool_)):
+        return value
+    if unpack and isinstance(value, builtins.int) and not -2 ** 63 <= value < 2 ** 63:
+        raise ValueError("Overflow when unpacking long long")
     name = _C_NAMES.get(dtype.name)
-    if name is None or isinstance(value, (builtins.bool, np.bool_)):
+    if name is None:
         return value
     overflow = RuntimeError(f"value cannot be converted to type {name} without overflow")
     if isinstance(value, (builtins.complex, np.complexfloating)):
+        if dtype.category == _dtype.COMPLEX:
+            limit = np.finfo(dtype.np).max
+            if any(math.isfinite(v) and abs(v) > limit for v in (value.real, value.imag)):
+                raise overflow
+            return value
         if value.imag != 0:
             raise overflow
         value = value.real
+    if dtype.category == _dtype.COMPLEX:
+        if math.isfinite(value) and abs(value) > np.finfo(dtype.np).max:
+            raise overflow
+        return value
     if dtype.category == _dtype.INT:
         info = np.iinfo(dtype.np)
         if isinstance(value, (builtins.float, np.floating)):
@@ -340,13 +381,23 @@ def checked_fill_value(value, dtype):
         if not lo <= value <= info.max:
             raise overflow
         return builtins.int(value) % (builtins.int(info.max) + 1) if value < 0 and info.min == 0 else value
-    if math.isfinite(value) and abs(value) > np.finfo(dtype.np).max:
+    if float_range and math.isfinite(value) and abs(value) > float(np.finfo(dtype.np).max):
         raise overflow
     return value
 
 
+def check_number_operand(t, value, float_range=True):
+    """A Python number beside tensor `t` in an op whose result keeps t's dtype (where, clamp): PyTorch
+    checks that it fits t's dtype (clamp(uint8, 0, 300) raises); a float beside an integer tensor
+    promotes instead, so it is not checked."""
+    if isinstance(t, Tensor) and type(value) in (builtins.int, builtins.float) and (
+            t._dtype.category == _dtype.INT and type(value) is builtins.int or t._dtype.category == _dtype.FLOAT):
+        checked_fill_value(value, t._dtype, float_range=float_range)
+
+
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """A tensor of `size` filled with `fill_value`; the dtype follows the value (bool, int64, float)."""
+    dtype = as_dtype(dtype, "full")
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
     if isinstance(fill_value, Tensor):
@@ -388,7 +439,7 @@ def _stable_order(shape, strides):
 
 def _like(name, fill):
     def like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
-        dtype = dtype or input._dtype
+        dtype = as_dtype(dtype, name + "_like") or input._dtype
         dev = _target_device(device or input._device)
         xp = dev.backend.xp
         if memory_format in (None, "preserve_format"):
@@ -408,6 +459,7 @@ empty_like = _like("empty", lambda xp, s, d: xp.zeros(s, dtype=d))
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     """A tensor like input filled with fill_value."""
+    dtype = as_dtype(dtype, "full_like")
     dtype = dtype or input._dtype
     value = checked_fill_value(fill_value, dtype)
     t = _like("full", lambda xp, s, d: xp.full(s, value, dtype=d))
@@ -424,6 +476,7 @@ def _number(v, name, position):
 
 def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Values from start to end (exclusive) by step; int64 when all are integers."""
+    dtype = as_dtype(dtype, "arange")
     if end is None:
         start, end = 0, start
     start, end, step = _number(start, "start", 1), _number(end, "end", 2), _number(step, "step", 3)
@@ -464,6 +517,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
 
 def linspace(start, end, steps=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """`steps` evenly spaced values from start to end inclusive."""
+    dtype = as_dtype(dtype, "linspace")
     start = start.item() if isinstance(start, Tensor) else start
     end = end.item() if isinstance(end, Tensor) else end
     if isinstance(steps, builtins.bool) or not isinstance(steps, (builtins.int, np.integer)):
@@ -512,6 +566,7 @@ def _spaced(start, end, steps, dtype):
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False):
     """`steps` values from base**start to base**end, evenly spaced in the exponent."""
+    dtype = as_dtype(dtype, "logspace")
     dtype = _out_dtype(dtype, out)
     arr = np.power(base, _spaced(start, end, builtins.int(steps), _dtype.float64))
     t = from_array(_cast(arr, dtype), device=device, requires_grad=requires_grad)
@@ -523,6 +578,7 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """The n x m identity matrix."""
+    dtype = as_dtype(dtype, "eye")
     for name, v, pos in (("n", n, 1), ("m", m, 2)):
         if v is None:
             continue

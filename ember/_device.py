@@ -91,11 +91,27 @@ def as_device(d):
     """Normalise what users pass as `device=`: None, str, int or device. cuda gets index 0."""
     if d is None:
         return None
+    given = d
     d = device(d)
-    if d.type == "cuda" and d.index is None:
-        from . import _state
-        return device("cuda", _state.current_cuda_index())
+    if d.type == "cuda":
+        _require_cuda(given)
+        if d.index is None:
+            from . import _state
+            return device("cuda", _state.current_cuda_index())
     return d
+
+
+def _require_cuda(given):
+    """PyTorch's errors for a cuda device on a machine without one: a CPU-only build (no CuPy
+    here) fails an assertion; a CUDA build (CuPy importable) finds no driver."""
+    backend = _backends.get("cuda")
+    if backend.xp is None:
+        if isinstance(given, builtins.int):
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        raise AssertionError("Torch not compiled with CUDA enabled")
+    if not backend.is_available():
+        raise RuntimeError("Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU and "
+                           "installed a driver from http://www.nvidia.com/Download/index.aspx")
 
 
 def of_array(array):

@@ -10,6 +10,7 @@ import time
 import numpy as np
 
 from . import _dtype, _state
+from ._arguments import as_dtype
 from ._creation import _requiring_grad, _size_args, _sizes, from_array
 from ._tensor import Tensor, broadcast_shapes
 from .autograd.function import Primitive
@@ -149,7 +150,7 @@ def _not_implemented(kernel, dtype):
 
 
 def _float_dtype(dtype, kernel="check_uniform_bounds", out=None):
-    dtype = dtype or (out._dtype if out is not None else _state.default_dtype)
+    dtype = as_dtype(dtype, "rand" if kernel == "check_uniform_bounds" else "randn") or (out._dtype if out is not None else _state.default_dtype)
     if dtype.category != _dtype.FLOAT:
         raise _not_implemented(kernel, dtype)
     return dtype
@@ -242,7 +243,7 @@ def randint(*args, generator=None, out=None, dtype=None, layout=None, device=Non
         if len(args) == 2 and "size" not in named and not _is_int(high):
             raise TypeError(f"randint(): argument 'high' (position 1) must be int, not {type(high).__name__}")
         raise _randint_invalid(args)
-    dtype = dtype or (out._dtype if out is not None else _dtype.int64)
+    dtype = as_dtype(dtype, "randint") or (out._dtype if out is not None else _dtype.int64)
     shape = _size_args((size,), "randint")
     _check_int_range(builtins.int(low), builtins.int(high), dtype)
     arr = _rng(generator).integers(builtins.int(low), builtins.int(high), size=shape)
@@ -255,7 +256,7 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     n = builtins.int(n)
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
-    dtype = dtype or (out._dtype if out is not None else _dtype.int64)
+    dtype = as_dtype(dtype, "randperm") or (out._dtype if out is not None else _dtype.int64)
     return _finish(_rng(generator).permutation(n), dtype, device, requires_grad, out, "randperm")
 
 

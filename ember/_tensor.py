@@ -391,6 +391,16 @@ class Tensor:
             a = self._data.get()
         return a if dtype is None else a.astype(dtype)
 
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        """NumPy's ufuncs over a tensor and an ndarray (`t + ndarray`, after Tensor's operator
+        declines it) return a CPU tensor, as with PyTorch, whose wrap turns bool results into uint8."""
+        from ._creation import from_array
+        import numpy
+        array = numpy.asarray(array)
+        if array.dtype == numpy.bool_:
+            array = array.astype(numpy.uint8)
+        return from_array(array)
+
     def __len__(self):
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -547,7 +557,8 @@ def _address(a):
 
 
 def _parse_to(self, args, kwargs):
-    dtype = kwargs.pop("dtype", None)
+    from ._arguments import as_dtype
+    dtype = as_dtype(kwargs.pop("dtype", None), "to")
     dev = kwargs.pop("device", None)
     copy = kwargs.pop("copy", False)
     kwargs.pop("non_blocking", None)
@@ -555,8 +566,8 @@ def _parse_to(self, args, kwargs):
     if kwargs:
         raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
     for a in args:
-        if isinstance(a, _dtype.dtype):
-            dtype = a
+        if isinstance(a, _dtype.dtype) or isinstance(a, type) and a in _PY_DTYPES:
+            dtype = as_dtype(a, "to")
         elif isinstance(a, Tensor):
             dtype, dev = a._dtype, a._device
         elif isinstance(a, (str, _device_cls, builtins.int)):
@@ -571,6 +582,9 @@ def _parse_to(self, args, kwargs):
     return dtype, dev, copy
 
 
+_PY_DTYPES = (builtins.float, builtins.int, builtins.bool, builtins.complex)
+
+
 def _dim_index(dim, ndim):
     """A dim for size(dim)/stride(dim): a 0-d tensor has none at all (PyTorch's IndexError)."""
     if ndim == 0:
@@ -580,10 +594,16 @@ def _dim_index(dim, ndim):
 
 def _norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
+    if type(dim) is not builtins.int:
+        if isinstance(dim, builtins.float) or not hasattr(dim, "__index__"):
+            raise TypeError(f"argument 'dim' must be int, not {type(dim).__name__}")
+        dim = dim.__index__()
     lo, hi = (-ndim, ndim - 1) if ndim > 0 else (-1, 0)
     if not lo <= dim <= hi:
         raise IndexError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
-    return dim + ndim if dim < 0 else (dim if ndim > 0 else 0)
+    if ndim == 0:
+        return 0
+    return dim + ndim if dim < 0 else dim
 
 
 def norm_dims(dims, ndim):
@@ -599,6 +619,13 @@ def norm_dims(dims, ndim):
 
 
 norm_dim = _norm_dim
+
+
+def reduction_dims(dims, ndim):
+    """The array axes a reduction over `dims` (int, tuple or list) covers. A 0-d tensor accepts
+    dim 0 and -1, as PyTorch does, and has no axis to reduce."""
+    out = norm_dims(dims, ndim)
+    return out if ndim else ()
 
 
 def broadcast_shapes(*shapes):

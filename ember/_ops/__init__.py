@@ -8,3 +8,6 @@ for _mod in sorted(m.name for m in _pkgutil.iter_modules(__path__)):
         _importlib.import_module(f"{__name__}.{_mod}")
 
 from ._registry import FUNCTIONS, SPECS  # noqa: E402
+
+from ._guards import guard_operators as _guard_operators  # noqa: E402
+_guard_operators()

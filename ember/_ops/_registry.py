@@ -57,6 +57,8 @@ def register(*specs, torch=None, method=None, inplace=None, reflected=None, oper
     `Tensor.<inplace>` and the operator dunders named in `operator` (and `reflected`)."""
     def deco(cls):
         SPECS.extend(specs)
+        if torch or method:
+            cls._public_name = torch or method  # the op's name in argument errors (ember/_arguments.py)
         if torch:
             FUNCTIONS[torch] = _make_function(cls, torch)
         if method:
@@ -82,9 +84,12 @@ def public(fn=None, *, name=None, method=False):
         n = name or f.__name__
         FUNCTIONS[n] = f
         if method:
-            setattr(Tensor, n, f)
+            from ._guards import checked_function
+            setattr(Tensor, n, checked_function(f, n, method=True))
         return f
     return deco(fn) if fn is not None else deco
+
+
 
 
 def _keyword_params(cls):
@@ -268,6 +273,11 @@ class CopySlices(Node):
 # --- out= -------------------------------------------------------------------------------------------
 def write_out(out, result, name="op"):
     """Store `result` into the user's `out` tensor, as PyTorch's out= variants do."""
+    if not isinstance(out, Tensor):
+        from .._arguments import type_name
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type_name(out)}")
+    if name in _EXACT_OUT and out._dtype is not result._dtype:
+        raise _out_dtype_error(result, out)
     if _state.local.grad_enabled and (result._requires_grad or out._requires_grad):
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
                            "but one of the arguments requires grad.")
@@ -286,3 +296,39 @@ def write_out(out, result, name="op"):
         return out
     _store(out, result._data)
     return out
+
+
+# --- out= for ops returning several tensors -------------------------------------------------------------
+# NOTE: ops whose out= must have the result's dtype exactly (PyTorch's structured kernels), not merely
+# one it can be cast to.
+_EXACT_OUT = frozenset(("argmax", "argmin"))
+_C_TYPE_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "int16": "short int",
+                 "int8": "signed char", "uint8": "unsigned char", "bool": "bool", "float16": "c10::Half",
+                 "bfloat16": "c10::BFloat16", "complex64": "c10::complex<float>",
+                 "complex128": "c10::complex<double>"}
+
+
+def _out_dtype_error(result, out):
+    want, got = (_C_TYPE_NAMES.get(d.name, d.name) for d in (result._dtype, out._dtype))
+    return RuntimeError(f"Expected out tensor to have dtype {want}, but got {got} instead")
+
+
+def write_outs(out, results, name="op"):
+    """`results` (a tuple, often named) stored into the user's `out` tuple of tensors, with
+    PyTorch's checks: a tuple of the right length, each element a Tensor of the result's dtype.
+    With out=None, `results` is returned as it is."""
+    if out is None:
+        return results
+    from .._arguments import type_name
+    if not isinstance(out, (tuple, list)):
+        raise TypeError(f"{name}(): argument 'out' must be tuple of Tensors, not {type_name(out)}")
+    if len(out) != len(results):
+        raise TypeError(f"expected tuple of {len(results)} elements but got {len(out)}")
+    for i, o in enumerate(out):
+        if not isinstance(o, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 'out', but got {type_name(o)}")
+    for o, r in zip(out, results):
+        if o._dtype is not r._dtype:
+            raise _out_dtype_error(r, o)
+    written = [write_out(o, r, name) for o, r in zip(out, results)]
+    return type(results)(*written) if hasattr(results, "_fields") else tuple(written)

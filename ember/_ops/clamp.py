@@ -14,6 +14,12 @@ class Clamp(Primitive):
     node_name = "ClampBackward1"
 
     @staticmethod
+    def check(x, min=None, max=None):
+        from .._creation import check_number_operand
+        check_number_operand(x, min)  # NOTE: PyTorch's overflow error for clamp(uint8, 0, 300)
+        check_number_operand(x, max)
+
+    @staticmethod
     def forward(ctx, x, min=None, max=None):
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")

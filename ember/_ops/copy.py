@@ -128,6 +128,9 @@ class Fill(Primitive):
 
 def _fill_(self, value):
     """Fill self with value, in place."""
+    if not isinstance(value, Tensor):
+        from .._creation import checked_fill_value
+        value = checked_fill_value(value, self._dtype)  # PyTorch's overflow error; -1 wraps into uint8
     if isinstance(value, Tensor) and value._data.ndim:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                            f"{value._data.ndim} dimensions.")

@@ -5,7 +5,7 @@ from ..autograd.function import Primitive
 from .._tensor import Tensor, _wrap, sum_to
 from ._linalg_util import (CholeskyExResult, InvExResult, LinAlgError, SlogdetResult, batch_prefix, check_float,
                            check_matrix, check_square_float, mH, type_name)
-from ._registry import OpSpec, public, spec, write_out
+from ._registry import OpSpec, public, spec, write_out, write_outs
 from .reduce import _return_type
 
 
@@ -103,7 +103,7 @@ def inv_ex(A, *, check_errors=False, out=None):
         if ok.any():
             data[ok] = xp.linalg.inv(A._data[ok])
         inverse = _wrap(data, A._device, A._dtype)
-    return InvExResult(inverse, _wrap(info, A._device, _dtype.int32))
+    return write_outs(out, InvExResult(inverse, _wrap(info, A._device, _dtype.int32)), "linalg_inv_ex")
 
 
 @public(method=True)
@@ -200,7 +200,7 @@ def slogdet(A, *, out=None):
     sign, logabs = Slogdet.apply(A)
     if A.is_complex():
         logabs = logabs.real if logabs.is_complex() else logabs
-    return SlogdetResult(sign, logabs)
+    return write_outs(out, SlogdetResult(sign, logabs), "linalg_slogdet")
 
 
 @public(method=True, name="det")
@@ -357,7 +357,7 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
         raise _not_pd_error("linalg.cholesky_ex", xp, src._data)
     else:
         L = _wrap(xp.full(A._data.shape, xp.nan, dtype=A._data.dtype), A._device, A._dtype)
-    return CholeskyExResult(L, _wrap(info, A._device, _dtype.int32))
+    return write_outs(out, CholeskyExResult(L, _wrap(info, A._device, _dtype.int32)), "linalg_cholesky_ex")
 
 
 @public(method=True, name="cholesky")

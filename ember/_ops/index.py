@@ -6,6 +6,8 @@ The same steps run on Tensors (tracked by autograd) or on raw arrays (the no-gra
 """
 from .. import _dtype, _state
 from ..autograd.function import Primitive
+from .._arguments import is_number
+from .._creation import check_number_operand, checked_fill_value
 from .._tensor import Tensor, _wrap, broadcast_shapes, norm_dim, sum_to
 from ._registry import FUNCTIONS, OpSpec, apply_inplace, public, register, spec
 from ._index_key import advanced_key, parse, run_steps
@@ -51,6 +53,10 @@ def _value_tensor(self, value):
             value = value.to(self._device)
         return value
     if isinstance(value, (bool, int, float, complex)) or (hasattr(value, "dtype") and getattr(value, "ndim", 1) == 0):
+        if is_number(value):
+            # NOTE: PyTorch checks the number fits (t[0] = 300 into uint8 raises); it skips the float
+            # range check for the half-precision types alone (1e6 becomes inf there).
+            value = checked_fill_value(value, self._dtype, float_range=self._dtype.itemsize > 2, unpack=True)
         xp = self._device.backend.xp
         return _wrap(xp.asarray(value).astype(self._dtype.np), self._device, self._dtype)
     raise TypeError(f"can't assign a {type(value).__name__} to a {self.type()}")
@@ -308,12 +314,21 @@ def _as_bool_condition(condition):
     return condition
 
 
+def _check_where_number(input, other):
+    """A number beside an integer tensor must fit its dtype (where(c, uint8, 300) is PyTorch's
+    overflow error, not 44)."""
+    for t, v in ((input, other), (other, input)):
+        if isinstance(t, Tensor):
+            check_number_operand(t, v, float_range=t._dtype.itemsize > 2)  # NOTE: half types go unchecked
+
+
 @public
 def where(condition, input=None, other=None, *, out=None):
     """condition ? input : other; with one argument, the indices where condition holds."""
     condition = _as_bool_condition(condition)
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
+    _check_where_number(input, other)
     result = Where.apply(input, other, condition)
     if out is not None:
         from ._registry import write_out
@@ -329,6 +344,11 @@ class MaskedFill(Primitive):
     """Copy of input with `value` where mask is True; the result keeps input's dtype."""
     complex_grad = True
     inputs = 3
+
+    @staticmethod
+    def check(x, mask, value):
+        if isinstance(x, Tensor) and (not isinstance(value, Tensor) or value._data.ndim == 0):
+            checked_fill_value(value, x._dtype)  # NOTE: a 0-d tensor value is checked as its number
 
     @staticmethod
     def forward(ctx, x, mask, value):
@@ -391,6 +411,9 @@ class MaskedScatter(Primitive):
 
 
 def _masked_scatter_args(self, mask, source):
+    if not isinstance(source, Tensor):
+        from .._arguments import type_name
+        raise TypeError(f"masked_scatter(): argument 'source' (position 3) must be Tensor, not {type_name(source)}")
     if not isinstance(mask, Tensor) or mask._dtype is not _dtype.bool:
         got = _dtype.scalar_type_name(mask._dtype) if isinstance(mask, Tensor) else type(mask).__name__
         raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype {got}")

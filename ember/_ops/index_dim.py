@@ -153,6 +153,9 @@ def _index_copy_(self, dim, index, source):
 
 
 def _fill_args(self, dim, index, value):
+    if not isinstance(value, Tensor):
+        from .._creation import checked_fill_value
+        checked_fill_value(value, self._dtype)  # PyTorch's overflow error (300 into uint8)
     index = _vector_index(index, "index_fill_")
     d = norm_dim(dim, self._data.ndim)
     if isinstance(value, Tensor) and value._data.ndim:

@@ -4,8 +4,8 @@ import collections
 
 from .. import _dtype
 from ..autograd.function import Primitive
-from .._tensor import Tensor, norm_dims, norm_dim
-from ._registry import OpSpec, public, register, spec, write_out
+from .._tensor import Tensor, norm_dim, reduction_dims
+from ._registry import OpSpec, public, register, spec, write_out, write_outs
 
 REDUCE = dict(shapes="reduce", kwargs=({}, {"dim": 0}, {"dim": -1, "keepdim": True}, {"dim": (0, 1)}))
 
@@ -31,7 +31,7 @@ def _dims(x, dim):
     """Axis tuple for the array `x`; None (or an empty tuple) means every dim."""
     if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
         return tuple(range(x.ndim))
-    return norm_dims(dim, x.ndim)
+    return reduction_dims(dim, x.ndim)
 
 
 def _as_dtype(input, dtype):
@@ -327,11 +327,7 @@ def _max_or_min(name, whole, along, pairwise, result_type):
             result = whole.apply(input, None, False)
             return result if out is None else write_out(out, result, name)
         values, indices = along.apply(input, dim, keepdim)
-        if out is not None:
-            write_out(out[0], values, name)
-            write_out(out[1], indices, name)
-            return result_type(out[0], out[1])
-        return result_type(values, indices)
+        return write_outs(out, result_type(values, indices), name)
     fn.__name__ = name
     fn.__doc__ = (f"{name}(input): the {name}imum value; {name}(input, dim, keepdim=False): the named tuple "
                   f"(values, indices) along dim; {name}(input, other): the elementwise {name}imum.")
@@ -486,7 +482,7 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
     dims = () if dim is None else dim
     lo, hi = Amin.apply(input, dims, keepdim), Amax.apply(input, dims, keepdim)
     if out is not None:
-        return AminmaxResult(write_out(out[0], lo, "aminmax"), write_out(out[1], hi, "aminmax"))
+        return write_outs(out, AminmaxResult(lo, hi), "aminmax")
     return AminmaxResult(lo, hi)
 
 

@@ -2,7 +2,7 @@
 and the torch-level aliases of transpose/movedim (swapaxes, swapdims, moveaxis)."""
 from .. import _dtype
 from ..autograd.function import Primitive
-from .._tensor import Tensor, norm_dims
+from .._tensor import Tensor, _dim_index, norm_dims, reduction_dims
 from ._registry import FUNCTIONS, OpSpec, public, spec
 from ._strides import contiguous_strides
 from .views import Transpose, _ReshapeCopy, int_list, movedim
@@ -28,7 +28,7 @@ def flip(input, dims):
     """Reverse the order of elements along `dims` (a copy)."""
     if not isinstance(dims, (tuple, list)):
         raise TypeError(f"flip(): argument 'dims' (position 2) must be tuple of ints, not {type(dims).__name__}")
-    return Flip.apply(input, norm_dims(tuple(int(d) for d in dims), input._data.ndim))
+    return Flip.apply(input, reduction_dims(tuple(int(d) for d in dims), input._data.ndim))
 
 
 def _flip_method(self, *dims):
@@ -81,7 +81,7 @@ def roll(input, shifts, dims=None):
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
     nd = input._data.ndim
-    dims = tuple(norm_dims(d, nd)[0] for d in dims)  # NOTE: repeats allowed, as in PyTorch
+    dims = tuple(_dim_index(d, nd) for d in dims)  # NOTE: repeats allowed, as in PyTorch
     return Roll.apply(input, shifts, dims)
 
 

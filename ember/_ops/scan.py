@@ -2,7 +2,7 @@
 from .. import _dtype
 from ..autograd.function import Primitive, float32_backward
 from .._tensor import norm_dim
-from ._registry import OpSpec, apply_inplace, public, spec, write_out
+from ._registry import OpSpec, apply_inplace, public, spec, write_out, write_outs
 from .reduce import _as_dtype, _quiet, _return_type
 
 CummaxResult = _return_type("cummax")
@@ -190,7 +190,7 @@ def _cum_extreme(cls, result_type, name):
     def fn(input, dim, *, out=None):
         values, indices = cls.apply(input, dim)
         if out is not None:
-            return result_type(write_out(out[0], values, name), write_out(out[1], indices, name))
+            return write_outs(out, result_type(values, indices), name)
         return result_type(values, indices)
     fn.__name__ = name
     fn.__doc__ = f"(values, indices) of the running {name[3:]}imum along `dim`."

@@ -139,12 +139,17 @@ def _scatter_args(self, dim, index, src, value, name):
     d = norm_dim(dim, nd)
     if src is None:
         src = value
+    if src is None:
+        raise TypeError(f"{name}() received an invalid combination of arguments - got neither a Tensor src nor a "
+                        "Number value")
     if isinstance(src, Tensor):
         if src._dtype is not self._dtype:
             raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
         src_shape = src._data.shape
     else:
-        src = _wrap(self._device.backend.xp.asarray(src, dtype=self._dtype.np), self._device, self._dtype)
+        from .._creation import checked_fill_value
+        src = checked_fill_value(src, self._dtype)  # NOTE: PyTorch's overflow error; -1 wraps into uint8
+        src = _wrap(self._device.backend.xp.asarray(src).astype(self._dtype.np), self._device, self._dtype)
         src_shape = None
     if idx.ndim != nd and not (idx.ndim <= 1 and nd <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")

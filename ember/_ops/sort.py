@@ -1,7 +1,7 @@
 """Order statistics: sort, argsort, msort, topk, kthvalue, median, nanmedian, mode."""
 from ..autograd.function import Primitive
 from .._tensor import norm_dim
-from ._registry import OpSpec, public, spec, write_out
+from ._registry import OpSpec, public, spec, write_out, write_outs
 from .reduce import _return_type
 
 SortResult = _return_type("sort")
@@ -55,9 +55,7 @@ def _zero_d(ctx, x):
 
 
 def _named(result_type, name, values, indices, out):
-    if out is not None:
-        return result_type(write_out(out[0], values, name), write_out(out[1], indices, name))
-    return result_type(values, indices)
+    return write_outs(out, result_type(values, indices), name)
 
 
 class Sort(_Picked):

@@ -4,7 +4,7 @@ import math
 import warnings
 
 from ..autograd.function import Primitive, float32_backward
-from ._registry import OpSpec, public, spec, write_out
+from ._registry import OpSpec, public, spec, write_out, write_outs
 from .reduce import _dims, _quiet, _restore
 
 
@@ -119,7 +119,7 @@ def _with_mean(cls, name):
         spread = cls.apply(input, dim, c, keepdim)
         mean = input.mean(dim=dim, keepdim=keepdim)
         if out is not None:
-            return write_out(out[0], spread, name), write_out(out[1], mean, name)
+            return write_outs(out, (spread, mean), name)
         return spread, mean
     fn.__name__ = name
     fn.__doc__ = f"({name[:-5]}, mean) over `dim` in one call."

@@ -3,7 +3,7 @@ from .. import _dtype
 from ..autograd.function import Primitive
 from .._tensor import _wrap
 from ._linalg_util import EigResult, EighResult, QRResult, SVDResult, check_float, check_matrix, mH
-from ._registry import OpSpec, spec
+from ._registry import OpSpec, spec, write_outs
 
 
 def _eye(n, like):
@@ -76,7 +76,7 @@ def svd(A, full_matrices=True, *, driver=None, out=None):
     check_matrix("linalg.svd", A, square=False)
     check_float("linalg.svd", A)
     U, S, Vh = Svd.apply(A, bool(full_matrices))
-    return SVDResult(U, S, Vh)
+    return write_outs(out, SVDResult(U, S, Vh), "linalg_svd")
 
 
 class Svdvals(Primitive):
@@ -140,7 +140,7 @@ def eigh(A, UPLO="L", *, out=None):
     check_float("linalg.eigh", A)
     _check_uplo("linalg.eigh", UPLO)
     w, v = Eigh.apply(A, UPLO)
-    return EighResult(w, v)
+    return write_outs(out, EighResult(w, v), "linalg_eigh")
 
 
 def eigvalsh(A, UPLO="L", *, out=None):
@@ -188,7 +188,7 @@ def eig(A, *, out=None):
     check_matrix("linalg.eig", A)
     check_float("linalg.eig", A)
     w, v = Eig.apply(A)
-    return EigResult(w, v)
+    return write_outs(out, EigResult(w, v), "linalg_eig")
 
 
 def eigvals(A, *, out=None):
@@ -269,7 +269,7 @@ def qr(A, mode="reduced", *, out=None):
     check_matrix("linalg.qr", A, square=False)
     check_float("linalg.qr", A)
     Q, R = Qr.apply(A, mode)
-    return QRResult(Q, R)
+    return write_outs(out, QRResult(Q, R), "linalg_qr")
 
 
 # --- specs -----------------------------------------------------------------------------------------------------

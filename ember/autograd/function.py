@@ -10,6 +10,7 @@ import functools
 
 from .. import _dtype, _state
 from .graph import Node, saved_entry
+from .._arguments import check_arguments
 from .._tensor import Tensor, _wrap
 
 _FLOAT = _dtype.FLOAT
@@ -195,6 +196,7 @@ class Primitive(Function):
     inputs = 1
     promote = None
     promote_args = None  # how many leading operands take part in promotion (None: all)
+    _checks_params = True  # NOTE: until the boundary has read forward's dtype=/dim= params (_arguments)
     check = None  # optional staticmethod(*operands): PyTorch's refusals that depend on input dtypes
     view = False
     differentiable = True
@@ -283,9 +285,13 @@ def _apply_primitive(cls, args):
     n = cls.inputs
     operands = args[:n]
     params = args[n:]
+    tensors = [a for a in operands if isinstance(a, Tensor)]
+    if len(tensors) != len(operands) or cls._checks_params:
+        # PyTorch's argument errors (a list or None where a Tensor belongs, a float dim) before anything
+        # internal fails on them; Python types given as dtype= become torch dtypes (ember/_arguments.py).
+        params = check_arguments(cls, operands, params, len(tensors))
     if cls.check is not None:
         cls.check(*operands)
-    tensors = [a for a in operands if isinstance(a, Tensor)]
     if len(tensors) == 1:
         dev = tensors[0]._device
     else:

@@ -6,3 +6,13 @@ from .._ops.tensor_linalg import tensorinv, tensorsolve, vander
 from .._ops.norms import cond, cross_linalg as cross, matrix_norm, norm, vector_norm
 from .._ops.solvers import (diagonal, lstsq, matmul, matrix_exp, matrix_power, matrix_rank, multi_dot, pinv,
                             solve_ex, solve_triangular, vecdot)
+
+from .._ops._guards import checked_function as _checked  # noqa: E402
+
+# NOTE: PyTorch's TypeError (naming linalg_<op> and the argument) for a first argument that is not a Tensor.
+for _name in ("cholesky", "cholesky_ex", "det", "inv", "inv_ex", "slogdet", "solve", "eig", "eigh", "eigvals",
+              "eigvalsh", "qr", "svd", "svdvals", "tensorinv", "tensorsolve", "vander", "cond", "cross",
+              "matrix_norm", "norm", "vector_norm", "diagonal", "lstsq", "matmul", "matrix_exp", "matrix_power",
+              "matrix_rank", "pinv", "solve_ex", "solve_triangular", "vecdot"):
+    globals()[_name] = _checked(globals()[_name], "linalg_" + _name)
+del _name

@@ -366,3 +366,28 @@ def test_integer_arange_checks_signs_before_truncating(args):
 def test_float_arange_length_as_torch_computes_it(args):
     same(lambda t: t.arange(*args), exact=False)
     same(lambda t: t.arange(*args, dtype=t.float64), exact=False)
+
+
+@pytest.mark.parametrize("code", [
+    "T.tensor(float('nan'), dtype=T.int64)", "T.tensor([300], dtype=T.uint8)", "T.tensor(300, dtype=T.uint8)",
+    "T.tensor([-1], dtype=T.uint8)", "T.tensor([-255], dtype=T.uint8)", "T.tensor([-256], dtype=T.uint8)",
+    "T.tensor([255.5], dtype=T.uint8)", "T.tensor([-3.7], dtype=T.uint8)", "T.tensor([3.7], dtype=T.int64)",
+    "T.tensor([2 ** 31], dtype=T.int32)", "T.tensor(2 ** 40, dtype=T.int32)", "T.tensor([float('inf')], dtype=T.int32)",
+    "T.tensor([2 ** 63], dtype=T.int64)", "T.tensor(-2 ** 63, dtype=T.int64)", "T.tensor([float('nan')], dtype=T.bool)",
+    "T.tensor([1e40], dtype=T.float32)", "T.tensor([[1.0, float('nan')]], dtype=T.int64)",
+    "T.tensor([True, 300], dtype=T.uint8)", "T.as_tensor([300], dtype=T.uint8)",
+    "T.tensor([np.float64('nan')], dtype=T.int64)", "T.tensor(np.array([np.nan]), dtype=T.int64)",
+    "T.tensor(np.array([300]), dtype=T.uint8)",
+])
+def test_tensor_of_numbers_the_dtype_cannot_hold(code):
+    """torch.tensor(numbers, dtype=<int>) raises for NaN and out-of-range values (an ndarray wraps)."""
+    same(lambda T: eval(code, {"T": T, "np": np}))
+
+
+@pytest.mark.parametrize("code", [
+    "T.zeros(2, dtype=float)", "T.ones(2, dtype=complex)", "T.full((2,), 1, dtype=bool)", "T.tensor([1], dtype=float)",
+    "T.arange(3, dtype=float)", "T.eye(2, dtype=int)", "T.zeros(2, dtype='float32')", "T.zeros(2, dtype=np.float32)",
+    "T.ones(2, device='cpu:0', dtype=int)", "T.zeros(2, device=1.5)", "T.zeros(2, device=-1)",
+])
+def test_creation_dtype_and_device_arguments(code):
+    same(lambda T: eval(code, {"T": T, "np": np}), messages=False)

@@ -352,3 +352,79 @@ def test_random_keys_get_and_set(items):
         x[key] = -1.0
         return x
     same(assign)
+
+
+# --- writes of numbers that the dtype cannot hold ------------------------------------------------------
+def _set(t, key, value):
+    t[key] = value
+    return t
+
+
+@pytest.mark.parametrize("dtype,key,value", [
+    ("uint8", 0, 300), ("uint8", 0, 256), ("uint8", 0, -1), ("uint8", 0, 255), ("uint8", 0, -3.7),
+    ("uint8", 0, 300.0), ("int8", 0, -129), ("int64", 0, float("nan")), ("int32", 0, float("inf")),
+    ("int32", 0, 3.7), ("int32", 0, 2 ** 31), ("int64", 0, 2 ** 63), ("int64", 0, -2 ** 63), ("uint8", 0, 2 ** 63),
+    ("float32", 0, 1e40), ("float16", 0, 1e6), ("bfloat16", 0, 1e40), ("float32", 0, 1 + 2j), ("int64", 0, 1 + 0j),
+    ("int64", 0, 1 + 2j), ("complex64", 0, 1e300), ("uint8", 0, True), ("bool", 0, 5), ("bool", 0, float("nan")),
+    ("uint8", slice(None), 300), ("uint8", "mask", 300), ("uint8", "index", 300), ("uint8", 0, "tensor300"),
+    ("int64", 0, "tensor_nan"), ("uint8", 0, np.int64(300)), ("int64", 0, np.float64("nan")),
+])
+def test_item_assignment_checks_the_number_fits(dtype, key, value):
+    """t[k] = 300 into uint8 is PyTorch's RuntimeError (not 44); a tensor value wraps like a cast."""
+    def run(T):
+        k = {"mask": T.tensor([True, False]), "index": T.tensor([0])}.get(key, key) if isinstance(key, str) else key
+        v = {"tensor300": T.tensor(300), "tensor_nan": T.tensor(float("nan"))}.get(value, value) \
+            if isinstance(value, str) else value
+        return _set(T.zeros(2, dtype=getattr(T, dtype)), k, v)
+    same(run)
+
+
+@pytest.mark.parametrize("code", [
+    "T.zeros(2, dtype=T.uint8).masked_fill(T.tensor([True, False]), 300)",
+    "T.zeros(2, dtype=T.int64).masked_fill(T.tensor([True, False]), float('nan'))",
+    "T.zeros(2, dtype=T.uint8).masked_fill(T.tensor([True, False]), -1)",
+    "T.zeros(2, dtype=T.uint8).masked_fill(T.tensor([True, False]), T.tensor(300))",
+    "T.zeros(2, dtype=T.uint8).masked_fill(T.tensor([True, False]), T.tensor(-1))",
+    "T.zeros(2, dtype=T.uint8).masked_fill(T.tensor([True, False]), 255.5)",
+    "T.zeros(2, dtype=T.uint8).masked_fill_(T.tensor([True, False]), 300)",
+    "T.zeros(2, dtype=T.uint8).fill_(300)", "T.zeros(2, dtype=T.uint8).fill_(-1)",
+    "T.zeros(2, dtype=T.uint8).fill_(-255)", "T.zeros(2, dtype=T.uint8).fill_(-256)",
+    "T.zeros(2, dtype=T.int64).fill_(float('nan'))", "T.zeros(2, dtype=T.int64).fill_(float('inf'))",
+    "T.zeros(2, dtype=T.int32).fill_(2 ** 40)", "T.zeros(2, dtype=T.int8).fill_(-129)",
+    "T.zeros(2, dtype=T.uint8).fill_(T.tensor(300))", "T.zeros(2, dtype=T.uint8).fill_(255.5)",
+    "T.zeros(2, dtype=T.float16).fill_(1e6)", "T.zeros(2, dtype=T.bfloat16).fill_(1e39)",
+    "T.zeros(2, dtype=T.float32).fill_(1 + 1j)", "T.zeros(2, dtype=T.int64).fill_(2 ** 63)",
+    "T.zeros(2, dtype=T.bool).fill_(float('nan'))", "T.zeros(2, dtype=T.float16).fill_(float('inf'))",
+    "T.zeros(2, dtype=T.uint8).index_fill(0, T.tensor([0]), 300)",
+    "T.zeros(2, dtype=T.int64).index_fill(0, T.tensor([0]), float('nan'))",
+    "T.zeros(2, dtype=T.uint8).index_fill(0, T.tensor([0]), -1)",
+    "T.zeros(2, dtype=T.uint8).index_fill_(0, T.tensor([0]), 300)",
+    "T.full((2,), 300, dtype=T.uint8)", "T.full((2,), float('nan'), dtype=int)", "T.full((2,), -1, dtype=T.uint8)",
+    "T.zeros(2, dtype=T.uint8).new_full((2,), 300)", "T.full_like(T.zeros(2, dtype=T.uint8), 300)",
+    "T.zeros(2, dtype=T.uint8).add(300)", "T.zeros(2, dtype=T.uint8) + 300",
+])
+def test_fills_check_the_number_fits(code):
+    """masked_fill, fill_, index_fill and full refuse numbers the dtype cannot hold, as PyTorch;
+    arithmetic wraps (uint8 + 300), as PyTorch."""
+    same(lambda T: eval(code, {"T": T, "np": np}))
+
+
+@pytest.mark.parametrize("code", [
+    "T.zeros(2, dtype=T.uint8).scatter(0, T.tensor([0]), 300)", "T.zeros(2, dtype=T.uint8).scatter(0, T.tensor([0]), -1)",
+    "T.zeros(2, dtype=T.int64).scatter(0, T.tensor([0]), float('nan'))",
+    "T.where(T.tensor([True, False]), T.zeros(2, dtype=T.uint8), 300)",
+    "T.where(T.tensor([True, False]), T.zeros(2, dtype=T.uint8), -1)",
+    "T.where(T.tensor([True, False]), 300, T.zeros(2, dtype=T.uint8))",
+    "T.where(T.tensor([True, False]), T.zeros(2, dtype=T.uint8), 3.5)",
+    "T.where(T.tensor([True, False]), T.zeros(2, dtype=T.int32), 2 ** 40)",
+    "T.where(T.tensor([True, False]), T.zeros(2, dtype=T.bool), 3)",
+    "T.where(T.tensor([True, False]), T.zeros(2), 1e40)",
+    "T.where(T.tensor([True, False]), T.zeros(2, dtype=T.float16), 1e6)",
+    "T.zeros(2, dtype=T.uint8).clamp(0, 300)", "T.zeros(2, dtype=T.uint8).clamp(-1, 3)",
+    "T.zeros(2, dtype=T.uint8).clamp(0, 3.5)", "T.zeros(2, dtype=T.int32).clamp(max=2 ** 40)",
+    "T.zeros(2, dtype=T.int64).clamp(max=float('nan'))", "T.zeros(2).clamp(max=1e40)",
+    "T.zeros(2, dtype=T.float16).clamp(max=1e6)", "T.zeros(2, dtype=T.uint8).clamp_(0, 300)",
+    "T.zeros(2, dtype=T.uint8).clamp_min(300)", "T.clip(T.zeros(2, dtype=T.uint8), max=300)",
+])
+def test_scatter_where_clamp_check_the_number_fits(code):
+    same(lambda T: eval(code, {"T": T, "np": np}))
