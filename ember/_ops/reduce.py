@@ -3,6 +3,7 @@ nansum/nanmean, aminmax, count_nonzero."""
 import collections
 
 from .. import _dtype
+from .._arguments import _PY_DTYPES
 from ..autograd.function import Primitive
 from .._tensor import Tensor, norm_dim, reduction_dims
 from ._registry import OpSpec, public, register, spec, write_out, write_outs
@@ -38,6 +39,9 @@ def _as_dtype(input, dtype):
     """`dtype=` of a reduction: the input is cast before the op, as PyTorch documents (differentiably)."""
     if dtype is None or not isinstance(input, Tensor) or input.dtype is dtype:
         return input
+    dtype = _PY_DTYPES.get(dtype, dtype) if isinstance(dtype, type) else dtype
+    if not isinstance(dtype, _dtype.dtype):
+        return input  # NOTE: the op boundary refuses it with PyTorch's TypeError
     return input.to(dtype)
 
 
