@@ -159,14 +159,8 @@ class Tensor:
         return strides[_dim_index(dim, self._data.ndim)]
 
     def storage_offset(self):
-        base = self._data
-        while base.base is not None and hasattr(base.base, "__array_interface__") or (
-                base.base is not None and hasattr(base.base, "__cuda_array_interface__")):
-            base = base.base
-        if base is self._data:
-            return 0
-        start = _address(self._data) - _address(base)
-        return start // self._data.itemsize
+        backend = self._device.backend
+        return (backend.data_ptr(self._data) - backend.storage(self._data)[0]) // self._data.itemsize
 
     def is_contiguous(self, memory_format=None):
         if self._data.size == 0:

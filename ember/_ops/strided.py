@@ -5,7 +5,8 @@ from .. import _state
 from ..autograd.function import Primitive
 from .._tensor import Tensor, norm_dim
 from ._registry import FUNCTIONS, OpSpec, _check_inplace_autograd, public, spec
-from ._strides import restride
+from ._strides import restride, storage_offset as storage_offset_of, storage_view
+from .views import _is_int
 
 
 class _Move(Primitive):
@@ -79,59 +80,53 @@ Tensor.unfold = _unfold
 
 
 # --- as_strided -----------------------------------------------------------------------------------------
-def _storage(arr):
-    """The array that owns `arr`'s memory, as a flat array of arr's dtype (its storage)."""
-    root = arr
-    # NOTE: as Tensor.storage_offset walks it: views made by as_strided sit on a DummyArray, whose
-    # base is the array it views.
-    while getattr(root, "base", None) is not None and (hasattr(root.base, "__array_interface__") or
-                                                       hasattr(root.base, "__cuda_array_interface__")):
-        root = root.base
-    if type(root) is not type(arr) or not root.flags.c_contiguous:
-        return arr.reshape(-1) if arr.flags.c_contiguous else arr
-    return root.reshape(-1).view(arr.dtype)
-
-
-def _offset_in(arr, root):
-    iface = "__array_interface__" if hasattr(arr, "__array_interface__") else "__cuda_array_interface__"
-    return (getattr(arr, iface)["data"][0] - getattr(root, iface)["data"][0]) // arr.itemsize
-
-
 class AsStrided(Primitive):
     """The input's storage seen with explicit sizes, strides (in elements) and storage offset (a view)."""
     view = True
 
     @staticmethod
     def forward(ctx, x, size, stride, storage_offset):
-        flat = _storage(x)
-        own = _offset_in(x, flat)
+        own = storage_offset_of(x)
         offset = own if storage_offset is None else storage_offset
-        need = offset + (sum((s - 1) * st for s, st in zip(size, stride)) + 1 if all(size) else 0)
-        if need > flat.size:
-            raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, "
-                               f"and itemsize {x.itemsize} requiring a storage size of {need * x.itemsize} are out "
-                               f"of bounds for storage of size {flat.size * x.itemsize}")
+        # NOTE: storage_view refuses a negative offset and any view reaching outside the storage.
+        out = storage_view(x, size, stride, offset, writeable=True)
         xp = ctx.xp
-        ctx.n = flat.size
+        ctx.n = ctx.device.backend.storage(x)[1] // x.itemsize
         ctx.src = _positions(xp, size, stride, offset)
         ctx.dst = _positions(xp, x.shape, tuple(s // x.itemsize for s in x.strides), own)
-        return restride(xp, flat[offset:], tuple(size), tuple(st * x.itemsize for st in stride))
+        return out
 
     @staticmethod
     def backward(ctx, g):
         return _Move.apply(g, ctx.src, ctx.dst, ctx.n)
 
 
+def _int_tuple(value, argname, position):
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"as_strided(): argument '{argname}' (position {position}) must be tuple of ints, not "
+                        f"{type(value).__name__}")
+    for i, v in enumerate(value):
+        if not _is_int(v):
+            raise TypeError(f"as_strided(): argument '{argname}' (position {position}) must be tuple of ints, but "
+                            f"found element of type {type(v).__name__} at pos {i}")
+    return tuple(int(v) for v in value)
+
+
 @public(method=True)
 def as_strided(input, size, stride, storage_offset=None):
     """A view of input's storage with the given sizes, strides and offset (in elements)."""
-    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    size, stride = _int_tuple(size, "size", 1), _int_tuple(stride, "stride", 2)
+    if storage_offset is not None:
+        if not _is_int(storage_offset):
+            raise TypeError(f"as_strided(): argument 'storage_offset' (position 3) must be int, not "
+                            f"{type(storage_offset).__name__}")
+        storage_offset = int(storage_offset)
     if len(size) != len(stride):
         raise RuntimeError("mismatch in length of strides and shape")
     if any(s < 0 for s in stride):
         raise RuntimeError("as_strided: Negative strides are not supported at the moment, got strides: "
                            f"{list(stride)}")
-    return AsStrided.apply(input, size, stride, None if storage_offset is None else int(storage_offset))
+    return AsStrided.apply(input, size, stride, storage_offset)
 
 
 # --- in-place view ops ----------------------------------------------------------------------------------------
