@@ -368,7 +368,7 @@ class Tensor:
         return data.tolist()
 
     def numpy(self, *, force=False):
-        """The NumPy array behind this CPU tensor; they share memory."""
+        """A NumPy array sharing this CPU tensor's memory (a new array object each call)."""
         if not force:
             if self._requires_grad:
                 raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
@@ -377,13 +377,14 @@ class Tensor:
                                 "to copy the tensor to host memory first.")
         if self._device.type != "cpu":
             return self._data.get()
-        return self._data
+        # NOTE: a fresh view, so that setting its shape or dtype cannot change this tensor.
+        return self._data.view()
 
     def __array__(self, dtype=None, copy=None):
-        a = self.numpy(force=False) if not self._requires_grad else self._data
-        if self._device.type != "cpu":
-            a = self._data.get()
-        return a if dtype is None else a.astype(dtype)
+        a = self.numpy(force=self._requires_grad)
+        if dtype is not None:
+            a = a.astype(dtype, copy=False)
+        return a.copy() if copy else a
 
     def __len__(self):
         if self._data.ndim == 0:

@@ -44,11 +44,17 @@ class Slice(Primitive):
     def forward(ctx, x, dim, start, stop, step):
         if step <= 0:
             raise ValueError("step must be greater than zero")
+        if x.ndim and abs(x.strides[dim]) * step > 2 ** 63 - 1:
+            # NOTE: a step past the dim keeps one element, but its byte stride would overflow NumPy's
+            # int64 strides (and come out negative): clamp it to the dim's size.
+            step = max(x.shape[dim], 1)
         ctx.shape, ctx.key = x.shape, (slice(None),) * dim + (slice(start, stop, step),)
         out = x[ctx.key]
-        if out.size == 0 and step != 1:  # NOTE: NumPy drops the step from an empty slice's stride; PyTorch keeps it
+        if out.size == 0:
+            # NOTE: NumPy leaves an empty slice at the dim's start and drops its step; PyTorch's starts at
+            # `start` (its storage_offset shows it) and keeps the step. An empty view reads no memory.
             strides = out.strides[:dim] + (x.strides[dim] * step,) + out.strides[dim + 1:]
-            out = restride(ctx.xp, out, out.shape, strides)
+            out = ctx.device.backend.strided_view(x, out.shape, strides, min(start, x.shape[dim]) * x.strides[dim])
         return out
 
     @staticmethod

@@ -7,7 +7,7 @@ graph as PyTorch does.
 from ..autograd.function import Primitive
 from .._tensor import Tensor, norm_dim, norm_dims, sum_to
 from ._registry import OpSpec, public, register, spec
-from ._strides import _elem_strides, restride, view_array, view_strides
+from ._strides import _elem_strides, check_numel, restride, storage_view, view_array, view_strides
 
 
 def _fmt_shape(shape):
@@ -110,23 +110,36 @@ class ViewDtype(Primitive):
     differentiable = False
 
     @staticmethod
-    def forward(ctx, x, dtype):
-        from .. import _dtype
-        have = _dtype._BY_NP[x.dtype]
-        if dtype.itemsize != have.itemsize:
-            if x.ndim == 0:
-                raise RuntimeError(f"self.dim() cannot be 0 to view {_dtype.scalar_type_name(have)} as "
-                                   f"{_dtype.scalar_type_name(dtype)} (different element sizes)")
-            if x.ndim and x.strides[-1] != x.itemsize and x.shape[-1] != 1:
-                raise RuntimeError(f"self.stride(-1) must be 1 to view {_dtype.scalar_type_name(have)} as "
-                                   f"{_dtype.scalar_type_name(dtype)} (different element sizes), but got "
-                                   f"{x.strides[-1] // x.itemsize}")
-            ratio = dtype.itemsize // have.itemsize
-            if ratio and x.shape[-1] % ratio:
-                raise RuntimeError(f"self.size(-1) must be divisible by {ratio} to view "
-                                   f"{_dtype.scalar_type_name(have)} as {_dtype.scalar_type_name(dtype)} (different "
-                                   f"element sizes), but got {x.shape[-1]}")
-        return x.view(dtype.np)
+    def forward(ctx, x, dtype, size, stride, offset):
+        return storage_view(x, size, stride, offset, dtype.np)
+
+
+def _dtype_geometry(self, dtype):
+    """(size, stride, storage offset) of self viewed as `dtype`, with PyTorch's checks and messages."""
+    from .. import _dtype
+    have = self._dtype
+    size, stride, offset = list(self._data.shape), list(self.stride()), self.storage_offset()
+    if dtype.itemsize == have.itemsize:
+        return size, stride, offset
+    what = f"to view {_dtype.scalar_type_name(have)} as {_dtype.scalar_type_name(dtype)} (different element sizes)"
+    if not size:
+        raise RuntimeError(f"self.dim() cannot be 0 {what}")
+    if have.itemsize > dtype.itemsize:
+        ratio = have.itemsize // dtype.itemsize
+        if stride[-1] != 1:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {stride[-1]}")
+        return size[:-1] + [size[-1] * ratio], [st * ratio for st in stride[:-1]] + [1], offset * ratio
+    ratio = dtype.itemsize // have.itemsize
+    if size[-1] % ratio:
+        raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {what}, but got {size[-1]}")
+    if offset % ratio:
+        raise RuntimeError(f"self.storage_offset() must be divisible by {ratio} {what}, but got {offset}")
+    if stride[-1] != 1:
+        raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {stride[-1]}")
+    for i, st in enumerate(stride[:-1]):
+        if st % ratio:
+            raise RuntimeError(f"self.stride({i}) must be divisible by {ratio} {what}, but got {st}")
+    return size[:-1] + [size[-1] // ratio], [st // ratio for st in stride[:-1]] + [1], offset // ratio
 
 
 def _view(self, *shape):
@@ -135,7 +148,7 @@ def _view(self, *shape):
     if len(shape) == 1 and isinstance(shape[0], _dtype_cls):
         if shape[0] is self._dtype:
             return View.apply(self, self._data.shape)
-        return ViewDtype.apply(self, shape[0])
+        return ViewDtype.apply(self, shape[0], *_dtype_geometry(self, shape[0]))
     if not shape or not (len(shape) == 1 and isinstance(shape[0], (tuple, list)) or all(_is_int(s) for s in shape)):
         got = ", ".join(type(s).__name__ for s in shape)
         raise TypeError(f"view() received an invalid combination of arguments - got ({got}), but expected one of:\n"
@@ -336,6 +349,7 @@ def expanded_shape(have, sizes, np_dtype=None):
                                f"dimension {i}")
     if any(s < 0 for s in out):
         raise RuntimeError("numel: integer multiplication overflow")
+    check_numel(out)
     return tuple(out)
 
 
