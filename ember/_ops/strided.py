@@ -129,6 +129,93 @@ def as_strided(input, size, stride, storage_offset=None):
     return AsStrided.apply(input, size, stride, storage_offset)
 
 
+# --- set_ -------------------------------------------------------------------------------------------------
+_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+               "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+               "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>",
+               "complex128": "c10::complex<double>"}
+
+
+def _contiguous(size):
+    stride, acc = [], 1
+    for s in reversed(size):
+        stride.append(acc)
+        acc *= max(s, 1)
+    return tuple(reversed(stride))
+
+
+def _set_geometry(source, storage_offset, size, stride):
+    if size is None:
+        return tuple(source._data.shape), tuple(source.stride()), source.storage_offset()
+    size = _int_tuple(size, "size", 3)
+    stride = _contiguous(size) if stride is None else _int_tuple(stride, "stride", 4)
+    if len(size) != len(stride):
+        raise RuntimeError(f"unequal size length ({len(size)}) and stride length ({len(stride)})")
+    if not _is_int(storage_offset):
+        raise TypeError(f"set_(): argument 'storage_offset' (position 2) must be int, not "
+                        f"{type(storage_offset).__name__}")
+    offset = source.storage_offset() + int(storage_offset)  # NOTE: PyTorch counts from source's own offset
+    if offset >= 0 and any(s < 0 for s in size):
+        raise RuntimeError("numel: integer multiplication overflow")
+    return size, stride, offset
+
+
+class _SetNotDifferentiable(Primitive):
+    """set_ under autograd: PyTorch records a node whose backward refuses (no derivative for set_)."""
+    inputs = 2
+    node_name = "NotImplemented"
+
+    @staticmethod
+    def forward(ctx, old, source, view):
+        return view
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("derivative for set_ is not implemented")
+
+
+def _set_(self, source=None, storage_offset=None, size=None, stride=None):
+    """Make self a view of source's storage (all of source, or the given geometry); set_() empties self.
+
+    NOTE: PyTorch grows the storage when the geometry needs more memory; ember's storage is shared with
+    NumPy and cannot grow, so that raises PyTorch's setStorage RuntimeError instead."""
+    if source is None:
+        source = Tensor.new_empty(self, (0,))
+    if not isinstance(source, Tensor):
+        raise TypeError(f"set_() received an invalid combination of arguments - got ({type(source).__name__}), "
+                        "but expected one of:\n * ()\n * (Tensor source)\n * (Tensor source, int storage_offset, "
+                        "tuple of ints size, tuple of ints stride = None)\n")
+    if source._dtype is not self._dtype:
+        raise RuntimeError(f"Could not set tensor of type {_TYPE_NAMES.get(source._dtype.name, source._dtype.name)} "
+                           f"to a tensor of type {_TYPE_NAMES.get(self._dtype.name, self._dtype.name)}")
+    if storage_offset is not None and size is None:
+        raise TypeError("set_() received an invalid combination of arguments - got (Tensor, int), but expected "
+                        "(Tensor source, int storage_offset, tuple of ints size, tuple of ints stride = None)")
+    if self._requires_grad and _state.local.grad_enabled:
+        _check_inplace_autograd(self)
+    size, stride, offset = _set_geometry(source, storage_offset, size, stride)
+    view = storage_view(source._data, size, stride, offset, writeable=True)
+    if _state.local.grad_enabled and (self._grad_fn is not None or source._requires_grad):
+        tracked = _SetNotDifferentiable.apply(self, source, view)
+        self._grad_fn, self._output_nr, self._requires_grad = tracked._grad_fn, tracked._output_nr, True
+    self._data = view
+    self._device = source._device
+    self._base = None
+    self._vc[0] += 1
+    return self
+
+
+Tensor.set_ = _set_
+
+
+def _data_ptr(self):
+    """The address of self's first element."""
+    return self._device.backend.data_ptr(self._data)
+
+
+Tensor.data_ptr = _data_ptr
+
+
 # --- in-place view ops ----------------------------------------------------------------------------------------
 def _become(self, result):
     """self takes on the geometry (and history) of `result`, a view of self."""
