@@ -57,6 +57,11 @@ def storage_view(arr, size, stride, offset, dtype=None, writeable=None):
                            f"itemsize {itemsize} requiring a storage size of {need} are out of bounds for storage "
                            f"of size {nbytes}")
     check_numel(size)
+    for s in size:
+        if s < 0:  # NOTE: PyTorch builds such a tensor when a zero size comes first; NumPy cannot
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {_fmt(size)}")
+    if any(st == 0 and s > 1 for s, st in zip(size, stride)):
+        writeable = False  # NOTE: PyTorch refuses writes where elements share memory (its internal-overlap check)
     start = lo + offset * itemsize - backend.data_ptr(arr)
     return backend.strided_view(arr, tuple(size), tuple(st * itemsize for st in stride), start, dtype,
                                 writeable=writeable)

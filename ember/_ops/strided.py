@@ -174,6 +174,13 @@ class _SetNotDifferentiable(Primitive):
         raise RuntimeError("derivative for set_ is not implemented")
 
 
+def _set_signatures(got):
+    return (f"set_() received an invalid combination of arguments - got ({got}), but expected one of:\n * ()\n"
+            " * (torch.Storage source)\n * (torch.Storage source, int storage_offset, tuple of ints size, tuple of "
+            "ints stride = None)\n * (Tensor source)\n * (Tensor source, int storage_offset, tuple of ints size, "
+            "tuple of ints stride = None)\n")
+
+
 def _set_(self, source=None, storage_offset=None, size=None, stride=None):
     """Make self a view of source's storage (all of source, or the given geometry); set_() empties self.
 
@@ -182,15 +189,12 @@ def _set_(self, source=None, storage_offset=None, size=None, stride=None):
     if source is None:
         source = Tensor.new_empty(self, (0,))
     if not isinstance(source, Tensor):
-        raise TypeError(f"set_() received an invalid combination of arguments - got ({type(source).__name__}), "
-                        "but expected one of:\n * ()\n * (Tensor source)\n * (Tensor source, int storage_offset, "
-                        "tuple of ints size, tuple of ints stride = None)\n")
+        raise TypeError(_set_signatures(type(source).__name__))
     if source._dtype is not self._dtype:
         raise RuntimeError(f"Could not set tensor of type {_TYPE_NAMES.get(source._dtype.name, source._dtype.name)} "
                            f"to a tensor of type {_TYPE_NAMES.get(self._dtype.name, self._dtype.name)}")
     if storage_offset is not None and size is None:
-        raise TypeError("set_() received an invalid combination of arguments - got (Tensor, int), but expected "
-                        "(Tensor source, int storage_offset, tuple of ints size, tuple of ints stride = None)")
+        raise TypeError(_set_signatures("Tensor, int"))
     if self._requires_grad and _state.local.grad_enabled:
         _check_inplace_autograd(self)
     size, stride, offset = _set_geometry(source, storage_offset, size, stride)
