@@ -60,7 +60,7 @@ def storage_view(arr, size, stride, offset, dtype=None, writeable=None):
     for s in size:
         if s < 0:  # NOTE: PyTorch builds such a tensor when a zero size comes first; NumPy cannot
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {_fmt(size)}")
-    if any(st == 0 and s > 1 for s, st in zip(size, stride)):
+    if overlaps(size, stride):
         writeable = False  # NOTE: PyTorch refuses writes where elements share memory (its internal-overlap check)
     start = lo + offset * itemsize - backend.data_ptr(arr)
     return backend.strided_view(arr, tuple(size), tuple(st * itemsize for st in stride), start, dtype,
@@ -73,9 +73,22 @@ def storage_offset(arr):
     return (backend.data_ptr(arr) - backend.storage(arr)[0]) // arr.itemsize
 
 
+def overlaps(shape, strides):
+    """PyTorch's internal-overlap test: a non-empty view with a stride-0 dim of size > 1 (expand).
+
+    NOTE: an empty view whose strides are all 0 also counts: NumPy gives every new empty array zero
+    strides, and Tensor.stride() reads a read-only one's zeros as PyTorch's own (an expanded view's)."""
+    if not all(shape):
+        return bool(shape) and not any(strides)
+    return any(st == 0 and s > 1 for s, st in zip(shape, strides))
+
+
 def restride(xp, arr, shape, strides, writeable=None):
-    """`arr`'s memory seen with `shape` and byte `strides` from its first element (no copy). A read-only
-    result (expand) exists on NumPy only. RuntimeError (PyTorch's) if the view leaves the storage."""
+    """`arr`'s memory seen with `shape` and byte `strides` from its first element (no copy). The view is
+    read-only (on NumPy) when its elements overlap, as PyTorch refuses writes into it, and writeable
+    otherwise if its storage is. RuntimeError (PyTorch's) if the view leaves the storage."""
+    if writeable is None:
+        writeable = not overlaps(shape, strides)
     for s, st in zip(shape, strides):
         if s < 0 or st % arr.itemsize:
             raise RuntimeError(f"invalid view geometry: sizes {_fmt(shape)}, byte strides {_fmt(strides)}")
@@ -85,6 +98,26 @@ def restride(xp, arr, shape, strides, writeable=None):
         storage_view(arr, shape, [st // arr.itemsize for st in strides], storage_offset(arr))  # PyTorch's error
         raise RuntimeError(f"sizes {_fmt(shape)} and byte strides {_fmt(strides)} reach outside the storage") \
             from None
+
+
+def settle(xp, x):
+    """`x` with PyTorch's strides when it is a new empty array (NumPy gives those zero strides, which
+    Tensor.stride() reads as contiguous): views of it then get the strides PyTorch's views would."""
+    if x.size or not x.ndim or any(x.strides) or not getattr(x.flags, "writeable", True):
+        return x
+    strides, acc = [], x.itemsize
+    for s in reversed(x.shape):
+        strides.append(acc)
+        acc *= max(s, 1)
+    return restride(xp, x, x.shape, tuple(reversed(strides)), writeable=True)
+
+
+def writeable_view(xp, out):
+    """A view NumPy made read-only because its source was (a slice of an expanded array), made writeable
+    again when its own elements do not overlap: PyTorch judges each view by its own geometry."""
+    if getattr(out.flags, "writeable", True) or overlaps(out.shape, out.strides):
+        return out
+    return restride(xp, out, out.shape, out.strides)
 
 
 def _elem_strides(arr):

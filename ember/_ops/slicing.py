@@ -3,7 +3,7 @@ IndexInto, the backward both share."""
 from ..autograd.function import Primitive
 from .._tensor import norm_dim
 from ._registry import public
-from ._strides import contiguous_strides, restride
+from ._strides import contiguous_strides, settle, writeable_view
 from .views import _fmt_shape
 
 
@@ -14,6 +14,7 @@ class Select(Primitive):
 
     @staticmethod
     def forward(ctx, x, dim, index):
+        x = settle(ctx.xp, x)
         d = norm_dim(dim, x.ndim) if x.ndim else None
         if d is None:
             raise IndexError("select() cannot be applied to a 0-dim tensor.")
@@ -23,7 +24,7 @@ class Select(Primitive):
                              f"dimension {d}")
         # NOTE: the trailing Ellipsis keeps a 0-d result a view (NumPy returns a copied scalar without it).
         ctx.shape, ctx.key = x.shape, (slice(None),) * d + (index, Ellipsis)
-        return x[ctx.key]
+        return writeable_view(ctx.xp, x[ctx.key])
 
     @staticmethod
     def backward(ctx, g):
@@ -42,6 +43,7 @@ class Slice(Primitive):
 
     @staticmethod
     def forward(ctx, x, dim, start, stop, step):
+        x = settle(ctx.xp, x)
         if step <= 0:
             raise ValueError("step must be greater than zero")
         if x.ndim and abs(x.strides[dim]) * step > 2 ** 63 - 1:
@@ -55,7 +57,7 @@ class Slice(Primitive):
             # `start` (its storage_offset shows it) and keeps the step. An empty view reads no memory.
             strides = out.strides[:dim] + (x.strides[dim] * step,) + out.strides[dim + 1:]
             out = ctx.device.backend.strided_view(x, out.shape, strides, min(start, x.shape[dim]) * x.strides[dim])
-        return out
+        return writeable_view(ctx.xp, out)
 
     @staticmethod
     def backward(ctx, g):
@@ -67,11 +69,11 @@ def narrow(input, dim, start, length):
     """`length` elements from `start` along `dim` (a view)."""
     if input._data.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
-    d = norm_dim(dim, input._data.ndim)
-    size = input._data.shape[d]
     start, length = int(start), int(length)
     if length < 0:
         raise RuntimeError("narrow(): length must be non-negative.")
+    d = norm_dim(dim, input._data.ndim)
+    size = input._data.shape[d]
     if not -size <= start <= size:
         raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
     if start < 0:
@@ -120,8 +122,9 @@ class _BasicKey(Primitive):
 
     @staticmethod
     def forward(ctx, x, key):
+        x = settle(ctx.xp, x)
         ctx.shape, ctx.key = x.shape, key
-        return x[key]
+        return writeable_view(ctx.xp, x[key])
 
     @staticmethod
     def backward(ctx, g):

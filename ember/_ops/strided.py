@@ -5,7 +5,7 @@ from .. import _state
 from ..autograd.function import Primitive
 from .._tensor import Tensor, norm_dim
 from ._registry import FUNCTIONS, OpSpec, _check_inplace_autograd, public, spec
-from ._strides import restride, storage_offset as storage_offset_of, storage_view
+from ._strides import restride, settle, storage_offset as storage_offset_of, storage_view
 from .views import _is_int
 
 
@@ -42,6 +42,7 @@ class Unfold(Primitive):
 
     @staticmethod
     def forward(ctx, x, dimension, size, step):
+        x = settle(ctx.xp, x)
         ctx.shape, ctx.geom = x.shape, (dimension, size, step)
         if x.ndim == 0:  # NOTE: a 0-d tensor unfolds as one element (size 0 or 1)
             return restride(ctx.xp, x, (size,), (x.itemsize,))
@@ -147,6 +148,8 @@ def _contiguous(size):
 def _set_geometry(source, storage_offset, size, stride):
     if size is None:
         return tuple(source._data.shape), tuple(source.stride()), source.storage_offset()
+    if not source.is_contiguous():
+        raise RuntimeError("passed in tensor to be used as storage must be contiguous")
     size = _int_tuple(size, "size", 3)
     stride = _contiguous(size) if stride is None else _int_tuple(stride, "stride", 4)
     if len(size) != len(stride):
