@@ -86,21 +86,44 @@ def storage(array):
     return lo, hi - lo, root
 
 
+def _extent(shape, strides, itemsize):
+    """(low, high) byte offsets, from the first element, of the memory a geometry covers; None if empty."""
+    lo = hi = 0
+    for size, st in zip(shape, strides):
+        if size == 0:
+            return None
+        if st < 0:
+            lo += (size - 1) * st
+        else:
+            hi += (size - 1) * st
+    return lo, hi + itemsize
+
+
 def strided_view(array, shape, strides, offset=0, dtype=None, writeable=None):
     """A view of `array`'s storage: `shape`, byte `strides`, starting `offset` bytes after array's
     first element, as `dtype` (default array's). ValueError if any element lies outside the storage."""
     dtype = array.dtype if dtype is None else xp.dtype(dtype)
+    if writeable is None:
+        writeable = array.flags.writeable
+    if array.flags.c_contiguous and (array.flags.writeable or not writeable):
+        # NOTE: the fast path: a view inside a contiguous array's own buffer, which NumPy's constructor
+        # bounds-checks itself; anything else is checked against the whole storage below.
+        try:
+            out = xp.ndarray(shape, dtype, array, offset, strides)
+        except (ValueError, TypeError):
+            out = None
+        if out is not None:
+            if not writeable:
+                out.flags.writeable = False
+            return out
+    extent = _extent(shape, strides, dtype.itemsize)
     ptr = data_ptr(array) + offset
     lo, nbytes, root = storage(array)
-    empty = any(s == 0 for s in shape)
-    if not empty:
-        low, high = _bounds({"data": (ptr, False), "shape": shape, "strides": strides, "typestr": dtype.str})
-        if low < lo or high > lo + nbytes:
+    if extent is not None:
+        if ptr + extent[0] < lo or ptr + extent[1] > lo + nbytes:
             raise ValueError("strided view outside its storage")
     elif not lo <= ptr <= lo + 2 ** 62:  # NOTE: an empty view's address is never read; keep it representable
         ptr = lo
-    if writeable is None:
-        writeable = array.flags.writeable
     writeable = writeable and not root.__array_interface__["data"][1]
     iface = {"version": 3, "shape": tuple(shape), "strides": tuple(strides), "typestr": dtype.str,
              "data": (ptr, not writeable)}

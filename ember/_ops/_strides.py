@@ -9,8 +9,15 @@ _INT64_MAX = 2 ** 63 - 1
 _UINT64 = 2 ** 64
 
 
+_BACKEND_OF_TYPE = {}
+
+
 def backend_of(arr):
-    return _backends.get(_backends.device_type_of(arr))
+    kind = type(arr)
+    backend = _BACKEND_OF_TYPE.get(kind)
+    if backend is None:
+        backend = _BACKEND_OF_TYPE[kind] = _backends.get(_backends.device_type_of(arr))
+    return backend
 
 
 def _fmt(values):
@@ -78,8 +85,10 @@ def overlaps(shape, strides):
 
     NOTE: an empty view whose strides are all 0 also counts: NumPy gives every new empty array zero
     strides, and Tensor.stride() reads a read-only one's zeros as PyTorch's own (an expanded view's)."""
-    if not all(shape):
-        return bool(shape) and not any(strides)
+    if 0 not in strides:
+        return False
+    if 0 in shape:
+        return not any(strides)
     return any(st == 0 and s > 1 for s, st in zip(shape, strides))
 
 
@@ -89,9 +98,6 @@ def restride(xp, arr, shape, strides, writeable=None):
     otherwise if its storage is. RuntimeError (PyTorch's) if the view leaves the storage."""
     if writeable is None:
         writeable = not overlaps(shape, strides)
-    for s, st in zip(shape, strides):
-        if s < 0 or st % arr.itemsize:
-            raise RuntimeError(f"invalid view geometry: sizes {_fmt(shape)}, byte strides {_fmt(strides)}")
     try:
         return backend_of(arr).strided_view(arr, tuple(shape), tuple(strides), 0, writeable=writeable)
     except ValueError:
