@@ -99,10 +99,19 @@ def _extent(shape, strides, itemsize):
     return lo, hi + itemsize
 
 
+def _representable(strides):
+    """Byte strides that fit NumPy's int64. NOTE: only a dim of size 0 or 1 gets here with a larger one
+    (its stride is never stepped; bigger views fail the storage check first): it becomes 0."""
+    if all(-2 ** 63 <= st < 2 ** 63 for st in strides):
+        return strides
+    return tuple(st if -2 ** 63 <= st < 2 ** 63 else 0 for st in strides)
+
+
 def strided_view(array, shape, strides, offset=0, dtype=None, writeable=None):
     """A view of `array`'s storage: `shape`, byte `strides`, starting `offset` bytes after array's
     first element, as `dtype` (default array's). ValueError if any element lies outside the storage."""
     dtype = array.dtype if dtype is None else xp.dtype(dtype)
+    strides = _representable(strides)
     if writeable is None:
         writeable = array.flags.writeable
     if array.flags.c_contiguous and (array.flags.writeable or not writeable):

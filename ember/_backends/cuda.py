@@ -64,6 +64,8 @@ def strided_view(array, shape, strides, offset=0, dtype=None, writeable=None):
     """A view of `array`'s allocation: `shape`, byte `strides`, starting `offset` bytes after array's
     first element, as `dtype`. ValueError if any element lies outside the allocation."""
     dtype = array.dtype if dtype is None else xp.dtype(dtype)
+    # NOTE: a stride past int64 (only on a dim of size 0 or 1, never stepped) becomes 0
+    strides = tuple(st if -2 ** 63 <= st < 2 ** 63 else 0 for st in strides)
     lo, nbytes, mem = storage(array)
     start = array.data.ptr + offset - lo
     if all(shape):

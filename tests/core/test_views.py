@@ -548,3 +548,18 @@ def test_variable_leaves_its_input_alone():
         out += [w is y, w.requires_grad, w.grad_fn is None, V(y, requires_grad=True).is_leaf]
         return out
     same(fn)
+
+
+HUGE_STRIDES = [lambda t: t.arange(10.).unfold(0, 2, 2 ** 62), lambda t: t.arange(10.).as_strided((1,), (2 ** 63 - 1,)),
+                lambda t: t.arange(10.).as_strided((1, 2), (2 ** 61, 1), 3), lambda t: t.zeros(0).unfold(0, 0, 2 ** 62)]
+
+
+@pytest.mark.parametrize("make", HUGE_STRIDES)
+def test_huge_strides_on_single_element_dims(make):
+    same(lambda t: (make(t), make(t).storage_offset()))
+
+
+@pytest.mark.xfail(strict=True, reason="NumPy's byte strides are int64: a stride past 2**63 bytes (only possible on a "
+                                       "dim of size 0 or 1) is stored, and reported, as 0")
+def test_huge_strides_are_reported():
+    same(lambda t: HUGE_STRIDES[0](t).stride())
