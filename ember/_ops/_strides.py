@@ -97,7 +97,9 @@ def restride(xp, arr, shape, strides, writeable=None):
     read-only (on NumPy) when its elements overlap, as PyTorch refuses writes into it, and writeable
     otherwise if its storage is. RuntimeError (PyTorch's) if the view leaves the storage."""
     if writeable is None:
-        writeable = not overlaps(shape, strides)
+        # NOTE: zero strides copied from a new empty NumPy array are NumPy's, not an expand's
+        writeable = not overlaps(shape, strides) or (
+            arr.size == 0 and not any(arr.strides) and getattr(arr.flags, "writeable", True))
     try:
         return backend_of(arr).strided_view(arr, tuple(shape), tuple(strides), 0, writeable=writeable)
     except ValueError:

@@ -563,3 +563,12 @@ def test_huge_strides_on_single_element_dims(make):
                                        "dim of size 0 or 1) is stored, and reported, as 0")
 def test_huge_strides_are_reported():
     same(lambda t: HUGE_STRIDES[0](t).stride())
+
+
+def test_writes_into_views_of_new_empty_arrays():
+    """NumPy's zero strides of a new empty array are not an expand's: views of it stay writeable."""
+    def fn(t):
+        x = t.zeros(0, 2, 2, requires_grad=True)
+        x.diagonal(0, 1, 2).sum().backward()
+        return x.grad, t.diag_embed(t.zeros(0, 2)), t.zeros(0, 3).unsqueeze(1).fill_(1)
+    same(fn)
