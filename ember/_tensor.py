@@ -536,11 +536,6 @@ def _rebuild(data, dev, requires_grad):
     return from_array(data.copy(), device=dev, requires_grad=requires_grad)
 
 
-def _address(a):
-    iface = getattr(a, "__array_interface__", None) or a.__cuda_array_interface__
-    return iface["data"][0]
-
-
 def _parse_to(self, args, kwargs):
     dtype = kwargs.pop("dtype", None)
     dev = kwargs.pop("device", None)
