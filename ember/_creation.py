@@ -230,7 +230,7 @@ def as_tensor(data, dtype=None, device=None):
     if isinstance(data, np.ndarray):
         d = _numpy_dtype(data)
         if (dtype is None or dtype is d) and _target_device(device).type == "cpu":
-            return _wrap(data, CPU, d)
+            return _wrap(CPU.backend.share(data), CPU, d)
     return tensor(data, dtype=dtype, device=device)
 
 
@@ -238,7 +238,9 @@ def from_numpy(ndarray):
     """A CPU tensor sharing memory with `ndarray`."""
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
-    return _wrap(ndarray, CPU, _numpy_dtype(ndarray))
+    # NOTE: the tensor shares the memory, not the array object: setting `ndarray.shape` or `.dtype`
+    # afterwards leaves the tensor as it was; its storage is exactly ndarray's memory, as in PyTorch.
+    return _wrap(CPU.backend.share(ndarray), CPU, _numpy_dtype(ndarray))
 
 
 # --- sizes ------------------------------------------------------------------------------------------

@@ -159,14 +159,8 @@ class Tensor:
         return strides[_dim_index(dim, self._data.ndim)]
 
     def storage_offset(self):
-        base = self._data
-        while base.base is not None and hasattr(base.base, "__array_interface__") or (
-                base.base is not None and hasattr(base.base, "__cuda_array_interface__")):
-            base = base.base
-        if base is self._data:
-            return 0
-        start = _address(self._data) - _address(base)
-        return start // self._data.itemsize
+        backend = self._device.backend
+        return (backend.data_ptr(self._data) - backend.storage(self._data)[0]) // self._data.itemsize
 
     def is_contiguous(self, memory_format=None):
         if self._data.size == 0:
@@ -374,7 +368,7 @@ class Tensor:
         return data.tolist()
 
     def numpy(self, *, force=False):
-        """The NumPy array behind this CPU tensor; they share memory."""
+        """A NumPy array sharing this CPU tensor's memory (a new array object each call)."""
         if not force:
             if self._requires_grad:
                 raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
@@ -383,13 +377,14 @@ class Tensor:
                                 "to copy the tensor to host memory first.")
         if self._device.type != "cpu":
             return self._data.get()
-        return self._data
+        # NOTE: a fresh view, so that setting its shape or dtype cannot change this tensor.
+        return self._data.view()
 
     def __array__(self, dtype=None, copy=None):
-        a = self.numpy(force=False) if not self._requires_grad else self._data
-        if self._device.type != "cpu":
-            a = self._data.get()
-        return a if dtype is None else a.astype(dtype)
+        a = self.numpy(force=self._requires_grad)
+        if dtype is not None:
+            a = a.astype(dtype, copy=False)
+        return a.copy() if copy else a
 
     def __array_wrap__(self, array, context=None, return_scalar=False):
         """NumPy's ufuncs over a tensor and an ndarray (`t + ndarray`, after Tensor's operator
@@ -549,11 +544,6 @@ def _is_param(t):
 def _rebuild(data, dev, requires_grad):
     from ._creation import from_array
     return from_array(data.copy(), device=dev, requires_grad=requires_grad)
-
-
-def _address(a):
-    iface = getattr(a, "__array_interface__", None) or a.__cuda_array_interface__
-    return iface["data"][0]
 
 
 def _parse_to(self, args, kwargs):

@@ -47,6 +47,42 @@ def _shares(a, b):
     return a.data.mem is b.data.mem if hasattr(a.data, "mem") else True
 
 
+# --- strided views ------------------------------------------------------------------------------
+# NOTE: CuPy's as_strided checks nothing and keeps no base. A CuPy array's storage is the allocation
+# its MemoryPointer holds (which CuPy's pool may round up), found from any view of it.
+def data_ptr(array):
+    return array.data.ptr
+
+
+def storage(array):
+    """(low, nbytes, owner): the allocation `array` lives in."""
+    mem = array.data.mem
+    return mem.ptr, mem.size, mem
+
+
+def strided_view(array, shape, strides, offset=0, dtype=None, writeable=None):
+    """A view of `array`'s allocation: `shape`, byte `strides`, starting `offset` bytes after array's
+    first element, as `dtype`. ValueError if any element lies outside the allocation."""
+    dtype = array.dtype if dtype is None else xp.dtype(dtype)
+    # NOTE: a stride past int64 (only on a dim of size 0 or 1, never stepped) becomes 0
+    strides = tuple(st if -2 ** 63 <= st < 2 ** 63 else 0 for st in strides)
+    lo, nbytes, mem = storage(array)
+    start = array.data.ptr + offset - lo
+    if all(shape):
+        low = start + sum((s - 1) * st for s, st in zip(shape, strides) if st < 0)
+        high = start + sum((s - 1) * st for s, st in zip(shape, strides) if st > 0) + dtype.itemsize
+        if low < 0 or high > nbytes:
+            raise ValueError("strided view outside its storage")
+    elif not 0 <= start <= nbytes:
+        start = 0
+    return xp.ndarray(tuple(shape), dtype, memptr=xp.cuda.MemoryPointer(mem, start), strides=tuple(strides))
+
+
+def share(array):
+    """A new array over `array`'s memory (from_numpy's counterpart; CuPy arrays keep their allocation)."""
+    return array.view()
+
+
 def add_at(out, key, values):
     """out[key] += values, adding repeatedly where indices repeat."""
     import cupyx

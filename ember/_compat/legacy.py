@@ -104,12 +104,16 @@ def dtype_of_type_name(name):
 
 
 def variable(data, requires_grad):
-    """autograd.Variable(t, requires_grad=...) is t itself in modern PyTorch."""
+    """autograd.Variable(t, requires_grad=...): a new leaf sharing t's memory and version counter (as
+    t.detach()); t itself is left as it was."""
     if data is None:
         from .._creation import tensor
         data = tensor([])
     if not isinstance(data, Tensor):
         raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+    out = data.detach()
     if requires_grad:
-        data.requires_grad_(True)
-    return data
+        if out._dtype.category < _dtype.FLOAT:
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+        out._requires_grad = True
+    return out

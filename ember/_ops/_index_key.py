@@ -118,6 +118,8 @@ def parse(key, ndim, xp):
         if ndim == 0 and _is_int_scalar(key):
             raise IndexError(_ZERO_DIM)
         if ndim == 0 and isinstance(key, slice):
+            if key.step is not None and key.step <= 0:  # NOTE: PyTorch checks the step first
+                raise ValueError("slice step cannot be zero" if key.step == 0 else "step must be greater than zero")
             raise IndexError("slice() cannot be applied to a 0-dim tensor.")
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
     steps, advanced = [], {}

@@ -1,17 +1,131 @@
 """The strides PyTorch gives views and new results, for NumPy/CuPy arrays (which lay out size-1
-and empty dims, and fancy-indexing results, their own way). Arrays are re-strided with
-`xp.lib.stride_tricks.as_strided`, which never copies.
+and empty dims, and fancy-indexing results, their own way), and the one door to views with explicit
+geometry: the backend's `strided_view`, which never copies and refuses to reach outside the storage
+(NumPy's as_strided checks nothing: a bad view reads or corrupts foreign memory).
 """
+from .. import _backends
+
+_INT64_MAX = 2 ** 63 - 1
+_UINT64 = 2 ** 64
+
+
+_BACKEND_OF_TYPE = {}
+
+
+def backend_of(arr):
+    kind = type(arr)
+    backend = _BACKEND_OF_TYPE.get(kind)
+    if backend is None:
+        backend = _BACKEND_OF_TYPE[kind] = _backends.get(_backends.device_type_of(arr))
+    return backend
+
+
+def _fmt(values):
+    return f"[{', '.join(str(v) for v in values)}]"
+
+
+def storage_nbytes(size, stride, itemsize, offset):
+    """The bytes a storage needs to hold a view (0 when it is empty), computed as PyTorch does
+    (computeStorageNbytes: unsigned 64-bit arithmetic, so negative sizes and strides overflow)."""
+    need, overflow = offset + 1, False
+    for s, st in zip(size, stride):
+        if s == 0:
+            return 0
+        span = (st % _UINT64) * ((s - 1) % _UINT64)
+        need += span
+        overflow |= span >= _UINT64 or need >= _UINT64
+    need *= itemsize
+    if overflow or need > _INT64_MAX:
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={_fmt(size)} and strides={_fmt(stride)}")
+    return need
+
+
+def check_numel(size):
+    """PyTorch's refusal of a shape whose element count overflows int64."""
+    n = 1
+    for s in size:
+        n *= s
+        if n > _INT64_MAX or n < -_INT64_MAX:
+            raise RuntimeError("numel: integer multiplication overflow")
+    return n
+
+
+def storage_view(arr, size, stride, offset, dtype=None, writeable=None):
+    """arr's storage seen with `size`, `stride` and storage `offset` (in elements of `dtype`): a view, or
+    PyTorch's RuntimeError when the offset is negative or the view does not fit in the storage."""
+    backend = backend_of(arr)
+    itemsize = arr.itemsize if dtype is None else dtype.itemsize
+    if offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {offset}")
+    need = storage_nbytes(size, stride, itemsize, offset)
+    lo, nbytes, _ = backend.storage(arr)
+    if need > nbytes:
+        raise RuntimeError(f"setStorage: sizes {_fmt(size)}, strides {_fmt(stride)}, storage offset {offset}, and "
+                           f"itemsize {itemsize} requiring a storage size of {need} are out of bounds for storage "
+                           f"of size {nbytes}")
+    check_numel(size)
+    for s in size:
+        if s < 0:  # NOTE: PyTorch builds such a tensor when a zero size comes first; NumPy cannot
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {_fmt(size)}")
+    if overlaps(size, stride):
+        writeable = False  # NOTE: PyTorch refuses writes where elements share memory (its internal-overlap check)
+    start = lo + offset * itemsize - backend.data_ptr(arr)
+    return backend.strided_view(arr, tuple(size), tuple(st * itemsize for st in stride), start, dtype,
+                                writeable=writeable)
+
+
+def storage_offset(arr):
+    """arr's offset in its storage, in elements."""
+    backend = backend_of(arr)
+    return (backend.data_ptr(arr) - backend.storage(arr)[0]) // arr.itemsize
+
+
+def overlaps(shape, strides):
+    """PyTorch's internal-overlap test: a non-empty view with a stride-0 dim of size > 1 (expand).
+
+    NOTE: an empty view whose strides are all 0 also counts: NumPy gives every new empty array zero
+    strides, and Tensor.stride() reads a read-only one's zeros as PyTorch's own (an expanded view's)."""
+    if 0 not in strides:
+        return False
+    if 0 in shape:
+        return not any(strides)
+    return any(st == 0 and s > 1 for s, st in zip(shape, strides))
 
 
 def restride(xp, arr, shape, strides, writeable=None):
-    """`arr`'s memory seen with `shape` and byte `strides` (no copy). A read-only result (expand)
-    exists on NumPy only; CuPy's as_strided has no `writeable`, and its arrays are always writeable."""
-    if xp.__name__ == "numpy":
-        if writeable is None:
-            writeable = arr.flags.writeable
-        return xp.lib.stride_tricks.as_strided(arr, shape, strides, writeable=writeable)
-    return xp.lib.stride_tricks.as_strided(arr, shape, strides)
+    """`arr`'s memory seen with `shape` and byte `strides` from its first element (no copy). The view is
+    read-only (on NumPy) when its elements overlap, as PyTorch refuses writes into it, and writeable
+    otherwise if its storage is. RuntimeError (PyTorch's) if the view leaves the storage."""
+    if writeable is None:
+        # NOTE: zero strides copied from a new empty NumPy array are NumPy's, not an expand's
+        writeable = not overlaps(shape, strides) or (
+            arr.size == 0 and not any(arr.strides) and getattr(arr.flags, "writeable", True))
+    try:
+        return backend_of(arr).strided_view(arr, tuple(shape), tuple(strides), 0, writeable=writeable)
+    except ValueError:
+        storage_view(arr, shape, [st // arr.itemsize for st in strides], storage_offset(arr))  # PyTorch's error
+        raise RuntimeError(f"sizes {_fmt(shape)} and byte strides {_fmt(strides)} reach outside the storage") \
+            from None
+
+
+def settle(xp, x):
+    """`x` with PyTorch's strides when it is a new empty array (NumPy gives those zero strides, which
+    Tensor.stride() reads as contiguous): views of it then get the strides PyTorch's views would."""
+    if x.size or not x.ndim or any(x.strides) or not getattr(x.flags, "writeable", True):
+        return x
+    strides, acc = [], x.itemsize
+    for s in reversed(x.shape):
+        strides.append(acc)
+        acc *= max(s, 1)
+    return restride(xp, x, x.shape, tuple(reversed(strides)), writeable=True)
+
+
+def writeable_view(xp, out):
+    """A view NumPy made read-only because its source was (a slice of an expanded array), made writeable
+    again when its own elements do not overlap: PyTorch judges each view by its own geometry."""
+    if getattr(out.flags, "writeable", True) or overlaps(out.shape, out.strides):
+        return out
+    return restride(xp, out, out.shape, out.strides)
 
 
 def _elem_strides(arr):

@@ -4,16 +4,17 @@ from .. import _dtype
 from ..autograd.function import Primitive
 from .._tensor import _wrap, norm_dim
 from ._registry import OpSpec, public, register, spec
-from ._strides import restride
+from ._strides import restride, settle
 
 
 def _diagonal_view(xp, x, offset, d1, d2):
     """The diagonal of dims d1, d2 of array `x` as a view: those dims removed, the diagonal last."""
-    if offset >= 0:
-        x = x[(slice(None),) * d2 + (slice(offset, None),)]
-    else:
-        x = x[(slice(None),) * d1 + (slice(-offset, None),)]
-    n = max(min(x.shape[d1], x.shape[d2]), 0)
+    n = max(min(x.shape[d1] + min(offset, 0), x.shape[d2] - max(offset, 0)), 0)
+    if n:  # NOTE: an empty diagonal starts where x does (PyTorch's storage offset)
+        if offset >= 0:
+            x = x[(slice(None),) * d2 + (slice(offset, None),)]
+        else:
+            x = x[(slice(None),) * d1 + (slice(-offset, None),)]
     rest = [i for i in range(x.ndim) if i not in (d1, d2)]
     shape = tuple(x.shape[i] for i in rest) + (n,)
     strides = tuple(x.strides[i] for i in rest) + (x.strides[d1] + x.strides[d2],)
@@ -21,7 +22,8 @@ def _diagonal_view(xp, x, offset, d1, d2):
 
 
 def _diag_dims(ndim, dim1, dim2):
-    d1, d2 = norm_dim(dim1, ndim), norm_dim(dim2, ndim)
+    # NOTE: a 0-d tensor's dims wrap as one dim's would (both 0: "identical"), as in PyTorch
+    d1, d2 = norm_dim(dim1, max(ndim, 1)), norm_dim(dim2, max(ndim, 1))
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     return d1, d2
@@ -34,6 +36,7 @@ class Diagonal(Primitive):
 
     @staticmethod
     def forward(ctx, x, offset, dim1, dim2):
+        x = settle(ctx.xp, x)
         d1, d2 = _diag_dims(x.ndim, dim1, dim2)
         ctx.shape, ctx.args = x.shape, (offset, d1, d2)
         return _diagonal_view(ctx.xp, x, offset, d1, d2)

@@ -3,7 +3,7 @@ IndexInto, the backward both share."""
 from ..autograd.function import Primitive
 from .._tensor import norm_dim
 from ._registry import public
-from ._strides import contiguous_strides, restride
+from ._strides import contiguous_strides, settle, writeable_view
 from .views import _fmt_shape
 
 
@@ -15,6 +15,7 @@ class Select(Primitive):
 
     @staticmethod
     def forward(ctx, x, dim, index):
+        x = settle(ctx.xp, x)
         d = norm_dim(dim, x.ndim) if x.ndim else None
         if d is None:
             raise IndexError("select() cannot be applied to a 0-dim tensor.")
@@ -24,7 +25,7 @@ class Select(Primitive):
                              f"dimension {d}")
         # NOTE: the trailing Ellipsis keeps a 0-d result a view (NumPy returns a copied scalar without it).
         ctx.shape, ctx.key = x.shape, (slice(None),) * d + (index, Ellipsis)
-        return x[ctx.key]
+        return writeable_view(ctx.xp, x[ctx.key])
 
     @staticmethod
     def backward(ctx, g):
@@ -44,14 +45,21 @@ class Slice(Primitive):
 
     @staticmethod
     def forward(ctx, x, dim, start, stop, step):
+        x = settle(ctx.xp, x)
         if step <= 0:
             raise ValueError("step must be greater than zero")
+        if x.ndim and abs(x.strides[dim]) * step > 2 ** 63 - 1:
+            # NOTE: a step past the dim keeps one element, but its byte stride would overflow NumPy's
+            # int64 strides (and come out negative): clamp it to the dim's size.
+            step = max(x.shape[dim], 1)
         ctx.shape, ctx.key = x.shape, (slice(None),) * dim + (slice(start, stop, step),)
         out = x[ctx.key]
-        if out.size == 0 and step != 1:  # NOTE: NumPy drops the step from an empty slice's stride; PyTorch keeps it
+        if out.size == 0:
+            # NOTE: NumPy leaves an empty slice at the dim's start and drops its step; PyTorch's starts at
+            # `start` (its storage_offset shows it) and keeps the step. An empty view reads no memory.
             strides = out.strides[:dim] + (x.strides[dim] * step,) + out.strides[dim + 1:]
-            out = restride(ctx.xp, out, out.shape, strides)
-        return out
+            out = ctx.device.backend.strided_view(x, out.shape, strides, min(start, x.shape[dim]) * x.strides[dim])
+        return writeable_view(ctx.xp, out)
 
     @staticmethod
     def backward(ctx, g):
@@ -63,11 +71,11 @@ def narrow(input, dim, start, length):
     """`length` elements from `start` along `dim` (a view)."""
     if input._data.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
-    d = norm_dim(dim, input._data.ndim)
-    size = input._data.shape[d]
     start, length = int(start), int(length)
     if length < 0:
         raise RuntimeError("narrow(): length must be non-negative.")
+    d = norm_dim(dim, input._data.ndim)
+    size = input._data.shape[d]
     if not -size <= start <= size:
         raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
     if start < 0:
@@ -119,8 +127,9 @@ class _BasicKey(Primitive):
 
     @staticmethod
     def forward(ctx, x, key):
+        x = settle(ctx.xp, x)
         ctx.shape, ctx.key = x.shape, key
-        return x[key]
+        return writeable_view(ctx.xp, x[key])
 
     @staticmethod
     def backward(ctx, g):

@@ -29,10 +29,13 @@ def split(tensor, split_size_or_sections, dim=0):
     """Pieces of `split_size` along `dim` (the last may be smaller), or of the listed sizes (views)."""
     if isinstance(split_size_or_sections, (list, tuple)):
         return split_with_sizes(tensor, split_size_or_sections, dim)
-    d = _dim_of(tensor, dim)
-    size, step = tensor._data.shape[d], int(split_size_or_sections)
+    step = int(split_size_or_sections)
+    if tensor._data.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     if step < 0:
         raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
+    d = _dim_of(tensor, dim)
+    size = tensor._data.shape[d]
     if step == 0:
         if size != 0:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
@@ -65,6 +68,8 @@ def split_with_sizes(input, split_sizes, dim=0):
 def chunk(input, chunks, dim=0):
     """At most `chunks` pieces of equal size (the last may be smaller) along `dim` (views)."""
     chunks = int(chunks)
+    if input._data.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     d = _dim_of(input, dim)
@@ -112,6 +117,9 @@ def _sections_arg(arg):
 @public(method=True)
 def unflatten(input, dim, sizes):
     """Split dim `dim` into `sizes` (one may be -1): a view."""
+    if input._data.ndim == 0:
+        norm_dim(dim, 0)  # NOTE: an out-of-range dim is an IndexError first
+        raise RuntimeError("unflatten got an unexpected error:\nDimension specified as 0 but tensor has no dimensions")
     d = _dim_of(input, dim)
     shape = input._data.shape
     sizes = tuple(int(s) for s in sizes)

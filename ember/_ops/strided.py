@@ -5,7 +5,8 @@ from .. import _state
 from ..autograd.function import Primitive
 from .._tensor import Tensor, norm_dim
 from ._registry import FUNCTIONS, OpSpec, _check_inplace_autograd, public, spec
-from ._strides import restride
+from ._strides import restride, settle, storage_offset as storage_offset_of, storage_view
+from .views import _is_int
 
 
 class _Move(Primitive):
@@ -43,6 +44,7 @@ class Unfold(Primitive):
 
     @staticmethod
     def forward(ctx, x, dimension, size, step):
+        x = settle(ctx.xp, x)
         ctx.shape, ctx.geom = x.shape, (dimension, size, step)
         if x.ndim == 0:  # NOTE: a 0-d tensor unfolds as one element (size 0 or 1)
             return restride(ctx.xp, x, (size,), (x.itemsize,))
@@ -81,24 +83,6 @@ Tensor.unfold = _unfold
 
 
 # --- as_strided -----------------------------------------------------------------------------------------
-def _storage(arr):
-    """The array that owns `arr`'s memory, as a flat array of arr's dtype (its storage)."""
-    root = arr
-    # NOTE: as Tensor.storage_offset walks it: views made by as_strided sit on a DummyArray, whose
-    # base is the array it views.
-    while getattr(root, "base", None) is not None and (hasattr(root.base, "__array_interface__") or
-                                                       hasattr(root.base, "__cuda_array_interface__")):
-        root = root.base
-    if type(root) is not type(arr) or not root.flags.c_contiguous:
-        return arr.reshape(-1) if arr.flags.c_contiguous else arr
-    return root.reshape(-1).view(arr.dtype)
-
-
-def _offset_in(arr, root):
-    iface = "__array_interface__" if hasattr(arr, "__array_interface__") else "__cuda_array_interface__"
-    return (getattr(arr, iface)["data"][0] - getattr(root, iface)["data"][0]) // arr.itemsize
-
-
 class AsStrided(Primitive):
     """The input's storage seen with explicit sizes, strides (in elements) and storage offset (a view)."""
     complex_grad = True
@@ -106,35 +90,140 @@ class AsStrided(Primitive):
 
     @staticmethod
     def forward(ctx, x, size, stride, storage_offset):
-        flat = _storage(x)
-        own = _offset_in(x, flat)
+        own = storage_offset_of(x)
         offset = own if storage_offset is None else storage_offset
-        need = offset + (sum((s - 1) * st for s, st in zip(size, stride)) + 1 if all(size) else 0)
-        if need > flat.size:
-            raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset {offset}, "
-                               f"and itemsize {x.itemsize} requiring a storage size of {need * x.itemsize} are out "
-                               f"of bounds for storage of size {flat.size * x.itemsize}")
+        # NOTE: storage_view refuses a negative offset and any view reaching outside the storage.
+        out = storage_view(x, size, stride, offset, writeable=True)
         xp = ctx.xp
-        ctx.n = flat.size
+        ctx.n = ctx.device.backend.storage(x)[1] // x.itemsize
         ctx.src = _positions(xp, size, stride, offset)
         ctx.dst = _positions(xp, x.shape, tuple(s // x.itemsize for s in x.strides), own)
-        return restride(xp, flat[offset:], tuple(size), tuple(st * x.itemsize for st in stride))
+        return out
 
     @staticmethod
     def backward(ctx, g):
         return _Move.apply(g, ctx.src, ctx.dst, ctx.n)
 
 
+def _int_tuple(value, argname, position):
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"as_strided(): argument '{argname}' (position {position}) must be tuple of ints, not "
+                        f"{type(value).__name__}")
+    for i, v in enumerate(value):
+        if not _is_int(v):
+            raise TypeError(f"as_strided(): argument '{argname}' (position {position}) must be tuple of ints, but "
+                            f"found element of type {type(v).__name__} at pos {i}")
+    return tuple(int(v) for v in value)
+
+
 @public(method=True)
 def as_strided(input, size, stride, storage_offset=None):
     """A view of input's storage with the given sizes, strides and offset (in elements)."""
-    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    size, stride = _int_tuple(size, "size", 1), _int_tuple(stride, "stride", 2)
+    if storage_offset is not None:
+        if not _is_int(storage_offset):
+            raise TypeError(f"as_strided(): argument 'storage_offset' (position 3) must be int, not "
+                            f"{type(storage_offset).__name__}")
+        storage_offset = int(storage_offset)
     if len(size) != len(stride):
         raise RuntimeError("mismatch in length of strides and shape")
     if any(s < 0 for s in stride):
         raise RuntimeError("as_strided: Negative strides are not supported at the moment, got strides: "
                            f"{list(stride)}")
-    return AsStrided.apply(input, size, stride, None if storage_offset is None else int(storage_offset))
+    return AsStrided.apply(input, size, stride, storage_offset)
+
+
+# --- set_ -------------------------------------------------------------------------------------------------
+_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+               "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+               "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>",
+               "complex128": "c10::complex<double>"}
+
+
+def _contiguous(size):
+    stride, acc = [], 1
+    for s in reversed(size):
+        stride.append(acc)
+        acc *= max(s, 1)
+    return tuple(reversed(stride))
+
+
+def _set_geometry(source, storage_offset, size, stride):
+    if size is None:
+        return tuple(source._data.shape), tuple(source.stride()), source.storage_offset()
+    if not source.is_contiguous():
+        raise RuntimeError("passed in tensor to be used as storage must be contiguous")
+    size = _int_tuple(size, "size", 3)
+    stride = _contiguous(size) if stride is None else _int_tuple(stride, "stride", 4)
+    if len(size) != len(stride):
+        raise RuntimeError(f"unequal size length ({len(size)}) and stride length ({len(stride)})")
+    if not _is_int(storage_offset):
+        raise TypeError(f"set_(): argument 'storage_offset' (position 2) must be int, not "
+                        f"{type(storage_offset).__name__}")
+    offset = source.storage_offset() + int(storage_offset)  # NOTE: PyTorch counts from source's own offset
+    if offset >= 0 and any(s < 0 for s in size):
+        raise RuntimeError("numel: integer multiplication overflow")
+    return size, stride, offset
+
+
+class _SetNotDifferentiable(Primitive):
+    """set_ under autograd: PyTorch records a node whose backward refuses (no derivative for set_)."""
+    inputs = 2
+    node_name = "NotImplemented"
+
+    @staticmethod
+    def forward(ctx, old, source, view):
+        return view
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("derivative for set_ is not implemented")
+
+
+def _set_signatures(got):
+    return (f"set_() received an invalid combination of arguments - got ({got}), but expected one of:\n * ()\n"
+            " * (torch.Storage source)\n * (torch.Storage source, int storage_offset, tuple of ints size, tuple of "
+            "ints stride = None)\n * (Tensor source)\n * (Tensor source, int storage_offset, tuple of ints size, "
+            "tuple of ints stride = None)\n")
+
+
+def _set_(self, source=None, storage_offset=None, size=None, stride=None):
+    """Make self a view of source's storage (all of source, or the given geometry); set_() empties self.
+
+    NOTE: PyTorch grows the storage when the geometry needs more memory; ember's storage is shared with
+    NumPy and cannot grow, so that raises PyTorch's setStorage RuntimeError instead."""
+    if source is None:
+        source = Tensor.new_empty(self, (0,))
+    if not isinstance(source, Tensor):
+        raise TypeError(_set_signatures(type(source).__name__))
+    if source._dtype is not self._dtype:
+        raise RuntimeError(f"Could not set tensor of type {_TYPE_NAMES.get(source._dtype.name, source._dtype.name)} "
+                           f"to a tensor of type {_TYPE_NAMES.get(self._dtype.name, self._dtype.name)}")
+    if storage_offset is not None and size is None:
+        raise TypeError(_set_signatures("Tensor, int"))
+    if self._requires_grad and _state.local.grad_enabled:
+        _check_inplace_autograd(self)
+    size, stride, offset = _set_geometry(source, storage_offset, size, stride)
+    view = storage_view(source._data, size, stride, offset, writeable=True)
+    if _state.local.grad_enabled and (self._grad_fn is not None or source._requires_grad):
+        tracked = _SetNotDifferentiable.apply(self, source, view)
+        self._grad_fn, self._output_nr, self._requires_grad = tracked._grad_fn, tracked._output_nr, True
+    self._data = view
+    self._device = source._device
+    self._base = None
+    self._vc[0] += 1
+    return self
+
+
+Tensor.set_ = _set_
+
+
+def _data_ptr(self):
+    """The address of self's first element."""
+    return self._device.backend.data_ptr(self._data)
+
+
+Tensor.data_ptr = _data_ptr
 
 
 # --- in-place view ops ----------------------------------------------------------------------------------------

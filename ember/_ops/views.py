@@ -7,7 +7,8 @@ graph as PyTorch does.
 from ..autograd.function import Primitive
 from .._tensor import Tensor, norm_dim, norm_dims, sum_to
 from ._registry import OpSpec, public, register, spec
-from ._strides import _elem_strides, restride, view_array, view_strides
+from ._strides import (_elem_strides, check_numel, restride, settle, storage_view, view_array, view_strides,
+                       writeable_view)
 
 
 def _fmt_shape(shape):
@@ -78,6 +79,7 @@ class View(Primitive):
 
     @staticmethod
     def forward(ctx, x, shape):
+        x = settle(ctx.xp, x)
         shape = infer_shape(shape, x.size)
         ctx.shape = x.shape
         out = view_array(ctx.xp, x, shape)
@@ -112,32 +114,44 @@ class ViewDtype(Primitive):
     differentiable = False
 
     @staticmethod
-    def forward(ctx, x, dtype):
-        from .. import _dtype
-        have = _dtype._BY_NP[x.dtype]
-        if dtype.itemsize != have.itemsize:
-            if x.ndim == 0:
-                raise RuntimeError(f"self.dim() cannot be 0 to view {_dtype.scalar_type_name(have)} as "
-                                   f"{_dtype.scalar_type_name(dtype)} (different element sizes)")
-            if x.ndim and x.strides[-1] != x.itemsize and x.shape[-1] != 1:
-                raise RuntimeError(f"self.stride(-1) must be 1 to view {_dtype.scalar_type_name(have)} as "
-                                   f"{_dtype.scalar_type_name(dtype)} (different element sizes), but got "
-                                   f"{x.strides[-1] // x.itemsize}")
-            ratio = dtype.itemsize // have.itemsize
-            if ratio and x.shape[-1] % ratio:
-                raise RuntimeError(f"self.size(-1) must be divisible by {ratio} to view "
-                                   f"{_dtype.scalar_type_name(have)} as {_dtype.scalar_type_name(dtype)} (different "
-                                   f"element sizes), but got {x.shape[-1]}")
-        return x.view(dtype.np)
+    def forward(ctx, x, dtype, size, stride, offset):
+        return storage_view(x, size, stride, offset, dtype.np)
+
+
+def _dtype_geometry(self, dtype):
+    """(size, stride, storage offset) of self viewed as `dtype`, with PyTorch's checks and messages."""
+    from .. import _dtype
+    have = self._dtype
+    size, stride, offset = list(self._data.shape), list(self.stride()), self.storage_offset()
+    if dtype.itemsize == have.itemsize:
+        return size, stride, offset
+    what = f"to view {_dtype.scalar_type_name(have)} as {_dtype.scalar_type_name(dtype)} (different element sizes)"
+    if not size:
+        raise RuntimeError(f"self.dim() cannot be 0 {what}")
+    if have.itemsize > dtype.itemsize:
+        ratio = have.itemsize // dtype.itemsize
+        if stride[-1] != 1:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {stride[-1]}")
+        return size[:-1] + [size[-1] * ratio], [st * ratio for st in stride[:-1]] + [1], offset * ratio
+    ratio = dtype.itemsize // have.itemsize
+    if size[-1] % ratio:
+        raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {what}, but got {size[-1]}")
+    if offset % ratio:
+        raise RuntimeError(f"self.storage_offset() must be divisible by {ratio} {what}, but got {offset}")
+    if stride[-1] != 1:
+        raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {stride[-1]}")
+    for i, st in enumerate(stride[:-1]):
+        if st % ratio:
+            raise RuntimeError(f"self.stride({i}) must be divisible by {ratio} {what}, but got {st}")
+    return size[:-1] + [size[-1] // ratio], [st // ratio for st in stride[:-1]] + [1], offset // ratio
 
 
 def _view(self, *shape):
     """A view of the same data with another shape (or, given a dtype, the same bytes as that dtype)."""
     from .._dtype import dtype as _dtype_cls
     if len(shape) == 1 and isinstance(shape[0], _dtype_cls):
-        if shape[0] is self._dtype:
-            return View.apply(self, self._data.shape)
-        return ViewDtype.apply(self, shape[0])
+        # NOTE: even to its own dtype, view(dtype) keeps the geometry and leaves the graph, as in PyTorch
+        return ViewDtype.apply(self, shape[0], *_dtype_geometry(self, shape[0]))
     if not shape or not (len(shape) == 1 and isinstance(shape[0], (tuple, list)) or all(_is_int(s) for s in shape)):
         got = ", ".join(type(s).__name__ for s in shape)
         raise TypeError(f"view() received an invalid combination of arguments - got ({got}), but expected one of:\n"
@@ -193,9 +207,10 @@ class Transpose(Primitive):
 
     @staticmethod
     def forward(ctx, x, dim0, dim1):
+        x = settle(ctx.xp, x)
         d0, d1 = norm_dim(dim0, x.ndim), norm_dim(dim1, x.ndim)
         ctx.dims = (d0, d1)
-        return ctx.xp.swapaxes(x, d0, d1) if x.ndim else x.view()
+        return writeable_view(ctx.xp, ctx.xp.swapaxes(x, d0, d1) if x.ndim else x.view())
 
     @staticmethod
     def backward(ctx, g):
@@ -251,6 +266,7 @@ class Permute(Primitive):
 
     @staticmethod
     def forward(ctx, x, dims):
+        x = settle(ctx.xp, x)
         dims = tuple(norm_dim(d, x.ndim) for d in dims)
         if len(dims) != x.ndim:
             raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
@@ -259,7 +275,7 @@ class Permute(Primitive):
         if len(set(dims)) != len(dims):
             raise RuntimeError("permute(): duplicate dims are not allowed.")
         ctx.dims = dims
-        return ctx.xp.transpose(x, dims)
+        return writeable_view(ctx.xp, ctx.xp.transpose(x, dims))
 
     @staticmethod
     def backward(ctx, g):
@@ -284,6 +300,8 @@ def movedim(input, source, destination):
     nd = input._data.ndim
     src = [norm_dim(d, nd) for d in (source if isinstance(source, (tuple, list)) else (source,))]
     dst = [norm_dim(d, nd) for d in (destination if isinstance(destination, (tuple, list)) else (destination,))]
+    if nd == 0:
+        return Permute.apply(input, ())
     if len(src) != len(dst):
         raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain the "
                            f"same number of dims as destination ({dst} dims)")
@@ -303,6 +321,7 @@ class Expand(Primitive):
 
     @staticmethod
     def forward(ctx, x, sizes):
+        x = settle(ctx.xp, x)
         shape = expanded_shape(x.shape, sizes, x.dtype)
         ctx.shape = x.shape
         # NOTE: PyTorch gives stride 0 only to new and broadcast dims; a size-1 dim that stays 1 keeps
@@ -313,7 +332,7 @@ class Expand(Primitive):
         for i in range(lead - 1, -1, -1):  # a new size-1 dim strides over the dims after it
             if shape[i] == 1:
                 strides[i] = shape[i + 1] * strides[i + 1] if i + 1 < len(shape) else 0
-        return restride(ctx.xp, x, shape, tuple(strides), writeable=False)
+        return restride(ctx.xp, x, shape, tuple(strides))
 
     @staticmethod
     def backward(ctx, g):
@@ -342,6 +361,7 @@ def expanded_shape(have, sizes, np_dtype=None):
                                f"dimension {i}")
     if any(s < 0 for s in out):
         raise RuntimeError("numel: integer multiplication overflow")
+    check_numel(out)
     return tuple(out)
 
 
@@ -377,12 +397,13 @@ class Squeeze(Primitive):
 
     @staticmethod
     def forward(ctx, x, dims):
+        x = settle(ctx.xp, x)
         if dims is None:
             dims = tuple(i for i, s in enumerate(x.shape) if s == 1)
         else:
             dims = tuple(d for d in norm_dims(dims, x.ndim) if x.ndim and x.shape[d] == 1)
         ctx.shape = x.shape
-        return x.squeeze(axis=dims) if dims else x.view()
+        return writeable_view(ctx.xp, x.squeeze(axis=dims) if dims else x.view())
 
     @staticmethod
     def backward(ctx, g):
@@ -410,6 +431,7 @@ class Unsqueeze(Primitive):
 
     @staticmethod
     def forward(ctx, x, dim):
+        x = settle(ctx.xp, x)
         d = norm_dim(dim, x.ndim + 1)
         ctx.dim = d
         # NOTE: PyTorch's stride for the new dim is size * stride of the dim it lands before (1 at the end).

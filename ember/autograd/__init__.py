@@ -104,7 +104,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 def Variable(data=None, requires_grad=False, volatile=False):
-    """The legacy wrapper: returns the tensor itself (with requires_grad set), as PyTorch does."""
+    """The legacy wrapper: a new leaf sharing data's memory (data.detach()), with requires_grad set."""
     from .._compat.legacy import variable
     return variable(data, requires_grad)
 
