@@ -175,11 +175,17 @@ def _cast_check(result, target, name):
 
 def apply_inplace(cls, target, *args):
     """Run `cls` out of place, then store the result in `target` and rewire its history."""
-    tracking = _state.local.grad_enabled and cls.differentiable and (
+    in_graph = _state.local.grad_enabled and (
         target.requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args))
-    if tracking:
+    tracking = in_graph and cls.differentiable
+    zeros = in_graph and cls.inplace_zero_grad and target._dtype.category >= _dtype.FLOAT
+    if tracking or zeros:
         _check_inplace_autograd(target)
         old = (target._grad_fn, target._output_nr, target._requires_grad)
+    if zeros:  # NOTE: its edges are taken now, from the history the write replaces
+        from ..autograd.function import zero_gradient_node
+        name = f"{cls.__name__}Backward{1 if any(isinstance(a, Tensor) for a in args) else 0}"
+        zero_node = zero_gradient_node(name, (target,) + tuple(a for a in args if isinstance(a, Tensor)), target)
     result = cls.apply(target, *args)
     if result._data.shape != target._data.shape:
         raise RuntimeError(f"output with shape {list(target.shape)} doesn't match the broadcast shape "
@@ -193,6 +199,8 @@ def apply_inplace(cls, target, *args):
     _store(target, result._data)
     if node is not None:
         _rewire(target, result, node)
+    elif zeros:
+        _rewire(target, result, zero_node)
     return target
 
 

@@ -13,7 +13,8 @@ def _comparison(name, ufunc, dunder):
         return getattr(ctx.xp, ufunc)(x, y)
     cls = type(name.capitalize(), (Primitive,), {
         "__doc__": f"Elementwise {name}; returns a bool tensor.",
-        "inputs": 2, "promote": "promote", "differentiable": False, "check": staticmethod(tensor_first(name)),
+        "inputs": 2, "promote": "promote", "differentiable": False, "inplace_zero_grad": True,
+        "check": staticmethod(tensor_first(name)),
         "forward": staticmethod(forward)})
     return register(OpSpec(name, **BINARY, dtypes=("float32", "int64", "bool"), grad=False),
                     OpSpec(name + "_", **BINARY, dtypes=("float32", "int64"), grad=False,

@@ -200,6 +200,9 @@ class Primitive(Function):
     check = None  # optional staticmethod(*operands): PyTorch's refusals that depend on input dtypes
     view = False
     differentiable = True
+    # NOTE: PyTorch records a comparison done in place on a tensor in the graph (x.eq_(y)) with a
+    # node whose backward gives zeros; other non-differentiable ops in place keep the old history.
+    inplace_zero_grad = False
     complex_grad = False  # NOTE: opt-in, declared only where backward is checked against PyTorch's
     upcast = False  # NOTE: see the docstring; PyTorch's "opmath"/accumulate type for half types
     upcast_scalars = True
@@ -215,6 +218,32 @@ def not_implemented_backward(aten_name):
     def backward(ctx, *grads):
         raise RuntimeError(f"derivative for aten::{aten_name} is not implemented")
     return staticmethod(backward)
+
+
+class _ZeroGradient(Function):
+    """The backward of a comparison done in place: zeros for every input that needs a gradient."""
+
+    @staticmethod
+    def backward(ctx, *grads):
+        from .._creation import zeros
+        return tuple(None if m is None else zeros(m[0], dtype=m[1], device=m[2]) for m in ctx._in_meta)
+
+
+_ZERO_NODES = {}
+
+
+def zero_gradient_node(name, operands, out):
+    """A node named `name` (PyTorch's, e.g. EqBackward1) from `operands` (edges taken now) to `out`."""
+    node_cls = _ZERO_NODES.get(name)
+    if node_cls is None:
+        node_cls = _ZERO_NODES[name] = _node_class(_ZeroGradient, name)
+    node = node_cls()
+    node.next_functions = tuple(_edge(a) if isinstance(a, Tensor) else (None, 0) for a in operands)
+    node.needs_input_grad = tuple(e[0] is not None for e in node.next_functions)
+    node._in_meta = tuple((a._data.shape, a._dtype, a._device) if e[0] is not None else None
+                          for a, e in zip(operands, node.next_functions))
+    node._out_meta = ((out._data.shape, out._dtype, out._device),)
+    return node
 
 
 def _edge(t):

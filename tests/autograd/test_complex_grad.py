@@ -182,11 +182,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "ops"))
 from test_against_torch import Gen, _call, _convert, _np, _outputs, _small_shapes, _values  # noqa: E402
 
 OK = ("match", "refused", "torch refuses", "not differentiable", "no complex input")
-KNOWN = {  # spec name: (status, why); each must still fail this way, or come off the list
-    "eq_": ("WRONG", "see test_inplace_comparison_gives_zero_gradient"),
-    "ne_": ("WRONG", "see test_inplace_comparison_gives_zero_gradient"),
-    "not_equal_": ("WRONG", "see test_inplace_comparison_gives_zero_gradient"),
-}
+KNOWN = {}  # spec name: (status, why); each must still fail this way, or come off the list
 
 
 def _complexify(item, rng, dtype):
@@ -316,15 +312,29 @@ def test_complex_gradient_sweep_over_every_spec(dtype):
     assert counts["match"] >= 335  # NOTE: the sweep must keep reaching the ops it checks today
 
 
-@pytest.mark.xfail(strict=True, reason="in-place comparisons (eq_, ne_, lt_...) on a tensor that requires grad "
-                                      "keep its old history (the gradient passes as if nothing happened); PyTorch's "
-                                      "EqBackward gives zeros. apply_inplace skips non-differentiable ops")
-def test_inplace_comparison_gives_zero_gradient():
+@pytest.mark.parametrize("case", [
+    lambda t, x: x.clone().eq_(t.tensor([0.5, 1.5, 2.0])), lambda t, x: x.clone().ne_(1.0),
+    lambda t, x: x.clone().lt_(t.tensor(1.0)), lambda t, x: x.clone().greater_equal_(x.detach() * 2),
+    lambda t, x: _slice_compared(x), lambda t, x: t.tensor([0.5, 1.0, 2.0]).le_(x),
+], ids=["eq-tensor", "ne-number", "lt-0d", "ge-alias", "gt-on-a-slice", "le-other-needs-grad"])
+def test_inplace_comparison_records_a_zero_gradient(case):
+    """PyTorch records x.eq_(y) on a tensor in the graph with EqBackward0/1, whose gradient is zero
+    (not the history before the write); the names and edges match too."""
+    results = []
     for lib in (torch, ember):
         x = lib.tensor([0.5, 1.0, 2.0], requires_grad=True)
-        y = x.clone().eq_(lib.tensor([0.5, 1.5, 2.0]))
-        (g,) = lib.autograd.grad(y, x, lib.ones(3))
-        np.testing.assert_array_equal(g.detach().numpy(), np.zeros(3))
+        y = case(lib, x)
+        (g,) = lib.autograd.grad(y.sum(), x)
+        name = type(y.grad_fn).__name__
+        edges = [type(f).__name__ for f, _ in y.grad_fn.next_functions] if name != "CopySlices" else None
+        results.append((g.tolist(), name, y.requires_grad, edges))
+    assert results[1] == results[0]
+
+
+def _slice_compared(x):
+    z = x.clone()
+    z[:2].gt_(0.7)
+    return z
 
 
 @pytest.mark.parametrize("dtype", ["float64", "complex128"])
