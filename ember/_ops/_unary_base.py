@@ -22,7 +22,7 @@ def complex_sample(g):
 
 
 def specs_for(name, *, domain=(-3, 3), grad=True, dtypes=FLOATS, nondiff=None, complex_ok=False,
-              inplace=True, complex_domain=None, rtol=1e-5, atol=1e-6, kwargs=({},), gradcheck=True):
+              inplace=True, complex_domain=None, rtol=None, atol=None, kwargs=({},), gradcheck=True):
     """The OpSpecs of a unary op: torch.<name> on `dtypes`, complex inputs (forward only) when torch
     supports them, and Tensor.<name>_ on float32."""
     specs = [OpSpec(name, domain=domain, grad=grad, dtypes=dtypes, nondiff_points=nondiff, rtol=rtol,

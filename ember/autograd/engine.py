@@ -13,7 +13,9 @@ def _collect(roots):
     """Every node reachable from the roots, and how many edges point at each (iterative DFS)."""
     deps = {}
     seen = set()
-    stack = [n for n in roots if n is not None]
+    # NOTE: two roots may be outputs of one node (autograd.grad([sign, logabsdet], ...)); counting
+    # its edges twice would leave its inputs waiting forever, their gradients lost.
+    stack = list(dict.fromkeys(n for n in roots if n is not None))
     for n in stack:
         seen.add(n)
     while stack:
