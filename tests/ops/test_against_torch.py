@@ -29,10 +29,12 @@ from ember._ops import SPECS
 
 FLOAT = {"float16", "bfloat16", "float32", "float64"}
 LOW = {"float16", "bfloat16"}
-# NOTE: measured with EMBER_TOL_LOG over several seeds; an op that needs more declares it in its
-# OpSpec (rtol=/atol=), so a loose default does not hide the other ops' errors.
-TOL = {"float32": (1e-4, 1e-5), "float64": (1e-7, 1e-9), "float16": (1e-2, 1e-3), "bfloat16": (3e-2, 1e-2),
-       "complex64": (1e-4, 1e-5), "complex128": (1e-7, 1e-9)}
+# NOTE: measured with EMBER_TOL_LOG (the tolerance each case needed, as a multiple of the old
+# float32 (1e-4, 1e-5) / float64 (1e-7, 1e-9)): float32 forward 99.8% <= 0.094, gradients 99% <=
+# 0.21; float64 all <= 0.005 (digamma's series), 99% <= 2e-6. The defaults sit above 99%+ of cases
+# with margin; an op that needs more declares it in its OpSpec (rtol=/atol=).
+TOL = {"float32": (3e-5, 3e-6), "float64": (1e-9, 1e-11), "float16": (1e-2, 1e-3), "bfloat16": (3e-2, 1e-2),
+       "complex64": (3e-5, 3e-6), "complex128": (1e-9, 1e-11)}
 EXAMPLES = 12
 LARGE_ONE_IN = 6                              # about one example in this many draws a large input
 LARGE_TOTAL = (1000, 5000)                    # elements of a large input
@@ -42,7 +44,29 @@ _CASE = {"id": None}                          # the running case, for EMBER_TOL_
 
 # case id -> (the EMBER_TEST_SEED that exposed it, reason): disagreements with PyTorch not fixed yet.
 # Such a case always runs with that seed, so its strict xfail does not depend on the day.
+_COMPLEX_VIEW = ("torch's backward through view_as_real(complex(...)) refuses some layouts (\"Tensor must have a "
+                 "last dimension with stride 1\"); ember computes: complex gradients are another branch's work")
 KNOWN_GAPS = {
+    "complex-float64-0": (20261204, _COMPLEX_VIEW),
+    "conj-float32-0": (20261204, _COMPLEX_VIEW),
+    "cfloat-float64-0": (20261204, _COMPLEX_VIEW),
+}
+
+# spec name -> (fragment of the RuntimeError/NotImplementedError PyTorch's backward raises, why ember
+# computes instead). There PyTorch offers no gradient to compare with, so the generic test does not
+# fail; test_backward_refusal_gap pins each one, strict xfail, until ember refuses the same way.
+TORCH_BACKWARD_REFUSALS = {
+    "clamp": ("doesn't match the broadcast shape", "PyTorch's clamp backward writes in place into a tensor of "
+              "the input's shape, smaller than the broadcast result"),
+    "clip": ("doesn't match the broadcast shape", "as clamp"),
+    "scatter": ("returned an invalid gradient", "PyTorch's ScatterBackward0 returns src's gradient in index's "
+                "shape when src is larger than index"),
+    "scatter_": ("returned an invalid gradient", "as scatter"),
+    "linalg.cond": ("modified by an inplace operation", "PyTorch's cond (p = 1, inf, fro...) modifies inv's "
+                    "output in place and its backward then fails the version check"),
+    "asinh_": ("inplace version of asinh", "PyTorch has no derivative for the in-place asinh_"),
+    "acosh_": ("inplace version of acosh", "PyTorch has no derivative for the in-place acosh_"),
+    "atanh_": ("inplace version of atanh", "PyTorch has no derivative for the in-place atanh_"),
 }
 
 
@@ -354,6 +378,9 @@ def _check_grads(spec, dtype, rng, t_out, e_out, t_leaves, e_leaves):
         return
     t_grads, t_err = _attempt(lambda: torch.autograd.grad(t_diff, t_leaves, t_cots, allow_unused=True))
     e_grads, e_err = _attempt(lambda: ember.autograd.grad(e_diff, e_leaves, e_cots, allow_unused=True))
+    known = TORCH_BACKWARD_REFUSALS.get(spec.name)
+    if t_err is not None and e_err is None and known and known[0] in str(t_err):
+        return  # NOTE: a known gap, pinned by test_backward_refusal_gap
     _same_refusal(t_err, e_err, "backward")
     if t_err is not None:
         return
@@ -481,3 +508,65 @@ def test_enough_ops_are_compared():
     differentiable = {s.name for s in SPECS if s.grad}
     assert len({s.name for s in SPECS}) >= 40
     assert len(differentiable) >= 40
+
+
+# --- the backward refusals ember does not reproduce yet (TORCH_BACKWARD_REFUSALS) -------------------------
+def _clamp_gap(m):
+    x, lo, hi = m.tensor(0.5, requires_grad=True), m.tensor([0.0, 1.0], requires_grad=True), m.tensor(2.0)
+    return m.clamp(x, lo, hi).sum(), [x, lo]
+
+
+def _clip_gap(m):
+    x, lo, hi = m.tensor(0.5, requires_grad=True), m.tensor([0.0, 1.0]), m.tensor(2.0)
+    return m.clip(x, lo, hi).sum(), [x]
+
+
+def _scatter_gap(m, inplace=False):
+    x, src = m.ones((2, 2, 2), requires_grad=True), m.ones((2, 2, 2), requires_grad=True)
+    index = m.zeros((2, 1, 1), dtype=m.int64)
+    out = x.clone().scatter_(1, index, src) if inplace else m.scatter(x, 1, index, src)
+    return out.sum(), [x, src]
+
+
+def _cond_gap(m):
+    a = m.tensor([[2.0, 1.0], [0.5, 3.0]], requires_grad=True)
+    return m.linalg.cond(a, 1), [a]
+
+
+def _inplace_gap(name):
+    def build(m):
+        x = m.tensor([0.5, 0.2], requires_grad=True)
+        return getattr(x.clone() * (1.5 if name == "acosh_" else 1.0) + (1.0 if name == "acosh_" else 0.0),
+                       name)().sum(), [x]
+    return build
+
+
+_GAP_INPUTS = {"clamp": _clamp_gap, "clip": _clip_gap, "scatter": _scatter_gap,
+               "scatter_": lambda m: _scatter_gap(m, inplace=True), "linalg.cond": _cond_gap,
+               "asinh_": _inplace_gap("asinh_"), "acosh_": _inplace_gap("acosh_"), "atanh_": _inplace_gap("atanh_")}
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=TORCH_BACKWARD_REFUSALS[n][1]))
+    for n in TORCH_BACKWARD_REFUSALS])
+def test_backward_refusal_gap(name):
+    """PyTorch's backward refuses these inputs; ember should refuse with the same exception type."""
+    t_out, t_in = _GAP_INPUTS[name](torch)
+    with pytest.raises((RuntimeError, NotImplementedError)) as t_err:
+        torch.autograd.grad(t_out, t_in)
+    assert TORCH_BACKWARD_REFUSALS[name][0] in str(t_err.value)  # the refusal this entry is about
+    e_out, e_in = _GAP_INPUTS[name](ember)
+    with pytest.raises(type(t_err.value)):
+        ember.autograd.grad(e_out, e_in)
+
+
+def test_gradient_of_two_outputs_of_one_node():
+    """autograd.grad over [logabsdet, sign] of one slogdet: ember's engine lost the gradient."""
+    grads = []
+    for m in (torch, ember):
+        a = m.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
+        sign, logabs = m.linalg.slogdet(a)
+        (g,) = m.autograd.grad([logabs, sign], [a], [m.tensor(1.0), m.tensor(1.0)], allow_unused=True)
+        grads.append(None if g is None else g.detach().numpy())
+    assert grads[1] is not None
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-6)
