@@ -32,6 +32,7 @@ def specs_for(name, *, domain=(-3, 3), grad=True, dtypes=FLOATS, nondiff=None, c
                             sample=complex_sample, kwargs=kwargs[:1]))
     if inplace:
         specs.append(OpSpec(name + "_", domain=domain, grad=grad, dtypes=("float32",), kwargs=kwargs[:1],
+                            rtol=rtol, atol=atol,
                             call=lambda torch, x, **kw: x.clone().__getattribute__(name + "_")(**kw)))
     return specs
 

@@ -250,5 +250,6 @@ def logcumsumexp(input, dim, *, out=None):
 
 
 spec(OpSpec("logcumsumexp", **SCAN, dtypes=("float32", "float64")),
-     OpSpec("logcumsumexp", shapes="reduce", kwargs=({"dim": 1},), **_SCAN_TOL, call=lambda torch, x, **kw: torch.logcumsumexp(
+     OpSpec("logcumsumexp", shapes="reduce", kwargs=({"dim": 1},), **_SCAN_TOL,
+            call=lambda torch, x, **kw: torch.logcumsumexp(
          x * 300, **kw)))

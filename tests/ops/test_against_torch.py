@@ -58,7 +58,6 @@ KNOWN_GAPS = {
     "polar-float32-0": (777, _COMPLEX_VIEW),
     "polar-float64-0": (777, _COMPLEX_VIEW),
     "sum-bfloat16-0": (777, _LOW),
-    "linalg.eig-float32-0": (777, _EIG_ORDER),
     "linalg.eigvals-float32-0": (777, _EIG_ORDER),
     "bfloat16-float32-0": (777, "the gradient through .bfloat16() differs: " + _LOW),
     "addmv-float32-0": (777, "PyTorch's addmv with an empty inner dim and a 0-d input returns input's shape () "
