@@ -36,7 +36,7 @@ LOW = {"float16", "bfloat16"}
 TOL = {"float32": (3e-5, 3e-6), "float64": (1e-9, 1e-11), "float16": (1e-2, 1e-3), "bfloat16": (3e-2, 1e-2),
        "complex64": (3e-5, 3e-6), "complex128": (1e-9, 1e-11)}
 EXAMPLES = 12
-LARGE_ONE_IN = 6                              # about one example in this many draws a large input
+LARGE_ONE_IN = 8                              # about one example in this many draws a large input
 LARGE_TOTAL = (1000, 5000)                    # elements of a large input
 LARGE_REDUCE_TOTAL = (10_000, 100_000)        # ... of a large reduction input
 _CASE = {"id": None}                          # the running case, for EMBER_TOL_LOG
