@@ -60,8 +60,6 @@ KNOWN_GAPS = {
     "sum-bfloat16-0": (777, _LOW),
     "linalg.eigvals-float32-0": (777, _EIG_ORDER),
     "bfloat16-float32-0": (777, "the gradient through .bfloat16() differs: " + _LOW),
-    "addmv-float32-0": (777, "PyTorch's addmv with an empty inner dim and a 0-d input returns input's shape () "
-                             "(resizing, with a warning); ember returns the broadcast shape (n,)"),
 }
 
 # spec name -> (fragment of the RuntimeError/NotImplementedError PyTorch's backward raises, why ember
@@ -79,7 +77,13 @@ TORCH_BACKWARD_REFUSALS = {
     "asinh_": ("inplace version of asinh", "PyTorch has no derivative for the in-place asinh_"),
     "acosh_": ("inplace version of acosh", "PyTorch has no derivative for the in-place acosh_"),
     "atanh_": ("inplace version of atanh", "PyTorch has no derivative for the in-place atanh_"),
+    "addmv": ("outer: Expected 1-D argument", "with an empty inner dim PyTorch's addmv returns a 0-d input's "
+              "shape, and its backward then calls outer on a 0-d gradient"),
 }
+# NOTE: the complex views' refusal (see _COMPLEX_VIEW) has no small reproduction yet; the pinned
+# KNOWN_GAPS cases above keep it a strict xfail, the other cases of these ops tolerate it.
+for _name in ("complex", "conj", "conj_physical", "polar", "cfloat", "cdouble"):
+    TORCH_BACKWARD_REFUSALS[_name] = ("last dimension with stride 1", _COMPLEX_VIEW)
 
 
 def _cases():
@@ -391,7 +395,7 @@ def _check_grads(spec, dtype, rng, t_out, e_out, t_leaves, e_leaves):
     t_grads, t_err = _attempt(lambda: torch.autograd.grad(t_diff, t_leaves, t_cots, allow_unused=True))
     e_grads, e_err = _attempt(lambda: ember.autograd.grad(e_diff, e_leaves, e_cots, allow_unused=True))
     known = TORCH_BACKWARD_REFUSALS.get(spec.name)
-    if t_err is not None and e_err is None and known and known[0] in str(t_err):
+    if t_err is not None and e_err is None and known and known[0] in str(t_err) and _CASE["id"] not in KNOWN_GAPS:
         return  # NOTE: a known gap, pinned by test_backward_refusal_gap
     _same_refusal(t_err, e_err, "backward")
     if t_err is not None:
@@ -553,14 +557,19 @@ def _inplace_gap(name):
     return build
 
 
-_GAP_INPUTS = {"clamp": _clamp_gap, "clip": _clip_gap, "scatter": _scatter_gap,
+def _addmv_gap(m):
+    i, a, v = m.tensor(2.0, requires_grad=True), m.ones(3, 0, requires_grad=True), m.ones(0, requires_grad=True)
+    return m.addmv(i, a, v, beta=0.5), [i, a, v]
+
+
+_GAP_INPUTS = {"addmv": _addmv_gap,"clamp": _clamp_gap, "clip": _clip_gap, "scatter": _scatter_gap,
                "scatter_": lambda m: _scatter_gap(m, inplace=True), "linalg.cond": _cond_gap,
                "asinh_": _inplace_gap("asinh_"), "acosh_": _inplace_gap("acosh_"), "atanh_": _inplace_gap("atanh_")}
 
 
 @pytest.mark.parametrize("name", [
     pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=TORCH_BACKWARD_REFUSALS[n][1]))
-    for n in TORCH_BACKWARD_REFUSALS])
+    for n in _GAP_INPUTS])
 def test_backward_refusal_gap(name):
     """PyTorch's backward refuses these inputs; ember should refuse with the same exception type."""
     t_out, t_in = _GAP_INPUTS[name](torch)
