@@ -89,8 +89,8 @@ Digamma = pointwise("digamma", _special("digamma"), lambda g, x: g * x.polygamma
 @register(OpSpec("polygamma", dtypes=FLOATS, domain=(0.2, 5), call=lambda torch, x, n: torch.polygamma(n, x),
                  kwargs=({"n": 1}, {"n": 2}), **SERIES64),
           OpSpec("polygamma", dtypes=FLOATS, domain=(-2.5, -0.5), call=lambda torch, x, n: torch.polygamma(n, x),
-                 kwargs=({"n": 1}, {"n": 3}), grad=False, rtol={"float32": 1e-3, "float64": 1e-8},
-                 atol={"float32": 1e-4, "float64": 1e-10}))  # NOTE: near the poles
+                 kwargs=({"n": 1}, {"n": 3}), grad=False, rtol={"float32": 1e-2, "float64": 1e-8},
+                 atol={"float32": 1e-4, "float64": 1e-10}))  # NOTE: near the poles float32 loses ~1e-3
 class Polygamma(Primitive):
     """The n-th derivative of digamma."""
     promote = "float"
