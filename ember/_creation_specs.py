@@ -25,8 +25,8 @@ def _spaced_args(g):
 def _register_specs():
     from ._ops._registry import OpSpec, spec
 
-    def factory(name, call, sample=_sized, dtypes=("float32", "int64")):
-        return OpSpec(name, dtypes=dtypes, grad=False, sample=sample, call=call)
+    def factory(name, call, sample=_sized, dtypes=("float32", "int64"), **kw):
+        return OpSpec(name, dtypes=dtypes, grad=False, sample=sample, call=call, **kw)
 
     def like(name, call, dtypes=("float32", "int64", "bool")):
         return OpSpec(name, dtypes=dtypes, grad=False, call=call)
@@ -45,7 +45,8 @@ def _register_specs():
          factory("logspace", lambda torch, dtype, **kw: torch.logspace(**kw, base=2, dtype=_dtype_of(torch, dtype)),
                  _spaced_args, ("float32", "float64")),
          factory("eye", lambda torch, size, dtype: torch.eye(*size[:2], dtype=_dtype_of(torch, dtype)),
-                 lambda g: ([], {"size": g.shape(1, 2), "dtype": g.dtype}), ("float32", "int64", "bool")),
+                 lambda g: ([], {"size": g.shape(1, 2), "dtype": g.dtype}), ("float32", "int64", "bool"),
+                 large=False),  # NOTE: a long side n would make an n x n matrix
          like("zeros_like", lambda torch, x: torch.zeros_like(x)),
          like("ones_like", lambda torch, x: torch.ones_like(x, dtype=torch.float64)),
          like("empty_like", lambda torch, x: torch.empty_like(x).fill_(1)),

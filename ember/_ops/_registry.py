@@ -27,11 +27,15 @@ class OpSpec:
     domain=None) (an array; floats get requires_grad), g.index(shape, high) (int64 array in
     [0, high)), g.integers(lo, hi) (inclusive), g.choice(seq), g.boolean(), g.dim(ndim) (a dim,
     maybe negative). Lists and tuples of arrays become lists of tensors; other values pass as they are.
+    rtol, atol: the tolerance this op's results need when it is looser than the test's default:
+    a number applies to float32 and complex64 results, a dict maps dtype names to numbers.
+    large: the test may draw large inputs (thousands of elements); False where ties make the
+    result ambiguous (sort indices of many equal ints) or an input that large is too slow.
     """
 
     def __init__(self, name, *, arity=1, shapes="unary", dtypes=("float32", "float64"), domain=(-3, 3),
-                 kwargs=({},), scalar=False, grad=True, call=None, method=False, rtol=1e-5, atol=1e-6,
-                 nondiff_points=None, gradcheck=True, sample=None):
+                 kwargs=({},), scalar=False, grad=True, call=None, method=False, rtol=None, atol=None,
+                 nondiff_points=None, gradcheck=True, sample=None, large=True):
         self.name = name
         self.arity = arity
         self.shapes = shapes
@@ -47,6 +51,7 @@ class OpSpec:
         self.nondiff_points = nondiff_points
         self.gradcheck = gradcheck
         self.sample = sample
+        self.large = large
 
     def __repr__(self):
         return f"OpSpec({self.name})"

@@ -22,7 +22,7 @@ def complex_sample(g):
 
 
 def specs_for(name, *, domain=(-3, 3), grad=True, dtypes=FLOATS, nondiff=None, complex_ok=False,
-              inplace=True, complex_domain=None, rtol=1e-5, atol=1e-6, kwargs=({},), gradcheck=True):
+              inplace=True, complex_domain=None, rtol=None, atol=None, kwargs=({},), gradcheck=True):
     """The OpSpecs of a unary op: torch.<name> on `dtypes`, complex inputs (forward only) when torch
     supports them, and Tensor.<name>_ on float32."""
     specs = [OpSpec(name, domain=domain, grad=grad, dtypes=dtypes, nondiff_points=nondiff, rtol=rtol,
@@ -32,6 +32,7 @@ def specs_for(name, *, domain=(-3, 3), grad=True, dtypes=FLOATS, nondiff=None, c
                             sample=complex_sample, kwargs=kwargs[:1]))
     if inplace:
         specs.append(OpSpec(name + "_", domain=domain, grad=grad, dtypes=("float32",), kwargs=kwargs[:1],
+                            rtol=rtol, atol=atol,
                             call=lambda torch, x, **kw: x.clone().__getattribute__(name + "_")(**kw)))
     return specs
 

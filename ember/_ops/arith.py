@@ -245,7 +245,17 @@ class Remainder(Primitive):
         return g, -g * DivMode.apply(x, y, "floor")
 
 
-Tensor.__rmod__ = lambda self, other: Remainder.apply(other, self)
+class RemainderScalarSelf(Remainder):
+    """`number % tensor`: PyTorch's remainder(Scalar, Tensor) overload has no derivative."""
+    node_name = "NotImplemented"
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("derivative for aten::remainder is not implemented")
+
+
+Tensor.__rmod__ = lambda self, other: (RemainderScalarSelf if not isinstance(other, Tensor) else Remainder).apply(
+    other, self)
 
 
 @register(OpSpec("fmod", **BINARY, dtypes=("float32", "float64", "int64"), domain=(1, 5)))

@@ -201,7 +201,7 @@ def _diag_sample(g):
 _FLOATS = ("float32", "float64")
 spec(OpSpec("diagonal", sample=_diagonal_sample, dtypes=_FLOATS + ("int64",)),
      OpSpec("diag_embed", sample=_embed_sample),
-     OpSpec("diag", sample=_diag_sample, dtypes=_FLOATS + ("bool",)),
+     OpSpec("diag", sample=_diag_sample, dtypes=_FLOATS + ("bool",), large=False),  # NOTE: n -> n x n
      OpSpec("diagflat", sample=lambda g: ((g.values(g.shape(0, 3, 0, 3)),), {"offset": g.integers(-2, 2)})),
      OpSpec("trace", shapes=[((3, 3),), ((2, 4),), ((0, 3),)], dtypes=_FLOATS + ("int32",)),
      OpSpec("tril_", shapes=[((3, 4),), ((2, 3, 3),)], kwargs=({}, {"diagonal": 1}),

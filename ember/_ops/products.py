@@ -127,6 +127,9 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * (mat @ vec)."""
     _dtype_check("addmv", input, mat, vec)
+    if mat.shape[-1] == 0 and beta != 0:
+        # NOTE: PyTorch, with an empty inner dim, returns beta * input in input's own shape (0-d stays 0-d).
+        return _out(input * beta + Mv.apply(mat, vec).sum() * 0, out, "addmv")
     return _out(_scaled_sum(input, Mv.apply(mat, vec), beta, alpha), out, "addmv")
 
 

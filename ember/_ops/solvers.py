@@ -123,7 +123,8 @@ def _residuals(A, B, X, rank, driver):
     real = A.real.dtype if A.is_complex() else A.dtype
     full = rank.numel() == 0 or bool((rank == n).all())
     if driver == "gelsy" or m <= n or not full:
-        return A.new_zeros((0,)).to(real)
+        # NOTE: still an output of the solve (requires_grad as in PyTorch), though empty.
+        return X.reshape(-1)[:0].abs().to(real)
     r = A @ X - B
     return (r.abs() ** 2).sum(-2)
 

@@ -89,14 +89,15 @@ def msort(input, *, out=None):
     return result if out is None else write_out(out, result, "msort")
 
 
-SORTS = dict(shapes="unary", dtypes=("float32", "float64", "int32"))
+# NOTE: large=False: a large input has ties, and which of equal values an index names is unspecified.
+SORTS = dict(shapes="unary", dtypes=("float32", "float64", "int32"), large=False)
 spec(OpSpec("sort", **SORTS, kwargs=({}, {"dim": 0, "descending": True})),
      OpSpec("sort", shapes=[((7,),), ((3, 5),)], dtypes=("int64", "bool"), domain=(0, 2), grad=False,
             kwargs=({"stable": True}, {"dim": 0, "descending": True, "stable": True})),
      OpSpec("argsort", **SORTS, kwargs=({}, {"dim": 0, "descending": True}), grad=False),
      OpSpec("argsort", shapes=[((9,),), ((4, 6),)], dtypes=("int32",), domain=(0, 2), grad=False,
             kwargs=({"stable": True}, {"dim": 0, "descending": True, "stable": True})),
-     OpSpec("msort", shapes="reduce", dtypes=("float32", "float64")))
+     OpSpec("msort", shapes="reduce", dtypes=("float32", "float64"), large=False))
 
 
 # --- topk / kthvalue --------------------------------------------------------------------------------------
@@ -326,10 +327,11 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
     """(values, indices) of the most frequent value along `dim` (the smallest on ties; its last index)."""
     return _named(ModeResult, "mode", *Mode.apply(input, dim, keepdim), out)
 
-MEDIANS = dict(shapes="reduce", dtypes=("float32", "float64"))
+MEDIANS = dict(shapes="reduce", dtypes=("float32", "float64"), large=False)
 spec(OpSpec("median", **MEDIANS, kwargs=({}, {"dim": 0}, {"dim": -1, "keepdim": True})),
      OpSpec("median", shapes=[((6,),), ((2, 4),)], dtypes=("float32", "float64"), kwargs=({},)),
      OpSpec("nanmedian", **MEDIANS, kwargs=({}, {"dim": 1}),
             call=lambda torch, x, **kw: torch.nanmedian(x.masked_fill(x > 1.5, float("nan")), **kw)),
      OpSpec("mode", **MEDIANS, kwargs=({}, {"dim": 0, "keepdim": True})),
-     OpSpec("mode", shapes="reduce", dtypes=("int64",), domain=(0, 3), kwargs=({}, {"dim": 0}), grad=False))
+     OpSpec("mode", shapes="reduce", dtypes=("int64",), domain=(0, 3), kwargs=({}, {"dim": 0}), grad=False,
+            large=False))

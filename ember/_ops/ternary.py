@@ -221,7 +221,8 @@ _ternary(Addcmul, "addcmul")
 _ternary(Addcdiv, "addcdiv")
 
 _VALUES = ({}, {"value": 0.5}, {"value": -2})
-spec(OpSpec("addcmul", arity=3, shapes="ternary", dtypes=FLOATS + ("int64",), kwargs=_VALUES[:2]),
+spec(OpSpec("addcmul", arity=3, shapes="ternary", dtypes=FLOATS + ("int64",), kwargs=_VALUES[:2],
+            rtol=1e-4, atol=1e-5),
      OpSpec("addcmul_", arity=3, shapes="ternary", kwargs=_VALUES[1:],
             call=lambda torch, x, a, b, **kw: x.clone().addcmul_(a, b, **kw)),
      OpSpec("addcdiv", arity=3, shapes="ternary", dtypes=FLOATS + ("int64",), domain=(0.5, 3), kwargs=_VALUES),

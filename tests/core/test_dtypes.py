@@ -108,6 +108,15 @@ def test_promote_types_all_pairs():
         same(lambda t: t.promote_types(getattr(t, a), getattr(t, b)))
 
 
+def test_promote_types_with_complex():
+    """complex64 with float64 is complex128; no pair above included a complex dtype."""
+    for a in DTYPE_NAMES + ("complex64", "complex128"):
+        for b in ("complex64", "complex128"):
+            same(lambda t: t.promote_types(getattr(t, a), getattr(t, b)))
+            same(lambda t: t.promote_types(getattr(t, b), getattr(t, a)))
+            same(lambda t: (t.ones(2, dtype=getattr(t, a)) + t.ones(2, dtype=getattr(t, b))).dtype)
+
+
 def test_can_cast_all_pairs():
     for a, b in ALL_PAIRS:
         same(lambda t: t.can_cast(getattr(t, a), getattr(t, b)))
