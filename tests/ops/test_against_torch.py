@@ -8,8 +8,8 @@ gradients of every differentiable output for random cotangents, and the exceptio
 PyTorch refuses, forward or backward. A second test runs gradcheck in float64 on each
 differentiable op.
 
-The examples change from day to day: the seed is EMBER_TEST_SEED, else today's UTC date
-(tests/ops/_seed.py); every failure report names it, and `EMBER_TEST_SEED=<seed> pytest ...`
+The examples change with the code: the seed is EMBER_TEST_SEED, else derived from the committed
+ember/ and tests/ trees (tests/ops/_seed.py); every failure report names it, and `EMBER_TEST_SEED=<seed> pytest ...`
 reproduces it. EMBER_TOL_LOG=<file> appends, for every comparison, the tolerance it needed
 (see _needed) -- how TOL's defaults were measured. EMBER_NO_SHRINK=1 reports a failure without
 shrinking it (tools/mutation_check.py sets it).
