@@ -29,7 +29,7 @@ def test_the_four_required_mutations_are_listed():
     assert len(names) >= 14
 
 
-@pytest.mark.parametrize("name", ["svd-gS", "promote-complex64-float64"])
+@pytest.mark.parametrize("name", ["svd-gS", "promote-complex64-float64", "var-float16-no-upcast"])
 def test_mutation_is_caught(name):
     (m,) = [m for m in mutation_check.MUTATIONS if m.name == name]
     verdict, detail = mutation_check.check(m)

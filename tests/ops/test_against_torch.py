@@ -48,7 +48,6 @@ _COMPLEX_VIEW = ("torch's backward through view_as_real(complex(...)) refuses so
                  "last dimension with stride 1\"); ember computes: complex gradients are another branch's work")
 _EIG_ORDER = ("for some float32 matrices ember (NumPy's geev) lists the eigenvalues in another order than "
               "PyTorch; the order is unspecified but ember promises PyTorch's numbers")
-_LOW = "low precision accumulates in bfloat16 (another branch's sweep, test_low_precision.py, fixes these)"
 KNOWN_GAPS = {
     "complex-float64-0": (20261204, _COMPLEX_VIEW),
     "conj-float32-0": (20261204, _COMPLEX_VIEW),
@@ -57,9 +56,7 @@ KNOWN_GAPS = {
     "conj_physical-float64-0": (777, _COMPLEX_VIEW),
     "polar-float32-0": (777, _COMPLEX_VIEW),
     "polar-float64-0": (777, _COMPLEX_VIEW),
-    "sum-bfloat16-0": (777, _LOW),
     "linalg.eigvals-float32-0": (777, _EIG_ORDER),
-    "bfloat16-float32-0": (777, "the gradient through .bfloat16() differs: " + _LOW),
 }
 
 # spec name -> (fragment of the RuntimeError/NotImplementedError PyTorch's backward raises, why ember
