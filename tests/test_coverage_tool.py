@@ -2,6 +2,7 @@
 the report's layout, and --check against a stale and a fresh file."""
 import importlib.util
 import os
+import sys
 import types
 
 
@@ -9,6 +10,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _load():
+    if os.path.join(ROOT, "tools") not in sys.path:
+        sys.path.insert(0, os.path.join(ROOT, "tools"))  # NOTE: the tools import their shared _generated.py
     spec = importlib.util.spec_from_file_location("ember_coverage_tool", os.path.join(ROOT, "tools", "coverage.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -12,6 +12,8 @@ import argparse
 import os
 import sys
 
+from _generated import write_or_check
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUTPUT = os.path.join(ROOT, "docs", "known-differences.md")
 
@@ -75,22 +77,7 @@ def main(argv=None):
     parser.add_argument("--output", default=OUTPUT)
     args = parser.parse_args(argv)
     text = render(collect())
-    if args.check:
-        try:
-            with open(args.output, encoding="utf-8") as f:
-                current = f.read()
-        except FileNotFoundError:
-            current = None
-        if current != text:
-            print(f"{os.path.relpath(args.output, ROOT)} is stale: run `python tools/known_differences.py`",
-                  file=sys.stderr)
-            return 1
-        print(f"{os.path.relpath(args.output, ROOT)} is up to date")
-        return 0
-    with open(args.output, "w", encoding="utf-8") as f:
-        f.write(text)
-    print(f"wrote {os.path.relpath(args.output, ROOT)}")
-    return 0
+    return write_or_check(args.output, text, "python tools/known_differences.py", args.check)
 
 
 if __name__ == "__main__":
