@@ -55,5 +55,36 @@ def _bce_sample(g):
     return [x, t], {}
 
 
+
+class BinaryCrossEntropyWithLogits(Primitive):
+    """(1 - t) * x - w * logsigmoid(x) elementwise, w = (pos_weight - 1) * t + 1 (1 without pos_weight).
+
+    NOTE: a primitive for its gradient: PyTorch's is w * sigmoid(x) - pos_weight * t, computed as
+    such; the composed form's (1 - t) - w * sigmoid(-x) cancels (1e-5 relative in float32)."""
+    upcast = True
+    inputs = 3
+    node_name = "BinaryCrossEntropyWithLogitsBackward0"
+
+    @staticmethod
+    def forward(ctx, x, t, pos_weight=None):
+        xp = ctx.xp
+        softplus_neg = xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(-x, 0)  # -logsigmoid(x), without overflow
+        w = 1 if pos_weight is None else (pos_weight - 1) * t + 1
+        ctx.save_for_backward(x, t, pos_weight)
+        return ((1 - t) * x + w * softplus_neg).astype(x.dtype, copy=False)
+
+    @staticmethod
+    @float32_backward
+    def backward(ctx, g):
+        x, t, pw = ctx.saved_tensors  # NOTE: pos_weight never needs a gradient (the function refuses it)
+        gx = gt = None
+        if ctx.needs_input_grad[0]:
+            sig = x.sigmoid()
+            gx = g * (sig - t if pw is None else ((pw - 1) * t + 1) * sig - pw * t)
+        if ctx.needs_input_grad[1]:
+            log_sig = -((-x.abs()).exp().log1p() + (-x).clamp(min=0))
+            gt = g * (-x if pw is None else -x - (pw - 1) * log_sig)
+        return gx, gt, None
+
 spec(OpSpec("nn.functional.binary_cross_entropy", sample=_bce_sample,
             call=lambda torch, x, t: torch.nn.functional.binary_cross_entropy(x, t, reduction="none")))

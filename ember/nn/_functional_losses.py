@@ -5,7 +5,7 @@ Each is composed from ember ops, except binary_cross_entropy's clamped primitive
 import math as _math
 import warnings as _warnings
 
-from .. import _creation, _dtype
+from .. import _creation, _dtype, _state
 from .._ops import nn_loss as _loss
 from .._ops._registry import FUNCTIONS as _TORCH
 from .._tensor import broadcast_shapes as _broadcast_shapes
@@ -154,11 +154,11 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     reduction = _reduction(size_average, reduce, reduction)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.size()}) must be the same as input size ({input.size()})")
-    log_sig = logsigmoid(input)
-    if pos_weight is None:
-        loss = (1 - target) * input - log_sig
-    else:
-        loss = (1 - target) * input - ((pos_weight - 1) * target + 1) * log_sig
+    for name, t in (("weight", weight), ("pos_weight", pos_weight)):
+        if t is not None and t.requires_grad and _state.local.grad_enabled:
+            raise RuntimeError(f"The function 'binary_cross_entropy_with_logits' is not differentiable with "
+                               f"respect to argument '{name}'. This input cannot have requires_grad True.")
+    loss = _loss.BinaryCrossEntropyWithLogits.apply(input, target, pos_weight)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)

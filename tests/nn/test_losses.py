@@ -455,3 +455,28 @@ def test_triplet_margin_with_distance_loss_matches_torch():
                 lambda: ember.nn.TripletMarginWithDistanceLoss(margin=0.0))
     raises_like(lambda: TF.triplet_margin_with_distance_loss(torch.ones(2, 3), torch.ones(2, 3), torch.ones(3)),
                 lambda: EF.triplet_margin_with_distance_loss(ember.ones(2, 3), ember.ones(2, 3), ember.ones(3)))
+
+
+@pytest.mark.parametrize("name", ["weight", "pos_weight"])
+def test_bce_with_logits_refuses_a_weight_that_requires_grad(name):
+    """PyTorch's binary_cross_entropy_with_logits is not differentiable in weight or pos_weight."""
+    messages = []
+    for lib in (torch, ember):
+        kw = {name: lib.ones(2, requires_grad=True)}
+        with pytest.raises(RuntimeError) as info:
+            lib.nn.functional.binary_cross_entropy_with_logits(lib.zeros(2, requires_grad=True), lib.zeros(2), **kw)
+        messages.append(str(info.value))
+        with lib.no_grad():  # NOTE: without grad mode nothing is refused
+            lib.nn.functional.binary_cross_entropy_with_logits(lib.zeros(2), lib.zeros(2), **kw)
+    assert messages[1] == messages[0]
+
+
+def test_bce_with_logits_gradient_is_sigmoid_minus_target():
+    """Far in the tails the gradient sigmoid(x) - t must not cancel (PyTorch computes it as such)."""
+    x = [-30.0, -12.0, 12.0, 30.0]
+    grads = []
+    for lib in (torch, ember):
+        xt = lib.tensor(x, requires_grad=True)
+        loss = lib.nn.functional.binary_cross_entropy_with_logits(xt, lib.tensor([0.0, 0.0, 1.0, 1.0]), reduction="sum")
+        grads.append(lib.autograd.grad(loss, xt)[0].tolist())
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-6, atol=0)
