@@ -5,6 +5,7 @@ numbers as PyTorch's generator.
 """
 import builtins
 import contextlib
+import functools
 import time
 
 import numpy as np
@@ -13,7 +14,7 @@ from . import _dtype, _state
 from ._arguments import as_dtype
 from ._creation import _requiring_grad, _size_args, _sizes, from_array
 from ._tensor import Tensor, broadcast_shapes
-from .autograd.function import Primitive
+from .autograd.function import Primitive, out_of_memory
 
 DEFAULT_SEED = 67280421310721  # PyTorch's default_generator initial seed
 _U64 = 1 << 64
@@ -167,6 +168,19 @@ def _uniform01(rng, shape, dtype):
     return rng.integers(0, 1 << digits, size=shape, dtype=np.int64) * (1.0 / (1 << digits))
 
 
+def _host_memory(sampler):
+    """NOTE: the samplers draw on the host with NumPy: its MemoryError becomes PyTorch's RuntimeError."""
+    @functools.wraps(sampler)
+    def wrapper(*args, **kwargs):
+        try:
+            return sampler(*args, **kwargs)
+        except MemoryError as e:
+            from ._device import device as _device_of
+            raise out_of_memory(e, _device_of("cpu")) from None
+    return wrapper
+
+
+@_host_memory
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False, **kw):
     """Uniform samples in [0, 1)."""
@@ -175,6 +189,7 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, 
     return _finish(_uniform01(_rng(generator), shape, dtype), dtype, device, requires_grad, out, "rand")
 
 
+@_host_memory
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False, **kw):
     """Standard normal samples."""
@@ -216,6 +231,7 @@ def _is_int(v):
     return isinstance(v, (builtins.int, np.integer)) and not isinstance(v, builtins.bool)
 
 
+@_host_memory
 def randint(*args, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
             pin_memory=False, **kw):
     """Integers uniform in [low, high): randint(high, size) or randint(low, high, size); int64 by default."""
@@ -250,6 +266,7 @@ def randint(*args, generator=None, out=None, dtype=None, layout=None, device=Non
     return _finish(arr, dtype, device, requires_grad, out, "randint")
 
 
+@_host_memory
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False):
     """A random permutation of 0..n-1 (int64)."""
@@ -288,6 +305,7 @@ def _fmt(v):
     return f"{v:g}" if isinstance(v, (builtins.float, np.floating)) else str(v)
 
 
+@_host_memory
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
            requires_grad=False):
     """Normal samples; mean and std may be tensors (broadcast) or numbers (then `size` is needed)."""

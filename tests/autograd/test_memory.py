@@ -151,6 +151,22 @@ HUGE = {
     "op_result": lambda t: t.ones(2 ** 20).expand(2 ** 25, 2 ** 20) * 2,
     "contiguous": lambda t: t.ones(2 ** 20).expand(2 ** 25, 2 ** 20).contiguous(),
 }
+# NOTE: ember's samplers draw on the host in their own width first, so only the type is PyTorch's
+HUGE_RANDOM = {
+    "rand": lambda t: t.rand(2 ** 45), "randn": lambda t: t.randn(2 ** 45),
+    "randint": lambda t: t.randint(0, 5, (2 ** 45,)), "randperm": lambda t: t.randperm(2 ** 45),
+    "normal": lambda t: t.normal(0.0, 1.0, (2 ** 45,)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HUGE_RANDOM))
+def test_out_of_memory_in_random_sampling_is_a_runtime_error(name):
+    import torch
+    with pytest.raises(RuntimeError, match="can't allocate memory"):
+        HUGE_RANDOM[name](torch)
+    with pytest.raises(RuntimeError, match="can't allocate memory") as got:
+        HUGE_RANDOM[name](ember)
+    assert type(got.value) is RuntimeError
 
 
 @pytest.mark.parametrize("name", sorted(HUGE))
