@@ -2,7 +2,7 @@
 import math as _math
 import warnings as _warnings
 
-from .. import _creation, _dtype
+from .. import _arguments, _creation, _dtype
 from .. import _ops  # noqa: F401  (every op registered before the functions below use them)
 from .._ops import nn_activation as _act
 from .._ops._registry import FUNCTIONS as _TORCH, apply_inplace as _apply_inplace
@@ -528,14 +528,33 @@ from ._functional_losses import (  # noqa: E402
 from .._tensor import Tensor as _Tensor  # noqa: E402
 
 
+def _required_dim(fn, dim, position):
+    if dim is None or isinstance(dim, bool) or not _arguments._is_int(dim):
+        raise TypeError(f"{fn}(): argument 'dim' (position {position}) must be int, not {_arguments.type_name(dim)}")
+
+
 def _torch_softmax(input, dim, dtype=None):
-    """torch.softmax / Tensor.softmax: dim is required (no implicit choice)."""
+    """torch.softmax: dim is required (no implicit choice)."""
+    _required_dim("softmax", dim, 2)
     return softmax(input, dim, dtype=dtype)
 
 
 def _torch_log_softmax(input, dim, dtype=None):
-    """torch.log_softmax / Tensor.log_softmax: dim is required (no implicit choice)."""
+    """torch.log_softmax: dim is required (no implicit choice)."""
+    _required_dim("log_softmax", dim, 2)
     return log_softmax(input, dim, dtype=dtype)
+
+
+def _tensor_softmax(self, dim, dtype=None):
+    """Tensor.softmax: dim is required (no implicit choice)."""
+    _required_dim("softmax", dim, 1)
+    return softmax(self, dim, dtype=dtype)
+
+
+def _tensor_log_softmax(self, dim, dtype=None):
+    """Tensor.log_softmax: dim is required (no implicit choice)."""
+    _required_dim("log_softmax", dim, 1)
+    return log_softmax(self, dim, dtype=dtype)
 
 
 def _torch_dropout(input, p, train):
@@ -548,11 +567,12 @@ def _torch_dropout_(input, p, train):
 
 
 _torch_softmax.__name__, _torch_log_softmax.__name__ = "softmax", "log_softmax"
+_tensor_softmax.__name__, _tensor_log_softmax.__name__ = "softmax", "log_softmax"
 for _name, _fn in {"softmax": _torch_softmax, "log_softmax": _torch_log_softmax, "hardshrink": hardshrink,
                    "prelu": prelu}.items():
     _TORCH.setdefault(_name, _fn)
     if not hasattr(_Tensor, _name):
-        setattr(_Tensor, _name, _fn)
+        setattr(_Tensor, _name, {"softmax": _tensor_softmax, "log_softmax": _tensor_log_softmax}.get(_name, _fn))
 for _name, _fn in {"selu": selu, "selu_": selu_, "celu": celu, "celu_": celu_, "threshold": threshold,
                    "threshold_": threshold_, "rrelu": rrelu, "rrelu_": rrelu_, "dropout": _torch_dropout,
                    "dropout_": _torch_dropout_, "alpha_dropout": alpha_dropout,

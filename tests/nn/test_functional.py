@@ -270,3 +270,18 @@ def test_gumbel_softmax_samples_and_straight_through_gradient():
     assert logits.grad is not None and float(logits.grad.abs().sum()) > 0
     with pytest.warns(UserWarning, match="`eps` parameter is deprecated"):
         EF.gumbel_softmax(ember.ones(2, 3), eps=0.1)
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: t.ones(2).softmax(None), lambda t: t.softmax(t.ones(2), None), lambda t: t.ones(2).log_softmax(0.5),
+    lambda t: t.log_softmax(t.ones(2), True), lambda t: t.ones(2).softmax(t.tensor(0)),
+], ids=["method-None", "torch-None", "method-float", "torch-bool", "int-tensor-dim"])
+def test_torch_softmax_requires_an_int_dim(call):
+    """torch.softmax and Tensor.softmax have no implicit dim (F.softmax has, with a warning)."""
+    outcomes = []
+    for lib in (torch, ember):
+        try:
+            outcomes.append(call(lib).tolist())
+        except TypeError as e:
+            outcomes.append(str(e))
+    assert outcomes[1] == outcomes[0]
