@@ -381,7 +381,7 @@ class Tensor:
         return self._data.view()
 
     def __array__(self, dtype=None, copy=None):
-        a = self.numpy(force=self._requires_grad)
+        a = self.numpy()  # NOTE: PyTorch's error for a tensor that requires grad (np.asarray(t))
         if dtype is not None:
             a = a.astype(dtype, copy=False)
         return a.copy() if copy else a

@@ -572,3 +572,15 @@ def test_writes_into_views_of_new_empty_arrays():
         x.diagonal(0, 1, 2).sum().backward()
         return x.grad, t.diag_embed(t.zeros(0, 2)), t.zeros(0, 3).unsqueeze(1).fill_(1)
     same(fn)
+
+
+def test_numpy_protocol_refuses_a_tensor_that_requires_grad():
+    """np.asarray(t) goes through numpy(): PyTorch's error when t requires grad, not a silent copy."""
+    messages = []
+    for lib in (torch, ember):
+        t = lib.ones(2, requires_grad=True)
+        with pytest.raises(RuntimeError) as info:
+            np.asarray(t * 2)
+        messages.append(str(info.value))
+        assert np.asarray(t.detach()).tolist() == [1.0, 1.0]
+    assert messages[1] == messages[0]
