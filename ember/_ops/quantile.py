@@ -65,11 +65,14 @@ def _blend(sorted_t, ranks, interpolation, q, scale):
     weight = xp.full(ranks.shape, 0.5, dt.np) if interpolation == "midpoint" else (ranks - below).astype(dt.np)
     hi = sorted_t.gather(-1, _wrap(xp.ceil(ranks).astype(xp.int64), dev, _dtype.int64))
     weight = _wrap(weight, dev, dt)
+    values = lo + (hi - lo) * weight
     if interpolation == "linear" and isinstance(q, Tensor) and q.requires_grad:
         # NOTE: torch's weight is q * (n - 1) - floor(...), so q gets a gradient; adding a zero that
-        # carries d(rank)/dq gives the same.
-        weight = weight + (q.reshape(-1) - q.detach().reshape(-1)) * _wrap(scale, dev, dt)
-    return lo + (hi - lo) * weight
+        # carries d(rank)/dq gives the same. Where the rank does not move with q (a row of NaNs for
+        # nanquantile, scale 0) q's gradient is 0, as torch's, not NaN * 0.
+        spread = (hi - lo).masked_fill(_wrap(xp.broadcast_to(scale == 0, ranks.shape), dev, _dtype.bool), 0)
+        values = values + spread * (q.reshape(-1) - q.detach().reshape(-1)) * _wrap(scale, dev, dt)
+    return values
 
 
 def _quantile(input, q, dim, keepdim, interpolation, name, ignore_nan):

@@ -269,6 +269,8 @@ def logcumsumexp(input, dim, *, out=None):
 
 
 spec(OpSpec("logcumsumexp", **SCAN, dtypes=("float32", "float64")),
-     OpSpec("logcumsumexp", shapes="reduce", kwargs=({"dim": 1},), **_SCAN_TOL,
+     # NOTE: no large inputs here: over 10^4 steps the backward's positive and negative parts cancel and
+     # ember's error is up to 3x PyTorch's (a strict xfail in tests/ops/test_low_precision.py says so)
+     OpSpec("logcumsumexp", shapes="reduce", kwargs=({"dim": 1},), **_SCAN_TOL, large=False,
             call=lambda torch, x, **kw: torch.logcumsumexp(
          x * 300, **kw)))

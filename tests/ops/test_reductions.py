@@ -3,6 +3,7 @@
 import os
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -424,3 +425,17 @@ def test_nanmedian_index_of_an_all_nan_row():
         t = torch.nanmedian(torch.full((1, n), float("nan")), 1).indices
         e = ember.nanmedian(ember.full((1, n), float("nan")), 1).indices
         assert e.tolist() == t.tolist()
+
+
+def test_nanquantile_q_gradient_over_a_row_of_nans():
+    """A row of NaNs gives NaN, and q's gradient from it is 0 as in PyTorch (not NaN * 0)."""
+    x = np.array([[np.nan, np.nan, np.nan], [1.0, np.nan, 3.0]])
+    results = []
+    for lib in (torch, ember):
+        xt, q = lib.tensor(x, requires_grad=True), lib.tensor([0.25, 0.5], dtype=lib.float64, requires_grad=True)
+        out = lib.nanquantile(xt, q, dim=1)
+        gx, gq = lib.autograd.grad(out.sum(), [xt, q])
+        results.append((out.tolist(), gx.tolist(), gq.tolist()))
+    np.testing.assert_allclose(np.array(results[1][0], float), np.array(results[0][0], float), equal_nan=True)
+    np.testing.assert_allclose(results[1][1], results[0][1], equal_nan=True)
+    np.testing.assert_allclose(results[1][2], results[0][2])
