@@ -21,7 +21,7 @@ def from_array(array, dtype=None, device=None, requires_grad=False, copy=False):
     """Wrap a NumPy array (moved to `device`, cast to `dtype`) as a Tensor."""
     dev = _target_device(device)
     if dtype is not None and array.dtype != dtype.np:
-        array = array.astype(dtype.np)
+        array = _dtype.astype(array, dtype.np)
         copy = False
     d = _dtype.from_numpy_dtype(array.dtype)
     if dev.type != "cpu":
@@ -174,7 +174,7 @@ def _cast(arr, dtype):
         warnings.simplefilter("ignore")  # NaN to int and complex to real behave as a C cast, quietly
         if arr.dtype.kind == "f" and dtype.np.kind in "iu" and dtype.np.itemsize < 8:
             arr = arr.astype(np.int64)  # PyTorch truncates to int64, then wraps
-        return arr.astype(dtype.np)
+        return _dtype.astype(arr, dtype.np)
 
 
 def _tensor_array(data, dtype):

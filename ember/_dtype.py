@@ -101,6 +101,16 @@ _INT_ORDER = {"uint8": 0, "int8": 1, "int16": 2, "int32": 3, "int64": 4}
 _FLOAT_ORDER = {"float16": 0, "bfloat16": 0, "float32": 1, "float64": 2}
 
 
+def astype(array, np_dtype, copy=True):
+    """`array` (NumPy or CuPy) cast to `np_dtype` as PyTorch casts.
+
+    NOTE: PyTorch builds Half and BFloat16 from a float, so float64 reaches them through float32: two
+    roundings, which differ from NumPy's one in the rare case the first lands exactly halfway."""
+    if np_dtype.itemsize == 2 and np_dtype.kind in "fV" and array.dtype.kind == "f" and array.dtype.itemsize == 8:
+        return array.astype("float32").astype(np_dtype)
+    return array.astype(np_dtype, copy=copy)
+
+
 def promote_types(a, b):
     """torch.promote_types: the smallest dtype both `a` and `b` cast to safely."""
     if a is b:

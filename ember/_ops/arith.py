@@ -164,10 +164,11 @@ class Div(Primitive):
 Tensor.__rtruediv__ = lambda self, other: self.reciprocal() * other
 
 
-def _check_int_zero(ctx, y, kernel):
+def _check_int_zero(ctx, x, y, kernel):
     if y.dtype.kind == "b":
         raise not_for(kernel, y)
-    if _int_kind(y) and bool((y == 0).any()):
+    # NOTE: an empty input makes an empty result: no division happens, and PyTorch does not raise
+    if _int_kind(y) and getattr(x, "size", 1) and bool((y == 0).any()):
         raise RuntimeError("ZeroDivisionError")
 
 
@@ -182,7 +183,7 @@ class FloorDivide(Primitive):
 
     @staticmethod
     def forward(ctx, x, y):
-        _check_int_zero(ctx, y, "div_floor_cpu")
+        _check_int_zero(ctx, x, y, "div_floor_cpu")
         return ctx.xp.floor_divide(x, y)
 
 
@@ -207,9 +208,9 @@ class DivMode(Primitive):
     @staticmethod
     def forward(ctx, x, y, rounding_mode):
         if rounding_mode == "floor":
-            _check_int_zero(ctx, y, "div_floor_cpu")
+            _check_int_zero(ctx, x, y, "div_floor_cpu")
             return ctx.xp.floor_divide(x, y)
-        _check_int_zero(ctx, y, "div_trunc_cpu")
+        _check_int_zero(ctx, x, y, "div_trunc_cpu")
         return _trunc_divide(ctx.xp, x, y)
 
     @staticmethod
@@ -226,7 +227,7 @@ class Remainder(Primitive):
 
     @staticmethod
     def forward(ctx, x, y):
-        _check_int_zero(ctx, y, "remainder_cpu")
+        _check_int_zero(ctx, x, y, "remainder_cpu")
         if ctx.needs_input_grad[1]:  # NOTE: input's gradient is grad itself: nothing to save for it
             ctx.save_for_backward(x, y)
         xp = ctx.xp
@@ -267,7 +268,7 @@ class Fmod(Primitive):
 
     @staticmethod
     def forward(ctx, x, y):
-        _check_int_zero(ctx, y, "fmod_cpu")
+        _check_int_zero(ctx, x, y, "fmod_cpu")
         if ctx.needs_input_grad[1]:
             ctx.save_for_backward(x, y)
         return ctx.xp.fmod(x, y)

@@ -1,4 +1,5 @@
 """Copies and casts: to(dtype/device), clone, contiguous, copy_, fill_, zero_."""
+from .. import _dtype
 from ..autograd.function import Primitive
 from .._tensor import Tensor
 from ._registry import OpSpec, apply_inplace, public, register, spec
@@ -15,7 +16,7 @@ class ToCopy(Primitive):
         if device != ctx.device:
             host = src_backend.to_numpy(x)
             x = device.backend.asarray(host, index=device.index)
-        return x.astype(dtype.np, copy=device == ctx.device)
+        return _dtype.astype(x, dtype.np, copy=device == ctx.device)
 
     @staticmethod
     def backward(ctx, g):
@@ -91,7 +92,7 @@ class Copy(Primitive):
     @staticmethod
     def forward(ctx, dst, src):
         ctx.src_dtype = _dtype_of(src)
-        return ctx.xp.broadcast_to(src, dst.shape).astype(dst.dtype)
+        return _dtype.astype(ctx.xp.broadcast_to(src, dst.shape), dst.dtype)
 
     @staticmethod
     def backward(ctx, g):

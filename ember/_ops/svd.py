@@ -334,6 +334,19 @@ def _eigh_invariants(torch, A, **kw):
     return L, (V * w) @ V.mT
 
 
+def _in_order(torch, L, V=None):
+    """Eigenvalues sorted by real, then imaginary part (eigenvectors alike): the order LAPACK's geev
+    returns differs between builds (NumPy's and PyTorch's), and no order is promised."""
+    first = torch.sort(L.imag, dim=-1, stable=True).indices
+    L = L.gather(-1, first)
+    then = torch.sort(L.real, dim=-1, stable=True).indices
+    order = first.gather(-1, then)
+    L = L.gather(-1, then)
+    if V is None:
+        return (L,)
+    return L, V.gather(-1, order.unsqueeze(-2).expand(V.shape))
+
+
 spec(OpSpec("linalg.svd", sample=lambda g: ((_maybe_complex(g, _distinct_sv(g)),), {"full_matrices": g.boolean()}),
             call=_svd_invariants, dtypes=("float32", "float64", "complex128")),
      OpSpec("linalg.svdvals", sample=lambda g: ((_distinct_sv(g),), {}),
@@ -344,9 +357,9 @@ spec(OpSpec("linalg.svd", sample=lambda g: ((_maybe_complex(g, _distinct_sv(g)),
             call=lambda torch, A, **kw: torch.linalg.eigvalsh(A + A.mT, **kw)),
      # NOTE: large=False: _matrix draws small sizes itself (and the known-gap seeds assume it).
      OpSpec("linalg.eig", sample=lambda g: ((_matrix(g, square=True),), {}), grad=False, large=False,
-            call=lambda torch, A: (lambda L, V: (L, V.abs()))(*torch.linalg.eig(A))),
+            call=lambda torch, A: (lambda L, V: (L, V.abs()))(*_in_order(torch, *torch.linalg.eig(A)))),
      OpSpec("linalg.eigvals", sample=lambda g: ((_matrix(g, square=True),), {}), grad=False, large=False,
-            call=lambda torch, A: torch.linalg.eigvals(A)),
+            call=lambda torch, A: _in_order(torch, torch.linalg.eigvals(A))[0]),
      OpSpec("linalg.qr", sample=lambda g: ((_matrix(g) + 0,), {"mode": g.choice(["reduced", "complete", "r"])}),
             call=lambda torch, A, **kw: tuple(torch.linalg.qr(A, **kw))[::-1], grad=False),
      OpSpec("linalg.qr_grad", dtypes=("float64",), sample=lambda g: ((_qr_matrix(g),), {}),

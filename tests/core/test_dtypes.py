@@ -314,3 +314,19 @@ def test_dtype_in_result_of_to():
     x = ember.zeros(2)
     assert x.to("cpu") is x and x.to(ember.float32) is x
     assert x.to(ember.float32, copy=True) is not x
+
+
+@pytest.mark.parametrize("to", ["float16", "bfloat16"])
+def test_float64_to_half_types_rounds_through_float32_as_torch(to):
+    """PyTorch casts float64 to float16/bfloat16 through float32 (two roundings): values just off an exact
+    half-precision halfway point land where PyTorch's do, in .to(), copy_() and tensor(..., dtype=)."""
+    rng = np.random.default_rng(0)
+    halfway = np.array([1.24951171875, 0.333251953125, 1.00390625, 3.0078125, -2.001953125, 1e-3])
+    values = np.concatenate([halfway - 1e-12, halfway + 1e-12, rng.uniform(-4, 4, 200)])
+    results = []
+    for lib in (torch, ember):
+        dt = getattr(lib, to)
+        src = lib.tensor(values, dtype=lib.float64)
+        results.append([src.to(dt).float().tolist(), lib.zeros(len(values), dtype=dt).copy_(src).float().tolist(),
+                        lib.tensor(values.tolist(), dtype=dt).float().tolist()])
+    assert results[1] == results[0]

@@ -46,8 +46,6 @@ _CASE = {"id": None}                          # the running case, for EMBER_TOL_
 # Such a case always runs with that seed, so its strict xfail does not depend on the day.
 _COMPLEX_VIEW = ("torch's backward through view_as_real(complex(...)) refuses some layouts (\"Tensor must have a "
                  "last dimension with stride 1\"); ember computes: complex gradients are another branch's work")
-_EIG_ORDER = ("for some float32 matrices ember (NumPy's geev) lists the eigenvalues in another order than "
-              "PyTorch; the order is unspecified but ember promises PyTorch's numbers")
 KNOWN_GAPS = {
     "complex-float64-0": (20261204, _COMPLEX_VIEW),
     "conj-float32-0": (20261204, _COMPLEX_VIEW),
@@ -56,7 +54,6 @@ KNOWN_GAPS = {
     "conj_physical-float64-0": (777, _COMPLEX_VIEW),
     "polar-float32-0": (777, _COMPLEX_VIEW),
     "polar-float64-0": (777, _COMPLEX_VIEW),
-    "linalg.eigvals-float32-0": (777, _EIG_ORDER),
 }
 
 # spec name -> (fragment of the RuntimeError/NotImplementedError PyTorch's backward raises, why ember

@@ -474,3 +474,14 @@ def test_grad_fn_names(expr, name):
         x = t.tensor([1.0, 2.0], requires_grad=True)
         y = t.tensor([3.0, 0.5], requires_grad=True)
         assert type(eval(expr, {"t": t, "x": x, "y": y}).grad_fn).__name__ == name
+
+
+@pytest.mark.parametrize("call", [
+    lambda t, x, y: x.div_(y, rounding_mode="floor"), lambda t, x, y: x // y, lambda t, x, y: x % y,
+    lambda t, x, y: t.fmod(x, y), lambda t, x, y: t.div(x, y, rounding_mode="trunc"),
+], ids=["div_-floor", "floordiv", "remainder", "fmod", "div-trunc"])
+def test_integer_division_by_zero_of_an_empty_input_divides_nothing(call):
+    """An empty input gives an empty result without dividing, so PyTorch does not raise ZeroDivisionError."""
+    for lib in (torch, ember):
+        out = call(lib, lib.zeros(0, 2, dtype=lib.int64), lib.tensor([0, 1]))
+        assert tuple(out.shape) == (0, 2) and str(out.dtype) == "torch.int64"
