@@ -168,7 +168,7 @@ def _check_int_zero(ctx, x, y, kernel):
     if y.dtype.kind == "b":
         raise not_for(kernel, y)
     # NOTE: an empty input makes an empty result: no division happens, and PyTorch does not raise
-    if _int_kind(y) and getattr(x, "size", 1) and bool((y == 0).any()):
+    if _int_kind(y) and x.size and bool((y == 0).any()):
         raise RuntimeError("ZeroDivisionError")
 
 

@@ -528,33 +528,21 @@ from ._functional_losses import (  # noqa: E402
 from .._tensor import Tensor as _Tensor  # noqa: E402
 
 
-def _required_dim(fn, dim, position):
-    if dim is None or isinstance(dim, bool) or not _arguments._is_int(dim):
-        raise TypeError(f"{fn}(): argument 'dim' (position {position}) must be int, not {_arguments.type_name(dim)}")
+def _dim_required(fn, name, position):
+    """torch.softmax / Tensor.softmax (and log_softmax): unlike F.softmax, dim is required, an int
+    (PyTorch's TypeError names its position: 2 for the function, 1 for the method)."""
+    def wrapper(input, dim, dtype=None):
+        if dim is None or isinstance(dim, bool) or not _arguments._is_int(dim):
+            raise TypeError(f"{name}(): argument 'dim' (position {position}) must be int, not "
+                            f"{_arguments.type_name(dim)}")
+        return fn(input, dim, dtype=dtype)
+    wrapper.__name__, wrapper.__doc__ = name, f"{name} over `dim` (required)."
+    return wrapper
 
 
-def _torch_softmax(input, dim, dtype=None):
-    """torch.softmax: dim is required (no implicit choice)."""
-    _required_dim("softmax", dim, 2)
-    return softmax(input, dim, dtype=dtype)
-
-
-def _torch_log_softmax(input, dim, dtype=None):
-    """torch.log_softmax: dim is required (no implicit choice)."""
-    _required_dim("log_softmax", dim, 2)
-    return log_softmax(input, dim, dtype=dtype)
-
-
-def _tensor_softmax(self, dim, dtype=None):
-    """Tensor.softmax: dim is required (no implicit choice)."""
-    _required_dim("softmax", dim, 1)
-    return softmax(self, dim, dtype=dtype)
-
-
-def _tensor_log_softmax(self, dim, dtype=None):
-    """Tensor.log_softmax: dim is required (no implicit choice)."""
-    _required_dim("log_softmax", dim, 1)
-    return log_softmax(self, dim, dtype=dtype)
+_torch_softmax, _tensor_softmax = _dim_required(softmax, "softmax", 2), _dim_required(softmax, "softmax", 1)
+_torch_log_softmax = _dim_required(log_softmax, "log_softmax", 2)
+_tensor_log_softmax = _dim_required(log_softmax, "log_softmax", 1)
 
 
 def _torch_dropout(input, p, train):
@@ -566,8 +554,6 @@ def _torch_dropout_(input, p, train):
     return dropout(input, p, train, inplace=True)
 
 
-_torch_softmax.__name__, _torch_log_softmax.__name__ = "softmax", "log_softmax"
-_tensor_softmax.__name__, _tensor_log_softmax.__name__ = "softmax", "log_softmax"
 for _name, _fn in {"softmax": _torch_softmax, "log_softmax": _torch_log_softmax, "hardshrink": hardshrink,
                    "prelu": prelu}.items():
     _TORCH.setdefault(_name, _fn)
