@@ -566,3 +566,10 @@ for _name, _fn in {"selu": selu, "selu_": selu_, "celu": celu, "celu_": celu_, "
                    "cosine_similarity": cosine_similarity}.items():
     _TORCH.setdefault(_name, _fn)
 del _name, _fn
+
+# === the layers' functions, one private module per family =====================================
+from ._functional_conv import *  # noqa: E402,F401,F403
+from ._functional_pool import *  # noqa: E402,F401,F403
+from ._functional_norm import *  # noqa: E402,F401,F403
+from ._functional_sparse import *  # noqa: E402,F401,F403
+from ._functional_attention import *  # noqa: E402,F401,F403

@@ -1,0 +1,3 @@
+"""torch.nn.functional's embedding and embedding_bag."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""torch.nn.modules.batchnorm: BatchNorm1d/2d/3d (and SyncBatchNorm on one process)."""
+
+__all__ = []

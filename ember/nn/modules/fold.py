@@ -1,0 +1,3 @@
+"""torch.nn.modules.fold: Unfold and Fold."""
+
+__all__ = []

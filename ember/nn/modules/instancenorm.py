@@ -1,0 +1,3 @@
+"""torch.nn.modules.instancenorm: InstanceNorm1d/2d/3d."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""torch.nn.modules.normalization: LayerNorm, GroupNorm, LocalResponseNorm, RMSNorm."""
+
+__all__ = []

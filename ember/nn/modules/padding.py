@@ -1,0 +1,3 @@
+"""torch.nn.modules.padding: the padding layers (zero, constant, reflection, replication, circular)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""torch.nn.modules.pixelshuffle: PixelShuffle, PixelUnshuffle (and ChannelShuffle)."""
+
+__all__ = []

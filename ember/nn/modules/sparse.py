@@ -1,0 +1,3 @@
+"""torch.nn.modules.sparse: Embedding and EmbeddingBag."""
+
+__all__ = []

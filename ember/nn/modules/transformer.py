@@ -1,0 +1,3 @@
+"""torch.nn.modules.transformer: Transformer and its encoder/decoder layers."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""torch.nn.modules.upsampling: Upsample, UpsamplingNearest2d, UpsamplingBilinear2d."""
+
+__all__ = []
