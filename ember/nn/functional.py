@@ -573,3 +573,4 @@ from ._functional_pool import *  # noqa: E402,F401,F403
 from ._functional_norm import *  # noqa: E402,F401,F403
 from ._functional_sparse import *  # noqa: E402,F401,F403
 from ._functional_attention import *  # noqa: E402,F401,F403
+from ._functional_dispatch import *  # noqa: E402,F401,F403
