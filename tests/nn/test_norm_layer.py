@@ -4,32 +4,13 @@ import pytest
 import torch
 
 import ember
-from tests.nn._nn_helpers import assert_close, copy_weights, raises_like, to_ember
+from tests.nn._nn_helpers import assert_close, copy_weights, raises_like
+from tests.nn.test_norm_helpers import backward_both, close_any, pair
 
 
-def _to_ember(t):
-    """to_ember that also carries bfloat16 (NumPy has no bfloat16: through float32)."""
-    if t.dtype is torch.bfloat16:
-        return to_ember(t.float(), False).to(ember.bfloat16).requires_grad_(t.requires_grad)
-    return to_ember(t)
-
-
-def _close_low(e, t, tol):
-    assert str(e.dtype) == str(t.dtype)
-    np.testing.assert_allclose(e.float().detach().numpy(), t.float().detach().numpy(), rtol=tol, atol=tol)
-
-
-def _pair(shape, dtype=torch.float32, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    t = torch.randn(shape, generator=g, dtype=torch.float64).to(dtype) * 2 + 0.5
-    t.requires_grad_(True)
-    return t, _to_ember(t)
-
-
-def _backward_both(ty, ey, seed=1):
-    g = torch.randn(ty.shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64).to(ty.dtype)
-    ty.backward(g)
-    ey.backward(_to_ember(g))
+_pair = pair
+_backward_both = backward_both
+_close_low = close_any
 
 
 @pytest.mark.parametrize("shape,norm", [((3, 7), (7,)), ((2, 3, 5), (3, 5)), ((5,), (5,)), ((2, 1, 3, 4), (4,)),
