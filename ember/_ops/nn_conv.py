@@ -68,8 +68,66 @@ def col2im(xp, cols, x_shape, geom):
     return xp.ascontiguousarray(dx[(slice(None), slice(None)) + crop])
 
 
-def _empty_result(xp, shape, dtype):
-    return xp.zeros(shape, dtype=dtype)
+# NOTE: the columns of a forward are kept for the weight gradient (saving one im2col copy in backward)
+# only while they are this small; past it they are rebuilt in backward, to bound the memory kept.
+CACHE_COLUMNS_BYTES = 64 * 2 ** 20
+
+
+def _conv_arrays(xp, x, w, geom, osize, keep=None):
+    """The convolution of arrays x and w (no bias): (N, O, *osize). `keep`: a dict that receives the
+    columns under "cols" when they are small enough to keep for the weight gradient."""
+    groups = geom[4]
+    n, cout = x.shape[0], w.shape[0]
+    if not (n and cout and x.shape[1] and math.prod(osize)):
+        return xp.zeros((n, cout) + tuple(osize), dtype=x.dtype)
+    cols = _columns(xp, x, w.shape[2:], osize, geom)
+    if keep is not None and cols.nbytes <= CACHE_COLUMNS_BYTES:
+        keep["cols"] = cols
+    wm = w.reshape(groups, cout // groups, -1)
+    return xp.matmul(wm, cols).reshape((n, cout) + tuple(osize))
+
+
+def _flipped_transpose(xp, w, groups):
+    """w (O, Cg, *K) as the weight of the full correlation that gives a stride-1 conv's input
+    gradient: (C, O / groups, *K), kernel reversed in every spatial dim."""
+    o, cg = w.shape[:2]
+    kernel = w.shape[2:]
+    wt = w.reshape((groups, o // groups, cg) + kernel).swapaxes(1, 2).reshape((groups * cg, o // groups) + kernel)
+    return xp.ascontiguousarray(wt[(slice(None), slice(None)) + (slice(None, None, -1),) * len(kernel)])
+
+
+def _input_grad_arrays(xp, g, w, x_shape, geom):
+    """The gradient of a convolution for its input (i.e. conv_transpose) on arrays."""
+    stride, lo, hi, dilation, groups = geom
+    kernel, osize = w.shape[2:], g.shape[2:]
+    n, c = x_shape[:2]
+    if not (n and c and w.shape[0] and math.prod(osize)):
+        return xp.zeros(x_shape, dtype=g.dtype)
+    reach = tuple(d * (k - 1) for d, k in zip(dilation, kernel))
+    if all(s == 1 for s in stride) and all(a <= r and b <= r for a, b, r in zip(lo, hi, reach)):
+        # NOTE: stride 1: the input gradient is the full correlation of g with the flipped kernel,
+        # one more im2col + GEMM, cheaper than col2im's kh * kw strided scatter-adds.
+        full = (stride, tuple(r - a for r, a in zip(reach, lo)), tuple(r - b for r, b in zip(reach, hi)),
+                dilation, groups)
+        return _conv_arrays(xp, g, _flipped_transpose(xp, w, groups), full, tuple(x_shape[2:]))
+    wm = w.reshape(groups, w.shape[0] // groups, -1)
+    gm = g.reshape(n, groups, w.shape[0] // groups, -1)
+    cols = xp.matmul(wm.swapaxes(-1, -2), gm)  # (N, G, Cg*K, P)
+    return col2im(xp, cols.reshape((n, c) + tuple(kernel) + tuple(osize)), x_shape, geom)
+
+
+def _weight_grad_arrays(xp, x, g, w_shape, geom, cols=None):
+    groups = geom[4]
+    kernel, osize = w_shape[2:], g.shape[2:]
+    n = x.shape[0]
+    if not (n and x.shape[1] and w_shape[0] and math.prod(osize)):
+        return xp.zeros(w_shape, dtype=x.dtype)
+    if cols is None:
+        cols = _columns(xp, x, kernel, osize, geom)  # (N, G, Cg*K, P)
+    gm = g.reshape(n, groups, w_shape[0] // groups, -1)
+    # NOTE: batched over (N, G) with the transposed columns read in place (BLAS's transpose flag),
+    # then summed over N: no copy of the columns.
+    return xp.matmul(gm, cols.swapaxes(-1, -2)).sum(0).reshape(w_shape)
 
 
 class Convolution(Primitive):
@@ -80,23 +138,15 @@ class Convolution(Primitive):
 
     @staticmethod
     def forward(ctx, x, w, b, geom, osize=None):
-        xp = ctx.xp
-        kernel = w.shape[2:]
-        groups = geom[4]
         if osize is None:
-            osize = out_size(x.shape[2:], kernel, geom)
-        n, cout = x.shape[0], w.shape[0]
+            osize = out_size(x.shape[2:], w.shape[2:], geom)
         ctx.geom, ctx.osize, ctx.x_shape, ctx.w_shape = geom, osize, x.shape, w.shape
         need = ctx.needs_input_grad
         ctx.save_for_backward(x if need[1] else None, w if need[0] else None)
-        if not (n and cout and x.shape[1] and math.prod(osize)):
-            out = _empty_result(xp, (n, cout) + tuple(osize), x.dtype)
-        else:
-            cols = _columns(xp, x, kernel, osize, geom)
-            wm = w.reshape(groups, cout // groups, -1)
-            out = xp.matmul(wm, cols).reshape((n, cout) + tuple(osize))
+        ctx.keep = {} if need[1] else None
+        out = _conv_arrays(ctx.xp, x, w, geom, osize, ctx.keep)
         if b is not None:
-            out += b.reshape((cout,) + (1,) * len(osize))
+            out += b.reshape((w.shape[0],) + (1,) * len(osize))
         return out
 
     @staticmethod
@@ -107,7 +157,8 @@ class Convolution(Primitive):
         if need[0]:
             gx = ConvInputGrad.apply(g, w, ctx.x_shape, ctx.geom)
         if need[1]:
-            gw = ConvWeightGrad.apply(x, g, ctx.w_shape, ctx.geom)
+            cols = ctx.keep.pop("cols", None)
+            gw = ConvWeightGrad.apply(x, g, ctx.w_shape, ctx.geom, cols)
         if need[2]:
             gb = g.sum((0,) + tuple(range(2, g.dim())))
         return gx, gw, gb
@@ -122,19 +173,11 @@ class ConvInputGrad(Primitive):
 
     @staticmethod
     def forward(ctx, g, w, x_shape, geom):
-        xp = ctx.xp
-        groups = geom[4]
-        kernel, osize = w.shape[2:], g.shape[2:]
-        n, c = x_shape[:2]
+        osize = g.shape[2:]
         need = ctx.needs_input_grad
         ctx.x_shape, ctx.w_shape, ctx.geom, ctx.osize = x_shape, w.shape, geom, osize
         ctx.save_for_backward(g if need[1] else None, w if need[0] else None)
-        if not (n and c and w.shape[0] and math.prod(osize)):
-            return xp.zeros(x_shape, dtype=g.dtype)
-        wm = w.reshape(groups, w.shape[0] // groups, -1)
-        gm = g.reshape(n, groups, w.shape[0] // groups, -1)
-        cols = xp.matmul(wm.swapaxes(-1, -2), gm)  # (N, G, Cg*K, P)
-        return col2im(xp, cols.reshape((n, c) + tuple(kernel) + tuple(osize)), x_shape, geom)
+        return _input_grad_arrays(ctx.xp, g, w, x_shape, geom)
 
     @staticmethod
     def backward(ctx, gg):
@@ -156,22 +199,11 @@ class ConvWeightGrad(Primitive):
     node_name = "ConvolutionBackward0"
 
     @staticmethod
-    def forward(ctx, x, g, w_shape, geom):
-        xp = ctx.xp
-        groups = geom[4]
-        kernel, osize = w_shape[2:], g.shape[2:]
-        n = x.shape[0]
+    def forward(ctx, x, g, w_shape, geom, cols=None):
         need = ctx.needs_input_grad
-        ctx.x_shape, ctx.geom, ctx.osize = x.shape, geom, osize
+        ctx.x_shape, ctx.geom, ctx.osize = x.shape, geom, g.shape[2:]
         ctx.save_for_backward(x if need[1] else None, g if need[0] else None)
-        if not (n and x.shape[1] and w_shape[0] and math.prod(osize)):
-            return xp.zeros(w_shape, dtype=x.dtype)
-        cols = _columns(xp, x, kernel, osize, geom)  # (N, G, Cg*K, P)
-        gm = g.reshape(n, groups, w_shape[0] // groups, -1)
-        # NOTE: batched over (N, G) with the transposed columns read in place (BLAS's transpose flag),
-        # then summed over N: no copy of the columns.
-        gw = xp.matmul(gm, cols.swapaxes(-1, -2)).sum(0)
-        return gw.reshape(w_shape)
+        return _weight_grad_arrays(ctx.xp, x, g, w_shape, geom, cols)
 
     @staticmethod
     def backward(ctx, gw):
