@@ -3,6 +3,9 @@
 NOTE: unfold and fold are one primitive each, the other's gradient: unfold is the convolution's
 column matrix (one window view, one copy), fold its col2im scatter (a loop over kernel offsets).
 """
+import math
+
+from .. import _dtype
 from ..autograd.function import Primitive
 from . import nn_conv
 
@@ -42,25 +45,147 @@ class Col2Im(Primitive):
         return Im2Col.apply(g, ctx.kernel, ctx.geom, ctx.osize)
 
 
+def _pair(value, name):
+    if isinstance(value, int) or not hasattr(value, "__len__"):
+        return (int(value), int(value))
+    if len(value) != 2:
+        raise RuntimeError(f"It is expected {name} equals to 2, but got size {len(value)}")
+    return tuple(int(v) for v in value)
+
+
+def _check_geometry(kernel, dilation, padding, stride):
+    if min(kernel) <= 0:
+        raise RuntimeError(f"kernel size should be greater than zero, but got kernel_height: {kernel[0]} "
+                           f"kernel_width: {kernel[1]}")
+    if min(stride) <= 0:
+        raise RuntimeError(f"stride should be greater than zero, but got stride_height: {stride[0]} "
+                           f"stride_width: {stride[1]}")
+    if min(dilation) <= 0:
+        raise RuntimeError(f"dilation should be greater than zero, but got dilation_height: {dilation[0]} "
+                           f"dilation_width: {dilation[1]}")
+    if min(padding) < 0:
+        raise RuntimeError(f"padding should be non-negative, but got pad_height: {padding[0]} "
+                           f"pad_width: {padding[1]}")
+
+
+def _check_float(input, kernel_name):
+    if input.dtype.category < _dtype.FLOAT:
+        raise NotImplementedError(f'"{kernel_name}" not implemented for \'{_dtype.scalar_type_name(input.dtype)}\'')
+
+
+def _blocks(size, kernel, dilation, padding, stride):
+    return tuple((s + 2 * p - d * (k - 1) - 1) // st + 1
+                 for s, k, d, p, st in zip(size, kernel, dilation, padding, stride))
+
+
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
-    raise NotImplementedError
+    """Sliding local blocks of a (N, C, H, W) input as columns: (N, C * kH * kW, L) (im2col)."""
+    kernel, dilation = _pair(kernel_size, "kernel_size"), _pair(dilation, "dilation")
+    padding, stride = _pair(padding, "padding"), _pair(stride, "stride")
+    _check_geometry(kernel, dilation, padding, stride)
+    if input.dim() not in (3, 4) or any(s == 0 for s in input.shape[-3:]):
+        if input.dim() < 3:
+            input.size(2)  # NOTE: PyTorch's IndexError for a 2-d input comes from reading dim 2
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero "
+                           f"dimensions for input, but got: {list(input.shape)}")
+    _check_float(input, "im2col_out_cpu")
+    osize = _blocks(input.shape[-2:], kernel, dilation, padding, stride)
+    if min(osize) < 1:
+        raise RuntimeError(f"Given input with spatial size {tuple(input.shape[-2:])}, kernel_size={kernel}, "
+                           f"dilation={dilation}, padding={padding}, calculated shape of the array of sliding "
+                           f"blocks as {osize}, but its components must be at least one.")
+    unbatched = input.dim() == 3
+    if unbatched:
+        input = input.unsqueeze(0)
+    out = Im2Col.apply(input, kernel, (stride, padding, padding, dilation, 1), osize)
+    return out.squeeze(0) if unbatched else out
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
-    raise NotImplementedError
+    """Sums sliding local blocks (N, C * kH * kW, L) into a (N, C, *output_size) tensor (col2im)."""
+    size, kernel = _pair(output_size, "output_size"), _pair(kernel_size, "kernel_size")
+    dilation, padding, stride = _pair(dilation, "dilation"), _pair(padding, "padding"), _pair(stride, "stride")
+    _check_geometry(kernel, dilation, padding, stride)
+    if input.dim() not in (2, 3) or any(s == 0 for s in input.shape[-2:]):
+        raise RuntimeError("Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and non-zero "
+                           f"dimensions for input, but got: {list(input.shape)}")
+    _check_float(input, "col2im_out_cpu")
+    k = kernel[0] * kernel[1]
+    if input.shape[-2] % k:
+        raise RuntimeError("Expected size of input's dimension 1 to be divisible by the product of kernel_size, but "
+                           f"got input.size(1)={input.shape[-2]} and kernel_size={kernel}.")
+    osize = _blocks(size, kernel, dilation, padding, stride)
+    head = (f"Given output_size={size}, kernel_size={kernel}, dilation={dilation}, padding={padding}, "
+            f"stride={stride}, ")
+    if min(osize) < 1:
+        raise RuntimeError(head + f"calculated shape of the array of sliding blocks as {osize}, but its components "
+                                  "must be at least one.")
+    if input.shape[-1] != math.prod(osize):
+        raise RuntimeError(head + "expected size of input's dimension 2 to match the calculated number of sliding "
+                                  f"blocks {osize[0]} * {osize[1]} = {math.prod(osize)}, but got "
+                                  f"input.size(2)={input.shape[-1]}.")
+    unbatched = input.dim() == 2
+    if unbatched:
+        input = input.unsqueeze(0)
+    x_shape = (input.shape[0], input.shape[1] // k) + size
+    out = Col2Im.apply(input, x_shape, kernel, (stride, padding, padding, dilation, 1), osize)
+    return out.squeeze(0) if unbatched else out
 
 
 def pixel_shuffle(input, upscale_factor):
-    raise NotImplementedError
+    """(*, C * r * r, H, W) -> (*, C, H * r, W * r)."""
+    r = int(upscale_factor)
+    if input.dim() < 3:
+        raise RuntimeError("pixel_shuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{input.dim()} dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
+    *batch, c, h, w = input.shape
+    if c % (r * r):
+        raise RuntimeError("pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
+                           f"upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
+    nb = len(batch)
+    x = input.reshape(*batch, c // (r * r), r, r, h, w)
+    x = x.permute(*range(nb), nb, nb + 3, nb + 1, nb + 4, nb + 2)
+    return x.reshape(*batch, c // (r * r), h * r, w * r)
 
 
 def pixel_unshuffle(input, downscale_factor):
-    raise NotImplementedError
+    """(*, C, H * r, W * r) -> (*, C * r * r, H, W)."""
+    r = int(downscale_factor)
+    if input.dim() < 3:
+        raise RuntimeError("pixel_unshuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{input.dim()} dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
+    *batch, c, h, w = input.shape
+    if h % r:
+        raise RuntimeError("pixel_unshuffle expects height to be divisible by downscale_factor, but "
+                           f"input.size(-2)={h} is not divisible by {r}")
+    if w % r:
+        raise RuntimeError("pixel_unshuffle expects width to be divisible by downscale_factor, but "
+                           f"input.size(-1)={w} is not divisible by {r}")
+    nb = len(batch)
+    x = input.reshape(*batch, c, h // r, r, w // r, r)
+    x = x.permute(*range(nb), nb, nb + 2, nb + 4, nb + 1, nb + 3)
+    return x.reshape(*batch, c * r * r, h // r, w // r)
 
 
 def channel_shuffle(input, groups):
-    raise NotImplementedError
+    """(N, C, *) with the channels regrouped: (g, C / g) -> (C / g, g)."""
+    groups = int(groups)
+    if input.dim() <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes {list(input.shape)}")
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
+    n, c = input.shape[:2]
+    if c % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups.")
+    rest = tuple(input.shape[2:])
+    x = input.reshape(n, groups, c // groups, *rest).transpose(1, 2)
+    return x.reshape(n, c, *rest)
 
 
 def native_channel_shuffle(input, groups):
-    raise NotImplementedError
+    """channel_shuffle (PyTorch's native kernel; here the same computation, and differentiable)."""
+    return channel_shuffle(input, groups)
