@@ -15,6 +15,7 @@ import itertools
 import math
 
 from ..autograd.function import Primitive
+from ._registry import OpSpec, spec
 from ._strides import restride
 
 
@@ -104,11 +105,13 @@ def _input_grad_arrays(xp, g, w, x_shape, geom):
     if not (n and c and w.shape[0] and math.prod(osize)):
         return xp.zeros(x_shape, dtype=g.dtype)
     reach = tuple(d * (k - 1) for d, k in zip(dilation, kernel))
-    if all(s == 1 for s in stride) and all(a <= r and b <= r for a, b, r in zip(lo, hi, reach)):
-        # NOTE: stride 1: the input gradient is the full correlation of g with the flipped kernel,
-        # one more im2col + GEMM, cheaper than col2im's kh * kw strided scatter-adds.
-        full = (stride, tuple(r - a for r, a in zip(reach, lo)), tuple(r - b for r, b in zip(reach, hi)),
-                dilation, groups)
+    # NOTE: stride 1: the input gradient is the full correlation of g with the flipped kernel, one
+    # more im2col + GEMM, cheaper than col2im's kh * kw strided scatter-adds. The high side pads g up
+    # to the input's size (conv_transpose's output_padding adds positions no window reaches).
+    full_lo = tuple(r - a for r, a in zip(reach, lo))
+    full_hi = tuple(s - p + a for s, p, a in zip(x_shape[2:], osize, lo))
+    if all(s == 1 for s in stride) and min(full_lo) >= 0 and min(full_hi) >= 0:
+        full = (stride, full_lo, full_hi, dilation, groups)
         return _conv_arrays(xp, g, _flipped_transpose(xp, w, groups), full, tuple(x_shape[2:]))
     wm = w.reshape(groups, w.shape[0] // groups, -1)
     gm = g.reshape(n, groups, w.shape[0] // groups, -1)
@@ -216,3 +219,41 @@ class ConvWeightGrad(Primitive):
             dg = Convolution.apply(x, gw, None, ctx.geom, ctx.osize)
         return dx, dg
 
+
+
+# === test specs (tests/ops/test_against_torch.py) =================================================
+def _conv_sample(nd, transposed=False):
+    def sample(g):
+        groups = g.choice((1, 2))
+        cin, cout = groups * g.integers(1, 2), groups * g.integers(1, 2)
+        kernel = tuple(g.integers(1, 3) for _ in range(nd))
+        stride = tuple(g.integers(1, 2) for _ in range(nd))
+        dilation = tuple(g.integers(1, 2) for _ in range(nd))
+        padding = g.choice((0, 1))
+        if not transposed and all(s == 1 for s in stride) and g.boolean():
+            padding = g.choice(("same", "valid"))
+        pad = 0 if isinstance(padding, str) else padding
+        reach = [d * (k - 1) + 1 for d, k in zip(dilation, kernel)]
+        if transposed:
+            size = tuple(g.integers(max(1, (2 * pad + 2 - r + s - 1) // s + 1), 4)
+                         for r, s in zip(reach, stride))
+            weight = (cin, cout // groups) + kernel
+            kw = dict(stride=stride, padding=pad, dilation=dilation, groups=groups,
+                      output_padding=tuple(g.integers(0, max(s, d) - 1) for s, d in zip(stride, dilation)))
+        else:
+            size = tuple(g.integers(max(1, r - 2 * pad), max(1, r - 2 * pad) + 3) for r in reach)
+            weight = (cout, cin // groups) + kernel
+            kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+        x = g.values((g.integers(0, 2), cin) + size)
+        return [x, g.values(weight), g.values((cout,))], kw
+    return sample
+
+
+def _conv_call(name):
+    return lambda torch, x, w, b, **kw: getattr(torch.nn.functional, name)(x, w, b, **kw)
+
+
+spec(*[OpSpec("nn.functional." + name, sample=_conv_sample(nd, "transpose" in name), call=_conv_call(name),
+              rtol=1e-4, atol=1e-5, large=False)
+       for name, nd in (("conv1d", 1), ("conv2d", 2), ("conv3d", 3), ("conv_transpose1d", 1),
+                        ("conv_transpose2d", 2), ("conv_transpose3d", 3))])

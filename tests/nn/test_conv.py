@@ -69,6 +69,7 @@ TRANSPOSE_CASES = [
     (2, (1, 4, 3, 3), (4, 1, 2, 2), 4, dict(groups=4, stride=3, output_padding=(2, 1))),
     (2, (2, 2, 3, 3), (2, 3, 3, 3), 3, dict(stride=2, dilation=3, output_padding=2)),  # op >= stride, < dilation
     (1, (2, 3, 5), (3, 4, 3), 4, dict(stride=2, padding=1, output_padding=1)),
+    (1, (1, 2, 4), (2, 3, 3), 3, dict(dilation=2, output_padding=1)),  # stride 1, op < dilation
     (3, (1, 2, 3, 2, 3), (2, 3, 2, 3, 2), 3, dict(stride=(2, 1, 2), padding=(0, 1, 1))),
 ]
 
