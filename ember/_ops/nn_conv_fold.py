@@ -8,6 +8,7 @@ import math
 from .. import _dtype
 from ..autograd.function import Primitive
 from . import nn_conv
+from ._registry import OpSpec, spec
 
 
 class Im2Col(Primitive):
@@ -189,3 +190,55 @@ def channel_shuffle(input, groups):
 def native_channel_shuffle(input, groups):
     """channel_shuffle (PyTorch's native kernel; here the same computation, and differentiable)."""
     return channel_shuffle(input, groups)
+
+
+# === test specs (tests/ops/test_against_torch.py) =================================================
+def _fold_geometry(g):
+    kernel = (g.integers(1, 3), g.integers(1, 3))
+    return dict(kernel_size=kernel, dilation=(g.integers(1, 2), g.integers(1, 2)),
+                padding=(g.integers(0, 1), g.integers(0, 1)), stride=(g.integers(1, 2), g.integers(1, 2)))
+
+
+def _unfold_sample(g):
+    kw = _fold_geometry(g)
+    reach = [d * (k - 1) + 1 - 2 * p for d, k, p in zip(kw["dilation"], kw["kernel_size"], kw["padding"])]
+    size = tuple(g.integers(max(1, r), max(1, r) + 3) for r in reach)
+    batch = (g.integers(0, 2),) if g.boolean() else ()
+    return [g.values(batch + (g.integers(1, 2),) + size)], kw
+
+
+def _fold_sample(g):
+    kw = _fold_geometry(g)
+    reach = [d * (k - 1) + 1 - 2 * p for d, k, p in zip(kw["dilation"], kw["kernel_size"], kw["padding"])]
+    size = tuple(g.integers(max(1, r), max(1, r) + 3) for r in reach)
+    blocks = math.prod(_blocks(size, kw["kernel_size"], kw["dilation"], kw["padding"], kw["stride"]))
+    c = g.integers(1, 2) * kw["kernel_size"][0] * kw["kernel_size"][1]
+    batch = (g.integers(1, 2),) if g.boolean() else ()
+    return [g.values(batch + (c, blocks))], dict(kw, output_size=size)
+
+
+def _shuffle_sample(name):
+    def sample(g):
+        r = g.integers(1, 2)
+        # NOTE: no empty batch: PyTorch 2.13 pixel_(un)shuffle backward fails on one (its own shape bug)
+        batch = tuple(g.integers(1, 2) for _ in range(g.integers(0, 1)))
+        if name == "pixel_shuffle":
+            shape = batch + (r * r * g.integers(1, 2), g.integers(1, 3), g.integers(1, 3))
+        elif name == "pixel_unshuffle":
+            shape = batch + (g.integers(1, 2), r * g.integers(1, 2), r * g.integers(1, 2))
+        else:
+            shape = (g.integers(0, 2), r * g.integers(1, 2), g.integers(1, 3))
+        return [g.values(shape)], {"groups" if name == "channel_shuffle" else "factor": r}
+    return sample
+
+
+spec(OpSpec("nn.functional.unfold", sample=_unfold_sample, large=False,
+            call=lambda torch, x, **kw: torch.nn.functional.unfold(x, **kw)),
+     OpSpec("nn.functional.fold", sample=_fold_sample, large=False,
+            call=lambda torch, x, **kw: torch.nn.functional.fold(x, **kw)),
+     OpSpec("nn.functional.pixel_shuffle", sample=_shuffle_sample("pixel_shuffle"), large=False,
+            call=lambda torch, x, factor: torch.nn.functional.pixel_shuffle(x, factor)),
+     OpSpec("nn.functional.pixel_unshuffle", sample=_shuffle_sample("pixel_unshuffle"), large=False,
+            call=lambda torch, x, factor: torch.nn.functional.pixel_unshuffle(x, factor)),
+     OpSpec("nn.functional.channel_shuffle", sample=_shuffle_sample("channel_shuffle"), large=False,
+            call=lambda torch, x, groups: torch.nn.functional.channel_shuffle(x, groups)))
