@@ -66,21 +66,9 @@ class MaxPool(Primitive):
         x = x.reshape((-1,) + spatial)
         outs = [out_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in zip(spatial, kernel, stride, padding, dilation)]
         padded = _padded(xp, x, padding, _extents(outs, stride, dilation, kernel), _fill_value(xp, x.dtype))
-        best = None
-        arg = None
-        is_float = x.dtype.kind in "fV"
-        for number, (offs, key) in enumerate(_offset_views(xp, padded, outs, stride, dilation, kernel)):
-            v = padded[key]
-            if best is None:
-                best = v.copy()
-                arg = xp.zeros(best.shape, dtype=xp.int16 if _count(kernel) < 2 ** 15 else xp.int64)
-                continue
-            # NOTE: PyTorch's test `val > maxval || isnan(val)`: the first maximum wins, NaN propagates.
-            better = v > best
-            if is_float:
-                better |= xp.isnan(v)
-            xp.copyto(best, v, where=better)
-            xp.copyto(arg, number, where=better)
+        views = [padded[key] for offs, key in _offset_views(xp, padded, outs, stride, dilation, kernel)]
+        # NOTE: NaN-aware passes cost twice as much; they run only when the input holds a NaN
+        best, arg = _running_max(xp, views, x.dtype.kind in "fV" and bool(xp.isnan(x).any()))
         # NOTE: a window whose values are all -inf (or padding) reports its first in-bounds element, as PyTorch.
         first = _first_valid(xp, outs, stride, padding, dilation, kernel)
         if first is not None:
@@ -114,6 +102,32 @@ class MaxPool(Primitive):
             b *= n
         flat = g.new_zeros((b, plane)).scatter_add(1, idx.reshape(b, -1), g.reshape(b, -1))
         return flat.reshape(ctx.in_shape)
+
+
+def _running_max(xp, views, nan_aware):
+    """(max, number of the view holding it) over same-shaped views, PyTorch's way: a later value
+    replaces the maximum when `val > maxval || isnan(val)` (the first maximum wins, NaN propagates)."""
+    best = views[0].copy()
+    arg_dtype = xp.int16 if len(views) < 2 ** 15 else xp.int64
+    if not nan_aware:
+        # NOTE: plain maximum passes, then the first view equal to it (masked writes cost 10x a maximum)
+        for v in views[1:]:
+            xp.maximum(best, v, out=best)
+        arg = xp.zeros(best.shape, dtype=arg_dtype)
+        eq = xp.empty(best.shape, dtype=bool)
+        for number in range(len(views) - 1, 0, -1):
+            xp.equal(views[number], best, out=eq)
+            arg = xp.where(eq, arg_dtype(number), arg)
+        return best, xp.where(xp.equal(views[0], best), arg_dtype(0), arg)
+    arg = xp.zeros(best.shape, dtype=arg_dtype)
+    better = xp.empty(best.shape, dtype=bool)
+    for number in range(1, len(views)):
+        v = views[number]
+        xp.greater(v, best, out=better)
+        better |= xp.isnan(v)
+        xp.copyto(best, v, where=better)
+        xp.copyto(arg, number, where=better)
+    return best, arg
 
 
 def _prod(kernel):
@@ -163,6 +177,23 @@ def avg_divisor(xp, spatial, outs, kernel, stride, padding, count_include_pad, d
     return div
 
 
+def _window_sums(xp, padded, outs, stride, kernel):
+    """The sum of each window of padded (B, *spatial) (dilation 1)."""
+    nd = len(kernel)
+    if tuple(stride) == tuple(kernel) and all(o * k <= n for o, k, n in zip(outs, kernel, padded.shape[1:])):
+        # NOTE: windows that tile the input: one reduction over a reshaped view (big kernels, global pooling)
+        crop = padded[(slice(None),) + tuple(slice(0, o * k) for o, k in zip(outs, kernel))]
+        tiles = crop.reshape((crop.shape[0],) + tuple(v for o, k in zip(outs, kernel) for v in (o, k)))
+        return tiles.sum(axis=tuple(2 + 2 * i for i in range(nd)), dtype=padded.dtype)
+    total = None
+    for offs, key in _offset_views(xp, padded, outs, stride, (1,) * nd, kernel):
+        if total is None:
+            total = padded[key].copy()
+        else:
+            total += padded[key]
+    return total
+
+
 def _divide(xp, total, div, dtype):
     if dtype.kind in "iub":
         # NOTE: PyTorch's integer average is C++ integer division (truncates toward zero)
@@ -185,12 +216,7 @@ class AvgPool(Primitive):
         outs = [out_size(n, k, s, p, 1, ceil_mode) for n, k, s, p in zip(spatial, kernel, stride, padding)]
         acc_dtype = xp.int64 if x.dtype.kind in "iub" else x.dtype
         padded = _padded(xp, x.astype(acc_dtype, copy=False), padding, _extents(outs, stride, ones, kernel), 0)
-        total = None
-        for offs, key in _offset_views(xp, padded, outs, stride, ones, kernel):
-            if total is None:
-                total = padded[key].copy()
-            else:
-                total += padded[key]
+        total = _window_sums(xp, padded, outs, stride, kernel)
         div = avg_divisor(xp, spatial, outs, kernel, stride, padding, count_include_pad, divisor_override, x.dtype)
         ctx.args = (tuple(spatial), tuple(outs), kernel, stride, padding, div)
         return _divide(xp, total, div, x.dtype).reshape(lead + tuple(outs))
@@ -239,9 +265,7 @@ class _AvgPoolFixed(Primitive):
         x = x.reshape((-1,) + spatial)
         ones = (1,) * len(spatial)
         padded = _padded(xp, x, padding, _extents(outs, stride, ones, kernel), 0)
-        total = None
-        for offs, key in _offset_views(xp, padded, outs, stride, ones, kernel):
-            total = padded[key].copy() if total is None else total + padded[key]
+        total = _window_sums(xp, padded, outs, stride, kernel)
         ctx.args = (tuple(spatial), tuple(outs), kernel, stride, padding, div)
         return (total / div).astype(x.dtype, copy=False).reshape(lead + tuple(outs))
 
