@@ -207,8 +207,6 @@ def _unpool(nd, input, indices, kernel_size, stride, padding, output_size):
         size = tuple(int(v) for v in output_size)
         if len(size) == nd + 2:
             size = size[2:]
-        elif len(size) == nd + 1 and input.dim() == nd + 1:
-            size = size[1:]
         if len(size) != nd:
             raise ValueError(f"output_size should be a sequence containing {nd} or {nd + 2} elements, but it has a "
                              f"length of '{len(output_size)}'")
@@ -216,7 +214,7 @@ def _unpool(nd, input, indices, kernel_size, stride, padding, output_size):
             lo = default[d] - stride[d]
             hi = default[d] + stride[d]
             if not lo < size[d] < hi:
-                raise ValueError(f'invalid output_size "{list(size)}" (dim {d} must be between {lo} and {hi})')
+                raise ValueError(f'invalid output_size "{output_size}" (dim {d} must be between {lo} and {hi})')
     lead = tuple(input.shape[:-nd])
     plane = 1
     for s in size:
@@ -228,7 +226,7 @@ def _unpool(nd, input, indices, kernel_size, stride, padding, output_size):
         if lo < 0 or hi >= plane:
             bad = lo if lo < 0 else hi
             raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size "
-                               f"{'x'.join(str(s) for s in size)}")
+                               f"{'x'.join(str(s) for s in size)})")
     out = flat_in.new_zeros(lead + (plane,)).scatter(-1, flat_idx, flat_in)
     return out.reshape(lead + size)
 
