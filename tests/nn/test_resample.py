@@ -114,3 +114,11 @@ def test_upsampling_modules(cls, kwargs, shape):
     t_m, e_m = getattr(torch.nn, cls)(**kwargs), getattr(ember.nn, cls)(**kwargs)
     assert repr(e_m) == repr(t_m)
     _run(t_m, e_m, shape)
+
+
+@pytest.mark.parametrize("mode,shape,size", [("linear", (1, 2, 300), 37), ("bicubic", (1, 1, 3, 300), (5, 411)),
+                                             ("bilinear", (1, 1, 260, 3), (301, 2))])
+def test_interpolate_long_dims_gather_path(mode, shape, size):
+    # NOTE: past 256 input points a dim is resampled by gathers instead of a weight matrix
+    _run(lambda x: TF.interpolate(x, size=size, mode=mode, align_corners=False),
+         lambda x: EF.interpolate(x, size=size, mode=mode, align_corners=False), shape)
