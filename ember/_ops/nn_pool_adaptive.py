@@ -9,7 +9,7 @@ NOTE: a primitive for PyTorch's indices and NaN rule; the backward is MaxPool's 
 import itertools
 
 from ..autograd.function import Primitive
-from .nn_pool import MaxPool
+from .nn_pool import MaxPool, _running_max
 
 
 def adaptive_bounds(xp, size, out):
@@ -40,6 +40,39 @@ def fractional_table(xp, samples, size, out, k):
     return starts[:, :, None] + xp.arange(k, dtype=xp.int64)[None, None, :]
 
 
+def _finish(ctx, best, best_pos, lead, spatial, outs):
+    out_shape = lead + tuple(outs)
+    best_pos = best_pos.reshape(out_shape)
+    ctx.in_shape, ctx.nd = lead + spatial, len(spatial)
+    ctx.save_for_backward(best_pos)
+    return best.reshape(out_shape), best_pos
+
+
+def _separable_max(xp, x, tables):
+    """Max over windows shared by every plane, one dim at a time from the last: a row's first maximum,
+    then the first row holding the overall maximum, is the first maximum in row-major order, as
+    PyTorch's scan finds it (and the last NaN likewise). tables[i]: (out_i, L_i)."""
+    nd = len(tables)
+    spatial = x.shape[1:]
+    nan_aware = x.dtype.kind in "fV" and bool(xp.isnan(x).any())
+    coords = {}  # dim -> the chosen input coordinate along it, for each element of the current x
+    for i in range(nd - 1, -1, -1):
+        axis = 1 + i
+        taken = xp.take(x, tables[i], axis=axis)  # (..., out_i, L_i, ...)
+        views = [taken[(slice(None),) * (axis + 1) + (l,)] for l in range(tables[i].shape[1])]
+        x, arg = _running_max(xp, views, nan_aware)
+        shape = [1] * x.ndim
+        shape[axis] = tables[i].shape[0]
+        chosen = tables[i][xp.arange(tables[i].shape[0]).reshape(shape), arg]
+        for j, c in coords.items():
+            coords[j] = xp.take_along_axis(c, chosen, axis=axis)
+        coords[i] = chosen
+    pos = 0
+    for i in range(nd):
+        pos = pos * spatial[i] + coords[i]
+    return x, pos
+
+
 class WindowMax(Primitive):
     """(values, flat plane indices) of the maximum of x (..., *spatial) over the windows in `tables`."""
 
@@ -55,6 +88,9 @@ class WindowMax(Primitive):
         for i in range(nd - 2, -1, -1):
             plane_strides[i] = plane_strides[i + 1] * spatial[i + 1]
         outs = [t.shape[1] for t in tables]
+        if all(t.shape[0] == 1 for t in tables):
+            best, best_pos = _separable_max(xp, x, [t[0] for t in tables])
+            return _finish(ctx, best, best_pos, lead, spatial, outs)
         rows = xp.arange(b, dtype=xp.int64).reshape((b,) + (1,) * nd)
         best = best_pos = None
         is_float = x.dtype.kind in "fV"
@@ -75,11 +111,7 @@ class WindowMax(Primitive):
                 better |= xp.isnan(v)
             xp.copyto(best, v, where=better)
             xp.copyto(best_pos, pos, where=better)
-        out_shape = lead + tuple(outs)
-        best_pos = best_pos.reshape(out_shape)
-        ctx.in_shape, ctx.nd = lead + spatial, nd
-        ctx.save_for_backward(best_pos)
-        return best.reshape(out_shape), best_pos
+        return _finish(ctx, best, best_pos, lead, spatial, outs)
 
     backward = staticmethod(MaxPool.backward)
 

@@ -159,3 +159,15 @@ def test_adaptive_lp_modules(cls, args, shape):
         np.testing.assert_array_equal(e_out[1].numpy(), t_out[1].numpy())
         t_out, e_out = t_out[0], e_out[0]
     assert_close(e_out, t_out)
+
+
+def test_adaptive_max_ties_nan_first_index():
+    x = torch.tensor([[[[1., 2., 2., 0., 7.], [2., 2., float("nan"), 1., 7.], [0., float("nan"), 2., 7., 7.]]]])
+    for size in ((2, 3), (1, 2), (3, 1)):
+        tv, ti = TF.adaptive_max_pool2d(x, size, return_indices=True)
+        ev, ei = EF.adaptive_max_pool2d(to_ember(x), size, return_indices=True)
+        np.testing.assert_array_equal(ev.numpy(), tv.numpy())
+        np.testing.assert_array_equal(ei.numpy(), ti.numpy())
+        tv, ti = TF.adaptive_max_pool2d(x.nan_to_num(), size, return_indices=True)
+        ev, ei = EF.adaptive_max_pool2d(to_ember(x.nan_to_num()), size, return_indices=True)
+        np.testing.assert_array_equal(ei.numpy(), ti.numpy())
