@@ -13,6 +13,7 @@ each other's backward.
 import itertools
 
 from ..autograd.function import Primitive, float32_backward
+from ._registry import OpSpec, spec
 
 
 def out_size(size, k, s, p, d, ceil_mode):
@@ -279,3 +280,31 @@ class _AvgPoolFixed(Primitive):
 MAX_POOL = {nd: type(f"MaxPool{nd}d", (MaxPool,), {"node_name": f"MaxPool{nd}DWithIndicesBackward0"})
             for nd in (1, 2, 3)}
 AVG_POOL = {nd: type(f"AvgPool{nd}d", (AvgPool,), {"node_name": f"AvgPool{nd}DBackward0"}) for nd in (1, 2, 3)}
+
+
+# --- specs for the generic tests (tests/ops): drawn sizes and options, compared with PyTorch -------------
+def _pool_sample(with_count=False):
+    def sample(g):
+        n, c = g.integers(1, 2), g.integers(1, 3)
+        h, w = g.integers(1, 6), g.integers(1, 6)
+        k = g.integers(1, min(h, w, 3))
+        kw = dict(kernel_size=k, stride=g.integers(1, 3), padding=g.integers(0, k // 2), ceil_mode=g.boolean())
+        if with_count:
+            kw["count_include_pad"] = g.boolean()
+        return [g.values((n, c, h, w))], kw
+    return sample
+
+
+def _adaptive_sample(g):
+    return [g.values((g.integers(1, 2), g.integers(1, 3), g.integers(1, 7), g.integers(1, 7)))], \
+        dict(output_size=(g.integers(1, 4), g.integers(1, 4)))
+
+
+spec(OpSpec("nn.functional.max_pool2d", sample=_pool_sample(), large=False,
+            call=lambda torch, x, **kw: torch.nn.functional.max_pool2d(x, **kw)),
+     OpSpec("nn.functional.avg_pool2d", sample=_pool_sample(True), large=False,
+            call=lambda torch, x, **kw: torch.nn.functional.avg_pool2d(x, **kw)),
+     OpSpec("nn.functional.adaptive_avg_pool2d", sample=_adaptive_sample, large=False,
+            call=lambda torch, x, **kw: torch.nn.functional.adaptive_avg_pool2d(x, **kw)),
+     OpSpec("nn.functional.adaptive_max_pool2d", sample=_adaptive_sample, large=False,
+            call=lambda torch, x, **kw: torch.nn.functional.adaptive_max_pool2d(x, **kw)))

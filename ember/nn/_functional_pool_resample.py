@@ -13,6 +13,7 @@ import numbers
 import warnings
 
 from .. import _dtype
+from .._ops._registry import OpSpec as _OpSpec, spec as _spec
 from .._tensor import Tensor, _wrap
 from ._functional_pool_adaptive import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
 from ._functional_pool_grid import affine_grid, grid_sample
@@ -240,3 +241,15 @@ def upsample_bilinear(input, size=None, scale_factor=None):
     warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
                   stacklevel=2)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+def _interpolate_sample(g):
+    mode = g.choice(["nearest", "nearest-exact", "bilinear", "bicubic", "area"])
+    kw = dict(size=(g.integers(1, 7), g.integers(1, 7)), mode=mode)
+    if mode in ("bilinear", "bicubic"):
+        kw["align_corners"] = g.boolean()
+    return [g.values((g.integers(1, 2), g.integers(1, 3), g.integers(1, 5), g.integers(1, 5)))], kw
+
+
+_spec(_OpSpec("nn.functional.interpolate", sample=_interpolate_sample, large=False,
+              call=lambda torch, x, **kw: torch.nn.functional.interpolate(x, **kw)))
