@@ -217,3 +217,30 @@ def test_parametrizations_spectral_norm():
                 lambda: ember.nn.utils.parametrizations.spectral_norm(ember.nn.Linear(2, 2), "foo"))
     raises_like(lambda: torch.nn.utils.parametrizations.spectral_norm(torch.nn.Linear(2, 2), n_power_iterations=0),
                 lambda: ember.nn.utils.parametrizations.spectral_norm(ember.nn.Linear(2, 2), n_power_iterations=0))
+
+
+@pytest.mark.parametrize("shape,orth_map", [((3, 3), None), ((3, 5), None), ((5, 3), "cayley"),
+                                            ((4, 4), "householder"), ((5, 3), "matrix_exp")])
+def test_parametrizations_orthogonal(shape, orth_map):
+    tm, em = _linear_pair(shape[1], shape[0])
+    torch.nn.utils.parametrizations.orthogonal(tm, orthogonal_map=orth_map)
+    ember.nn.utils.parametrizations.orthogonal(em, orthogonal_map=orth_map)
+    assert list(em.state_dict()) == list(tm.state_dict())
+    if shape[0] == shape[1]:  # NOTE: no random completion: right_inverse must agree with torch's
+        for k, v in tm.state_dict().items():
+            assert_close(em.state_dict()[k], v, atol=1e-5)
+    _load_from(tm, em)
+    _step_and_compare(tm, em, (2, shape[1]))
+    W = em.weight.detach().numpy()
+    gram = W @ W.T if shape[0] < shape[1] else W.T @ W
+    np.testing.assert_allclose(gram, np.eye(min(shape)), atol=1e-5)
+
+
+def test_orthogonal_errors():
+    for call in (lambda nn: nn.utils.parametrizations.orthogonal(nn.Linear(2, 2), orthogonal_map="nope"),
+                 lambda nn: nn.utils.parametrizations.orthogonal(nn.Linear(2, 2), "bias"),
+                 lambda nn: nn.utils.parametrizations.orthogonal(nn.Linear(2, 2), "foo")):
+        raises_like(lambda: call(torch.nn), lambda: call(ember.nn))
+    em = ember.nn.utils.parametrizations.orthogonal(ember.nn.Linear(3, 3), use_trivialization=False)
+    with pytest.raises(NotImplementedError, match="not possible to assign to the matrix exponential"):
+        em.weight = ember.eye(3)
