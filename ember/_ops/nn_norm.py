@@ -12,7 +12,7 @@ weight and bias take to broadcast against the input (None for layer norm: they a
 import math
 
 from .. import _state
-from ..autograd.function import Primitive, float32_backward
+from ..autograd.function import Primitive, float32_backward, once_differentiable
 
 
 def _stats(xp, xv, axes, eps):
@@ -107,9 +107,10 @@ class BatchNorm(_Normalize):
     (Tensors, or None) are updated in place: running = (1 - momentum) * running + momentum * batch,
     with the unbiased variance; in eval, they are the statistics."""
     node_name = "NativeBatchNormBackward0"
+    axes = (0, 2)
 
-    @staticmethod
-    def forward(ctx, x, weight=None, bias=None, running_mean=None, running_var=None, training=True,
+    @classmethod
+    def forward(cls, ctx, x, weight=None, bias=None, running_mean=None, running_var=None, training=True,
                 momentum=0.1, eps=1e-5):
         xp = ctx.xp
         n, c = x.shape[0], x.shape[1]
@@ -119,20 +120,81 @@ class BatchNorm(_Normalize):
             mean = running_mean._data.astype(x.dtype).reshape(1, c, 1)
             rstd = 1.0 / xp.sqrt(running_var._data.astype(x.dtype).reshape(1, c, 1) + eps)
             return _normalize(ctx, x, weight, bias, view, (0, 2), wshape, eps, (mean, rstd))[0]
-        y, mean, var = _normalize(ctx, x, weight, bias, view, (0, 2), wshape, eps)
-        count = view[0] * view[2]
+        y, mean, var = _normalize(ctx, x, weight, bias, view, cls.axes, wshape, eps)
+        count = math.prod(view[a] for a in cls.axes)
+        # NOTE: instance norm's running statistics are the batch's average of the per-instance ones
+        # (PyTorch repeats the buffers per instance, updates each, and averages them back).
+        mean = mean.reshape(-1, c).mean(axis=0)
+        var = var.reshape(-1, c).mean(axis=0)
         # NOTE: PyTorch updates the buffers' storage without bumping their version counters.
         if running_mean is not None:
             rm = running_mean._data
             rm *= 1 - momentum
-            rm += (momentum * mean.reshape(c)).astype(rm.dtype)
+            rm += (momentum * mean).astype(rm.dtype)
         if running_var is not None:
             rv = running_var._data
-            unbiased = var.reshape(c) * (count / (count - 1) if count > 1 else float("inf"))
+            unbiased = var * (count / (count - 1) if count > 1 else float("inf"))
             rv *= 1 - momentum
             rv += (momentum * unbiased).astype(rv.dtype)
         return y
 
 
+class InstanceNorm(BatchNorm):
+    """Instance norm: batch norm's statistics per (instance, channel)."""
+    axes = (2,)
+
+
 class GroupNorm(_Normalize):
     node_name = "NativeGroupNormBackward0"
+
+
+class CrossMapLRN2d(Primitive):
+    """nn.CrossMapLRN2d's legacy kernel, kept as PyTorch computes it.
+
+    NOTE: PyTorch's forward slides its channel window with a quirk (channel 0 is never dropped
+    from the running sum, so later windows grow), and its backward uses a fixed window of `size`
+    channels; both are reproduced here, vectorised with cumulative sums over the channels."""
+    inputs = 1
+    node_name = "CrossMapLRN2dBackward"
+
+    @staticmethod
+    def forward(ctx, x, size=5, alpha=1e-4, beta=0.75, k=1.0):
+        xp = ctx.xp
+        c = x.shape[1]
+        sq = x * x
+        total = xp.cumsum(sq, axis=1)
+        pre_pad = int((size - 1) / 2 + 1)
+        idx = xp.arange(c)
+        hi = xp.minimum(idx + pre_pad - 1, c - 1)
+        lo = xp.maximum(idx - pre_pad + 1, 1)
+        scale = sq[:, :1] + total[:, hi] - total[:, lo - 1]
+        scale = scale * (alpha / size) + k
+        out = x * scale ** -beta
+        ctx.args = (size, alpha, beta)
+        if ctx.needs_input_grad[0]:
+            ctx.save_for_backward(x, scale, out)
+        return out.astype(x.dtype, copy=False)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        x, scale, out = (t._data for t in ctx.saved_tensors)
+        size, alpha, beta = ctx.args
+        xp = ctx.xp
+        g = g._data
+        c = x.shape[1]
+        ratio = g * out / scale
+        run = xp.concatenate([xp.zeros_like(ratio[:, :1]), xp.cumsum(ratio, axis=1)], axis=1)
+        shift = int(size - (size - 1) / 2)
+        idx = xp.arange(c)
+        hi = xp.minimum(idx + size - 1 - shift, c - 1)
+        lo = xp.maximum(idx - shift, 0)
+        accum = run[:, hi + 1] - run[:, lo]
+        gx = scale ** -beta * g - (2 * alpha * beta / size) * x * accum
+        return _wrap_like(gx, ctx)
+
+
+def _wrap_like(arr, ctx):
+    from .._tensor import _wrap
+    from .. import _dtype
+    return _wrap(arr, ctx.device, _dtype._BY_NP[arr.dtype])

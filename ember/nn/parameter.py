@@ -48,3 +48,67 @@ class Buffer(Tensor):
 
     def __init__(self, data=None, *, persistent=True):
         pass
+
+
+class _UninitializedMixin:
+    """What UninitializedParameter and UninitializedBuffer share: a placeholder of no shape yet,
+    given one by `materialize`, which also turns it into `cls_to_become`."""
+
+    __slots__ = ()
+    cls_to_become = None
+
+    def materialize(self, shape, device=None, dtype=None):
+        """Give the tensor `shape` (uninitialised values) and make it a `cls_to_become`, in place."""
+        device = self.device if device is None else device
+        dtype = self.dtype if dtype is None else dtype
+        self.data = empty(shape, device=device, dtype=dtype)
+        self.__class__ = self.cls_to_become
+
+    @property
+    def shape(self):
+        raise RuntimeError("Can't access the shape of an uninitialized parameter or buffer. This error usually "
+                           "happens in `load_state_dict` when trying to load an uninitialized parameter into an "
+                           "initialized one. Call `forward` to initialize the parameters before accessing their "
+                           "attributes.")
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+    __str__ = __repr__
+
+
+class UninitializedParameter(_UninitializedMixin, Parameter):
+    """A parameter whose shape is not known yet (lazy modules); `materialize` makes it a Parameter.
+    Unlike PyTorch, ops on it are not refused one by one: it holds an empty tensor until then."""
+
+    __slots__ = ()
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):
+        return Parameter.__new__(cls, empty(0, device=device, dtype=dtype), requires_grad)
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        pass
+
+    def __reduce_ex__(self, protocol):
+        return (UninitializedParameter, (self._requires_grad,))
+
+
+class UninitializedBuffer(_UninitializedMixin, Tensor):
+    """A buffer whose shape is not known yet (lazy modules); `materialize` makes it a Tensor."""
+
+    __slots__ = ()
+    cls_to_become = Tensor
+
+    def __new__(cls, requires_grad=False, device=None, dtype=None):
+        b = object.__new__(cls)._adopt(empty(0, device=device, dtype=dtype))
+        b.requires_grad_(requires_grad)
+        return b
+
+    def __init__(self, requires_grad=False, device=None, dtype=None):
+        pass
+
+
+def is_lazy(param):
+    """Whether `param` is an uninitialised parameter or buffer (of a lazy module)."""
+    return isinstance(param, _UninitializedMixin)

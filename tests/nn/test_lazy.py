@@ -1,0 +1,95 @@
+"""Lazy modules: UninitializedParameter/Buffer, LazyModuleMixin, LazyLinear, LazyBatchNorm*d, LazyInstanceNorm*d."""
+import pytest
+import torch
+
+import ember
+from ember.nn.modules.lazy import LazyModuleMixin
+from ember.nn.parameter import UninitializedBuffer, UninitializedParameter, is_lazy
+from tests.nn._nn_helpers import assert_close, to_ember
+
+NORMS = [("LazyBatchNorm1d", (4, 3)), ("LazyBatchNorm1d", (4, 3, 5)), ("LazyBatchNorm2d", (2, 3, 2, 2)),
+         ("LazyBatchNorm3d", (2, 3, 2, 2, 2)), ("LazyInstanceNorm1d", (2, 3, 5)),
+         ("LazyInstanceNorm2d", (2, 3, 2, 3)), ("LazyInstanceNorm3d", (2, 3, 2, 2, 2))]
+
+
+def test_uninitialized_placeholders():
+    p, b = UninitializedParameter(), UninitializedBuffer()
+    assert repr(p) == "<UninitializedParameter>" and repr(b) == "<UninitializedBuffer>"
+    assert p.requires_grad and not b.requires_grad and is_lazy(p) and is_lazy(b)
+    with pytest.raises(RuntimeError, match="Can't access the shape of an uninitialized parameter"):
+        p.shape
+    p.materialize((2, 3), dtype=ember.float64)
+    assert type(p) is ember.nn.Parameter and tuple(p.shape) == (2, 3) and p.dtype == ember.float64
+    assert p.requires_grad and not is_lazy(p)
+    b.materialize(4)
+    assert type(b) is ember.Tensor and tuple(b.shape) == (4,)
+
+
+def test_lazy_linear_becomes_linear():
+    tm, em = torch.nn.LazyLinear(3), ember.nn.LazyLinear(3)
+    assert isinstance(em, LazyModuleMixin) and em.has_uninitialized_params()
+    assert repr(em) == repr(tm)
+    assert list(em.state_dict()) == list(tm.state_dict())
+    assert all(repr(v) == "<UninitializedParameter>" for v in em.state_dict().values())
+    tx = torch.randn(2, 5)
+    tm(tx)
+    ey = em(to_ember(tx))
+    assert type(em) is ember.nn.Linear and repr(em) == repr(tm)
+    assert type(em.weight) is ember.nn.Parameter and tuple(em.weight.shape) == (3, 5)
+    assert float(em.weight.abs().max()) <= 5 ** -0.5 and float(em.weight.abs().max()) > 0
+    assert tuple(ey.shape) == (2, 3)
+    assert not em._forward_pre_hooks
+    em.load_state_dict({k: to_ember(v) for k, v in tm.state_dict().items()})
+    assert_close(em(to_ember(tx)), tm(tx), atol=1e-6)
+
+
+def test_lazy_linear_without_bias_and_load_state_dict_materializes():
+    em = ember.nn.LazyLinear(2, bias=False)
+    assert em.bias is None
+    em.load_state_dict(ember.nn.Linear(4, 2, bias=False).state_dict())
+    assert tuple(em.weight.shape) == (2, 4) and type(em) is ember.nn.LazyLinear
+    em(ember.randn(3, 4))
+    assert type(em) is ember.nn.Linear
+
+
+@pytest.mark.parametrize("name,shape", NORMS)
+def test_lazy_norms_match_torch(name, shape):
+    tm, em = getattr(torch.nn, name)(), getattr(ember.nn, name)()
+    assert repr(em) == repr(tm)
+    assert list(em.state_dict()) == list(tm.state_dict())
+    assert [repr(v) for v in em.state_dict().values()] == [repr(v) for v in tm.state_dict().values()]
+    tx = torch.randn(shape)
+    ty, ey = tm(tx), em(to_ember(tx))
+    assert_close(ey, ty, atol=1e-5)
+    assert type(em).__name__ == type(tm).__name__ and repr(em) == repr(tm)
+    for k, v in tm.state_dict().items():
+        assert_close(em.state_dict()[k], v, atol=1e-6)
+
+
+def test_lazy_norm_options_and_dtype_conversion():
+    em = ember.nn.LazyBatchNorm2d(affine=False, track_running_stats=False)
+    assert list(em.state_dict()) == list(torch.nn.LazyBatchNorm2d(affine=False, track_running_stats=False).state_dict())
+    tm = torch.nn.LazyBatchNorm2d(affine=False, track_running_stats=False)
+    em(ember.randn(2, 3, 2, 2)), tm(torch.randn(2, 3, 2, 2))
+    assert type(em) is ember.nn.BatchNorm2d and em.num_features == tm.num_features
+    em = ember.nn.LazyBatchNorm1d().double()
+    em(ember.randn(4, 2, dtype=ember.float64))
+    assert em.running_mean.dtype == ember.float64 and em.weight.dtype == ember.float64
+
+
+def test_mixin_refuses_partial_initialization():
+    class Half(LazyModuleMixin, ember.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = UninitializedParameter()
+            self.b = UninitializedParameter()
+
+        def initialize_parameters(self, x):
+            self.a.materialize(x.shape)
+
+        def forward(self, x):
+            return x
+
+    with pytest.raises(RuntimeError, match="module Half has not been fully initialized"):
+        Half()(ember.ones(2))
+
