@@ -12,6 +12,7 @@ rows step; the others keep their state, so the final state of each row is the st
 """
 from .._tensor import _wrap
 from ..autograd.function import Primitive, once_differentiable
+from .nn_rnn_lstm import lstm_backward, lstm_forward
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -36,8 +37,13 @@ class RNNLayer(Primitive):
                 reverse=False):
         xp = ctx.xp
         steps, batch = gi.shape[0], gi.shape[1]
-        order = range(steps - 1, -1, -1) if reverse else range(steps)
+        order = list(range(steps - 1, -1, -1) if reverse else range(steps))
         sizes = [batch] * steps if batch_sizes is None else list(batch_sizes)
+        ctx.options = (mode, sizes, order)
+        ctx.save_for_backward(w_hh, w_hr)
+        if mode == "LSTM":
+            out, h, c, ctx.saved_arrays = lstm_forward(xp, gi, h0, c0, w_hh, b_hh, w_hr, order, sizes)
+            return out, h, c
         if b_hh is not None and mode != "GRU":
             gi = gi + b_hh  # NOTE: both biases enter every step unchanged: add b_hh once
         w_t = xp.ascontiguousarray(w_hh.T)
@@ -45,16 +51,13 @@ class RNNLayer(Primitive):
         out = xp.zeros((steps, batch, out_size), dtype=gi.dtype)
         prev = xp.empty((steps, batch, out_size), dtype=gi.dtype)  # the state each time step starts from
         h = h0.copy()
-        c = None if c0 is None else c0.copy()
         saved = _Saved(xp, mode, steps, batch, gi, w_hh, c0)
         for t in order:
             prev[t] = h
             n = sizes[t]
             if n:
                 hh = h[:n] @ w_t
-                if mode == "LSTM":
-                    h_new, c[:n] = _lstm_step(xp, gi[t, :n], hh, c[:n], saved, t, n, w_hr)
-                elif mode == "GRU":
+                if mode == "GRU":
                     h_new = _gru_step(xp, gi[t, :n], hh, b_hh, h[:n], saved, t, n)
                 else:
                     h_new = hh
@@ -65,13 +68,9 @@ class RNNLayer(Primitive):
                         xp.maximum(h_new, 0, out=h_new)
                 h[:n] = h_new
                 out[t, :n] = h_new
-        ctx.options = (mode, sizes, list(order))
         ctx.saved_arrays = saved
         saved.prev = prev
         saved.out = out
-        ctx.save_for_backward(w_hh, w_hr)
-        if mode == "LSTM":
-            return out, h, c
         return out, h
 
     @staticmethod
@@ -85,19 +84,22 @@ class RNNLayer(Primitive):
         wr = None if w_hr is None else w_hr._data
         dout = g_out._data
         dh = g_h._data.astype(dout.dtype, copy=True)
-        dc = None if g_c is None else g_c._data.astype(dout.dtype, copy=True)
+        needs = ctx.needs_input_grad
+        dev, dt = g_out._device, g_out._dtype
+        wrap = lambda a: None if a is None else _wrap(a, dev, dt)  # noqa: E731
+        if mode == "LSTM":
+            dc = g_c._data.astype(dout.dtype, copy=True)
+            grads = lstm_backward(xp, s, dout, dh, dc, w, wr, order, sizes, needs[3:5])
+            return tuple(wrap(g) if need else None for g, need in zip(grads, needs))
         d_gi = xp.zeros(s.gates_shape, dtype=dout.dtype)  # gradient of each step's pre-activations
         d_hh = d_gi if mode != "GRU" else xp.zeros(s.gates_shape, dtype=dout.dtype)
-        d_wr = None if wr is None else xp.zeros(wr.shape, dtype=dout.dtype)
         for k in range(len(order) - 1, -1, -1):
             t = order[k]
             n = sizes[t]
             if not n:
                 continue
             dh[:n] += dout[t, :n]
-            if mode == "LSTM":
-                dc[:n] = _lstm_back(xp, s, t, n, dh[:n], dc[:n], d_gi, wr, d_wr)
-            elif mode == "GRU":
+            if mode == "GRU":
                 _gru_back(xp, s, t, n, dh[:n], d_gi, d_hh)
             else:
                 h_t = s.out[t, :n]
@@ -108,9 +110,6 @@ class RNNLayer(Primitive):
             carry = dh[:n] * s.z[t, :n] if mode == "GRU" else 0
             dh[:n] = d_hh[t, :n] @ w
             dh[:n] += carry
-        needs = ctx.needs_input_grad
-        dev, dt = g_out._device, g_out._dtype
-        wrap = lambda a: None if a is None else _wrap(a, dev, dt)  # noqa: E731
         g_w = g_b = None
         if needs[3] or needs[4]:
             flat = d_hh.reshape(-1, d_hh.shape[-1])
@@ -118,8 +117,7 @@ class RNNLayer(Primitive):
                 g_w = flat.T @ s.prev.reshape(-1, s.prev.shape[-1])
             if needs[4]:
                 g_b = flat.sum(axis=0)
-        return (wrap(d_gi) if needs[0] else None, wrap(dh) if needs[1] else None,
-                wrap(dc) if needs[2] else None, wrap(g_w), wrap(g_b), wrap(d_wr) if needs[5] else None)
+        return wrap(d_gi) if needs[0] else None, wrap(dh) if needs[1] else None, None, wrap(g_w), wrap(g_b), None
 
 
 class _Saved:
@@ -129,53 +127,11 @@ class _Saved:
         self.mode = mode
         self.gates_shape = (steps, batch, w_hh.shape[0])
         hidden = w_hh.shape[0] // _GATES[mode]
-        if mode == "LSTM":
-            self.acts = xp.zeros(self.gates_shape, dtype=gi.dtype)  # i, f, g, o after their nonlinearity
-            self.c_prev = xp.zeros((steps, batch, hidden), dtype=gi.dtype)
-            self.tanh_c = xp.zeros((steps, batch, hidden), dtype=gi.dtype)
-        elif mode == "GRU":
+        if mode == "GRU":
             self.acts = xp.zeros(self.gates_shape, dtype=gi.dtype)  # r, z, n
             self.hn = xp.zeros((steps, batch, hidden), dtype=gi.dtype)  # W_hn h + b_hn
             self.z = self.acts[:, :, hidden:2 * hidden]
         self.hidden = hidden
-
-
-def _lstm_step(xp, gi_t, hh, c, s, t, n, w_hr):
-    H = s.hidden
-    hh += gi_t
-    acts = s.acts[t, :n]
-    _sigmoid(xp, hh[:, :2 * H], out=acts[:, :2 * H])
-    xp.tanh(hh[:, 2 * H:3 * H], out=acts[:, 2 * H:3 * H])
-    _sigmoid(xp, hh[:, 3 * H:], out=acts[:, 3 * H:])
-    s.c_prev[t, :n] = c
-    c_new = acts[:, H:2 * H] * c
-    c_new += acts[:, :H] * acts[:, 2 * H:3 * H]
-    tc = s.tanh_c[t, :n]
-    xp.tanh(c_new, out=tc)
-    h_new = acts[:, 3 * H:] * tc
-    if w_hr is not None:
-        if not hasattr(s, "h_pre"):
-            s.h_pre = xp.zeros(s.c_prev.shape, dtype=c.dtype)
-        s.h_pre[t, :n] = h_new
-        h_new = h_new @ w_hr.T
-    return h_new, c_new
-
-
-def _lstm_back(xp, s, t, n, dh, dc, d_gi, wr, d_wr):
-    H = s.hidden
-    if wr is not None:
-        d_wr += dh.T @ s.h_pre[t, :n]
-        dh = dh @ wr
-    acts = s.acts[t, :n]
-    i, f, g, o = acts[:, :H], acts[:, H:2 * H], acts[:, 2 * H:3 * H], acts[:, 3 * H:]
-    tc = s.tanh_c[t, :n]
-    dc = dc + dh * o * (1 - tc * tc)
-    d = d_gi[t, :n]
-    d[:, :H] = dc * g * i * (1 - i)
-    d[:, H:2 * H] = dc * s.c_prev[t, :n] * f * (1 - f)
-    d[:, 2 * H:3 * H] = dc * i * (1 - g * g)
-    d[:, 3 * H:] = dh * tc * o * (1 - o)
-    return dc * f
 
 
 def _gru_step(xp, gi_t, hh, b_hh, h, s, t, n):

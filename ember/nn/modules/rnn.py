@@ -185,7 +185,7 @@ class RNNBase(Module):
                 w_ih, w_hh = w[0], w[1]
                 b_ih, b_hh = (w[2], w[3]) if self.bias else (None, None)
                 w_hr = w[-1] if self.proj_size > 0 else None
-                gi = F.linear(layer_input, w_ih, b_ih)
+                gi = _project(layer_input, w_ih, b_ih)
                 if packed:
                     gi = gather.pad(gi)
                 c0 = cx[index] if cx is not None else None
@@ -204,6 +204,14 @@ class RNNBase(Module):
         if not packed and self.batch_first:
             output = output.transpose(0, 1)
         return output, _stack(h_n), (_stack(c_n) if cx is not None else None)
+
+
+def _project(input, weight, bias):
+    """input @ weight.T + bias for every time step as one 2-D matmul (a 3-D matmul runs one per step)."""
+    if input.dim() == 2:
+        return F.linear(input, weight, bias)
+    steps, batch = input.shape[0], input.shape[1]
+    return F.linear(input.reshape(steps * batch, input.shape[2]), weight, bias).reshape(steps, batch, -1)
 
 
 def _cat(tensors):
