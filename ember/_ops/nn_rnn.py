@@ -11,10 +11,33 @@ Variable lengths (PackedSequence) arrive as `batch_sizes`: at time t only the fi
 rows step; the others keep their state, so the final state of each row is the state at its last step.
 """
 from .._tensor import _wrap
-from ..autograd.function import Primitive, once_differentiable
+from .. import _state
+from ..autograd.function import Primitive, _DelayedError, once_differentiable
 from .nn_rnn_lstm import lstm_backward, lstm_forward
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def _first_order(backward):
+    """once_differentiable, and under create_graph every gradient it returns refuses a second backward.
+
+    NOTE: once_differentiable marks its results only when the incoming gradients require grad; here the
+    gradients also depend on the weights and states, so a double backward that ignored this node would
+    silently miss those terms (the input projection's matmul would still carry part of the graph)."""
+    inner = once_differentiable(backward)
+
+    def wrapper(ctx, *grads):
+        out = inner(ctx, *grads)
+        if _state.local.grad_enabled:
+            for o in out:
+                if o is not None and o._grad_fn is None:
+                    node = _DelayedError._node_cls()
+                    node.next_functions = ()
+                    node._in_meta = ()
+                    node._out_meta = ((o._data.shape, o._dtype, o._device),)
+                    o._grad_fn, o._output_nr, o._requires_grad = node, 0, True
+        return out
+    return wrapper
 
 
 def _sigmoid(xp, x, out=None):
@@ -74,7 +97,7 @@ class RNNLayer(Primitive):
         return out, h
 
     @staticmethod
-    @once_differentiable
+    @_first_order
     def backward(ctx, g_out, g_h, g_c=None):
         w_hh, w_hr = ctx.saved_tensors
         mode, sizes, order = ctx.options

@@ -62,7 +62,7 @@ class RNNCellBase(Module):
             hx = hx.unsqueeze(0)
         return input, hx, batched
 
-    def _check(self, input, hx, hidden_label=""):
+    def _check(self, input, hx, hidden_label="0"):
         if input.size(1) != self.input_size:
             raise RuntimeError(f"input has inconsistent input_size: got {input.size(1)} expected {self.input_size}")
         if input.size(0) != hx.size(0):
@@ -114,8 +114,8 @@ class LSTMCell(RNNCellBase):
             hx = (zeros, zeros)
         elif not batched:
             hx = (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
-        self._check(input, hx[0], "[0]")
-        self._check(input, hx[1], "[1]")
+        self._check(input, hx[0], "0")
+        self._check(input, hx[1], "1")
         h, c = self._step("LSTM", input, hx[0], hx[1])
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
