@@ -153,3 +153,27 @@ CELL_ERRORS = {
 @pytest.mark.parametrize("case", list(CELL_ERRORS))
 def test_cell_errors(case):
     raises_like(lambda: CELL_ERRORS[case](torch), lambda: CELL_ERRORS[case](ember))
+
+
+@pytest.mark.parametrize("name, gates", [("lstm_cell", 4), ("gru_cell", 3), ("rnn_tanh_cell", 1),
+                                         ("rnn_relu_cell", 1)])
+def test_torch_cell_functions(name, gates):
+    torch.manual_seed(0)
+    ts = [torch.randn(2, 3), torch.randn(2, 4), torch.randn(2, 4), torch.randn(4 * gates, 3),
+          torch.randn(4 * gates, 4), torch.randn(4 * gates), torch.randn(4 * gates)]
+    ts = [t.requires_grad_(True) for t in ts]
+    es = [to_ember(t) for t in ts]
+
+    def call(mod, a):
+        hx = (a[1], a[2]) if name == "lstm_cell" else a[1]
+        out = getattr(mod, name)(a[0], hx, *a[3:])
+        return out if isinstance(out, tuple) else (out,)
+
+    to, eo = call(torch, ts), call(ember, es)
+    for e, t in zip(eo, to, strict=True):
+        assert_close(e, t)
+    sum((o ** 2).sum() for o in to).backward()
+    sum((o ** 2).sum() for o in eo).backward()
+    for e, t in zip(es, ts):
+        if t.grad is not None:
+            assert_close(e.grad, t.grad, rtol=1e-5, atol=1e-5)

@@ -131,3 +131,38 @@ class GRUCell(RNNCellBase):
         self._check(input, hx)
         (h,) = self._step("GRU", input, hx)
         return h if batched else h.squeeze(0)
+
+
+# --- torch.lstm_cell, torch.gru_cell, torch.rnn_tanh_cell, torch.rnn_relu_cell ------------------------------
+def _cell_step(mode, input, hx, cx, w_ih, w_hh, b_ih, b_hh):
+    gi = F.linear(input, w_ih, b_ih).unsqueeze(0)
+    return RNNLayer.apply(gi, hx, cx, w_hh, b_hh, None, mode, None, False)[1:]
+
+
+def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """torch.lstm_cell: one LSTM step on 2-D input; hx is (h, c); returns (h', c')."""
+    return tuple(_cell_step("LSTM", input, hx[0], hx[1], w_ih, w_hh, b_ih, b_hh))
+
+
+def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """torch.gru_cell: one GRU step on 2-D input."""
+    return _cell_step("GRU", input, hx, None, w_ih, w_hh, b_ih, b_hh)[0]
+
+
+def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """torch.rnn_tanh_cell: one tanh RNN step on 2-D input."""
+    return _cell_step("RNN_TANH", input, hx, None, w_ih, w_hh, b_ih, b_hh)[0]
+
+
+def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    """torch.rnn_relu_cell: one relu RNN step on 2-D input."""
+    return _cell_step("RNN_RELU", input, hx, None, w_ih, w_hh, b_ih, b_hh)[0]
+
+
+def _register_torch_cells():
+    from ..._ops._registry import FUNCTIONS
+    for fn in (lstm_cell, gru_cell, rnn_tanh_cell, rnn_relu_cell):
+        FUNCTIONS.setdefault(fn.__name__, fn)
+
+
+_register_torch_cells()
