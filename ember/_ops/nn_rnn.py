@@ -53,6 +53,7 @@ class RNNLayer(Primitive):
     """(output, h_n[, c_n]) of one recurrent layer direction, from the input projection `gi`
     (T, B, G*H: x @ W_ih.T + b_ih for every step), h0, c0 (LSTM), W_hh, b_hh and W_hr (LSTM proj)."""
     inputs = 6
+    upcast = True  # NOTE: float16/bfloat16 layers run in float32 and round each output once, as PyTorch's opmath
     node_name = "RNNLayerBackward0"
 
     @staticmethod
@@ -103,15 +104,16 @@ class RNNLayer(Primitive):
         mode, sizes, order = ctx.options
         s = ctx.saved_arrays
         xp = ctx.xp
-        w = w_hh._data
-        wr = None if w_hr is None else w_hr._data
-        dout = g_out._data
-        dh = g_h._data.astype(dout.dtype, copy=True)
+        cdt = s.prev.dtype  # the compute dtype: float32 for half layers (upcast)
+        w = w_hh._data.astype(cdt, copy=False)
+        wr = None if w_hr is None else w_hr._data.astype(cdt, copy=False)
+        dout = g_out._data.astype(cdt, copy=False)
+        dh = g_h._data.astype(cdt, copy=True)
         needs = ctx.needs_input_grad
         dev, dt = g_out._device, g_out._dtype
-        wrap = lambda a: None if a is None else _wrap(a, dev, dt)  # noqa: E731
+        wrap = lambda a: None if a is None else _wrap(a.astype(dt.np, copy=False), dev, dt)  # noqa: E731
         if mode == "LSTM":
-            dc = g_c._data.astype(dout.dtype, copy=True)
+            dc = g_c._data.astype(cdt, copy=True)
             grads = lstm_backward(xp, s, dout, dh, dc, w, wr, order, sizes, needs[3:5])
             return tuple(wrap(g) if need else None for g, need in zip(grads, needs))
         d_gi = xp.zeros(s.gates_shape, dtype=dout.dtype)  # gradient of each step's pre-activations

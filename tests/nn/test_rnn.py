@@ -213,3 +213,18 @@ def test_backward_is_once_differentiable():
     (g,) = ember.autograd.grad(out.sum(), x, create_graph=True)
     with pytest.raises(RuntimeError, match="once_differentiable"):
         g.sum().backward()
+
+
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+def test_float16_runs_in_float32_and_rounds_once(name):
+    tm, em = _pair(name, input_size=3, hidden_size=4, dtype="float16")
+    x = torch.randn(6, 2, 3, dtype=torch.float16, requires_grad=True)
+    ex = to_ember(x)
+    to, _ = tm(x)
+    eo, _ = em(ex)
+    assert_close(eo, to, rtol=2e-3, atol=1e-3)
+    (to.float() ** 2).sum().backward()
+    (eo.float() ** 2).sum().backward()
+    assert ex.grad.dtype == ember.float16 and em.weight_hh_l0.grad.dtype == ember.float16
+    assert_close(ex.grad, x.grad, rtol=5e-3, atol=2e-3)
+    assert_close(em.weight_hh_l0.grad, tm.weight_hh_l0.grad, rtol=5e-3, atol=2e-3)
