@@ -11,12 +11,15 @@ class LSTMSaved:
 
 
 def lstm_forward(xp, gi, h0, c0, w_hh, b_hh, w_hr, order, sizes):
-    """(out, h_n, c_n, saved) of one LSTM layer direction; gi holds x @ W_ih.T + b_ih for every step."""
+    """(out, h_n, c_n, saved) of one LSTM layer direction; gi holds x @ W_ih.T + b_ih for every step.
+
+    Rows past sizes[t] do not step at time t: their state is carried in out[t] and the cell history."""
     steps, batch, G = gi.shape
     H = G // 4
     dt = gi.dtype
     scale = xp.full(G, 0.5, dtype=dt)
     scale[2 * H:3 * H] = 1
+    shift = scale - scale * (scale == 1)  # 0.5 for i, f, o; 0 for g: tanh -> sigmoid is 0.5 * t + 0.5
     gi_s = gi * scale
     if b_hh is not None:
         gi_s += b_hh * scale
@@ -25,41 +28,43 @@ def lstm_forward(xp, gi, h0, c0, w_hh, b_hh, w_hr, order, sizes):
     P = h0.shape[-1]
     s = LSTMSaved()
     s.acts = acts = xp.zeros((steps, batch, G), dtype=dt)  # sigmoid(i, f), tanh(g), sigmoid(o)
-    s.c_prev = c_prev = xp.zeros((steps, batch, H), dtype=dt)
+    cells = xp.zeros((steps, batch, H), dtype=dt)  # c after each step
     s.tanh_c = tanh_c = xp.zeros((steps, batch, H), dtype=dt)
-    s.prev = prev = xp.empty((steps, batch, P), dtype=dt)  # the h each step starts from
     s.h_pre = h_pre = None if w_hr is None else xp.zeros((steps, batch, H), dtype=dt)
     out = xp.zeros((steps, batch, P), dtype=dt)
-    h = h0.copy()
-    c = c0.copy()
-    half = dt.type(0.5)
+    h, c = h0, c0
     for t in order:
-        prev[t] = h
         n = sizes[t]
-        if not n:
-            continue
         a = acts[t, :n]
         xp.matmul(h[:n], w_s, out=a)
         a += gi_s[t, :n]
         xp.tanh(a, out=a)
-        for sig in (a[:, :2 * H], a[:, 3 * H:]):
-            sig *= half
-            sig += half
-        cn = c[:n]
-        c_prev[t, :n] = cn
-        cn *= a[:, H:2 * H]
-        cn += a[:, :H] * a[:, 2 * H:3 * H]
+        a *= scale
+        a += shift
+        c_new = cells[t]
+        xp.multiply(a[:, H:2 * H], c[:n], out=c_new[:n])
+        c_new[:n] += a[:, :H] * a[:, 2 * H:3 * H]
         tc = tanh_c[t, :n]
-        xp.tanh(cn, out=tc)
-        hn = out[t, :n]
+        xp.tanh(c_new[:n], out=tc)
+        h_new = out[t]
         if w_r is None:
-            xp.multiply(a[:, 3 * H:], tc, out=hn)
+            xp.multiply(a[:, 3 * H:], tc, out=h_new[:n])
         else:
             hp = h_pre[t, :n]
             xp.multiply(a[:, 3 * H:], tc, out=hp)
-            xp.matmul(hp, w_r, out=hn)
-        h[:n] = hn
-    return out, h, c, s
+            xp.matmul(hp, w_r, out=h_new[:n])
+        if n < batch:
+            c_new[n:] = c[n:]
+            h_new[n:] = h[n:]
+        h, c = h_new, c_new
+    # NOTE: the state each step started from is the previous step's (in processing order), or h0 / c0.
+    if order and order[0] == 0:
+        s.prev = xp.concatenate([h0[None], out[:-1]])
+        s.c_prev = xp.concatenate([c0[None], cells[:-1]])
+    else:
+        s.prev = xp.concatenate([out[1:], h0[None]])
+        s.c_prev = xp.concatenate([cells[1:], c0[None]])
+    return out, h.copy(), c.copy(), s
 
 
 def lstm_backward(xp, s, dout, dh, dc, w_hh, w_hr, order, sizes, need_w):
