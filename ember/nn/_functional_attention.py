@@ -5,9 +5,10 @@ import warnings
 from .. import _creation, _dtype
 from .._ops._registry import FUNCTIONS as _TORCH
 from .._ops.nn_attention import ScaledDotProductAttention
+from .._ops.nn_ctc import ctc_loss
 from .._tensor import Tensor
 
-__all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
+__all__ = ["scaled_dot_product_attention", "multi_head_attention_forward", "ctc_loss"]
 
 
 def _dtype_name(d):
