@@ -8,7 +8,8 @@ from .._ops.nn_attention import ScaledDotProductAttention
 from .._ops.nn_ctc import ctc_loss
 from .._tensor import Tensor
 
-__all__ = ["scaled_dot_product_attention", "multi_head_attention_forward", "ctc_loss", "pdist"]
+__all__ = ["scaled_dot_product_attention", "multi_head_attention_forward", "ctc_loss", "pdist",
+           "linear_cross_entropy"]
 
 
 def _dtype_name(d):
@@ -356,3 +357,38 @@ def pdist(input, p=2):
 
 
 _TORCH.setdefault("pdist", pdist)
+
+
+# === linear_cross_entropy =========================================================================
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, reduction="mean",
+                         ignore_index=None, label_smoothing=0.0, options=None):
+    """cross_entropy(linear(input, linear_weight, linear_bias), target, ...); linear_weight (C, *out, in)
+    gives K-dimensional logits (N, C, *out). Difference from PyTorch: `options` (its memory-saving chunked
+    evaluation) is accepted and ignored; the result is the reference computation's."""
+    if input.dim() < 1 or input.dim() > 2:
+        raise RuntimeError(f"expected input with dimensionality 1 or 2, got {input.dim()}")
+    if linear_weight.dim() < 2:
+        raise RuntimeError(f"expected linear_weight with dimensionality at least 2, got {linear_weight.dim()}")
+    batch = tuple(input.shape[:-1])
+    in_features = input.shape[-1]
+    if in_features != linear_weight.shape[-1]:
+        raise RuntimeError("expected equal input and linear_weight last dimensions (in_features), got "
+                           f"{input.shape[-1]} and {linear_weight.shape[-1]}, respectively")
+    num_classes = linear_weight.shape[0]
+    out_features = tuple(linear_weight.shape[1:-1])
+    if linear_bias is not None and tuple(linear_bias.shape) != (num_classes, *out_features):
+        raise RuntimeError(f"expected linear_bias shape {(num_classes, *out_features)}, got "
+                           f"{tuple(linear_bias.shape)}")
+    if out_features and not batch:
+        raise RuntimeError(f"K-dimensional loss defined by linear_weight shape {tuple(linear_weight.shape)} requires "
+                           f"batched input, (N, {in_features}), got unbatched input with shape {tuple(input.shape)}")
+    logits_shape = (*batch, num_classes, *out_features)
+    if tuple(target.shape) == logits_shape and ignore_index is not None:
+        raise RuntimeError("ignore_index cannot be specified when target contains probabilities")
+    total = math.prod(out_features, start=num_classes)
+    logits = _linear(input, linear_weight.reshape(total, in_features),
+                     None if linear_bias is None else linear_bias.reshape(total)).reshape(logits_shape)
+    from . import functional as F
+    return F.cross_entropy(logits, target, weight=weight, reduction=reduction,
+                           ignore_index=-100 if ignore_index is None else ignore_index,
+                           label_smoothing=label_smoothing)

@@ -110,3 +110,50 @@ def test_ctc_errors():
     ]
     for case in cases:
         raises_like(lambda: case(TF, x, tg, torch), lambda: case(EF, ex, etg, ember))
+
+
+# === linear_cross_entropy / LinearCrossEntropyLoss (in this file: the other loss this helper adds) ======
+from ember.nn.modules.loss import LinearCrossEntropyLoss as ELinearCE  # noqa: E402
+
+
+@pytest.mark.parametrize("kw", [{}, {"out_features": (2,), "bias": True}, {"reduction": "sum", "label_smoothing": 0.1},
+                                {"ignore_index": 1, "reduction": "none", "bias": True}])
+def test_linear_cross_entropy_module(kw):
+    torch.manual_seed(0)
+    t = torch.nn.LinearCrossEntropyLoss(4, 5, **kw).double()
+    e = ELinearCE(4, 5, **kw).double()
+    assert list(e.state_dict()) == list(t.state_dict())
+    e.load_state_dict({k: to_ember(v) for k, v in t.state_dict().items()})
+    x = torch.randn(6, 4, dtype=torch.float64, requires_grad=True)
+    target = torch.tensor([0, 1, 4, 2, 1, 3])
+    if "out_features" in kw:
+        target = torch.tensor([[0, 1], [4, 2], [1, 3], [0, 0], [2, 4], [3, 1]])
+    ex = to_ember(x)
+    loss, eloss = t(x, target), e(ex, ember.tensor(target.tolist()))
+    assert_close(eloss, loss, 1e-10, 1e-12)
+    loss.sum().backward()
+    eloss.sum().backward()
+    assert_close(ex.grad, x.grad, 1e-10, 1e-12)
+    assert_close(e.linear.weight.grad, t.linear.weight.grad, 1e-10, 1e-12)
+    assert repr(e) == repr(t)
+
+
+def test_linear_cross_entropy_functional_and_errors():
+    x, w = torch.randn(3, 4, dtype=torch.float64), torch.randn(5, 4, dtype=torch.float64)
+    probs = torch.softmax(torch.randn(3, 5, dtype=torch.float64), 1)
+    ex, ew, eprobs = to_ember(x), to_ember(w), to_ember(probs)
+    assert_close(EF.linear_cross_entropy(ex, ew, eprobs), TF.linear_cross_entropy(x, w, probs), 1e-10, 1e-12)
+    assert_close(EF.linear_cross_entropy(ex[0], ew, ember.tensor(2)),
+                 TF.linear_cross_entropy(x[0], w, torch.tensor(2)), 1e-10, 1e-12)
+    cases = [
+        lambda F, x, w, p, lib: F.linear_cross_entropy(x[None], w, lib.tensor([0])),
+        lambda F, x, w, p, lib: F.linear_cross_entropy(x, w[0], lib.tensor([0, 1, 2])),
+        lambda F, x, w, p, lib: F.linear_cross_entropy(x, w[:, :3], lib.tensor([0, 1, 2])),
+        lambda F, x, w, p, lib: F.linear_cross_entropy(x, w, lib.tensor([0, 1, 2]), linear_bias=w[0]),
+        lambda F, x, w, p, lib: F.linear_cross_entropy(x, w, p, ignore_index=0),
+        lambda F, x, w, p, lib: F.linear_cross_entropy(x[0], w[:, None], lib.tensor(0)),
+    ]
+    for case in cases:
+        raises_like(lambda: case(TF, x, w, probs, torch), lambda: case(EF, ex, ew, eprobs, ember))
+    raises_like(lambda: torch.nn.LinearCrossEntropyLoss(4, 5, label_smoothing=2.0),
+                lambda: ELinearCE(4, 5, label_smoothing=2.0))
