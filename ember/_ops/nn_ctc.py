@@ -9,6 +9,7 @@ derivative with respect to log_probs by exp(log_probs); PyTorch's CTC backward g
 from .. import _dtype
 from .._tensor import _wrap
 from ..autograd.function import Primitive, once_differentiable
+from ._registry import FUNCTIONS
 from .reduce import _quiet
 
 NEG_INF = float("-inf")
@@ -200,3 +201,14 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         divisor = _wrap(xp.maximum(tgt_len, 1).astype(loss._data.dtype), dev, loss.dtype)
         return (loss / divisor).mean()
     return loss if batched else loss.squeeze(0)
+
+
+def _torch_ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction=0, zero_infinity=False):
+    """torch.ctc_loss: reduction as ATen's enum (0 none, 1 mean, 2 sum); without it, per-sample losses."""
+    names = {0: "none", 1: "mean", 2: "sum"}
+    return ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, names.get(reduction, reduction),
+                    zero_infinity)
+
+
+_torch_ctc_loss.__name__ = "ctc_loss"
+FUNCTIONS.setdefault("ctc_loss", _torch_ctc_loss)

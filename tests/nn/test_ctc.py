@@ -157,3 +157,12 @@ def test_linear_cross_entropy_functional_and_errors():
         raises_like(lambda: case(TF, x, w, probs, torch), lambda: case(EF, ex, ew, eprobs, ember))
     raises_like(lambda: torch.nn.LinearCrossEntropyLoss(4, 5, label_smoothing=2.0),
                 lambda: ELinearCE(4, 5, label_smoothing=2.0))
+
+
+def test_torch_ctc_loss_alias_takes_reduction_enum():
+    lp = _logits().detach().log_softmax(2)
+    elp = to_ember(lp)
+    tg = TARGETS.tolist()
+    for extra in ((), (0,), (0, 1), (0, 2, True)):
+        assert_close(ember.ctc_loss(elp, ember.tensor(tg), [7, 5, 6], [3, 1, 3], *extra),
+                     torch.ctc_loss(lp, torch.tensor(tg), [7, 5, 6], [3, 1, 3], *extra), 1e-10, 1e-12)
