@@ -280,7 +280,7 @@ def test_digits_mlp_reaches_95_percent(runs, backend):
 def test_digits_cnn_reaches_97_percent(runs, backend):
     out = _ok(runs, "digits_cnn.py", backend)
     assert "(0): Conv2d(1, 16, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))" in out
-    assert "(1): BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)" in out
+    assert "(1): BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)" in out
     final = float(out.strip().splitlines()[-1].split()[-1])
     assert final >= 0.97, out
 
