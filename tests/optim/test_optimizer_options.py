@@ -18,6 +18,23 @@ from _optim_helpers import closure_for, make_models, params_np
 
 STEPS = 20
 TOL = 1e-10
+# NOTE: a float32 tensor hyperparameter (betas=(tensor(0.8), ...)) makes PyTorch compute its bias
+# corrections in float32, whose pow/lerp kernels differ by an ulp between CPUs (AVX2 vs AVX512 builds
+# of the same wheel): the trajectories then agree to float32's precision, not float64's.
+FLOAT32_TOL = 2e-6
+
+
+def _tol(kwargs):
+    tensors = [v for v in _flatten(kwargs.values()) if hasattr(v, "dtype")]
+    return FLOAT32_TOL if any(str(v.dtype).endswith("float32") for v in tensors) else TOL
+
+
+def _flatten(values):
+    for v in values:
+        if isinstance(v, (tuple, list)):
+            yield from _flatten(v)
+        else:
+            yield v
 
 
 class _T:
@@ -151,30 +168,30 @@ def _run(lib, name, kwargs):
     return "ok", trajectory, opt.state_dict()
 
 
-def _assert_same_value(e, t, where):
+def _assert_same_value(e, t, where, tol=TOL):
     """ember's state_dict entry `e` equals torch's `t`: same kind, tensor dtype and shape, values to TOL."""
     if isinstance(t, torch.Tensor):
         assert isinstance(e, ember.Tensor), f"{where}: torch has a tensor, ember {e!r}"
         assert str(e.dtype).replace("ember.", "torch.") == str(t.dtype), f"{where}: {e.dtype} vs {t.dtype}"
         assert tuple(e.shape) == tuple(t.shape), where
-        np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=TOL, atol=TOL, err_msg=where)
+        np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=tol, atol=tol, err_msg=where)
     elif isinstance(t, (list, tuple, dict)):
         assert type(e) is type(t) and len(e) == len(t), f"{where}: {e!r} vs {t!r}"
         if isinstance(t, dict):
             assert sorted(e, key=str) == sorted(t, key=str), f"{where}: keys {sorted(e, key=str)} vs {sorted(t, key=str)}"
             for k in t:
-                _assert_same_value(e[k], t[k], f"{where}[{k!r}]")
+                _assert_same_value(e[k], t[k], f"{where}[{k!r}]", tol)
         else:
             for i, (ee, tt) in enumerate(zip(e, t)):
-                _assert_same_value(ee, tt, f"{where}[{i}]")
+                _assert_same_value(ee, tt, f"{where}[{i}]", tol)
     elif isinstance(t, float):
         assert type(e) is float, f"{where}: {e!r} vs {t!r}"
-        np.testing.assert_allclose(e, t, rtol=TOL, atol=TOL, err_msg=where)
+        np.testing.assert_allclose(e, t, rtol=tol, atol=tol, err_msg=where)
     else:
         assert type(e) is type(t) and e == t, f"{where}: {e!r} vs {t!r}"
 
 
-def _assert_same_outcome(e_out, t_out):
+def _assert_same_outcome(e_out, t_out, tol=TOL):
     if t_out[0] == "raise" or e_out[0] == "raise":
         assert e_out[0] == t_out[0], f"torch: {t_out[1:]}; ember: {e_out[1:]}"
         (e_phase, e_exc), (t_phase, t_exc) = e_out[1:], t_out[1:]
@@ -182,8 +199,8 @@ def _assert_same_outcome(e_out, t_out):
         return
     for step, (e_params, t_params) in enumerate(zip(e_out[1], t_out[1])):
         for e, t in zip(e_params, t_params):
-            np.testing.assert_allclose(e, t, rtol=TOL, atol=TOL, err_msg=f"step {step + 1}")
-    _assert_same_value(e_out[2], t_out[2], "state_dict")
+            np.testing.assert_allclose(e, t, rtol=tol, atol=tol, err_msg=f"step {step + 1}")
+    _assert_same_value(e_out[2], t_out[2], "state_dict", tol)
 
 
 @pytest.mark.parametrize("name,kwargs", CASES, ids=IDS)
@@ -192,7 +209,7 @@ def test_option_matches_torch(name, kwargs):
         warnings.simplefilter("ignore")
         t_out = _run(torch, name, kwargs)
         e_out = _run(ember, name, kwargs)
-    _assert_same_outcome(e_out, t_out)
+    _assert_same_outcome(e_out, t_out, _tol(kwargs))
 
 
 def test_float32_scalar_math_of_tensor_hyperparameters_rounds_as_torch():
@@ -256,7 +273,9 @@ def test_differentiable_step_and_its_gradient_match_torch(name, kwargs):
         warnings.simplefilter("ignore")
         t_out = _run_differentiable(torch, name, kwargs)
         e_out = _run_differentiable(ember, name, kwargs)
-    _assert_same_outcome(e_out[:3], t_out[:3])
+    # NOTE: with differentiable=True PyTorch keeps `step` as a float32 tensor, so its bias corrections are
+    # float32 math whatever the hyperparameters (see FLOAT32_TOL)
+    _assert_same_outcome(e_out[:3], t_out[:3], FLOAT32_TOL)
     if t_out[0] == "ok":
         for e, t in zip(e_out[3], t_out[3]):
             np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-9, atol=1e-12)
