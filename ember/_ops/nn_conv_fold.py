@@ -22,7 +22,8 @@ class Im2Col(Primitive):
         n, c = x.shape[:2]
         if not (n and c):
             return ctx.xp.zeros((n, c * kernel[0] * kernel[1], osize[0] * osize[1]), dtype=x.dtype)
-        return nn_conv._columns(ctx.xp, x, kernel, osize, geom).reshape(n, c * kernel[0] * kernel[1], -1)
+        cols = nn_conv._columns(ctx.xp, x, kernel, osize, geom).reshape(c * kernel[0] * kernel[1], n, -1)
+        return ctx.xp.ascontiguousarray(cols.swapaxes(0, 1))
 
     @staticmethod
     def backward(ctx, g):
@@ -38,7 +39,7 @@ class Col2Im(Primitive):
     def forward(ctx, cols, x_shape, kernel, geom, osize):
         ctx.kernel, ctx.geom, ctx.osize = kernel, geom, osize
         n, c = x_shape[:2]
-        cols = cols.reshape((n, c) + tuple(kernel) + tuple(osize))
+        cols = cols.swapaxes(0, 1).reshape((c,) + tuple(kernel) + (n,) + tuple(osize))
         return nn_conv.col2im(ctx.xp, cols, x_shape, geom)
 
     @staticmethod
