@@ -169,7 +169,9 @@ class Convolution(Primitive):
             osize = out_size(x.shape[2:], w.shape[2:], geom)
         ctx.geom, ctx.osize, ctx.x_shape, ctx.w_shape = geom, osize, x.shape, w.shape
         need = ctx.needs_input_grad
-        ctx.save_for_backward(x if need[1] else None, w if need[0] else None)
+        # NOTE: PyTorch's ConvolutionBackward0 saves both input and weight whichever gradient is needed
+        # (modifying either in place then fails backward's version check); so does ember.
+        ctx.save_for_backward(x, w)
         ctx.keep = {} if need[1] else None
         return _conv_arrays(ctx.xp, x, w, geom, osize, ctx.keep, b)
 
@@ -198,9 +200,8 @@ class ConvInputGrad(Primitive):
     @staticmethod
     def forward(ctx, g, w, x_shape, geom):
         osize = g.shape[2:]
-        need = ctx.needs_input_grad
         ctx.x_shape, ctx.w_shape, ctx.geom, ctx.osize = x_shape, w.shape, geom, osize
-        ctx.save_for_backward(g if need[1] else None, w if need[0] else None)
+        ctx.save_for_backward(g, w)  # NOTE: both, as PyTorch's conv_transpose (ConvolutionBackward0)
         return _input_grad_arrays(ctx.xp, g, w, x_shape, geom)
 
     @staticmethod

@@ -217,3 +217,39 @@ def test_conv_transpose_padding_string_refused():
     tw, ew = _pair((3, 2, 3, 3), rng, requires_grad=False)
     raises_like(lambda: TF.conv_transpose2d(tx, tw, padding="same"),
                 lambda: EF.conv_transpose2d(ex, ew, padding="same"))
+
+
+def test_conv_integer_and_low_precision():
+    x, w = np.arange(96).reshape(2, 3, 4, 4), np.ones((2, 3, 2, 2), dtype=np.int64)
+    ey = EF.conv2d(ember.tensor(x), ember.tensor(w), stride=2)
+    ty = TF.conv2d(torch.tensor(x), torch.tensor(w), stride=2)
+    assert ey.dtype == ember.int64 and ey.tolist() == ty.tolist()
+    rng = np.random.default_rng(8)
+    a, b = rng.standard_normal((2, 3, 5, 5)).astype("float32"), rng.standard_normal((4, 3, 3, 3)).astype("float32")
+    for name in ("float16", "bfloat16"):
+        tx, tw = (torch.tensor(v).to(getattr(torch, name)).requires_grad_() for v in (a, b))
+        ex, ew = (ember.tensor(v).to(getattr(ember, name)).requires_grad_() for v in (a, b))
+        ty, ey = TF.conv2d(tx, tw, padding=1), EF.conv2d(ex, ew, padding=1)
+        ty.sum().backward()
+        ey.sum().backward()
+        assert_close(ey.float(), ty.float(), rtol=1e-2, atol=1e-2)
+        assert ey.dtype == getattr(ember, name) and ew.grad.dtype == ey.dtype
+        assert_close(ex.grad.float(), tx.grad.float(), rtol=2e-2, atol=2e-2)
+        assert_close(ew.grad.float(), tw.grad.float(), rtol=2e-2, atol=2e-2)
+
+
+@pytest.mark.parametrize("grad_of", ["input", "weight"])
+def test_conv_saved_tensor_version_check(grad_of):
+    """As PyTorch's ConvolutionBackward0, both input and weight are saved whichever gradient is needed:
+    modifying either in place fails backward's version check."""
+    def run(lib, F, modify_saved):
+        x = lib.ones(1, 2, 4, 4, requires_grad=grad_of == "input")
+        w = lib.ones(2, 2, 3, 3, requires_grad=grad_of == "weight")
+        y = F.conv2d(x, w)
+        saved, other = (w, x) if grad_of == "input" else (x, w)
+        with lib.no_grad():
+            (saved if modify_saved else other).add_(1)
+        y.sum().backward()
+        return (x if grad_of == "input" else w).grad
+    raises_like(lambda: run(torch, TF, True), lambda: run(ember, EF, True))
+    raises_like(lambda: run(torch, TF, False), lambda: run(ember, EF, False))
