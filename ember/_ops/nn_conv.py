@@ -243,6 +243,36 @@ class ConvWeightGrad(Primitive):
 
 
 
+class ConvTranspose(Primitive):
+    """conv_transpose: x (N, C, *P) with w (C, O / groups, *K) to `out_shape`, plus bias; the data
+    gradient of a convolution, with its own node so the bias joins it (one ConvolutionBackward0, as PyTorch)."""
+    inputs = 3
+    upcast = True
+    node_name = "ConvolutionBackward0"
+
+    @staticmethod
+    def forward(ctx, x, w, b, out_shape, geom):
+        ctx.out_shape, ctx.w_shape, ctx.geom, ctx.osize = out_shape, w.shape, geom, x.shape[2:]
+        ctx.save_for_backward(x, w)
+        out = _input_grad_arrays(ctx.xp, x, w, out_shape, geom)
+        if b is not None:
+            out += b.reshape((out_shape[1],) + (1,) * (len(out_shape) - 2))
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        gx = gw = gb = None
+        if need[0]:
+            gx = Convolution.apply(g, w, None, ctx.geom, ctx.osize)
+        if need[1]:
+            gw = ConvWeightGrad.apply(g, x, ctx.w_shape, ctx.geom)
+        if need[2]:
+            gb = g.sum((0,) + tuple(range(2, g.dim())))
+        return gx, gw, gb
+
+
 # === test specs (tests/ops/test_against_torch.py) =================================================
 def _conv_sample(nd, transposed=False):
     def sample(g):

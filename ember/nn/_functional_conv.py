@@ -219,10 +219,8 @@ def _conv_transpose(name, nd, input, weight, bias, stride, padding, output_paddi
         raise RuntimeError(f"Given input size per channel: ({_dims(input.shape[2:])}). Calculated output size per "
                            f"channel: ({_dims(size)}). Output size is too small")
     _check_dtypes(input, weight, bias)
-    out = _prims.ConvInputGrad.apply(input, weight, (input.shape[0], cout) + tuple(size),
-                                    (stride, padding, padding, dilation, groups))
-    if bias is not None:
-        out = out + bias.reshape((cout,) + (1,) * k)
+    out = _prims.ConvTranspose.apply(input, weight, bias, (input.shape[0], cout) + tuple(size),
+                                     (stride, padding, padding, dilation, groups))
     return out.squeeze(0) if unbatched else out
 
 

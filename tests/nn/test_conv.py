@@ -95,6 +95,9 @@ def test_conv_grad_fn_name_and_unbatched():
     ty, ey = TF.conv2d(tx, tw, padding=1), EF.conv2d(ex, ew, padding=1)
     assert_close(ey, ty, rtol=1e-4, atol=1e-5)
     assert type(EF.conv2d(ex.unsqueeze(0), ew).grad_fn).__name__ == "ConvolutionBackward0"
+    eb = ember.ones(2, requires_grad=True)
+    assert type(EF.conv_transpose2d(ex.unsqueeze(0), ew.transpose(0, 1), eb).grad_fn).__name__ == \
+        "ConvolutionBackward0"
     ty.sum().backward()
     ey.sum().backward()
     assert_close(ex.grad, tx.grad, rtol=1e-4, atol=1e-5)
