@@ -70,6 +70,9 @@ def _dims(sizes):
 
 def _check_channels(input, weight, groups, transposed):
     w_shape, x_shape = list(weight.shape), list(input.shape)
+    if not transposed and weight.shape[0] < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but got "
+                           f"weight of size {w_shape} instead")
     if weight.shape[0] % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
                            f"but got weight of size [{w_shape}] instead")
@@ -135,7 +138,9 @@ def _conv(name, nd, input, weight, bias, stride, padding, dilation, groups):
     unbatched = _batched(input, nd, name)
     if unbatched:
         input = input.unsqueeze(0)
-    k = max(weight.dim() - 2, 0)
+    if weight.dim() < 3:
+        raise RuntimeError("weight should have at least three dimensions")
+    k = weight.dim() - 2
     stride = _expand(stride, k, "stride")
     if isinstance(padding, str):
         if padding not in ("same", "valid"):
@@ -202,7 +207,9 @@ def _conv_transpose(name, nd, input, weight, bias, stride, padding, output_paddi
     unbatched = _batched(input, nd, name)
     if unbatched:
         input = input.unsqueeze(0)
-    k = max(weight.dim() - 2, 0)
+    if weight.dim() < 3:
+        raise RuntimeError("weight should have at least three dimensions")
+    k = weight.dim() - 2
     stride = _expand(stride, k, "stride")
     padding = _expand(padding, k, "padding")
     dilation = _expand(dilation, k, "dilation")

@@ -200,6 +200,10 @@ def _errors_pair(fn, x_shape, w_shape, bias=None, x_dtype="float32", **kwargs):
     ("conv2d", (1, 3, 5, 5), (2, 3, 3, 3), (3,), "float32", {}),                  # bias size
     ("conv2d", (1, 3, 5, 5), (2, 3, 3, 3), None, "float64", {}),                  # dtype mismatch
     ("conv2d", (1, 3, 5, 5), (2, 3, 3, 3), None, "float32", dict(padding=1.5)),   # TypeError
+    ("conv2d", (1, 1, 3, 3), (1, 1), None, "float32", {}),                        # 2-d weight
+    ("conv2d", (1, 2, 3, 3), (0, 2, 1, 1), None, "float32", {}),                  # no output channels
+    ("conv2d", (1, 2, 3, 3), (4, 1, 1, 1), None, "float32", dict(groups=3)),
+    ("conv1d", (1, 1, 3), (1, 1, 1, 1), None, "float32", {}),                     # weight of another conv
     ("conv_transpose2d", (1, 3, 5, 5), (3, 2, 3, 3), None, "float32", dict(output_padding=1)),
     ("conv_transpose2d", (1, 4, 5, 5), (3, 2, 3, 3), None, "float32", {}),
     ("conv_transpose2d", (1, 3, 5, 5), (3, 2, 3, 3), None, "float32", dict(groups=2)),
