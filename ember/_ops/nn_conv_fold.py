@@ -12,18 +12,23 @@ from ._registry import OpSpec, spec
 
 
 class Im2Col(Primitive):
-    """x (N, C, H, W) to its sliding blocks (N, C * kH * kW, L)."""
+    """x (N, C, H, W) (or unbatched (C, H, W)) to its sliding blocks (N, C * kH * kW, L)."""
     inputs = 1
     node_name = "Im2ColBackward0"
 
     @staticmethod
     def forward(ctx, x, kernel, geom, osize):
         ctx.x_shape, ctx.kernel, ctx.geom, ctx.osize = x.shape, kernel, geom, osize
+        unbatched = x.ndim == 3
+        if unbatched:
+            x = x[None]
         n, c = x.shape[:2]
         if not (n and c):
-            return ctx.xp.zeros((n, c * kernel[0] * kernel[1], osize[0] * osize[1]), dtype=x.dtype)
-        cols = nn_conv._columns(ctx.xp, x, kernel, osize, geom).reshape(c * kernel[0] * kernel[1], n, -1)
-        return ctx.xp.ascontiguousarray(cols.swapaxes(0, 1))
+            out = ctx.xp.zeros((n, c * kernel[0] * kernel[1], osize[0] * osize[1]), dtype=x.dtype)
+        else:
+            cols = nn_conv._columns(ctx.xp, x, kernel, osize, geom).reshape(c * kernel[0] * kernel[1], n, -1)
+            out = ctx.xp.ascontiguousarray(cols.swapaxes(0, 1))
+        return out[0] if unbatched else out
 
     @staticmethod
     def backward(ctx, g):
@@ -31,16 +36,20 @@ class Im2Col(Primitive):
 
 
 class Col2Im(Primitive):
-    """Sliding blocks (N, C * kH * kW, L) summed back into (N, C, H, W)."""
+    """Sliding blocks (N, C * kH * kW, L) (or unbatched (C * kH * kW, L)) summed back into (N, C, H, W)."""
     inputs = 1
     node_name = "Col2ImBackward0"
 
     @staticmethod
     def forward(ctx, cols, x_shape, kernel, geom, osize):
         ctx.kernel, ctx.geom, ctx.osize = kernel, geom, osize
+        unbatched = len(x_shape) == 3
+        if unbatched:
+            cols, x_shape = cols[None], (1,) + tuple(x_shape)
         n, c = x_shape[:2]
         cols = cols.swapaxes(0, 1).reshape((c,) + tuple(kernel) + (n,) + tuple(osize))
-        return nn_conv.col2im(ctx.xp, cols, x_shape, geom)
+        out = nn_conv.col2im(ctx.xp, cols, x_shape, geom)
+        return out[0] if unbatched else out
 
     @staticmethod
     def backward(ctx, g):
@@ -96,11 +105,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         raise RuntimeError(f"Given input with spatial size {tuple(input.shape[-2:])}, kernel_size={kernel}, "
                            f"dilation={dilation}, padding={padding}, calculated shape of the array of sliding "
                            f"blocks as {osize}, but its components must be at least one.")
-    unbatched = input.dim() == 3
-    if unbatched:
-        input = input.unsqueeze(0)
-    out = Im2Col.apply(input, kernel, (stride, padding, padding, dilation, 1), osize)
-    return out.squeeze(0) if unbatched else out
+    return Im2Col.apply(input, kernel, (stride, padding, padding, dilation, 1), osize)
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
@@ -126,12 +131,8 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         raise RuntimeError(head + "expected size of input's dimension 2 to match the calculated number of sliding "
                                   f"blocks {osize[0]} * {osize[1]} = {math.prod(osize)}, but got "
                                   f"input.size(2)={input.shape[-1]}.")
-    unbatched = input.dim() == 2
-    if unbatched:
-        input = input.unsqueeze(0)
-    x_shape = (input.shape[0], input.shape[1] // k) + size
-    out = Col2Im.apply(input, x_shape, kernel, (stride, padding, padding, dilation, 1), osize)
-    return out.squeeze(0) if unbatched else out
+    x_shape = tuple(input.shape[:-2]) + (input.shape[-2] // k,) + size
+    return Col2Im.apply(input, x_shape, kernel, (stride, padding, padding, dilation, 1), osize)
 
 
 def pixel_shuffle(input, upscale_factor):
