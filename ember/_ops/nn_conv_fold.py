@@ -56,6 +56,60 @@ class Col2Im(Primitive):
         return Im2Col.apply(g, ctx.kernel, ctx.geom, ctx.osize)
 
 
+class PixelShuffle(Primitive):
+    """(*, C * r * r, H, W) -> (*, C, H * r, W * r): one transposing copy; its gradient is PixelUnshuffle."""
+    inputs = 1
+    node_name = "PixelShuffleBackward0"
+
+    @staticmethod
+    def forward(ctx, x, r):
+        ctx.r = r
+        *batch, c, h, w = x.shape
+        nb = len(batch)
+        y = x.reshape(*batch, c // (r * r), r, r, h, w).transpose(*range(nb), nb, nb + 3, nb + 1, nb + 4, nb + 2)
+        return ctx.xp.ascontiguousarray(y).reshape(*batch, c // (r * r), h * r, w * r)
+
+    @staticmethod
+    def backward(ctx, g):
+        return PixelUnshuffle.apply(g, ctx.r)
+
+
+class PixelUnshuffle(Primitive):
+    """(*, C, H * r, W * r) -> (*, C * r * r, H, W): one transposing copy; its gradient is PixelShuffle."""
+    inputs = 1
+    node_name = "PixelUnshuffleBackward0"
+
+    @staticmethod
+    def forward(ctx, x, r):
+        ctx.r = r
+        *batch, c, h, w = x.shape
+        nb = len(batch)
+        y = x.reshape(*batch, c, h // r, r, w // r, r).transpose(*range(nb), nb, nb + 2, nb + 4, nb + 1, nb + 3)
+        return ctx.xp.ascontiguousarray(y).reshape(*batch, c * r * r, h // r, w // r)
+
+    @staticmethod
+    def backward(ctx, g):
+        return PixelShuffle.apply(g, ctx.r)
+
+
+class ChannelShuffle(Primitive):
+    """(N, C, *) with its channels seen as (g, C / g) transposed to (C / g, g); its gradient is the
+    shuffle with C / g groups."""
+    inputs = 1
+    node_name = "ChannelShuffleBackward0"
+
+    @staticmethod
+    def forward(ctx, x, groups):
+        ctx.groups = groups
+        n, c = x.shape[:2]
+        y = x.reshape((n, groups, c // groups) + x.shape[2:]).swapaxes(1, 2)
+        return ctx.xp.ascontiguousarray(y).reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ChannelShuffle.apply(g, g.shape[1] // ctx.groups)
+
+
 def _pair(value, name):
     if isinstance(value, int) or not hasattr(value, "__len__"):
         return (int(value), int(value))
@@ -147,10 +201,7 @@ def pixel_shuffle(input, upscale_factor):
     if c % (r * r):
         raise RuntimeError("pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
                            f"upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
-    nb = len(batch)
-    x = input.reshape(*batch, c // (r * r), r, r, h, w)
-    x = x.permute(*range(nb), nb, nb + 3, nb + 1, nb + 4, nb + 2)
-    return x.reshape(*batch, c // (r * r), h * r, w * r)
+    return PixelShuffle.apply(input, r)
 
 
 def pixel_unshuffle(input, downscale_factor):
@@ -168,10 +219,7 @@ def pixel_unshuffle(input, downscale_factor):
     if w % r:
         raise RuntimeError("pixel_unshuffle expects width to be divisible by downscale_factor, but "
                            f"input.size(-1)={w} is not divisible by {r}")
-    nb = len(batch)
-    x = input.reshape(*batch, c, h // r, r, w // r, r)
-    x = x.permute(*range(nb), nb, nb + 2, nb + 4, nb + 1, nb + 3)
-    return x.reshape(*batch, c * r * r, h // r, w // r)
+    return PixelUnshuffle.apply(input, r)
 
 
 def channel_shuffle(input, groups):
@@ -184,9 +232,7 @@ def channel_shuffle(input, groups):
     n, c = input.shape[:2]
     if c % groups:
         raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups.")
-    rest = tuple(input.shape[2:])
-    x = input.reshape(n, groups, c // groups, *rest).transpose(1, 2)
-    return x.reshape(n, c, *rest)
+    return ChannelShuffle.apply(input, groups)
 
 
 def native_channel_shuffle(input, groups):

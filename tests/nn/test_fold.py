@@ -114,6 +114,15 @@ def test_shuffles(name, factor, shape):
     assert repr(e_mod) == repr(t_mod)
     _compare(t_mod, e_mod, shape)
     assert_close(getattr(ember, name)(ember.ones(shape), factor), getattr(torch, name)(torch.ones(shape), factor))
+    t_out, e_out = t_mod(torch.ones(shape, requires_grad=True)), e_mod(ember.ones(shape, requires_grad=True))
+    assert type(e_out.grad_fn).__name__ == type(t_out.grad_fn).__name__
+
+
+def test_shuffles_double_backward():
+    x = ember.tensor(np.random.default_rng(5).standard_normal((1, 8, 2, 2)), requires_grad=True)
+    for f in (lambda x: EF.pixel_shuffle(x, 2).pow(2), lambda x: EF.pixel_unshuffle(x, 2).pow(2),
+              lambda x: EF.channel_shuffle(x, 4).pow(2)):
+        assert ember.autograd.gradgradcheck(f, (x,))
 
 
 @pytest.mark.parametrize("call", [
