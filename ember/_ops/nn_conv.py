@@ -95,6 +95,15 @@ def col2im(xp, cols, x_shape, geom):
 # NOTE: the columns of a forward are kept for the weight gradient (saving one im2col copy in backward)
 # only while they are this small; past it they are rebuilt in backward, to bound the memory kept.
 CACHE_COLUMNS_BYTES = 64 * 2 ** 20
+# NOTE: past this size the column matrix is built for a slice of the batch at a time (a loop over
+# batch chunks, never per image), so a large 3-d convolution does not need K times its input at once.
+CHUNK_COLUMNS_BYTES = 512 * 2 ** 20
+
+
+def _chunk(n, kernel, channels, osize, itemsize):
+    """How many images' columns fit in CHUNK_COLUMNS_BYTES (n when all of them do)."""
+    per_image = channels * math.prod(kernel) * math.prod(osize) * itemsize
+    return max(1, min(n, CHUNK_COLUMNS_BYTES // max(per_image, 1)))
 
 
 def _conv_arrays(xp, x, w, geom, osize, keep=None, bias=None):
@@ -106,6 +115,12 @@ def _conv_arrays(xp, x, w, geom, osize, keep=None, bias=None):
         out = xp.zeros((n, cout) + tuple(osize), dtype=x.dtype)
         if bias is not None:
             out += bias.reshape((cout,) + (1,) * len(osize))
+        return out
+    step = _chunk(n, w.shape[2:], x.shape[1], osize, x.itemsize)
+    if step < n:
+        out = xp.empty((n, cout) + tuple(osize), dtype=x.dtype)
+        for i in range(0, n, step):
+            out[i:i + step] = _conv_arrays(xp, x[i:i + step], w, geom, osize, None, bias)
         return out
     cols = _columns(xp, x, w.shape[2:], osize, geom)
     if keep is not None and cols.nbytes <= CACHE_COLUMNS_BYTES:
@@ -141,6 +156,13 @@ def _input_grad_arrays(xp, g, w, x_shape, geom):
     if cheaper and all(s == 1 for s in stride) and min(full_lo) >= 0 and min(full_hi) >= 0:
         full = (stride, full_lo, full_hi, dilation, groups)
         return _conv_arrays(xp, g, _flipped_transpose(xp, w, groups), full, tuple(x_shape[2:]))
+    step = _chunk(n, kernel, c, osize, g.itemsize)
+    if step < n:
+        dx = xp.empty(x_shape, dtype=g.dtype)
+        for i in range(0, n, step):
+            part = g[i:i + step]
+            dx[i:i + step] = _input_grad_arrays(xp, part, w, (part.shape[0],) + tuple(x_shape[1:]), geom)
+        return dx
     wm = w.reshape(groups, w.shape[0] // groups, -1)
     cols = xp.matmul(wm.swapaxes(-1, -2), _channels_first(xp, g, groups))  # (G, Cg*K, N*P)
     return col2im(xp, cols.reshape((c,) + tuple(kernel) + (n,) + tuple(osize)), x_shape, geom)
@@ -151,6 +173,13 @@ def _weight_grad_arrays(xp, x, g, w_shape, geom, cols=None):
     kernel, osize = w_shape[2:], g.shape[2:]
     if not (x.shape[0] and x.shape[1] and w_shape[0] and math.prod(osize)):
         return xp.zeros(w_shape, dtype=x.dtype)
+    n = x.shape[0]
+    step = _chunk(n, kernel, x.shape[1], osize, x.itemsize) if cols is None else n
+    if step < n:
+        gw = _weight_grad_arrays(xp, x[:step], g[:step], w_shape, geom)
+        for i in range(step, n, step):
+            gw += _weight_grad_arrays(xp, x[i:i + step], g[i:i + step], w_shape, geom)
+        return gw
     if cols is None:
         cols = _columns(xp, x, kernel, osize, geom)  # (G, Cg*K, N*P)
     # NOTE: the transposed columns are read in place (BLAS's transpose flag): no copy of them.

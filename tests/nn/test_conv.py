@@ -260,3 +260,12 @@ def test_conv_saved_tensor_version_check(grad_of):
         return (x if grad_of == "input" else w).grad
     raises_like(lambda: run(torch, TF, True), lambda: run(ember, EF, True))
     raises_like(lambda: run(torch, TF, False), lambda: run(ember, EF, False))
+
+
+def test_conv_batch_chunks_match(monkeypatch):
+    """Past CHUNK_COLUMNS_BYTES the columns are built a few images at a time: same values and grads."""
+    from ember._ops import nn_conv
+    monkeypatch.setattr(nn_conv, "CHUNK_COLUMNS_BYTES", 2000)
+    _run_both("conv2d", (5, 4, 6, 5), (4, 2, 3, 3), 4, dict(padding=1, groups=2))
+    _run_both("conv2d", (5, 3, 6, 5), (2, 3, 3, 2), 2, dict(stride=2))
+    _run_both("conv_transpose2d", (5, 3, 4, 3), (3, 2, 3, 3), 2, dict(stride=2, output_padding=1))
