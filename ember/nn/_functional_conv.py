@@ -265,6 +265,20 @@ def conv_tbc(input, weight, bias, pad=0):
     return out.permute(2, 0, 1)
 
 
+def _convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups):
+    """torch.convolution: the convolution (or transposed convolution) of a batched input, every argument given."""
+    if isinstance(input, _Tensor) and isinstance(weight, _Tensor) and input.dim() != weight.dim():
+        raise RuntimeError(f"Expected {weight.dim()}-dimensional input for {weight.dim()}-dimensional weight "
+                           f"{list(weight.shape)}, but got {input.dim()}-dimensional input of size "
+                           f"{list(input.shape)} instead")
+    nd = weight.dim() - 2
+    if transposed:
+        return _conv_transpose("convolution", nd, input, weight, bias, stride, padding, output_padding, groups,
+                               dilation)
+    return _conv("convolution", nd, input, weight, bias, stride, padding, dilation, groups)
+
+
+_TORCH.setdefault("convolution", _convolution)
 for _name in ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "conv_tbc",
               "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle"):
     _TORCH.setdefault(_name, globals()[_name])

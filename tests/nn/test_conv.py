@@ -269,3 +269,17 @@ def test_conv_batch_chunks_match(monkeypatch):
     _run_both("conv2d", (5, 4, 6, 5), (4, 2, 3, 3), 4, dict(padding=1, groups=2))
     _run_both("conv2d", (5, 3, 6, 5), (2, 3, 3, 2), 2, dict(stride=2))
     _run_both("conv_transpose2d", (5, 3, 4, 3), (3, 2, 3, 3), 2, dict(stride=2, output_padding=1))
+
+
+def test_torch_convolution():
+    rng = np.random.default_rng(11)
+    tx, ex = _pair((2, 2, 5, 4), rng)
+    tw, ew = _pair((3, 2, 3, 3), rng)
+    tb, eb = _pair((3,), rng)
+    for transposed, w_t, w_e, b_t, b_e in ((False, tw, ew, tb, eb), (True, tw.transpose(0, 1), ew.transpose(0, 1),
+                                                                     None, None)):
+        args = ([2, 1], [1, 1], [1, 1], transposed, [1, 0] if transposed else [0, 0], 1)
+        ty, ey = torch.convolution(tx, w_t, b_t, *args), ember.convolution(ex, w_e, b_e, *args)
+        assert_close(ey, ty, rtol=1e-4, atol=1e-5)
+    raises_like(lambda: torch.convolution(tx[0], tw, None, [1], [1], [1], False, [0], 1),
+                lambda: ember.convolution(ex[0], ew, None, [1], [1], [1], False, [0], 1))
