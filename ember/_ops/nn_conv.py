@@ -2,10 +2,11 @@
 
 NOTE: three primitives, each the others' gradient, as PyTorch's convolution_backward is built:
 - Convolution(x, w, b): im2col through one strided window view (no copy until the one that feeds
-  the GEMM), then ONE batched matmul over (batch, group).
-- ConvInputGrad(g, w): the data gradient of a convolution, i.e. conv_transpose: one batched matmul
-  to columns, then col2im by a loop over the kernel offsets (kh * kw strided adds).
-- ConvWeightGrad(x, g): the weight gradient: one batched matmul against the same columns.
+  the GEMM), then ONE matmul, batched over the groups only.
+- ConvInputGrad(g, w): the data gradient of a convolution, i.e. conv_transpose: at stride 1 a full
+  correlation (the forward with the flipped kernel); otherwise one matmul to columns, then col2im
+  by a loop over the kernel offsets (kh * kw strided adds).
+- ConvWeightGrad(x, g): the weight gradient: one matmul against the same columns.
 Each backward is written with the other two, so gradients of gradients are exact (create_graph works).
 
 `geom` (a hashable tuple) is (stride, pad_lo, pad_hi, dilation, groups), each per spatial dim;
@@ -37,55 +38,95 @@ def _padded(xp, x, lo, hi):
 
 
 def _columns(xp, x, kernel, osize, geom):
-    """The im2col matrix of x: (N, G, Cg * prod(kernel), prod(osize)), one copy of a window view."""
+    """The im2col matrix of x: (G, Cg * prod(kernel), N * prod(osize)), one copy of a window view.
+
+    NOTE: channels first and the batch inside the columns, so that each product below is ONE GEMM
+    per group over the whole batch (many small per-image GEMMs cost far more on small images)."""
     stride, lo, hi, dilation, groups = geom
     xpad = _padded(xp, x, lo, hi)
     n, c = xpad.shape[:2]
     cg = c // groups
     sn, sc = xpad.strides[:2]
     ss = xpad.strides[2:]
-    shape = (n, groups, cg) + tuple(kernel) + tuple(osize)
-    strides = ((sn, cg * sc, sc) + tuple(d * s for d, s in zip(dilation, ss))
+    shape = (groups, cg) + tuple(kernel) + (n,) + tuple(osize)
+    strides = ((cg * sc, sc) + tuple(d * s for d, s in zip(dilation, ss)) + (sn,)
                + tuple(st * s for st, s in zip(stride, ss)))
     view = restride(xp, xpad, shape, strides)
-    return xp.ascontiguousarray(view).reshape(n, groups, cg * math.prod(kernel), math.prod(osize))
+    return xp.ascontiguousarray(view).reshape(groups, cg * math.prod(kernel), n * math.prod(osize))
+
+
+def _batch_first(xp, out, n, osize, bias=None):
+    """(G, Og, N * P) GEMM results as a contiguous (N, G * Og, *osize) array (plus bias), in one pass."""
+    cout = out.shape[0] * out.shape[1]
+    out = out.reshape(cout, n, -1).swapaxes(0, 1)
+    result = xp.empty((n, cout, out.shape[2]), dtype=out.dtype)
+    if bias is None:
+        result[...] = out
+    else:
+        xp.add(out, bias.reshape(cout, 1), out=result)
+    return result.reshape((n, cout) + tuple(osize))
+
+
+def _channels_first(xp, g, groups):
+    """g (N, O, *P) as (G, O / G, N * P), a copy."""
+    n, o = g.shape[:2]
+    gm = g.reshape(n, groups, o // groups, -1).transpose(1, 2, 0, 3)
+    return xp.ascontiguousarray(gm).reshape(groups, o // groups, -1)
 
 
 def col2im(xp, cols, x_shape, geom):
-    """The sum of the windows `cols` (N, C, *K, *O) back into an array of `x_shape` (N, C, *S): each
-    kernel offset adds its strided slice (a loop over the kernel offsets only)."""
+    """The sum of the windows `cols` (C, *K, N, *O) back into an array of `x_shape` (N, C, *S): each
+    kernel offset adds its strided slice (a loop over the kernel offsets only), into a channels-first
+    buffer laid out as the columns are; one transposing copy at the end."""
     stride, lo, hi, dilation, _ = geom
     nd = len(x_shape) - 2
-    kernel, osize = cols.shape[2:2 + nd], cols.shape[2 + nd:]
-    padded = tuple(x_shape[:2]) + tuple(s + a + b for s, a, b in zip(x_shape[2:], lo, hi))
+    kernel, osize = cols.shape[1:1 + nd], cols.shape[2 + nd:]
+    n, c = x_shape[:2]
+    padded = (c, n) + tuple(s + a + b for s, a, b in zip(x_shape[2:], lo, hi))
     dx = xp.zeros(padded, dtype=cols.dtype)
     for offset in itertools.product(*(range(k) for k in kernel)):
         window = tuple(slice(i * d, i * d + st * (p - 1) + 1, st)
                        for i, d, st, p in zip(offset, dilation, stride, osize))
-        dx[(slice(None), slice(None)) + window] += cols[(slice(None), slice(None)) + offset]
-    if not any(lo) and not any(hi):
-        return dx
+        dx[(slice(None), slice(None)) + window] += cols[(slice(None),) + offset]
     crop = tuple(slice(a, a + s) for a, s in zip(lo, x_shape[2:]))
-    return xp.ascontiguousarray(dx[(slice(None), slice(None)) + crop])
+    return xp.ascontiguousarray(dx[(slice(None), slice(None)) + crop].swapaxes(0, 1))
 
 
 # NOTE: the columns of a forward are kept for the weight gradient (saving one im2col copy in backward)
 # only while they are this small; past it they are rebuilt in backward, to bound the memory kept.
 CACHE_COLUMNS_BYTES = 64 * 2 ** 20
+# NOTE: past this size the column matrix is built for a slice of the batch at a time (a loop over
+# batch chunks, never per image), so a large 3-d convolution does not need K times its input at once.
+CHUNK_COLUMNS_BYTES = 512 * 2 ** 20
 
 
-def _conv_arrays(xp, x, w, geom, osize, keep=None):
-    """The convolution of arrays x and w (no bias): (N, O, *osize). `keep`: a dict that receives the
-    columns under "cols" when they are small enough to keep for the weight gradient."""
+def _chunk(n, kernel, channels, osize, itemsize):
+    """How many images' columns fit in CHUNK_COLUMNS_BYTES (n when all of them do)."""
+    per_image = channels * math.prod(kernel) * math.prod(osize) * itemsize
+    return max(1, min(n, CHUNK_COLUMNS_BYTES // max(per_image, 1)))
+
+
+def _conv_arrays(xp, x, w, geom, osize, keep=None, bias=None):
+    """The convolution of arrays x and w (plus bias): (N, O, *osize). `keep`: a dict that receives
+    the columns under "cols" when they are small enough to keep for the weight gradient."""
     groups = geom[4]
     n, cout = x.shape[0], w.shape[0]
     if not (n and cout and x.shape[1] and math.prod(osize)):
-        return xp.zeros((n, cout) + tuple(osize), dtype=x.dtype)
+        out = xp.zeros((n, cout) + tuple(osize), dtype=x.dtype)
+        if bias is not None:
+            out += bias.reshape((cout,) + (1,) * len(osize))
+        return out
+    step = _chunk(n, w.shape[2:], x.shape[1], osize, x.itemsize)
+    if step < n:
+        out = xp.empty((n, cout) + tuple(osize), dtype=x.dtype)
+        for i in range(0, n, step):
+            out[i:i + step] = _conv_arrays(xp, x[i:i + step], w, geom, osize, None, bias)
+        return out
     cols = _columns(xp, x, w.shape[2:], osize, geom)
     if keep is not None and cols.nbytes <= CACHE_COLUMNS_BYTES:
         keep["cols"] = cols
     wm = w.reshape(groups, cout // groups, -1)
-    return xp.matmul(wm, cols).reshape((n, cout) + tuple(osize))
+    return _batch_first(xp, xp.matmul(wm, cols), n, osize, bias)
 
 
 def _flipped_transpose(xp, w, groups):
@@ -105,32 +146,44 @@ def _input_grad_arrays(xp, g, w, x_shape, geom):
     if not (n and c and w.shape[0] and math.prod(osize)):
         return xp.zeros(x_shape, dtype=g.dtype)
     reach = tuple(d * (k - 1) for d, k in zip(dilation, kernel))
-    # NOTE: stride 1: the input gradient is the full correlation of g with the flipped kernel, one
-    # more im2col + GEMM, cheaper than col2im's kh * kw strided scatter-adds. The high side pads g up
-    # to the input's size (conv_transpose's output_padding adds positions no window reaches).
+    # NOTE: stride 1: the input gradient is also the full correlation of g with the flipped kernel:
+    # an im2col of g (O * K * N * S elements, a contiguous copy) where col2im writes C * K * N * P
+    # columns and then scatter-adds them (strided, about twice as slow per element, measured). The
+    # high side pads g up to the input's size (output_padding adds positions no window reaches).
     full_lo = tuple(r - a for r, a in zip(reach, lo))
     full_hi = tuple(s - p + a for s, p, a in zip(x_shape[2:], osize, lo))
-    if all(s == 1 for s in stride) and min(full_lo) >= 0 and min(full_hi) >= 0:
+    cheaper = w.shape[0] * math.prod(x_shape[2:]) <= 2 * c * math.prod(osize)
+    if cheaper and all(s == 1 for s in stride) and min(full_lo) >= 0 and min(full_hi) >= 0:
         full = (stride, full_lo, full_hi, dilation, groups)
         return _conv_arrays(xp, g, _flipped_transpose(xp, w, groups), full, tuple(x_shape[2:]))
+    step = _chunk(n, kernel, c, osize, g.itemsize)
+    if step < n:
+        dx = xp.empty(x_shape, dtype=g.dtype)
+        for i in range(0, n, step):
+            part = g[i:i + step]
+            dx[i:i + step] = _input_grad_arrays(xp, part, w, (part.shape[0],) + tuple(x_shape[1:]), geom)
+        return dx
     wm = w.reshape(groups, w.shape[0] // groups, -1)
-    gm = g.reshape(n, groups, w.shape[0] // groups, -1)
-    cols = xp.matmul(wm.swapaxes(-1, -2), gm)  # (N, G, Cg*K, P)
-    return col2im(xp, cols.reshape((n, c) + tuple(kernel) + tuple(osize)), x_shape, geom)
+    cols = xp.matmul(wm.swapaxes(-1, -2), _channels_first(xp, g, groups))  # (G, Cg*K, N*P)
+    return col2im(xp, cols.reshape((c,) + tuple(kernel) + (n,) + tuple(osize)), x_shape, geom)
 
 
 def _weight_grad_arrays(xp, x, g, w_shape, geom, cols=None):
     groups = geom[4]
     kernel, osize = w_shape[2:], g.shape[2:]
-    n = x.shape[0]
-    if not (n and x.shape[1] and w_shape[0] and math.prod(osize)):
+    if not (x.shape[0] and x.shape[1] and w_shape[0] and math.prod(osize)):
         return xp.zeros(w_shape, dtype=x.dtype)
+    n = x.shape[0]
+    step = _chunk(n, kernel, x.shape[1], osize, x.itemsize) if cols is None else n
+    if step < n:
+        gw = _weight_grad_arrays(xp, x[:step], g[:step], w_shape, geom)
+        for i in range(step, n, step):
+            gw += _weight_grad_arrays(xp, x[i:i + step], g[i:i + step], w_shape, geom)
+        return gw
     if cols is None:
-        cols = _columns(xp, x, kernel, osize, geom)  # (N, G, Cg*K, P)
-    gm = g.reshape(n, groups, w_shape[0] // groups, -1)
-    # NOTE: batched over (N, G) with the transposed columns read in place (BLAS's transpose flag),
-    # then summed over N: no copy of the columns.
-    return xp.matmul(gm, cols.swapaxes(-1, -2)).sum(0).reshape(w_shape)
+        cols = _columns(xp, x, kernel, osize, geom)  # (G, Cg*K, N*P)
+    # NOTE: the transposed columns are read in place (BLAS's transpose flag): no copy of them.
+    return xp.matmul(_channels_first(xp, g, groups), cols.swapaxes(-1, -2)).reshape(w_shape)
 
 
 class Convolution(Primitive):
@@ -145,12 +198,11 @@ class Convolution(Primitive):
             osize = out_size(x.shape[2:], w.shape[2:], geom)
         ctx.geom, ctx.osize, ctx.x_shape, ctx.w_shape = geom, osize, x.shape, w.shape
         need = ctx.needs_input_grad
-        ctx.save_for_backward(x if need[1] else None, w if need[0] else None)
+        # NOTE: PyTorch's ConvolutionBackward0 saves both input and weight whichever gradient is needed
+        # (modifying either in place then fails backward's version check); so does ember.
+        ctx.save_for_backward(x, w)
         ctx.keep = {} if need[1] else None
-        out = _conv_arrays(ctx.xp, x, w, geom, osize, ctx.keep)
-        if b is not None:
-            out += b.reshape((w.shape[0],) + (1,) * len(osize))
-        return out
+        return _conv_arrays(ctx.xp, x, w, geom, osize, ctx.keep, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -177,9 +229,8 @@ class ConvInputGrad(Primitive):
     @staticmethod
     def forward(ctx, g, w, x_shape, geom):
         osize = g.shape[2:]
-        need = ctx.needs_input_grad
         ctx.x_shape, ctx.w_shape, ctx.geom, ctx.osize = x_shape, w.shape, geom, osize
-        ctx.save_for_backward(g if need[1] else None, w if need[0] else None)
+        ctx.save_for_backward(g, w)  # NOTE: both, as PyTorch's conv_transpose (ConvolutionBackward0)
         return _input_grad_arrays(ctx.xp, g, w, x_shape, geom)
 
     @staticmethod
@@ -219,6 +270,36 @@ class ConvWeightGrad(Primitive):
             dg = Convolution.apply(x, gw, None, ctx.geom, ctx.osize)
         return dx, dg
 
+
+
+class ConvTranspose(Primitive):
+    """conv_transpose: x (N, C, *P) with w (C, O / groups, *K) to `out_shape`, plus bias; the data
+    gradient of a convolution, with its own node so the bias joins it (one ConvolutionBackward0, as PyTorch)."""
+    inputs = 3
+    upcast = True
+    node_name = "ConvolutionBackward0"
+
+    @staticmethod
+    def forward(ctx, x, w, b, out_shape, geom):
+        ctx.out_shape, ctx.w_shape, ctx.geom, ctx.osize = out_shape, w.shape, geom, x.shape[2:]
+        ctx.save_for_backward(x, w)
+        out = _input_grad_arrays(ctx.xp, x, w, out_shape, geom)
+        if b is not None:
+            out += b.reshape((out_shape[1],) + (1,) * (len(out_shape) - 2))
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        gx = gw = gb = None
+        if need[0]:
+            gx = Convolution.apply(g, w, None, ctx.geom, ctx.osize)
+        if need[1]:
+            gw = ConvWeightGrad.apply(g, x, ctx.w_shape, ctx.geom)
+        if need[2]:
+            gb = g.sum((0,) + tuple(range(2, g.dim())))
+        return gx, gw, gb
 
 
 # === test specs (tests/ops/test_against_torch.py) =================================================

@@ -12,17 +12,23 @@ from ._registry import OpSpec, spec
 
 
 class Im2Col(Primitive):
-    """x (N, C, H, W) to its sliding blocks (N, C * kH * kW, L)."""
+    """x (N, C, H, W) (or unbatched (C, H, W)) to its sliding blocks (N, C * kH * kW, L)."""
     inputs = 1
     node_name = "Im2ColBackward0"
 
     @staticmethod
     def forward(ctx, x, kernel, geom, osize):
         ctx.x_shape, ctx.kernel, ctx.geom, ctx.osize = x.shape, kernel, geom, osize
+        unbatched = x.ndim == 3
+        if unbatched:
+            x = x[None]
         n, c = x.shape[:2]
         if not (n and c):
-            return ctx.xp.zeros((n, c * kernel[0] * kernel[1], osize[0] * osize[1]), dtype=x.dtype)
-        return nn_conv._columns(ctx.xp, x, kernel, osize, geom).reshape(n, c * kernel[0] * kernel[1], -1)
+            out = ctx.xp.zeros((n, c * kernel[0] * kernel[1], osize[0] * osize[1]), dtype=x.dtype)
+        else:
+            cols = nn_conv._columns(ctx.xp, x, kernel, osize, geom).reshape(c * kernel[0] * kernel[1], n, -1)
+            out = ctx.xp.ascontiguousarray(cols.swapaxes(0, 1))
+        return out[0] if unbatched else out
 
     @staticmethod
     def backward(ctx, g):
@@ -30,20 +36,78 @@ class Im2Col(Primitive):
 
 
 class Col2Im(Primitive):
-    """Sliding blocks (N, C * kH * kW, L) summed back into (N, C, H, W)."""
+    """Sliding blocks (N, C * kH * kW, L) (or unbatched (C * kH * kW, L)) summed back into (N, C, H, W)."""
     inputs = 1
     node_name = "Col2ImBackward0"
 
     @staticmethod
     def forward(ctx, cols, x_shape, kernel, geom, osize):
         ctx.kernel, ctx.geom, ctx.osize = kernel, geom, osize
+        unbatched = len(x_shape) == 3
+        if unbatched:
+            cols, x_shape = cols[None], (1,) + tuple(x_shape)
         n, c = x_shape[:2]
-        cols = cols.reshape((n, c) + tuple(kernel) + tuple(osize))
-        return nn_conv.col2im(ctx.xp, cols, x_shape, geom)
+        cols = cols.swapaxes(0, 1).reshape((c,) + tuple(kernel) + (n,) + tuple(osize))
+        out = nn_conv.col2im(ctx.xp, cols, x_shape, geom)
+        return out[0] if unbatched else out
 
     @staticmethod
     def backward(ctx, g):
         return Im2Col.apply(g, ctx.kernel, ctx.geom, ctx.osize)
+
+
+class PixelShuffle(Primitive):
+    """(*, C * r * r, H, W) -> (*, C, H * r, W * r): one transposing copy; its gradient is PixelUnshuffle."""
+    inputs = 1
+    node_name = "PixelShuffleBackward0"
+
+    @staticmethod
+    def forward(ctx, x, r):
+        ctx.r = r
+        *batch, c, h, w = x.shape
+        nb = len(batch)
+        y = x.reshape(*batch, c // (r * r), r, r, h, w).transpose(*range(nb), nb, nb + 3, nb + 1, nb + 4, nb + 2)
+        return ctx.xp.ascontiguousarray(y).reshape(*batch, c // (r * r), h * r, w * r)
+
+    @staticmethod
+    def backward(ctx, g):
+        return PixelUnshuffle.apply(g, ctx.r)
+
+
+class PixelUnshuffle(Primitive):
+    """(*, C, H * r, W * r) -> (*, C * r * r, H, W): one transposing copy; its gradient is PixelShuffle."""
+    inputs = 1
+    node_name = "PixelUnshuffleBackward0"
+
+    @staticmethod
+    def forward(ctx, x, r):
+        ctx.r = r
+        *batch, c, h, w = x.shape
+        nb = len(batch)
+        y = x.reshape(*batch, c, h // r, r, w // r, r).transpose(*range(nb), nb, nb + 2, nb + 4, nb + 1, nb + 3)
+        return ctx.xp.ascontiguousarray(y).reshape(*batch, c * r * r, h // r, w // r)
+
+    @staticmethod
+    def backward(ctx, g):
+        return PixelShuffle.apply(g, ctx.r)
+
+
+class ChannelShuffle(Primitive):
+    """(N, C, *) with its channels seen as (g, C / g) transposed to (C / g, g); its gradient is the
+    shuffle with C / g groups."""
+    inputs = 1
+    node_name = "ChannelShuffleBackward0"
+
+    @staticmethod
+    def forward(ctx, x, groups):
+        ctx.groups = groups
+        n, c = x.shape[:2]
+        y = x.reshape((n, groups, c // groups) + x.shape[2:]).swapaxes(1, 2)
+        return ctx.xp.ascontiguousarray(y).reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ChannelShuffle.apply(g, g.shape[1] // ctx.groups)
 
 
 def _pair(value, name):
@@ -95,11 +159,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         raise RuntimeError(f"Given input with spatial size {tuple(input.shape[-2:])}, kernel_size={kernel}, "
                            f"dilation={dilation}, padding={padding}, calculated shape of the array of sliding "
                            f"blocks as {osize}, but its components must be at least one.")
-    unbatched = input.dim() == 3
-    if unbatched:
-        input = input.unsqueeze(0)
-    out = Im2Col.apply(input, kernel, (stride, padding, padding, dilation, 1), osize)
-    return out.squeeze(0) if unbatched else out
+    return Im2Col.apply(input, kernel, (stride, padding, padding, dilation, 1), osize)
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
@@ -125,12 +185,8 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         raise RuntimeError(head + "expected size of input's dimension 2 to match the calculated number of sliding "
                                   f"blocks {osize[0]} * {osize[1]} = {math.prod(osize)}, but got "
                                   f"input.size(2)={input.shape[-1]}.")
-    unbatched = input.dim() == 2
-    if unbatched:
-        input = input.unsqueeze(0)
-    x_shape = (input.shape[0], input.shape[1] // k) + size
-    out = Col2Im.apply(input, x_shape, kernel, (stride, padding, padding, dilation, 1), osize)
-    return out.squeeze(0) if unbatched else out
+    x_shape = tuple(input.shape[:-2]) + (input.shape[-2] // k,) + size
+    return Col2Im.apply(input, x_shape, kernel, (stride, padding, padding, dilation, 1), osize)
 
 
 def pixel_shuffle(input, upscale_factor):
@@ -145,10 +201,7 @@ def pixel_shuffle(input, upscale_factor):
     if c % (r * r):
         raise RuntimeError("pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
                            f"upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
-    nb = len(batch)
-    x = input.reshape(*batch, c // (r * r), r, r, h, w)
-    x = x.permute(*range(nb), nb, nb + 3, nb + 1, nb + 4, nb + 2)
-    return x.reshape(*batch, c // (r * r), h * r, w * r)
+    return PixelShuffle.apply(input, r)
 
 
 def pixel_unshuffle(input, downscale_factor):
@@ -166,10 +219,7 @@ def pixel_unshuffle(input, downscale_factor):
     if w % r:
         raise RuntimeError("pixel_unshuffle expects width to be divisible by downscale_factor, but "
                            f"input.size(-1)={w} is not divisible by {r}")
-    nb = len(batch)
-    x = input.reshape(*batch, c, h // r, r, w // r, r)
-    x = x.permute(*range(nb), nb, nb + 2, nb + 4, nb + 1, nb + 3)
-    return x.reshape(*batch, c * r * r, h // r, w // r)
+    return PixelUnshuffle.apply(input, r)
 
 
 def channel_shuffle(input, groups):
@@ -182,9 +232,7 @@ def channel_shuffle(input, groups):
     n, c = input.shape[:2]
     if c % groups:
         raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups.")
-    rest = tuple(input.shape[2:])
-    x = input.reshape(n, groups, c // groups, *rest).transpose(1, 2)
-    return x.reshape(n, c, *rest)
+    return ChannelShuffle.apply(input, groups)
 
 
 def native_channel_shuffle(input, groups):

@@ -70,6 +70,9 @@ def _dims(sizes):
 
 def _check_channels(input, weight, groups, transposed):
     w_shape, x_shape = list(weight.shape), list(input.shape)
+    if not transposed and weight.shape[0] < groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but got "
+                           f"weight of size {w_shape} instead")
     if weight.shape[0] % groups:
         raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, "
                            f"but got weight of size [{w_shape}] instead")
@@ -135,7 +138,9 @@ def _conv(name, nd, input, weight, bias, stride, padding, dilation, groups):
     unbatched = _batched(input, nd, name)
     if unbatched:
         input = input.unsqueeze(0)
-    k = max(weight.dim() - 2, 0)
+    if weight.dim() < 3:
+        raise RuntimeError("weight should have at least three dimensions")
+    k = weight.dim() - 2
     stride = _expand(stride, k, "stride")
     if isinstance(padding, str):
         if padding not in ("same", "valid"):
@@ -202,7 +207,9 @@ def _conv_transpose(name, nd, input, weight, bias, stride, padding, output_paddi
     unbatched = _batched(input, nd, name)
     if unbatched:
         input = input.unsqueeze(0)
-    k = max(weight.dim() - 2, 0)
+    if weight.dim() < 3:
+        raise RuntimeError("weight should have at least three dimensions")
+    k = weight.dim() - 2
     stride = _expand(stride, k, "stride")
     padding = _expand(padding, k, "padding")
     dilation = _expand(dilation, k, "dilation")
@@ -219,10 +226,8 @@ def _conv_transpose(name, nd, input, weight, bias, stride, padding, output_paddi
         raise RuntimeError(f"Given input size per channel: ({_dims(input.shape[2:])}). Calculated output size per "
                            f"channel: ({_dims(size)}). Output size is too small")
     _check_dtypes(input, weight, bias)
-    out = _prims.ConvInputGrad.apply(input, weight, (input.shape[0], cout) + tuple(size),
-                                    (stride, padding, padding, dilation, groups))
-    if bias is not None:
-        out = out + bias.reshape((cout,) + (1,) * k)
+    out = _prims.ConvTranspose.apply(input, weight, bias, (input.shape[0], cout) + tuple(size),
+                                     (stride, padding, padding, dilation, groups))
     return out.squeeze(0) if unbatched else out
 
 
@@ -260,6 +265,20 @@ def conv_tbc(input, weight, bias, pad=0):
     return out.permute(2, 0, 1)
 
 
+def _convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups):
+    """torch.convolution: the convolution (or transposed convolution) of a batched input, every argument given."""
+    if isinstance(input, _Tensor) and isinstance(weight, _Tensor) and input.dim() != weight.dim():
+        raise RuntimeError(f"Expected {weight.dim()}-dimensional input for {weight.dim()}-dimensional weight "
+                           f"{list(weight.shape)}, but got {input.dim()}-dimensional input of size "
+                           f"{list(input.shape)} instead")
+    nd = weight.dim() - 2
+    if transposed:
+        return _conv_transpose("convolution", nd, input, weight, bias, stride, padding, output_padding, groups,
+                               dilation)
+    return _conv("convolution", nd, input, weight, bias, stride, padding, dilation, groups)
+
+
+_TORCH.setdefault("convolution", _convolution)
 for _name in ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "conv_tbc",
               "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle"):
     _TORCH.setdefault(_name, globals()[_name])

@@ -95,6 +95,9 @@ def test_conv_grad_fn_name_and_unbatched():
     ty, ey = TF.conv2d(tx, tw, padding=1), EF.conv2d(ex, ew, padding=1)
     assert_close(ey, ty, rtol=1e-4, atol=1e-5)
     assert type(EF.conv2d(ex.unsqueeze(0), ew).grad_fn).__name__ == "ConvolutionBackward0"
+    eb = ember.ones(2, requires_grad=True)
+    assert type(EF.conv_transpose2d(ex.unsqueeze(0), ew.transpose(0, 1), eb).grad_fn).__name__ == \
+        "ConvolutionBackward0"
     ty.sum().backward()
     ey.sum().backward()
     assert_close(ex.grad, tx.grad, rtol=1e-4, atol=1e-5)
@@ -197,6 +200,10 @@ def _errors_pair(fn, x_shape, w_shape, bias=None, x_dtype="float32", **kwargs):
     ("conv2d", (1, 3, 5, 5), (2, 3, 3, 3), (3,), "float32", {}),                  # bias size
     ("conv2d", (1, 3, 5, 5), (2, 3, 3, 3), None, "float64", {}),                  # dtype mismatch
     ("conv2d", (1, 3, 5, 5), (2, 3, 3, 3), None, "float32", dict(padding=1.5)),   # TypeError
+    ("conv2d", (1, 1, 3, 3), (1, 1), None, "float32", {}),                        # 2-d weight
+    ("conv2d", (1, 2, 3, 3), (0, 2, 1, 1), None, "float32", {}),                  # no output channels
+    ("conv2d", (1, 2, 3, 3), (4, 1, 1, 1), None, "float32", dict(groups=3)),
+    ("conv1d", (1, 1, 3), (1, 1, 1, 1), None, "float32", {}),                     # weight of another conv
     ("conv_transpose2d", (1, 3, 5, 5), (3, 2, 3, 3), None, "float32", dict(output_padding=1)),
     ("conv_transpose2d", (1, 4, 5, 5), (3, 2, 3, 3), None, "float32", {}),
     ("conv_transpose2d", (1, 3, 5, 5), (3, 2, 3, 3), None, "float32", dict(groups=2)),
@@ -217,3 +224,62 @@ def test_conv_transpose_padding_string_refused():
     tw, ew = _pair((3, 2, 3, 3), rng, requires_grad=False)
     raises_like(lambda: TF.conv_transpose2d(tx, tw, padding="same"),
                 lambda: EF.conv_transpose2d(ex, ew, padding="same"))
+
+
+def test_conv_integer_and_low_precision():
+    x, w = np.arange(96).reshape(2, 3, 4, 4), np.ones((2, 3, 2, 2), dtype=np.int64)
+    ey = EF.conv2d(ember.tensor(x), ember.tensor(w), stride=2)
+    ty = TF.conv2d(torch.tensor(x), torch.tensor(w), stride=2)
+    assert ey.dtype == ember.int64 and ey.tolist() == ty.tolist()
+    rng = np.random.default_rng(8)
+    a, b = rng.standard_normal((2, 3, 5, 5)).astype("float32"), rng.standard_normal((4, 3, 3, 3)).astype("float32")
+    for name in ("float16", "bfloat16"):
+        tx, tw = (torch.tensor(v).to(getattr(torch, name)).requires_grad_() for v in (a, b))
+        ex, ew = (ember.tensor(v).to(getattr(ember, name)).requires_grad_() for v in (a, b))
+        ty, ey = TF.conv2d(tx, tw, padding=1), EF.conv2d(ex, ew, padding=1)
+        ty.sum().backward()
+        ey.sum().backward()
+        assert_close(ey.float(), ty.float(), rtol=1e-2, atol=1e-2)
+        assert ey.dtype == getattr(ember, name) and ew.grad.dtype == ey.dtype
+        assert_close(ex.grad.float(), tx.grad.float(), rtol=2e-2, atol=2e-2)
+        assert_close(ew.grad.float(), tw.grad.float(), rtol=2e-2, atol=2e-2)
+
+
+@pytest.mark.parametrize("grad_of", ["input", "weight"])
+def test_conv_saved_tensor_version_check(grad_of):
+    """As PyTorch's ConvolutionBackward0, both input and weight are saved whichever gradient is needed:
+    modifying either in place fails backward's version check."""
+    def run(lib, F, modify_saved):
+        x = lib.ones(1, 2, 4, 4, requires_grad=grad_of == "input")
+        w = lib.ones(2, 2, 3, 3, requires_grad=grad_of == "weight")
+        y = F.conv2d(x, w)
+        saved, other = (w, x) if grad_of == "input" else (x, w)
+        with lib.no_grad():
+            (saved if modify_saved else other).add_(1)
+        y.sum().backward()
+        return (x if grad_of == "input" else w).grad
+    raises_like(lambda: run(torch, TF, True), lambda: run(ember, EF, True))
+    raises_like(lambda: run(torch, TF, False), lambda: run(ember, EF, False))
+
+
+def test_conv_batch_chunks_match(monkeypatch):
+    """Past CHUNK_COLUMNS_BYTES the columns are built a few images at a time: same values and grads."""
+    from ember._ops import nn_conv
+    monkeypatch.setattr(nn_conv, "CHUNK_COLUMNS_BYTES", 2000)
+    _run_both("conv2d", (5, 4, 6, 5), (4, 2, 3, 3), 4, dict(padding=1, groups=2))
+    _run_both("conv2d", (5, 3, 6, 5), (2, 3, 3, 2), 2, dict(stride=2))
+    _run_both("conv_transpose2d", (5, 3, 4, 3), (3, 2, 3, 3), 2, dict(stride=2, output_padding=1))
+
+
+def test_torch_convolution():
+    rng = np.random.default_rng(11)
+    tx, ex = _pair((2, 2, 5, 4), rng)
+    tw, ew = _pair((3, 2, 3, 3), rng)
+    tb, eb = _pair((3,), rng)
+    for transposed, w_t, w_e, b_t, b_e in ((False, tw, ew, tb, eb), (True, tw.transpose(0, 1), ew.transpose(0, 1),
+                                                                     None, None)):
+        args = ([2, 1], [1, 1], [1, 1], transposed, [1, 0] if transposed else [0, 0], 1)
+        ty, ey = torch.convolution(tx, w_t, b_t, *args), ember.convolution(ex, w_e, b_e, *args)
+        assert_close(ey, ty, rtol=1e-4, atol=1e-5)
+    raises_like(lambda: torch.convolution(tx[0], tw, None, [1], [1], [1], False, [0], 1),
+                lambda: ember.convolution(ex[0], ew, None, [1], [1], [1], False, [0], 1))

@@ -157,3 +157,29 @@ def test_conv_module_double_backward_and_eval():
         grads.append((mod.weight.grad, x.grad))
     assert_close(grads[1][0], grads[0][0], rtol=1e-4, atol=1e-3)
     assert_close(grads[1][1], grads[0][1], rtol=1e-4, atol=1e-3)
+
+
+def test_small_cnn_training_matches_torch():
+    """Three SGD steps of conv -> relu -> conv(stride 2, groups) -> relu -> convT -> flatten -> linear."""
+    def build(nn):
+        return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 4, 3, stride=2, groups=2),
+                             nn.ReLU(), nn.ConvTranspose2d(4, 2, 2, stride=1), nn.Flatten(), nn.Linear(2 * 4 * 4, 3))
+    t_model, e_model = build(torch.nn), build(ember.nn)
+    copy_weights(t_model, e_model)
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((4, 1, 7, 7)).astype("float32")
+    y = rng.integers(0, 3, 4)
+    losses = []
+    for lib, model in ((torch, t_model), (ember, e_model)):
+        opt = lib.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        run = []
+        for _ in range(3):
+            opt.zero_grad()
+            loss = lib.nn.functional.cross_entropy(model(lib.tensor(x)), lib.tensor(y))
+            loss.backward()
+            opt.step()
+            run.append(loss.item())
+        losses.append(run)
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-4, atol=1e-5)
+    for (_, tp), (_, ep) in zip(t_model.named_parameters(), e_model.named_parameters()):
+        assert_close(ep, tp, rtol=1e-4, atol=1e-4)

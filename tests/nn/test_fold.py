@@ -48,6 +48,12 @@ def test_fold(shape, output_size, kwargs):
     _compare(t_mod, e_mod, shape)
 
 
+def test_unfold_fold_grad_fn_names():
+    x = ember.ones(2, 4, 4, requires_grad=True)
+    assert type(EF.unfold(x, 2).grad_fn).__name__ == "Im2ColBackward0"
+    assert type(EF.fold(EF.unfold(x, 2), (4, 4), 2).grad_fn).__name__ == "Col2ImBackward0"
+
+
 def test_unfold_fold_gradcheck_and_double_backward():
     x = ember.tensor(np.random.default_rng(2).standard_normal((1, 2, 4, 3)), requires_grad=True)
     f = lambda x: EF.unfold(x, (2, 2), padding=1, stride=(2, 1)).pow(2)  # noqa: E731
@@ -57,6 +63,10 @@ def test_unfold_fold_gradcheck_and_double_backward():
     g = lambda c: EF.fold(c, (3, 4), (2, 2), padding=(1, 0), stride=(2, 1)).pow(2)  # noqa: E731
     assert ember.autograd.gradcheck(g, (c,))
     assert ember.autograd.gradgradcheck(g, (c,))
+    u = ember.tensor(np.random.default_rng(4).standard_normal((2, 3, 3)), requires_grad=True)  # unbatched
+    assert ember.autograd.gradgradcheck(lambda u: EF.unfold(u, 2, padding=1).pow(2), (u,))
+    assert ember.autograd.gradgradcheck(lambda c: EF.fold(c, (3, 4), (2, 2), padding=(1, 0), stride=(2, 1)).pow(2),
+                                        (c[0].detach().requires_grad_(),))
 
 
 @pytest.mark.parametrize("call", [
@@ -104,6 +114,15 @@ def test_shuffles(name, factor, shape):
     assert repr(e_mod) == repr(t_mod)
     _compare(t_mod, e_mod, shape)
     assert_close(getattr(ember, name)(ember.ones(shape), factor), getattr(torch, name)(torch.ones(shape), factor))
+    t_out, e_out = t_mod(torch.ones(shape, requires_grad=True)), e_mod(ember.ones(shape, requires_grad=True))
+    assert type(e_out.grad_fn).__name__ == type(t_out.grad_fn).__name__
+
+
+def test_shuffles_double_backward():
+    x = ember.tensor(np.random.default_rng(5).standard_normal((1, 8, 2, 2)), requires_grad=True)
+    for f in (lambda x: EF.pixel_shuffle(x, 2).pow(2), lambda x: EF.pixel_unshuffle(x, 2).pow(2),
+              lambda x: EF.channel_shuffle(x, 4).pow(2)):
+        assert ember.autograd.gradgradcheck(f, (x,))
 
 
 @pytest.mark.parametrize("call", [

@@ -119,6 +119,9 @@ class _Conv(_ConvNd):
                          padding if isinstance(padding, str) else _ntuple(padding, n), _ntuple(dilation, n), False,
                          _ntuple(0, n), groups, bias, padding_mode, device=device, dtype=dtype)
 
+    def _get_num_spatial_dims(self):
+        return self._n
+
     def _conv_forward(self, input, weight, bias):
         conv = type(self)._fn
         if self.padding_mode != "zeros":
@@ -193,6 +196,9 @@ class _ConvTranspose(_ConvTransposeNd):
         super().__init__(in_channels, out_channels, _ntuple(kernel_size, n), _ntuple(stride, n),
                          _ntuple(padding, n), _ntuple(dilation, n), True, _ntuple(output_padding, n), groups, bias,
                          padding_mode, device=device, dtype=dtype)
+
+    def _get_num_spatial_dims(self):
+        return self._n
 
     def forward(self, input, output_size=None):
         if self.padding_mode != "zeros":
