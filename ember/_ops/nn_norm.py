@@ -20,9 +20,17 @@ def _stats(xp, xv, axes, eps):
     """(mean, rstd, centred input, biased variance) of `xv` over `axes`, keepdims."""
     mean = xv.mean(axis=axes, keepdims=True)
     xc = xv - mean
-    var = xp.square(xc).mean(axis=axes, keepdims=True)
+    var = _mean_of_product(xp, xc, xc, axes)
     rstd = 1.0 / xp.sqrt(var + eps)
     return mean, rstd, xc, var
+
+
+def _mean_of_product(xp, a, b, axes):
+    """mean(a * b) over `axes` (keepdims), without the full-size product where the axis is last."""
+    if axes == (a.ndim - 1,) and a.shape[-1]:
+        # NOTE: a row-wise dot: one pass, no temporary the size of the input
+        return (xp.einsum("...i,...i->...", a, b) / a.shape[-1])[..., None]
+    return (a * b).mean(axis=axes, keepdims=True)
 
 
 def _reduce_size(shape, axes):
@@ -67,6 +75,8 @@ class _Normalize(Primitive):
         x, weight, mean, rstd = ctx.saved_tensors or (None,) * 4
         view, axes, wshape, eps, fixed = ctx.args
         need = ctx.needs_input_grad
+        if not _state.local.grad_enabled:
+            return _backward_arrays(ctx, g, x, weight, mean, rstd)
         gx = gw = gb = None
         if x is not None:
             xv = x.reshape(view)
@@ -92,6 +102,50 @@ class _Normalize(Primitive):
         if need[2]:
             gb = g if wshape is None else g.sum(_other_axes(g.ndim))
         return gx, gw, gb
+
+
+def _backward_arrays(ctx, g, x, weight, mean, rstd):
+    """The same gradients as `backward`, on arrays (no create_graph).
+
+    NOTE: few full-size temporaries (each new large array costs page faults as well as a pass):
+    the weight's gradient is one einsum over the input read as (rows, C, cols), and the input's
+    gradient is built in place in the buffer that held xhat."""
+    xp = ctx.xp
+    view, axes, wshape, eps, fixed = ctx.args
+    need = ctx.needs_input_grad
+    gd = g._data
+    if wshape is None:  # layer norm: the affine dims are the trailing ones of `view`
+        affine_shape = gd.shape[len(view) - 1:]
+        as3d = (-1, 1, view[-1])
+        spec_w = "ncs,ncs->s"
+    else:  # a per-channel affine (dim 1)
+        affine_shape = (gd.shape[1],)
+        as3d = (gd.shape[0], gd.shape[1], -1)
+        spec_w = "ncs,ncs->c"
+    gx = gw = gb = None
+    if x is not None:
+        xhat = x._data.reshape(view) - mean._data
+        xhat *= rstd._data
+        if need[1]:
+            gw = xp.einsum(spec_w, gd.reshape(as3d), xhat.reshape(as3d)).reshape(affine_shape)
+        if need[0]:
+            if weight is None:
+                gxhat = gd.reshape(view)
+            else:
+                w = weight._data if wshape is None else weight._data.reshape(wshape)
+                gxhat = (gd * w).reshape(view)
+            if fixed:
+                gx = gxhat * rstd._data
+            else:
+                gx = xhat
+                gx *= _mean_of_product(xp, gxhat, xhat, axes)
+                gx += gxhat.mean(axis=axes, keepdims=True)
+                xp.subtract(gxhat, gx, out=gx)
+                gx *= rstd._data
+            gx = gx.reshape(gd.shape)
+    if need[2]:
+        gb = gd.reshape(as3d).sum(axis=(0, 2) if wshape is not None else (0, 1)).reshape(affine_shape)
+    return tuple(None if a is None else _wrap_like(a, ctx) for a in (gx, gw, gb))
 
 
 def _other_axes(ndim):
