@@ -177,6 +177,8 @@ class BatchNorm(_Normalize):
             return _normalize(ctx, x, weight, bias, view, (0, 2), wshape, eps, (mean, rstd))[0]
         y, mean, var = _normalize(ctx, x, weight, bias, view, cls.axes, wshape, eps)
         count = math.prod(view[a] for a in cls.axes)
+        if not x.size:
+            return y  # NOTE: an empty batch leaves the running statistics as they were
         # NOTE: instance norm's running statistics are the batch's average of the per-instance ones
         # (PyTorch repeats the buffers per instance, updates each, and averages them back).
         mean = mean.reshape(-1, c).mean(axis=0)

@@ -132,3 +132,36 @@ def test_errors_match_torch(call):
         warnings.simplefilter("ignore")
         raises_like(lambda: call(torch.nn, torch.nn.functional, torch),
                     lambda: call(ember.nn, ember.nn.functional, ember))
+
+
+_F = (lambda t: t.nn.functional)
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: _F(t).layer_norm(t.ones(2, 3, dtype=t.float64), (3,), t.ones(3)),
+    lambda t: _F(t).layer_norm(t.ones(2, 3), (3,), t.ones(3, dtype=t.float64)),
+    lambda t: _F(t).layer_norm(t.ones(2, 3, dtype=t.int64), (3,)),
+    lambda t: _F(t).layer_norm(t.ones(2, 3, dtype=t.int64), (3,), t.ones(3)),
+    lambda t: _F(t).batch_norm(t.ones(2, 3, dtype=t.int64), None, None, training=True),
+    lambda t: t.nn.BatchNorm1d(3)(t.ones(2, 3, dtype=t.float64)),
+    lambda t: t.nn.BatchNorm1d(3).eval()(t.ones(2, 3, dtype=t.float64)),
+    lambda t: _F(t).group_norm(t.ones(2, 3, dtype=t.int64), 1),
+    lambda t: _F(t).group_norm(t.ones(2, 3, dtype=t.float16), 1, t.ones(3, dtype=t.float64)),
+    lambda t: _F(t).instance_norm(t.ones(2, 3, 2, dtype=t.int64)),
+])
+def test_dtype_errors_match_torch(call):
+    raises_like(lambda: call(torch), lambda: call(ember))
+
+
+def test_mixed_half_input_float32_params_allowed():
+    for t in (torch, ember):
+        x = t.ones(2, 3, 2, dtype=t.float16)
+        assert str(_F(t).layer_norm(x, (2,), t.ones(2)).dtype) == "torch.float16"
+        assert str(_F(t).group_norm(x, 1, t.ones(3)).dtype) == "torch.float16"
+
+
+def test_empty_batch_leaves_running_stats():
+    tm, em = torch.nn.BatchNorm1d(3), ember.nn.BatchNorm1d(3)
+    assert tuple(em(ember.zeros(0, 3, 2)).shape) == tuple(tm(torch.zeros(0, 3, 2)).shape)
+    assert_close(em.running_mean, tm.running_mean)
+    assert_close(em.running_var, tm.running_var)
