@@ -3,8 +3,9 @@
     python bench/run.py [--quick] [--output bench/results.md]
 
 Per-op overhead (small add with and without autograd), seed 003's five versions, seed 004's
-classifier, an MLP 784-512-256-10 training step at batch 128, and a 1024x1024 float32 matmul
-with the GFLOP/s each library reaches. Each workload is written once as a function of the
+classifier, an MLP 784-512-256-10 training step at batch 128, a 1024x1024 float32 matmul
+with the GFLOP/s each library reaches, and the layer workloads of bench/layers.py (LeNet-5, a
+ResNet-style stack, LSTM, GRU, a character Transformer) with each step's peak memory. Each workload is written once as a function of the
 library; the two libraries take turns repeat by repeat and medians are reported. Reported, never
 asserted.
 """
@@ -13,6 +14,7 @@ import datetime
 import os
 from pathlib import Path
 
+import layers
 import op_overhead
 import seeds
 import training
@@ -40,6 +42,11 @@ def measure(quick):
     times = time_pair([training.matmul(lib) for lib in LIBS], 5 if quick else 20, 3, 2)
     gflops = " / ".join(f"{training.MATMUL_FLOP / t / 1e9:.0f}" for t in times)
     yield f"matmul {training.MATMUL_N}x{training.MATMUL_N} float32", times, f"{gflops} GFLOP/s"
+    for title, name in layers.WORKLOADS:
+        make = getattr(layers, name)
+        times = time_pair([make(lib) for lib in LIBS], 2 if quick else 5, 3, 2)
+        t_mem, e_mem = (layers.peak_memory(name, lib.__name__) for lib in LIBS)
+        yield title, times, f"peak memory {t_mem / 2**20:.1f} / {e_mem / 2**20:.1f} MiB ({e_mem / t_mem:.1f}x)"
 
 
 def main(argv=None):
@@ -58,7 +65,8 @@ def main(argv=None):
         f"`make bench` (`python bench/run.py{' --quick' if args.quick else ''}`, "
         f"{datetime.date.today().isoformat()}): time per call (per whole run for the seeds), median over "
         "repeats after warm-up, the two libraries taking turns in one process. The matmul note gives "
-        "PyTorch / ember GFLOP/s. Reported, never asserted.",
+        "PyTorch / ember GFLOP/s; the layer rows' note gives the peak resident memory a training step adds "
+        "(PyTorch / ember, each measured in a fresh process, bench/layers.py). Reported, never asserted.",
         "",
         table(header, rows),
         "",

@@ -52,6 +52,20 @@ def test_public_callables_of_a_class_counts_methods_not_properties():
     assert coverage.public_callables(Tensor) == ["abs"]
 
 
+def test_typing_constructs_do_not_count():
+    import typing
+    ns = types.SimpleNamespace(Optional=typing.Optional, add=len)
+    assert coverage.public_callables(ns) == ["add"]
+
+
+def test_public_classes_counts_classes_only():
+    ns = types.SimpleNamespace(Linear=type("Linear", (), {}), _Hidden=type("_H", (), {}), relu=len,
+                               init=types.ModuleType("init"))
+    assert coverage.public_classes(ns) == ["Linear"]
+    present, missing = coverage.compare(ns, types.SimpleNamespace(), coverage.public_classes)
+    assert present == [] and missing == ["Linear"]
+
+
 def test_compare_splits_present_and_missing():
     ours = types.SimpleNamespace(add=lambda a, b: a + b, extra=len)
     present, missing = coverage.compare(_fake_torch(), ours)

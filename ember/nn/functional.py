@@ -390,6 +390,12 @@ def _pad_index(mode, input, dim, left, right, i):
         raise RuntimeError(f"Argument #{4 + 2 * i}: Padding size should be less than the corresponding input "
                            f"dimension, but got: padding ({left}, {right}) at dimension {dim} of input "
                            f"{list(input.shape)}")
+    if mode == "circular":
+        # NOTE: as PyTorch, a negative pad crops first; the other side then wraps around the cropped extent
+        start, stop = max(-left, 0), size - max(-right, 0)
+        width, lead = stop - start, max(left, 0)
+        index = [start + (j - lead) % width for j in range(lead + width + max(right, 0))] if width > 0 else []
+        return _creation.tensor(index, dtype=_dtype.int64, device=input.device)
     index = []
     for j in range(-left, size + right):
         if mode == "reflect":
@@ -573,3 +579,4 @@ from ._functional_pool import *  # noqa: E402,F401,F403
 from ._functional_norm import *  # noqa: E402,F401,F403
 from ._functional_sparse import *  # noqa: E402,F401,F403
 from ._functional_attention import *  # noqa: E402,F401,F403
+from ._functional_dispatch import *  # noqa: E402,F401,F403

@@ -285,3 +285,52 @@ def test_torch_softmax_requires_an_int_dim(call):
         except TypeError as e:
             outcomes.append(str(e))
     assert outcomes[1] == outcomes[0]
+
+
+# === dispatch helpers (torch.overrides' protocol, for library code that calls them) =============
+
+class _Wrapped:
+    """A non-tensor type with __torch_function__, as library code defines them."""
+    def __init__(self, value):
+        self.value = value
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        return ("handled", func.__name__, len(args))
+
+
+def test_has_torch_function_sees_overrides_only():
+    import torch
+    F = ember.nn.functional
+    t, w = ember.ones(2), _Wrapped(1)
+    for lib, tensor in ((torch.nn.functional, torch.ones(2)), (F, t)):
+        assert not lib.has_torch_function((tensor, 3)) and lib.has_torch_function((tensor, w))
+        assert lib.has_torch_function_unary(w) and not lib.has_torch_function_unary(tensor)
+        assert lib.has_torch_function_variadic(tensor, w) and not lib.has_torch_function_variadic(tensor, 1.0)
+
+
+def test_handle_torch_function_calls_the_override():
+    import torch
+
+    def op(a, b):
+        return a
+    w = _Wrapped(1)
+    assert ember.nn.functional.handle_torch_function(op, (w,), w, 2) == \
+        torch.nn.functional.handle_torch_function(op, (w,), w, 2) == ("handled", "op", 2)
+
+
+def test_boolean_dispatch_and_assert_int_or_pair():
+    import torch
+    for F in (torch.nn.functional, ember.nn.functional):
+        def yes(x, flag=False):
+            """doc"""
+            return "yes"
+
+        def no(x, flag=False):
+            return "no"
+        fn = F.boolean_dispatch("flag", 1, False, yes, no, None, "pick")
+        assert (fn(1), fn(1, True), fn(1, flag=True), fn.__name__, fn.__doc__) == ("no", "yes", "yes", "pick", "doc")
+        F.assert_int_or_pair(3, "k", "{} bad")
+        F.assert_int_or_pair((1, 2), "k", "{} bad")
+        with pytest.raises(AssertionError, match="k bad"):
+            F.assert_int_or_pair((1, 2, 3), "k", "{} bad")

@@ -25,6 +25,7 @@ SCRIPTS = sorted(p.name for p in EXAMPLES.glob("*.py"))
 BACKENDS = ("torch", "ember")
 ITERATIONS = 60  # the seeds train for 500 iterations; 60 already cut the loss by >1000x
 EPOCHS = 300  # seeds 001 and 004 train for 100 and 1000 epochs; 300 separate seed 004's classes
+STEPS = 80  # lstm_sine and char_transformer train for 300 and 600 steps; 80 show the loss falling
 TIMEOUT = 120
 
 
@@ -39,7 +40,8 @@ def runs():
     # NOTE: one BLAS/OpenMP thread per process: the subprocesses already share the cores, and
     # oversubscribing them (8 processes x their own thread pools) tripled the suite's time on 2 cores.
     threads = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    env = dict(os.environ, PROGRAM_ITERATIONS=str(ITERATIONS), PROGRAM_EPOCHS=str(EPOCHS), PYTHONIOENCODING="utf-8",
+    env = dict(os.environ, PROGRAM_ITERATIONS=str(ITERATIONS), PROGRAM_EPOCHS=str(EPOCHS),
+               PROGRAM_STEPS=str(STEPS), PYTHONIOENCODING="utf-8",
                **threads)
     jobs = [(script, backend) for script in SCRIPTS for backend in BACKENDS]
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1)) as pool:
@@ -272,3 +274,34 @@ def test_digits_mlp_reaches_95_percent(runs, backend):
     assert out.startswith("Sequential(\n  (0): Linear(in_features=64, out_features=128, bias=True)\n  (1): ReLU()")
     final = float(out.strip().splitlines()[-1].split()[-1])
     assert final >= 0.95, out
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_digits_cnn_reaches_97_percent(runs, backend):
+    out = _ok(runs, "digits_cnn.py", backend)
+    assert "(0): Conv2d(1, 16, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))" in out
+    assert "(1): BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)" in out
+    final = float(out.strip().splitlines()[-1].split()[-1])
+    assert final >= 0.97, out
+
+
+def _losses(out):
+    return [float(v) for v in re.findall(r"^step +\d+ +loss (\d+\.\d+)", out, re.M)]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_lstm_sine_learns_the_wave(runs, backend):
+    out = _ok(runs, "lstm_sine.py", backend)
+    losses = _losses(out)
+    assert len(losses) >= 6 and losses[-1] < losses[0] / 10, out
+    error = float(re.search(r"mean abs error over the next 60 steps (\d+\.\d+)", out).group(1))
+    assert error < 0.5, out  # a wave's mean |value| is 0.64: the continuation follows the wave
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_char_transformer_learns_and_samples(runs, backend):
+    out = _ok(runs, "char_transformer.py", backend)
+    losses = _losses(out)
+    assert len(losses) >= 6 and losses[-1] < 0.8 * losses[0], out
+    sample = out.split("sample:\n", 1)[1]
+    assert sample.startswith("Shall I ") and len(sample.rstrip("\n")) >= 200, out

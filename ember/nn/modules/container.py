@@ -1,5 +1,6 @@
 """torch.nn containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict."""
 import operator
+import warnings
 from collections import OrderedDict
 from collections.abc import Mapping
 
@@ -14,6 +15,17 @@ def _abs_index(idx, length):
     if not -length <= idx < length:
         raise IndexError(f"index {idx} is out of range")
     return idx + length if idx < 0 else idx
+
+
+class Container(Module):
+    """Deprecated: a Module holding the modules given as keyword arguments (subclass Module instead)."""
+
+    def __init__(self, **kwargs):
+        warnings.warn("`nn.Container` is deprecated. All of its functionality is now implemented in `nn.Module`. "
+                      "Subclass that instead.", FutureWarning, stacklevel=2)
+        super().__init__()
+        for key, value in kwargs.items():
+            self.add_module(key, value)
 
 
 class Sequential(Module):

@@ -1,0 +1,204 @@
+"""torch.nn.functional's adaptive and fractional pooling (part of ember/nn/_functional_pool.py)."""
+from .._ops._registry import FUNCTIONS
+from .._ops.nn_pool import AVG_POOL
+from .._ops.nn_pool_adaptive import ADAPTIVE_MAX, FRACTIONAL_MAX, adaptive_bounds, adaptive_table, fractional_table
+from .._tensor import Tensor
+
+__all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
+           "adaptive_max_pool2d", "adaptive_max_pool3d", "adaptive_max_pool1d_with_indices",
+           "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d_with_indices", "fractional_max_pool2d",
+           "fractional_max_pool3d", "fractional_max_pool2d_with_indices", "fractional_max_pool3d_with_indices"]
+
+
+def _output_size(output_size, input, nd, fn):
+    """output_size as nd ints (None entries keep the input's size)."""
+    if isinstance(output_size, (list, tuple)):
+        sizes = tuple(output_size)
+        if len(sizes) == 1 and nd > 1:
+            sizes = sizes * nd
+        if len(sizes) != nd:
+            if nd == 1:
+                raise RuntimeError(f"{fn}() argument 'output_size' should contain one int (got {len(sizes)})")
+            raise RuntimeError(f"{fn}: internal error: output_size.size() must be {nd}")
+    else:
+        sizes = (output_size,) * nd
+    spatial = tuple(input.shape[-nd:])
+    return tuple(int(s) if s is not None else n for s, n in zip(sizes, spatial))
+
+
+def _adaptive_check(input, nd, fn, sizes):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    dims = input.dim()
+    if nd == 1 and dims not in (2, 3):
+        raise RuntimeError(f"{fn}(): Expected 2D or 3D tensor, but got: {list(input.shape)}")
+    if dims not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{fn}(): Expected {nd + 1}D or {nd + 2}D tensor, but got: {list(input.shape)}")
+    for i in range(1, dims):
+        if input.shape[i] == 0:
+            raise RuntimeError(f"{fn}(): Expected input to have non-zero size for non-batch dimensions, but input "
+                               f"has sizes {list(input.shape)} with dimension {i} being empty")
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(f"{fn}: elements of output_size must be greater than or equal to 0 but received "
+                           f"{{{', '.join(str(s) for s in sizes)}}}")
+
+
+def _adaptive_avg(nd, input, output_size):
+    fn = f"adaptive_avg_pool{nd}d"
+    sizes = _output_size(output_size, input, nd, fn)
+    _adaptive_check(input, nd, fn, sizes)
+    spatial = tuple(input.shape[-nd:])
+    x = input
+    if all(o > 0 and n % o == 0 for n, o in zip(spatial, sizes)):
+        # NOTE: equal windows: a plain average pool (PyTorch's own sums and divisor, exactly)
+        kernel = tuple(n // o for n, o in zip(spatial, sizes))
+        return AVG_POOL[nd].apply(x, kernel, kernel, (0,) * nd, False, True, None)
+    xp = input._device.backend.xp
+    for i, (n, o) in enumerate(zip(spatial, sizes)):
+        # NOTE: unequal windows: along each dim a product with the (out, in) averaging matrix
+        start, end = adaptive_bounds(xp, n, o)
+        cols = xp.arange(n, dtype=xp.int64)[None, :]
+        inside = (cols >= start[:, None]) & (cols < end[:, None])
+        weights = inside / (end - start)[:, None]
+        from .._tensor import _wrap
+        from .. import _dtype
+        mat = _wrap(weights.astype(x.dtype.np if hasattr(x.dtype, "np") else weights.dtype), input._device,
+                    x.dtype)
+        dim = x.dim() - nd + i
+        x = (x.movedim(dim, -1) @ mat.t()).movedim(-1, dim)
+    return x
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Average pooling to `output_size` along the last dim of (N, C, L) or (C, L)."""
+    return _adaptive_avg(1, input, output_size)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to `output_size` (an int, or (H, W) with None keeping a size)."""
+    return _adaptive_avg(2, input, output_size)
+
+
+def adaptive_avg_pool3d(input, output_size):
+    """Average pooling to `output_size` (an int, or (D, H, W) with None keeping a size)."""
+    return _adaptive_avg(3, input, output_size)
+
+
+def _adaptive_max(nd, input, output_size, return_indices):
+    fn = f"adaptive_max_pool{nd}d"
+    sizes = _output_size(output_size, input, nd, fn)
+    _adaptive_check(input, nd, fn, sizes)
+    xp = input._device.backend.xp
+    tables = [adaptive_table(xp, n, o) for n, o in zip(input.shape[-nd:], sizes)]
+    values, indices = ADAPTIVE_MAX[nd].apply(input, tables)
+    return (values, indices) if return_indices else values
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    """(values, indices) of adaptive max pooling along the last dim."""
+    return _adaptive_max(1, input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    """(values, indices) of 2D adaptive max pooling."""
+    return _adaptive_max(2, input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    """(values, indices) of 3D adaptive max pooling."""
+    return _adaptive_max(3, input, output_size, True)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Max pooling to `output_size` along the last dim; with return_indices, (values, indices)."""
+    return _adaptive_max(1, input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """2D max pooling to `output_size`; with return_indices, (values, indices)."""
+    return _adaptive_max(2, input, output_size, return_indices)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """3D max pooling to `output_size`; with return_indices, (values, indices)."""
+    return _adaptive_max(3, input, output_size, return_indices)
+
+
+# --- fractional max pooling ----------------------------------------------------------------------------
+def _fractional(nd, input, kernel_size, output_size, output_ratio, return_indices, _random_samples):
+    fn = f"fractional_max_pool{nd}d"
+    from ._functional_pool import _tuple
+    kernel = _tuple(kernel_size, nd, fn, "kernel_size")
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{fn} requires specifying either an output_size or an output_ratio")
+    dims = input.dim()
+    if dims not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{fn}(): Expected {nd + 1}D or {nd + 2}D tensor, but got: {list(input.shape)}")
+    spatial = tuple(input.shape[-nd:])
+    if output_size is None:
+        ratio = _tuple_float(output_ratio, nd)
+        for r in ratio:
+            if not 0 < r < 1:
+                raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+        sizes = tuple(int(n * r) for n, r in zip(spatial, ratio))
+    else:
+        sizes = _tuple(output_size, nd, fn, "output_size")
+    names = ("time", "height", "width")[3 - nd:]
+    for name, n, o, k in zip(names, spatial, sizes, kernel):
+        if o + k - 1 > n:
+            raise RuntimeError(f"{fn}_out(): pool {name} {k} too large relative to input {name} {n} "
+                               f"and output {name} {o}" if nd == 3 else
+                               f"fractional_max_pool{nd}d(): pool {name} {k} too large relative to input {name} {n}")
+    batch = input.shape[0] if dims == nd + 2 else 1
+    planes = input.shape[-nd - 1]
+    if _random_samples is None:
+        from .. import _random
+        _random_samples = _random.rand(batch, planes, nd, dtype=input.dtype, device=input.device)
+    samples = _random_samples.detach()._data.reshape(-1, nd)
+    if samples.shape[0] != batch * planes:
+        raise RuntimeError(f"{fn}(): Expected _random_samples to have shape ({batch}, {planes}, {nd})")
+    xp = input._device.backend.xp
+    # NOTE: PyTorch reads the samples backwards: the last spatial dim uses sample 0
+    tables = [fractional_table(xp, samples[:, nd - 1 - i] if nd == 2 else samples[:, i], n, o, k)
+              for i, (n, o, k) in enumerate(zip(spatial, sizes, kernel))]
+    values, indices = FRACTIONAL_MAX[nd].apply(input, tables)
+    return (values, indices) if return_indices else values
+
+
+def _tuple_float(value, nd):
+    if isinstance(value, (list, tuple)):
+        return tuple(float(v) for v in value) * (nd if len(value) == 1 else 1)
+    return (float(value),) * nd
+
+
+def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
+                                       return_indices=False, _random_samples=None):
+    """(values, indices) of 2D fractional max pooling."""
+    return _fractional(2, input, kernel_size, output_size, output_ratio, True, _random_samples)
+
+
+def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, output_ratio=None,
+                                       return_indices=False, _random_samples=None):
+    """(values, indices) of 3D fractional max pooling."""
+    return _fractional(3, input, kernel_size, output_size, output_ratio, True, _random_samples)
+
+
+def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                          _random_samples=None):
+    """2D fractional max pooling (Graham): pseudo-random window starts; with return_indices, (values, indices)."""
+    return _fractional(2, input, kernel_size, output_size, output_ratio, return_indices, _random_samples)
+
+
+def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                          _random_samples=None):
+    """3D fractional max pooling (Graham): pseudo-random window starts; with return_indices, (values, indices)."""
+    return _fractional(3, input, kernel_size, output_size, output_ratio, return_indices, _random_samples)
+
+
+def _torch_adaptive_max_pool1d(input, output_size):
+    """(values, indices) of adaptive max pooling along the last dim."""
+    return _adaptive_max(1, input, output_size, True)
+
+
+FUNCTIONS.setdefault("adaptive_avg_pool1d", adaptive_avg_pool1d)
+FUNCTIONS.setdefault("adaptive_max_pool1d", _torch_adaptive_max_pool1d)
