@@ -244,3 +244,16 @@ def test_orthogonal_errors():
     em = ember.nn.utils.parametrizations.orthogonal(ember.nn.Linear(3, 3), use_trivialization=False)
     with pytest.raises(NotImplementedError, match="not possible to assign to the matrix exponential"):
         em.weight = ember.eye(3)
+
+
+def test_parametrize_a_buffer_and_transfer():
+    m = ember.nn.BatchNorm1d(2)
+    EP.register_parametrization(m, "running_var", _Scale())
+    assert "parametrizations.running_var.original" in m.state_dict()
+    assert not isinstance(m.parametrizations.running_var.original, ember.nn.Parameter)
+    np.testing.assert_allclose(m.running_var.numpy(), np.ones(2))  # right_inverse stored 0.5, forward doubles
+    src = ember.nn.Linear(3, 3)
+    EP.register_parametrization(src, "weight", _Scale())
+    dst = EP.transfer_parametrizations_and_params(src, ember.nn.Linear(3, 3))
+    assert EP.is_parametrized(dst, "weight")
+    np.testing.assert_allclose(dst.weight.detach().numpy(), src.weight.detach().numpy())
