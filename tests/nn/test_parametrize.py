@@ -257,3 +257,21 @@ def test_parametrize_a_buffer_and_transfer():
     dst = EP.transfer_parametrizations_and_params(src, ember.nn.Linear(3, 3))
     assert EP.is_parametrized(dst, "weight")
     np.testing.assert_allclose(dst.weight.detach().numpy(), src.weight.detach().numpy())
+
+
+@pytest.mark.parametrize("cls", ["Conv2d", "ConvTranspose2d"])
+def test_norms_on_conv_weights(cls):
+    torch.manual_seed(1)
+    tm, em = getattr(torch.nn, cls)(3, 4, 2), getattr(ember.nn, cls)(3, 4, 2)
+    _load_from(tm, em)
+    torch.nn.utils.spectral_norm(tm), ember.nn.utils.spectral_norm(em)
+    assert [tuple(v.shape) for v in em.state_dict().values()] == [tuple(v.shape) for v in tm.state_dict().values()]
+    _load_from(tm, em)
+    _step_and_compare(tm, em, (2, 3, 4, 4))
+    tw, ew = getattr(torch.nn, cls)(3, 4, 2), getattr(ember.nn, cls)(3, 4, 2)
+    _load_from(tw, ew)
+    torch.nn.utils.parametrizations.weight_norm(tw, dim=1)
+    ember.nn.utils.parametrizations.weight_norm(ew, dim=1)
+    for k, v in tw.state_dict().items():
+        assert_close(ew.state_dict()[k], v, atol=1e-6)
+    _step_and_compare(tw, ew, (2, 3, 4, 4))
