@@ -275,3 +275,14 @@ def test_norms_on_conv_weights(cls):
     for k, v in tw.state_dict().items():
         assert_close(ew.state_dict()[k], v, atol=1e-6)
     _step_and_compare(tw, ew, (2, 3, 4, 4))
+
+
+def test_parametrized_weight_norm_loads_old_hook_state_dict():
+    old = ember.nn.Linear(3, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ember.nn.utils.weight_norm(old)
+    new = ember.nn.utils.parametrizations.weight_norm(ember.nn.Linear(3, 2))
+    new.load_state_dict(old.state_dict())
+    x = ember.randn(4, 3)
+    np.testing.assert_allclose(new(x).detach().numpy(), old(x).detach().numpy(), rtol=1e-6)
