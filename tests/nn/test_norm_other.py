@@ -165,3 +165,12 @@ def test_empty_batch_leaves_running_stats():
     assert tuple(em(ember.zeros(0, 3, 2)).shape) == tuple(tm(torch.zeros(0, 3, 2)).shape)
     assert_close(em.running_mean, tm.running_mean)
     assert_close(em.running_var, tm.running_var)
+
+
+@pytest.mark.parametrize("kw", [{}, {"p": 1, "dim": 2}, {"p": 3.0, "dim": 0, "eps": 0.5}, {"p": float("inf"), "dim": -1}])
+def test_normalize(kw):
+    tx, ex = pair((3, 4, 5), dtype=torch.float64)
+    ty, ey = torch.nn.functional.normalize(tx, **kw), ember.nn.functional.normalize(ex, **kw)
+    close_any(ey, ty, 1e-12)
+    backward_both(ty, ey)
+    close_any(ex.grad, tx.grad, 1e-10)
