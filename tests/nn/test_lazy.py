@@ -93,3 +93,34 @@ def test_mixin_refuses_partial_initialization():
     with pytest.raises(RuntimeError, match="module Half has not been fully initialized"):
         Half()(ember.ones(2))
 
+
+
+def test_mixin_recipe_for_a_lazy_conv():
+    # NOTE: the recipe the lead can follow for LazyConv*d (nn/modules/lazy.py's docstring)
+    class LazyConv2d(LazyModuleMixin, ember.nn.Conv2d):
+        cls_to_become = ember.nn.Conv2d
+
+        def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                     padding_mode="zeros", device=None, dtype=None):
+            super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode)
+            self.out_channels = out_channels
+            self.weight = UninitializedParameter(device=device, dtype=dtype)
+            if bias:
+                self.bias = UninitializedParameter(device=device, dtype=dtype)
+
+        def reset_parameters(self):
+            if not self.has_uninitialized_params() and self.in_channels != 0:
+                super().reset_parameters()
+
+        def initialize_parameters(self, input):
+            self.in_channels = input.shape[-3]
+            shapes = {"weight": (self.out_channels, self.in_channels // self.groups, *self.kernel_size)}
+            self._materialize(**shapes, **({"bias": (self.out_channels,)} if self.bias is not None else {}))
+
+    tm, em = torch.nn.LazyConv2d(4, 3), LazyConv2d(4, 3)
+    assert repr(em) == repr(tm)
+    tx = torch.randn(1, 2, 5, 5)
+    tm(tx), em(to_ember(tx))
+    assert type(em) is ember.nn.Conv2d and repr(em) == repr(tm)
+    em.load_state_dict({k: to_ember(v) for k, v in tm.state_dict().items()})
+    assert_close(em(to_ember(tx)), tm(tx), atol=1e-5)
