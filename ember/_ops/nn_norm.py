@@ -42,22 +42,45 @@ def _normalize(ctx, x, weight, bias, view, axes, wshape, eps, fixed=None):
     fixed: (mean, rstd) to use instead of the input's statistics (batch norm in eval mode)."""
     xp = ctx.xp
     xv = x.reshape(view)
-    if fixed is None:
-        mean, rstd, xc, var = _stats(xp, xv, axes, eps)
+    if wshape is not None and view[1] == x.shape[1]:
+        y, mean, rstd, var = _normalize_per_channel(xp, xv, weight, bias, axes, eps, fixed)
+        y = y.reshape(x.shape)
     else:
-        (mean, rstd), var = fixed, None
-        xc = xv - mean
-    xc *= rstd
-    y = xc.reshape(x.shape)
-    if weight is not None:
-        y *= weight if wshape is None else weight.reshape(wshape)
-    if bias is not None:
-        y += bias if wshape is None else bias.reshape(wshape)
+        if fixed is None:
+            mean, rstd, xc, var = _stats(xp, xv, axes, eps)
+        else:
+            (mean, rstd), var = fixed, None
+            xc = xv - mean
+        xc *= rstd
+        y = xc.reshape(x.shape)
+        if weight is not None:
+            y *= weight if wshape is None else weight.reshape(wshape)
+        if bias is not None:
+            y += bias if wshape is None else bias.reshape(wshape)
     ctx.args = (view, axes, wshape, eps, fixed is not None)
     need = ctx.needs_input_grad
     if need[0] or need[1]:
         ctx.save_for_backward(x, weight if need[0] else None, mean, rstd)
     return y.astype(x.dtype, copy=False), mean, var
+
+
+def _normalize_per_channel(xp, xv, weight, bias, axes, eps, fixed):
+    """Batch/instance norm (statistics and affine both per channel, dim 1 of the view (N, C, S)):
+    y = x * scale + shift with one per-channel scale, fewer full-size passes than normalise-then-affine."""
+    if fixed is None:
+        mean, rstd, xc, var = _stats(xp, xv, axes, eps)
+    else:
+        (mean, rstd), var = fixed, None
+    scale = rstd if weight is None else rstd * weight.reshape(1, -1, 1)
+    if fixed is None:
+        xc *= scale
+        y = xc
+    else:
+        y = xv * scale
+        y -= mean * scale
+    if bias is not None:
+        y += bias.reshape(1, -1, 1)
+    return y, mean, rstd, var
 
 
 class _Normalize(Primitive):
