@@ -33,10 +33,6 @@ def _mean_of_product(xp, a, b, axes):
     return (a * b).mean(axis=axes, keepdims=True)
 
 
-def _reduce_size(shape, axes):
-    return math.prod(shape[a] for a in axes)
-
-
 def _normalize(ctx, x, weight, bias, view, axes, wshape, eps, fixed=None):
     """The shared forward: (output, mean, biased var); saves what the needed gradients use.
     fixed: (mean, rstd) to use instead of the input's statistics (batch norm in eval mode)."""

@@ -12,8 +12,8 @@ ordinary layer with 0 in the unknown size and assigns UninitializedParameter()s,
 from ... import _creation, _dtype
 from ...autograd import no_grad
 from ..parameter import UninitializedBuffer, UninitializedParameter, is_lazy
-from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d, _BatchNorm
-from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, _InstanceNorm
+from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .linear import Linear
 
 # NOTE: LazyModuleMixin stays out of __all__: torch.nn does not export it (torch.nn.modules.lazy does)
@@ -160,4 +160,3 @@ LazyInstanceNorm2d = _lazy("LazyInstanceNorm2d", InstanceNorm2d,
                            "An InstanceNorm2d whose num_features is inferred from input.size(1).")
 LazyInstanceNorm3d = _lazy("LazyInstanceNorm3d", InstanceNorm3d,
                            "An InstanceNorm3d whose num_features is inferred from input.size(1).")
-del _BatchNorm, _InstanceNorm
