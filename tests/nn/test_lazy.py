@@ -124,3 +124,17 @@ def test_mixin_recipe_for_a_lazy_conv():
     assert type(em) is ember.nn.Conv2d and repr(em) == repr(tm)
     em.load_state_dict({k: to_ember(v) for k, v in tm.state_dict().items()})
     assert_close(em(to_ember(tx)), tm(tx), atol=1e-5)
+
+
+def test_deepcopy_before_and_after_initialization():
+    import copy
+    em = ember.nn.LazyLinear(2)
+    twin = copy.deepcopy(em)
+    assert twin.has_uninitialized_params() and twin.weight is not em.weight
+    twin(ember.randn(3, 4))
+    twin(ember.randn(3, 4))
+    assert type(twin) is ember.nn.Linear and type(em) is ember.nn.LazyLinear
+    em(ember.randn(3, 5))
+    em(ember.randn(3, 5))
+    assert tuple(em.weight.shape) == (2, 5) and tuple(twin.weight.shape) == (2, 4)
+    assert repr(copy.deepcopy(ember.nn.parameter.UninitializedBuffer())) == "<UninitializedBuffer>"

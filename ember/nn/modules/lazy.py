@@ -53,7 +53,11 @@ class LazyModuleMixin:
         module.initialize_parameters(*args, **(kwargs or {}))
         if module.has_uninitialized_params():
             raise RuntimeError(f"module {module._get_name()} has not been fully initialized")
-        module._initialize_hook.remove()
+        # NOTE: removed from this module's own hook dicts by id (not handle.remove()): a deep copy of a
+        # lazy module has copies of the dicts, which its copied handle may not point to.
+        hook_id = module._initialize_hook.id
+        module._forward_pre_hooks.pop(hook_id, None)
+        module._forward_pre_hooks_with_kwargs.pop(hook_id, None)
         del module._initialize_hook
         if module.cls_to_become is not None:
             module.__class__ = module.cls_to_become
