@@ -1,11 +1,12 @@
-"""Primitives behind torch.nn.functional's normalisation layers (layer, batch, group norm).
+"""Primitives behind torch.nn.functional's normalisation layers (layer, batch, instance, group norm),
+and nn.CrossMapLRN2d's kernel.
 
-NOTE: one primitive earns its place for all three: the statistics are computed once in forward
+NOTE: one primitive earns its place for all four: the statistics are computed once in forward
 (float32 for half inputs, as PyTorch's kernels), mean and 1/std are saved, and backward is the
 closed formula gx = rstd * (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat)) instead of the
 dozen nodes (and saved intermediates) a composition of mean/var/sqrt/div would record.
 
-The three layers differ only in where their statistics live: `view` is the shape the input is
+The layers differ only in where their statistics live: `view` is the shape the input is
 read as, `axes` the dims of that view the statistics reduce over, and `wshape` the shape
 weight and bias take to broadcast against the input (None for layer norm: they already do).
 """
@@ -99,8 +100,8 @@ class _Normalize(Primitive):
         gx = gw = gb = None
         if x is not None:
             xv = x.reshape(view)
-            if _state.local.grad_enabled and not fixed:
-                # NOTE: create_graph: the statistics are recomputed as functions of x, so that the
+            if not fixed:
+                # NOTE: create_graph (only then this path runs): the statistics are recomputed as functions of x, so that the
                 # second derivative sees their dependence on x (the saved ones are constants).
                 mean = xv.mean(axes, keepdim=True)
                 rstd = ((xv - mean).square().mean(axes, keepdim=True) + eps).rsqrt()
