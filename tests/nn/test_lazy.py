@@ -5,7 +5,7 @@ import torch
 import ember
 from ember.nn.modules.lazy import LazyModuleMixin
 from ember.nn.parameter import UninitializedBuffer, UninitializedParameter, is_lazy
-from tests.nn._nn_helpers import assert_close, to_ember
+from tests.nn._nn_helpers import assert_close, raises_like, to_ember
 
 NORMS = [("LazyBatchNorm1d", (4, 3)), ("LazyBatchNorm1d", (4, 3, 5)), ("LazyBatchNorm2d", (2, 3, 2, 2)),
          ("LazyBatchNorm3d", (2, 3, 2, 2, 2)), ("LazyInstanceNorm1d", (2, 3, 5)),
@@ -138,3 +138,12 @@ def test_deepcopy_before_and_after_initialization():
     em(ember.randn(3, 5))
     assert tuple(em.weight.shape) == (2, 5) and tuple(twin.weight.shape) == (2, 4)
     assert repr(copy.deepcopy(ember.nn.parameter.UninitializedBuffer())) == "<UninitializedBuffer>"
+
+
+@pytest.mark.parametrize("name", ["LazyBatchNorm1d", "LazyBatchNorm2d", "LazyInstanceNorm1d", "LazyInstanceNorm3d"])
+def test_lazy_norm_class_hierarchy_and_dim_checks_match_torch(name):
+    target = name[4:]
+    tm, em = getattr(torch.nn, name)(), getattr(ember.nn, name)()
+    assert isinstance(em, getattr(ember.nn, target)) == isinstance(tm, getattr(torch.nn, target))
+    assert isinstance(em, LazyModuleMixin)
+    raises_like(lambda: tm(torch.randn(2, 3, 2, 2, 2, 2)), lambda: em(ember.randn(2, 3, 2, 2, 2, 2)))

@@ -151,8 +151,14 @@ class _LazyNormBase(LazyModuleMixin):
             self._materialize(**{n: shape for n in names})
 
 
-def _lazy(name, base, doc):
-    return type(name, (_LazyNormBase, base), {"cls_to_become": base, "__doc__": doc, "__module__": __name__})
+def _lazy(name, target, doc):
+    # NOTE: as PyTorch's, a lazy norm subclasses the family (_BatchNorm / _InstanceNorm), not the layer
+    # it becomes (isinstance(LazyBatchNorm1d(), BatchNorm1d) is False); the layer's own dim checks are
+    # copied in.
+    family = target.__mro__[1]
+    own = {k: v for k, v in vars(target).items() if k not in ("__module__", "__doc__", "__qualname__", "__dict__",
+                                                               "__weakref__")}
+    return type(name, (_LazyNormBase, family), {**own, "cls_to_become": target, "__doc__": doc, "__module__": __name__})
 
 
 LazyBatchNorm1d = _lazy("LazyBatchNorm1d", BatchNorm1d, "A BatchNorm1d whose num_features is inferred from input.size(1).")
