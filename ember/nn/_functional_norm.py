@@ -182,7 +182,12 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     float64) machine epsilon, computed in float32 for half inputs as PyTorch."""
     shape = _int_tuple(normalized_shape, "rms_norm", "normalized_shape", 2)
     k = len(shape)
-    if input.dim() < k or tuple(input.shape[-k:]) != shape:
+    if input.dim() < k:
+        raise ValueError(f"Input tensor must have at least {k} dimensions, but got {input.dim()}")
+    if not shape:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+                           "element, but got normalized_shape = []")
+    if tuple(input.shape[-k:]) != shape:
         raise RuntimeError(f"Given normalized_shape={_shape_list(shape)}, expected input with shape "
                            f"[*{', '.join(str(s) for s in shape)}], but got input of size{_shape_list(input.shape)}")
     if weight is not None and tuple(weight.shape) != shape:

@@ -126,6 +126,10 @@ def test_gradcheck_float64():
     lambda nn, F, t: nn.CrossMapLRN2d(3)(t.randn(2, 3, 4)),
     lambda nn, F, t: F.rms_norm(t.randn(2, 3), (4,)),
     lambda nn, F, t: F.rms_norm(t.randn(2, 3), (3,), t.ones(2)),
+    lambda nn, F, t: F.rms_norm(t.randn(2, 3, 4), (2, 4)),
+    lambda nn, F, t: F.rms_norm(t.randn(4), (2, 4)),
+    lambda nn, F, t: F.rms_norm(t.randn(2, 4), []),
+    lambda nn, F, t: F.rms_norm(t.randn(2, 4), 4),
 ])
 def test_errors_match_torch(call):
     with warnings.catch_warnings():
