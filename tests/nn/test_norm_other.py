@@ -1,6 +1,7 @@
 """GroupNorm, InstanceNorm1d/2d/3d, RMSNorm, LocalResponseNorm, CrossMapLRN2d (and their functions) against PyTorch."""
 import warnings
 
+import numpy as np
 import pytest
 import torch
 
@@ -178,3 +179,31 @@ def test_normalize(kw):
     close_any(ey, ty, 1e-12)
     backward_both(ty, ey)
     close_any(ex.grad, tx.grad, 1e-10)
+
+
+_PARTIAL = {
+    "batch": lambda F, x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+    "batch_eval": lambda F, x, w, b: F.batch_norm(x, x.new_zeros(4) + 0.3, x.new_ones(4) * 2, w, b),
+    "instance": lambda F, x, w, b: F.instance_norm(x, weight=w, bias=b),
+    "group": lambda F, x, w, b: F.group_norm(x, 2, w, b),
+    "layer": lambda F, x, w, b: F.layer_norm(x, (5,), None if w is None else w[:1].expand(5) * 1,
+                                             b[:1].expand(5) * 1),
+}
+
+
+@pytest.mark.parametrize("name", list(_PARTIAL))
+@pytest.mark.parametrize("mask", [(1, 0, 1), (0, 1, 0), (0, 0, 1), (1, 1, 0), (0, 1, 1)])
+def test_gradients_when_only_some_inputs_need_them(name, mask):
+    if name == "group" and not mask[1]:
+        pytest.skip("PyTorch 2.13's group_norm backward without weight raises 'tensor does not have a device'")
+    grads = []
+    for lib in (torch, ember):
+        rs = np.random.RandomState(0)
+        x, w, b, g = rs.randn(3, 4, 5), rs.rand(4) + 0.5, rs.randn(4), rs.randn(3, 4, 5)
+        X, W, B = (lib.from_numpy(a.copy()).requires_grad_(bool(m)) for a, m in zip((x, w, b), mask))
+        _PARTIAL[name](lib.nn.functional, X, W if mask[1] else None, B).backward(lib.from_numpy(g))
+        grads.append([None if t.grad is None else t.grad.numpy() for t in (X, W, B)])
+    for t, e in zip(*grads):
+        assert (t is None) == (e is None)
+        if t is not None:
+            np.testing.assert_allclose(e, t, rtol=1e-10, atol=1e-12)
