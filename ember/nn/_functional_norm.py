@@ -24,6 +24,26 @@ def _int_tuple(value, fn, arg, position):
     return tuple(int(v) for v in value)
 
 
+_HALF = (_dtype.float16, _dtype.bfloat16)
+
+
+def _check_dtypes(kernel, input, params, kernel_first=False):
+    """PyTorch's CPU dtype rules: parameters share the input's dtype, except float32 ones with a
+    float16/bfloat16 input; an input that is not floating point has no kernel."""
+    def no_kernel():
+        if not input.is_floating_point():
+            raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtype.scalar_type_name(input.dtype)}\'')
+    if kernel_first:
+        no_kernel()
+    present = [p for p in params if p is not None]
+    if any(p.dtype != input.dtype for p in present):
+        if any(p.dtype != _dtype.float32 for p in present):
+            raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+        if input.dtype not in _HALF:
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+    no_kernel()
+
+
 def _check_layer_norm(input, shape, weight, bias, what="normalized_shape"):
     if not shape:
         raise RuntimeError(f"Expected {what} to be at least 1-dimensional, i.e., containing at least one "
@@ -43,6 +63,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05):
     """Normalise over the trailing `normalized_shape` dims (biased variance), then scale and shift."""
     shape = _int_tuple(normalized_shape, "layer_norm", "normalized_shape", 2)
     _check_layer_norm(input, shape, weight, bias)
+    _check_dtypes("LayerNormKernelImpl", input, (weight, bias))
     k = len(shape)
     lead = tuple(input.shape[:-k])
     view = lead + (math.prod(shape),)
@@ -84,6 +105,7 @@ def _batch_norm(input, weight, bias, running_mean, running_var, training, moment
             raise RuntimeError("running_var must be defined in evaluation mode")
     _check_channels(input, (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
                             ("bias", bias)))
+    _check_dtypes("batch_norm", input, (weight, bias, running_mean, running_var), kernel_first=True)
     return _norm.BatchNorm.apply(input, weight, bias, running_mean, running_var, bool(training),
                                  0.0 if momentum is None else momentum, eps)
 
@@ -109,6 +131,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-05):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, "
                                f"but got {name} of shape {_shape_list(shown.shape) if shown is not None else '[0]'} "
                                f"and input of shape {_shape_list(input.shape)}")
+    _check_dtypes("GroupNormKernelImpl", input, (weight, bias))
     view = (n, num_groups, input.numel() // (n * num_groups) if n * num_groups else 0)
     wshape = (c,) + (1,) * (input.dim() - 2)
     return _norm.GroupNorm.apply(input, weight, bias, view, (2,), wshape, eps)
@@ -138,6 +161,7 @@ def _instance_norm(input, weight, bias, running_mean, running_var, use_input_sta
         input.size(1)
     _check_channels(input, (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
                             ("bias", bias)), input.shape[0])
+    _check_dtypes("batch_norm", input, (weight, bias, running_mean, running_var), kernel_first=True)
     return _norm.InstanceNorm.apply(input, weight, bias, running_mean, running_var, bool(use_input_stats),
                                     0.0 if momentum is None else momentum, eps)
 
@@ -158,7 +182,12 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     float64) machine epsilon, computed in float32 for half inputs as PyTorch."""
     shape = _int_tuple(normalized_shape, "rms_norm", "normalized_shape", 2)
     k = len(shape)
-    if input.dim() < k or tuple(input.shape[-k:]) != shape:
+    if input.dim() < k:
+        raise ValueError(f"Input tensor must have at least {k} dimensions, but got {input.dim()}")
+    if not shape:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+                           "element, but got normalized_shape = []")
+    if tuple(input.shape[-k:]) != shape:
         raise RuntimeError(f"Given normalized_shape={_shape_list(shape)}, expected input with shape "
                            f"[*{', '.join(str(s) for s in shape)}], but got input of size{_shape_list(input.shape)}")
     if weight is not None and tuple(weight.shape) != shape:

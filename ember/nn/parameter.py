@@ -76,6 +76,13 @@ class _UninitializedMixin:
 
     __str__ = __repr__
 
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        result = type(self)(self._requires_grad, self.device, self.dtype)
+        memo[id(self)] = result
+        return result
+
 
 class UninitializedParameter(_UninitializedMixin, Parameter):
     """A parameter whose shape is not known yet (lazy modules); `materialize` makes it a Parameter.

@@ -5,7 +5,7 @@ import torch
 import ember
 from ember.nn.modules.lazy import LazyModuleMixin
 from ember.nn.parameter import UninitializedBuffer, UninitializedParameter, is_lazy
-from tests.nn._nn_helpers import assert_close, to_ember
+from tests.nn._nn_helpers import assert_close, raises_like, to_ember
 
 NORMS = [("LazyBatchNorm1d", (4, 3)), ("LazyBatchNorm1d", (4, 3, 5)), ("LazyBatchNorm2d", (2, 3, 2, 2)),
          ("LazyBatchNorm3d", (2, 3, 2, 2, 2)), ("LazyInstanceNorm1d", (2, 3, 5)),
@@ -93,3 +93,57 @@ def test_mixin_refuses_partial_initialization():
     with pytest.raises(RuntimeError, match="module Half has not been fully initialized"):
         Half()(ember.ones(2))
 
+
+
+def test_mixin_recipe_for_a_lazy_conv():
+    # NOTE: the recipe the lead can follow for LazyConv*d (nn/modules/lazy.py's docstring)
+    class LazyConv2d(LazyModuleMixin, ember.nn.Conv2d):
+        cls_to_become = ember.nn.Conv2d
+
+        def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                     padding_mode="zeros", device=None, dtype=None):
+            super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode)
+            self.out_channels = out_channels
+            self.weight = UninitializedParameter(device=device, dtype=dtype)
+            if bias:
+                self.bias = UninitializedParameter(device=device, dtype=dtype)
+
+        def reset_parameters(self):
+            if not self.has_uninitialized_params() and self.in_channels != 0:
+                super().reset_parameters()
+
+        def initialize_parameters(self, input):
+            self.in_channels = input.shape[-3]
+            shapes = {"weight": (self.out_channels, self.in_channels // self.groups, *self.kernel_size)}
+            self._materialize(**shapes, **({"bias": (self.out_channels,)} if self.bias is not None else {}))
+
+    tm, em = torch.nn.LazyConv2d(4, 3), LazyConv2d(4, 3)
+    assert repr(em) == repr(tm)
+    tx = torch.randn(1, 2, 5, 5)
+    tm(tx), em(to_ember(tx))
+    assert type(em) is ember.nn.Conv2d and repr(em) == repr(tm)
+    em.load_state_dict({k: to_ember(v) for k, v in tm.state_dict().items()})
+    assert_close(em(to_ember(tx)), tm(tx), atol=1e-5)
+
+
+def test_deepcopy_before_and_after_initialization():
+    import copy
+    em = ember.nn.LazyLinear(2)
+    twin = copy.deepcopy(em)
+    assert twin.has_uninitialized_params() and twin.weight is not em.weight
+    twin(ember.randn(3, 4))
+    twin(ember.randn(3, 4))
+    assert type(twin) is ember.nn.Linear and type(em) is ember.nn.LazyLinear
+    em(ember.randn(3, 5))
+    em(ember.randn(3, 5))
+    assert tuple(em.weight.shape) == (2, 5) and tuple(twin.weight.shape) == (2, 4)
+    assert repr(copy.deepcopy(ember.nn.parameter.UninitializedBuffer())) == "<UninitializedBuffer>"
+
+
+@pytest.mark.parametrize("name", ["LazyBatchNorm1d", "LazyBatchNorm2d", "LazyInstanceNorm1d", "LazyInstanceNorm3d"])
+def test_lazy_norm_class_hierarchy_and_dim_checks_match_torch(name):
+    target = name[4:]
+    tm, em = getattr(torch.nn, name)(), getattr(ember.nn, name)()
+    assert isinstance(em, getattr(ember.nn, target)) == isinstance(tm, getattr(torch.nn, target))
+    assert isinstance(em, LazyModuleMixin)
+    raises_like(lambda: tm(torch.randn(2, 3, 2, 2, 2, 2)), lambda: em(ember.randn(2, 3, 2, 2, 2, 2)))

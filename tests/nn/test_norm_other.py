@@ -1,6 +1,7 @@
 """GroupNorm, InstanceNorm1d/2d/3d, RMSNorm, LocalResponseNorm, CrossMapLRN2d (and their functions) against PyTorch."""
 import warnings
 
+import numpy as np
 import pytest
 import torch
 
@@ -126,9 +127,83 @@ def test_gradcheck_float64():
     lambda nn, F, t: nn.CrossMapLRN2d(3)(t.randn(2, 3, 4)),
     lambda nn, F, t: F.rms_norm(t.randn(2, 3), (4,)),
     lambda nn, F, t: F.rms_norm(t.randn(2, 3), (3,), t.ones(2)),
+    lambda nn, F, t: F.rms_norm(t.randn(2, 3, 4), (2, 4)),
+    lambda nn, F, t: F.rms_norm(t.randn(4), (2, 4)),
+    lambda nn, F, t: F.rms_norm(t.randn(2, 4), []),
+    lambda nn, F, t: F.rms_norm(t.randn(2, 4), 4),
 ])
 def test_errors_match_torch(call):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         raises_like(lambda: call(torch.nn, torch.nn.functional, torch),
                     lambda: call(ember.nn, ember.nn.functional, ember))
+
+
+_F = (lambda t: t.nn.functional)
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: _F(t).layer_norm(t.ones(2, 3, dtype=t.float64), (3,), t.ones(3)),
+    lambda t: _F(t).layer_norm(t.ones(2, 3), (3,), t.ones(3, dtype=t.float64)),
+    lambda t: _F(t).layer_norm(t.ones(2, 3, dtype=t.int64), (3,)),
+    lambda t: _F(t).layer_norm(t.ones(2, 3, dtype=t.int64), (3,), t.ones(3)),
+    lambda t: _F(t).batch_norm(t.ones(2, 3, dtype=t.int64), None, None, training=True),
+    lambda t: t.nn.BatchNorm1d(3)(t.ones(2, 3, dtype=t.float64)),
+    lambda t: t.nn.BatchNorm1d(3).eval()(t.ones(2, 3, dtype=t.float64)),
+    lambda t: _F(t).group_norm(t.ones(2, 3, dtype=t.int64), 1),
+    lambda t: _F(t).group_norm(t.ones(2, 3, dtype=t.float16), 1, t.ones(3, dtype=t.float64)),
+    lambda t: _F(t).instance_norm(t.ones(2, 3, 2, dtype=t.int64)),
+])
+def test_dtype_errors_match_torch(call):
+    raises_like(lambda: call(torch), lambda: call(ember))
+
+
+def test_mixed_half_input_float32_params_allowed():
+    for t in (torch, ember):
+        x = t.ones(2, 3, 2, dtype=t.float16)
+        assert str(_F(t).layer_norm(x, (2,), t.ones(2)).dtype) == "torch.float16"
+        assert str(_F(t).group_norm(x, 1, t.ones(3)).dtype) == "torch.float16"
+
+
+def test_empty_batch_leaves_running_stats():
+    tm, em = torch.nn.BatchNorm1d(3), ember.nn.BatchNorm1d(3)
+    assert tuple(em(ember.zeros(0, 3, 2)).shape) == tuple(tm(torch.zeros(0, 3, 2)).shape)
+    assert_close(em.running_mean, tm.running_mean)
+    assert_close(em.running_var, tm.running_var)
+
+
+@pytest.mark.parametrize("kw", [{}, {"p": 1, "dim": 2}, {"p": 3.0, "dim": 0, "eps": 0.5}, {"p": float("inf"), "dim": -1}])
+def test_normalize(kw):
+    tx, ex = pair((3, 4, 5), dtype=torch.float64)
+    ty, ey = torch.nn.functional.normalize(tx, **kw), ember.nn.functional.normalize(ex, **kw)
+    close_any(ey, ty, 1e-12)
+    backward_both(ty, ey)
+    close_any(ex.grad, tx.grad, 1e-10)
+
+
+_PARTIAL = {
+    "batch": lambda F, x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+    "batch_eval": lambda F, x, w, b: F.batch_norm(x, x.new_zeros(4) + 0.3, x.new_ones(4) * 2, w, b),
+    "instance": lambda F, x, w, b: F.instance_norm(x, weight=w, bias=b),
+    "group": lambda F, x, w, b: F.group_norm(x, 2, w, b),
+    "layer": lambda F, x, w, b: F.layer_norm(x, (5,), None if w is None else w[:1].expand(5) * 1,
+                                             b[:1].expand(5) * 1),
+}
+
+
+@pytest.mark.parametrize("name", list(_PARTIAL))
+@pytest.mark.parametrize("mask", [(1, 0, 1), (0, 1, 0), (0, 0, 1), (1, 1, 0), (0, 1, 1)])
+def test_gradients_when_only_some_inputs_need_them(name, mask):
+    if name == "group" and not mask[1]:
+        pytest.skip("PyTorch 2.13's group_norm backward without weight raises 'tensor does not have a device'")
+    grads = []
+    for lib in (torch, ember):
+        rs = np.random.RandomState(0)
+        x, w, b, g = rs.randn(3, 4, 5), rs.rand(4) + 0.5, rs.randn(4), rs.randn(3, 4, 5)
+        X, W, B = (lib.from_numpy(a.copy()).requires_grad_(bool(m)) for a, m in zip((x, w, b), mask))
+        _PARTIAL[name](lib.nn.functional, X, W if mask[1] else None, B).backward(lib.from_numpy(g))
+        grads.append([None if t.grad is None else t.grad.numpy() for t in (X, W, B)])
+    for t, e in zip(*grads):
+        assert (t is None) == (e is None)
+        if t is not None:
+            np.testing.assert_allclose(e, t, rtol=1e-10, atol=1e-12)

@@ -244,3 +244,45 @@ def test_orthogonal_errors():
     em = ember.nn.utils.parametrizations.orthogonal(ember.nn.Linear(3, 3), use_trivialization=False)
     with pytest.raises(NotImplementedError, match="not possible to assign to the matrix exponential"):
         em.weight = ember.eye(3)
+
+
+def test_parametrize_a_buffer_and_transfer():
+    m = ember.nn.BatchNorm1d(2)
+    EP.register_parametrization(m, "running_var", _Scale())
+    assert "parametrizations.running_var.original" in m.state_dict()
+    assert not isinstance(m.parametrizations.running_var.original, ember.nn.Parameter)
+    np.testing.assert_allclose(m.running_var.numpy(), np.ones(2))  # right_inverse stored 0.5, forward doubles
+    src = ember.nn.Linear(3, 3)
+    EP.register_parametrization(src, "weight", _Scale())
+    dst = EP.transfer_parametrizations_and_params(src, ember.nn.Linear(3, 3))
+    assert EP.is_parametrized(dst, "weight")
+    np.testing.assert_allclose(dst.weight.detach().numpy(), src.weight.detach().numpy())
+
+
+@pytest.mark.parametrize("cls", ["Conv2d", "ConvTranspose2d"])
+def test_norms_on_conv_weights(cls):
+    torch.manual_seed(1)
+    tm, em = getattr(torch.nn, cls)(3, 4, 2), getattr(ember.nn, cls)(3, 4, 2)
+    _load_from(tm, em)
+    torch.nn.utils.spectral_norm(tm), ember.nn.utils.spectral_norm(em)
+    assert [tuple(v.shape) for v in em.state_dict().values()] == [tuple(v.shape) for v in tm.state_dict().values()]
+    _load_from(tm, em)
+    _step_and_compare(tm, em, (2, 3, 4, 4))
+    tw, ew = getattr(torch.nn, cls)(3, 4, 2), getattr(ember.nn, cls)(3, 4, 2)
+    _load_from(tw, ew)
+    torch.nn.utils.parametrizations.weight_norm(tw, dim=1)
+    ember.nn.utils.parametrizations.weight_norm(ew, dim=1)
+    for k, v in tw.state_dict().items():
+        assert_close(ew.state_dict()[k], v, atol=1e-6)
+    _step_and_compare(tw, ew, (2, 3, 4, 4))
+
+
+def test_parametrized_weight_norm_loads_old_hook_state_dict():
+    old = ember.nn.Linear(3, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ember.nn.utils.weight_norm(old)
+    new = ember.nn.utils.parametrizations.weight_norm(ember.nn.Linear(3, 2))
+    new.load_state_dict(old.state_dict())
+    x = ember.randn(4, 3)
+    np.testing.assert_allclose(new(x).detach().numpy(), old(x).detach().numpy(), rtol=1e-6)

@@ -12,11 +12,12 @@ ordinary layer with 0 in the unknown size and assigns UninitializedParameter()s,
 from ... import _creation, _dtype
 from ...autograd import no_grad
 from ..parameter import UninitializedBuffer, UninitializedParameter, is_lazy
-from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d, _BatchNorm
-from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, _InstanceNorm
+from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .linear import Linear
 
-__all__ = ["LazyModuleMixin", "LazyLinear", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
+# NOTE: LazyModuleMixin stays out of __all__: torch.nn does not export it (torch.nn.modules.lazy does)
+__all__ = ["LazyLinear", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
            "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d"]
 
 
@@ -52,7 +53,11 @@ class LazyModuleMixin:
         module.initialize_parameters(*args, **(kwargs or {}))
         if module.has_uninitialized_params():
             raise RuntimeError(f"module {module._get_name()} has not been fully initialized")
-        module._initialize_hook.remove()
+        # NOTE: removed from this module's own hook dicts by id (not handle.remove()): a deep copy of a
+        # lazy module has copies of the dicts, which its copied handle may not point to.
+        hook_id = module._initialize_hook.id
+        module._forward_pre_hooks.pop(hook_id, None)
+        module._forward_pre_hooks_with_kwargs.pop(hook_id, None)
         del module._initialize_hook
         if module.cls_to_become is not None:
             module.__class__ = module.cls_to_become
@@ -146,8 +151,14 @@ class _LazyNormBase(LazyModuleMixin):
             self._materialize(**{n: shape for n in names})
 
 
-def _lazy(name, base, doc):
-    return type(name, (_LazyNormBase, base), {"cls_to_become": base, "__doc__": doc, "__module__": __name__})
+def _lazy(name, target, doc):
+    # NOTE: as PyTorch's, a lazy norm subclasses the family (_BatchNorm / _InstanceNorm), not the layer
+    # it becomes (isinstance(LazyBatchNorm1d(), BatchNorm1d) is False); the layer's own dim checks are
+    # copied in.
+    family = target.__mro__[1]
+    own = {k: v for k, v in vars(target).items() if k not in ("__module__", "__doc__", "__qualname__", "__dict__",
+                                                               "__weakref__")}
+    return type(name, (_LazyNormBase, family), {**own, "cls_to_become": target, "__doc__": doc, "__module__": __name__})
 
 
 LazyBatchNorm1d = _lazy("LazyBatchNorm1d", BatchNorm1d, "A BatchNorm1d whose num_features is inferred from input.size(1).")
@@ -159,4 +170,3 @@ LazyInstanceNorm2d = _lazy("LazyInstanceNorm2d", InstanceNorm2d,
                            "An InstanceNorm2d whose num_features is inferred from input.size(1).")
 LazyInstanceNorm3d = _lazy("LazyInstanceNorm3d", InstanceNorm3d,
                            "An InstanceNorm3d whose num_features is inferred from input.size(1).")
-del _BatchNorm, _InstanceNorm

@@ -153,11 +153,3 @@ class CrossMapLRN2d(Module):
     def extra_repr(self):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
 
-
-# NOTE: the lazy layers are published through this file's __all__ (nn.modules star-imports it) until
-# nn/modules/__init__.py imports .lazy itself; lazy.py needs batchnorm/instancenorm/linear loaded first.
-from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyInstanceNorm1d,  # noqa: E402
-                   LazyInstanceNorm2d, LazyInstanceNorm3d, LazyLinear)
-
-__all__ += ["LazyLinear", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d",
-            "LazyInstanceNorm2d", "LazyInstanceNorm3d"]

@@ -25,6 +25,14 @@ class _WeightNorm(Module):
 def weight_norm(module, name="weight", dim=0):
     """Parametrise `module.<name>` as g * v / ||v|| (original0 = g, original1 = v)."""
     parametrize.register_parametrization(module, name, _WeightNorm(dim), unsafe=True)
+
+    def _weight_norm_compat_hook(state_dict, prefix):
+        # NOTE: as PyTorch: a state dict of the hook-based weight_norm (name_g, name_v) loads too
+        g_key, v_key = f"{prefix}{name}_g", f"{prefix}{name}_v"
+        if g_key in state_dict and v_key in state_dict:
+            state_dict[f"{prefix}parametrizations.{name}.original0"] = state_dict.pop(g_key)
+            state_dict[f"{prefix}parametrizations.{name}.original1"] = state_dict.pop(v_key)
+    module.__dict__.setdefault("_parametrize_load_hooks", []).append(_weight_norm_compat_hook)
     return module
 
 

@@ -153,7 +153,14 @@ def _inject_new_class(module):
                            "https://pytorch.org/tutorials/beginner/saving_loading_models.html"
                            "#saving-loading-a-general-checkpoint-for-inference-and-or-resuming-training")
 
-    dct = {"__getstate__": getstate}
+    def load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # NOTE: ember's Module has no load_state_dict pre-hooks yet: the parametrizations that
+        # rename old keys (weight_norm's name_g/name_v) register theirs here.
+        for hook in self.__dict__.get("_parametrize_load_hooks", ()):
+            hook(state_dict, prefix)
+        return cls._load_from_state_dict(self, state_dict, prefix, *args, **kwargs)
+
+    dct = {"__getstate__": getstate, "_load_from_state_dict": load_from_state_dict}
     if not hasattr(cls, "__deepcopy__"):
         dct["__deepcopy__"] = default_deepcopy
     module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), dct)
