@@ -70,7 +70,7 @@ class RNNLayer(Primitive):
             return out, h, c
         if b_hh is not None and mode != "GRU":
             gi = gi + b_hh  # NOTE: both biases enter every step unchanged: add b_hh once
-        w_t = xp.ascontiguousarray(w_hh.T)
+        w_t = w_hh.T  # NOTE: BLAS reads the transpose in place; a contiguous copy costs more than it saves
         out_size = h0.shape[-1]
         out = xp.zeros((steps, batch, out_size), dtype=gi.dtype)
         prev = xp.empty((steps, batch, out_size), dtype=gi.dtype)  # the state each time step starts from
