@@ -10,6 +10,15 @@ __all__ = ["embedding", "embedding_bag"]
 _INDEX_DTYPES = (_dtype.int64, _dtype.int32)
 
 
+def _check_tensors(weight, indices):
+    """PyTorch's TypeError for a non-tensor weight or indices (aten's argument order: weight, indices)."""
+    from .._arguments import type_name
+    for position, name, value in ((1, "weight", weight), (2, "indices", indices)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"embedding(): argument '{name}' (position {position}) must be Tensor, not "
+                            f"{type_name(value)}")
+
+
 def _check_indices(indices, fn):
     if indices._dtype not in _INDEX_DTYPES:
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
@@ -58,6 +67,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     """Rows of `weight` at the indices in `input`.
 
     Differs from PyTorch: sparse=True is accepted and gives a dense gradient (ember has no sparse tensors)."""
+    _check_tensors(weight, input)
     if weight.dim() != 2:
         raise RuntimeError("'weight' must be 2-D")
     num_weights = weight.shape[0]
@@ -71,6 +81,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 
 def _torch_embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
     """torch.embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False)."""
+    _check_tensors(weight, indices)
     if weight.dim() != 2:
         raise RuntimeError("'weight' must be 2-D")
     _check_indices(indices, "embedding")

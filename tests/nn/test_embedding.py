@@ -108,6 +108,8 @@ def test_embedding_errors():
     raises_like(lambda: TF.embedding(torch.tensor([1]), torch.randn(5)),
                 lambda: EF.embedding(ember.tensor([1]), ember.randn(5)))
     raises_like(lambda: torch.nn.Embedding(5, 3, padding_idx=-6), lambda: ember.nn.Embedding(5, 3, padding_idx=-6))
+    raises_like(lambda: TF.embedding([1, 2], tw), lambda: EF.embedding([1, 2], ew))
+    raises_like(lambda: TF.embedding(torch.tensor([1]), [[1.0]]), lambda: EF.embedding(ember.tensor([1]), [[1.0]]))
     raises_like(lambda: torch.nn.Embedding.from_pretrained(torch.randn(5)),
                 lambda: ember.nn.Embedding.from_pretrained(ember.randn(5)))
 
