@@ -114,7 +114,7 @@ class RNNLayer(Primitive):
         wrap = lambda a: None if a is None else _wrap(a.astype(dt.np, copy=False), dev, dt)  # noqa: E731
         if mode == "LSTM":
             dc = g_c._data.astype(cdt, copy=True)
-            grads = lstm_backward(xp, s, dout, dh, dc, w, wr, order, sizes, needs[3:5])
+            grads = lstm_backward(xp, s, dout, dh, dc, w, wr, order, sizes, needs[3:5], needs[1])
             return tuple(wrap(g) if need else None for g, need in zip(grads, needs))
         d_gi = xp.zeros(s.gates_shape, dtype=dout.dtype)  # gradient of each step's pre-activations
         d_hh = d_gi if mode != "GRU" else xp.zeros(s.gates_shape, dtype=dout.dtype)
