@@ -170,7 +170,14 @@ FORWARD_ERRORS = {
     "lstm_hx_2d": lambda T: T.nn.LSTM(10, 20)(T.randn(5, 3, 10), (T.randn(3, 20), T.randn(3, 20))),
     "lstm_unbatched_hx_3d": lambda T: T.nn.LSTM(10, 20)(T.randn(5, 10), (T.randn(1, 3, 20), T.randn(1, 20))),
     "dtype": lambda T: T.nn.LSTM(10, 20)(T.randn(5, 3, 10, dtype=T.float64)),
+    "empty_sequence": lambda T: T.nn.GRU(10, 20)(T.randn(0, 3, 10)),
 }
+
+
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+def test_empty_batch(name):
+    tm, em = _pair(name, input_size=3, hidden_size=4, bidirectional=True)
+    _compare(tm, em, torch.randn(5, 0, 3, requires_grad=True))
 
 
 @pytest.mark.parametrize("case", list(FORWARD_ERRORS))

@@ -172,6 +172,8 @@ class RNNBase(Module):
         sizes = [int(v) for v in batch_sizes.tolist()] if packed else None
         if not packed and self.batch_first:
             input = input.transpose(0, 1)
+        if not packed and input.shape[0] == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         directions = 2 if self.bidirectional else 1
         weights = self.all_weights
         h_n, c_n = [], []
@@ -211,7 +213,8 @@ def _project(input, weight, bias):
     if input.dim() == 2:
         return F.linear(input, weight, bias)
     steps, batch = input.shape[0], input.shape[1]
-    return F.linear(input.reshape(steps * batch, input.shape[2]), weight, bias).reshape(steps, batch, -1)
+    out = F.linear(input.reshape(steps * batch, input.shape[2]), weight, bias)
+    return out.reshape(steps, batch, weight.shape[0])
 
 
 def _cat(tensors):
