@@ -9,6 +9,7 @@ PyTorch's CPU RNNs are differentiable twice (rarely needed).
 
 Variable lengths (PackedSequence) arrive as `batch_sizes`: at time t only the first batch_sizes[t]
 rows step; the others keep their state, so the final state of each row is the state at its last step.
+Output rows past batch_sizes[t] are unspecified (the layers read only the packed rows back).
 """
 from .._tensor import _wrap
 from .. import _state
