@@ -3,12 +3,13 @@
 NOTE: a whole-layer primitive earns its place by speed: the input projection of every time step is
 one matmul outside it (ember's linear, differentiable as usual); inside, each step is one matmul for
 all gates plus the pointwise gate math on arrays, and backward is a hand-written BPTT on arrays whose
-weight gradient is again one matmul over all steps. Built from per-step Tensor ops the same layer ran
-7.7x slower than PyTorch. Its backward is once_differentiable (PyTorch's CPU RNNs are differentiable
-twice; double backward through nn.LSTM is rare).
+weight gradient is again one matmul over all steps. (A GRU built from per-step Tensor ops ran 7.7x
+slower than PyTorch.) Its backward is first-order only: a double backward through it raises, where
+PyTorch's CPU RNNs are differentiable twice (rarely needed).
 
 Variable lengths (PackedSequence) arrive as `batch_sizes`: at time t only the first batch_sizes[t]
 rows step; the others keep their state, so the final state of each row is the state at its last step.
+Output rows past batch_sizes[t] are unspecified (the layers read only the packed rows back).
 """
 from .._tensor import _wrap
 from .. import _state
@@ -70,7 +71,7 @@ class RNNLayer(Primitive):
             return out, h, c
         if b_hh is not None and mode != "GRU":
             gi = gi + b_hh  # NOTE: both biases enter every step unchanged: add b_hh once
-        w_t = xp.ascontiguousarray(w_hh.T)
+        w_t = w_hh.T  # NOTE: BLAS reads the transpose in place; a contiguous copy costs more than it saves
         out_size = h0.shape[-1]
         out = xp.zeros((steps, batch, out_size), dtype=gi.dtype)
         prev = xp.empty((steps, batch, out_size), dtype=gi.dtype)  # the state each time step starts from
@@ -114,7 +115,7 @@ class RNNLayer(Primitive):
         wrap = lambda a: None if a is None else _wrap(a.astype(dt.np, copy=False), dev, dt)  # noqa: E731
         if mode == "LSTM":
             dc = g_c._data.astype(cdt, copy=True)
-            grads = lstm_backward(xp, s, dout, dh, dc, w, wr, order, sizes, needs[3:5])
+            grads = lstm_backward(xp, s, dout, dh, dc, w, wr, order, sizes, needs[3:5], needs[1])
             return tuple(wrap(g) if need else None for g, need in zip(grads, needs))
         d_gi = xp.zeros(s.gates_shape, dtype=dout.dtype)  # gradient of each step's pre-activations
         d_hh = d_gi if mode != "GRU" else xp.zeros(s.gates_shape, dtype=dout.dtype)

@@ -33,11 +33,16 @@ def lstm_forward(xp, gi, h0, c0, w_hh, b_hh, w_hr, order, sizes):
     s.h_pre = h_pre = None if w_hr is None else xp.zeros((steps, batch, H), dtype=dt)
     out = xp.zeros((steps, batch, P), dtype=dt)
     h, c = h0, c0
+    zero_start = not bool(h0.any())  # NOTE: the usual zero initial state: skip its matmul
     for t in order:
         n = sizes[t]
         a = acts[t, :n]
-        xp.matmul(h[:n], w_s, out=a)
-        a += gi_s[t, :n]
+        if zero_start:
+            a[...] = gi_s[t, :n]
+            zero_start = False
+        else:
+            xp.matmul(h[:n], w_s, out=a)
+            a += gi_s[t, :n]
         xp.tanh(a, out=a)
         a *= scale
         a += shift
@@ -67,8 +72,9 @@ def lstm_forward(xp, gi, h0, c0, w_hh, b_hh, w_hr, order, sizes):
     return out, h.copy(), c.copy(), s
 
 
-def lstm_backward(xp, s, dout, dh, dc, w_hh, w_hr, order, sizes, need_w):
-    """(d_gi, dh0, dc0, d_w_hh, d_b_hh, d_w_hr) by backpropagation through time."""
+def lstm_backward(xp, s, dout, dh, dc, w_hh, w_hr, order, sizes, need_w, need_h0=True):
+    """(d_gi, dh0, dc0, d_w_hh, d_b_hh, d_w_hr) by backpropagation through time (dh0 is not computed
+    unless need_h0)."""
     acts = s.acts
     steps, batch, G = acts.shape
     H = G // 4
@@ -103,7 +109,8 @@ def lstm_backward(xp, s, dout, dh, dc, w_hh, w_hr, order, sizes, need_w):
         xp.multiply(dcn, a[:, :H], out=d[:, 2 * H:3 * H])
         d *= deriv[t, :n]
         dcn *= a[:, H:2 * H]
-        xp.matmul(d, w_hh, out=dhn)
+        if k or need_h0:
+            xp.matmul(d, w_hh, out=dhn)
     flat = d_pre.reshape(-1, G)
     d_w = flat.T @ s.prev.reshape(-1, s.prev.shape[-1]) if need_w[0] else None
     d_b = flat.sum(axis=0) if need_w[1] else None

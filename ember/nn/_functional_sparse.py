@@ -1,13 +1,22 @@
 """torch.nn.functional's embedding and embedding_bag."""
-from .. import _creation, _dtype
+from .. import _dtype
 from .._ops._registry import FUNCTIONS
-from .._ops.nn_embedding import Embedding
-from .._tensor import Tensor
+from .._ops.nn_embedding import Embedding, EmbeddingBag
+from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import no_grad
 
 __all__ = ["embedding", "embedding_bag"]
 
 _INDEX_DTYPES = (_dtype.int64, _dtype.int32)
+
+
+def _check_tensors(weight, indices):
+    """PyTorch's TypeError for a non-tensor weight or indices (aten's argument order: weight, indices)."""
+    from .._arguments import type_name
+    for position, name, value in ((1, "weight", weight), (2, "indices", indices)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"embedding(): argument '{name}' (position {position}) must be Tensor, not "
+                            f"{type_name(value)}")
 
 
 def _check_indices(indices, fn):
@@ -58,6 +67,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     """Rows of `weight` at the indices in `input`.
 
     Differs from PyTorch: sparse=True is accepted and gives a dense gradient (ember has no sparse tensors)."""
+    _check_tensors(weight, input)
     if weight.dim() != 2:
         raise RuntimeError("'weight' must be 2-D")
     num_weights = weight.shape[0]
@@ -71,6 +81,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 
 def _torch_embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
     """torch.embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False)."""
+    _check_tensors(weight, indices)
     if weight.dim() != 2:
         raise RuntimeError("'weight' must be 2-D")
     _check_indices(indices, "embedding")
@@ -124,8 +135,9 @@ def _type_repr(value):
 
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
                   sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
-    """Sums, means or maxes of bags of embeddings, without building the per-index embeddings' tensor in
-    PyTorch (here they are built: one gather, one scatter-add)."""
+    """Sums, means or maxes of bags of embeddings (bags given by offsets, or a 2-D input's rows).
+
+    Differs from PyTorch: sparse=True gives a dense gradient."""
     if weight.dim() != 2:
         raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.dim()}")
     if mode not in ("sum", "mean", "max"):
@@ -154,22 +166,13 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     if padding_idx >= 0:
         keep = keep & (data != padding_idx)
     pos = xp.nonzero(keep)[0]
-    from .._tensor import _wrap
-    pos_t = _wrap(pos, weight._device, _dtype.int64)
-    bag_t = _wrap(bag_of[pos].astype(xp.int64), weight._device, _dtype.int64)
-    rows = Embedding.apply(weight, _wrap(data[pos], weight._device, flat._dtype), -1, bool(scale_grad_by_freq))
-    out = _creation.zeros((bags, dim), dtype=weight.dtype, device=weight.device)
-    if mode == "max":
-        index = bag_t[:, None].expand(-1, dim)
-        return out.scatter_reduce(0, index, rows, "amax", include_self=False)
+    dev = weight._device
+    kept = _wrap(data[pos], dev, flat._dtype)
+    bag_t = _wrap(bag_of[pos].astype(xp.int64), dev, _dtype.int64)
+    psw = None
     if per_sample_weights is not None:
-        rows = rows * per_sample_weights.reshape(-1).index_select(0, pos_t)[:, None]
-    out = out.index_add(0, bag_t, rows)
-    if mode == "mean":
-        counts = xp.bincount(bag_of[pos], minlength=bags)[:bags]
-        counts = xp.maximum(counts, 1).astype(weight._data.dtype)
-        out = out / _wrap(counts[:, None], weight._device, weight._dtype)
-    return out
+        psw = per_sample_weights.reshape(-1).index_select(0, _wrap(pos, dev, _dtype.int64))
+    return EmbeddingBag.apply(weight, kept, bag_t, psw, bags, mode, bool(scale_grad_by_freq))
 
 
 def _size(t):

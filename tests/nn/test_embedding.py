@@ -108,6 +108,8 @@ def test_embedding_errors():
     raises_like(lambda: TF.embedding(torch.tensor([1]), torch.randn(5)),
                 lambda: EF.embedding(ember.tensor([1]), ember.randn(5)))
     raises_like(lambda: torch.nn.Embedding(5, 3, padding_idx=-6), lambda: ember.nn.Embedding(5, 3, padding_idx=-6))
+    raises_like(lambda: TF.embedding([1, 2], tw), lambda: EF.embedding([1, 2], ew))
+    raises_like(lambda: TF.embedding(torch.tensor([1]), [[1.0]]), lambda: EF.embedding(ember.tensor([1]), [[1.0]]))
     raises_like(lambda: torch.nn.Embedding.from_pretrained(torch.randn(5)),
                 lambda: ember.nn.Embedding.from_pretrained(ember.randn(5)))
 
@@ -165,6 +167,24 @@ def test_embedding_bag_gradcheck():
     assert ember.autograd.gradcheck(lambda w, p: EF.embedding_bag(idx, w, off, mode="sum", per_sample_weights=p),
                                     (w, p))
     assert ember.autograd.gradcheck(lambda w: EF.embedding_bag(idx, w, off, mode="mean"), (w,))
+    assert ember.autograd.gradcheck(lambda w: EF.embedding_bag(idx, w, off, mode="max"), (w,))
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_embedding_bag_2d_input_and_empty_input(mode):
+    torch.manual_seed(3)
+    tw = torch.randn(9, 4, requires_grad=True)
+    ew = to_ember(tw)
+    idx = torch.randint(0, 9, (5, 6))
+    to, eo = TF.embedding_bag(idx, tw, mode=mode), EF.embedding_bag(to_ember(idx), ew, mode=mode)
+    assert_close(eo, to)
+    g = torch.randn(to.shape)
+    to.backward(g)
+    eo.backward(to_ember(g))
+    assert_close(ew.grad, tw.grad)
+    empty, off = torch.tensor([], dtype=torch.int64), torch.tensor([0, 0])
+    assert_close(EF.embedding_bag(to_ember(empty), ew, to_ember(off), mode=mode),
+                 TF.embedding_bag(empty, tw, off, mode=mode))
 
 
 def test_embedding_bag_errors():

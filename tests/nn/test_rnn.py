@@ -170,7 +170,14 @@ FORWARD_ERRORS = {
     "lstm_hx_2d": lambda T: T.nn.LSTM(10, 20)(T.randn(5, 3, 10), (T.randn(3, 20), T.randn(3, 20))),
     "lstm_unbatched_hx_3d": lambda T: T.nn.LSTM(10, 20)(T.randn(5, 10), (T.randn(1, 3, 20), T.randn(1, 20))),
     "dtype": lambda T: T.nn.LSTM(10, 20)(T.randn(5, 3, 10, dtype=T.float64)),
+    "empty_sequence": lambda T: T.nn.GRU(10, 20)(T.randn(0, 3, 10)),
 }
+
+
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+def test_empty_batch(name):
+    tm, em = _pair(name, input_size=3, hidden_size=4, bidirectional=True)
+    _compare(tm, em, torch.randn(5, 0, 3, requires_grad=True))
 
 
 @pytest.mark.parametrize("case", list(FORWARD_ERRORS))
@@ -228,3 +235,17 @@ def test_float16_runs_in_float32_and_rounds_once(name):
     assert ex.grad.dtype == ember.float16 and em.weight_hh_l0.grad.dtype == ember.float16
     assert_close(ex.grad, x.grad, rtol=5e-3, atol=2e-3)
     assert_close(em.weight_hh_l0.grad, tm.weight_hh_l0.grad, rtol=5e-3, atol=2e-3)
+
+
+@pytest.mark.xfail(strict=True, raises=RuntimeError,
+                   reason="ember's recurrence backward is first-order only (hand-written BPTT on arrays); PyTorch's "
+                          "CPU RNNs support double backward")
+def test_double_backward_matches_torch():
+    tm, em = _pair("GRU", input_size=2, hidden_size=3, dtype="float64")
+    x = torch.randn(4, 1, 2, dtype=torch.float64, requires_grad=True)
+    ex = to_ember(x)
+    (tg,) = torch.autograd.grad(tm(x)[0].sum(), x, create_graph=True)
+    (eg,) = ember.autograd.grad(em(ex)[0].sum(), ex, create_graph=True)
+    (tgg,) = torch.autograd.grad((tg ** 2).sum(), x)
+    (egg,) = ember.autograd.grad((eg ** 2).sum(), ex)
+    assert_close(egg, tgg)

@@ -7,7 +7,7 @@ from ... import _creation
 from ..._ops.nn_rnn import RNNLayer
 from .. import functional as F, init
 from ..parameter import Parameter
-from ..utils.rnn import PackedSequence
+from ..utils.rnn import PackedSequence, _PackedLayout
 from .module import Module
 from .rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
 
@@ -172,11 +172,13 @@ class RNNBase(Module):
         sizes = [int(v) for v in batch_sizes.tolist()] if packed else None
         if not packed and self.batch_first:
             input = input.transpose(0, 1)
+        if not packed and input.shape[0] == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         directions = 2 if self.bidirectional else 1
         weights = self.all_weights
         h_n, c_n = [], []
         layer_input = input
-        gather = _PackedLayout(input, sizes) if packed else None
+        gather = _PackedLayout(input._device, sizes) if packed else None
         for layer in range(self.num_layers):
             outs = []
             for direction in range(directions):
@@ -211,7 +213,8 @@ def _project(input, weight, bias):
     if input.dim() == 2:
         return F.linear(input, weight, bias)
     steps, batch = input.shape[0], input.shape[1]
-    return F.linear(input.reshape(steps * batch, input.shape[2]), weight, bias).reshape(steps, batch, -1)
+    out = F.linear(input.reshape(steps * batch, input.shape[2]), weight, bias)
+    return out.reshape(steps, batch, weight.shape[0])
 
 
 def _cat(tensors):
@@ -222,31 +225,6 @@ def _cat(tensors):
 def _stack(tensors):
     from ... import stack
     return stack(tensors, 0)
-
-
-class _PackedLayout:
-    """Gathers between packed rows (time-major, batch_sizes[t] per step) and a padded T x B layout."""
-
-    def __init__(self, data, sizes):
-        from ..._tensor import _wrap
-        from ... import _dtype
-        xp = data._device.backend.xp
-        steps, batch = len(sizes), (sizes[0] if sizes else 0)
-        self.shape = (steps, batch)
-        active = xp.arange(batch)[None, :] < xp.asarray(sizes)[:, None]
-        rows = int(active.sum())
-        index = xp.full((steps, batch), rows, dtype=xp.int64)
-        index[active] = xp.arange(rows, dtype=xp.int64)
-        self.to_padded = _wrap(index.reshape(-1), data._device, _dtype.int64)
-        self.to_packed = _wrap(xp.nonzero(active.reshape(-1))[0].astype(xp.int64), data._device, _dtype.int64)
-
-    def pad(self, rows):
-        from ... import cat
-        filler = _creation.zeros((1, rows.shape[-1]), dtype=rows.dtype, device=rows.device)
-        return cat([rows, filler]).index_select(0, self.to_padded).reshape(self.shape + (rows.shape[-1],))
-
-    def pack(self, padded):
-        return padded.reshape(-1, padded.shape[-1]).index_select(0, self.to_packed)
 
 
 class RNN(RNNBase):

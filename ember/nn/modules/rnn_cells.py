@@ -1,4 +1,4 @@
-"""torch.nn's single-step recurrent cells: RNNCell, LSTMCell, GRUCell (one step of the layers in rnn.py)."""
+"""torch.nn.modules.rnn's cells: RNNCell, LSTMCell, GRUCell (one step of the layers in rnn.py)."""
 import math
 
 from ... import _creation

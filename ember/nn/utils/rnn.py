@@ -92,12 +92,32 @@ def _host(t):
     return [int(v) for v in t.tolist()]
 
 
-def _time_major_positions(xp, sizes, batch):
-    """Row numbers in a (T * batch) time-major layout of each packed row, in packed order."""
-    steps = len(sizes)
-    grid = xp.arange(steps * batch, dtype=xp.int64).reshape(steps, batch)
-    active = xp.arange(batch)[None, :] < xp.asarray(sizes)[:, None]
-    return grid[active]
+class _PackedLayout:
+    """Gathers between packed rows (time-major, sizes[t] rows at step t) and a padded T x B x * layout."""
+
+    def __init__(self, device, sizes, total_length=0):
+        xp = device.backend.xp
+        steps, batch = max(len(sizes), total_length), (sizes[0] if sizes else 0)
+        self.shape = (steps, batch)
+        active = xp.zeros((steps, batch), dtype=bool)
+        if sizes:
+            active[:len(sizes)] = xp.arange(batch)[None, :] < xp.asarray(sizes)[:, None]
+        rows = int(active.sum())
+        index = xp.full((steps, batch), rows, dtype=xp.int64)
+        index[active] = xp.arange(rows, dtype=xp.int64)
+        self.to_padded = _wrap(index.reshape(-1), device, _CPU_LONG)  # packed row of each cell; `rows`: filler
+        self.to_packed = _wrap(xp.nonzero(active.reshape(-1))[0].astype(xp.int64), device, _CPU_LONG)
+
+    def pad(self, rows, padding_value=0.0):
+        """(T, B, *) from packed rows, with padding_value where no sequence has a step."""
+        from ... import cat
+        tail = tuple(rows.shape[1:])
+        filler = _creation.full((1,) + tail, padding_value, dtype=rows.dtype, device=rows.device)
+        return cat([rows, filler]).index_select(0, self.to_padded).reshape(self.shape + tail)
+
+    def pack(self, padded):
+        """Packed rows from (T, B, *)."""
+        return padded.reshape((-1,) + tuple(padded.shape[2:])).index_select(0, self.to_packed)
 
 
 def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):
@@ -129,24 +149,8 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
                            "is <= 0")
     steps = lengths[0] if lengths else 0
     sizes = [sum(1 for n in lengths if n > t) for t in range(steps)]
-    xp = input._device.backend.xp
-    pos = _wrap(_time_major_positions(xp, sizes, batch), input._device, _CPU_LONG)
-    data = input.reshape((input.shape[0] * batch,) + tuple(input.shape[2:])).index_select(0, pos)
+    data = _PackedLayout(input._device, sizes).pack(input[:steps])
     return PackedSequence(data, _creation.tensor(sizes, dtype=_CPU_LONG), sorted_indices, None)
-
-
-def _padded_from_packed(data, sizes, padding_value, total_length):
-    """(T x B x *) from packed rows: one gather from data with one padding row appended."""
-    steps, batch = max(len(sizes), total_length), (sizes[0] if sizes else 0)
-    xp = data._device.backend.xp
-    filler = _creation.full((1,) + tuple(data.shape[1:]), padding_value, dtype=data.dtype, device=data.device)
-    rows = data.shape[0]
-    index = xp.full((steps, batch), rows, dtype=xp.int64)
-    index[:len(sizes)][xp.arange(batch)[None, :] < xp.asarray(sizes)[:, None]] = xp.arange(rows, dtype=xp.int64)
-    index_t = _wrap(index.reshape(-1), data._device, _CPU_LONG)
-    from ... import cat
-    padded = cat([data, filler]).index_select(0, index_t)
-    return padded.reshape((steps, batch) + tuple(data.shape[1:]))
 
 
 def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
@@ -157,7 +161,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
         if total_length < max_length:
             raise ValueError("Expected total_length to be at least the length of the longest sequence in input, but "
                              f"got total_length={total_length} and max sequence length being {max_length}")
-    padded = _padded_from_packed(sequence.data, sizes, padding_value, total_length or 0)
+    padded = _PackedLayout(sequence.data._device, sizes, total_length or 0).pad(sequence.data, padding_value)
     batch = sizes[0] if sizes else 0
     lengths = [sum(1 for s in sizes if s > b) for b in range(batch)]
     lengths_t = _creation.tensor(lengths, dtype=_CPU_LONG)
