@@ -199,6 +199,18 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                                  v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
                                  is_causal=False):
     """Multi-head attention on (L, N, E) inputs (or unbatched (L, E)); returns (output, weights or None)."""
+    return _mha_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias, bias_k, bias_v,
+                        add_zero_attn, dropout_p, out_proj_weight, out_proj_bias, training, key_padding_mask,
+                        need_weights, attn_mask, use_separate_proj_weight, q_proj_weight, k_proj_weight,
+                        v_proj_weight, static_k, static_v, average_attn_weights, is_causal)
+
+
+def _mha_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias, bias_k, bias_v,
+                 add_zero_attn, dropout_p, out_proj_weight, out_proj_bias, training, key_padding_mask, need_weights,
+                 attn_mask, use_separate_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight, static_k, static_v,
+                 average_attn_weights, is_causal, fast_path=False):
+    """multi_head_attention_forward; fast_path: as PyTorch's fused inference kernel, a query with nothing
+    to attend gives NaN (its SDPA path, taken without need_weights, gives zeros)."""
     is_batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
     if not is_batched:
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
@@ -278,7 +290,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         attn_mask = _causal_bias(tgt_len, src_len, q)
     scale = 1.0 / math.sqrt(head_dim)
     # NOTE: need_weights computes a plain softmax (a fully masked row is NaN), SDPA a safe one (zeros)
-    (out, weights), keep = _attention(q, k, v, attn_mask, dropout_p, scale, not need_weights)
+    (out, weights), keep = _attention(q, k, v, attn_mask, dropout_p, scale, not (need_weights or fast_path))
     out = out.permute(2, 0, 1, 3).reshape(tgt_len * bsz, embed_dim)
     out = _linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
     if not need_weights:

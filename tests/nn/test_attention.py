@@ -251,3 +251,28 @@ def test_mha_mismatched_mask_types_warn():
     q, k, v = (to_ember(x.detach()) for x in _inputs({}))
     with pytest.warns(UserWarning, match="Support for mismatched key_padding_mask and attn_mask is deprecated"):
         e(q, k, v, key_padding_mask=ember.zeros(3, 5, dtype=ember.bool), attn_mask=ember.zeros(4, 5))
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+@pytest.mark.parametrize("inference", [True, False])
+def test_mha_fully_masked_query_nan_or_zero_as_torch(need_weights, inference):
+    """A batch element whose every key is padding: NaN from softmax (need_weights, or PyTorch's fused
+    inference kernel), zeros from SDPA (need_weights=False while training or with gradients)."""
+    torch.manual_seed(0)
+    t = torch.nn.MultiheadAttention(8, 2, batch_first=True).eval()
+    e = EMultiheadAttention(8, 2, batch_first=True).eval()
+    copy_weights(t, e)
+    x = torch.randn(3, 5, 8)
+    kpm = torch.tensor([[0, 0, 0, 1, 1], [0] * 5, [1] * 5], dtype=torch.bool)
+    ex = to_ember(x)
+    if inference:
+        with torch.no_grad(), ember.no_grad():
+            out, w = t(x, x, x, key_padding_mask=kpm, need_weights=need_weights)
+            eout, ew = e(ex, ex, ex, key_padding_mask=to_ember(kpm), need_weights=need_weights)
+    else:
+        out, w = t(x, x, x, key_padding_mask=kpm, need_weights=need_weights)
+        eout, ew = e(ex, ex, ex, key_padding_mask=to_ember(kpm), need_weights=need_weights)
+    assert np.array_equal(np.isnan(eout.detach().numpy()), np.isnan(out.detach().numpy()))
+    np.testing.assert_allclose(eout.detach().numpy(), out.detach().numpy(), rtol=1e-5, atol=1e-6)
+    if need_weights:
+        np.testing.assert_allclose(ew.detach().numpy(), w.detach().numpy(), rtol=1e-5, atol=1e-6)
