@@ -276,3 +276,37 @@ def test_mha_fully_masked_query_nan_or_zero_as_torch(need_weights, inference):
     np.testing.assert_allclose(eout.detach().numpy(), out.detach().numpy(), rtol=1e-5, atol=1e-6)
     if need_weights:
         np.testing.assert_allclose(ew.detach().numpy(), w.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_sdpa_float16():
+    g = torch.Generator().manual_seed(4)
+    tq, tk, tv = (torch.randn(2, 3, 5, 8, generator=g).half().requires_grad_() for _ in range(3))
+    mask = torch.rand(5, 5, generator=g) > 0.3
+    _check_sdpa(tq, tk, tv, rtol=4e-3, atol=2e-3, attn_mask=mask)
+
+
+def test_mha_functional_static_kv_and_separate_weights():
+    g = torch.Generator().manual_seed(6)
+    L, S, N, E, H = 4, 5, 2, 6, 3
+    q = torch.randn(L, N, E, dtype=torch.float64, generator=g, requires_grad=True)
+    k, v = (torch.randn(S, N, E, dtype=torch.float64, generator=g) for _ in range(2))
+    static_k, static_v = (torch.randn(N * H, 7, E // H, dtype=torch.float64, generator=g, requires_grad=True)
+                          for _ in range(2))
+    ws = [torch.randn(E, E, dtype=torch.float64, generator=g, requires_grad=True) for _ in range(4)]
+    b = torch.randn(3 * E, dtype=torch.float64, generator=g, requires_grad=True)
+    e = {name: to_ember(x) for name, x in zip(("q", "sk", "sv", "wq", "wk", "wv", "wo", "b"),
+                                               (q, static_k, static_v, *ws, b))}
+    out, w = TF.multi_head_attention_forward(q, k, v, E, H, None, b, None, None, False, 0.0, ws[3], None,
+                                             use_separate_proj_weight=True, q_proj_weight=ws[0], k_proj_weight=ws[1],
+                                             v_proj_weight=ws[2], static_k=static_k, static_v=static_v,
+                                             average_attn_weights=False)
+    eout, ew = EF.multi_head_attention_forward(e["q"], to_ember(k), to_ember(v), E, H, None, e["b"], None, None, False,
+                                               0.0, e["wo"], None, use_separate_proj_weight=True,
+                                               q_proj_weight=e["wq"], k_proj_weight=e["wk"], v_proj_weight=e["wv"],
+                                               static_k=e["sk"], static_v=e["sv"], average_attn_weights=False)
+    assert_close(eout, out, 1e-7, 1e-9)
+    assert_close(ew, w, 1e-7, 1e-9)
+    (out.sum() + w.pow(2).sum()).backward()
+    (eout.sum() + ew.pow(2).sum()).backward()
+    for name, x in zip(("q", "sk", "sv", "wq", "wo", "b"), (q, static_k, static_v, ws[0], ws[3], b)):
+        assert_close(e[name].grad, x.grad, 1e-7, 1e-9)
