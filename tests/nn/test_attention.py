@@ -164,8 +164,6 @@ def _compare_mha(t, e, tin, masks, rtol=1e-7, atol=1e-9, **kw):
 @pytest.mark.parametrize("need_weights", [True, False])
 @pytest.mark.parametrize("mask", ["none", "kpm", "attn", "both", "causal"])
 def test_mha_against_torch(kw, need_weights, mask):
-    if mask == "causal" and need_weights:
-        pytest.skip("PyTorch's need_weights path ignores is_causal (the mask is used)")
     t, e = _pair(**kw)
     _compare_mha(t, e, _inputs(kw), _masks(mask), need_weights=need_weights)
 
