@@ -14,7 +14,8 @@ T, N, C = 7, 3, 5
 TARGETS = torch.tensor([[1, 2, 2], [3, 0, 0], [4, 4, 1]])
 LENGTHS = {"full": ([7, 5, 6], [3, 1, 3]),
            "too_short": ([2, 5, 6], [3, 1, 3]),  # sample 0 cannot emit its target: infinite loss
-           "empty_target": ([7, 5, 6], [0, 1, 2])}
+           "empty_target": ([7, 5, 6], [0, 1, 2]),
+           "empty_input": ([0, 0, 6], [0, 1, 2])}
 
 
 def _logits(dtype=torch.float64, seed=0):
