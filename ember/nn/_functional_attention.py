@@ -6,17 +6,20 @@ from .. import _creation, _dtype
 from .._ops._registry import FUNCTIONS as _TORCH
 from .._ops.nn_attention import ScaledDotProductAttention
 from .._ops.nn_ctc import ctc_loss
-from .._tensor import Tensor
+from .._tensor import Tensor, broadcast_shapes
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward", "ctc_loss", "pdist",
            "linear_cross_entropy"]
 
 
+_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+              "int64": "long int", "int32": "int"}
+
+
 def _dtype_name(d):
     """PyTorch's C++ spelling of a dtype in SDPA's messages (float, double, c10::Half ...)."""
-    return {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-            "int64": "long int", "int32": "int", "bool": "bool"}.get(str(d).replace("torch.", "").replace(
-                "ember.", ""), str(d).replace("torch.", "").replace("ember.", ""))
+    name = str(d).rsplit(".", 1)[-1]
+    return _CPP_NAMES.get(name, name)
 
 
 def _check_sdpa(query, key, value, attn_mask, dropout_p, is_causal):
@@ -56,7 +59,6 @@ def _check_sdpa(query, key, value, attn_mask, dropout_p, is_causal):
 
 
 def _batch_shape(*tensors):
-    from .._tensor import broadcast_shapes
     return tuple(broadcast_shapes(*(tuple(t.shape[:-2]) for t in tensors)))
 
 
@@ -81,9 +83,9 @@ def _attention(query, key, value, bias, dropout_p, scale, safe):
     """The primitive's (output, weights) with dropout's keep mask drawn here (ember's RNG)."""
     keep = None
     if dropout_p > 0.0:
-        shape = _batch_shape(query, key, value, *(() if bias is None else (bias if bias.dim() >= 2 else
-                                                                             bias.reshape(1, -1),))) + (
-            query.shape[-2], key.shape[-2])
+        L, S = query.shape[-2], key.shape[-2]
+        shape = tuple(broadcast_shapes(_batch_shape(query, key, value) + (L, S),
+                                       () if bias is None else tuple(bias.shape)))
         if dropout_p == 1.0:
             keep = _creation.zeros(shape, dtype=query.dtype, device=query.device)
         else:
@@ -143,14 +145,10 @@ def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
                                      f"but found {attn_mask.dim()}-D tensor instead")
             expected = (num_heads, query.shape[0], key.shape[0])
             if attn_mask.dim() == 3 and tuple(attn_mask.shape) != expected:
-                raise AssertionError(f"Expected `attn_mask` shape to be {expected} but got {_size(attn_mask)}")
+                raise AssertionError(f"Expected `attn_mask` shape to be {expected} but got {attn_mask.shape}")
         return False
     raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but received {query.dim()}-D query "
                          "tensor")
-
-
-def _size(t):
-    return f"torch.Size({list(t.shape)})"
 
 
 def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_other=True):
@@ -236,10 +234,10 @@ def _mha_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weigh
         raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
     if use_separate_proj_weight:
         if key.shape[:2] != value.shape[:2]:
-            raise AssertionError(f"key's sequence and batch dims {_size(key[:, :, 0])} do not match value's "
-                                 f"{_size(value[:, :, 0])}")
+            raise AssertionError(f"key's sequence and batch dims {key.shape[:2]} do not match value's "
+                                 f"{value.shape[:2]}")
     elif key.shape != value.shape:
-        raise AssertionError(f"key shape {_size(key)} does not match value shape {_size(value)}")
+        raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
     q, k, v = _project(query, key, value, in_proj_weight, in_proj_bias, use_separate_proj_weight,
                        q_proj_weight, k_proj_weight, v_proj_weight)
     attn_mask = _check_attn_mask(attn_mask, tgt_len, src_len, bsz, num_heads)
@@ -321,12 +319,12 @@ def _check_attn_mask(attn_mask, tgt_len, src_len, bsz, num_heads):
         return None
     if attn_mask.dim() == 2:
         if tuple(attn_mask.shape) != (tgt_len, src_len):
-            raise RuntimeError(f"The shape of the 2D attn_mask is {_size(attn_mask)}, but should be "
+            raise RuntimeError(f"The shape of the 2D attn_mask is {attn_mask.shape}, but should be "
                                f"{(tgt_len, src_len)}.")
         return attn_mask.unsqueeze(0)
     if attn_mask.dim() == 3:
         if tuple(attn_mask.shape) != (bsz * num_heads, tgt_len, src_len):
-            raise RuntimeError(f"The shape of the 3D attn_mask is {_size(attn_mask)}, but should be "
+            raise RuntimeError(f"The shape of the 3D attn_mask is {attn_mask.shape}, but should be "
                                f"{(bsz * num_heads, tgt_len, src_len)}.")
         return attn_mask
     raise RuntimeError(f"attn_mask's dimension {attn_mask.dim()} is not supported")
