@@ -167,8 +167,13 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
 
 
 def _linear(x, w, b):
-    out = x.matmul(w.t())
-    return out if b is None else out + b
+    # NOTE: (L, N, E) rows as one (L * N, E) matrix: one GEMM, and the weight's gradient one GEMM too
+    # (a batched product runs one small GEMM per leading index and sums a (L, E, E') stack for the weight).
+    lead = tuple(x.shape[:-1])
+    out = x.reshape(-1, x.shape[-1]).matmul(w.t()) if len(lead) > 1 else x.matmul(w.t())
+    if b is not None:
+        out = out + b
+    return out.reshape(*lead, w.shape[0]) if len(lead) > 1 else out
 
 
 def _in_projection_packed(q, k, v, w, b):
