@@ -308,3 +308,19 @@ def test_mha_functional_static_kv_and_separate_weights():
     (eout.sum() + ew.pow(2).sum()).backward()
     for name, x in zip(("q", "sk", "sv", "wq", "wo", "b"), (q, static_k, static_v, ws[0], ws[3], b)):
         assert_close(e[name].grad, x.grad, 1e-7, 1e-9)
+
+
+def test_mha_gradcheck_tiny():
+    e = EMultiheadAttention(4, 2, kdim=3, vdim=5).double()
+    g = torch.Generator().manual_seed(9)
+    q, k, v = (to_ember(torch.randn(*s, dtype=torch.float64, generator=g)) for s in ((3, 2, 4), (2, 2, 3), (2, 2, 5)))
+    kpm = ember.tensor([[False, True], [False, False]])
+    params = (e.q_proj_weight, e.k_proj_weight, e.in_proj_bias)
+
+    def fn(q, k, v, wq, wk, b):
+        out, w = EF.multi_head_attention_forward(q, k, v, 4, 2, None, b, None, None, False, 0.0, e.out_proj.weight,
+                                                 e.out_proj.bias, key_padding_mask=kpm,
+                                                 use_separate_proj_weight=True, q_proj_weight=wq, k_proj_weight=wk,
+                                                 v_proj_weight=e.v_proj_weight)
+        return out, w
+    assert ember.autograd.gradcheck(fn, (q, k, v) + params)

@@ -198,3 +198,13 @@ def test_encoder_layer_inference_fully_padded_sequence_is_nan_as_torch():
         out = _quiet(enc_t, src, src_key_padding_mask=kpm)
         eout = enc_e(to_ember(src), src_key_padding_mask=to_ember(kpm))
     assert_close(eout, out, 1e-5, 1e-5)  # the nested-tensor path: padded positions are 0, no NaN
+
+
+def test_encoder_and_decoder_layers_gradcheck_tiny():
+    enc = enn.TransformerEncoderLayer(4, 2, 6, dropout=0.0, norm_first=True).double()
+    dec = enn.TransformerDecoderLayer(4, 2, 6, dropout=0.0).double()
+    src = ember.randn(3, 2, 4, dtype=ember.float64, requires_grad=True)
+    mem = ember.randn(2, 2, 4, dtype=ember.float64, requires_grad=True)
+    mask = enn.Transformer.generate_square_subsequent_mask(3, dtype=ember.float64)
+    assert ember.autograd.gradcheck(lambda x: enc(x, src_mask=mask), (src,))
+    assert ember.autograd.gradcheck(lambda x, m: dec(x, m, tgt_mask=mask), (src, mem))
