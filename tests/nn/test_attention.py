@@ -324,3 +324,19 @@ def test_mha_gradcheck_tiny():
                                                  v_proj_weight=e.v_proj_weight)
         return out, w
     assert ember.autograd.gradcheck(fn, (q, k, v) + params)
+
+
+def test_mha_merge_masks():
+    t, e = _pair(batch_first=True)
+    x = torch.randn(3, 4, 8, dtype=torch.float64)
+    kpm = torch.randn(3, 4, dtype=torch.float64)
+    for attn in (None, torch.randn(4, 4, dtype=torch.float64), torch.randn(6, 4, 4, dtype=torch.float64)):
+        for pad in (None, kpm):
+            merged, kind = t.merge_masks(attn, pad, x)
+            emerged, ekind = e.merge_masks(None if attn is None else to_ember(attn),
+                                           None if pad is None else to_ember(pad), to_ember(x))
+            assert ekind == kind
+            if merged is None:
+                assert emerged is None
+            else:
+                assert_close(emerged, merged)

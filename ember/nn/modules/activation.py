@@ -412,6 +412,23 @@ class MultiheadAttention(Module):
             out = out.transpose(1, 0)
         return out, weights
 
+    def merge_masks(self, attn_mask, key_padding_mask, query):
+        """(merged mask, mask type): key_padding_mask alone is type 1; with attn_mask, both expanded to
+        (N, heads, L, L) and added, type 2; (None, None) without masks."""
+        mask_type = merged = None
+        if key_padding_mask is not None:
+            mask_type, merged = 1, key_padding_mask
+        if attn_mask is not None:
+            batch, seq_len, _ = query.shape
+            mask_type = 2
+            if attn_mask.dim() == 3:
+                merged = attn_mask.view(batch, -1, seq_len, seq_len)
+            else:
+                merged = attn_mask.view(1, 1, seq_len, seq_len).expand(batch, self.num_heads, -1, -1)
+            if key_padding_mask is not None:
+                merged = merged + key_padding_mask.view(batch, 1, 1, seq_len).expand(-1, self.num_heads, -1, -1)
+        return merged, mask_type
+
     def _fast_path(self, query, key, value):
         """Whether PyTorch would run this call through its fused inference kernel (self-attention, eval,
         batch_first, even heads, packed biased projections, nothing needing a gradient)."""
