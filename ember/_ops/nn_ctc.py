@@ -187,6 +187,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
             raise RuntimeError(f"Expected 3-dimensional tensor, but got {log_probs.dim()}-dimensional tensor for "
                                "argument #1 'log_probs' (while checking arguments for ctc_loss_allocate_outputs)")
     T, N, C = log_probs.shape
+    if log_probs.numel() == 0:
+        raise RuntimeError("log_probs tensor must not be empty")
     in_len = _lengths(input_lengths, "input_lengths", N, xp)
     tgt_len = _lengths(target_lengths, "target_lengths", N, xp)
     if blank < 0 or blank >= C:

@@ -108,6 +108,7 @@ def test_ctc_errors():
         lambda F, lp, tg, lib: F.ctc_loss(lp, tg, lib.tensor([7.0, 5.0, 6.0]), lib.tensor([3, 1, 3])),
         lambda F, lp, tg, lib: F.ctc_loss(lp, tg, [7, 5.0, 6], [3, 1, 3]),
         lambda F, lp, tg, lib: F.ctc_loss(lp[:, :, None], tg, [7, 5, 6], [3, 1, 3]),
+        lambda F, lp, tg, lib: F.ctc_loss(lp[:, :0], tg[:0], [], []),
     ]
     for case in cases:
         raises_like(lambda: case(TF, x, tg, torch), lambda: case(EF, ex, etg, ember))
