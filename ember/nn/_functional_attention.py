@@ -94,7 +94,7 @@ def _attention(query, key, value, bias, dropout_p, scale, safe):
     return ScaledDotProductAttention.apply(query, key, value, bias, keep, scale, safe), keep
 
 
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, *, scale=None,
                                  enable_gqa=False):
     """softmax(query @ key^T * scale + mask) @ value; a bool mask's True takes part, a float mask is added.
 
