@@ -340,3 +340,25 @@ def test_mha_merge_masks():
                 assert emerged is None
             else:
                 assert_close(emerged, merged)
+
+
+def test_sdpa_primitive_with_dropout_mask_gradients():
+    """The dropout path's backward (a fixed keep mask) against gradcheck and against the composed formula."""
+    from ember._ops.nn_attention import ScaledDotProductAttention
+    q, k, v = (to_ember(t) for t in _qkv((2,), 3, 4, 2, 3))
+    keep = ember.tensor([[[2.0, 0, 2, 2], [0, 2, 2, 0], [2, 2, 0, 2]]] * 2, dtype=ember.float64)
+    bias = ember.randn(3, 4, dtype=ember.float64, requires_grad=True)
+
+    def fused(q, k, v, bias):
+        out, weights = ScaledDotProductAttention.apply(q, k, v, bias, keep, 0.5, True)
+        return out, weights
+
+    assert ember.autograd.gradcheck(fused, (q, k, v, bias))
+    out, weights = fused(q, k, v, bias)
+    composed_w = (q.matmul(k.transpose(-1, -2)) * 0.5 + bias).softmax(-1)
+    composed = (composed_w * keep).matmul(v)
+    assert_close(out, composed.detach(), 1e-10, 1e-12)
+    g = ember.autograd.grad((out.sum() + weights.pow(2).sum()), (q, k, v, bias))
+    cg = ember.autograd.grad((composed.sum() + composed_w.pow(2).sum()), (q, k, v, bias))
+    for a, b in zip(g, cg):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10, atol=1e-12)
