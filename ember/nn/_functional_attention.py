@@ -6,6 +6,7 @@ from .. import _creation, _dtype
 from .._ops._registry import FUNCTIONS as _TORCH
 from .._ops.nn_attention import ScaledDotProductAttention
 from .._ops.nn_ctc import ctc_loss
+from .._ops.nn_pdist import pdist
 from .._tensor import Tensor, broadcast_shapes
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward", "ctc_loss", "pdist",
@@ -346,31 +347,7 @@ def _heads(t, static, name, bsz, num_heads, head_dim):
     return static
 
 
-# === pdist ======================================================================================
-def pdist(input, p=2):
-    """The p-norm distance between every pair of rows i < j of a 2-D input, in row-major pair order."""
-    if input.dim() != 2:
-        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
-    if not input.dtype.is_floating_point:
-        raise RuntimeError("pdist only supports floating-point dtypes")
-    if p < 0:
-        raise RuntimeError("pdist only supports non-negative p values")
-    n = input.shape[0]
-    rows, cols = _TORCH["triu_indices"](n, n, 1, device=input.device)
-    diff = input[rows] - input[cols]
-    if p == 0:  # NOTE: a count of differing coordinates; PyTorch's gradient is zero (not absent)
-        return (diff != 0).to(input.dtype).sum(1) + diff.sum(1) * 0
-    if p == float("inf"):
-        # NOTE: PyTorch's pdist gives every tied largest coordinate the full gradient sign(diff) (the
-        # norm's own backward splits it among ties): the value is the max, the gradient flows through all ties.
-        size = diff.abs()
-        top = size.detach().amax(1, keepdim=True)
-        ties = (size.detach() == top).to(diff.dtype)
-        return (size * ties).sum(1) - (size.detach() * ties).sum(1) + top.squeeze(1)
-    from .. import linalg
-    return linalg.vector_norm(diff, p, dim=1)
-
-
+# === pdist (the primitive in ember/_ops/nn_pdist.py) ===========================================
 _TORCH.setdefault("pdist", pdist)
 
 
