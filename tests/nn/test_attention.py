@@ -96,6 +96,8 @@ def test_sdpa_errors():
         lambda F, q, k, v: F.scaled_dot_product_attention(q[0, 0, 0], k[0, 0, 0], v[0, 0, 0]),
         lambda F, q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=q.new_zeros(4, 6).long()),
         lambda F, q, k, v: F.scaled_dot_product_attention(q, k, v, dropout_p=1.5),
+        lambda F, q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=q.new_zeros(5, 6)),
+        lambda F, q, k, v: F.scaled_dot_product_attention(q[:, :2], k, v),
     ]
     for case in cases:
         raises_like(lambda: case(TF, tq, tk, tv), lambda: case(EF, eq, ek, ev))
