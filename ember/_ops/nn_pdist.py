@@ -65,24 +65,28 @@ def _pdist_grad(xp, x, dist, g, p):
             # grad[i] = sum_j w_ij (x_i - x_j), w symmetric: w.sum(1) * x - w @ x
             w = _symmetric(xp, rows, cols, xp.where(dist == 0, 0, g / dist).astype(x.dtype), n)
             return w.sum(axis=1)[:, None] * x - w @ x
-        # NOTE: every ordered pair at once, (N, N, D): the coefficient is odd in the difference, so
-        # x[i]'s gradient is the sum over its row (pairs (j, i) enter with the sign flipped)
-        g_full = _symmetric(xp, rows, cols, g, n)
-        d_full = _symmetric(xp, rows, cols, dist, n)[:, :, None]
-        diff = x[:, None, :] - x[None, :, :]
-        if p == 1:
+        if p in (1, INF):
+            # NOTE: every ordered pair at once, (N, N, D): the coefficient is odd in the difference, so
+            # x[i]'s gradient is the sum over its row (pairs (j, i) enter with the sign flipped)
+            diff = x[:, None, :] - x[None, :, :]
             coef = xp.sign(diff)
-        elif p == INF:
-            coef = xp.sign(diff) * (xp.abs(diff) == d_full)
-        elif p < 2:
-            size = xp.abs(diff)
-            coef = xp.sign(diff) * size ** (p - 1) / d_full ** (p - 1)
-            coef[xp.broadcast_to(d_full == 0, coef.shape) | ((diff == 0) & (p < 1))] = 0
+            if p == INF:
+                coef *= xp.abs(diff) == _symmetric(xp, rows, cols, dist, n)[:, :, None]
+            coef *= _symmetric(xp, rows, cols, g, n)[:, :, None]
+            return coef.sum(axis=1)
+        # NOTE: powers are costly: computed once per pair i < j, then each pair written once into an
+        # (N, N, D) layout whose row sums add and column sums subtract
+        diff = x[rows] - x[cols]
+        size = xp.abs(diff)
+        if p < 2:
+            coef = xp.sign(diff) * size ** (p - 1) * (g / dist ** (p - 1))[:, None]
+            coef[(dist == 0)[:, None] | ((diff == 0) & (p < 1))] = 0
         else:
-            coef = diff * xp.abs(diff) ** (p - 2) / d_full ** (p - 1)
-            coef[xp.broadcast_to(d_full == 0, coef.shape)] = 0
-        coef *= g_full[:, :, None]
-    return coef.sum(axis=1)
+            coef = diff * size ** (p - 2) * (g / dist ** (p - 1))[:, None]
+            coef[xp.broadcast_to((dist == 0)[:, None], coef.shape)] = 0
+    full = xp.zeros((n, n, x.shape[1]), dtype=x.dtype)
+    full[rows, cols] = coef
+    return full.sum(axis=1) - full.sum(axis=0)
 
 
 def _symmetric(xp, rows, cols, values, n):
