@@ -5,6 +5,7 @@ NOTE: a primitive rather than a composition for speed and memory: composed, atte
 for backward; here forward keeps only the attention weights, and backward is two matmuls per input
 written out by hand. Every head and batch element goes through one batched matmul.
 """
+from .._tensor import broadcast_shapes
 from ..autograd.function import Primitive, float32_backward
 from ._registry import OpSpec, spec
 
@@ -28,6 +29,7 @@ class ScaledDotProductAttention(Primitive):
             if bias.ndim <= scores.ndim and all(b in (1, s) for b, s in zip(bias.shape[::-1], scores.shape[::-1])):
                 scores += bias
             else:
+                broadcast_shapes(scores.shape, bias.shape)  # NOTE: PyTorch's message when they do not broadcast
                 scores = scores + bias
         top = scores.max(axis=-1, keepdims=True)
         if safe:

@@ -15,19 +15,19 @@ from .reduce import _quiet
 NEG_INF = float("-inf")
 
 
-def _logsumexp3(xp, a, b, c):
-    top = xp.maximum(xp.maximum(a, b), c)
-    top = xp.where(top == NEG_INF, 0, top)
-    return xp.log(xp.exp(a - top) + xp.exp(b - top) + xp.exp(c - top)) + top
+FLOOR = -1e30  # NOTE: a finite stand-in for a -inf maximum: -inf - FLOOR stays -inf, and log(0) + FLOOR is -inf
 
 
-def _shift(xp, a, k):
-    """a moved k places to the right along the last dim, -inf coming in (k < 0: to the left)."""
-    out = xp.full(a.shape, NEG_INF, dtype=a.dtype)
-    if k > 0:
-        out[..., k:] = a[..., :-k]
-    else:
-        out[..., :k] = a[..., -k:]
+def _logsumexp3(xp, a, b, c, out):
+    """out = log(exp(a) + exp(b) + exp(c)) (-inf where all three are), with few temporaries."""
+    top = xp.maximum(a, b)
+    xp.maximum(top, c, out=top)
+    xp.maximum(top, FLOOR, out=top)
+    xp.exp(xp.subtract(a, top, out=out), out=out)
+    out += xp.exp(b - top)
+    out += xp.exp(c - top)
+    xp.log(out, out=out)
+    out += top
     return out
 
 
@@ -48,15 +48,19 @@ class CtcLoss(Primitive):
             lp_ext = log_probs[:, rows[:, None], ext]  # (T, N, W): each position's label log-probability
             skip = xp.zeros(ext.shape, dtype=bool)  # where position s - 2 may go straight to s
             skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
-            alpha = xp.full((T, N, W), NEG_INF, dtype=log_probs.dtype)
+            # NOTE: alpha sits in a buffer with two -inf columns in front, so the steps from s - 1 and
+            # s - 2 are views; skip_bias (0 or -inf) forbids s - 2 where the labels repeat or s is a blank.
+            padded = xp.full((T, N, W + 2), NEG_INF, dtype=log_probs.dtype)
+            alpha = padded[:, :, 2:]
+            skip_bias = xp.where(skip, 0, NEG_INF).astype(log_probs.dtype)
             if T:
                 alpha[0, :, 0] = lp_ext[0, :, 0]
                 if W > 1:
                     alpha[0, :, 1] = xp.where(target_lengths > 0, lp_ext[0, :, 1], NEG_INF)
             for t in range(1, T):
-                prev = alpha[t - 1]
-                two_back = xp.where(skip, _shift(xp, prev, 2), NEG_INF)
-                alpha[t] = _logsumexp3(xp, prev, _shift(xp, prev, 1), two_back) + lp_ext[t]
+                prev = padded[t - 1]
+                step = _logsumexp3(xp, prev[:, 2:], prev[:, 1:-1], prev[:, :-2] + skip_bias, alpha[t])
+                step += lp_ext[t]
             last = xp.maximum(input_lengths - 1, 0)
             end = alpha[last, rows] if T else xp.full((N, W), NEG_INF, dtype=log_probs.dtype)
             final = end[rows, 2 * target_lengths]
@@ -64,6 +68,9 @@ class CtcLoss(Primitive):
             top = xp.maximum(final, before)
             top = xp.where(top == NEG_INF, 0, top)
             nll = -(xp.log(xp.exp(final - top) + xp.exp(before - top)) + top)
+            # an empty input emits only the empty target (probability 1); anything else is impossible
+            empty = xp.where(target_lengths == 0, 0.0, float("inf")).astype(nll.dtype)
+            nll = xp.where(input_lengths == 0, empty, nll)
         ctx.set_materialize_grads(False)
         if ctx.needs_input_grad[0]:
             ctx.save_for_backward(log_probs)
@@ -93,14 +100,17 @@ def _ctc_grad(xp, lp, g, state):
     skip_back = xp.zeros(skip.shape, dtype=bool)  # where s + 2 may be reached straight from s
     skip_back[:, :-2] = skip[:, 2:]
     with _quiet(xp):
-        beta = xp.full((T, N, W), NEG_INF, dtype=lp.dtype)
-        nxt = xp.full((N, W), NEG_INF, dtype=lp.dtype)
+        # NOTE: beta sits in a buffer with two -inf columns behind (steps from s + 1 and s + 2 as views)
+        padded = xp.full((T + 1, N, W + 2), NEG_INF, dtype=lp.dtype)
+        beta = padded[:T, :, :W]
+        skip_bias = xp.where(skip_back, 0, NEG_INF).astype(lp.dtype)
         for t in range(T - 1, -1, -1):
-            rec = _logsumexp3(xp, nxt, _shift(xp, nxt, -1), xp.where(skip_back, _shift(xp, nxt, -2), NEG_INF))
-            rec = rec + lp_ext[t]
-            start = xp.where(ends, lp_ext[t], NEG_INF)
-            nxt = xp.where(t == last, start, xp.where(t < last, rec, NEG_INF))
-            beta[t] = nxt
+            # NOTE: rows past their last step stay -inf by themselves (they only see -inf after them);
+            # at a row's last step the recursion gives -inf too, and the end positions start it.
+            nxt = padded[t + 1]
+            step = _logsumexp3(xp, nxt[:, :W], nxt[:, 1:W + 1], nxt[:, 2:] + skip_bias, beta[t])
+            step += lp_ext[t]
+            xp.copyto(step, lp_ext[t], where=ends & (t == last))
         # log(sum over the positions s labelled c of alpha * beta), per (t, n, c): one batched matmul
         ab = alpha + beta
         top = ab.max(axis=-1, keepdims=True)
@@ -177,6 +187,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
             raise RuntimeError(f"Expected 3-dimensional tensor, but got {log_probs.dim()}-dimensional tensor for "
                                "argument #1 'log_probs' (while checking arguments for ctc_loss_allocate_outputs)")
     T, N, C = log_probs.shape
+    if log_probs.numel() == 0:
+        raise RuntimeError("log_probs tensor must not be empty")
     in_len = _lengths(input_lengths, "input_lengths", N, xp)
     tgt_len = _lengths(target_lengths, "target_lengths", N, xp)
     if blank < 0 or blank >= C:

@@ -6,17 +6,21 @@ from .. import _creation, _dtype
 from .._ops._registry import FUNCTIONS as _TORCH
 from .._ops.nn_attention import ScaledDotProductAttention
 from .._ops.nn_ctc import ctc_loss
-from .._tensor import Tensor
+from .._ops.nn_pdist import pdist
+from .._tensor import Tensor, broadcast_shapes
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward", "ctc_loss", "pdist",
            "linear_cross_entropy"]
 
 
+_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+              "int64": "long int", "int32": "int"}
+
+
 def _dtype_name(d):
     """PyTorch's C++ spelling of a dtype in SDPA's messages (float, double, c10::Half ...)."""
-    return {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-            "int64": "long int", "int32": "int", "bool": "bool"}.get(str(d).replace("torch.", "").replace(
-                "ember.", ""), str(d).replace("torch.", "").replace("ember.", ""))
+    name = str(d).rsplit(".", 1)[-1]
+    return _CPP_NAMES.get(name, name)
 
 
 def _check_sdpa(query, key, value, attn_mask, dropout_p, is_causal):
@@ -56,7 +60,6 @@ def _check_sdpa(query, key, value, attn_mask, dropout_p, is_causal):
 
 
 def _batch_shape(*tensors):
-    from .._tensor import broadcast_shapes
     return tuple(broadcast_shapes(*(tuple(t.shape[:-2]) for t in tensors)))
 
 
@@ -81,9 +84,9 @@ def _attention(query, key, value, bias, dropout_p, scale, safe):
     """The primitive's (output, weights) with dropout's keep mask drawn here (ember's RNG)."""
     keep = None
     if dropout_p > 0.0:
-        shape = _batch_shape(query, key, value, *(() if bias is None else (bias if bias.dim() >= 2 else
-                                                                             bias.reshape(1, -1),))) + (
-            query.shape[-2], key.shape[-2])
+        L, S = query.shape[-2], key.shape[-2]
+        shape = tuple(broadcast_shapes(_batch_shape(query, key, value) + (L, S),
+                                       () if bias is None else tuple(bias.shape)))
         if dropout_p == 1.0:
             keep = _creation.zeros(shape, dtype=query.dtype, device=query.device)
         else:
@@ -92,7 +95,7 @@ def _attention(query, key, value, bias, dropout_p, scale, safe):
     return ScaledDotProductAttention.apply(query, key, value, bias, keep, scale, safe), keep
 
 
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, *, scale=None,
                                  enable_gqa=False):
     """softmax(query @ key^T * scale + mask) @ value; a bool mask's True takes part, a float mask is added.
 
@@ -143,14 +146,10 @@ def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
                                      f"but found {attn_mask.dim()}-D tensor instead")
             expected = (num_heads, query.shape[0], key.shape[0])
             if attn_mask.dim() == 3 and tuple(attn_mask.shape) != expected:
-                raise AssertionError(f"Expected `attn_mask` shape to be {expected} but got {_size(attn_mask)}")
+                raise AssertionError(f"Expected `attn_mask` shape to be {expected} but got {attn_mask.shape}")
         return False
     raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but received {query.dim()}-D query "
                          "tensor")
-
-
-def _size(t):
-    return f"torch.Size({list(t.shape)})"
 
 
 def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_other=True):
@@ -169,8 +168,13 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
 
 
 def _linear(x, w, b):
-    out = x.matmul(w.t())
-    return out if b is None else out + b
+    # NOTE: (L, N, E) rows as one (L * N, E) matrix: one GEMM, and the weight's gradient one GEMM too
+    # (a batched product runs one small GEMM per leading index and sums a (L, E, E') stack for the weight).
+    lead = tuple(x.shape[:-1])
+    out = x.reshape(-1, x.shape[-1]).matmul(w.t()) if len(lead) > 1 else x.matmul(w.t())
+    if b is not None:
+        out = out + b
+    return out.reshape(*lead, w.shape[0]) if len(lead) > 1 else out
 
 
 def _in_projection_packed(q, k, v, w, b):
@@ -199,6 +203,18 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                                  v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
                                  is_causal=False):
     """Multi-head attention on (L, N, E) inputs (or unbatched (L, E)); returns (output, weights or None)."""
+    return _mha_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias, bias_k, bias_v,
+                        add_zero_attn, dropout_p, out_proj_weight, out_proj_bias, training, key_padding_mask,
+                        need_weights, attn_mask, use_separate_proj_weight, q_proj_weight, k_proj_weight,
+                        v_proj_weight, static_k, static_v, average_attn_weights, is_causal)
+
+
+def _mha_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias, bias_k, bias_v,
+                 add_zero_attn, dropout_p, out_proj_weight, out_proj_bias, training, key_padding_mask, need_weights,
+                 attn_mask, use_separate_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight, static_k, static_v,
+                 average_attn_weights, is_causal, fast_path=False):
+    """multi_head_attention_forward; fast_path: as PyTorch's fused inference kernel, a query with nothing
+    to attend gives NaN (its SDPA path, taken without need_weights, gives zeros)."""
     is_batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
     if not is_batched:
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
@@ -224,10 +240,10 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
     if use_separate_proj_weight:
         if key.shape[:2] != value.shape[:2]:
-            raise AssertionError(f"key's sequence and batch dims {_size(key[:, :, 0])} do not match value's "
-                                 f"{_size(value[:, :, 0])}")
+            raise AssertionError(f"key's sequence and batch dims {key.shape[:2]} do not match value's "
+                                 f"{value.shape[:2]}")
     elif key.shape != value.shape:
-        raise AssertionError(f"key shape {_size(key)} does not match value shape {_size(value)}")
+        raise AssertionError(f"key shape {key.shape} does not match value shape {value.shape}")
     q, k, v = _project(query, key, value, in_proj_weight, in_proj_bias, use_separate_proj_weight,
                        q_proj_weight, k_proj_weight, v_proj_weight)
     attn_mask = _check_attn_mask(attn_mask, tgt_len, src_len, bsz, num_heads)
@@ -278,7 +294,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         attn_mask = _causal_bias(tgt_len, src_len, q)
     scale = 1.0 / math.sqrt(head_dim)
     # NOTE: need_weights computes a plain softmax (a fully masked row is NaN), SDPA a safe one (zeros)
-    (out, weights), keep = _attention(q, k, v, attn_mask, dropout_p, scale, not need_weights)
+    (out, weights), keep = _attention(q, k, v, attn_mask, dropout_p, scale, not (need_weights or fast_path))
     out = out.permute(2, 0, 1, 3).reshape(tgt_len * bsz, embed_dim)
     out = _linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
     if not need_weights:
@@ -309,12 +325,12 @@ def _check_attn_mask(attn_mask, tgt_len, src_len, bsz, num_heads):
         return None
     if attn_mask.dim() == 2:
         if tuple(attn_mask.shape) != (tgt_len, src_len):
-            raise RuntimeError(f"The shape of the 2D attn_mask is {_size(attn_mask)}, but should be "
+            raise RuntimeError(f"The shape of the 2D attn_mask is {attn_mask.shape}, but should be "
                                f"{(tgt_len, src_len)}.")
         return attn_mask.unsqueeze(0)
     if attn_mask.dim() == 3:
         if tuple(attn_mask.shape) != (bsz * num_heads, tgt_len, src_len):
-            raise RuntimeError(f"The shape of the 3D attn_mask is {_size(attn_mask)}, but should be "
+            raise RuntimeError(f"The shape of the 3D attn_mask is {attn_mask.shape}, but should be "
                                f"{(bsz * num_heads, tgt_len, src_len)}.")
         return attn_mask
     raise RuntimeError(f"attn_mask's dimension {attn_mask.dim()} is not supported")
@@ -331,31 +347,7 @@ def _heads(t, static, name, bsz, num_heads, head_dim):
     return static
 
 
-# === pdist ======================================================================================
-def pdist(input, p=2):
-    """The p-norm distance between every pair of rows i < j of a 2-D input, in row-major pair order."""
-    if input.dim() != 2:
-        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
-    if not input.dtype.is_floating_point:
-        raise RuntimeError("pdist only supports floating-point dtypes")
-    if p < 0:
-        raise RuntimeError("pdist only supports non-negative p values")
-    n = input.shape[0]
-    rows, cols = _TORCH["triu_indices"](n, n, 1, device=input.device)
-    diff = input[rows] - input[cols]
-    if p == 0:  # NOTE: a count of differing coordinates; PyTorch's gradient is zero (not absent)
-        return (diff != 0).to(input.dtype).sum(1) + diff.sum(1) * 0
-    if p == float("inf"):
-        # NOTE: PyTorch's pdist gives every tied largest coordinate the full gradient sign(diff) (the
-        # norm's own backward splits it among ties): the value is the max, the gradient flows through all ties.
-        size = diff.abs()
-        top = size.detach().amax(1, keepdim=True)
-        ties = (size.detach() == top).to(diff.dtype)
-        return (size * ties).sum(1) - (size.detach() * ties).sum(1) + top.squeeze(1)
-    from .. import linalg
-    return linalg.vector_norm(diff, p, dim=1)
-
-
+# === pdist (the primitive in ember/_ops/nn_pdist.py) ===========================================
 _TORCH.setdefault("pdist", pdist)
 
 

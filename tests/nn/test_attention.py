@@ -96,6 +96,8 @@ def test_sdpa_errors():
         lambda F, q, k, v: F.scaled_dot_product_attention(q[0, 0, 0], k[0, 0, 0], v[0, 0, 0]),
         lambda F, q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=q.new_zeros(4, 6).long()),
         lambda F, q, k, v: F.scaled_dot_product_attention(q, k, v, dropout_p=1.5),
+        lambda F, q, k, v: F.scaled_dot_product_attention(q, k, v, attn_mask=q.new_zeros(5, 6)),
+        lambda F, q, k, v: F.scaled_dot_product_attention(q[:, :2], k, v),
     ]
     for case in cases:
         raises_like(lambda: case(TF, tq, tk, tv), lambda: case(EF, eq, ek, ev))
@@ -164,8 +166,6 @@ def _compare_mha(t, e, tin, masks, rtol=1e-7, atol=1e-9, **kw):
 @pytest.mark.parametrize("need_weights", [True, False])
 @pytest.mark.parametrize("mask", ["none", "kpm", "attn", "both", "causal"])
 def test_mha_against_torch(kw, need_weights, mask):
-    if mask == "causal" and need_weights:
-        pytest.skip("PyTorch's need_weights path ignores is_causal (the mask is used)")
     t, e = _pair(**kw)
     _compare_mha(t, e, _inputs(kw), _masks(mask), need_weights=need_weights)
 
@@ -251,3 +251,116 @@ def test_mha_mismatched_mask_types_warn():
     q, k, v = (to_ember(x.detach()) for x in _inputs({}))
     with pytest.warns(UserWarning, match="Support for mismatched key_padding_mask and attn_mask is deprecated"):
         e(q, k, v, key_padding_mask=ember.zeros(3, 5, dtype=ember.bool), attn_mask=ember.zeros(4, 5))
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+@pytest.mark.parametrize("inference", [True, False])
+def test_mha_fully_masked_query_nan_or_zero_as_torch(need_weights, inference):
+    """A batch element whose every key is padding: NaN from softmax (need_weights, or PyTorch's fused
+    inference kernel), zeros from SDPA (need_weights=False while training or with gradients)."""
+    torch.manual_seed(0)
+    t = torch.nn.MultiheadAttention(8, 2, batch_first=True).eval()
+    e = EMultiheadAttention(8, 2, batch_first=True).eval()
+    copy_weights(t, e)
+    x = torch.randn(3, 5, 8)
+    kpm = torch.tensor([[0, 0, 0, 1, 1], [0] * 5, [1] * 5], dtype=torch.bool)
+    ex = to_ember(x)
+    if inference:
+        with torch.no_grad(), ember.no_grad():
+            out, w = t(x, x, x, key_padding_mask=kpm, need_weights=need_weights)
+            eout, ew = e(ex, ex, ex, key_padding_mask=to_ember(kpm), need_weights=need_weights)
+    else:
+        out, w = t(x, x, x, key_padding_mask=kpm, need_weights=need_weights)
+        eout, ew = e(ex, ex, ex, key_padding_mask=to_ember(kpm), need_weights=need_weights)
+    assert np.array_equal(np.isnan(eout.detach().numpy()), np.isnan(out.detach().numpy()))
+    np.testing.assert_allclose(eout.detach().numpy(), out.detach().numpy(), rtol=1e-5, atol=1e-6)
+    if need_weights:
+        np.testing.assert_allclose(ew.detach().numpy(), w.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_sdpa_float16():
+    g = torch.Generator().manual_seed(4)
+    tq, tk, tv = (torch.randn(2, 3, 5, 8, generator=g).half().requires_grad_() for _ in range(3))
+    mask = torch.rand(5, 5, generator=g) > 0.3
+    _check_sdpa(tq, tk, tv, rtol=4e-3, atol=2e-3, attn_mask=mask)
+
+
+def test_mha_functional_static_kv_and_separate_weights():
+    g = torch.Generator().manual_seed(6)
+    L, S, N, E, H = 4, 5, 2, 6, 3
+    q = torch.randn(L, N, E, dtype=torch.float64, generator=g, requires_grad=True)
+    k, v = (torch.randn(S, N, E, dtype=torch.float64, generator=g) for _ in range(2))
+    static_k, static_v = (torch.randn(N * H, 7, E // H, dtype=torch.float64, generator=g, requires_grad=True)
+                          for _ in range(2))
+    ws = [torch.randn(E, E, dtype=torch.float64, generator=g, requires_grad=True) for _ in range(4)]
+    b = torch.randn(3 * E, dtype=torch.float64, generator=g, requires_grad=True)
+    e = {name: to_ember(x) for name, x in zip(("q", "sk", "sv", "wq", "wk", "wv", "wo", "b"),
+                                               (q, static_k, static_v, *ws, b))}
+    out, w = TF.multi_head_attention_forward(q, k, v, E, H, None, b, None, None, False, 0.0, ws[3], None,
+                                             use_separate_proj_weight=True, q_proj_weight=ws[0], k_proj_weight=ws[1],
+                                             v_proj_weight=ws[2], static_k=static_k, static_v=static_v,
+                                             average_attn_weights=False)
+    eout, ew = EF.multi_head_attention_forward(e["q"], to_ember(k), to_ember(v), E, H, None, e["b"], None, None, False,
+                                               0.0, e["wo"], None, use_separate_proj_weight=True,
+                                               q_proj_weight=e["wq"], k_proj_weight=e["wk"], v_proj_weight=e["wv"],
+                                               static_k=e["sk"], static_v=e["sv"], average_attn_weights=False)
+    assert_close(eout, out, 1e-7, 1e-9)
+    assert_close(ew, w, 1e-7, 1e-9)
+    (out.sum() + w.pow(2).sum()).backward()
+    (eout.sum() + ew.pow(2).sum()).backward()
+    for name, x in zip(("q", "sk", "sv", "wq", "wo", "b"), (q, static_k, static_v, ws[0], ws[3], b)):
+        assert_close(e[name].grad, x.grad, 1e-7, 1e-9)
+
+
+def test_mha_gradcheck_tiny():
+    e = EMultiheadAttention(4, 2, kdim=3, vdim=5).double()
+    g = torch.Generator().manual_seed(9)
+    q, k, v = (to_ember(torch.randn(*s, dtype=torch.float64, generator=g)) for s in ((3, 2, 4), (2, 2, 3), (2, 2, 5)))
+    kpm = ember.tensor([[False, True], [False, False]])
+    params = (e.q_proj_weight, e.k_proj_weight, e.in_proj_bias)
+
+    def fn(q, k, v, wq, wk, b):
+        out, w = EF.multi_head_attention_forward(q, k, v, 4, 2, None, b, None, None, False, 0.0, e.out_proj.weight,
+                                                 e.out_proj.bias, key_padding_mask=kpm,
+                                                 use_separate_proj_weight=True, q_proj_weight=wq, k_proj_weight=wk,
+                                                 v_proj_weight=e.v_proj_weight)
+        return out, w
+    assert ember.autograd.gradcheck(fn, (q, k, v) + params)
+
+
+def test_mha_merge_masks():
+    t, e = _pair(batch_first=True)
+    x = torch.randn(3, 4, 8, dtype=torch.float64)
+    kpm = torch.randn(3, 4, dtype=torch.float64)
+    for attn in (None, torch.randn(4, 4, dtype=torch.float64), torch.randn(6, 4, 4, dtype=torch.float64)):
+        for pad in (None, kpm):
+            merged, kind = t.merge_masks(attn, pad, x)
+            emerged, ekind = e.merge_masks(None if attn is None else to_ember(attn),
+                                           None if pad is None else to_ember(pad), to_ember(x))
+            assert ekind == kind
+            if merged is None:
+                assert emerged is None
+            else:
+                assert_close(emerged, merged)
+
+
+def test_sdpa_primitive_with_dropout_mask_gradients():
+    """The dropout path's backward (a fixed keep mask) against gradcheck and against the composed formula."""
+    from ember._ops.nn_attention import ScaledDotProductAttention
+    q, k, v = (to_ember(t) for t in _qkv((2,), 3, 4, 2, 3))
+    keep = ember.tensor([[[2.0, 0, 2, 2], [0, 2, 2, 0], [2, 2, 0, 2]]] * 2, dtype=ember.float64)
+    bias = ember.randn(3, 4, dtype=ember.float64, requires_grad=True)
+
+    def fused(q, k, v, bias):
+        out, weights = ScaledDotProductAttention.apply(q, k, v, bias, keep, 0.5, True)
+        return out, weights
+
+    assert ember.autograd.gradcheck(fused, (q, k, v, bias))
+    out, weights = fused(q, k, v, bias)
+    composed_w = (q.matmul(k.transpose(-1, -2)) * 0.5 + bias).softmax(-1)
+    composed = (composed_w * keep).matmul(v)
+    assert_close(out, composed.detach(), 1e-10, 1e-12)
+    g = ember.autograd.grad((out.sum() + weights.pow(2).sum()), (q, k, v, bias))
+    cg = ember.autograd.grad((composed.sum() + composed_w.pow(2).sum()), (q, k, v, bias))
+    for a, b in zip(g, cg):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10, atol=1e-12)

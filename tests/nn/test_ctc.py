@@ -14,7 +14,8 @@ T, N, C = 7, 3, 5
 TARGETS = torch.tensor([[1, 2, 2], [3, 0, 0], [4, 4, 1]])
 LENGTHS = {"full": ([7, 5, 6], [3, 1, 3]),
            "too_short": ([2, 5, 6], [3, 1, 3]),  # sample 0 cannot emit its target: infinite loss
-           "empty_target": ([7, 5, 6], [0, 1, 2])}
+           "empty_target": ([7, 5, 6], [0, 1, 2]),
+           "empty_input": ([0, 0, 6], [0, 1, 2])}
 
 
 def _logits(dtype=torch.float64, seed=0):
@@ -107,6 +108,7 @@ def test_ctc_errors():
         lambda F, lp, tg, lib: F.ctc_loss(lp, tg, lib.tensor([7.0, 5.0, 6.0]), lib.tensor([3, 1, 3])),
         lambda F, lp, tg, lib: F.ctc_loss(lp, tg, [7, 5.0, 6], [3, 1, 3]),
         lambda F, lp, tg, lib: F.ctc_loss(lp[:, :, None], tg, [7, 5, 6], [3, 1, 3]),
+        lambda F, lp, tg, lib: F.ctc_loss(lp[:, :0], tg[:0], [], []),
     ]
     for case in cases:
         raises_like(lambda: case(TF, x, tg, torch), lambda: case(EF, ex, etg, ember))

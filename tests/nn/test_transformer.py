@@ -178,3 +178,33 @@ def test_init_warning_state_dict_and_errors():
                 lambda: e(ember.randn(5, 3, 8), ember.randn(4, 2, 8)))
     raises_like(lambda: t(torch.randn(5, 3, 8), torch.randn(4, 3, 6)),
                 lambda: e(ember.randn(5, 3, 8), ember.randn(4, 3, 6)))
+
+
+def test_encoder_layer_inference_fully_padded_sequence_is_nan_as_torch():
+    torch.manual_seed(5)
+    t = torch.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True).eval()
+    e = enn.TransformerEncoderLayer(8, 2, 16, batch_first=True).eval()
+    _copy(t, e)
+    src = torch.randn(3, 5, 8)
+    kpm = torch.tensor([[0, 0, 0, 1, 1], [0] * 5, [1] * 5], dtype=torch.bool)
+    with torch.no_grad(), ember.no_grad():
+        out = t(src, src_key_padding_mask=kpm)
+        eout = e(to_ember(src), src_key_padding_mask=to_ember(kpm))
+    assert np.array_equal(np.isnan(eout.numpy()), np.isnan(out.numpy()))
+    np.testing.assert_allclose(eout.numpy(), out.numpy(), rtol=1e-5, atol=1e-5)
+    enc_t = _quiet(torch.nn.TransformerEncoder, t, 2)
+    enc_e = enn.TransformerEncoder(e, 2)
+    with torch.no_grad(), ember.no_grad():
+        out = _quiet(enc_t, src, src_key_padding_mask=kpm)
+        eout = enc_e(to_ember(src), src_key_padding_mask=to_ember(kpm))
+    assert_close(eout, out, 1e-5, 1e-5)  # the nested-tensor path: padded positions are 0, no NaN
+
+
+def test_encoder_and_decoder_layers_gradcheck_tiny():
+    enc = enn.TransformerEncoderLayer(4, 2, 6, dropout=0.0, norm_first=True).double()
+    dec = enn.TransformerDecoderLayer(4, 2, 6, dropout=0.0).double()
+    src = ember.randn(3, 2, 4, dtype=ember.float64, requires_grad=True)
+    mem = ember.randn(2, 2, 4, dtype=ember.float64, requires_grad=True)
+    mask = enn.Transformer.generate_square_subsequent_mask(3, dtype=ember.float64)
+    assert ember.autograd.gradcheck(lambda x: enc(x, src_mask=mask), (src,))
+    assert ember.autograd.gradcheck(lambda x, m: dec(x, m, tgt_mask=mask), (src, mem))

@@ -3,7 +3,8 @@ import warnings
 
 from ... import _creation
 from .. import functional as F, init
-from .._functional_attention import _canonical_mask
+from ... import _state
+from .._functional_attention import _canonical_mask, _mha_forward
 from ..parameter import Parameter
 from .linear import Linear
 from .module import Module
@@ -389,9 +390,9 @@ class MultiheadAttention(Module):
         """(output, weights): weights averaged over heads unless average_attn_weights=False; None without need_weights."""
         is_batched = query.dim() == 3
         key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask",
-                                             None if attn_mask is None else attn_mask.dtype, "attn_mask",
-                                             query.dtype)
+                                           None if attn_mask is None else attn_mask.dtype, "attn_mask", query.dtype)
         attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, check_other=False)
+        fast = self._fast_path(query, key, value)
         if self.batch_first and is_batched:
             if key is value:
                 if query is key:
@@ -401,14 +402,44 @@ class MultiheadAttention(Module):
                     value = key
             else:
                 query, key, value = (x.transpose(1, 0) for x in (query, key, value))
-        separate = not self._qkv_same_embed_dim
-        out, weights = F.multi_head_attention_forward(
+        out, weights = _mha_forward(
             query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias,
             self.bias_k, self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight, self.out_proj.bias,
-            training=self.training, key_padding_mask=key_padding_mask, need_weights=need_weights,
-            attn_mask=attn_mask, use_separate_proj_weight=separate, q_proj_weight=self.q_proj_weight,
-            k_proj_weight=self.k_proj_weight, v_proj_weight=self.v_proj_weight,
-            average_attn_weights=average_attn_weights, is_causal=is_causal)
+            self.training, key_padding_mask, need_weights, attn_mask, not self._qkv_same_embed_dim,
+            self.q_proj_weight, self.k_proj_weight, self.v_proj_weight, None, None, average_attn_weights, is_causal,
+            fast_path=fast)
         if self.batch_first and is_batched:
             out = out.transpose(1, 0)
         return out, weights
+
+    def merge_masks(self, attn_mask, key_padding_mask, query):
+        """(merged mask, mask type): key_padding_mask alone is type 1; with attn_mask, both expanded to
+        (N, heads, L, L) and added, type 2; (None, None) without masks."""
+        mask_type = merged = None
+        if key_padding_mask is not None:
+            mask_type, merged = 1, key_padding_mask
+        if attn_mask is not None:
+            batch, seq_len, _ = query.shape
+            mask_type = 2
+            if attn_mask.dim() == 3:
+                merged = attn_mask.view(batch, -1, seq_len, seq_len)
+            else:
+                merged = attn_mask.view(1, 1, seq_len, seq_len).expand(batch, self.num_heads, -1, -1)
+            if key_padding_mask is not None:
+                merged = merged + key_padding_mask.view(batch, 1, 1, seq_len).expand(-1, self.num_heads, -1, -1)
+        return merged, mask_type
+
+    def _fast_path(self, query, key, value):
+        """Whether PyTorch would run this call through its fused inference kernel (self-attention, eval,
+        batch_first, even heads, packed biased projections, nothing needing a gradient)."""
+        if query.dim() != 3 or query is not key or key is not value:
+            return False
+        if (self.training or self.num_heads % 2 or not self.batch_first or self.bias_k is not None
+                or self.bias_v is not None or self.add_zero_attn or not self._qkv_same_embed_dim):
+            return False
+        if self.in_proj_weight is None or self.in_proj_bias is None:
+            return False
+        if query.dtype != self.in_proj_weight.dtype or query.dtype != self.in_proj_bias.dtype:
+            return False
+        tensors = (query, self.in_proj_weight, self.in_proj_bias, self.out_proj.weight, self.out_proj.bias)
+        return not (_state.local.grad_enabled and any(t is not None and t.requires_grad for t in tensors))
