@@ -10,6 +10,7 @@ import itertools
 import warnings
 
 from .. import _dtype
+from .._ops.nn_resample import GRID_SAMPLE
 from .._tensor import Tensor, _wrap
 
 __all__ = ["grid_sample", "affine_grid"]
@@ -107,6 +108,8 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     flat = input.reshape(input.shape[0], input.shape[1], -1)
     # grid's last dim lists x (the last spatial dim) first
     coords = [_unnormalize(grid[..., nd - 1 - i], sizes[i], align_corners) for i in range(nd)]
+    if mode != "bicubic":
+        return GRID_SAMPLE[nd].apply(input, grid, mode, padding_mode, bool(align_corners))
     if mode == "bicubic":
         return _bicubic(flat, sizes, coords, padding_mode, align_corners)
     coords = [_source(c, s, padding_mode, align_corners) for c, s in zip(coords, sizes)]
