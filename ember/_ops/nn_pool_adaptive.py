@@ -83,12 +83,12 @@ class WindowMax(Primitive):
         lead, spatial = x.shape[:-nd], x.shape[-nd:]
         x = x.reshape((-1,) + spatial)
         b = x.shape[0]
-        flat = x.reshape(b, -1)
         plane_strides = [1] * nd
         for i in range(nd - 2, -1, -1):
             plane_strides[i] = plane_strides[i + 1] * spatial[i + 1]
+        flat = x.reshape(b, plane_strides[0] * spatial[0])
         outs = [t.shape[1] for t in tables]
-        if all(t.shape[0] == 1 for t in tables):
+        if all(t.shape[0] == 1 for t in tables) and x.size:
             best, best_pos = _separable_max(xp, x, [t[0] for t in tables])
             return _finish(ctx, best, best_pos, lead, spatial, outs)
         rows = xp.arange(b, dtype=xp.int64).reshape((b,) + (1,) * nd)

@@ -1,4 +1,5 @@
 """torch.nn.functional's pooling and resampling (interpolate, grid_sample, affine_grid)."""
+from .. import _dtype
 from .._ops._registry import FUNCTIONS
 from .._ops.nn_pool import AVG_POOL, MAX_POOL, out_size
 from .._tensor import Tensor
@@ -87,15 +88,19 @@ def _max_pool(nd, input, kernel_size, stride, padding, dilation, ceil_mode, retu
     pool_shape_check(input, nd, fn)
     kernel, stride, padding, dilation = _pool_args(nd, fn, kernel_size, stride, padding, dilation)
     if nd == 1 and not input.dtype.is_floating_point:
-        raise NotImplementedError(f"\"max_pool1d_impl\" not implemented for '{_type_name(input)}'")
+        refuse_dtype(input, "max_pool1d_impl")
+    if input.dtype is _dtype.bool:
+        refuse_dtype(input, fn)
     _check_out(input, nd, kernel, stride, padding, dilation, ceil_mode)
     values, indices = MAX_POOL[nd].apply(input, kernel, stride, padding, dilation, bool(ceil_mode))
     return (values, indices) if return_indices else values
 
 
-def _type_name(t):
-    from .. import _dtype
-    return _dtype.scalar_type_name(t.dtype)
+def refuse_dtype(input, kernel):
+    """PyTorch's dispatch error for a dtype a kernel lacks."""
+    if input.dtype.is_complex:
+        raise RuntimeError(f"\"{kernel}\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
+    raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
 
 
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -141,6 +146,8 @@ def _avg_pool(nd, input, kernel_size, stride, padding, ceil_mode, count_include_
         if isinstance(kernel_size, (list, tuple)) and len(kernel_size) != 1:
             raise RuntimeError(f"avg_pool1d() argument 'kernel_size' should contain one int (got {len(kernel_size)})")
     pool_shape_check(input, nd, fn)
+    if not input.dtype.is_floating_point and input.dtype is not _dtype.int64:
+        refuse_dtype(input, "avg_pool3d_out_frame" if nd == 3 else "avg_pool2d")
     kernel, stride, padding, _ = _pool_args(nd, fn, kernel_size, stride, padding, 1)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")

@@ -2,7 +2,7 @@
 from .._ops._registry import FUNCTIONS
 from .._ops.nn_pool import AVG_POOL
 from .._ops.nn_pool_adaptive import ADAPTIVE_MAX, FRACTIONAL_MAX, adaptive_bounds, adaptive_table, fractional_table
-from .._tensor import Tensor
+from .._tensor import Tensor, _wrap
 
 __all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
            "adaptive_max_pool2d", "adaptive_max_pool3d", "adaptive_max_pool1d_with_indices",
@@ -38,6 +38,10 @@ def _adaptive_check(input, nd, fn, sizes):
         if input.shape[i] == 0:
             raise RuntimeError(f"{fn}(): Expected input to have non-zero size for non-batch dimensions, but input "
                                f"has sizes {list(input.shape)} with dimension {i} being empty")
+    if not input.dtype.is_floating_point:
+        from ._functional_pool import refuse_dtype
+        kind = "avg" if "avg" in fn else "max"
+        refuse_dtype(input, f"adaptive_{kind}_pool3d_cpu" if nd == 3 else f"adaptive_{kind}_pool2d")
     if any(s < 0 for s in sizes):
         raise RuntimeError(f"{fn}: elements of output_size must be greater than or equal to 0 but received "
                            f"{{{', '.join(str(s) for s in sizes)}}}")
@@ -60,10 +64,7 @@ def _adaptive_avg(nd, input, output_size):
         cols = xp.arange(n, dtype=xp.int64)[None, :]
         inside = (cols >= start[:, None]) & (cols < end[:, None])
         weights = inside / (end - start)[:, None]
-        from .._tensor import _wrap
-        from .. import _dtype
-        mat = _wrap(weights.astype(x.dtype.np if hasattr(x.dtype, "np") else weights.dtype), input._device,
-                    x.dtype)
+        mat = _wrap(weights.astype(x.dtype.np), input._device, x.dtype)
         dim = x.dim() - nd + i
         x = (x.movedim(dim, -1) @ mat.t()).movedim(-1, dim)
     return x
@@ -154,6 +155,8 @@ def _fractional(nd, input, kernel_size, output_size, output_ratio, return_indice
     if _random_samples is None:
         from .. import _random
         _random_samples = _random.rand(batch, planes, nd, dtype=input.dtype, device=input.device)
+    if _random_samples.dtype is not input.dtype:
+        raise RuntimeError("Expect _random_samples to have the same dtype as input")
     samples = _random_samples.detach()._data.reshape(-1, nd)
     if samples.shape[0] != batch * planes:
         raise RuntimeError(f"{fn}(): Expected _random_samples to have shape ({batch}, {planes}, {nd})")

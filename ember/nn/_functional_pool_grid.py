@@ -1,10 +1,10 @@
 """torch.nn.functional.grid_sample and affine_grid (part of ember/nn/_functional_pool.py).
 
-grid_sample is composed of Tensor ops: source coordinates are computed from the grid
-differentiably (unnormalize, then the padding mode's clip or reflection, with PyTorch's gradients
-at the borders), the corner indices are constants, and each corner's values are gathered from the
-flattened input planes (gather's backward scatters into the input). The loop runs over the 2**nd
-corners (or 4**nd cubic taps), never over output positions.
+Bilinear and nearest sampling is one primitive (ember/_ops/nn_resample.py). Bicubic is composed of
+Tensor ops: source coordinates are computed from the grid differentiably (unnormalize; each tap then
+through the padding mode), the tap indices are constants, and each tap's values are gathered from
+the flattened input planes (gather's backward scatters into the input). The loop runs over the 16
+taps, never over output positions.
 """
 import itertools
 import warnings
@@ -106,32 +106,11 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     nd = input.dim() - 2
     sizes = tuple(input.shape[2:])
     flat = input.reshape(input.shape[0], input.shape[1], -1)
-    # grid's last dim lists x (the last spatial dim) first
-    coords = [_unnormalize(grid[..., nd - 1 - i], sizes[i], align_corners) for i in range(nd)]
     if mode != "bicubic":
         return GRID_SAMPLE[nd].apply(input, grid, mode, padding_mode, bool(align_corners))
-    if mode == "bicubic":
-        return _bicubic(flat, sizes, coords, padding_mode, align_corners)
-    coords = [_source(c, s, padding_mode, align_corners) for c, s in zip(coords, sizes)]
-    if mode == "nearest":
-        taps = [c.detach().round().long() for c in coords]
-        ones = coords[0].detach() * 0 + 1
-        out = _gather(flat, sizes, taps, ones)
-        if grid.requires_grad:
-            out = out + (grid * 0).sum()  # NOTE: PyTorch gives the grid a zero gradient in nearest mode
-        return out
-    floors = [c.detach().floor() for c in coords]
-    out = None
-    for corner in itertools.product((0, 1), repeat=nd):
-        weight = None
-        taps = []
-        for c, f, k in zip(coords, floors, corner):
-            w = (c - f) if k else (f + 1 - c)
-            weight = w if weight is None else weight * w
-            taps.append((f + k).long())
-        term = _gather(flat, sizes, taps, weight)
-        out = term if out is None else out + term
-    return out
+    # NOTE: bicubic is composed of Tensor ops (16 taps); grid's last dim lists x (the last spatial dim) first
+    coords = [_unnormalize(grid[..., nd - 1 - i], sizes[i], align_corners) for i in range(nd)]
+    return _bicubic(flat, sizes, coords, padding_mode, align_corners)
 
 
 def _bicubic(flat, sizes, coords, padding_mode, align_corners):

@@ -106,12 +106,32 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         if o <= 0 or n <= 0:
             raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({_fmt(input.shape[2:])}) "
                                f"and output ({_fmt(out)})")
+    _check_dtype(input, mode)
     if mode == "area":
         return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 3](input, out)
     x = input
     for i, (o, scale) in enumerate(zip(out, scales)):
         x = _resample_dim(x, 2 + i, o, scale, mode, align_corners)
     return x
+
+
+def _check_dtype(input, mode):
+    """PyTorch's refusals: integer inputs only as uint8 for nearest and bicubic modes."""
+    dt = input.dtype
+    if dt.is_floating_point or mode == "area":
+        return
+    from ._functional_pool import refuse_dtype
+    two_d = input.dim() == 4
+    if dt is _dtype.uint8 and mode in ("nearest", "nearest-exact"):
+        return
+    if dt is _dtype.uint8 and mode == "bicubic":
+        # NOTE: PyTorch resamples uint8 in fixed point (its own rounding); ember does not imitate it
+        raise NotImplementedError("ember: interpolate(mode='bicubic') of a uint8 tensor is not implemented")
+    if mode in ("nearest", "nearest-exact"):
+        refuse_dtype(input, "upsample_nearest2d_channels_last" if two_d else "compute_indices_weights_nearest")
+    if mode == "bilinear":
+        refuse_dtype(input, "upsample_bilinear2d_channels_last")
+    refuse_dtype(input, "compute_indices_weights_cubic" if mode == "bicubic" else "compute_indices_weights_linear")
 
 
 def _fmt(sizes):

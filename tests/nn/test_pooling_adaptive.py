@@ -171,3 +171,35 @@ def test_adaptive_max_ties_nan_first_index():
         tv, ti = TF.adaptive_max_pool2d(x.nan_to_num(), size, return_indices=True)
         ev, ei = EF.adaptive_max_pool2d(to_ember(x.nan_to_num()), size, return_indices=True)
         np.testing.assert_array_equal(ei.numpy(), ti.numpy())
+
+
+@pytest.mark.parametrize("call", [
+    lambda F, x: F.max_pool2d(x.bool(), 2), lambda F, x: F.max_pool3d(x.bool().unsqueeze(0), 2),
+    lambda F, x: F.avg_pool2d(x.int(), 2), lambda F, x: F.avg_pool3d(x.to(torch.uint8 if F is TF else ember.uint8).unsqueeze(0), 2),
+    lambda F, x: F.avg_pool1d(x[0].bool(), 2), lambda F, x: F.adaptive_avg_pool2d(x.long(), 2),
+    lambda F, x: F.adaptive_max_pool1d(x[0].long(), 2), lambda F, x: F.adaptive_avg_pool3d(x.long().unsqueeze(0), 2),
+    lambda F, x: F.interpolate(x.long(), scale_factor=2), lambda F, x: F.interpolate(x[0].long(), scale_factor=2),
+    lambda F, x: F.interpolate(x.long(), scale_factor=2, mode="bilinear"),
+    lambda F, x: F.interpolate(x[0].int(), scale_factor=2, mode="linear"),
+    lambda F, x: F.interpolate(x.long(), scale_factor=2, mode="bicubic"),
+    lambda F, x: F.interpolate(x.long(), size=3, mode="area"),
+])
+def test_integer_dtype_refusals(call):
+    x = torch.randint(0, 5, (1, 2, 4, 4))
+    raises_like(lambda: call(TF, x), lambda: call(EF, to_ember(x)))
+
+
+def test_integer_dtypes_accepted():
+    x = torch.randint(0, 200, (1, 2, 5, 5))
+    for call in (lambda F, t: F.max_pool2d(t, 2), lambda F, t: F.avg_pool2d(t, 3, 2, 1),
+                 lambda F, t: F.interpolate(t.to(torch.uint8 if F is TF else ember.uint8), size=(7, 3)),
+                 lambda F, t: F.max_pool3d(t.unsqueeze(0).int() if F is TF else t.unsqueeze(0).int(), 2)):
+        np.testing.assert_array_equal(call(EF, to_ember(x)).numpy(), call(TF, x).numpy())
+
+
+def test_empty_batch():
+    x = torch.randn(0, 2, 5, 5)
+    for call in (lambda F, t: F.max_pool2d(t, 2), lambda F, t: F.avg_pool2d(t, 2),
+                 lambda F, t: F.adaptive_max_pool2d(t, 3), lambda F, t: F.adaptive_avg_pool2d(t, 3),
+                 lambda F, t: F.interpolate(t, scale_factor=2, mode="bilinear")):
+        assert tuple(call(EF, to_ember(x)).shape) == tuple(call(TF, x).shape)
