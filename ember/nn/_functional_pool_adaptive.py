@@ -1,4 +1,5 @@
 """torch.nn.functional's adaptive and fractional pooling (part of ember/nn/_functional_pool.py)."""
+from .. import _dtype
 from .._ops._registry import FUNCTIONS
 from .._ops.nn_pool import AVG_POOL
 from .._ops.nn_pool_adaptive import ADAPTIVE_MAX, FRACTIONAL_MAX, adaptive_bounds, adaptive_table, fractional_table
@@ -14,27 +15,40 @@ def _output_size(output_size, input, nd, fn):
     """output_size as nd ints (None entries keep the input's size)."""
     if isinstance(output_size, (list, tuple)):
         sizes = tuple(output_size)
+        if nd == 1 and None in sizes:
+            raise TypeError(f"{fn}(): argument 'output_size' (position 2) must be tuple of ints, but found element "
+                            f"of type NoneType at pos {sizes.index(None)}")
         if len(sizes) == 1 and nd > 1:
             sizes = sizes * nd
         if len(sizes) != nd:
             if nd == 1:
                 raise RuntimeError(f"{fn}() argument 'output_size' should contain one int (got {len(sizes)})")
-            raise RuntimeError(f"{fn}: internal error: output_size.size() must be {nd}")
+            if "avg" in fn:
+                raise RuntimeError(f"{fn}: output_size must be {nd}")
+            raise RuntimeError(f"{fn}(): internal error: output_size.size() must be {nd}")
     else:
         sizes = (output_size,) * nd
     spatial = tuple(input.shape[-nd:])
     return tuple(int(s) if s is not None else n for s, n in zip(sizes, spatial))
 
 
-def _adaptive_check(input, nd, fn, sizes):
+def _adaptive_dims(input, nd, fn):
     if not isinstance(input, Tensor):
         raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     dims = input.dim()
     if nd == 1 and dims not in (2, 3):
-        raise RuntimeError(f"{fn}(): Expected 2D or 3D tensor, but got: {list(input.shape)}")
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {dims}-dimensional tensor for argument #1 'self' "
+                           f"(while checking arguments for {fn})")
     if dims not in (nd + 1, nd + 2):
-        raise RuntimeError(f"{fn}(): Expected {nd + 1}D or {nd + 2}D tensor, but got: {list(input.shape)}")
-    for i in range(1, dims):
+        colon = ":" if "max" in fn else ""
+        raise RuntimeError(f"{fn}(): Expected {nd + 1}D or {nd + 2}D tensor, but got{colon} {list(input.shape)}")
+
+
+def _adaptive_check(input, nd, fn, sizes):
+    dims = input.dim()
+    # NOTE: PyTorch's 1d/2d average kernels accept empty channels; the others refuse any empty non-batch dim
+    first = dims - nd if fn in ("adaptive_avg_pool1d", "adaptive_avg_pool2d") else int(dims == nd + 2)
+    for i in range(first, dims):
         if input.shape[i] == 0:
             raise RuntimeError(f"{fn}(): Expected input to have non-zero size for non-batch dimensions, but input "
                                f"has sizes {list(input.shape)} with dimension {i} being empty")
@@ -43,14 +57,23 @@ def _adaptive_check(input, nd, fn, sizes):
         kind = "avg" if "avg" in fn else "max"
         refuse_dtype(input, f"adaptive_{kind}_pool3d_cpu" if nd == 3 else f"adaptive_{kind}_pool2d")
     if any(s < 0 for s in sizes):
+        if "max" in fn:
+            shape = list(input.shape[:-nd]) + ([1] if nd == 1 else []) + list(sizes)
+            raise RuntimeError(f"Trying to create tensor with negative dimension {min(sizes)}: {shape}")
+        if nd == 1:
+            fn, sizes = "adaptive_avg_pool2d", (1,) + sizes
+        shown = ", ".join(str(s) for s in sizes) if nd < 3 else f"{sizes[0]}, {sizes[1]},{sizes[2]}"
         raise RuntimeError(f"{fn}: elements of output_size must be greater than or equal to 0 but received "
-                           f"{{{', '.join(str(s) for s in sizes)}}}")
+                           f"{{{shown}}}")
 
 
 def _adaptive_avg(nd, input, output_size):
     fn = f"adaptive_avg_pool{nd}d"
+    _adaptive_dims(input, nd, fn)
     sizes = _output_size(output_size, input, nd, fn)
     _adaptive_check(input, nd, fn, sizes)
+    if 0 in sizes or input.numel() == 0:
+        return input.new_zeros(tuple(input.shape[:-nd]) + sizes)
     spatial = tuple(input.shape[-nd:])
     x = input
     if all(o > 0 and n % o == 0 for n, o in zip(spatial, sizes)):
@@ -87,8 +110,13 @@ def adaptive_avg_pool3d(input, output_size):
 
 def _adaptive_max(nd, input, output_size, return_indices):
     fn = f"adaptive_max_pool{nd}d"
+    _adaptive_dims(input, nd, fn)
     sizes = _output_size(output_size, input, nd, fn)
     _adaptive_check(input, nd, fn, sizes)
+    if 0 in sizes:
+        shape = tuple(input.shape[:-nd]) + sizes
+        values = input.new_zeros(shape) + input.sum() * 0 if input.requires_grad else input.new_zeros(shape)
+        return (values, input.new_zeros(shape, dtype=_dtype.int64)) if return_indices else values
     xp = input._device.backend.xp
     tables = [adaptive_table(xp, n, o) for n, o in zip(input.shape[-nd:], sizes)]
     values, indices = ADAPTIVE_MAX[nd].apply(input, tables)

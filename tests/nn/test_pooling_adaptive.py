@@ -42,11 +42,28 @@ def test_adaptive_torch_aliases_and_gradcheck():
     assert type(EF.adaptive_max_pool2d(e, 2).grad_fn).__name__ == "AdaptiveMaxPool2DBackward0"
 
 
-def test_adaptive_errors():
-    for fn, shape, size in (("adaptive_avg_pool2d", (2, 0, 4), 2), ("adaptive_max_pool2d", (1, 2, 0, 4), 2),
-                            ("adaptive_avg_pool2d", (1, 2, 3, 4), (1, 2, 3)), ("adaptive_avg_pool1d", (2, 3), (1, 2))):
-        x = torch.randn(*shape)
-        raises_like(lambda: getattr(TF, fn)(x, size), lambda: getattr(EF, fn)(to_ember(x), size), match_message=False)
+def _adaptive_error_cases():
+    for nd in (1, 2, 3):
+        for kind in ("avg", "max"):
+            for shape, size in (([2, 0] + [4] * nd, 2), ([1, 2] + [4] * nd, (2,) * (nd + 1)), ([4] * (nd - 1), 2),
+                                ([1, 2] + [4] * nd, -1), ([1, 1, 2] + [4] * nd, 2), ([1, 2] + [4] * nd, (None,) * nd),
+                                ([1, 2] + [4] * nd, 0)):
+                if shape:
+                    yield f"adaptive_{kind}_pool{nd}d", shape, size
+
+
+@pytest.mark.parametrize("name,shape,size", list(_adaptive_error_cases()))
+def test_adaptive_errors_and_edge_sizes(name, shape, size):
+    x = torch.randn(*shape)
+    try:
+        expected = getattr(TF, name)(x, size)
+    except Exception:  # noqa: BLE001
+        raises_like(lambda: getattr(TF, name)(x, size), lambda: getattr(EF, name)(to_ember(x), size))
+        return
+    got = getattr(EF, name)(to_ember(x), size)
+    if isinstance(expected, tuple):
+        expected, got = expected[0], got[0]
+    assert_close(got, expected)
 
 
 @pytest.mark.parametrize("nd,shape,kwargs", [
