@@ -49,6 +49,9 @@ def _sizes_and_scales(input, size, scale_factor, mode, recompute_scale_factor):
                                 f"but got size with types {[type(s) for s in size]}")
             out, scales = [int(s) for s in size], None
         else:
+            if not _is_int(size):
+                raise TypeError(f"upsample_{mode}{dim}d() received an invalid combination of arguments - got (Tensor, "
+                                "list, NoneType)")
             out, scales = [int(size)] * dim, None
     elif scale_factor is not None:
         if isinstance(scale_factor, (list, tuple)):
@@ -102,13 +105,18 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         del names
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {nd}D) for the modes: "
                                   f"{_MODES} (got {mode})")
-    for o, n in zip(out, input.shape[2:]):
-        if o <= 0 or n <= 0:
-            raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({_fmt(input.shape[2:])}) "
-                               f"and output ({_fmt(out)})")
     _check_dtype(input, mode)
     if mode == "area":
         return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 3](input, out)
+    if any(o <= 0 for o in out) or any(n <= 0 for n in input.shape[2:]):
+        labels = ("D", "H", "W")[3 - len(out):]
+        given = ", ".join(f"{k}: {v}" for k, v in zip(labels, input.shape[2:]))
+        wanted = ", ".join(f"{k}: {v}" for k, v in zip(labels, out))
+        joint = " and " if len(out) == 1 else " "
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({given}){joint}output "
+                           f"({wanted})")
+    if input.shape[1] == 0:
+        raise RuntimeError(f"Non-empty {nd}D data tensor expected but got a tensor with sizes {list(input.shape)}")
     x = input
     for i, (o, scale) in enumerate(zip(out, scales)):
         x = _resample_dim(x, 2 + i, o, scale, mode, align_corners)
@@ -132,10 +140,6 @@ def _check_dtype(input, mode):
     if mode == "bilinear":
         refuse_dtype(input, "upsample_bilinear2d_channels_last")
     refuse_dtype(input, "compute_indices_weights_cubic" if mode == "bicubic" else "compute_indices_weights_linear")
-
-
-def _fmt(sizes):
-    return ", ".join(str(s) for s in sizes)
 
 
 def _opmath(x):

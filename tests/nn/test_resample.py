@@ -75,11 +75,30 @@ def test_interpolate_float64_gradcheck():
     dict(size=4, mode="linear"),
     dict(size=4, mode="trilinear"),
     dict(size=4, recompute_scale_factor=True),
-    dict(size=4, mode="bilinear", antialias=True, align_corners=False) if False else dict(size=4, mode="bogus"),
+    dict(size=4, mode="bogus"),
+    dict(size=0), dict(size=(0, 3), mode="bilinear"), dict(scale_factor=0.1), dict(scale_factor=-1.0),
+    dict(size=3, mode="lanczos", align_corners=False),
 ])
 def test_interpolate_errors(kwargs):
     x = torch.randn(1, 2, 4, 4)
     raises_like(lambda: TF.interpolate(x, **kwargs), lambda: EF.interpolate(to_ember(x), **kwargs))
+
+
+@pytest.mark.parametrize("shape,kwargs", [((1, 1, 2, 2, 2), dict(size=3, mode="bicubic")), ((1, 1, 2, 2, 2, 2), dict(size=3)),
+                                          ((2, 2), dict(size=3)), ((1, 2, 2), dict(size=3, mode="bilinear")),
+                                          ((1, 0, 2, 2), dict(size=3, mode="bilinear")), ((2, 0, 2), dict(size=3)),
+                                          ((1, 1, 0, 2), dict(size=3, mode="bicubic")), ((1, 3, 0), dict(size=3, mode="linear"))])
+def test_interpolate_shape_errors(shape, kwargs):
+    x = torch.randn(*shape)
+    raises_like(lambda: TF.interpolate(x, **kwargs), lambda: EF.interpolate(to_ember(x), **kwargs))
+
+
+def test_interpolate_area_empty_and_uint8_bicubic_gap():
+    x = torch.randn(1, 0, 2, 2)
+    assert tuple(EF.interpolate(to_ember(x), size=3, mode="area").shape) == tuple(
+        TF.interpolate(x, size=3, mode="area").shape)
+    with pytest.raises(NotImplementedError, match="uint8"):
+        EF.interpolate(ember.zeros(1, 1, 2, 2, dtype=ember.uint8), size=3, mode="bicubic")
 
 
 def test_interpolate_antialias_not_implemented():
