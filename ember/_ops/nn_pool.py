@@ -242,8 +242,15 @@ class AvgPoolTranspose(Primitive):
         share = g / div
         extents = [max(e, p + n) for e, p, n in zip(_extents(outs, stride, ones, kernel), padding, spatial)]
         grad = xp.zeros((g.shape[0], *extents), dtype=share.dtype)
-        for offs, key in _offset_views(xp, grad, outs, stride, ones, kernel):
-            grad[key] += share
+        if tuple(stride) == tuple(kernel) and not any(padding):
+            # NOTE: windows that tile the input: one broadcast write (big kernels, global pooling)
+            tiled = share.reshape((share.shape[0],) + tuple(v for o in outs for v in (o, 1)))
+            tiled = xp.broadcast_to(tiled, (share.shape[0],) + tuple(v for o, k in zip(outs, kernel) for v in (o, k)))
+            grad[(slice(None),) + tuple(slice(0, o * k) for o, k in zip(outs, kernel))] = tiled.reshape(
+                (share.shape[0],) + tuple(o * k for o, k in zip(outs, kernel)))
+        else:
+            for offs, key in _offset_views(xp, grad, outs, stride, ones, kernel):
+                grad[key] += share
         crop = (slice(None),) + tuple(slice(p, p + n) for p, n in zip(padding, spatial))
         ctx.args = (kernel, stride, padding, div, tuple(outs))
         return grad[crop].astype(g.dtype, copy=False).reshape(lead + tuple(spatial))
