@@ -244,6 +244,14 @@ def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
 # --- max unpooling: a scatter of the values at their indices -----------------------------------------
 def _unpool(nd, input, indices, kernel_size, stride, padding, output_size):
     fn = f"max_unpool{nd}d"
+    if indices.dtype is not _dtype.int64:
+        raise RuntimeError(f"elements in indices should be type int64 but got: {_dtype.scalar_type_name(indices.dtype)}")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor ({_shape_text(input.shape)}) "
+                           f"but got indices tensor with shape: {_shape_text(indices.shape)}")
+    if nd > 1 and input.dim() not in (nd + 1, nd + 2):
+        raise RuntimeError(f"Input to max_unpooling{nd}d should be a {nd + 1}d or {nd + 2}d Tensor, but got a tensor "
+                           f"with {input.dim()} dimensions.")
     kernel = _tuple(kernel_size, nd, fn, "kernel_size")
     stride = _tuple(stride, nd, fn, "stride") if stride is not None else kernel
     padding = _tuple(padding, nd, fn, "padding")
@@ -273,8 +281,8 @@ def _unpool(nd, input, indices, kernel_size, stride, padding, output_size):
         lo, hi = int(flat_idx.min()), int(flat_idx.max())
         if lo < 0 or hi >= plane:
             bad = lo if lo < 0 else hi
-            raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size "
-                               f"{'x'.join(str(s) for s in size)})")
+            shown = "x".join(str(s) for s in size + ((1,) if nd == 1 else ()))  # NOTE: 1d unpools as (L, 1)
+            raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size {shown})")
     out = flat_in.new_zeros(lead + (plane,)).scatter(-1, flat_idx, flat_in)
     return out.reshape(lead + size)
 
