@@ -278,9 +278,10 @@ def _unpool(nd, input, indices, kernel_size, stride, padding, output_size):
     flat_in = input.reshape(lead + (-1,))
     flat_idx = indices.reshape(lead + (-1,))
     if flat_idx.numel():
-        lo, hi = int(flat_idx.min()), int(flat_idx.max())
-        if lo < 0 or hi >= plane:
-            bad = lo if lo < 0 else hi
+        arr = flat_idx.reshape(-1)._data
+        outside = (arr < 0) | (arr >= plane)
+        if bool(outside.any()):
+            bad = int(arr[int(outside.argmax())])  # NOTE: the first one in memory order, as PyTorch's scan
             shown = "x".join(str(s) for s in size + ((1,) if nd == 1 else ()))  # NOTE: 1d unpools as (L, 1)
             raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size {shown})")
     out = flat_in.new_zeros(lead + (plane,)).scatter(-1, flat_idx, flat_in)
