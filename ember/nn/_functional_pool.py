@@ -281,9 +281,8 @@ def _unpool(nd, input, indices, kernel_size, stride, padding, output_size):
         arr = flat_idx.reshape(-1, flat_idx.shape[-1])._data
         outside = (arr < 0) | (arr >= plane)
         if bool(outside.any()):
-            # NOTE: PyTorch reports the last invalid index of the first plane holding one
-            row = int(outside.any(axis=1).argmax())
-            bad = int(arr[row][outside[row].nonzero()[0][-1]])
+            # NOTE: the last invalid index; PyTorch's threads race to report one (single-threaded: the last)
+            bad = int(arr.reshape(-1)[outside.reshape(-1).nonzero()[0][-1]])
             shown = "x".join(str(s) for s in size + ((1,) if nd == 1 else ()))  # NOTE: 1d unpools as (L, 1)
             raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size {shown})")
     out = flat_in.new_zeros(lead + (plane,)).scatter(-1, flat_idx, flat_in)
