@@ -10,6 +10,7 @@ import itertools
 import warnings
 
 from .. import _dtype
+from .._ops._registry import OpSpec as _OpSpec, spec as _spec
 from .._ops.nn_resample import GRID_SAMPLE
 from .._tensor import Tensor, _wrap
 
@@ -203,3 +204,15 @@ def affine_grid(theta, size, align_corners=None):
     base_t = _wrap(base, theta._device, theta.dtype)
     grid = base_t.unsqueeze(0) @ theta.transpose(1, 2)  # (N, prod(spatial), nd)
     return grid.reshape([size[0]] + list(spatial) + [nd])
+
+
+def _grid_sample_sample(g):
+    n, c = g.integers(1, 2), g.integers(1, 3)
+    x = g.values((n, c, g.integers(1, 5), g.integers(1, 5)))
+    grid = g.values((n, g.integers(1, 4), g.integers(1, 4), 2), domain=(-1.2, 1.2))
+    return [x, grid], dict(mode=g.choice(["bilinear", "nearest", "bicubic"]),
+                           padding_mode=g.choice(["zeros", "border", "reflection"]), align_corners=g.boolean())
+
+
+_spec(_OpSpec("nn.functional.grid_sample", sample=_grid_sample_sample, large=False, gradcheck=False, atol=2e-5,
+              call=lambda torch, x, grid, **kw: torch.nn.functional.grid_sample(x, grid, **kw)))
