@@ -135,13 +135,6 @@ def _prod(kernel):
     return itertools.product(*(range(k) for k in kernel))
 
 
-def _count(kernel):
-    n = 1
-    for k in kernel:
-        n *= k
-    return n
-
-
 def _first_valid(xp, outs, stride, padding, dilation, kernel):
     """The kernel-offset number of each window's first in-bounds element, or None if no window starts
     in the padding (then it is offset 0 everywhere)."""
@@ -159,7 +152,7 @@ def _first_valid(xp, outs, stride, padding, dilation, kernel):
 
 
 # --- average pooling: a linear map and its transpose ----------------------------------------------------
-def avg_divisor(xp, spatial, outs, kernel, stride, padding, count_include_pad, divisor_override, dtype):
+def avg_divisor(xp, spatial, outs, kernel, stride, padding, count_include_pad, divisor_override):
     """The divisor of each output position (broadcastable to (B, *outs)), as PyTorch's kernels count it."""
     if divisor_override:
         return divisor_override
@@ -200,7 +193,12 @@ def _divide(xp, total, div, dtype):
         # NOTE: PyTorch's integer average is C++ integer division (truncates toward zero)
         q = xp.abs(total) // div
         return xp.where(total < 0, -q, q).astype(dtype, copy=False)
-    return (total / div).astype(dtype, copy=False)
+    return (total / _as(div, total)).astype(dtype, copy=False)
+
+
+def _as(div, like):
+    """The divisor in `like`'s float type (an int64 array would make the quotient float64)."""
+    return div.astype(like.dtype) if hasattr(div, "astype") else div
 
 
 class AvgPool(Primitive):
@@ -218,7 +216,7 @@ class AvgPool(Primitive):
         acc_dtype = xp.int64 if x.dtype.kind in "iub" else x.dtype
         padded = _padded(xp, x.astype(acc_dtype, copy=False), padding, _extents(outs, stride, ones, kernel), 0)
         total = _window_sums(xp, padded, outs, stride, kernel)
-        div = avg_divisor(xp, spatial, outs, kernel, stride, padding, count_include_pad, divisor_override, x.dtype)
+        div = avg_divisor(xp, spatial, outs, kernel, stride, padding, count_include_pad, divisor_override)
         ctx.args = (tuple(spatial), tuple(outs), kernel, stride, padding, div)
         return _divide(xp, total, div, x.dtype).reshape(lead + tuple(outs))
 
@@ -239,7 +237,7 @@ class AvgPoolTranspose(Primitive):
         lead = g.shape[:-len(kernel)]
         g = g.reshape((-1,) + g.shape[len(lead):])
         ones = (1,) * len(spatial)
-        share = g / div
+        share = g / _as(div, g)
         extents = [max(e, p + n) for e, p, n in zip(_extents(outs, stride, ones, kernel), padding, spatial)]
         grad = xp.zeros((g.shape[0], *extents), dtype=share.dtype)
         if tuple(stride) == tuple(kernel) and not any(padding):
@@ -275,7 +273,7 @@ class _AvgPoolFixed(Primitive):
         padded = _padded(xp, x, padding, _extents(outs, stride, ones, kernel), 0)
         total = _window_sums(xp, padded, outs, stride, kernel)
         ctx.args = (tuple(spatial), tuple(outs), kernel, stride, padding, div)
-        return (total / div).astype(x.dtype, copy=False).reshape(lead + tuple(outs))
+        return (total / _as(div, total)).astype(x.dtype, copy=False).reshape(lead + tuple(outs))
 
     @staticmethod
     @float32_backward
