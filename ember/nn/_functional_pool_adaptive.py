@@ -164,20 +164,17 @@ def _fractional(nd, input, kernel_size, output_size, output_ratio, return_indice
     if dims not in (nd + 1, nd + 2):
         raise RuntimeError(f"{fn}(): Expected {nd + 1}D or {nd + 2}D tensor, but got: {list(input.shape)}")
     spatial = tuple(input.shape[-nd:])
+    if any(k <= 0 for k in kernel):
+        raise RuntimeError(f"{fn}(): kernel_size must be greater than zero, but got {kernel}")
     if output_size is None:
-        ratio = _tuple_float(output_ratio, nd)
-        for r in ratio:
-            if not 0 < r < 1:
-                raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
-        sizes = tuple(int(n * r) for n, r in zip(spatial, ratio))
+        sizes = tuple(int(n * r) for n, r in zip(spatial, _tuple_float(output_ratio, nd)))
     else:
         sizes = _tuple(output_size, nd, fn, "output_size")
     names = ("time", "height", "width")[3 - nd:]
     for name, n, o, k in zip(names, spatial, sizes, kernel):
         if o + k - 1 > n:
-            raise RuntimeError(f"{fn}_out(): pool {name} {k} too large relative to input {name} {n} "
-                               f"and output {name} {o}" if nd == 3 else
-                               f"fractional_max_pool{nd}d(): pool {name} {k} too large relative to input {name} {n}")
+            where = f"{fn}_out()" if nd == 3 else f"{fn}()"
+            raise RuntimeError(f"{where}: pool {name} {k} too large relative to input {name} {n}")
     batch = input.shape[0] if dims == nd + 2 else 1
     planes = input.shape[-nd - 1]
     if _random_samples is None:
@@ -185,9 +182,16 @@ def _fractional(nd, input, kernel_size, output_size, output_ratio, return_indice
         _random_samples = _random.rand(batch, planes, nd, dtype=input.dtype, device=input.device)
     if _random_samples.dtype is not input.dtype:
         raise RuntimeError("Expect _random_samples to have the same dtype as input")
-    samples = _random_samples.detach()._data.reshape(-1, nd)
-    if samples.shape[0] != batch * planes:
-        raise RuntimeError(f"{fn}(): Expected _random_samples to have shape ({batch}, {planes}, {nd})")
+    shape = tuple(_random_samples.shape)
+    if len(shape) != 3:
+        raise RuntimeError(f"Expect _random_samples to have 3 dimensions, got {len(shape)}")
+    if shape[2] != nd:
+        raise RuntimeError(f"Expect _random_samples.size(2) equals to {nd}; got {shape[2]}.")
+    if shape[1] != planes:
+        raise RuntimeError("Expect _random_samples.size(1) equals to input channel size.")
+    if shape[0] < batch:
+        raise RuntimeError("Expect _random_samples.size(0) no less then input batch size.")
+    samples = _random_samples.detach()._data[:batch].reshape(-1, nd)
     xp = input._device.backend.xp
     # NOTE: PyTorch reads the samples backwards: the last spatial dim uses sample 0
     tables = [fractional_table(xp, samples[:, nd - 1 - i] if nd == 2 else samples[:, i], n, o, k)

@@ -226,3 +226,29 @@ def test_empty_batch():
                  lambda F, t: F.adaptive_max_pool2d(t, 3), lambda F, t: F.adaptive_avg_pool2d(t, 3),
                  lambda F, t: F.interpolate(t, scale_factor=2, mode="bilinear")):
         assert tuple(call(EF, to_ember(x)).shape) == tuple(call(TF, x).shape)
+
+
+@pytest.mark.parametrize("nd,x_shape,kwargs,s_shape", [
+    (2, (1, 2, 6, 6), dict(kernel_size=3, output_size=5), (1, 2, 2)),
+    (3, (1, 2, 6, 6, 6), dict(kernel_size=3, output_size=5), (1, 2, 3)),
+    (2, (1, 2, 6, 6), dict(kernel_size=3), (1, 2, 2)),
+    (2, (1, 2, 6, 6), dict(kernel_size=2, output_ratio=(1.5, 0.5)), (1, 2, 2)),
+    (2, (1, 2, 6, 6), dict(kernel_size=2, output_size=3), (1, 3, 2)),
+    (2, (2, 2, 6, 6), dict(kernel_size=2, output_size=3), (1, 2, 2)),
+    (2, (2, 2, 6, 6), dict(kernel_size=2, output_size=3), (2, 2, 3)),
+    (2, (2, 2, 6, 6), dict(kernel_size=2, output_size=3), (2, 2)),
+    (2, (1, 2, 6, 6, 6), dict(kernel_size=2, output_size=3), (1, 2, 2)),
+])
+def test_fractional_errors(nd, x_shape, kwargs, s_shape):
+    x, s = torch.randn(*x_shape), torch.rand(*s_shape)
+    name = f"fractional_max_pool{nd}d"
+    raises_like(lambda: getattr(TF, name)(x, _random_samples=s, **kwargs),
+                lambda: getattr(EF, name)(to_ember(x), _random_samples=to_ember(s), **kwargs))
+
+
+def test_fractional_extra_sample_rows_ignored():
+    x, s = torch.randn(2, 2, 7, 6), torch.rand(3, 2, 2)
+    tv, ti = TF.fractional_max_pool2d(x, 2, output_size=3, return_indices=True, _random_samples=s)
+    ev, ei = EF.fractional_max_pool2d(to_ember(x), 2, output_size=3, return_indices=True, _random_samples=to_ember(s))
+    assert_close(ev, tv)
+    np.testing.assert_array_equal(ei.numpy(), ti.numpy())
