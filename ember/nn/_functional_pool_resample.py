@@ -81,7 +81,7 @@ def _sizes_and_scales(input, size, scale_factor, mode, recompute_scale_factor):
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
                 antialias=False):
-    """Resize the spatial dims of (N, C, *spatial) by `mode`. NOTE: antialias=True is not implemented."""
+    """Resize the spatial dims of (N, C, *spatial) by `mode` (antialias: bilinear and bicubic only, no lanczos)."""
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError("align_corners option can only be set with the interpolating modes: "
@@ -93,16 +93,14 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and nd == 4):
         raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D "
                          "tensor as input")
-    if antialias:
-        raise NotImplementedError("ember: interpolate(antialias=True) is not implemented")
+    if antialias and mode == "lanczos":
+        raise NotImplementedError("ember: interpolate(mode='lanczos') is not implemented")
     expected = {"linear": 3, "bilinear": 4, "trilinear": 5, "bicubic": 4}
     if nd not in (3, 4, 5) or mode not in ("nearest", "nearest-exact", "area") and expected.get(mode) != nd:
-        names = {3: "linear", 4: "bilinear", 5: "trilinear"}
         if nd in (3, 4, 5) and mode in ("linear", "bilinear", "trilinear"):
             raise NotImplementedError(f"Got {nd}D input, but {mode} mode needs {expected[mode]}D input")
         if mode == "lanczos" and nd == 4:
             raise ValueError("Lanczos mode requires antialias=True")
-        del names
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {nd}D) for the modes: "
                                   f"{_MODES} (got {mode})")
     _check_dtype(input, mode)
@@ -119,8 +117,40 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise RuntimeError(f"Non-empty {nd}D data tensor expected but got a tensor with sizes {list(input.shape)}")
     x = input
     for i, (o, scale) in enumerate(zip(out, scales)):
-        x = _resample_dim(x, 2 + i, o, scale, mode, align_corners)
+        if antialias:
+            x = _apply_matrix(x, 2 + i, _antialias_matrix(x, x.shape[2 + i], o, scale, mode, align_corners))
+        else:
+            x = _resample_dim(x, 2 + i, o, scale, mode, align_corners)
     return x
+
+
+def _antialias_matrix(x, n, o, scale, mode, align_corners):
+    """PyTorch's antialiased weights (its _compute_weights_aa): when shrinking, the filter (triangle, or
+    Keys' cubic with a = -0.5) is stretched by the scale, so each output averages all the inputs under it;
+    each row is normalized to sum 1."""
+    xp = x._device.backend.xp
+    ft = _opmath(x)
+    step = _scale(xp, ft, n, o, scale, align_corners)
+    interp = 2 if mode == "bilinear" else 4
+    support = ft(interp * 0.5) * step if step >= 1 else ft(interp * 0.5)
+    invscale = ft(1) / step if step >= 1 else ft(1)
+    center = step * (xp.arange(o).astype(ft) + ft(0.5))
+    lo = xp.maximum((center - support + ft(0.5)).astype(xp.int64), 0)
+    hi = xp.minimum((center + support + ft(0.5)).astype(xp.int64), n)
+    cols = xp.arange(n)[None, :]
+    inside = (cols >= lo[:, None]) & (cols < hi[:, None])
+    dist = xp.abs((cols.astype(ft) - center[:, None] + ft(0.5)) * invscale)
+    if mode == "bilinear":
+        w = xp.where(dist < 1, ft(1) - dist, ft(0))
+    else:
+        a = ft(-0.5)
+        near = ((a + 2) * dist - (a + 3)) * dist * dist + 1
+        far = ((a * dist - 5 * a) * dist + 8 * a) * dist - 4 * a
+        w = xp.where(dist < 1, near, xp.where(dist < 2, far, ft(0)))
+    w = (w * inside).astype(ft)
+    total = w.sum(axis=1, keepdims=True)
+    w = xp.where(total != 0, w / xp.where(total != 0, total, ft(1)), w)
+    return _wrap(w.astype(x.dtype.np), x._device, x.dtype)
 
 
 def _check_dtype(input, mode):

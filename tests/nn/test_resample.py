@@ -101,12 +101,21 @@ def test_interpolate_area_empty_and_uint8_bicubic_gap():
         EF.interpolate(ember.zeros(1, 1, 2, 2, dtype=ember.uint8), size=3, mode="bicubic")
 
 
-def test_interpolate_antialias_not_implemented():
-    with pytest.raises(NotImplementedError, match="antialias"):
-        EF.interpolate(ember.randn(1, 1, 4, 4), size=2, mode="bilinear", antialias=True)
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("kwargs", [dict(size=(5, 7)), dict(size=(30, 11)), dict(scale_factor=(2.5, 0.45))])
+def test_interpolate_antialias(mode, align_corners, kwargs):
+    _run(lambda x: TF.interpolate(x, mode=mode, align_corners=align_corners, antialias=True, **kwargs),
+         lambda x: EF.interpolate(x, mode=mode, align_corners=align_corners, antialias=True, **kwargs), (2, 3, 17, 23),
+         rtol=1e-4)
+
+
+def test_interpolate_antialias_limits():
     x = torch.randn(1, 2, 4)
     raises_like(lambda: TF.interpolate(x, size=2, mode="linear", antialias=True),
                 lambda: EF.interpolate(to_ember(x), size=2, mode="linear", antialias=True))
+    with pytest.raises(NotImplementedError, match="lanczos"):
+        EF.interpolate(ember.randn(1, 1, 4, 4), size=2, mode="lanczos", antialias=True)
 
 
 def test_upsample_functions_warn_and_match():
