@@ -10,7 +10,7 @@ import itertools
 import warnings
 
 from .. import _dtype
-from .._ops._registry import OpSpec as _OpSpec, spec as _spec
+from .._ops._registry import FUNCTIONS as _FUNCTIONS, OpSpec as _OpSpec, spec as _spec
 from .._ops.nn_resample import GRID_SAMPLE
 from .._tensor import Tensor, _wrap
 
@@ -216,3 +216,28 @@ def _grid_sample_sample(g):
 
 _spec(_OpSpec("nn.functional.grid_sample", sample=_grid_sample_sample, large=False, gradcheck=False, atol=2e-5,
               call=lambda torch, x, grid, **kw: torch.nn.functional.grid_sample(x, grid, **kw)))
+
+
+# --- the torch.* forms (integer mode codes, as PyTorch's native functions take them) ---------------------
+_MODE_CODES = ("bilinear", "nearest", "bicubic")
+_PADDING_CODES = ("zeros", "border", "reflection")
+
+
+def _torch_grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
+    """torch.grid_sampler: grid_sample with modes given as integers (0 bilinear, 1 nearest, 2 bicubic;
+    0 zeros, 1 border, 2 reflection)."""
+    return grid_sample(input, grid, _MODE_CODES[interpolation_mode], _PADDING_CODES[padding_mode],
+                       bool(align_corners))
+
+
+def _torch_affine_grid_generator(theta, size, align_corners):
+    """torch.affine_grid_generator: affine_grid without its warnings."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return affine_grid(theta, size, bool(align_corners))
+
+
+for _name in ("grid_sampler", "grid_sampler_2d", "grid_sampler_3d"):
+    _FUNCTIONS.setdefault(_name, _torch_grid_sampler)
+_FUNCTIONS.setdefault("affine_grid_generator", _torch_affine_grid_generator)
+del _name
