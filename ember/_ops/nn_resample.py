@@ -9,6 +9,7 @@ multipliers for the padding modes (0 on the clipped borders, a sign per reflecti
 """
 import itertools
 
+from .. import _state
 from ..autograd.function import Primitive, once_differentiable
 from .._tensor import _wrap
 
@@ -123,49 +124,74 @@ class GridSample(Primitive):
         ctx.x_shape = x.shape
         return out.reshape((n, c) + tuple(out_sp))
 
+    composed = None  # NOTE: set by ember/nn/_functional_pool_grid.py: the same sampling in Tensor ops
+
     @staticmethod
-    @once_differentiable
     def backward(ctx, g):
-        x_t, grid_t = ctx.saved_tensors
-        mode, padding_mode, align_corners = ctx.params
-        grid = grid_t._data
-        xp = ctx.xp
-        n, c = ctx.x_shape[:2]
-        sizes = ctx.x_shape[2:]
-        nd = len(sizes)
-        g2 = _channels_last(xp, g._data)  # (N * Q, C)
-        grid2 = grid.reshape(n, -1, nd)
-        pairs = [source_index(xp, grid2[:, :, nd - 1 - i], sizes[i], padding_mode, align_corners) for i in range(nd)]
-        coords = [p[0] for p in pairs]
-        need_x, need_grid = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-        plane = 1
-        for s in sizes:
-            plane *= s
-        gx = xp.zeros((n * plane, c), dtype=g2.dtype) if need_x else None
-        dcoord = [xp.zeros(grid2.shape[:2], dtype=g2.dtype) for _ in range(nd)] if need_grid else None
-        rows = _channels_last(xp, x_t._data) if need_grid else None
-        for lin, weight, extra in _corners(xp, coords, sizes, mode):
-            at = _rows(xp, lin, plane)
-            if need_x:
-                ctx.device.backend.add_at(gx, at, g2 * weight.reshape(-1, 1))
-            if need_grid and extra is not None:
-                factors, bits, inside = extra
-                gv = (g2 * xp.take(rows, at, axis=0)).sum(axis=1).reshape(inside.shape) * inside  # (N, Q)
-                for e in range(nd):
-                    d = gv if bits[e] else -gv
-                    for k in range(nd):
-                        if k != e:
-                            d = d * factors[k]
-                    dcoord[e] += d
-        grad_x = None
+        if _state.local.grad_enabled:
+            return _differentiable_backward(ctx, g)
+        return _backward(ctx, g)
+
+
+def _differentiable_backward(ctx, g):
+    """With create_graph: the gradients of the composed sampling, so they can be differentiated again
+    (PyTorch's grid_sample backward is differentiable too)."""
+    from .. import autograd
+    from .._creation import zeros
+    x_t, grid_t = ctx.saved_tensors
+    need_x, need_grid = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+    if x_t is None:  # NOTE: not saved (grid needs no gradient): the input's gradient does not depend on it
+        x_t = zeros(ctx.x_shape, dtype=g.dtype, device=g.device, requires_grad=True)
+    grid_in = grid_t if need_grid else grid_t.detach()
+    out = type(ctx)._fn.composed(x_t, grid_in, *ctx.params)
+    wrt = [t for t, need in ((x_t, need_x), (grid_in, need_grid)) if need]
+    grads = list(autograd.grad(out, wrt, g, create_graph=True, allow_unused=True))
+    return (grads.pop(0) if need_x else None), (grads.pop(0) if need_grid else None)
+
+
+@once_differentiable
+def _backward(ctx, g):
+    """The gradients of input and grid on arrays (PyTorch's grid_sampler backward)."""
+    x_t, grid_t = ctx.saved_tensors
+    mode, padding_mode, align_corners = ctx.params
+    grid = grid_t._data
+    xp = ctx.xp
+    n, c = ctx.x_shape[:2]
+    sizes = ctx.x_shape[2:]
+    nd = len(sizes)
+    g2 = _channels_last(xp, g._data)  # (N * Q, C)
+    grid2 = grid.reshape(n, -1, nd)
+    pairs = [source_index(xp, grid2[:, :, nd - 1 - i], sizes[i], padding_mode, align_corners) for i in range(nd)]
+    coords = [p[0] for p in pairs]
+    need_x, need_grid = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+    plane = 1
+    for s in sizes:
+        plane *= s
+    gx = xp.zeros((n * plane, c), dtype=g2.dtype) if need_x else None
+    dcoord = [xp.zeros(grid2.shape[:2], dtype=g2.dtype) for _ in range(nd)] if need_grid else None
+    rows = _channels_last(xp, x_t._data) if need_grid else None
+    for lin, weight, extra in _corners(xp, coords, sizes, mode):
+        at = _rows(xp, lin, plane)
         if need_x:
-            gx = xp.ascontiguousarray(gx.reshape(n, plane, c).transpose(0, 2, 1)).reshape(ctx.x_shape)
-            grad_x = _wrap(gx, ctx.device, g.dtype)
-        grad_grid = None
-        if need_grid:
-            gg = xp.stack([dcoord[nd - 1 - j] * pairs[nd - 1 - j][1] for j in range(nd)], axis=-1)
-            grad_grid = _wrap(gg.reshape(grid.shape).astype(grid.dtype, copy=False), ctx.device, grid_t.dtype)
-        return grad_x, grad_grid
+            ctx.device.backend.add_at(gx, at, g2 * weight.reshape(-1, 1))
+        if need_grid and extra is not None:
+            factors, bits, inside = extra
+            gv = (g2 * xp.take(rows, at, axis=0)).sum(axis=1).reshape(inside.shape) * inside  # (N, Q)
+            for e in range(nd):
+                d = gv if bits[e] else -gv
+                for k in range(nd):
+                    if k != e:
+                        d = d * factors[k]
+                dcoord[e] += d
+    grad_x = None
+    if need_x:
+        gx = xp.ascontiguousarray(gx.reshape(n, plane, c).transpose(0, 2, 1)).reshape(ctx.x_shape)
+        grad_x = _wrap(gx, ctx.device, g.dtype)
+    grad_grid = None
+    if need_grid:
+        gg = xp.stack([dcoord[nd - 1 - j] * pairs[nd - 1 - j][1] for j in range(nd)], axis=-1)
+        grad_grid = _wrap(gg.reshape(grid.shape).astype(grid.dtype, copy=False), ctx.device, grid_t.dtype)
+    return grad_x, grad_grid
 
 
 GRID_SAMPLE = {nd: type(f"GridSampler{nd}d", (GridSample,), {"node_name": f"GridSampler{nd}DBackward0"})

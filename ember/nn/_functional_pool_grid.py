@@ -241,3 +241,31 @@ for _name in ("grid_sampler", "grid_sampler_2d", "grid_sampler_3d"):
     _FUNCTIONS.setdefault(_name, _torch_grid_sampler)
 _FUNCTIONS.setdefault("affine_grid_generator", _torch_affine_grid_generator)
 del _name
+
+
+def _composed_sample(input, grid, mode, padding_mode, align_corners):
+    """Bilinear or nearest grid sampling in Tensor ops: the primitive's double-backward path."""
+    nd = input.dim() - 2
+    sizes = tuple(input.shape[2:])
+    flat = input.reshape(input.shape[0], input.shape[1], -1)
+    coords = [_source(_unnormalize(grid[..., nd - 1 - i], sizes[i], align_corners), sizes[i], padding_mode,
+                      align_corners) for i in range(nd)]
+    if mode == "nearest":
+        taps = [c.detach().round().long() for c in coords]
+        # NOTE: the grid's gradient is 0 in nearest mode; `* 0` keeps the grid in the graph
+        return _gather(flat, sizes, taps, coords[0].detach() * 0 + 1) + (grid * 0).sum()
+    floors = [c.detach().floor() for c in coords]
+    out = None
+    for corner in itertools.product((0, 1), repeat=nd):
+        weight = None
+        taps = []
+        for c, f, k in zip(coords, floors, corner):
+            w = (c - f) if k else (f + 1 - c)
+            weight = w if weight is None else weight * w
+            taps.append((f + k).long())
+        term = _gather(flat, sizes, taps, weight)
+        out = term if out is None else out + term
+    return out
+
+
+GRID_SAMPLE[2].composed = GRID_SAMPLE[3].composed = staticmethod(_composed_sample)

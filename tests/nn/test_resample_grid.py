@@ -110,3 +110,20 @@ def test_torch_grid_sampler_and_affine_grid_generator_aliases():
     theta = torch.randn(2, 2, 3)
     assert_close(ember.affine_grid_generator(to_ember(theta), [2, 1, 3, 4], False),
                  torch.affine_grid_generator(theta, [2, 1, 3, 4], False))
+
+
+@pytest.mark.parametrize("mode,padding_mode", [("bilinear", "zeros"), ("bilinear", "reflection"), ("nearest", "border"),
+                                               ("bicubic", "zeros")])
+def test_grid_sample_double_backward(mode, padding_mode):
+    gen = torch.Generator().manual_seed(3)
+    t_x = torch.randn(1, 2, 3, 4, dtype=torch.float64, generator=gen).requires_grad_(True)
+    t_g = (torch.rand(1, 2, 3, 2, dtype=torch.float64, generator=gen) * 2.4 - 1.2).requires_grad_(True)
+    e_x, e_g = to_ember(t_x), to_ember(t_g)
+    kw = dict(mode=mode, padding_mode=padding_mode, align_corners=False)
+    results = []
+    for lib, F, x, g in ((torch, TF, t_x, t_g), (ember, EF, e_x, e_g)):
+        gx, gg = lib.autograd.grad((F.grid_sample(x, g, **kw) ** 2).sum(), (x, g), create_graph=True)
+        (gx.sum() + (gg ** 2).sum()).backward()
+        results.append((gx, gg, x.grad, g.grad))
+    for e, t in zip(results[1], results[0]):
+        assert_close(e, t, rtol=1e-7, atol=1e-9)
