@@ -39,6 +39,8 @@ def test_adaptive_torch_aliases_and_gradcheck():
     e = ember.randn(1, 2, 5, 7, dtype=ember.float64, requires_grad=True)
     assert ember.autograd.gradcheck(lambda t: EF.adaptive_avg_pool2d(t, (3, 4)), (e,))
     assert ember.autograd.gradcheck(lambda t: EF.adaptive_max_pool2d(t, (3, 4)), (e,))
+    assert ember.autograd.gradgradcheck(lambda t: EF.adaptive_max_pool2d(t, (3, 4)), (e,))
+    assert ember.autograd.gradgradcheck(lambda t: EF.adaptive_avg_pool2d(t, (3, 4)), (e,))
     assert type(EF.adaptive_max_pool2d(e, 2).grad_fn).__name__ == "AdaptiveMaxPool2DBackward0"
 
 

@@ -64,6 +64,8 @@ def test_interpolate_float64_gradcheck():
     for mode, kw in (("bilinear", dict(align_corners=False)), ("bicubic", dict(align_corners=True)),
                      ("nearest", {}), ("area", {})):
         assert ember.autograd.gradcheck(lambda t: EF.interpolate(t, size=(5, 3), mode=mode, **kw), (x,))
+    assert ember.autograd.gradgradcheck(lambda t: EF.interpolate(t, size=(5, 3), mode="bicubic", align_corners=False),
+                                        (x,))
 
 
 @pytest.mark.parametrize("kwargs", [
