@@ -22,6 +22,8 @@ from tests.nn.test_pooling import _compare
     ("adaptive_max_pool2d", (3, 8, 6), (4, 3)),
     ("adaptive_max_pool2d", (1, 2, 3, 4), (6, 7)),
     ("adaptive_max_pool1d", (2, 3, 11), 4),
+    ("adaptive_max_pool2d", (2, 3, 5, 6), 1),  # global
+    ("adaptive_max_pool3d", (3, 2, 4, 3), 1),
     ("adaptive_max_pool3d", (1, 2, 5, 4, 7), (2, 3, 3)),
 ])
 def test_adaptive_pools(name, shape, size):
@@ -188,7 +190,7 @@ def test_adaptive_lp_modules(cls, args, shape):
 
 def test_adaptive_max_ties_nan_first_index():
     x = torch.tensor([[[[1., 2., 2., 0., 7.], [2., 2., float("nan"), 1., 7.], [0., float("nan"), 2., 7., 7.]]]])
-    for size in ((2, 3), (1, 2), (3, 1)):
+    for size in ((2, 3), (1, 2), (3, 1), (1, 1)):
         tv, ti = TF.adaptive_max_pool2d(x, size, return_indices=True)
         ev, ei = EF.adaptive_max_pool2d(to_ember(x), size, return_indices=True)
         np.testing.assert_array_equal(ev.numpy(), tv.numpy())
