@@ -135,13 +135,6 @@ def _prod(kernel):
     return itertools.product(*(range(k) for k in kernel))
 
 
-def _count(kernel):
-    n = 1
-    for k in kernel:
-        n *= k
-    return n
-
-
 def _first_valid(xp, outs, stride, padding, dilation, kernel):
     """The kernel-offset number of each window's first in-bounds element, or None if no window starts
     in the padding (then it is offset 0 everywhere)."""
@@ -159,7 +152,7 @@ def _first_valid(xp, outs, stride, padding, dilation, kernel):
 
 
 # --- average pooling: a linear map and its transpose ----------------------------------------------------
-def avg_divisor(xp, spatial, outs, kernel, stride, padding, count_include_pad, divisor_override, dtype):
+def avg_divisor(xp, spatial, outs, kernel, stride, padding, count_include_pad, divisor_override):
     """The divisor of each output position (broadcastable to (B, *outs)), as PyTorch's kernels count it."""
     if divisor_override:
         return divisor_override
@@ -182,10 +175,20 @@ def _window_sums(xp, padded, outs, stride, kernel):
     """The sum of each window of padded (B, *spatial) (dilation 1)."""
     nd = len(kernel)
     if tuple(stride) == tuple(kernel) and all(o * k <= n for o, k, n in zip(outs, kernel, padded.shape[1:])):
-        # NOTE: windows that tile the input: one reduction over a reshaped view (big kernels, global pooling)
+        # NOTE: windows that tile the input: reductions of a reshaped view (big kernels, global pooling)
         crop = padded[(slice(None),) + tuple(slice(0, o * k) for o, k in zip(outs, kernel))]
-        tiles = crop.reshape((crop.shape[0],) + tuple(v for o, k in zip(outs, kernel) for v in (o, k)))
-        return tiles.sum(axis=tuple(2 + 2 * i for i in range(nd)), dtype=padded.dtype)
+        b = crop.shape[0]
+        if all(o == 1 for o in outs):
+            return crop.reshape(b, -1).sum(axis=1, dtype=padded.dtype).reshape((b,) + (1,) * nd)
+        total = crop.reshape((b,) + tuple(v for o, k in zip(outs, kernel) for v in (o, k)))
+        for i in reversed(range(nd)):  # NOTE: slice additions; NumPy's sum over small middle axes is 4x slower
+            axis = 2 + 2 * i
+            lead = (slice(None),) * axis
+            acc = total[lead + (0,)].copy()
+            for j in range(1, kernel[i]):
+                acc += total[lead + (j,)]
+            total = acc
+        return total
     total = None
     for offs, key in _offset_views(xp, padded, outs, stride, (1,) * nd, kernel):
         if total is None:
@@ -200,7 +203,12 @@ def _divide(xp, total, div, dtype):
         # NOTE: PyTorch's integer average is C++ integer division (truncates toward zero)
         q = xp.abs(total) // div
         return xp.where(total < 0, -q, q).astype(dtype, copy=False)
-    return (total / div).astype(dtype, copy=False)
+    return (total / _as(div, total)).astype(dtype, copy=False)
+
+
+def _as(div, like):
+    """The divisor in `like`'s float type (an int64 array would make the quotient float64)."""
+    return div.astype(like.dtype) if hasattr(div, "astype") else div
 
 
 class AvgPool(Primitive):
@@ -218,7 +226,7 @@ class AvgPool(Primitive):
         acc_dtype = xp.int64 if x.dtype.kind in "iub" else x.dtype
         padded = _padded(xp, x.astype(acc_dtype, copy=False), padding, _extents(outs, stride, ones, kernel), 0)
         total = _window_sums(xp, padded, outs, stride, kernel)
-        div = avg_divisor(xp, spatial, outs, kernel, stride, padding, count_include_pad, divisor_override, x.dtype)
+        div = avg_divisor(xp, spatial, outs, kernel, stride, padding, count_include_pad, divisor_override)
         ctx.args = (tuple(spatial), tuple(outs), kernel, stride, padding, div)
         return _divide(xp, total, div, x.dtype).reshape(lead + tuple(outs))
 
@@ -239,11 +247,18 @@ class AvgPoolTranspose(Primitive):
         lead = g.shape[:-len(kernel)]
         g = g.reshape((-1,) + g.shape[len(lead):])
         ones = (1,) * len(spatial)
-        share = g / div
+        share = g / _as(div, g)
         extents = [max(e, p + n) for e, p, n in zip(_extents(outs, stride, ones, kernel), padding, spatial)]
         grad = xp.zeros((g.shape[0], *extents), dtype=share.dtype)
-        for offs, key in _offset_views(xp, grad, outs, stride, ones, kernel):
-            grad[key] += share
+        if tuple(stride) == tuple(kernel) and not any(padding):
+            # NOTE: windows that tile the input: one broadcast write (big kernels, global pooling)
+            tiled = share.reshape((share.shape[0],) + tuple(v for o in outs for v in (o, 1)))
+            tiled = xp.broadcast_to(tiled, (share.shape[0],) + tuple(v for o, k in zip(outs, kernel) for v in (o, k)))
+            grad[(slice(None),) + tuple(slice(0, o * k) for o, k in zip(outs, kernel))] = tiled.reshape(
+                (share.shape[0],) + tuple(o * k for o, k in zip(outs, kernel)))
+        else:
+            for offs, key in _offset_views(xp, grad, outs, stride, ones, kernel):
+                grad[key] += share
         crop = (slice(None),) + tuple(slice(p, p + n) for p, n in zip(padding, spatial))
         ctx.args = (kernel, stride, padding, div, tuple(outs))
         return grad[crop].astype(g.dtype, copy=False).reshape(lead + tuple(spatial))
@@ -268,7 +283,7 @@ class _AvgPoolFixed(Primitive):
         padded = _padded(xp, x, padding, _extents(outs, stride, ones, kernel), 0)
         total = _window_sums(xp, padded, outs, stride, kernel)
         ctx.args = (tuple(spatial), tuple(outs), kernel, stride, padding, div)
-        return (total / div).astype(x.dtype, copy=False).reshape(lead + tuple(outs))
+        return (total / _as(div, total)).astype(x.dtype, copy=False).reshape(lead + tuple(outs))
 
     @staticmethod
     @float32_backward

@@ -83,12 +83,18 @@ class WindowMax(Primitive):
         lead, spatial = x.shape[:-nd], x.shape[-nd:]
         x = x.reshape((-1,) + spatial)
         b = x.shape[0]
-        flat = x.reshape(b, -1)
         plane_strides = [1] * nd
         for i in range(nd - 2, -1, -1):
             plane_strides[i] = plane_strides[i + 1] * spatial[i + 1]
+        flat = x.reshape(b, plane_strides[0] * spatial[0])
         outs = [t.shape[1] for t in tables]
-        if all(t.shape[0] == 1 for t in tables):
+        if all(t.shape[:2] == (1, 1) and t.shape[2] == n for t, n in zip(tables, spatial)) and x.size and not (
+                x.dtype.kind in "fV" and bool(xp.isnan(x).any())):
+            # NOTE: global max pooling: one contiguous reduction (argmax keeps the first maximum, as PyTorch)
+            best_pos = flat.argmax(axis=1).reshape((b,) + (1,) * nd)
+            best = xp.take_along_axis(flat, best_pos.reshape(b, 1), axis=1).reshape((b,) + (1,) * nd)
+            return _finish(ctx, best, best_pos, lead, spatial, outs)
+        if all(t.shape[0] == 1 for t in tables) and x.size:
             best, best_pos = _separable_max(xp, x, [t[0] for t in tables])
             return _finish(ctx, best, best_pos, lead, spatial, outs)
         rows = xp.arange(b, dtype=xp.int64).reshape((b,) + (1,) * nd)

@@ -1,4 +1,5 @@
 """torch.nn.functional's pooling and resampling (interpolate, grid_sample, affine_grid)."""
+from .. import _dtype
 from .._ops._registry import FUNCTIONS
 from .._ops.nn_pool import AVG_POOL, MAX_POOL, out_size
 from .._tensor import Tensor
@@ -23,25 +24,45 @@ def _tuple(value, nd, fn, arg, allow_empty=False):
         if nd == 1:
             raise RuntimeError(f"{fn}() {arg} must be an int, list of ints or tuple of ints of size 1 but got size "
                                f"{len(value)}")
+        if fn == "avg_pool3d":
+            raise RuntimeError(f"{fn}: {arg} must be a single int, or a tuple of {_WORDS[nd]}")
         raise RuntimeError(f"{fn}: {arg} must either be a single int, or a tuple of {_WORDS[nd]}")
     return (int(value),) * nd
 
 
-def pool_shape_check(input, nd, fn):
-    """The input's batch flag after PyTorch's dimension checks ((C, *spatial) or (N, C, *spatial))."""
+def _shape_text(shape):
+    return "[" + ", ".join(str(v) for v in shape) + "]"
+
+
+def pool_shape_check(input, nd, kind):
+    """PyTorch's dimension checks for max/avg pooling of rank nd (each kernel words its own)."""
+    fn = f"{kind}_pool{nd}d"
     if not isinstance(input, Tensor):
         raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-    dims = input.dim()
-    if dims not in (nd + 1, nd + 2):
-        got = "[" + ", ".join(str(s) for s in input.shape) + "]"
-        raise RuntimeError(f"Expected {nd + 1}D or {nd + 2}D (batch mode) tensor with optional 0 dim batch size for "
-                           f"input, but got:{got}")
-    spatial_start = dims - nd
-    if any(s == 0 for s in input.shape[spatial_start - 1 if dims == nd + 2 else 0:]):
-        got = "[" + ", ".join(str(s) for s in input.shape) + "]"
-        raise RuntimeError(f"Expected {nd + 1}D or {nd + 2}D (batch mode) tensor with optional 0 dim batch size for "
-                           f"input, but got:{got}")
-    return dims == nd + 2
+    dims, shape = input.dim(), tuple(input.shape)
+    batched = dims == nd + 2
+    if nd == 1 and kind == "avg":  # NOTE: PyTorch pools (N, C, L) as (N, C, 1, L)
+        nd, shape = 2, shape[:-1] + (1,) + shape[-1:]
+    optional = (f"Expected {nd + 1}D or {nd + 2}D (batch mode) tensor with optional 0 dim batch size for input, "
+                f"but got:{_shape_text(shape)}")
+    if fn == "max_pool1d":
+        optional = f"max_pool1d: {optional}"
+    if len(shape) not in (nd + 1, nd + 2):
+        if nd == 3 or fn == "max_pool2d":
+            raise RuntimeError(f"non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected for input")
+        if len(shape) < 3 and fn == "avg_pool2d":
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-len(shape)}, "
+                             f"{len(shape) - 1}], but got -3)")
+        raise RuntimeError(optional)
+    rest = shape[1:] if len(shape) == nd + 2 else shape
+    if 0 in rest:
+        if nd == 3:
+            # NOTE: PyTorch's message names dimension 0 whichever one is empty
+            where = "max_pool3d_with_indices_out_cpu_template()" if kind == "max" else "avg_pool3d()"
+            raise RuntimeError(f"{where}: Expected input's non-batch dimensions to have positive length, but "
+                               f"input has a shape of {_shape_text(shape)} and non-batch dimension 0 has length zero!")
+        raise RuntimeError(optional)
+    return batched
 
 
 def _pool_args(nd, fn, kernel_size, stride, padding, dilation):
@@ -51,6 +72,8 @@ def _pool_args(nd, fn, kernel_size, stride, padding, dilation):
         stride = kernel
     padding = _tuple(padding, nd, fn, "padding")
     dilation = _tuple(dilation, nd, fn, "dilation")
+    if fn == "max_pool1d":
+        _max_pool1d_args(kernel[0], stride[0], padding[0], dilation[0])
     if any(s == 0 for s in stride) or any(k == 0 for k in kernel):
         raise RuntimeError("stride should not be zero")
     if any(k < 0 for k in kernel):
@@ -71,11 +94,30 @@ def _pool_args(nd, fn, kernel_size, stride, padding, dilation):
     return kernel, stride, padding, dilation
 
 
-def _check_out(input, nd, kernel, stride, padding, dilation, ceil_mode):
+def _max_pool1d_args(k, s, p, d):
+    for value, what, rule in ((k, "kernel_size", "must be greater than zero"), (s, "stride", "must be greater than zero"),
+                              (p, "padding", "must be non-negative")):
+        if (value < 0) if what == "padding" else (value <= 0):
+            raise RuntimeError(f"max_pool1d() {what} {rule}, but got {value}")
+    if p > k // 2:
+        raise RuntimeError(f"max_pool1d() padding should be at most half of kernel size, but got padding={p} and "
+                           f"kernel_size={k}")
+    if d <= 0:
+        raise RuntimeError(f"max_pool1d() dilation must be greater than zero, but got {d}")
+
+
+def _check_out(input, nd, kernel, stride, padding, dilation, ceil_mode, fn=""):
     spatial = tuple(input.shape[-nd:])
     outs = [out_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in zip(spatial, kernel, stride, padding, dilation)]
     if any(o < 1 for o in outs):
+        if fn == "max_pool1d":
+            raise RuntimeError(f"max_pool1d() Invalid computed output size: {outs[0]}")
+        if fn == "avg_pool3d":
+            raise RuntimeError(f"input image (T: {spatial[0]} H: {spatial[1]} W: {spatial[2]}) smaller than kernel "
+                               f"size (kT: {kernel[0]} kH: {kernel[1]} kW: {kernel[2]})")
         plane = input.shape[-nd - 1] if input.dim() > nd else 1
+        if fn == "avg_pool1d":
+            spatial, outs = (1,) + spatial, [1] + outs
         given = "x".join(str(v) for v in (plane,) + spatial)
         calc = "x".join(str(v) for v in (plane,) + tuple(outs))
         raise RuntimeError(f"Given input size: ({given}). Calculated output size: ({calc}). Output size is too small")
@@ -84,18 +126,22 @@ def _check_out(input, nd, kernel, stride, padding, dilation, ceil_mode):
 
 def _max_pool(nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     fn = f"max_pool{nd}d"
-    pool_shape_check(input, nd, fn)
+    pool_shape_check(input, nd, "max")
     kernel, stride, padding, dilation = _pool_args(nd, fn, kernel_size, stride, padding, dilation)
     if nd == 1 and not input.dtype.is_floating_point:
-        raise NotImplementedError(f"\"max_pool1d_impl\" not implemented for '{_type_name(input)}'")
-    _check_out(input, nd, kernel, stride, padding, dilation, ceil_mode)
+        refuse_dtype(input, "max_pool1d_impl")
+    if input.dtype is _dtype.bool:
+        refuse_dtype(input, fn)
+    _check_out(input, nd, kernel, stride, padding, dilation, ceil_mode, fn)
     values, indices = MAX_POOL[nd].apply(input, kernel, stride, padding, dilation, bool(ceil_mode))
     return (values, indices) if return_indices else values
 
 
-def _type_name(t):
-    from .. import _dtype
-    return _dtype.scalar_type_name(t.dtype)
+def refuse_dtype(input, kernel):
+    """PyTorch's dispatch error for a dtype a kernel lacks."""
+    if input.dtype.is_complex:
+        raise RuntimeError(f"\"{kernel}\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
+    raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
 
 
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -140,11 +186,13 @@ def _avg_pool(nd, input, kernel_size, stride, padding, ceil_mode, count_include_
                                "#1 'self' (while checking arguments for avg_pool1d)")
         if isinstance(kernel_size, (list, tuple)) and len(kernel_size) != 1:
             raise RuntimeError(f"avg_pool1d() argument 'kernel_size' should contain one int (got {len(kernel_size)})")
-    pool_shape_check(input, nd, fn)
+    pool_shape_check(input, nd, "avg")
+    if not input.dtype.is_floating_point and input.dtype is not _dtype.int64:
+        refuse_dtype(input, "avg_pool3d_out_frame" if nd == 3 else "avg_pool2d")
     kernel, stride, padding, _ = _pool_args(nd, fn, kernel_size, stride, padding, 1)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    _check_out(input, nd, kernel, stride, padding, (1,) * nd, ceil_mode)
+    _check_out(input, nd, kernel, stride, padding, (1,) * nd, ceil_mode, fn)
     return AVG_POOL[nd].apply(input, kernel, stride, padding, bool(ceil_mode), bool(count_include_pad),
                               divisor_override)
 
@@ -196,6 +244,14 @@ def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
 # --- max unpooling: a scatter of the values at their indices -----------------------------------------
 def _unpool(nd, input, indices, kernel_size, stride, padding, output_size):
     fn = f"max_unpool{nd}d"
+    if indices.dtype is not _dtype.int64:
+        raise RuntimeError(f"elements in indices should be type int64 but got: {_dtype.scalar_type_name(indices.dtype)}")
+    if tuple(indices.shape) != tuple(input.shape):
+        raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor ({_shape_text(input.shape)}) "
+                           f"but got indices tensor with shape: {_shape_text(indices.shape)}")
+    if nd > 1 and input.dim() not in (nd + 1, nd + 2):
+        raise RuntimeError(f"Input to max_unpooling{nd}d should be a {nd + 1}d or {nd + 2}d Tensor, but got a tensor "
+                           f"with {input.dim()} dimensions.")
     kernel = _tuple(kernel_size, nd, fn, "kernel_size")
     stride = _tuple(stride, nd, fn, "stride") if stride is not None else kernel
     padding = _tuple(padding, nd, fn, "padding")
@@ -222,11 +278,13 @@ def _unpool(nd, input, indices, kernel_size, stride, padding, output_size):
     flat_in = input.reshape(lead + (-1,))
     flat_idx = indices.reshape(lead + (-1,))
     if flat_idx.numel():
-        lo, hi = int(flat_idx.min()), int(flat_idx.max())
-        if lo < 0 or hi >= plane:
-            bad = lo if lo < 0 else hi
-            raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size "
-                               f"{'x'.join(str(s) for s in size)})")
+        arr = flat_idx.reshape(-1, flat_idx.shape[-1])._data
+        outside = (arr < 0) | (arr >= plane)
+        if bool(outside.any()):
+            # NOTE: the last invalid index; PyTorch's threads race to report one (single-threaded: the last)
+            bad = int(arr.reshape(-1)[outside.reshape(-1).nonzero()[0][-1]])
+            shown = "x".join(str(s) for s in size + ((1,) if nd == 1 else ()))  # NOTE: 1d unpools as (L, 1)
+            raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size {shown})")
     out = flat_in.new_zeros(lead + (plane,)).scatter(-1, flat_idx, flat_in)
     return out.reshape(lead + size)
 

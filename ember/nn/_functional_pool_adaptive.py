@@ -1,8 +1,9 @@
 """torch.nn.functional's adaptive and fractional pooling (part of ember/nn/_functional_pool.py)."""
+from .. import _dtype
 from .._ops._registry import FUNCTIONS
 from .._ops.nn_pool import AVG_POOL
 from .._ops.nn_pool_adaptive import ADAPTIVE_MAX, FRACTIONAL_MAX, adaptive_bounds, adaptive_table, fractional_table
-from .._tensor import Tensor
+from .._tensor import Tensor, _wrap
 
 __all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
            "adaptive_max_pool2d", "adaptive_max_pool3d", "adaptive_max_pool1d_with_indices",
@@ -14,39 +15,65 @@ def _output_size(output_size, input, nd, fn):
     """output_size as nd ints (None entries keep the input's size)."""
     if isinstance(output_size, (list, tuple)):
         sizes = tuple(output_size)
+        if nd == 1 and None in sizes:
+            raise TypeError(f"{fn}(): argument 'output_size' (position 2) must be tuple of ints, but found element "
+                            f"of type NoneType at pos {sizes.index(None)}")
         if len(sizes) == 1 and nd > 1:
             sizes = sizes * nd
         if len(sizes) != nd:
             if nd == 1:
                 raise RuntimeError(f"{fn}() argument 'output_size' should contain one int (got {len(sizes)})")
-            raise RuntimeError(f"{fn}: internal error: output_size.size() must be {nd}")
+            if "avg" in fn:
+                raise RuntimeError(f"{fn}: output_size must be {nd}")
+            raise RuntimeError(f"{fn}(): internal error: output_size.size() must be {nd}")
     else:
         sizes = (output_size,) * nd
     spatial = tuple(input.shape[-nd:])
     return tuple(int(s) if s is not None else n for s, n in zip(sizes, spatial))
 
 
-def _adaptive_check(input, nd, fn, sizes):
+def _adaptive_dims(input, nd, fn):
     if not isinstance(input, Tensor):
         raise TypeError(f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     dims = input.dim()
     if nd == 1 and dims not in (2, 3):
-        raise RuntimeError(f"{fn}(): Expected 2D or 3D tensor, but got: {list(input.shape)}")
+        raise RuntimeError(f"Expected 2 to 3 dimensions, but got {dims}-dimensional tensor for argument #1 'self' "
+                           f"(while checking arguments for {fn})")
     if dims not in (nd + 1, nd + 2):
-        raise RuntimeError(f"{fn}(): Expected {nd + 1}D or {nd + 2}D tensor, but got: {list(input.shape)}")
-    for i in range(1, dims):
+        colon = ":" if "max" in fn else ""
+        raise RuntimeError(f"{fn}(): Expected {nd + 1}D or {nd + 2}D tensor, but got{colon} {list(input.shape)}")
+
+
+def _adaptive_check(input, nd, fn, sizes):
+    dims = input.dim()
+    # NOTE: PyTorch's 1d/2d average kernels accept empty channels; the others refuse any empty non-batch dim
+    first = dims - nd if fn in ("adaptive_avg_pool1d", "adaptive_avg_pool2d") else int(dims == nd + 2)
+    for i in range(first, dims):
         if input.shape[i] == 0:
             raise RuntimeError(f"{fn}(): Expected input to have non-zero size for non-batch dimensions, but input "
                                f"has sizes {list(input.shape)} with dimension {i} being empty")
+    if not input.dtype.is_floating_point:
+        from ._functional_pool import refuse_dtype
+        kind = "avg" if "avg" in fn else "max"
+        refuse_dtype(input, f"adaptive_{kind}_pool3d_cpu" if nd == 3 else f"adaptive_{kind}_pool2d")
     if any(s < 0 for s in sizes):
+        if "max" in fn:
+            shape = list(input.shape[:-nd]) + ([1] if nd == 1 else []) + list(sizes)
+            raise RuntimeError(f"Trying to create tensor with negative dimension {min(sizes)}: {shape}")
+        if nd == 1:
+            fn, sizes = "adaptive_avg_pool2d", (1,) + sizes
+        shown = ", ".join(str(s) for s in sizes) if nd < 3 else f"{sizes[0]}, {sizes[1]},{sizes[2]}"
         raise RuntimeError(f"{fn}: elements of output_size must be greater than or equal to 0 but received "
-                           f"{{{', '.join(str(s) for s in sizes)}}}")
+                           f"{{{shown}}}")
 
 
 def _adaptive_avg(nd, input, output_size):
     fn = f"adaptive_avg_pool{nd}d"
+    _adaptive_dims(input, nd, fn)
     sizes = _output_size(output_size, input, nd, fn)
     _adaptive_check(input, nd, fn, sizes)
+    if 0 in sizes or input.numel() == 0:
+        return input.new_zeros(tuple(input.shape[:-nd]) + sizes)
     spatial = tuple(input.shape[-nd:])
     x = input
     if all(o > 0 and n % o == 0 for n, o in zip(spatial, sizes)):
@@ -60,10 +87,7 @@ def _adaptive_avg(nd, input, output_size):
         cols = xp.arange(n, dtype=xp.int64)[None, :]
         inside = (cols >= start[:, None]) & (cols < end[:, None])
         weights = inside / (end - start)[:, None]
-        from .._tensor import _wrap
-        from .. import _dtype
-        mat = _wrap(weights.astype(x.dtype.np if hasattr(x.dtype, "np") else weights.dtype), input._device,
-                    x.dtype)
+        mat = _wrap(weights.astype(x.dtype.np), input._device, x.dtype)
         dim = x.dim() - nd + i
         x = (x.movedim(dim, -1) @ mat.t()).movedim(-1, dim)
     return x
@@ -86,8 +110,13 @@ def adaptive_avg_pool3d(input, output_size):
 
 def _adaptive_max(nd, input, output_size, return_indices):
     fn = f"adaptive_max_pool{nd}d"
+    _adaptive_dims(input, nd, fn)
     sizes = _output_size(output_size, input, nd, fn)
     _adaptive_check(input, nd, fn, sizes)
+    if 0 in sizes:
+        shape = tuple(input.shape[:-nd]) + sizes
+        values = input.new_zeros(shape) + input.sum() * 0 if input.requires_grad else input.new_zeros(shape)
+        return (values, input.new_zeros(shape, dtype=_dtype.int64)) if return_indices else values
     xp = input._device.backend.xp
     tables = [adaptive_table(xp, n, o) for n, o in zip(input.shape[-nd:], sizes)]
     values, indices = ADAPTIVE_MAX[nd].apply(input, tables)
@@ -135,28 +164,34 @@ def _fractional(nd, input, kernel_size, output_size, output_ratio, return_indice
     if dims not in (nd + 1, nd + 2):
         raise RuntimeError(f"{fn}(): Expected {nd + 1}D or {nd + 2}D tensor, but got: {list(input.shape)}")
     spatial = tuple(input.shape[-nd:])
+    if any(k <= 0 for k in kernel):
+        raise RuntimeError(f"{fn}(): kernel_size must be greater than zero, but got {kernel}")
     if output_size is None:
-        ratio = _tuple_float(output_ratio, nd)
-        for r in ratio:
-            if not 0 < r < 1:
-                raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
-        sizes = tuple(int(n * r) for n, r in zip(spatial, ratio))
+        sizes = tuple(int(n * r) for n, r in zip(spatial, _tuple_float(output_ratio, nd)))
     else:
         sizes = _tuple(output_size, nd, fn, "output_size")
     names = ("time", "height", "width")[3 - nd:]
     for name, n, o, k in zip(names, spatial, sizes, kernel):
         if o + k - 1 > n:
-            raise RuntimeError(f"{fn}_out(): pool {name} {k} too large relative to input {name} {n} "
-                               f"and output {name} {o}" if nd == 3 else
-                               f"fractional_max_pool{nd}d(): pool {name} {k} too large relative to input {name} {n}")
+            where = f"{fn}_out()" if nd == 3 else f"{fn}()"
+            raise RuntimeError(f"{where}: pool {name} {k} too large relative to input {name} {n}")
     batch = input.shape[0] if dims == nd + 2 else 1
     planes = input.shape[-nd - 1]
     if _random_samples is None:
         from .. import _random
         _random_samples = _random.rand(batch, planes, nd, dtype=input.dtype, device=input.device)
-    samples = _random_samples.detach()._data.reshape(-1, nd)
-    if samples.shape[0] != batch * planes:
-        raise RuntimeError(f"{fn}(): Expected _random_samples to have shape ({batch}, {planes}, {nd})")
+    if _random_samples.dtype is not input.dtype:
+        raise RuntimeError("Expect _random_samples to have the same dtype as input")
+    shape = tuple(_random_samples.shape)
+    if len(shape) != 3:
+        raise RuntimeError(f"Expect _random_samples to have 3 dimensions, got {len(shape)}")
+    if shape[2] != nd:
+        raise RuntimeError(f"Expect _random_samples.size(2) equals to {nd}; got {shape[2]}.")
+    if shape[1] != planes:
+        raise RuntimeError("Expect _random_samples.size(1) equals to input channel size.")
+    if shape[0] < batch:
+        raise RuntimeError("Expect _random_samples.size(0) no less then input batch size.")
+    samples = _random_samples.detach()._data[:batch].reshape(-1, nd)
     xp = input._device.backend.xp
     # NOTE: PyTorch reads the samples backwards: the last spatial dim uses sample 0
     tables = [fractional_table(xp, samples[:, nd - 1 - i] if nd == 2 else samples[:, i], n, o, k)

@@ -1,15 +1,17 @@
 """torch.nn.functional.grid_sample and affine_grid (part of ember/nn/_functional_pool.py).
 
-grid_sample is composed of Tensor ops: source coordinates are computed from the grid
-differentiably (unnormalize, then the padding mode's clip or reflection, with PyTorch's gradients
-at the borders), the corner indices are constants, and each corner's values are gathered from the
-flattened input planes (gather's backward scatters into the input). The loop runs over the 2**nd
-corners (or 4**nd cubic taps), never over output positions.
+Bilinear and nearest sampling is one primitive (ember/_ops/nn_resample.py). Bicubic is composed of
+Tensor ops: source coordinates are computed from the grid differentiably (unnormalize; each tap then
+through the padding mode), the tap indices are constants, and each tap's values are gathered from
+the flattened input planes (gather's backward scatters into the input). The loop runs over the 16
+taps, never over output positions.
 """
 import itertools
 import warnings
 
 from .. import _dtype
+from .._ops._registry import FUNCTIONS as _FUNCTIONS, OpSpec as _OpSpec, spec as _spec
+from .._ops.nn_resample import GRID_SAMPLE
 from .._tensor import Tensor, _wrap
 
 __all__ = ["grid_sample", "affine_grid"]
@@ -105,30 +107,11 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     nd = input.dim() - 2
     sizes = tuple(input.shape[2:])
     flat = input.reshape(input.shape[0], input.shape[1], -1)
-    # grid's last dim lists x (the last spatial dim) first
+    if mode != "bicubic":
+        return GRID_SAMPLE[nd].apply(input, grid, mode, padding_mode, bool(align_corners))
+    # NOTE: bicubic is composed of Tensor ops (16 taps); grid's last dim lists x (the last spatial dim) first
     coords = [_unnormalize(grid[..., nd - 1 - i], sizes[i], align_corners) for i in range(nd)]
-    if mode == "bicubic":
-        return _bicubic(flat, sizes, coords, padding_mode, align_corners)
-    coords = [_source(c, s, padding_mode, align_corners) for c, s in zip(coords, sizes)]
-    if mode == "nearest":
-        taps = [c.detach().round().long() for c in coords]
-        ones = coords[0].detach() * 0 + 1
-        out = _gather(flat, sizes, taps, ones)
-        if grid.requires_grad:
-            out = out + (grid * 0).sum()  # NOTE: PyTorch gives the grid a zero gradient in nearest mode
-        return out
-    floors = [c.detach().floor() for c in coords]
-    out = None
-    for corner in itertools.product((0, 1), repeat=nd):
-        weight = None
-        taps = []
-        for c, f, k in zip(coords, floors, corner):
-            w = (c - f) if k else (f + 1 - c)
-            weight = w if weight is None else weight * w
-            taps.append((f + k).long())
-        term = _gather(flat, sizes, taps, weight)
-        out = term if out is None else out + term
-    return out
+    return _bicubic(flat, sizes, coords, padding_mode, align_corners)
 
 
 def _bicubic(flat, sizes, coords, padding_mode, align_corners):
@@ -221,3 +204,68 @@ def affine_grid(theta, size, align_corners=None):
     base_t = _wrap(base, theta._device, theta.dtype)
     grid = base_t.unsqueeze(0) @ theta.transpose(1, 2)  # (N, prod(spatial), nd)
     return grid.reshape([size[0]] + list(spatial) + [nd])
+
+
+def _grid_sample_sample(g):
+    n, c = g.integers(1, 2), g.integers(1, 3)
+    x = g.values((n, c, g.integers(1, 5), g.integers(1, 5)))
+    grid = g.values((n, g.integers(1, 4), g.integers(1, 4), 2), domain=(-1.2, 1.2))
+    return [x, grid], dict(mode=g.choice(["bilinear", "nearest", "bicubic"]),
+                           padding_mode=g.choice(["zeros", "border", "reflection"]), align_corners=g.boolean())
+
+
+_spec(_OpSpec("nn.functional.grid_sample", sample=_grid_sample_sample, large=False, gradcheck=False, atol=2e-5,
+              call=lambda torch, x, grid, **kw: torch.nn.functional.grid_sample(x, grid, **kw)))
+
+
+# --- the torch.* forms (integer mode codes, as PyTorch's native functions take them) ---------------------
+_MODE_CODES = ("bilinear", "nearest", "bicubic")
+_PADDING_CODES = ("zeros", "border", "reflection")
+
+
+def _torch_grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
+    """torch.grid_sampler: grid_sample with modes given as integers (0 bilinear, 1 nearest, 2 bicubic;
+    0 zeros, 1 border, 2 reflection)."""
+    return grid_sample(input, grid, _MODE_CODES[interpolation_mode], _PADDING_CODES[padding_mode],
+                       bool(align_corners))
+
+
+def _torch_affine_grid_generator(theta, size, align_corners):
+    """torch.affine_grid_generator: affine_grid without its warnings."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return affine_grid(theta, size, bool(align_corners))
+
+
+for _name in ("grid_sampler", "grid_sampler_2d", "grid_sampler_3d"):
+    _FUNCTIONS.setdefault(_name, _torch_grid_sampler)
+_FUNCTIONS.setdefault("affine_grid_generator", _torch_affine_grid_generator)
+del _name
+
+
+def _composed_sample(input, grid, mode, padding_mode, align_corners):
+    """Bilinear or nearest grid sampling in Tensor ops: the primitive's double-backward path."""
+    nd = input.dim() - 2
+    sizes = tuple(input.shape[2:])
+    flat = input.reshape(input.shape[0], input.shape[1], -1)
+    coords = [_source(_unnormalize(grid[..., nd - 1 - i], sizes[i], align_corners), sizes[i], padding_mode,
+                      align_corners) for i in range(nd)]
+    if mode == "nearest":
+        taps = [c.detach().round().long() for c in coords]
+        # NOTE: the grid's gradient is 0 in nearest mode; `* 0` keeps the grid in the graph
+        return _gather(flat, sizes, taps, coords[0].detach() * 0 + 1) + (grid * 0).sum()
+    floors = [c.detach().floor() for c in coords]
+    out = None
+    for corner in itertools.product((0, 1), repeat=nd):
+        weight = None
+        taps = []
+        for c, f, k in zip(coords, floors, corner):
+            w = (c - f) if k else (f + 1 - c)
+            weight = w if weight is None else weight * w
+            taps.append((f + k).long())
+        term = _gather(flat, sizes, taps, weight)
+        out = term if out is None else out + term
+    return out
+
+
+GRID_SAMPLE[2].composed = GRID_SAMPLE[3].composed = staticmethod(_composed_sample)

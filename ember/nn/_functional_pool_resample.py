@@ -49,6 +49,9 @@ def _sizes_and_scales(input, size, scale_factor, mode, recompute_scale_factor):
                                 f"but got size with types {[type(s) for s in size]}")
             out, scales = [int(s) for s in size], None
         else:
+            if not _is_int(size):
+                raise TypeError(f"upsample_{mode}{dim}d() received an invalid combination of arguments - got (Tensor, "
+                                "list, NoneType)")
             out, scales = [int(size)] * dim, None
     elif scale_factor is not None:
         if isinstance(scale_factor, (list, tuple)):
@@ -78,7 +81,7 @@ def _sizes_and_scales(input, size, scale_factor, mode, recompute_scale_factor):
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
                 antialias=False):
-    """Resize the spatial dims of (N, C, *spatial) by `mode`. NOTE: antialias=True is not implemented."""
+    """Resize the spatial dims of (N, C, *spatial) by `mode` (antialias: bilinear and bicubic only, no lanczos)."""
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError("align_corners option can only be set with the interpolating modes: "
@@ -90,32 +93,86 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and nd == 4):
         raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D "
                          "tensor as input")
-    if antialias:
-        raise NotImplementedError("ember: interpolate(antialias=True) is not implemented")
+    if antialias and mode == "lanczos":
+        raise NotImplementedError("ember: interpolate(mode='lanczos') is not implemented")
     expected = {"linear": 3, "bilinear": 4, "trilinear": 5, "bicubic": 4}
     if nd not in (3, 4, 5) or mode not in ("nearest", "nearest-exact", "area") and expected.get(mode) != nd:
-        names = {3: "linear", 4: "bilinear", 5: "trilinear"}
         if nd in (3, 4, 5) and mode in ("linear", "bilinear", "trilinear"):
             raise NotImplementedError(f"Got {nd}D input, but {mode} mode needs {expected[mode]}D input")
         if mode == "lanczos" and nd == 4:
             raise ValueError("Lanczos mode requires antialias=True")
-        del names
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {nd}D) for the modes: "
                                   f"{_MODES} (got {mode})")
-    for o, n in zip(out, input.shape[2:]):
-        if o <= 0 or n <= 0:
-            raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({_fmt(input.shape[2:])}) "
-                               f"and output ({_fmt(out)})")
+    _check_dtype(input, mode)
+    if antialias and input.dtype in (_dtype.float16, _dtype.bfloat16):
+        from ._functional_pool import refuse_dtype
+        refuse_dtype(input, "compute_index_ranges_weights")
     if mode == "area":
         return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 3](input, out)
+    if any(o <= 0 for o in out) or any(n <= 0 for n in input.shape[2:]):
+        labels = ("D", "H", "W")[3 - len(out):]
+        given = ", ".join(f"{k}: {v}" for k, v in zip(labels, input.shape[2:]))
+        wanted = ", ".join(f"{k}: {v}" for k, v in zip(labels, out))
+        joint = " and " if len(out) == 1 else " "
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input ({given}){joint}output "
+                           f"({wanted})")
+    if input.shape[1] == 0:
+        raise RuntimeError(f"Non-empty {nd}D data tensor expected but got a tensor with sizes {list(input.shape)}")
     x = input
     for i, (o, scale) in enumerate(zip(out, scales)):
-        x = _resample_dim(x, 2 + i, o, scale, mode, align_corners)
+        if antialias:
+            x = _apply_matrix(x, 2 + i, _antialias_matrix(x, x.shape[2 + i], o, scale, mode, align_corners))
+        else:
+            x = _resample_dim(x, 2 + i, o, scale, mode, align_corners)
     return x
 
 
-def _fmt(sizes):
-    return ", ".join(str(s) for s in sizes)
+def _antialias_matrix(x, n, o, scale, mode, align_corners):
+    """PyTorch's antialiased weights (its _compute_weights_aa): when shrinking, the filter (triangle, or
+    Keys' cubic with a = -0.5) is stretched by the scale, so each output averages all the inputs under it;
+    each row is normalized to sum 1."""
+    xp = x._device.backend.xp
+    ft = _opmath(x)
+    step = _scale(xp, ft, n, o, scale, align_corners)
+    interp = 2 if mode == "bilinear" else 4
+    support = ft(interp * 0.5) * step if step >= 1 else ft(interp * 0.5)
+    invscale = ft(1) / step if step >= 1 else ft(1)
+    center = step * (xp.arange(o).astype(ft) + ft(0.5))
+    lo = xp.maximum((center - support + ft(0.5)).astype(xp.int64), 0)
+    hi = xp.minimum((center + support + ft(0.5)).astype(xp.int64), n)
+    cols = xp.arange(n)[None, :]
+    inside = (cols >= lo[:, None]) & (cols < hi[:, None])
+    dist = xp.abs((cols.astype(ft) - center[:, None] + ft(0.5)) * invscale)
+    if mode == "bilinear":
+        w = xp.where(dist < 1, ft(1) - dist, ft(0))
+    else:
+        a = ft(-0.5)
+        near = ((a + 2) * dist - (a + 3)) * dist * dist + 1
+        far = ((a * dist - 5 * a) * dist + 8 * a) * dist - 4 * a
+        w = xp.where(dist < 1, near, xp.where(dist < 2, far, ft(0)))
+    w = (w * inside).astype(ft)
+    total = w.sum(axis=1, keepdims=True)
+    w = xp.where(total != 0, w / xp.where(total != 0, total, ft(1)), w)
+    return _wrap(w.astype(x.dtype.np), x._device, x.dtype)
+
+
+def _check_dtype(input, mode):
+    """PyTorch's refusals: integer inputs only as uint8 for nearest and bicubic modes."""
+    dt = input.dtype
+    if dt.is_floating_point or mode == "area":
+        return
+    from ._functional_pool import refuse_dtype
+    two_d = input.dim() == 4
+    if dt is _dtype.uint8 and mode in ("nearest", "nearest-exact"):
+        return
+    if dt is _dtype.uint8 and mode == "bicubic":
+        # NOTE: PyTorch resamples uint8 in fixed point (its own rounding); ember does not imitate it
+        raise NotImplementedError("ember: interpolate(mode='bicubic') of a uint8 tensor is not implemented")
+    if mode in ("nearest", "nearest-exact"):
+        refuse_dtype(input, "upsample_nearest2d_channels_last" if two_d else "compute_indices_weights_nearest")
+    if mode == "bilinear":
+        refuse_dtype(input, "upsample_bilinear2d_channels_last")
+    refuse_dtype(input, "compute_indices_weights_cubic" if mode == "bicubic" else "compute_indices_weights_linear")
 
 
 def _opmath(x):
@@ -248,6 +305,8 @@ def _interpolate_sample(g):
     kw = dict(size=(g.integers(1, 7), g.integers(1, 7)), mode=mode)
     if mode in ("bilinear", "bicubic"):
         kw["align_corners"] = g.boolean()
+        # NOTE: PyTorch 2.13's antialiased resize to width 1 repeats its first row (tests/nn/test_resample.py)
+        kw["antialias"] = kw["size"][1] > 1 and g.boolean()
     return [g.values((g.integers(1, 2), g.integers(1, 3), g.integers(1, 5), g.integers(1, 5)))], kw
 
 

@@ -182,3 +182,28 @@ def test_pool_modules(cls, args, kwargs, shape):
 def test_pool_stride_defaults_to_kernel():
     assert ember.nn.MaxPool2d(3).stride == torch.nn.MaxPool2d(3).stride == 3
     assert ember.nn.AvgPool2d((2, 3)).stride == (2, 3)
+
+
+def _error_cases():
+    for fn in ("max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d"):
+        nd = int(fn[-2])
+        good = [1, 2] + [5] * nd
+        for args, kwargs in (((3,), dict(padding=2)), ((0,), {}), ((2,), dict(stride=0)), (((2,) * (nd + 1),), {}),
+                             ((7,), {}), ((2,), dict(padding=-1)), ((3,), dict(stride=9))):
+            yield fn, good, args, kwargs
+        for shape in ([5], [1, 2, 3] + [5] * nd, [0, 2] + [5] * nd, [2, 0] + [5] * nd, [5] * nd, [2, 5] + [0] * nd):
+            yield fn, shape, (2,), {}
+        if fn.startswith("max"):
+            yield fn, good, (2,), dict(dilation=0)
+
+
+@pytest.mark.parametrize("name,shape,args,kwargs", list(_error_cases()))
+def test_pool_argument_and_shape_errors_every_rank(name, shape, args, kwargs):
+    """Each kernel's own wording: PyTorch's 1d, 2d and 3d max/avg pools word their checks differently."""
+    x = torch.randn(*shape)
+    try:
+        getattr(TF, name)(x, *args, **kwargs)
+    except Exception:  # noqa: BLE001
+        raises_like(*_both(name, shape, *args, **kwargs))
+        return
+    assert_close(getattr(EF, name)(to_ember(x), *args, **kwargs), getattr(TF, name)(x, *args, **kwargs))

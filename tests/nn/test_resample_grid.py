@@ -96,3 +96,34 @@ def test_align_corners_none_warns():
         EF.affine_grid(ember.randn(1, 2, 3), [1, 1, 2, 2])
     with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
         EF.grid_sample(ember.randn(1, 1, 2, 2), ember.zeros(1, 1, 1, 2))
+
+
+def test_torch_grid_sampler_and_affine_grid_generator_aliases():
+    x, g = torch.randn(1, 2, 3, 4), torch.rand(1, 2, 3, 2) * 2 - 1
+    for name in ("grid_sampler", "grid_sampler_2d"):
+        for mode, pad in ((0, 0), (1, 1), (2, 2)):
+            assert_close(getattr(ember, name)(to_ember(x), to_ember(g), mode, pad, True),
+                         getattr(torch, name)(x, g, mode, pad, True), rtol=1e-4, atol=1e-5)
+    x3, g3 = torch.randn(1, 2, 3, 4, 2), torch.rand(1, 2, 3, 2, 3) * 2 - 1
+    assert_close(ember.grid_sampler_3d(to_ember(x3), to_ember(g3), 0, 2, False),
+                 torch.grid_sampler_3d(x3, g3, 0, 2, False), rtol=1e-4, atol=1e-5)
+    theta = torch.randn(2, 2, 3)
+    assert_close(ember.affine_grid_generator(to_ember(theta), [2, 1, 3, 4], False),
+                 torch.affine_grid_generator(theta, [2, 1, 3, 4], False))
+
+
+@pytest.mark.parametrize("mode,padding_mode", [("bilinear", "zeros"), ("bilinear", "reflection"), ("nearest", "border"),
+                                               ("bicubic", "zeros")])
+def test_grid_sample_double_backward(mode, padding_mode):
+    gen = torch.Generator().manual_seed(3)
+    t_x = torch.randn(1, 2, 3, 4, dtype=torch.float64, generator=gen).requires_grad_(True)
+    t_g = (torch.rand(1, 2, 3, 2, dtype=torch.float64, generator=gen) * 2.4 - 1.2).requires_grad_(True)
+    e_x, e_g = to_ember(t_x), to_ember(t_g)
+    kw = dict(mode=mode, padding_mode=padding_mode, align_corners=False)
+    results = []
+    for lib, F, x, g in ((torch, TF, t_x, t_g), (ember, EF, e_x, e_g)):
+        gx, gg = lib.autograd.grad((F.grid_sample(x, g, **kw) ** 2).sum(), (x, g), create_graph=True)
+        (gx.sum() + (gg ** 2).sum()).backward()
+        results.append((gx, gg, x.grad, g.grad))
+    for e, t in zip(results[1], results[0]):
+        assert_close(e, t, rtol=1e-7, atol=1e-9)
