@@ -147,3 +147,30 @@ def test_lazy_norm_class_hierarchy_and_dim_checks_match_torch(name):
     assert isinstance(em, getattr(ember.nn, target)) == isinstance(tm, getattr(torch.nn, target))
     assert isinstance(em, LazyModuleMixin)
     raises_like(lambda: tm(torch.randn(2, 3, 2, 2, 2, 2)), lambda: em(ember.randn(2, 3, 2, 2, 2, 2)))
+
+
+@pytest.mark.parametrize("name,shape,kwargs", [
+    ("LazyConv1d", (2, 3, 9), dict(stride=2, bias=False)),
+    ("LazyConv2d", (1, 4, 6, 7), dict(padding=1, groups=2)),
+    ("LazyConv2d", (4, 6, 7), dict(padding="same", dilation=2)),  # unbatched: in_channels from dim 0
+    ("LazyConv3d", (1, 2, 4, 5, 4), dict(padding_mode="circular", padding=1)),
+    ("LazyConvTranspose1d", (2, 3, 5), dict(stride=2, output_padding=1)),
+    ("LazyConvTranspose2d", (1, 6, 5, 5), dict(groups=2, dilation=2)),
+    ("LazyConvTranspose3d", (1, 2, 3, 3, 3), dict(bias=False)),
+])
+def test_lazy_convs_materialise_and_become_their_layer(name, shape, kwargs):
+    torch.manual_seed(0)
+    tm, em = getattr(torch.nn, name)(4, 3, **kwargs), getattr(ember.nn, name)(4, 3, **kwargs)
+    assert repr(em) == repr(tm) and em.has_uninitialized_params()
+    assert sorted(em.state_dict()) == sorted(tm.state_dict())
+    tx = torch.randn(*shape)
+    tm(tx), em(to_ember(tx))
+    assert type(em).__name__ == type(tm).__name__ and repr(em) == repr(tm)
+    assert {k: tuple(v.shape) for k, v in em.state_dict().items()} == {k: tuple(v.shape) for k, v in tm.state_dict().items()}
+    em.load_state_dict({k: to_ember(v) for k, v in tm.state_dict().items()})
+    assert_close(em(to_ember(tx)), tm(tx), atol=1e-5)
+
+
+def test_lazy_conv_refuses_the_wrong_rank_as_torch():
+    raises_like(lambda: torch.nn.LazyConv2d(4, 3)(torch.randn(5, 5)),
+                lambda: ember.nn.LazyConv2d(4, 3)(ember.randn(5, 5)))

@@ -1,7 +1,7 @@
 """torch.nn.modules: the layer classes."""
 from .activation import (CELU, ELU, GELU, GLU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid,
                          LogSoftmax, Mish, PReLU, ReLU, ReLU6, RReLU, SELU, SiLU, Sigmoid, Softmax, Softmax2d, Softmin,
-                         Softplus, Softshrink, Softsign, Tanh, Tanhshrink, Threshold)
+                         Softplus, Softshrink, Softsign, Tanh, Tanhshrink, Threshold, MultiheadAttention)
 from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .container import Container, ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .distance import CosineSimilarity, PairwiseDistance

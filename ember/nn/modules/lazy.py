@@ -1,24 +1,26 @@
-"""torch.nn.modules.lazy: LazyModuleMixin, and the lazy layers of the normalisation and linear families.
+"""torch.nn.modules.lazy: LazyModuleMixin, and the lazy linear, convolution and normalisation layers.
 
 A lazy layer is its ordinary layer built with size 0 and its shape-dependent tensors replaced by
 UninitializedParameter / UninitializedBuffer. Its first forward runs `initialize_parameters(*input)`
 (a forward pre-hook), which materialises them from the input's shape; then the hook is removed and
 the module becomes `cls_to_become` (LazyLinear -> Linear), as in PyTorch.
 
-Adding a lazy layer (e.g. LazyConv2d) takes a class with `cls_to_become`, an `__init__` that builds the
-ordinary layer with 0 in the unknown size and assigns UninitializedParameter()s, and an
-`initialize_parameters(self, input)` that calls `self._materialize(input_size=..., weight=shape, ...)`.
+A lazy layer is a class with `cls_to_become`, an `__init__` that builds the ordinary layer with 0 in the
+unknown size and assigns UninitializedParameter()s, and an `initialize_parameters(self, input)` that
+calls `self._materialize(weight=shape, ...)` (the convolutions share one such body, _LazyConvNd).
 """
 from ... import _creation, _dtype
 from ...autograd import no_grad
 from ..parameter import UninitializedBuffer, UninitializedParameter, is_lazy
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .linear import Linear
 
 # NOTE: LazyModuleMixin stays out of __all__: torch.nn does not export it (torch.nn.modules.lazy does)
 __all__ = ["LazyLinear", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
-           "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d"]
+           "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d", "LazyConv1d", "LazyConv2d", "LazyConv3d",
+           "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d"]
 
 
 class LazyModuleMixin:
@@ -149,6 +151,59 @@ class _LazyNormBase(LazyModuleMixin):
             names = (("weight", "bias") if self.affine else ()) + (
                 ("running_mean", "running_var") if self.track_running_stats else ())
             self._materialize(**{n: shape for n in names})
+
+
+class _LazyConvNd(LazyModuleMixin):
+    """A convolution whose in_channels is inferred from the first input (dim 1, or dim 0 unbatched)."""
+
+    def __init__(self, out_channels, kernel_size, *args, bias=True, device=None, dtype=None, **kwargs):
+        super().__init__(0, 0, kernel_size, *args, bias=False, **kwargs)
+        self.out_channels = out_channels
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+
+    def reset_parameters(self):
+        if not self.has_uninitialized_params() and self.in_channels != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input, *args, **kwargs):
+        if not self.has_uninitialized_params():
+            return
+        n = self._get_num_spatial_dims()
+        if input.dim() not in (n + 1, n + 2):
+            raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to "
+                               f"{self._get_name()}, but got input of size: {input.shape}")
+        self.in_channels = input.shape[input.dim() - n - 1]
+        if self.in_channels % self.groups != 0:
+            raise ValueError("in_channels must be divisible by groups")
+        weight = ((self.in_channels, self.out_channels // self.groups) if self.transposed else
+                  (self.out_channels, self.in_channels // self.groups)) + tuple(self.kernel_size)
+        self._materialize(weight=weight, **({"bias": (self.out_channels,)} if self.bias is not None else {}))
+
+
+def _lazy_conv(name, base, transposed):
+    if transposed:
+        def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
+                     dilation=1, padding_mode="zeros", device=None, dtype=None):
+            _LazyConvNd.__init__(self, out_channels, kernel_size, stride, padding, output_padding, groups, bias=bias,
+                                 dilation=dilation, padding_mode=padding_mode, device=device, dtype=dtype)
+    else:
+        def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                     padding_mode="zeros", device=None, dtype=None):
+            _LazyConvNd.__init__(self, out_channels, kernel_size, stride, padding, dilation, groups, bias=bias,
+                                 padding_mode=padding_mode, device=device, dtype=dtype)
+    doc = f"A {base.__name__} whose in_channels is inferred from the first input."
+    return type(name, (_LazyConvNd, base), {"cls_to_become": base, "__init__": __init__, "__doc__": doc,
+                                            "__module__": __name__})
+
+
+LazyConv1d = _lazy_conv("LazyConv1d", Conv1d, False)
+LazyConv2d = _lazy_conv("LazyConv2d", Conv2d, False)
+LazyConv3d = _lazy_conv("LazyConv3d", Conv3d, False)
+LazyConvTranspose1d = _lazy_conv("LazyConvTranspose1d", ConvTranspose1d, True)
+LazyConvTranspose2d = _lazy_conv("LazyConvTranspose2d", ConvTranspose2d, True)
+LazyConvTranspose3d = _lazy_conv("LazyConvTranspose3d", ConvTranspose3d, True)
 
 
 def _lazy(name, target, doc):
