@@ -476,7 +476,9 @@ spec(OpSpec("masked_scatter", sample=_masked_scatter_sample, dtypes=_FLOATS + ("
             call=lambda torch, x, m, s: x.clone().masked_scatter_(m, s)),
      OpSpec("masked_fill_", sample=_select_mask,
             call=lambda torch, x, m: x.clone().masked_fill_(m, -2.5)),
-     OpSpec("masked_fill_tensor_value", sample=_select_mask,
+     # NOTE: x's gradient adds the float32 sum of the masked cotangents (thousands of terms when the input
+     # is large), whose last bits follow the summation order
+     OpSpec("masked_fill_tensor_value", sample=_select_mask, atol=3e-5,
             call=lambda torch, x, m: torch.masked_fill(x, m, x.sum())),
      OpSpec("masked_select", sample=_select_mask, dtypes=_FLOATS + ("bool",)),
      OpSpec("index_select", sample=_index_select_sample, dtypes=_FLOATS + ("int64",)),
