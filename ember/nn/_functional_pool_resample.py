@@ -14,6 +14,7 @@ import warnings
 
 from .. import _dtype
 from .._ops._registry import OpSpec as _OpSpec, spec as _spec
+from .._ops.nn_resample import SortedSelect
 from .._tensor import Tensor, _wrap
 from ._functional_pool_adaptive import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
 from ._functional_pool_grid import affine_grid, grid_sample
@@ -215,7 +216,7 @@ def _resample_dim(x, dim, o, scale, mode, align_corners):
             s = xp.float32(1.0 / scale) if scale is not None and scale > 0 else xp.float32(n) / xp.float32(o)
             pos = dst.astype(xp.float32) + (xp.float32(0.5) if mode == "nearest-exact" else xp.float32(0))
             src = xp.minimum(xp.floor(pos * s).astype(xp.int64), n - 1)
-        return x.index_select(dim, _index(x, xp, src))
+        return SortedSelect.apply(x, dim, _index(x, xp, src))
     step = _scale(xp, ft, n, o, scale, align_corners)
     dst = xp.arange(o).astype(ft)
     cubic = mode == "bicubic"
@@ -241,7 +242,7 @@ def _resample_dim(x, dim, o, scale, mode, align_corners):
         return _apply_matrix(x, dim, _tap_matrix(x, taps, o, n))
     out = None
     for idx, w in taps:
-        term = x.index_select(dim, _index(x, xp, idx)) * _weights(x, dim, w)
+        term = SortedSelect.apply(x, dim, _index(x, xp, idx)) * _weights(x, dim, w)
         out = term if out is None else out + term
     return out
 
