@@ -16,15 +16,16 @@ from .. import _dtype
 from .._ops._registry import OpSpec as _OpSpec, spec as _spec
 from .._ops.nn_resample import SortedSelect
 from .._tensor import Tensor, _wrap
-from ._functional_pool_adaptive import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
+from ._functional_pool_adaptive import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, apply_matrix
 from ._functional_pool_grid import affine_grid, grid_sample
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "grid_sample", "affine_grid"]
 
 _CUBIC_A = -0.75
-# NOTE: up to this input length, linear and cubic resampling along a dim is one matrix product with its
-# (out, in) weight matrix (BLAS beats 2 or 4 gathers, multiplies and adds many times over); beyond, gathers.
-_DENSE_MAX = 256
+# NOTE: up to this input length, linear and cubic resampling along the last dim is one 2-D matrix product
+# with its (out, in) weight matrix (BLAS beats 2 or 4 selections, multiplies and adds); beyond, the dense
+# product's n-fold work loses. Other dims use selections: NumPy's batched products over them are slow.
+_DENSE_MAX = 48
 _MODES = "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact"
 
 
@@ -122,7 +123,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     x = input
     for i, (o, scale) in enumerate(zip(out, scales)):
         if antialias:
-            x = _apply_matrix(x, 2 + i, _antialias_matrix(x, x.shape[2 + i], o, scale, mode, align_corners))
+            x = apply_matrix(x, 2 + i, _antialias_matrix(x, x.shape[2 + i], o, scale, mode, align_corners))
         else:
             x = _resample_dim(x, 2 + i, o, scale, mode, align_corners)
     return x
@@ -238,8 +239,8 @@ def _resample_dim(x, dim, o, scale, mode, align_corners):
         base = floor.astype(xp.int64)
         coeffs = cubic_coefficients(xp, real - floor, ft)
         taps = [(xp.minimum(xp.maximum(base - 1 + k, 0), n - 1), coeffs[k]) for k in range(4)]
-    if n <= _DENSE_MAX:
-        return _apply_matrix(x, dim, _tap_matrix(x, taps, o, n))
+    if n <= _DENSE_MAX and dim == x.dim() - 1:
+        return apply_matrix(x, dim, _tap_matrix(x, taps, o, n))
     out = None
     for idx, w in taps:
         term = SortedSelect.apply(x, dim, _index(x, xp, idx)) * _weights(x, dim, w)
@@ -256,16 +257,6 @@ def _tap_matrix(x, taps, o, n):
     for idx, w in taps:
         backend.add_at(mat, (rows, idx), w)
     return _wrap(mat.astype(x.dtype.np), x._device, x.dtype)
-
-
-def _apply_matrix(x, dim, mat):
-    """x with `dim` (of size n) mapped through mat (o, n): one batched matrix product."""
-    last = x.dim() - 1
-    if dim == last:
-        return x @ mat.t()
-    if dim == last - 1:
-        return mat @ x
-    return (mat @ x.movedim(dim, -2)).movedim(-2, dim)
 
 
 def cubic_coefficients(xp, t, ft):
