@@ -1,12 +1,13 @@
 """torch.nn.functional's resampling: interpolate, upsample*, grid_sample, affine_grid (part of
 ember/nn/_functional_pool.py).
 
-interpolate works one spatial dim at a time: nearest modes pick source indices (index_select),
-linear and cubic modes add 2 or 4 picked slices times their weights, area is adaptive average
-pooling. The indices and weights are computed as PyTorch's kernels compute them (in float32 for
-float32 and half inputs, float64 for float64: PyTorch's opmath type), so results match to rounding.
-NOTE: composed of differentiable Tensor ops (index_select's backward is PyTorch's scatter-add), so
-gradients and double gradients need no code of their own.
+interpolate works one spatial dim at a time: nearest modes pick source indices, linear and cubic
+modes add 2 or 4 picked slices times their weights (or, along a short last dim, multiply by the
+(out, in) weight matrix), antialiased modes multiply by their filter matrix, area is adaptive
+average pooling. The indices and weights are computed as PyTorch's kernels compute them (in float32
+for float32 and half inputs, float64 for float64: PyTorch's opmath type), so results match to rounding.
+NOTE: composed of differentiable Tensor ops (the picks are SortedSelect, index_select for sorted
+indices, whose backward sums each source's repeats), so double gradients need no code of their own.
 """
 import math
 import numbers
