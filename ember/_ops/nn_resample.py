@@ -209,7 +209,10 @@ class SortedSelect(Primitive):
     @staticmethod
     def forward(ctx, x, dim, index):
         xp = ctx.xp
-        counts = xp.bincount(index._data, minlength=x.shape[dim])
+        idx = index._data
+        if idx.size > 1 and bool((idx[1:] < idx[:-1]).any()):
+            raise RuntimeError("SortedSelect: the index must be non-decreasing")  # NOTE: a caller's bug
+        counts = xp.bincount(idx, minlength=x.shape[dim])
         ctx.dim, ctx.index, ctx.size = dim, index, x.shape[dim]
         return xp.repeat(x, counts.tolist(), axis=dim)  # NOTE: a list: CuPy's repeat takes no array of counts
 
