@@ -196,3 +196,66 @@ def _backward(ctx, g):
 
 GRID_SAMPLE = {nd: type(f"GridSampler{nd}d", (GridSample,), {"node_name": f"GridSampler{nd}DBackward0"})
                for nd in (2, 3)}
+
+
+class SortedSelect(Primitive):
+    """x.index_select(dim, index) for a non-decreasing index (interpolate's source positions).
+
+    NOTE: a primitive for speed: a sorted selection is a repeat of each source by its count, which
+    NumPy does 5x faster than a gather along the last dim; its backward sums each source's repeats
+    (SortedSum), 5x faster than index_add's scatter."""
+    node_name = "IndexSelectBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        xp = ctx.xp
+        idx = index._data
+        if idx.size > 1 and bool((idx[1:] < idx[:-1]).any()):
+            raise RuntimeError("SortedSelect: the index must be non-decreasing")  # NOTE: a caller's bug
+        counts = xp.bincount(idx, minlength=x.shape[dim])
+        ctx.dim, ctx.index, ctx.size = dim, index, x.shape[dim]
+        return xp.repeat(x, counts.tolist(), axis=dim)  # NOTE: a list: CuPy's repeat takes no array of counts
+
+    @staticmethod
+    def backward(ctx, g):
+        if not hasattr(ctx.xp.add, "reduceat"):  # NOTE: an array library without reduceat: index_select's backward
+            shape = list(g.shape)
+            shape[ctx.dim] = ctx.size
+            return g.new_zeros(shape).index_add(ctx.dim, ctx.index, g)
+        return SortedSum.apply(g, ctx.dim, ctx.index, ctx.size)
+
+
+class SortedSum(Primitive):
+    """The transpose of SortedSelect: g summed over each source's repeats along dim (0 where none)."""
+    node_name = "IndexAddBackward0"
+
+    @staticmethod
+    def forward(ctx, g, dim, index, size):
+        xp = ctx.xp
+        counts = xp.bincount(index._data, minlength=size)
+        ctx.dim, ctx.index = dim, index
+        k = int(counts[0])
+        if k > 0 and bool((counts == k).all()):
+            # NOTE: equal repeats (integer scale factors): k strided slice additions beat reduceat 5x
+            key = [slice(None)] * g.ndim
+            total = None
+            for j in range(k):
+                key[dim] = slice(j, None, k)
+                total = g[tuple(key)].copy() if total is None else total + g[tuple(key)]
+            return total
+        used = counts > 0
+        starts = (xp.cumsum(counts) - counts)[used]
+        sums = xp.add.reduceat(g, starts, axis=dim)
+        if bool(used.all()):
+            return sums
+        shape = list(g.shape)
+        shape[dim] = size
+        out = xp.zeros(shape, dtype=g.dtype)
+        key = [slice(None)] * g.ndim
+        key[dim] = xp.nonzero(used)[0]
+        out[tuple(key)] = sums
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        return SortedSelect.apply(gg, ctx.dim, ctx.index)

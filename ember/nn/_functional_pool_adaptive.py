@@ -67,6 +67,18 @@ def _adaptive_check(input, nd, fn, sizes):
                            f"{{{shown}}}")
 
 
+def apply_matrix(x, dim, mat):
+    """x with `dim` (of size n) mapped through mat (o, n): one 2-D matrix product over the last dim.
+
+    NOTE: other dims are moved last first: NumPy's batched products (mat @ x over many small
+    matrices) run 10-100x slower than one 2-D product, and erratically so on a loaded machine."""
+    last = x.dim() - 1
+    if dim != last:
+        return apply_matrix(x.transpose(dim, last), last, mat).transpose(dim, last)
+    lead = tuple(x.shape[:-1])
+    return (x.reshape(-1, x.shape[-1]) @ mat.t()).reshape(lead + (mat.shape[0],))
+
+
 def _adaptive_avg(nd, input, output_size):
     fn = f"adaptive_avg_pool{nd}d"
     _adaptive_dims(input, nd, fn)
@@ -88,8 +100,7 @@ def _adaptive_avg(nd, input, output_size):
         inside = (cols >= start[:, None]) & (cols < end[:, None])
         weights = inside / (end - start)[:, None]
         mat = _wrap(weights.astype(x.dtype.np), input._device, x.dtype)
-        dim = x.dim() - nd + i
-        x = (x.movedim(dim, -1) @ mat.t()).movedim(-1, dim)
+        x = apply_matrix(x, x.dim() - nd + i, mat)
     return x
 
 

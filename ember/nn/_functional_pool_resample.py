@@ -1,12 +1,13 @@
 """torch.nn.functional's resampling: interpolate, upsample*, grid_sample, affine_grid (part of
 ember/nn/_functional_pool.py).
 
-interpolate works one spatial dim at a time: nearest modes pick source indices (index_select),
-linear and cubic modes add 2 or 4 picked slices times their weights, area is adaptive average
-pooling. The indices and weights are computed as PyTorch's kernels compute them (in float32 for
-float32 and half inputs, float64 for float64: PyTorch's opmath type), so results match to rounding.
-NOTE: composed of differentiable Tensor ops (index_select's backward is PyTorch's scatter-add), so
-gradients and double gradients need no code of their own.
+interpolate works one spatial dim at a time: nearest modes pick source indices, linear and cubic
+modes add 2 or 4 picked slices times their weights (or, along a short last dim, multiply by the
+(out, in) weight matrix), antialiased modes multiply by their filter matrix, area is adaptive
+average pooling. The indices and weights are computed as PyTorch's kernels compute them (in float32
+for float32 and half inputs, float64 for float64: PyTorch's opmath type), so results match to rounding.
+NOTE: composed of differentiable Tensor ops (the picks are SortedSelect, index_select for sorted
+indices, whose backward sums each source's repeats), so double gradients need no code of their own.
 """
 import math
 import numbers
@@ -14,16 +15,18 @@ import warnings
 
 from .. import _dtype
 from .._ops._registry import OpSpec as _OpSpec, spec as _spec
+from .._ops.nn_resample import SortedSelect
 from .._tensor import Tensor, _wrap
-from ._functional_pool_adaptive import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
+from ._functional_pool_adaptive import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, apply_matrix
 from ._functional_pool_grid import affine_grid, grid_sample
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "grid_sample", "affine_grid"]
 
 _CUBIC_A = -0.75
-# NOTE: up to this input length, linear and cubic resampling along a dim is one matrix product with its
-# (out, in) weight matrix (BLAS beats 2 or 4 gathers, multiplies and adds many times over); beyond, gathers.
-_DENSE_MAX = 256
+# NOTE: up to this input length, linear and cubic resampling along the last dim is one 2-D matrix product
+# with its (out, in) weight matrix (BLAS beats 2 or 4 selections, multiplies and adds); beyond, the dense
+# product's n-fold work loses. Other dims use selections: NumPy's batched products over them are slow.
+_DENSE_MAX = 48
 _MODES = "nearest | linear | bilinear | bicubic | trilinear | lanczos | area | nearest-exact"
 
 
@@ -121,7 +124,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     x = input
     for i, (o, scale) in enumerate(zip(out, scales)):
         if antialias:
-            x = _apply_matrix(x, 2 + i, _antialias_matrix(x, x.shape[2 + i], o, scale, mode, align_corners))
+            x = apply_matrix(x, 2 + i, _antialias_matrix(x, x.shape[2 + i], o, scale, mode, align_corners))
         else:
             x = _resample_dim(x, 2 + i, o, scale, mode, align_corners)
     return x
@@ -215,7 +218,7 @@ def _resample_dim(x, dim, o, scale, mode, align_corners):
             s = xp.float32(1.0 / scale) if scale is not None and scale > 0 else xp.float32(n) / xp.float32(o)
             pos = dst.astype(xp.float32) + (xp.float32(0.5) if mode == "nearest-exact" else xp.float32(0))
             src = xp.minimum(xp.floor(pos * s).astype(xp.int64), n - 1)
-        return x.index_select(dim, _index(x, xp, src))
+        return SortedSelect.apply(x, dim, _index(x, xp, src))
     step = _scale(xp, ft, n, o, scale, align_corners)
     dst = xp.arange(o).astype(ft)
     cubic = mode == "bicubic"
@@ -237,11 +240,11 @@ def _resample_dim(x, dim, o, scale, mode, align_corners):
         base = floor.astype(xp.int64)
         coeffs = cubic_coefficients(xp, real - floor, ft)
         taps = [(xp.minimum(xp.maximum(base - 1 + k, 0), n - 1), coeffs[k]) for k in range(4)]
-    if n <= _DENSE_MAX:
-        return _apply_matrix(x, dim, _tap_matrix(x, taps, o, n))
+    if n <= _DENSE_MAX and dim == x.dim() - 1:
+        return apply_matrix(x, dim, _tap_matrix(x, taps, o, n))
     out = None
     for idx, w in taps:
-        term = x.index_select(dim, _index(x, xp, idx)) * _weights(x, dim, w)
+        term = SortedSelect.apply(x, dim, _index(x, xp, idx)) * _weights(x, dim, w)
         out = term if out is None else out + term
     return out
 
@@ -255,16 +258,6 @@ def _tap_matrix(x, taps, o, n):
     for idx, w in taps:
         backend.add_at(mat, (rows, idx), w)
     return _wrap(mat.astype(x.dtype.np), x._device, x.dtype)
-
-
-def _apply_matrix(x, dim, mat):
-    """x with `dim` (of size n) mapped through mat (o, n): one batched matrix product."""
-    last = x.dim() - 1
-    if dim == last:
-        return x @ mat.t()
-    if dim == last - 1:
-        return mat @ x
-    return (mat @ x.movedim(dim, -2)).movedim(-2, dim)
 
 
 def cubic_coefficients(xp, t, ft):

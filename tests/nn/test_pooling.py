@@ -207,3 +207,14 @@ def test_pool_argument_and_shape_errors_every_rank(name, shape, args, kwargs):
         raises_like(*_both(name, shape, *args, **kwargs))
         return
     assert_close(getattr(EF, name)(to_ember(x), *args, **kwargs), getattr(TF, name)(x, *args, **kwargs))
+
+
+def test_every_pooling_and_resampling_name_exists():
+    names = [n for n in dir(TF) if any(k in n for k in ("pool", "interpolate", "upsample", "grid_sample", "affine_grid"))
+             and not n.startswith("_")]
+    assert [n for n in names if not hasattr(EF, n)] == []
+    modules = [n for n in dir(torch.nn) if any(k in n for k in ("Pool", "Unpool", "Upsampl"))]
+    assert [n for n in modules if not hasattr(ember.nn, n)] == []
+    for n in ("max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "avg_pool1d", "adaptive_avg_pool1d",
+              "adaptive_max_pool1d", "grid_sampler", "affine_grid_generator"):
+        assert hasattr(torch, n) and hasattr(ember, n), n

@@ -161,3 +161,13 @@ def test_interpolate_antialias_output_width_one_matches_torch():
     expected = TF.interpolate(x, size=(3, 1), mode="bilinear", antialias=True)  # [1, 1, 1]
     got = EF.interpolate(to_ember(x), size=(3, 1), mode="bilinear", antialias=True)  # [1, 1.5, 2], as without it
     np.testing.assert_allclose(got.numpy(), expected.numpy())
+
+
+def test_sorted_select_matches_index_select_and_refuses_unsorted():
+    from ember._ops.nn_resample import SortedSelect
+    x = ember.randn(2, 5, 3, dtype=ember.float64, requires_grad=True)
+    idx = ember.tensor([0, 0, 1, 3, 3, 3, 4])
+    np.testing.assert_array_equal(SortedSelect.apply(x, 1, idx).detach().numpy(), x.index_select(1, idx).detach().numpy())
+    assert ember.autograd.gradgradcheck(lambda t: SortedSelect.apply(t, 1, idx), (x,))
+    with pytest.raises(RuntimeError, match="non-decreasing"):
+        SortedSelect.apply(x, 1, ember.tensor([1, 0]))
