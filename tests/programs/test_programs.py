@@ -177,7 +177,9 @@ def test_seed002_blitz(runs, backend):
     # x + y, torch.add(x, y), torch.add(x, y, out=result) and y.add_(x) are one and the same sum
     assert x_plus_y == add == out == y_after, (x_plus_y, add, out, y_after)
     assert shape_of(tensor_values(x_plus_y)) == (5, 3) and all(0 <= v < 2 for v in flat(tensor_values(x_plus_y)))
-    assert flat(tensor_values(column)) == [row[1] for row in xv]  # x[:, 1]
+    # x[:, 1]; NOTE: printed at the precision its own values need (the seed draws unseeded numbers: a
+    # column whose values all fit 5 digits, e.g. 0.26678, prints them where x printed 0.2668)
+    assert flat(tensor_values(column)) == pytest.approx([row[1] for row in xv], abs=1e-4)
 
 
 def test_seed002_deterministic_output_matches_torch(runs):
