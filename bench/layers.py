@@ -163,7 +163,7 @@ def peak_memory(name, lib_name):
     process (so neither library's other allocations count)."""
     # NOTE: a fixed mmap threshold makes glibc return each large freed block at once (its dynamic threshold
     # would keep them in the heap), so the resident peak follows the live arrays in both libraries alike
-    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="131072", MALLOC_TRIM_THRESHOLD_="131072")
+    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="4096", MALLOC_TRIM_THRESHOLD_="4096")
     out = subprocess.run([sys.executable, __file__, "--memory", name, lib_name], capture_output=True, text=True,
                          check=True, env=env)
     return int(out.stdout.split()[-1])

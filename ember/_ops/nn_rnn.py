@@ -117,8 +117,15 @@ class RNNLayer(Primitive):
             dc = g_c._data.astype(cdt, copy=True)
             grads = lstm_backward(xp, s, dout, dh, dc, w, wr, order, sizes, needs[3:5], needs[1])
             return tuple(wrap(g) if need else None for g, need in zip(grads, needs))
-        d_gi = xp.zeros(s.gates_shape, dtype=dout.dtype)  # gradient of each step's pre-activations
-        d_hh = d_gi if mode != "GRU" else xp.zeros(s.gates_shape, dtype=dout.dtype)
+        if mode == "GRU" and ctx.last_use_of_saved:
+            # NOTE: each step's gate gradients overwrite its activations once read (peak memory); rows a
+            # packed step skips are zero in both
+            d_gi = s.acts
+        else:
+            d_gi = xp.zeros(s.gates_shape, dtype=dout.dtype)  # gradient of each step's pre-activations
+        # NOTE: the recurrent product's gradient equals d_gi but in a GRU's candidate gate (r * (W_hn h + b_hn)):
+        # only that third is kept, d_hn (T, B, H), not a second (T, B, 3H) buffer
+        d_hn = xp.zeros(s.hn.shape, dtype=dout.dtype) if mode == "GRU" else None
         for k in range(len(order) - 1, -1, -1):
             t = order[k]
             n = sizes[t]
@@ -126,23 +133,32 @@ class RNNLayer(Primitive):
                 continue
             dh[:n] += dout[t, :n]
             if mode == "GRU":
-                _gru_back(xp, s, t, n, dh[:n], d_gi, d_hh)
+                carry = dh[:n] * s.z[t, :n]
+                _gru_back(xp, s, t, n, dh[:n], d_gi, d_hn)
+                dh[:n] = _gru_hh_grad(xp, d_gi[t, :n], d_hn[t, :n]) @ w
+                dh[:n] += carry
             else:
                 h_t = s.out[t, :n]
                 if mode == "RNN_TANH":
                     d_gi[t, :n] = dh[:n] * (1 - h_t * h_t)
                 else:
                     d_gi[t, :n] = dh[:n] * (h_t > 0)
-            carry = dh[:n] * s.z[t, :n] if mode == "GRU" else 0
-            dh[:n] = d_hh[t, :n] @ w
-            dh[:n] += carry
+                dh[:n] = d_gi[t, :n] @ w
         g_w = g_b = None
         if needs[3] or needs[4]:
-            flat = d_hh.reshape(-1, d_hh.shape[-1])
-            if needs[3]:
-                g_w = flat.T @ s.prev.reshape(-1, s.prev.shape[-1])
-            if needs[4]:
-                g_b = flat.sum(axis=0)
+            flat = d_gi.reshape(-1, d_gi.shape[-1])
+            prev = s.prev.reshape(-1, s.prev.shape[-1])
+            if mode == "GRU":
+                rz, hn = flat[:, :2 * s.hidden], d_hn.reshape(-1, s.hidden)
+                if needs[3]:
+                    g_w = xp.concatenate([rz.T @ prev, hn.T @ prev])
+                if needs[4]:
+                    g_b = xp.concatenate([rz.sum(axis=0), hn.sum(axis=0)])
+            else:
+                if needs[3]:
+                    g_w = flat.T @ prev
+                if needs[4]:
+                    g_b = flat.sum(axis=0)
         return wrap(d_gi) if needs[0] else None, wrap(dh) if needs[1] else None, None, wrap(g_w), wrap(g_b), None
 
 
@@ -180,7 +196,12 @@ def _gru_step(xp, gi_t, hh, b_hh, h, s, t, n):
     return h_new
 
 
-def _gru_back(xp, s, t, n, dh, d_gi, d_hh):
+def _gru_hh_grad(xp, d_gi_t, d_hn_t):
+    """The gradient of one step's recurrent product h @ W_hh.T (+ b_hh): the r and z thirds of d_gi, then d_hn."""
+    return xp.concatenate([d_gi_t[:, :d_gi_t.shape[1] - d_hn_t.shape[1]], d_hn_t], axis=1)
+
+
+def _gru_back(xp, s, t, n, dh, d_gi, d_hn):
     H = s.hidden
     acts = s.acts[t, :n]
     r, z, nn = acts[:, :H], acts[:, H:2 * H], acts[:, 2 * H:]
@@ -189,10 +210,8 @@ def _gru_back(xp, s, t, n, dh, d_gi, d_hh):
     dz = dh * (h_prev - nn) * z * (1 - z)
     hn = s.hn[t, :n]
     dr = d_n * hn * r * (1 - r)
-    d = d_gi[t, :n]
+    xp.multiply(d_n, r, out=d_hn[t, :n])
+    d = d_gi[t, :n]  # NOTE: may be acts[t, :n] itself: every read of r, z, n is above this line
     d[:, :H] = dr
     d[:, H:2 * H] = dz
     d[:, 2 * H:] = d_n
-    e = d_hh[t, :n]
-    e[:, :2 * H] = d[:, :2 * H]
-    e[:, 2 * H:] = d_n * r

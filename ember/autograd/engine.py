@@ -202,6 +202,7 @@ def _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate
                     grads = [g if g is not None else _zeros_for(m) for g, m in zip(grads, node._out_meta)]
                 if node._freed:
                     raise RuntimeError(ERR_BACKWARD_TWICE)
+                node.last_use_of_saved = not retain_graph
                 in_grads = _validate(node, node._backward(grads))
                 if node._post_hooks:
                     for h in node._post_hooks:

@@ -25,6 +25,10 @@ class Node:
                  "_non_differentiable", "_dirty", "to_save", "__dict__", "__weakref__")
 
     _fn = None  # the Function class whose backward this node runs
+    # NOTE: set by the engine for the duration of a backward: True when the node frees what it saved
+    # right after it (retain_graph=False), so an op's backward may reuse its saved arrays as scratch
+    # space (the GRU layer writes its gate gradients over its saved gate activations).
+    last_use_of_saved = False
 
     def __init__(self):
         self._saved = None
@@ -73,6 +77,8 @@ class Node:
         if self._saved is not None:
             self._saved = None
             self._freed = True
+        # NOTE: arrays an op keeps beside save_for_backward (whole-layer primitives) go with them
+        self.__dict__.pop("saved_arrays", None)
 
     # --- ctx API of torch.autograd.Function -----------------------------------------------------
     def mark_non_differentiable(self, *tensors):

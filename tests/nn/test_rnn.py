@@ -1,6 +1,7 @@
 """nn.RNN / LSTM / GRU against PyTorch: outputs, final states and every gradient, with torch's weights."""
 import warnings
 
+import numpy as np
 import pytest
 import torch
 
@@ -249,3 +250,31 @@ def test_double_backward_matches_torch():
     (tgg,) = torch.autograd.grad((tg ** 2).sum(), x)
     (egg,) = ember.autograd.grad((eg ** 2).sum(), ex)
     assert_close(egg, tgg)
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_gru_backward_reusing_its_saved_gates_gives_the_same_gradients(packed):
+    """With retain_graph=False the GRU writes its gate gradients over its saved activations; with
+    retain_graph=True it must not (a second backward reads them): both give torch's gradients, twice."""
+    torch.manual_seed(0)
+    tm = torch.nn.GRU(3, 4, bidirectional=True)
+    em = ember.nn.GRU(3, 4, bidirectional=True)
+    em.load_state_dict({k: to_ember(v) for k, v in tm.state_dict().items()})
+    x = torch.randn(5, 2, 3)
+    lengths = [5, 3]
+    for retain in (True, False):
+        grads = {}
+        for lib, m in ((torch, tm), (ember, em)):
+            m.zero_grad()
+            xi = x if lib is torch else to_ember(x)
+            if packed:
+                xi = lib.nn.utils.rnn.pack_padded_sequence(xi, lengths)
+            out, h = m(xi)
+            data = out.data if packed else out
+            loss = (data * data).sum() + h.sum()
+            loss.backward(retain_graph=retain)
+            if retain:
+                loss.backward()  # the saved activations must still be intact
+            grads[lib.__name__] = {k: p.grad.detach().numpy().copy() for k, p in m.named_parameters()}
+        for k, g in grads["torch"].items():
+            np.testing.assert_allclose(grads["ember"][k], g, rtol=1e-4, atol=1e-5, err_msg=f"{k} retain={retain}")
