@@ -9,6 +9,9 @@ from .module import Module
 
 __all__ = ["RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
+# The recurrence primitive's mode for each of RNN's nonlinearities.
+RNN_MODES = {"tanh": "RNN_TANH", "relu": "RNN_RELU"}
+
 
 class RNNCellBase(Module):
     """Base class of the cells: weight_ih (G*H, input_size), weight_hh (G*H, H), bias_ih, bias_hh."""
@@ -87,11 +90,8 @@ class RNNCell(RNNCellBase):
 
     def forward(self, input, hx=None):
         input, hx, batched = self._batch("RNNCell", input, hx)
-        if self.nonlinearity == "tanh":
-            mode = "RNN_TANH"
-        elif self.nonlinearity == "relu":
-            mode = "RNN_RELU"
-        else:
+        mode = RNN_MODES.get(self.nonlinearity)
+        if mode is None:
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         self._check(input, hx)
         (h,) = self._step(mode, input, hx)
