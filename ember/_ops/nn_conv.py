@@ -188,6 +188,11 @@ def _weight_grad_arrays(xp, x, g, w_shape, geom, cols=None):
     return xp.matmul(_channels_first(xp, g, groups), cols.swapaxes(-1, -2)).reshape(w_shape)
 
 
+def _bias_grad(g):
+    """The bias gradient of a convolution's output gradient g (N, O, *P): its sum over all but O."""
+    return g.sum((0,) + tuple(range(2, g.dim())))
+
+
 class Convolution(Primitive):
     """The forward convolution (cross-correlation) of x (N, C, *S) with w (O, C / groups, *K), plus bias."""
     inputs = 3
@@ -217,7 +222,7 @@ class Convolution(Primitive):
             cols = ctx.keep.pop("cols", None)
             gw = ConvWeightGrad.apply(x, g, ctx.w_shape, ctx.geom, cols)
         if need[2]:
-            gb = g.sum((0,) + tuple(range(2, g.dim())))
+            gb = _bias_grad(g)
         return gx, gw, gb
 
 
@@ -300,7 +305,7 @@ class ConvTranspose(Primitive):
         if need[1]:
             gw = ConvWeightGrad.apply(g, x, ctx.w_shape, ctx.geom)
         if need[2]:
-            gb = g.sum((0,) + tuple(range(2, g.dim())))
+            gb = _bias_grad(g)
         return gx, gw, gb
 
 

@@ -56,6 +56,15 @@ class Col2Im(Primitive):
         return Im2Col.apply(g, ctx.kernel, ctx.geom, ctx.osize)
 
 
+def _regroup(xp, x, split, order, merged):
+    """x (*B, C, H, W) with its last three dims split into `split`, permuted by `order` and merged into
+    `merged`: one transposing copy."""
+    batch = x.shape[:-3]
+    nb = len(batch)
+    y = x.reshape(batch + split).transpose(*range(nb), *(nb + i for i in order))
+    return xp.ascontiguousarray(y).reshape(batch + merged)
+
+
 class PixelShuffle(Primitive):
     """(*, C * r * r, H, W) -> (*, C, H * r, W * r): one transposing copy; its gradient is PixelUnshuffle."""
     inputs = 1
@@ -64,10 +73,8 @@ class PixelShuffle(Primitive):
     @staticmethod
     def forward(ctx, x, r):
         ctx.r = r
-        *batch, c, h, w = x.shape
-        nb = len(batch)
-        y = x.reshape(*batch, c // (r * r), r, r, h, w).transpose(*range(nb), nb, nb + 3, nb + 1, nb + 4, nb + 2)
-        return ctx.xp.ascontiguousarray(y).reshape(*batch, c // (r * r), h * r, w * r)
+        c, h, w = x.shape[-3:]
+        return _regroup(ctx.xp, x, (c // (r * r), r, r, h, w), (0, 3, 1, 4, 2), (c // (r * r), h * r, w * r))
 
     @staticmethod
     def backward(ctx, g):
@@ -82,10 +89,8 @@ class PixelUnshuffle(Primitive):
     @staticmethod
     def forward(ctx, x, r):
         ctx.r = r
-        *batch, c, h, w = x.shape
-        nb = len(batch)
-        y = x.reshape(*batch, c, h // r, r, w // r, r).transpose(*range(nb), nb, nb + 2, nb + 4, nb + 1, nb + 3)
-        return ctx.xp.ascontiguousarray(y).reshape(*batch, c * r * r, h // r, w // r)
+        c, h, w = x.shape[-3:]
+        return _regroup(ctx.xp, x, (c, h // r, r, w // r, r), (0, 2, 4, 1, 3), (c * r * r, h // r, w // r))
 
     @staticmethod
     def backward(ctx, g):
@@ -247,18 +252,22 @@ def _fold_geometry(g):
                 padding=(g.integers(0, 1), g.integers(0, 1)), stride=(g.integers(1, 2), g.integers(1, 2)))
 
 
+def _fold_image_size(g, kw):
+    """A spatial size at which the window `kw` fits at least once."""
+    reach = [d * (k - 1) + 1 - 2 * p for d, k, p in zip(kw["dilation"], kw["kernel_size"], kw["padding"])]
+    return tuple(g.integers(max(1, r), max(1, r) + 3) for r in reach)
+
+
 def _unfold_sample(g):
     kw = _fold_geometry(g)
-    reach = [d * (k - 1) + 1 - 2 * p for d, k, p in zip(kw["dilation"], kw["kernel_size"], kw["padding"])]
-    size = tuple(g.integers(max(1, r), max(1, r) + 3) for r in reach)
+    size = _fold_image_size(g, kw)
     batch = (g.integers(0, 2),) if g.boolean() else ()
     return [g.values(batch + (g.integers(1, 2),) + size)], kw
 
 
 def _fold_sample(g):
     kw = _fold_geometry(g)
-    reach = [d * (k - 1) + 1 - 2 * p for d, k, p in zip(kw["dilation"], kw["kernel_size"], kw["padding"])]
-    size = tuple(g.integers(max(1, r), max(1, r) + 3) for r in reach)
+    size = _fold_image_size(g, kw)
     blocks = math.prod(_blocks(size, kw["kernel_size"], kw["dilation"], kw["padding"], kw["stride"]))
     c = g.integers(1, 2) * kw["kernel_size"][0] * kw["kernel_size"][1]
     batch = (g.integers(1, 2),) if g.boolean() else ()

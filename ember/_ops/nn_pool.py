@@ -204,6 +204,13 @@ def _window_sums(xp, padded, outs, stride, kernel):
     return total
 
 
+def _padded_window_sums(xp, x, kernel, stride, padding, outs):
+    """The sum of each window of x (B, *spatial) zero-padded by `padding`, for output sizes `outs`."""
+    ones = (1,) * len(kernel)
+    padded = _padded(xp, x, padding, _extents(outs, stride, ones, kernel), 0)
+    return _window_sums(xp, padded, outs, stride, kernel)
+
+
 def _divide(xp, total, div, dtype):
     if dtype.kind in "iub":
         # NOTE: PyTorch's integer average is C++ integer division (truncates toward zero)
@@ -227,11 +234,9 @@ class AvgPool(Primitive):
         xp = ctx.xp
         lead, spatial = x.shape[:-len(kernel)], x.shape[-len(kernel):]
         x = x.reshape((-1,) + spatial)
-        ones = (1,) * len(spatial)
         outs = [out_size(n, k, s, p, 1, ceil_mode) for n, k, s, p in zip(spatial, kernel, stride, padding)]
         acc_dtype = xp.int64 if x.dtype.kind in "iub" else x.dtype
-        padded = _padded(xp, x.astype(acc_dtype, copy=False), padding, _extents(outs, stride, ones, kernel), 0)
-        total = _window_sums(xp, padded, outs, stride, kernel)
+        total = _padded_window_sums(xp, x.astype(acc_dtype, copy=False), kernel, stride, padding, outs)
         div = avg_divisor(xp, spatial, outs, kernel, stride, padding, count_include_pad, divisor_override)
         ctx.args = (tuple(spatial), tuple(outs), kernel, stride, padding, div)
         return _divide(xp, total, div, x.dtype).reshape(lead + tuple(outs))
@@ -282,12 +287,9 @@ class _AvgPoolFixed(Primitive):
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, div, outs):
-        xp = ctx.xp
         lead, spatial = x.shape[:-len(kernel)], x.shape[-len(kernel):]
         x = x.reshape((-1,) + spatial)
-        ones = (1,) * len(spatial)
-        padded = _padded(xp, x, padding, _extents(outs, stride, ones, kernel), 0)
-        total = _window_sums(xp, padded, outs, stride, kernel)
+        total = _padded_window_sums(ctx.xp, x, kernel, stride, padding, outs)
         ctx.args = (tuple(spatial), tuple(outs), kernel, stride, padding, div)
         return (total / _as(div, total)).astype(x.dtype, copy=False).reshape(lead + tuple(outs))
 

@@ -122,32 +122,23 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 # === multi-head attention =======================================================================
 def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
     """PyTorch's shape checks; True when the input is batched (3-D query)."""
-    if query.dim() == 3:
-        if key.dim() != 3 or value.dim() != 3:
-            raise AssertionError("For batched (3-D) `query`, expected `key` and `value` to be 3-D but found "
+    d = query.dim()
+    if d in (2, 3):
+        where = "For batched (3-D) `query`" if d == 3 else "For unbatched (2-D) `query`"
+        if key.dim() != d or value.dim() != d:
+            raise AssertionError(f"{where}, expected `key` and `value` to be {d}-D but found "
                                  f"{key.dim()}-D and {value.dim()}-D tensors respectively")
-        if key_padding_mask is not None and key_padding_mask.dim() != 2:
-            raise AssertionError("For batched (3-D) `query`, expected `key_padding_mask` to be `None` or 2-D but "
+        if key_padding_mask is not None and key_padding_mask.dim() != d - 1:
+            raise AssertionError(f"{where}, expected `key_padding_mask` to be `None` or {d - 1}-D but "
                                  f"found {key_padding_mask.dim()}-D tensor instead")
         if attn_mask is not None and attn_mask.dim() not in (2, 3):
-            raise AssertionError("For batched (3-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D but "
+            raise AssertionError(f"{where}, expected `attn_mask` to be `None`, 2-D or 3-D but "
                                  f"found {attn_mask.dim()}-D tensor instead")
-        return True
-    if query.dim() == 2:
-        if key.dim() != 2 or value.dim() != 2:
-            raise AssertionError("For unbatched (2-D) `query`, expected `key` and `value` to be 2-D but found "
-                                 f"{key.dim()}-D and {value.dim()}-D tensors respectively")
-        if key_padding_mask is not None and key_padding_mask.dim() != 1:
-            raise AssertionError("For unbatched (2-D) `query`, expected `key_padding_mask` to be `None` or 1-D but "
-                                 f"found {key_padding_mask.dim()}-D tensor instead")
-        if attn_mask is not None:
-            if attn_mask.dim() not in (2, 3):
-                raise AssertionError("For unbatched (2-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D "
-                                     f"but found {attn_mask.dim()}-D tensor instead")
+        if d == 2 and attn_mask is not None and attn_mask.dim() == 3:
             expected = (num_heads, query.shape[0], key.shape[0])
-            if attn_mask.dim() == 3 and tuple(attn_mask.shape) != expected:
+            if tuple(attn_mask.shape) != expected:
                 raise AssertionError(f"Expected `attn_mask` shape to be {expected} but got {attn_mask.shape}")
-        return False
+        return d == 3
     raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but received {query.dim()}-D query "
                          "tensor")
 

@@ -103,11 +103,17 @@ def _ctype(dt):
         str(dt).replace("torch.", ""), str(dt).replace("torch.", ""))
 
 
-def _batched(input, nd, name):
+def _with_batch_dim(input, weight, nd, name):
+    """input with a batch dim (added when it had none), whether it had none, and the weight's kernel rank."""
     if input.dim() not in (nd + 1, nd + 2):
         raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, but got input "
                            f"of size: {list(input.shape)}")
-    return input.dim() == nd + 1
+    unbatched = input.dim() == nd + 1
+    if unbatched:
+        input = input.unsqueeze(0)
+    if weight.dim() < 3:
+        raise RuntimeError("weight should have at least three dimensions")
+    return input, unbatched, weight.dim() - 2
 
 
 def _common_checks(input, weight, stride, padding, dilation, groups):
@@ -135,12 +141,7 @@ def _same_padding(weight, dilation, stride):
 def _conv(name, nd, input, weight, bias, stride, padding, dilation, groups):
     _check_types(name, False, input, weight, bias, {"stride": stride, "padding": padding, "dilation": dilation},
                  groups)
-    unbatched = _batched(input, nd, name)
-    if unbatched:
-        input = input.unsqueeze(0)
-    if weight.dim() < 3:
-        raise RuntimeError("weight should have at least three dimensions")
-    k = weight.dim() - 2
+    input, unbatched, k = _with_batch_dim(input, weight, nd, name)
     stride = _expand(stride, k, "stride")
     if isinstance(padding, str):
         if padding not in ("same", "valid"):
@@ -204,12 +205,7 @@ def _conv_transpose(name, nd, input, weight, bias, stride, padding, output_paddi
         raise TypeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
     _check_types(name, True, input, weight, bias, {"stride": stride, "padding": padding,
                                                    "output_padding": output_padding, "dilation": dilation}, groups)
-    unbatched = _batched(input, nd, name)
-    if unbatched:
-        input = input.unsqueeze(0)
-    if weight.dim() < 3:
-        raise RuntimeError("weight should have at least three dimensions")
-    k = weight.dim() - 2
+    input, unbatched, k = _with_batch_dim(input, weight, nd, name)
     stride = _expand(stride, k, "stride")
     padding = _expand(padding, k, "padding")
     dilation = _expand(dilation, k, "dilation")

@@ -31,15 +31,21 @@ def _check_range(indices, num_weights):
         raise IndexError("index out of range in self")
 
 
-def _padding_index(padding_idx, num_weights):
-    if padding_idx is None:
-        return -1
-    if padding_idx > 0:
-        assert padding_idx < num_weights, "Padding_idx must be within num_embeddings"
-    elif padding_idx < 0:
-        assert padding_idx >= -num_weights, "Padding_idx must be within num_embeddings"
-        padding_idx = num_weights + padding_idx
+def _wrapped_padding_idx(padding_idx, num_weights):
+    """padding_idx checked against num_weights, a negative one counted from the end (None stays None)."""
+    if padding_idx is not None:
+        if padding_idx > 0:
+            assert padding_idx < num_weights, "Padding_idx must be within num_embeddings"
+        elif padding_idx < 0:
+            assert padding_idx >= -num_weights, "Padding_idx must be within num_embeddings"
+            padding_idx = num_weights + padding_idx
     return padding_idx
+
+
+def _padding_index(padding_idx, num_weights):
+    """The kernels' padding index: -1 for none."""
+    padding_idx = _wrapped_padding_idx(padding_idx, num_weights)
+    return -1 if padding_idx is None else padding_idx
 
 
 def _renorm_(weight, indices, max_norm, norm_type):

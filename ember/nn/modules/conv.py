@@ -27,6 +27,8 @@ class _ConvNd(Module):
 
     __constants__ = ["stride", "padding", "dilation", "groups", "padding_mode", "output_padding", "in_channels",
                      "out_channels", "kernel_size"]
+    _n = None  # the spatial dims, set by each Conv{1,2,3}d / ConvTranspose{1,2,3}d
+    _fn = None  # and its functional form
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, transposed, output_padding,
                  groups, bias, padding_mode, device=None, dtype=None):
@@ -102,6 +104,9 @@ class _ConvNd(Module):
             s += f", padding_mode={self.padding_mode}"
         return s
 
+    def _get_num_spatial_dims(self):
+        return self._n
+
     def __setstate__(self, state):
         super().__setstate__(state)
         if not hasattr(self, "padding_mode"):
@@ -109,8 +114,6 @@ class _ConvNd(Module):
 
 
 class _Conv(_ConvNd):
-    _n = 2
-    _fn = None
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
                  padding_mode="zeros", device=None, dtype=None):
@@ -118,9 +121,6 @@ class _Conv(_ConvNd):
         super().__init__(in_channels, out_channels, _ntuple(kernel_size, n), _ntuple(stride, n),
                          padding if isinstance(padding, str) else _ntuple(padding, n), _ntuple(dilation, n), False,
                          _ntuple(0, n), groups, bias, padding_mode, device=device, dtype=dtype)
-
-    def _get_num_spatial_dims(self):
-        return self._n
 
     def _conv_forward(self, input, weight, bias):
         conv = type(self)._fn
@@ -187,8 +187,6 @@ class _ConvTransposeNd(_ConvNd):
 
 
 class _ConvTranspose(_ConvTransposeNd):
-    _n = 2
-    _fn = None
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
@@ -196,9 +194,6 @@ class _ConvTranspose(_ConvTransposeNd):
         super().__init__(in_channels, out_channels, _ntuple(kernel_size, n), _ntuple(stride, n),
                          _ntuple(padding, n), _ntuple(dilation, n), True, _ntuple(output_padding, n), groups, bias,
                          padding_mode, device=device, dtype=dtype)
-
-    def _get_num_spatial_dims(self):
-        return self._n
 
     def forward(self, input, output_size=None):
         if self.padding_mode != "zeros":

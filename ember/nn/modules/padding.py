@@ -53,34 +53,26 @@ class ConstantPad3d(_ConstantPadNd):
         self.padding = _padding(padding, 3)
 
 
-class ZeroPad1d(ConstantPad1d):
+class _ZeroPad:
+    """ZeroPad{1,2,3}d's own part: ConstantPad{1,2,3}d with value 0, shown by its padding alone."""
+
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self):
+        return f"{self.padding}"
+
+
+class ZeroPad1d(_ZeroPad, ConstantPad1d):
     """Pads the last dim with zeros (torch.nn.ZeroPad1d)."""
 
-    def __init__(self, padding):
-        super().__init__(padding, 0.0)
 
-    def extra_repr(self):
-        return f"{self.padding}"
-
-
-class ZeroPad2d(ConstantPad2d):
+class ZeroPad2d(_ZeroPad, ConstantPad2d):
     """Pads the last 2 dims with zeros (torch.nn.ZeroPad2d)."""
 
-    def __init__(self, padding):
-        super().__init__(padding, 0.0)
 
-    def extra_repr(self):
-        return f"{self.padding}"
-
-
-class ZeroPad3d(ConstantPad3d):
+class ZeroPad3d(_ZeroPad, ConstantPad3d):
     """Pads the last 3 dims with zeros (torch.nn.ZeroPad3d)."""
-
-    def __init__(self, padding):
-        super().__init__(padding, 0.0)
-
-    def extra_repr(self):
-        return f"{self.padding}"
 
 
 # === reflection, replication, circular ===========================================================

@@ -9,7 +9,7 @@ from .. import functional as F, init
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence, _PackedLayout
 from .module import Module
-from .rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
+from .rnn_cells import RNN_MODES, GRUCell, LSTMCell, RNNCell, RNNCellBase
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -130,14 +130,17 @@ class RNNBase(Module):
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
                                f"got {input.size(-1)}")
 
-    def get_expected_hidden_size(self, input, batch_sizes):
+    def _state_leading_dims(self, input, batch_sizes):
+        """(num_layers * directions, mini-batch): the hidden and cell states' first two sizes."""
         if batch_sizes is not None:
             mini_batch = int(batch_sizes[0])
         else:
             mini_batch = input.size(0) if self.batch_first else input.size(1)
-        directions = 2 if self.bidirectional else 1
+        return (self.num_layers * (2 if self.bidirectional else 1), mini_batch)
+
+    def get_expected_hidden_size(self, input, batch_sizes):
         size = self.proj_size if self.proj_size > 0 else self.hidden_size
-        return (self.num_layers * directions, mini_batch, size)
+        return self._state_leading_dims(input, batch_sizes) + (size,)
 
     def check_hidden_size(self, hx, expected_hidden_size, msg="Expected hidden size {}, got {}"):
         if tuple(hx.size()) != expected_hidden_size:
@@ -239,11 +242,8 @@ class RNN(RNNBase):
             args = args[:3] + args[4:]
         else:
             self.nonlinearity = kwargs.pop("nonlinearity", "tanh")
-        if self.nonlinearity == "tanh":
-            mode = "RNN_TANH"
-        elif self.nonlinearity == "relu":
-            mode = "RNN_RELU"
-        else:
+        mode = RNN_MODES.get(self.nonlinearity)
+        if mode is None:
             raise ValueError(f"Unknown nonlinearity '{self.nonlinearity}'. Select from 'tanh' or 'relu'.")
         super().__init__(mode, *args, **kwargs)
 
@@ -301,12 +301,7 @@ class LSTM(RNNBase):
         super().__init__("LSTM", *args, **kwargs)
 
     def get_expected_cell_size(self, input, batch_sizes):
-        if batch_sizes is not None:
-            mini_batch = int(batch_sizes[0])
-        else:
-            mini_batch = input.size(0) if self.batch_first else input.size(1)
-        directions = 2 if self.bidirectional else 1
-        return (self.num_layers * directions, mini_batch, self.hidden_size)
+        return self._state_leading_dims(input, batch_sizes) + (self.hidden_size,)
 
     def check_forward_args(self, input, hidden, batch_sizes):
         self.check_input(input, batch_sizes)

@@ -9,6 +9,9 @@ from .module import Module
 
 __all__ = ["RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
+# The recurrence primitive's mode for each of RNN's nonlinearities.
+RNN_MODES = {"tanh": "RNN_TANH", "relu": "RNN_RELU"}
+
 
 class RNNCellBase(Module):
     """Base class of the cells: weight_ih (G*H, input_size), weight_hh (G*H, H), bias_ih, bias_hh."""
@@ -48,19 +51,24 @@ class RNNCellBase(Module):
         out = RNNLayer.apply(gi, h, c, self.weight_hh, self.bias_hh, None, mode, None, False)
         return out[1:]
 
-    def _batch(self, name, input, hx, what="hidden"):
+    def _batch(self, name, input, hx, pair=False):
+        """input and hx with a batch dim (hx None: zeros), and whether input had one; pair: hx is (h, c)."""
         if input.dim() not in (1, 2):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
-        if hx is not None and hx.dim() not in (1, 2):
-            raise ValueError(f"{name}: Expected {what} to be 1D or 2D, got {hx.dim()}D instead")
+        states = () if hx is None else tuple(hx) if pair else (hx,)
+        for idx, value in enumerate(states):
+            if value.dim() not in (1, 2):
+                what = f"hx[{idx}]" if pair else "hidden"
+                raise ValueError(f"{name}: Expected {what} to be 1D or 2D, got {value.dim()}D instead")
         batched = input.dim() == 2
         if not batched:
             input = input.unsqueeze(0)
         if hx is None:
-            hx = _creation.zeros((input.size(0), self.hidden_size), dtype=input.dtype, device=input.device)
+            zeros = _creation.zeros((input.size(0), self.hidden_size), dtype=input.dtype, device=input.device)
+            states = (zeros, zeros) if pair else (zeros,)
         elif not batched:
-            hx = hx.unsqueeze(0)
-        return input, hx, batched
+            states = tuple(state.unsqueeze(0) for state in states)
+        return input, states if pair else states[0], batched
 
     def _check(self, input, hx, hidden_label="0"):
         if input.size(1) != self.input_size:
@@ -82,11 +90,8 @@ class RNNCell(RNNCellBase):
 
     def forward(self, input, hx=None):
         input, hx, batched = self._batch("RNNCell", input, hx)
-        if self.nonlinearity == "tanh":
-            mode = "RNN_TANH"
-        elif self.nonlinearity == "relu":
-            mode = "RNN_RELU"
-        else:
+        mode = RNN_MODES.get(self.nonlinearity)
+        if mode is None:
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         self._check(input, hx)
         (h,) = self._step(mode, input, hx)
@@ -100,20 +105,7 @@ class LSTMCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device, dtype=dtype)
 
     def forward(self, input, hx=None):
-        if input.dim() not in (1, 2):
-            raise ValueError(f"LSTMCell: Expected input to be 1D or 2D, got {input.dim()}D instead")
-        if hx is not None:
-            for idx, value in enumerate(hx):
-                if value.dim() not in (1, 2):
-                    raise ValueError(f"LSTMCell: Expected hx[{idx}] to be 1D or 2D, got {value.dim()}D instead")
-        batched = input.dim() == 2
-        if not batched:
-            input = input.unsqueeze(0)
-        if hx is None:
-            zeros = _creation.zeros((input.size(0), self.hidden_size), dtype=input.dtype, device=input.device)
-            hx = (zeros, zeros)
-        elif not batched:
-            hx = (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
+        input, hx, batched = self._batch("LSTMCell", input, hx, pair=True)
         self._check(input, hx[0], "0")
         self._check(input, hx[1], "1")
         h, c = self._step("LSTM", input, hx[0], hx[1])

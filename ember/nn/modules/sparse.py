@@ -1,20 +1,11 @@
 """torch.nn.modules.sparse: Embedding and EmbeddingBag."""
 from ... import _creation
 from .. import functional as F, init
+from .._functional_sparse import _wrapped_padding_idx
 from ..parameter import Parameter
 from .module import Module
 
 __all__ = ["Embedding", "EmbeddingBag"]
-
-
-def _padding_index(padding_idx, num_embeddings):
-    if padding_idx is not None:
-        if padding_idx > 0:
-            assert padding_idx < num_embeddings, "Padding_idx must be within num_embeddings"
-        elif padding_idx < 0:
-            assert padding_idx >= -num_embeddings, "Padding_idx must be within num_embeddings"
-            padding_idx = num_embeddings + padding_idx
-    return padding_idx
 
 
 def _initial_weight(num_embeddings, embedding_dim, _weight, device, dtype):
@@ -23,6 +14,18 @@ def _initial_weight(num_embeddings, embedding_dim, _weight, device, dtype):
     assert list(_weight.shape) == [num_embeddings, embedding_dim], \
         "Shape of weight does not match num_embeddings and embedding_dim"
     return Parameter(_weight), False
+
+
+def _lookup_options_repr(module):
+    """The repr template's max_norm, norm_type and scale_grad_by_freq, where not their defaults."""
+    s = ""
+    if module.max_norm is not None:
+        s += ", max_norm={max_norm}"
+    if module.norm_type != 2:
+        s += ", norm_type={norm_type}"
+    if module.scale_grad_by_freq is not False:
+        s += ", scale_grad_by_freq={scale_grad_by_freq}"
+    return s
 
 
 class Embedding(Module):
@@ -35,7 +38,7 @@ class Embedding(Module):
         super().__init__()
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
-        self.padding_idx = _padding_index(padding_idx, num_embeddings)
+        self.padding_idx = _wrapped_padding_idx(padding_idx, num_embeddings)
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
@@ -63,12 +66,7 @@ class Embedding(Module):
         s = "{num_embeddings}, {embedding_dim}"
         if self.padding_idx is not None:
             s += ", padding_idx={padding_idx}"
-        if self.max_norm is not None:
-            s += ", max_norm={max_norm}"
-        if self.norm_type != 2:
-            s += ", norm_type={norm_type}"
-        if self.scale_grad_by_freq is not False:
-            s += ", scale_grad_by_freq={scale_grad_by_freq}"
+        s += _lookup_options_repr(self)
         if self.sparse is not False:
             s += ", sparse=True"
         return s.format(**self.__dict__)
@@ -98,7 +96,7 @@ class EmbeddingBag(Module):
         self.max_norm = max_norm
         self.norm_type = norm_type
         self.scale_grad_by_freq = scale_grad_by_freq
-        self.padding_idx = _padding_index(padding_idx, num_embeddings)
+        self.padding_idx = _wrapped_padding_idx(padding_idx, num_embeddings)
         self.weight, fresh = _initial_weight(num_embeddings, embedding_dim, _weight, device, dtype)
         if fresh:
             self.reset_parameters()
@@ -116,13 +114,7 @@ class EmbeddingBag(Module):
                                self.padding_idx)
 
     def extra_repr(self):
-        s = "{num_embeddings}, {embedding_dim}"
-        if self.max_norm is not None:
-            s += ", max_norm={max_norm}"
-        if self.norm_type != 2:
-            s += ", norm_type={norm_type}"
-        if self.scale_grad_by_freq is not False:
-            s += ", scale_grad_by_freq={scale_grad_by_freq}"
+        s = "{num_embeddings}, {embedding_dim}" + _lookup_options_repr(self)
         s += ", mode={mode}"
         if self.padding_idx is not None:
             s += ", padding_idx={padding_idx}"
