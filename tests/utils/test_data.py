@@ -406,3 +406,22 @@ def test_training_loop_with_shuffled_loader_lowers_loss():
             total += loss.item()
         losses.append(total / len(loader))
     assert losses[-1] < 0.1 * losses[0]
+
+
+def test_random_sampler_with_replacement_is_lazy():
+    """An endless stream (num_samples=10**10, as training scripts use) yields its first batch at once in
+    constant memory: the sampler once built a 4.9 GB list before its first index."""
+    import itertools
+    import tracemalloc
+    sampler = edata.RandomSampler(range(10), replacement=True, num_samples=10 ** 10)
+    loader = edata.DataLoader(range(10), batch_size=8, sampler=sampler)
+    assert len(sampler) == 10 ** 10 and len(loader) == 10 ** 10 // 8
+    tracemalloc.start()
+    try:
+        first = list(itertools.islice(sampler, 100))
+        batch = next(iter(loader))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(first) == 100 and all(0 <= i < 10 for i in first) and batch.shape == (8,)
+    assert peak < 2 ** 20, peak

@@ -68,8 +68,13 @@ class RandomSampler(Sampler[int]):
         n = len(self.data_source)
         generator = self.generator if self.generator is not None else _fresh_generator()
         if self.replacement:
-            for size in [32] * (self.num_samples // 32) + [self.num_samples % 32]:
-                yield from ember.randint(high=n, size=(size,), dtype=ember.int64, generator=generator).tolist()
+            # NOTE: draws 32 at a time, lazily: an endless stream (num_samples=10**10) starts at once in
+            # constant memory (a list of the chunk sizes alone took 4.9 GB)
+            full, rest = divmod(self.num_samples, 32)
+            for _ in range(full):
+                yield from ember.randint(high=n, size=(32,), dtype=ember.int64, generator=generator).tolist()
+            if rest:
+                yield from ember.randint(high=n, size=(rest,), dtype=ember.int64, generator=generator).tolist()
             return
         for _ in range(self.num_samples // n):
             yield from ember.randperm(n, generator=generator).tolist()
