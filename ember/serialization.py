@@ -3,10 +3,12 @@
 A checkpoint is a zip whose entries sit under one top folder: `data.pkl` (the object, pickled with a
 persistent id for each tensor storage), `data/<key>` (each storage's raw little-endian bytes, aligned
 to 64 bytes), `version`, `byteorder`, `.format_version`, `.storage_alignment`, `.data/serialization_id`.
+Saving to a path is atomic: a temporary file beside it, fsynced, then renamed over it.
 Loading is safe by default: `weights_only=True` allows only the globals PyTorch's weights-only loader
 allows, and every storage's size, offset and stride are bounds-checked before a view is built.
 """
 import collections
+import contextlib
 import io
 import os
 import pickle
@@ -234,10 +236,39 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL, _use_ne
     pickler.dump(obj)
     prefix = _archive_name(f) + "/"
     if isinstance(f, (str, os.PathLike)):
-        with open(os.fspath(f), "wb") as out:
+        with _atomic_file(os.fspath(f)) as out:
             _write_archive(out, prefix, buf.getvalue(), pickler.order, _disable_byteorder_record)
     else:
         _write_archive(f, prefix, buf.getvalue(), pickler.order, _disable_byteorder_record)
+
+
+@contextlib.contextmanager
+def _atomic_file(path):
+    """A binary file that replaces `path` only once it is completely written and on disk.
+
+    NOTE: the archive goes to a temporary file beside `path` (same file system), which is flushed,
+    fsynced and renamed over `path` (an atomic replace); the folder is fsynced so the rename itself
+    survives a crash. A process killed mid-save leaves the previous checkpoint intact (and at most a
+    stray `.<name>.<random>.tmp`); an error removes the temporary file and leaves `path` as it was."""
+    folder, name = os.path.split(os.path.abspath(path))
+    tmp = os.path.join(folder, f".{name}.{os.urandom(6).hex()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # NOTE: not every platform lets a folder be opened and fsynced
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
 
 
 def _write_archive(out, prefix, pickled, storages, no_byteorder):

@@ -1,6 +1,7 @@
 """ember.save / ember.load against real torch: the same zip format both ways, safe loading."""
 import collections
 import io
+import os
 import pickle
 import zipfile
 
@@ -265,3 +266,51 @@ def test_paths_and_file_objects(tmp_path):
         assert ember.load(fh)[0].tolist() == [1.]
     with pytest.raises(pickle.UnpicklingError):
         ember.load(io.BytesIO(b"not a checkpoint"))
+
+
+# --- durability: a save killed half way leaves the previous checkpoint --------------------------------
+
+def test_a_save_killed_midway_leaves_the_previous_checkpoint(tmp_path):
+    import subprocess
+    import sys
+    import time
+    path = tmp_path / "ckpt.pt"
+    ember.save({"step": 1, "w": ember.arange(10.0)}, path)
+    script = (f"import sys, ember\nbig = ember.ones(32 * 2 ** 20)\nprint('saving', flush=True)\n"
+              f"ember.save({{'step': 2, 'w': big}}, {str(path)!r})\nprint('done', flush=True)\n")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, cwd=root)
+    try:
+        assert proc.stdout.readline() == b"saving\n"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]:
+            time.sleep(0.001)
+        proc.kill()  # SIGKILL: no handler, no cleanup
+    finally:
+        proc.wait()
+    strays = [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
+    assert strays, "the save finished before the kill: the test saw nothing"
+    assert strays[0].name.startswith(".ckpt.pt.")
+    loaded = ember.load(path)
+    assert loaded["step"] == 1 and ember.equal(loaded["w"], ember.arange(10.0))
+
+
+def test_a_failed_save_leaves_the_file_and_no_temporary(tmp_path):
+    path = tmp_path / "ckpt.pt"
+    ember.save({"step": 1}, path)
+    before = path.read_bytes()
+
+    class Exploding:
+        def __reduce__(self):
+            raise RuntimeError("cannot pickle this")
+    with pytest.raises(RuntimeError, match="cannot pickle"):
+        ember.save({"step": 2, "bad": Exploding()}, path)
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["ckpt.pt"]
+
+
+def test_a_save_to_a_path_is_one_archive_torch_reads_with_the_final_name(tmp_path):
+    path = tmp_path / "model.pt"
+    ember.save({"w": ember.arange(4.0)}, path)
+    assert all(n.startswith("model/") for n in zipfile.ZipFile(path).namelist())
+    assert torch.load(path)["w"].tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pt"]
