@@ -21,7 +21,8 @@ import pytest
 HERE = Path(__file__).resolve().parent
 EXAMPLES = HERE.parent.parent / "examples"
 RUNNER = HERE / "alias_run.py"
-SCRIPTS = sorted(p.name for p in EXAMPLES.glob("*.py"))
+OWN_RUNS = {"checkpoint_resume.py"}  # NOTE: writes a checkpoint and is killed on purpose: its own test runs it
+SCRIPTS = sorted(p.name for p in EXAMPLES.glob("*.py") if p.name not in OWN_RUNS)
 BACKENDS = ("torch", "ember")
 ITERATIONS = 60  # the seeds train for 500 iterations; 60 already cut the loss by >1000x
 EPOCHS = 300  # seeds 001 and 004 train for 100 and 1000 epochs; 300 separate seed 004's classes
@@ -307,3 +308,25 @@ def test_char_transformer_learns_and_samples(runs, backend):
     assert len(losses) >= 6 and losses[-1] < 0.8 * losses[0], out
     sample = out.split("sample:\n", 1)[1]
     assert sample.startswith("Shall I ") and len(sample.rstrip("\n")) >= 200, out
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_checkpoint_resume_after_a_kill_ends_as_an_uninterrupted_run(tmp_path, backend):
+    """examples/checkpoint_resume.py: killed (SIGKILL) after epoch 2's checkpoint, started again, it resumes
+    from that checkpoint and ends with the very loss of a run never interrupted."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+
+    def run(path, *extra):
+        command = _command(backend, "checkpoint_resume.py") + ["--checkpoint", str(path), *extra]
+        return _run(command, env)
+    whole = run(tmp_path / "whole.pt")
+    assert whole.returncode == 0, whole.stderr[-3000:]
+    final = re.search(r"final loss (\S+)", whole.stdout).group(1)
+    killed = run(tmp_path / "ckpt.pt", "--kill-after-epoch", "2")
+    assert killed.returncode == -9, (killed.returncode, killed.stderr[-3000:])
+    assert "final loss" not in killed.stdout and "epoch 2 " in killed.stdout
+    resumed = run(tmp_path / "ckpt.pt")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert resumed.stdout.startswith("resumed after epoch 2") and "epoch 3 " in resumed.stdout
+    assert "epoch 2 " not in resumed.stdout.split("\n", 1)[1]
+    assert re.search(r"final loss (\S+)", resumed.stdout).group(1) == final
