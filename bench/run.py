@@ -5,7 +5,8 @@
 Per-op overhead (small add with and without autograd), seed 003's five versions, seed 004's
 classifier, an MLP 784-512-256-10 training step at batch 128, a 1024x1024 float32 matmul
 with the GFLOP/s each library reaches, and the layer workloads of bench/layers.py (LeNet-5, a
-ResNet-style stack, LSTM, GRU, a character Transformer) with each step's peak memory. Each workload is written once as a function of the
+ResNet-style stack, LSTM, GRU, a character Transformer) with each step's peak memory, and an
+IO-bound DataLoader epoch with 0, 2 and 4 worker processes (bench/dataloader.py). Each workload is written once as a function of the
 library; the two libraries take turns repeat by repeat and medians are reported. Reported, never
 asserted.
 """
@@ -14,6 +15,7 @@ import datetime
 import os
 from pathlib import Path
 
+import dataloader
 import layers
 import op_overhead
 import seeds
@@ -47,6 +49,10 @@ def measure(quick):
         times = time_pair([make(lib) for lib in LIBS], 2 if quick else 5, 3, 2)
         t_mem, e_mem = (layers.peak_memory(name, lib.__name__) for lib in LIBS)
         yield title, times, f"peak memory {t_mem / 2**20:.1f} / {e_mem / 2**20:.1f} MiB ({e_mem / t_mem:.1f}x)"
+    for workers in dataloader.NUM_WORKERS:
+        title = (f"DataLoader epoch, {dataloader.ITEMS} items of 2 ms IO, batch {dataloader.BATCH}, "
+                 f"num_workers={workers}")
+        yield title, time_pair([dataloader.epoch(lib, workers) for lib in LIBS], 1, 3, 1), ""
 
 
 def main(argv=None):
