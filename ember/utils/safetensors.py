@@ -40,10 +40,10 @@ class SafetensorError(Exception):
 
 # --- writing ---------------------------------------------------------------------------------
 
-def _byte_span(arr):
-    """[low, high) addresses of the bytes `arr` touches."""
-    iface = getattr(arr, "__array_interface__", None) or arr.__cuda_array_interface__
-    low = high = iface["data"][0]
+def _byte_span(t):
+    """[low, high) addresses of the bytes tensor `t` touches on its device."""
+    arr = t._data
+    low = high = t.device.backend.data_ptr(arr)
     for size, stride in zip(arr.shape, arr.strides):
         reach = (size - 1) * stride
         low, high = (low + reach, high) if reach < 0 else (low, high + reach)
@@ -52,7 +52,7 @@ def _byte_span(arr):
 
 def _find_shared(tensors):
     """Groups (sets of names) of tensors whose memory overlaps, as safetensors.torch finds them."""
-    areas = sorted((str(t.device), *_byte_span(t._data), name) for name, t in tensors.items() if t.numel())
+    areas = sorted((str(t.device), *_byte_span(t), name) for name, t in tensors.items() if t.numel())
     groups, last_device, last_stop = [], None, None
     for device, start, stop, name in areas:
         if device == last_device and start < last_stop:
@@ -224,6 +224,9 @@ def _to_array(name, code, shape, blob):
     d = _DTYPE.get(code)
     if d is None:
         raise SafetensorError(f"ember has no dtype for {code} (tensor `{name}`)")
+    if d is _dtype.bool:
+        # NOTE: any nonzero byte is True, as torch reads it; NumPy would keep the raw byte.
+        return np.frombuffer(blob, dtype=np.uint8).reshape(shape) != 0
     arr = np.frombuffer(blob, dtype=d.np.newbyteorder("<")).reshape(shape)
     return arr.astype(d.np) if sys.byteorder == "big" else arr
 
@@ -244,18 +247,19 @@ def _parse_device(device):
 
 def load(data):
     """The dict of tensors (on the CPU) in `data`, the bytes of a safetensors file."""
-    data = bytes(data)
+    data = memoryview(data).cast("B")
     n = _read_header(data[:8], len(data))
-    entries, _ = _parse_header(data[8:8 + n], len(data) - 8 - n)
-    body = bytearray(data[8 + n:])  # NOTE: one writable copy; each tensor views its own range of it
-    view = memoryview(body)
+    entries, _ = _parse_header(bytes(data[8:8 + n]), len(data) - 8 - n)
+    view = memoryview(bytearray(data[8 + n:]))  # NOTE: one writable copy; each tensor views its own range
     return {name: _to_tensor(_to_array(name, code, shape, view[begin:end]), CPU)
             for name, (code, shape, (begin, end)) in entries.items()}
 
 
-def load_file(filename, device="cpu"):
-    """The dict of tensors stored in the safetensors file `filename`, placed on `device`."""
-    with safe_open(filename, framework="pt", device=device) as f:
+def load_file(filename, device="cpu", *, backend="mmap"):
+    """The dict of tensors stored in the safetensors file `filename`, placed on `device`.
+
+    `backend` is checked as safetensors checks it; either way the file is read without mmap."""
+    with safe_open(filename, framework="pt", device=device, backend=backend) as f:
         return f.get_tensors()
 
 
@@ -280,7 +284,9 @@ class _Slice:
 class safe_open:
     """An open safetensors file: keys(), metadata(), get_tensor(name), get_slice(name); a context manager."""
 
-    def __init__(self, filename, framework, device="cpu"):
+    def __init__(self, filename, framework, device="cpu", backend="mmap"):
+        if backend not in ("mmap", "pread"):
+            raise SafetensorError(f'backend "{backend}" is invalid (expected one of: "mmap", "pread")')
         if framework not in _FRAMEWORKS:
             raise SafetensorError(f"framework {framework} is invalid")
         self._framework = _FRAMEWORKS[framework]
