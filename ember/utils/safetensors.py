@@ -16,7 +16,7 @@ from .. import _dtype
 from .._device import CPU, device as _device_cls
 from .._tensor import Tensor, _wrap
 
-__all__ = ["SafetensorError", "save", "save_file", "load", "load_file", "safe_open"]
+__all__ = ["SafetensorError", "save", "save_file", "load", "load_file", "safe_open", "save_model", "load_model"]
 
 # NOTE: safetensors refuses headers over 100 MB: a corrupt length must not make us allocate gigabytes.
 MAX_HEADER_SIZE = 100_000_000
@@ -138,6 +138,75 @@ def save_file(tensors, filename, metadata=None):
         f.write(head)
         for blob in blobs:
             f.write(blob)
+
+
+def _is_complete(t):
+    """Whether `t` covers the whole of its storage (so keeping it loses nothing of a shared group)."""
+    backend = t.device.backend
+    low, nbytes, _ = backend.storage(t._data)
+    return backend.data_ptr(t._data) == low and t.numel() * t.dtype.itemsize == nbytes
+
+
+def _remove_duplicate_names(state_dict, *, preferred_names=None, discard_names=None):
+    """{kept name: [names to drop]} for each group of tensors sharing memory, as safetensors.torch picks."""
+    preferred_names, discard_names = set(preferred_names or ()), set(discard_names or ())
+    to_remove = {}
+    for shared in _find_shared(state_dict):
+        complete = {name for name in shared if _is_complete(state_dict[name])}
+        if not complete:
+            raise RuntimeError(
+                "Error while trying to find names to remove to save state dict, but found no suitable name to keep"
+                f" for saving amongst: {shared}. None is covering the entire storage.Refusing to save/load the model"
+                " since you could be storing much more memory than needed. Please refer to"
+                " https://huggingface.co/docs/safetensors/torch_shared_tensors for more information. Or open an"
+                " issue.")
+        keep = min(complete - discard_names or complete)
+        keep = min(preferred_names & complete or {keep})
+        to_remove[keep] = [name for name in sorted(shared) if name != keep]
+    return to_remove
+
+
+def save_model(model, filename, metadata=None, force_contiguous=True):
+    """Save `model`'s state_dict to `filename`, each group of shared tensors (tied weights) stored once.
+
+    Each dropped name is recorded in the metadata as `{dropped: kept}` (user entries win)."""
+    state_dict = model.state_dict()
+    for kept, dropped in _remove_duplicate_names(state_dict).items():
+        for name in dropped:
+            metadata = {} if metadata is None else metadata
+            metadata.setdefault(name, kept)
+            del state_dict[name]
+    if force_contiguous:
+        state_dict = {k: v.contiguous() for k, v in state_dict.items()}
+    try:
+        save_file(state_dict, filename, metadata=metadata)
+    except ValueError as e:
+        raise ValueError(f"{e} Or use save_model(..., force_contiguous=True), read the docs for potential "
+                         "caveats.") from None
+
+
+def load_model(model, filename, strict=True, device="cpu", *, backend="mmap"):
+    """Load a file written by save_model into `model`; returns (missing, unexpected) names.
+
+    Names dropped from a shared group are neither missing nor unexpected: loading the kept one fills them."""
+    state_dict = load_file(filename, device=device, backend=backend)
+    to_remove = _remove_duplicate_names(model.state_dict(), preferred_names=state_dict.keys())
+    missing, unexpected = model.load_state_dict(state_dict, strict=False)
+    missing, unexpected = set(missing), list(unexpected)
+    for dropped in to_remove.values():
+        for name in dropped:
+            if name in missing:
+                missing.remove(name)
+            else:
+                unexpected.append(name)
+    if strict and (missing or unexpected):
+        error = f"Error(s) in loading state_dict for {model.__class__.__name__}:"
+        if missing:
+            error += "\n    Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in sorted(missing))
+        if unexpected:
+            error += "\n    Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in sorted(unexpected))
+        raise RuntimeError(error)
+    return missing, unexpected
 
 
 # --- reading ---------------------------------------------------------------------------------

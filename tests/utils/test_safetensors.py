@@ -314,3 +314,46 @@ def test_empty_dict_and_unicode_names_are_byte_identical():
     names = {"wé\"\\\n": torch.ones(2), "日本": torch.zeros(1, dtype=torch.int16)}
     assert es.save({k: _ember_tensor(t) for k, t in names.items()}) == st.save(names)
     assert sorted(es.load(st.save(names))) == sorted(names)
+
+
+def _tied(lib):
+    model = lib.nn.Sequential(lib.nn.Embedding(5, 3), lib.nn.Linear(3, 5, bias=False))
+    model[1].weight = model[0].weight
+    return model
+
+
+def test_save_model_stores_tied_weights_once_both_ways(tmp_path):
+    torch.manual_seed(0)
+    t_model = _tied(torch)
+    e_model = _tied(ember)
+    e_model.load_state_dict({k: _ember_tensor(v) for k, v in t_model.state_dict().items()})
+    _both_raise(lambda: st.save_file(t_model.state_dict(), tmp_path / "x"),
+                lambda: es.save_file(e_model.state_dict(), tmp_path / "y"))
+    st.save_model(t_model, str(tmp_path / "t.safetensors"))
+    es.save_model(e_model, tmp_path / "e.safetensors")
+    assert (tmp_path / "t.safetensors").read_bytes() == (tmp_path / "e.safetensors").read_bytes()
+    with es.safe_open(tmp_path / "e.safetensors", framework="pt") as f:
+        assert f.keys() == ["0.weight"] and f.metadata() == {"1.weight": "0.weight"}
+    fresh = _tied(ember)
+    assert es.load_model(fresh, tmp_path / "t.safetensors") == (set(), [])
+    _assert_same(fresh[1].weight, t_model[1].weight)
+    t_fresh = _tied(torch)
+    st.load_model(t_fresh, tmp_path / "e.safetensors")
+    assert torch.equal(t_fresh[1].weight, t_model[0].weight)
+    # A model the file does not fit: safetensors' strict error, word for word.
+    _both_raise(lambda: st.load_model(torch.nn.Linear(3, 5), tmp_path / "t.safetensors"),
+                lambda: es.load_model(ember.nn.Linear(3, 5), tmp_path / "t.safetensors"))
+    assert es.load_model(ember.nn.Linear(3, 5), tmp_path / "t.safetensors", strict=False) == \
+        st.load_model(torch.nn.Linear(3, 5), tmp_path / "t.safetensors", strict=False)
+
+
+def test_save_model_refuses_groups_no_tensor_covers():
+    class Halves(ember.nn.Module):
+        def __init__(self):
+            super().__init__()
+            base = ember.zeros(4)
+            self.register_buffer("a", base[:3])
+            self.register_buffer("b", base[1:])
+
+    with pytest.raises(RuntimeError, match="None is covering the entire storage"):
+        es.save_model(Halves(), "unused.safetensors")
