@@ -116,7 +116,8 @@ def _serialize(tensors, metadata):
         raw = t.detach().cpu()._data
         if sys.byteorder == "big":
             raw = raw.byteswap()
-        blob = raw.tobytes()
+        # NOTE: a byte view, not tobytes(): save_file writes the tensor's memory without a copy.
+        blob = memoryview(raw.reshape(-1).view(np.uint8))
         header[name] = {"dtype": _CODE[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(blob)]}
         blobs.append(blob)
         offset += len(blob)
@@ -345,9 +346,28 @@ class _Slice:
         return self._handle._entry(self._name)[0]
 
     def __getitem__(self, index):
-        # NOTE: the whole tensor is read and then indexed (no mmap); the result owns its memory.
-        return self._handle.get_tensor(self._name)[index].clone() if self._handle._framework == "pt" \
-            else self._handle.get_tensor(self._name)[index].copy()
+        code, shape, _ = self._handle._entry(self._name)
+        index = index if isinstance(index, tuple) else (index,)
+        rows = _leading_rows(index[0], shape[0]) if shape and index else None
+        if rows is None:
+            # NOTE: the whole tensor is read, then indexed; the result owns its memory.
+            whole = self._handle.get_tensor(self._name)
+            return whole[index].copy() if self._handle._framework == "np" else whole[index].clone()
+        # NOTE: a range of rows is read alone: sharding a large weight must not read all of it.
+        start, stop, rest = rows
+        part = self._handle._read(self._name, start, stop)
+        return part[(slice(None), *index[1:])] if rest is None else part[(rest, *index[1:])]
+
+
+def _leading_rows(first, size):
+    """(start, stop, index into the rows read) when `first` picks a contiguous range of rows, else None."""
+    if isinstance(first, slice) and first.step in (None, 1):
+        start, stop, _ = first.indices(size)
+        return start, max(start, stop), None
+    if isinstance(first, int) and not isinstance(first, bool) and -size <= first < size:
+        first %= size
+        return first, first + 1, 0
+    return None
 
 
 class safe_open:
@@ -408,16 +428,24 @@ class safe_open:
 
     def get_tensor(self, name):
         """The tensor `name`, read from the file."""
+        shape = self._entry(name)[1]
+        return self._read(name, 0, shape[0]) if shape else self._read(name, 0, None)
+
+    def _read(self, name, start, stop):
+        """Rows [start, stop) of tensor `name` (the whole 0-d tensor when stop is None), read from the file."""
         code, shape, (begin, end) = self._entry(name)
+        if stop is None:
+            first, last, shape = begin, end, ()
+        else:
+            row = math.prod(shape[1:]) * _BITS[code] // 8
+            first, last, shape = begin + start * row, begin + stop * row, (stop - start, *shape[1:])
         f = self._open_file()
-        f.seek(self._data_start + begin)
-        blob = bytearray(end - begin)
+        f.seek(self._data_start + first)
+        blob = bytearray(last - first)
         if f.readinto(blob) != len(blob):
             raise _error("incomplete metadata, file not fully covered")  # the file shrank since it was opened
         arr = _to_array(name, code, shape, blob)
-        if self._framework == "np":
-            return arr
-        return _to_tensor(arr, self._device)
+        return arr if self._framework == "np" else _to_tensor(arr, self._device)
 
     def get_tensors(self):
         """Every tensor of the file, as a dict in file order."""

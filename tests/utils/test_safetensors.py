@@ -357,3 +357,19 @@ def test_save_model_refuses_groups_no_tensor_covers():
 
     with pytest.raises(RuntimeError, match="None is covering the entire storage"):
         es.save_model(Halves(), "unused.safetensors")
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "bool", "int16"])
+def test_get_slice_reads_only_the_rows_asked(dtype, tmp_path, monkeypatch):
+    tensors = {"w": _torch_tensor(dtype, (6, 3)), "v": _torch_tensor(dtype, (4,), 1)}
+    path = tmp_path / "t.safetensors"
+    st.save_file(tensors, path)
+    cases = [("w", (slice(2, 5),)), ("w", (slice(-2, None), 1)), ("w", (4,)), ("v", (1,)), ("v", (slice(1, 3),))]
+    with torch_safe_open(str(path), framework="pt") as f:
+        expected = [f.get_slice(k)[idx] for k, idx in cases]
+    monkeypatch.setattr(es.safe_open, "get_tensor", None)  # the row path must not read whole tensors
+    with es.safe_open(path, framework="pt") as f:
+        for (k, idx), t in zip(cases, expected):
+            _assert_same(f.get_slice(k)[idx], t)
+    with es.safe_open(path, framework="np") as f:
+        assert f.get_slice("v")[1:3].shape == (2,)
