@@ -373,3 +373,10 @@ def test_get_slice_reads_only_the_rows_asked(dtype, tmp_path, monkeypatch):
             _assert_same(f.get_slice(k)[idx], t)
     with es.safe_open(path, framework="np") as f:
         assert f.get_slice("v")[1:3].shape == (2,)
+
+
+def test_runtime_does_not_need_the_safetensors_package():
+    import re
+    source = open(es.__file__, encoding="utf-8").read()
+    assert not re.search(r"^\s*(import|from)\s+safetensors\b", source, re.M)
+    assert re.search(r"^\s*(import|from)\s+safetensors\b", "from safetensors import torch\n", re.M)
