@@ -1,2 +1,2 @@
-"""torch.utils: hooks (RemovableHandle) and data (Dataset, DataLoader, samplers, default_collate)."""
-from . import data, hooks  # noqa: F401
+"""torch.utils: hooks (RemovableHandle), data (Dataset, DataLoader, samplers, default_collate), safetensors."""
+from . import data, hooks, safetensors  # noqa: F401
