@@ -105,8 +105,8 @@ def worker_loop(fetcher_class, dataset, auto_collation, collate_fn, drop_last, i
             try:
                 task = index_queue.get(timeout=STATUS_CHECK_INTERVAL)
             except queue.Empty:
-                if os.getppid() != parent_pid:  # NOTE: the main process died; do not outlive it
-                    break
+                if done_event.is_set() or os.getppid() != parent_pid:
+                    break  # NOTE: shut down, or the main process died: do not outlive it
                 continue
             if isinstance(task, _ResumeIteration):
                 data_queue.put((task, None))

@@ -90,7 +90,8 @@ def _make_fetcher(loader):
 
 class _BaseDataLoaderIter:
     def __init__(self, loader):
-        self._loader = loader
+        # NOTE: no reference back to the loader: a persistent iterator would make a cycle with it, and
+        # a cycle collected by the GC closes the worker queues before __del__ could stop the workers.
         self._dataset = loader.dataset
         self._dataset_kind = loader._dataset_kind
         self._index_sampler = loader._index_sampler
