@@ -245,3 +245,34 @@ def test_iterable_dataset_replicated_per_worker_as_torch(kwargs):
 def test_spawn_context():
     loader = edata.DataLoader(Items(5), batch_size=2, num_workers=1, multiprocessing_context="spawn")
     assert flat(loader) == [[[0, 0], [1, 2]], [[2, 4], [3, 6]], [[4, 8]]]
+
+
+class Large(edata.Dataset):
+    """Items whose batches pass SHARED_MEMORY_MIN_BYTES, of a few dtypes."""
+
+    def __len__(self):
+        return 12
+
+    def __getitem__(self, i):
+        return (ember.full((256, 256), float(i)), ember.full((300, 300), i, dtype=ember.int64),
+                ember.tensor([i]))
+
+
+def _blocks():
+    return set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
+
+
+def test_large_batches_through_shared_memory_no_blocks_left():
+    before = _blocks()
+    assert 4 * 256 * 256 * 4 >= _worker.SHARED_MEMORY_MIN_BYTES
+    batches = list(edata.DataLoader(Large(), batch_size=4, num_workers=2))
+    expected = list(edata.DataLoader(Large(), batch_size=4))
+    assert len(batches) == 3
+    for got, want in zip(batches, expected):
+        for g, w in zip(got, want):
+            assert g.dtype == w.dtype and g.shape == w.shape and bool((g == w).all())
+            assert not g.requires_grad
+    for _ in edata.DataLoader(Large(), batch_size=4, num_workers=2):
+        break  # NOTE: prefetched batches are dropped at shutdown, and their blocks freed
+    gc.collect()
+    assert _blocks() - before == set()

@@ -1,10 +1,14 @@
 """The DataLoader worker process: its loop, its seeding, and the exception wrapper it sends back."""
 import dataclasses
 import os
+import pickle
 import queue
 import random
 import sys
 import traceback
+from multiprocessing import reduction, shared_memory
+
+import numpy as np
 
 import ember
 
@@ -66,9 +70,43 @@ class _ResumeIteration:
     seed: object = None
 
 
+# NOTE: batches cross to the main process pickled through the result queue; a CPU tensor of at least
+# this many bytes goes through a shared memory block instead (one copy in, one copy out, no pipe):
+# 23 ms instead of 62 ms for a 19 MB batch (see the workers report). The blocks are registered with
+# the resource tracker that the main process shares with its workers, so a block that a crash leaves
+# behind is unlinked when the main process exits.
+SHARED_MEMORY_MIN_BYTES = 1 << 20
+
+
+def _reduce_tensor(tensor):
+    """ForkingPickler reducer, in workers only: a large CPU tensor travels in shared memory."""
+    data = tensor._data
+    if tensor.device.type != "cpu" or data.nbytes < SHARED_MEMORY_MIN_BYTES:
+        return tensor.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+    block = shared_memory.SharedMemory(create=True, size=data.nbytes)
+    try:
+        type(data)(data.shape, data.dtype, buffer=block.buf)[...] = data
+        return (_rebuild_from_shared_memory, (block.name, data.shape, data.dtype, tensor.requires_grad))
+    finally:
+        block.close()
+
+
+def _rebuild_from_shared_memory(name, shape, dtype, requires_grad):
+    """Main process: copy a worker's tensor out of its shared memory block, then free the block."""
+    from ..._creation import from_array
+    block = shared_memory.SharedMemory(name=name)
+    try:
+        view = np.ndarray(shape, dtype, buffer=block.buf)
+        data = view.copy()
+        del view
+    finally:
+        block.close()
+        block.unlink()
+    return from_array(data, device="cpu", requires_grad=requires_grad)
+
+
 def _numpy_seed(base_seed, worker_id):
     """torch's per-worker numpy seed: four words of a SeedSequence over the worker id and base seed."""
-    import numpy as np
     words = [worker_id, base_seed & 0xFFFFFFFF, base_seed >> 32, 0]
     return np.random.SeedSequence(words).generate_state(4)
 
@@ -77,7 +115,6 @@ def _seed_worker(base_seed, worker_id):
     seed = base_seed + worker_id
     random.seed(seed)
     ember.manual_seed(seed)
-    import numpy as np
     np.random.seed(_numpy_seed(base_seed, worker_id))
     return seed
 
@@ -89,6 +126,7 @@ def worker_loop(fetcher_class, dataset, auto_collation, collate_fn, drop_last, i
         return fetcher_class(dataset, auto_collation, collate_fn, drop_last)
 
     try:
+        reduction.ForkingPickler.register(ember.Tensor, _reduce_tensor)
         seed = _seed_worker(base_seed, worker_id)
         _state.local.worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed,
                                               dataset=dataset)
@@ -131,7 +169,8 @@ def worker_loop(fetcher_class, dataset, auto_collation, collate_fn, drop_last, i
             del data
     except KeyboardInterrupt:
         pass
-    if done_event.is_set():
-        # NOTE: the main process no longer reads: exit without flushing what is left in the pipe.
+    if os.getppid() != parent_pid:
+        # NOTE: nobody reads any more: exit without flushing what is left for the pipe. Otherwise the
+        # main process drains the queue while the workers exit (their batches free their blocks).
         data_queue.cancel_join_thread()
         data_queue.close()

@@ -5,6 +5,7 @@ one index queue per worker fed round robin, prefetch_factor tasks per worker in 
 queue, and a reorder buffer so that batches come back in sampler order. Batches cross the process
 boundary pickled through the result queue (Tensors pickle their arrays; see the workers report for
 why no shared memory)."""
+import contextlib
 import itertools
 import math
 import multiprocessing
@@ -12,6 +13,7 @@ import os
 import queue
 import time
 import warnings
+from multiprocessing import resource_tracker
 
 import ember
 
@@ -155,6 +157,8 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._done_event = context.Event()
         self._index_queues, self._workers = [], []
         fetcher_class = _IterableFetcher if self._dataset_kind == _DatasetKind.Iterable else _MapFetcher
+        # NOTE: started before the workers, so that they share it (see _worker.SHARED_MEMORY_MIN_BYTES).
+        resource_tracker.ensure_running()
         try:
             for worker_id in range(self._num_workers):
                 index_queue = context.Queue()
@@ -290,11 +294,16 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             for worker_id in range(len(self._workers)):
                 if status[worker_id]:
                     self._index_queues[worker_id].put(None)
+            # NOTE: keep reading while the workers flush what they fetched and exit: their last
+            # batches are unpickled here, which frees their shared memory blocks.
+            deadline = time.monotonic() + _SHUTDOWN_JOIN_TIMEOUT
+            while any(w.is_alive() for w in self._workers) and time.monotonic() < deadline:
+                self._drain_results()
             for worker in self._workers:
-                worker.join(timeout=_SHUTDOWN_JOIN_TIMEOUT)
                 if worker.is_alive():
                     worker.terminate()
-                    worker.join(timeout=_SHUTDOWN_JOIN_TIMEOUT)
+                worker.join(timeout=_SHUTDOWN_JOIN_TIMEOUT)
+            self._drain_results()
             for index_queue in self._index_queues:
                 index_queue.close()
         finally:
@@ -303,6 +312,11 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                     worker.kill()
             self._worker_result_queue.cancel_join_thread()
             self._worker_result_queue.close()
+
+    def _drain_results(self):
+        with contextlib.suppress(Exception):  # NOTE: empty, or its pipe already closed by the GC
+            while True:
+                self._worker_result_queue.get(timeout=0.02)
 
     def __del__(self):
         self._shutdown_workers()
