@@ -1,4 +1,5 @@
 """DataLoader with real worker processes: order, seeding, errors, dead workers, shutdown, against torch."""
+import dataclasses
 import gc
 import os
 import random
@@ -130,9 +131,13 @@ def test_numpy_seed_matches_torch(base_seed, worker_id):
 
 
 def test_worker_info_is_frozen():
-    info = _worker.WorkerInfo(id=0, num_workers=1, seed=1, dataset=None)
-    with pytest.raises(Exception):
-        info.id = 3
+    from torch.utils.data._utils.worker import WorkerInfo
+    same_error = []
+    for cls in (_worker.WorkerInfo, WorkerInfo):
+        with pytest.raises(dataclasses.FrozenInstanceError) as info:
+            cls(id=0, num_workers=1, seed=1, dataset=None).id = 3
+        same_error.append(str(info.value))
+    assert same_error[0] == same_error[1]
 
 
 @pytest.mark.parametrize("exc", [ValueError("bad item 3"), KeyError("k3"), IndexError("i3")])
