@@ -281,3 +281,31 @@ def test_large_batches_through_shared_memory_no_blocks_left():
         break  # NOTE: prefetched batches are dropped at shutdown, and their blocks freed
     gc.collect()
     assert _blocks() - before == set()
+
+
+def test_persistent_loader_recovers_after_a_worker_error():
+    class Once(edata.Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            if i == 1 and not os.path.exists(self.flag):
+                open(self.flag, "w").close()
+                raise ValueError("once")
+            return i
+
+    ds = Once()
+    ds.flag = f"/tmp/ember_dl_once_{os.getpid()}_{time.monotonic_ns()}"
+    loader = edata.DataLoader(ds, batch_size=None, num_workers=2, persistent_workers=True)
+    try:
+        with pytest.raises(ValueError, match="once"):
+            list(loader)
+        first = loader._iterator
+        assert list(loader) == [0, 1, 2, 3]  # the same workers, reset
+        assert loader._iterator is first
+        first._shutdown_workers()
+        assert list(loader) == [0, 1, 2, 3]  # new workers
+        assert loader._iterator is not first
+    finally:
+        os.remove(ds.flag)
+        loader._iterator._shutdown_workers()

@@ -319,7 +319,8 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 self._worker_result_queue.get(timeout=0.02)
 
     def __del__(self):
-        self._shutdown_workers()
+        if not getattr(self, "_shutdown", True):  # NOTE: False only once the workers were started
+            self._shutdown_workers()
 
 
 class DataLoader:
@@ -449,7 +450,8 @@ class DataLoader:
 
     def __iter__(self):
         if self.persistent_workers and self.num_workers > 0:
-            if self._iterator is None:
+            if self._iterator is None or self._iterator._shutdown:
+                # NOTE: a persistent iterator whose workers were shut down (an error) starts afresh
                 self._iterator = self._get_iterator()
             else:
                 self._iterator._reset(self)
