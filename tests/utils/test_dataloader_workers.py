@@ -247,9 +247,13 @@ def test_iterable_dataset_replicated_per_worker_as_torch(kwargs):
     assert e == t
 
 
-def test_spawn_context():
-    loader = edata.DataLoader(Items(5), batch_size=2, num_workers=1, multiprocessing_context="spawn")
-    assert flat(loader) == [[[0, 0], [1, 2]], [[2, 4], [3, 6]], [[4, 8]]]
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_other_start_methods(method):
+    it = iter(edata.DataLoader(Items(5), batch_size=2, num_workers=1, prefetch_factor=1,
+                               multiprocessing_context=method))
+    first = flat([next(it)])
+    time.sleep(0.8)  # NOTE: longer than a worker's idle poll, which must not mistake its parent for dead
+    assert first + flat(it) == [[[0, 0], [1, 2]], [[2, 4], [3, 6]], [[4, 8]]]
 
 
 class Large(edata.Dataset):

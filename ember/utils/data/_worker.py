@@ -120,11 +120,14 @@ def _seed_worker(base_seed, worker_id):
 
 
 def worker_loop(fetcher_class, dataset, auto_collation, collate_fn, drop_last, index_queue, data_queue,
-                done_event, base_seed, init_fn, worker_id, num_workers, parent_pid):
+                done_event, base_seed, init_fn, worker_id, num_workers):
     """Fetch the batches whose indices arrive on index_queue; put (task id, batch) on data_queue."""
     def make_fetcher():
         return fetcher_class(dataset, auto_collation, collate_fn, drop_last)
 
+    # NOTE: the parent as the worker starts (the main process, or a forkserver); when it changes, the
+    # parent died and the worker exits rather than outlive it.
+    parent_pid = os.getppid()
     try:
         reduction.ForkingPickler.register(ember.Tensor, _reduce_tensor)
         seed = _seed_worker(base_seed, worker_id)

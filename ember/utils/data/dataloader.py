@@ -9,7 +9,6 @@ import contextlib
 import itertools
 import math
 import multiprocessing
-import os
 import queue
 import time
 import warnings
@@ -166,7 +165,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 worker = context.Process(target=_worker.worker_loop, args=(
                     fetcher_class, self._dataset, loader._auto_collation, loader.collate_fn, loader.drop_last,
                     index_queue, self._worker_result_queue, self._done_event, self._base_seed,
-                    loader.worker_init_fn, worker_id, self._num_workers, os.getpid()))
+                    loader.worker_init_fn, worker_id, self._num_workers))
                 worker.daemon = True
                 worker.start()
                 self._index_queues.append(index_queue)
