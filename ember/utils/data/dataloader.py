@@ -2,9 +2,9 @@
 
 NOTE: with num_workers > 0, worker processes (ember/utils/data/_worker.py) fetch batches as torch's do:
 one index queue per worker fed round robin, prefetch_factor tasks per worker in flight, one result
-queue, and a reorder buffer so that batches come back in sampler order. Batches cross the process
-boundary pickled through the result queue (Tensors pickle their arrays; see the workers report for
-why no shared memory)."""
+queue, and a reorder buffer so that batches come back in sampler order (in_order=False is accepted
+and still delivers in order, which torch allows). Batches cross the process boundary pickled through
+the result queue; a CPU tensor of 1 MB or more in shared memory (_worker.SHARED_MEMORY_MIN_BYTES)."""
 import contextlib
 import itertools
 import math
