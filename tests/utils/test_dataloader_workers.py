@@ -313,3 +313,10 @@ def test_persistent_loader_recovers_after_a_worker_error():
     finally:
         os.remove(ds.flag)
         loader._iterator._shutdown_workers()
+
+
+def test_in_order_false_delivers_batches_as_they_come():
+    loader = edata.DataLoader(Items(8, slow={0}), batch_size=2, num_workers=2, in_order=False)
+    got = [b[:, 0].tolist() for b in loader]
+    assert sorted(got) == [[0, 1], [2, 3], [4, 5], [6, 7]]
+    assert got[0] != [0, 1]  # NOTE: worker 0 sleeps on item 0 while worker 1 delivers [2, 3]

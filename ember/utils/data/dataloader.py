@@ -2,8 +2,8 @@
 
 NOTE: with num_workers > 0, worker processes (ember/utils/data/_worker.py) fetch batches as torch's do:
 one index queue per worker fed round robin, prefetch_factor tasks per worker in flight, one result
-queue, and a reorder buffer so that batches come back in sampler order (in_order=False is accepted
-and still delivers in order, which torch allows). Batches cross the process boundary pickled through
+queue, and a reorder buffer so that batches come back in sampler order (or as they come, with
+in_order=False). Batches cross the process boundary pickled through
 the result queue; a CPU tensor of 1 MB or more in shared memory (_worker.SHARED_MEMORY_MIN_BYTES)."""
 import contextlib
 import itertools
@@ -150,6 +150,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._prefetch_factor = loader.prefetch_factor
         self._timeout = loader.timeout
         self._persistent_workers = loader.persistent_workers
+        self._in_order = loader.in_order
         context = loader.multiprocessing_context or multiprocessing
         self._shutdown = True  # NOTE: until the workers exist, so that __del__ after a failure is quiet
         self._worker_result_queue = context.Queue()
@@ -183,6 +184,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._task_info = {}  # task -> (worker,) while outstanding, (worker, data) once arrived early
         self._tasks_outstanding = 0
         self._workers_status = [True] * self._num_workers
+        self._worker_tasks = [0] * self._num_workers  # tasks sent to each worker and not yet returned
         self._worker_cycle = itertools.cycle(range(self._num_workers))
         if not first_iter:
             for index_queue in self._index_queues:
@@ -200,14 +202,17 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             index = next(self._sampler_iter)
         except StopIteration:
             return
+        max_tasks = self._prefetch_factor * self._num_workers
         for _ in range(self._num_workers):
             worker_id = next(self._worker_cycle)
-            if self._workers_status[worker_id]:
-                break
+            if self._workers_status[worker_id] and (
+                    self._in_order or self._worker_tasks[worker_id] < max_tasks // sum(self._workers_status)):
+                break  # NOTE: out of order, a worker gets a task only while it has room (as torch)
         else:
             return  # every worker is done (their IterableDataset replicas ran dry)
         self._index_queues[worker_id].put((self._send_idx, index))
         self._task_info[self._send_idx] = (worker_id,)
+        self._worker_tasks[worker_id] += 1
         self._tasks_outstanding += 1
         self._send_idx += 1
 
@@ -252,7 +257,8 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                     self._shutdown_workers()
                 raise StopIteration
             if len(self._task_info[self._rcvd_idx]) == 2:
-                return self._process_data(self._task_info.pop(self._rcvd_idx)[1])
+                worker_id, data = self._task_info.pop(self._rcvd_idx)
+                return self._process_data(data, worker_id)
             if self._shutdown:
                 raise StopIteration
             idx, data = self._get_data()
@@ -264,15 +270,18 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                     self._mark_worker_as_unavailable(data.worker_id)
                 self._try_put_index()
                 continue
+            if idx not in self._task_info:
+                continue  # NOTE: a stale result (it cannot happen after _reset; kept defensive)
             if idx != self._rcvd_idx:
-                if idx in self._task_info:
-                    self._task_info[idx] += (data,)  # NOTE: early; kept until its turn comes
+                if not self._in_order:  # NOTE: delivered now; _rcvd_idx skips it later
+                    return self._process_data(data, self._task_info.pop(idx)[0], advance=False)
+                self._task_info[idx] += (data,)  # NOTE: early; kept until its turn comes
                 continue
-            del self._task_info[idx]
-            return self._process_data(data)
+            return self._process_data(data, self._task_info.pop(idx)[0])
 
-    def _process_data(self, data):
-        self._rcvd_idx += 1
+    def _process_data(self, data, worker_id, advance=True):
+        self._rcvd_idx += advance
+        self._worker_tasks[worker_id] -= 1
         self._try_put_index()
         if isinstance(data, _worker.ExceptionWrapper):
             data.reraise()
