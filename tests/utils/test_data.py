@@ -184,16 +184,39 @@ def test_iterable_dataset_sharded_across_workers_matches_torch():
     same(e, t)
 
 
+class TaggedBody:
+    """Items carry the fetching worker's id and a tag its worker_init_fn set on its dataset copy."""
+    tag = -1
+
+    def __len__(self):
+        return 6
+
+    def __getitem__(self, i):
+        info = self.lib.get_worker_info()
+        return [i, info.id, info.num_workers, self.tag]
+
+
+class Tagged(TaggedBody, tdata.Dataset):
+    lib = tdata
+
+
+class ETagged(TaggedBody, edata.Dataset):
+    lib = edata
+
+
 def test_worker_init_fn_and_worker_info():
-    seen = []
+    # NOTE: workers are processes (as torch's): worker_init_fn's effects stay in the worker, so it
+    # tags the worker's copy of the dataset, and the batches show it.
+    def init_with(lib):
+        def init(worker_id):
+            info = lib.get_worker_info()
+            assert info.id == worker_id
+            info.dataset.tag = 100 + worker_id
+        return init
 
-    def init(worker_id):
-        info = edata.get_worker_info()
-        seen.append((worker_id, info.id, info.num_workers))
-
-    loader = edata.DataLoader(range(6), batch_size=2, num_workers=2, worker_init_fn=init)
-    same(list(loader), list(tdata.DataLoader(range(6), batch_size=2, num_workers=2)))
-    assert seen == [(0, 0, 2), (1, 1, 2)]
+    loader = edata.DataLoader(ETagged(), batch_size=2, num_workers=2, worker_init_fn=init_with(edata))
+    same(list(loader), list(tdata.DataLoader(Tagged(), batch_size=2, num_workers=2,
+                                             worker_init_fn=init_with(tdata))))
     assert edata.get_worker_info() is None
 
 

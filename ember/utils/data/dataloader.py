@@ -1,48 +1,37 @@
 """torch.utils.data.DataLoader: batches from a dataset through a sampler and a collate_fn.
 
-NOTE: ember loads in the main process only. With num_workers > 0 the loader emulates torch's
-workers in turn (batch i is fetched as worker i % num_workers, with get_worker_info() and
-worker_init_fn as torch gives them), so the batches come out as torch's do, IterableDataset
-replicas included; nothing runs in parallel, and a worker's RNGs are not reseeded."""
+NOTE: with num_workers > 0, worker processes (ember/utils/data/_worker.py) fetch batches as torch's do:
+one index queue per worker fed round robin, prefetch_factor tasks per worker in flight, one result
+queue, and a reorder buffer so that batches come back in sampler order (or as they come, with
+in_order=False). Batches cross the process boundary pickled through
+the result queue; a CPU tensor of 1 MB or more in shared memory (_worker.SHARED_MEMORY_MIN_BYTES)."""
 import contextlib
-import dataclasses
+import itertools
 import math
 import multiprocessing
+import queue
+import time
 import warnings
+from multiprocessing import resource_tracker
 
 import ember
 
 from ... import _state
 from ._collate import default_collate, default_convert
+from . import _worker
+from ._worker import WorkerInfo
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 __all__ = ["DataLoader", "get_worker_info", "default_collate", "default_convert", "WorkerInfo"]
 
 
-@dataclasses.dataclass(frozen=True)
-class WorkerInfo:
-    """What get_worker_info() returns inside a (emulated) worker."""
-    id: int
-    num_workers: int
-    seed: int
-    dataset: object
-    rng: object = None
-    worker_method: str = "multiprocessing"
+_SHUTDOWN_JOIN_TIMEOUT = 5.0
 
 
 def get_worker_info():
     """The current worker's WorkerInfo, or None in the main process."""
     return _state.local.worker_info
-
-
-@contextlib.contextmanager
-def _as_worker(info):
-    previous, _state.local.worker_info = _state.local.worker_info, info
-    try:
-        yield
-    finally:
-        _state.local.worker_info = previous
 
 
 class _DatasetKind:
@@ -102,7 +91,8 @@ def _make_fetcher(loader):
 
 class _BaseDataLoaderIter:
     def __init__(self, loader):
-        self._loader = loader
+        # NOTE: no reference back to the loader: a persistent iterator would make a cycle with it, and
+        # a cycle collected by the GC closes the worker queues before __del__ could stop the workers.
         self._dataset = loader.dataset
         self._dataset_kind = loader._dataset_kind
         self._index_sampler = loader._index_sampler
@@ -152,50 +142,197 @@ class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
         return self._fetcher.fetch(next(self._sampler_iter))
 
 
-class _EmulatedWorkersDataLoaderIter(_BaseDataLoaderIter):
-    """num_workers > 0, run in the main process: workers take batches in turn, as torch orders them."""
+class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
+    """num_workers > 0: worker processes fetch batches; they come back in sampler order."""
 
     def __init__(self, loader):
         super().__init__(loader)
-        self._infos = [WorkerInfo(id=w, num_workers=self._num_workers, seed=self._base_seed + w,
-                                  dataset=self._dataset) for w in range(self._num_workers)]
-        for info in self._infos:
-            if loader.worker_init_fn is not None:
-                with _as_worker(info):
-                    loader.worker_init_fn(info.id)
-        self._start_workers(loader)
+        self._prefetch_factor = loader.prefetch_factor
+        self._timeout = loader.timeout
+        self._persistent_workers = loader.persistent_workers
+        self._in_order = loader.in_order
+        context = loader.multiprocessing_context or multiprocessing
+        self._shutdown = True  # NOTE: until the workers exist, so that __del__ after a failure is quiet
+        self._worker_result_queue = context.Queue()
+        self._done_event = context.Event()
+        self._index_queues, self._workers = [], []
+        fetcher_class = _IterableFetcher if self._dataset_kind == _DatasetKind.Iterable else _MapFetcher
+        # NOTE: started before the workers, so that they share it (see _worker.SHARED_MEMORY_MIN_BYTES).
+        resource_tracker.ensure_running()
+        try:
+            for worker_id in range(self._num_workers):
+                index_queue = context.Queue()
+                index_queue.cancel_join_thread()  # NOTE: a dead worker must not block our exit
+                worker = context.Process(target=_worker.worker_loop, args=(
+                    fetcher_class, self._dataset, loader._auto_collation, loader.collate_fn, loader.drop_last,
+                    index_queue, self._worker_result_queue, self._done_event, self._base_seed,
+                    loader.worker_init_fn, worker_id, self._num_workers))
+                worker.daemon = True
+                worker.start()
+                self._index_queues.append(index_queue)
+                self._workers.append(worker)
+        finally:
+            self._shutdown = False
+            if len(self._workers) < self._num_workers:
+                self._shutdown_workers()
+        self._reset(loader, first_iter=True)
 
-    def _start_workers(self, loader):
-        self._fetchers = []
-        for info in self._infos:
-            with _as_worker(info):
-                self._fetchers.append(_make_fetcher(loader))
-        self._active = list(range(self._num_workers))
-        self._turn = 0
-
-    def _reset(self, loader):
+    def _reset(self, loader, first_iter=False):
         super()._reset(loader)
-        self._start_workers(loader)
+        self._send_idx = 0  # the next task to hand out
+        self._rcvd_idx = 0  # the next task to return
+        self._task_info = {}  # task -> (worker,) while outstanding, (worker, data) once arrived early
+        self._tasks_outstanding = 0
+        self._workers_status = [True] * self._num_workers
+        self._worker_tasks = [0] * self._num_workers  # tasks sent to each worker and not yet returned
+        self._worker_cycle = itertools.cycle(range(self._num_workers))
+        if not first_iter:
+            for index_queue in self._index_queues:
+                index_queue.put(_worker._ResumeIteration())
+            waiting = self._num_workers
+            while waiting > 0:  # NOTE: results of the last epoch still in the pipe are dropped here
+                idx, _ = self._get_data()
+                if isinstance(idx, _worker._ResumeIteration):
+                    waiting -= 1
+        for _ in range(self._prefetch_factor * self._num_workers):
+            self._try_put_index()
+
+    def _try_put_index(self):
+        try:
+            index = next(self._sampler_iter)
+        except StopIteration:
+            return
+        max_tasks = self._prefetch_factor * self._num_workers
+        for _ in range(self._num_workers):
+            worker_id = next(self._worker_cycle)
+            if self._workers_status[worker_id] and (
+                    self._in_order or self._worker_tasks[worker_id] < max_tasks // sum(self._workers_status)):
+                break  # NOTE: out of order, a worker gets a task only while it has room (as torch)
+        else:
+            return  # every worker is done (their IterableDataset replicas ran dry)
+        self._index_queues[worker_id].put((self._send_idx, index))
+        self._task_info[self._send_idx] = (worker_id,)
+        self._worker_tasks[worker_id] += 1
+        self._tasks_outstanding += 1
+        self._send_idx += 1
+
+    def _try_get_data(self, timeout):
+        try:
+            return True, self._worker_result_queue.get(timeout=timeout)
+        except queue.Empty:
+            pass
+        failed = [w for w, up in zip(self._workers, self._workers_status) if up and not w.is_alive()]
+        if failed:
+            pids = ", ".join(str(w.pid) for w in failed)
+            self._shutdown_workers()
+            raise RuntimeError(f"DataLoader worker (pid(s) {pids}) exited unexpectedly")
+        return False, None
+
+    def _get_data(self):
+        if self._timeout > 0:
+            deadline = time.monotonic() + self._timeout
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds")
+                ok, data = self._try_get_data(min(left, _worker.STATUS_CHECK_INTERVAL))
+                if ok:
+                    return data
+        while True:
+            ok, data = self._try_get_data(_worker.STATUS_CHECK_INTERVAL)
+            if ok:
+                return data
 
     def _next_data(self):
-        while self._active:
-            worker = self._active[self._turn % len(self._active)]
-            index = next(self._sampler_iter)
-            try:
-                with _as_worker(self._infos[worker]):
-                    data = self._fetchers[worker].fetch(index)
-            except StopIteration:
-                # NOTE: only an IterableDataset replica runs dry; torch then skips that worker.
-                self._active.remove(worker)
+        while True:
+            while self._rcvd_idx < self._send_idx:
+                info = self._task_info.get(self._rcvd_idx)
+                if info is not None and (len(info) == 2 or self._workers_status[info[0]]):
+                    break
+                # NOTE: a task sent to a worker that has since run dry: it will never come back
+                self._task_info.pop(self._rcvd_idx, None)
+                self._rcvd_idx += 1
+            else:
+                if not self._persistent_workers:
+                    self._shutdown_workers()
+                raise StopIteration
+            if len(self._task_info[self._rcvd_idx]) == 2:
+                worker_id, data = self._task_info.pop(self._rcvd_idx)
+                return self._process_data(data, worker_id)
+            if self._shutdown:
+                raise StopIteration
+            idx, data = self._get_data()
+            self._tasks_outstanding -= 1
+            if isinstance(data, _worker._IterableDatasetStopIteration):
+                if self._persistent_workers:
+                    self._workers_status[data.worker_id] = False
+                else:
+                    self._mark_worker_as_unavailable(data.worker_id)
+                self._try_put_index()
                 continue
-            self._turn = (self._active.index(worker) + 1) % len(self._active)
-            return data
-        raise StopIteration
+            if idx not in self._task_info:
+                continue  # NOTE: a stale result (it cannot happen after _reset; kept defensive)
+            if idx != self._rcvd_idx:
+                if not self._in_order:  # NOTE: delivered now; _rcvd_idx skips it later
+                    return self._process_data(data, self._task_info.pop(idx)[0], advance=False)
+                self._task_info[idx] += (data,)  # NOTE: early; kept until its turn comes
+                continue
+            return self._process_data(data, self._task_info.pop(idx)[0])
+
+    def _process_data(self, data, worker_id, advance=True):
+        self._rcvd_idx += advance
+        self._worker_tasks[worker_id] -= 1
+        self._try_put_index()
+        if isinstance(data, _worker.ExceptionWrapper):
+            data.reraise()
+        return data
+
+    def _mark_worker_as_unavailable(self, worker_id, shutdown=False):
+        self._index_queues[worker_id].put(None)
+        self._workers_status[worker_id] = False
+
+    def _shutdown_workers(self):
+        """Stop and join every worker (terminating stragglers); safe to call twice."""
+        if self._shutdown:
+            return
+        self._shutdown = True
+        try:
+            self._done_event.set()
+            status = getattr(self, "_workers_status", [True] * len(self._workers))
+            for worker_id in range(len(self._workers)):
+                if status[worker_id]:
+                    self._index_queues[worker_id].put(None)
+            # NOTE: keep reading while the workers flush what they fetched and exit: their last
+            # batches are unpickled here, which frees their shared memory blocks.
+            deadline = time.monotonic() + _SHUTDOWN_JOIN_TIMEOUT
+            while any(w.is_alive() for w in self._workers) and time.monotonic() < deadline:
+                self._drain_results()
+            for worker in self._workers:
+                if worker.is_alive():
+                    worker.terminate()
+                worker.join(timeout=_SHUTDOWN_JOIN_TIMEOUT)
+            self._drain_results()
+            for index_queue in self._index_queues:
+                index_queue.close()
+        finally:
+            for worker in self._workers:
+                if worker.is_alive():
+                    worker.kill()
+            self._worker_result_queue.cancel_join_thread()
+            self._worker_result_queue.close()
+
+    def _drain_results(self):
+        with contextlib.suppress(Exception):  # NOTE: empty, or its pipe already closed by the GC
+            while True:
+                self._worker_result_queue.get(timeout=0.02)
+
+    def __del__(self):
+        if not getattr(self, "_shutdown", True):  # NOTE: False only once the workers were started
+            self._shutdown_workers()
 
 
 class DataLoader:
-    """Iterate over `dataset` in batches (torch's DataLoader; worker processes are emulated
-    in the main process, see the module NOTE)."""
+    """Iterate over `dataset` in batches (torch's DataLoader), in worker processes if num_workers > 0."""
 
     _DataLoader__initialized = False
 
@@ -317,11 +454,12 @@ class DataLoader:
     def _get_iterator(self):
         if self.num_workers == 0:
             return _SingleProcessDataLoaderIter(self)
-        return _EmulatedWorkersDataLoaderIter(self)
+        return _MultiProcessingDataLoaderIter(self)
 
     def __iter__(self):
         if self.persistent_workers and self.num_workers > 0:
-            if self._iterator is None:
+            if self._iterator is None or self._iterator._shutdown:
+                # NOTE: a persistent iterator whose workers were shut down (an error) starts afresh
                 self._iterator = self._get_iterator()
             else:
                 self._iterator._reset(self)
