@@ -13,7 +13,7 @@ class _Local(threading.local):
     def __init__(self):
         self.grad_enabled = True
         self.inference = False
-        self.worker_info = None  # torch.utils.data.get_worker_info() while an emulated worker fetches
+        self.worker_info = None  # torch.utils.data.get_worker_info() inside a DataLoader worker process
 
 
 local = _Local()
