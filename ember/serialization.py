@@ -21,9 +21,12 @@ import numpy as np
 
 from . import _dtype
 from ._device import CPU, device as _device_cls
+from ._serialization_safety import (add_safe_globals, check_record, clear_safe_globals, get_safe_globals,
+                                    globals_in_pickle, safe_globals, user_allowed_globals)
 from ._tensor import Size, Tensor, _is_param, _wrap
 
-__all__ = ["save", "load"]
+__all__ = ["save", "load", "add_safe_globals", "safe_globals", "get_safe_globals", "clear_safe_globals",
+           "get_unsafe_globals_in_checkpoint"]
 
 DEFAULT_PROTOCOL = 2
 _ALIGNMENT = 64
@@ -304,6 +307,9 @@ class _LoadedStorage:
 
 
 def _check_view(storage, offset, size, stride):
+    if not isinstance(storage, _LoadedStorage) or not isinstance(size, (tuple, list)) \
+            or not isinstance(stride, (tuple, list)):
+        raise RuntimeError("ember.load: malformed tensor metadata in checkpoint")
     numel = storage.array.size
     if not all(isinstance(v, int) for v in (offset, *size, *stride)) or len(size) != len(stride):
         raise RuntimeError("ember.load: malformed tensor metadata in checkpoint")
@@ -323,6 +329,10 @@ def _check_view(storage, offset, size, stride):
 
 def _view(storage, offset, size, stride, dtype):
     arr = storage.array
+    if not isinstance(storage, _LoadedStorage):
+        raise RuntimeError("ember.load: malformed tensor metadata in checkpoint")
+    if dtype is not None and not isinstance(dtype, _dtype.dtype):
+        raise RuntimeError("ember.load: malformed tensor dtype in checkpoint")
     if dtype is not None and np.dtype(dtype.np) != arr.dtype:  # v3: untyped (byte) storage
         if arr.nbytes % dtype.itemsize:
             raise RuntimeError("ember.load: storage size is not a multiple of the element size")
@@ -355,12 +365,16 @@ def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, bac
 
 def _rebuild_parameter(data, requires_grad, backward_hooks):
     from .nn.parameter import Parameter
-    return Parameter(data, requires_grad)
+    if not isinstance(data, Tensor):
+        raise RuntimeError("ember.load: a Parameter in the checkpoint wraps a non-tensor")
+    return Parameter(data, bool(requires_grad))
 
 
 def _rebuild_parameter_with_state(data, requires_grad, backward_hooks, state):
     p = _rebuild_parameter(data, requires_grad, backward_hooks)
     for k, v in (state or {}).items():
+        if not isinstance(k, str) or k.startswith("__"):  # NOTE: no __class__/__dict__ swaps from a file
+            raise RuntimeError(f"ember.load: refused Parameter attribute {k!r} in checkpoint")
         setattr(p, k, v)
     return p
 
@@ -428,14 +442,21 @@ def _weights_only_error(message):
         "https://pytorch.org/docs/stable/generated/torch.load.html.")
 
 
+_BLOCKED_MODULES = ("sys", "os", "posix", "nt")
+
+
 class _Unpickler(pickle.Unpickler):
     def __init__(self, file, archive, weights_only, map_location, **kwargs):
         super().__init__(file, **kwargs)
         self.archive, self.weights_only, self.map_location = archive, weights_only, map_location
         self.loaded = {}
         self.allowed = _allowed_globals()
+        self.user_allowed = user_allowed_globals() if weights_only else {}
 
     def find_class(self, module, name):
+        if self.weights_only and module in _BLOCKED_MODULES:  # NOTE: even add_safe_globals cannot allow these
+            raise _weights_only_error(f"Trying to load unsupported GLOBAL {module}.{name} whose module {module} "
+                                      f"is blocked.")
         found = self.allowed.get((module, name))
         if found is not None:
             return found
@@ -445,6 +466,9 @@ class _Unpickler(pickle.Unpickler):
             if found is not None:
                 return found
         if self.weights_only:
+            found = self.user_allowed.get(f"{module}.{name}")
+            if found is not None:
+                return found
             full = name if module == "builtins" else f"{module}.{name}"
             raise _weights_only_error(
                 f"Unsupported global: GLOBAL {full} was not an allowed global by default. Please use "
@@ -498,11 +522,15 @@ def _map_location(map_location, location):
                      f"{type(map_location).__name__}")
 
 
-class _Archive:
-    """The records of a checkpoint zip under its (any-named) top folder."""
+_CORRUPT = ("PytorchStreamReader failed reading zip archive: failed finding central directory. ember.load: "
+            "the checkpoint is truncated or corrupt")
 
-    def __init__(self, zf):
-        self.zf = zf
+
+class _Archive:
+    """The records of a checkpoint zip under its (any-named) top folder; every read is size-checked."""
+
+    def __init__(self, zf, size):
+        self.zf, self.size = zf, size
         pkl = [n for n in zf.namelist() if n == "data.pkl" or n.endswith("/data.pkl")]
         pkl = [n for n in pkl if n.count("/") <= 1]
         if not pkl:
@@ -510,18 +538,66 @@ class _Archive:
         self.prefix = pkl[0][:-len("data.pkl")]
 
     def read(self, key):
-        return self.zf.read(self.prefix + "data/" + key)
+        return self.record("data/" + key)
 
     def info(self, key):
         return self.zf.getinfo(self.prefix + "data/" + key)
 
     def record(self, name):
-        return self.zf.read(self.prefix + name)
+        info = self.zf.getinfo(self.prefix + name)
+        check_record(info, self.size)
+        try:
+            return self.zf.read(info)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
+            raise RuntimeError(f"ember.load: record {info.filename} of the checkpoint is corrupt ({e})") from None
+
+
+@contextlib.contextmanager
+def _open_archive(fh):
+    """The checkpoint zip in `fh` (seekable), or PyTorch's RuntimeError for a truncated/corrupt one."""
+    start = fh.tell()
+    fh.seek(0, os.SEEK_END)
+    size = fh.seek(0, os.SEEK_END) - start
+    fh.seek(start)
+    try:
+        zf = zipfile.ZipFile(fh)
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, struct.error):
+        raise RuntimeError(_CORRUPT) from None
+    with zf:
+        yield _Archive(zf, size + start)
+
+
+def _is_zip(fh):
+    start = fh.tell()
+    head = fh.read(4)
+    fh.seek(start)
+    return head == b"PK\x03\x04", head[:1]
+
+
+def _seekable(f):
+    if isinstance(f, (str, os.PathLike)):
+        return open(os.fspath(f), "rb")
+    if not f.seekable():
+        return contextlib.nullcontext(io.BytesIO(f.read()))
+    return contextlib.nullcontext(f)
+
+
+def get_unsafe_globals_in_checkpoint(f):
+    """The "module.name" globals a checkpoint's pickle names that weights_only loading would refuse
+    (read statically: nothing in the file runs)."""
+    with _seekable(f) as fh:
+        if not _is_zip(fh)[0]:
+            raise ValueError("Expected input to be a checkpoint returned by torch.save")
+        with _open_archive(fh) as archive:
+            found = globals_in_pickle(archive.record("data.pkl"))
+    safe = {f"{m}.{n}" for m, n in _allowed_globals()} | set(user_allowed_globals())
+    return list(found - safe)
 
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **pickle_load_args):
-    """Load an object saved by torch.save or ember.save; `weights_only=True` (the default) refuses
-    any global outside PyTorch's weights-only allowlist. mmap is accepted and reads the file normally."""
+    """Load an object saved by torch.save or ember.save; `weights_only=True` (the default) refuses any global
+    outside PyTorch's weights-only allowlist (plus add_safe_globals); `weights_only=False` trusts the file:
+    its pickle may run arbitrary code, so use it only on files from a trusted source."""
     if weights_only is None:
         weights_only = True
     if isinstance(f, (str, os.PathLike)):
@@ -531,17 +607,13 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
 
 
 def _load_from(fh, map_location, weights_only, pickle_load_args):
-    start = fh.tell() if fh.seekable() else 0
     if not fh.seekable():
         fh = io.BytesIO(fh.read())
-    if not zipfile.is_zipfile(fh):
-        fh.seek(start)
-        head = fh.read(1)
+    is_zip, head = _is_zip(fh)
+    if not is_zip:
         raise pickle.UnpicklingError(f"invalid load key, {head.decode('latin1')!r}." if head else
                                      "ember.load: the legacy (non-zip) torch.save format is not supported")
-    fh.seek(start)
-    with zipfile.ZipFile(fh) as zf:
-        archive = _Archive(zf)
+    with _open_archive(fh) as archive:
         pickle_load_args.setdefault("encoding", "utf-8")
         unpickler = _Unpickler(io.BytesIO(archive.record("data.pkl")), archive, weights_only, map_location,
                                **pickle_load_args)
@@ -549,7 +621,7 @@ def _load_from(fh, map_location, weights_only, pickle_load_args):
             return unpickler.load()
         except pickle.UnpicklingError:
             raise
-        except (RuntimeError, TypeError, ValueError) as e:
+        except (RuntimeError, TypeError, ValueError, AttributeError, KeyError, IndexError, EOFError) as e:
             if weights_only and not isinstance(e, RuntimeError):
                 raise _weights_only_error(str(e)) from e
             raise

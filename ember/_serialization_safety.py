@@ -1,0 +1,112 @@
+"""The weights-only allowlist of ember.load and its user extension (torch.serialization's safe globals).
+
+`add_safe_globals` / `safe_globals` / `get_safe_globals` / `clear_safe_globals` keep one process-wide set
+of extra callables a weights-only load may import, named `module.qualname` (or by an explicit string).
+Archive checks: every record's declared size is bounded by the bytes that are really in the file before
+anything is read, so a zip bomb or a lying header fails without allocating.
+"""
+import pickle
+import pickletools
+import zipfile
+
+_marked_safe_globals_set = set()
+
+
+def add_safe_globals(safe_globals):
+    """Mark globals (callables, or (callable, "module.name") pairs) safe for weights_only loads."""
+    global _marked_safe_globals_set
+    _marked_safe_globals_set = _marked_safe_globals_set.union(set(safe_globals))
+
+
+def _remove_safe_globals(safe_globals):
+    global _marked_safe_globals_set
+    _marked_safe_globals_set = _marked_safe_globals_set - set(safe_globals)
+
+
+def get_safe_globals():
+    """The globals added with add_safe_globals (a list)."""
+    return list(_marked_safe_globals_set)
+
+
+def clear_safe_globals():
+    """Forget every global added with add_safe_globals."""
+    global _marked_safe_globals_set
+    _marked_safe_globals_set = set()
+
+
+class safe_globals:
+    """Context manager: the given globals are safe for weights_only loads inside the block."""
+
+    def __init__(self, safe_globals):
+        self.safe_globals = safe_globals
+
+    def __enter__(self):
+        add_safe_globals(self.safe_globals)
+
+    def __exit__(self, type, value, tb):
+        _remove_safe_globals(self.safe_globals)
+
+
+def user_allowed_globals():
+    """{"module.name": object} for the globals the user marked safe."""
+    rc = {}
+    for f in _marked_safe_globals_set:
+        if isinstance(f, tuple):
+            if len(f) != 2:
+                raise ValueError(f"Expected tuple of length 2 (global, str of callable full path), but got "
+                                 f"tuple of length: {len(f)}")
+            if type(f[1]) is not str:
+                raise TypeError(f"Expected second item in tuple to be str of callable full path, but got: "
+                                f"{type(f[1])}")
+            f, name = f
+            rc[name] = f
+        else:
+            rc[f"{f.__module__}.{f.__qualname__}"] = f
+    return rc
+
+
+_STRING_OPS = {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "SHORT_BINSTRING", "BINSTRING",
+               "STRING"}
+
+
+def globals_in_pickle(data):
+    """Every "module.name" a pickle's GLOBAL / STACK_GLOBAL / INST ops name, found without running it."""
+    found, strings, memo = set(), [], {}
+    try:
+        for op, arg, _ in pickletools.genops(data):
+            name = op.name
+            if name in ("GLOBAL", "INST"):
+                module, _, qual = arg.partition(" ")
+                found.add(f"{module}.{qual}")
+            elif name in _STRING_OPS:
+                strings.append(arg)
+            elif name in ("BINPUT", "LONG_BINPUT", "PUT") and strings:
+                memo[arg] = strings[-1]
+            elif name == "MEMOIZE" and strings:
+                memo[len(memo)] = strings[-1]
+            elif name in ("BINGET", "LONG_BINGET", "GET") and arg in memo:
+                strings.append(memo[arg])
+            elif name == "STACK_GLOBAL" and len(strings) >= 2:
+                found.add(f"{strings[-2]}.{strings[-1]}")
+    except ValueError as e:
+        raise pickle.UnpicklingError(f"ember.load: malformed pickle in checkpoint: {e}") from None
+    return {("builtins" + g[len("__builtin__"):]) if g.startswith("__builtin__.") else g for g in found}
+
+
+# NOTE: deflate cannot expand more than ~1032:1; a record claiming more is a lie (a zip bomb's header).
+_MAX_DEFLATE_RATIO = 1100
+
+
+def check_record(info, archive_size):
+    """Refuse a record whose declared sizes the file cannot hold, before reading it."""
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise RuntimeError(f"ember.load: record {info.filename} uses an unsupported compression method "
+                           f"({info.compress_type})")
+    if info.header_offset + info.compress_size > archive_size:
+        raise RuntimeError(f"ember.load: record {info.filename} claims {info.compress_size} bytes past the end "
+                           f"of a {archive_size}-byte checkpoint (truncated or corrupt file)")
+    limit = info.compress_size if info.compress_type == zipfile.ZIP_STORED else \
+        _MAX_DEFLATE_RATIO * info.compress_size + 1024
+    if info.file_size > limit:
+        raise RuntimeError(f"ember.load: record {info.filename} declares {info.file_size} bytes from "
+                           f"{info.compress_size} stored bytes (corrupt checkpoint or zip bomb)")
