@@ -235,11 +235,37 @@ class _Unpickler(pickle.Unpickler):
         if info.file_size < nbytes:
             raise RuntimeError(f"ember.load: storage data/{key} holds {info.file_size} bytes but {numel} "
                                f"elements of {dtype} need {nbytes}")
-        raw = self.archive.read(key)
-        arr = np.frombuffer(bytearray(raw[:nbytes]), dtype=np.dtype(dtype.np).newbyteorder("<"))
+        np_dtype = np.dtype(dtype.np).newbyteorder("<")
+        if self.archive.mmap_path is not None and info.compress_type == zipfile.ZIP_STORED:
+            arr = self.archive.mapped(info, np_dtype, numel)
+        else:
+            raw = self.archive.read(key)
+            arr = np.frombuffer(bytearray(raw[:nbytes]), dtype=np_dtype)
         if arr.dtype.byteorder == ">" or (arr.dtype.byteorder == "=" and sys.byteorder == "big"):
             arr = arr.byteswap().view(arr.dtype.newbyteorder("="))
         return _LoadedStorage(arr, _map_location(self.map_location, location))
+
+
+class _StorageHandle:
+    """What a callable map_location receives as `storage`: a CPU storage that can be moved elsewhere."""
+
+    def __init__(self, location="cpu"):
+        self.location = location
+
+    @property
+    def device(self):
+        return _device_cls(self.location)
+
+    def cpu(self):
+        return _StorageHandle("cpu")
+
+    def cuda(self, device=None):
+        if device is None:
+            return _StorageHandle("cuda")
+        return _StorageHandle(str(_device_cls(device) if not isinstance(device, int) else f"cuda:{device}"))
+
+    def to(self, device):
+        return _StorageHandle(str(_device_cls(device)))
 
 
 def _map_location(map_location, location):
@@ -250,10 +276,16 @@ def _map_location(map_location, location):
     if isinstance(map_location, (str, _device_cls)):
         return str(_device_cls(map_location))
     if callable(map_location):
-        # NOTE: torch calls map_location(storage, location); ember passes None for the storage and
-        # accepts a returned location string or device (returning the storage itself keeps it).
-        result = map_location(None, location)
-        return location if result is None else str(result)
+        # NOTE: as in torch, map_location(storage, location) gets the storage deserialized on the CPU and
+        # returns it (moved or not), or None for the default placement at `location`.
+        result = map_location(_StorageHandle(), location)
+        if result is None:
+            return location
+        if isinstance(result, _StorageHandle):
+            return result.location
+        if isinstance(result, (str, _device_cls)):
+            return str(_device_cls(result))
+        raise TypeError(f"map_location callable returned {type(result).__name__}, expected a storage or None")
     raise ValueError(f"map_location should be a string, torch.device, dict or callable, not "
                      f"{type(map_location).__name__}")
 
@@ -265,8 +297,8 @@ _CORRUPT = ("PytorchStreamReader failed reading zip archive: failed finding cent
 class _Archive:
     """The records of a checkpoint zip under its (any-named) top folder; every read is size-checked."""
 
-    def __init__(self, zf, size):
-        self.zf, self.size = zf, size
+    def __init__(self, zf, size, mmap_path=None):
+        self.zf, self.size, self.mmap_path = zf, size, mmap_path
         pkl = [n for n in zf.namelist() if n == "data.pkl" or n.endswith("/data.pkl")]
         pkl = [n for n in pkl if n.count("/") <= 1]
         if not pkl:
@@ -288,8 +320,24 @@ class _Archive:
             raise RuntimeError(f"ember.load: record {info.filename} of the checkpoint is corrupt ({e})") from None
 
 
+    def mapped(self, info, np_dtype, numel):
+        """A copy-on-write memory map of a stored record (torch's mmap=True: MAP_PRIVATE)."""
+        check_record(info, self.size)
+        self.zf.fp.seek(info.header_offset)
+        local = self.zf.fp.read(30)
+        if len(local) != 30 or local[:4] != b"PK\x03\x04":
+            raise RuntimeError(f"ember.load: record {info.filename} of the checkpoint is corrupt (bad local header)")
+        name_len, extra_len = struct.unpack("<HH", local[26:30])
+        start = info.header_offset + 30 + name_len + extra_len
+        if start + numel * np_dtype.itemsize > self.size:
+            raise RuntimeError(f"ember.load: record {info.filename} runs past the end of the checkpoint")
+        if numel == 0:
+            return np.empty(0, np_dtype)
+        return np.memmap(self.mmap_path, dtype=np_dtype, mode="c", offset=start, shape=(numel,))
+
+
 @contextlib.contextmanager
-def _open_archive(fh):
+def _open_archive(fh, mmap_path=None):
     """The checkpoint zip in `fh` (seekable), or PyTorch's RuntimeError for a truncated/corrupt one."""
     start = fh.tell()
     fh.seek(0, os.SEEK_END)
@@ -300,7 +348,7 @@ def _open_archive(fh):
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, struct.error):
         raise RuntimeError(_CORRUPT) from None
     with zf:
-        yield _Archive(zf, size + start)
+        yield _Archive(zf, size + start, mmap_path)
 
 
 def _is_zip(fh):

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import _dtype
 from ._device import device as _device_cls
+from ._serialization_legacy import legacy_load
 from ._serialization_read import (_STORAGE_NAMES, _Unpickler, _allowed_globals, _is_zip,
                                   _open_archive, _seekable, _weights_only_error)
 from ._serialization_safety import (add_safe_globals, clear_safe_globals, get_safe_globals,
@@ -302,28 +303,37 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     its pickle may run arbitrary code, so use it only on files from a trusted source."""
     if weights_only is None:
         weights_only = True
-    if isinstance(f, (str, os.PathLike)):
-        with open(os.fspath(f), "rb") as fh:
-            return _load_from(fh, map_location, weights_only, pickle_load_args)
-    return _load_from(f, map_location, weights_only, pickle_load_args)
+    is_path = isinstance(f, (str, os.PathLike))
+    if mmap and not is_path:
+        raise ValueError("f must be a file path in order to use the mmap argument")
+    if map_location is not None and not isinstance(map_location, (str, dict, _device_cls)) \
+            and not callable(map_location):
+        raise ValueError(f"map_location should be a string, torch.device, dict or callable, not "
+                         f"{type(map_location).__name__}")
+    pickle_load_args.setdefault("encoding", "utf-8")
+    with _seekable(f) as fh:
+        is_zip, head = _is_zip(fh)
+        if not is_zip:
+            if mmap:
+                name = "" if not isinstance(f, str) else f"{f}, "
+                raise RuntimeError("mmap can only be used with files saved with "
+                                   f"`torch.save({name}_use_new_zipfile_serialization=True), please torch.save "
+                                   "your checkpoint with this option in order to use mmap.")
+            if not head:
+                raise EOFError("Ran out of input")
+            return _unpickle(lambda: legacy_load(fh, map_location, weights_only, pickle_load_args), weights_only)
+        with _open_archive(fh, os.fspath(f) if mmap else None) as archive:
+            unpickler = _Unpickler(io.BytesIO(archive.record("data.pkl")), archive, weights_only, map_location,
+                                   **pickle_load_args)
+            return _unpickle(unpickler.load, weights_only)
 
 
-def _load_from(fh, map_location, weights_only, pickle_load_args):
-    if not fh.seekable():
-        fh = io.BytesIO(fh.read())
-    is_zip, head = _is_zip(fh)
-    if not is_zip:
-        raise pickle.UnpicklingError(f"invalid load key, {head.decode('latin1')!r}." if head else
-                                     "ember.load: the legacy (non-zip) torch.save format is not supported")
-    with _open_archive(fh) as archive:
-        pickle_load_args.setdefault("encoding", "utf-8")
-        unpickler = _Unpickler(io.BytesIO(archive.record("data.pkl")), archive, weights_only, map_location,
-                               **pickle_load_args)
-        try:
-            return unpickler.load()
-        except pickle.UnpicklingError:
-            raise
-        except (RuntimeError, TypeError, ValueError, AttributeError, KeyError, IndexError, EOFError) as e:
-            if weights_only and not isinstance(e, RuntimeError):
-                raise _weights_only_error(str(e)) from e
-            raise
+def _unpickle(run, weights_only):
+    try:
+        return run()
+    except pickle.UnpicklingError:
+        raise
+    except (RuntimeError, TypeError, ValueError, AttributeError, KeyError, IndexError, EOFError) as e:
+        if weights_only and not isinstance(e, RuntimeError):
+            raise _weights_only_error(str(e)) from e
+        raise
