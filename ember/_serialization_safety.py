@@ -71,23 +71,29 @@ _STRING_OPS = {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "SHOR
 
 def globals_in_pickle(data):
     """Every "module.name" a pickle's GLOBAL / STACK_GLOBAL / INST ops name, found without running it."""
-    found, strings, memo = set(), [], {}
+    found, recent, memo = set(), [None, None], {}
     try:
         for op, arg, _ in pickletools.genops(data):
             name = op.name
             if name in ("GLOBAL", "INST"):
                 module, _, qual = arg.partition(" ")
                 found.add(f"{module}.{qual}")
-            elif name in _STRING_OPS:
-                strings.append(arg)
-            elif name in ("BINPUT", "LONG_BINPUT", "PUT") and strings:
-                memo[arg] = strings[-1]
-            elif name == "MEMOIZE" and strings:
-                memo[len(memo)] = strings[-1]
-            elif name in ("BINGET", "LONG_BINGET", "GET") and arg in memo:
-                strings.append(memo[arg])
-            elif name == "STACK_GLOBAL" and len(strings) >= 2:
-                found.add(f"{strings[-2]}.{strings[-1]}")
+                recent.append(None)
+            elif name in ("BINPUT", "LONG_BINPUT", "PUT"):
+                memo[arg] = recent[-1]
+            elif name == "MEMOIZE":
+                memo[len(memo)] = recent[-1]
+            elif name in ("BINGET", "LONG_BINGET", "GET"):
+                recent.append(memo.get(arg))
+            elif name == "STACK_GLOBAL":
+                if isinstance(recent[-2], str) and isinstance(recent[-1], str):
+                    found.add(f"{recent[-2]}.{recent[-1]}")
+                else:
+                    found.add("<dynamic STACK_GLOBAL>")  # NOTE: names built at load time are never safe
+                recent.append(None)
+            else:
+                recent.append(arg if name in _STRING_OPS else None)
+            del recent[:-2]
     except ValueError as e:
         raise pickle.UnpicklingError(f"ember.load: malformed pickle in checkpoint: {e}") from None
     return {("builtins" + g[len("__builtin__"):]) if g.startswith("__builtin__.") else g for g in found}

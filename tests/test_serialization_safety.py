@@ -201,3 +201,12 @@ def test_weights_only_false_trusts_the_file():
     assert "trust" in ember.load.__doc__
     with pytest.raises(ValueError, match="Expected input to be a checkpoint"):
         es.get_unsafe_globals_in_checkpoint(io.BytesIO(b"\x80\x02}q\x00."))
+
+
+def test_unsafe_globals_are_found_through_protocol_4_memo_references():
+    import collections
+    raw = _archive(pickle.dumps([collections.OrderedDict(), _Point, collections.OrderedDict(), _Point, print],
+                                protocol=4))
+    assert sorted(es.get_unsafe_globals_in_checkpoint(io.BytesIO(raw))) == ["builtins.print", f"{__name__}._Point"]
+    with pytest.raises(pickle.UnpicklingError, match=f"GLOBAL {__name__}._Point was not an allowed global"):
+        ember.load(io.BytesIO(raw))
