@@ -297,12 +297,11 @@ def get_unsafe_globals_in_checkpoint(f):
     return list(found - safe)
 
 
-def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **pickle_load_args):
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
     """Load an object saved by torch.save or ember.save; `weights_only=True` (the default) refuses any global
     outside PyTorch's weights-only allowlist (plus add_safe_globals); `weights_only=False` trusts the file:
     its pickle may run arbitrary code, so use it only on files from a trusted source."""
-    if weights_only is None:
-        weights_only = True
+    weights_only = _weights_only_mode(weights_only, pickle_module)
     is_path = isinstance(f, (str, os.PathLike))
     if mmap and not is_path:
         raise ValueError("f must be a file path in order to use the mmap argument")
@@ -326,6 +325,23 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
             unpickler = _Unpickler(io.BytesIO(archive.record("data.pkl")), archive, weights_only, map_location,
                                    **pickle_load_args)
             return _unpickle(unpickler.load, weights_only)
+
+
+def _weights_only_mode(weights_only, pickle_module):
+    """torch.load's rule: weights_only unless a pickle_module is given; the TORCH_FORCE_* variables override."""
+    truthy = ("1", "y", "yes", "true")
+    force = os.getenv("TORCH_FORCE_WEIGHTS_ONLY_LOAD", "0").lower() in truthy
+    force_no = os.getenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "0").lower() in truthy
+    if force and force_no:
+        raise RuntimeError("Only one of `TORCH_FORCE_WEIGHTS_ONLY_LOAD` or `TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD` "
+                           "should be set, but both were set.")
+    if force:
+        weights_only = True
+    elif weights_only is None:
+        weights_only = not force_no and pickle_module is None
+    if weights_only and pickle_module is not None:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
+    return bool(weights_only)
 
 
 def _unpickle(run, weights_only):

@@ -210,3 +210,15 @@ def test_unsafe_globals_are_found_through_protocol_4_memo_references():
     assert sorted(es.get_unsafe_globals_in_checkpoint(io.BytesIO(raw))) == ["builtins.print", f"{__name__}._Point"]
     with pytest.raises(pickle.UnpicklingError, match=f"GLOBAL {__name__}._Point was not an allowed global"):
         ember.load(io.BytesIO(raw))
+
+
+def test_weights_only_defaults_and_pickle_module_like_torch(monkeypatch):
+    raw = _point_file()
+    for loader in (torch.load, ember.load):
+        with pytest.raises(RuntimeError, match="Can not safely load weights when explicit pickle_module"):
+            loader(io.BytesIO(raw), pickle_module=pickle, weights_only=True)
+        assert loader(io.BytesIO(raw), pickle_module=pickle)["p"].x == 3  # an explicit module means trusted
+    monkeypatch.setenv("TORCH_FORCE_WEIGHTS_ONLY_LOAD", "1")
+    for loader in (torch.load, ember.load):
+        with pytest.raises(pickle.UnpicklingError):
+            loader(io.BytesIO(raw), weights_only=False)
