@@ -2,6 +2,7 @@
 import collections
 import contextlib
 import io
+import mmap
 import os
 import pickle
 import struct
@@ -13,7 +14,7 @@ import numpy as np
 
 from . import _dtype
 from ._device import CPU, device as _device_cls
-from ._serialization_safety import check_record, user_allowed_globals
+from ._serialization_safety import check_record, get_default_mmap_options, user_allowed_globals
 from ._tensor import Size, Tensor, _wrap
 
 # The legacy typed storage of each dtype, as torch names it in the persistent id. The wider unsigned
@@ -333,7 +334,9 @@ class _Archive:
             raise RuntimeError(f"ember.load: record {info.filename} runs past the end of the checkpoint")
         if numel == 0:
             return np.empty(0, np_dtype)
-        return np.memmap(self.mmap_path, dtype=np_dtype, mode="c", offset=start, shape=(numel,))
+        shared = get_default_mmap_options() == getattr(mmap, "MAP_SHARED", None)
+        return np.memmap(self.mmap_path, dtype=np_dtype, mode="r+" if shared else "c", offset=start,
+                         shape=(numel,))
 
 
 @contextlib.contextmanager

@@ -5,8 +5,10 @@ of extra callables a weights-only load may import, named `module.qualname` (or b
 Archive checks: every record's declared size is bounded by the bytes that are really in the file before
 anything is read, so a zip bomb or a lying header fails without allocating.
 """
+import mmap as _mmap
 import pickle
 import pickletools
+import sys
 import zipfile
 
 _marked_safe_globals_set = set()
@@ -116,3 +118,31 @@ def check_record(info, archive_size):
     if info.file_size > limit:
         raise RuntimeError(f"ember.load: record {info.filename} declares {info.file_size} bytes from "
                            f"{info.compress_size} stored bytes (corrupt checkpoint or zip bomb)")
+
+
+class _MmapConfig:
+    flags = getattr(_mmap, "MAP_PRIVATE", 2)
+
+
+def get_default_mmap_options():
+    """The mmap flags load(mmap=True) uses: mmap.MAP_PRIVATE (copy-on-write, the default) or MAP_SHARED."""
+    return _MmapConfig.flags
+
+
+class set_default_mmap_options:
+    """Set the mmap flags for load(mmap=True); usable as a function or as a context manager that restores them."""
+
+    def __init__(self, flags):
+        if sys.platform == "win32":
+            raise RuntimeError("Changing the default mmap options is currently not supported for Windows")
+        if flags != _mmap.MAP_PRIVATE and flags != _mmap.MAP_SHARED:
+            raise ValueError(f"Invalid argument in function set_default_mmap_options, expected mmap.MAP_PRIVATE "
+                             f"or mmap.MAP_SHARED, but got {flags}")
+        self.prev = _MmapConfig.flags
+        _MmapConfig.flags = flags
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        _MmapConfig.flags = self.prev

@@ -23,12 +23,13 @@ from ._device import device as _device_cls
 from ._serialization_legacy import legacy_load
 from ._serialization_read import (_STORAGE_NAMES, _Unpickler, _allowed_globals, _is_zip,
                                   _open_archive, _seekable, _weights_only_error)
-from ._serialization_safety import (add_safe_globals, clear_safe_globals, get_safe_globals,
-                                    globals_in_pickle, safe_globals, user_allowed_globals)
+from ._serialization_safety import (add_safe_globals, clear_safe_globals, get_default_mmap_options,
+                                    get_safe_globals, globals_in_pickle, safe_globals, set_default_mmap_options,
+                                    user_allowed_globals)
 from ._tensor import Size, Tensor, _is_param
 
 __all__ = ["save", "load", "add_safe_globals", "safe_globals", "get_safe_globals", "clear_safe_globals",
-           "get_unsafe_globals_in_checkpoint"]
+           "get_unsafe_globals_in_checkpoint", "get_default_mmap_options", "set_default_mmap_options"]
 
 DEFAULT_PROTOCOL = 2
 _ALIGNMENT = 64

@@ -103,3 +103,19 @@ def test_map_location_to_a_missing_cuda_raises_like_torch():
         buf.seek(0)
         with pytest.raises(RuntimeError, match="Attempting to deserialize object on a CUDA device"):
             ember.load(buf, map_location=ml)
+
+
+def test_mmap_shared_writes_reach_the_file(tmp_path):
+    import mmap
+    path = tmp_path / "ckpt.pt"
+    torch.save({"w": torch.zeros(4)}, path)
+    assert ember.serialization.get_default_mmap_options() == mmap.MAP_PRIVATE
+    with ember.serialization.set_default_mmap_options(mmap.MAP_SHARED):
+        assert ember.serialization.get_default_mmap_options() == mmap.MAP_SHARED
+        got = ember.load(path, mmap=True)
+        got["w"][1] = 7.0
+        del got
+    assert ember.serialization.get_default_mmap_options() == mmap.MAP_PRIVATE
+    assert torch.load(path)["w"].tolist() == [0.0, 7.0, 0.0, 0.0]
+    with pytest.raises(ValueError, match="expected mmap.MAP_PRIVATE or mmap.MAP_SHARED, but got 12345"):
+        ember.serialization.set_default_mmap_options(12345)
