@@ -240,8 +240,7 @@ class _Unpickler(pickle.Unpickler):
         if self.archive.mmap_path is not None and info.compress_type == zipfile.ZIP_STORED:
             arr = self.archive.mapped(info, np_dtype, numel)
         else:
-            raw = self.archive.read(key)
-            arr = np.frombuffer(bytearray(raw[:nbytes]), dtype=np_dtype)
+            arr = np.frombuffer(self.archive.read(key, nbytes), dtype=np_dtype)
         if arr.dtype.byteorder == ">" or (arr.dtype.byteorder == "=" and sys.byteorder == "big"):
             arr = arr.byteswap().view(arr.dtype.newbyteorder("="))
         return _LoadedStorage(arr, _map_location(self.map_location, location))
@@ -306,20 +305,21 @@ class _Archive:
             raise RuntimeError("PytorchStreamReader failed locating file data.pkl: file not found")
         self.prefix = pkl[0][:-len("data.pkl")]
 
-    def read(self, key):
-        return self.record("data/" + key)
+    def read(self, key, nbytes=-1):
+        return self.record("data/" + key, nbytes)
 
     def info(self, key):
         return self.zf.getinfo(self.prefix + "data/" + key)
 
-    def record(self, name):
+    def record(self, name, nbytes=-1):
+        """The record's bytes (its first nbytes: a storage never inflates more than it needs)."""
         info = self.zf.getinfo(self.prefix + name)
         check_record(info, self.size)
         try:
-            return self.zf.read(info)
+            with self.zf.open(info) as r:
+                return bytearray(r.read(nbytes))
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
             raise RuntimeError(f"ember.load: record {info.filename} of the checkpoint is corrupt ({e})") from None
-
 
     def mapped(self, info, np_dtype, numel):
         """A copy-on-write memory map of a stored record (torch's mmap=True: MAP_PRIVATE)."""
@@ -343,15 +343,14 @@ class _Archive:
 def _open_archive(fh, mmap_path=None):
     """The checkpoint zip in `fh` (seekable), or PyTorch's RuntimeError for a truncated/corrupt one."""
     start = fh.tell()
-    fh.seek(0, os.SEEK_END)
-    size = fh.seek(0, os.SEEK_END) - start
+    end = fh.seek(0, os.SEEK_END)
     fh.seek(start)
     try:
         zf = zipfile.ZipFile(fh)
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, struct.error):
         raise RuntimeError(_CORRUPT) from None
     with zf:
-        yield _Archive(zf, size + start, mmap_path)
+        yield _Archive(zf, end, mmap_path)
 
 
 def _is_zip(fh):

@@ -146,12 +146,16 @@ def test_zip_bomb_sized_records_are_refused_before_allocating(compress, record):
 
 
 def test_a_real_deflate_bomb_stays_bounded_by_its_ratio():
-    # 64 MiB of zeros deflate to ~64 KiB; the storage claims 2 floats, so only they are kept.
+    # 64 MiB of zeros deflate to ~64 KiB; the storage claims 2 floats, so only they are inflated.
     pkl = b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n((S'storage'\nctorch\nFloatStorage\nS'0'\nS'cpu'\nI2\n" \
           b"tQK\x00K\x02\x85K\x01\x85\x89ccollections\nOrderedDict\n)RtR."
     raw = _archive(pkl, [("data/0", bytes(2 ** 26))], zipfile.ZIP_DEFLATED)
     assert len(raw) < 2 ** 18
+    tracemalloc.start()
     assert ember.load(io.BytesIO(raw)).tolist() == [0.0, 0.0]
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 2 ** 22  # the 64 MiB are never inflated: only the 8 bytes the storage needs
 
 
 class _Point:
