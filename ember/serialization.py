@@ -5,7 +5,11 @@ persistent id for each tensor storage), `data/<key>` (each storage's raw little-
 to 64 bytes), `version`, `byteorder`, `.format_version`, `.storage_alignment`, `.data/serialization_id`.
 Saving to a path is atomic: a temporary file beside it, fsynced, then renamed over it.
 Loading is safe by default: `weights_only=True` allows only the globals PyTorch's weights-only loader
-allows, and every storage's size, offset and stride are bounds-checked before a view is built.
+allows (plus add_safe_globals; os/sys never), every record's declared size is checked against the file
+before it is read, and every storage's size, offset and stride are bounds-checked before a view is built.
+`weights_only=False` trusts the file (its pickle can run any code). Reading lives in
+_serialization_read.py, the legacy (non-zip) format in _serialization_legacy.py, the allowlist API and
+archive checks in _serialization_safety.py. mmap=True maps stored records (copy-on-write by default).
 """
 import collections
 import contextlib
