@@ -65,9 +65,9 @@ def _check_view(storage, offset, size, stride):
 
 
 def _view(storage, offset, size, stride, dtype):
-    arr = storage.array
     if not isinstance(storage, _LoadedStorage):
         raise RuntimeError("ember.load: malformed tensor metadata in checkpoint")
+    arr = storage.array
     if dtype is not None and not isinstance(dtype, _dtype.dtype):
         raise RuntimeError("ember.load: malformed tensor dtype in checkpoint")
     if dtype is not None and np.dtype(dtype.np) != arr.dtype:  # v3: untyped (byte) storage

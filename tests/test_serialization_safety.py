@@ -226,3 +226,18 @@ def test_weights_only_defaults_and_pickle_module_like_torch(monkeypatch):
     for loader in (torch.load, ember.load):
         with pytest.raises(pickle.UnpicklingError):
             loader(io.BytesIO(raw), weights_only=False)
+
+
+@pytest.mark.parametrize("body,message", [
+    # an allowed rebuild fed a non-storage, a non-tensor, and a dunder attribute to set
+    (b"ctorch._utils\n_rebuild_tensor_v2\n(I1\nI0\n(I2\nt(I1\ntI00\nccollections\nOrderedDict\n)RtR.",
+     "malformed tensor metadata"),
+    (b"ctorch._utils\n_rebuild_parameter\n(S'x'\nI01\nccollections\nOrderedDict\n)RtR.", "wraps a non-tensor"),
+    (b"ctorch._utils\n_rebuild_parameter_with_state\n(ctorch._utils\n_rebuild_parameter\n(ctorch\nTensor\n)RI01\n"
+     b"ccollections\nOrderedDict\n)RtRI01\nccollections\nOrderedDict\n)R(dS'__class__'\nccollections\nOrderedDict\n"
+     b"stR.", "refused Parameter attribute '__class__'"),
+    (b"ctorch\nFloatStorage\n)R.", "object is not callable"),  # a storage class is not callable
+])
+def test_allowed_globals_misused_raise_cleanly(body, message):
+    with pytest.raises((pickle.UnpicklingError, RuntimeError), match=message):
+        ember.load(io.BytesIO(_archive(b"\x80\x02" + body)))
