@@ -5,7 +5,11 @@ persistent id for each tensor storage), `data/<key>` (each storage's raw little-
 to 64 bytes), `version`, `byteorder`, `.format_version`, `.storage_alignment`, `.data/serialization_id`.
 Saving to a path is atomic: a temporary file beside it, fsynced, then renamed over it.
 Loading is safe by default: `weights_only=True` allows only the globals PyTorch's weights-only loader
-allows, and every storage's size, offset and stride are bounds-checked before a view is built.
+allows (plus add_safe_globals; os/sys never), every record's declared size is checked against the file
+before it is read, and every storage's size, offset and stride are bounds-checked before a view is built.
+`weights_only=False` trusts the file (its pickle can run any code). Reading lives in
+_serialization_read.py, the legacy (non-zip) format in _serialization_legacy.py, the allowlist API and
+archive checks in _serialization_safety.py. mmap=True maps stored records (copy-on-write by default).
 """
 import collections
 import contextlib
@@ -14,30 +18,27 @@ import os
 import pickle
 import struct
 import sys
-import zipfile
 import zlib
 
 import numpy as np
 
 from . import _dtype
-from ._device import CPU, device as _device_cls
-from ._tensor import Size, Tensor, _is_param, _wrap
+from ._device import device as _device_cls
+from ._serialization_legacy import legacy_load
+from ._serialization_read import (_STORAGE_NAMES, _Unpickler, _allowed_globals, _is_zip,
+                                  _open_archive, _seekable, _weights_only_error)
+from ._serialization_safety import (add_safe_globals, clear_safe_globals, get_default_mmap_options,
+                                    get_safe_globals, globals_in_pickle, safe_globals, set_default_mmap_options,
+                                    user_allowed_globals)
+from ._tensor import Size, Tensor, _is_param
 
-__all__ = ["save", "load"]
+__all__ = ["save", "load", "add_safe_globals", "safe_globals", "get_safe_globals", "clear_safe_globals",
+           "get_unsafe_globals_in_checkpoint", "get_default_mmap_options", "set_default_mmap_options"]
 
 DEFAULT_PROTOCOL = 2
 _ALIGNMENT = 64
 _RECORD_VERSION = b"3\n"
 
-# The legacy typed storage of each dtype, as torch names it in the persistent id. The wider unsigned
-# dtypes have none: torch writes them as an UntypedStorage (numel in bytes) and `_rebuild_tensor_v3`.
-_STORAGE_NAMES = {
-    "float32": "FloatStorage", "float64": "DoubleStorage", "float16": "HalfStorage",
-    "bfloat16": "BFloat16Storage", "int64": "LongStorage", "int32": "IntStorage", "int16": "ShortStorage",
-    "int8": "CharStorage", "uint8": "ByteStorage", "bool": "BoolStorage",
-    "complex64": "ComplexFloatStorage", "complex128": "ComplexDoubleStorage",
-}
-_STORAGE_DTYPES = {name: getattr(_dtype, d) for d, name in _STORAGE_NAMES.items()}
 
 
 # --- names written into the pickle ------------------------------------------------------------
@@ -288,268 +289,72 @@ def _write_archive(out, prefix, pickled, storages, no_byteorder):
     z.finish()
 
 
-# --- reading --------------------------------------------------------------------------------
-class _StorageType:
-    """A torch storage class named in a checkpoint (torch.FloatStorage, torch.storage.UntypedStorage)."""
 
-    def __init__(self, name, dtype):
-        self.name, self.dtype = name, dtype
-
-
-class _LoadedStorage:
-    __slots__ = ("array", "location")
-
-    def __init__(self, array, location):
-        self.array, self.location = array, location
+def get_unsafe_globals_in_checkpoint(f):
+    """The "module.name" globals a checkpoint's pickle names that weights_only loading would refuse
+    (read statically: nothing in the file runs)."""
+    with _seekable(f) as fh:
+        if not _is_zip(fh)[0]:
+            raise ValueError("Expected input to be a checkpoint returned by torch.save")
+        with _open_archive(fh) as archive:
+            found = globals_in_pickle(archive.record("data.pkl"))
+    safe = {f"{m}.{n}" for m, n in _allowed_globals()} | set(user_allowed_globals())
+    return list(found - safe)
 
 
-def _check_view(storage, offset, size, stride):
-    numel = storage.array.size
-    if not all(isinstance(v, int) for v in (offset, *size, *stride)) or len(size) != len(stride):
-        raise RuntimeError("ember.load: malformed tensor metadata in checkpoint")
-    if offset < 0 or any(s < 0 for s in size) or any(s < 0 for s in stride):
-        raise RuntimeError(f"ember.load: invalid storage offset {offset}, size {tuple(size)} or stride "
-                           f"{tuple(stride)}")
-    if any(s == 0 for s in size):
-        if offset > numel:
-            raise RuntimeError(f"ember.load: storage offset {offset} is out of bounds for a storage of "
-                               f"{numel} elements")
-        return
-    last = offset + sum((n - 1) * s for n, s in zip(size, stride))
-    if last >= numel:
-        raise RuntimeError(f"ember.load: tensor of size {tuple(size)}, stride {tuple(stride)} and storage "
-                           f"offset {offset} is out of bounds for a storage of {numel} elements")
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, **pickle_load_args):
+    """Load an object saved by torch.save or ember.save; `weights_only=True` (the default) refuses any global
+    outside PyTorch's weights-only allowlist (plus add_safe_globals); `weights_only=False` trusts the file:
+    its pickle may run arbitrary code, so use it only on files from a trusted source."""
+    weights_only = _weights_only_mode(weights_only, pickle_module)
+    is_path = isinstance(f, (str, os.PathLike))
+    if mmap and not is_path:
+        raise ValueError("f must be a file path in order to use the mmap argument")
+    if map_location is not None and not isinstance(map_location, (str, dict, _device_cls)) \
+            and not callable(map_location):
+        raise ValueError(f"map_location should be a string, torch.device, dict or callable, not "
+                         f"{type(map_location).__name__}")
+    pickle_load_args.setdefault("encoding", "utf-8")
+    with _seekable(f) as fh:
+        is_zip, head = _is_zip(fh)
+        if not is_zip:
+            if mmap:
+                name = "" if not isinstance(f, str) else f"{f}, "
+                raise RuntimeError("mmap can only be used with files saved with "
+                                   f"`torch.save({name}_use_new_zipfile_serialization=True), please torch.save "
+                                   "your checkpoint with this option in order to use mmap.")
+            if not head:
+                raise EOFError("Ran out of input")
+            return _unpickle(lambda: legacy_load(fh, map_location, weights_only, pickle_load_args), weights_only)
+        with _open_archive(fh, os.fspath(f) if mmap else None) as archive:
+            unpickler = _Unpickler(io.BytesIO(archive.record("data.pkl")), archive, weights_only, map_location,
+                                   **pickle_load_args)
+            return _unpickle(unpickler.load, weights_only)
 
 
-def _view(storage, offset, size, stride, dtype):
-    arr = storage.array
-    if dtype is not None and np.dtype(dtype.np) != arr.dtype:  # v3: untyped (byte) storage
-        if arr.nbytes % dtype.itemsize:
-            raise RuntimeError("ember.load: storage size is not a multiple of the element size")
-        arr = arr.view(dtype.np)
-        storage = _LoadedStorage(arr, storage.location)
-    _check_view(storage, offset, size, stride)
-    item = arr.itemsize
-    if any(n == 0 for n in size):
-        data = np.empty(tuple(size), dtype=arr.dtype)
-    else:
-        data = np.ndarray(tuple(size), dtype=arr.dtype, buffer=arr, offset=offset * item,
-                          strides=tuple(s * item for s in stride))
-    return _wrap(data, CPU, _dtype.from_numpy_dtype(arr.dtype))
-
-
-def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks, metadata=None):
-    t = _view(storage, storage_offset, size, stride, None)
-    t = _place(t, storage.location)
-    t.requires_grad = bool(requires_grad)
-    return t
-
-
-def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks, dtype,
-                       metadata=None):
-    t = _view(storage, storage_offset, size, stride, dtype)
-    t = _place(t, storage.location)
-    t.requires_grad = bool(requires_grad)
-    return t
-
-
-def _rebuild_parameter(data, requires_grad, backward_hooks):
-    from .nn.parameter import Parameter
-    return Parameter(data, requires_grad)
-
-
-def _rebuild_parameter_with_state(data, requires_grad, backward_hooks, state):
-    p = _rebuild_parameter(data, requires_grad, backward_hooks)
-    for k, v in (state or {}).items():
-        setattr(p, k, v)
-    return p
-
-
-def _place(t, location):
-    if location == "cpu":
-        return t
-    dev = _device_cls(location)
-    if dev.type == "cuda":
-        from . import cuda
-        if not cuda.is_available():
-            raise RuntimeError(
-                "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False. "
-                "If you are running on a CPU-only machine, please use torch.load with "
-                "map_location=torch.device('cpu') to map your storages to the CPU.")
-    return t.to(dev)
-
-
-def _encode(s, encoding="latin1"):
-    return s.encode(encoding)
-
-
-def _allowed_globals():
-    from . import nn
-    allowed = {
-        ("collections", "OrderedDict"): collections.OrderedDict,
-        ("collections", "Counter"): collections.Counter,
-        ("torch.nn.parameter", "Parameter"): nn.Parameter,
-        ("torch", "Size"): Size,
-        ("torch", "Tensor"): Tensor,
-        ("torch", "device"): _device_cls,
-        ("_codecs", "encode"): _encode,
-        ("builtins", "bytearray"): bytearray,
-        ("builtins", "set"): set,
-        ("builtins", "frozenset"): frozenset,
-        ("builtins", "complex"): complex,
-        ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
-        ("torch._utils", "_rebuild_tensor_v3"): _rebuild_tensor_v3,
-        ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
-        ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter_with_state,
-        ("torch.storage", "UntypedStorage"): _StorageType("UntypedStorage", _dtype.uint8),
-    }
-    for name, d in _STORAGE_DTYPES.items():
-        allowed[("torch", name)] = _StorageType(name, d)
-    for d in _dtype.ALL:
-        allowed[("torch", d.name)] = d
-    for alias, d in _dtype.ALIASES.items():
-        allowed[("torch", alias)] = d
-    return allowed
-
-
-_UNSAFE_MESSAGE = (
-    "In PyTorch 2.6, we changed the default value of the `weights_only` argument in `torch.load` from "
-    "`False` to `True`. Re-running `torch.load` with `weights_only` set to `False` will likely succeed, but "
-    "it can result in arbitrary code execution. Do it only if you got the file from a trusted source.")
-
-
-def _weights_only_error(message):
-    return pickle.UnpicklingError(
-        "Weights only load failed. This file can still be loaded, to do so you have two options, "
-        "\033[1mdo those steps only if you trust the source of the checkpoint\033[0m. "
-        f"\n\t(1) {_UNSAFE_MESSAGE}\n\t(2) Alternatively, to load with `weights_only=True` please check the "
-        "recommended steps in the following error message.\n\tWeightsUnpickler error: " + message + "\n\nCheck the "
-        "documentation of torch.load to learn more about types accepted by default with weights_only "
-        "https://pytorch.org/docs/stable/generated/torch.load.html.")
-
-
-class _Unpickler(pickle.Unpickler):
-    def __init__(self, file, archive, weights_only, map_location, **kwargs):
-        super().__init__(file, **kwargs)
-        self.archive, self.weights_only, self.map_location = archive, weights_only, map_location
-        self.loaded = {}
-        self.allowed = _allowed_globals()
-
-    def find_class(self, module, name):
-        found = self.allowed.get((module, name))
-        if found is not None:
-            return found
-        if module == "__builtin__":  # protocol 2 names Python 2's module
-            module = "builtins"
-            found = self.allowed.get((module, name))
-            if found is not None:
-                return found
-        if self.weights_only:
-            full = name if module == "builtins" else f"{module}.{name}"
-            raise _weights_only_error(
-                f"Unsupported global: GLOBAL {full} was not an allowed global by default. Please use "
-                f"`torch.serialization.add_safe_globals([{name}])` or the `torch.serialization.safe_globals"
-                f"([{name}])` context manager to allowlist this global if you trust this class/function.")
-        if module == "torch" or module.startswith("torch."):
-            # NOTE: full pickles of torch objects (modules, optimizers) map onto ember's same-named ones.
-            module = "ember" + module[len("torch"):]
-        return super().find_class(module, name)
-
-    def persistent_load(self, pid):
-        if not isinstance(pid, tuple) or len(pid) != 5 or pid[0] != "storage":
-            raise pickle.UnpicklingError(f"ember.load: unsupported persistent id {pid!r}")
-        _, storage_type, key, location, numel = pid
-        if not isinstance(storage_type, _StorageType) or not isinstance(key, str) \
-                or not isinstance(numel, int) or numel < 0:
-            raise pickle.UnpicklingError(f"ember.load: malformed storage record {pid!r}")
-        if key not in self.loaded:
-            self.loaded[key] = self._read_storage(key, storage_type.dtype, numel, str(location))
-        return self.loaded[key]
-
-    def _read_storage(self, key, dtype, numel, location):
-        nbytes = numel * dtype.itemsize
-        try:
-            info = self.archive.info(key)
-        except KeyError:
-            raise RuntimeError(f"ember.load: the checkpoint has no record data/{key}") from None
-        if info.file_size < nbytes:
-            raise RuntimeError(f"ember.load: storage data/{key} holds {info.file_size} bytes but {numel} "
-                               f"elements of {dtype} need {nbytes}")
-        raw = self.archive.read(key)
-        arr = np.frombuffer(bytearray(raw[:nbytes]), dtype=np.dtype(dtype.np).newbyteorder("<"))
-        if arr.dtype.byteorder == ">" or (arr.dtype.byteorder == "=" and sys.byteorder == "big"):
-            arr = arr.byteswap().view(arr.dtype.newbyteorder("="))
-        return _LoadedStorage(arr, _map_location(self.map_location, location))
-
-
-def _map_location(map_location, location):
-    if map_location is None:
-        return location
-    if isinstance(map_location, dict):
-        return str(map_location.get(location, location))
-    if isinstance(map_location, (str, _device_cls)):
-        return str(_device_cls(map_location))
-    if callable(map_location):
-        # NOTE: torch calls map_location(storage, location); ember passes None for the storage and
-        # accepts a returned location string or device (returning the storage itself keeps it).
-        result = map_location(None, location)
-        return location if result is None else str(result)
-    raise ValueError(f"map_location should be a string, torch.device, dict or callable, not "
-                     f"{type(map_location).__name__}")
-
-
-class _Archive:
-    """The records of a checkpoint zip under its (any-named) top folder."""
-
-    def __init__(self, zf):
-        self.zf = zf
-        pkl = [n for n in zf.namelist() if n == "data.pkl" or n.endswith("/data.pkl")]
-        pkl = [n for n in pkl if n.count("/") <= 1]
-        if not pkl:
-            raise RuntimeError("PytorchStreamReader failed locating file data.pkl: file not found")
-        self.prefix = pkl[0][:-len("data.pkl")]
-
-    def read(self, key):
-        return self.zf.read(self.prefix + "data/" + key)
-
-    def info(self, key):
-        return self.zf.getinfo(self.prefix + "data/" + key)
-
-    def record(self, name):
-        return self.zf.read(self.prefix + name)
-
-
-def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **pickle_load_args):
-    """Load an object saved by torch.save or ember.save; `weights_only=True` (the default) refuses
-    any global outside PyTorch's weights-only allowlist. mmap is accepted and reads the file normally."""
-    if weights_only is None:
+def _weights_only_mode(weights_only, pickle_module):
+    """torch.load's rule: weights_only unless a pickle_module is given; the TORCH_FORCE_* variables override."""
+    truthy = ("1", "y", "yes", "true")
+    force = os.getenv("TORCH_FORCE_WEIGHTS_ONLY_LOAD", "0").lower() in truthy
+    force_no = os.getenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "0").lower() in truthy
+    if force and force_no:
+        raise RuntimeError("Only one of `TORCH_FORCE_WEIGHTS_ONLY_LOAD` or `TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD` "
+                           "should be set, but both were set.")
+    if force:
         weights_only = True
-    if isinstance(f, (str, os.PathLike)):
-        with open(os.fspath(f), "rb") as fh:
-            return _load_from(fh, map_location, weights_only, pickle_load_args)
-    return _load_from(f, map_location, weights_only, pickle_load_args)
+    elif weights_only is None:
+        weights_only = not force_no and pickle_module is None
+    if weights_only and pickle_module is not None:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
+    return bool(weights_only)
 
 
-def _load_from(fh, map_location, weights_only, pickle_load_args):
-    start = fh.tell() if fh.seekable() else 0
-    if not fh.seekable():
-        fh = io.BytesIO(fh.read())
-    if not zipfile.is_zipfile(fh):
-        fh.seek(start)
-        head = fh.read(1)
-        raise pickle.UnpicklingError(f"invalid load key, {head.decode('latin1')!r}." if head else
-                                     "ember.load: the legacy (non-zip) torch.save format is not supported")
-    fh.seek(start)
-    with zipfile.ZipFile(fh) as zf:
-        archive = _Archive(zf)
-        pickle_load_args.setdefault("encoding", "utf-8")
-        unpickler = _Unpickler(io.BytesIO(archive.record("data.pkl")), archive, weights_only, map_location,
-                               **pickle_load_args)
-        try:
-            return unpickler.load()
-        except pickle.UnpicklingError:
-            raise
-        except (RuntimeError, TypeError, ValueError) as e:
-            if weights_only and not isinstance(e, RuntimeError):
-                raise _weights_only_error(str(e)) from e
-            raise
+def _unpickle(run, weights_only):
+    try:
+        return run()
+    except pickle.UnpicklingError:
+        raise
+    except (RuntimeError, TypeError, ValueError, AttributeError, KeyError, IndexError, EOFError) as e:
+        if weights_only and not isinstance(e, RuntimeError):
+            raise _weights_only_error(str(e)) from e
+        raise

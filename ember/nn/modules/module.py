@@ -4,6 +4,7 @@ A Module keeps three ordered registries â€” parameters, buffers and submodules â
 attribute assignment (`self.fc = nn.Linear(...)`), and runs hooks around `forward` when called.
 """
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
@@ -20,6 +21,11 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
         return super().__repr__()
 
     __str__ = __repr__
+
+
+def _hooks(module, name):
+    """The hooks in module.<name> (none for a module built without Module.__init__), safe to edit while run."""
+    return list(module.__dict__.get(name, {}).values())
 
 
 def _addindent(text, spaces):
@@ -59,7 +65,9 @@ class Module:
         setattr_(self, "_backward_hooks", OrderedDict())
         setattr_(self, "_backward_pre_hooks", OrderedDict())
         setattr_(self, "_state_dict_hooks", OrderedDict())
+        setattr_(self, "_state_dict_pre_hooks", OrderedDict())
         setattr_(self, "_load_state_dict_pre_hooks", OrderedDict())
+        setattr_(self, "_load_state_dict_post_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
@@ -393,16 +401,22 @@ class Module:
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()
+        local_metadata = {"version": self._version}
         metadata = getattr(destination, "_metadata", None)
         if metadata is not None:
-            metadata[prefix[:-1]] = {"version": self._version}
+            metadata[prefix[:-1]] = local_metadata
+        for hook in _hooks(self, "_state_dict_pre_hooks"):
+            hook(self, prefix, keep_vars)
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
-        for hook in self._state_dict_hooks.values():
-            result = hook(self, destination, prefix, {})
-            if result is not None:
+        for hook in _hooks(self, "_state_dict_hooks"):
+            result = hook(self, destination, prefix, local_metadata)
+            if getattr(hook, "_from_public_api", False):
+                if result is not None:
+                    raise RuntimeError("state_dict post-hook must return None")
+            elif result is not None:  # NOTE: the private _register_state_dict_hook may replace the dict
                 destination = result
         return destination
 
@@ -415,20 +429,34 @@ class Module:
                 destination[prefix + name] = buf if keep_vars else buf.detach()
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
-        """Copy parameters and buffers from `state_dict`; returns (missing_keys, unexpected_keys)."""
-        if not isinstance(state_dict, dict):
+        """Copy parameters and buffers from `state_dict` (or, with assign=True, keep its tensors as them);
+        returns (missing_keys, unexpected_keys)."""
+        if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         missing, unexpected, errors = [], [], []
-        state_dict = OrderedDict(state_dict)
+        metadata = getattr(state_dict, "_metadata", None)
+        state_dict = OrderedDict(state_dict)  # NOTE: a copy the pre-hooks and _load_from_state_dict may edit
+        if metadata is not None:
+            state_dict._metadata = metadata
 
-        def load(module, prefix):
-            module._load_from_state_dict(state_dict, prefix, {}, strict, missing, unexpected, errors, assign)
+        def load(module, local_state_dict, prefix=""):
+            local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
+            if assign:
+                local_metadata["assign_to_params_buffers"] = assign
+            module._load_from_state_dict(local_state_dict, prefix, local_metadata, True, missing, unexpected,
+                                         errors)
             for name, child in module._modules.items():
                 if child is not None:
-                    load(child, prefix + name + ".")
-        load(self, "")
-        expected = set(k for k, _ in self._all_state_keys())
-        unexpected.extend(k for k in state_dict if k not in expected)
+                    child_prefix = prefix + name + "."
+                    load(child, {k: v for k, v in local_state_dict.items() if k.startswith(child_prefix)},
+                         child_prefix)
+            incompatible = _IncompatibleKeys(missing, unexpected)  # NOTE: hooks edit these lists in place
+            for hook in _hooks(module, "_load_state_dict_post_hooks"):
+                if hook(module, incompatible) is not None:
+                    raise AssertionError(
+                        "Hooks registered with ``register_load_state_dict_post_hook`` are not expected to return "
+                        "new values, if incompatible_keys need to be modified, it should be done inplace.")
+        load(self, state_dict)
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
@@ -440,22 +468,16 @@ class Module:
                 self._get_name(), "\n\t".join(errors)))
         return _IncompatibleKeys(missing, unexpected)
 
-    def _all_state_keys(self):
-        for prefix, module in self.named_modules(remove_duplicate=False):
-            p = prefix + "." if prefix else ""
-            for name, value in module._parameters.items():
-                if value is not None:
-                    yield p + name, value
-            for name, value in module._buffers.items():
-                if value is not None and name not in module._non_persistent_buffers_set:
-                    yield p + name, value
-
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                               error_msgs, assign=False):
-        local = [(n, p) for n, p in self._parameters.items() if p is not None]
-        local += [(n, b) for n, b in self._buffers.items()
-                  if b is not None and n not in self._non_persistent_buffers_set]
-        for name, param in local:
+        for hook, with_module in _hooks(self, "_load_state_dict_pre_hooks"):
+            args = (state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
+            hook(self, *args) if with_module else hook(*args)
+        assign = assign or local_metadata.get("assign_to_params_buffers", False)
+        local = {n: p for n, p in self._parameters.items() if p is not None}
+        local.update((n, b) for n, b in self._buffers.items()
+                     if b is not None and n not in self._non_persistent_buffers_set)
+        for name, param in local.items():
             key = prefix + name
             if key not in state_dict:
                 missing_keys.append(key)
@@ -465,14 +487,20 @@ class Module:
                 error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor or Tensor-like '
                                   f"object from checkpoint but received {type(value)}")
                 continue
+            if param.dim() == 0 and value.dim() == 1:  # NOTE: as torch, for checkpoints older than 0-dim tensors
+                value = value[0]
             if tuple(value.shape) != tuple(param.shape):
                 error_msgs.append(f"size mismatch for {key}: copying a param with shape {value.shape} from "
                                   f"checkpoint, the shape in current model is {param.shape}.")
                 continue
             if assign:
                 if name in self._parameters:
-                    new = value if isinstance(value, Parameter) else Parameter(value, param.requires_grad)
-                    self._parameters[name] = new
+                    # NOTE: as torch: the loaded tensor becomes the parameter, with the model's requires_grad.
+                    if isinstance(value, Parameter):
+                        value.requires_grad_(param.requires_grad)
+                    else:
+                        value = Parameter(value, requires_grad=param.requires_grad)
+                    self._parameters[name] = value
                 else:
                     self._buffers[name] = value
                 continue
@@ -483,6 +511,50 @@ class Module:
                 error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in the model are '
                                   f"{param.shape} and whose dimensions in the checkpoint are {value.shape}, an "
                                   f"exception occurred : {exc.args}.")
+        if strict:
+            for key in state_dict:
+                if key.startswith(prefix):
+                    head, dot, _ = key[len(prefix):].partition(".")
+                    if (dot and head not in self._modules) or (not dot and head not in local):
+                        unexpected_keys.append(key)
+
+    # --- state_dict hooks -----------------------------------------------------------------------
+    def register_state_dict_pre_hook(self, hook):
+        """hook(module, prefix, keep_vars) before state_dict() collects this module's entries."""
+        handle = RemovableHandle(self._state_dict_pre_hooks)
+        self._state_dict_pre_hooks[handle.id] = hook
+        return handle
+
+    def register_state_dict_post_hook(self, hook):
+        """hook(module, state_dict, prefix, local_metadata) after state_dict(); it edits state_dict in place."""
+        hook._from_public_api = True
+        handle = RemovableHandle(self._state_dict_hooks)
+        self._state_dict_hooks[handle.id] = hook
+        return handle
+
+    def _register_state_dict_hook(self, hook):
+        if getattr(hook, "_from_public_api", False):
+            raise RuntimeError("Cannot register the same function as the state dict post hook that was previously "
+                               "registered via register_state_dict_post_hook")
+        handle = RemovableHandle(self._state_dict_hooks)
+        self._state_dict_hooks[handle.id] = hook
+        return handle
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
+        handle = RemovableHandle(self._load_state_dict_pre_hooks)
+        self._load_state_dict_pre_hooks[handle.id] = (hook, with_module)
+        return handle
+
+    def register_load_state_dict_pre_hook(self, hook):
+        """hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
+        before this module's entries are loaded; it may edit state_dict in place."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def register_load_state_dict_post_hook(self, hook):
+        """hook(module, incompatible_keys) after load_state_dict loaded this module's subtree."""
+        handle = RemovableHandle(self._load_state_dict_post_hooks)
+        self._load_state_dict_post_hooks[handle.id] = hook
+        return handle
 
     # --- hooks ----------------------------------------------------------------------------------
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
@@ -522,11 +594,6 @@ class Module:
         self._backward_pre_hooks[handle.id] = hook
         if prepend:
             self._backward_pre_hooks.move_to_end(handle.id, last=False)
-        return handle
-
-    def register_state_dict_hook(self, hook):
-        handle = RemovableHandle(self._state_dict_hooks)
-        self._state_dict_hooks[handle.id] = hook
         return handle
 
     def __call__(self, *args, **kwargs):
