@@ -86,7 +86,10 @@ class SumDim(Sum):
     node_name = "SumBackward1"
 
 
-register(OpSpec("sum", **REDUCE, dtypes=("float32", "float64", "int32", "bool", "float16", "bfloat16")))(Sum)
+# NOTE: a float32 sum of 10^5 terms that cancel to a small result differs from PyTorch's by ~1e-4 absolute
+# (each is that far from the float64 sum; only the order of the additions differs): atol covers it
+register(OpSpec("sum", **REDUCE, dtypes=("float32", "float64", "int32", "bool", "float16", "bfloat16"),
+                atol={"float32": 5e-4}))(Sum)
 
 
 @public(method=True)
