@@ -92,10 +92,9 @@ def col2im(xp, cols, x_shape, geom):
     return xp.ascontiguousarray(dx[(slice(None), slice(None)) + crop].swapaxes(0, 1))
 
 
-# NOTE: the columns of a forward could be kept for the weight gradient (saving one im2col copy in
-# backward), but they are K times the input: a ResNet-style step then held 4.4x PyTorch's peak memory
-# (bench/layers.py). They are rebuilt in backward; this bound keeps only trivially small ones.
-CACHE_COLUMNS_BYTES = 0
+# NOTE: the columns are not kept from forward for the weight gradient (that would save one im2col copy
+# per convolution): they are K times the input, and a ResNet-style step then held 4.4x PyTorch's peak
+# memory (bench/layers.py). Backward rebuilds them.
 # NOTE: past this size the column matrix is built for a slice of the batch at a time (a loop over
 # batch chunks, never per image), so the transient im2col buffer stays bounded: 16 MiB measured
 # 1.2x PyTorch's peak memory on the ResNet-style step at the same speed as unchunked (64 MiB: 1.6x).
@@ -108,9 +107,8 @@ def _chunk(n, kernel, channels, osize, itemsize):
     return max(1, min(n, CHUNK_COLUMNS_BYTES // max(per_image, 1)))
 
 
-def _conv_arrays(xp, x, w, geom, osize, keep=None, bias=None):
-    """The convolution of arrays x and w (plus bias): (N, O, *osize). `keep`: a dict that receives
-    the columns under "cols" when they are small enough to keep for the weight gradient."""
+def _conv_arrays(xp, x, w, geom, osize, bias=None):
+    """The convolution of arrays x and w (plus bias): (N, O, *osize)."""
     groups = geom[4]
     n, cout = x.shape[0], w.shape[0]
     if not (n and cout and x.shape[1] and math.prod(osize)):
@@ -122,11 +120,9 @@ def _conv_arrays(xp, x, w, geom, osize, keep=None, bias=None):
     if step < n:
         out = xp.empty((n, cout) + tuple(osize), dtype=x.dtype)
         for i in range(0, n, step):
-            out[i:i + step] = _conv_arrays(xp, x[i:i + step], w, geom, osize, None, bias)
+            out[i:i + step] = _conv_arrays(xp, x[i:i + step], w, geom, osize, bias)
         return out
     cols = _columns(xp, x, w.shape[2:], osize, geom)
-    if keep is not None and cols.nbytes <= CACHE_COLUMNS_BYTES:
-        keep["cols"] = cols
     wm = w.reshape(groups, cout // groups, -1)
     return _batch_first(xp, xp.matmul(wm, cols), n, osize, bias)
 
@@ -170,20 +166,19 @@ def _input_grad_arrays(xp, g, w, x_shape, geom):
     return col2im(xp, cols.reshape((c,) + tuple(kernel) + (n,) + tuple(osize)), x_shape, geom)
 
 
-def _weight_grad_arrays(xp, x, g, w_shape, geom, cols=None):
+def _weight_grad_arrays(xp, x, g, w_shape, geom):
     groups = geom[4]
     kernel, osize = w_shape[2:], g.shape[2:]
     if not (x.shape[0] and x.shape[1] and w_shape[0] and math.prod(osize)):
         return xp.zeros(w_shape, dtype=x.dtype)
     n = x.shape[0]
-    step = _chunk(n, kernel, x.shape[1], osize, x.itemsize) if cols is None else n
+    step = _chunk(n, kernel, x.shape[1], osize, x.itemsize)
     if step < n:
         gw = _weight_grad_arrays(xp, x[:step], g[:step], w_shape, geom)
         for i in range(step, n, step):
             gw += _weight_grad_arrays(xp, x[i:i + step], g[i:i + step], w_shape, geom)
         return gw
-    if cols is None:
-        cols = _columns(xp, x, kernel, osize, geom)  # (G, Cg*K, N*P)
+    cols = _columns(xp, x, kernel, osize, geom)  # (G, Cg*K, N*P)
     # NOTE: the transposed columns are read in place (BLAS's transpose flag): no copy of them.
     return xp.matmul(_channels_first(xp, g, groups), cols.swapaxes(-1, -2)).reshape(w_shape)
 
@@ -204,12 +199,10 @@ class Convolution(Primitive):
         if osize is None:
             osize = out_size(x.shape[2:], w.shape[2:], geom)
         ctx.geom, ctx.osize, ctx.x_shape, ctx.w_shape = geom, osize, x.shape, w.shape
-        need = ctx.needs_input_grad
         # NOTE: PyTorch's ConvolutionBackward0 saves both input and weight whichever gradient is needed
         # (modifying either in place then fails backward's version check); so does ember.
         ctx.save_for_backward(x, w)
-        ctx.keep = {} if need[1] else None
-        return _conv_arrays(ctx.xp, x, w, geom, osize, ctx.keep, b)
+        return _conv_arrays(ctx.xp, x, w, geom, osize, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -219,8 +212,7 @@ class Convolution(Primitive):
         if need[0]:
             gx = ConvInputGrad.apply(g, w, ctx.x_shape, ctx.geom)
         if need[1]:
-            cols = ctx.keep.pop("cols", None)
-            gw = ConvWeightGrad.apply(x, g, ctx.w_shape, ctx.geom, cols)
+            gw = ConvWeightGrad.apply(x, g, ctx.w_shape, ctx.geom)
         if need[2]:
             gb = _bias_grad(g)
         return gx, gw, gb
@@ -260,11 +252,11 @@ class ConvWeightGrad(Primitive):
     node_name = "ConvolutionBackward0"
 
     @staticmethod
-    def forward(ctx, x, g, w_shape, geom, cols=None):
+    def forward(ctx, x, g, w_shape, geom):
         need = ctx.needs_input_grad
         ctx.x_shape, ctx.geom, ctx.osize = x.shape, geom, g.shape[2:]
         ctx.save_for_backward(x if need[1] else None, g if need[0] else None)
-        return _weight_grad_arrays(ctx.xp, x, g, w_shape, geom, cols)
+        return _weight_grad_arrays(ctx.xp, x, g, w_shape, geom)
 
     @staticmethod
     def backward(ctx, gw):
