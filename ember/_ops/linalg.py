@@ -1,5 +1,7 @@
 """Matrix products: mm, mv, dot, bmm and matmul (with batching and broadcasting); complex operands
 get conjugate-transposed gradients."""
+import math
+
 from .. import _dtype
 from ..autograd.function import Primitive
 from .._tensor import Tensor
@@ -143,7 +145,7 @@ class Matmul(Primitive):
         if a.ndim > 2 and b.ndim == 2:
             # NOTE: a stack of matrices times one matrix is one 2-D product over the stacked rows: BLAS
             # runs it ~3x faster than matmul's loop over the stack (every Linear on 3-D input)
-            rows = a.reshape(-1, a.shape[-1])
+            rows = a.reshape(math.prod(a.shape[:-1]), a.shape[-1])  # NOTE: not -1: that fails on empty shapes
             return _product(ctx.xp.matmul(rows, b).reshape(a.shape[:-1] + b.shape[-1:]), a)
         return _product(ctx.xp.matmul(a, b), a)
 
@@ -164,7 +166,8 @@ class Matmul(Primitive):
             ga = ga.squeeze(-2) if na == 1 else ga
         if ctx.needs_input_grad[1]:
             if na > 2 and nb == 2 and g.dim() == na:  # NOTE: one 2-D product over the stacked rows, as forward
-                gb = mH(a.reshape(-1, a.shape[-1])).matmul(g.reshape(-1, g.shape[-1]))
+                rows = math.prod(a.shape[:-1])
+                gb = mH(a.reshape(rows, a.shape[-1])).matmul(g.reshape(rows, g.shape[-1]))
             else:
                 gb = mH(a2).matmul(g2)
                 gb = gb.squeeze(-1) if nb == 1 else gb

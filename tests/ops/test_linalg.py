@@ -424,3 +424,21 @@ def test_legacy_svd_without_uv_returns_zero_square_factors():
     for x, y in zip(t, e):
         assert tuple(x.shape) == tuple(y.shape)
         np.testing.assert_allclose(y.numpy(), x.numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("sa,sb", [((2, 0, 0), (0, 5)), ((2, 3, 0), (0, 4)), ((0, 3, 4), (4, 2)),
+                                   ((2, 3, 4), (4, 0)), ((2, 1, 3, 4), (4, 5))])
+def test_stack_times_matrix_as_one_product_matches_torch(sa, sb):
+    """A stack of matrices times one matrix runs as one 2-D product (forward and weight gradient),
+    empty stacks and empty inner or outer sizes included."""
+    rng = np.random.default_rng(0)
+    a, b, g = rng.standard_normal(sa), rng.standard_normal(sb), rng.standard_normal(sa[:-1] + sb[-1:])
+    grads = []
+    for lib in (torch, ember):
+        ta, tb = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+        y = ta @ tb
+        y.backward(lib.tensor(g))
+        grads.append((y.detach().numpy(), ta.grad.numpy(), tb.grad.numpy()))
+    for t, e in zip(*grads):
+        assert t.shape == e.shape
+        np.testing.assert_allclose(e, t, rtol=1e-12, atol=1e-12)
