@@ -19,7 +19,7 @@ def _data(lib, rng, shape, classes=None):
     return lib.from_numpy(rng.standard_normal(shape).astype(np.float32))
 
 
-def _trainer(lib, model, loss_fn, optimizer):
+def _trainer(loss_fn, optimizer):
     def step():
         optimizer.zero_grad()
         loss = loss_fn()
@@ -39,7 +39,7 @@ def lenet_step(lib, batch=64):
     rng = np.random.default_rng(0)
     x, y = _data(lib, rng, (batch, 1, 28, 28)), _data(lib, rng, (batch,), classes=10)
     optimizer = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    return _trainer(lib, model, lambda: nn.functional.cross_entropy(model(x), y), optimizer)
+    return _trainer(lambda: nn.functional.cross_entropy(model(x), y), optimizer)
 
 
 def _basic_block(nn, channels):
@@ -67,7 +67,7 @@ def resnet_step(lib, batch=32, channels=32, blocks=2):
     rng = np.random.default_rng(0)
     x, y = _data(lib, rng, (batch, 3, 32, 32)), _data(lib, rng, (batch,), classes=10)
     optimizer = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    return _trainer(lib, model, lambda: nn.functional.cross_entropy(model(x), y), optimizer)
+    return _trainer(lambda: nn.functional.cross_entropy(model(x), y), optimizer)
 
 
 def _recurrent_step(lib, layer, batch=32, seq=50, inputs=32, hidden=128):
@@ -78,7 +78,7 @@ def _recurrent_step(lib, layer, batch=32, seq=50, inputs=32, hidden=128):
     rng = np.random.default_rng(0)
     x, y = _data(lib, rng, (batch, seq, inputs)), _data(lib, rng, (batch, seq, 1))
     optimizer = lib.optim.Adam([*rnn.parameters(), *head.parameters()], lr=1e-3)
-    return _trainer(lib, rnn, lambda: nn.functional.mse_loss(head(rnn(x)[0]), y), optimizer)
+    return _trainer(lambda: nn.functional.mse_loss(head(rnn(x)[0]), y), optimizer)
 
 
 def lstm_step(lib):
@@ -121,7 +121,7 @@ def transformer_step(lib, batch=32, seq=64, vocab=65):
     x, y = _data(lib, rng, (batch, seq), classes=vocab), _data(lib, rng, (batch, seq), classes=vocab)
     optimizer = lib.optim.AdamW(model.parameters(), lr=3e-4)
     loss_fn = lambda: lib.nn.functional.cross_entropy(model(x).reshape(-1, vocab), y.reshape(-1))  # noqa: E731
-    return _trainer(lib, model, loss_fn, optimizer)
+    return _trainer(loss_fn, optimizer)
 
 
 WORKLOADS = [
