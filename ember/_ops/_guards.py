@@ -63,7 +63,7 @@ def guard_functions():
 
 # NOTE: a composed op's first parameter under these names is a Tensor in PyTorch's signature, or
 # a sequence of Tensors; later parameters under the names below are Tensors too.
-_TENSOR_FIRST = ("input", "self", "x", "x1", "a", "A", "tensor", "condition", "abs", "v")
+_TENSOR_FIRST = ("input", "self", "x", "x1", "a", "A", "tensor", "condition", "abs", "v", "log_probs")
 _TENSORS_FIRST = ("tensors",)
 _OWN_CHECKS = frozenset(("copy_",))
 _TENSOR_LATER = ("other", "x2", "b", "B", "vec", "vec1", "vec2", "mat", "mat1", "mat2", "tensor1", "tensor2",

@@ -282,6 +282,9 @@ def _layer_norm_sample(g):
     shape = g.shape(min_dims=1, max_dims=3, min_side=1)
     k = g.integers(1, len(shape))
     norm = tuple(shape[-k:])
+    if math.prod(norm) == 2:
+        # NOTE: two values normalise to -1, +1 and their gradient is cancellation (see _channels_sample)
+        shape, norm = shape + (3,), norm + (3,)
     affine = g.boolean()
     w = g.values(norm, domain=(0.5, 1.5)) if affine else None
     b = g.values(norm) if affine else None

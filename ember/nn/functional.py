@@ -580,3 +580,22 @@ from ._functional_norm import *  # noqa: E402,F401,F403
 from ._functional_sparse import *  # noqa: E402,F401,F403
 from ._functional_attention import *  # noqa: E402,F401,F403
 from ._functional_dispatch import *  # noqa: E402,F401,F403
+
+
+
+def _guard_layer_functions():
+    """The layer families' functions behind the same check as torch.*'s composed functions (_guards.py): a
+    tensor argument that is not a Tensor raises PyTorch's TypeError naming the function and the argument,
+    instead of an AttributeError from inside it.
+
+    NOTE: not embedding (its own check words PyTorch's message, which names `indices`), nor the older
+    functions above, whose warnings count their stack levels from the caller's frame."""
+    from .._ops._guards import checked_function
+    from . import _functional_attention, _functional_conv, _functional_norm, _functional_pool
+    namespace = globals()
+    for family in (_functional_attention, _functional_conv, _functional_norm, _functional_pool):
+        for name in family.__all__:
+            namespace[name] = checked_function(namespace[name], name)
+
+
+_guard_layer_functions()

@@ -334,3 +334,19 @@ def test_boolean_dispatch_and_assert_int_or_pair():
         F.assert_int_or_pair((1, 2), "k", "{} bad")
         with pytest.raises(AssertionError, match="k bad"):
             F.assert_int_or_pair((1, 2, 3), "k", "{} bad")
+
+
+@pytest.mark.parametrize("name,extra", [
+    ("conv2d", lambda lib: (lib.ones(1, 1, 1, 1),)), ("unfold", lambda lib: (3,)), ("pixel_shuffle", lambda lib: (2,)),
+    ("max_pool2d", lambda lib: (2,)), ("interpolate", lambda lib: ()), ("grid_sample", lambda lib: (lib.ones(1, 2, 2, 2),)),
+    ("batch_norm", lambda lib: (None, None)), ("layer_norm", lambda lib: ((3,),)), ("rms_norm", lambda lib: ((3,),)),
+    ("pdist", lambda lib: ()), ("ctc_loss", lambda lib: (lib.ones(1, 1, dtype=lib.long), (1,), (1,))),
+])
+@pytest.mark.parametrize("bad", [None, "x", [1.0, 2.0]])
+def test_layer_functions_refuse_a_non_tensor_input_with_a_type_error(name, extra, bad):
+    """A non-tensor where a tensor goes: TypeError naming the function and argument, as PyTorch, never an
+    AttributeError from inside the layer's code. (PyTorch's own interpolate leaks AttributeError.)"""
+    with pytest.raises(AttributeError if name == "interpolate" else TypeError):
+        getattr(torch.nn.functional, name)(bad, *extra(torch))
+    with pytest.raises(TypeError, match=rf"{name}\(\): argument '\w+' \(position 1\) must be Tensor"):
+        getattr(ember.nn.functional, name)(bad, *extra(ember))

@@ -179,7 +179,9 @@ def test_killed_worker_reported_within_seconds():
     start = time.monotonic()
     with pytest.raises(RuntimeError, match=r"^DataLoader worker \(pid\(s\) \d+\) exited unexpectedly$"):
         list(loader)
-    assert time.monotonic() - start < 5
+    # NOTE: the loader notices in ~0.5 s; the bound only tells "reported" from "hung" (a loaded 2-core CI
+    # machine took 7 s to start the workers, run and kill them)
+    assert time.monotonic() - start < 30
 
 
 def _gone(pid):
