@@ -24,10 +24,7 @@ def from_array(array, dtype=None, device=None, requires_grad=False, copy=False):
         array = _dtype.astype(array, dtype.np)
         copy = False
     d = _dtype.from_numpy_dtype(array.dtype)
-    if dev.type != "cpu":
-        array = dev.backend.asarray(array, index=dev.index)
-    elif copy:
-        array = array.copy()
+    array = dev.backend.asarray(array, index=dev.index, copy=copy)
     return _requiring_grad(_wrap(array, dev, d), requires_grad)
 
 
@@ -299,7 +296,7 @@ def _filled(fill, size, dtype, device, requires_grad, out=None):
         from .autograd.function import out_of_memory
         raise out_of_memory(e, dev) from None
     if arr.size == 0:
-        arr = _with_contiguous_strides(dev.backend.xp, arr)
+        arr = _with_contiguous_strides(dev.backend, arr)
     t = _requiring_grad(_wrap(arr, dev, dtype), requires_grad)
     if out is not None:
         from ._ops._registry import write_out
@@ -307,14 +304,14 @@ def _filled(fill, size, dtype, device, requires_grad, out=None):
     return t
 
 
-def _with_contiguous_strides(xp, arr):
+def _with_contiguous_strides(backend, arr):
     """An empty array given PyTorch's contiguous strides (NumPy allocates it with zeros), so its
     transposes and slices report the strides PyTorch's would."""
     strides, acc = [], arr.itemsize
     for size in reversed(arr.shape):
         strides.append(acc)
         acc *= builtins.max(size, 1)
-    return xp.lib.stride_tricks.as_strided(arr, arr.shape, tuple(reversed(strides)))
+    return backend.strided_view(arr, arr.shape, tuple(reversed(strides)))
 
 
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False, **kw):

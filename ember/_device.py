@@ -93,6 +93,8 @@ def as_device(d):
         return None
     given = d
     d = device(d)
+    if d.type == "cpu":
+        return CPU  # NOTE: tensors live on 'cpu', never 'cpu:0', as in PyTorch
     if d.type == "cuda":
         _require_cuda(given)
         if d.index is None:
@@ -116,7 +118,6 @@ def _require_cuda(given):
 
 def of_array(array):
     """The device that holds `array`."""
-    kind = _backends.device_type_of(array)
-    if kind == "cpu":
-        return CPU
-    return device("cuda", array.device.id)
+    backend = _backends.of_array(array)
+    index = backend.device_index(array)
+    return CPU if index is None else device(backend.name, index)

@@ -346,7 +346,7 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     if p is None:
         if input._dtype.category != _dtype.FLOAT:
             raise _not_implemented("bernoulli_tensor_cpu_p_", input._dtype)
-        probs = input._device.backend.to_numpy(input._data)
+        probs = input._device.backend.to_host(input._data)
         if not ((probs >= 0) & (probs <= 1)).all():
             raise RuntimeError(P_MESSAGE)
     else:
@@ -378,7 +378,7 @@ class _UndifferentiableBernoulli(Primitive):
 
 
 def _host(v):
-    return v._device.backend.to_numpy(v._data) if isinstance(v, Tensor) else v
+    return v._device.backend.to_host(v._data) if isinstance(v, Tensor) else v
 
 
 def _sampled(values, ref, operands, out, name):
@@ -391,7 +391,7 @@ def _sampled(values, ref, operands, out, name):
 
 def _check_p(p):
     if isinstance(p, Tensor):
-        probs = p._device.backend.to_numpy(p._data)
+        probs = p._device.backend.to_host(p._data)
         if not ((probs >= 0) & (probs <= 1)).all():
             raise RuntimeError(P_MESSAGE)
         return probs

@@ -44,14 +44,11 @@ def _sampled_node(name, inputs=1):
 
 
 def _on_device(values, dtype, device):
-    arr = np.asarray(values).astype(dtype.np, copy=False)
-    if device.type != "cpu":
-        arr = device.backend.asarray(arr, index=device.index)
-    return arr
+    return device.backend.asarray(np.asarray(values).astype(dtype.np, copy=False), index=device.index)
 
 
 def _host(t):
-    return t._device.backend.to_numpy(t._data)
+    return t._device.backend.to_host(t._data)
 
 
 def _fill(self, name, values):

@@ -356,13 +356,13 @@ class Tensor:
         """The single value as a Python number."""
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
-        v = self._data.reshape(()).item() if self._device.type == "cpu" else self._data.get().item()
+        v = self._device.backend.to_host(self._data).reshape(()).item()
         if self._dtype is _dtype.bfloat16:
             v = float(v)
         return v
 
     def tolist(self):
-        data = self._data if self._device.type == "cpu" else self._data.get()
+        data = self._device.backend.to_host(self._data)
         if self._dtype is _dtype.bfloat16:
             data = data.astype("float32")
         return data.tolist()
@@ -372,11 +372,11 @@ class Tensor:
         if not force:
             if self._requires_grad:
                 raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-            if self._device.type != "cpu":
+            if self._device != CPU:
                 raise TypeError(f"can't convert {self._device} device type tensor to numpy. Use Tensor.cpu() "
                                 "to copy the tensor to host memory first.")
-        if self._device.type != "cpu":
-            return self._data.get()
+        if self._device != CPU:
+            return self._device.backend.to_host(self._data)
         # NOTE: a fresh view, so that setting its shape or dtype cannot change this tensor.
         return self._data.view()
 
@@ -462,7 +462,7 @@ class Tensor:
         return new
 
     def __reduce_ex__(self, protocol):
-        data = self._data if self._device.type == "cpu" else self._data.get()
+        data = self._device.backend.to_host(self._data)
         return (_rebuild, (data, str(self._device), self._requires_grad))
 
     def __getstate__(self):

@@ -222,10 +222,7 @@ def _data_str(arr, category, indent):
 
 def _host_array(t):
     """The tensor's values as a NumPy array whose elements format the way torch's do."""
-    data = t._data
-    if t._device.type == "cuda":
-        data = data.get()
-    data = np.asarray(data)
+    data = t._device.backend.to_host(t._data)
     category = t._dtype.category
     # NOTE: torch prints float16/bfloat16 through float32; widening every float to float64 is
     # exact and gives the same Python floats that torch's tolist() yields.

@@ -129,11 +129,11 @@ class _TorchPickler(pickle._Pickler):
 
     def _storage_of(self, t):
         """The storage a tensor views, with its element offset and strides into it."""
-        data = t._data if t._device.type == "cpu" else t._data.get()
-        location = "cpu" if t._device.type == "cpu" else f"cuda:{t._device.index or 0}"
+        data = t._device.backend.to_host(t._data)
+        location = str(t._device)
         root = _root_array(data)
         shared = _view_into(data, root)
-        if shared is not None and t._device.type == "cpu":
+        if shared is not None and data is t._data:  # NOTE: a device tensor's host copy shares nothing
             ref = self.storages.get(id(root))
             if ref is None:
                 ref = self.storages[id(root)] = self._new_ref(root.reshape(-1), t._dtype, location)

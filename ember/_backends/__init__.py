@@ -1,8 +1,8 @@
 """Array backends: the seam between ember and the array libraries. Only this package imports cupy.
 
-A backend is a module with `xp` (the array module), `is_available()`, `device_count()` and
-`asarray(data, dtype)`. `get(type)` returns it; cuda is imported lazily, so ember installs and
-runs without cupy.
+A backend is a module providing the contract written down in base.py. `get(type)` returns it and
+`of_array(array)` the one an array belongs to; cuda is imported lazily, so ember installs and runs
+without cupy.
 """
 import importlib
 
@@ -20,6 +20,26 @@ def get(device_type):
     return mod
 
 
+_BY_ARRAY_TYPE = {}
+
+
 def device_type_of(array):
     """'cpu' for NumPy arrays, 'cuda' for CuPy arrays."""
     return "cpu" if type(array).__module__.startswith("numpy") else "cuda"
+
+
+def of_xp(xp):
+    """The backend whose array module is `xp`."""
+    for backend in _LOADED.values():
+        if backend.xp is xp:
+            return backend
+    raise RuntimeError(f"ember has no backend for the array module {xp!r}")
+
+
+def of_array(array):
+    """The backend an array belongs to."""
+    kind = type(array)
+    backend = _BY_ARRAY_TYPE.get(kind)
+    if backend is None:
+        backend = _BY_ARRAY_TYPE[kind] = get(device_type_of(array))
+    return backend

@@ -1,7 +1,9 @@
-"""The CPU backend: NumPy."""
+"""The CPU backend: NumPy. The contract it fulfils is written down in base.py."""
 import numpy as xp
 
 name = "cpu"
+array_type = xp.ndarray
+activate = None  # NOTE: one device: nothing to make current
 
 # NOTE: PyTorch computes IEEE results (1/0 = inf, log(0) = -inf, 0/0 = nan) without warnings;
 # NumPy warns for each. ember follows PyTorch, so NumPy's floating-point warnings are off.
@@ -16,12 +18,40 @@ def device_count():
     return 1
 
 
-def asarray(data, dtype=None, index=None):
-    return xp.asarray(data, dtype=dtype)
+def asarray(data, dtype=None, index=None, copy=False):
+    return xp.array(data, dtype=dtype) if copy else xp.asarray(data, dtype=dtype)
 
 
-def to_numpy(array):
+def to_host(array):
     return array
+
+
+def device_index(array):
+    return None
+
+
+def synchronize(index=None):
+    """NumPy computes eagerly: nothing is queued."""
+
+
+def indices(shape):
+    """Open index grids: one array per dim, broadcastable against each other."""
+    return xp.indices(shape, sparse=True)
+
+
+def accumulate(name, x, axis):
+    """The running `name` (a ufunc's name) of x along axis."""
+    return getattr(xp, name).accumulate(x, axis=axis)
+
+
+def ufunc_at(name, out, key, values):
+    """out[key] = name(out[key], values), applied once per index even where indices repeat."""
+    getattr(xp, name).at(out, key, values)
+
+
+def errstate():
+    """NOTE: warnings are off for good (seterr above); this is the explicit form for one block."""
+    return xp.errstate(all="ignore")
 
 
 def reshape_view(array, shape):
@@ -154,7 +184,7 @@ def share(array):
 
 def add_at(out, key, values):
     """out[key] += values, adding repeatedly where indices repeat."""
-    xp.add.at(out, key, values)
+    ufunc_at("add", out, key, values)
 
 
 # NOTE: NumPy has no erf or gamma functions (and scipy is not a dependency): ember's own, in float64.

@@ -1,10 +1,15 @@
-"""The CUDA backend: CuPy, imported on first use so that ember works without it."""
+"""The CUDA backend: CuPy, imported on first use so that ember works without it. The contract it
+fulfils is written down in base.py."""
+import contextlib
+
 name = "cuda"
 
 try:  # NOTE: the import is the availability probe; any failure means "no cuda here".
     import cupy as xp
 except Exception:  # pragma: no cover - depends on the machine
     xp = None
+
+array_type = xp.ndarray if xp is not None else type(None)
 
 
 def is_available():
@@ -25,14 +30,102 @@ def _require():
         raise RuntimeError("Found no NVIDIA driver on your system (ember needs cupy and a GPU for cuda tensors).")
 
 
-def asarray(data, dtype=None, index=None):
+def asarray(data, dtype=None, index=None, copy=False):
     _require()
-    with xp.cuda.Device(index or 0):
-        return xp.asarray(data, dtype=dtype)
+    with activate(index):
+        return xp.array(data, dtype=dtype) if copy else xp.asarray(data, dtype=dtype)
 
 
-def to_numpy(array):
+def to_host(array):
     return xp.asnumpy(array)
+
+
+def device_index(array):
+    return array.device.id
+
+
+_DEVICES = {}
+
+
+def activate(index):
+    """The context in which device `index` is current (CuPy allocates and launches there)."""
+    dev = _DEVICES.get(index)
+    if dev is None:
+        dev = _DEVICES[index] = xp.cuda.Device(index or 0)
+    return dev
+
+
+def synchronize(index=None):
+    xp.cuda.Device(index or 0).synchronize()
+
+
+def indices(shape):
+    """Open index grids (CuPy's indices has no sparse=): one arange per dim, shaped to broadcast."""
+    grids = []
+    for d, n in enumerate(shape):
+        view = [1] * len(shape)
+        view[d] = n
+        grids.append(xp.arange(n).reshape(view))
+    return tuple(grids)
+
+
+def accumulate(name, x, axis):
+    """The running `name` of x along axis. CuPy accumulates only add and multiply (cumsum, cumprod);
+    the others scan in log2(n) whole-array steps (each element combined with the one 2^k before it)."""
+    if name == "add":
+        return xp.cumsum(x, axis=axis)
+    if name == "multiply":
+        return xp.cumprod(x, axis=axis)
+    op = getattr(xp, name)
+    out = x.copy()
+    n = x.shape[axis]
+    shift = 1
+    while shift < n:
+        later = [slice(None)] * x.ndim
+        earlier = [slice(None)] * x.ndim
+        later[axis], earlier[axis] = slice(shift, None), slice(None, n - shift)
+        out[tuple(later)] = op(out[tuple(later)], out[tuple(earlier)])
+        shift *= 2
+    return out
+
+
+def ufunc_at(name, out, key, values):
+    """out[key] = name(out[key], values) once per index, also where indices repeat."""
+    import cupyx
+    scatter = {"add": cupyx.scatter_add, "maximum": cupyx.scatter_max, "minimum": cupyx.scatter_min}.get(name)
+    if scatter is not None:
+        scatter(out, key, values)
+    else:
+        _in_rounds(getattr(xp, name), out, key, values)
+
+
+def _in_rounds(op, out, key, values):
+    """NOTE: CuPy has no multiply.at. Indices are ranked within their repeats; round r applies the r-th
+    occurrence of every index at once (no repeats inside a round). The round count is read on the host."""
+    key = key if isinstance(key, tuple) else (key,)
+    arrays = xp.broadcast_arrays(*key, values)
+    flat = xp.ravel_multi_index(tuple(a.ravel() for a in arrays[:-1]), out.shape, mode="wrap")
+    vals = arrays[-1].ravel()
+    order = xp.argsort(flat, kind="stable")
+    flat, vals = flat[order], vals[order]
+    pos = xp.arange(flat.size)
+    starts = xp.concatenate([xp.ones(min(flat.size, 1), dtype=bool), flat[1:] != flat[:-1]])
+    rank = pos - accumulate("maximum", xp.where(starts, pos, 0), 0)
+    target = out.reshape(-1) if out.flags.c_contiguous else None
+    rounds = int(rank.max()) + 1 if rank.size else 0
+    for r in range(rounds):
+        pick = rank == r
+        idx, v = flat[pick], vals[pick]
+        if target is not None:
+            target[idx] = op(target[idx], v)
+        else:
+            where = xp.unravel_index(idx, out.shape)
+            out[where] = op(out[where], v)
+
+
+def errstate():
+    """CuPy never warns about floating-point errors: nothing to silence."""
+    return contextlib.nullcontext()
 
 
 def reshape_view(array, shape):
@@ -85,8 +178,7 @@ def share(array):
 
 def add_at(out, key, values):
     """out[key] += values, adding repeatedly where indices repeat."""
-    import cupyx
-    cupyx.scatter_add(out, key, values)
+    ufunc_at("add", out, key, values)
 
 
 class _CupySpecial:

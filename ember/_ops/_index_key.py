@@ -94,9 +94,10 @@ def _classify(k, xp):
 
 
 def _host(k, xp):
+    """k's array on the indexed tensor's device (a CPU index for a GPU tensor moves there, as in PyTorch)."""
     arr = k._data
-    if k._device.type != "cpu" and xp.__name__ == "numpy":
-        arr = k._device.backend.to_numpy(arr)
+    if not isinstance(arr, xp.ndarray):
+        arr = xp.asarray(k._device.backend.to_host(arr))
     return arr
 
 

@@ -9,15 +9,7 @@ _INT64_MAX = 2 ** 63 - 1
 _UINT64 = 2 ** 64
 
 
-_BACKEND_OF_TYPE = {}
-
-
-def backend_of(arr):
-    kind = type(arr)
-    backend = _BACKEND_OF_TYPE.get(kind)
-    if backend is None:
-        backend = _BACKEND_OF_TYPE[kind] = _backends.get(_backends.device_type_of(arr))
-    return backend
+backend_of = _backends.of_array
 
 
 def _fmt(values):

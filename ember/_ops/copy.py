@@ -8,15 +8,16 @@ from ._registry import OpSpec, apply_inplace, public, register, spec
 class ToCopy(Primitive):
     """A copy in another dtype and/or on another device; gradients come back in the original ones."""
     complex_grad = True
+    crosses_devices = True
 
     @staticmethod
     def forward(ctx, x, dtype, device):
         ctx.dtype, ctx.src = _dtype_of(x), ctx.device
-        src_backend = ctx.device.backend
-        if device != ctx.device:
-            host = src_backend.to_numpy(x)
-            x = device.backend.asarray(host, index=device.index)
-        return _dtype.astype(x, dtype.np, copy=device == ctx.device)
+        if device == ctx.device:
+            return _dtype.astype(x, dtype.np, copy=True)
+        # NOTE: cast first where the data is (a smaller dtype moves fewer bytes), then move through the host
+        x = _dtype.astype(x, dtype.np, copy=False)
+        return device.backend.asarray(ctx.device.backend.to_host(x), index=device.index)
 
     @staticmethod
     def backward(ctx, g):

@@ -2,7 +2,7 @@
 nansum/nanmean, aminmax, count_nonzero."""
 import collections
 
-from .. import _dtype
+from .. import _backends, _dtype
 from .._arguments import _PY_DTYPES
 from ..autograd.function import Primitive
 from .._tensor import Tensor, norm_dim, reduction_dims
@@ -146,20 +146,9 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
     return result if out is None else write_out(out, result, "mean")
 
 
-class _quiet:
-    """Silence NumPy's warnings for results PyTorch gives quietly (mean of nothing is nan)."""
-
-    def __init__(self, xp):
-        self.xp = xp
-
-    def __enter__(self):
-        if hasattr(self.xp, "errstate"):
-            self._s = self.xp.errstate(all="ignore")
-            self._s.__enter__()
-
-    def __exit__(self, *exc):
-        if hasattr(self.xp, "errstate"):
-            self._s.__exit__(*exc)
+def _quiet(xp):
+    """Silence the array library's warnings for results PyTorch gives quietly (mean of nothing is nan)."""
+    return _backends.of_xp(xp).errstate()
 
 
 @register(OpSpec("prod", shapes="reduce", kwargs=({}, {"dim": 0}, {"dim": -1, "keepdim": True}), domain=(0.5, 1.5)),

@@ -163,12 +163,13 @@ class Cummax(Primitive):
             idx = xp.zeros((), dtype=xp.int64)
             ctx.save_for_backward(idx)
             return x.copy(), idx
-        values = getattr(xp, ctx._fn._ufunc).accumulate(x, axis=d)
+        accumulate = ctx.device.backend.accumulate
+        values = accumulate(ctx._fn._ufunc, x, d)
         # NOTE: torch moves the index at every element equal to the running value (so ties take the
         # last index) and at every NaN.
         moves = (x == values) | (x != x) if x.dtype.kind in "fcV" else x == values
         steps = xp.arange(x.shape[d], dtype=xp.int64).reshape((-1,) + (1,) * (x.ndim - d - 1))
-        idx = xp.maximum.accumulate(xp.where(moves, steps, 0), axis=d)
+        idx = accumulate("maximum", xp.where(moves, steps, 0), d)
         ctx.save_for_backward(idx)
         return values, idx
 
@@ -243,7 +244,7 @@ class LogCumSumExp(Primitive):
             if x.dtype.kind == "c":
                 y = _complex_logcumsumexp(xp, _flip(xp, acc, d, reverse), d)
             else:
-                y = xp.logaddexp.accumulate(_flip(xp, acc, d, reverse), axis=d)
+                y = ctx.device.backend.accumulate("logaddexp", _flip(xp, acc, d, reverse), d)
             y = xp.ascontiguousarray(_flip(xp, y, d, reverse)).astype(x.dtype, copy=False)
         ctx.save_for_backward(x, y)
         return y

@@ -13,18 +13,15 @@ from .views import IndexInto, _fmt_shape
 _REDUCE_UFUNC = {"sum": "add", "mean": "add", "prod": "multiply", "amax": "maximum", "amin": "minimum"}
 
 
-def _scatter_key(xp, index, dim):
+def _scatter_key(backend, index, dim):
     """Full coordinates of every entry of `index`, with `index` itself along `dim`."""
-    grids = xp.indices(index.shape, sparse=True)
+    grids = backend.indices(index.shape)
     return tuple(index if d == dim else g for d, g in enumerate(grids))
 
 
 def _reduce_at(ctx, ufunc, out, key, values):
     """out[key] = ufunc(out[key], values), repeatedly where indices repeat."""
-    if ufunc == "add":
-        ctx.device.backend.add_at(out, key, values)
-    else:  # NOTE: NumPy's ufunc.at; a backend without it (CuPy's multiply) needs its own kernel here
-        getattr(ctx.xp, ufunc).at(out, key, values)
+    ctx.device.backend.ufunc_at(ufunc, out, key, values)
 
 
 def _index_array(index, name, what="int32/int64"):
@@ -60,7 +57,7 @@ class Gather(Primitive):
     def forward(ctx, x, dim, index):
         idx = index._data
         ctx.shape, ctx.dim, ctx.index = x.shape, dim, index
-        return x[_scatter_key(ctx.xp, idx, dim)]
+        return x[_scatter_key(ctx.device.backend, idx, dim)]
 
     @staticmethod
     def backward(ctx, g):
@@ -95,7 +92,7 @@ class Scatter(Primitive):
         ctx.dim, ctx.index, ctx.reduce, ctx.src_shape = dim, index, reduce, src.shape
         if x.ndim == 0:  # NOTE: a 0-d tensor scatters as one element
             out, idx, src = out.reshape(1), idx.reshape(-1), src.reshape(-1) if src.ndim else src
-        key = _scatter_key(ctx.xp, idx, dim)
+        key = _scatter_key(ctx.device.backend, idx, dim)
         if src.ndim:
             src = src[tuple(slice(0, s) for s in idx.shape)]
         if reduce is None:
@@ -223,7 +220,7 @@ class ScatterReduce(Primitive):
         xp = ctx.xp
         idx = index._data
         out = x.copy()
-        key = _scatter_key(xp, idx, dim)
+        key = _scatter_key(ctx.device.backend, idx, dim)
         src_used = src[tuple(slice(0, s) for s in idx.shape)]
         hit = xp.zeros(x.shape, dtype=bool)
         hit[key] = True

@@ -4,6 +4,7 @@ import math
 
 from .. import _dtype
 from ..autograd.function import Primitive
+from .reduce import _quiet
 from .._tensor import _wrap
 from ._linalg_util import LstsqResult, check_float, check_matrix, mH, type_name, zero_path
 from ._registry import OpSpec, public, spec, write_out
@@ -374,7 +375,7 @@ def _substitute(xp, t, b, upper):
     n = t.shape[-1]
     x = xp.zeros(xp.broadcast_shapes(t.shape[:-2], b.shape[:-2]) + b.shape[-2:], dtype=b.dtype)
     rows = range(n - 1, -1, -1) if upper else range(n)
-    with xp.errstate(divide="ignore", invalid="ignore"):
+    with _quiet(xp):
         for i in rows:
             acc = b[..., i, :] - (t[..., i, :, None] * x).sum(-2)
             x[..., i, :] = acc / t[..., i, i, None]

@@ -313,7 +313,7 @@ class Mode(_Picked):
         steps = xp.arange(s.shape[-1])
         starts = xp.concatenate([xp.ones(s.shape[:-1] + (1,), bool), s[..., 1:] != s[..., :-1]], axis=-1)
         ends = xp.concatenate([starts[..., 1:], xp.ones(s.shape[:-1] + (1,), bool)], axis=-1)
-        run_start = xp.maximum.accumulate(xp.where(starts, steps, 0), axis=-1)
+        run_start = ctx.device.backend.accumulate("maximum", xp.where(starts, steps, 0), -1)
         # NOTE: a run's length is read at its last element, which (stable sort) holds the run's last
         # index in the input; argmax takes the first longest run, i.e. the smallest value.
         length = xp.where(ends, steps - run_start + 1, 0)

@@ -2,6 +2,7 @@
 come from the backend (`backend.special`): NumPy has none, so ember carries its own."""
 import math
 
+from .. import _backends
 from ..autograd.function import Primitive
 from .._tensor import Tensor
 from ._registry import FUNCTIONS, OpSpec, apply_inplace, register
@@ -62,12 +63,7 @@ class Logit(Primitive):
 
 
 def _special(name):
-    return lambda xp, x: getattr(_backend_of(x).special, name)(x)
-
-
-def _backend_of(array):
-    from .._backends import device_type_of, get
-    return get(device_type_of(array))
+    return lambda xp, x: getattr(_backends.of_array(x).special, name)(x)
 
 
 _ERF_DTYPES = FLOATS + ("float16", "int64")
@@ -104,8 +100,8 @@ class Polygamma(Primitive):
         ctx.n = n
         ctx.save_for_backward(x)
         if n == 0:
-            return _backend_of(x).special.digamma(x)
-        return _backend_of(x).special.polygamma(n, x)
+            return _backends.of_array(x).special.digamma(x)
+        return _backends.of_array(x).special.polygamma(n, x)
 
     @staticmethod
     def backward(ctx, g):

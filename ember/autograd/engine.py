@@ -4,6 +4,7 @@ One walk serves `Tensor.backward`, `torch.autograd.backward` and `torch.autograd
 - accumulate=True puts gradients into leaves' `.grad` (only those in `inputs`, when given);
 - capture=True returns the gradients that reach `inputs` and touches no `.grad`.
 """
+import contextlib
 import signal
 import threading
 
@@ -50,10 +51,19 @@ def _needed(seen, targets):
     return needed
 
 
+_NOWHERE = contextlib.nullcontext()
+
+
+def _on(device):
+    """The context array work for `device` runs in: its device made current (nothing on the CPU)."""
+    activate = device.backend.activate if device is not None else None
+    return _NOWHERE if activate is None else activate(device.index)
+
+
 def _zeros_for(meta):
     shape, dtype, device = meta
-    xp = device.backend.xp
-    return _wrap(xp.zeros(shape, dtype=dtype.np), device, dtype)
+    with _on(device):
+        return _wrap(device.backend.xp.zeros(shape, dtype=dtype.np), device, dtype)
 
 
 def _accumulate(buffers, node, nr, g, create_graph):
@@ -66,7 +76,8 @@ def _accumulate(buffers, node, nr, g, create_graph):
     elif create_graph:
         buf[nr] = old + g
     else:
-        buf[nr] = _wrap(old._data + g._data, g._device, g._dtype)
+        with _on(g._device):
+            buf[nr] = _wrap(old._data + g._data, g._device, g._dtype)
 
 
 def _validate(node, grads):
@@ -203,7 +214,8 @@ def _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate
                 if node._freed:
                     raise RuntimeError(ERR_BACKWARD_TWICE)
                 node.last_use_of_saved = not retain_graph
-                in_grads = _validate(node, node._backward(grads))
+                with _on(getattr(node, "device", None)):
+                    in_grads = _validate(node, node._backward(grads))
                 if node._post_hooks:
                     for h in node._post_hooks:
                         r = h(tuple(in_grads), tuple(grads))
@@ -249,9 +261,11 @@ def _accumulate_into_leaf(var, g, create_graph):
             var._grad = g
         else:
             # NOTE: a fresh copy, since the same gradient Tensor may reach several leaves.
-            var._grad = _wrap(g._data.copy(), g._device, g._dtype)
+            with _on(g._device):
+                var._grad = _wrap(g._data.copy(), g._device, g._dtype)
     elif create_graph or old._requires_grad:
         var._grad = old + g
     else:
-        old._data += g._data
+        with _on(g._device):
+            old._data += g._data
         old._vc[0] += 1

@@ -8,7 +8,7 @@ Two kinds of Function share one graph:
 """
 import functools
 
-from .. import _dtype, _state
+from .. import _device, _dtype, _state
 from .graph import Node, saved_entry
 from .._arguments import check_arguments
 from .._tensor import Tensor, _wrap
@@ -206,6 +206,7 @@ class Primitive(Function):
     complex_grad = False  # NOTE: opt-in, declared only where backward is checked against PyTorch's
     upcast = False  # NOTE: see the docstring; PyTorch's "opmath"/accumulate type for half types
     upcast_scalars = True
+    crosses_devices = False  # NOTE: only a copy to another device (ToCopy) returns arrays on another device
 
     @classmethod
     def apply(cls, *args):
@@ -386,7 +387,12 @@ def _apply_primitive(cls, args):
         ctx.low, arrays, wide = low
         low = ctx.low
     try:
-        out = cls.forward(ctx, *arrays, *params)
+        activate = dev.backend.activate
+        if activate is None:
+            out = cls.forward(ctx, *arrays, *params)
+        else:
+            with activate(dev.index):
+                out = cls.forward(ctx, *arrays, *params)
     except ValueError:
         _explain_broadcast(arrays)
         raise
@@ -396,6 +402,9 @@ def _apply_primitive(cls, args):
     outs = out if is_tuple else (out,)
     results = []
     for o in outs:
+        if cls.crosses_devices:
+            results.append(_wrap(o, _device.of_array(o), _dtype._BY_NP[o.dtype]))
+            continue
         if not isinstance(o, xp.ndarray):
             o = xp.asarray(o)
         if low is not None and o.dtype == _F32_NP:

@@ -254,29 +254,6 @@ def test_non_default_float_dtype_when_default_is_float64():
         torch.set_default_dtype(torch.float32)
 
 
-class _FakeCupyArray:
-    """Stands in for a CuPy array: only .get() brings the values to the host."""
-
-    def __init__(self, array):
-        self._array = array
-
-    def get(self):
-        return self._array
-
-
-@pytest.mark.parametrize("values, dtype, requires_grad, expected", [
-    ([1.0, 2.0], ember.float32, False, "tensor([1., 2.], device='cuda:0')"),
-    ([1, 2], ember.int32, False, "tensor([1, 2], device='cuda:0', dtype=torch.int32)"),
-    ([0.5], ember.float32, True, "tensor([0.5000], device='cuda:0', requires_grad=True)"),
-    ([], ember.int64, False, "tensor([], device='cuda:0', dtype=torch.int64)"),
-])
-def test_cuda_device_suffix(values, dtype, requires_grad, expected):
-    # NOTE: built by hand with a fake device array, so this runs on machines without a GPU.
-    array = _FakeCupyArray(np.asarray(values, dtype=dtype.np))
-    t = _wrap(array, ember_device("cuda", 0), dtype, requires_grad)
-    assert repr(t) == expected
-
-
 def test_tensor_subclass_prefix():
     class MyTensor(ember.Tensor):
         pass
