@@ -122,7 +122,8 @@ def empty_cache():
 # --- streams and events ---------------------------------------------------------------------------
 def new_stream(index, priority):
     with _xp().cuda.Device(index):
-        return _xp().cuda.Stream(non_blocking=False, priority=priority or None)
+        # NOTE: priority is passed only when asked for: 0 is CuPy's default too
+        return _xp().cuda.Stream(priority=priority) if priority else _xp().cuda.Stream()
 
 
 def current_stream(index):

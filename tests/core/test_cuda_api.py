@@ -151,6 +151,17 @@ assert torch.cuda.current_device() == 0
 torch.cuda.set_device("cuda:1"); assert torch.cuda.current_device() == 1; torch.cuda.set_device(0)
 assert torch.accelerator.current_accelerator() == torch.device("cuda")
 assert torch.accelerator.device_count() == 2
+with torch.accelerator.device_index(1):
+    assert torch.accelerator.current_device_index() == 1
+w = torch.ones(3, device="cuda", requires_grad=True)
+opt, scaler = torch.optim.SGD([w], lr=0.1), torch.cuda.amp.GradScaler()
+scaler.scale((w * 2).sum()).backward()
+assert scaler.is_enabled() and w.grad.sum().item() == 6 * 65536.0
+scaler.step(opt); scaler.update()
+assert w.grad.sum().item() == 6.0 and abs(w.sum().item() - 2.4) < 1e-5 and scaler.get_scale() == 65536.0
+w.grad.fill_(float("inf")); scaler.step(opt); scaler.update()
+assert abs(w.sum().item() - 2.4) < 1e-5 and scaler.get_scale() == 32768.0
+assert torch.cuda.FloatTensor(2).is_cuda
 torch.cuda.empty_cache()
 print("ok")
 """
