@@ -25,6 +25,7 @@ from ._types import asarray, is_nonzero, is_signed, is_storage, layout, memory_f
 from ._types import MEMORY_FORMATS as _MEMORY_FORMATS, LAYOUTS as _LAYOUTS
 from . import autograd, cuda, linalg, nn, optim, utils
 from . import special
+from . import accelerator, backends
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
 from .serialization import load, save
 from ._compat.legacy import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,
