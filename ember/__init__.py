@@ -4,7 +4,7 @@ from . import _dtype
 from ._dtype import (bfloat16, bool, cdouble, cfloat, complex64, complex128, double, dtype, float, float16,
                      float32, float64, half, int, int8, int16, int32, int64, long, short, uint8, uint16, uint32,
                      uint64, finfo, iinfo)
-from ._device import device
+from ._device import device, get_default_device, set_default_device
 from ._tensor import Size, Tensor
 from .autograd.function import OutOfMemoryError
 from . import _ops

@@ -83,6 +83,17 @@ class device:
     def __reduce__(self):
         return (device, (self.type, self.index))
 
+    def __enter__(self):
+        """`with torch.device('cuda'):` makes this the default device of the factories inside the block."""
+        from . import _state
+        _state.default_device_stack.append(_state.default_device)
+        _state.default_device = self
+        return self
+
+    def __exit__(self, *exc):
+        from . import _state
+        _state.default_device = _state.default_device_stack.pop()
+
 
 CPU = device("cpu")
 
@@ -101,6 +112,20 @@ def as_device(d):
             from . import _state
             return device("cuda", _state.current_cuda_index())
     return d
+
+
+def set_default_device(device_):
+    """torch.set_default_device: the device factories use when given none (None: the CPU again)."""
+    from . import _state
+    _state.default_device = None if device_ is None else device(device_)
+
+
+def get_default_device():
+    """torch.get_default_device: the factories' default device (cuda with its current index)."""
+    from . import _state
+    if _state.default_device is None:
+        return CPU
+    return as_device(_state.default_device)
 
 
 def _require_cuda(given):

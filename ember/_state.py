@@ -19,6 +19,7 @@ class _Local(threading.local):
 local = _Local()
 default_dtype = _dtype.float32
 default_device = None  # None means cpu
+default_device_stack = []  # NOTE: the defaults that `with torch.device(...)` blocks replaced
 cuda_index = 0
 
 

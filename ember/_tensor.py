@@ -410,7 +410,7 @@ class Tensor:
         if self._data.size != 1:
             what = "no values" if self._data.size == 0 else "more than one value"
             raise RuntimeError(f"Boolean value of Tensor with {what} is ambiguous")
-        return bool(self._data.reshape(()))
+        return bool(self._device.backend.to_host(self._data).reshape(()))
 
     def _scalar(self):
         if self._data.size != 1:

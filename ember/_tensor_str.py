@@ -233,16 +233,11 @@ def _host_array(t):
     return data
 
 
-def _default_device_type():
-    default = _state.default_device
-    if default is None:
-        return "cpu"
-    return getattr(default, "type", None) or str(default).split(":")[0]
-
-
 def _device_suffix(device):
+    # NOTE: PyTorch compares with the default *tensor type's* device, which is always the CPU here:
+    # set_default_device does not change it, so cuda tensors always print their device.
     dev_type = device.type
-    shown = (dev_type != _default_device_type() or dev_type == "mps"
+    shown = (dev_type != "cpu" or dev_type == "mps"
              or (dev_type == "cuda" and device.index != _state.current_cuda_index()))
     return [f"device='{device}'"] if shown else []
 

@@ -34,11 +34,19 @@ Where array libraries differ (ops reach these through ctx.device.backend)
                               the memory an array lives in; a new array over the same memory; a view in a new
                               shape or None when the strides forbid it
     synchronize(index=None)   wait for the device's queued work (a no-op on the CPU)
+
+Checks on data without waiting for the device
+    cheap_reads               True where reading a value to the host costs nothing (the CPU). An op that
+                              would read data only to take a shortcut (skip a matmul for a zero state, a
+                              NaN-free fast path) takes it only where reads are cheap.
+    check(bad, error)         `bad` a 0-d boolean array: raise error() if it is true. The CPU raises at once;
+                              an accelerator queues the check and raises at the next host transfer or
+                              synchronize, as PyTorch's device-side asserts surface (no hidden synchronisation).
 """
 
 CONTRACT = ("name", "xp", "is_available", "device_count", "array_type", "asarray", "to_host", "device_index",
             "activate", "indices", "accumulate", "ufunc_at", "add_at", "errstate", "special", "strided_view",
-            "storage", "data_ptr", "share", "reshape_view", "synchronize")
+            "storage", "data_ptr", "share", "reshape_view", "synchronize", "cheap_reads", "check")
 
 
 def missing(module):

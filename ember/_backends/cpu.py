@@ -34,6 +34,15 @@ def synchronize(index=None):
     """NumPy computes eagerly: nothing is queued."""
 
 
+cheap_reads = True
+
+
+def check(bad, error):
+    """Raise error() if the 0-d boolean array `bad` is true (at once: reading it costs nothing)."""
+    if bad:
+        raise error()
+
+
 def indices(shape):
     """Open index grids: one array per dim, broadcastable against each other."""
     return xp.indices(shape, sparse=True)

@@ -37,7 +37,31 @@ def asarray(data, dtype=None, index=None, copy=False):
 
 
 def to_host(array):
+    if _pending:
+        _raise_pending()
     return xp.asnumpy(array)
+
+
+cheap_reads = False
+_pending = []  # NOTE: (bad flag on the device, error factory): checks not yet read back
+_PENDING_LIMIT = 256
+
+
+def check(bad, error):
+    """Queue a check: error() is raised at the next host transfer or synchronize if `bad` (a 0-d boolean
+    device array) is true, as a device-side assert surfaces in PyTorch. Nothing waits for the device now."""
+    _pending.append((bad, error))
+    if len(_pending) >= _PENDING_LIMIT:
+        _raise_pending()
+
+
+def _raise_pending():
+    checks = _pending[:]
+    _pending.clear()
+    flags = xp.asnumpy(xp.stack([xp.asarray(bad).reshape(()) for bad, _ in checks]))
+    for hit, (_, error) in zip(flags, checks):
+        if hit:
+            raise error()
 
 
 def device_index(array):
@@ -57,6 +81,8 @@ def activate(index):
 
 def synchronize(index=None):
     xp.cuda.Device(index or 0).synchronize()
+    if _pending:
+        _raise_pending()
 
 
 def indices(shape):

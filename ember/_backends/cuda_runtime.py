@@ -76,7 +76,7 @@ def capability(index):
 
 
 def synchronize(index):
-    _xp().cuda.Device(index).synchronize()
+    _cuda.synchronize(index)  # NOTE: also raises the device-side checks queued so far (cuda.check)
 
 
 # --- memory -------------------------------------------------------------------------------------

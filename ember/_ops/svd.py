@@ -330,7 +330,7 @@ def _svd_invariants(torch, A, **kw):
 def _eigh_invariants(torch, A, **kw):
     """Eigenvalues and V diag(1..n) V^H, which does not depend on eigenvector signs."""
     L, V = torch.linalg.eigh(A, **kw)
-    w = torch.arange(1, L.shape[-1] + 1, dtype=L.dtype)
+    w = torch.arange(1, L.shape[-1] + 1, dtype=L.dtype, device=L.device)
     return L, (V * w) @ V.mT
 
 

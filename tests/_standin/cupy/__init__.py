@@ -38,15 +38,15 @@ def array(obj, dtype=None, copy=True, order="K", subok=False, ndmin=0, blocking=
 
 
 def asarray(a, dtype=None, order=None, *, copy=None, blocking=False):
-    return _from_host(a, dtype, False if copy is None else copy, order or "K")
+    return _from_host(a, dtype, copy, order or "K")  # NOTE: copy=None: only when needed
 
 
 def asanyarray(a, dtype=None, order=None, *, blocking=False):
-    return _from_host(a, dtype, False, order or "K")
+    return _from_host(a, dtype, None, order or "K")
 
 
 def ascontiguousarray(a, dtype=None):
-    r = _from_host(a, dtype, False, "C")
+    r = _from_host(a, dtype, None, "C")
     return r if r._a.flags.c_contiguous else _core._w(_np.ascontiguousarray(r._a), r._dev)
 
 

@@ -382,8 +382,6 @@ class ndarray:
 def _over(memptr, shape, dtype, strides, order):
     """A NumPy view of memptr's allocation; ValueError if any element lies outside it."""
     mem = memptr.mem
-    root = mem.root
-    flat = root if root.flags.c_contiguous else root.T
     start = memptr.ptr - mem.ptr
     if strides is None:
         strides = np.empty(0, dtype).strides if not shape else _contiguous(shape, dtype.itemsize, order)
@@ -392,10 +390,24 @@ def _over(memptr, shape, dtype, strides, order):
         high = start + sum((s - 1) * st for s, st in zip(shape, strides) if st > 0) + dtype.itemsize
         if low < 0 or high > mem.size:
             raise ValueError("the memory pointer's allocation is too small for the array")
-        base = flat.reshape(-1).view(np.uint8)
+        base = _bytes_of(mem)
         return np.lib.stride_tricks.as_strided(base[start:].view(np.uint8), shape, strides).view(dtype) \
             if dtype.itemsize == 1 else _typed(base, start, shape, strides, dtype)
     return np.empty(shape, dtype)
+
+
+class _Bytes:
+    """The allocation's bytes as an array interface; `base` keeps (and leads root_of to) the root.
+    NOTE: never root.reshape(-1): a root laid out in a permuted order would be copied, not viewed."""
+
+    def __init__(self, mem):
+        self.__array_interface__ = {"version": 3, "shape": (mem.size,), "typestr": "|u1",
+                                    "data": (mem.ptr, False)}
+        self.base = mem.root
+
+
+def _bytes_of(mem):
+    return np.asarray(_Bytes(mem))
 
 
 def _typed(base, start, shape, strides, dtype):
