@@ -19,3 +19,26 @@ def pytest_report_header(config):
     if DEVICE == "cuda":
         return f"ember device tests on cuda ({'real GPU' if REAL_GPU else 'CuPy stand-in'})"
     return None
+
+
+if DEVICE == "cuda":
+    import pytest
+
+    @pytest.fixture(autouse=True)
+    def _cuda_by_default(monkeypatch):
+        """The cpu suites, rerun on cuda: factories default to cuda (torch.set_default_device), and the
+        tests' own host reads (`.numpy()` to compare with torch) copy off the device.
+        NOTE: these shims are the test harness's, not ember's: PyTorch's refusal of numpy() on a cuda
+        tensor is tested in tests/devices."""
+        import ember
+        numpy = ember.Tensor.numpy
+        from_numpy = ember.from_numpy
+
+        def host_numpy(self, *, force=False):
+            return numpy(self.cpu() if self.device.type != "cpu" else self, force=force)
+
+        monkeypatch.setattr(ember.Tensor, "numpy", host_numpy)
+        monkeypatch.setattr(ember, "from_numpy", lambda a: from_numpy(a).to("cuda"))
+        ember.set_default_device("cuda")
+        yield
+        ember.set_default_device(None)

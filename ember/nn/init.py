@@ -8,6 +8,7 @@ import warnings
 
 from .. import _creation, _random
 from ..autograd.grad_mode import no_grad
+from .._tensor import _wrap
 
 _LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
            "sigmoid")
@@ -181,7 +182,7 @@ def orthogonal_(tensor, gain=1, generator=None):
     if rows < cols:
         q = q.T
     with no_grad():
-        tensor.copy_(_creation.tensor(q.reshape(tensor.shape), dtype=tensor.dtype, device=tensor.device))
+        tensor.copy_(_wrap(xp.ascontiguousarray(q.reshape(tensor.shape)), tensor._device, tensor._dtype))
         tensor.mul_(gain)
     return tensor
 

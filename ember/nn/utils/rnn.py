@@ -135,7 +135,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
                                "sidestep this requirement if you do not need ONNX exportability.")
     else:
         order = sorted(range(len(lengths)), key=lambda i: -lengths[i])  # NOTE: stable, as torch.sort here
-        sorted_indices = _creation.tensor(order, dtype=_CPU_LONG).to(input.device)
+        sorted_indices = _creation.tensor(order, dtype=_CPU_LONG, device=input.device)
         input = input.index_select(batch_dim, sorted_indices)
         lengths = [lengths[i] for i in order]
     if batch_first:
@@ -150,7 +150,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     steps = lengths[0] if lengths else 0
     sizes = [sum(1 for n in lengths if n > t) for t in range(steps)]
     data = _PackedLayout(input._device, sizes).pack(input[:steps])
-    return PackedSequence(data, _creation.tensor(sizes, dtype=_CPU_LONG), sorted_indices, None)
+    return PackedSequence(data, _creation.tensor(sizes, dtype=_CPU_LONG, device="cpu"), sorted_indices, None)
 
 
 def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
@@ -164,7 +164,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     padded = _PackedLayout(sequence.data._device, sizes, total_length or 0).pad(sequence.data, padding_value)
     batch = sizes[0] if sizes else 0
     lengths = [sum(1 for s in sizes if s > b) for b in range(batch)]
-    lengths_t = _creation.tensor(lengths, dtype=_CPU_LONG)
+    lengths_t = _creation.tensor(lengths, dtype=_CPU_LONG, device="cpu")
     if sequence.unsorted_indices is not None:
         padded = padded.index_select(1, sequence.unsorted_indices)
         lengths_t = lengths_t[sequence.unsorted_indices.to("cpu")]
