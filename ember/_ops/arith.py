@@ -168,8 +168,9 @@ def _check_int_zero(ctx, x, y, kernel):
     if y.dtype.kind == "b":
         raise not_for(kernel, y)
     # NOTE: an empty input makes an empty result: no division happens, and PyTorch does not raise
-    if _int_kind(y) and x.size and bool((y == 0).any()):
-        raise RuntimeError("ZeroDivisionError")
+    if _int_kind(y) and x.size:
+        # NOTE: deferred on a device (PyTorch's CUDA kernels do not check at all)
+        ctx.device.backend.check((y == 0).any(), lambda: RuntimeError("ZeroDivisionError"))
 
 
 @register(OpSpec("floor_divide", **BINARY, dtypes=("float32", "float64", "int64"), domain=(1, 5), grad=False),
@@ -341,11 +342,12 @@ def _check_pow_scalar(x, y):
 _POW_SPECIAL = {3: lambda xp, x: x * x * x, -2: lambda xp, x: 1 / (x * x), -0.5: lambda xp, x: 1 / xp.sqrt(x)}
 
 
-def _float_power(xp, x, y, number_exponent):
+def _float_power(xp, x, y, number_exponent, number=None):
     out = xp.power(x, y)
     if out.dtype not in (xp.float32, xp.float16) or getattr(x, "dtype", None) is None:
         return out
-    exponent = float(y) if number_exponent and y.dtype.kind != "c" else None
+    # NOTE: the Python number itself where given: reading y back would wait for the device
+    exponent = (float(number) if number is not None else float(y)) if number_exponent and y.dtype.kind != "c" else None
     if exponent == 2:
         return out
     if exponent in _POW_SPECIAL and x.dtype == out.dtype:
@@ -353,11 +355,11 @@ def _float_power(xp, x, y, number_exponent):
     return xp.power(xp.asarray(x, dtype=xp.float64), xp.asarray(y, dtype=xp.float64)).astype(out.dtype)
 
 
-def _int_power(xp, x, y):
+def _int_power(xp, x, y, cheap_reads=True):
     """Integer power where negative exponents give 1, -1 or 0 (truncated 1 / x**-y), as in PyTorch."""
     neg = y < 0
     out = xp.power(x, xp.where(neg, 0, y))
-    if bool(neg.any()):
+    if not cheap_reads or bool(neg.any()):
         odd = (xp.abs(y) % 2) == 1
         inverse = xp.where(x == 1, 1, xp.where(x == -1, xp.where(odd, -1, 1), 0)).astype(out.dtype)
         out = xp.where(neg, inverse, out)
@@ -373,8 +375,8 @@ class Pow(Primitive):
     check = staticmethod(_check_pow_scalar)
 
     @staticmethod
-    def forward(ctx, x, y):
-        return _pow_forward(ctx, x, y, number_exponent=True)
+    def forward(ctx, x, y, number=None):
+        return _pow_forward(ctx, x, y, number_exponent=True, number=number)
 
     @staticmethod
     def backward(ctx, g):
@@ -390,14 +392,14 @@ class Pow(Primitive):
         return gx, gy
 
 
-def _pow_forward(ctx, x, y, number_exponent):
+def _pow_forward(ctx, x, y, number_exponent, number=None):
     if x.dtype.kind == "b":
         # NOTE: PyTorch keeps bool for a bool tensor to a bool number (x ** False is all True).
         out = x.copy() if bool(y) else ctx.xp.ones_like(x)
     elif _int_kind(x) and _int_kind(y):
-        out = _int_power(ctx.xp, x, y)
+        out = _int_power(ctx.xp, x, y, ctx.device.backend.cheap_reads)
     else:
-        out = _float_power(ctx.xp, x, y, number_exponent)
+        out = _float_power(ctx.xp, x, y, number_exponent, number)
     ctx.save_for_backward(x, y, out if ctx.needs_input_grad[1] else None)
     return out
 
@@ -436,16 +438,21 @@ def _pow_class(base, exponent):
     return PowTensor if isinstance(exponent, Tensor) else Pow
 
 
+def _pow_args(base, exponent):
+    """Pow's arguments: a number exponent also travels as itself, so forward need not read it back."""
+    return (base, exponent, exponent) if _pow_class(base, exponent) is Pow else (base, exponent)
+
+
 @public(method=True)
 def pow(input, exponent, *, out=None):
     """input ** exponent (either may be a number)."""
-    result = _pow_class(input, exponent).apply(input, exponent)
+    result = _pow_class(input, exponent).apply(*_pow_args(input, exponent))
     return result if out is None else write_out(out, result, "pow")
 
 
-Tensor.__pow__ = lambda self, exponent: _pow_class(self, exponent).apply(self, exponent)
+Tensor.__pow__ = lambda self, exponent: _pow_class(self, exponent).apply(*_pow_args(self, exponent))
 Tensor.__rpow__ = lambda self, other: PowScalarBase.apply(other, self)
-Tensor.pow_ = lambda self, exponent: apply_inplace(_pow_class(self, exponent), self, exponent)
+Tensor.pow_ = lambda self, exponent: apply_inplace(_pow_class(self, exponent), *_pow_args(self, exponent))
 
 
 # in-place operator forms: `x += y` is add_ (they return self)

@@ -268,12 +268,17 @@ def index_select(input, dim, index, *, out=None):
     size = input._data.shape[d] if nd else 1
     if idx.size:
         bad = (idx < 0) | (idx >= size)
-        if bad.any():
+
+        def error():
             # NOTE: PyTorch's kernel for dim 0 words it as embedding does; other dims name the first bad index
             if d == 0:
-                raise IndexError("index out of range in self")
+                return IndexError("index out of range in self")
             first = int(idx[bad.argmax()])
-            raise RuntimeError(f"INDICES element is out of DATA bounds, id={first} axis_dim={size}")
+            return RuntimeError(f"INDICES element is out of DATA bounds, id={first} axis_dim={size}")
+        backend = input._device.backend
+        backend.check(bad.any(), error)
+        if not backend.cheap_reads:
+            idx = backend.xp.clip(idx, 0, size - 1)  # NOTE: the check is deferred: keep the read in bounds
     if nd == 0:
         return input.clone()
     result = Index.apply(input, (slice(None),) * d + (idx,))

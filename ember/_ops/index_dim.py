@@ -4,6 +4,7 @@ from .. import _dtype
 from ..autograd.function import Primitive
 from .._tensor import Tensor, norm_dim
 from ._registry import OpSpec, apply_inplace, public, spec
+from .scatter import _in_range
 from .views import Index, _fmt_shape
 
 
@@ -20,7 +21,7 @@ class IndexAdd(Primitive):
     def forward(ctx, x, source, dim, index, alpha):
         out = x.copy()
         values = source if alpha == 1 else source * ctx.xp.asarray(alpha, dtype=x.dtype)
-        ctx.device.backend.add_at(out, _key(dim, index._data), values)
+        ctx.device.backend.add_at(out, _key(dim, _in_range(ctx, index._data, x.shape[dim] if x.ndim else 1)), values)
         ctx.dim, ctx.index, ctx.alpha = dim, index, alpha
         return out
 
@@ -41,7 +42,7 @@ class IndexCopy(Primitive):
     @staticmethod
     def forward(ctx, x, source, dim, index):
         out = x.copy()
-        out[_key(dim, index._data)] = source
+        out[_key(dim, _in_range(ctx, index._data, x.shape[dim] if x.ndim else 1))] = source
         ctx.dim, ctx.index = dim, index
         return out
 
@@ -59,7 +60,8 @@ class IndexFill(Primitive):
     @staticmethod
     def forward(ctx, x, value, dim, index):
         out = x.copy()
-        out[_key(dim, index._data)] = ctx.xp.asarray(value).astype(x.dtype)
+        size = x.shape[dim] if x.ndim else 1
+        out[_key(dim, _in_range(ctx, index._data, size, -size))] = ctx.xp.asarray(value).astype(x.dtype)
         ctx.dim, ctx.index = dim, index
         return out
 
@@ -86,9 +88,10 @@ def _vector_index(index, name, scalar_ok=True):
 def _bounds(index, size, d, exc, prefix="", negative_ok=False):
     idx = index._data
     if idx.size:
-        lo, hi = int(idx.min()), int(idx.max())
-        if lo < (-size if negative_ok else 0) or hi >= size:
-            raise exc(f"{prefix}index {hi if hi >= size else lo} is out of bounds for dimension {d} with size {size}")
+        def error():
+            lo, hi = int(idx.min()), int(idx.max())
+            return exc(f"{prefix}index {hi if hi >= size else lo} is out of bounds for dimension {d} with size {size}")
+        index._device.backend.check(((idx < (-size if negative_ok else 0)) | (idx >= size)).any(), error)
 
 
 def _source_args(self, dim, index, source, name):

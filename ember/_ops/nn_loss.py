@@ -27,10 +27,13 @@ class BinaryCrossEntropy(Primitive):
     @staticmethod
     def forward(ctx, x, t):
         xp = ctx.xp
-        if x.size and not bool(((x >= 0) & (x <= 1)).all()):
-            raise RuntimeError("all elements of input should be between 0 and 1")
-        if t.size and not bool(((t >= 0) & (t <= 1)).all()):
-            raise RuntimeError("all elements of target should be between 0 and 1")
+        check = ctx.device.backend.check  # NOTE: NaN counts as out of range, as in PyTorch's check
+        if x.size:
+            check(((x < 0) | (x > 1) | (x != x)).any(),
+                  lambda: RuntimeError("all elements of input should be between 0 and 1"))
+        if t.size:
+            check(((t < 0) | (t > 1) | (t != t)).any(),
+                  lambda: RuntimeError("all elements of target should be between 0 and 1"))
         log_x = xp.maximum(xp.log(x), LOG_FLOOR)
         log_1mx = xp.maximum(xp.log1p(-x), LOG_FLOOR)
         ctx.save_for_backward(x, t)

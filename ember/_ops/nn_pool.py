@@ -69,7 +69,8 @@ class MaxPool(Primitive):
         padded = _padded(xp, x, padding, _extents(outs, stride, dilation, kernel), _fill_value(xp, x.dtype))
         views = [padded[key] for offs, key in _offset_views(xp, padded, outs, stride, dilation, kernel)]
         # NOTE: NaN-aware passes cost twice as much; they run only when the input holds a NaN
-        best, arg = _running_max(xp, views, x.dtype.kind in "fV" and bool(xp.isnan(x).any()))
+        nan_aware = x.dtype.kind in "fV" and (not ctx.device.backend.cheap_reads or bool(xp.isnan(x).any()))
+        best, arg = _running_max(xp, views, nan_aware)
         # NOTE: a window whose values are all -inf (or padding) reports its first in-bounds element, as PyTorch.
         first = _first_valid(xp, outs, stride, padding, dilation, kernel)
         if first is not None:

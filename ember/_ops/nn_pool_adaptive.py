@@ -48,13 +48,13 @@ def _finish(ctx, best, best_pos, lead, spatial, outs):
     return best.reshape(out_shape), best_pos
 
 
-def _separable_max(xp, x, tables):
+def _separable_max(xp, x, tables, cheap_reads=True):
     """Max over windows shared by every plane, one dim at a time from the last: a row's first maximum,
     then the first row holding the overall maximum, is the first maximum in row-major order, as
     PyTorch's scan finds it (and the last NaN likewise). tables[i]: (out_i, L_i)."""
     nd = len(tables)
     spatial = x.shape[1:]
-    nan_aware = x.dtype.kind in "fV" and bool(xp.isnan(x).any())
+    nan_aware = x.dtype.kind in "fV" and (not cheap_reads or bool(xp.isnan(x).any()))
     coords = {}  # dim -> the chosen input coordinate along it, for each element of the current x
     for i in range(nd - 1, -1, -1):
         axis = 1 + i
@@ -89,13 +89,13 @@ class WindowMax(Primitive):
         flat = x.reshape(b, plane_strides[0] * spatial[0])
         outs = [t.shape[1] for t in tables]
         if all(t.shape[:2] == (1, 1) and t.shape[2] == n for t, n in zip(tables, spatial)) and x.size and not (
-                x.dtype.kind in "fV" and bool(xp.isnan(x).any())):
+                x.dtype.kind in "fV" and (not ctx.device.backend.cheap_reads or bool(xp.isnan(x).any()))):
             # NOTE: global max pooling: one contiguous reduction (argmax keeps the first maximum, as PyTorch)
             best_pos = flat.argmax(axis=1).reshape((b,) + (1,) * nd)
             best = xp.take_along_axis(flat, best_pos.reshape(b, 1), axis=1).reshape((b,) + (1,) * nd)
             return _finish(ctx, best, best_pos, lead, spatial, outs)
         if all(t.shape[0] == 1 for t in tables) and x.size:
-            best, best_pos = _separable_max(xp, x, [t[0] for t in tables])
+            best, best_pos = _separable_max(xp, x, [t[0] for t in tables], ctx.device.backend.cheap_reads)
             return _finish(ctx, best, best_pos, lead, spatial, outs)
         rows = xp.arange(b, dtype=xp.int64).reshape((b,) + (1,) * nd)
         best = best_pos = None

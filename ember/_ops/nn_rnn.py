@@ -67,7 +67,8 @@ class RNNLayer(Primitive):
         ctx.options = (mode, sizes, order)
         ctx.save_for_backward(w_hh, w_hr)
         if mode == "LSTM":
-            out, h, c, ctx.saved_arrays = lstm_forward(xp, gi, h0, c0, w_hh, b_hh, w_hr, order, sizes)
+            out, h, c, ctx.saved_arrays = lstm_forward(xp, gi, h0, c0, w_hh, b_hh, w_hr, order, sizes,
+                                                               ctx.device.backend.cheap_reads)
             return out, h, c
         if b_hh is not None and mode != "GRU":
             gi = gi + b_hh  # NOTE: both biases enter every step unchanged: add b_hh once

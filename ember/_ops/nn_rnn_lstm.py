@@ -10,7 +10,7 @@ class LSTMSaved:
     """What backward reads of forward's steps, indexed by time step."""
 
 
-def lstm_forward(xp, gi, h0, c0, w_hh, b_hh, w_hr, order, sizes):
+def lstm_forward(xp, gi, h0, c0, w_hh, b_hh, w_hr, order, sizes, cheap_reads=True):
     """(out, h_n, c_n, saved) of one LSTM layer direction; gi holds x @ W_ih.T + b_ih for every step.
 
     Rows past sizes[t] do not step at time t: their state is carried in out[t] and the cell history."""
@@ -33,7 +33,7 @@ def lstm_forward(xp, gi, h0, c0, w_hh, b_hh, w_hr, order, sizes):
     s.h_pre = h_pre = None if w_hr is None else xp.zeros((steps, batch, H), dtype=dt)
     out = xp.zeros((steps, batch, P), dtype=dt)
     h, c = h0, c0
-    zero_start = not bool(h0.any())  # NOTE: the usual zero initial state: skip its matmul
+    zero_start = cheap_reads and not bool(h0.any())  # NOTE: the usual zero initial state: skip its matmul
     for t in order:
         n = sizes[t]
         a = acts[t, :n]

@@ -32,21 +32,31 @@ def _index_array(index, name, what="int32/int64"):
     return index._data
 
 
-def _check_bounds(idx, size, dim, exc=RuntimeError, prefix=""):
+def _check_bounds(backend, idx, size, dim, exc=RuntimeError, prefix=""):
     if idx.size:
-        lo, hi = int(idx.min()), int(idx.max())
-        if lo < 0 or hi >= size:
-            raise exc(f"{prefix}index {lo if lo < 0 else hi} is out of bounds for dimension {dim} with size {size}")
+        def error():
+            lo, hi = int(idx.min()), int(idx.max())
+            return exc(f"{prefix}index {lo if lo < 0 else hi} is out of bounds for dimension {dim} with size {size}")
+        backend.check(((idx < 0) | (idx >= size)).any(), error)
 
 
-def _gather_checks(x_shape, idx, d, name="gather"):
+def _in_range(ctx, idx, size, low=0):
+    """idx, clipped into [low, size) where its bounds check is deferred (the op runs before the check is read)."""
+    if ctx.device.backend.cheap_reads:
+        return idx
+    return ctx.xp.clip(idx, low, max(size - 1, 0))  # NOTE: CuPy wraps bad indices, NumPy raises: neither here
+
+
+
+
+def _gather_checks(backend, x_shape, idx, d, name="gather"):
     if len(idx.shape) != len(x_shape) and not (len(idx.shape) <= 1 and len(x_shape) <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     for k, (i, s) in enumerate(zip(idx.shape, x_shape)):
         if k != d and i > s:
             raise RuntimeError(f"Size does not match at dimension {k} expected index {_fmt_shape(idx.shape)} to be "
                                f"no larger than self {_fmt_shape(x_shape)} apart from dimension {d}")
-    _check_bounds(idx, x_shape[d] if x_shape else 1, d)
+    _check_bounds(backend, idx, x_shape[d] if x_shape else 1, d)
 
 
 class Gather(Primitive):
@@ -55,7 +65,7 @@ class Gather(Primitive):
 
     @staticmethod
     def forward(ctx, x, dim, index):
-        idx = index._data
+        idx = _in_range(ctx, index._data, x.shape[dim] if x.ndim else 1)
         ctx.shape, ctx.dim, ctx.index = x.shape, dim, index
         return x[_scatter_key(ctx.device.backend, idx, dim)]
 
@@ -69,7 +79,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
     """Values of input picked along `dim` by `index` (same number of dims as input)."""
     idx = _index_array(index, "gather")
     d = norm_dim(dim, input._data.ndim)
-    _gather_checks(input._data.shape, idx, d)
+    _gather_checks(input._device.backend, input._data.shape, idx, d)
     if input._data.ndim == 0 or idx.ndim == 0:  # NOTE: 0-d and 1-element 1-d tensors gather alike
         return gather(input.reshape(-1), 0, index.reshape(-1), out=out).reshape(idx.shape)
     result = Gather.apply(input, d, index)
@@ -87,7 +97,7 @@ class Scatter(Primitive):
 
     @staticmethod
     def forward(ctx, x, src, dim, index, reduce):
-        idx = index._data
+        idx = _in_range(ctx, index._data, x.shape[dim] if x.ndim else 1)
         out = x.copy()
         ctx.dim, ctx.index, ctx.reduce, ctx.src_shape = dim, index, reduce, src.shape
         if x.ndim == 0:  # NOTE: a 0-d tensor scatters as one element
@@ -157,7 +167,7 @@ def _scatter_args(self, dim, index, src, value, name):
             tail = f" and to be no larger size than src {_fmt_shape(src_shape)}" if src_shape is not None else ""
             raise RuntimeError(f"Expected index {_fmt_shape(idx.shape)} to be no larger than self "
                                f"{_fmt_shape(self._data.shape)} apart from dimension {d}{tail}")
-    _check_bounds(idx, self._data.shape[d] if nd else 1, d)
+    _check_bounds(self._device.backend, idx, self._data.shape[d] if nd else 1, d)
     return d, src
 
 
@@ -218,7 +228,7 @@ class ScatterReduce(Primitive):
     @staticmethod
     def forward(ctx, x, src, dim, index, reduce, include_self):
         xp = ctx.xp
-        idx = index._data
+        idx = _in_range(ctx, index._data, x.shape[dim] if x.ndim else 1)
         out = x.copy()
         key = _scatter_key(ctx.device.backend, idx, dim)
         src_used = src[tuple(slice(0, s) for s in idx.shape)]

@@ -220,8 +220,11 @@ def _class_picks(input, target, weight, ignore_index):
     valid = target != ignore_index
     safe = target.where(valid, 0)
     bad = (safe < 0) | (safe >= n_classes)
-    if bool(bad.any()):
-        raise IndexError(f"Target {int(safe[bad].flatten()[0])} is out of bounds.")
+    backend = target._device.backend
+    backend.check(bad.any()._data,
+                  lambda safe=safe: IndexError(f"Target {int(safe[bad].flatten()[0])} is out of bounds."))
+    if not backend.cheap_reads:
+        safe = target.where(valid & bad.logical_not(), 0)  # NOTE: the check is deferred: gather in bounds
     if input.dim() == 1:
         picked = input.gather(0, safe.reshape(1)).reshape(target.shape)
     else:

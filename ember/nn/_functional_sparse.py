@@ -26,9 +26,15 @@ def _check_indices(indices, fn):
 
 
 def _check_range(indices, num_weights):
+    """indices, checked against num_weights (at once on the CPU; clipped in bounds where the check is deferred)."""
     data = indices._data
-    if data.size and bool(((data < 0) | (data >= num_weights)).any()):
-        raise IndexError("index out of range in self")
+    if not data.size:
+        return indices
+    backend = indices._device.backend
+    backend.check(((data < 0) | (data >= num_weights)).any(), lambda: IndexError("index out of range in self"))
+    if backend.cheap_reads:
+        return indices
+    return _wrap(backend.xp.clip(data, 0, num_weights - 1), indices._device, indices._dtype)
 
 
 def _wrapped_padding_idx(padding_idx, num_weights):
@@ -79,7 +85,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     num_weights = weight.shape[0]
     padding_idx = _padding_index(padding_idx, num_weights)
     _check_indices(input, "embedding")
-    _check_range(input, num_weights)
+    input = _check_range(input, num_weights)
     if max_norm is not None:
         _renorm_(weight, input, max_norm, norm_type)
     return Embedding.apply(weight, input, padding_idx, bool(scale_grad_by_freq))
@@ -91,7 +97,7 @@ def _torch_embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, 
     if weight.dim() != 2:
         raise RuntimeError("'weight' must be 2-D")
     _check_indices(indices, "embedding")
-    _check_range(indices, weight.shape[0])
+    indices = _check_range(indices, weight.shape[0])
     return Embedding.apply(weight, indices, padding_idx, bool(scale_grad_by_freq))
 
 
