@@ -1,4 +1,6 @@
 """A test-only stand-in for CuPy: NumPy arrays that refuse to be NumPy arrays, on their own devices."""
+import builtins as _builtins
+
 import numpy as _np
 
 from . import _core, _methods, _dispatch
@@ -29,7 +31,7 @@ def _from_host(obj, dtype, copy, order, ndmin=0):
 
 
 def _has_dev(obj):
-    return any(type(x) is ndarray or (isinstance(x, (list, tuple)) and _has_dev(x)) for x in obj)
+    return _builtins.any(type(x) is ndarray or (isinstance(x, (list, tuple)) and _has_dev(x)) for x in obj)
 
 
 def array(obj, dtype=None, copy=True, order="K", subok=False, ndmin=0, blocking=False):
@@ -62,7 +64,7 @@ def asnumpy(a, stream=None, order="C", out=None, *, blocking=True):
 
 
 def get_array_module(*args):
-    return __import__("cupy") if any(type(a) is ndarray for a in args) else _np
+    return __import__("cupy") if _builtins.any(type(a) is ndarray for a in args) else _np
 
 
 def fuse(*args, **kwargs):
@@ -110,5 +112,7 @@ def __getattr__(name):
             obj = np_obj
         else:
             raise AttributeError(f"the CuPy stand-in does not provide cupy.{name}")
+    # NOTE: cached as a module global, so cupy.any/all/sum/max/min/round/abs shadow the builtins in this
+    # module from then on: code here calls those through _builtins.
     globals()[name] = obj
     return obj
