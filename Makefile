@@ -4,7 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: demo test bench coverage clean
+.PHONY: demo test test-gpu bench coverage clean
+
+# The device-parametrised tests: run again with ember's tensors on cuda (tests/conftest.py).
+CUDA_TESTS := tests/devices tests/ops/test_against_torch.py tests/nn tests/optim tests/utils
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +26,11 @@ demo: $(VENV)/.demo-installed
 
 test: $(VENV)/.test-installed
 	$(PY) -m pytest tests
+	EMBER_TEST_DEVICE=cuda $(PY) -m pytest $(CUDA_TESTS)
+
+# On a machine with an NVIDIA GPU, CuPy and PyTorch CUDA installed (no venv: the machine's own python).
+test-gpu:
+	EMBER_TEST_DEVICE=cuda EMBER_TEST_GPU=1 $(PYTHON) -m pytest -p xdist -n 8 $(CUDA_TESTS)
 
 bench: $(VENV)/.test-installed
 	$(PY) bench/run.py

@@ -65,7 +65,7 @@ class Generator:
         fields = (self._seed, st["state"]["state"], st["state"]["inc"], st["has_uint32"], st["uinteger"])
         sizes = (8, 16, 16, 8, 8)
         raw = b"".join(builtins.int(v).to_bytes(n, "little") for v, n in zip(fields, sizes))
-        return from_array(np.frombuffer(raw, dtype=np.uint8).copy())
+        return from_array(np.frombuffer(raw, dtype=np.uint8).copy(), device="cpu")  # NOTE: always a CPU tensor
 
     def set_state(self, new_state):
         if not isinstance(new_state, Tensor) or new_state.dtype is not _dtype.uint8:

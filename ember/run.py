@@ -2,6 +2,7 @@
 
     python -m ember.run my_script.py [args...]
     python -m ember.run -m package.module [args...]
+    python -m ember.run --device cuda my_script.py [args...]
 
 The program runs as `python my_script.py` would run it: as `__main__` (its `if __name__ == "__main__":`
 block runs), with `sys.argv` as Python sets it, its own folder first on `sys.path` (so `from model import
@@ -12,7 +13,9 @@ and every other `torch...` import resolve to the ember module of the same name, 
 program asks for it; a name ember lacks fails as a normal ImportError where the program imports it, and
 the real torch is never imported. This module imports nothing of ember itself (the stand-in is imported
 on demand), so `main(argv, alias="ember", target="torch")` can also run one of ember's examples on the
-real PyTorch.
+real PyTorch. `--device cuda` runs the program with `torch.set_default_device('cuda')` in force, so
+its factories (and so its modules' parameters) put tensors on the GPU without a line changed; tensors it
+builds from NumPy arrays (from_numpy) stay on the CPU, as in PyTorch.
 """
 import builtins
 import importlib
@@ -26,7 +29,8 @@ import traceback
 
 __all__ = ["install", "main"]
 
-USAGE = "usage: python -m ember.run SCRIPT [ARGS...]\n       python -m ember.run -m MODULE [ARGS...]"
+USAGE = ("usage: python -m ember.run [--device DEVICE] SCRIPT [ARGS...]\n"
+         "       python -m ember.run [--device DEVICE] -m MODULE [ARGS...]")
 
 
 class _AliasLoader(importlib.abc.Loader):
@@ -112,10 +116,15 @@ def _report(exc):
 def main(argv=None, alias="torch", target="ember"):
     """`python -m ember.run SCRIPT [ARGS]` / `-m MODULE [ARGS]`: run it with `target` answering `import alias`."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    device = None
+    if len(argv) >= 2 and argv[0] == "--device":
+        device, argv = argv[1], argv[2:]
     if not argv or argv[0] in ("-h", "--help") or (argv[0] == "-m" and len(argv) < 2):
         print(USAGE, file=sys.stderr)
         sys.exit(2)
     install(alias, target)
+    if device is not None:
+        importlib.import_module(target).set_default_device(device)
     try:
         if argv[0] == "-m":
             _run_module(argv[1], argv[2:])

@@ -141,7 +141,7 @@ class _TorchPickler(pickle._Pickler):
                 return (ref, *shared)
         # NOTE: a tensor whose storage cannot be shared as is (an empty tensor, a GPU array, a root of
         # another dtype, negative strides) is written as its own contiguous storage.
-        own = np.ascontiguousarray(data)
+        own = np.array(data, order="C", copy=None)  # NOTE: not ascontiguousarray, which makes a 0-d array 1-d
         ref = self._new_ref(own.reshape(-1), t._dtype, location)
         return ref, 0, tuple(t.stride()) if own.size == 0 else _contiguous_strides(own.shape)
 

@@ -33,6 +33,8 @@ def raises_like(t_fn, e_fn, match_message=True):
     except Exception as t_exc:  # noqa: BLE001
         try:
             e_fn()
+            if ember.cuda.is_available():
+                ember.cuda.synchronize()  # NOTE: a device-side check surfaces at the next synchronisation
         except Exception as e_exc:  # noqa: BLE001
             assert type(e_exc).__name__ == type(t_exc).__name__, (e_exc, t_exc)
             if match_message:

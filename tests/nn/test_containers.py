@@ -71,6 +71,7 @@ def test_modulelist_and_moduledict():
     assert type(e.pop("a")).__name__ == "Linear" and list(e) == ["b", "c", "d"]
 
 
+@pytest.mark.host_only(reason="repr names the device (GPU 0)")
 def test_parameterlist_and_parameterdict():
     def pl(lib):
         return lib.nn.ParameterList([lib.nn.Parameter(lib.zeros(2, 2)), lib.zeros(3, dtype=lib.float64)])

@@ -15,6 +15,8 @@ from ember.utils import safetensors as es
 DTYPES = ["float64", "float32", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8", "bool",
           "complex64", "uint16", "uint32", "uint64"]
 
+pytestmark = pytest.mark.host_only(reason="byte-level format tests write host arrays into storages; cuda placement is tested in tests/devices")
+
 
 def _torch_tensor(name, shape, seed=0):
     g = np.random.default_rng(seed)
