@@ -5,7 +5,7 @@ import math
 import numpy as np
 
 from . import _dtype, _state
-from ._device import CPU, as_device
+from ._device import CPU, as_device, current as _current
 from ._arguments import as_dtype
 from ._tensor import Tensor, _wrap
 
@@ -291,7 +291,8 @@ def _filled(fill, size, dtype, device, requires_grad, out=None):
     dtype = _out_dtype(dtype, out)
     dev = _target_device(device if device is not None or out is None else out._device)
     try:
-        arr = fill(dev.backend.xp, size, dtype.np)
+        with _current(dev):
+            arr = fill(dev.backend.xp, size, dtype.np)
     except MemoryError as e:
         from .autograd.function import out_of_memory
         raise out_of_memory(e, dev) from None
@@ -441,10 +442,11 @@ def _like(name, fill):
         dtype = as_dtype(dtype, name + "_like") or input._dtype
         dev = _target_device(device or input._device)
         xp = dev.backend.xp
-        if memory_format in (None, "preserve_format"):
-            arr = _like_layout(input, lambda shape: fill(xp, shape, dtype.np))
-        else:
-            arr = fill(xp, input._data.shape, dtype.np)
+        with _current(dev):
+            if memory_format in (None, "preserve_format"):
+                arr = _like_layout(input, lambda shape: fill(xp, shape, dtype.np))
+            else:
+                arr = fill(xp, input._data.shape, dtype.np)
         return _requiring_grad(_wrap(arr, dev, dtype), requires_grad)
     like.__name__ = name + "_like"
     like.__doc__ = f"{name} with the shape (and by default dtype, device and layout) of input."

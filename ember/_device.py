@@ -1,5 +1,6 @@
 """torch.device: parsing 'cuda:0' and mapping a device to its array backend."""
 import builtins
+import contextlib
 import re
 
 from . import _backends
@@ -112,6 +113,15 @@ def as_device(d):
             from . import _state
             return device("cuda", _state.current_cuda_index())
     return d
+
+
+_NOWHERE = contextlib.nullcontext()
+
+
+def current(device_):
+    """The context in which arrays for `device_` are made: its device made current (nothing on the CPU)."""
+    activate = device_.backend.activate if device_ is not None else None
+    return _NOWHERE if activate is None else activate(device_.index)
 
 
 def set_default_device(device_):

@@ -480,6 +480,24 @@ class Tensor:
     def cpu(self, memory_format=None):
         return self.to("cpu")
 
+    def pin_memory(self, device=None):
+        """A copy in page-locked host memory (needs a GPU, as in PyTorch)."""
+        from . import _backends
+        cuda = _backends.get("cuda")
+        if not cuda.is_available():
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        if self._device != CPU:
+            raise RuntimeError(f"cannot pin '{self.type()}' only dense CPU tensors can be pinned")
+        if cuda.is_pinned(self._data):
+            return self
+        return _wrap(cuda.pin(self._data), CPU, self._dtype)
+
+    def is_pinned(self, device=None):
+        """Whether this CPU tensor lives in page-locked memory (see pin_memory)."""
+        from . import _backends
+        cuda = _backends.get("cuda")
+        return self._device == CPU and cuda.xp is not None and cuda.is_pinned(self._data)
+
     def cuda(self, device=None, non_blocking=False, memory_format=None):
         if device is None:
             device = "cuda"

@@ -1,6 +1,7 @@
 """The CUDA backend: CuPy, imported on first use so that ember works without it. The contract it
 fulfils is written down in base.py."""
 import contextlib
+import weakref
 
 name = "cuda"
 
@@ -147,6 +148,22 @@ def _in_rounds(op, out, key, values):
         else:
             where = xp.unravel_index(idx, out.shape)
             out[where] = op(out[where], v)
+
+
+_PINNED = weakref.WeakValueDictionary()  # NOTE: id of a pinned host array -> the array
+
+
+def pin(host):
+    """A copy of the host array `host` in page-locked memory (faster, asynchronous copies to the GPU)."""
+    import cupyx
+    out = cupyx.empty_pinned(host.shape, dtype=host.dtype)
+    out[...] = host
+    _PINNED[id(out)] = out
+    return out
+
+
+def is_pinned(host):
+    return _PINNED.get(id(host)) is host
 
 
 def errstate():

@@ -1,4 +1,5 @@
 """torch.autograd: backward, grad, Function, grad modes, gradcheck, Variable."""
+from .. import _device
 from .._tensor import Tensor, _wrap
 from . import engine, graph
 from .function import Function, once_differentiable
@@ -23,8 +24,8 @@ def _make_grads(outputs, grads, is_grads_batched=False):
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             if o._dtype.category < 2:
                 raise RuntimeError(f"grad can be implicitly created only for real scalar outputs but got {o.dtype}")
-            xp = o._device.backend.xp
-            g = _wrap(xp.ones(o._data.shape, dtype=o._dtype.np), o._device, o._dtype)
+            with _device.current(o._device):
+                g = _wrap(o._device.backend.xp.ones(o._data.shape, dtype=o._dtype.np), o._device, o._dtype)
         elif not isinstance(g, Tensor):
             raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
         elif g._data.shape != o._data.shape:

@@ -4,11 +4,10 @@ One walk serves `Tensor.backward`, `torch.autograd.backward` and `torch.autograd
 - accumulate=True puts gradients into leaves' `.grad` (only those in `inputs`, when given);
 - capture=True returns the gradients that reach `inputs` and touches no `.grad`.
 """
-import contextlib
 import signal
 import threading
 
-from .. import _state
+from .. import _device, _state
 from .._tensor import Tensor, _wrap, sum_to
 from .graph import AccumulateGrad, ERR_BACKWARD_TWICE
 
@@ -51,14 +50,7 @@ def _needed(seen, targets):
     return needed
 
 
-_NOWHERE = contextlib.nullcontext()
-
-
-def _on(device):
-    """The context array work for `device` runs in: its device made current (nothing on the CPU)."""
-    activate = device.backend.activate if device is not None else None
-    return _NOWHERE if activate is None else activate(device.index)
-
+_on = _device.current
 
 def _zeros_for(meta):
     shape, dtype, device = meta

@@ -326,6 +326,22 @@ def _apply_primitive(cls, args):
         dev = tensors[0]._device
     else:
         dev = _check_devices(cls, tensors)
+        if any(t._device != dev for t in tensors):
+            operands = _scalars_to(dev, operands)
+            tensors = [a for a in operands if isinstance(a, Tensor)]
+    activate = dev.backend.activate
+    if activate is None:
+        return _apply_on(cls, operands, params, tensors, dev)
+    with activate(dev.index):  # NOTE: every array of the op (scalars, outputs) is made on dev
+        return _apply_on(cls, operands, params, tensors, dev)
+
+
+def _scalars_to(dev, operands):
+    """The 0-d CPU tensors PyTorch lets join an op on another device, moved there (differentiably)."""
+    return [a.to(dev) if isinstance(a, Tensor) and a._device != dev else a for a in operands]
+
+
+def _apply_on(cls, operands, params, tensors, dev):
     xp = dev.backend.xp
     track = False
     if cls.differentiable and _state.local.grad_enabled:
@@ -387,12 +403,7 @@ def _apply_primitive(cls, args):
         ctx.low, arrays, wide = low
         low = ctx.low
     try:
-        activate = dev.backend.activate
-        if activate is None:
-            out = cls.forward(ctx, *arrays, *params)
-        else:
-            with activate(dev.index):
-                out = cls.forward(ctx, *arrays, *params)
+        out = cls.forward(ctx, *arrays, *params)
     except ValueError:
         _explain_broadcast(arrays)
         raise

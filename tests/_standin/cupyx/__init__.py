@@ -19,3 +19,8 @@ def scatter_max(a, slices, value):
 
 def scatter_min(a, slices, value):
     _scatter(_np.minimum, a, slices, value)
+
+
+def empty_pinned(shape, dtype=float, order="C"):
+    """A host (NumPy) array; CuPy's is page-locked, which the stand-in cannot tell apart."""
+    return _np.empty(shape, dtype=dtype, order=order)
