@@ -20,6 +20,30 @@ import ember  # noqa: E402
 import torch  # noqa: E402
 
 LIBS = (torch, ember)
+DEVICES = {"torch": "cpu", "ember": "cpu"}  # where each library's workload tensors live (--device)
+
+
+def set_device(device):
+    """Put the workloads on `device`: ember there; PyTorch there too where it can (a CPU-only PyTorch
+    stays on the CPU, which the report says). Factories and modules follow via set_default_device."""
+    DEVICES["ember"] = device
+    DEVICES["torch"] = device if device == "cpu" or torch.cuda.is_available() else "cpu"
+    for lib in LIBS:
+        where = DEVICES[lib.__name__]
+        lib.set_default_device(None if where == "cpu" else where)
+
+
+def from_numpy(lib, array):
+    """lib.from_numpy(array) on the library's bench device."""
+    t = lib.from_numpy(array)
+    where = DEVICES[lib.__name__]
+    return t if where == "cpu" else t.to(where)
+
+
+def _sync(lib):
+    """Wait for the device's queued work, so a timing covers it (GPUs run asynchronously)."""
+    if DEVICES[lib.__name__] != "cpu":
+        lib.cuda.synchronize()
 
 
 def time_pair(fns, calls, repeats, warmup):
@@ -28,15 +52,17 @@ def time_pair(fns, calls, repeats, warmup):
     NOTE: the libraries take turns repeat by repeat, so a change in machine load during the run
     hits both alike and the ratio stays meaningful on a shared machine.
     """
-    for fn in fns:
+    for fn, lib in zip(fns, LIBS):
         for _ in range(warmup):
             fn()
+        _sync(lib)
     samples = [[] for _ in fns]
     for _ in range(repeats):
-        for fn, out in zip(fns, samples):
+        for fn, lib, out in zip(fns, LIBS, samples):
             start = time.perf_counter()
             for _ in range(calls):
                 fn()
+            _sync(lib)
             out.append((time.perf_counter() - start) / calls)
     return [statistics.median(s) for s in samples]
 

@@ -12,11 +12,13 @@ import sys
 
 import numpy as np
 
+from _harness import from_numpy
+
 
 def _data(lib, rng, shape, classes=None):
     if classes is not None:
-        return lib.from_numpy(rng.integers(0, classes, shape))
-    return lib.from_numpy(rng.standard_normal(shape).astype(np.float32))
+        return from_numpy(lib, rng.integers(0, classes, shape))
+    return from_numpy(lib, rng.standard_normal(shape).astype(np.float32))
 
 
 def _trainer(loss_fn, optimizer):

@@ -1,6 +1,7 @@
 """`make bench`: every workload under PyTorch and under ember in the same process, one table.
 
     python bench/run.py [--quick] [--output bench/results.md]
+    python bench/run.py --device cuda        (writes bench/results-cuda.md)
 
 Per-op overhead (small add with and without autograd), seed 003's five versions, seed 004's
 classifier, an MLP 784-512-256-10 training step at batch 128, a 1024x1024 float32 matmul
@@ -8,7 +9,9 @@ with the GFLOP/s each library reaches, and the layer workloads of bench/layers.p
 ResNet-style stack, LSTM, GRU, a character Transformer) with each step's peak memory, and an
 IO-bound DataLoader epoch with 0, 2 and 4 worker processes (bench/dataloader.py). Each workload is written once as a function of the
 library; the two libraries take turns repeat by repeat and medians are reported. Reported, never
-asserted.
+asserted. With --device cuda the same workloads run with both libraries' tensors on the GPU (ember
+through CuPy), each timing ending in a synchronisation; the CPU-only rows (peak resident memory, the
+DataLoader's worker processes) are left out.
 """
 import argparse
 import datetime
@@ -20,7 +23,7 @@ import layers
 import op_overhead
 import seeds
 import training
-from _harness import LIBS, ROOT, machine, table, time_pair
+from _harness import DEVICES, LIBS, ROOT, machine, set_device, table, time_pair
 
 
 def _fmt(seconds):
@@ -31,7 +34,7 @@ def _fmt(seconds):
     return f"{seconds:.2f} s"
 
 
-def measure(quick):
+def measure(quick, on_cpu=True):
     calls, repeats = (200, 3) if quick else (2000, 5)
     iterations, epochs = (100, 200) if quick else (500, 1000)
     for title, make in op_overhead.WORKLOADS:
@@ -47,9 +50,12 @@ def measure(quick):
     for title, name in layers.WORKLOADS:
         make = getattr(layers, name)
         times = time_pair([make(lib) for lib in LIBS], 2 if quick else 5, 3, 2)
+        if not on_cpu:
+            yield title, times, ""
+            continue
         t_mem, e_mem = (layers.peak_memory(name, lib.__name__) for lib in LIBS)
         yield title, times, f"peak memory {t_mem / 2**20:.1f} / {e_mem / 2**20:.1f} MiB ({e_mem / t_mem:.1f}x)"
-    for workers in dataloader.NUM_WORKERS:
+    for workers in (dataloader.NUM_WORKERS if on_cpu else ()):
         title = (f"DataLoader epoch, {dataloader.ITEMS} items of 2 ms IO, batch {dataloader.BATCH}, "
                  f"num_workers={workers}")
         yield title, time_pair([dataloader.epoch(lib, workers) for lib in LIBS], 1, 3, 1), ""
@@ -58,17 +64,24 @@ def measure(quick):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats and iterations (a smoke run)")
-    parser.add_argument("--output", default=str(ROOT / "bench" / "results.md"))
+    parser.add_argument("--output", default=None, help="default bench/results.md (results-cuda.md with --device cuda)")
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     args = parser.parse_args(argv)
+    on_cpu = args.device == "cpu"
+    if args.output is None:
+        args.output = str(ROOT / "bench" / ("results.md" if on_cpu else f"results-{args.device}.md"))
+    set_device(args.device)
     header = ["workload", "PyTorch", "ember", "ratio ember/PyTorch", "note"]
     rows = []
-    for title, (t_torch, t_ember), note in measure(args.quick):
+    for title, (t_torch, t_ember), note in measure(args.quick, on_cpu):
         rows.append([title, _fmt(t_torch), _fmt(t_ember), f"{t_ember / t_torch:.1f}x", note])
         print(table(header, rows) if len(rows) == 1 else table(header, rows).splitlines()[-1], flush=True)
     text = "\n".join([
-        "# ember vs PyTorch",
+        "# ember vs PyTorch" + ("" if on_cpu else f" on {args.device}"),
         "",
-        f"`make bench` (`python bench/run.py{' --quick' if args.quick else ''}`, "
+        *([] if on_cpu else [f"Devices: PyTorch on {DEVICES['torch']}, ember on {DEVICES['ember']}.", ""]),
+        f"`make bench` (`python bench/run.py{' --quick' if args.quick else ''}"
+        f"{'' if on_cpu else ' --device ' + args.device}`, "
         f"{datetime.date.today().isoformat()}): time per call (per whole run for the seeds), median over "
         "repeats after warm-up, the two libraries taking turns in one process. The matmul note gives "
         "PyTorch / ember GFLOP/s; the layer rows' note gives the peak resident memory a training step adds "

@@ -14,15 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
-from _harness import LIBS, machine, table, time_pair
+from _harness import LIBS, from_numpy, machine, table, time_pair
 
 N, D_IN, H, D_OUT = 64, 1000, 100, 10
 
 
 def _data(lib):
     rng = np.random.default_rng(0)
-    x = lib.from_numpy(rng.standard_normal((N, D_IN)).astype(np.float32))
-    y = lib.from_numpy(rng.standard_normal((N, D_OUT)).astype(np.float32))
+    x = from_numpy(lib, rng.standard_normal((N, D_IN)).astype(np.float32))
+    y = from_numpy(lib, rng.standard_normal((N, D_OUT)).astype(np.float32))
     w1 = rng.standard_normal((D_IN, H)).astype(np.float32)
     w2 = rng.standard_normal((H, D_OUT)).astype(np.float32)
     return x, y, w1, w2
@@ -32,7 +32,7 @@ def seed003_tensors(lib, iterations):
     x, y, w1_np, w2_np = _data(lib)
 
     def run():
-        w1, w2 = lib.from_numpy(w1_np.copy()), lib.from_numpy(w2_np.copy())
+        w1, w2 = from_numpy(lib, w1_np.copy()), from_numpy(lib, w2_np.copy())
         lr = 1e-6
         for _ in range(iterations):
             h = x.mm(w1)
@@ -53,8 +53,8 @@ def seed003_autograd(lib, iterations):
     x, y, w1_np, w2_np = _data(lib)
 
     def run():
-        w1 = lib.from_numpy(w1_np.copy()).requires_grad_()
-        w2 = lib.from_numpy(w2_np.copy()).requires_grad_()
+        w1 = from_numpy(lib, w1_np.copy()).requires_grad_()
+        w2 = from_numpy(lib, w2_np.copy()).requires_grad_()
         for _ in range(iterations):
             loss = (x.mm(w1).clamp(min=0).mm(w2) - y).pow(2).sum()
             loss.item()
@@ -71,8 +71,8 @@ def _sequential(lib, w1_np, w2_np):
     nn = lib.nn
     model = nn.Sequential(nn.Linear(D_IN, H, bias=False), nn.ReLU(), nn.Linear(H, D_OUT, bias=False))
     with lib.no_grad():
-        model[0].weight.copy_(lib.from_numpy(w1_np.T.copy()))
-        model[2].weight.copy_(lib.from_numpy(w2_np.T.copy()))
+        model[0].weight.copy_(from_numpy(lib, w1_np.T.copy()))
+        model[2].weight.copy_(from_numpy(lib, w2_np.T.copy()))
     return model
 
 
@@ -140,7 +140,7 @@ def seed004_classifier(lib, epochs):
     rng = np.random.default_rng(0)
     X_np = rng.standard_normal((500, 5)).astype(np.float32)
     y_np = (X_np[:, 0] * X_np[:, 1] + X_np[:, 2] > 0).astype(np.float32)  # no straight line separates it
-    X, y = lib.from_numpy(X_np), lib.from_numpy(y_np)
+    X, y = from_numpy(lib, X_np), from_numpy(lib, y_np)
     nn = lib.nn
 
     class Network(nn.Module):

@@ -2,6 +2,8 @@
 raw matmul (whose GFLOP/s is the hardware ceiling both libraries share through BLAS)."""
 import numpy as np
 
+from _harness import from_numpy
+
 
 def mlp_step(lib, batch=128):
     """One training step of a 784-512-256-10 MLP (ReLU, cross-entropy, SGD with momentum)."""
@@ -11,8 +13,8 @@ def mlp_step(lib, batch=128):
     optimizer = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     criterion = nn.CrossEntropyLoss()
     rng = np.random.default_rng(0)
-    x = lib.from_numpy(rng.standard_normal((batch, 784)).astype(np.float32))
-    y = lib.from_numpy(rng.integers(0, 10, batch))
+    x = from_numpy(lib, rng.standard_normal((batch, 784)).astype(np.float32))
+    y = from_numpy(lib, rng.integers(0, 10, batch))
 
     def step():
         optimizer.zero_grad()
@@ -26,8 +28,8 @@ def mlp_step(lib, batch=128):
 def matmul(lib, n=1024):
     """An (n, n) @ (n, n) float32 product."""
     rng = np.random.default_rng(0)
-    a = lib.from_numpy(rng.standard_normal((n, n)).astype(np.float32))
-    b = lib.from_numpy(rng.standard_normal((n, n)).astype(np.float32))
+    a = from_numpy(lib, rng.standard_normal((n, n)).astype(np.float32))
+    b = from_numpy(lib, rng.standard_normal((n, n)).astype(np.float32))
     return lambda: a @ b
 
 

@@ -30,3 +30,21 @@ def test_the_check_can_fail(tmp_path):
     assert IMPORT.search("import numpy as np\n")
     assert IMPORT.search("    from cupy import ndarray\n")
     assert not IMPORT.search("# numpy is not imported here\n")
+
+
+# NOTE: the contract is proven by running (the stand-in suites, EMBER_TEST_DEVICE=cuda); this only keeps the
+# old seams from coming back: telling array libraries apart by name outside the backends.
+SNIFFING = re.compile(r"__name__\s*==\s*[\"'](numpy|cupy)[\"']|device_type_of\(|\.asnumpy\(|\.get\(\)\.item\(\)")
+
+
+def test_only_backends_tell_array_libraries_apart():
+    offenders = [str(p.relative_to(ROOT)) for p in ROOT.rglob("*.py")
+                 if SNIFFING.search(p.read_text()) and "_backends" not in p.parts]
+    assert offenders == []
+    assert SNIFFING.search('if xp.__name__ == "numpy":') and SNIFFING.search("_backends.device_type_of(a)")
+
+
+def test_every_backend_fulfils_the_contract():
+    from ember._backends import base, cpu, cuda
+    assert base.missing(cpu) == [] and base.missing(cuda) == []
+    assert base.missing(object()) == list(base.CONTRACT)

@@ -166,6 +166,17 @@ def is_pinned(host):
     return _PINNED.get(id(host)) is host
 
 
+def allow_tf32(allowed):
+    """float32 matmuls may round their inputs to TF32 (torch.backends.cuda.matmul.allow_tf32), through CuPy's
+    cuBLAS compute type. NOTE: CuPy's constants: 7 = COMPUTE_TYPE_TF32, 1 = COMPUTE_TYPE_DEFAULT; GPUs older
+    than Ampere fall back to the default with CuPy's warning."""
+    try:
+        from cupy._core import _routines_linalg as linalg
+    except ImportError:
+        return
+    linalg.set_compute_type(xp.float32, 7 if allowed else 1)
+
+
 def errstate():
     """CuPy never warns about floating-point errors: nothing to silence."""
     return contextlib.nullcontext()
@@ -237,3 +248,14 @@ class _CupySpecial:
 
 
 special = _CupySpecial()
+
+
+def _apply_saved_flags():
+    """A TF32 switch set before this backend loaded takes effect now."""
+    import sys
+    flags = sys.modules.get("ember.backends._flags")
+    if xp is not None and flags is not None and flags.flags["cuda.matmul.allow_tf32"]:
+        allow_tf32(True)
+
+
+_apply_saved_flags()

@@ -23,8 +23,40 @@ flags = {
 }
 
 
+_PRECISION = ["highest"]  # NOTE: torch.set_float32_matmul_precision's last value
+
+
 def get(name):
     return flags[name]
+
+
+def _honour_tf32():
+    """Tell the GPU backend (when it is loaded) whether float32 matmuls may round inputs to TF32."""
+    import sys
+    cuda = sys.modules.get("ember._backends.cuda")
+    if cuda is not None and cuda.xp is not None:
+        cuda.allow_tf32(flags["cuda.matmul.allow_tf32"])
+
+
+def set_float32_matmul_precision(precision):
+    """torch.set_float32_matmul_precision: 'highest' (float32 matmuls in float32), 'high' or 'medium'
+    (TF32 allowed on GPUs that have it; ember has no bfloat16 matmul path for 'medium')."""
+    if precision not in ("highest", "high", "medium"):
+        import warnings
+        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current"
+                      "setFloat32MatmulPrecision call has no effect.", UserWarning, stacklevel=2)
+        return
+    _PRECISION[0] = precision
+    flags["cuda.matmul.allow_tf32"] = precision != "highest"
+    _honour_tf32()
+
+
+def get_float32_matmul_precision():
+    """The precision last set, or what torch.backends.cuda.matmul.allow_tf32 implies since."""
+    allowed = flags["cuda.matmul.allow_tf32"]
+    if (_PRECISION[0] != "highest") != allowed:
+        _PRECISION[0] = "high" if allowed else "highest"
+    return _PRECISION[0]
 
 
 def set_bool(name, value, setter):
@@ -32,3 +64,5 @@ def set_bool(name, value, setter):
     if not isinstance(value, bool):
         raise RuntimeError(f"{setter} expects a bool, but got {type(value).__name__}")
     flags[name] = value
+    if name == "cuda.matmul.allow_tf32":
+        _honour_tf32()

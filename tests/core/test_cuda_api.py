@@ -172,3 +172,19 @@ def test_with_standin_gpu():
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.abspath(STANDIN), os.getcwd()]))
     out = subprocess.run([sys.executable, "-c", GPU_SCRIPT], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and "ok" in out.stdout, out.stderr[-3000:]
+
+
+def test_float32_matmul_precision_and_allow_tf32_move_together():
+    import warnings
+
+    def run(lib):
+        seen = [lib.get_float32_matmul_precision()]
+        for p in ("high", "medium", "highest"):
+            lib.set_float32_matmul_precision(p)
+            seen.append((lib.get_float32_matmul_precision(), lib.backends.cuda.matmul.allow_tf32))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            lib.set_float32_matmul_precision("fastest")
+        seen.append((lib.get_float32_matmul_precision(), len(caught)))
+        return seen
+    assert run(ember) == run(torch)
