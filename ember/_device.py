@@ -1,6 +1,7 @@
 """torch.device: parsing 'cuda:0' and mapping a device to its array backend."""
 import builtins
 import contextlib
+import functools
 import re
 
 from . import _backends
@@ -122,6 +123,24 @@ def current(device_):
     """The context in which arrays for `device_` are made: its device made current (nothing on the CPU)."""
     activate = device_.backend.activate if device_ is not None else None
     return _NOWHERE if activate is None else activate(device_.index)
+
+
+def runs_on_its_device(fn):
+    """Decorator for code that makes arrays itself (outside an op's apply): it runs with the device of its
+    first Tensor (or device) argument made current, so cuda:1's arrays are made on GPU 1."""
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        for a in args:
+            if type(a) in (list, tuple) and a:
+                a = a[0]
+            where = a if isinstance(a, device) else getattr(a, "_device", None)
+            if where is not None:
+                if where.backend.activate is None:
+                    break
+                with current(where):
+                    return fn(*args, **kwargs)
+        return fn(*args, **kwargs)
+    return run
 
 
 def set_default_device(device_):

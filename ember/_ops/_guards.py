@@ -55,10 +55,21 @@ def guard_functions():
     checks of their tensor arguments (see `checked_function`); the registry's own wrappers over
     primitives are checked in Primitive.apply. Called once every op is registered."""
     for name, f in list(FUNCTIONS.items()):
-        FUNCTIONS[name] = checked_function(f, name)
+        FUNCTIONS[name] = checked_function(_on_its_device(f), name)
     for name, f in list(Tensor.__dict__.items()):
         if not name.startswith("_") and callable(f) and not isinstance(f, type):
-            setattr(Tensor, name, checked_function(f, name, method=True))
+            setattr(Tensor, name, checked_function(_on_its_device(f), name, method=True))
+
+
+def _on_its_device(f):
+    """NOTE: a composed op makes arrays of its own (index tables, masks) outside Primitive.apply: it runs
+    with its tensors' device made current, so that cuda:1's work happens on GPU 1."""
+    if getattr(f, "_applies", None) is not None or getattr(f, "_on_its_device", False):
+        return f
+    from .._device import runs_on_its_device
+    wrapped = runs_on_its_device(f)
+    wrapped._on_its_device = True
+    return wrapped
 
 
 # NOTE: a composed op's first parameter under these names is a Tensor in PyTorch's signature, or

@@ -125,6 +125,7 @@ def _make_function(cls, name):
         return result if out is None else write_out(out, result, name)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = cls.__doc__
+    fn._applies = cls  # NOTE: Primitive.apply enters the device itself (see guard_functions)
     return fn
 
 
@@ -138,6 +139,7 @@ def _make_method(cls, name):
         return apply(self, *args)
     method.__name__ = name
     method.__doc__ = cls.__doc__
+    method._applies = cls
     return method
 
 
@@ -147,6 +149,7 @@ def _make_reflected(cls, name):
     def method(self, other):
         return apply(other, self)
     method.__name__ = name
+    method._applies = cls
     return method
 
 

@@ -1,4 +1,5 @@
 """torch.nn.functional's adaptive and fractional pooling (part of ember/nn/_functional_pool.py)."""
+from .._device import runs_on_its_device
 from .. import _dtype
 from .._ops._registry import FUNCTIONS
 from .._ops.nn_pool import AVG_POOL
@@ -79,6 +80,7 @@ def apply_matrix(x, dim, mat):
     return (x.reshape(-1, x.shape[-1]) @ mat.t()).reshape(lead + (mat.shape[0],))
 
 
+@runs_on_its_device
 def _adaptive_avg(nd, input, output_size):
     fn = f"adaptive_avg_pool{nd}d"
     _adaptive_dims(input, nd, fn)
@@ -119,6 +121,7 @@ def adaptive_avg_pool3d(input, output_size):
     return _adaptive_avg(3, input, output_size)
 
 
+@runs_on_its_device
 def _adaptive_max(nd, input, output_size, return_indices):
     fn = f"adaptive_max_pool{nd}d"
     _adaptive_dims(input, nd, fn)
@@ -165,6 +168,7 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
 
 
 # --- fractional max pooling ----------------------------------------------------------------------------
+@runs_on_its_device
 def _fractional(nd, input, kernel_size, output_size, output_ratio, return_indices, _random_samples):
     fn = f"fractional_max_pool{nd}d"
     from ._functional_pool import _tuple

@@ -9,6 +9,7 @@ taps, never over output positions.
 import itertools
 import warnings
 
+from .._device import runs_on_its_device
 from .. import _dtype
 from .._ops._registry import FUNCTIONS as _FUNCTIONS, OpSpec as _OpSpec, spec as _spec
 from .._ops.nn_resample import GRID_SAMPLE
@@ -153,6 +154,7 @@ def _check_grid(input, grid):
 
 
 # --- affine_grid -------------------------------------------------------------------------------------
+@runs_on_its_device
 def _base_line(theta, steps, align_corners):
     """linspace(-1, 1, steps), scaled by (steps - 1) / steps unless align_corners (0 for one step)."""
     xp = theta._device.backend.xp
@@ -165,6 +167,7 @@ def _base_line(theta, steps, align_corners):
     return line
 
 
+@runs_on_its_device
 def affine_grid(theta, size, align_corners=None):
     """The sampling grid (N, *spatial, nd) of the affine maps theta (N, nd, nd + 1) for output `size`."""
     if align_corners is None:

@@ -13,6 +13,7 @@ import math
 import numbers
 import warnings
 
+from .._device import runs_on_its_device
 from .. import _dtype
 from .._ops._registry import OpSpec as _OpSpec, spec as _spec
 from .._ops.nn_resample import SortedSelect
@@ -130,6 +131,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     return x
 
 
+@runs_on_its_device
 def _antialias_matrix(x, n, o, scale, mode, align_corners):
     """PyTorch's antialiased weights (its _compute_weights_aa): when shrinking, the filter (triangle, or
     Keys' cubic with a = -0.5) is stretched by the scale, so each output averages all the inputs under it;
@@ -203,6 +205,7 @@ def _weights(x, dim, w):
     return _wrap(w.astype(x.dtype.np).reshape(shape), x._device, x.dtype)
 
 
+@runs_on_its_device
 def _resample_dim(x, dim, o, scale, mode, align_corners):
     n = x.shape[dim]
     xp = x._device.backend.xp
@@ -249,6 +252,7 @@ def _resample_dim(x, dim, o, scale, mode, align_corners):
     return out
 
 
+@runs_on_its_device
 def _tap_matrix(x, taps, o, n):
     """The (o, n) matrix of the taps' weights (taps that land on one source index add up)."""
     backend = x._device.backend

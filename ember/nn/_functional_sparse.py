@@ -1,4 +1,5 @@
 """torch.nn.functional's embedding and embedding_bag."""
+from .._device import runs_on_its_device
 from .. import _dtype
 from .._ops._registry import FUNCTIONS
 from .._ops.nn_embedding import Embedding, EmbeddingBag
@@ -25,6 +26,7 @@ def _check_indices(indices, fn):
                            f"Long, Int; but got {indices.type()} instead (while checking arguments for {fn})")
 
 
+@runs_on_its_device
 def _check_range(indices, num_weights):
     """indices, checked against num_weights (at once on the CPU; clipped in bounds where the check is deferred)."""
     data = indices._data
@@ -54,6 +56,7 @@ def _padding_index(padding_idx, num_weights):
     return -1 if padding_idx is None else padding_idx
 
 
+@runs_on_its_device
 def _renorm_(weight, indices, max_norm, norm_type):
     """torch.embedding_renorm_: rows of `weight` referenced by `indices` whose norm exceeds max_norm
     are scaled to max_norm, in place, outside autograd."""
@@ -107,6 +110,7 @@ def _torch_embedding_renorm_(weight, indices, max_norm, norm_type):
 
 
 # --- embedding_bag ---------------------------------------------------------------------------------
+@runs_on_its_device
 def _bag_layout(input, offsets, include_last_offset):
     """(flat indices, bag id of each, number of bags) for embedding_bag's two input forms."""
     xp = input._device.backend.xp
@@ -145,6 +149,7 @@ def _type_repr(value):
     return "<class 'torch.Tensor'>" if isinstance(value, Tensor) else repr(type(value))
 
 
+@runs_on_its_device
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
                   sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
     """Sums, means or maxes of bags of embeddings (bags given by offsets, or a 2-D input's rows).

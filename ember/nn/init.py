@@ -6,6 +6,7 @@ ember's own random stream.
 import math
 import warnings
 
+from .._device import runs_on_its_device
 from .. import _creation, _random
 from ..autograd.grad_mode import no_grad
 from .._tensor import _wrap
@@ -164,6 +165,7 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
 
 
+@runs_on_its_device
 def orthogonal_(tensor, gain=1, generator=None):
     """Fill with a (semi-)orthogonal matrix from the QR decomposition of a normal matrix."""
     if tensor.ndimension() < 2:

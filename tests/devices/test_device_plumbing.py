@@ -183,3 +183,29 @@ def test_cuda_random_is_reproducible():
     torch.manual_seed(3)
     b = torch.randn(4, device="cuda")
     assert a.tolist() == b.tolist()
+
+
+def test_layers_that_build_their_own_arrays_stay_on_the_second_device():
+    F = torch.nn.functional
+    dev = torch.device("cuda:1")
+    x = torch.randn(2, 3, 8, 8, device=dev, requires_grad=True)
+    outs = [F.adaptive_avg_pool2d(x, 3), F.adaptive_max_pool2d(x, 3),
+            F.fractional_max_pool2d(x, 2, output_size=4),
+            F.interpolate(x, size=5, mode="bilinear", antialias=True, align_corners=False),
+            F.grid_sample(x, F.affine_grid(torch.eye(2, 3, device=dev).expand(2, 2, 3), (2, 3, 4, 4),
+                                           align_corners=False), align_corners=False)]
+    for out in outs:
+        assert out.device == dev and out._data.device.id == 1
+        out.sum().backward()
+    weight = torch.randn(10, 4, device=dev, requires_grad=True)
+    ids = torch.tensor([1, 2, 4, 5, 4, 3], device=dev)
+    bag = F.embedding_bag(ids, weight, torch.tensor([0, 3], device=dev), mode="mean")
+    emb = F.embedding(ids, weight.detach().clone(), max_norm=1.0)
+    assert bag.device == dev and emb.device == dev and bag._data.device.id == 1
+    seq = torch.nn.utils.rnn.pack_padded_sequence(torch.randn(4, 2, 3, device=dev), [4, 2])
+    out, _ = torch.nn.GRU(3, 5).to(dev)(seq)
+    padded, lengths = torch.nn.utils.rnn.pad_packed_sequence(out)
+    assert padded.device == dev and lengths.tolist() == [4, 2]
+    w = torch.empty(5, 3, device=dev)
+    torch.nn.init.orthogonal_(w)
+    assert w._data.device.id == 1

@@ -3,6 +3,7 @@
 Packing and unpacking are one differentiable gather each (index_select over the time-major rows)."""
 from collections import namedtuple
 
+from ..._device import runs_on_its_device
 from ... import _creation, _dtype
 from ..._tensor import Tensor, _wrap
 
@@ -77,6 +78,7 @@ class PackedSequence(namedtuple("PackedSequence_", ["data", "batch_sizes", "sort
         return False
 
 
+@runs_on_its_device
 def invert_permutation(permutation):
     """The permutation that undoes `permutation` (None stays None)."""
     if permutation is None:
@@ -95,6 +97,7 @@ def _host(t):
 class _PackedLayout:
     """Gathers between packed rows (time-major, sizes[t] rows at step t) and a padded T x B x * layout."""
 
+    @runs_on_its_device
     def __init__(self, device, sizes, total_length=0):
         xp = device.backend.xp
         steps, batch = max(len(sizes), total_length), (sizes[0] if sizes else 0)
