@@ -187,6 +187,13 @@ Tensor.index_copy_ = _index_copy_
 Tensor.index_fill_ = _index_fill_
 
 
+def _check_take(backend, idx, n):
+    def error():
+        lo, hi = int(idx.min()), int(idx.max())
+        return IndexError(f"out of range: tried to access index {hi if hi >= n else lo} on a tensor of {n} elements.")
+    backend.check(((idx >= n) | (idx < -n)).any(), error)
+
+
 @public(method=True)
 def take(input, index):
     """The elements of the flattened input at `index` (negative counts from the end); index's shape."""
@@ -197,10 +204,9 @@ def take(input, index):
     n = input._data.size
     idx = index._data
     if idx.size:
-        lo, hi = int(idx.min()), int(idx.max())
-        if hi >= n or lo < -n:
-            raise IndexError(f"out of range: tried to access index {hi if hi >= n else lo} on a tensor of {n} "
-                             "elements.")
+        _check_take(input._device.backend, idx, n)
+        if n and not input._device.backend.cheap_reads:
+            idx = input._device.backend.xp.clip(idx, -n, n - 1)  # NOTE: the check is deferred: stay in bounds
     flat = input.reshape(-1)
     return Index.apply(flat, (idx.reshape(-1),)).reshape(idx.shape)
 

@@ -210,15 +210,20 @@ class SortedSelect(Primitive):
     def forward(ctx, x, dim, index):
         xp = ctx.xp
         idx = index._data
-        if idx.size > 1 and bool((idx[1:] < idx[:-1]).any()):
-            raise RuntimeError("SortedSelect: the index must be non-decreasing")  # NOTE: a caller's bug
-        counts = xp.bincount(idx, minlength=x.shape[dim])
         ctx.dim, ctx.index, ctx.size = dim, index, x.shape[dim]
+        if idx.size > 1:  # NOTE: a caller's bug
+            ctx.device.backend.check((idx[1:] < idx[:-1]).any(),
+                                     lambda: RuntimeError("SortedSelect: the index must be non-decreasing"))
+        if not ctx.device.backend.cheap_reads:  # NOTE: repeat needs its counts on the host: gather instead
+            return xp.take(x, idx, axis=dim)
+        counts = xp.bincount(idx, minlength=x.shape[dim])
         return xp.repeat(x, counts.tolist(), axis=dim)  # NOTE: a list: CuPy's repeat takes no array of counts
 
     @staticmethod
     def backward(ctx, g):
-        if not hasattr(ctx.xp.add, "reduceat"):  # NOTE: an array library without reduceat: index_select's backward
+        # NOTE: without reduceat, or where SortedSum's reads of the counts would wait for the device:
+        # index_select's backward
+        if not hasattr(ctx.xp.add, "reduceat") or not ctx.device.backend.cheap_reads:
             shape = list(g.shape)
             shape[ctx.dim] = ctx.size
             return g.new_zeros(shape).index_add(ctx.dim, ctx.index, g)

@@ -18,8 +18,9 @@ def _check(input, q, interpolation, name):
         if q._dtype is not input._dtype:
             raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
         qs = q._data
-        if bool(((qs < 0) | (qs > 1)).any()):
-            raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+        # NOTE: PyTorch checks q only on the CPU (Sorting.cpp: "to avoid synchronizing an accelerator"): deferred
+        input._device.backend.check(((qs < 0) | (qs > 1)).any(),
+                                    lambda: RuntimeError(f"{name}() q values must be in the range [0, 1]"))
     else:
         if not 0 <= q <= 1:
             raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {q}")

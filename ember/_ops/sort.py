@@ -228,12 +228,16 @@ class MedianAll(Primitive):
     def forward(ctx, x, skip_nan=False):
         xp = ctx.xp
         flat = xp.sort(x.reshape(-1))
-        nans = int(xp.count_nonzero(flat != flat)) if flat.dtype.kind in "fV" else 0
-        valid = flat.size - nans
-        if flat.size == 0 or (nans and not skip_nan) or valid == 0:
+        if flat.size == 0:
             y = xp.asarray(xp.nan if flat.dtype.kind in "fV" else 0).astype(x.dtype)
-        else:
-            y = flat[(valid - 1) // 2].copy()
+        elif flat.dtype.kind not in "fV":
+            y = flat[(flat.size - 1) // 2].copy()
+        else:  # NOTE: NaNs sort last; their count stays on the device (no read to pick the median)
+            nans = xp.count_nonzero(flat != flat)
+            valid = flat.size - nans
+            y = xp.take(flat, xp.maximum(valid - 1, 0) // 2)
+            no_median = valid == 0 if skip_nan else nans > 0
+            y = xp.where(no_median, xp.asarray(xp.nan, dtype=flat.dtype), y).astype(x.dtype)
         ctx.save_for_backward(x, y)
         return y
 

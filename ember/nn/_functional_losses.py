@@ -10,7 +10,7 @@ from .._ops import nn_loss as _loss
 from .._ops._registry import FUNCTIONS as _TORCH
 from .._tensor import broadcast_shapes as _broadcast_shapes
 # NOTE: functional.py imports this module at its end, so these are already defined there.
-from .functional import log_softmax, logsigmoid, one_hot, pairwise_distance
+from .functional import log_softmax, logsigmoid, pairwise_distance
 
 
 
@@ -359,7 +359,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         var = _creation.ones_like(input) * var
     elif not hasattr(var, "dim"):
         raise TypeError(f"any() received an invalid combination of arguments - got ({type(var < 0).__name__})")
-    elif bool((var < 0).any()):
+    elif bool((var < 0).any()):  # NOTE: PyTorch reads here too (functional.py: `elif torch.any(var < 0):`)
         raise ValueError("var has negative entry/entries")
     if var.shape != input.shape:
         if tuple(input.shape[:-1]) == tuple(var.shape):
@@ -444,8 +444,11 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
         x, t, batched = input, target, True
     n_classes = x.shape[1]
     active = (t != -1).long().cumprod(1).bool()  # the targets before the first -1
-    if bool(((t < -1) | (t >= n_classes)).any()):
-        raise RuntimeError("argument #2 'target' is out of range")
+    bad = (t < -1) | (t >= n_classes)
+    backend = t._device.backend
+    backend.check(bad.any()._data, lambda: RuntimeError("argument #2 'target' is out of range"))
+    if not backend.cheap_reads:
+        active = active & bad.logical_not()  # NOTE: the check is deferred (a device assert in PyTorch): stay in bounds
     safe = t.where(active, 0)
     is_target = _creation.zeros(x.shape, dtype=_dtype.int64, device=x.device).scatter_add(1, safe, active.long()) > 0
     x_target = x.gather(1, safe)  # (N, C): the score of each listed target
@@ -475,15 +478,18 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise RuntimeError("multi_margin_loss: target tensor should be 1-D with size equal to the number of input "
                            f"samples (batch size). Expected target size [{x.shape[0]}], but got "
                            f"{list(target.shape)}. Input has shape {list(input.shape)}.")
-    if bool(((t < 0) | (t >= n_classes)).any()):
-        raise RuntimeError("target out of range")
+    bad = (t < 0) | (t >= n_classes)
+    backend = t._device.backend
+    backend.check(bad.any()._data, lambda: RuntimeError("target out of range"))
+    if not backend.cheap_reads:
+        t = t.where(bad.logical_not(), 0)  # NOTE: the check is deferred (a device assert in PyTorch): stay in bounds
     x_target = x.gather(1, t.unsqueeze(1))
     terms = (margin - x_target + x).clamp_min(0)
     if p == 2:
         terms = terms * terms
     if weight is not None:
         terms = terms * weight.index_select(0, t).unsqueeze(1)
-    not_target = one_hot(t, n_classes) == 0
+    not_target = _creation.arange(n_classes, device=t.device) != t.unsqueeze(1)  # NOTE: one_hot reads its bounds
     loss = (terms * not_target).sum(1) / n_classes
     if input.dim() < 2:
         loss = loss.reshape(())

@@ -191,3 +191,60 @@ def test_bad_values_raise_later_on_cuda_and_at_once_on_cpu(name):
         out.sum().item()
     assert str(cuda_error.value) == str(cpu_error.value)
     torch.ones(1, device=DEV).item()  # the failed check was consumed: later reads are fine
+
+
+# --- the remaining hidden reads: losses' target checks, take, quantile's q, median's NaNs, interpolate -------
+def test_margin_losses_take_quantile_median_interpolate():
+    x = torch.randn(3, 4, device=DEV, requires_grad=True)
+    w = torch.rand(4, device=DEV)
+    t = torch.tensor([1, 0, 3], device=DEV)
+    multi = torch.tensor([[1, 3, -1, 0], [0, -1, 2, 1], [3, 2, 1, 0]], device=DEV)
+    q = torch.tensor([0.25, 0.5], device=DEV)
+    img = torch.randn(1, 2, 3, 3, device=DEV, requires_grad=True)
+    with _no_reads():
+        out = F.multi_margin_loss(x, t) + F.multi_margin_loss(x, t, p=2, weight=w, margin=0.5)
+        out = out + F.multilabel_margin_loss(x, multi) + x.take(torch.tensor([0, -1, 5], device=DEV)).sum()
+        out = out + x.quantile(q, dim=1).sum() + x.nanquantile(q).sum() + x.median() + x.nanmedian()
+        y = x.detach().clone()
+        y[0, 1] = float("nan")
+        out = out + y.median() + y.nanmedian() + torch.tensor([], device=DEV).median()
+        for mode in ("nearest", "nearest-exact", "bilinear"):
+            out = out + F.interpolate(img, scale_factor=2, mode=mode).sum()
+        out = out + F.interpolate(img, size=(5, 4), mode="nearest").sum()
+        out.backward()
+    assert out.isnan().item()  # the NaN median
+
+
+@pytest.mark.parametrize("skip_nan", [False, True])
+def test_median_of_nans_matches_cpu(skip_nan):
+    rows = [[1.0, float("nan"), 3.0, 2.0], [float("nan")] * 3, [4.0, 1.0, 2.0], [5.0]]
+    for row in rows:
+        cpu = torch.tensor(row)
+        fn = (lambda a: a.nanmedian()) if skip_nan else (lambda a: a.median())
+        got = fn(cpu.to(DEV)).cpu()
+        assert torch.equal(got, fn(cpu)) or (got.isnan().item() and fn(cpu).isnan().item())
+
+
+def _more_bad_cases(dev):
+    x = torch.randn(3, 4, device=dev)
+    return {
+        "multi_margin": lambda: F.multi_margin_loss(x, torch.tensor([0, 4, 1], device=dev)),
+        "multi_margin_negative": lambda: F.multi_margin_loss(x, torch.tensor([0, -1, 1], device=dev)),
+        "multilabel_margin": lambda: F.multilabel_margin_loss(x, torch.tensor([[0, -1, 0, 0], [1, 9, -1, 0],
+                                                                               [2, -1, 0, 0]], device=dev)),
+        "take": lambda: x.take(torch.tensor([0, 12], device=dev)),
+        "take_negative": lambda: x.take(torch.tensor([-13, 1], device=dev)),
+        "quantile": lambda: x.quantile(torch.tensor([0.5, 1.5], device=dev)),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_more_bad_cases("cpu")))
+def test_more_bad_values_raise_later_on_cuda_and_at_once_on_cpu(name):
+    with pytest.raises(Exception) as cpu_error:
+        _more_bad_cases("cpu")[name]()
+    with _no_reads():
+        out = _more_bad_cases(DEV)[name]()
+    with pytest.raises(cpu_error.type) as cuda_error:
+        out.sum().item()
+    assert str(cuda_error.value) == str(cpu_error.value)
+    torch.ones(1, device=DEV).item()

@@ -75,6 +75,8 @@ class AdaptiveLogSoftmaxWithLoss(Module):
             low, high = self.cutoffs[i], self.cutoffs[i + 1]
             in_cluster = (target >= low) & (target < high)
             rows = in_cluster.nonzero().reshape(-1)
+            # NOTE: PyTorch reads here too (adaptive.py: nonzero, then `if row_indices.numel() == 0:`, and
+            # `if used_rows != batch_size:` with `target.min().item()` in its error): these reads stay
             if rows.numel() == 0:
                 continue
             covered = covered | in_cluster
@@ -108,6 +110,7 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         head_output = self.head(input)
         output = head_output.argmax(dim=1)
         outside = output >= self.shortlist_size
+        # NOTE: PyTorch reads here too (adaptive.py predict: `not (not_in_shortlist.any())`, `not_in_shortlist.all()`)
         if not bool(outside.any()):
             return output
         if bool(outside.all()):

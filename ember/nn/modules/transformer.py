@@ -35,7 +35,7 @@ def _detect_is_causal_mask(mask, is_causal=None, size=None):
     causal = _generate_square_subsequent_mask(sz, device=mask.device, dtype=mask.dtype)
     if tuple(mask.shape) != tuple(causal.shape):
         return False
-    return bool((mask == causal).all())
+    return bool((mask == causal).all())  # NOTE: PyTorch reads here too: `make_causal = bool((mask == ...).all())`
 
 
 def _get_clones(module, n):
@@ -170,7 +170,8 @@ class TransformerEncoder(Module):
             return None
         kept = key_padding_mask == 0
         if self.mask_check:
-            # NOTE: only left-aligned masks (every kept token before every padded one) take the fast path
+            # NOTE: only left-aligned masks (every kept token before every padded one) take the fast path;
+            # PyTorch reads here too (`torch._nested_tensor_from_mask_left_aligned(...)` in a Python `if`)
             if not bool((kept[:, 1:] <= kept[:, :-1]).all()):
                 return None
         layer_params = [src] + [p for p in first.parameters()]
