@@ -284,12 +284,19 @@ def one_hot(tensor, num_classes=-1):
         if num_classes == -1:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
         return _creation.zeros(tuple(tensor.shape) + (num_classes,), dtype=_dtype.int64, device=tensor.device)
-    if int(tensor.min()) < 0:
-        raise RuntimeError("Class values must be non-negative.")
-    if num_classes == -1:
-        num_classes = int(tensor.max()) + 1
-    elif int(tensor.max()) >= num_classes:
-        raise RuntimeError("Class values must be smaller than num_classes.")
+    backend = tensor._device.backend
+    if num_classes == -1 or backend.cheap_reads:
+        if int(tensor.min()) < 0:  # NOTE: PyTorch reads here too when it must infer num_classes (or on the CPU)
+            raise RuntimeError("Class values must be non-negative.")
+        if num_classes == -1:
+            num_classes = int(tensor.max()) + 1
+        elif int(tensor.max()) >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    else:  # NOTE: on a GPU with num_classes given, PyTorch checks on the device (no synchronisation)
+        data = tensor._data
+        backend.check((data < 0).any(), lambda: RuntimeError("Class values must be non-negative."))
+        backend.check((data >= num_classes).any(),
+                      lambda: RuntimeError("Class values must be smaller than num_classes."))
     classes = _creation.arange(num_classes, device=tensor.device)
     return (tensor.unsqueeze(-1) == classes).long()
 

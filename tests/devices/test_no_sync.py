@@ -248,3 +248,13 @@ def test_more_bad_values_raise_later_on_cuda_and_at_once_on_cpu(name):
         out.sum().item()
     assert str(cuda_error.value) == str(cpu_error.value)
     torch.ones(1, device=DEV).item()
+
+
+def test_one_hot_with_num_classes_does_not_read():
+    t = torch.tensor([0, 2, 1], device=DEV)
+    with _no_reads():
+        out = F.one_hot(t, 3)
+    assert out.tolist() == [[1, 0, 0], [0, 0, 1], [0, 1, 0]]
+    F.one_hot(torch.tensor([0, 5], device=DEV), 3)
+    with pytest.raises(RuntimeError, match="smaller than num_classes"):
+        torch.cuda.synchronize()
