@@ -309,7 +309,9 @@ spec(OpSpec("linalg.pinv", sample=lambda g: ((_full_rank(g),), g.choice([{}, {"h
             grad=False, call=lambda torch, A, **kw: torch.linalg.matrix_rank(A, **kw)),
      OpSpec("linalg.matrix_power", sample=_power_sample, call=lambda torch, A, **kw: torch.linalg.matrix_power(A, **kw)),
      OpSpec("matrix_power", dtypes=("float64",), sample=_power_sample),
-     OpSpec("linalg.matrix_exp", sample=_exp_sample, call=lambda torch, A: torch.linalg.matrix_exp(A)),
+     # NOTE: PyTorch's own float32 backward is off by ~1e-4 relative for some small matrices (exp(0.4266) of a
+     # 1x1 input: torch 1.08e-4 from the float64 value, ember 1e-7), so float32 is compared at 3e-4.
+     OpSpec("linalg.matrix_exp", sample=_exp_sample, call=lambda torch, A: torch.linalg.matrix_exp(A), rtol=3e-4),
      OpSpec("matrix_exp", dtypes=("float64",), sample=_exp_sample),
      OpSpec("linalg.multi_dot", sample=_multi_sample, call=lambda torch, ts: torch.linalg.multi_dot(ts)),
      OpSpec("linalg.vecdot", arity=2, sample=lambda g: ((g.values((2, 3)), g.values((3,))), {"dim": g.choice([-1, 1])}),
