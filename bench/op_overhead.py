@@ -41,11 +41,58 @@ def torch_add_out(lib):
     return lambda: lib.add(a, b, out=out)
 
 
+def mul_inplace(lib):
+    a = lib.rand(*SHAPE)
+    return lambda: a.mul_(1.0)
+
+
+def sum_item(lib):
+    a = lib.rand(*SHAPE)
+    return lambda: a.sum().item()
+
+
+def zeros(lib):
+    return lambda: lib.zeros(100)
+
+
+def index_row(lib):
+    a = lib.rand(100, 100)
+    return lambda: a[3]
+
+
+def mul_sum_backward(lib):
+    a, b = lib.rand(*SHAPE, requires_grad=True), lib.rand(*SHAPE, requires_grad=True)
+
+    def step():
+        (a * b).sum().backward()
+    return step
+
+
+def linear_forward(lib):
+    layer, x = lib.nn.Linear(128, 128), lib.rand(32, 128)
+    return lambda: layer(x)
+
+
+def linear_forward_backward(lib):
+    layer, x = lib.nn.Linear(128, 128), lib.rand(32, 128)
+
+    def step():
+        layer(x).sum().backward()
+    return step
+
+
 WORKLOADS = [
     ("`a + b`, (16,16) float32", add),
     ("`torch.add(a, b, out=c)`, (16,16) float32", torch_add_out),
+    ("`a.mul_(1.0)`, (16,16)", mul_inplace),
+    ("`a.sum().item()`, (16,16)", sum_item),
+    ("`torch.zeros(100)`", zeros),
+    ("`a[3]`, a row of (100,100)", index_row),
     ("`a + b`, inputs requires_grad=True", add_requires_grad),
     ("`(a + b).sum().backward()`", add_sum_backward),
+    ("`(a * b).sum().backward()`", mul_sum_backward),
+    ("`Linear(128, 128)` forward, batch 32", linear_forward),
+    ("`Linear(128, 128)` forward + backward, batch 32", linear_forward_backward),
 ]
 
 

@@ -1,6 +1,7 @@
 """`make bench`: every workload under PyTorch and under ember in the same process, one table.
 
-    python bench/run.py [--quick] [--output bench/results.md]
+    python bench/run.py [--quick] [--output bench/results.md]   (both libraries on 1 thread, then default)
+    python bench/run.py --threads 1          (one thread setting only)
     python bench/run.py --device cuda        (writes bench/results-cuda.md)
 
 Per-op overhead (small add with and without autograd), seed 003's five versions, seed 004's
@@ -16,14 +17,23 @@ DataLoader's worker processes) are left out.
 import argparse
 import datetime
 import os
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
+
+# NOTE: BLAS libraries read their thread count once, when NumPy and PyTorch load: --threads N is applied
+# to the environment before the imports below (and to PyTorch's intra-op pool in main).
+if "--threads" in sys.argv[:-1]:
+    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[_var] = sys.argv[sys.argv.index("--threads") + 1]
 
 import dataloader
 import layers
 import op_overhead
 import seeds
 import training
-from _harness import DEVICES, LIBS, ROOT, machine, set_device, table, time_pair
+from _harness import DEVICES, LIBS, ROOT, machine, set_device, table, time_pair, torch
 
 
 def _fmt(seconds):
@@ -47,6 +57,11 @@ def measure(quick, on_cpu=True):
     times = time_pair([training.matmul(lib) for lib in LIBS], 5 if quick else 20, 3, 2)
     gflops = " / ".join(f"{training.MATMUL_FLOP / t / 1e9:.0f}" for t in times)
     yield f"matmul {training.MATMUL_N}x{training.MATMUL_N} float32", times, f"{gflops} GFLOP/s"
+    for title, make in (("`a + b`, 4096x4096 float32", training.large_add),
+                        ("`torch.add(a, b, out=c)`, 4096x4096 float32", training.large_add_out)):
+        times = time_pair([make(lib) for lib in LIBS], 3 if quick else 10, 3, 2)
+        rates = " / ".join(f"{training.LARGE_BYTES / t / 1e9:.1f}" for t in times)
+        yield title, times, f"{rates} GB/s"
     for title, name in layers.WORKLOADS:
         make = getattr(layers, name)
         times = time_pair([make(lib) for lib in LIBS], 2 if quick else 5, 3, 2)
@@ -66,16 +81,29 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer repeats and iterations (a smoke run)")
     parser.add_argument("--output", default=None, help="default bench/results.md (results-cuda.md with --device cuda)")
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="run with both libraries on N threads (default: 1 thread, then the default count)")
     args = parser.parse_args(argv)
     on_cpu = args.device == "cpu"
     if args.output is None:
         args.output = str(ROOT / "bench" / ("results.md" if on_cpu else f"results-{args.device}.md"))
+    single = ""
+    if args.threads is None and on_cpu:
+        # NOTE: the single-threaded table comes from a fresh process: the thread count is fixed at import
+        with tempfile.TemporaryDirectory() as tmp:
+            part = Path(tmp) / "one-thread.md"
+            subprocess.run([sys.executable, __file__, "--threads", "1", "--output", str(part),
+                            *(["--quick"] if args.quick else [])], check=True)
+            single = part.read_text().split("\n\n", 2)[2]  # NOTE: its tables and machine line
     set_device(args.device)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     header = ["workload", "PyTorch", "ember", "ratio ember/PyTorch", "note"]
     rows = []
     for title, (t_torch, t_ember), note in measure(args.quick, on_cpu):
         rows.append([title, _fmt(t_torch), _fmt(t_ember), f"{t_ember / t_torch:.1f}x", note])
         print(table(header, rows) if len(rows) == 1 else table(header, rows).splitlines()[-1], flush=True)
+    threads = f"{args.threads} thread{'s' if args.threads != 1 else ''}" if args.threads else "default threads"
     text = "\n".join([
         "# ember vs PyTorch" + ("" if on_cpu else f" on {args.device}"),
         "",
@@ -84,8 +112,12 @@ def main(argv=None):
         f"{'' if on_cpu else ' --device ' + args.device}`, "
         f"{datetime.date.today().isoformat()}): time per call (per whole run for the seeds), median over "
         "repeats after warm-up, the two libraries taking turns in one process. The matmul note gives "
-        "PyTorch / ember GFLOP/s; the layer rows' note gives the peak resident memory a training step adds "
-        "(PyTorch / ember, each measured in a fresh process, bench/layers.py). Reported, never asserted.",
+        "PyTorch / ember GFLOP/s, the 4096x4096 rows the memory traffic in GB/s; the layer rows' note gives "
+        "the peak resident memory a training step adds (PyTorch / ember, each measured in a fresh process, "
+        "bench/layers.py). Reported, never asserted.",
+        "",
+        *([single.rstrip(), ""] if single else []),
+        f"## Both libraries on {threads}" if on_cpu else "",
         "",
         table(header, rows),
         "",

@@ -35,3 +35,21 @@ def matmul(lib, n=1024):
 
 MATMUL_N = 1024
 MATMUL_FLOP = 2 * MATMUL_N ** 3
+
+
+LARGE = (4096, 4096)
+
+
+def large_add(lib):
+    """`a + b` on two 4096x4096 float32 tensors: memory-bound, a new result each call."""
+    a, b = lib.rand(*LARGE), lib.rand(*LARGE)
+    return lambda: a + b
+
+
+def large_add_out(lib):
+    """`torch.add(a, b, out=c)` on 4096x4096 float32: written straight into c."""
+    a, b, c = lib.rand(*LARGE), lib.rand(*LARGE), lib.empty(*LARGE)
+    return lambda: lib.add(a, b, out=c)
+
+
+LARGE_BYTES = 3 * 4 * LARGE[0] * LARGE[1]  # read a and b, write the result

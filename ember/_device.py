@@ -19,7 +19,7 @@ class device:
 
     Every device type PyTorch knows parses; only cpu and cuda have a backend."""
 
-    __slots__ = ("type", "index")
+    __slots__ = ("type", "index", "_backend")
 
     def __new__(cls, type, index=_UNSET):
         if isinstance(type, device) and index is _UNSET:
@@ -56,6 +56,7 @@ class device:
         self = object.__new__(cls)
         object.__setattr__(self, "type", name)
         object.__setattr__(self, "index", index)
+        object.__setattr__(self, "_backend", None)
         return self
 
     def __setattr__(self, name, value):
@@ -63,7 +64,12 @@ class device:
 
     @property
     def backend(self):
-        return _backends.get(self.type)
+        """The backend module (ember/_backends) that holds this device's arrays; looked up once."""
+        b = self._backend
+        if b is None:
+            b = _backends.get(self.type)
+            object.__setattr__(self, "_backend", b)
+        return b
 
     def __eq__(self, other):
         # NOTE: as in PyTorch, a device never equals a string: device('cpu') == 'cpu' is False.
@@ -130,14 +136,17 @@ def runs_on_its_device(fn):
     first Tensor (or device) argument made current, so cuda:1's arrays are made on GPU 1."""
     @functools.wraps(fn)
     def run(*args, **kwargs):
+        if not _backends.needs_activation:
+            return fn(*args, **kwargs)
         for a in args:
             if type(a) in (list, tuple) and a:
                 a = a[0]
             where = a if isinstance(a, device) else getattr(a, "_device", None)
             if where is not None:
-                if where.backend.activate is None:
+                activate = where.backend.activate
+                if activate is None:
                     break
-                with current(where):
+                with activate(where.index):
                     return fn(*args, **kwargs)
         return fn(*args, **kwargs)
     return run

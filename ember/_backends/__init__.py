@@ -7,6 +7,10 @@ without cupy.
 import importlib
 
 _LOADED = {}
+# NOTE: False while every loaded backend runs on one device (the CPU): code that would make its tensors'
+# device current first (`_device.runs_on_its_device`) then has nothing to do and skips the lookup.
+# True once a backend that has devices to make current is loaded with its array library (CuPy).
+needs_activation = False
 
 
 def get(device_type):
@@ -17,6 +21,9 @@ def get(device_type):
             raise RuntimeError(f"ember has no backend for device type '{device_type}'")
         mod = importlib.import_module(f"{__name__}.{device_type}")
         _LOADED[device_type] = mod
+        if mod.activate is not None and mod.xp is not None:
+            global needs_activation
+            needs_activation = True
     return mod
 
 

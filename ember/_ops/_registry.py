@@ -121,6 +121,11 @@ def _make_function(cls, name):
     def fn(*args, out=None, **kwargs):
         if kwargs:
             args = _merge(cls, params, args, kwargs)
+        if out is not None and cls.ufunc is not None and len(args) == cls.inputs and isinstance(out, Tensor) and (
+                all(not isinstance(a, Tensor) or a._data.shape == out._data.shape for a in args)):
+            # NOTE: out= of the same shape as every tensor operand (PyTorch resizes a differing one)
+            if compute_into(cls, out, args):
+                return out
         result = apply(*args)
         return result if out is None else write_out(out, result, name)
     fn.__name__ = fn.__qualname__ = name
@@ -181,8 +186,54 @@ def _cast_check(result, target, name):
                            f"desired output type {_dtype.scalar_type_name(target._dtype)}")
 
 
+_PLAIN_SCALARS = (int, float)
+
+
+def compute_into(cls, dest, operands):
+    """The lean form of an in-place op or out=: `cls`'s ufunc writes straight into `dest`'s array (NumPy's
+    out=) when nothing can differ from computing aside and copying: the op is a plain ufunc, `dest` and
+    every tensor operand are float32/float64 of one dtype on one device, the other operands are Python
+    numbers, no gradient is recorded and the operands broadcast to `dest`'s shape. Returns whether it did."""
+    ufunc = cls.ufunc
+    dt = dest._dtype
+    if ufunc is None or len(operands) != cls.inputs or dt.itemsize < 4 or not dt.is_floating_point or dt.is_complex:
+        return False
+    grad = _state.local.grad_enabled
+    if grad and (dest._requires_grad or dest._base is not None):
+        return False
+    data = dest._data
+    dev = dest._device
+    arrays = []
+    for a in operands:
+        if isinstance(a, Tensor):
+            if a._dtype is not dt or a._device is not dev or (grad and a._requires_grad) or (
+                    a._data.ndim > data.ndim):
+                return False
+            arrays.append(a._data)
+        elif type(a) in _PLAIN_SCALARS:
+            arrays.append(a)
+        else:
+            return False
+    if not getattr(data.flags, "writeable", True):
+        return False
+    xp = dev.backend.xp
+    activate = dev.backend.activate
+    try:
+        if activate is None:
+            getattr(xp, ufunc)(*arrays, out=data)
+        else:
+            with activate(dev.index):
+                getattr(xp, ufunc)(*arrays, out=data)
+    except ValueError:  # NOTE: shapes that do not broadcast to dest: the general path gives PyTorch's error
+        return False
+    dest._vc[0] += 1
+    return True
+
+
 def apply_inplace(cls, target, *args):
     """Run `cls` out of place, then store the result in `target` and rewire its history."""
+    if cls.ufunc is not None and compute_into(cls, target, (target,) + args):
+        return target
     in_graph = _state.local.grad_enabled and (
         target.requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args))
     tracking = in_graph and cls.differentiable

@@ -167,6 +167,14 @@ def view_strides(old_shape, old_strides, new_shape):
 
 def view_array(xp, x, shape):
     """`x` seen with `shape` (PyTorch's strides), or None when its strides do not allow a view."""
+    # NOTE: the common cases in one NumPy call each: the same shape (a view as writeable as the array,
+    # which an expanded one is not), and a C-contiguous array reshaped without size-1 dims (whose
+    # strides NumPy may set otherwise than PyTorch does)
+    writeable = getattr(x.flags, "writeable", True)
+    if shape == x.shape and (writeable or overlaps(x.shape, x.strides)):
+        return x.view()
+    if writeable and x.flags.c_contiguous and 1 not in shape and x.size:
+        return x.reshape(shape)
     strides = view_strides(x.shape, _elem_strides(x), shape)
     if strides is None:
         return None

@@ -39,6 +39,7 @@ class Add(Primitive):
     complex_grad = "holomorphic"
     upcast = True
     upcast_scalars = False  # NOTE: PyTorch rounds a scalar other (and alpha) to a half input's dtype
+    ufunc = "add"
     inputs = 2
     promote = "promote"
 
@@ -74,6 +75,7 @@ class Sub(Primitive):
     complex_grad = "holomorphic"
     upcast = True
     upcast_scalars = False
+    ufunc = "subtract"
     inputs = 2
     promote = "promote"
     check = staticmethod(_no_bool_sub)
@@ -93,6 +95,7 @@ class RSub(Sub):
     """other - input (the reflected `-`)."""
     complex_grad = "holomorphic"
     node_name = "RsubBackward1"
+    ufunc = None  # NOTE: other - input: not Sub's ufunc order
 
     @staticmethod
     def forward(ctx, x, y):
@@ -117,6 +120,7 @@ class Mul(Primitive):
     """input * other."""
     complex_grad = True
     upcast = True
+    ufunc = "multiply"
     inputs = 2
     promote = "promote"
 
@@ -141,6 +145,7 @@ class Div(Primitive):
     """True division; integer inputs give the default float dtype."""
     complex_grad = True
     upcast = True
+    ufunc = "true_divide"
     inputs = 2
     promote = "float"
 

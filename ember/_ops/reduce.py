@@ -55,12 +55,13 @@ def _int_sum_dtype(x, dtype):
 
 def _restore(g, shape, dims, keepdim):
     """Bring a reduced gradient back to the input's shape (the inverse of reducing `dims`)."""
+    from .views import Expand, View
     if not keepdim and dims:
         kept = list(shape)
         for d in dims:
             kept[d] = 1
-        g = g.reshape(kept)
-    return g.expand(shape)
+        g = View.apply(g, tuple(kept))  # NOTE: the primitives: shapes known good, no argument parsing
+    return Expand.apply(g, shape)
 
 
 class Sum(Primitive):

@@ -166,7 +166,7 @@ Tensor.view = _view
 def reshape(input, *shape):
     """A view when strides allow, otherwise a copy."""
     shape = infer_shape(int_list(shape, "reshape", "shape"), input._data.size)
-    if tuple(shape) == input._data.shape:
+    if shape == input._data.shape or input._data.flags.c_contiguous:
         return View.apply(input, shape)
     if view_strides(input._data.shape, _elem_strides(input._data), shape) is not None:
         return View.apply(input, shape)

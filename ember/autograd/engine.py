@@ -5,6 +5,7 @@ One walk serves `Tensor.backward`, `torch.autograd.backward` and `torch.autograd
 - capture=True returns the gradients that reach `inputs` and touches no `.grad`.
 """
 import signal
+import _signal  # NOTE: signal.signal's C function, without the enum conversions (a backward calls it twice)
 import threading
 
 from .. import _device, _state
@@ -82,9 +83,13 @@ def _validate(node, grads):
             raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                                f"(expected {len(metas)}, got {len(grads)})")
     out = []
+    edges = node.next_functions
     for i, (g, meta) in enumerate(zip(grads, metas)):
-        if g is None or meta is None or node.next_functions[i][0] is None:
+        if g is None or meta is None or edges[i][0] is None:
             out.append(None)
+            continue
+        if type(g) is Tensor and g._dtype is meta[1] and g._data.shape == meta[0] and g._device is meta[2]:
+            out.append(g)  # NOTE: the common case: nothing to check or fit
             continue
         if not isinstance(g, Tensor):
             raise TypeError(f"function {node.name()} returned a gradient of type {type(g).__name__} at index {i}, "
@@ -136,11 +141,11 @@ class _DeferredInterrupt:
         self.pending = None
         if threading.current_thread() is not threading.main_thread():
             return self
-        old = signal.signal(signal.SIGINT, self._hold)
+        old = _signal.signal(signal.SIGINT, self._hold)
         if callable(old):
             self.old = old
         else:  # SIG_IGN, SIG_DFL or a handler set outside Python: leave it in charge
-            signal.signal(signal.SIGINT, old)
+            _signal.signal(signal.SIGINT, old)
         return self
 
     def _hold(self, signum, frame):
@@ -149,7 +154,7 @@ class _DeferredInterrupt:
     def __exit__(self, *exc):
         if self.old is None:
             return False
-        signal.signal(signal.SIGINT, self.old)
+        _signal.signal(signal.SIGINT, self.old)
         if self.pending is not None:
             self.old(*self.pending)  # default_int_handler raises KeyboardInterrupt here
         return False
@@ -158,9 +163,10 @@ class _DeferredInterrupt:
 def _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate, allow_unused):
     roots = [n for n, _ in root_edges]
     deps, seen = _collect(roots)
-    targets = {}
+    targets = None
     needed = None
     if inputs is not None:
+        targets = {}
         for i, t in enumerate(inputs):
             edge = t._edge_for_grad()
             targets.setdefault(edge, []).append(i)
@@ -183,46 +189,35 @@ def _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate
             if needed is not None and node not in needed:
                 _release_children(node, deps, ready)
                 continue
-            if grads is not None:
+            if grads is not None and (targets is not None or node._tensor_pre_hooks is not None):
                 for nr in range(len(grads)):
                     if grads[nr] is not None:
                         grads[nr] = _run_tensor_hooks(node, nr, grads[nr])
-                        for idx in targets.get((node, nr), ()):
+                        for idx in targets.get((node, nr), ()) if targets is not None else ():
                             captured[idx] = grads[nr] if captured[idx] is None else captured[idx] + grads[nr]
-            if isinstance(node, AccumulateGrad):
+            if type(node) is AccumulateGrad:
                 if grads is not None and grads[0] is not None and accumulate and (
-                        inputs is None or (node, 0) in targets):
+                        targets is None or (node, 0) in targets):
                     _accumulate_into_leaf(node.variable, grads[0], create_graph)
                 continue
             in_grads = None
-            if grads is not None and any(g is not None for g in grads):
-                if node._pre_hooks:
-                    for h in node._pre_hooks:
-                        r = h(tuple(grads))
-                        if r is not None:
-                            grads = list(r)
-                if node.materialize_grads:
-                    grads = [g if g is not None else _zeros_for(m) for g, m in zip(grads, node._out_meta)]
-                if node._freed:
-                    raise RuntimeError(ERR_BACKWARD_TWICE)
-                node.last_use_of_saved = not retain_graph
-                with _on(getattr(node, "device", None)):
-                    in_grads = _validate(node, node._backward(grads))
-                if node._post_hooks:
-                    for h in node._post_hooks:
-                        r = h(tuple(in_grads), tuple(grads))
-                        if r is not None:
-                            in_grads = list(r)
+            if grads is not None:
+                in_grads = _run_node(node, grads, retain_graph)
             if not retain_graph:
                 node._release()
-            for i, (nxt, nr) in enumerate(node.next_functions):
-                if nxt is None:
-                    continue
-                if in_grads is not None and in_grads[i] is not None:
-                    _accumulate(buffers, nxt, nr, in_grads[i], create_graph)
-                deps[nxt] -= 1
-                if deps[nxt] == 0:
-                    ready.append(nxt)
+            # NOTE: the hot loop of the walk: hand each input's gradient to the node that wants it
+            i = 0
+            for nxt, nr in node.next_functions:
+                if nxt is not None:
+                    if in_grads is not None:
+                        g = in_grads[i]
+                        if g is not None:
+                            _accumulate(buffers, nxt, nr, g, create_graph)
+                    left = deps[nxt] - 1
+                    deps[nxt] = left
+                    if left == 0:
+                        ready.append(nxt)
+                i += 1
     finally:
         _state.local.grad_enabled = prev
 
@@ -233,6 +228,40 @@ def _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate
                 raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have been used in the "
                                    "graph. Set allow_unused=True if this is the desired behavior.")
     return captured
+
+
+def _run_node(node, grads, retain_graph):
+    """One node's backward on its output gradients (hooks, zeros for unused outputs, the device made
+    current); its input gradients checked and fitted to the inputs, or None when no gradient came."""
+    for g in grads:
+        if g is not None:
+            break
+    else:
+        return None
+    if node._pre_hooks:
+        for h in node._pre_hooks:
+            r = h(tuple(grads))
+            if r is not None:
+                grads = list(r)
+    if node.materialize_grads:
+        grads = [g if g is not None else _zeros_for(m) for g, m in zip(grads, node._out_meta)]
+    if node._freed:
+        raise RuntimeError(ERR_BACKWARD_TWICE)
+    if not retain_graph:
+        node.last_use_of_saved = True
+    device = getattr(node, "device", None)
+    activate = device.backend.activate if device is not None else None
+    if activate is None:
+        in_grads = _validate(node, node._backward(grads))
+    else:
+        with activate(device.index):
+            in_grads = _validate(node, node._backward(grads))
+    if node._post_hooks:
+        for h in node._post_hooks:
+            r = h(tuple(in_grads), tuple(grads))
+            if r is not None:
+                in_grads = list(r)
+    return in_grads
 
 
 def _release_children(node, deps, ready):

@@ -207,6 +207,10 @@ class Primitive(Function):
     upcast = False  # NOTE: see the docstring; PyTorch's "opmath"/accumulate type for half types
     upcast_scalars = True
     crosses_devices = False  # NOTE: only a copy to another device (ToCopy) returns arrays on another device
+    # NOTE: the name of the array-module ufunc that is the whole forward for float32/float64 operands and no
+    # parameters (add, multiply, ...): in-place ops and out= then compute straight into the destination
+    # (ember/_ops/_registry.py, `compute_into`) instead of into a new array that is then copied.
+    ufunc = None
 
     @classmethod
     def apply(cls, *args):
@@ -315,25 +319,43 @@ def _apply_primitive(cls, args):
     n = cls.inputs
     operands = args[:n]
     params = args[n:]
-    tensors = [a for a in operands if isinstance(a, Tensor)]
-    if len(tensors) != len(operands) or cls._checks_params:
-        # PyTorch's argument errors (a list or None where a Tensor belongs, a float dim) before anything
-        # internal fails on them; Python types given as dtype= become torch dtypes (ember/_arguments.py).
-        params = check_arguments(cls, operands, params, len(tensors))
-    if cls.check is not None:
-        cls.check(*operands)
-    if len(tensors) == 1:
-        dev = tensors[0]._device
+    # NOTE: one pass finds the common case, every operand a Tensor of one dtype on one device; then the
+    # argument, device and promotion work below has nothing to decide and is skipped ("lean").
+    dev = dt = None
+    lean = True
+    for a in operands:
+        if isinstance(a, Tensor):
+            if dev is None:
+                dev, dt = a._device, a._dtype
+            elif a._dtype is not dt or a._device is not dev:
+                lean = False
+        else:
+            lean = False
+    if lean and dev is not None and not (params and cls._checks_params):
+        if (cls.promote == "float" and dt.category < _FLOAT) or (cls.upcast and dt in _LOW):
+            lean = False
+        if cls.check is not None:
+            cls.check(*operands)
     else:
-        dev = _check_devices(cls, tensors)
-        if any(t._device != dev for t in tensors):
-            operands = _scalars_to(dev, operands)
-            tensors = [a for a in operands if isinstance(a, Tensor)]
+        lean = False
+        tensors = [a for a in operands if isinstance(a, Tensor)]
+        if len(tensors) != len(operands) or cls._checks_params:
+            # PyTorch's argument errors (a list or None where a Tensor belongs, a float dim) before anything
+            # internal fails on them; Python types given as dtype= become torch dtypes (ember/_arguments.py).
+            params = check_arguments(cls, operands, params, len(tensors))
+        if cls.check is not None:
+            cls.check(*operands)
+        if len(tensors) == 1:
+            dev = tensors[0]._device
+        else:
+            dev = _check_devices(cls, tensors)
+            if any(t._device != dev for t in tensors):
+                operands = _scalars_to(dev, operands)
     activate = dev.backend.activate
     if activate is None:
-        return _apply_on(cls, operands, params, tensors, dev)
+        return _apply_on(cls, operands, params, dev, lean)
     with activate(dev.index):  # NOTE: every array of the op (scalars, outputs) is made on dev
-        return _apply_on(cls, operands, params, tensors, dev)
+        return _apply_on(cls, operands, params, dev, lean)
 
 
 def _scalars_to(dev, operands):
@@ -341,14 +363,79 @@ def _scalars_to(dev, operands):
     return [a.to(dev) if isinstance(a, Tensor) and a._device != dev else a for a in operands]
 
 
-def _apply_on(cls, operands, params, tensors, dev):
+def _apply_on(cls, operands, params, dev, lean):
+    """Run the op on `dev`: operands promoted/widened as the op declares (not needed when `lean`), forward
+    on arrays, outputs wrapped, the node recorded when a gradient is needed."""
     xp = dev.backend.xp
     track = False
     if cls.differentiable and _state.local.grad_enabled:
-        for t in tensors:
-            if t._requires_grad:
+        for t in operands:
+            if isinstance(t, Tensor) and t._requires_grad:
                 track = True
                 break
+    low = wide = None
+    if lean:
+        arrays = [a._data for a in operands]
+    else:
+        operands, arrays, low, wide = _widen_operands(cls, operands, dev, xp, track)
+    ctx = cls._node_cls()
+    ctx.xp = xp
+    ctx.device = dev
+    # NOTE: known before forward runs, so that forward saves only what a needed gradient uses
+    # (saving more makes legal in-place code fail the version check), as PyTorch does.
+    if track:
+        ctx.next_functions = tuple(_edge(a) if isinstance(a, Tensor) else (None, 0) for a in operands)
+        ctx.needs_input_grad = tuple(e[0] is not None for e in ctx.next_functions)
+    else:
+        ctx.needs_input_grad = _no_grads(len(operands))
+    if low is not None:
+        ctx.low = low
+    try:
+        out = cls.forward(ctx, *arrays, *params)
+    except ValueError:
+        _explain_broadcast(arrays)
+        raise
+    except MemoryError as e:
+        raise out_of_memory(e, dev) from None
+    is_tuple = type(out) is tuple
+    if is_tuple:
+        outs = out
+        results = [_wrap_output(cls, o, xp, dev, low) for o in outs]
+    else:
+        outs = (out,)
+        results = [_wrap_output(cls, out, xp, dev, low)]
+    if wide is not None and track and ctx.to_save is not None:
+        _unwiden_saved(ctx, wide, operands, outs, results)
+    if cls.view:
+        _link_view(cls, operands[0], results[0], params)
+    if track:
+        ctx._in_meta = tuple((a._data.shape, a._dtype, a._device) if isinstance(a, Tensor) else None
+                             for a in operands)
+        ctx._out_meta = tuple((r._data.shape, r._dtype, r._device) for r in results)
+        for i, r in enumerate(results):
+            if r._dtype.category >= _FLOAT:
+                r._grad_fn = ctx
+                r._output_nr = i
+                r._requires_grad = True
+        if ctx.to_save is not None:
+            _pack_saved(ctx, operands, results, outs)
+    return tuple(results) if is_tuple else results[0]
+
+
+def _wrap_output(cls, o, xp, dev, low):
+    if cls.crosses_devices:
+        return _wrap(o, _device.of_array(o), _dtype._BY_NP[o.dtype])
+    if not isinstance(o, xp.ndarray):
+        o = xp.asarray(o)  # NOTE: a full reduction may return a NumPy scalar
+    if low is not None and o.dtype == _F32_NP:
+        o = o.astype(low.np)
+    return _wrap(o, dev, _dtype._BY_NP[o.dtype])
+
+
+def _widen_operands(cls, operands, dev, xp, track):
+    """The operands as forward reads them: promoted to the op's compute dtype (Python scalars made arrays),
+    float16/bfloat16 widened to float32 for `upcast` ops. Returns (operands, arrays, low, wide): the
+    (cast) operands, their arrays, the low dtype that was widened (or None) and the widened copies."""
     promoted_low = None  # NOTE: a half result dtype whose operands were all read in float32
     if cls.promote is not None and not _uniform(operands, cls.promote):
         k = cls.promote_args
@@ -356,7 +443,6 @@ def _apply_on(cls, operands, params, tensors, dev):
         if k is not None:
             operands = operands[:k]
         dt = compute_dtype(cls, operands)
-        np_dt = dt.np
         scalar_dt = _dtype.float32 if cls.upcast and cls.upcast_scalars and dt in _LOW else dt
         if scalar_dt is not dt:
             promoted_low = dt
@@ -385,58 +471,13 @@ def _apply_on(cls, operands, params, tensors, dev):
         operands = cast
     else:
         arrays = [a._data if isinstance(a, Tensor) else a for a in operands]
-    ctx = cls._node_cls()
-    ctx.xp = xp
-    ctx.device = dev
-    # NOTE: known before forward runs, so that forward saves only what a needed gradient uses
-    # (saving more makes legal in-place code fail the version check), as PyTorch does.
-    if track:
-        ctx.next_functions = tuple(_edge(a) if isinstance(a, Tensor) else (None, 0) for a in operands)
-        ctx.needs_input_grad = tuple(e[0] is not None for e in ctx.next_functions)
-    else:
-        ctx.needs_input_grad = _no_grads(len(operands))
     low = _upcast(xp, arrays) if cls.upcast else None
-    ctx.low = None
-    if low is None and promoted_low is not None:
-        low = (promoted_low, arrays, {})
     if low is not None:
-        ctx.low, arrays, wide = low
-        low = ctx.low
-    try:
-        out = cls.forward(ctx, *arrays, *params)
-    except ValueError:
-        _explain_broadcast(arrays)
-        raise
-    except MemoryError as e:
-        raise out_of_memory(e, dev) from None
-    is_tuple = type(out) is tuple
-    outs = out if is_tuple else (out,)
-    results = []
-    for o in outs:
-        if cls.crosses_devices:
-            results.append(_wrap(o, _device.of_array(o), _dtype._BY_NP[o.dtype]))
-            continue
-        if not isinstance(o, xp.ndarray):
-            o = xp.asarray(o)
-        if low is not None and o.dtype == _F32_NP:
-            o = o.astype(low.np)
-        results.append(_wrap(o, dev, _dtype._BY_NP[o.dtype]))
-    if low is not None and track and ctx.to_save is not None:
-        _unwiden_saved(ctx, wide, operands, outs, results)
-    if cls.view:
-        _link_view(cls, operands[0], results[0], params)
-    if track:
-        ctx._in_meta = tuple((a._data.shape, a._dtype, a._device) if isinstance(a, Tensor) else None
-                             for a in operands)
-        ctx._out_meta = tuple((r._data.shape, r._dtype, r._device) for r in results)
-        for i, r in enumerate(results):
-            if r._dtype.category >= _FLOAT:
-                r._grad_fn = ctx
-                r._output_nr = i
-                r._requires_grad = True
-        if ctx.to_save is not None:
-            _pack_saved(ctx, operands, results, outs)
-    return tuple(results) if is_tuple else results[0]
+        low, arrays, wide = low
+        return operands, arrays, low, wide
+    if promoted_low is not None:
+        return operands, arrays, promoted_low, {}
+    return operands, arrays, None, None
 
 
 _NO_GRADS = {}

@@ -20,26 +20,26 @@ class Node:
     outputs nobody used.
     """
 
-    __slots__ = ("next_functions", "needs_input_grad", "_saved", "_freed", "_in_meta", "_out_meta",
-                 "_tensor_pre_hooks", "_pre_hooks", "_post_hooks", "xp", "device", "materialize_grads",
-                 "_non_differentiable", "_dirty", "to_save", "__dict__", "__weakref__")
+    __slots__ = ("next_functions", "needs_input_grad", "_in_meta", "_out_meta", "xp", "device",
+                 "__dict__", "__weakref__")
 
     _fn = None  # the Function class whose backward this node runs
+    # NOTE: what most nodes never change is a class-level default, set on the instance only when used:
+    # making a node (every op call makes one, tracked or not) then costs no per-field work.
+    _saved = None
+    _freed = False
+    _tensor_pre_hooks = None
+    _pre_hooks = None
+    _post_hooks = None
+    materialize_grads = True
+    _non_differentiable = None
+    _dirty = None
+    to_save = None
+    low = None  # for an `upcast` Primitive: the float16/bfloat16 dtype its operands were widened from
     # NOTE: set by the engine for the duration of a backward: True when the node frees what it saved
     # right after it (retain_graph=False), so an op's backward may reuse its saved arrays as scratch
     # space (the GRU layer writes its gate gradients over its saved gate activations).
     last_use_of_saved = False
-
-    def __init__(self):
-        self._saved = None
-        self._freed = False
-        self._tensor_pre_hooks = None
-        self._pre_hooks = None
-        self._post_hooks = None
-        self.materialize_grads = True
-        self._non_differentiable = None
-        self._dirty = None
-        self.to_save = None
 
     def name(self):
         return type(self).__name__
@@ -182,7 +182,6 @@ class AccumulateGrad(Node):
     __slots__ = ("_variable",)
 
     def __init__(self, variable):
-        super().__init__()
         # NOTE: the leaf holds its AccumulateGrad (with its hooks); a strong reference back would make a
         # cycle per leaf, kept until the cyclic GC runs. A leaf nobody holds can receive no gradient anyway.
         self._variable = weakref.ref(variable)

@@ -6,11 +6,16 @@ from .. import _arguments, _creation, _dtype
 from .. import _ops  # noqa: F401  (every op registered before the functions below use them)
 from .._ops import nn_activation as _act
 from .._ops._registry import FUNCTIONS as _TORCH, apply_inplace as _apply_inplace
-from .._tensor import _norm_dim
+from .._ops.nn_linear import linear_primitive as _linear_primitive
+from .._tensor import Tensor as _Tensor, _norm_dim
 
 
 def linear(input, weight, bias=None):
     """y = input @ weight.T + bias."""
+    if isinstance(bias, _Tensor) and isinstance(input, _Tensor) and isinstance(weight, _Tensor):
+        op = _linear_primitive(input, weight, bias)
+        if op is not None:
+            return op.apply(input, weight.t(), bias)
     out = input.matmul(weight.t())
     return out if bias is None else out + bias
 
