@@ -214,7 +214,7 @@ def compute_into(cls, dest, operands):
             arrays.append(a)
         else:
             return False
-    if not getattr(data.flags, "writeable", True):
+    if not writable(data):
         return False
     xp = dev.backend.xp
     activate = dev.backend.activate
@@ -263,8 +263,18 @@ def apply_inplace(cls, target, *args):
     return target
 
 
+def writable(array):
+    """Whether an in-place write into `array` is allowed: NumPy marks expanded (overlapping) views read-only;
+    CuPy has no such flag, so there the geometry decides, as PyTorch's internal-overlap check does."""
+    flag = getattr(array.flags, "writeable", None)
+    if flag is not None:
+        return flag
+    from ._strides import overlaps
+    return not overlaps(array.shape, array.strides)
+
+
 def _store(target, data):
-    if not getattr(target._data.flags, "writeable", True):
+    if not writable(target._data):
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a single memory "
             "location. Please clone() the tensor before performing the operation.")

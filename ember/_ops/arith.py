@@ -22,6 +22,12 @@ def _round_to(low, value):
     return value if low is None or isinstance(value, bool) else float(low.np.type(value))
 
 
+def _conj(t):
+    """t.conj(): the conjugate for complex tensors, t itself for the real ones most gradients are (without
+    the public method's argument handling)."""
+    return t.conj() if t._dtype.category == _dtype.COMPLEX else t
+
+
 def _check_alpha(x, alpha):
     # NOTE: x is the operand after promotion, so its dtype is the result's.
     if isinstance(alpha, bool):
@@ -136,7 +142,7 @@ class Mul(Primitive):
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         # NOTE: for complex inputs PyTorch's gradient is grad * conj(d out / d input).
-        return (g * y.conj() if ctx.needs_input_grad[0] else None), (g * x.conj() if ctx.needs_input_grad[1] else None)
+        return (g * _conj(y) if ctx.needs_input_grad[0] else None), (g * _conj(x) if ctx.needs_input_grad[1] else None)
 
 
 @register(OpSpec("div", **BINARY, domain=(0.5, 3)), OpSpec("div", **BINARY, dtypes=("int64",), grad=False),
@@ -159,8 +165,8 @@ class Div(Primitive):
     @float32_backward
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        gx = g / y.conj() if ctx.needs_input_grad[0] else None
-        gy = -g * (x / (y * y)).conj() if ctx.needs_input_grad[1] else None
+        gx = g / _conj(y) if ctx.needs_input_grad[0] else None
+        gy = -g * _conj(x / (y * y)) if ctx.needs_input_grad[1] else None
         return gx, gy
 
 

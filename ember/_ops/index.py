@@ -11,12 +11,14 @@ from .._creation import check_number_operand, checked_fill_value
 from .._tensor import Tensor, _wrap, broadcast_shapes, norm_dim, sum_to
 from ._registry import FUNCTIONS, OpSpec, apply_inplace, public, register, spec
 from ._index_key import advanced_key, parse, run_steps
-from .views import Index
+from .views import Index, Select
 
 
 def getitem(self, key):
+    if type(key) is int and self._data.ndim and -self._data.shape[0] <= key < self._data.shape[0]:
+        return Select.apply(self, 0, key)  # NOTE: the common x[i], straight to its primitive
     xp = self._device.backend.xp
-    if isinstance(key, int) and not isinstance(key, bool) and self._data.ndim:  # the common x[i]
+    if isinstance(key, int) and not isinstance(key, bool) and self._data.ndim:
         steps, advanced = [("select", 0, key, 0)], None
     else:
         steps, advanced = parse(key, self._data.ndim, xp)

@@ -29,17 +29,20 @@ class Linear(Primitive):
     def backward(ctx, g):
         x, wt = ctx.saved_tensors
         need = ctx.needs_input_grad
-        rows = math.prod(ctx.shape[:-1])
-        g2 = g.reshape(rows, g.shape[-1])
-        gx = g2.mm(wt.t()).reshape(ctx.shape) if need[0] else None
-        gw = x.reshape(rows, ctx.shape[-1]).t().mm(g2) if need[1] else None
-        gb = g2.sum(0) if need[2] else None
-        return gx, gw, gb
+        batched = len(ctx.shape) != 2
+        if batched:
+            rows = math.prod(ctx.shape[:-1])
+            g = g.reshape(rows, g.shape[-1])
+            x = x.reshape(rows, ctx.shape[-1]) if x is not None else None
+        gx = g.mm(wt.t()) if need[0] else None
+        gw = x.t().mm(g) if need[1] else None
+        gb = g.sum(0) if need[2] else None
+        return (gx.reshape(ctx.shape) if batched and gx is not None else gx), gw, gb
 
 
 class LinearBatched(Linear):
-    """input (3-D or more, contiguous) @ weight_t + bias: PyTorch flattens the batch dims into one addmm
-    and views the result back, so its output's grad_fn is a ViewBackward0."""
+    """input (1-D, or 3-D and more, contiguous) @ weight_t + bias: PyTorch views the input as a matrix for
+    one addmm and views the result back, so its output's grad_fn is a ViewBackward0."""
     node_name = "ViewBackward0"
 
 
@@ -49,7 +52,7 @@ def linear_primitive(input, weight, bias):
     x = input._data
     w = weight._data
     b = bias._data
-    if not (w.ndim == 2 and b.ndim == 1 and x.ndim >= 2 and x.shape[-1] == w.shape[1] and b.shape[0] == w.shape[0]):
+    if not (w.ndim == 2 and b.ndim == 1 and x.ndim >= 1 and x.shape[-1] == w.shape[1] and b.shape[0] == w.shape[0]):
         return None
     dt = input._dtype
     if weight._dtype is not dt or bias._dtype is not dt or dt.itemsize < 4 or not dt.is_floating_point:

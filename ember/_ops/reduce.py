@@ -56,7 +56,7 @@ def _int_sum_dtype(x, dtype):
 def _restore(g, shape, dims, keepdim):
     """Bring a reduced gradient back to the input's shape (the inverse of reducing `dims`)."""
     from .views import Expand, View
-    if not keepdim and dims:
+    if not keepdim and dims and g._data.ndim:  # NOTE: a 0-d gradient expands as it is
         kept = list(shape)
         for d in dims:
             kept[d] = 1
@@ -75,7 +75,7 @@ class Sum(Primitive):
         dims = _dims(x, dim)
         dtype = _int_sum_dtype(x, dtype)
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        return ctx.xp.sum(x, axis=dims, keepdims=keepdim, dtype=dtype.np if dtype else None)
+        return x.sum(axis=dims, keepdims=keepdim, dtype=dtype.np if dtype else None)
 
     @staticmethod
     def backward(ctx, g):

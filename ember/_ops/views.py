@@ -324,6 +324,9 @@ class Expand(Primitive):
         x = settle(ctx.xp, x)
         shape = expanded_shape(x.shape, sizes, x.dtype)
         ctx.shape = x.shape
+        if 1 not in shape and shape != x.shape and x.size:
+            # NOTE: without size-1 dims NumPy's broadcast_to gives PyTorch's strides (and a read-only view)
+            return ctx.xp.broadcast_to(x, shape)
         # NOTE: PyTorch gives stride 0 only to new and broadcast dims; a size-1 dim that stays 1 keeps
         # its stride (NumPy's broadcast_to would give it 0).
         lead = len(shape) - x.ndim

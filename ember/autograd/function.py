@@ -323,19 +323,42 @@ def _apply_primitive(cls, args):
     # argument, device and promotion work below has nothing to decide and is skipped ("lean").
     dev = dt = None
     lean = True
+    wants_grad = False
+    scalars = False  # NOTE: Python int/float operands (no bool: it promotes differently)
     for a in operands:
         if isinstance(a, Tensor):
             if dev is None:
                 dev, dt = a._device, a._dtype
             elif a._dtype is not dt or a._device is not dev:
                 lean = False
+            if a._requires_grad:
+                wants_grad = True
+        elif type(a) in _PLAIN_NUMBERS:
+            scalars = True
         else:
             lean = False
-    if lean and dev is not None and not (params and cls._checks_params):
+    if lean and scalars and dev is not None:
+        # NOTE: a float32/float64 tensor with Python numbers keeps its dtype (PyTorch reads the numbers in it):
+        # the one-ufunc form below computes that directly; anything else takes the general path.
+        if cls.ufunc is not None and not params and dt in _UFUNC_DTYPES and not (
+                wants_grad and _state.local.grad_enabled) and cls.check is None:
+            out = _ufunc_on(cls.ufunc, operands, dev)
+            if out is not None:
+                return _wrap(out, dev, dt)
+        lean = False
+    if lean and dev is not None:
+        if params and cls._checks_params:
+            params = check_arguments(cls, operands, params, len(operands))
         if (cls.promote == "float" and dt.category < _FLOAT) or (cls.upcast and dt in _LOW):
             lean = False
         if cls.check is not None:
             cls.check(*operands)
+        if lean and cls.ufunc is not None and not params and dt in _UFUNC_DTYPES and not (
+                wants_grad and _state.local.grad_enabled):
+            # NOTE: the leanest form: a pointwise op that is one ufunc, nothing to record: no node at all
+            out = _ufunc_on(cls.ufunc, operands, dev)
+            if out is not None:
+                return _wrap(out, dev, dt)
     else:
         lean = False
         tensors = [a for a in operands if isinstance(a, Tensor)]
@@ -356,6 +379,28 @@ def _apply_primitive(cls, args):
         return _apply_on(cls, operands, params, dev, lean)
     with activate(dev.index):  # NOTE: every array of the op (scalars, outputs) is made on dev
         return _apply_on(cls, operands, params, dev, lean)
+
+
+_UFUNC_DTYPES = (_dtype.float32, _dtype.float64)
+_PLAIN_NUMBERS = (int, float)
+
+
+def _ufunc_on(name, operands, dev):
+    """The array-module ufunc `name` on the operands' arrays (on their device), or None if it raised (the
+    general path then gives PyTorch's error)."""
+    backend = dev.backend
+    arrays = [a._data if isinstance(a, Tensor) else a for a in operands]
+    xp = backend.xp
+    try:
+        if backend.activate is None:
+            out = getattr(xp, name)(*arrays)
+        else:
+            with backend.activate(dev.index):
+                out = getattr(xp, name)(*arrays)
+    except (ValueError, MemoryError, OverflowError):
+        return None
+    # NOTE: NumPy returns a scalar, not an array, for 0-d operands
+    return out if isinstance(out, xp.ndarray) else xp.asarray(out)
 
 
 def _scalars_to(dev, operands):
@@ -384,8 +429,7 @@ def _apply_on(cls, operands, params, dev, lean):
     # NOTE: known before forward runs, so that forward saves only what a needed gradient uses
     # (saving more makes legal in-place code fail the version check), as PyTorch does.
     if track:
-        ctx.next_functions = tuple(_edge(a) if isinstance(a, Tensor) else (None, 0) for a in operands)
-        ctx.needs_input_grad = tuple(e[0] is not None for e in ctx.next_functions)
+        _record_inputs(ctx, operands)
     else:
         ctx.needs_input_grad = _no_grads(len(operands))
     if low is not None:
@@ -409,17 +453,44 @@ def _apply_on(cls, operands, params, dev, lean):
     if cls.view:
         _link_view(cls, operands[0], results[0], params)
     if track:
-        ctx._in_meta = tuple((a._data.shape, a._dtype, a._device) if isinstance(a, Tensor) else None
-                             for a in operands)
-        ctx._out_meta = tuple((r._data.shape, r._dtype, r._device) for r in results)
-        for i, r in enumerate(results):
+        out_meta = []
+        i = 0
+        for r in results:
+            out_meta.append((r._data.shape, r._dtype, r._device))
             if r._dtype.category >= _FLOAT:
                 r._grad_fn = ctx
                 r._output_nr = i
                 r._requires_grad = True
+            i += 1
+        ctx._out_meta = tuple(out_meta)
         if ctx.to_save is not None:
             _pack_saved(ctx, operands, results, outs)
     return tuple(results) if is_tuple else results[0]
+
+
+_NO_EDGE = (None, 0)
+
+
+def _record_inputs(ctx, operands):
+    """The node's edges to its inputs' histories, which inputs need a gradient, and their metadata."""
+    edges = []
+    needs = []
+    metas = []
+    for a in operands:
+        if isinstance(a, Tensor):
+            if a._base is None and a._grad_fn is not None:
+                e = (a._grad_fn, a._output_nr)  # NOTE: _edge's common case, inline
+            else:
+                e = _edge(a)
+            metas.append((a._data.shape, a._dtype, a._device))
+        else:
+            e = _NO_EDGE
+            metas.append(None)
+        edges.append(e)
+        needs.append(e[0] is not None)
+    ctx.next_functions = tuple(edges)
+    ctx.needs_input_grad = tuple(needs)
+    ctx._in_meta = tuple(metas)
 
 
 def _wrap_output(cls, o, xp, dev, low):
