@@ -72,9 +72,10 @@ class Adam(Optimizer):
             _check_capturable(group, params, xla=not group["foreach"])
 
     def _default_foreach(self, group, params):
-        # NOTE: PyTorch's Adam falls back to the for-loop for a tensor lr it would otherwise refuse
-        return super()._default_foreach(group, params) and not (
-            isinstance(group["lr"], Tensor) and not group["capturable"])
+        # NOTE: PyTorch's Adam falls back to the for-loop for a tensor lr it would otherwise refuse; ember does so
+        # for tensor betas too, which PyTorch's defaulted foreach refuses at the first step
+        tensors = isinstance(group["lr"], Tensor) or any(isinstance(b, Tensor) for b in group["betas"])
+        return super()._default_foreach(group, params) and not (tensors and not group["capturable"])
 
     def _hyperparameters(self, group, foreach):
         h = super()._hyperparameters(group, foreach)

@@ -69,6 +69,11 @@ class _AdamLike(Optimizer):
     def _raw_ok(self, h):
         return not any(isinstance(v, Tensor) for v in (h.lr, h.beta1, h.beta2))
 
+    def _default_foreach(self, group, params):
+        # NOTE: PyTorch's defaulted foreach fails on tensor betas (a TypeError inside its foreach kernels); ember
+        # takes the for-loop there
+        return super()._default_foreach(group, params) and not any(isinstance(b, Tensor) for b in group["betas"])
+
 
 class Adamax(_AdamLike):
     """Adamax: Adam with the infinity norm of past gradients in place of the second moment."""
