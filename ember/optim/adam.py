@@ -113,7 +113,8 @@ class Adam(Optimizer):
         t = state["step"].item()
         step_size = lr / (1 - beta1 ** t)
         bias_correction2_sqrt = (1 - beta2 ** t) ** 0.5
-        denom = (max_sq.sqrt() / bias_correction2_sqrt).add_(h.eps)
+        group = h  # NOTE: the hyperparameters read as the group's entries
+        denom = (max_sq.sqrt() / bias_correction2_sqrt).add_(group["eps"])
         param.addcdiv_(exp_avg, denom, value=_scalar(-step_size))
 
     def _update_foreach(self, params, states, h):

@@ -4,7 +4,6 @@ import warnings
 from collections import OrderedDict, defaultdict
 from copy import deepcopy
 from itertools import chain
-from types import SimpleNamespace
 
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, set_grad_enabled
@@ -159,6 +158,19 @@ def _closure_loss(closure):
         return None
     with enable_grad():
         return closure()
+
+
+class Hyperparameters(dict):
+    """A param group's hyperparameters as one step reads them: `h.lr` (or `h["lr"]`, as in the group)."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name, value):
+        self[name] = value
 
 
 _HOOK_DICTS = ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks", "_optimizer_state_dict_pre_hooks",
@@ -404,7 +416,7 @@ class Optimizer:
 
     def _hyperparameters(self, group, foreach):
         """The group's hyperparameters by name (`h.lr`, `h.eps`, ...); a 1-element tensor lr as a 0-d tensor."""
-        h = SimpleNamespace(**{k: v for k, v in group.items() if k not in ("params", "param_names")})
+        h = Hyperparameters((k, v) for k, v in group.items() if k not in ("params", "param_names"))
         h.foreach = foreach
         if "lr" in group:
             h.lr = _to_scalar(group["lr"])

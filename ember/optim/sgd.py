@@ -56,15 +56,16 @@ class SGD(Optimizer):
         # g <- g + wd p;  b <- mu b + (1 - dampening) g (b = g at first);  g <- g + mu b (Nesterov) or b;  p <- p - lr g
         if h.weight_decay != 0:
             grad = grad.add(p, alpha=h.weight_decay)
-        if h.momentum != 0:
+        momentum, dampening = h.momentum, h.dampening
+        if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
                 # NOTE: the first step stores the grad itself, without dampening (as PyTorch)
                 buf = grad.detach().clone()
                 state["momentum_buffer"] = buf
             else:
-                buf.mul_(h.momentum).add_(grad, alpha=1 - h.dampening)
-            grad = grad.add(buf, alpha=h.momentum) if h.nesterov else buf
+                buf.mul_(momentum).add_(grad, alpha=1 - dampening)
+            grad = grad.add(buf, alpha=momentum) if h.nesterov else buf
         p.add_(grad, alpha=-h.lr)
 
     def _update_foreach(self, params, states, h):
