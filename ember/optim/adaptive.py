@@ -1,7 +1,8 @@
 """torch.optim.Adadelta, Adagrad, RMSprop and Rprop: per-coordinate step sizes from gradient history."""
 from .._creation import full_like, zeros_like
-from .optimizer import (Optimizer, _as_real, _check_capturable, _check_fused_once, _check_lr, _check_nonnegative,
-                        _closure_loss, _grad_of, _scalar, _step_tensor, _to_scalar, _use_grad)
+from .._tensor import Tensor
+from . import _foreach as F
+from .optimizer import Optimizer, _as_real, _check_fused_once, _check_lr, _check_nonnegative, _scalar, _step_tensor
 
 __all__ = ["Adadelta", "Adagrad", "RMSprop", "Rprop"]
 
@@ -10,10 +11,21 @@ def _l2(p, grad, wd):
     return grad.add(p, alpha=wd) if wd != 0 else grad
 
 
+def _raw_grads(xp, params, h):
+    """The gradients as raw arrays, negated under maximize and with L2 weight decay added (new arrays then)."""
+    ps, grads = F.arrays(params), F.arrays([p.grad for p in params])
+    if h.maximize:
+        grads = F.neg(xp, grads)
+    weight_decay = getattr(h, "weight_decay", 0)
+    return ps, (F.add(xp, grads, ps, weight_decay) if weight_decay != 0 else grads)
+
+
 class Adadelta(Optimizer):
     """Adadelta (Zeiler 2012); default lr 1.0, rho 0.9, eps 1e-6."""
 
     _group_defaults = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False}
+    _capturable_xla = False
+    _loop_is_foreach = True
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
                  maximize=False, differentiable=False):
@@ -26,34 +38,50 @@ class Adadelta(Optimizer):
                     "capturable": capturable, "foreach": foreach, "differentiable": differentiable}
         super().__init__(params, defaults)
 
-    @_use_grad
-    def step(self, closure=None):
-        """One Adadelta step; returns the closure's loss when given one."""
-        loss = _closure_loss(closure)
-        for group in self.param_groups:
-            lr, rho, eps = _scalar(group["lr"]), group["rho"], group["eps"]
-            params = self._params_with_grad(group)
-            for p in params:
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["square_avg"] = zeros_like(p)
-                    state["acc_delta"] = zeros_like(p)
-            _check_capturable(group, params, xla=False)
-            for p in params:
-                state = self.state[p]
-                state["step"] += 1
-                grad = _l2(p, _grad_of(p, group["maximize"]), group["weight_decay"])
-                param, grad, square_avg, acc_delta = _as_real(p, grad, state["square_avg"], state["acc_delta"])
-                square_avg.mul_(rho).addcmul_(grad, grad, value=1 - rho)
-                std = square_avg.add(eps).sqrt_()
-                delta = acc_delta.add(eps).sqrt_()
-                if group["differentiable"]:
-                    delta = delta.clone()  # NOTE: sqrt_'s output is saved for backward; PyTorch clones it too
-                delta.div_(std).mul_(grad)
-                acc_delta.mul_(rho).addcmul_(delta, delta, value=1 - rho)
-                param.add_(delta, alpha=-lr)
-        return loss
+    def _init_state(self, p, group, state):
+        state["step"] = _step_tensor()
+        state["square_avg"] = zeros_like(p)
+        state["acc_delta"] = zeros_like(p)
+
+    def _hyperparameters(self, group, foreach):
+        h = super()._hyperparameters(group, foreach)
+        h.lr = _scalar(group["lr"])
+        return h
+
+    def _update(self, p, grad, state, h):
+        # v <- rho v + (1 - rho) g^2;  d <- sqrt(u + eps) / sqrt(v + eps) g;  u <- rho u + (1 - rho) d^2;  p <- p - lr d
+        rho, eps = h.rho, h.eps
+        grad = _l2(p, grad, h.weight_decay)
+        param, grad, square_avg, acc_delta = _as_real(p, grad, state["square_avg"], state["acc_delta"])
+        square_avg.mul_(rho).addcmul_(grad, grad, value=1 - rho)
+        std = square_avg.add(eps).sqrt_()
+        delta = acc_delta.add(eps).sqrt_()
+        if h.differentiable:
+            delta = delta.clone()  # NOTE: sqrt_'s output is saved for backward; PyTorch clones it too
+        delta.div_(std).mul_(grad)
+        acc_delta.mul_(rho).addcmul_(delta, delta, value=1 - rho)
+        param.add_(delta, alpha=-h.lr)
+
+    def _update_foreach(self, params, states, h):
+        xp = F.xp_of(params)
+        rho, eps = h.rho, h.eps
+        ps, grads = _raw_grads(xp, params, h)
+        square_avgs, acc_deltas = F.state_arrays(states, "square_avg"), F.state_arrays(states, "acc_delta")
+        F.mul_(square_avgs, rho)
+        F.addcmul_(xp, square_avgs, grads, grads, 1 - rho)
+        stds = [xp.add(v, eps) for v in square_avgs]
+        F.sqrt_(xp, stds)
+        deltas = [xp.add(u, eps) for u in acc_deltas]
+        F.sqrt_(xp, deltas)
+        for delta, std, grad in zip(deltas, stds, grads):
+            delta /= std
+            delta *= grad
+        F.mul_(acc_deltas, rho)
+        F.addcmul_(xp, acc_deltas, deltas, deltas, 1 - rho)
+        F.add_(xp, ps, deltas, -h.lr)
+        F.bump(params)
+        F.bump([s["square_avg"] for s in states], 2)
+        F.bump([s["acc_delta"] for s in states], 2)
 
 
 class Adagrad(Optimizer):
@@ -80,33 +108,48 @@ class Adagrad(Optimizer):
         # NOTE: Adagrad creates its state eagerly, at construction (as PyTorch does)
         for group in self.param_groups:
             for p in group["params"]:
-                state = self.state[p]
-                state["step"] = _step_tensor()
-                init = group["initial_accumulator_value"]
-                state["sum"] = full_like(p, complex(init, init) if p.is_complex() else init)
+                self._init_state(p, group, self.state[p])
+
+    def _init_state(self, p, group, state):
+        state["step"] = _step_tensor()
+        init = group["initial_accumulator_value"]
+        state["sum"] = full_like(p, complex(init, init) if p.is_complex() else init)
 
     def share_memory(self):
         """No-op on this backend: state tensors already live in this process's memory."""
 
-    @_use_grad
-    def step(self, closure=None):
-        """One Adagrad step; returns the closure's loss when given one."""
-        loss = _closure_loss(closure)
-        for group in self.param_groups:
-            lr, eps = _to_scalar(group["lr"]), group["eps"]
-            params = self._params_with_grad(group)
-            _check_fused_once(self, group, params)
-            if group["fused"] and any(p.is_complex() for p in params):
-                raise RuntimeError("`fused` does not support sparse grad or complex param")
-            for p in params:
-                state = self.state[p]
-                state["step"] += 1
-                grad = _l2(p, _grad_of(p, group["maximize"]), group["weight_decay"])
-                clr = _scalar(lr / (1 + (state["step"].item() - 1) * group["lr_decay"]))
-                param, grad, state_sum = _as_real(p, grad, state["sum"])
-                state_sum.addcmul_(grad, grad, value=1)
-                param.addcdiv_(grad, state_sum.sqrt().add_(eps), value=-clr)
-        return loss
+    def _check_group(self, group, params):
+        _check_fused_once(self, group, params)
+        if group["fused"] and any(p.is_complex() for p in params):
+            raise RuntimeError("`fused` does not support sparse grad or complex param")
+
+    def _check_group_state(self, group, params):
+        pass
+
+    def _raw_ok(self, h):
+        return not isinstance(h.lr, Tensor)
+
+    def _update(self, p, grad, state, h):
+        # s <- s + g^2;  p <- p - lr / (1 + (t - 1) lr_decay) g / (sqrt(s) + eps)
+        grad = _l2(p, grad, h.weight_decay)
+        clr = _scalar(h.lr / (1 + (state["step"].item() - 1) * h.lr_decay))
+        param, grad, state_sum = _as_real(p, grad, state["sum"])
+        state_sum.addcmul_(grad, grad, value=1)
+        param.addcdiv_(grad, state_sum.sqrt().add_(h.eps), value=-clr)
+
+    def _update_foreach(self, params, states, h):
+        # NOTE: PyTorch's foreach Adagrad scales the gradient by -clr before the division (the loop after it)
+        xp = F.xp_of(params)
+        ps, grads = _raw_grads(xp, params, h)
+        minus_clr = F.per_step([s["step"] for s in states], lambda t: -h.lr / (1 + (t - 1) * h.lr_decay))
+        sums = F.state_arrays(states, "sum")
+        F.addcmul_(xp, sums, grads, grads, 1)
+        stds = F.sqrt(xp, sums)
+        F.add_scalar_(stds, h.eps)
+        numerators = [xp.multiply(g, c) for g, c in zip(grads, minus_clr)]
+        F.addcdiv_(xp, ps, numerators, stds)
+        F.bump(params)
+        F.bump([s["sum"] for s in states])
 
 
 class RMSprop(Optimizer):
@@ -114,6 +157,7 @@ class RMSprop(Optimizer):
 
     _group_defaults = {"momentum": 0, "centered": False, "foreach": None, "maximize": False,
                        "differentiable": False, "capturable": False}
+    _loop_is_foreach = True
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
@@ -127,50 +171,78 @@ class RMSprop(Optimizer):
                     "maximize": maximize, "differentiable": differentiable}
         super().__init__(params, defaults)
 
-    @_use_grad
-    def step(self, closure=None):
-        """One RMSprop step; returns the closure's loss when given one."""
-        loss = _closure_loss(closure)
-        for group in self.param_groups:
-            lr, alpha, eps, momentum = _scalar(group["lr"]), group["alpha"], group["eps"], group["momentum"]
-            params = self._params_with_grad(group)
-            for p in params:
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["square_avg"] = zeros_like(p)
-                    if momentum > 0:
-                        state["momentum_buffer"] = zeros_like(p)
-                    if group["centered"]:
-                        state["grad_avg"] = zeros_like(p)
-            _check_capturable(group, params)
-            for p in params:
-                state = self.state[p]
-                state["step"] += 1
-                grad = _l2(p, _grad_of(p, group["maximize"]), group["weight_decay"])
-                extra = [state[k] for k in ("grad_avg", "momentum_buffer") if k in state]
-                param, grad, square_avg, *extra = _as_real(p, grad, state["square_avg"], *extra)
-                square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
-                if group["centered"]:
-                    grad_avg = extra[0]
-                    grad_avg.lerp_(grad, 1 - alpha)
-                    avg = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
-                else:
-                    avg = square_avg.sqrt()
-                avg = avg.add_(eps)
-                if momentum > 0:
-                    buf = extra[-1]
-                    buf.mul_(momentum).addcdiv_(grad, avg)
-                    param.add_(buf, alpha=-lr)
-                else:
-                    param.addcdiv_(grad, avg, value=-lr)
-        return loss
+    def _init_state(self, p, group, state):
+        state["step"] = _step_tensor()
+        state["square_avg"] = zeros_like(p)
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = zeros_like(p)
+        if group["centered"]:
+            state["grad_avg"] = zeros_like(p)
+
+    def _check_group_state(self, group, params):
+        super()._check_group_state(dict(group, foreach=False), params)
+
+    def _hyperparameters(self, group, foreach):
+        h = super()._hyperparameters(group, foreach)
+        h.lr = _scalar(group["lr"])
+        return h
+
+    def _update(self, p, grad, state, h):
+        # v <- a v + (1 - a) g^2;  centered: m <- lerp(m, g, 1 - a), v~ = v - m^2;
+        # b <- mu b + g / (sqrt(v~) + eps), p <- p - lr b  (without momentum p <- p - lr g / (sqrt(v~) + eps))
+        alpha, eps, momentum = h.alpha, h.eps, h.momentum
+        grad = _l2(p, grad, h.weight_decay)
+        extra = [state[k] for k in ("grad_avg", "momentum_buffer") if k in state]
+        param, grad, square_avg, *extra = _as_real(p, grad, state["square_avg"], *extra)
+        square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
+        if h.centered:
+            grad_avg = extra[0]
+            grad_avg.lerp_(grad, 1 - alpha)
+            avg = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
+        else:
+            avg = square_avg.sqrt()
+        avg = avg.add_(eps)
+        if momentum > 0:
+            buf = extra[-1]
+            buf.mul_(momentum).addcdiv_(grad, avg)
+            param.add_(buf, alpha=-h.lr)
+        else:
+            param.addcdiv_(grad, avg, value=-h.lr)
+
+    def _update_foreach(self, params, states, h):
+        xp = F.xp_of(params)
+        alpha = h.alpha
+        ps, grads = _raw_grads(xp, params, h)
+        square_avgs = F.state_arrays(states, "square_avg")
+        F.mul_(square_avgs, alpha)
+        F.addcmul_(xp, square_avgs, grads, grads, 1 - alpha)
+        F.bump([s["square_avg"] for s in states], 2)
+        if h.centered:
+            grad_avgs = F.state_arrays(states, "grad_avg")
+            F.lerp_(xp, grad_avgs, grads, 1 - alpha)
+            F.bump([s["grad_avg"] for s in states])
+            avgs = [xp.copy(v) for v in square_avgs]
+            F.addcmul_(xp, avgs, grad_avgs, grad_avgs, -1)
+            F.sqrt_(xp, avgs)
+        else:
+            avgs = F.sqrt(xp, square_avgs)
+        F.add_scalar_(avgs, h.eps)
+        if h.momentum > 0:
+            bufs = F.state_arrays(states, "momentum_buffer")
+            F.mul_(bufs, h.momentum)
+            F.addcdiv_(xp, bufs, grads, avgs)
+            F.bump([s["momentum_buffer"] for s in states], 2)
+            F.add_(xp, ps, bufs, -h.lr)
+        else:
+            F.addcdiv_(xp, ps, grads, avgs, -h.lr)
+        F.bump(params)
 
 
 class Rprop(Optimizer):
     """Rprop: per-coordinate step sizes grown by etas[1] while the gradient's sign holds, shrunk by etas[0]."""
 
     _group_defaults = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False}
+    _loop_is_foreach = True
 
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, capturable=False,
                  foreach=None, maximize=False, differentiable=False):
@@ -181,37 +253,51 @@ class Rprop(Optimizer):
                     "differentiable": differentiable, "capturable": capturable}
         super().__init__(params, defaults)
 
-    @_use_grad
-    def step(self, closure=None):
-        """One Rprop step; returns the closure's loss when given one."""
-        loss = _closure_loss(closure)
-        for group in self.param_groups:
-            etaminus, etaplus = group["etas"]
-            step_min, step_max = group["step_sizes"]
-            params = self._params_with_grad(group)
-            for p in params:
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["prev"] = zeros_like(p)
-                    lr = _scalar(group["lr"])
-                    # NOTE: a complex parameter is two independent reals, so the imaginary part gets lr too
-                    state["step_size"] = full_like(p, complex(lr, lr) if p.is_complex() else lr)
-            _check_capturable(group, params)
-            for p in params:
-                state = self.state[p]
-                state["step"] += 1
-                grad = _grad_of(p, group["maximize"])
-                param, grad, prev, step_size = _as_real(p, grad, state["prev"], state["step_size"])
-                # NOTE: the factor is etaplus where the sign held, etaminus where it flipped, 1 where one was 0
-                factor = grad.mul(prev.clone() if group["differentiable"] else prev).sign()
-                held, flipped, unknown = factor.gt(0), factor.lt(0), factor.eq(0)
-                factor[held] = etaplus
-                factor[flipped] = etaminus
-                factor[unknown] = 1
-                step_size.mul_(factor).clamp_(step_min, step_max)
-                grad = grad.clone()
-                grad[flipped] = 0
-                param.addcmul_(grad.sign(), step_size, value=-1)
-                prev.copy_(grad)
-        return loss
+    def _init_state(self, p, group, state):
+        state["step"] = _step_tensor()
+        state["prev"] = zeros_like(p)
+        lr = _scalar(group["lr"])
+        # NOTE: a complex parameter is two independent reals, so the imaginary part gets lr too
+        state["step_size"] = full_like(p, complex(lr, lr) if p.is_complex() else lr)
+
+    def _check_group_state(self, group, params):
+        super()._check_group_state(dict(group, foreach=False), params)
+
+    def _update(self, p, grad, state, h):
+        # s <- clamp(s * (eta+ where g g_prev > 0, eta- where < 0, else 1));  g <- 0 where the sign flipped;
+        # p <- p - sign(g) s;  g_prev <- g
+        etaminus, etaplus = h.etas
+        step_min, step_max = h.step_sizes
+        param, grad, prev, step_size = _as_real(p, grad, state["prev"], state["step_size"])
+        # NOTE: the factor is etaplus where the sign held, etaminus where it flipped, 1 where one was 0
+        factor = grad.mul(prev.clone() if h.differentiable else prev).sign()
+        held, flipped, unknown = factor.gt(0), factor.lt(0), factor.eq(0)
+        factor[held] = etaplus
+        factor[flipped] = etaminus
+        factor[unknown] = 1
+        step_size.mul_(factor).clamp_(step_min, step_max)
+        grad = grad.clone()
+        grad[flipped] = 0
+        param.addcmul_(grad.sign(), step_size, value=-1)
+        prev.copy_(grad)
+
+    def _update_foreach(self, params, states, h):
+        xp = F.xp_of(params)
+        etaminus, etaplus = h.etas
+        step_min, step_max = h.step_sizes
+        ps, grads = _raw_grads(xp, params, h)
+        for p, grad, state in zip(ps, grads, states):
+            prev, step_size = state["prev"]._data, state["step_size"]._data
+            signs = xp.sign(xp.multiply(grad, prev))
+            factor = xp.where(signs > 0, etaplus, xp.where(signs < 0, etaminus, 1.0)).astype(p.dtype, copy=False)
+            step_size *= factor
+            xp.clip(step_size, step_min, step_max, out=step_size)
+            grad = xp.where(signs < 0, p.dtype.type(0), grad)
+            term = xp.sign(grad)
+            term *= step_size
+            p -= term
+            prev[...] = grad
+        F.bump(params)
+        F.bump([s["step_size"] for s in states], 2)
+        # NOTE: PyTorch's foreach Rprop writes prev by copy_, a neg_ under maximize, then the flipped zeros
+        F.bump([s["prev"] for s in states], (2 + h.maximize) if h.foreach else 1)

@@ -8,6 +8,7 @@ from itertools import chain
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, set_grad_enabled
 from ..utils.hooks import RemovableHandle
+from . import _foreach
 
 __all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook", "required"]
 
@@ -66,6 +67,9 @@ def _to_scalar(value):
 # NOTE: PyTorch's _get_capturable_supported_devices(); 'privateuseone' is the default private backend's name
 _CAPTURABLE_DEVICES = ("cuda", "xpu", "hpu", "privateuseone")
 
+
+# NOTE: PyTorch's _get_foreach_kernels_supported_devices() (the CPU has none: its default is the for-loop)
+_FOREACH_DEVICES = ("cuda", "xpu", "mtia", "privateuseone")
 
 # NOTE: PyTorch's _get_fused_kernels_supported_devices()
 _FUSED_DEVICES = ["mps", "cuda", "xpu", "hpu", "cpu", "mtia", "privateuseone"]
@@ -156,18 +160,59 @@ def _closure_loss(closure):
         return closure()
 
 
+class Hyperparameters(dict):
+    """A param group's hyperparameters as one step reads them: `h.lr` (or `h["lr"]`, as in the group)."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name, value):
+        self[name] = value
+
+
 _HOOK_DICTS = ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks", "_optimizer_state_dict_pre_hooks",
                "_optimizer_state_dict_post_hooks", "_optimizer_load_state_dict_pre_hooks",
                "_optimizer_load_state_dict_post_hooks")
 
 
 class Optimizer:
-    """Base class of all optimizers: holds `param_groups`, `defaults` and per-parameter `state`."""
+    """Base class of all optimizers: holds `param_groups`, `defaults` and per-parameter `state`.
+
+    `step` owns the skeleton every optimizer shares: the closure (under enable_grad), grad mode off (on when
+    `differentiable`), and for each group the parameters that have a gradient, the group's checks, state
+    initialisation, the `step` counters, the group's hyperparameters, then one of the update's forms.
+    To add an optimizer, write its `__init__` (argument checks, `defaults`) and its equations:
+
+    - `_init_state(p, group, state)`: fill a parameter's empty `state` (its first step).
+    - `_update(p, grad, state, h)`: one parameter's update in Tensor ops (`grad` already negated under
+      `maximize`; `h` holds the group's hyperparameters by name, `h.foreach` the resolved foreach flag).
+      This form also serves `differentiable=True`, float16/bfloat16 and complex parameters.
+    - optionally `_update_foreach(params, states, h)`: the whole group at once on raw arrays
+      (`optim._foreach`; it reads `p.grad` and applies `maximize` itself, bumps the version counter of
+      every tensor it writes as PyTorch's in-place ops would, and records nothing in the graph), in
+      PyTorch's foreach rounding order. Set `_loop_is_foreach = True` where PyTorch's for-loop rounds as its
+      foreach does, so the CPU default path uses it too; `_raw_ok(h)` may refuse hyperparameters it does
+      not handle (a tensor beta), which then take `_update`.
+
+    Hooks with defaults: `_check_group(group, params)` (fused refusals, before state initialisation),
+    `_check_group_state(group, params)` (the capturable check, after it), `_hyperparameters(group, foreach)`,
+    `_default_foreach(group, params)`. A fused GPU kernel would be a third form beside the two updates.
+    LBFGS (closure-driven) and SparseAdam (refuses dense gradients) keep their own `step`.
+    """
 
     # NOTE: keys a subclass adds to old param groups on load (PyTorch's per-class __setstate__ defaults)
     _group_defaults = {}
-    # NOTE: whether this optimizer keeps `step` as a tensor (all but LBFGS and SparseAdam)
+    # NOTE: whether this optimizer keeps `step` as a tensor (all but SGD, LBFGS and SparseAdam); the skeleton
+    # counts it up before the update
     _tensor_step = True
+    _counts_steps = True
+    # NOTE: PyTorch's capturable refusal names what it checked; the foreach check leaves out 'xla'
+    _capturable_what = "params and state_steps"
+    _capturable_xla = True
+    _loop_is_foreach = False
 
     def __init__(self, params, defaults):
         self.defaults = defaults
@@ -295,11 +340,88 @@ class Optimizer:
                     g.zero_()
 
     def step(self, closure=None):
-        """Perform one optimization step (subclasses implement it)."""
-        raise NotImplementedError
+        """Perform one optimization step; returns the closure's loss when given one."""
+        loss = _closure_loss(closure)
+        with set_grad_enabled(self.defaults.get("differentiable", False)):
+            for group in self.param_groups:
+                self._step_group(group)
+        return loss
+
+    def _step_group(self, group):
+        params = self._params_with_grad(group)
+        self._check_group(group, params)
+        states = [self._state_of(p, group) for p in params]
+        self._check_group_state(group, params)
+        if not params:
+            return
+        if self._counts_steps:
+            _foreach.increment([state["step"] for state in states])
+        foreach = self._foreach_flag(group, params)
+        h = self._hyperparameters(group, foreach)
+        raw = (not group.get("differentiable") and not group.get("capturable") and not group.get("fused")
+               and _foreach.raw_dtypes(params) and self._raw_ok(h))
+        if raw and (foreach or self._loop_is_foreach) and type(self)._update_foreach is not Optimizer._update_foreach:
+            self._update_foreach(params, states, h)
+            return
+        for p, state in zip(params, states):
+            self._update(p, _grad_of(p, h.maximize), state, h)
 
     def _params_with_grad(self, group):
         return [p for p in group["params"] if p.grad is not None]
+
+    def _state_of(self, p, group):
+        state = self.state[p]
+        if len(state) == 0:
+            self._init_state(p, group, state)
+        return state
+
+    # -- what an optimizer declares (see the class docstring) ----------------------------------------
+
+    def _init_state(self, p, group, state):
+        """Fill a parameter's empty state on its first step."""
+
+    def _update(self, p, grad, state, h):
+        """One parameter's update, in Tensor ops."""
+        raise NotImplementedError
+
+    def _update_foreach(self, params, states, h):
+        """The group's update on raw arrays (optional)."""
+        raise NotImplementedError
+
+    def _raw_ok(self, h):
+        """Whether `_update_foreach` handles these hyperparameters (numbers, not tensors, say)."""
+        return True
+
+    def _check_group(self, group, params):
+        """Checks before state initialisation (fused refusals)."""
+
+    def _check_group_state(self, group, params):
+        """Checks after state initialisation: PyTorch's capturable refusal."""
+        xla = self._capturable_xla and not group.get("foreach")
+        _check_capturable(group, params, self._capturable_what, xla=xla)
+
+    def _foreach_flag(self, group, params):
+        """foreach as PyTorch resolves it: the user's True/False, else `_default_foreach`."""
+        foreach = group.get("foreach")
+        if foreach is None and group.get("fused") is None:
+            return self._default_foreach(group, params)
+        return bool(foreach)
+
+    def _default_foreach(self, group, params):
+        """PyTorch's _default_to_fused_or_foreach: foreach when every parameter is on an accelerator with
+        foreach kernels and the step is not differentiable; the for-loop on the CPU."""
+        if group.get("differentiable"):
+            return False
+        return all(p.device.type in _FOREACH_DEVICES for p in params)
+
+    def _hyperparameters(self, group, foreach):
+        """The group's hyperparameters by name (`h.lr`, `h.eps`, ...); a 1-element tensor lr as a 0-d tensor."""
+        h = Hyperparameters((k, v) for k, v in group.items() if k not in ("params", "param_names"))
+        h.foreach = foreach
+        if "lr" in group:
+            h.lr = _to_scalar(group["lr"])
+        h.maximize = group.get("maximize", False)
+        return h
 
     # -- hooks ---------------------------------------------------------------------------------------
 
