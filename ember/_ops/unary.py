@@ -138,7 +138,24 @@ class Relu(Primitive):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return g * (y > 0)
+        return ThresholdBackward.apply(g, y)
+
+
+class ThresholdBackward(Primitive):
+    """relu's backward, g where the output y is positive and 0 elsewhere, as one op (PyTorch's
+    threshold_backward); differentiable in g (the same mask), so relu has a double backward."""
+    inputs = 2
+
+    @staticmethod
+    def forward(ctx, g, y):
+        mask = y > 0
+        ctx.save_for_backward(None, y)
+        return g * mask if g.dtype.kind != "b" else g & mask
+
+    @staticmethod
+    def backward(ctx, gg):
+        _, y = ctx.saved_tensors
+        return (ThresholdBackward.apply(gg, y) if ctx.needs_input_grad[0] else None), None
 
 
 @register(OpSpec("logical_not", dtypes=("bool", "float32", "int64"), grad=False),
