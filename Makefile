@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: demo test test-gpu bench coverage clean
+.PHONY: demo test test-gpu bench coverage stubs clean
 
 # The device-parametrised tests: run again with ember's tensors on cuda (tests/conftest.py).
 CUDA_TESTS := tests/devices tests/ops/test_against_torch.py tests/nn tests/optim tests/utils
@@ -37,6 +37,11 @@ bench: $(VENV)/.test-installed
 
 coverage: $(VENV)/.test-installed
 	$(PY) tools/coverage.py
+
+# ember/_tensor.pyi: Tensor's methods (bound at import by ember/_ops) for readers and IDEs; after changing
+# which methods Tensor has or where they are defined (tests/test_stubs.py says when).
+stubs: $(VENV)/.test-installed
+	$(PY) tools/stubs.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
