@@ -46,7 +46,7 @@ class Tensor:
     def __abs__(self):
         """|input|; the gradient at 0 is 0, and complex inputs give their real dtype."""
 
-    # ember/_ops/arith.py:34
+    # ember/_ops/arith.py:40
     def __add__(self, other):
         """input + alpha * other."""
 
@@ -79,7 +79,7 @@ class Tensor:
     # ember/_tensor.py:420
     def __float__(self): ...
 
-    # ember/_ops/arith.py:181
+    # ember/_ops/arith.py:187
     def __floordiv__(self, other):
         """Division rounded toward negative infinity (Python's //)."""
 
@@ -103,23 +103,23 @@ class Tensor:
     # ember/_tensor.py:434
     def __hash__(self): ...
 
-    # ember/_ops/arith.py:464
+    # ember/_ops/arith.py:470
     def __iadd__(self, other): ...
 
     # ember/_ops/bitwise.py:42
     def __iand__(self, other): ...
 
-    # ember/_ops/arith.py:468
+    # ember/_ops/arith.py:474
     def __ifloordiv__(self, other): ...
 
     # ember/_ops/bitwise.py:63
     def __ilshift__(self, other):
         """In-place version of bitwise_left_shift."""
 
-    # ember/_ops/arith.py:469
+    # ember/_ops/arith.py:475
     def __imod__(self, other): ...
 
-    # ember/_ops/arith.py:466
+    # ember/_ops/arith.py:472
     def __imul__(self, other): ...
 
     # ember/_tensor.py:429
@@ -131,27 +131,27 @@ class Tensor:
     # ember/_tensor.py:423
     def __int__(self): ...
 
-    # ember/_ops/unary.py:155
+    # ember/_ops/unary.py:172
     def __invert__(self):
         """~input for integer and bool tensors."""
 
     # ember/_ops/bitwise.py:43
     def __ior__(self, other): ...
 
-    # ember/_ops/arith.py:470
+    # ember/_ops/arith.py:476
     def __ipow__(self, other): ...
 
     # ember/_ops/bitwise.py:76
     def __irshift__(self, other):
         """In-place version of bitwise_right_shift."""
 
-    # ember/_ops/arith.py:465
+    # ember/_ops/arith.py:471
     def __isub__(self, other): ...
 
     # ember/_tensor.py:404
     def __iter__(self): ...
 
-    # ember/_ops/arith.py:467
+    # ember/_ops/arith.py:473
     def __itruediv__(self, other): ...
 
     # ember/_ops/bitwise.py:44
@@ -176,11 +176,11 @@ class Tensor:
     def __matmul__(self, other):
         """Matrix product: dot for 1-D, mm for 2-D, batched with broadcasting above."""
 
-    # ember/_ops/arith.py:301
+    # ember/_ops/arith.py:307
     def __mod__(self, other):
         """Python's %: the result takes the divisor's sign."""
 
-    # ember/_ops/arith.py:117
+    # ember/_ops/arith.py:123
     def __mul__(self, other):
         """input * other."""
 
@@ -203,10 +203,10 @@ class Tensor:
     def __pos__(self):
         """input itself (bool tensors are refused, as in PyTorch)."""
 
-    # ember/_ops/arith.py:458
+    # ember/_ops/arith.py:464
     def __pow__(self, other): ...
 
-    # ember/_ops/arith.py:34
+    # ember/_ops/arith.py:40
     def __radd__(self, other):
         """input + alpha * other."""
 
@@ -220,7 +220,7 @@ class Tensor:
     # ember/_tensor.py:442
     def __repr__(self): ...
 
-    # ember/_ops/arith.py:196
+    # ember/_ops/arith.py:202
     def __rfloordiv__(self, other): ...
 
     # ember/_ops/bitwise.py:63
@@ -230,10 +230,10 @@ class Tensor:
     # ember/_ops/linalg.py:206
     def __rmatmul__(self, other): ...
 
-    # ember/_ops/arith.py:264
+    # ember/_ops/arith.py:270
     def __rmod__(self, other): ...
 
-    # ember/_ops/arith.py:117
+    # ember/_ops/arith.py:123
     def __rmul__(self, other):
         """input * other."""
 
@@ -241,7 +241,7 @@ class Tensor:
     def __ror__(self, other):
         """Elementwise bitwise or."""
 
-    # ember/_ops/arith.py:459
+    # ember/_ops/arith.py:465
     def __rpow__(self, other): ...
 
     # ember/_ops/bitwise.py:76
@@ -252,27 +252,27 @@ class Tensor:
     def __rshift__(self, other):
         """input >> other (arithmetic); counts outside [0, bits) give 0 or -1 by the sign, as in PyTorch."""
 
-    # ember/_ops/arith.py:110
+    # ember/_ops/arith.py:116
     def __rsub__(self, other): ...
 
-    # ember/_ops/arith.py:169
+    # ember/_ops/arith.py:175
     def __rtruediv__(self, other): ...
 
     # ember/_ops/bitwise.py:41
     def __rxor__(self, other):
         """Elementwise bitwise xor."""
 
-    # ember/_ops/index.py:74
+    # ember/_ops/index.py:76
     def __setitem__(self, key, value): ...
 
     # ember/_tensor.py:442
     def __str__(self): ...
 
-    # ember/_ops/arith.py:71
+    # ember/_ops/arith.py:77
     def __sub__(self, other):
         """input - alpha * other."""
 
-    # ember/_ops/arith.py:142
+    # ember/_ops/arith.py:148
     def __truediv__(self, other):
         """True division; integer inputs give the default float dtype."""
 
@@ -360,11 +360,11 @@ class Tensor:
     def acosh_(self):
         """In-place version of acosh."""
 
-    # ember/_ops/arith.py:34
+    # ember/_ops/arith.py:40
     def add(self, y, /, alpha=1):
         """input + alpha * other."""
 
-    # ember/_ops/arith.py:34
+    # ember/_ops/arith.py:40
     def add_(self, y, /, alpha=1):
         """In-place version of add."""
 
@@ -516,7 +516,7 @@ class Tensor:
     def argsort(self, dim=-1, descending=False, stable=False):
         """Indices that sort `input` along `dim` (int64)."""
 
-    # ember/_ops/index.py:240
+    # ember/_ops/index.py:242
     def argwhere(self):
         """The indices of the nonzero elements as an (n, ndim) tensor."""
 
@@ -610,11 +610,11 @@ class Tensor:
     def bitwise_left_shift_(self, y, /):
         """In-place version of bitwise_left_shift."""
 
-    # ember/_ops/unary.py:155
+    # ember/_ops/unary.py:172
     def bitwise_not(self):
         """~input for integer and bool tensors."""
 
-    # ember/_ops/unary.py:155
+    # ember/_ops/unary.py:172
     def bitwise_not_(self):
         """In-place version of bitwise_not."""
 
@@ -942,11 +942,11 @@ class Tensor:
     def exp_(self):
         """In-place version of exp."""
 
-    # ember/_ops/views.py:374
+    # ember/_ops/views.py:377
     def expand(self, *sizes):
         """Broadcast to `sizes` without copying; -1 keeps a dim."""
 
-    # ember/_ops/views.py:382
+    # ember/_ops/views.py:385
     def expand_as(self, other): ...
 
     # ember/_ops/unary_exp.py:18
@@ -1007,11 +1007,11 @@ class Tensor:
     def floor_(self):
         """In-place version of floor."""
 
-    # ember/_ops/arith.py:181
+    # ember/_ops/arith.py:187
     def floor_divide(self, y, /):
         """Division rounded toward negative infinity (Python's //)."""
 
-    # ember/_ops/arith.py:181
+    # ember/_ops/arith.py:187
     def floor_divide_(self, y, /):
         """In-place version of floor_divide."""
 
@@ -1023,11 +1023,11 @@ class Tensor:
     def fmin(self, y, /):
         """Elementwise minimum ignoring NaN (NaN only where both are NaN); ties go to input."""
 
-    # ember/_ops/arith.py:301
+    # ember/_ops/arith.py:307
     def fmod(self, other):
         """C's fmod: the result takes the dividend's sign."""
 
-    # ember/_ops/arith.py:301
+    # ember/_ops/arith.py:307
     def fmod_(self, other):
         """In-place version of fmod."""
 
@@ -1161,15 +1161,15 @@ class Tensor:
     # ember/_ops/index_dim.py:180
     def index_fill_(self, dim, index, value): ...
 
-    # ember/_ops/index.py:200
+    # ember/_ops/index.py:202
     def index_put(self, indices, values, accumulate=False):
         """Copy of input with values written (or, with accumulate, added) at the index tensors."""
 
-    # ember/_ops/index.py:207
+    # ember/_ops/index.py:209
     def index_put_(self, indices, values, accumulate=False):
         """values written (or, with accumulate, added: repeats add up) at the index tensors, in place."""
 
-    # ember/_ops/index.py:258
+    # ember/_ops/index.py:260
     def index_select(self, dim, index, *, out=None):
         """The entries of input at `index` (1-D int tensor) along `dim`, as a copy."""
 
@@ -1384,11 +1384,11 @@ class Tensor:
     def logical_and_(self, y, /):
         """In-place version of logical_and."""
 
-    # ember/_ops/unary.py:144
+    # ember/_ops/unary.py:161
     def logical_not(self):
         """not input, as a bool tensor."""
 
-    # ember/_ops/unary.py:144
+    # ember/_ops/unary.py:161
     def logical_not_(self):
         """In-place version of logical_not."""
 
@@ -1440,22 +1440,22 @@ class Tensor:
     @property
     def mT(self): ...
 
-    # ember/_ops/index.py:348
+    # ember/_ops/index.py:350
     def masked_fill(self, mask, value, /):
         """Copy of input with `value` where mask is True; the result keeps input's dtype."""
 
-    # ember/_ops/index.py:348
+    # ember/_ops/index.py:350
     def masked_fill_(self, mask, value, /):
         """In-place version of masked_fill."""
 
-    # ember/_ops/index.py:430
+    # ember/_ops/index.py:432
     def masked_scatter(self, mask, source):
         """Copy of input with source's elements, in order, written where mask (broadcast) is True."""
 
-    # ember/_ops/index.py:437
+    # ember/_ops/index.py:439
     def masked_scatter_(self, mask, source): ...
 
-    # ember/_ops/index.py:246
+    # ember/_ops/index.py:248
     def masked_select(self, mask, *, out=None):
         """The elements of input where mask (broadcast) is True, as a 1-D copy."""
 
@@ -1515,11 +1515,11 @@ class Tensor:
     def msort(self, *, out=None):
         """input sorted along its first dim."""
 
-    # ember/_ops/arith.py:117
+    # ember/_ops/arith.py:123
     def mul(self, y, /):
         """input * other."""
 
-    # ember/_ops/arith.py:117
+    # ember/_ops/arith.py:123
     def mul_(self, y, /):
         """In-place version of mul."""
 
@@ -1621,7 +1621,7 @@ class Tensor:
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """A tensor of zeros of the given size."""
 
-    # ember/_ops/index.py:229
+    # ember/_ops/index.py:231
     def nonzero(self, *, out=None, as_tuple=False):
         """Indices of the nonzero elements: an (n, ndim) int64 tensor, or one tensor per dim with as_tuple."""
 
@@ -1674,11 +1674,11 @@ class Tensor:
     def positive(self):
         """input itself (bool tensors are refused, as in PyTorch)."""
 
-    # ember/_ops/arith.py:451
+    # ember/_ops/arith.py:457
     def pow(self, exponent, *, out=None):
         """input ** exponent (either may be a number)."""
 
-    # ember/_ops/arith.py:460
+    # ember/_ops/arith.py:466
     def pow_(self, exponent): ...
 
     # ember/nn/functional.py:198
@@ -1740,11 +1740,11 @@ class Tensor:
     def relu_(self):
         """In-place version of relu."""
 
-    # ember/_ops/arith.py:301
+    # ember/_ops/arith.py:307
     def remainder(self, other):
         """Python's %: the result takes the divisor's sign."""
 
-    # ember/_ops/arith.py:301
+    # ember/_ops/arith.py:307
     def remainder_(self, other):
         """In-place version of remainder."""
 
@@ -1934,7 +1934,7 @@ class Tensor:
     def square_(self):
         """In-place input ** 2."""
 
-    # ember/_ops/views.py:418
+    # ember/_ops/views.py:421
     def squeeze(self, dim=None):
         """Remove size-1 dims: all of them, or `dim` (int or tuple) if it has size 1."""
 
@@ -1952,11 +1952,11 @@ class Tensor:
     # ember/_tensor.py:143
     def stride(self, dim=None): ...
 
-    # ember/_ops/arith.py:71
+    # ember/_ops/arith.py:77
     def sub(self, y, /, alpha=1):
         """input - alpha * other."""
 
-    # ember/_ops/arith.py:71
+    # ember/_ops/arith.py:77
     def sub_(self, y, /, alpha=1):
         """In-place version of sub."""
 
@@ -2116,7 +2116,7 @@ class Tensor:
     def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
         """Collapse each run of equal consecutive elements (or slices along `dim`) to one."""
 
-    # ember/_ops/views.py:427
+    # ember/_ops/views.py:430
     def unsqueeze(self, dim):
         """Insert a size-1 dim at `dim`."""
 
@@ -2139,7 +2139,7 @@ class Tensor:
     # ember/_ops/views.py:176
     def view_as(self, other): ...
 
-    # ember/_ops/index.py:344
+    # ember/_ops/index.py:346
     def where(self, condition, other): ...
 
     # ember/_ops/binary_float.py:120
