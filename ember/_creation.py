@@ -7,7 +7,7 @@ import numpy as np
 from . import _dtype, _state
 from ._device import CPU, as_device, current as _current
 from ._arguments import as_dtype
-from ._tensor import Tensor, _wrap
+from ._tensor import Size, Tensor, _wrap
 
 
 def _target_device(device):
@@ -248,6 +248,12 @@ def _is_int(s):
 
 def _size_args(size, name="empty", negative=None):
     """The shape from `f(2, 3)`, `f((2, 3))` or `f(torch.Size([2, 3]))`, with PyTorch's errors."""
+    sizes = size[0] if len(size) == 1 and type(size[0]) in (tuple, Size) else size
+    for s in sizes:  # NOTE: the common case, plain non-negative ints, decided in one pass
+        if type(s) is not builtins.int or s < 0:
+            break
+    else:
+        return tuple(sizes)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     elif len(size) == 1 and not _is_int(size[0]):
@@ -291,8 +297,11 @@ def _filled(fill, size, dtype, device, requires_grad, out=None):
     dtype = _out_dtype(dtype, out)
     dev = _target_device(device if device is not None or out is None else out._device)
     try:
-        with _current(dev):
+        if dev.backend.activate is None:
             arr = fill(dev.backend.xp, size, dtype.np)
+        else:
+            with _current(dev):
+                arr = fill(dev.backend.xp, size, dtype.np)
     except MemoryError as e:
         from .autograd.function import out_of_memory
         raise out_of_memory(e, dev) from None

@@ -345,7 +345,11 @@ def _apply_primitive(cls, args):
             out = _ufunc_on(cls.ufunc, operands, dev)
             if out is not None:
                 return _wrap(out, dev, dt)
-        lean = False
+        # NOTE: otherwise lean too where promotion would only make the numbers 0-d arrays of dt (as
+        # _widen_operands does): an op that promotes all its operands, float32/float64, no parameters to check
+        if not (cls.promote is not None and cls.promote_args is None and dt in _UFUNC_DTYPES and not (
+                params and cls._checks_params)):
+            lean = False
     if lean and dev is not None:
         if params and cls._checks_params:
             params = check_arguments(cls, operands, params, len(operands))
@@ -420,7 +424,8 @@ def _apply_on(cls, operands, params, dev, lean):
                 break
     low = wide = None
     if lean:
-        arrays = [a._data for a in operands]
+        arrays = [a._data if isinstance(a, Tensor) else _scalar_array(xp, a, _tensor_np_dtype(operands))
+                  for a in operands]
     else:
         operands, arrays, low, wide = _widen_operands(cls, operands, dev, xp, track)
     ctx = cls._node_cls()
@@ -469,6 +474,13 @@ def _apply_on(cls, operands, params, dev, lean):
 
 
 _NO_EDGE = (None, 0)
+
+
+def _tensor_np_dtype(operands):
+    """The NumPy dtype of the first tensor operand (a lean op's numbers are made arrays of it)."""
+    for a in operands:
+        if isinstance(a, Tensor):
+            return a._dtype.np
 
 
 def _record_inputs(ctx, operands):
