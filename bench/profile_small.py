@@ -18,7 +18,7 @@ import torch  # noqa: E402
 
 import ember  # noqa: E402
 from ember import autograd  # noqa: E402
-from ember._ops.arith import Add  # noqa: E402
+from ember._ops.pointwise.arith import Add  # noqa: E402
 from ember._tensor import _wrap  # noqa: E402
 from ember.autograd import engine  # noqa: E402
 from ember.autograd.function import _apply_primitive  # noqa: E402

@@ -80,7 +80,7 @@ def _div(input, other, *, rounding_mode=None, out=None):
 
 def _div_(self, other, *, rounding_mode=None):
     """In-place div."""
-    from ._ops.arith import Div, DivMode
+    from ._ops.pointwise.arith import Div, DivMode
     from ._ops._registry import apply_inplace
     _check_rounding_mode(rounding_mode)
     if rounding_mode is None:
@@ -91,7 +91,7 @@ def _div_(self, other, *, rounding_mode=None):
 @public(method=True)
 def divide(input, other, *, rounding_mode=None, out=None):
     """input / other; rounding_mode 'floor' or 'trunc' rounds the quotient."""
-    from ._ops.arith import Div, DivMode
+    from ._ops.pointwise.arith import Div, DivMode
     _check_rounding_mode(rounding_mode)
     if rounding_mode is None:
         result = Div.apply(input, other)
@@ -112,7 +112,7 @@ def true_divide(input, other, *, out=None):
 @public(method=True)
 def subtract(input, other, *, alpha=1, out=None):
     """input - alpha * other."""
-    from ._ops.arith import Sub
+    from ._ops.pointwise.arith import Sub
     from ._ops._registry import write_out
     result = Sub.apply(input, other, alpha)
     return result if out is None else write_out(out, result, "subtract")
@@ -121,7 +121,7 @@ def subtract(input, other, *, alpha=1, out=None):
 @public(method=True)
 def multiply(input, other, *, out=None):
     """input * other."""
-    from ._ops.arith import Mul
+    from ._ops.pointwise.arith import Mul
     from ._ops._registry import write_out
     result = Mul.apply(input, other)
     return result if out is None else write_out(out, result, "multiply")
@@ -130,7 +130,7 @@ def multiply(input, other, *, out=None):
 @public
 def rsub(input, other, alpha=1):
     """other - alpha * input (PyTorch has no Tensor.rsub)."""
-    from ._ops.arith import Sub
+    from ._ops.pointwise.arith import Sub
     return Sub.apply(other, input, alpha)
 
 

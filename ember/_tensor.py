@@ -474,7 +474,7 @@ class Tensor:
         dtype, dev, copy = _parse_to(self, args, kwargs)
         if (dtype is None or dtype is self._dtype) and (dev is None or dev == self._device) and not copy:
             return self
-        from ._ops.copy import ToCopy
+        from ._ops.shape.copy import ToCopy
         return ToCopy.apply(self, dtype or self._dtype, dev or self._device)
 
     def cpu(self, memory_format=None):

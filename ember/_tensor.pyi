@@ -34,23 +34,23 @@ class Size(tuple):
 class Tensor:
     """A multi-dimensional array with autograd, on the CPU (NumPy) or a GPU (CuPy)."""
 
-    # ember/_ops/views.py:241
+    # ember/_ops/shape/views.py:241
     @property
     def H(self): ...
 
-    # ember/_ops/views.py:241
+    # ember/_ops/shape/views.py:241
     @property
     def T(self): ...
 
-    # ember/_ops/unary.py:37
+    # ember/_ops/pointwise/unary.py:37
     def __abs__(self):
         """|input|; the gradient at 0 is 0, and complex inputs give their real dtype."""
 
-    # ember/_ops/arith.py:40
+    # ember/_ops/pointwise/arith.py:40
     def __add__(self, other):
         """input + alpha * other."""
 
-    # ember/_ops/bitwise.py:39
+    # ember/_ops/pointwise/bitwise.py:39
     def __and__(self, other):
         """Elementwise bitwise and."""
 
@@ -72,54 +72,54 @@ class Tensor:
     # ember/_tensor.py:448
     def __deepcopy__(self, memo): ...
 
-    # ember/_ops/compare.py:25
+    # ember/_ops/pointwise/compare.py:25
     def __eq__(self, other):
         """Elementwise eq; returns a bool tensor."""
 
     # ember/_tensor.py:420
     def __float__(self): ...
 
-    # ember/_ops/arith.py:187
+    # ember/_ops/pointwise/arith.py:187
     def __floordiv__(self, other):
         """Division rounded toward negative infinity (Python's //)."""
 
     # ember/_tensor.py:437
     def __format__(self, spec): ...
 
-    # ember/_ops/compare.py:30
+    # ember/_ops/pointwise/compare.py:30
     def __ge__(self, other):
         """Elementwise ge; returns a bool tensor."""
 
-    # ember/_ops/index.py:17
+    # ember/_ops/indexing/index.py:17
     def __getitem__(self, key): ...
 
     # ember/_tensor.py:468
     def __getstate__(self): ...
 
-    # ember/_ops/compare.py:29
+    # ember/_ops/pointwise/compare.py:29
     def __gt__(self, other):
         """Elementwise gt; returns a bool tensor."""
 
     # ember/_tensor.py:434
     def __hash__(self): ...
 
-    # ember/_ops/arith.py:470
+    # ember/_ops/pointwise/arith.py:470
     def __iadd__(self, other): ...
 
-    # ember/_ops/bitwise.py:42
+    # ember/_ops/pointwise/bitwise.py:42
     def __iand__(self, other): ...
 
-    # ember/_ops/arith.py:474
+    # ember/_ops/pointwise/arith.py:474
     def __ifloordiv__(self, other): ...
 
-    # ember/_ops/bitwise.py:63
+    # ember/_ops/pointwise/bitwise.py:63
     def __ilshift__(self, other):
         """In-place version of bitwise_left_shift."""
 
-    # ember/_ops/arith.py:475
+    # ember/_ops/pointwise/arith.py:475
     def __imod__(self, other): ...
 
-    # ember/_ops/arith.py:472
+    # ember/_ops/pointwise/arith.py:472
     def __imul__(self, other): ...
 
     # ember/_tensor.py:429
@@ -131,86 +131,86 @@ class Tensor:
     # ember/_tensor.py:423
     def __int__(self): ...
 
-    # ember/_ops/unary.py:172
+    # ember/_ops/pointwise/unary.py:172
     def __invert__(self):
         """~input for integer and bool tensors."""
 
-    # ember/_ops/bitwise.py:43
+    # ember/_ops/pointwise/bitwise.py:43
     def __ior__(self, other): ...
 
-    # ember/_ops/arith.py:476
+    # ember/_ops/pointwise/arith.py:476
     def __ipow__(self, other): ...
 
-    # ember/_ops/bitwise.py:76
+    # ember/_ops/pointwise/bitwise.py:76
     def __irshift__(self, other):
         """In-place version of bitwise_right_shift."""
 
-    # ember/_ops/arith.py:471
+    # ember/_ops/pointwise/arith.py:471
     def __isub__(self, other): ...
 
     # ember/_tensor.py:404
     def __iter__(self): ...
 
-    # ember/_ops/arith.py:473
+    # ember/_ops/pointwise/arith.py:473
     def __itruediv__(self, other): ...
 
-    # ember/_ops/bitwise.py:44
+    # ember/_ops/pointwise/bitwise.py:44
     def __ixor__(self, other): ...
 
-    # ember/_ops/compare.py:28
+    # ember/_ops/pointwise/compare.py:28
     def __le__(self, other):
         """Elementwise le; returns a bool tensor."""
 
     # ember/_tensor.py:399
     def __len__(self): ...
 
-    # ember/_ops/bitwise.py:63
+    # ember/_ops/pointwise/bitwise.py:63
     def __lshift__(self, other):
         """input << other; counts outside [0, bits) give 0, as in PyTorch."""
 
-    # ember/_ops/compare.py:27
+    # ember/_ops/pointwise/compare.py:27
     def __lt__(self, other):
         """Elementwise lt; returns a bool tensor."""
 
-    # ember/_ops/linalg.py:186
+    # ember/_ops/linalg/matmul.py:186
     def __matmul__(self, other):
         """Matrix product: dot for 1-D, mm for 2-D, batched with broadcasting above."""
 
-    # ember/_ops/arith.py:307
+    # ember/_ops/pointwise/arith.py:307
     def __mod__(self, other):
         """Python's %: the result takes the divisor's sign."""
 
-    # ember/_ops/arith.py:123
+    # ember/_ops/pointwise/arith.py:123
     def __mul__(self, other):
         """input * other."""
 
-    # ember/_ops/compare.py:26
+    # ember/_ops/pointwise/compare.py:26
     def __ne__(self, other):
         """Elementwise ne; returns a bool tensor."""
 
-    # ember/_ops/unary.py:15
+    # ember/_ops/pointwise/unary.py:15
     def __neg__(self):
         """-input."""
 
     # ember/_tensor.py:76
     def __new__(cls, *args, **kwargs): ...
 
-    # ember/_ops/bitwise.py:40
+    # ember/_ops/pointwise/bitwise.py:40
     def __or__(self, other):
         """Elementwise bitwise or."""
 
-    # ember/_ops/unary.py:113
+    # ember/_ops/pointwise/unary.py:113
     def __pos__(self):
         """input itself (bool tensors are refused, as in PyTorch)."""
 
-    # ember/_ops/arith.py:464
+    # ember/_ops/pointwise/arith.py:464
     def __pow__(self, other): ...
 
-    # ember/_ops/arith.py:40
+    # ember/_ops/pointwise/arith.py:40
     def __radd__(self, other):
         """input + alpha * other."""
 
-    # ember/_ops/bitwise.py:39
+    # ember/_ops/pointwise/bitwise.py:39
     def __rand__(self, other):
         """Elementwise bitwise and."""
 
@@ -220,63 +220,63 @@ class Tensor:
     # ember/_tensor.py:442
     def __repr__(self): ...
 
-    # ember/_ops/arith.py:202
+    # ember/_ops/pointwise/arith.py:202
     def __rfloordiv__(self, other): ...
 
-    # ember/_ops/bitwise.py:63
+    # ember/_ops/pointwise/bitwise.py:63
     def __rlshift__(self, other):
         """input << other; counts outside [0, bits) give 0, as in PyTorch."""
 
-    # ember/_ops/linalg.py:206
+    # ember/_ops/linalg/matmul.py:206
     def __rmatmul__(self, other): ...
 
-    # ember/_ops/arith.py:270
+    # ember/_ops/pointwise/arith.py:270
     def __rmod__(self, other): ...
 
-    # ember/_ops/arith.py:123
+    # ember/_ops/pointwise/arith.py:123
     def __rmul__(self, other):
         """input * other."""
 
-    # ember/_ops/bitwise.py:40
+    # ember/_ops/pointwise/bitwise.py:40
     def __ror__(self, other):
         """Elementwise bitwise or."""
 
-    # ember/_ops/arith.py:465
+    # ember/_ops/pointwise/arith.py:465
     def __rpow__(self, other): ...
 
-    # ember/_ops/bitwise.py:76
+    # ember/_ops/pointwise/bitwise.py:76
     def __rrshift__(self, other):
         """input >> other (arithmetic); counts outside [0, bits) give 0 or -1 by the sign, as in PyTorch."""
 
-    # ember/_ops/bitwise.py:76
+    # ember/_ops/pointwise/bitwise.py:76
     def __rshift__(self, other):
         """input >> other (arithmetic); counts outside [0, bits) give 0 or -1 by the sign, as in PyTorch."""
 
-    # ember/_ops/arith.py:116
+    # ember/_ops/pointwise/arith.py:116
     def __rsub__(self, other): ...
 
-    # ember/_ops/arith.py:175
+    # ember/_ops/pointwise/arith.py:175
     def __rtruediv__(self, other): ...
 
-    # ember/_ops/bitwise.py:41
+    # ember/_ops/pointwise/bitwise.py:41
     def __rxor__(self, other):
         """Elementwise bitwise xor."""
 
-    # ember/_ops/index.py:76
+    # ember/_ops/indexing/index.py:76
     def __setitem__(self, key, value): ...
 
     # ember/_tensor.py:442
     def __str__(self): ...
 
-    # ember/_ops/arith.py:77
+    # ember/_ops/pointwise/arith.py:77
     def __sub__(self, other):
         """input - alpha * other."""
 
-    # ember/_ops/arith.py:148
+    # ember/_ops/pointwise/arith.py:148
     def __truediv__(self, other):
         """True division; integer inputs give the default float dtype."""
 
-    # ember/_ops/bitwise.py:41
+    # ember/_ops/pointwise/bitwise.py:41
     def __xor__(self, other):
         """Elementwise bitwise xor."""
 
@@ -328,91 +328,91 @@ class Tensor:
 
     _view_version: Any
 
-    # ember/_ops/unary.py:37
+    # ember/_ops/pointwise/unary.py:37
     def abs(self):
         """|input|; the gradient at 0 is 0, and complex inputs give their real dtype."""
 
-    # ember/_ops/unary.py:37
+    # ember/_ops/pointwise/unary.py:37
     def abs_(self):
         """In-place version of abs."""
 
-    # ember/_ops/unary.py:37
+    # ember/_ops/pointwise/unary.py:37
     def absolute(self):
         """|input|; the gradient at 0 is 0, and complex inputs give their real dtype."""
 
-    # ember/_ops/unary.py:37
+    # ember/_ops/pointwise/unary.py:37
     def absolute_(self):
         """In-place version of abs."""
 
-    # ember/_ops/unary_trig.py:18
+    # ember/_ops/pointwise/unary_trig.py:18
     def acos(self):
         """Inverse cosine."""
 
-    # ember/_ops/unary_trig.py:18
+    # ember/_ops/pointwise/unary_trig.py:18
     def acos_(self):
         """In-place version of acos."""
 
-    # ember/_ops/unary_trig.py:31
+    # ember/_ops/pointwise/unary_trig.py:31
     def acosh(self):
         """Inverse hyperbolic cosine."""
 
-    # ember/_ops/unary_trig.py:31
+    # ember/_ops/pointwise/unary_trig.py:31
     def acosh_(self):
         """In-place version of acosh."""
 
-    # ember/_ops/arith.py:40
+    # ember/_ops/pointwise/arith.py:40
     def add(self, y, /, alpha=1):
         """input + alpha * other."""
 
-    # ember/_ops/arith.py:40
+    # ember/_ops/pointwise/arith.py:40
     def add_(self, y, /, alpha=1):
         """In-place version of add."""
 
-    # ember/_ops/products.py:149
+    # ember/_ops/linalg/products.py:149
     def addbmm(self, batch1, batch2, *, beta=1, alpha=1, out=None):
         """beta * input + alpha * (sum over the batch of batch1[i] @ batch2[i])."""
 
-    # ember/_ops/products.py:149
+    # ember/_ops/linalg/products.py:149
     def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
         """In-place version of addbmm."""
 
-    # ember/_ops/ternary.py:181
+    # ember/_ops/pointwise/ternary.py:181
     def addcdiv(self, tensor1, tensor2, *, value=1, out=None):
         """input + value * tensor1 / tensor2."""
 
-    # ember/_ops/ternary.py:181
+    # ember/_ops/pointwise/ternary.py:181
     def addcdiv_(self, tensor1, tensor2, *, value=1):
         """In-place version of addcdiv."""
 
-    # ember/_ops/ternary.py:143
+    # ember/_ops/pointwise/ternary.py:143
     def addcmul(self, tensor1, tensor2, *, value=1, out=None):
         """input + value * tensor1 * tensor2."""
 
-    # ember/_ops/ternary.py:143
+    # ember/_ops/pointwise/ternary.py:143
     def addcmul_(self, tensor1, tensor2, *, value=1):
         """In-place version of addcmul."""
 
-    # ember/_ops/products.py:119
+    # ember/_ops/linalg/products.py:119
     def addmm(self, mat1, mat2, *, beta=1, alpha=1, out=None):
         """beta * input + alpha * (mat1 @ mat2)."""
 
-    # ember/_ops/products.py:119
+    # ember/_ops/linalg/products.py:119
     def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
         """In-place version of addmm."""
 
-    # ember/_ops/products.py:126
+    # ember/_ops/linalg/products.py:126
     def addmv(self, mat, vec, *, beta=1, alpha=1, out=None):
         """beta * input + alpha * (mat @ vec)."""
 
-    # ember/_ops/products.py:126
+    # ember/_ops/linalg/products.py:126
     def addmv_(self, mat, vec, *, beta=1, alpha=1):
         """In-place version of addmv."""
 
-    # ember/_ops/products.py:136
+    # ember/_ops/linalg/products.py:136
     def addr(self, vec1, vec2, *, beta=1, alpha=1, out=None):
         """beta * input + alpha * outer(vec1, vec2)."""
 
-    # ember/_ops/products.py:136
+    # ember/_ops/linalg/products.py:136
     def addr_(self, vec1, vec2, *, beta=1, alpha=1):
         """In-place version of addr."""
 
@@ -420,27 +420,27 @@ class Tensor:
     def adjoint(self):
         """Conjugate transpose of the last two dims (a view, as x.mT.conj())."""
 
-    # ember/_ops/reduce.py:391
+    # ember/_ops/reduction/reduce.py:391
     def all(self, dim=None, keepdim=False):
         """True when every element (over `dim`) is nonzero; a bool tensor (uint8 stays uint8)."""
 
-    # ember/_ops/compare.py:180
+    # ember/_ops/pointwise/compare.py:180
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         """True when every element of input is close to other's (see isclose); a Python bool."""
 
-    # ember/_ops/reduce.py:269
+    # ember/_ops/reduction/reduce.py:269
     def amax(self, dim=(), keepdim=False, *, out=None):
         """Largest values over `dim` (every dim by default)."""
 
-    # ember/_ops/reduce.py:276
+    # ember/_ops/reduction/reduce.py:276
     def amin(self, dim=(), keepdim=False, *, out=None):
         """Smallest values over `dim` (every dim by default)."""
 
-    # ember/_ops/reduce.py:470
+    # ember/_ops/reduction/reduce.py:470
     def aminmax(self, *, dim=None, keepdim=False, out=None):
         """(min, max) over `dim` (every dim if None); ties share each gradient evenly."""
 
-    # ember/_ops/reduce.py:403
+    # ember/_ops/reduction/reduce.py:403
     def any(self, dim=None, keepdim=False):
         """True when some element (over `dim`) is nonzero."""
 
@@ -448,123 +448,123 @@ class Tensor:
     def apply_(self, callable):
         """Call `callable` on every element (a Python number) and store the results in place (CPU only)."""
 
-    # ember/_ops/unary_trig.py:18
+    # ember/_ops/pointwise/unary_trig.py:18
     def arccos(self):
         """Inverse cosine."""
 
-    # ember/_ops/unary_trig.py:18
+    # ember/_ops/pointwise/unary_trig.py:18
     def arccos_(self):
         """In-place version of acos."""
 
-    # ember/_ops/unary_trig.py:31
+    # ember/_ops/pointwise/unary_trig.py:31
     def arccosh(self):
         """Inverse hyperbolic cosine."""
 
-    # ember/_ops/unary_trig.py:31
+    # ember/_ops/pointwise/unary_trig.py:31
     def arccosh_(self):
         """In-place version of acosh."""
 
-    # ember/_ops/unary_trig.py:16
+    # ember/_ops/pointwise/unary_trig.py:16
     def arcsin(self):
         """Inverse sine."""
 
-    # ember/_ops/unary_trig.py:16
+    # ember/_ops/pointwise/unary_trig.py:16
     def arcsin_(self):
         """In-place version of asin."""
 
-    # ember/_ops/unary_trig.py:29
+    # ember/_ops/pointwise/unary_trig.py:29
     def arcsinh(self):
         """Inverse hyperbolic sine."""
 
-    # ember/_ops/unary_trig.py:29
+    # ember/_ops/pointwise/unary_trig.py:29
     def arcsinh_(self):
         """In-place version of asinh."""
 
-    # ember/_ops/unary_trig.py:20
+    # ember/_ops/pointwise/unary_trig.py:20
     def arctan(self):
         """Inverse tangent."""
 
-    # ember/_ops/binary_float.py:25
+    # ember/_ops/pointwise/binary_float.py:25
     def arctan2(self, x, /):
         """Elementwise arctangent of input / other, in the quadrant of (other, input)."""
 
-    # ember/_ops/binary_float.py:25
+    # ember/_ops/pointwise/binary_float.py:25
     def arctan2_(self, x, /):
         """In-place version of atan2."""
 
-    # ember/_ops/unary_trig.py:20
+    # ember/_ops/pointwise/unary_trig.py:20
     def arctan_(self):
         """In-place version of atan."""
 
-    # ember/_ops/unary_trig.py:33
+    # ember/_ops/pointwise/unary_trig.py:33
     def arctanh(self):
         """Inverse hyperbolic tangent."""
 
-    # ember/_ops/unary_trig.py:33
+    # ember/_ops/pointwise/unary_trig.py:33
     def arctanh_(self):
         """In-place version of atanh."""
 
-    # ember/_ops/reduce.py:358
+    # ember/_ops/reduction/reduce.py:358
     def argmax(self, dim=None, keepdim=False):
         """Index of the largest value (first on ties), over all elements or along `dim`; int64."""
 
-    # ember/_ops/reduce.py:380
+    # ember/_ops/reduction/reduce.py:380
     def argmin(self, dim=None, keepdim=False):
         """Index of the smallest value (first on ties); int64."""
 
-    # ember/_ops/sort.py:79
+    # ember/_ops/reduction/sort.py:79
     def argsort(self, dim=-1, descending=False, stable=False):
         """Indices that sort `input` along `dim` (int64)."""
 
-    # ember/_ops/index.py:242
+    # ember/_ops/indexing/index.py:242
     def argwhere(self):
         """The indices of the nonzero elements as an (n, ndim) tensor."""
 
-    # ember/_ops/strided.py:119
+    # ember/_ops/shape/strided.py:119
     def as_strided(self, size, stride, storage_offset=None):
         """A view of input's storage with the given sizes, strides and offset (in elements)."""
 
-    # ember/_ops/strided.py:245
+    # ember/_ops/shape/strided.py:245
     def as_strided_(self, size, stride, storage_offset=None):
         """In-place version of as_strided: self's own shape and strides change."""
 
-    # ember/_ops/unary_trig.py:16
+    # ember/_ops/pointwise/unary_trig.py:16
     def asin(self):
         """Inverse sine."""
 
-    # ember/_ops/unary_trig.py:16
+    # ember/_ops/pointwise/unary_trig.py:16
     def asin_(self):
         """In-place version of asin."""
 
-    # ember/_ops/unary_trig.py:29
+    # ember/_ops/pointwise/unary_trig.py:29
     def asinh(self):
         """Inverse hyperbolic sine."""
 
-    # ember/_ops/unary_trig.py:29
+    # ember/_ops/pointwise/unary_trig.py:29
     def asinh_(self):
         """In-place version of asinh."""
 
-    # ember/_ops/unary_trig.py:20
+    # ember/_ops/pointwise/unary_trig.py:20
     def atan(self):
         """Inverse tangent."""
 
-    # ember/_ops/binary_float.py:25
+    # ember/_ops/pointwise/binary_float.py:25
     def atan2(self, x, /):
         """Elementwise arctangent of input / other, in the quadrant of (other, input)."""
 
-    # ember/_ops/binary_float.py:25
+    # ember/_ops/pointwise/binary_float.py:25
     def atan2_(self, x, /):
         """In-place version of atan2."""
 
-    # ember/_ops/unary_trig.py:20
+    # ember/_ops/pointwise/unary_trig.py:20
     def atan_(self):
         """In-place version of atan."""
 
-    # ember/_ops/unary_trig.py:33
+    # ember/_ops/pointwise/unary_trig.py:33
     def atanh(self):
         """Inverse hyperbolic tangent."""
 
-    # ember/_ops/unary_trig.py:33
+    # ember/_ops/pointwise/unary_trig.py:33
     def atanh_(self):
         """In-place version of atanh."""
 
@@ -572,11 +572,11 @@ class Tensor:
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor w.r.t. graph leaves, accumulating into `.grad`."""
 
-    # ember/_ops/products.py:142
+    # ember/_ops/linalg/products.py:142
     def baddbmm(self, batch1, batch2, *, beta=1, alpha=1, out=None):
         """beta * input + alpha * bmm(batch1, batch2)."""
 
-    # ember/_ops/products.py:142
+    # ember/_ops/linalg/products.py:142
     def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
         """In-place version of baddbmm."""
 
@@ -590,66 +590,66 @@ class Tensor:
     # ember/_tensor.py:529
     def bfloat16(self, memory_format=None): ...
 
-    # ember/_ops/unique.py:163
+    # ember/_ops/reduction/unique.py:163
     def bincount(self, weights=None, minlength=0):
         """Counts of each value in a 1-d non-negative integer tensor (weighted sums with `weights`)."""
 
-    # ember/_ops/bitwise.py:39
+    # ember/_ops/pointwise/bitwise.py:39
     def bitwise_and(self, y, /):
         """Elementwise bitwise and."""
 
-    # ember/_ops/bitwise.py:39
+    # ember/_ops/pointwise/bitwise.py:39
     def bitwise_and_(self, y, /):
         """In-place version of bitwise_and."""
 
-    # ember/_ops/bitwise.py:63
+    # ember/_ops/pointwise/bitwise.py:63
     def bitwise_left_shift(self, y, /):
         """input << other; counts outside [0, bits) give 0, as in PyTorch."""
 
-    # ember/_ops/bitwise.py:63
+    # ember/_ops/pointwise/bitwise.py:63
     def bitwise_left_shift_(self, y, /):
         """In-place version of bitwise_left_shift."""
 
-    # ember/_ops/unary.py:172
+    # ember/_ops/pointwise/unary.py:172
     def bitwise_not(self):
         """~input for integer and bool tensors."""
 
-    # ember/_ops/unary.py:172
+    # ember/_ops/pointwise/unary.py:172
     def bitwise_not_(self):
         """In-place version of bitwise_not."""
 
-    # ember/_ops/bitwise.py:40
+    # ember/_ops/pointwise/bitwise.py:40
     def bitwise_or(self, y, /):
         """Elementwise bitwise or."""
 
-    # ember/_ops/bitwise.py:40
+    # ember/_ops/pointwise/bitwise.py:40
     def bitwise_or_(self, y, /):
         """In-place version of bitwise_or."""
 
-    # ember/_ops/bitwise.py:76
+    # ember/_ops/pointwise/bitwise.py:76
     def bitwise_right_shift(self, y, /):
         """input >> other (arithmetic); counts outside [0, bits) give 0 or -1 by the sign, as in PyTorch."""
 
-    # ember/_ops/bitwise.py:76
+    # ember/_ops/pointwise/bitwise.py:76
     def bitwise_right_shift_(self, y, /):
         """In-place version of bitwise_right_shift."""
 
-    # ember/_ops/bitwise.py:41
+    # ember/_ops/pointwise/bitwise.py:41
     def bitwise_xor(self, y, /):
         """Elementwise bitwise xor."""
 
-    # ember/_ops/bitwise.py:41
+    # ember/_ops/pointwise/bitwise.py:41
     def bitwise_xor_(self, y, /):
         """In-place version of bitwise_xor."""
 
-    # ember/_ops/linalg.py:212
+    # ember/_ops/linalg/matmul.py:212
     def bmm(self, mat2, *, out=None):
         """Batched matrix product of two 3-D tensors with the same batch size."""
 
     # ember/_tensor.py:547
     def bool(self, memory_format=None): ...
 
-    # ember/_ops/join.py:254
+    # ember/_ops/shape/join.py:254
     def broadcast_to(self, size): ...
 
     # ember/_tensor.py:544
@@ -662,11 +662,11 @@ class Tensor:
     # ember/_types.py:106
     def cdouble(self, memory_format=None): ...
 
-    # ember/_ops/rounding.py:31
+    # ember/_ops/pointwise/rounding.py:31
     def ceil(self):
         """Smallest integer >= input."""
 
-    # ember/_ops/rounding.py:31
+    # ember/_ops/pointwise/rounding.py:31
     def ceil_(self):
         """In-place version of ceil."""
 
@@ -676,122 +676,122 @@ class Tensor:
     # ember/_tensor.py:541
     def char(self, memory_format=None): ...
 
-    # ember/_ops/decomp.py:363
+    # ember/_ops/linalg/decomp.py:363
     def cholesky(self, upper=False, *, out=None):
         """torch.cholesky (deprecated in PyTorch): the factor of a positive-definite matrix."""
 
-    # ember/_ops/decomp.py:394
+    # ember/_ops/linalg/decomp.py:394
     def cholesky_inverse(self, upper=False, *, out=None):
         """Inverse of A from its Cholesky factor (lower L, or upper U with upper=True)."""
 
-    # ember/_ops/splits.py:67
+    # ember/_ops/shape/splits.py:67
     def chunk(self, chunks, dim=0):
         """At most `chunks` pieces of equal size (the last may be smaller) along `dim` (views)."""
 
-    # ember/_ops/clamp.py:103
+    # ember/_ops/pointwise/clamp.py:103
     def clamp(self, min=None, max=None): ...
 
-    # ember/_ops/clamp.py:107
+    # ember/_ops/pointwise/clamp.py:107
     def clamp_(self, min=None, max=None): ...
 
-    # ember/_ops/clamp.py:78
+    # ember/_ops/pointwise/clamp.py:78
     def clamp_max(self, max):
         """min(input, max)."""
 
-    # ember/_ops/clamp.py:88
+    # ember/_ops/pointwise/clamp.py:88
     def clamp_max_(self, max): ...
 
-    # ember/_ops/clamp.py:72
+    # ember/_ops/pointwise/clamp.py:72
     def clamp_min(self, min):
         """max(input, min)."""
 
-    # ember/_ops/clamp.py:84
+    # ember/_ops/pointwise/clamp.py:84
     def clamp_min_(self, min): ...
 
-    # ember/_ops/clamp.py:103
+    # ember/_ops/pointwise/clamp.py:103
     def clip(self, min=None, max=None): ...
 
-    # ember/_ops/clamp.py:107
+    # ember/_ops/pointwise/clamp.py:107
     def clip_(self, min=None, max=None): ...
 
-    # ember/_ops/copy.py:72
+    # ember/_ops/shape/copy.py:72
     def clone(self, *, memory_format=None): ...
 
-    # ember/_ops/complex.py:217
+    # ember/_ops/pointwise/complex.py:217
     def conj(self):
         """The complex conjugate; input itself for real tensors."""
 
-    # ember/_ops/complex.py:226
+    # ember/_ops/pointwise/complex.py:226
     def conj_physical(self):
         """The complex conjugate as a new tensor (a copy for real tensors)."""
 
-    # ember/_ops/copy.py:79
+    # ember/_ops/shape/copy.py:79
     def contiguous(self, memory_format=None):
         """self when already contiguous, else a contiguous copy."""
 
-    # ember/_ops/copy.py:104
+    # ember/_ops/shape/copy.py:104
     def copy_(self, src, non_blocking=False):
         """Copy src's values into self (broadcasting, casting, across devices)."""
 
-    # ember/_ops/binary_float.py:181
+    # ember/_ops/pointwise/binary_float.py:181
     def copysign(self, y, /):
         """|input| with the sign of other (including the sign of zeros)."""
 
-    # ember/_ops/binary_float.py:181
+    # ember/_ops/pointwise/binary_float.py:181
     def copysign_(self, y, /):
         """In-place version of copysign."""
 
-    # ember/_ops/unary_trig.py:12
+    # ember/_ops/pointwise/unary_trig.py:12
     def cos(self):
         """Cosine."""
 
-    # ember/_ops/unary_trig.py:12
+    # ember/_ops/pointwise/unary_trig.py:12
     def cos_(self):
         """In-place version of cos."""
 
-    # ember/_ops/unary_trig.py:24
+    # ember/_ops/pointwise/unary_trig.py:24
     def cosh(self):
         """Hyperbolic cosine."""
 
-    # ember/_ops/unary_trig.py:24
+    # ember/_ops/pointwise/unary_trig.py:24
     def cosh_(self):
         """In-place version of cosh."""
 
-    # ember/_ops/reduce.py:490
+    # ember/_ops/reduction/reduce.py:490
     def count_nonzero(self, dim=None):
         """Number of nonzero elements over `dim` (all if None); int64."""
 
     # ember/_tensor.py:480
     def cpu(self, memory_format=None): ...
 
-    # ember/_ops/norms.py:261
+    # ember/_ops/reduction/norms.py:261
     def cross(self, other, dim=None, *, out=None):
         """torch.cross: dim defaults to the first dim of size 3 (deprecated in PyTorch: pass dim)."""
 
     # ember/_tensor.py:501
     def cuda(self, device=None, non_blocking=False, memory_format=None): ...
 
-    # ember/_ops/scan.py:152
+    # ember/_ops/reduction/scan.py:152
     def cummax(self, dim, *, out=None):
         """(values, indices) of the running maximum along `dim`."""
 
-    # ember/_ops/scan.py:187
+    # ember/_ops/reduction/scan.py:187
     def cummin(self, dim, *, out=None):
         """(values, indices) of the running minimum along `dim`."""
 
-    # ember/_ops/scan.py:124
+    # ember/_ops/reduction/scan.py:124
     def cumprod(self, dim, *, dtype=None, out=None):
         """Running product along `dim`; bool and integer inputs accumulate in int64."""
 
-    # ember/_ops/scan.py:131
+    # ember/_ops/reduction/scan.py:131
     def cumprod_(self, dim, *, dtype=None):
         """In-place cumprod."""
 
-    # ember/_ops/scan.py:65
+    # ember/_ops/reduction/scan.py:65
     def cumsum(self, dim, *, dtype=None, out=None):
         """Running sum along `dim`; bool and integer inputs accumulate in int64."""
 
-    # ember/_ops/scan.py:72
+    # ember/_ops/reduction/scan.py:72
     def cumsum_(self, dim, *, dtype=None):
         """In-place cumsum."""
 
@@ -802,19 +802,19 @@ class Tensor:
     @data.setter
     def data(self, value): ...
 
-    # ember/_ops/strided.py:221
+    # ember/_ops/shape/strided.py:221
     def data_ptr(self):
         """The address of self's first element."""
 
-    # ember/_ops/unary_trig.py:60
+    # ember/_ops/pointwise/unary_trig.py:60
     def deg2rad(self):
         """Degrees to radians."""
 
-    # ember/_ops/unary_trig.py:60
+    # ember/_ops/pointwise/unary_trig.py:60
     def deg2rad_(self):
         """In-place version of deg2rad."""
 
-    # ember/_ops/decomp.py:206
+    # ember/_ops/linalg/decomp.py:206
     def det(self):
         """torch.det: alias of torch.linalg.det."""
 
@@ -829,34 +829,34 @@ class Tensor:
     @property
     def device(self): ...
 
-    # ember/_ops/diag.py:84
+    # ember/_ops/shape/diag.py:84
     def diag(self, diagonal=0):
         """1-D: a square matrix with input on a diagonal; 2-D: a copy of a diagonal."""
 
-    # ember/_ops/diag.py:72
+    # ember/_ops/shape/diag.py:72
     def diag_embed(self, offset=0, dim1=-2, dim2=-1):
         """A tensor whose diagonals (dims dim1, dim2) hold the last dim of input; zeros elsewhere."""
 
-    # ember/_ops/diag.py:95
+    # ember/_ops/shape/diag.py:95
     def diagflat(self, offset=0):
         """A 2-D tensor with the flattened input on diagonal `offset`."""
 
-    # ember/_ops/diag.py:66
+    # ember/_ops/shape/diag.py:66
     def diagonal(self, offset=0, dim1=0, dim2=1):
         """The diagonal of dims dim1, dim2 (offset above the main one if > 0), as a view."""
 
-    # ember/_ops/special.py:82
+    # ember/_ops/pointwise/unary_special.py:82
     def digamma(self):
         """d/dx lgamma(input); -inf at 0."""
 
-    # ember/_ops/special.py:82
+    # ember/_ops/pointwise/unary_special.py:82
     def digamma_(self):
         """In-place version of digamma."""
 
     # ember/_tensor.py:122
     def dim(self): ...
 
-    # ember/_ops/norms.py:195
+    # ember/_ops/reduction/norms.py:195
     def dist(self, other, p=2):
         """The p-norm of input - other (broadcast)."""
 
@@ -876,7 +876,7 @@ class Tensor:
     def divide_(self, other, *, rounding_mode=None):
         """In-place div."""
 
-    # ember/_ops/linalg.py:70
+    # ember/_ops/linalg/matmul.py:70
     def dot(self, b, /):
         """Inner product of two 1-D tensors."""
 
@@ -890,70 +890,70 @@ class Tensor:
     # ember/_tensor.py:132
     def element_size(self): ...
 
-    # ember/_ops/compare.py:25
+    # ember/_ops/pointwise/compare.py:25
     def eq(self, y, /):
         """Elementwise eq; returns a bool tensor."""
 
-    # ember/_ops/compare.py:25
+    # ember/_ops/pointwise/compare.py:25
     def eq_(self, y, /):
         """In-place version of eq."""
 
-    # ember/_ops/compare.py:187
+    # ember/_ops/pointwise/compare.py:187
     def equal(self, other):
         """True when both tensors have the same shape and elements; a Python bool."""
 
-    # ember/_ops/special.py:70
+    # ember/_ops/pointwise/unary_special.py:70
     def erf(self):
         """The error function."""
 
-    # ember/_ops/special.py:70
+    # ember/_ops/pointwise/unary_special.py:70
     def erf_(self):
         """In-place version of erf."""
 
-    # ember/_ops/special.py:72
+    # ember/_ops/pointwise/unary_special.py:72
     def erfc(self):
         """1 - erf(input), accurate where it is tiny."""
 
-    # ember/_ops/special.py:72
+    # ember/_ops/pointwise/unary_special.py:72
     def erfc_(self):
         """In-place version of erfc."""
 
-    # ember/_ops/special.py:75
+    # ember/_ops/pointwise/unary_special.py:75
     def erfinv(self):
         """The inverse error function."""
 
-    # ember/_ops/special.py:75
+    # ember/_ops/pointwise/unary_special.py:75
     def erfinv_(self):
         """In-place version of erfinv."""
 
-    # ember/_ops/unary_exp.py:14
+    # ember/_ops/pointwise/unary_exp.py:14
     def exp(self):
         """e ** input."""
 
-    # ember/_ops/unary_exp.py:16
+    # ember/_ops/pointwise/unary_exp.py:16
     def exp2(self):
         """2 ** input."""
 
-    # ember/_ops/unary_exp.py:16
+    # ember/_ops/pointwise/unary_exp.py:16
     def exp2_(self):
         """In-place version of exp2."""
 
-    # ember/_ops/unary_exp.py:14
+    # ember/_ops/pointwise/unary_exp.py:14
     def exp_(self):
         """In-place version of exp."""
 
-    # ember/_ops/views.py:377
+    # ember/_ops/shape/views.py:377
     def expand(self, *sizes):
         """Broadcast to `sizes` without copying; -1 keeps a dim."""
 
-    # ember/_ops/views.py:385
+    # ember/_ops/shape/views.py:385
     def expand_as(self, other): ...
 
-    # ember/_ops/unary_exp.py:18
+    # ember/_ops/pointwise/unary_exp.py:18
     def expm1(self):
         """exp(input) - 1, accurate near 0."""
 
-    # ember/_ops/unary_exp.py:18
+    # ember/_ops/pointwise/unary_exp.py:18
     def expm1_(self):
         """In-place version of expm1."""
 
@@ -961,101 +961,101 @@ class Tensor:
     def exponential_(self, lambd=1.0, *, generator=None):
         """Fill with exponential samples of rate lambd."""
 
-    # ember/_ops/copy.py:131
+    # ember/_ops/shape/copy.py:131
     def fill_(self, value):
         """Fill self with value, in place."""
 
-    # ember/_ops/rounding.py:35
+    # ember/_ops/pointwise/rounding.py:35
     def fix(self):
         """input rounded toward 0."""
 
-    # ember/_ops/rounding.py:35
+    # ember/_ops/pointwise/rounding.py:35
     def fix_(self):
         """In-place version of trunc."""
 
-    # ember/_ops/views.py:180
+    # ember/_ops/shape/views.py:180
     def flatten(self, start_dim=0, end_dim=-1):
         """Merge dims start_dim..end_dim into one."""
 
-    # ember/_ops/reorder.py:34
+    # ember/_ops/shape/reorder.py:34
     def flip(self, *dims): ...
 
-    # ember/_ops/reorder.py:41
+    # ember/_ops/shape/reorder.py:41
     def fliplr(self):
         """Flip along dim 1 (left/right)."""
 
-    # ember/_ops/reorder.py:49
+    # ember/_ops/shape/reorder.py:49
     def flipud(self):
         """Flip along dim 0 (up/down)."""
 
     # ember/_tensor.py:520
     def float(self, memory_format=None): ...
 
-    # ember/_ops/binary_float.py:257
+    # ember/_ops/pointwise/binary_float.py:257
     def float_power(self, exponent, *, out=None):
         """input ** exponent computed in float64 (complex128 for complex operands)."""
 
-    # ember/_ops/binary_float.py:265
+    # ember/_ops/pointwise/binary_float.py:265
     def float_power_(self, exponent):
         """In-place float_power; self must already be float64 (or complex128)."""
 
-    # ember/_ops/rounding.py:33
+    # ember/_ops/pointwise/rounding.py:33
     def floor(self):
         """Largest integer <= input."""
 
-    # ember/_ops/rounding.py:33
+    # ember/_ops/pointwise/rounding.py:33
     def floor_(self):
         """In-place version of floor."""
 
-    # ember/_ops/arith.py:187
+    # ember/_ops/pointwise/arith.py:187
     def floor_divide(self, y, /):
         """Division rounded toward negative infinity (Python's //)."""
 
-    # ember/_ops/arith.py:187
+    # ember/_ops/pointwise/arith.py:187
     def floor_divide_(self, y, /):
         """In-place version of floor_divide."""
 
-    # ember/_ops/compare.py:81
+    # ember/_ops/pointwise/compare.py:81
     def fmax(self, y, /):
         """Elementwise maximum ignoring NaN (NaN only where both are NaN); ties go to input."""
 
-    # ember/_ops/compare.py:99
+    # ember/_ops/pointwise/compare.py:99
     def fmin(self, y, /):
         """Elementwise minimum ignoring NaN (NaN only where both are NaN); ties go to input."""
 
-    # ember/_ops/arith.py:307
+    # ember/_ops/pointwise/arith.py:307
     def fmod(self, other):
         """C's fmod: the result takes the dividend's sign."""
 
-    # ember/_ops/arith.py:307
+    # ember/_ops/pointwise/arith.py:307
     def fmod_(self, other):
         """In-place version of fmod."""
 
-    # ember/_ops/rounding.py:38
+    # ember/_ops/pointwise/rounding.py:38
     def frac(self):
         """input - trunc(input)."""
 
-    # ember/_ops/rounding.py:38
+    # ember/_ops/pointwise/rounding.py:38
     def frac_(self):
         """In-place version of frac."""
 
-    # ember/_ops/scatter.py:77
+    # ember/_ops/indexing/scatter.py:77
     def gather(self, dim, index, *, sparse_grad=False, out=None):
         """Values of input picked along `dim` by `index` (same number of dims as input)."""
 
-    # ember/_ops/bitwise.py:124
+    # ember/_ops/pointwise/bitwise.py:124
     def gcd(self, y, /):
         """Greatest common divisor, elementwise (non-negative; gcd(0, 0) = 0)."""
 
-    # ember/_ops/bitwise.py:124
+    # ember/_ops/pointwise/bitwise.py:124
     def gcd_(self, y, /):
         """In-place version of gcd."""
 
-    # ember/_ops/compare.py:30
+    # ember/_ops/pointwise/compare.py:30
     def ge(self, y, /):
         """Elementwise ge; returns a bool tensor."""
 
-    # ember/_ops/compare.py:30
+    # ember/_ops/pointwise/compare.py:30
     def ge_(self, y, /):
         """In-place version of ge."""
 
@@ -1063,7 +1063,7 @@ class Tensor:
     def geometric_(self, p, *, generator=None):
         """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
 
-    # ember/_ops/products.py:30
+    # ember/_ops/linalg/products.py:30
     def ger(self, vec2, *, out=None):
         """Alias of outer."""
 
@@ -1082,27 +1082,27 @@ class Tensor:
     @property
     def grad_fn(self): ...
 
-    # ember/_ops/compare.py:29
+    # ember/_ops/pointwise/compare.py:29
     def greater(self, y, /):
         """Elementwise gt; returns a bool tensor."""
 
-    # ember/_ops/compare.py:29
+    # ember/_ops/pointwise/compare.py:29
     def greater_(self, y, /):
         """In-place version of gt."""
 
-    # ember/_ops/compare.py:30
+    # ember/_ops/pointwise/compare.py:30
     def greater_equal(self, y, /):
         """Elementwise ge; returns a bool tensor."""
 
-    # ember/_ops/compare.py:30
+    # ember/_ops/pointwise/compare.py:30
     def greater_equal_(self, y, /):
         """In-place version of ge."""
 
-    # ember/_ops/compare.py:29
+    # ember/_ops/pointwise/compare.py:29
     def gt(self, y, /):
         """Elementwise gt; returns a bool tensor."""
 
-    # ember/_ops/compare.py:29
+    # ember/_ops/pointwise/compare.py:29
     def gt_(self, y, /):
         """In-place version of gt."""
 
@@ -1113,81 +1113,81 @@ class Tensor:
     def hardshrink(self, lambd=0.5):
         """input outside [-lambd, lambd], 0 inside."""
 
-    # ember/_ops/binary_float.py:231
+    # ember/_ops/pointwise/binary_float.py:231
     def heaviside(self, values, /):
         """Step function: 0 below zero, 1 above, `values` at zero."""
 
-    # ember/_ops/binary_float.py:231
+    # ember/_ops/pointwise/binary_float.py:231
     def heaviside_(self, values, /):
         """In-place version of heaviside."""
 
-    # ember/_ops/unique.py:212
+    # ember/_ops/reduction/unique.py:212
     def histc(self, bins=100, min=0, max=0, *, out=None):
         """Histogram of `input` with `bins` equal-width bins between min and max."""
 
-    # ember/_ops/binary_float.py:53
+    # ember/_ops/pointwise/binary_float.py:53
     def hypot(self, y, /):
         """sqrt(input ** 2 + other ** 2) without overflow."""
 
-    # ember/_ops/binary_float.py:53
+    # ember/_ops/pointwise/binary_float.py:53
     def hypot_(self, y, /):
         """In-place version of hypot."""
 
-    # ember/_ops/complex.py:114
+    # ember/_ops/pointwise/complex.py:114
     @property
     def imag(self):
         """The imaginary part of a complex tensor (a view)."""
     @imag.setter
     def imag(self, value): ...
 
-    # ember/_ops/index_dim.py:132
+    # ember/_ops/indexing/index_dim.py:132
     def index_add(self, dim, index, source, *, alpha=1, out=None):
         """Copy of input with alpha * source added at `index` along `dim` (repeats add up)."""
 
-    # ember/_ops/index_dim.py:140
+    # ember/_ops/indexing/index_dim.py:140
     def index_add_(self, dim, index, source, *, alpha=1): ...
 
-    # ember/_ops/index_dim.py:145
+    # ember/_ops/indexing/index_dim.py:145
     def index_copy(self, dim, index, source):
         """Copy of input with source's slices written at `index` along `dim`."""
 
-    # ember/_ops/index_dim.py:153
+    # ember/_ops/indexing/index_dim.py:153
     def index_copy_(self, dim, index, source): ...
 
-    # ember/_ops/index_dim.py:172
+    # ember/_ops/indexing/index_dim.py:172
     def index_fill(self, dim, index, value):
         """Copy of input with `value` at `index` along `dim`."""
 
-    # ember/_ops/index_dim.py:180
+    # ember/_ops/indexing/index_dim.py:180
     def index_fill_(self, dim, index, value): ...
 
-    # ember/_ops/index.py:202
+    # ember/_ops/indexing/index.py:202
     def index_put(self, indices, values, accumulate=False):
         """Copy of input with values written (or, with accumulate, added) at the index tensors."""
 
-    # ember/_ops/index.py:209
+    # ember/_ops/indexing/index.py:209
     def index_put_(self, indices, values, accumulate=False):
         """values written (or, with accumulate, added: repeats add up) at the index tensors, in place."""
 
-    # ember/_ops/index.py:260
+    # ember/_ops/indexing/index.py:260
     def index_select(self, dim, index, *, out=None):
         """The entries of input at `index` (1-D int tensor) along `dim`, as a copy."""
 
-    # ember/_ops/products.py:36
+    # ember/_ops/linalg/products.py:36
     def inner(self, other, *, out=None):
         """Sum of products over the last dims (a product with a scalar when either is 0-d)."""
 
     # ember/_tensor.py:535
     def int(self, memory_format=None): ...
 
-    # ember/_ops/decomp.py:109
+    # ember/_ops/linalg/decomp.py:109
     def inverse(self, *, out=None):
         """Alias of torch.linalg.inv."""
 
     # ember/_tensor.py:180
     def is_complex(self): ...
 
-    # ember/_ops/complex.py:239
+    # ember/_ops/pointwise/complex.py:239
     def is_conj(self):
         """False: ember never sets PyTorch's lazy conjugate bit (see conj)."""
 
@@ -1220,31 +1220,31 @@ class Tensor:
     # ember/_types.py:103
     def is_signed(self): ...
 
-    # ember/_ops/compare.py:173
+    # ember/_ops/pointwise/compare.py:173
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         """Elementwise closeness: |input - other| <= atol + rtol * |other|; a bool tensor."""
 
-    # ember/_ops/predicates.py:52
+    # ember/_ops/pointwise/predicates.py:52
     def isfinite(self):
         """torch.isfinite, elementwise."""
 
-    # ember/_ops/predicates.py:51
+    # ember/_ops/pointwise/predicates.py:51
     def isinf(self):
         """torch.isinf, elementwise."""
 
-    # ember/_ops/predicates.py:50
+    # ember/_ops/pointwise/predicates.py:50
     def isnan(self):
         """torch.isnan, elementwise."""
 
-    # ember/_ops/predicates.py:55
+    # ember/_ops/pointwise/predicates.py:55
     def isneginf(self):
         """torch.isneginf, elementwise."""
 
-    # ember/_ops/predicates.py:53
+    # ember/_ops/pointwise/predicates.py:53
     def isposinf(self):
         """torch.isposinf, elementwise."""
 
-    # ember/_ops/predicates.py:57
+    # ember/_ops/pointwise/predicates.py:57
     def isreal(self):
         """torch.isreal, elementwise."""
 
@@ -1256,99 +1256,99 @@ class Tensor:
     @property
     def itemsize(self): ...
 
-    # ember/_ops/products.py:47
+    # ember/_ops/linalg/products.py:47
     def kron(self, other, *, out=None):
         """Kronecker product: every element of input times the whole of other, tiled."""
 
-    # ember/_ops/sort.py:207
+    # ember/_ops/reduction/sort.py:207
     def kthvalue(self, k, dim=-1, keepdim=False, *, out=None):
         """(values, indices) of the k-th smallest entry along `dim` (k counts from 1)."""
 
-    # ember/_ops/bitwise.py:125
+    # ember/_ops/pointwise/bitwise.py:125
     def lcm(self, y, /):
         """Least common multiple, elementwise (non-negative)."""
 
-    # ember/_ops/bitwise.py:125
+    # ember/_ops/pointwise/bitwise.py:125
     def lcm_(self, y, /):
         """In-place version of lcm."""
 
-    # ember/_ops/binary_float.py:205
+    # ember/_ops/pointwise/binary_float.py:205
     def ldexp(self, y, /):
         """input * 2 ** other."""
 
-    # ember/_ops/binary_float.py:205
+    # ember/_ops/pointwise/binary_float.py:205
     def ldexp_(self, y, /):
         """In-place version of ldexp."""
 
-    # ember/_ops/compare.py:28
+    # ember/_ops/pointwise/compare.py:28
     def le(self, y, /):
         """Elementwise le; returns a bool tensor."""
 
-    # ember/_ops/compare.py:28
+    # ember/_ops/pointwise/compare.py:28
     def le_(self, y, /):
         """In-place version of le."""
 
-    # ember/_ops/ternary.py:89
+    # ember/_ops/pointwise/ternary.py:89
     def lerp(self, end, weight, *, out=None):
         """Linear interpolation input + weight * (end - input); weight is a number or a tensor."""
 
-    # ember/_ops/ternary.py:96
+    # ember/_ops/pointwise/ternary.py:96
     def lerp_(self, end, weight):
         """In-place lerp."""
 
-    # ember/_ops/compare.py:27
+    # ember/_ops/pointwise/compare.py:27
     def less(self, y, /):
         """Elementwise lt; returns a bool tensor."""
 
-    # ember/_ops/compare.py:27
+    # ember/_ops/pointwise/compare.py:27
     def less_(self, y, /):
         """In-place version of lt."""
 
-    # ember/_ops/compare.py:28
+    # ember/_ops/pointwise/compare.py:28
     def less_equal(self, y, /):
         """Elementwise le; returns a bool tensor."""
 
-    # ember/_ops/compare.py:28
+    # ember/_ops/pointwise/compare.py:28
     def less_equal_(self, y, /):
         """In-place version of le."""
 
-    # ember/_ops/special.py:78
+    # ember/_ops/pointwise/unary_special.py:78
     def lgamma(self):
         """log |Gamma(input)|."""
 
-    # ember/_ops/special.py:78
+    # ember/_ops/pointwise/unary_special.py:78
     def lgamma_(self):
         """In-place version of lgamma."""
 
-    # ember/_ops/unary_exp.py:20
+    # ember/_ops/pointwise/unary_exp.py:20
     def log(self):
         """Natural logarithm."""
 
-    # ember/_ops/unary_exp.py:24
+    # ember/_ops/pointwise/unary_exp.py:24
     def log10(self):
         """Base-10 logarithm."""
 
-    # ember/_ops/unary_exp.py:24
+    # ember/_ops/pointwise/unary_exp.py:24
     def log10_(self):
         """In-place version of log10."""
 
-    # ember/_ops/unary_exp.py:26
+    # ember/_ops/pointwise/unary_exp.py:26
     def log1p(self):
         """log(1 + input), accurate near 0."""
 
-    # ember/_ops/unary_exp.py:26
+    # ember/_ops/pointwise/unary_exp.py:26
     def log1p_(self):
         """In-place version of log1p."""
 
-    # ember/_ops/unary_exp.py:22
+    # ember/_ops/pointwise/unary_exp.py:22
     def log2(self):
         """Base-2 logarithm."""
 
-    # ember/_ops/unary_exp.py:22
+    # ember/_ops/pointwise/unary_exp.py:22
     def log2_(self):
         """In-place version of log2."""
 
-    # ember/_ops/unary_exp.py:20
+    # ember/_ops/pointwise/unary_exp.py:20
     def log_(self):
         """In-place version of log."""
 
@@ -1360,74 +1360,74 @@ class Tensor:
     def log_softmax(self, dim, dtype=None):
         """log_softmax over `dim` (required)."""
 
-    # ember/_ops/binary_float.py:130
+    # ember/_ops/pointwise/binary_float.py:130
     def logaddexp(self, y, /):
         """log(exp(input) + exp(other)), computed without overflow."""
 
-    # ember/_ops/binary_float.py:158
+    # ember/_ops/pointwise/binary_float.py:158
     def logaddexp2(self, y, /):
         """log2(2 ** input + 2 ** other), computed without overflow."""
 
-    # ember/_ops/scan.py:265
+    # ember/_ops/reduction/scan.py:265
     def logcumsumexp(self, dim, *, out=None):
         """log(cumsum(exp(input))) along `dim`, without overflow."""
 
-    # ember/_ops/decomp.py:222
+    # ember/_ops/linalg/decomp.py:222
     def logdet(self):
         """log(det(A)): NaN where the determinant is negative, -inf where it is zero."""
 
-    # ember/_ops/bitwise.py:36
+    # ember/_ops/pointwise/bitwise.py:36
     def logical_and(self, y, /):
         """Elementwise logical and."""
 
-    # ember/_ops/bitwise.py:36
+    # ember/_ops/pointwise/bitwise.py:36
     def logical_and_(self, y, /):
         """In-place version of logical_and."""
 
-    # ember/_ops/unary.py:161
+    # ember/_ops/pointwise/unary.py:161
     def logical_not(self):
         """not input, as a bool tensor."""
 
-    # ember/_ops/unary.py:161
+    # ember/_ops/pointwise/unary.py:161
     def logical_not_(self):
         """In-place version of logical_not."""
 
-    # ember/_ops/bitwise.py:37
+    # ember/_ops/pointwise/bitwise.py:37
     def logical_or(self, y, /):
         """Elementwise logical or."""
 
-    # ember/_ops/bitwise.py:37
+    # ember/_ops/pointwise/bitwise.py:37
     def logical_or_(self, y, /):
         """In-place version of logical_or."""
 
-    # ember/_ops/bitwise.py:38
+    # ember/_ops/pointwise/bitwise.py:38
     def logical_xor(self, y, /):
         """Elementwise logical xor."""
 
-    # ember/_ops/bitwise.py:38
+    # ember/_ops/pointwise/bitwise.py:38
     def logical_xor_(self, y, /):
         """In-place version of logical_xor."""
 
-    # ember/_ops/special.py:40
+    # ember/_ops/pointwise/unary_special.py:40
     def logit(self, eps=None):
         """log(p / (1 - p)), with p clamped to [eps, 1 - eps] when eps is given."""
 
-    # ember/_ops/special.py:40
+    # ember/_ops/pointwise/unary_special.py:40
     def logit_(self, eps=None):
         """In-place version of logit."""
 
-    # ember/_ops/stats.py:182
+    # ember/_ops/reduction/stats.py:182
     def logsumexp(self, dim, keepdim=False, *, out=None):
         """log(sum(exp(input))) over `dim`, without overflow."""
 
     # ember/_tensor.py:532
     def long(self, memory_format=None): ...
 
-    # ember/_ops/compare.py:27
+    # ember/_ops/pointwise/compare.py:27
     def lt(self, y, /):
         """Elementwise lt; returns a bool tensor."""
 
-    # ember/_ops/compare.py:27
+    # ember/_ops/pointwise/compare.py:27
     def lt_(self, y, /):
         """In-place version of lt."""
 
@@ -1436,90 +1436,90 @@ class Tensor:
     def mH(self):
         """Conjugate transpose of the last two dims (a view, as x.mT.conj())."""
 
-    # ember/_ops/views.py:258
+    # ember/_ops/shape/views.py:258
     @property
     def mT(self): ...
 
-    # ember/_ops/index.py:350
+    # ember/_ops/indexing/index.py:350
     def masked_fill(self, mask, value, /):
         """Copy of input with `value` where mask is True; the result keeps input's dtype."""
 
-    # ember/_ops/index.py:350
+    # ember/_ops/indexing/index.py:350
     def masked_fill_(self, mask, value, /):
         """In-place version of masked_fill."""
 
-    # ember/_ops/index.py:432
+    # ember/_ops/indexing/index.py:432
     def masked_scatter(self, mask, source):
         """Copy of input with source's elements, in order, written where mask (broadcast) is True."""
 
-    # ember/_ops/index.py:439
+    # ember/_ops/indexing/index.py:439
     def masked_scatter_(self, mask, source): ...
 
-    # ember/_ops/index.py:248
+    # ember/_ops/indexing/index.py:248
     def masked_select(self, mask, *, out=None):
         """The elements of input where mask (broadcast) is True, as a 1-D copy."""
 
-    # ember/_ops/linalg.py:186
+    # ember/_ops/linalg/matmul.py:186
     def matmul(self, other, *, out=None):
         """Matrix product: dot for 1-D, mm for 2-D, batched with broadcasting above."""
 
-    # ember/_ops/solvers.py:222
+    # ember/_ops/linalg/solvers.py:222
     def matrix_exp(self):
         """torch.matrix_exp: alias of torch.linalg.matrix_exp."""
 
-    # ember/_ops/solvers.py:170
+    # ember/_ops/linalg/solvers.py:170
     def matrix_power(self, n, *, out=None):
         """torch.matrix_power: alias of torch.linalg.matrix_power."""
 
-    # ember/_ops/reduce.py:318
+    # ember/_ops/reduction/reduce.py:318
     def max(self, dim=None, keepdim=False, *, out=None):
         """max(input): the maximum value; max(input, dim, keepdim=False): the named tuple (values, indices) along dim; max(input, other): the elementwise maximum."""
 
-    # ember/_ops/compare.py:43
+    # ember/_ops/pointwise/compare.py:43
     def maximum(self, y, /):
         """Elementwise maximum, propagating NaN; ties split the gradient evenly."""
 
-    # ember/_ops/reduce.py:142
+    # ember/_ops/reduction/reduce.py:142
     def mean(self, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
         """Mean of all elements, or over `dim`."""
 
-    # ember/_ops/sort.py:253
+    # ember/_ops/reduction/sort.py:253
     def median(self, dim=None, keepdim=False, *, out=None):
         """median(input): the lower median of all elements; median(input, dim): the named tuple (values, indices) along dim."""
 
-    # ember/_ops/reduce.py:318
+    # ember/_ops/reduction/reduce.py:318
     def min(self, dim=None, keepdim=False, *, out=None):
         """min(input): the minimum value; min(input, dim, keepdim=False): the named tuple (values, indices) along dim; min(input, other): the elementwise minimum."""
 
-    # ember/_ops/compare.py:63
+    # ember/_ops/pointwise/compare.py:63
     def minimum(self, y, /):
         """Elementwise minimum, propagating NaN; ties split the gradient evenly."""
 
-    # ember/_ops/linalg.py:38
+    # ember/_ops/linalg/matmul.py:38
     def mm(self, b, /):
         """Matrix product of two 2-D tensors."""
 
-    # ember/_ops/sort.py:329
+    # ember/_ops/reduction/sort.py:329
     def mode(self, dim=-1, keepdim=False, *, out=None):
         """(values, indices) of the most frequent value along `dim` (the smallest on ties; its last index)."""
 
-    # ember/_ops/views.py:297
+    # ember/_ops/shape/views.py:297
     def moveaxis(self, source, destination):
         """Move dims from `source` to `destination` positions (a view)."""
 
-    # ember/_ops/views.py:297
+    # ember/_ops/shape/views.py:297
     def movedim(self, source, destination):
         """Move dims from `source` to `destination` positions (a view)."""
 
-    # ember/_ops/sort.py:85
+    # ember/_ops/reduction/sort.py:85
     def msort(self, *, out=None):
         """input sorted along its first dim."""
 
-    # ember/_ops/arith.py:123
+    # ember/_ops/pointwise/arith.py:123
     def mul(self, y, /):
         """input * other."""
 
-    # ember/_ops/arith.py:123
+    # ember/_ops/pointwise/arith.py:123
     def mul_(self, y, /):
         """In-place version of mul."""
 
@@ -1534,33 +1534,33 @@ class Tensor:
     # ember/_functional.py:141
     def multiply_(self, other): ...
 
-    # ember/_ops/linalg.py:99
+    # ember/_ops/linalg/matmul.py:99
     def mv(self, v, /):
         """Matrix-vector product."""
 
-    # ember/_ops/rounding.py:138
+    # ember/_ops/pointwise/rounding.py:138
     def nan_to_num(self, nan=0.0, posinf=None, neginf=None): ...
 
-    # ember/_ops/rounding.py:136
+    # ember/_ops/pointwise/rounding.py:136
     def nan_to_num_(self, nan=0.0, posinf=None, neginf=None): ...
 
-    # ember/_ops/reduce.py:452
+    # ember/_ops/reduction/reduce.py:452
     def nanmean(self, dim=None, keepdim=False, *, dtype=None, out=None):
         """Mean over the elements that are not NaN."""
 
-    # ember/_ops/sort.py:277
+    # ember/_ops/reduction/sort.py:277
     def nanmedian(self, dim=None, keepdim=False, *, out=None):
         """nanmedian(input): the lower median of all elements; nanmedian(input, dim): the named tuple (values, indices) along dim."""
 
-    # ember/_ops/quantile.py:101
+    # ember/_ops/reduction/quantile.py:101
     def nanquantile(self, q, dim=None, keepdim=False, *, interpolation='linear', out=None):
         """The q-th quantiles over `dim` (flattened if None), ignoring NaN; q is a number or a 1-D tensor."""
 
-    # ember/_ops/reduce.py:441
+    # ember/_ops/reduction/reduce.py:441
     def nansum(self, dim=None, keepdim=False, *, dtype=None, out=None):
         """Sum treating NaN as zero, over `dim` (every dim if None)."""
 
-    # ember/_ops/slicing.py:69
+    # ember/_ops/indexing/slicing.py:69
     def narrow(self, dim, start, length):
         """`length` elements from `start` along `dim` (a view)."""
 
@@ -1575,57 +1575,57 @@ class Tensor:
     # ember/_tensor.py:122
     def ndimension(self): ...
 
-    # ember/_ops/compare.py:26
+    # ember/_ops/pointwise/compare.py:26
     def ne(self, y, /):
         """Elementwise ne; returns a bool tensor."""
 
-    # ember/_ops/compare.py:26
+    # ember/_ops/pointwise/compare.py:26
     def ne_(self, y, /):
         """In-place version of ne."""
 
-    # ember/_ops/unary.py:15
+    # ember/_ops/pointwise/unary.py:15
     def neg(self):
         """-input."""
 
-    # ember/_ops/unary.py:15
+    # ember/_ops/pointwise/unary.py:15
     def neg_(self):
         """In-place version of neg."""
 
-    # ember/_ops/unary.py:15
+    # ember/_ops/pointwise/unary.py:15
     def negative(self):
         """-input."""
 
-    # ember/_ops/unary.py:15
+    # ember/_ops/pointwise/unary.py:15
     def negative_(self):
         """In-place version of neg."""
 
     # ember/_tensor.py:127
     def nelement(self): ...
 
-    # ember/_creation.py:332
+    # ember/_creation.py:341
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """An uninitialised tensor (ember fills it with zeros, so programs stay deterministic)."""
 
-    # ember/_creation.py:398
+    # ember/_creation.py:407
     def new_full(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """A tensor of `size` filled with `fill_value`; the dtype follows the value (bool, int64, float)."""
 
-    # ember/_creation.py:325
+    # ember/_creation.py:334
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """A tensor of ones of the given size."""
 
     # ember/_tensor.py:553
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False): ...
 
-    # ember/_creation.py:318
+    # ember/_creation.py:327
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """A tensor of zeros of the given size."""
 
-    # ember/_ops/index.py:231
+    # ember/_ops/indexing/index.py:231
     def nonzero(self, *, out=None, as_tuple=False):
         """Indices of the nonzero elements: an (n, ndim) int64 tensor, or one tensor per dim with as_tuple."""
 
-    # ember/_ops/norms.py:160
+    # ember/_ops/reduction/norms.py:160
     def norm(self, p='fro', dim=None, keepdim=False, out=None, dtype=None):
         """torch.norm (legacy): 'fro' and numbers are vector norms; 'nuc' is the nuclear matrix norm."""
 
@@ -1633,11 +1633,11 @@ class Tensor:
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
         """Fill with normal samples."""
 
-    # ember/_ops/compare.py:26
+    # ember/_ops/pointwise/compare.py:26
     def not_equal(self, y, /):
         """Elementwise ne; returns a bool tensor."""
 
-    # ember/_ops/compare.py:26
+    # ember/_ops/pointwise/compare.py:26
     def not_equal_(self, y, /):
         """In-place version of ne."""
 
@@ -1648,11 +1648,11 @@ class Tensor:
     def numpy(self, *, force=False):
         """A NumPy array sharing this CPU tensor's memory (a new array object each call)."""
 
-    # ember/_ops/products.py:21
+    # ember/_ops/linalg/products.py:21
     def outer(self, vec2, *, out=None):
         """Outer product of two 1-D tensors."""
 
-    # ember/_ops/views.py:288
+    # ember/_ops/shape/views.py:288
     def permute(self, *dims):
         """Reorder the dims (a view)."""
 
@@ -1660,48 +1660,48 @@ class Tensor:
     def pin_memory(self, device=None):
         """A copy in page-locked host memory (needs a GPU, as in PyTorch)."""
 
-    # ember/_ops/solvers.py:82
+    # ember/_ops/linalg/solvers.py:82
     def pinverse(self, rcond=1e-15):
         """torch.pinverse: pinv with rtol=rcond."""
 
-    # ember/_ops/special.py:126
+    # ember/_ops/pointwise/unary_special.py:126
     def polygamma(self, n): ...
 
-    # ember/_ops/special.py:127
+    # ember/_ops/pointwise/unary_special.py:127
     def polygamma_(self, n): ...
 
-    # ember/_ops/unary.py:113
+    # ember/_ops/pointwise/unary.py:113
     def positive(self):
         """input itself (bool tensors are refused, as in PyTorch)."""
 
-    # ember/_ops/arith.py:457
+    # ember/_ops/pointwise/arith.py:457
     def pow(self, exponent, *, out=None):
         """input ** exponent (either may be a number)."""
 
-    # ember/_ops/arith.py:466
+    # ember/_ops/pointwise/arith.py:466
     def pow_(self, exponent): ...
 
     # ember/nn/functional.py:198
     def prelu(self, weight):
         """input where positive, weight * input elsewhere; weight has one value or one per channel (dim 1)."""
 
-    # ember/_ops/reduce.py:198
+    # ember/_ops/reduction/reduce.py:198
     def prod(self, dim=None, keepdim=False, *, dtype=None, out=None):
         """Product of all elements, or along `dim`."""
 
-    # ember/_ops/solvers.py:442
+    # ember/_ops/linalg/solvers.py:442
     def qr(self, some=True, *, out=None):
         """torch.qr (deprecated in PyTorch): reduced QR unless some=False."""
 
-    # ember/_ops/quantile.py:101
+    # ember/_ops/reduction/quantile.py:101
     def quantile(self, q, dim=None, keepdim=False, *, interpolation='linear', out=None):
         """The q-th quantiles over `dim` (flattened if None); q is a number or a 1-D tensor."""
 
-    # ember/_ops/unary_trig.py:63
+    # ember/_ops/pointwise/unary_trig.py:63
     def rad2deg(self):
         """Radians to degrees."""
 
-    # ember/_ops/unary_trig.py:63
+    # ember/_ops/pointwise/unary_trig.py:63
     def rad2deg_(self):
         """In-place version of rad2deg."""
 
@@ -1709,22 +1709,22 @@ class Tensor:
     def random_(self, *args, generator=None, **kw):
         """Fill with integers: random_() over the dtype's exact range, random_(to), random_(from, to)."""
 
-    # ember/_ops/views.py:197
+    # ember/_ops/shape/views.py:197
     def ravel(self):
         """The elements as a 1-D tensor (a view when possible)."""
 
-    # ember/_ops/complex.py:107
+    # ember/_ops/pointwise/complex.py:107
     @property
     def real(self):
         """The real part (a view for complex tensors)."""
     @real.setter
     def real(self, value): ...
 
-    # ember/_ops/unary_exp.py:32
+    # ember/_ops/pointwise/unary_exp.py:32
     def reciprocal(self):
         """1 / input."""
 
-    # ember/_ops/unary_exp.py:32
+    # ember/_ops/pointwise/unary_exp.py:32
     def reciprocal_(self):
         """In-place version of reciprocal."""
 
@@ -1732,27 +1732,27 @@ class Tensor:
     def register_hook(self, hook):
         """Run hook(grad) when this tensor's gradient is computed; a returned tensor replaces it."""
 
-    # ember/_ops/unary.py:125
+    # ember/_ops/pointwise/unary.py:125
     def relu(self):
         """max(input, 0); the gradient at 0 is 0."""
 
-    # ember/_ops/unary.py:125
+    # ember/_ops/pointwise/unary.py:125
     def relu_(self):
         """In-place version of relu."""
 
-    # ember/_ops/arith.py:307
+    # ember/_ops/pointwise/arith.py:307
     def remainder(self, other):
         """Python's %: the result takes the divisor's sign."""
 
-    # ember/_ops/arith.py:307
+    # ember/_ops/pointwise/arith.py:307
     def remainder_(self, other):
         """In-place version of remainder."""
 
-    # ember/_ops/reorder.py:110
+    # ember/_ops/shape/reorder.py:110
     def repeat(self, *repeats):
         """The tensor tiled `repeats` times along each dim (leading repeats add dims); a copy."""
 
-    # ember/_ops/reorder.py:140
+    # ember/_ops/shape/reorder.py:140
     def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
         """Each element repeated `repeats` times (an int or a tensor of counts) along `dim` (flattened if None)."""
 
@@ -1766,14 +1766,14 @@ class Tensor:
     def requires_grad_(self, requires_grad=True):
         """Set requires_grad in place; returns self."""
 
-    # ember/_ops/views.py:165
+    # ember/_ops/shape/views.py:165
     def reshape(self, *shape):
         """A view when strides allow, otherwise a copy."""
 
-    # ember/_ops/views.py:177
+    # ember/_ops/shape/views.py:177
     def reshape_as(self, other): ...
 
-    # ember/_ops/complex.py:233
+    # ember/_ops/pointwise/complex.py:233
     def resolve_conj(self):
         """input itself: ember's conjugates are always materialised."""
 
@@ -1785,62 +1785,62 @@ class Tensor:
     @property
     def retains_grad(self): ...
 
-    # ember/_ops/reorder.py:72
+    # ember/_ops/shape/reorder.py:72
     def roll(self, shifts, dims=None):
         """Shift elements cyclically by `shifts` along `dims` (flattened when dims is None)."""
 
-    # ember/_ops/reorder.py:88
+    # ember/_ops/shape/reorder.py:88
     def rot90(self, k=1, dims=(0, 1)):
         """Rotate by 90 degrees `k` times in the plane of `dims`, from the first towards the second."""
 
-    # ember/_ops/rounding.py:85
+    # ember/_ops/pointwise/rounding.py:85
     def round(self, *, decimals=None): ...
 
-    # ember/_ops/rounding.py:89
+    # ember/_ops/pointwise/rounding.py:89
     def round_(self, *, decimals=None): ...
 
-    # ember/_ops/unary_exp.py:30
+    # ember/_ops/pointwise/unary_exp.py:30
     def rsqrt(self):
         """1 / sqrt(input)."""
 
-    # ember/_ops/unary_exp.py:30
+    # ember/_ops/pointwise/unary_exp.py:30
     def rsqrt_(self):
         """In-place version of rsqrt."""
 
-    # ember/_ops/scatter.py:179
+    # ember/_ops/indexing/scatter.py:179
     def scatter(self, dim, index, src=None, *, value=None, reduce=None):
         """Copy of input with src (or value) written at `index` along `dim`; reduce='add'/'multiply' combines."""
 
-    # ember/_ops/scatter.py:187
+    # ember/_ops/indexing/scatter.py:187
     def scatter_(self, dim, index, src=None, *, value=None, reduce=None): ...
 
-    # ember/_ops/scatter.py:193
+    # ember/_ops/indexing/scatter.py:193
     def scatter_add(self, dim, index, src):
         """Copy of input with src added at `index` along `dim` (repeats add up)."""
 
-    # ember/_ops/scatter.py:200
+    # ember/_ops/indexing/scatter.py:200
     def scatter_add_(self, dim, index, src): ...
 
-    # ember/_ops/scatter.py:316
+    # ember/_ops/indexing/scatter.py:316
     def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
         """Copy of input with src reduced in at `index` along `dim` ('sum', 'prod', 'mean', 'amax', 'amin')."""
 
-    # ember/_ops/scatter.py:323
+    # ember/_ops/indexing/scatter.py:323
     def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True): ...
 
-    # ember/_ops/slicing.py:35
+    # ember/_ops/indexing/slicing.py:35
     def select(self, dim, index):
         """The slice at `index` along `dim`, with that dim removed (a view)."""
 
-    # ember/_ops/strided.py:190
+    # ember/_ops/shape/strided.py:190
     def set_(self, source=None, storage_offset=None, size=None, stride=None):
         """Make self a view of source's storage (all of source, or the given geometry); set_() empties self."""
 
-    # ember/_ops/unary.py:85
+    # ember/_ops/pointwise/unary.py:85
     def sgn(self):
         """sign for real inputs; input / |input| (0 at 0) for complex ones."""
 
-    # ember/_ops/unary.py:85
+    # ember/_ops/pointwise/unary.py:85
     def sgn_(self):
         """In-place version of sgn."""
 
@@ -1851,54 +1851,54 @@ class Tensor:
     # ember/_tensor.py:538
     def short(self, memory_format=None): ...
 
-    # ember/_ops/special.py:15
+    # ember/_ops/pointwise/unary_special.py:15
     def sigmoid(self):
         """1 / (1 + exp(-input)), computed without overflow."""
 
-    # ember/_ops/special.py:15
+    # ember/_ops/pointwise/unary_special.py:15
     def sigmoid_(self):
         """In-place version of sigmoid."""
 
-    # ember/_ops/unary.py:70
+    # ember/_ops/pointwise/unary.py:70
     def sign(self):
         """-1, 0 or 1 by the sign of input; its gradient is 0."""
 
-    # ember/_ops/unary.py:70
+    # ember/_ops/pointwise/unary.py:70
     def sign_(self):
         """In-place version of sign."""
 
-    # ember/_ops/predicates.py:58
+    # ember/_ops/pointwise/predicates.py:58
     def signbit(self):
         """torch.signbit, elementwise."""
 
-    # ember/_ops/unary_trig.py:10
+    # ember/_ops/pointwise/unary_trig.py:10
     def sin(self):
         """Sine."""
 
-    # ember/_ops/unary_trig.py:10
+    # ember/_ops/pointwise/unary_trig.py:10
     def sin_(self):
         """In-place version of sin."""
 
-    # ember/_ops/unary_trig.py:56
+    # ember/_ops/pointwise/unary_trig.py:56
     def sinc(self):
         """sin(pi x) / (pi x), 1 at 0."""
 
-    # ember/_ops/unary_trig.py:56
+    # ember/_ops/pointwise/unary_trig.py:56
     def sinc_(self):
         """In-place version of sinc."""
 
-    # ember/_ops/unary_trig.py:22
+    # ember/_ops/pointwise/unary_trig.py:22
     def sinh(self):
         """Hyperbolic sine."""
 
-    # ember/_ops/unary_trig.py:22
+    # ember/_ops/pointwise/unary_trig.py:22
     def sinh_(self):
         """In-place version of sinh."""
 
     # ember/_tensor.py:97
     def size(self, dim=None): ...
 
-    # ember/_ops/decomp.py:212
+    # ember/_ops/linalg/decomp.py:212
     def slogdet(self):
         """torch.slogdet: alias of torch.linalg.slogdet."""
 
@@ -1906,23 +1906,23 @@ class Tensor:
     def softmax(self, dim, dtype=None):
         """softmax over `dim` (required)."""
 
-    # ember/_ops/sort.py:73
+    # ember/_ops/reduction/sort.py:73
     def sort(self, dim=-1, descending=False, stable=False, *, out=None):
         """(values, indices) sorted along `dim`. NOTE: ember's sort is always stable."""
 
-    # ember/_ops/splits.py:27
+    # ember/_ops/shape/splits.py:27
     def split(self, split_size_or_sections, dim=0):
         """Pieces of `split_size` along `dim` (the last may be smaller), or of the listed sizes (views)."""
 
-    # ember/_ops/splits.py:47
+    # ember/_ops/shape/splits.py:47
     def split_with_sizes(self, split_sizes, dim=0):
         """Pieces of the listed sizes along `dim` (views)."""
 
-    # ember/_ops/unary_exp.py:28
+    # ember/_ops/pointwise/unary_exp.py:28
     def sqrt(self):
         """Square root; its gradient at 0 is inf."""
 
-    # ember/_ops/unary_exp.py:28
+    # ember/_ops/pointwise/unary_exp.py:28
     def sqrt_(self):
         """In-place version of sqrt."""
 
@@ -1930,19 +1930,19 @@ class Tensor:
     def square(self):
         """input ** 2."""
 
-    # ember/_ops/unary_exp.py:36
+    # ember/_ops/pointwise/unary_exp.py:36
     def square_(self):
         """In-place input ** 2."""
 
-    # ember/_ops/views.py:421
+    # ember/_ops/shape/views.py:421
     def squeeze(self, dim=None):
         """Remove size-1 dims: all of them, or `dim` (int or tuple) if it has size 1."""
 
-    # ember/_ops/strided.py:245
+    # ember/_ops/shape/strided.py:245
     def squeeze_(self, dim=None):
         """In-place version of squeeze: self's own shape and strides change."""
 
-    # ember/_ops/stats.py:74
+    # ember/_ops/reduction/stats.py:74
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
         """std over `dim` (all dims if None); unbiased (correction=1) by default."""
 
@@ -1952,11 +1952,11 @@ class Tensor:
     # ember/_tensor.py:143
     def stride(self, dim=None): ...
 
-    # ember/_ops/arith.py:77
+    # ember/_ops/pointwise/arith.py:77
     def sub(self, y, /, alpha=1):
         """input - alpha * other."""
 
-    # ember/_ops/arith.py:77
+    # ember/_ops/pointwise/arith.py:77
     def sub_(self, y, /, alpha=1):
         """In-place version of sub."""
 
@@ -1967,67 +1967,67 @@ class Tensor:
     # ember/_functional.py:140
     def subtract_(self, other, *, alpha=1): ...
 
-    # ember/_ops/reduce.py:96
+    # ember/_ops/reduction/reduce.py:96
     def sum(self, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
         """Sum of all elements, or over `dim` (int or tuple)."""
 
-    # ember/_ops/solvers.py:430
+    # ember/_ops/linalg/solvers.py:430
     def svd(self, some=True, compute_uv=True, *, out=None):
         """torch.svd (deprecated in PyTorch): (U, S, V) with V, not Vh; thin factors unless some=False."""
 
-    # ember/_ops/reorder.py:180
+    # ember/_ops/shape/reorder.py:180
     def swapaxes(self, axis0, axis1):
         """Alias of transpose (NumPy's name)."""
 
-    # ember/_ops/strided.py:245
+    # ember/_ops/shape/strided.py:245
     def swapaxes_(self, axis0, axis1):
         """In-place version of swapaxes: self's own shape and strides change."""
 
-    # ember/_ops/reorder.py:186
+    # ember/_ops/shape/reorder.py:186
     def swapdims(self, dim0, dim1):
         """Alias of transpose."""
 
-    # ember/_ops/strided.py:245
+    # ember/_ops/shape/strided.py:245
     def swapdims_(self, dim0, dim1):
         """In-place version of swapdims: self's own shape and strides change."""
 
-    # ember/_ops/views.py:233
+    # ember/_ops/shape/views.py:233
     def t(self):
         """Transpose a tensor of at most 2 dims."""
 
-    # ember/_ops/strided.py:245
+    # ember/_ops/shape/strided.py:245
     def t_(self):
         """In-place version of t: self's own shape and strides change."""
 
-    # ember/_ops/index_dim.py:197
+    # ember/_ops/indexing/index_dim.py:197
     def take(self, index):
         """The elements of the flattened input at `index` (negative counts from the end); index's shape."""
 
-    # ember/_ops/scatter.py:331
+    # ember/_ops/indexing/scatter.py:331
     def take_along_dim(self, indices, dim=None, *, out=None):
         """Values of input at `indices` along `dim` (broadcast against each other); flattened if dim is None."""
 
-    # ember/_ops/unary_trig.py:14
+    # ember/_ops/pointwise/unary_trig.py:14
     def tan(self):
         """Tangent."""
 
-    # ember/_ops/unary_trig.py:14
+    # ember/_ops/pointwise/unary_trig.py:14
     def tan_(self):
         """In-place version of tan."""
 
-    # ember/_ops/unary_trig.py:26
+    # ember/_ops/pointwise/unary_trig.py:26
     def tanh(self):
         """Hyperbolic tangent."""
 
-    # ember/_ops/unary_trig.py:26
+    # ember/_ops/pointwise/unary_trig.py:26
     def tanh_(self):
         """In-place version of tanh."""
 
-    # ember/_ops/splits.py:83
+    # ember/_ops/shape/splits.py:83
     def tensor_split(self, indices_or_sections, dim=0):
         """Pieces split at the given indices, or into `sections` pieces as equal as possible (views)."""
 
-    # ember/_ops/reorder.py:132
+    # ember/_ops/shape/reorder.py:132
     def tile(self, dims):
         """Like repeat, but fewer `dims` than the tensor has are padded with leading 1s."""
 
@@ -2038,35 +2038,35 @@ class Tensor:
     # ember/_tensor.py:364
     def tolist(self): ...
 
-    # ember/_ops/sort.py:120
+    # ember/_ops/reduction/sort.py:120
     def topk(self, k, dim=-1, largest=True, sorted=True, *, out=None):
         """(values, indices) of the k largest entries along `dim` (smallest if not `largest`)."""
 
-    # ember/_ops/diag.py:101
+    # ember/_ops/shape/diag.py:101
     def trace(self):
         """The sum of the main diagonal of a matrix."""
 
-    # ember/_ops/views.py:203
+    # ember/_ops/shape/views.py:203
     def transpose(self, dim0, dim1):
         """Swap two dims (a view)."""
 
-    # ember/_ops/strided.py:245
+    # ember/_ops/shape/strided.py:245
     def transpose_(self, dim0, dim1):
         """In-place version of transpose: self's own shape and strides change."""
 
-    # ember/_ops/diag.py:110
+    # ember/_ops/shape/diag.py:110
     def tril(self, diagonal=0):
         """The lower triangle (on and below diagonal k) of the last two dims; zeros elsewhere."""
 
-    # ember/_ops/diag.py:110
+    # ember/_ops/shape/diag.py:110
     def tril_(self, diagonal=0):
         """In-place version of tril."""
 
-    # ember/_ops/diag.py:126
+    # ember/_ops/shape/diag.py:126
     def triu(self, diagonal=0):
         """The upper triangle (on and above diagonal k) of the last two dims; zeros elsewhere."""
 
-    # ember/_ops/diag.py:126
+    # ember/_ops/shape/diag.py:126
     def triu_(self, diagonal=0):
         """In-place version of triu."""
 
@@ -2077,11 +2077,11 @@ class Tensor:
     # ember/_functional.py:139
     def true_divide_(self, other): ...
 
-    # ember/_ops/rounding.py:35
+    # ember/_ops/pointwise/rounding.py:35
     def trunc(self):
         """input rounded toward 0."""
 
-    # ember/_ops/rounding.py:35
+    # ember/_ops/pointwise/rounding.py:35
     def trunc_(self):
         """In-place version of trunc."""
 
@@ -2092,15 +2092,15 @@ class Tensor:
     # ember/_tensor.py:550
     def type_as(self, other): ...
 
-    # ember/_ops/splits.py:20
+    # ember/_ops/shape/splits.py:20
     def unbind(self, dim=0):
         """The slices along `dim`, each with that dim removed (views)."""
 
-    # ember/_ops/splits.py:117
+    # ember/_ops/shape/splits.py:117
     def unflatten(self, dim, sizes):
         """Split dim `dim` into `sizes` (one may be -1): a view."""
 
-    # ember/_ops/strided.py:68
+    # ember/_ops/shape/strided.py:68
     def unfold(self, dimension, size, step):
         """Sliding windows of `size` elements every `step` along `dimension`, as a new last dim (a view)."""
 
@@ -2108,48 +2108,48 @@ class Tensor:
     def uniform_(self, from_=0.0, to=1.0, *, generator=None, **kw):
         """Fill with uniform samples in [from, to)."""
 
-    # ember/_ops/unique.py:111
+    # ember/_ops/reduction/unique.py:111
     def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
         """Distinct elements (or slices along `dim`), sorted; optionally the inverse indices and counts."""
 
-    # ember/_ops/unique.py:118
+    # ember/_ops/reduction/unique.py:118
     def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
         """Collapse each run of equal consecutive elements (or slices along `dim`) to one."""
 
-    # ember/_ops/views.py:430
+    # ember/_ops/shape/views.py:430
     def unsqueeze(self, dim):
         """Insert a size-1 dim at `dim`."""
 
-    # ember/_ops/strided.py:245
+    # ember/_ops/shape/strided.py:245
     def unsqueeze_(self, dim):
         """In-place version of unsqueeze: self's own shape and strides change."""
 
-    # ember/_ops/stats.py:22
+    # ember/_ops/reduction/stats.py:22
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
         """var over `dim` (all dims if None); unbiased (correction=1) by default."""
 
-    # ember/_ops/products.py:14
+    # ember/_ops/linalg/products.py:14
     def vdot(self, other, *, out=None):
         """sum(conj(input) * other) of two 1-D tensors."""
 
-    # ember/_ops/views.py:149
+    # ember/_ops/shape/views.py:149
     def view(self, *shape):
         """A view of the same data with another shape (or, given a dtype, the same bytes as that dtype)."""
 
-    # ember/_ops/views.py:176
+    # ember/_ops/shape/views.py:176
     def view_as(self, other): ...
 
-    # ember/_ops/index.py:346
+    # ember/_ops/indexing/index.py:346
     def where(self, condition, other): ...
 
-    # ember/_ops/binary_float.py:120
+    # ember/_ops/pointwise/binary_float.py:120
     def xlogy(self, other, *, out=None):
         """input * log(other), and 0 where input is 0 (unless other is NaN)."""
 
-    # ember/_ops/binary_float.py:127
+    # ember/_ops/pointwise/binary_float.py:127
     def xlogy_(self, other): ...
 
-    # ember/_ops/copy.py:143
+    # ember/_ops/shape/copy.py:143
     def zero_(self): ...
 
 

@@ -18,6 +18,20 @@ def test_ops_nn_optim_do_not_import_array_libraries():
     assert offenders == []
 
 
+def test_ops_are_grouped_by_family():
+    """_ops/ holds the shared `_*.py` modules and one folder per op family; every family module registers."""
+    import sys
+    from ember import _ops
+    ops = ROOT / "_ops"
+    assert [p.name for p in ops.glob("*.py") if not p.name.startswith("_")] == []
+    folders = sorted(p.name for p in ops.iterdir() if p.is_dir() and p.name != "__pycache__")
+    assert folders == sorted(_ops.FAMILIES)
+    for family in _ops.FAMILIES:
+        assert (ops / family / "__init__.py").read_text().startswith('"""')
+        modules = [p.stem for p in (ops / family).glob("*.py") if not p.name.startswith("_")]
+        assert modules and all(f"ember._ops.{family}.{m}" in sys.modules for m in modules)
+
+
 def test_only_backends_import_cupy():
     pattern = re.compile(r"^\s*(import|from)\s+(cupy|cupyx)\b", re.M)
     offenders = [str(p.relative_to(ROOT)) for p in ROOT.rglob("*.py")

@@ -1,11 +1,17 @@
-"""ember's primitive ops. Importing this package registers every op (see _registry): each module
-in this folder is imported, so a new op file needs no edit here."""
+"""ember's primitive ops, grouped by family: pointwise/, reduction/, shape/, indexing/, linalg/, nn/.
+Importing this package registers every op (see _registry): each module of each family is imported,
+families in FAMILIES' order and modules by name within one, so a new op file needs no edit here. The
+`_*.py` modules here are the infrastructure the families share."""
 import importlib as _importlib
 import pkgutil as _pkgutil
 
-for _mod in sorted(m.name for m in _pkgutil.iter_modules(__path__)):
-    if not _mod.startswith("_"):
-        _importlib.import_module(f"{__name__}.{_mod}")
+FAMILIES = ("pointwise", "reduction", "shape", "indexing", "linalg", "nn")
+
+for _family in FAMILIES:
+    _package = _importlib.import_module(f"{__name__}.{_family}")
+    for _mod in sorted(m.name for m in _pkgutil.iter_modules(_package.__path__)):
+        if not _mod.startswith("_"):
+            _importlib.import_module(f"{_package.__name__}.{_mod}")
 
 from ._registry import FUNCTIONS, SPECS  # noqa: E402
 

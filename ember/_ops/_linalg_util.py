@@ -1,7 +1,7 @@
 """Shared pieces of the linear-algebra ops: LinAlgError, PyTorch's input checks, named tuples and
 the conjugate transpose."""
 from .. import _dtype
-from .reduce import _return_type
+from .reduction.reduce import _return_type
 
 
 class LinAlgError(RuntimeError):

@@ -4,9 +4,9 @@ import warnings
 
 from .. import _creation, _dtype
 from .._ops._registry import FUNCTIONS as _TORCH
-from .._ops.nn_attention import ScaledDotProductAttention
-from .._ops.nn_ctc import ctc_loss
-from .._ops.nn_pdist import pdist
+from .._ops.nn.attention import ScaledDotProductAttention
+from .._ops.nn.ctc import ctc_loss
+from .._ops.nn.pdist import pdist
 from .._tensor import Tensor, broadcast_shapes
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward", "ctc_loss", "pdist",
@@ -338,7 +338,7 @@ def _heads(t, static, name, bsz, num_heads, head_dim):
     return static
 
 
-# === pdist (the primitive in ember/_ops/nn_pdist.py) ===========================================
+# === pdist (the primitive in ember/_ops/nn/pdist.py) ===========================================
 _TORCH.setdefault("pdist", pdist)
 
 

@@ -1,9 +1,9 @@
 """torch.nn.functional's convolutions, unfold/fold, pixel/channel shuffle."""
 from .. import _dtype
-from .._ops import nn_conv as _prims
+from .._ops.nn import conv as _prims
 from .._ops._registry import FUNCTIONS as _TORCH
 from .._tensor import Tensor as _Tensor
-from .._ops.nn_conv_fold import (  # noqa: F401  (re-exported: F.unfold, F.fold, the shuffles)
+from .._ops.nn.conv_fold import (  # noqa: F401  (re-exported: F.unfold, F.fold, the shuffles)
     unfold, fold, pixel_shuffle, pixel_unshuffle, channel_shuffle, native_channel_shuffle)
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",

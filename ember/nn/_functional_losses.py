@@ -1,12 +1,12 @@
 """torch.nn.functional's losses (re-exported by ember/nn/functional.py, which holds the rest).
 
-Each is composed from ember ops, except binary_cross_entropy's clamped primitive (ember/_ops/nn_loss.py).
+Each is composed from ember ops, except binary_cross_entropy's clamped primitive (ember/_ops/nn/loss.py).
 """
 import math as _math
 import warnings as _warnings
 
 from .. import _creation, _dtype, _state
-from .._ops import nn_loss as _loss
+from .._ops.nn import loss as _loss
 from .._ops._registry import FUNCTIONS as _TORCH
 from .._tensor import broadcast_shapes as _broadcast_shapes
 # NOTE: functional.py imports this module at its end, so these are already defined there.

@@ -2,7 +2,7 @@
 import math
 
 from .. import _arguments, _creation, _dtype
-from .._ops import nn_norm as _norm
+from .._ops.nn import normalization as _norm
 from .._ops._registry import FUNCTIONS as _TORCH
 from .._tensor import Tensor
 

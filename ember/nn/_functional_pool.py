@@ -1,7 +1,7 @@
 """torch.nn.functional's pooling and resampling (interpolate, grid_sample, affine_grid)."""
 from .. import _dtype
 from .._ops._registry import FUNCTIONS
-from .._ops.nn_pool import AVG_POOL, MAX_POOL, out_size
+from .._ops.nn.pool import AVG_POOL, MAX_POOL, out_size
 from .._tensor import Tensor
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",

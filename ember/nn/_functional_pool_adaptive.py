@@ -2,8 +2,8 @@
 from .._device import runs_on_its_device
 from .. import _dtype
 from .._ops._registry import FUNCTIONS
-from .._ops.nn_pool import AVG_POOL
-from .._ops.nn_pool_adaptive import ADAPTIVE_MAX, FRACTIONAL_MAX, adaptive_bounds, adaptive_table, fractional_table
+from .._ops.nn.pool import AVG_POOL
+from .._ops.nn.pool_adaptive import ADAPTIVE_MAX, FRACTIONAL_MAX, adaptive_bounds, adaptive_table, fractional_table
 from .._tensor import Tensor, _wrap
 
 __all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",

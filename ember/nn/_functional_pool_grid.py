@@ -1,6 +1,6 @@
 """torch.nn.functional.grid_sample and affine_grid (part of ember/nn/_functional_pool.py).
 
-Bilinear and nearest sampling is one primitive (ember/_ops/nn_resample.py). Bicubic is composed of
+Bilinear and nearest sampling is one primitive (ember/_ops/nn/resample.py). Bicubic is composed of
 Tensor ops: source coordinates are computed from the grid differentiably (unnormalize; each tap then
 through the padding mode), the tap indices are constants, and each tap's values are gathered from
 the flattened input planes (gather's backward scatters into the input). The loop runs over the 16
@@ -12,7 +12,7 @@ import warnings
 from .._device import runs_on_its_device
 from .. import _dtype
 from .._ops._registry import FUNCTIONS as _FUNCTIONS, OpSpec as _OpSpec, spec as _spec
-from .._ops.nn_resample import GRID_SAMPLE
+from .._ops.nn.resample import GRID_SAMPLE
 from .._tensor import Tensor, _wrap
 
 __all__ = ["grid_sample", "affine_grid"]

@@ -16,7 +16,7 @@ import warnings
 from .._device import runs_on_its_device
 from .. import _dtype
 from .._ops._registry import OpSpec as _OpSpec, spec as _spec
-from .._ops.nn_resample import SortedSelect
+from .._ops.nn.resample import SortedSelect
 from .._tensor import Tensor, _wrap
 from ._functional_pool_adaptive import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, apply_matrix
 from ._functional_pool_grid import affine_grid, grid_sample

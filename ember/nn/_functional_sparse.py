@@ -2,7 +2,7 @@
 from .._device import runs_on_its_device
 from .. import _dtype
 from .._ops._registry import FUNCTIONS
-from .._ops.nn_embedding import Embedding, EmbeddingBag
+from .._ops.nn.embedding import Embedding, EmbeddingBag
 from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import no_grad
 

@@ -4,9 +4,9 @@ import warnings as _warnings
 
 from .. import _arguments, _creation, _dtype
 from .. import _ops  # noqa: F401  (every op registered before the functions below use them)
-from .._ops import nn_activation as _act
+from .._ops.nn import activation as _act
 from .._ops._registry import FUNCTIONS as _TORCH, apply_inplace as _apply_inplace
-from .._ops.nn_linear import linear_primitive as _linear_primitive
+from .._ops.nn.linear import linear_primitive as _linear_primitive
 from .._tensor import Tensor as _Tensor, _norm_dim
 
 
@@ -31,7 +31,7 @@ def bilinear(input1, input2, weight, bias=None):
 
 
 # === activations ==================================================================================
-# NOTE: the primitives live in ember/_ops/nn_activation.py; here are PyTorch's signatures, the
+# NOTE: the primitives live in ember/_ops/nn/activation.py; here are PyTorch's signatures, the
 # in-place forms (run out of place, then written back, as every ember in-place op) and argument checks.
 
 

@@ -538,5 +538,5 @@ def _grad_of(p, maximize):
 
 def _as_real(*tensors):
     """Complex tensors as real (..., 2) views: PyTorch updates a complex parameter as pairs of reals."""
-    from .._ops.complex import view_as_real
+    from .._ops.pointwise.complex import view_as_real
     return [view_as_real(t) if t.is_complex() else t for t in tensors]

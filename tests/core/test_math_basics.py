@@ -164,7 +164,7 @@ INPLACE = {
     "clamp_crossed": lambda t, x: x.clamp_(3, 1),
 }
 INPLACE_XFAIL = {
-    ("clamp_min", "int64"): "ember/_ops/unary.py clamp_: torch.tensor([1, 2]).clamp_(min=1.5) says 'result type "
+    ("clamp_min", "int64"): "ember/_ops/pointwise/unary.py clamp_: torch.tensor([1, 2]).clamp_(min=1.5) says 'result type "
                             "Float can't be cast to the desired output type Long' where PyTorch's clamp says "
                             "'... desired output type long int'",
 }
@@ -220,7 +220,7 @@ def test_inplace_on_expanded_tensor_errors():
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "ember/_ops/views.py Expand gives a read-only NumPy view, and _registry.py's overlap check tests "
+    "ember/_ops/shape/views.py Expand gives a read-only NumPy view, and _registry.py's overlap check tests "
     "flags.writeable: PyTorch allows writes that do not overlap, x = torch.zeros(2, 1); y = x.expand(2, 3); "
     "y.fill_(5) and y[:, 0] = 3.0 both write x, where ember raises. Needs a writeable Expand plus a stride-based "
     "overlap check in _registry._store"))

@@ -346,7 +346,7 @@ def test_mha_merge_masks():
 
 def test_sdpa_primitive_with_dropout_mask_gradients():
     """The dropout path's backward (a fixed keep mask) against gradcheck and against the composed formula."""
-    from ember._ops.nn_attention import ScaledDotProductAttention
+    from ember._ops.nn.attention import ScaledDotProductAttention
     q, k, v = (to_ember(t) for t in _qkv((2,), 3, 4, 2, 3))
     keep = ember.tensor([[[2.0, 0, 2, 2], [0, 2, 2, 0], [2, 2, 0, 2]]] * 2, dtype=ember.float64)
     bias = ember.randn(3, 4, dtype=ember.float64, requires_grad=True)

@@ -265,7 +265,7 @@ def test_conv_saved_tensor_version_check(grad_of):
 
 def test_conv_batch_chunks_match(monkeypatch):
     """Past CHUNK_COLUMNS_BYTES the columns are built a few images at a time: same values and grads."""
-    from ember._ops import nn_conv
+    from ember._ops.nn import conv as nn_conv
     monkeypatch.setattr(nn_conv, "CHUNK_COLUMNS_BYTES", 2000)
     _run_both("conv2d", (5, 4, 6, 5), (4, 2, 3, 3), 4, dict(padding=1, groups=2))
     _run_both("conv2d", (5, 3, 6, 5), (2, 3, 3, 2), 2, dict(stride=2))

@@ -164,7 +164,7 @@ def test_interpolate_antialias_output_width_one_matches_torch():
 
 
 def test_sorted_select_matches_index_select_and_refuses_unsorted():
-    from ember._ops.nn_resample import SortedSelect
+    from ember._ops.nn.resample import SortedSelect
     x = ember.randn(2, 5, 3, dtype=ember.float64, requires_grad=True)
     idx = ember.tensor([0, 0, 1, 3, 3, 3, 4])
     np.testing.assert_array_equal(SortedSelect.apply(x, 1, idx).detach().numpy(), x.index_select(1, idx).detach().numpy())

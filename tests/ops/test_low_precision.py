@@ -247,14 +247,14 @@ XFAIL = {
     ('cholesky_inverse', 0, 'bfloat16'): 'PyTorch raises NotImplementedError for bfloat16; ember computes a result',
     ('linalg.vander', 0, 'float16'): "PyTorch refuses float16/bfloat16 (RuntimeError 'linalg.vander supports floating point, complex, and integer tensors, but got Half'); ember computes",
     ('linalg.vander', 0, 'bfloat16'): "PyTorch refuses float16/bfloat16 (RuntimeError 'linalg.vander supports floating point, complex, and integer tensors, but got Half'); ember computes",
-    ('bitwise_not', 0, 'float16'): 'float input: PyTorch raises NotImplementedError (\'"bitwise_not_cpu" not implemented\'), ember raises TypeError (ember/_ops/bitwise.py, not in this task)',
-    ('bitwise_not', 0, 'bfloat16'): 'float input: PyTorch raises NotImplementedError (\'"bitwise_not_cpu" not implemented\'), ember raises TypeError (ember/_ops/bitwise.py, not in this task)',
-    ('bitwise_not', 0, 'float32'): 'float input: PyTorch raises NotImplementedError (\'"bitwise_not_cpu" not implemented\'), ember raises TypeError (ember/_ops/bitwise.py, not in this task)',
-    ('bitwise_not', 0, 'float64'): 'float input: PyTorch raises NotImplementedError (\'"bitwise_not_cpu" not implemented\'), ember raises TypeError (ember/_ops/bitwise.py, not in this task)',
-    ('bitwise_not_', 0, 'float16'): 'float input: PyTorch raises NotImplementedError (\'"bitwise_not_cpu" not implemented\'), ember raises TypeError (ember/_ops/bitwise.py, not in this task)',
-    ('bitwise_not_', 0, 'bfloat16'): 'float input: PyTorch raises NotImplementedError (\'"bitwise_not_cpu" not implemented\'), ember raises TypeError (ember/_ops/bitwise.py, not in this task)',
-    ('bitwise_not_', 0, 'float32'): 'float input: PyTorch raises NotImplementedError (\'"bitwise_not_cpu" not implemented\'), ember raises TypeError (ember/_ops/bitwise.py, not in this task)',
-    ('bitwise_not_', 0, 'float64'): 'float input: PyTorch raises NotImplementedError (\'"bitwise_not_cpu" not implemented\'), ember raises TypeError (ember/_ops/bitwise.py, not in this task)',
+    ('bitwise_not', 0, 'float16'): 'float input: PyTorch raises NotImplementedError (\'"bitwise_not_cpu" not implemented\'), ember raises TypeError (ember/_ops/pointwise/bitwise.py, not in this task)',
+    ('bitwise_not', 0, 'bfloat16'): 'float input: PyTorch raises NotImplementedError (\'"bitwise_not_cpu" not implemented\'), ember raises TypeError (ember/_ops/pointwise/bitwise.py, not in this task)',
+    ('bitwise_not', 0, 'float32'): 'float input: PyTorch raises NotImplementedError (\'"bitwise_not_cpu" not implemented\'), ember raises TypeError (ember/_ops/pointwise/bitwise.py, not in this task)',
+    ('bitwise_not', 0, 'float64'): 'float input: PyTorch raises NotImplementedError (\'"bitwise_not_cpu" not implemented\'), ember raises TypeError (ember/_ops/pointwise/bitwise.py, not in this task)',
+    ('bitwise_not_', 0, 'float16'): 'float input: PyTorch raises NotImplementedError (\'"bitwise_not_cpu" not implemented\'), ember raises TypeError (ember/_ops/pointwise/bitwise.py, not in this task)',
+    ('bitwise_not_', 0, 'bfloat16'): 'float input: PyTorch raises NotImplementedError (\'"bitwise_not_cpu" not implemented\'), ember raises TypeError (ember/_ops/pointwise/bitwise.py, not in this task)',
+    ('bitwise_not_', 0, 'float32'): 'float input: PyTorch raises NotImplementedError (\'"bitwise_not_cpu" not implemented\'), ember raises TypeError (ember/_ops/pointwise/bitwise.py, not in this task)',
+    ('bitwise_not_', 0, 'float64'): 'float input: PyTorch raises NotImplementedError (\'"bitwise_not_cpu" not implemented\'), ember raises TypeError (ember/_ops/pointwise/bitwise.py, not in this task)',
     ('complex', 0, 'float16'): 'ember has no complex32 (ComplexHalf) dtype; PyTorch builds complex32 from float16',
     ('real', 0, 'float16'): 'ember has no complex32 (ComplexHalf) dtype; PyTorch builds complex32 from float16',
     ('imag', 0, 'float16'): 'ember has no complex32 (ComplexHalf) dtype; PyTorch builds complex32 from float16',
@@ -266,18 +266,18 @@ XFAIL = {
     ('byte', 0, 'bfloat16'): 'bfloat16 -> uint8 of negative values: PyTorch wraps modulo 256 (-1 -> 255), ember gives 0',
     ('random_', 0, 'float64'): "random_ on float64: the spec compares drawn values, which match PyTorch's only for the dtypes it lists (different RNG streams)",
     ('random_', 1, 'float64'): "random_ on float64: the spec compares drawn values, which match PyTorch's only for the dtypes it lists (different RNG streams)",
-    ('mode', 0, 'float16'): "mode's index for a repeated most-frequent value in rows of 255+ elements differs from PyTorch's (ember returns the last occurrence; PyTorch's CPU kernel returns another); ember/_ops/sort.py, not in this task",
-    ('mode', 0, 'bfloat16'): "mode's index for a repeated most-frequent value in rows of 255+ elements differs from PyTorch's (ember returns the last occurrence; PyTorch's CPU kernel returns another); ember/_ops/sort.py, not in this task",
-    ('mode', 1, 'float16'): "mode's index for a repeated most-frequent value in rows of 255+ elements differs from PyTorch's (ember returns the last occurrence; PyTorch's CPU kernel returns another); ember/_ops/sort.py, not in this task",
-    ('mode', 1, 'bfloat16'): "mode's index for a repeated most-frequent value in rows of 255+ elements differs from PyTorch's (ember returns the last occurrence; PyTorch's CPU kernel returns another); ember/_ops/sort.py, not in this task",
-    ('mode', 1, 'float32'): "mode's index for a repeated most-frequent value in rows of 255+ elements differs from PyTorch's (ember returns the last occurrence; PyTorch's CPU kernel returns another); ember/_ops/sort.py, not in this task",
+    ('mode', 0, 'float16'): "mode's index for a repeated most-frequent value in rows of 255+ elements differs from PyTorch's (ember returns the last occurrence; PyTorch's CPU kernel returns another); ember/_ops/reduction/sort.py, not in this task",
+    ('mode', 0, 'bfloat16'): "mode's index for a repeated most-frequent value in rows of 255+ elements differs from PyTorch's (ember returns the last occurrence; PyTorch's CPU kernel returns another); ember/_ops/reduction/sort.py, not in this task",
+    ('mode', 1, 'float16'): "mode's index for a repeated most-frequent value in rows of 255+ elements differs from PyTorch's (ember returns the last occurrence; PyTorch's CPU kernel returns another); ember/_ops/reduction/sort.py, not in this task",
+    ('mode', 1, 'bfloat16'): "mode's index for a repeated most-frequent value in rows of 255+ elements differs from PyTorch's (ember returns the last occurrence; PyTorch's CPU kernel returns another); ember/_ops/reduction/sort.py, not in this task",
+    ('mode', 1, 'float32'): "mode's index for a repeated most-frequent value in rows of 255+ elements differs from PyTorch's (ember returns the last occurrence; PyTorch's CPU kernel returns another); ember/_ops/reduction/sort.py, not in this task",
     ('digamma', 0, 'float64'): "float64 gradient (polygamma(1)) is accurate to ~1e-9 relative in ember's series, PyTorch's to the last bits; beyond this sweep's float64 tolerance (1.5e-11)",
     ('digamma_', 0, 'float64'): "float64 gradient (polygamma(1)) is accurate to ~1e-9 relative in ember's series, PyTorch's to the last bits; beyond this sweep's float64 tolerance (1.5e-11)",
     ('special.digamma', 0, 'float64'): "float64 gradient (polygamma(1)) is accurate to ~1e-9 relative in ember's series, PyTorch's to the last bits; beyond this sweep's float64 tolerance (1.5e-11)",
     ('special.psi', 0, 'float64'): "float64 gradient (polygamma(1)) is accurate to ~1e-9 relative in ember's series, PyTorch's to the last bits; beyond this sweep's float64 tolerance (1.5e-11)",
     ('polygamma', 0, 'float64'): "ember's float64 polygamma is accurate to ~1e-10 relative, PyTorch's to the last bits; beyond this sweep's float64 tolerance",
     ('special.polygamma', 0, 'float64'): "ember's float64 polygamma is accurate to ~1e-10 relative, PyTorch's to the last bits; beyond this sweep's float64 tolerance",
-    ('addr', 0, 'bfloat16'): "gradient of vec2 in bfloat16 is 5 ulps from PyTorch's (addr composes outer products in bfloat16; ember/_ops/products.py, not in this task)",
+    ('addr', 0, 'bfloat16'): "gradient of vec2 in bfloat16 is 5 ulps from PyTorch's (addr composes outer products in bfloat16; ember/_ops/linalg/products.py, not in this task)",
     ('logcumsumexp', 0, 'float32'): "float32 gradient (log-space, positive and negative cotangents apart) cancels: up to 3x PyTorch's error at 4097+ elements",
     ('logcumsumexp', 1, 'float16'): 'the spec scales inputs by 300, which overflows float16/bfloat16 to inf: PyTorch and ember then give different garbage gradients',
     ('logcumsumexp', 1, 'bfloat16'): 'the spec scales inputs by 300, which overflows float16/bfloat16 to inf: PyTorch and ember then give different garbage gradients',
@@ -345,7 +345,7 @@ class _Large:
 
 LARGE_XFAIL = {}
 LARGE_XFAIL[("matmul", "float32")] = ("NumPy's float32 matmul over 10**5-long products is less accurate than PyTorch's "
-                                      "(2e-4 off on 29.49); ember/_ops/products.py, not in this task")
+                                      "(2e-4 off on 29.49); ember/_ops/linalg/products.py, not in this task")
 
 
 def _large_cases():

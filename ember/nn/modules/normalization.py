@@ -1,7 +1,7 @@
 """torch.nn.modules.normalization: LayerNorm, GroupNorm, LocalResponseNorm, RMSNorm."""
 import numbers
 
-from ..._ops import nn_norm as _norm_ops
+from ..._ops.nn import normalization as _norm_ops
 from .. import functional as F
 from ._affine import register_affine, reset_affine
 from .module import Module
@@ -109,7 +109,7 @@ class LocalResponseNorm(Module):
 
 
 class CrossMapLRN2d(Module):
-    """The legacy cross-channel LRN on 4D input, with PyTorch's own kernel's window (see _ops/nn_norm.py)."""
+    """The legacy cross-channel LRN on 4D input, with PyTorch's own kernel's window (see _ops/nn/normalization.py)."""
 
     def __init__(self, size, alpha=0.0001, beta=0.75, k=1):
         super().__init__()

@@ -4,7 +4,7 @@ import numbers
 import warnings
 
 from ... import _creation
-from ..._ops.nn_rnn import RNNLayer
+from ..._ops.nn.rnn import RNNLayer
 from .. import functional as F, init
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence, _PackedLayout

@@ -2,7 +2,7 @@
 import math
 
 from ... import _creation
-from ..._ops.nn_rnn import RNNLayer
+from ..._ops.nn.rnn import RNNLayer
 from .. import functional as F, init
 from ..parameter import Parameter
 from .module import Module

@@ -1,0 +1,1 @@
+"""Indexing: tensor[key] and tensor[key] = value, where/masked ops, gather/scatter and index_add/copy/fill."""
