@@ -490,8 +490,14 @@ def _record_inputs(ctx, operands):
     metas = []
     for a in operands:
         if isinstance(a, Tensor):
-            if a._base is None and a._grad_fn is not None:
-                e = (a._grad_fn, a._output_nr)  # NOTE: _edge's common case, inline
+            if a._base is None:  # NOTE: _edge's common cases, inline
+                fn = a._grad_fn
+                if fn is not None:
+                    e = (fn, a._output_nr)
+                elif a._requires_grad:
+                    e = (a._accum or a._accumulator(), 0)
+                else:
+                    e = _NO_EDGE
             else:
                 e = _edge(a)
             metas.append((a._data.shape, a._dtype, a._device))
