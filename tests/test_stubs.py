@@ -103,12 +103,12 @@ def test_locations_reach_the_op_through_the_wrappers():
         match = re.search(r"# (\S+)\n(?:\s*@\S+\n)?\s*def " + re.escape(name) + r"\(", text)
         assert match, name
         return match.group(1).split(":")[0]
-    assert where("lerp_") == "ember/_ops/ternary.py"  # a composed in-place op of its own
-    assert where("add") == "ember/_ops/arith.py"  # registry wrapper: its _applies primitive
-    assert where("add_") == "ember/_ops/arith.py"  # the registry's in-place closure over the primitive
-    assert where("__and__") == "ember/_ops/bitwise.py"  # the guard's closure over a class a factory made
-    assert where("sin") == "ember/_ops/unary_trig.py"  # `Sin = pointwise(...)`: where it is bound
-    assert where("addmm") == "ember/_ops/products.py"  # functools.wraps chain (guards, device)
+    assert where("lerp_") == "ember/_ops/pointwise/ternary.py"  # a composed in-place op of its own
+    assert where("add") == "ember/_ops/pointwise/arith.py"  # registry wrapper: its _applies primitive
+    assert where("add_") == "ember/_ops/pointwise/arith.py"  # the registry's in-place closure over the primitive
+    assert where("__and__") == "ember/_ops/pointwise/bitwise.py"  # the guard's closure over a class a factory made
+    assert where("sin") == "ember/_ops/pointwise/unary_trig.py"  # `Sin = pointwise(...)`: where it is bound
+    assert where("addmm") == "ember/_ops/linalg/products.py"  # functools.wraps chain (guards, device)
 
 
 def test_signatures_come_from_the_ops():
