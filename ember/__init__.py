@@ -8,7 +8,6 @@ from ._device import device, get_default_device, set_default_device
 from ._tensor import Size, Tensor
 from .autograd.function import OutOfMemoryError
 from . import _ops
-from ._ops._registry import FUNCTIONS as _FUNCTIONS
 from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, logspace,
                         ones, ones_like, scalar_tensor, tensor, zeros, zeros_like)
 from ._random import (Generator, bernoulli, default_generator, fork_rng as _fork_rng, get_rng_state, initial_seed,
@@ -33,7 +32,7 @@ from ._compat.legacy import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor,
                              HalfTensor, IntTensor, LongTensor, ShortTensor)
 
 _ops._guards.guard_functions()  # NOTE: every op is registered now (nn.functional adds some)
-globals().update(_FUNCTIONS)
+_ops._registry.publish(globals())
 
 contiguous_format, preserve_format, channels_last, channels_last_3d = (
     _MEMORY_FORMATS[n] for n in ("contiguous_format", "preserve_format", "channels_last", "channels_last_3d"))

@@ -620,7 +620,8 @@ def _new(maker):
     return method
 
 
-Tensor.new_zeros = _new(zeros)
-Tensor.new_ones = _new(ones)
-Tensor.new_empty = _new(empty)
-Tensor.new_full = _new(full)
+from ._ops._registry import bind_method  # noqa: E402
+bind_method("new_zeros", _new(zeros))
+bind_method("new_ones", _new(ones))
+bind_method("new_empty", _new(empty))
+bind_method("new_full", _new(full))

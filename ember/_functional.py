@@ -1,6 +1,6 @@
 """torch.* functions composed from primitives (no backward of their own), and type utilities."""
 from . import _dtype, _state
-from ._ops._registry import public
+from ._ops._registry import bind_method, public
 from ._tensor import Tensor
 
 
@@ -134,11 +134,11 @@ def rsub(input, other, alpha=1):
     return Sub.apply(other, input, alpha)
 
 
-Tensor.div_ = _div_
-Tensor.divide_ = _div_
-Tensor.true_divide_ = lambda self, other: _div_(self, other)
-Tensor.subtract_ = lambda self, other, *, alpha=1: self.sub_(other, alpha=alpha)
-Tensor.multiply_ = lambda self, other: self.mul_(other)
+bind_method("div_", _div_)
+bind_method("divide_", _div_)
+bind_method("true_divide_", lambda self, other: _div_(self, other))
+bind_method("subtract_", lambda self, other, *, alpha=1: self.sub_(other, alpha=alpha))
+bind_method("multiply_", lambda self, other: self.mul_(other))
 
 
 # --- specs for the generic op test (tests/ops/test_against_torch.py) ------------------------------------------

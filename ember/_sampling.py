@@ -276,16 +276,17 @@ def _bernoulli(self, p=None, *, generator=None):
     return bernoulli(self, p, generator=generator)
 
 
-Tensor.uniform_ = _uniform_
-Tensor.normal_ = _normal_
-Tensor.random_ = _random_
-Tensor.bernoulli_ = _bernoulli_
-Tensor.exponential_ = _exponential_
-Tensor.geometric_ = _geometric_
-Tensor.log_normal_ = _log_normal_
-Tensor.cauchy_ = _cauchy_
-Tensor.bernoulli = _bernoulli
-Tensor.multinomial = multinomial
+from ._ops._registry import bind_method  # noqa: E402
+bind_method("uniform_", _uniform_)
+bind_method("normal_", _normal_)
+bind_method("random_", _random_)
+bind_method("bernoulli_", _bernoulli_)
+bind_method("exponential_", _exponential_)
+bind_method("geometric_", _geometric_)
+bind_method("log_normal_", _log_normal_)
+bind_method("cauchy_", _cauchy_)
+bind_method("bernoulli", _bernoulli)
+bind_method("multinomial", multinomial)
 
 
 # --- specs for the generic comparison with PyTorch ----------------------------------------------

@@ -79,7 +79,7 @@ class Tensor:
     # ember/_tensor.py:420
     def __float__(self): ...
 
-    # ember/_ops/pointwise/arith.py:187
+    # ember/_ops/pointwise/arith.py:188
     def __floordiv__(self, other):
         """Division rounded toward negative infinity (Python's //)."""
 
@@ -103,23 +103,23 @@ class Tensor:
     # ember/_tensor.py:434
     def __hash__(self): ...
 
-    # ember/_ops/pointwise/arith.py:470
+    # ember/_ops/pointwise/arith.py:471
     def __iadd__(self, other): ...
 
     # ember/_ops/pointwise/bitwise.py:42
     def __iand__(self, other): ...
 
-    # ember/_ops/pointwise/arith.py:474
+    # ember/_ops/pointwise/arith.py:475
     def __ifloordiv__(self, other): ...
 
     # ember/_ops/pointwise/bitwise.py:63
     def __ilshift__(self, other):
         """In-place version of bitwise_left_shift."""
 
-    # ember/_ops/pointwise/arith.py:475
+    # ember/_ops/pointwise/arith.py:476
     def __imod__(self, other): ...
 
-    # ember/_ops/pointwise/arith.py:472
+    # ember/_ops/pointwise/arith.py:473
     def __imul__(self, other): ...
 
     # ember/_tensor.py:429
@@ -138,20 +138,20 @@ class Tensor:
     # ember/_ops/pointwise/bitwise.py:43
     def __ior__(self, other): ...
 
-    # ember/_ops/pointwise/arith.py:476
+    # ember/_ops/pointwise/arith.py:477
     def __ipow__(self, other): ...
 
     # ember/_ops/pointwise/bitwise.py:76
     def __irshift__(self, other):
         """In-place version of bitwise_right_shift."""
 
-    # ember/_ops/pointwise/arith.py:471
+    # ember/_ops/pointwise/arith.py:472
     def __isub__(self, other): ...
 
     # ember/_tensor.py:404
     def __iter__(self): ...
 
-    # ember/_ops/pointwise/arith.py:473
+    # ember/_ops/pointwise/arith.py:474
     def __itruediv__(self, other): ...
 
     # ember/_ops/pointwise/bitwise.py:44
@@ -176,7 +176,7 @@ class Tensor:
     def __matmul__(self, other):
         """Matrix product: dot for 1-D, mm for 2-D, batched with broadcasting above."""
 
-    # ember/_ops/pointwise/arith.py:307
+    # ember/_ops/pointwise/arith.py:308
     def __mod__(self, other):
         """Python's %: the result takes the divisor's sign."""
 
@@ -203,7 +203,7 @@ class Tensor:
     def __pos__(self):
         """input itself (bool tensors are refused, as in PyTorch)."""
 
-    # ember/_ops/pointwise/arith.py:464
+    # ember/_ops/pointwise/arith.py:465
     def __pow__(self, other): ...
 
     # ember/_ops/pointwise/arith.py:40
@@ -220,7 +220,7 @@ class Tensor:
     # ember/_tensor.py:442
     def __repr__(self): ...
 
-    # ember/_ops/pointwise/arith.py:202
+    # ember/_ops/pointwise/arith.py:203
     def __rfloordiv__(self, other): ...
 
     # ember/_ops/pointwise/bitwise.py:63
@@ -230,7 +230,7 @@ class Tensor:
     # ember/_ops/linalg/matmul.py:206
     def __rmatmul__(self, other): ...
 
-    # ember/_ops/pointwise/arith.py:270
+    # ember/_ops/pointwise/arith.py:271
     def __rmod__(self, other): ...
 
     # ember/_ops/pointwise/arith.py:123
@@ -241,7 +241,7 @@ class Tensor:
     def __ror__(self, other):
         """Elementwise bitwise or."""
 
-    # ember/_ops/pointwise/arith.py:465
+    # ember/_ops/pointwise/arith.py:466
     def __rpow__(self, other): ...
 
     # ember/_ops/pointwise/bitwise.py:76
@@ -255,7 +255,7 @@ class Tensor:
     # ember/_ops/pointwise/arith.py:116
     def __rsub__(self, other): ...
 
-    # ember/_ops/pointwise/arith.py:175
+    # ember/_ops/pointwise/arith.py:176
     def __rtruediv__(self, other): ...
 
     # ember/_ops/pointwise/bitwise.py:41
@@ -516,7 +516,7 @@ class Tensor:
     def argsort(self, dim=-1, descending=False, stable=False):
         """Indices that sort `input` along `dim` (int64)."""
 
-    # ember/_ops/indexing/index.py:242
+    # ember/_ops/indexing/index.py:241
     def argwhere(self):
         """The indices of the nonzero elements as an (n, ndim) tensor."""
 
@@ -659,18 +659,18 @@ class Tensor:
     def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
         """Fill with Cauchy samples centred on median with scale sigma."""
 
-    # ember/_types.py:106
+    # ember/_types.py:107
     def cdouble(self, memory_format=None): ...
 
-    # ember/_ops/pointwise/rounding.py:31
+    # ember/_ops/pointwise/rounding.py:30
     def ceil(self):
         """Smallest integer >= input."""
 
-    # ember/_ops/pointwise/rounding.py:31
+    # ember/_ops/pointwise/rounding.py:30
     def ceil_(self):
         """In-place version of ceil."""
 
-    # ember/_types.py:105
+    # ember/_types.py:106
     def cfloat(self, memory_format=None): ...
 
     # ember/_tensor.py:541
@@ -771,11 +771,11 @@ class Tensor:
     # ember/_tensor.py:501
     def cuda(self, device=None, non_blocking=False, memory_format=None): ...
 
-    # ember/_ops/reduction/scan.py:152
+    # ember/_ops/reduction/scan.py:150
     def cummax(self, dim, *, out=None):
         """(values, indices) of the running maximum along `dim`."""
 
-    # ember/_ops/reduction/scan.py:187
+    # ember/_ops/reduction/scan.py:185
     def cummin(self, dim, *, out=None):
         """(values, indices) of the running minimum along `dim`."""
 
@@ -845,11 +845,11 @@ class Tensor:
     def diagonal(self, offset=0, dim1=0, dim2=1):
         """The diagonal of dims dim1, dim2 (offset above the main one if > 0), as a view."""
 
-    # ember/_ops/pointwise/unary_special.py:82
+    # ember/_ops/pointwise/unary_special.py:81
     def digamma(self):
         """d/dx lgamma(input); -inf at 0."""
 
-    # ember/_ops/pointwise/unary_special.py:82
+    # ember/_ops/pointwise/unary_special.py:81
     def digamma_(self):
         """In-place version of digamma."""
 
@@ -902,43 +902,43 @@ class Tensor:
     def equal(self, other):
         """True when both tensors have the same shape and elements; a Python bool."""
 
-    # ember/_ops/pointwise/unary_special.py:70
+    # ember/_ops/pointwise/unary_special.py:69
     def erf(self):
         """The error function."""
 
-    # ember/_ops/pointwise/unary_special.py:70
+    # ember/_ops/pointwise/unary_special.py:69
     def erf_(self):
         """In-place version of erf."""
 
-    # ember/_ops/pointwise/unary_special.py:72
+    # ember/_ops/pointwise/unary_special.py:71
     def erfc(self):
         """1 - erf(input), accurate where it is tiny."""
 
-    # ember/_ops/pointwise/unary_special.py:72
+    # ember/_ops/pointwise/unary_special.py:71
     def erfc_(self):
         """In-place version of erfc."""
 
-    # ember/_ops/pointwise/unary_special.py:75
+    # ember/_ops/pointwise/unary_special.py:74
     def erfinv(self):
         """The inverse error function."""
 
-    # ember/_ops/pointwise/unary_special.py:75
+    # ember/_ops/pointwise/unary_special.py:74
     def erfinv_(self):
         """In-place version of erfinv."""
 
-    # ember/_ops/pointwise/unary_exp.py:14
+    # ember/_ops/pointwise/unary_exp.py:13
     def exp(self):
         """e ** input."""
 
-    # ember/_ops/pointwise/unary_exp.py:16
+    # ember/_ops/pointwise/unary_exp.py:15
     def exp2(self):
         """2 ** input."""
 
-    # ember/_ops/pointwise/unary_exp.py:16
+    # ember/_ops/pointwise/unary_exp.py:15
     def exp2_(self):
         """In-place version of exp2."""
 
-    # ember/_ops/pointwise/unary_exp.py:14
+    # ember/_ops/pointwise/unary_exp.py:13
     def exp_(self):
         """In-place version of exp."""
 
@@ -949,11 +949,11 @@ class Tensor:
     # ember/_ops/shape/views.py:385
     def expand_as(self, other): ...
 
-    # ember/_ops/pointwise/unary_exp.py:18
+    # ember/_ops/pointwise/unary_exp.py:17
     def expm1(self):
         """exp(input) - 1, accurate near 0."""
 
-    # ember/_ops/pointwise/unary_exp.py:18
+    # ember/_ops/pointwise/unary_exp.py:17
     def expm1_(self):
         """In-place version of expm1."""
 
@@ -965,11 +965,11 @@ class Tensor:
     def fill_(self, value):
         """Fill self with value, in place."""
 
-    # ember/_ops/pointwise/rounding.py:35
+    # ember/_ops/pointwise/rounding.py:34
     def fix(self):
         """input rounded toward 0."""
 
-    # ember/_ops/pointwise/rounding.py:35
+    # ember/_ops/pointwise/rounding.py:34
     def fix_(self):
         """In-place version of trunc."""
 
@@ -999,19 +999,19 @@ class Tensor:
     def float_power_(self, exponent):
         """In-place float_power; self must already be float64 (or complex128)."""
 
-    # ember/_ops/pointwise/rounding.py:33
+    # ember/_ops/pointwise/rounding.py:32
     def floor(self):
         """Largest integer <= input."""
 
-    # ember/_ops/pointwise/rounding.py:33
+    # ember/_ops/pointwise/rounding.py:32
     def floor_(self):
         """In-place version of floor."""
 
-    # ember/_ops/pointwise/arith.py:187
+    # ember/_ops/pointwise/arith.py:188
     def floor_divide(self, y, /):
         """Division rounded toward negative infinity (Python's //)."""
 
-    # ember/_ops/pointwise/arith.py:187
+    # ember/_ops/pointwise/arith.py:188
     def floor_divide_(self, y, /):
         """In-place version of floor_divide."""
 
@@ -1023,19 +1023,19 @@ class Tensor:
     def fmin(self, y, /):
         """Elementwise minimum ignoring NaN (NaN only where both are NaN); ties go to input."""
 
-    # ember/_ops/pointwise/arith.py:307
+    # ember/_ops/pointwise/arith.py:308
     def fmod(self, other):
         """C's fmod: the result takes the dividend's sign."""
 
-    # ember/_ops/pointwise/arith.py:307
+    # ember/_ops/pointwise/arith.py:308
     def fmod_(self, other):
         """In-place version of fmod."""
 
-    # ember/_ops/pointwise/rounding.py:38
+    # ember/_ops/pointwise/rounding.py:37
     def frac(self):
         """input - trunc(input)."""
 
-    # ember/_ops/pointwise/rounding.py:38
+    # ember/_ops/pointwise/rounding.py:37
     def frac_(self):
         """In-place version of frac."""
 
@@ -1169,7 +1169,7 @@ class Tensor:
     def index_put_(self, indices, values, accumulate=False):
         """values written (or, with accumulate, added: repeats add up) at the index tensors, in place."""
 
-    # ember/_ops/indexing/index.py:260
+    # ember/_ops/indexing/index.py:259
     def index_select(self, dim, index, *, out=None):
         """The entries of input at `index` (1-D int tensor) along `dim`, as a copy."""
 
@@ -1217,7 +1217,7 @@ class Tensor:
     def is_pinned(self, device=None):
         """Whether this CPU tensor lives in page-locked memory (see pin_memory)."""
 
-    # ember/_types.py:103
+    # ember/_types.py:104
     def is_signed(self): ...
 
     # ember/_ops/pointwise/compare.py:173
@@ -1312,43 +1312,43 @@ class Tensor:
     def less_equal_(self, y, /):
         """In-place version of le."""
 
-    # ember/_ops/pointwise/unary_special.py:78
+    # ember/_ops/pointwise/unary_special.py:77
     def lgamma(self):
         """log |Gamma(input)|."""
 
-    # ember/_ops/pointwise/unary_special.py:78
+    # ember/_ops/pointwise/unary_special.py:77
     def lgamma_(self):
         """In-place version of lgamma."""
 
-    # ember/_ops/pointwise/unary_exp.py:20
+    # ember/_ops/pointwise/unary_exp.py:19
     def log(self):
         """Natural logarithm."""
 
-    # ember/_ops/pointwise/unary_exp.py:24
+    # ember/_ops/pointwise/unary_exp.py:23
     def log10(self):
         """Base-10 logarithm."""
 
-    # ember/_ops/pointwise/unary_exp.py:24
+    # ember/_ops/pointwise/unary_exp.py:23
     def log10_(self):
         """In-place version of log10."""
 
-    # ember/_ops/pointwise/unary_exp.py:26
+    # ember/_ops/pointwise/unary_exp.py:25
     def log1p(self):
         """log(1 + input), accurate near 0."""
 
-    # ember/_ops/pointwise/unary_exp.py:26
+    # ember/_ops/pointwise/unary_exp.py:25
     def log1p_(self):
         """In-place version of log1p."""
 
-    # ember/_ops/pointwise/unary_exp.py:22
+    # ember/_ops/pointwise/unary_exp.py:21
     def log2(self):
         """Base-2 logarithm."""
 
-    # ember/_ops/pointwise/unary_exp.py:22
+    # ember/_ops/pointwise/unary_exp.py:21
     def log2_(self):
         """In-place version of log2."""
 
-    # ember/_ops/pointwise/unary_exp.py:20
+    # ember/_ops/pointwise/unary_exp.py:19
     def log_(self):
         """In-place version of log."""
 
@@ -1368,7 +1368,7 @@ class Tensor:
     def logaddexp2(self, y, /):
         """log2(2 ** input + 2 ** other), computed without overflow."""
 
-    # ember/_ops/reduction/scan.py:265
+    # ember/_ops/reduction/scan.py:263
     def logcumsumexp(self, dim, *, out=None):
         """log(cumsum(exp(input))) along `dim`, without overflow."""
 
@@ -1408,11 +1408,11 @@ class Tensor:
     def logical_xor_(self, y, /):
         """In-place version of logical_xor."""
 
-    # ember/_ops/pointwise/unary_special.py:40
+    # ember/_ops/pointwise/unary_special.py:39
     def logit(self, eps=None):
         """log(p / (1 - p)), with p clamped to [eps, 1 - eps] when eps is given."""
 
-    # ember/_ops/pointwise/unary_special.py:40
+    # ember/_ops/pointwise/unary_special.py:39
     def logit_(self, eps=None):
         """In-place version of logit."""
 
@@ -1440,22 +1440,22 @@ class Tensor:
     @property
     def mT(self): ...
 
-    # ember/_ops/indexing/index.py:350
+    # ember/_ops/indexing/index.py:349
     def masked_fill(self, mask, value, /):
         """Copy of input with `value` where mask is True; the result keeps input's dtype."""
 
-    # ember/_ops/indexing/index.py:350
+    # ember/_ops/indexing/index.py:349
     def masked_fill_(self, mask, value, /):
         """In-place version of masked_fill."""
 
-    # ember/_ops/indexing/index.py:432
+    # ember/_ops/indexing/index.py:431
     def masked_scatter(self, mask, source):
         """Copy of input with source's elements, in order, written where mask (broadcast) is True."""
 
-    # ember/_ops/indexing/index.py:439
+    # ember/_ops/indexing/index.py:438
     def masked_scatter_(self, mask, source): ...
 
-    # ember/_ops/indexing/index.py:248
+    # ember/_ops/indexing/index.py:247
     def masked_select(self, mask, *, out=None):
         """The elements of input where mask (broadcast) is True, as a 1-D copy."""
 
@@ -1538,10 +1538,10 @@ class Tensor:
     def mv(self, v, /):
         """Matrix-vector product."""
 
-    # ember/_ops/pointwise/rounding.py:138
+    # ember/_ops/pointwise/rounding.py:136
     def nan_to_num(self, nan=0.0, posinf=None, neginf=None): ...
 
-    # ember/_ops/pointwise/rounding.py:136
+    # ember/_ops/pointwise/rounding.py:134
     def nan_to_num_(self, nan=0.0, posinf=None, neginf=None): ...
 
     # ember/_ops/reduction/reduce.py:452
@@ -1621,7 +1621,7 @@ class Tensor:
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """A tensor of zeros of the given size."""
 
-    # ember/_ops/indexing/index.py:231
+    # ember/_ops/indexing/index.py:230
     def nonzero(self, *, out=None, as_tuple=False):
         """Indices of the nonzero elements: an (n, ndim) int64 tensor, or one tensor per dim with as_tuple."""
 
@@ -1664,21 +1664,21 @@ class Tensor:
     def pinverse(self, rcond=1e-15):
         """torch.pinverse: pinv with rtol=rcond."""
 
-    # ember/_ops/pointwise/unary_special.py:126
+    # ember/_ops/pointwise/unary_special.py:125
     def polygamma(self, n): ...
 
-    # ember/_ops/pointwise/unary_special.py:127
+    # ember/_ops/pointwise/unary_special.py:126
     def polygamma_(self, n): ...
 
     # ember/_ops/pointwise/unary.py:113
     def positive(self):
         """input itself (bool tensors are refused, as in PyTorch)."""
 
-    # ember/_ops/pointwise/arith.py:457
+    # ember/_ops/pointwise/arith.py:458
     def pow(self, exponent, *, out=None):
         """input ** exponent (either may be a number)."""
 
-    # ember/_ops/pointwise/arith.py:466
+    # ember/_ops/pointwise/arith.py:467
     def pow_(self, exponent): ...
 
     # ember/nn/functional.py:198
@@ -1720,11 +1720,11 @@ class Tensor:
     @real.setter
     def real(self, value): ...
 
-    # ember/_ops/pointwise/unary_exp.py:32
+    # ember/_ops/pointwise/unary_exp.py:31
     def reciprocal(self):
         """1 / input."""
 
-    # ember/_ops/pointwise/unary_exp.py:32
+    # ember/_ops/pointwise/unary_exp.py:31
     def reciprocal_(self):
         """In-place version of reciprocal."""
 
@@ -1740,11 +1740,11 @@ class Tensor:
     def relu_(self):
         """In-place version of relu."""
 
-    # ember/_ops/pointwise/arith.py:307
+    # ember/_ops/pointwise/arith.py:308
     def remainder(self, other):
         """Python's %: the result takes the divisor's sign."""
 
-    # ember/_ops/pointwise/arith.py:307
+    # ember/_ops/pointwise/arith.py:308
     def remainder_(self, other):
         """In-place version of remainder."""
 
@@ -1793,17 +1793,17 @@ class Tensor:
     def rot90(self, k=1, dims=(0, 1)):
         """Rotate by 90 degrees `k` times in the plane of `dims`, from the first towards the second."""
 
-    # ember/_ops/pointwise/rounding.py:85
+    # ember/_ops/pointwise/rounding.py:84
     def round(self, *, decimals=None): ...
 
-    # ember/_ops/pointwise/rounding.py:89
+    # ember/_ops/pointwise/rounding.py:88
     def round_(self, *, decimals=None): ...
 
-    # ember/_ops/pointwise/unary_exp.py:30
+    # ember/_ops/pointwise/unary_exp.py:29
     def rsqrt(self):
         """1 / sqrt(input)."""
 
-    # ember/_ops/pointwise/unary_exp.py:30
+    # ember/_ops/pointwise/unary_exp.py:29
     def rsqrt_(self):
         """In-place version of rsqrt."""
 
@@ -1851,11 +1851,11 @@ class Tensor:
     # ember/_tensor.py:538
     def short(self, memory_format=None): ...
 
-    # ember/_ops/pointwise/unary_special.py:15
+    # ember/_ops/pointwise/unary_special.py:14
     def sigmoid(self):
         """1 / (1 + exp(-input)), computed without overflow."""
 
-    # ember/_ops/pointwise/unary_special.py:15
+    # ember/_ops/pointwise/unary_special.py:14
     def sigmoid_(self):
         """In-place version of sigmoid."""
 
@@ -1918,11 +1918,11 @@ class Tensor:
     def split_with_sizes(self, split_sizes, dim=0):
         """Pieces of the listed sizes along `dim` (views)."""
 
-    # ember/_ops/pointwise/unary_exp.py:28
+    # ember/_ops/pointwise/unary_exp.py:27
     def sqrt(self):
         """Square root; its gradient at 0 is inf."""
 
-    # ember/_ops/pointwise/unary_exp.py:28
+    # ember/_ops/pointwise/unary_exp.py:27
     def sqrt_(self):
         """In-place version of sqrt."""
 
@@ -1930,7 +1930,7 @@ class Tensor:
     def square(self):
         """input ** 2."""
 
-    # ember/_ops/pointwise/unary_exp.py:36
+    # ember/_ops/pointwise/unary_exp.py:35
     def square_(self):
         """In-place input ** 2."""
 
@@ -2077,11 +2077,11 @@ class Tensor:
     # ember/_functional.py:139
     def true_divide_(self, other): ...
 
-    # ember/_ops/pointwise/rounding.py:35
+    # ember/_ops/pointwise/rounding.py:34
     def trunc(self):
         """input rounded toward 0."""
 
-    # ember/_ops/pointwise/rounding.py:35
+    # ember/_ops/pointwise/rounding.py:34
     def trunc_(self):
         """In-place version of trunc."""
 
@@ -2139,7 +2139,7 @@ class Tensor:
     # ember/_ops/shape/views.py:176
     def view_as(self, other): ...
 
-    # ember/_ops/indexing/index.py:346
+    # ember/_ops/indexing/index.py:345
     def where(self, condition, other): ...
 
     # ember/_ops/pointwise/binary_float.py:120

@@ -99,11 +99,12 @@ def _flat_values(self):
     return _wrap(self._data.reshape(-1), self._device, self._dtype).tolist()
 
 
-Tensor.apply_ = _apply_
-Tensor.is_signed = lambda self: self._dtype.is_signed
-Tensor.is_nonzero = is_nonzero
-Tensor.cfloat = lambda self, memory_format=None: self.to(_dtype.complex64)
-Tensor.cdouble = lambda self, memory_format=None: self.to(_dtype.complex128)
+from ._ops._registry import bind_method  # noqa: E402
+bind_method("apply_", _apply_)
+bind_method("is_signed", lambda self: self._dtype.is_signed)
+bind_method("is_nonzero", is_nonzero)
+bind_method("cfloat", lambda self, memory_format=None: self.to(_dtype.complex64))
+bind_method("cdouble", lambda self, memory_format=None: self.to(_dtype.complex128))
 
 
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):

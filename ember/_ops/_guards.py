@@ -3,7 +3,7 @@ Tensor's operators decline foreign operands as PyTorch's do, and composed ops (f
 methods written in Python over the primitives) check their tensor arguments and out= the way
 PyTorch's argument parser does, so that no internal error reaches the user."""
 from .._tensor import Tensor
-from ._registry import FUNCTIONS, write_out, write_outs
+from ._registry import FUNCTIONS, rewrap, write_out, write_outs
 
 
 # --- operators with foreign operands ------------------------------------------------------------------
@@ -22,7 +22,7 @@ def guard_operators():
     for name in names:
         fn = Tensor.__dict__.get(name)
         if fn is not None and not getattr(fn, "_guarded", False):
-            setattr(Tensor, name, _guarded(name, fn))
+            rewrap(name, lambda f: _guarded(name, f), method=True)
 
 
 def _guarded(name, fn):
@@ -54,11 +54,11 @@ def guard_functions():
     """Put every registered function, and Tensor's methods that take more tensors, behind PyTorch's
     checks of their tensor arguments (see `checked_function`); the registry's own wrappers over
     primitives are checked in Primitive.apply. Called once every op is registered."""
-    for name, f in list(FUNCTIONS.items()):
-        FUNCTIONS[name] = checked_function(_on_its_device(f), name)
+    for name in list(FUNCTIONS):
+        rewrap(name, lambda f: checked_function(_on_its_device(f), name), function=True)
     for name, f in list(Tensor.__dict__.items()):
         if not name.startswith("_") and callable(f) and not isinstance(f, type):
-            setattr(Tensor, name, checked_function(_on_its_device(f), name, method=True))
+            rewrap(name, lambda f: checked_function(_on_its_device(f), name, method=True), method=True)
 
 
 def _on_its_device(f):

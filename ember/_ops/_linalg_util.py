@@ -74,9 +74,8 @@ def _adjoint(self):
     return mH(self)
 
 
-from .._tensor import Tensor  # noqa: E402
-from ._registry import public  # noqa: E402
+from ._registry import bind_method, public  # noqa: E402
 
-Tensor.mH = property(_adjoint)
-Tensor.adjoint = _adjoint
+bind_method("mH", property(_adjoint))
+bind_method("adjoint", _adjoint)
 public(_adjoint, name="adjoint")

@@ -1,5 +1,8 @@
-"""How an op becomes public: `register` binds `ember.<name>`, `Tensor.<name>` and the in-place
-`Tensor.<name>_`, and records the op's test spec for tests/ops/test_against_torch.py.
+"""How an op becomes public: `bind` is the one place that makes a name `ember.<name>` (FUNCTIONS)
+or `Tensor.<name>`; it refuses a second binding of a name unless that binding says what it replaces.
+The declarations over it: `register` binds a Primitive as `ember.<name>`, `Tensor.<name>` and the
+in-place `Tensor.<name>_`, and records the op's test spec for tests/ops/test_against_torch.py;
+`public` binds a function written in Python over the primitives; `spec` records a spec alone.
 
 In-place ops and `out=` are generic: both run the out-of-place primitive and then write its
 result into the target, so each op is written once.
@@ -10,6 +13,115 @@ from ..autograd.graph import Node, SavedOutput
 
 FUNCTIONS = {}   # name -> public function for the ember namespace
 SPECS = []       # OpSpec list for the generic test
+BOUND = {}       # ("ember" | "Tensor", name) -> Binding: what `bind` made public, and where
+CLASS_BODY = dict(Tensor.__dict__)  # Tensor's own attributes, from its class statement in _tensor.py
+
+
+class Binding:
+    """One public name: `value` (what the namespace holds now), `site` ("file:line" of the bind call,
+    the first frame outside this file), `replaced` (the reason given when it replaced an earlier
+    binding) and `wrapped` (how often a guard pass wrapped the value in place, see `rewrap`)."""
+
+    __slots__ = ("value", "site", "replaced", "wrapped")
+
+    def __init__(self, value, site, replaced=None):
+        self.value = value
+        self.site = site
+        self.replaced = replaced
+        self.wrapped = 0
+
+    def __repr__(self):
+        return f"Binding({self.site})"
+
+
+def _caller_site():
+    """Where a binding is made: the first frame outside this file, and when that is a declaring helper
+    (unary, alias, a loop's function), the module statement that ran it."""
+    import sys
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename == __file__:
+        frame = frame.f_back
+    if frame is None:
+        return "?"
+    site = f"{_short(frame.f_code.co_filename)}:{frame.f_lineno}"
+    outer = frame
+    while outer is not None and outer.f_code.co_name != "<module>":
+        outer = outer.f_back
+    if outer is not None and outer is not frame:
+        site += f" (from {_short(outer.f_code.co_filename)}:{outer.f_lineno})"
+    return site
+
+
+def _short(path):
+    """`path` from the package folder on (ember/_ops/...), as sites are printed."""
+    import os
+    root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+    return os.path.relpath(path, root) if path.startswith(root) else path
+
+
+def bind(name, fn, *, function=True, method=False, replaces=None):
+    """Make `fn` public as `ember.<name>` (function) and/or `Tensor.<name>` (method: a function,
+    or a property). A name already bound (for Tensor, also one its class statement defines) is
+    refused unless `replaces` gives the reason this binding replaces the earlier one; `replaces`
+    on a name not bound yet is refused too. Returns `fn`."""
+    site = _caller_site()
+    if function:
+        _bind_one("ember", name, fn, site, replaces, name in FUNCTIONS)
+        FUNCTIONS[name] = fn
+    if method:
+        _bind_one("Tensor", name, fn, site, replaces, name in Tensor.__dict__)
+        setattr(Tensor, name, fn)
+    return fn
+
+
+def bind_method(name, fn, *, replaces=None):
+    """`bind(name, fn, function=False, method=True)`: `Tensor.<name>` only."""
+    return bind(name, fn, function=False, method=True, replaces=replaces)
+
+
+def _bind_one(space, name, fn, site, replaces, taken):
+    earlier = BOUND.get((space, name))
+    if taken and not replaces:
+        where = earlier.site if earlier is not None else "Tensor's class statement (ember/_tensor.py)"
+        raise RuntimeError(f"{space}.{name} is bound twice: at {where} and again at {site}; a binding that "
+                           f"replaces an earlier one says why: bind(..., replaces='reason')")
+    if replaces is not None and (not taken or not isinstance(replaces, str) or not replaces):
+        raise RuntimeError(f"{space}.{name} at {site}: replaces= takes the reason (a string) for replacing "
+                           f"an existing binding, and {space}.{name} " + ("has one" if taken else "has none"))
+    BOUND[(space, name)] = Binding(fn, site, replaces)
+
+
+def rewrap(name, wrap, *, function=False, method=False):
+    """A guard pass (see _guards.py) puts the value bound to `ember.<name>` or `Tensor.<name>` behind
+    `wrap(value)`: the same binding, wrapped in place; not a second one."""
+    if function:
+        value = wrap(FUNCTIONS[name])
+        _rewrapped("ember", name, value)
+        FUNCTIONS[name] = value
+    if method:
+        value = wrap(Tensor.__dict__[name])
+        _rewrapped("Tensor", name, value)
+        setattr(Tensor, name, value)
+
+
+def _rewrapped(space, name, value):
+    entry = BOUND.get((space, name))
+    if entry is None:  # NOTE: a method of Tensor's class statement, wrapped by a guard
+        if space != "Tensor" or name not in CLASS_BODY:
+            raise RuntimeError(f"{space}.{name}: only a bound name can be wrapped")
+        entry = BOUND[(space, name)] = Binding(CLASS_BODY[name], "ember/_tensor.py (class statement)")
+    entry.value = value
+    entry.wrapped += 1
+
+
+def publish(namespace):
+    """Copy FUNCTIONS into the ember module's namespace (`namespace` is its globals()), refusing a
+    name the module already binds to something else (an import in ember/__init__.py)."""
+    clashes = sorted(k for k, v in FUNCTIONS.items() if k in namespace and namespace[k] is not v)
+    if clashes:
+        raise RuntimeError(f"ember.{clashes[0]} is bound twice: in ember/__init__.py and at "
+                           f"{BOUND[('ember', clashes[0])].site}")
+    namespace.update(FUNCTIONS)
 
 
 class OpSpec:
@@ -65,15 +177,15 @@ def register(*specs, torch=None, method=None, inplace=None, reflected=None, oper
         if torch or method:
             cls._public_name = torch or method  # the op's name in argument errors (ember/_arguments.py)
         if torch:
-            FUNCTIONS[torch] = _make_function(cls, torch)
+            bind(torch, _make_function(cls, torch))
         if method:
-            setattr(Tensor, method, _make_method(cls, method))
+            bind_method(method, _make_method(cls, method))
         if inplace:
-            setattr(Tensor, inplace, _make_inplace(cls, inplace))
+            bind_method(inplace, _make_inplace(cls, inplace))
         for name in operator or ():
-            setattr(Tensor, name, _make_method(cls, name))
+            bind_method(name, _make_method(cls, name))
         for name in reflected or ():
-            setattr(Tensor, name, _make_reflected(cls, name))
+            bind_method(name, _make_reflected(cls, name))
         return cls
     return deco
 
@@ -87,10 +199,10 @@ def public(fn=None, *, name=None, method=False):
     """Decorator: make a Python function `ember.<name>` (and `Tensor.<name>` if method)."""
     def deco(f):
         n = name or f.__name__
-        FUNCTIONS[n] = f
+        bind(n, f)
         if method:
             from ._guards import checked_function
-            setattr(Tensor, n, checked_function(f, n, method=True))
+            bind_method(n, checked_function(f, n, method=True))
         return f
     return deco(fn) if fn is not None else deco
 

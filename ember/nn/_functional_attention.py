@@ -3,7 +3,7 @@ import math
 import warnings
 
 from .. import _creation, _dtype
-from .._ops._registry import FUNCTIONS as _TORCH
+from .._ops._registry import FUNCTIONS as _TORCH, bind as _bind
 from .._ops.nn.attention import ScaledDotProductAttention
 from .._ops.nn.ctc import ctc_loss
 from .._ops.nn.pdist import pdist
@@ -339,7 +339,7 @@ def _heads(t, static, name, bsz, num_heads, head_dim):
 
 
 # === pdist (the primitive in ember/_ops/nn/pdist.py) ===========================================
-_TORCH.setdefault("pdist", pdist)
+_bind("pdist", pdist)
 
 
 # === linear_cross_entropy =========================================================================

@@ -1,7 +1,7 @@
 """torch.nn.functional's convolutions, unfold/fold, pixel/channel shuffle."""
 from .. import _dtype
 from .._ops.nn import conv as _prims
-from .._ops._registry import FUNCTIONS as _TORCH
+from .._ops._registry import bind as _bind
 from .._tensor import Tensor as _Tensor
 from .._ops.nn.conv_fold import (  # noqa: F401  (re-exported: F.unfold, F.fold, the shuffles)
     unfold, fold, pixel_shuffle, pixel_unshuffle, channel_shuffle, native_channel_shuffle)
@@ -274,8 +274,8 @@ def _convolution(input, weight, bias, stride, padding, dilation, transposed, out
     return _conv("convolution", nd, input, weight, bias, stride, padding, dilation, groups)
 
 
-_TORCH.setdefault("convolution", _convolution)
+_bind("convolution", _convolution)
 for _name in ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "conv_tbc",
               "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle"):
-    _TORCH.setdefault(_name, globals()[_name])
+    _bind(_name, globals()[_name])
 del _name

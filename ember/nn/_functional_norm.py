@@ -3,7 +3,7 @@ import math
 
 from .. import _arguments, _creation, _dtype
 from .._ops.nn import normalization as _norm
-from .._ops._registry import FUNCTIONS as _TORCH
+from .._ops._registry import FUNCTIONS as _TORCH, bind as _bind
 from .._tensor import Tensor
 
 __all__ = ["layer_norm", "batch_norm", "group_norm", "instance_norm", "rms_norm", "local_response_norm"]
@@ -231,8 +231,8 @@ def _torch_layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-05
     return layer_norm(input, normalized_shape, weight, bias, eps)
 
 
-_TORCH.setdefault("layer_norm", _torch_layer_norm)
-_TORCH.setdefault("batch_norm", _torch_batch_norm)
-_TORCH.setdefault("instance_norm", _torch_instance_norm)
-_TORCH.setdefault("group_norm", _torch_group_norm)
-_TORCH.setdefault("rms_norm", rms_norm)
+_bind("layer_norm", _torch_layer_norm)
+_bind("batch_norm", _torch_batch_norm)
+_bind("instance_norm", _torch_instance_norm)
+_bind("group_norm", _torch_group_norm)
+_bind("rms_norm", rms_norm)

@@ -1,6 +1,6 @@
 """torch.nn.functional's pooling and resampling (interpolate, grid_sample, affine_grid)."""
 from .. import _dtype
-from .._ops._registry import FUNCTIONS
+from .._ops._registry import bind
 from .._ops.nn.pool import AVG_POOL, MAX_POOL, out_size
 from .._tensor import Tensor
 
@@ -326,9 +326,9 @@ def _torch_avg_pool1d(input, kernel_size, stride=(), padding=0, ceil_mode=False,
 
 
 for _nd in (1, 2, 3):
-    FUNCTIONS.setdefault(f"max_pool{_nd}d", _torch_max_pool(_nd))
-FUNCTIONS.setdefault("max_pool1d_with_indices", _torch_max_pool1d_with_indices)
-FUNCTIONS.setdefault("avg_pool1d", _torch_avg_pool1d)
+    bind(f"max_pool{_nd}d", _torch_max_pool(_nd))
+bind("max_pool1d_with_indices", _torch_max_pool1d_with_indices)
+bind("avg_pool1d", _torch_avg_pool1d)
 del _nd
 
 from ._functional_pool_adaptive import *  # noqa: E402,F401,F403

@@ -1,7 +1,7 @@
 """torch.nn.functional's adaptive and fractional pooling (part of ember/nn/_functional_pool.py)."""
 from .._device import runs_on_its_device
 from .. import _dtype
-from .._ops._registry import FUNCTIONS
+from .._ops._registry import bind
 from .._ops.nn.pool import AVG_POOL
 from .._ops.nn.pool_adaptive import ADAPTIVE_MAX, FRACTIONAL_MAX, adaptive_bounds, adaptive_table, fractional_table
 from .._tensor import Tensor, _wrap
@@ -250,5 +250,5 @@ def _torch_adaptive_max_pool1d(input, output_size):
     return _adaptive_max(1, input, output_size, True)
 
 
-FUNCTIONS.setdefault("adaptive_avg_pool1d", adaptive_avg_pool1d)
-FUNCTIONS.setdefault("adaptive_max_pool1d", _torch_adaptive_max_pool1d)
+bind("adaptive_avg_pool1d", adaptive_avg_pool1d)
+bind("adaptive_max_pool1d", _torch_adaptive_max_pool1d)

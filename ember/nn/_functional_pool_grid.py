@@ -11,7 +11,7 @@ import warnings
 
 from .._device import runs_on_its_device
 from .. import _dtype
-from .._ops._registry import FUNCTIONS as _FUNCTIONS, OpSpec as _OpSpec, spec as _spec
+from .._ops._registry import OpSpec as _OpSpec, bind as _bind, spec as _spec
 from .._ops.nn.resample import GRID_SAMPLE
 from .._tensor import Tensor, _wrap
 
@@ -241,8 +241,8 @@ def _torch_affine_grid_generator(theta, size, align_corners):
 
 
 for _name in ("grid_sampler", "grid_sampler_2d", "grid_sampler_3d"):
-    _FUNCTIONS.setdefault(_name, _torch_grid_sampler)
-_FUNCTIONS.setdefault("affine_grid_generator", _torch_affine_grid_generator)
+    _bind(_name, _torch_grid_sampler)
+_bind("affine_grid_generator", _torch_affine_grid_generator)
 del _name
 
 

@@ -1,7 +1,7 @@
 """torch.nn.functional's embedding and embedding_bag."""
 from .._device import runs_on_its_device
 from .. import _dtype
-from .._ops._registry import FUNCTIONS
+from .._ops._registry import bind
 from .._ops.nn.embedding import Embedding, EmbeddingBag
 from .._tensor import Tensor, _wrap
 from ..autograd.grad_mode import no_grad
@@ -197,5 +197,5 @@ def _size(t):
 
 
 for _name, _fn in {"embedding": _torch_embedding, "embedding_renorm_": _torch_embedding_renorm_}.items():
-    FUNCTIONS.setdefault(_name, _fn)
+    bind(_name, _fn)
 del _name, _fn

@@ -5,7 +5,7 @@ import warnings as _warnings
 from .. import _arguments, _creation, _dtype
 from .. import _ops  # noqa: F401  (every op registered before the functions below use them)
 from .._ops.nn import activation as _act
-from .._ops._registry import FUNCTIONS as _TORCH, apply_inplace as _apply_inplace
+from .._ops._registry import FUNCTIONS as _TORCH, apply_inplace as _apply_inplace, bind as _bind
 from .._ops.nn.linear import linear_primitive as _linear_primitive
 from .._tensor import Tensor as _Tensor, _norm_dim
 
@@ -574,15 +574,15 @@ def _torch_dropout_(input, p, train):
 
 for _name, _fn in {"softmax": _torch_softmax, "log_softmax": _torch_log_softmax, "hardshrink": hardshrink,
                    "prelu": prelu}.items():
-    _TORCH.setdefault(_name, _fn)
-    if not hasattr(_Tensor, _name):
-        setattr(_Tensor, _name, {"softmax": _tensor_softmax, "log_softmax": _tensor_log_softmax}.get(_name, _fn))
+    _bind(_name, _fn)
+    _bind(_name, {"softmax": _tensor_softmax, "log_softmax": _tensor_log_softmax}.get(_name, _fn), function=False,
+          method=True)
 for _name, _fn in {"selu": selu, "selu_": selu_, "celu": celu, "celu_": celu_, "threshold": threshold,
                    "threshold_": threshold_, "rrelu": rrelu, "rrelu_": rrelu_, "dropout": _torch_dropout,
                    "dropout_": _torch_dropout_, "alpha_dropout": alpha_dropout,
                    "feature_alpha_dropout": feature_alpha_dropout, "pairwise_distance": pairwise_distance,
                    "cosine_similarity": cosine_similarity}.items():
-    _TORCH.setdefault(_name, _fn)
+    _bind(_name, _fn)
 del _name, _fn
 
 # === the layers' functions, one private module per family =====================================

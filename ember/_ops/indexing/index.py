@@ -9,7 +9,7 @@ from ...autograd.function import Primitive
 from ..._arguments import is_number
 from ..._creation import check_number_operand, checked_fill_value
 from ..._tensor import Tensor, _wrap, broadcast_shapes, norm_dim, sum_to
-from .._registry import FUNCTIONS, OpSpec, apply_inplace, public, register, spec
+from .._registry import OpSpec, apply_inplace, bind, bind_method, public, register, spec
 from ._index_key import advanced_key, parse, run_steps
 from ..shape.views import Index, Select
 
@@ -145,8 +145,8 @@ def _broadcast(shapes):
     return out
 
 
-Tensor.__getitem__ = getitem
-Tensor.__setitem__ = setitem
+bind_method("__getitem__", getitem)
+bind_method("__setitem__", setitem)
 
 
 class IndexPut(Primitive):
@@ -212,8 +212,7 @@ def _index_put_(self, indices, values, accumulate=False):
     return apply_inplace(IndexPut, self, values, key, bool(accumulate))
 
 
-Tensor.index_put_ = _index_put_
-FUNCTIONS["index_put_"] = _index_put_
+bind("index_put_", _index_put_, method=True)
 
 
 class NonZero(Primitive):
@@ -343,7 +342,7 @@ def where(condition, input=None, other=None, *, out=None):
     return result
 
 
-Tensor.where = lambda self, condition, other: where(condition, self, other)
+bind_method("where", lambda self, condition, other: where(condition, self, other))
 spec(OpSpec("where", arity=2, shapes="binary", call=lambda torch, x, y: torch.where(x > 0, x, y)))
 
 
@@ -380,7 +379,7 @@ class MaskedFill(Primitive):
 
 register(OpSpec("masked_fill", arity=1, shapes=[((3, 4),)], call=lambda torch, x: x.masked_fill(x > 0, 0.5)),
          method="masked_fill", inplace="masked_fill_")(MaskedFill)
-FUNCTIONS["masked_fill"] = lambda input, mask, value: input.masked_fill(mask, value)
+bind("masked_fill", lambda input, mask, value: input.masked_fill(mask, value))
 
 
 class MaskedScatter(Primitive):
@@ -441,7 +440,7 @@ def _masked_scatter_(self, mask, source):
     return apply_inplace(MaskedScatter, self, mask, source)
 
 
-Tensor.masked_scatter_ = _masked_scatter_
+bind_method("masked_scatter_", _masked_scatter_)
 
 
 # --- specs -------------------------------------------------------------------------------------------------

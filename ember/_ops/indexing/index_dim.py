@@ -3,7 +3,7 @@ into the flattened tensor)."""
 from ... import _dtype
 from ...autograd.function import Primitive
 from ..._tensor import Tensor, norm_dim
-from .._registry import OpSpec, apply_inplace, public, spec
+from .._registry import OpSpec, apply_inplace, bind_method, public, spec
 from .scatter import _in_range
 from ..shape.views import Index, _fmt_shape
 
@@ -182,9 +182,9 @@ def _index_fill_(self, dim, index, value):
     return apply_inplace(IndexFill, self, value, d, index)
 
 
-Tensor.index_add_ = _index_add_
-Tensor.index_copy_ = _index_copy_
-Tensor.index_fill_ = _index_fill_
+bind_method("index_add_", _index_add_)
+bind_method("index_copy_", _index_copy_)
+bind_method("index_fill_", _index_fill_)
 
 
 def _check_take(backend, idx, n):

@@ -7,7 +7,7 @@ bounds) run before any work, with PyTorch's messages.
 from ... import _dtype
 from ...autograd.function import Primitive
 from ..._tensor import Tensor, _wrap, broadcast_shapes, norm_dim
-from .._registry import OpSpec, apply_inplace, public, spec
+from .._registry import OpSpec, apply_inplace, bind_method, public, spec
 from ..shape.views import IndexInto, _fmt_shape
 
 _REDUCE_UFUNC = {"sum": "add", "mean": "add", "prod": "multiply", "amax": "maximum", "amin": "minimum"}
@@ -202,8 +202,8 @@ def _scatter_add_(self, dim, index, src):
     return apply_inplace(ScatterAdd, self, src, d, index, "add")
 
 
-Tensor.scatter_ = _scatter_
-Tensor.scatter_add_ = _scatter_add_
+bind_method("scatter_", _scatter_)
+bind_method("scatter_add_", _scatter_add_)
 
 
 # --- scatter_reduce --------------------------------------------------------------------------------------------
@@ -325,7 +325,7 @@ def _scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
     return apply_inplace(ScatterReduce, self, src, d, index, reduce, bool(include_self))
 
 
-Tensor.scatter_reduce_ = _scatter_reduce_
+bind_method("scatter_reduce_", _scatter_reduce_)
 
 
 @public(method=True)

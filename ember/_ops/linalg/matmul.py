@@ -6,7 +6,7 @@ from ... import _dtype
 from ...autograd.function import Primitive
 from ..._tensor import Tensor
 from .._linalg_util import mH
-from .._registry import OpSpec, public, register, spec, write_out
+from .._registry import OpSpec, bind_method, public, register, spec, write_out
 
 
 def _conj(t):
@@ -202,8 +202,8 @@ def matmul(input, other, *, out=None):
     return result if out is None else write_out(out, result, "matmul")
 
 
-Tensor.__matmul__ = matmul
-Tensor.__rmatmul__ = lambda self, other: matmul(other, self)
+bind_method("__matmul__", matmul)
+bind_method("__rmatmul__", lambda self, other: matmul(other, self))
 spec(OpSpec("matmul", arity=2, shapes=[((3,), (3,)), ((2, 3), (3, 4)), ((2, 3), (3,)), ((3,), (3, 2)),
                                        ((2, 2, 3), (3, 4)), ((2, 1, 2, 3), (3, 3, 2)), ((4,), (2, 4, 3)),
                                        ((2, 3, 4), (4,))], dtypes=("float32", "float64", "complex128")))

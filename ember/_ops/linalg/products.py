@@ -4,7 +4,7 @@ from ..._tensor import Tensor
 from ... import _dtype
 from .._linalg_util import type_name, zero_path
 from .matmul import Dot, Mm, Mv, bmm
-from .._registry import OpSpec, public, spec, write_out
+from .._registry import OpSpec, bind_method, public, spec, write_out
 
 
 def _out(result, out, name):
@@ -171,7 +171,7 @@ def _inplace(fn):
 
 
 for _fn in (addmm, addmv, addr, baddbmm, addbmm):
-    setattr(Tensor, _fn.__name__ + "_", _inplace(_fn))
+    bind_method(_fn.__name__ + "_", _inplace(_fn))
 
 
 # --- specs -----------------------------------------------------------------------------------------------------

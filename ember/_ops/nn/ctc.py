@@ -9,7 +9,7 @@ derivative with respect to log_probs by exp(log_probs); PyTorch's CTC backward g
 from ... import _dtype
 from ..._tensor import _wrap
 from ...autograd.function import Primitive, once_differentiable
-from .._registry import FUNCTIONS
+from .._registry import bind
 from ..reduction.reduce import _quiet
 
 NEG_INF = float("-inf")
@@ -223,4 +223,4 @@ def _torch_ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, 
 
 
 _torch_ctc_loss.__name__ = "ctc_loss"
-FUNCTIONS.setdefault("ctc_loss", _torch_ctc_loss)
+bind("ctc_loss", _torch_ctc_loss)

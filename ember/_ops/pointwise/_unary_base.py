@@ -3,7 +3,7 @@ the test specs every such op gets (function, in-place method, complex inputs).""
 from ... import _dtype
 from ..._tensor import Tensor
 from ...autograd.function import Primitive
-from .._registry import FUNCTIONS, OpSpec, register
+from .._registry import FUNCTIONS, OpSpec, bind, bind_method, register
 
 FLOATS = ("float32", "float64")
 COMPLEX = ("complex64", "complex128")
@@ -51,19 +51,19 @@ def unary(name, *, method=True, inplace=True, **spec_args):
         register(*specs_for(name, inplace=inplace and method, **spec_args), torch=name,
                  method=name if method else None, inplace=name + "_" if method and inplace else None)(cls)
         if name in TORCH_INPLACE:
-            FUNCTIONS[name + "_"] = getattr(Tensor, name + "_")
+            bind(name + "_", Tensor.__dict__[name + "_"])
         return cls
     return deco
 
 
 def alias(alias_name, name, *, spec_args=None):
     """Bind torch.<alias>, Tensor.<alias> (and the in-place forms) to an existing op, with a spec."""
-    FUNCTIONS[alias_name] = FUNCTIONS[name]
-    setattr(Tensor, alias_name, getattr(Tensor, name))
-    if hasattr(Tensor, name + "_"):
-        setattr(Tensor, alias_name + "_", getattr(Tensor, name + "_"))
+    bind(alias_name, FUNCTIONS[name])
+    bind_method(alias_name, Tensor.__dict__[name])
+    if name + "_" in Tensor.__dict__:
+        bind_method(alias_name + "_", Tensor.__dict__[name + "_"])
     if alias_name in TORCH_INPLACE:
-        FUNCTIONS[alias_name + "_"] = getattr(Tensor, name + "_")
+        bind(alias_name + "_", Tensor.__dict__[name + "_"])
     if spec_args is not None:
         from .._registry import spec
         spec(OpSpec(alias_name, **spec_args))

@@ -8,7 +8,7 @@ from ...autograd.function import Primitive, not_implemented_backward
 from ...autograd.function import Primitive, float32_backward
 from ..._tensor import Tensor
 from ._binary_checks import BINARY, not_for, tensor_first
-from .._registry import OpSpec, apply_inplace, public, register, spec, write_out
+from .._registry import OpSpec, apply_inplace, bind_method, public, register, spec, write_out
 
 ALL_REAL = ("float32", "float64", "int64", "int32", "uint8", "bool")
 
@@ -117,7 +117,7 @@ def _rsub(self, other):
     return RSub.apply(self, other)
 
 
-Tensor.__rsub__ = _rsub
+bind_method("__rsub__", _rsub)
 
 
 @register(OpSpec("mul", **BINARY, dtypes=ALL_REAL + ("float16", "bfloat16")),
@@ -146,9 +146,10 @@ class Mul(Primitive):
 
 
 @register(OpSpec("div", **BINARY, domain=(0.5, 3)), OpSpec("div", **BINARY, dtypes=("int64",), grad=False),
-          torch="div", method="div", inplace="div_", operator=("__truediv__",))
+          operator=("__truediv__",))
 class Div(Primitive):
     """True division; integer inputs give the default float dtype."""
+    _public_name = "div"  # NOTE: ember.div, Tensor.div and div_ are bound in _functional.py (rounding_mode)
     complex_grad = True
     upcast = True
     ufunc = "true_divide"
@@ -172,7 +173,7 @@ class Div(Primitive):
 
 # NOTE: number / x is reciprocal(x) * number, as in PyTorch: the same rounding, and reciprocal saves
 # its output, not x, so writing into x afterwards leaves backward valid.
-Tensor.__rtruediv__ = lambda self, other: self.reciprocal() * other
+bind_method("__rtruediv__", lambda self, other: self.reciprocal() * other)
 
 
 def _check_int_zero(ctx, x, y, kernel):
@@ -199,7 +200,7 @@ class FloorDivide(Primitive):
         return ctx.xp.floor_divide(x, y)
 
 
-Tensor.__rfloordiv__ = lambda self, other: FloorDivide.apply(other, self)
+bind_method("__rfloordiv__", lambda self, other: FloorDivide.apply(other, self))
 
 
 def _trunc_divide(xp, x, y):
@@ -267,8 +268,8 @@ class RemainderScalarSelf(Remainder):
         raise RuntimeError("derivative for aten::remainder is not implemented")
 
 
-Tensor.__rmod__ = lambda self, other: (RemainderScalarSelf if not isinstance(other, Tensor) else Remainder).apply(
-    other, self)
+bind_method("__rmod__", lambda self, other: (RemainderScalarSelf if not isinstance(other, Tensor) else Remainder).apply(
+    other, self))
 
 
 @register(OpSpec("fmod", **BINARY, dtypes=("float32", "float64", "int64"), domain=(1, 5)))
@@ -320,10 +321,10 @@ def _by_other(name, scalar_cls, tensor_cls, dunder=None):
     method.__name__, method.__doc__ = name, scalar_cls.__doc__
     inplace.__name__, inplace.__doc__ = name + "_", f"In-place version of {name}."
     public(fn, name=name)
-    setattr(Tensor, name, method)
-    setattr(Tensor, name + "_", inplace)
+    bind_method(name, method)
+    bind_method(name + "_", inplace)
     if dunder:
-        setattr(Tensor, dunder, method)
+        bind_method(dunder, method)
 
 
 _by_other("remainder", Remainder, RemainderTensor, "__mod__")
@@ -461,19 +462,19 @@ def pow(input, exponent, *, out=None):
     return result if out is None else write_out(out, result, "pow")
 
 
-Tensor.__pow__ = lambda self, exponent: _pow_class(self, exponent).apply(*_pow_args(self, exponent))
-Tensor.__rpow__ = lambda self, other: PowScalarBase.apply(other, self)
-Tensor.pow_ = lambda self, exponent: apply_inplace(_pow_class(self, exponent), *_pow_args(self, exponent))
+bind_method("__pow__", lambda self, exponent: _pow_class(self, exponent).apply(*_pow_args(self, exponent)))
+bind_method("__rpow__", lambda self, other: PowScalarBase.apply(other, self))
+bind_method("pow_", lambda self, exponent: apply_inplace(_pow_class(self, exponent), *_pow_args(self, exponent)))
 
 
 # in-place operator forms: `x += y` is add_ (they return self)
-Tensor.__iadd__ = lambda self, other: self.add_(other)
-Tensor.__isub__ = lambda self, other: self.sub_(other)
-Tensor.__imul__ = lambda self, other: self.mul_(other)
-Tensor.__itruediv__ = lambda self, other: self.div_(other)
-Tensor.__ifloordiv__ = lambda self, other: self.floor_divide_(other)
-Tensor.__imod__ = lambda self, other: self.remainder_(other)
-Tensor.__ipow__ = lambda self, other: self.pow_(other)
+bind_method("__iadd__", lambda self, other: self.add_(other))
+bind_method("__isub__", lambda self, other: self.sub_(other))
+bind_method("__imul__", lambda self, other: self.mul_(other))
+bind_method("__itruediv__", lambda self, other: self.div_(other))
+bind_method("__ifloordiv__", lambda self, other: self.floor_divide_(other))
+bind_method("__imod__", lambda self, other: self.remainder_(other))
+bind_method("__ipow__", lambda self, other: self.pow_(other))
 
 
 def _inplace(name):

@@ -6,7 +6,7 @@ from ... import _dtype
 from ...autograd.function import Primitive, not_implemented_backward
 from ..._tensor import Tensor
 from ._binary_checks import BINARY, FLOATS, float_only, same_dtypes, tensor_first, tensors_only
-from .._registry import FUNCTIONS, OpSpec, apply_inplace, public, register, spec, write_out
+from .._registry import FUNCTIONS, OpSpec, apply_inplace, bind, bind_method, public, register, spec, write_out
 
 
 def _inplace(name):
@@ -45,9 +45,9 @@ class Atan2(Primitive):
         return g * x * recip, g * -y * recip
 
 
-FUNCTIONS["arctan2"] = FUNCTIONS["atan2"]
-Tensor.arctan2 = Tensor.atan2
-Tensor.arctan2_ = Tensor.atan2_
+bind("arctan2", FUNCTIONS["atan2"])
+bind_method("arctan2", Tensor.atan2)
+bind_method("arctan2_", Tensor.atan2_)
 
 
 @register(*_specs("hypot", dtypes=FLOATS + ("int64",)), torch="hypot", method="hypot", inplace="hypot_")
@@ -124,7 +124,7 @@ def xlogy(input, other, *, out=None):
     return result if out is None else write_out(out, result, "xlogy")
 
 
-Tensor.xlogy_ = lambda self, other: apply_inplace(_xlogy_class(self, other), self, other)
+bind_method("xlogy_", lambda self, other: apply_inplace(_xlogy_class(self, other), self, other))
 
 
 @register(*_specs("logaddexp", inplace=False), torch="logaddexp", method="logaddexp")
@@ -272,7 +272,7 @@ def _float_power_(self, exponent):
     return self.pow_(_to_double(exponent))
 
 
-Tensor.float_power_ = _float_power_
+bind_method("float_power_", _float_power_)
 spec(OpSpec("float_power", **BINARY, dtypes=("float32", "int64"), domain=(0.5, 2)),
      OpSpec("float_power_", **BINARY, dtypes=("float32", "float64"), domain=(0.5, 2),
             call=lambda torch, x, y: x.clone().float_power_(y)),

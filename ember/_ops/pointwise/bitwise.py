@@ -3,7 +3,7 @@ gcd and lcm. None of them is differentiable."""
 from ...autograd.function import Primitive
 from ..._tensor import Tensor
 from ._binary_checks import BINARY, inplace_checked, kernel_kinds, tensors_only
-from .._registry import OpSpec, register, spec
+from .._registry import OpSpec, bind_method, register, spec
 
 
 def _inplace(name):
@@ -25,11 +25,11 @@ def _logical(name, dunder=None, rdunder=None):
     dtypes = ("bool", "int64", "uint8") if bitwise else ("bool", "int64", "float32")
     reg = register(OpSpec(name, **BINARY, dtypes=dtypes, grad=False),
                    OpSpec(name + "_", **BINARY, dtypes=("bool", "int64"), grad=False, call=_inplace(name + "_")),
-                   torch=name, method=name, inplace=name + "_",
+                   torch=name, method=name, inplace=None if bitwise else name + "_",
                    operator=(dunder,) if dunder else (), reflected=(rdunder,) if rdunder else ())
     cls = reg(cls)
     if bitwise:  # NOTE: logical_* give bool, which every dtype can hold
-        setattr(Tensor, name + "_", inplace_checked(cls, name + "_"))
+        bind_method(name + "_", inplace_checked(cls, name + "_"))
     return cls
 
 
@@ -39,9 +39,9 @@ LogicalXor = _logical("logical_xor")
 BitwiseAnd = _logical("bitwise_and", "__and__", "__rand__")
 BitwiseOr = _logical("bitwise_or", "__or__", "__ror__")
 BitwiseXor = _logical("bitwise_xor", "__xor__", "__rxor__")
-Tensor.__iand__ = lambda self, other: self.bitwise_and_(other)
-Tensor.__ior__ = lambda self, other: self.bitwise_or_(other)
-Tensor.__ixor__ = lambda self, other: self.bitwise_xor_(other)
+bind_method("__iand__", lambda self, other: self.bitwise_and_(other))
+bind_method("__ior__", lambda self, other: self.bitwise_or_(other))
+bind_method("__ixor__", lambda self, other: self.bitwise_xor_(other))
 
 spec(OpSpec("__and__", **BINARY, dtypes=("bool", "int32"), grad=False, call=lambda torch, x, y: x & y),
      OpSpec("__ror__", **BINARY, dtypes=("bool", "int64"), grad=False, call=lambda torch, x, y: y | x),
@@ -92,11 +92,11 @@ for _cls, _name, _op in ((BitwiseLeftShift, "bitwise_left_shift", "lshift"),
     register(OpSpec(_name, **BINARY, dtypes=("int64", "int32", "uint8"), domain=(-4, 70), grad=False),
              OpSpec(_name + "_", **BINARY, dtypes=("int64", "uint8"), domain=(-2, 9), grad=False,
                     call=_inplace(_name + "_")),
-             torch=_name, method=_name, inplace=_name + "_", operator=(f"__{_op}__",),
+             torch=_name, method=_name, operator=(f"__{_op}__",),
              reflected=(f"__r{_op}__",))(_cls)
-    setattr(Tensor, _name + "_", inplace_checked(_cls, _name + "_"))
-Tensor.__ilshift__ = Tensor.bitwise_left_shift_
-Tensor.__irshift__ = Tensor.bitwise_right_shift_
+    bind_method(_name + "_", inplace_checked(_cls, _name + "_"))
+bind_method("__ilshift__", Tensor.bitwise_left_shift_)
+bind_method("__irshift__", Tensor.bitwise_right_shift_)
 spec(OpSpec("__lshift__", **BINARY, dtypes=("int64", "int8"), domain=(-9, 9), grad=False,
             call=lambda torch, x, y: x << y),
      OpSpec("__rrshift__", **BINARY, dtypes=("int64",), domain=(-3, 66), grad=False,

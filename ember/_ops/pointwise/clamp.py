@@ -1,7 +1,7 @@
 """clamp / clip (scalar or tensor bounds, either one optional), clamp_min and clamp_max."""
 from ..._tensor import Tensor
 from ...autograd.function import Primitive
-from .._registry import FUNCTIONS, OpSpec, apply_inplace, public, register, spec, write_out
+from .._registry import OpSpec, apply_inplace, bind, bind_method, public, register, spec, write_out
 
 
 @register(OpSpec("clamp", kwargs=({"min": -1.0, "max": 1.0}, {"min": 0.0}, {"max": 0.5}),
@@ -89,8 +89,8 @@ def _clamp_max_(self, max):
     return apply_inplace(ClampMax, self, None, max)
 
 
-Tensor.clamp_min_ = FUNCTIONS["clamp_min_"] = _clamp_min_
-Tensor.clamp_max_ = FUNCTIONS["clamp_max_"] = _clamp_max_
+bind("clamp_min_", _clamp_min_, method=True)
+bind("clamp_max_", _clamp_max_, method=True)
 
 
 @public
@@ -108,10 +108,11 @@ def _clamp_inplace(self, min=None, max=None):
     return apply_inplace(_clamp_class(min, max), self, min, max)
 
 
-Tensor.clamp = Tensor.clip = _clamp_method
-Tensor.clamp_ = Tensor.clip_ = _clamp_inplace
-FUNCTIONS["clip"] = clamp
-FUNCTIONS["clamp_"] = FUNCTIONS["clip_"] = _clamp_inplace
+bind_method("clamp", _clamp_method)
+bind_method("clip", _clamp_method)
+bind("clip", clamp)
+bind("clamp_", _clamp_inplace, method=True)
+bind("clip_", _clamp_inplace, method=True)
 
 
 def _tensor_bound_sample(g):

@@ -4,7 +4,7 @@ from ... import _dtype, _state
 from ...autograd.function import Primitive
 from ..._tensor import Tensor
 from ._binary_checks import BINARY, same_dtypes, tensor_first, tensors_only
-from .._registry import FUNCTIONS, OpSpec, public, register, spec
+from .._registry import FUNCTIONS, OpSpec, bind, bind_method, public, register, spec
 
 
 # --- comparisons ------------------------------------------------------------------------------------------
@@ -31,9 +31,9 @@ Ge = _comparison("ge", "greater_equal", "__ge__")
 
 for _alias, _name in (("greater", "gt"), ("less", "lt"), ("greater_equal", "ge"), ("less_equal", "le"),
                       ("not_equal", "ne")):
-    FUNCTIONS[_alias] = FUNCTIONS[_name]
-    setattr(Tensor, _alias, getattr(Tensor, _name))
-    setattr(Tensor, _alias + "_", getattr(Tensor, _name + "_"))
+    bind(_alias, FUNCTIONS[_name])
+    bind_method(_alias, getattr(Tensor, _name))
+    bind_method(_alias + "_", getattr(Tensor, _name + "_"))
     spec(OpSpec(_alias, **BINARY, dtypes=("float32", "int64"), grad=False),
          OpSpec(_alias + "_", **BINARY, dtypes=("float32",), grad=False,
                 call=lambda torch, x, y, _n=_alias + "_": getattr(x.clone(), _n)(y)))

@@ -6,7 +6,7 @@ respect to z = x + iy is dL/dx + i dL/dy, so `.real` sends g back as g + 0i and 
 from ... import _dtype
 from ...autograd.function import Primitive
 from ..._tensor import Tensor, sum_to
-from .._registry import OpSpec, public, register, spec
+from .._registry import OpSpec, bind_method, public, register, spec
 
 class Complex(Primitive):
     """real + i * imag, broadcasting; both float32 or both float64."""
@@ -126,8 +126,8 @@ def _set_part(getter):
     return setter
 
 
-Tensor.real = property(real, _set_part(real), doc="The real part (a view for complex tensors).")
-Tensor.imag = property(imag, _set_part(imag), doc="The imaginary part of a complex tensor (a view).")
+bind_method("real", property(real, _set_part(real), doc="The real part (a view for complex tensors)."))
+bind_method("imag", property(imag, _set_part(imag), doc="The imaginary part of a complex tensor (a view)."))
 
 
 spec(OpSpec("real", arity=2, shapes="binary", call=lambda torch, a, b: torch.real(torch.complex(a, b)) * 2),

@@ -2,8 +2,7 @@
 frac and nan_to_num. Integer inputs keep their dtype; rounding has a zero gradient."""
 from ... import _dtype
 from ...autograd.function import Primitive
-from ..._tensor import Tensor
-from .._registry import FUNCTIONS, OpSpec, apply_inplace, spec, write_out
+from .._registry import OpSpec, apply_inplace, bind, bind_method, spec, write_out
 from ._unary_base import FLOATS, alias, not_implemented, pointwise, refuse
 
 ROUNDING_DTYPES = FLOATS + ("int64", "float16")
@@ -90,10 +89,9 @@ def _round_inplace(self, *, decimals=None):
     return apply_inplace(_round_class(self, decimals), self, decimals or 0)
 
 
-FUNCTIONS["round"] = round
-FUNCTIONS["round_"] = _round_inplace
-Tensor.round = _round_method
-Tensor.round_ = _round_inplace
+bind("round", round)
+bind("round_", _round_inplace, method=True)
+bind_method("round", _round_method)
 spec(OpSpec("round", dtypes=ROUNDING_DTYPES, domain=HALVES, kwargs=({}, {"decimals": 2}, {"decimals": -1})),
      OpSpec("round_", dtypes=("float32",), domain=HALVES, kwargs=({}, {"decimals": 1}),
             call=lambda torch, x, **kw: x.clone().round_(**kw)))
@@ -132,10 +130,10 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
     return result if out is None else write_out(out, result, "nan_to_num")
 
 
-FUNCTIONS["nan_to_num"] = nan_to_num
-FUNCTIONS["nan_to_num_"] = Tensor.nan_to_num_ = lambda self, nan=0.0, posinf=None, neginf=None: apply_inplace(
-    NanToNum, self, nan, posinf, neginf)
-Tensor.nan_to_num = lambda self, nan=0.0, posinf=None, neginf=None: nan_to_num(self, nan, posinf, neginf)
+bind("nan_to_num", nan_to_num)
+bind("nan_to_num_", lambda self, nan=0.0, posinf=None, neginf=None: apply_inplace(NanToNum, self, nan, posinf, neginf),
+     method=True)
+bind_method("nan_to_num", lambda self, nan=0.0, posinf=None, neginf=None: nan_to_num(self, nan, posinf, neginf))
 
 
 def _nan_sample(g):

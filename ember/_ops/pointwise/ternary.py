@@ -3,7 +3,7 @@ from ... import _dtype
 from ...autograd.function import Primitive
 from ..._tensor import Tensor
 from ._binary_checks import FLOATS, not_for, tensors_only
-from .._registry import OpSpec, apply_inplace, public, spec, write_out
+from .._registry import OpSpec, apply_inplace, bind_method, public, spec, write_out
 
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
             "int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
@@ -101,7 +101,7 @@ def _lerp_(self, end, weight):
     return apply_inplace(Lerp, self, end, weight)
 
 
-Tensor.lerp_ = _lerp_
+bind_method("lerp_", _lerp_)
 
 
 def _lerp_sample(g):
@@ -214,7 +214,7 @@ def _ternary(cls, name):
     fn.__name__, fn.__doc__ = name, cls.__doc__
     inplace.__name__, inplace.__doc__ = name + "_", f"In-place version of {name}."
     public(fn, method=True)
-    setattr(Tensor, name + "_", inplace)
+    bind_method(name + "_", inplace)
 
 
 _ternary(Addcmul, "addcmul")

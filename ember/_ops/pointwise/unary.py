@@ -6,7 +6,7 @@ unary_special.py (sigmoid, erf, gamma functions), rounding.py, predicates.py (is
 from ... import _dtype
 from ...autograd.function import Primitive
 from ..._tensor import Tensor
-from .._registry import OpSpec, public, register, spec
+from .._registry import OpSpec, bind_method, public, register, spec
 from ._unary_base import alias, not_implemented, refuse, unary
 
 INTS = ("float32", "float64", "int64")
@@ -30,7 +30,7 @@ class Neg(Primitive):
         return -g
 
 
-Tensor.__neg__ = Tensor.neg
+bind_method("__neg__", Tensor.neg)
 alias("negative", "neg", spec_args=dict(dtypes=INTS))
 
 
@@ -52,7 +52,7 @@ class Abs(Primitive):
         return g * x.sgn()
 
 
-Tensor.__abs__ = Tensor.abs
+bind_method("__abs__", Tensor.abs)
 alias("absolute", "abs", spec_args=dict(dtypes=INTS))
 
 
@@ -118,7 +118,7 @@ def positive(input):
     return input
 
 
-Tensor.__pos__ = positive
+bind_method("__pos__", positive)
 spec(OpSpec("positive", dtypes=INTS))
 
 

@@ -2,8 +2,7 @@
 sqrt, rsqrt, reciprocal, square. Integer and bool inputs compute in the default float dtype."""
 import math
 
-from ..._tensor import Tensor
-from .._registry import FUNCTIONS, OpSpec, spec
+from .._registry import OpSpec, bind, spec
 from ._unary_base import FLOATS, pointwise
 
 LN2 = math.log(2.0)
@@ -38,8 +37,7 @@ def _square_(self):
     return self.pow_(2)
 
 
-Tensor.square_ = _square_
-FUNCTIONS["square_"] = _square_
+bind("square_", _square_, method=True)
 spec(OpSpec("square", dtypes=WITH_INT + ("bool",)),
      OpSpec("square_", dtypes=("float32",), call=lambda torch, x: x.clone().square_()))
 

@@ -4,8 +4,7 @@ import math
 
 from ... import _backends
 from ...autograd.function import Primitive
-from ..._tensor import Tensor
-from .._registry import FUNCTIONS, OpSpec, apply_inplace, register
+from .._registry import OpSpec, apply_inplace, bind, bind_method, register
 from ._unary_base import FLOATS, not_implemented, pointwise, unary
 
 TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
@@ -122,6 +121,6 @@ def polygamma(n, input, *, out=None):
     return write_out(out, result, "polygamma")
 
 
-FUNCTIONS["polygamma"] = polygamma
-Tensor.polygamma = lambda self, n: polygamma(n, self)
-Tensor.polygamma_ = lambda self, n: apply_inplace(Polygamma, self, n)
+bind("polygamma", polygamma)
+bind_method("polygamma", lambda self, n: polygamma(n, self))
+bind_method("polygamma_", lambda self, n: apply_inplace(Polygamma, self, n))

@@ -2,7 +2,7 @@
 from ... import _dtype
 from ...autograd.function import Primitive, float32_backward
 from ..._tensor import norm_dim
-from .._registry import OpSpec, apply_inplace, public, spec, write_out, write_outs
+from .._registry import OpSpec, apply_inplace, bind_method, public, spec, write_out, write_outs
 from .reduce import _as_dtype, _quiet, _return_type
 
 CummaxResult = _return_type("cummax")
@@ -133,10 +133,8 @@ def _cumprod_(self, dim, *, dtype=None):
     return apply_inplace(Cumprod, self, dim, dtype)
 
 
-from ..._tensor import Tensor  # noqa: E402
-
-Tensor.cumsum_ = _cumsum_
-Tensor.cumprod_ = _cumprod_
+bind_method("cumsum_", _cumsum_)
+bind_method("cumprod_", _cumprod_)
 
 spec(OpSpec("cumsum", **SCAN, dtypes=("float32", "float64", "int32", "bool")),
      OpSpec("cumsum", shapes="reduce", kwargs=({"dim": 1},), **_SCAN_TOL,

@@ -2,7 +2,7 @@
 from ... import _dtype
 from ...autograd.function import Primitive
 from ..._tensor import Tensor
-from .._registry import OpSpec, apply_inplace, public, register, spec
+from .._registry import OpSpec, apply_inplace, bind_method, public, register, spec
 
 
 class ToCopy(Primitive):
@@ -73,7 +73,7 @@ def _clone(self, *, memory_format=None):
     return Clone.apply(self, memory_format)
 
 
-Tensor.clone = _clone
+bind_method("clone", _clone)
 
 
 def _contiguous(self, memory_format=None):
@@ -81,7 +81,7 @@ def _contiguous(self, memory_format=None):
     return self if self.is_contiguous() else Clone.apply(self, "contiguous_format")
 
 
-Tensor.contiguous = _contiguous
+bind_method("contiguous", _contiguous)
 
 
 class Copy(Primitive):
@@ -110,7 +110,7 @@ def _copy_(self, src, non_blocking=False):
     return apply_inplace(Copy, self, src)
 
 
-Tensor.copy_ = _copy_
+bind_method("copy_", _copy_)
 
 
 class Fill(Primitive):
@@ -139,5 +139,5 @@ def _fill_(self, value):
     return apply_inplace(Fill, self, value)
 
 
-Tensor.fill_ = _fill_
-Tensor.zero_ = lambda self: _fill_(self, 0)
+bind_method("fill_", _fill_)
+bind_method("zero_", lambda self: _fill_(self, 0))

@@ -7,7 +7,7 @@ import warnings
 
 from ...autograd.function import Primitive
 from ..._tensor import Tensor, broadcast_shapes, norm_dim
-from .._registry import OpSpec, public, spec
+from .._registry import OpSpec, bind_method, public, spec
 from .views import _fmt_shape
 
 
@@ -251,7 +251,7 @@ def broadcast_tensors(*tensors):
     return tuple(t.expand(shape) for t in tensors)
 
 
-Tensor.broadcast_to = lambda self, size: self.expand(size)
+bind_method("broadcast_to", lambda self, size: self.expand(size))
 
 
 # --- specs -------------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ and the torch-level aliases of transpose/movedim (swapaxes, swapdims, moveaxis).
 from ... import _dtype
 from ...autograd.function import Primitive
 from ..._tensor import Tensor, _dim_index, norm_dims, reduction_dims
-from .._registry import FUNCTIONS, OpSpec, public, spec
+from .._registry import OpSpec, bind, bind_method, public, spec
 from .._strides import contiguous_strides
 from .views import Transpose, _ReshapeCopy, int_list, movedim
 
@@ -35,7 +35,7 @@ def _flip_method(self, *dims):
     return flip(self, int_list(dims, "flip", "dims"))
 
 
-Tensor.flip = _flip_method
+bind_method("flip", _flip_method)
 
 
 @public(method=True)
@@ -126,7 +126,7 @@ def repeat(input, *repeats):
     return _ReshapeCopy.apply(input.reshape(inter).expand(wide), tuple(out_shape))  # always a copy
 
 
-Tensor.repeat = repeat  # NOTE: a Tensor method only; torch has no torch.repeat
+bind_method("repeat", repeat)  # NOTE: a Tensor method only; torch has no torch.repeat
 
 
 @public(method=True)
@@ -189,7 +189,7 @@ def swapdims(input, dim0, dim1):
     return Transpose.apply(input, dim0, dim1)
 
 
-FUNCTIONS["moveaxis"] = movedim
+bind("moveaxis", movedim)
 
 
 # --- specs -------------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ own shape."""
 from ... import _state
 from ...autograd.function import Primitive
 from ..._tensor import Tensor, norm_dim
-from .._registry import FUNCTIONS, OpSpec, _check_inplace_autograd, public, spec
+from .._registry import OpSpec, _check_inplace_autograd, bind, bind_method, public, spec
 from .._strides import restride, settle, storage_offset as storage_offset_of, storage_view
 from .views import _is_int
 
@@ -79,7 +79,7 @@ def _unfold(self, dimension, size, step):
     return Unfold.apply(self, d, int(size), int(step))
 
 
-Tensor.unfold = _unfold
+bind_method("unfold", _unfold)
 
 
 # --- as_strided -----------------------------------------------------------------------------------------
@@ -215,7 +215,7 @@ def _set_(self, source=None, storage_offset=None, size=None, stride=None):
     return self
 
 
-Tensor.set_ = _set_
+bind_method("set_", _set_)
 
 
 def _data_ptr(self):
@@ -223,7 +223,7 @@ def _data_ptr(self):
     return self._device.backend.data_ptr(self._data)
 
 
-Tensor.data_ptr = _data_ptr
+bind_method("data_ptr", _data_ptr)
 
 
 # --- in-place view ops ----------------------------------------------------------------------------------------
@@ -250,8 +250,8 @@ def _inplace_view(name):
 
 
 for _name in ("t", "transpose", "swapaxes", "swapdims", "squeeze", "unsqueeze", "as_strided"):
-    setattr(Tensor, _name + "_", _inplace_view(_name))
-FUNCTIONS["as_strided_"] = Tensor.as_strided_
+    bind_method(_name + "_", _inplace_view(_name))
+bind("as_strided_", Tensor.as_strided_)
 
 
 # --- specs -------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ graph as PyTorch does.
 """
 from ...autograd.function import Primitive
 from ..._tensor import Tensor, norm_dim, norm_dims, sum_to
-from .._registry import OpSpec, public, register, spec
+from .._registry import OpSpec, bind_method, public, register, spec
 from .._strides import (_elem_strides, check_numel, restride, settle, storage_view, view_array, view_strides,
                        writeable_view)
 
@@ -159,7 +159,7 @@ def _view(self, *shape):
     return View.apply(self, int_list(shape, "view", "size"))
 
 
-Tensor.view = _view
+bind_method("view", _view)
 
 
 @public(method=True)
@@ -173,8 +173,8 @@ def reshape(input, *shape):
     return _ReshapeCopy.apply(input, shape)
 
 
-Tensor.view_as = lambda self, other: self.view(other.shape)
-Tensor.reshape_as = lambda self, other: self.reshape(other.shape)
+bind_method("view_as", lambda self, other: self.view(other.shape))
+bind_method("reshape_as", lambda self, other: self.reshape(other.shape))
 
 
 @public(method=True)
@@ -254,9 +254,9 @@ def _T(self):
     return t(self)
 
 
-Tensor.T = property(_T)
-Tensor.mT = property(lambda self: Transpose.apply(self, -2, -1))
-Tensor.H = property(_T)
+bind_method("T", property(_T))
+bind_method("mT", property(lambda self: Transpose.apply(self, -2, -1)))
+bind_method("H", property(_T))
 
 
 class Permute(Primitive):
@@ -311,7 +311,7 @@ def movedim(input, source, destination):
     return input.permute(*order)
 
 
-Tensor.moveaxis = Tensor.movedim
+bind_method("moveaxis", Tensor.movedim)
 
 
 class Expand(Primitive):
@@ -379,10 +379,10 @@ def expand(input, *sizes):
     return Expand.apply(input, int_list(sizes, "expand", "size"))
 
 
-Tensor.expand = expand  # NOTE: a Tensor method only; torch has no torch.expand
+bind_method("expand", expand)  # NOTE: a Tensor method only; torch has no torch.expand
 
 
-Tensor.expand_as = lambda self, other: self.expand(other.shape)
+bind_method("expand_as", lambda self, other: self.expand(other.shape))
 spec(OpSpec("expand", shapes=[((3, 1),), ((1,),)], call=lambda torch, x: x.expand(2, 3, 4) if x.dim() == 2
             else x.expand(5)))
 

@@ -152,9 +152,9 @@ def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
 
 
 def _register_torch_cells():
-    from ..._ops._registry import FUNCTIONS
+    from ..._ops._registry import bind
     for fn in (lstm_cell, gru_cell, rnn_tanh_cell, rnn_relu_cell):
-        FUNCTIONS.setdefault(fn.__name__, fn)
+        bind(fn.__name__, fn)
 
 
 _register_torch_cells()

@@ -1,7 +1,7 @@
 """torch.nn.utils.weight_norm: the hook-based weight normalisation (weight = g * v / ||v||)."""
 import warnings
 
-from ..._ops._registry import FUNCTIONS as _TORCH
+from ..._ops._registry import bind as _bind
 from ..parameter import Parameter, UninitializedParameter
 from ._norm_hooks import refuse_second_hook, remove_hook
 
@@ -72,5 +72,5 @@ def remove_weight_norm(module, name="weight"):
     return remove_hook(module, WeightNorm, name, "weight_norm")
 
 
-_TORCH.setdefault("_weight_norm", _weight_norm)
-_TORCH.setdefault("norm_except_dim", norm_except_dim)
+_bind("_weight_norm", _weight_norm)
+_bind("norm_except_dim", norm_except_dim)
