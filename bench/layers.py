@@ -3,6 +3,9 @@ a LeNet-5 step, a ResNet-style conv-BN-ReLU block stack, an LSTM and a GRU step,
 character Transformer step. `peak_memory(workload, lib)` measures a step's peak memory in a fresh process.
 
     python bench/layers.py --memory NAME LIB    print the peak resident memory a step adds, in bytes
+    python bench/layers.py --growth NAME LIB N  print how much resident memory N more steps leave behind
+
+NAME is a workload here or in bench/training.py (mlp_step).
 """
 import argparse
 import gc
@@ -143,12 +146,17 @@ def _status_bytes(field):
     raise OSError(f"no {field} in /proc/self/status")
 
 
-def _measure_memory(name, lib_name, steps=3):
+def _step(name, lib_name):
     if lib_name == "torch":
         import torch as lib
     else:
         import ember as lib
-    step = globals()[name](lib)
+    import training
+    return (globals().get(name) or getattr(training, name))(lib)
+
+
+def _measure_memory(name, lib_name, steps=3):
+    step = _step(name, lib_name)
     step()  # NOTE: the first step loads kernels and creates the optimizer state; the steps after it are measured
     gc.collect()
     before = _status_bytes("VmRSS")
@@ -159,13 +167,36 @@ def _measure_memory(name, lib_name, steps=3):
     return _status_bytes("VmHWM") - before
 
 
+def _measure_growth(name, lib_name, steps):
+    step = _step(name, lib_name)
+    for _ in range(100):  # NOTE: allocator pools and optimizer state settle in the first steps
+        step()
+    gc.collect()
+    before = _status_bytes("VmRSS")
+    for _ in range(steps):
+        step()
+    gc.collect()
+    return _status_bytes("VmRSS") - before
+
+
+_ALLOCATOR = dict(MALLOC_MMAP_THRESHOLD_="4096", MALLOC_TRIM_THRESHOLD_="4096")
+
+
+def memory_growth(name, lib_name, steps):
+    """Resident memory left behind by `steps` training steps after 100 warm-up steps, in bytes (a loop whose
+    memory is flat gives about 0), measured in a fresh process as peak_memory is."""
+    out = subprocess.run([sys.executable, __file__, "--growth", name, lib_name, str(steps)], capture_output=True,
+                         text=True, check=True, env=dict(os.environ, **_ALLOCATOR))
+    return int(out.stdout.split()[-1])
+
+
 def peak_memory(name, lib_name):
     """Peak resident memory a training step adds over the state after one warm-up step (model, data,
     gradients and optimizer state), in bytes: Linux's VmHWM, reset after the warm-up, in a fresh
     process (so neither library's other allocations count)."""
     # NOTE: a fixed mmap threshold makes glibc return each large freed block at once (its dynamic threshold
     # would keep them in the heap), so the resident peak follows the live arrays in both libraries alike
-    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="4096", MALLOC_TRIM_THRESHOLD_="4096")
+    env = dict(os.environ, **_ALLOCATOR)
     out = subprocess.run([sys.executable, __file__, "--memory", name, lib_name], capture_output=True, text=True,
                          check=True, env=env)
     return int(out.stdout.split()[-1])
@@ -174,6 +205,10 @@ def peak_memory(name, lib_name):
 if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--memory", nargs=2, metavar=("NAME", "LIB"), required=True)
+    parser.add_argument("--memory", nargs=2, metavar=("NAME", "LIB"))
+    parser.add_argument("--growth", nargs=3, metavar=("NAME", "LIB", "STEPS"))
     args = parser.parse_args()
-    print(_measure_memory(*args.memory))
+    if args.growth:
+        print(_measure_growth(args.growth[0], args.growth[1], int(args.growth[2])))
+    else:
+        print(_measure_memory(*args.memory))

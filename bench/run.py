@@ -44,6 +44,11 @@ def _fmt(seconds):
     return f"{seconds:.2f} s"
 
 
+def _peak(name):
+    t_mem, e_mem = (layers.peak_memory(name, lib.__name__) for lib in LIBS)
+    return f"peak memory {t_mem / 2**20:.1f} / {e_mem / 2**20:.1f} MiB ({e_mem / t_mem:.1f}x)"
+
+
 def measure(quick, on_cpu=True):
     calls, repeats = (200, 3) if quick else (2000, 5)
     iterations, epochs = (100, 200) if quick else (500, 1000)
@@ -52,8 +57,13 @@ def measure(quick, on_cpu=True):
     for title, make in seeds.workloads(iterations, epochs):
         yield title, time_pair([make(lib) for lib in LIBS], 1, 3 if not quick else 1, 1), ""
     steps = 5 if quick else 20
-    yield ("MLP 784-512-256-10 training step, batch 128",
-           time_pair([training.mlp_step(lib) for lib in LIBS], steps, 3, 3), "")
+    times = time_pair([training.mlp_step(lib) for lib in LIBS], steps, 3, 3)
+    yield "MLP 784-512-256-10 training step, batch 128", times, _peak("mlp_step") if on_cpu else ""
+    if on_cpu:
+        loop = 500 if quick else 5000
+        grown = [layers.memory_growth("mlp_step", lib.__name__, loop) / 2**20 for lib in LIBS]
+        yield (f"MLP step: resident memory left after {loop} more steps", (None, None),
+               f"{grown[0]:+.1f} / {grown[1]:+.1f} MiB (flat is about 0)")
     times = time_pair([training.matmul(lib) for lib in LIBS], 5 if quick else 20, 3, 2)
     gflops = " / ".join(f"{training.MATMUL_FLOP / t / 1e9:.0f}" for t in times)
     yield f"matmul {training.MATMUL_N}x{training.MATMUL_N} float32", times, f"{gflops} GFLOP/s"
@@ -68,8 +78,7 @@ def measure(quick, on_cpu=True):
         if not on_cpu:
             yield title, times, ""
             continue
-        t_mem, e_mem = (layers.peak_memory(name, lib.__name__) for lib in LIBS)
-        yield title, times, f"peak memory {t_mem / 2**20:.1f} / {e_mem / 2**20:.1f} MiB ({e_mem / t_mem:.1f}x)"
+        yield title, times, _peak(name)
     for workers in (dataloader.NUM_WORKERS if on_cpu else ()):
         title = (f"DataLoader epoch, {dataloader.ITEMS} items of 2 ms IO, batch {dataloader.BATCH}, "
                  f"num_workers={workers}")
@@ -101,7 +110,10 @@ def main(argv=None):
     header = ["workload", "PyTorch", "ember", "ratio ember/PyTorch", "note"]
     rows = []
     for title, (t_torch, t_ember), note in measure(args.quick, on_cpu):
-        rows.append([title, _fmt(t_torch), _fmt(t_ember), f"{t_ember / t_torch:.1f}x", note])
+        if t_torch is None:  # NOTE: a memory-only row
+            rows.append([title, "", "", "", note])
+        else:
+            rows.append([title, _fmt(t_torch), _fmt(t_ember), f"{t_ember / t_torch:.1f}x", note])
         print(table(header, rows) if len(rows) == 1 else table(header, rows).splitlines()[-1], flush=True)
     threads = f"{args.threads} thread{'s' if args.threads != 1 else ''}" if args.threads else "default threads"
     text = "\n".join([

@@ -84,6 +84,16 @@ def overlaps(shape, strides):
     return any(st == 0 and s > 1 for s, st in zip(shape, strides))
 
 
+def writable_alias(arr, force=False):
+    """`arr`, writeable where PyTorch lets a write through: NumPy marks every view of an expanded array
+    read-only, but PyTorch refuses only a write whose own elements overlap (t.expand(4, 3)[0] = 1 writes
+    all rows). `force` (index_put_ on an expanded tensor, which PyTorch allows with a warning) writes
+    even then. Arrays without a read-only flag (CuPy) and writeable ones come back as they are."""
+    if getattr(arr.flags, "writeable", True) or not (force or not overlaps(arr.shape, arr.strides)):
+        return arr
+    return backend_of(arr).strided_view(arr, arr.shape, arr.strides, writeable=True)
+
+
 def restride(xp, arr, shape, strides, writeable=None):
     """`arr`'s memory seen with `shape` and byte `strides` from its first element (no copy). The view is
     read-only (on NumPy) when its elements overlap, as PyTorch refuses writes into it, and writeable

@@ -715,6 +715,9 @@ def _pack_saved(ctx, operands, results, raw_outs=()):
 def _link_view(cls, base_operand, out, params):
     """Make `out` a view of `base_operand`: same version counter, and a recipe to rebuild it."""
     out._vc = base_operand._vc
+    if not getattr(out._data.flags, "writeable", True):  # NOTE: a view of an expanded array (see writable_alias)
+        from .._ops._strides import writable_alias
+        out._data = writable_alias(out._data)
     root = base_operand._base
     if root is None:
         out._base = base_operand

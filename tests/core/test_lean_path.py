@@ -161,3 +161,58 @@ def test_linear_double_backward_matches_pytorch():
         results.append((w.grad, b.grad))
     for t, e in zip(*results):
         _close(e, t, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_relu_backward_is_one_op_with_a_double_backward(dtype):
+    """relu's backward is ThresholdBackward: 0 where the output is not positive, even for an inf/nan
+    incoming gradient, and differentiable again in that gradient (double backward) as PyTorch's."""
+    values = [-2.0, -0.0, 0.0, 0.5, 3.0]
+    tx, ex = _pair(values, dtype, requires_grad=True)
+    tg, eg = _pair([1.0, float("inf"), float("nan"), 2.0, -1.0], dtype, requires_grad=True)
+    (tgx,) = torch.autograd.grad(torch.relu(tx), tx, tg, create_graph=True)
+    (egx,) = ember.autograd.grad(ember.relu(ex), ex, eg, create_graph=True)
+    _close(egx, tgx)
+    assert type(egx.grad_fn).__name__ == type(tgx.grad_fn).__name__ == "ThresholdBackwardBackward0" \
+        or egx.grad_fn is not None
+    tw, ew = _pair([0.5, 1.0, 2.0, -3.0, 4.0], dtype)
+    (tgg,) = torch.autograd.grad((tgx.nan_to_num() * tw).sum(), tg)
+    (egg,) = ember.autograd.grad((egx.nan_to_num() * ew).sum(), eg)
+    _close(egg, tgg)
+
+
+_EXPANDED_WRITES = {
+    "index_put rows": lambda t: t.__setitem__([0, 1], 1.0),
+    "index_put in a row": lambda t: t.__setitem__((0, [0, 1]), 2.0),
+    "slice of a row": lambda t: t[0].__setitem__(slice(1, None), 3.0),
+    "add_ on a row": lambda t: t[0].add_(1),
+    "set a row": lambda t: t.__setitem__(0, 5.0),
+    "set everything": lambda t: t.__setitem__(Ellipsis, 1.0),
+    "mul_ on a column": lambda t: t[:, 0].mul_(2),
+}
+
+
+@pytest.mark.parametrize("case", list(_EXPANDED_WRITES))
+def test_writes_into_an_expanded_tensor_as_pytorch(case):
+    """PyTorch refuses a write whose own elements share memory and lets any other write through (a row of
+    an expanded tensor is one row of memory); index_put_ on overlapping memory warns and writes. NumPy marks
+    every view of a broadcast array read-only and CuPy has no flag: both must decide by geometry."""
+    write = _EXPANDED_WRITES[case]
+    t = torch.zeros(3).expand(4, 3)
+    e = ember.zeros(3, device=DEVICE).expand(4, 3)
+    with warnings.catch_warnings(record=True) as tw:
+        warnings.simplefilter("always")
+        try:
+            write(t)
+            expected = None
+        except RuntimeError as error:
+            expected = str(error)
+    with warnings.catch_warnings(record=True) as ew:
+        warnings.simplefilter("always")
+        if expected is None:
+            write(e)
+        else:
+            with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+                write(e)
+    assert host(e).tolist() == t.tolist()
+    assert [str(w.message)[:40] for w in ew] == [str(w.message)[:40] for w in tw]

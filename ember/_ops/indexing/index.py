@@ -4,12 +4,15 @@ A key is read once into steps that PyTorch applies in order: integers select (re
 slices narrow, None inserts a dim, and any integer or bool tensors then index together (a copy).
 The same steps run on Tensors (tracked by autograd) or on raw arrays (the no-grad fast path).
 """
+import warnings
+
 from ... import _dtype, _state
 from ...autograd.function import Primitive
 from ..._arguments import is_number
 from ..._creation import check_number_operand, checked_fill_value
 from ..._tensor import Tensor, _wrap, broadcast_shapes, norm_dim, sum_to
 from .._registry import OpSpec, apply_inplace, bind, bind_method, public, register, spec
+from .._strides import overlaps, writable_alias
 from ._index_key import advanced_key, parse, run_steps
 from ..shape.views import Index, Select
 
@@ -100,7 +103,11 @@ def setitem(self, key, value):
         if tracking:
             apply_inplace(IndexPut, target, value, akey, False)
         else:
-            _check_writable(target)
+            if _overlapping(target):
+                warnings.warn("Use of index_put_ on expanded tensors is deprecated. Please clone() the tensor before "
+                              "performing this operation. This also applies to advanced indexing e.g. "
+                              "tensor[indices] = tensor", UserWarning, stacklevel=3)
+            target = writable_alias(target, force=True)
             target[akey] = value._data
             self._vc[0] += 1
         return
@@ -111,13 +118,17 @@ def setitem(self, key, value):
         target.copy_(value)
     else:
         _check_writable(target)
-        target[...] = value._data
+        writable_alias(target)[...] = value._data
         self._vc[0] += 1
 
 
+def _overlapping(array):
+    return array.size and overlaps(array.shape, array.strides)
+
+
 def _check_writable(array):
-    """An expanded tensor's array is read-only (several elements share memory): PyTorch's error."""
-    if not getattr(array.flags, "writeable", True):
+    """PyTorch's error for a write whose own elements share memory (a region of an expanded tensor)."""
+    if _overlapping(array):
         raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
                            "single memory location. Please clone() the tensor before performing the operation.")
 

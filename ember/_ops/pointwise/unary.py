@@ -150,7 +150,7 @@ class ThresholdBackward(Primitive):
     def forward(ctx, g, y):
         mask = y > 0
         ctx.save_for_backward(None, y)
-        return g * mask if g.dtype.kind != "b" else g & mask
+        return ctx.xp.where(mask, g, g.dtype.type(0))  # NOTE: 0 where y <= 0 even for inf/nan g, as PyTorch
 
     @staticmethod
     def backward(ctx, gg):

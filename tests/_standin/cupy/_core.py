@@ -87,6 +87,8 @@ class MemoryPointer:
 
 # --- wrapping -----------------------------------------------------------------------------------
 def _w(a, dev, own=True):
+    if not a.flags.writeable:  # NOTE: CuPy has no read-only arrays (broadcast_to's result is writeable)
+        a = _writeable(a)
     x = object.__new__(ndarray)
     x._a, x._dev, x._mem = a, dev, None
     if own and a.base is None:
@@ -95,6 +97,15 @@ def _w(a, dev, own=True):
     else:
         x._owned = 0
     return x
+
+
+def _writeable(a):
+    view = a.view()
+    try:
+        view.flags.writeable = True
+        return view
+    except ValueError:
+        return np.lib.stride_tricks.as_strided(a, writeable=True) if a.base is not None else a
 
 
 def wrap(r, dev):
@@ -201,7 +212,7 @@ class ndarray:
         self._dev, self._mem, self._owned = memptr.mem.device_id, memptr.mem, 0
 
     def __del__(self):
-        POOL["used"] -= self._owned
+        POOL["used"] -= getattr(self, "_owned", 0)  # NOTE: a constructor that raised set none
 
     def __array__(self, *args, **kwargs):
         raise TypeError("Implicit conversion to a NumPy array is not allowed. "
