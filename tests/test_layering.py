@@ -62,3 +62,15 @@ def test_every_backend_fulfils_the_contract():
     from ember._backends import base, cpu, cuda
     assert base.missing(cpu) == [] and base.missing(cuda) == []
     assert base.missing(object()) == list(base.CONTRACT)
+
+
+# NOTE: graph surgery (CopySlices, rewiring a tensor's history, protecting saved tensors) lives in
+# ember/autograd/inplace.py; ops call it, but no module under _ops builds or subclasses graph nodes itself.
+GRAPH_SURGERY = re.compile(r"^\s*(from\s+\S*autograd\.graph\s+import|class\s+\w+\(Node\))", re.M)
+
+
+def test_ops_do_no_graph_surgery():
+    offenders = [str(p.relative_to(ROOT)) for p in _py_files("_ops") if GRAPH_SURGERY.search(p.read_text())]
+    assert offenders == []
+    assert GRAPH_SURGERY.search("from ..autograd.graph import Node, SavedOutput\n")
+    assert GRAPH_SURGERY.search("class CopySlices(Node):\n")

@@ -117,7 +117,7 @@ def _apply_custom(cls, args, kwargs):
     ctx._out_meta = tuple((o.shape, o._dtype, o._device) if isinstance(o, Tensor) else None for o in results)
     _pack_saved(ctx, (), ())
     if dirty_views:
-        from .._ops._registry import _rewire
+        from .inplace import _rewire  # NOTE: inplace imports this module (replay_view)
         for o in dirty_views:
             _rewire(o, o, ctx)
     return tuple(results) if is_tuple else results[0]

@@ -4,7 +4,8 @@ own shape."""
 from ... import _state
 from ...autograd.function import Primitive
 from ..._tensor import Tensor, norm_dim
-from .._registry import OpSpec, _check_inplace_autograd, bind, bind_method, public, spec
+from ...autograd.inplace import _check_inplace_autograd
+from .._registry import OpSpec, bind, bind_method, public, spec
 from .._strides import restride, settle, storage_offset as storage_offset_of, storage_view
 from .views import _is_int
 

@@ -1,0 +1,85 @@
+"""The graph surgery behind in-place ops: a tensor written in place takes the new history, a base whose view
+was written gets a `CopySlices` node, and tensors an op saved are kept right across the write.
+
+The op registry (ember/_ops/_registry.py) runs an in-place op as its out-of-place primitive plus a store; it
+calls these functions to update the graph, so that it knows nothing of nodes and edges itself.
+"""
+from .. import _state
+from .._tensor import _wrap
+from .function import replay_view
+from .graph import Node, SavedOutput
+
+
+def _check_inplace_autograd(target):
+    """PyTorch's refusal to write in place into a leaf that requires grad, or into a view of one."""
+    if target._base is not None:
+        base = target._base
+        if base._grad_fn is None and base._requires_grad:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+    elif target._grad_fn is None and target._requires_grad:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+
+def _protect_saved(node, target, result, old):
+    """The op saved `target` (its old value) or `result` (its new value): keep backward right."""
+    saved = []
+    for entry in node._saved:
+        t = entry[0]
+        if t is target:  # keep the old value aside; the in-place write would destroy it
+            snap = _wrap(target._data.copy(), target._device, target._dtype)
+            snap._grad_fn, snap._output_nr, snap._requires_grad = old
+            saved.append((snap, 0, old[0], old[1]))
+        elif t is result or (type(t) is SavedOutput and t.data is result._data):
+            # the new value lives in target from now on
+            if target._base is None:  # NOTE: a SavedOutput, so that target and node make no cycle
+                saved.append((SavedOutput(target), target._vc[0] + 1, None, result._output_nr))
+            else:
+                saved.append((target, target._vc[0] + 1, node, result._output_nr))
+        else:
+            saved.append(entry)
+    node._saved = saved
+
+
+def _rewire(target, result, node):
+    if target._base is None:
+        target._grad_fn = node
+        target._output_nr = result._output_nr
+        target._requires_grad = True
+        return
+    base = target._base
+    cs = CopySlices()
+    cs.next_functions = (_base_edge(base), (node, result._output_nr))
+    cs.needs_input_grad = (cs.next_functions[0][0] is not None, True)
+    cs._in_meta = ((base._data.shape, base._dtype, base._device), (result._data.shape, result._dtype, result._device))
+    cs._out_meta = ((base._data.shape, base._dtype, base._device),)
+    cs.chain = target._view_chain
+    base._grad_fn = cs
+    base._output_nr = 0
+    base._requires_grad = True
+    # target (and every other view of base) rebuilds its grad_fn lazily: its version moved on.
+
+
+def _base_edge(base):
+    if base._grad_fn is not None:
+        return (base._grad_fn, base._output_nr)
+    return (None, 0)
+
+
+class CopySlices(Node):
+    """History of a base whose view was modified in place: the view's region comes from the
+    in-place op's result, the rest from the base's previous history."""
+
+    __slots__ = ("chain",)
+
+    def _backward(self, grads):
+        (g,) = grads
+        g = g.contiguous()
+        prev = _state.local.grad_enabled
+        _state.local.grad_enabled = False
+        try:
+            mask = _wrap(g._device.backend.xp.ones(g._data.shape, dtype=g._dtype.np), g._device, g._dtype)
+            replay_view(mask, self.chain)._data[...] = 0
+        finally:
+            _state.local.grad_enabled = prev
+        return g * mask, replay_view(g, self.chain)
