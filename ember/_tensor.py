@@ -45,8 +45,40 @@ class Size(tuple):
         return (Size, (tuple(self),))
 
 
+# NOTE: how many inference_mode blocks are open, in any thread (ember/autograd/grad_mode.py keeps the count).
+# While none is, `_wrap` pays one global read to know that the tensor it makes is a normal one; the
+# thread's own flag is read only while some block is open.
+_inference_blocks = 0
+
+INFERENCE_INPLACE = ("Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone "
+                     "to get a normal tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 "
+                     "for more details.")
+
+
+class InferenceVersion(list):
+    """The version counter of an inference tensor (one made inside inference_mode, or a view or detach of one).
+
+    NOTE: PyTorch's inference tensors keep no version counter, and a write into one outside inference mode
+    raises when the counter would be bumped (after the data was written, as here). Every in-place write in
+    ember ends with `t._vc[0] += 1`; routing that bump through this class is what makes the refusal cost
+    nothing for normal tensors. Its type is also what `Tensor.is_inference()` reads."""
+
+    __slots__ = ()
+
+    def __setitem__(self, index, value):
+        if not _state.local.inference:
+            raise RuntimeError(INFERENCE_INPLACE)
+        list.__setitem__(self, index, value)
+
+
+def _new_version():
+    """A fresh version counter for a tensor made while some inference_mode block is open (in some thread)."""
+    return InferenceVersion((0,)) if _state.local.inference else [0]
+
+
 def _wrap(array, device, dtype, requires_grad=False, vc=None):
-    """Make a Tensor around `array` without any checks (the internal fast constructor)."""
+    """Make a Tensor around `array` without any checks (the internal fast constructor). A tensor that shares
+    no version counter (vc=None) made inside inference_mode is an inference tensor."""
     t = object.__new__(Tensor)
     t._data = array
     t._device = device
@@ -55,7 +87,9 @@ def _wrap(array, device, dtype, requires_grad=False, vc=None):
     t._grad = None
     t._grad_fn = None
     t._output_nr = 0
-    t._vc = [0] if vc is None else vc
+    if vc is None:
+        vc = [0] if not _inference_blocks else _new_version()
+    t._vc = vc
     t._base = None
     t._accum = None
     t._retains_grad = False
@@ -202,6 +236,8 @@ class Tensor:
                 "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().")
         if value and self._dtype.category < _dtype.FLOAT:
             raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        if value and type(self._vc) is InferenceVersion and not _state.local.inference:
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad=True):
@@ -248,7 +284,13 @@ class Tensor:
 
     @property
     def _version(self):
+        if type(self._vc) is InferenceVersion:
+            raise RuntimeError("Inference tensors do not track version counter.")
         return self._vc[0]
+
+    def is_inference(self):
+        """Whether this is an inference tensor: made inside inference_mode (or a view or detach of one)."""
+        return type(self._vc) is InferenceVersion
 
     def _accumulator(self):
         acc = self._accum

@@ -3,6 +3,16 @@
 """torch.Tensor: an array of the device's array module plus what autograd needs."""
 from typing import Any
 
+INFERENCE_INPLACE: str
+
+
+# ember/_tensor.py:58
+class InferenceVersion(list):
+    """The version counter of an inference tensor (one made inside inference_mode, or a view or detach of one)."""
+
+    # ember/_tensor.py:68
+    def __setitem__(self, index, value): ...
+
 
 # ember/_tensor.py:13
 class Size(tuple):
@@ -30,7 +40,7 @@ class Size(tuple):
     def numel(self): ...
 
 
-# ember/_tensor.py:65
+# ember/_tensor.py:99
 class Tensor:
     """A multi-dimensional array with autograd, on the CPU (NumPy) or a GPU (CuPy)."""
 
@@ -54,36 +64,36 @@ class Tensor:
     def __and__(self, other):
         """Elementwise bitwise and."""
 
-    # ember/_tensor.py:383
+    # ember/_tensor.py:425
     def __array__(self, dtype=None, copy=None): ...
 
     __array_priority__: int
 
-    # ember/_tensor.py:389
+    # ember/_tensor.py:431
     def __array_wrap__(self, array, context=None, return_scalar=False):
         """NumPy's ufuncs over a tensor and an ndarray (`t + ndarray`, after Tensor's operator"""
 
-    # ember/_tensor.py:409
+    # ember/_tensor.py:451
     def __bool__(self): ...
 
-    # ember/_tensor.py:426
+    # ember/_tensor.py:468
     def __complex__(self): ...
 
-    # ember/_tensor.py:448
+    # ember/_tensor.py:490
     def __deepcopy__(self, memo): ...
 
     # ember/_ops/pointwise/compare.py:25
     def __eq__(self, other):
         """Elementwise eq; returns a bool tensor."""
 
-    # ember/_tensor.py:420
+    # ember/_tensor.py:462
     def __float__(self): ...
 
     # ember/_ops/pointwise/arith.py:188
     def __floordiv__(self, other):
         """Division rounded toward negative infinity (Python's //)."""
 
-    # ember/_tensor.py:437
+    # ember/_tensor.py:479
     def __format__(self, spec): ...
 
     # ember/_ops/pointwise/compare.py:30
@@ -93,14 +103,14 @@ class Tensor:
     # ember/_ops/indexing/index.py:20
     def __getitem__(self, key): ...
 
-    # ember/_tensor.py:468
+    # ember/_tensor.py:510
     def __getstate__(self): ...
 
     # ember/_ops/pointwise/compare.py:29
     def __gt__(self, other):
         """Elementwise gt; returns a bool tensor."""
 
-    # ember/_tensor.py:434
+    # ember/_tensor.py:476
     def __hash__(self): ...
 
     # ember/_ops/pointwise/arith.py:471
@@ -122,13 +132,13 @@ class Tensor:
     # ember/_ops/pointwise/arith.py:473
     def __imul__(self, other): ...
 
-    # ember/_tensor.py:429
+    # ember/_tensor.py:471
     def __index__(self): ...
 
-    # ember/_tensor.py:80
+    # ember/_tensor.py:114
     def __init__(self, *args, **kwargs): ...
 
-    # ember/_tensor.py:423
+    # ember/_tensor.py:465
     def __int__(self): ...
 
     # ember/_ops/pointwise/unary.py:172
@@ -148,7 +158,7 @@ class Tensor:
     # ember/_ops/pointwise/arith.py:472
     def __isub__(self, other): ...
 
-    # ember/_tensor.py:404
+    # ember/_tensor.py:446
     def __iter__(self): ...
 
     # ember/_ops/pointwise/arith.py:474
@@ -161,7 +171,7 @@ class Tensor:
     def __le__(self, other):
         """Elementwise le; returns a bool tensor."""
 
-    # ember/_tensor.py:399
+    # ember/_tensor.py:441
     def __len__(self): ...
 
     # ember/_ops/pointwise/bitwise.py:63
@@ -192,7 +202,7 @@ class Tensor:
     def __neg__(self):
         """-input."""
 
-    # ember/_tensor.py:76
+    # ember/_tensor.py:110
     def __new__(cls, *args, **kwargs): ...
 
     # ember/_ops/pointwise/bitwise.py:40
@@ -214,10 +224,10 @@ class Tensor:
     def __rand__(self, other):
         """Elementwise bitwise and."""
 
-    # ember/_tensor.py:464
+    # ember/_tensor.py:506
     def __reduce_ex__(self, protocol): ...
 
-    # ember/_tensor.py:442
+    # ember/_tensor.py:484
     def __repr__(self): ...
 
     # ember/_ops/pointwise/arith.py:203
@@ -265,7 +275,7 @@ class Tensor:
     # ember/_ops/indexing/index.py:79
     def __setitem__(self, key, value): ...
 
-    # ember/_tensor.py:442
+    # ember/_tensor.py:484
     def __str__(self): ...
 
     # ember/_ops/pointwise/arith.py:77
@@ -282,10 +292,10 @@ class Tensor:
 
     _accum: Any
 
-    # ember/_tensor.py:253
+    # ember/_tensor.py:295
     def _accumulator(self): ...
 
-    # ember/_tensor.py:83
+    # ember/_tensor.py:117
     def _adopt(self, other):
         """Take over another tensor's fields (used by subclasses built from a tensor)."""
 
@@ -297,7 +307,7 @@ class Tensor:
 
     _dtype: Any
 
-    # ember/_tensor.py:260
+    # ember/_tensor.py:302
     def _edge_for_grad(self):
         """The graph position whose incoming gradient is this tensor's gradient."""
 
@@ -311,16 +321,16 @@ class Tensor:
 
     _retains_grad: Any
 
-    # ember/_tensor.py:415
+    # ember/_tensor.py:457
     def _scalar(self): ...
 
-    # ember/_tensor.py:269
+    # ember/_tensor.py:311
     def _sync_view(self):
         """A view whose base changed in place: rebuild its grad_fn from the base's new history."""
 
     _vc: Any
 
-    # ember/_tensor.py:249
+    # ember/_tensor.py:285
     @property
     def _version(self): ...
 
@@ -520,11 +530,11 @@ class Tensor:
     def argwhere(self):
         """The indices of the nonzero elements as an (n, ndim) tensor."""
 
-    # ember/_ops/shape/strided.py:119
+    # ember/_ops/shape/strided.py:120
     def as_strided(self, size, stride, storage_offset=None):
         """A view of input's storage with the given sizes, strides and offset (in elements)."""
 
-    # ember/_ops/shape/strided.py:245
+    # ember/_ops/shape/strided.py:246
     def as_strided_(self, size, stride, storage_offset=None):
         """In-place version of as_strided: self's own shape and strides change."""
 
@@ -568,7 +578,7 @@ class Tensor:
     def atanh_(self):
         """In-place version of atanh."""
 
-    # ember/_tensor.py:286
+    # ember/_tensor.py:328
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor w.r.t. graph leaves, accumulating into `.grad`."""
 
@@ -587,7 +597,7 @@ class Tensor:
     def bernoulli_(self, p=0.5, *, generator=None):
         """Fill with 1 with probability p (a number or a tensor broadcast to self), else 0."""
 
-    # ember/_tensor.py:529
+    # ember/_tensor.py:571
     def bfloat16(self, memory_format=None): ...
 
     # ember/_ops/reduction/unique.py:163
@@ -646,13 +656,13 @@ class Tensor:
     def bmm(self, mat2, *, out=None):
         """Batched matrix product of two 3-D tensors with the same batch size."""
 
-    # ember/_tensor.py:547
+    # ember/_tensor.py:589
     def bool(self, memory_format=None): ...
 
     # ember/_ops/shape/join.py:254
     def broadcast_to(self, size): ...
 
-    # ember/_tensor.py:544
+    # ember/_tensor.py:586
     def byte(self, memory_format=None): ...
 
     # ember/_sampling.py:264
@@ -673,7 +683,7 @@ class Tensor:
     # ember/_types.py:106
     def cfloat(self, memory_format=None): ...
 
-    # ember/_tensor.py:541
+    # ember/_tensor.py:583
     def char(self, memory_format=None): ...
 
     # ember/_ops/linalg/decomp.py:363
@@ -761,14 +771,14 @@ class Tensor:
     def count_nonzero(self, dim=None):
         """Number of nonzero elements over `dim` (all if None); int64."""
 
-    # ember/_tensor.py:480
+    # ember/_tensor.py:522
     def cpu(self, memory_format=None): ...
 
     # ember/_ops/reduction/norms.py:261
     def cross(self, other, dim=None, *, out=None):
         """torch.cross: dim defaults to the first dim of size 3 (deprecated in PyTorch: pass dim)."""
 
-    # ember/_tensor.py:501
+    # ember/_tensor.py:543
     def cuda(self, device=None, non_blocking=False, memory_format=None): ...
 
     # ember/_ops/reduction/scan.py:150
@@ -795,14 +805,14 @@ class Tensor:
     def cumsum_(self, dim, *, dtype=None):
         """In-place cumsum."""
 
-    # ember/_tensor.py:340
+    # ember/_tensor.py:382
     @property
     def data(self):
         """The same data, out of the graph, with its own version counter (PyTorch's `.data`)."""
     @data.setter
     def data(self, value): ...
 
-    # ember/_ops/shape/strided.py:221
+    # ember/_ops/shape/strided.py:222
     def data_ptr(self):
         """The address of self's first element."""
 
@@ -818,14 +828,14 @@ class Tensor:
     def det(self):
         """torch.det: alias of torch.linalg.det."""
 
-    # ember/_tensor.py:325
+    # ember/_tensor.py:367
     def detach(self):
         """A tensor sharing this one's data (and version counter) that is out of the graph."""
 
-    # ember/_tensor.py:329
+    # ember/_tensor.py:371
     def detach_(self): ...
 
-    # ember/_tensor.py:106
+    # ember/_tensor.py:140
     @property
     def device(self): ...
 
@@ -853,7 +863,7 @@ class Tensor:
     def digamma_(self):
         """In-place version of digamma."""
 
-    # ember/_tensor.py:122
+    # ember/_tensor.py:156
     def dim(self): ...
 
     # ember/_ops/reduction/norms.py:195
@@ -880,14 +890,14 @@ class Tensor:
     def dot(self, b, /):
         """Inner product of two 1-D tensors."""
 
-    # ember/_tensor.py:523
+    # ember/_tensor.py:565
     def double(self, memory_format=None): ...
 
-    # ember/_tensor.py:102
+    # ember/_tensor.py:136
     @property
     def dtype(self): ...
 
-    # ember/_tensor.py:132
+    # ember/_tensor.py:166
     def element_size(self): ...
 
     # ember/_ops/pointwise/compare.py:25
@@ -988,7 +998,7 @@ class Tensor:
     def flipud(self):
         """Flip along dim 0 (up/down)."""
 
-    # ember/_tensor.py:520
+    # ember/_tensor.py:562
     def float(self, memory_format=None): ...
 
     # ember/_ops/pointwise/binary_float.py:257
@@ -1067,10 +1077,10 @@ class Tensor:
     def ger(self, vec2, *, out=None):
         """Alias of outer."""
 
-    # ember/_tensor.py:183
+    # ember/_tensor.py:217
     def get_device(self): ...
 
-    # ember/_tensor.py:220
+    # ember/_tensor.py:256
     @property
     def grad(self): ...
     @grad.setter
@@ -1078,7 +1088,7 @@ class Tensor:
     @grad.deleter
     def grad(self): ...
 
-    # ember/_tensor.py:214
+    # ember/_tensor.py:250
     @property
     def grad_fn(self): ...
 
@@ -1106,7 +1116,7 @@ class Tensor:
     def gt_(self, y, /):
         """In-place version of gt."""
 
-    # ember/_tensor.py:526
+    # ember/_tensor.py:568
     def half(self, memory_format=None): ...
 
     # ember/nn/functional.py:153
@@ -1177,35 +1187,39 @@ class Tensor:
     def inner(self, other, *, out=None):
         """Sum of products over the last dims (a product with a scalar when either is 0-d)."""
 
-    # ember/_tensor.py:535
+    # ember/_tensor.py:577
     def int(self, memory_format=None): ...
 
     # ember/_ops/linalg/decomp.py:109
     def inverse(self, *, out=None):
         """Alias of torch.linalg.inv."""
 
-    # ember/_tensor.py:180
+    # ember/_tensor.py:214
     def is_complex(self): ...
 
     # ember/_ops/pointwise/complex.py:239
     def is_conj(self):
         """False: ember never sets PyTorch's lazy conjugate bit (see conj)."""
 
-    # ember/_tensor.py:165
+    # ember/_tensor.py:199
     def is_contiguous(self, memory_format=None): ...
 
-    # ember/_tensor.py:114
+    # ember/_tensor.py:148
     @property
     def is_cpu(self): ...
 
-    # ember/_tensor.py:110
+    # ember/_tensor.py:144
     @property
     def is_cuda(self): ...
 
-    # ember/_tensor.py:177
+    # ember/_tensor.py:211
     def is_floating_point(self): ...
 
-    # ember/_tensor.py:186
+    # ember/_tensor.py:291
+    def is_inference(self):
+        """Whether this is an inference tensor: made inside inference_mode (or a view or detach of one)."""
+
+    # ember/_tensor.py:220
     @property
     def is_leaf(self): ...
 
@@ -1213,7 +1227,7 @@ class Tensor:
     def is_nonzero(self):
         """The truth value of a one-element tensor; RuntimeError for empty or larger ones."""
 
-    # ember/_tensor.py:495
+    # ember/_tensor.py:537
     def is_pinned(self, device=None):
         """Whether this CPU tensor lives in page-locked memory (see pin_memory)."""
 
@@ -1248,11 +1262,11 @@ class Tensor:
     def isreal(self):
         """torch.isreal, elementwise."""
 
-    # ember/_tensor.py:355
+    # ember/_tensor.py:397
     def item(self):
         """The single value as a Python number."""
 
-    # ember/_tensor.py:135
+    # ember/_tensor.py:169
     @property
     def itemsize(self): ...
 
@@ -1420,7 +1434,7 @@ class Tensor:
     def logsumexp(self, dim, keepdim=False, *, out=None):
         """log(sum(exp(input))) over `dim`, without overflow."""
 
-    # ember/_tensor.py:532
+    # ember/_tensor.py:574
     def long(self, memory_format=None): ...
 
     # ember/_ops/pointwise/compare.py:27
@@ -1564,15 +1578,15 @@ class Tensor:
     def narrow(self, dim, start, length):
         """`length` elements from `start` along `dim` (a view)."""
 
-    # ember/_tensor.py:139
+    # ember/_tensor.py:173
     @property
     def nbytes(self): ...
 
-    # ember/_tensor.py:118
+    # ember/_tensor.py:152
     @property
     def ndim(self): ...
 
-    # ember/_tensor.py:122
+    # ember/_tensor.py:156
     def ndimension(self): ...
 
     # ember/_ops/pointwise/compare.py:26
@@ -1599,7 +1613,7 @@ class Tensor:
     def negative_(self):
         """In-place version of neg."""
 
-    # ember/_tensor.py:127
+    # ember/_tensor.py:161
     def nelement(self): ...
 
     # ember/_creation.py:341
@@ -1614,7 +1628,7 @@ class Tensor:
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """A tensor of ones of the given size."""
 
-    # ember/_tensor.py:553
+    # ember/_tensor.py:595
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False): ...
 
     # ember/_creation.py:327
@@ -1641,10 +1655,10 @@ class Tensor:
     def not_equal_(self, y, /):
         """In-place version of ne."""
 
-    # ember/_tensor.py:127
+    # ember/_tensor.py:161
     def numel(self): ...
 
-    # ember/_tensor.py:370
+    # ember/_tensor.py:412
     def numpy(self, *, force=False):
         """A NumPy array sharing this CPU tensor's memory (a new array object each call)."""
 
@@ -1656,7 +1670,7 @@ class Tensor:
     def permute(self, *dims):
         """Reorder the dims (a view)."""
 
-    # ember/_tensor.py:483
+    # ember/_tensor.py:525
     def pin_memory(self, device=None):
         """A copy in page-locked host memory (needs a GPU, as in PyTorch)."""
 
@@ -1728,7 +1742,7 @@ class Tensor:
     def reciprocal_(self):
         """In-place version of reciprocal."""
 
-    # ember/_tensor.py:291
+    # ember/_tensor.py:333
     def register_hook(self, hook):
         """Run hook(grad) when this tensor's gradient is computed; a returned tensor replaces it."""
 
@@ -1756,13 +1770,13 @@ class Tensor:
     def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
         """Each element repeated `repeats` times (an int or a tensor of counts) along `dim` (flattened if None)."""
 
-    # ember/_tensor.py:191
+    # ember/_tensor.py:225
     @property
     def requires_grad(self): ...
     @requires_grad.setter
     def requires_grad(self, value): ...
 
-    # ember/_tensor.py:207
+    # ember/_tensor.py:243
     def requires_grad_(self, requires_grad=True):
         """Set requires_grad in place; returns self."""
 
@@ -1777,11 +1791,11 @@ class Tensor:
     def resolve_conj(self):
         """input itself: ember's conjugates are always materialised."""
 
-    # ember/_tensor.py:300
+    # ember/_tensor.py:342
     def retain_grad(self):
         """Keep `.grad` for this non-leaf tensor during backward."""
 
-    # ember/_tensor.py:321
+    # ember/_tensor.py:363
     @property
     def retains_grad(self): ...
 
@@ -1832,7 +1846,7 @@ class Tensor:
     def select(self, dim, index):
         """The slice at `index` along `dim`, with that dim removed (a view)."""
 
-    # ember/_ops/shape/strided.py:190
+    # ember/_ops/shape/strided.py:191
     def set_(self, source=None, storage_offset=None, size=None, stride=None):
         """Make self a view of source's storage (all of source, or the given geometry); set_() empties self."""
 
@@ -1844,11 +1858,11 @@ class Tensor:
     def sgn_(self):
         """In-place version of sgn."""
 
-    # ember/_tensor.py:93
+    # ember/_tensor.py:127
     @property
     def shape(self): ...
 
-    # ember/_tensor.py:538
+    # ember/_tensor.py:580
     def short(self, memory_format=None): ...
 
     # ember/_ops/pointwise/unary_special.py:14
@@ -1895,7 +1909,7 @@ class Tensor:
     def sinh_(self):
         """In-place version of sinh."""
 
-    # ember/_tensor.py:97
+    # ember/_tensor.py:131
     def size(self, dim=None): ...
 
     # ember/_ops/linalg/decomp.py:212
@@ -1938,7 +1952,7 @@ class Tensor:
     def squeeze(self, dim=None):
         """Remove size-1 dims: all of them, or `dim` (int or tuple) if it has size 1."""
 
-    # ember/_ops/shape/strided.py:245
+    # ember/_ops/shape/strided.py:246
     def squeeze_(self, dim=None):
         """In-place version of squeeze: self's own shape and strides change."""
 
@@ -1946,10 +1960,10 @@ class Tensor:
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
         """std over `dim` (all dims if None); unbiased (correction=1) by default."""
 
-    # ember/_tensor.py:161
+    # ember/_tensor.py:195
     def storage_offset(self): ...
 
-    # ember/_tensor.py:143
+    # ember/_tensor.py:177
     def stride(self, dim=None): ...
 
     # ember/_ops/pointwise/arith.py:77
@@ -1979,7 +1993,7 @@ class Tensor:
     def swapaxes(self, axis0, axis1):
         """Alias of transpose (NumPy's name)."""
 
-    # ember/_ops/shape/strided.py:245
+    # ember/_ops/shape/strided.py:246
     def swapaxes_(self, axis0, axis1):
         """In-place version of swapaxes: self's own shape and strides change."""
 
@@ -1987,7 +2001,7 @@ class Tensor:
     def swapdims(self, dim0, dim1):
         """Alias of transpose."""
 
-    # ember/_ops/shape/strided.py:245
+    # ember/_ops/shape/strided.py:246
     def swapdims_(self, dim0, dim1):
         """In-place version of swapdims: self's own shape and strides change."""
 
@@ -1995,7 +2009,7 @@ class Tensor:
     def t(self):
         """Transpose a tensor of at most 2 dims."""
 
-    # ember/_ops/shape/strided.py:245
+    # ember/_ops/shape/strided.py:246
     def t_(self):
         """In-place version of t: self's own shape and strides change."""
 
@@ -2031,11 +2045,11 @@ class Tensor:
     def tile(self, dims):
         """Like repeat, but fewer `dims` than the tensor has are padded with leading 1s."""
 
-    # ember/_tensor.py:472
+    # ember/_tensor.py:514
     def to(self, *args, **kwargs):
         """Move to a device and/or cast to a dtype; returns self when nothing changes."""
 
-    # ember/_tensor.py:364
+    # ember/_tensor.py:406
     def tolist(self): ...
 
     # ember/_ops/reduction/sort.py:120
@@ -2050,7 +2064,7 @@ class Tensor:
     def transpose(self, dim0, dim1):
         """Swap two dims (a view)."""
 
-    # ember/_ops/shape/strided.py:245
+    # ember/_ops/shape/strided.py:246
     def transpose_(self, dim0, dim1):
         """In-place version of transpose: self's own shape and strides change."""
 
@@ -2085,11 +2099,11 @@ class Tensor:
     def trunc_(self):
         """In-place version of trunc."""
 
-    # ember/_tensor.py:508
+    # ember/_tensor.py:550
     def type(self, dtype=None, non_blocking=False, **kwargs):
         """With no argument, the legacy type name ('torch.FloatTensor'); otherwise a cast."""
 
-    # ember/_tensor.py:550
+    # ember/_tensor.py:592
     def type_as(self, other): ...
 
     # ember/_ops/shape/splits.py:20
@@ -2100,7 +2114,7 @@ class Tensor:
     def unflatten(self, dim, sizes):
         """Split dim `dim` into `sizes` (one may be -1): a view."""
 
-    # ember/_ops/shape/strided.py:68
+    # ember/_ops/shape/strided.py:69
     def unfold(self, dimension, size, step):
         """Sliding windows of `size` elements every `step` along `dimension`, as a new last dim (a view)."""
 
@@ -2120,7 +2134,7 @@ class Tensor:
     def unsqueeze(self, dim):
         """Insert a size-1 dim at `dim`."""
 
-    # ember/_ops/shape/strided.py:245
+    # ember/_ops/shape/strided.py:246
     def unsqueeze_(self, dim):
         """In-place version of unsqueeze: self's own shape and strides change."""
 
@@ -2155,43 +2169,49 @@ class Tensor:
 
 _PY_DTYPES: tuple
 
-# ember/_tensor.py:596
+# ember/_tensor.py:638
 def _dim_index(dim, ndim):
     """A dim for size(dim)/stride(dim): a 0-d tensor has none at all (PyTorch's IndexError)."""
 
-# ember/_tensor.py:558
+_inference_blocks: int
+
+# ember/_tensor.py:600
 def _is_param(t): ...
 
-# ember/_tensor.py:603
+# ember/_tensor.py:74
+def _new_version():
+    """A fresh version counter for a tensor made while some inference_mode block is open (in some thread)."""
+
+# ember/_tensor.py:645
 def _norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
 
-# ember/_tensor.py:567
+# ember/_tensor.py:609
 def _parse_to(self, args, kwargs): ...
 
-# ember/_tensor.py:562
+# ember/_tensor.py:604
 def _rebuild(data, dev, requires_grad): ...
 
-# ember/_tensor.py:48
+# ember/_tensor.py:79
 def _wrap(array, device, dtype, requires_grad=False, vc=None):
-    """Make a Tensor around `array` without any checks (the internal fast constructor)."""
+    """Make a Tensor around `array` without any checks (the internal fast constructor). A tensor that shares"""
 
-# ember/_tensor.py:639
+# ember/_tensor.py:681
 def broadcast_shapes(*shapes):
     """torch.broadcast_shapes, with PyTorch's message naming the mismatched sizes."""
 
-# ember/_tensor.py:603
+# ember/_tensor.py:645
 def norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
 
-# ember/_tensor.py:617
+# ember/_tensor.py:659
 def norm_dims(dims, ndim):
     """Normalise an int, tuple or list of dims; duplicates get PyTorch's RuntimeError."""
 
-# ember/_tensor.py:632
+# ember/_tensor.py:674
 def reduction_dims(dims, ndim):
     """The array axes a reduction over `dims` (int, tuple or list) covers. A 0-d tensor accepts"""
 
-# ember/_tensor.py:657
+# ember/_tensor.py:699
 def sum_to(t, shape):
     """Sum `t` down to `shape`, undoing broadcasting: the one place that does it."""

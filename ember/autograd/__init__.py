@@ -3,7 +3,8 @@ from .. import _device
 from .._tensor import Tensor, _wrap
 from . import engine, graph
 from .function import Function, once_differentiable
-from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+                        set_grad_enabled)
 from .gradcheck import gradcheck, gradgradcheck
 
 

@@ -2,7 +2,7 @@
 import functools
 import inspect
 
-from .. import _state
+from .. import _state, _tensor
 
 
 class _GradMode:
@@ -123,29 +123,39 @@ class _Setter(_GradMode):
 
 
 class inference_mode(_GradMode):
-    """Like no_grad (ember keeps no separate inference tensors)."""
+    """No graph is recorded inside (as no_grad), and the tensors made inside are inference tensors
+    (`Tensor.is_inference()`): they keep no version counter, and outside the mode they may not be written
+    in place, saved for backward, or made to require grad. `inference_mode(False)` turns it off inside.
+
+    NOTE: PyTorch's inference mode exists to skip autograd's bookkeeping; ember's only bookkeeping is
+    the version counter (see InferenceVersion in ember/_tensor.py), so here it is about the refusals."""
 
     def __init__(self, mode=True):
-        self._mode = not mode
+        self.mode = mode
 
     def __new__(cls, mode=True):
         self = super().__new__(cls)
-        if callable(mode):
+        if callable(mode):  # used as @inference_mode without parentheses
             self.__init__(True)
             return self(mode)
         return self
 
     def _fresh(self):
-        return inference_mode(not self._mode)
+        return inference_mode(self.mode)
 
     def __enter__(self):
-        super().__enter__()
-        self._prev_inference = _state.local.inference
-        _state.local.inference = not self._mode
+        local = _state.local
+        self._prev = (local.grad_enabled, local.inference)
+        local.grad_enabled = not self.mode
+        local.inference = bool(self.mode)
+        if self.mode:
+            _tensor._inference_blocks += 1
 
     def __exit__(self, *exc):
-        _state.local.inference = self._prev_inference
-        return super().__exit__(*exc)
+        if self.mode:
+            _tensor._inference_blocks -= 1
+        _state.local.grad_enabled, _state.local.inference = self._prev
+        return False
 
 
 def is_grad_enabled():
@@ -154,5 +164,10 @@ def is_grad_enabled():
 
 
 def is_inference_mode_enabled():
-    """Whether an inference_mode() block is active (ember has no inference tensors; it acts like no_grad)."""
+    """Whether inference mode is on (an inference_mode() block is open, not turned off by inference_mode(False))."""
     return _state.local.inference
+
+
+def is_inference(input):
+    """torch.is_inference: whether `input` is an inference tensor."""
+    return input.is_inference()

@@ -10,6 +10,11 @@ ERR_BACKWARD_TWICE = (
     "or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time "
     "or if you need to access saved tensors after calling backward.")
 
+ERR_INFERENCE_SAVED = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in inference mode in "
+    "computation tracked by autograd. To work around this, you can make a clone to get a normal tensor and use "
+    "it in autograd, or use `torch.no_grad()` instead of `torch.inference_mode()`.")
+
 
 class Node:
     """One step of the backward graph. For an op it is also the op's `ctx`.
@@ -169,6 +174,8 @@ class SavedOutput:
 
 def saved_entry(t, node, version=None):
     """The entry `node` keeps for a saved tensor `t`: (tensor or SavedOutput, version, grad_fn, output_nr)."""
+    if type(t._vc) is not list:  # NOTE: an inference tensor (see InferenceVersion in ember/_tensor.py)
+        raise RuntimeError(ERR_INFERENCE_SAVED)
     if version is None:
         version = t._vc[0]
     if t._grad_fn is node and t._base is None:

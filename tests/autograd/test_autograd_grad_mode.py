@@ -72,9 +72,6 @@ def test_inference_mode_context():
     same(fn)
 
 
-@pytest.mark.xfail(not hasattr(ember, "is_inference_mode_enabled"), strict=True,
-                   reason="ember/__init__.py does not export is_inference_mode_enabled (it lives in "
-                          "ember.autograd.grad_mode)")
 def test_is_inference_mode_enabled():
     def fn(torch):
         with torch.inference_mode():
