@@ -1,7 +1,8 @@
 """torch.autograd: backward, grad, Function, grad modes, gradcheck, Variable."""
 from .. import _device
 from .._tensor import Tensor, _wrap
-from . import engine, graph
+from . import anomaly_mode, engine, graph
+from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .function import Function, once_differentiable
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                         set_grad_enabled)
@@ -111,23 +112,6 @@ def Variable(data=None, requires_grad=False, volatile=False):
     return variable(data, requires_grad)
 
 
-class _DetectAnomaly:
-    def __init__(self, mode=True, check_nan=True):
-        self.mode = mode
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
-def set_detect_anomaly(mode, check_nan=True):
-    """Accepted for compatibility; ember's errors already name the failing op."""
-    return _DetectAnomaly(mode, check_nan)
-
-
-detect_anomaly = _DetectAnomaly
-
 __all__ = ["Function", "Variable", "backward", "grad", "gradcheck", "gradgradcheck", "no_grad", "enable_grad",
-           "set_grad_enabled", "inference_mode", "once_differentiable", "graph", "is_grad_enabled"]
+           "set_grad_enabled", "inference_mode", "once_differentiable", "graph", "is_grad_enabled",
+           "detect_anomaly", "set_detect_anomaly"]

@@ -10,6 +10,7 @@ import threading
 
 from .. import _device, _state
 from .._tensor import Tensor, _wrap, sum_to
+from . import anomaly_mode
 from .graph import AccumulateGrad, ERR_BACKWARD_TWICE
 
 
@@ -180,6 +181,7 @@ def _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate
             _accumulate(buffers, node, nr, g, create_graph)
     ready = [n for n in dict.fromkeys(roots) if n is not None and deps.get(n, 0) == 0]
 
+    check_nan = anomaly_mode._enabled and anomaly_mode._check_nan
     prev = _state.local.grad_enabled
     _state.local.grad_enabled = create_graph
     try:
@@ -189,20 +191,30 @@ def _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate
             if needed is not None and node not in needed:
                 _release_children(node, deps, ready)
                 continue
-            if grads is not None and (targets is not None or node._tensor_pre_hooks is not None):
-                for nr in range(len(grads)):
-                    if grads[nr] is not None:
-                        grads[nr] = _run_tensor_hooks(node, nr, grads[nr])
-                        for idx in targets.get((node, nr), ()) if targets is not None else ():
-                            captured[idx] = grads[nr] if captured[idx] is None else captured[idx] + grads[nr]
-            if type(node) is AccumulateGrad:
-                if grads is not None and grads[0] is not None and accumulate and (
-                        targets is None or (node, 0) in targets):
-                    _accumulate_into_leaf(node.variable, grads[0], create_graph)
-                continue
-            in_grads = None
-            if grads is not None:
-                in_grads = _run_node(node, grads, retain_graph)
+            # NOTE: a try costs nothing until something is raised; with anomaly detection on, an error while
+            # the node runs (its hooks, its backward, the checks of its result) is preceded by the
+            # traceback of the forward call that made the node.
+            try:
+                if grads is not None and (targets is not None or node._tensor_pre_hooks is not None):
+                    for nr in range(len(grads)):
+                        if grads[nr] is not None:
+                            grads[nr] = _run_tensor_hooks(node, nr, grads[nr])
+                            for idx in targets.get((node, nr), ()) if targets is not None else ():
+                                captured[idx] = grads[nr] if captured[idx] is None else captured[idx] + grads[nr]
+                if type(node) is AccumulateGrad:
+                    if grads is not None and grads[0] is not None and accumulate and (
+                            targets is None or (node, 0) in targets):
+                        _accumulate_into_leaf(node.variable, grads[0], create_graph)
+                    continue
+                in_grads = None
+                if grads is not None:
+                    in_grads = _run_node(node, grads, retain_graph)
+                    if check_nan and in_grads is not None:
+                        anomaly_mode.check_nan(node, in_grads)
+            except BaseException:
+                if anomaly_mode._enabled:
+                    anomaly_mode.warn_error_in(node)
+                raise
             if not retain_graph:
                 node._release()
             # NOTE: the hot loop of the walk: hand each input's gradient to the node that wants it

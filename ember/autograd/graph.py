@@ -223,10 +223,15 @@ def _modified_message(t, version, fn, nr):
         # PowBackward1 -> Pow1, MyFnBackward -> MyFn.
         name = re.sub(r"Backward(0$)?", "", type(fn).__name__, count=1)
         where = f", which is output {nr} of {name},"
+    from . import anomaly_mode
+    if anomaly_mode.is_anomaly_enabled():
+        hint = ("the backtrace further above shows the operation that failed to compute its gradient. The "
+                "variable in question was changed in there or anywhere later. Good luck!")
+    else:
+        hint = ("enable anomaly detection to find the operation that failed to compute its gradient, with "
+                "torch.autograd.set_detect_anomaly(True, check_nan=False).")
     return (f"one of the variables needed for gradient computation has been modified by an inplace "
-            f"operation: {desc}{where} is at version {t._vc[0]}; expected version {version} instead. Hint: "
-            "enable anomaly detection to find the operation that failed to compute its gradient, with "
-            "torch.autograd.set_detect_anomaly(True, check_nan=False).")
+            f"operation: {desc}{where} is at version {t._vc[0]}; expected version {version} instead. Hint: {hint}")
 
 
 def grad_enabled():
