@@ -358,7 +358,7 @@ class Tensor:
                     t._grad = _wrap(grad._data.copy(), grad._device, grad._dtype)
                 else:
                     t._grad = _wrap(t._grad._data + grad._data, grad._device, grad._dtype)
-        self._grad_fn._add_tensor_hook(self._output_nr, keep)
+        self._grad_fn._set_retains_grad_hook(self._output_nr, keep)  # NOTE: run after the tensor's hooks
 
     @property
     def retains_grad(self):

@@ -11,7 +11,7 @@ import threading
 from .. import _device, _state
 from .._tensor import Tensor, _wrap, sum_to
 from . import anomaly_mode
-from .graph import AccumulateGrad, ERR_BACKWARD_TWICE
+from .graph import AccumulateGrad, ERR_BACKWARD_TWICE, hook_result
 
 
 def _collect(roots):
@@ -113,12 +113,16 @@ def _validate(node, grads):
 
 
 def _run_tensor_hooks(node, nr, g):
+    """The hooks of the tensor that is output `nr` of `node`, then its retain_grad hook (which sees their result)."""
     hooks = node._tensor_pre_hooks
     if hooks and nr in hooks:
         for h in list(hooks[nr]):
             r = h(g)
             if r is not None:
                 g = r
+    keep = node._retains_grad_hooks
+    if keep and nr in keep:
+        keep[nr](g)
     return g
 
 
@@ -161,6 +165,33 @@ class _DeferredInterrupt:
         return False
 
 
+class GraphTask:
+    """One backward walk as hooks see it (PyTorch's graph task): which nodes it runs, and a place for state
+    that lives as long as the walk (register_multi_grad_hook keeps its per-walk gradients there)."""
+
+    __slots__ = ("seen", "needed", "accumulate", "hook_state")
+
+    def __init__(self, seen, needed, accumulate):
+        self.seen, self.needed, self.accumulate = seen, needed, accumulate
+        self.hook_state = {}
+
+    def will_execute(self, node):
+        """Whether this walk runs `node` (PyTorch's torch._C._will_engine_execute_node)."""
+        if not self.accumulate and type(node) is AccumulateGrad:
+            raise RuntimeError("A leaf node was passed to _will_engine_execute_node but we are currently running "
+                               "autograd.grad(). This is currently not supported.")
+        return node in self.seen and (self.needed is None or node in self.needed)
+
+
+_running = threading.local()  # NOTE: .tasks: the walks running in this thread, innermost last
+
+
+def current_task():
+    """The backward walk running in this thread (the innermost one), or None outside backward."""
+    tasks = getattr(_running, "tasks", None)
+    return tasks[-1] if tasks else None
+
+
 def _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate, allow_unused):
     roots = [n for n, _ in root_edges]
     deps, seen = _collect(roots)
@@ -182,6 +213,10 @@ def _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate
     ready = [n for n in dict.fromkeys(roots) if n is not None and deps.get(n, 0) == 0]
 
     check_nan = anomaly_mode._enabled and anomaly_mode._check_nan
+    tasks = getattr(_running, "tasks", None)
+    if tasks is None:
+        tasks = _running.tasks = []
+    tasks.append(GraphTask(seen, needed, accumulate))
     prev = _state.local.grad_enabled
     _state.local.grad_enabled = create_graph
     try:
@@ -195,7 +230,8 @@ def _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate
             # the node runs (its hooks, its backward, the checks of its result) is preceded by the
             # traceback of the forward call that made the node.
             try:
-                if grads is not None and (targets is not None or node._tensor_pre_hooks is not None):
+                if grads is not None and (targets is not None or node._tensor_pre_hooks is not None
+                                          or node._retains_grad_hooks is not None):
                     for nr in range(len(grads)):
                         if grads[nr] is not None:
                             grads[nr] = _run_tensor_hooks(node, nr, grads[nr])
@@ -204,7 +240,10 @@ def _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate
                 if type(node) is AccumulateGrad:
                     if grads is not None and grads[0] is not None and accumulate and (
                             targets is None or (node, 0) in targets):
-                        _accumulate_into_leaf(node.variable, grads[0], create_graph)
+                        if node._pre_hooks or node._post_hooks:
+                            _accumulate_with_hooks(node, grads, create_graph)
+                        else:
+                            _accumulate_into_leaf(node.variable, grads[0], create_graph)
                     continue
                 in_grads = None
                 if grads is not None:
@@ -232,6 +271,7 @@ def _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate
                 i += 1
     finally:
         _state.local.grad_enabled = prev
+        tasks.pop()
 
     if inputs is not None and not accumulate:
         for i, g in enumerate(captured):
@@ -251,10 +291,8 @@ def _run_node(node, grads, retain_graph):
     else:
         return None
     if node._pre_hooks:
-        for h in node._pre_hooks:
-            r = h(tuple(grads))
-            if r is not None:
-                grads = list(r)
+        grads = _run_pre_hooks(node, grads)
+    given = grads
     if node.materialize_grads:
         grads = [g if g is not None else _zeros_for(m) for g, m in zip(grads, node._out_meta)]
     if node._freed:
@@ -269,11 +307,33 @@ def _run_node(node, grads, retain_graph):
         with activate(device.index):
             in_grads = _validate(node, node._backward(grads))
     if node._post_hooks:
-        for h in node._post_hooks:
-            r = h(tuple(in_grads), tuple(grads))
+        # NOTE: post-hooks see the output gradients as they came (None where none did), as in PyTorch
+        for h in list(node._post_hooks.values()):
+            r = h(tuple(in_grads), tuple(given))
             if r is not None:
-                in_grads = list(r)
+                in_grads = hook_result(h, r, len(in_grads))
     return in_grads
+
+
+def _run_pre_hooks(node, grads):
+    for h in list(node._pre_hooks.values()):
+        r = h(tuple(grads))
+        if r is not None:
+            grads = hook_result(h, r, len(grads))
+    return grads
+
+
+def _accumulate_with_hooks(node, grads, create_graph):
+    """A leaf's gradient through the pre- and post-hooks registered on its AccumulateGrad node."""
+    if node._pre_hooks:
+        grads = _run_pre_hooks(node, grads)
+    if grads[0] is not None:
+        _accumulate_into_leaf(node.variable, grads[0], create_graph)
+    if node._post_hooks:
+        for h in list(node._post_hooks.values()):
+            r = h((), tuple(grads))
+            if r is not None:
+                hook_result(h, r, 0)
 
 
 def _release_children(node, deps, ready):

@@ -1,6 +1,7 @@
 """Nodes of the backward graph: what `tensor.grad_fn` is (stands in for torch.autograd.graph.Node)."""
 import re
 import weakref
+from collections import OrderedDict
 
 from .. import _state
 
@@ -34,6 +35,7 @@ class Node:
     _saved = None
     _freed = False
     _tensor_pre_hooks = None
+    _retains_grad_hooks = None
     _pre_hooks = None
     _post_hooks = None
     materialize_grads = True
@@ -96,19 +98,20 @@ class Node:
         self.materialize_grads = value
 
     # --- hooks -------------------------------------------------------------------------------
+    # NOTE: in one backward step of a node the engine runs, in PyTorch's order: the hooks of its output
+    # tensors (Tensor.register_hook), then the retain_grad hooks (so .grad sees what the tensor hooks
+    # made), then its pre-hooks; then backward; then its post-hooks.
     def register_hook(self, fn):
-        """fn(grad_inputs, grad_outputs) runs after this node's backward; may return new grad_inputs."""
+        """fn(grad_inputs, grad_outputs) runs after this node's backward; a returned tuple replaces grad_inputs."""
         if self._post_hooks is None:
-            self._post_hooks = []
-        self._post_hooks.append(fn)
-        return _RemovableHandle(self._post_hooks, fn)
+            self._post_hooks = OrderedDict()  # NOTE: RemovableHandle keeps a weak reference to it
+        return _add_hook(self._post_hooks, fn)
 
     def register_prehook(self, fn):
-        """fn(grad_outputs) runs before this node's backward; may return new grad_outputs."""
+        """fn(grad_outputs) runs before this node's backward; a returned tuple replaces grad_outputs."""
         if self._pre_hooks is None:
-            self._pre_hooks = []
-        self._pre_hooks.append(fn)
-        return _RemovableHandle(self._pre_hooks, fn)
+            self._pre_hooks = OrderedDict()
+        return _add_hook(self._pre_hooks, fn)
 
     def _add_tensor_hook(self, output_nr, fn):
         if self._tensor_pre_hooks is None:
@@ -116,6 +119,12 @@ class Node:
         hooks = self._tensor_pre_hooks.setdefault(output_nr, [])
         hooks.append(fn)
         return _RemovableHandle(hooks, fn)
+
+    def _set_retains_grad_hook(self, output_nr, fn):
+        """The hook that fills .grad of the tensor that is output `output_nr` (one per output, run last)."""
+        if self._retains_grad_hooks is None:
+            self._retains_grad_hooks = {}
+        self._retains_grad_hooks[output_nr] = fn
 
     # --- running -----------------------------------------------------------------------------
     def _backward(self, grads):
@@ -201,6 +210,27 @@ class AccumulateGrad(Node):
         """The leaf tensor whose .grad this node accumulates into (None once that tensor is gone)."""
         return self._variable()
 
+    def name(self):
+        return "torch::autograd::AccumulateGrad"  # NOTE: PyTorch's name for its C++ node
+
+
+def _add_hook(hooks, fn):
+    from ..utils.hooks import RemovableHandle
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = fn
+    return handle
+
+
+def hook_result(fn, result, expected):
+    """A node hook's return value checked as PyTorch does: None (keep), or a tuple of `expected` items."""
+    if type(result) is not tuple:
+        raise TypeError(f"expected tuple, but hook returned '{type(result).__name__}'")
+    if len(result) != expected:
+        name = getattr(fn, "__name__", type(fn).__name__)
+        raise RuntimeError(f"hook '{name}' has returned an incorrect number of values (got {len(result)}, but "
+                           f"expected {expected})")
+    return list(result)
+
 
 class _RemovableHandle:
     __slots__ = ("_hooks", "_fn")
@@ -232,6 +262,73 @@ def _modified_message(t, version, fn, nr):
                 "torch.autograd.set_detect_anomaly(True, check_nan=False).")
     return (f"one of the variables needed for gradient computation has been modified by an inplace "
             f"operation: {desc}{where} is at version {t._vc[0]}; expected version {version} instead. Hint: {hint}")
+
+
+def register_multi_grad_hook(tensors, fn, *, mode="all"):
+    """Run `fn` once per backward pass for a group of tensors (torch.autograd.graph.register_multi_grad_hook).
+
+    mode="all": fn(grads) once the gradients of all the tensors this backward reaches are computed, with
+    None for the others; mode="any": fn(grad) with the first of their gradients computed. Returns one
+    handle that removes the hooks of every tensor."""
+    if mode not in ("all", "any"):
+        raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
+    from .engine import current_task
+    tensors = tuple(tensors)
+    key = object()  # NOTE: this group's state in each walk (GraphTask.hook_state) goes when the walk ends
+    if mode == "all":
+        for t in tensors:
+            if not t.requires_grad:
+                raise AssertionError("Expected gradient function to be set")  # NOTE: PyTorch's own assert
+        nodes = [t._edge_for_grad()[0] for t in tensors]
+
+        def hook_for(i):
+            def collect(grad):
+                task = current_task()
+                state = task.hook_state.get(key)
+                if state is None:  # the first of the group in this walk: how many will come
+                    state = task.hook_state[key] = [[None] * len(tensors), sum(map(task.will_execute, nodes))]
+                state[0][i] = grad
+                state[1] -= 1
+                if state[1] == 0:
+                    fn(state[0])
+            return collect
+        handles = [t.register_hook(hook_for(i)) for i, t in enumerate(tensors) if t.requires_grad]
+    else:
+        def first(grad):
+            task = current_task()
+            if key not in task.hook_state:
+                task.hook_state[key] = True
+                fn(grad)
+        handles = [t.register_hook(first) for t in tensors if t.requires_grad]
+    return _MultiHandle(handles)
+
+
+class _MultiHandle:
+    """The handle register_multi_grad_hook returns: removes the hook of every tensor of the group."""
+
+    __slots__ = ("handles",)
+
+    def __init__(self, handles):
+        self.handles = tuple(handles)
+
+    def remove(self):
+        for h in self.handles:
+            h.remove()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def increment_version(tensor):
+    """Bump the version counter of a tensor (or of each tensor of an iterable), as an in-place write does:
+    for code that writes into a tensor's memory behind autograd's back. Inference tensors have none."""
+    from .._tensor import InferenceVersion, Tensor
+    for t in (tensor,) if isinstance(tensor, Tensor) else tensor:
+        if type(t._vc) is not InferenceVersion:
+            t._vc[0] += 1
 
 
 def grad_enabled():

@@ -42,7 +42,10 @@ def _protect_saved(node, target, result, old):
 
 
 def _rewire(target, result, node):
+    """`target` was written in place with `result` (made by `node`): its history becomes node's output."""
     if target._base is None:
+        if target._retains_grad:
+            _move_retains_grad_hook(target, node, result._output_nr)
         target._grad_fn = node
         target._output_nr = result._output_nr
         target._requires_grad = True
@@ -60,6 +63,14 @@ def _rewire(target, result, node):
     # target (and every other view of base) rebuilds its grad_fn lazily: its version moved on.
 
 
+def _move_retains_grad_hook(target, node, output_nr):
+    """As PyTorch does, .grad of a tensor that retains it is the gradient of its value after the write."""
+    hooks = target._grad_fn._retains_grad_hooks if target._grad_fn is not None else None
+    keep = hooks.pop(target._output_nr, None) if hooks else None
+    if keep is not None:
+        node._set_retains_grad_hook(output_nr, keep)
+
+
 def _base_edge(base):
     if base._grad_fn is not None:
         return (base._grad_fn, base._output_nr)
@@ -71,6 +82,9 @@ class CopySlices(Node):
     in-place op's result, the rest from the base's previous history."""
 
     __slots__ = ("chain",)
+
+    def name(self):
+        return "torch::autograd::CopySlices"  # NOTE: PyTorch's name for its C++ node
 
     def _backward(self, grads):
         (g,) = grads

@@ -136,9 +136,6 @@ def test_retain_grad_on_non_leaf_and_accumulation():
     same(fn)
 
 
-@pytest.mark.xfail(strict=True, reason="_tensor.py retain_grad registers an ordinary tensor hook, so hooks "
-                                       "registered after it are not reflected in .grad; PyTorch always runs the "
-                                       "retains_grad hook last (needs a separate per-output slot on the Node)")
 def test_retain_grad_sees_grad_after_hooks():
     def fn(torch):
         x = torch.tensor([1.0, 2.0], requires_grad=True)
@@ -175,9 +172,6 @@ def test_retain_grad_with_autograd_grad_does_not_populate():
     same(fn)
 
 
-@pytest.mark.xfail(strict=True, reason="_tensor.py retain_grad: the hook stays on the pre-in-place grad_fn, so .grad "
-                                       "is the gradient of the old value ([36, 72]); PyTorch moves the retains_grad "
-                                       "hook to the new grad_fn on in-place ([12, 24])")
 def test_retain_grad_on_tensor_later_modified_in_place():
     def fn(torch):
         x = torch.tensor([1.0, 2.0], requires_grad=True)
