@@ -14,11 +14,11 @@ def _check_inplace_autograd(target):
     """PyTorch's refusal to write in place into a leaf that requires grad, or into a view of one."""
     if target._base is not None:
         base = target._base
-        if base._grad_fn is None and base._requires_grad:
+        # NOTE: a view that was itself made to require grad (a leaf) is refused as a view too, as in PyTorch
+        if (base._grad_fn is None and base._requires_grad) or (target.grad_fn is None and target.requires_grad):
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
     elif target._grad_fn is None and target._requires_grad:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-
 
 
 def _protect_saved(node, target, result, old):

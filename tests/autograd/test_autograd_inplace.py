@@ -455,3 +455,27 @@ def test_in_place_on_expanded_tensor_raises(case):
         x = torch.ones(2, 1, requires_grad=True)
         EXPANDED_WRITES[case](torch, (x * 1).expand(2, 3))
     same_error(fn)
+
+
+# --- requires_grad_ on views ------------------------------------------------------------------------------
+def test_requires_grad_on_a_view_of_a_plain_tensor():
+    def fn(torch):
+        x = torch.ones(3)
+        v = x[:2]
+        v.requires_grad_()
+        w = v[:1]
+        (v * 2).sum().backward()
+        return v.requires_grad, v.is_leaf, x.requires_grad, w.requires_grad, v.grad, x.grad
+    same(fn)
+
+
+VIEW_REQUIRES_GRAD_ERRORS = {
+    "view made a leaf then written": lambda torch: torch.ones(3)[:2].requires_grad_().mul_(2),
+    "view of a leaf set False": lambda torch: torch.ones(3, requires_grad=True)[:2].requires_grad_(False),
+    "view of an int tensor": lambda torch: torch.arange(3)[:2].requires_grad_(),
+}
+
+
+@pytest.mark.parametrize("case", list(VIEW_REQUIRES_GRAD_ERRORS))
+def test_requires_grad_on_views_errors(case):
+    same_error(VIEW_REQUIRES_GRAD_ERRORS[case])
