@@ -239,6 +239,7 @@ def test_error_in_a_tensor_hook_names_the_node_of_that_tensor():
     same_outcome(fn)
 
 
+@pytest.mark.host_only(reason="the message names the tensor type, torch.cuda.FloatTensor on cuda")
 def test_version_error_hint_under_anomaly_detection():
     def fn(torch):
         with torch.autograd.set_detect_anomaly(True):
