@@ -1,6 +1,7 @@
 """torch.autograd.grad_mode: no_grad, enable_grad, set_grad_enabled, inference_mode (context managers and decorators)."""
 import functools
 import inspect
+import threading
 
 from .. import _state, _tensor
 
@@ -122,6 +123,9 @@ class _Setter(_GradMode):
         self._mode = mode
 
 
+_count_lock = threading.Lock()  # NOTE: `+= 1` on a module global is not atomic across threads
+
+
 class inference_mode(_GradMode):
     """No graph is recorded inside (as no_grad), and the tensors made inside are inference tensors
     (`Tensor.is_inference()`): they keep no version counter, and outside the mode they may not be written
@@ -149,11 +153,13 @@ class inference_mode(_GradMode):
         local.grad_enabled = not self.mode
         local.inference = bool(self.mode)
         if self.mode:
-            _tensor._inference_blocks += 1
+            with _count_lock:
+                _tensor._inference_blocks += 1
 
     def __exit__(self, *exc):
         if self.mode:
-            _tensor._inference_blocks -= 1
+            with _count_lock:
+                _tensor._inference_blocks -= 1
         _state.local.grad_enabled, _state.local.inference = self._prev
         return False
 
