@@ -116,7 +116,7 @@ def _run_tensor_hooks(node, nr, g):
     """The hooks of the tensor that is output `nr` of `node`, then its retain_grad hook (which sees their result)."""
     hooks = node._tensor_pre_hooks
     if hooks and nr in hooks:
-        for h in list(hooks[nr]):
+        for h in list(hooks[nr].values()):
             r = h(g)
             if r is not None:
                 g = r

@@ -116,9 +116,10 @@ class Node:
     def _add_tensor_hook(self, output_nr, fn):
         if self._tensor_pre_hooks is None:
             self._tensor_pre_hooks = {}
-        hooks = self._tensor_pre_hooks.setdefault(output_nr, [])
-        hooks.append(fn)
-        return _RemovableHandle(hooks, fn)
+        hooks = self._tensor_pre_hooks.get(output_nr)
+        if hooks is None:
+            hooks = self._tensor_pre_hooks[output_nr] = OrderedDict()
+        return _add_hook(hooks, fn)
 
     def _set_retains_grad_hook(self, output_nr, fn):
         """The hook that fills .grad of the tensor that is output `output_nr` (one per output, run last)."""
@@ -230,17 +231,6 @@ def hook_result(fn, result, expected):
         raise RuntimeError(f"hook '{name}' has returned an incorrect number of values (got {len(result)}, but "
                            f"expected {expected})")
     return list(result)
-
-
-class _RemovableHandle:
-    __slots__ = ("_hooks", "_fn")
-
-    def __init__(self, hooks, fn):
-        self._hooks, self._fn = hooks, fn
-
-    def remove(self):
-        if self._fn in self._hooks:
-            self._hooks.remove(self._fn)
 
 
 def _modified_message(t, version, fn, nr):

@@ -231,3 +231,18 @@ def test_increment_version_skips_inference_tensors():
         torch.autograd.graph.increment_version(t)
         return t.is_inference()
     same(fn)
+
+
+def test_tensor_hook_handles_are_context_managers_and_remove_once():
+    def fn(torch):
+        x = torch.ones(2, requires_grad=True)
+        y = x * 2
+        with y.register_hook(lambda g: g * 100):
+            pass
+        h = x.register_hook(lambda g: g * 3)
+        h.remove()
+        h.remove()
+        x.register_hook(lambda g: g + 1)
+        y.sum().backward()
+        return x.grad, type(h).__name__
+    same(fn)
