@@ -1,9 +1,10 @@
 """torch.autograd.anomaly_mode: detect_anomaly and set_detect_anomaly, for finding the op whose backward failed.
 
 While anomaly detection is on:
-- every node made records the traceback of the forward call that made it (`grad_fn.metadata["traceback_"]`);
+- every node made records the traceback of the forward call that made it (`grad_fn.metadata["traceback_"]`),
+  and a node made by a backward (create_graph=True) the node whose backward made it (`metadata["parent_"]`);
 - in backward, an error raised while a node runs (its hooks, its backward, the checks of its result) is
-  preceded by a warning that shows that traceback;
+  preceded by a warning that shows that traceback (and one more for each parent, in turn);
 - with check_nan (the default), a node whose backward returns a NaN raises PyTorch's RuntimeError naming it.
 
 As in PyTorch, the switch is one for the whole process (not per thread).
@@ -93,6 +94,10 @@ def _record_forward_traceback(node):
     while end and stack[end - 1].filename.startswith(_EMBER_DIR):
         end -= 1
     node.metadata["traceback_"] = traceback.format_list(stack[:end])
+    from .engine import current_task  # NOTE: engine imports this module
+    task = current_task()
+    if task is not None and task.node is not None:  # made by a backward (create_graph): the node that ran it
+        node.metadata["parent_"] = task.node
 
 
 def warn_error_in(node):
@@ -103,6 +108,13 @@ def warn_error_in(node):
     else:
         where = NO_FORWARD_INFO
     warnings.warn(f"Error detected in {node.name()}. {where}", UserWarning, stacklevel=2)
+    parent = node.__dict__.get("_metadata", {}).get("parent_")
+    while parent is not None:  # a node made by a backward: the forward calls behind that backward, in turn
+        meta = parent.__dict__.get("_metadata", {})
+        warnings.warn(f"\n\nPrevious calculation was induced by {parent.name()}. Traceback of forward call that "
+                      "induced the previous calculation:\n" + "".join(meta.get("traceback_", ())),
+                      UserWarning, stacklevel=2)
+        parent = meta.get("parent_")
 
 
 def check_nan(node, grads):

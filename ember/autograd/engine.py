@@ -169,11 +169,12 @@ class GraphTask:
     """One backward walk as hooks see it (PyTorch's graph task): which nodes it runs, and a place for state
     that lives as long as the walk (register_multi_grad_hook keeps its per-walk gradients there)."""
 
-    __slots__ = ("seen", "needed", "accumulate", "hook_state")
+    __slots__ = ("seen", "needed", "accumulate", "hook_state", "node")
 
     def __init__(self, seen, needed, accumulate):
         self.seen, self.needed, self.accumulate = seen, needed, accumulate
         self.hook_state = {}
+        self.node = None  # NOTE: kept only with anomaly detection on: the node running (parent of new nodes)
 
     def will_execute(self, node):
         """Whether this walk runs `node` (PyTorch's torch._C._will_engine_execute_node)."""
@@ -212,16 +213,20 @@ def _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate
             _accumulate(buffers, node, nr, g, create_graph)
     ready = [n for n in dict.fromkeys(roots) if n is not None and deps.get(n, 0) == 0]
 
-    check_nan = anomaly_mode._enabled and anomaly_mode._check_nan
+    anomaly = anomaly_mode._enabled
+    check_nan = anomaly and anomaly_mode._check_nan
     tasks = getattr(_running, "tasks", None)
     if tasks is None:
         tasks = _running.tasks = []
-    tasks.append(GraphTask(seen, needed, accumulate))
+    task = GraphTask(seen, needed, accumulate)
+    tasks.append(task)
     prev = _state.local.grad_enabled
     _state.local.grad_enabled = create_graph
     try:
         while ready:
             node = ready.pop()
+            if anomaly:
+                task.node = node
             grads = buffers.pop(node, None)
             if needed is not None and node not in needed:
                 _release_children(node, deps, ready)

@@ -261,3 +261,30 @@ def test_gradients_unchanged_when_on():
             gx.sum().backward()
         return gx, gw, w.grad, x.grad
     same(fn)
+
+
+def test_nodes_made_by_a_backward_name_their_parent():
+    def fn(torch):
+        with torch.autograd.set_detect_anomaly(True):
+            x = torch.tensor([0.0, 1.0], requires_grad=True)
+            y = x.sqrt()
+            (g,) = torch.autograd.grad(y.sum(), x, create_graph=True)
+            g.grad_fn.register_prehook(lambda go: 1 / 0)
+            meta = sorted(g.grad_fn.metadata)
+            parent = g.grad_fn.metadata["parent_"].name()
+            g.sum().backward()
+        return meta, parent
+    err, warns = same_outcome(fn)
+    assert err[0] == "ZeroDivisionError" and len(warns) == 2
+    assert warns[1].startswith("\n\nPrevious calculation was induced by SqrtBackward0. Traceback of forward call "
+                               "that induced the previous calculation:\n")
+
+
+def test_parent_recorded_only_for_nodes_made_inside_a_backward():
+    def fn(torch):
+        with torch.autograd.set_detect_anomaly(True):
+            x = torch.tensor([0.5, 1.0], requires_grad=True)
+            y = x.sqrt()
+            (g,) = torch.autograd.grad(y.sum(), x, create_graph=True)
+            return sorted(y.grad_fn.metadata), sorted(g.grad_fn.metadata), g.grad_fn.metadata["parent_"].name()
+    same(fn)
