@@ -21,6 +21,9 @@ default_dtype = _dtype.float32
 default_device = None  # None means cpu
 default_device_stack = []  # NOTE: the defaults that `with torch.device(...)` blocks replaced
 cuda_index = 0
+# NOTE: anomaly detection is one switch for the whole process, as in PyTorch (ember/autograd/anomaly_mode.py)
+anomaly_enabled = False
+anomaly_check_nan = True
 
 
 def is_grad_enabled():

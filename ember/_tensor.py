@@ -46,8 +46,9 @@ class Size(tuple):
 
 
 # NOTE: how many inference_mode blocks are open, in any thread (ember/autograd/grad_mode.py keeps the count).
-# While none is, `_wrap` pays one global read to know that the tensor it makes is a normal one; the
-# thread's own flag is read only while some block is open.
+# The mode itself is _state.local.inference (per thread); this count only summarises it for `_wrap`, the
+# hottest constructor: while no block is open, one read of this module's global tells it that the tensor
+# it makes is a normal one. The thread's own flag is read only while some block is open.
 _inference_blocks = 0
 
 INFERENCE_INPLACE = ("Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone "

@@ -6,11 +6,11 @@ from typing import Any
 INFERENCE_INPLACE: str
 
 
-# ember/_tensor.py:58
+# ember/_tensor.py:59
 class InferenceVersion(list):
     """The version counter of an inference tensor (one made inside inference_mode, or a view or detach of one)."""
 
-    # ember/_tensor.py:68
+    # ember/_tensor.py:69
     def __setitem__(self, index, value): ...
 
 
@@ -40,7 +40,7 @@ class Size(tuple):
     def numel(self): ...
 
 
-# ember/_tensor.py:99
+# ember/_tensor.py:100
 class Tensor:
     """A multi-dimensional array with autograd, on the CPU (NumPy) or a GPU (CuPy)."""
 
@@ -64,36 +64,36 @@ class Tensor:
     def __and__(self, other):
         """Elementwise bitwise and."""
 
-    # ember/_tensor.py:425
+    # ember/_tensor.py:426
     def __array__(self, dtype=None, copy=None): ...
 
     __array_priority__: int
 
-    # ember/_tensor.py:431
+    # ember/_tensor.py:432
     def __array_wrap__(self, array, context=None, return_scalar=False):
         """NumPy's ufuncs over a tensor and an ndarray (`t + ndarray`, after Tensor's operator"""
 
-    # ember/_tensor.py:451
+    # ember/_tensor.py:452
     def __bool__(self): ...
 
-    # ember/_tensor.py:468
+    # ember/_tensor.py:469
     def __complex__(self): ...
 
-    # ember/_tensor.py:490
+    # ember/_tensor.py:491
     def __deepcopy__(self, memo): ...
 
     # ember/_ops/pointwise/compare.py:25
     def __eq__(self, other):
         """Elementwise eq; returns a bool tensor."""
 
-    # ember/_tensor.py:462
+    # ember/_tensor.py:463
     def __float__(self): ...
 
     # ember/_ops/pointwise/arith.py:188
     def __floordiv__(self, other):
         """Division rounded toward negative infinity (Python's //)."""
 
-    # ember/_tensor.py:479
+    # ember/_tensor.py:480
     def __format__(self, spec): ...
 
     # ember/_ops/pointwise/compare.py:30
@@ -103,14 +103,14 @@ class Tensor:
     # ember/_ops/indexing/index.py:20
     def __getitem__(self, key): ...
 
-    # ember/_tensor.py:510
+    # ember/_tensor.py:511
     def __getstate__(self): ...
 
     # ember/_ops/pointwise/compare.py:29
     def __gt__(self, other):
         """Elementwise gt; returns a bool tensor."""
 
-    # ember/_tensor.py:476
+    # ember/_tensor.py:477
     def __hash__(self): ...
 
     # ember/_ops/pointwise/arith.py:471
@@ -132,13 +132,13 @@ class Tensor:
     # ember/_ops/pointwise/arith.py:473
     def __imul__(self, other): ...
 
-    # ember/_tensor.py:471
+    # ember/_tensor.py:472
     def __index__(self): ...
 
-    # ember/_tensor.py:114
+    # ember/_tensor.py:115
     def __init__(self, *args, **kwargs): ...
 
-    # ember/_tensor.py:465
+    # ember/_tensor.py:466
     def __int__(self): ...
 
     # ember/_ops/pointwise/unary.py:172
@@ -158,7 +158,7 @@ class Tensor:
     # ember/_ops/pointwise/arith.py:472
     def __isub__(self, other): ...
 
-    # ember/_tensor.py:446
+    # ember/_tensor.py:447
     def __iter__(self): ...
 
     # ember/_ops/pointwise/arith.py:474
@@ -171,7 +171,7 @@ class Tensor:
     def __le__(self, other):
         """Elementwise le; returns a bool tensor."""
 
-    # ember/_tensor.py:441
+    # ember/_tensor.py:442
     def __len__(self): ...
 
     # ember/_ops/pointwise/bitwise.py:63
@@ -202,7 +202,7 @@ class Tensor:
     def __neg__(self):
         """-input."""
 
-    # ember/_tensor.py:110
+    # ember/_tensor.py:111
     def __new__(cls, *args, **kwargs): ...
 
     # ember/_ops/pointwise/bitwise.py:40
@@ -224,10 +224,10 @@ class Tensor:
     def __rand__(self, other):
         """Elementwise bitwise and."""
 
-    # ember/_tensor.py:506
+    # ember/_tensor.py:507
     def __reduce_ex__(self, protocol): ...
 
-    # ember/_tensor.py:484
+    # ember/_tensor.py:485
     def __repr__(self): ...
 
     # ember/_ops/pointwise/arith.py:203
@@ -275,7 +275,7 @@ class Tensor:
     # ember/_ops/indexing/index.py:79
     def __setitem__(self, key, value): ...
 
-    # ember/_tensor.py:484
+    # ember/_tensor.py:485
     def __str__(self): ...
 
     # ember/_ops/pointwise/arith.py:77
@@ -292,10 +292,10 @@ class Tensor:
 
     _accum: Any
 
-    # ember/_tensor.py:295
+    # ember/_tensor.py:296
     def _accumulator(self): ...
 
-    # ember/_tensor.py:117
+    # ember/_tensor.py:118
     def _adopt(self, other):
         """Take over another tensor's fields (used by subclasses built from a tensor)."""
 
@@ -307,7 +307,7 @@ class Tensor:
 
     _dtype: Any
 
-    # ember/_tensor.py:302
+    # ember/_tensor.py:303
     def _edge_for_grad(self):
         """The graph position whose incoming gradient is this tensor's gradient."""
 
@@ -321,16 +321,16 @@ class Tensor:
 
     _retains_grad: Any
 
-    # ember/_tensor.py:457
+    # ember/_tensor.py:458
     def _scalar(self): ...
 
-    # ember/_tensor.py:311
+    # ember/_tensor.py:312
     def _sync_view(self):
         """A view whose base changed in place: rebuild its grad_fn from the base's new history."""
 
     _vc: Any
 
-    # ember/_tensor.py:285
+    # ember/_tensor.py:286
     @property
     def _version(self): ...
 
@@ -578,7 +578,7 @@ class Tensor:
     def atanh_(self):
         """In-place version of atanh."""
 
-    # ember/_tensor.py:328
+    # ember/_tensor.py:329
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor w.r.t. graph leaves, accumulating into `.grad`."""
 
@@ -597,7 +597,7 @@ class Tensor:
     def bernoulli_(self, p=0.5, *, generator=None):
         """Fill with 1 with probability p (a number or a tensor broadcast to self), else 0."""
 
-    # ember/_tensor.py:571
+    # ember/_tensor.py:572
     def bfloat16(self, memory_format=None): ...
 
     # ember/_ops/reduction/unique.py:163
@@ -656,13 +656,13 @@ class Tensor:
     def bmm(self, mat2, *, out=None):
         """Batched matrix product of two 3-D tensors with the same batch size."""
 
-    # ember/_tensor.py:589
+    # ember/_tensor.py:590
     def bool(self, memory_format=None): ...
 
     # ember/_ops/shape/join.py:254
     def broadcast_to(self, size): ...
 
-    # ember/_tensor.py:586
+    # ember/_tensor.py:587
     def byte(self, memory_format=None): ...
 
     # ember/_sampling.py:264
@@ -683,7 +683,7 @@ class Tensor:
     # ember/_types.py:106
     def cfloat(self, memory_format=None): ...
 
-    # ember/_tensor.py:583
+    # ember/_tensor.py:584
     def char(self, memory_format=None): ...
 
     # ember/_ops/linalg/decomp.py:363
@@ -771,14 +771,14 @@ class Tensor:
     def count_nonzero(self, dim=None):
         """Number of nonzero elements over `dim` (all if None); int64."""
 
-    # ember/_tensor.py:522
+    # ember/_tensor.py:523
     def cpu(self, memory_format=None): ...
 
     # ember/_ops/reduction/norms.py:261
     def cross(self, other, dim=None, *, out=None):
         """torch.cross: dim defaults to the first dim of size 3 (deprecated in PyTorch: pass dim)."""
 
-    # ember/_tensor.py:543
+    # ember/_tensor.py:544
     def cuda(self, device=None, non_blocking=False, memory_format=None): ...
 
     # ember/_ops/reduction/scan.py:150
@@ -805,7 +805,7 @@ class Tensor:
     def cumsum_(self, dim, *, dtype=None):
         """In-place cumsum."""
 
-    # ember/_tensor.py:382
+    # ember/_tensor.py:383
     @property
     def data(self):
         """The same data, out of the graph, with its own version counter (PyTorch's `.data`)."""
@@ -828,14 +828,14 @@ class Tensor:
     def det(self):
         """torch.det: alias of torch.linalg.det."""
 
-    # ember/_tensor.py:367
+    # ember/_tensor.py:368
     def detach(self):
         """A tensor sharing this one's data (and version counter) that is out of the graph."""
 
-    # ember/_tensor.py:371
+    # ember/_tensor.py:372
     def detach_(self): ...
 
-    # ember/_tensor.py:140
+    # ember/_tensor.py:141
     @property
     def device(self): ...
 
@@ -863,7 +863,7 @@ class Tensor:
     def digamma_(self):
         """In-place version of digamma."""
 
-    # ember/_tensor.py:156
+    # ember/_tensor.py:157
     def dim(self): ...
 
     # ember/_ops/reduction/norms.py:195
@@ -890,14 +890,14 @@ class Tensor:
     def dot(self, b, /):
         """Inner product of two 1-D tensors."""
 
-    # ember/_tensor.py:565
+    # ember/_tensor.py:566
     def double(self, memory_format=None): ...
 
-    # ember/_tensor.py:136
+    # ember/_tensor.py:137
     @property
     def dtype(self): ...
 
-    # ember/_tensor.py:166
+    # ember/_tensor.py:167
     def element_size(self): ...
 
     # ember/_ops/pointwise/compare.py:25
@@ -998,7 +998,7 @@ class Tensor:
     def flipud(self):
         """Flip along dim 0 (up/down)."""
 
-    # ember/_tensor.py:562
+    # ember/_tensor.py:563
     def float(self, memory_format=None): ...
 
     # ember/_ops/pointwise/binary_float.py:257
@@ -1077,10 +1077,10 @@ class Tensor:
     def ger(self, vec2, *, out=None):
         """Alias of outer."""
 
-    # ember/_tensor.py:217
+    # ember/_tensor.py:218
     def get_device(self): ...
 
-    # ember/_tensor.py:256
+    # ember/_tensor.py:257
     @property
     def grad(self): ...
     @grad.setter
@@ -1088,7 +1088,7 @@ class Tensor:
     @grad.deleter
     def grad(self): ...
 
-    # ember/_tensor.py:250
+    # ember/_tensor.py:251
     @property
     def grad_fn(self): ...
 
@@ -1116,7 +1116,7 @@ class Tensor:
     def gt_(self, y, /):
         """In-place version of gt."""
 
-    # ember/_tensor.py:568
+    # ember/_tensor.py:569
     def half(self, memory_format=None): ...
 
     # ember/nn/functional.py:153
@@ -1187,39 +1187,39 @@ class Tensor:
     def inner(self, other, *, out=None):
         """Sum of products over the last dims (a product with a scalar when either is 0-d)."""
 
-    # ember/_tensor.py:577
+    # ember/_tensor.py:578
     def int(self, memory_format=None): ...
 
     # ember/_ops/linalg/decomp.py:109
     def inverse(self, *, out=None):
         """Alias of torch.linalg.inv."""
 
-    # ember/_tensor.py:214
+    # ember/_tensor.py:215
     def is_complex(self): ...
 
     # ember/_ops/pointwise/complex.py:239
     def is_conj(self):
         """False: ember never sets PyTorch's lazy conjugate bit (see conj)."""
 
-    # ember/_tensor.py:199
+    # ember/_tensor.py:200
     def is_contiguous(self, memory_format=None): ...
 
-    # ember/_tensor.py:148
+    # ember/_tensor.py:149
     @property
     def is_cpu(self): ...
 
-    # ember/_tensor.py:144
+    # ember/_tensor.py:145
     @property
     def is_cuda(self): ...
 
-    # ember/_tensor.py:211
+    # ember/_tensor.py:212
     def is_floating_point(self): ...
 
-    # ember/_tensor.py:291
+    # ember/_tensor.py:292
     def is_inference(self):
         """Whether this is an inference tensor: made inside inference_mode (or a view or detach of one)."""
 
-    # ember/_tensor.py:220
+    # ember/_tensor.py:221
     @property
     def is_leaf(self): ...
 
@@ -1227,7 +1227,7 @@ class Tensor:
     def is_nonzero(self):
         """The truth value of a one-element tensor; RuntimeError for empty or larger ones."""
 
-    # ember/_tensor.py:537
+    # ember/_tensor.py:538
     def is_pinned(self, device=None):
         """Whether this CPU tensor lives in page-locked memory (see pin_memory)."""
 
@@ -1262,11 +1262,11 @@ class Tensor:
     def isreal(self):
         """torch.isreal, elementwise."""
 
-    # ember/_tensor.py:397
+    # ember/_tensor.py:398
     def item(self):
         """The single value as a Python number."""
 
-    # ember/_tensor.py:169
+    # ember/_tensor.py:170
     @property
     def itemsize(self): ...
 
@@ -1434,7 +1434,7 @@ class Tensor:
     def logsumexp(self, dim, keepdim=False, *, out=None):
         """log(sum(exp(input))) over `dim`, without overflow."""
 
-    # ember/_tensor.py:574
+    # ember/_tensor.py:575
     def long(self, memory_format=None): ...
 
     # ember/_ops/pointwise/compare.py:27
@@ -1578,15 +1578,15 @@ class Tensor:
     def narrow(self, dim, start, length):
         """`length` elements from `start` along `dim` (a view)."""
 
-    # ember/_tensor.py:173
+    # ember/_tensor.py:174
     @property
     def nbytes(self): ...
 
-    # ember/_tensor.py:152
+    # ember/_tensor.py:153
     @property
     def ndim(self): ...
 
-    # ember/_tensor.py:156
+    # ember/_tensor.py:157
     def ndimension(self): ...
 
     # ember/_ops/pointwise/compare.py:26
@@ -1613,7 +1613,7 @@ class Tensor:
     def negative_(self):
         """In-place version of neg."""
 
-    # ember/_tensor.py:161
+    # ember/_tensor.py:162
     def nelement(self): ...
 
     # ember/_creation.py:341
@@ -1628,7 +1628,7 @@ class Tensor:
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """A tensor of ones of the given size."""
 
-    # ember/_tensor.py:595
+    # ember/_tensor.py:596
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False): ...
 
     # ember/_creation.py:327
@@ -1655,10 +1655,10 @@ class Tensor:
     def not_equal_(self, y, /):
         """In-place version of ne."""
 
-    # ember/_tensor.py:161
+    # ember/_tensor.py:162
     def numel(self): ...
 
-    # ember/_tensor.py:412
+    # ember/_tensor.py:413
     def numpy(self, *, force=False):
         """A NumPy array sharing this CPU tensor's memory (a new array object each call)."""
 
@@ -1670,7 +1670,7 @@ class Tensor:
     def permute(self, *dims):
         """Reorder the dims (a view)."""
 
-    # ember/_tensor.py:525
+    # ember/_tensor.py:526
     def pin_memory(self, device=None):
         """A copy in page-locked host memory (needs a GPU, as in PyTorch)."""
 
@@ -1742,7 +1742,7 @@ class Tensor:
     def reciprocal_(self):
         """In-place version of reciprocal."""
 
-    # ember/_tensor.py:333
+    # ember/_tensor.py:334
     def register_hook(self, hook):
         """Run hook(grad) when this tensor's gradient is computed; a returned tensor replaces it."""
 
@@ -1770,13 +1770,13 @@ class Tensor:
     def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
         """Each element repeated `repeats` times (an int or a tensor of counts) along `dim` (flattened if None)."""
 
-    # ember/_tensor.py:225
+    # ember/_tensor.py:226
     @property
     def requires_grad(self): ...
     @requires_grad.setter
     def requires_grad(self, value): ...
 
-    # ember/_tensor.py:243
+    # ember/_tensor.py:244
     def requires_grad_(self, requires_grad=True):
         """Set requires_grad in place; returns self."""
 
@@ -1791,11 +1791,11 @@ class Tensor:
     def resolve_conj(self):
         """input itself: ember's conjugates are always materialised."""
 
-    # ember/_tensor.py:342
+    # ember/_tensor.py:343
     def retain_grad(self):
         """Keep `.grad` for this non-leaf tensor during backward."""
 
-    # ember/_tensor.py:363
+    # ember/_tensor.py:364
     @property
     def retains_grad(self): ...
 
@@ -1858,11 +1858,11 @@ class Tensor:
     def sgn_(self):
         """In-place version of sgn."""
 
-    # ember/_tensor.py:127
+    # ember/_tensor.py:128
     @property
     def shape(self): ...
 
-    # ember/_tensor.py:580
+    # ember/_tensor.py:581
     def short(self, memory_format=None): ...
 
     # ember/_ops/pointwise/unary_special.py:14
@@ -1909,7 +1909,7 @@ class Tensor:
     def sinh_(self):
         """In-place version of sinh."""
 
-    # ember/_tensor.py:131
+    # ember/_tensor.py:132
     def size(self, dim=None): ...
 
     # ember/_ops/linalg/decomp.py:212
@@ -1960,10 +1960,10 @@ class Tensor:
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
         """std over `dim` (all dims if None); unbiased (correction=1) by default."""
 
-    # ember/_tensor.py:195
+    # ember/_tensor.py:196
     def storage_offset(self): ...
 
-    # ember/_tensor.py:177
+    # ember/_tensor.py:178
     def stride(self, dim=None): ...
 
     # ember/_ops/pointwise/arith.py:77
@@ -2045,11 +2045,11 @@ class Tensor:
     def tile(self, dims):
         """Like repeat, but fewer `dims` than the tensor has are padded with leading 1s."""
 
-    # ember/_tensor.py:514
+    # ember/_tensor.py:515
     def to(self, *args, **kwargs):
         """Move to a device and/or cast to a dtype; returns self when nothing changes."""
 
-    # ember/_tensor.py:406
+    # ember/_tensor.py:407
     def tolist(self): ...
 
     # ember/_ops/reduction/sort.py:120
@@ -2099,11 +2099,11 @@ class Tensor:
     def trunc_(self):
         """In-place version of trunc."""
 
-    # ember/_tensor.py:550
+    # ember/_tensor.py:551
     def type(self, dtype=None, non_blocking=False, **kwargs):
         """With no argument, the legacy type name ('torch.FloatTensor'); otherwise a cast."""
 
-    # ember/_tensor.py:592
+    # ember/_tensor.py:593
     def type_as(self, other): ...
 
     # ember/_ops/shape/splits.py:20
@@ -2169,49 +2169,49 @@ class Tensor:
 
 _PY_DTYPES: tuple
 
-# ember/_tensor.py:638
+# ember/_tensor.py:639
 def _dim_index(dim, ndim):
     """A dim for size(dim)/stride(dim): a 0-d tensor has none at all (PyTorch's IndexError)."""
 
 _inference_blocks: int
 
-# ember/_tensor.py:600
+# ember/_tensor.py:601
 def _is_param(t): ...
 
-# ember/_tensor.py:74
+# ember/_tensor.py:75
 def _new_version():
     """A fresh version counter for a tensor made while some inference_mode block is open (in some thread)."""
 
-# ember/_tensor.py:645
+# ember/_tensor.py:646
 def _norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
 
-# ember/_tensor.py:609
+# ember/_tensor.py:610
 def _parse_to(self, args, kwargs): ...
 
-# ember/_tensor.py:604
+# ember/_tensor.py:605
 def _rebuild(data, dev, requires_grad): ...
 
-# ember/_tensor.py:79
+# ember/_tensor.py:80
 def _wrap(array, device, dtype, requires_grad=False, vc=None):
     """Make a Tensor around `array` without any checks (the internal fast constructor). A tensor that shares"""
 
-# ember/_tensor.py:681
+# ember/_tensor.py:682
 def broadcast_shapes(*shapes):
     """torch.broadcast_shapes, with PyTorch's message naming the mismatched sizes."""
 
-# ember/_tensor.py:645
+# ember/_tensor.py:646
 def norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
 
-# ember/_tensor.py:659
+# ember/_tensor.py:660
 def norm_dims(dims, ndim):
     """Normalise an int, tuple or list of dims; duplicates get PyTorch's RuntimeError."""
 
-# ember/_tensor.py:674
+# ember/_tensor.py:675
 def reduction_dims(dims, ndim):
     """The array axes a reduction over `dims` (int, tuple or list) covers. A 0-d tensor accepts"""
 
-# ember/_tensor.py:699
+# ember/_tensor.py:700
 def sum_to(t, shape):
     """Sum `t` down to `shape`, undoing broadcasting: the one place that does it."""

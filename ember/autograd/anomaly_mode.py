@@ -13,10 +13,8 @@ import os
 import traceback
 import warnings
 
+from .. import _state
 from .graph import Node
-
-_enabled = False
-_check_nan = True
 
 ENABLED_WARNING = ("Anomaly Detection has been enabled. This mode will increase the runtime and should only be "
                    "enabled for debugging.")
@@ -28,23 +26,22 @@ _EMBER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.se
 
 def is_anomaly_enabled():
     """torch.is_anomaly_enabled: whether anomaly detection is on."""
-    return _enabled
+    return _state.anomaly_enabled
 
 
 def is_anomaly_check_nan_enabled():
     """torch.is_anomaly_check_nan_enabled: whether backward checks node results for NaN (when detection is on)."""
-    return _check_nan
+    return _state.anomaly_check_nan
 
 
 def set_anomaly_enabled(enabled, check_nan=True):
     """torch.set_anomaly_enabled: turn anomaly detection on or off at once."""
-    global _enabled, _check_nan
-    _enabled = bool(enabled)
-    _check_nan = bool(check_nan)
+    _state.anomaly_enabled = bool(enabled)
+    _state.anomaly_check_nan = bool(check_nan)
     # NOTE: a node records its forward traceback in an __init__ that exists only while detection is on:
     # making a node (every op call makes one) costs nothing extra otherwise. Node's subclasses have no
     # __init__ of their own (AccumulateGrad aside: a leaf has no forward call), so they inherit this one.
-    if _enabled:
+    if _state.anomaly_enabled:
         Node.__init__ = _record_forward_traceback
     elif "__init__" in Node.__dict__:
         del Node.__init__
@@ -57,9 +54,9 @@ class detect_anomaly:
     decorator: calling it on a function raises TypeError, and so it does here.)"""
 
     def __init__(self, check_nan=True):
-        self.prev = _enabled
+        self.prev = _state.anomaly_enabled
         self.check_nan = check_nan
-        self.prev_check_nan = _check_nan
+        self.prev_check_nan = _state.anomaly_check_nan
         warnings.warn(ENABLED_WARNING, UserWarning, stacklevel=2)
 
     def __enter__(self):
@@ -73,8 +70,8 @@ class set_detect_anomaly:
     """Turn anomaly detection on or off at once; as a context manager, restore the previous state after."""
 
     def __init__(self, mode, check_nan=True):
-        self.prev = _enabled
-        self.prev_check_nan = _check_nan
+        self.prev = _state.anomaly_enabled
+        self.prev_check_nan = _state.anomaly_check_nan
         set_anomaly_enabled(mode, check_nan)
 
     def __enter__(self):

@@ -213,8 +213,8 @@ def _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate
             _accumulate(buffers, node, nr, g, create_graph)
     ready = [n for n in dict.fromkeys(roots) if n is not None and deps.get(n, 0) == 0]
 
-    anomaly = anomaly_mode._enabled
-    check_nan = anomaly and anomaly_mode._check_nan
+    anomaly = _state.anomaly_enabled
+    check_nan = anomaly and _state.anomaly_check_nan
     tasks = getattr(_running, "tasks", None)
     if tasks is None:
         tasks = _running.tasks = []
@@ -256,7 +256,7 @@ def _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate
                     if check_nan and in_grads is not None:
                         anomaly_mode.check_nan(node, in_grads)
             except BaseException:
-                if anomaly_mode._enabled:
+                if _state.anomaly_enabled:
                     anomaly_mode.warn_error_in(node)
                 raise
             if not retain_graph:

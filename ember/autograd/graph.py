@@ -243,8 +243,7 @@ def _modified_message(t, version, fn, nr):
         # PowBackward1 -> Pow1, MyFnBackward -> MyFn.
         name = re.sub(r"Backward(0$)?", "", type(fn).__name__, count=1)
         where = f", which is output {nr} of {name},"
-    from . import anomaly_mode
-    if anomaly_mode.is_anomaly_enabled():
+    if _state.anomaly_enabled:
         hint = ("the backtrace further above shows the operation that failed to compute its gradient. The "
                 "variable in question was changed in there or anywhere later. Good luck!")
     else:
