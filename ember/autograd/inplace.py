@@ -1,5 +1,7 @@
-"""The graph surgery behind in-place ops: a tensor written in place takes the new history, a base whose view
-was written gets a `CopySlices` node, and tensors an op saved are kept right across the write.
+"""The graph surgery behind in-place ops (torch's C++ rebase_history and CopySlices; no Python module in torch).
+
+A tensor written in place takes the new history, a base whose view was written gets a `CopySlices` node,
+and tensors an op saved are kept right across the write.
 
 The op registry (ember/_ops/_registry.py) runs an in-place op as its out-of-place primitive plus a store; it
 calls these functions to update the graph, so that it knows nothing of nodes and edges itself.
