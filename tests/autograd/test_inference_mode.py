@@ -238,3 +238,20 @@ def test_view_made_inside_inference_mode_keeps_requires_grad():
             v = x[:2]
         return v.requires_grad, v.is_inference()
     same(fn)
+
+
+def test_copies_saves_casts_and_modules():
+    def fn(torch):
+        import copy
+        import io
+        a = _made_inside(torch)
+        buf = io.BytesIO()
+        torch.save(a, buf)
+        buf.seek(0)
+        linear = torch.nn.Linear(2, 2)
+        with torch.inference_mode():
+            y = linear(torch.ones(1, 2))
+        return (torch.load(buf).is_inference(), copy.deepcopy(a).is_inference(), a.to(torch.float64).is_inference(),
+                a.float().is_inference(), a.cpu().is_inference(), y.is_inference(), y.requires_grad,
+                linear.weight.is_inference())
+    same(fn)
