@@ -4,7 +4,6 @@ tensor hooks and retain_grad, hooks on AccumulateGrad; Node.name / next_function
 torch.autograd.graph.register_multi_grad_hook (mode "all" and "any") and increment_version."""
 import pytest
 
-import ember
 from autograd_compare import same, same_error
 
 
