@@ -216,7 +216,8 @@ class AccumulateGrad(Node):
 
 
 def _add_hook(hooks, fn):
-    from ..utils.hooks import RemovableHandle
+    """Register `fn` in the ordered dict `hooks`; the handle (torch.utils.hooks.RemovableHandle) removes it."""
+    from ..utils.hooks import RemovableHandle  # NOTE: ember.utils is imported after autograd
     handle = RemovableHandle(hooks)
     hooks[handle.id] = fn
     return handle
