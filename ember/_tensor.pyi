@@ -1248,6 +1248,10 @@ class Tensor:
     def isreal(self):
         """torch.isreal, elementwise."""
 
+    # ember/_ops/spectral/stft.py:84
+    def istft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, normalized=False, onesided=None, length=None, return_complex=False):
+        """The inverse of stft: each frame's inverse DFT, windowed, overlap-added and divided by the overlap-added"""
+
     # ember/_tensor.py:355
     def item(self):
         """The single value as a Python number."""
@@ -1945,6 +1949,10 @@ class Tensor:
     # ember/_ops/reduction/stats.py:74
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
         """std over `dim` (all dims if None); unbiased (correction=1) by default."""
+
+    # ember/_ops/spectral/stft.py:52
+    def stft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, pad_mode='reflect', normalized=False, onesided=None, return_complex=None, align_to_window=None):
+        """The short-time Fourier transform of a signal (L,) or a batch (B, L): (B?, n_freq, n_frames) complex,"""
 
     # ember/_tensor.py:161
     def storage_offset(self): ...
