@@ -103,6 +103,17 @@ class Tensor:
     def dtype(self):
         return self._dtype
 
+    _sparse = False  # NOTE: True on ember/_sparse.py's SparseTensor (engine and optimizers branch on it)
+
+    @property
+    def is_sparse(self):
+        return False
+
+    @property
+    def layout(self):
+        from ._types import LAYOUTS
+        return LAYOUTS["strided"]
+
     @property
     def device(self):
         return self._device
