@@ -24,11 +24,26 @@ from ..autograd import graph as _graph
 from ..autograd.function import Function
 from ..autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 
-__all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "noop_context_fn"]
+__all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "noop_context_fn", "set_checkpoint_early_stop"]
+
+_early_stop_override = None  # NOTE: set by set_checkpoint_early_stop; wins over checkpoint(early_stop=...)
 
 
 class CheckpointError(RuntimeError):
     """Raised when the recomputation does not reproduce what the original forward saved."""
+
+
+@contextlib.contextmanager
+def set_checkpoint_early_stop(enable):
+    """Inside this block, non-reentrant checkpoints made here stop (or not) their recomputation as soon as
+    every saved tensor is back, whatever their early_stop argument says."""
+    global _early_stop_override
+    prev = _early_stop_override
+    _early_stop_override = enable
+    try:
+        yield
+    finally:
+        _early_stop_override = prev
 
 
 def noop_context_fn():
@@ -95,13 +110,21 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn, 
         raise ValueError(f"determinism_check should be one of {list(_METADATA_FNS)}, but got {determinism_check}")
     forward_context, recompute_context = context_fn()
     if not is_grad_enabled():
-        with forward_context:  # NOTE: nothing is recorded, so nothing needs recomputing
-            return function(*args, **kwargs)
+        return function(*args, **kwargs)  # NOTE: nothing is recorded, so nothing is recomputed (no context either)
+    if _early_stop_override is not None:
+        early_stop = _early_stop_override
     frame = _Frame(function, args, kwargs, preserve, _METADATA_FNS[determinism_check], early_stop,
                    recompute_context)
+    suppressed = True
     with _graph.saved_tensors_hooks(frame.pack, frame.unpack):
         with forward_context:
-            return function(*args, **kwargs)
+            out = function(*args, **kwargs)
+            suppressed = False
+    if suppressed:  # NOTE: forward_context swallowed an exception: there is no output to return
+        raise RuntimeError("torch.utils.checkpoint: the forward context provided by context_fn suppressed an "
+                           "exception raised during the checkpointed forward. This is not supported because "
+                           "checkpoint cannot return a value for a failed forward.")
+    return out
 
 
 def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwargs):
@@ -227,6 +250,7 @@ class _Frame:
         self.holders = []  # weak references: a placeholder lives as long as the node that saved it
         self.metadata = []
         self.count = 0  # tensors saved so far by the running recomputation
+        self.copy_at = set()  # positions of saved tensors the rerun writes over later (kept as copies)
 
     def pack(self, x):
         holder = _Holder()
@@ -255,6 +279,22 @@ class _Frame:
         return inputs
 
     def _recompute(self):
+        self._rerun()
+        # NOTE: an in-place op in the function that saved its own input (x.sin_() saves x) writes over what
+        # the rerun's pack hook kept, if that is the tensor itself. Without hooks ember's in-place ops save a
+        # copy then; with hooks that copy comes too late, so the writes are found here by their versions and
+        # the rerun is made again (same RNG state, same values) keeping copies of those tensors.
+        moved = set()
+        for i, ref in enumerate(self.holders):
+            holder = ref()
+            if holder is not None and holder.value is not None and holder.value[0]._version != holder.value[1]:
+                moved.add(i)
+        if moved:
+            self.copy_at |= moved
+            self._rerun()
+        self._check()
+
+    def _rerun(self):
         inputs = self._inputs()
         self.count = 0
         with _graph.saved_tensors_hooks(self._repack, lambda x: x), enable_grad():
@@ -266,7 +306,6 @@ class _Frame:
                         self.fn(*inputs, **self.kwargs)
                 except _StopRecomputation:
                     pass
-        self._check()
 
     def _repack(self, x):
         """The rerun's pack hook: the i-th tensor it saves fills the i-th placeholder."""
@@ -278,6 +317,8 @@ class _Frame:
         holder = self.holders[i]()
         if holder is not None:  # NOTE: None: the node that saved it is gone (its backward already ran)
             x = x.detach() if x.requires_grad else x
+            if i in self.copy_at:
+                x = x.clone()
             holder.value = (x, x._version)
         if self.early_stop and self.count == len(self.holders):
             raise _StopRecomputation

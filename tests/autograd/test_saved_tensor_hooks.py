@@ -187,6 +187,20 @@ def test_an_alias_of_a_saved_tensor_written_in_place_raises():
         fn(ember)
 
 
+@pytest.mark.xfail(strict=True, reason="an in-place op that saves its own input (sin_) keeps a copy of it only "
+                                       "after the pack hook has seen the tensor itself (_protect_saved in "
+                                       "_ops/_registry.py knows nothing of hooks): ember raises the version error "
+                                       "where PyTorch, which copies first, gives the gradient")
+def test_in_place_op_that_saves_its_input_under_hooks():
+    def fn(lib):
+        a = lib.tensor([0.1, 0.2, 0.3], requires_grad=True)
+        with lib.autograd.graph.saved_tensors_hooks(lambda t: t.detach(), lambda p: p):
+            y = (a * 2).sin_().exp()
+        y.sum().backward()
+        return a.grad
+    same(fn)
+
+
 @pytest.mark.host_only(reason="the message names the tensor type")
 def test_version_check_without_hooks_still_raises():
     def fn(lib):

@@ -186,6 +186,22 @@ def test_context_fn_wraps_the_forward_and_the_recomputation():
     _assert_close(e_grad, t_grad)
 
 
+def test_a_context_that_swallows_the_forwards_exception_is_refused():
+    import contextlib
+
+    def run(lib):
+        def f(a):
+            raise KeyError("boom")
+        lib.utils.checkpoint.checkpoint(f, _input(lib), use_reentrant=False,
+                                        context_fn=lambda: (contextlib.suppress(KeyError), contextlib.nullcontext()))
+    messages = []
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError) as info:
+            run(lib)
+        messages.append(str(info.value))
+    assert messages[1] == messages[0]
+
+
 def test_invalid_determinism_check():
     for lib in (torch, ember):
         with pytest.raises(ValueError, match=r"^determinism_check should be one of \['default', 'none'\], but got "
@@ -254,6 +270,27 @@ def test_checkpoint_sequential_matches_torch(use_reentrant, segments):
         _assert_close(e, t)
 
 
+_INPLACE = {
+    "relu_": lambda a, w: (a @ w).relu_(),
+    "mul_": lambda a, w: (a @ w).mul_(w[0]),
+    "sin_ then exp": lambda a, w: (a @ w).sin_().exp(),  # NOTE: sin_ saves its input, then writes over it
+    "add then mul_": lambda a, w: (a @ w).sigmoid().add(1).mul_(a[:, :3]).exp(),  # NOTE: mul_ saves both
+}
+
+
+@BOTH
+@pytest.mark.parametrize("case", sorted(_INPLACE))
+def test_in_place_ops_inside_the_checkpointed_function(use_reentrant, case):
+    def run(lib):
+        x = lib.tensor([[0.1, 0.2, 0.3], [0.4, -0.5, 0.6]], requires_grad=True)
+        w = lib.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -0.3], [1.0, 1.0, 0.2]], requires_grad=True)
+        y = lib.utils.checkpoint.checkpoint(_INPLACE[case], x, w, use_reentrant=use_reentrant)
+        y.pow(2).sum().backward()
+        return y, x.grad, w.grad
+    for e, t in zip(run(ember), run(torch)):
+        _assert_close(e, t)
+
+
 def test_checkpoint_sequential_refuses_unknown_keywords():
     for lib in (torch, ember):
         with pytest.raises(ValueError, match="^Unexpected keyword arguments: scale$"):
@@ -298,6 +335,9 @@ def test_recomputation_stops_once_every_saved_tensor_is_back():
         return log
     for early_stop in (True, False):
         assert run(ember, early_stop) == run(torch, early_stop)
+    for lib in (torch, ember):
+        with lib.utils.checkpoint.set_checkpoint_early_stop(False):
+            assert run(lib, True) == ["start", "after exp", "start", "after exp"], lib.__name__
 
 
 @pytest.mark.host_only(reason="the message names the tensor type")
