@@ -62,20 +62,14 @@ class Node:
         if saved is None:
             return ()
         out = []
-        for t, version, fn, nr in saved:
-            if type(t) is SavedWithHooks:
-                out.append(t.unpack(self))
-                continue
-            if type(t) is SavedOutput:
-                t = t.unpack(self, nr)
-                fn = self
-            if t is not None and t._vc[0] != version:
-                if fn is not self:
-                    # NOTE: PyTorch names a saved input's history as it is now (after the in-place
-                    # op), and a saved output's by the node that made it.
-                    fn, nr = t.grad_fn, t._output_nr
-                raise RuntimeError(_modified_message(t, version, fn, nr))
-            out.append(t)
+        for entry in saved:
+            t = entry[0]
+            # NOTE: the common case inline (backward reads saved tensors on every node): a tensor saved as it
+            # is and unchanged since; the others (outputs, hooks, a version error) in unpack_entry
+            if t is None or (type(t) is not SavedOutput and type(t) is not SavedWithHooks and t._vc[0] == entry[1]):
+                out.append(t)
+            else:
+                out.append(unpack_entry(entry, self))
         return tuple(out)
 
     def _release(self):
@@ -184,6 +178,24 @@ def saved_entry(t, node, version=None, hooks=None):
     if t._grad_fn is node and t._base is None:
         return (SavedOutput(t), version, None, t._output_nr)
     return (t, version, t._grad_fn, t._output_nr)
+
+
+def unpack_entry(entry, node):
+    """The tensor a `saved_entry` stands for, as `node`'s backward reads it: PyTorch's error if it was
+    modified in place since it was saved (without hooks; see SavedWithHooks for the check with them)."""
+    t, version, fn, nr = entry
+    if type(t) is SavedWithHooks:
+        return t.unpack(node)
+    if type(t) is SavedOutput:
+        t = t.unpack(node, nr)
+        fn = node
+    if t is not None and t._vc[0] != version:
+        if fn is not node:
+            # NOTE: PyTorch names a saved input's history as it is now (after the in-place
+            # op), and a saved output's by the node that made it.
+            fn, nr = t.grad_fn, t._output_nr
+        raise RuntimeError(_modified_message(t, version, fn, nr))
+    return t
 
 
 # --- saved-tensor hooks (torch.autograd.graph.saved_tensors_hooks) ------------------------------------

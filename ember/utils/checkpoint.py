@@ -220,6 +220,10 @@ class _Holder:
         self.value = None
 
 
+_NOT_TENSOR = object()  # NOTE: marks an argument kept as it is
+_NO_NODE = object()  # NOTE: the "node" the saved inputs belong to: none of them is its output
+
+
 class _StopRecomputation(Exception):
     """Raised inside the rerun once every placeholder is filled: the rest of the function is not needed."""
 
@@ -240,9 +244,12 @@ class _Frame:
 
     def __init__(self, fn, args, kwargs, preserve, metadata_fn, early_stop, recompute_context):
         self.fn, self.kwargs = fn, kwargs
-        # NOTE: the inputs are kept with their versions: one modified in place before backward would
-        # make the rerun compute something else, so that is PyTorch's version error
-        self.args = [(a, a._version) if isinstance(a, Tensor) else a for a in args]
+        # NOTE: the tensor inputs are saved as an op saves its inputs: through the saved-tensor hooks active
+        # at the call (an enclosing checkpoint's, save_on_cpu's), or else with their versions, so that one
+        # modified in place before backward gives PyTorch's version error instead of a different rerun.
+        hooks = _graph.current_saved_hooks()
+        self.args = [(_graph.saved_entry(a, _NO_NODE, hooks=hooks), None) if isinstance(a, Tensor) else
+                     (_NOT_TENSOR, a) for a in args]
         self.rng_state = _random.get_rng_state() if preserve else None
         self.metadata_fn = metadata_fn
         self.early_stop = early_stop
@@ -269,12 +276,9 @@ class _Frame:
 
     def _inputs(self):
         inputs = []
-        for a in self.args:
-            if type(a) is tuple and len(a) == 2 and isinstance(a[0], Tensor):
-                t, version = a
-                if t._version != version:
-                    raise RuntimeError(_graph._modified_message(t, version, t.grad_fn, t._output_nr))
-                a = t
+        for entry, a in self.args:
+            if entry is not _NOT_TENSOR:
+                a = _graph.unpack_entry(entry, _NO_NODE)
             inputs.append(a)
         return inputs
 

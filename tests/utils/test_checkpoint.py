@@ -341,6 +341,50 @@ def test_recomputation_stops_once_every_saved_tensor_is_back():
 
 
 @pytest.mark.host_only(reason="the message names the tensor type")
+def test_inputs_are_saved_through_the_enclosing_saved_tensor_hooks():
+    """The checkpoint's own inputs are what an enclosing pack hook sees (save_on_cpu moves them too)."""
+    def run(lib):
+        log = []
+        x = _input(lib, (3,))
+        h = x * 2
+
+        def pack(t):
+            log.append(("pack", tuple(t.shape), type(t.grad_fn).__name__))
+            return t.detach()
+
+        def unpack(p):
+            log.append("unpack")
+            return p
+        with lib.autograd.graph.saved_tensors_hooks(pack, unpack):
+            y = lib.utils.checkpoint.checkpoint(lambda a: a.sin().exp(), h, use_reentrant=False)
+        log.append("forward done")
+        y.sum().backward()
+        return log, x.grad
+    (t_log, t_grad), (e_log, e_grad) = run(torch), run(ember)
+    assert e_log == t_log
+    _assert_close(e_grad, t_grad)
+
+
+@BOTH
+def test_nested_checkpoints(use_reentrant):
+    def run(lib):
+        model = _mlp(lib)
+        x = _input(lib)
+
+        def inner(a):
+            return model[1](model[0](a))
+
+        def outer(a):
+            h = lib.utils.checkpoint.checkpoint(inner, a.cos() * 3, use_reentrant=use_reentrant)
+            return model[4](model[3](model[2](h)))
+        out = lib.utils.checkpoint.checkpoint(outer, x, use_reentrant=use_reentrant)
+        out.pow(2).sum().backward()
+        return [out] + _grads(model, x)
+    for e, t in zip(run(ember), run(torch)):
+        _assert_close(e, t)
+
+
+@pytest.mark.host_only(reason="the message names the tensor type")
 def test_inputs_modified_in_place_after_the_forward_raise():
     def run(lib):
         x = _input(lib, (3,))
