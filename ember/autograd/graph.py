@@ -303,13 +303,18 @@ class save_on_cpu(saved_tensors_hooks):
     (a tensor already on the CPU is kept as it is). pin_memory=True keeps them in pinned host memory."""
 
     def __init__(self, pin_memory=False, device_type="cuda"):
+        import ember
+        device_module = getattr(ember, device_type, ember.cuda)
+
         def pack_to_cpu(tensor):
             if not pin_memory:
                 return (tensor.device, tensor.cpu())
-            from .. import cuda
-            packed = tensor.detach().cpu().clone()  # NOTE: a copy of its own, as PyTorch's pinned buffer
-            if device_type == "cuda" and cuda.is_available():
-                packed = packed.pin_memory()
+            # NOTE: a host buffer of its own (pinned where the device can pin memory), as PyTorch's; on the
+            # host even when the default device is another
+            packed = ember.empty(tensor.size(), dtype=tensor.dtype, device="cpu")
+            if device_module.is_available():
+                packed = packed.pin_memory()  # NOTE: ember.empty does not read pin_memory=
+            packed.copy_(tensor)
             return (tensor.device, packed)
 
         def unpack_from_cpu(packed):

@@ -290,16 +290,17 @@ def test_save_on_cpu_packs_the_device_and_a_host_tensor():
     same(fn)
 
 
-def test_save_on_cpu_moves_device_tensors_to_the_host_and_back():
+@pytest.mark.parametrize("pin_memory", [False, True])
+def test_save_on_cpu_moves_device_tensors_to_the_host_and_back(pin_memory):
     """On a cuda tensor (the CuPy stand-in here): saved on the host, back on the device for backward."""
     if not ember.cuda.is_available():
         pytest.skip("needs ember on cuda (EMBER_TEST_DEVICE=cuda runs it on the CuPy stand-in)")
     packed_devices, unpacked_devices = [], []
-    hooks = ember.autograd.graph.save_on_cpu()
+    hooks = ember.autograd.graph.save_on_cpu(pin_memory=pin_memory)
 
     def pack(t):
         out = hooks.pack_hook(t)
-        packed_devices.append(out[1].device.type)
+        packed_devices.append((out[1].device.type, out[1].is_pinned()))
         return out
 
     def unpack(p):
@@ -312,7 +313,7 @@ def test_save_on_cpu_moves_device_tensors_to_the_host_and_back():
     y.backward()
     tx = torch.tensor([0.1, 0.2, 0.3], requires_grad=True)
     (tx.sin() * tx).sum().backward()
-    assert packed_devices and set(packed_devices) == {"cpu"}
+    assert packed_devices and set(packed_devices) == {("cpu", pin_memory)}
     assert set(unpacked_devices) == {"cuda"}
     assert x.grad.device.type == "cuda"
     assert torch.allclose(torch.tensor(x.grad.cpu().tolist()), tx.grad)
