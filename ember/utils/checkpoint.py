@@ -101,7 +101,7 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn, 
     if use_reentrant:
         if context_fn is not noop_context_fn or debug is not False:
             raise ValueError("Passing `context_fn` or `debug` is only supported when use_reentrant=False.")
-        return _CheckpointFunction.apply(function, preserve, *args)
+        return CheckpointFunction.apply(function, preserve, *args)
     if debug:
         # NOTE: PyTorch's debug mode dumps the operators of both runs (its dispatcher logs them); ember has no
         # such log, so it refuses rather than pretend.
@@ -157,10 +157,8 @@ def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwar
 
 
 # --- reentrant ---------------------------------------------------------------------------------------
-class _CheckpointFunction(Function):
+class CheckpointFunction(Function):
     """The reentrant form: forward without a graph, backward reruns the function and differentiates it."""
-
-    node_name = "CheckpointFunctionBackward"
 
     @staticmethod
     def forward(ctx, run_function, preserve_rng_state, *args):
@@ -268,10 +266,8 @@ class _Frame:
     def unpack(self, holder):
         if holder.value is None:
             self._recompute()
-        x, version = holder.value
+        x = holder.value[0]
         holder.value = None  # NOTE: handed out once; the node that asked holds it for its backward
-        if x._version != version:
-            raise RuntimeError(_graph._modified_message(x, version, None, 0))
         return x
 
     def _inputs(self):
