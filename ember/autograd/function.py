@@ -9,7 +9,7 @@ Two kinds of Function share one graph:
 import functools
 
 from .. import _device, _dtype, _state
-from .graph import Node, saved_entry
+from .graph import Node, _hooks_state, saved_entry
 from .._arguments import check_arguments
 from .._tensor import Tensor, _wrap
 
@@ -678,7 +678,8 @@ def _explain_broadcast(arrays):
 
 
 def _pack_saved(ctx, operands, results, raw_outs=()):
-    """Turn what forward saved (arrays or Tensors) into (Tensor, version) pairs.
+    """Turn what forward saved (arrays or Tensors) into (Tensor, version) pairs, each given to the active
+    saved-tensor pack hook if there is one (see graph.saved_tensors_hooks).
 
     raw_outs: what forward returned, before wrapping (a full reduction may return a NumPy scalar
     that was re-wrapped into a new array; saving that scalar still means saving the output)."""
@@ -686,6 +687,9 @@ def _pack_saved(ctx, operands, results, raw_outs=()):
     ctx.to_save = None
     if items is None:
         return
+    # NOTE: one thread-local read per recorded op is all that saved-tensor hooks cost when none is active
+    hooks = _hooks_state.stack
+    hooks = hooks[-1] if hooks else None
     saved = []
     for item in items:
         if item is None:
@@ -708,7 +712,13 @@ def _pack_saved(ctx, operands, results, raw_outs=()):
                         break
             if t is None:
                 t = _wrap(item, ctx.device, _dtype._BY_NP[item.dtype])
-        saved.append(saved_entry(t, ctx))
+        if hooks is not None and not t._data.ndim and not t._requires_grad:
+            # NOTE: Python numbers reach forward as 0-d arrays or 0-d Tensors (x * 3.0, x ** 2); PyTorch keeps
+            # them as numbers or "wrapped numbers" that it never shows to the pack hook. ember cannot tell them
+            # from a 0-d tensor the caller passed, so a saved 0-d tensor that needs no gradient is kept as it is.
+            saved.append(saved_entry(t, ctx))
+            continue
+        saved.append(saved_entry(t, ctx, hooks=hooks))
     ctx._saved = saved
 
 
