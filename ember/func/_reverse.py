@@ -1,0 +1,423 @@
+"""torch.func's reverse-mode transforms: grad, grad_and_value, vjp, jacrev, hessian.
+
+PyTorch's functorch gives each transform a "level" and wraps tensors per level. ember does the same
+job with the ordinary autograd graph:
+
+- each differentiated argument gets a stand-in for the call: a fresh leaf (`x.detach()
+  .requires_grad_()`) when `x` does not require grad, or `x.view_as(x)` when it does, so that the
+  result stays connected to `x` for an outer transform or an outer `backward`;
+- the gradient is taken with `autograd.grad` w.r.t. those stand-ins only (no `.grad` is touched);
+- every tensor handed back to the caller is "unwrapped": it keeps its graph only when that graph
+  reaches something from outside the call (an argument that requires grad, a captured tensor that
+  does, an enclosing transform's stand-in) and grad mode was on when the transform was called;
+  otherwise it is detached, as PyTorch's results are. The same test decides whether the backward
+  needs `create_graph=True`, so a transform that nothing outside differentiates builds no second graph.
+
+Nesting (grad(grad(f)), jacrev(grad(f)), a function that itself calls grad) needs nothing more: an
+inner transform's arguments are the outer one's stand-ins, which require grad, so they are "outside".
+"""
+import collections
+import functools
+
+from .. import _state
+from .._tensor import Tensor
+from ..autograd import grad as _autograd_grad_fn
+from ..autograd.grad_mode import enable_grad
+from ..autograd.graph import AccumulateGrad
+
+__all__ = ["grad", "grad_and_value", "vjp", "jacrev", "hessian"]
+
+
+# ----------------------------------------------------------------------------------------------------
+# pytrees: tuples, lists, dicts (and namedtuples) of tensors, as torch.utils._pytree sees them
+# ----------------------------------------------------------------------------------------------------
+
+class TreeSpec:
+    """The shape of a pytree: a leaf (kind None) or a container kind with its keys and child specs."""
+
+    __slots__ = ("kind", "context", "children")
+
+    def __init__(self, kind=None, context=None, children=()):
+        self.kind = kind          # None for a leaf, else tuple / list / dict / a namedtuple class / "none"
+        self.context = context    # dict keys (in order) or the container's type
+        self.children = children
+
+    def __eq__(self, other):
+        return (isinstance(other, TreeSpec) and self.kind == other.kind and self.context == other.context
+                and self.children == other.children)
+
+    def __hash__(self):
+        return hash((self.kind, tuple(self.children)))
+
+    def __str__(self):
+        """PyTorch's treespec_pprint: `*` for a leaf, `(*, *)`, `[*]`, `{'a': *}`."""
+        if self.kind is None:
+            return "*"
+        if self.kind == "none":
+            return "None"
+        inner = [str(c) for c in self.children]
+        if self.kind is dict:
+            return "{" + ", ".join(f"{k!r}: {c}" for k, c in zip(self.context, inner)) + "}"
+        if self.kind is list:
+            return "[" + ", ".join(inner) + "]"
+        if self.kind is tuple:
+            return "(" + ", ".join(inner) + ("," if len(inner) == 1 else "") + ")"
+        return f"{self.kind.__name__}(" + ", ".join(inner) + ")"
+
+
+def _is_namedtuple(x):
+    return isinstance(x, tuple) and hasattr(type(x), "_fields")
+
+
+def tree_flatten(tree):
+    """(leaves, spec): the leaves of `tree` in order, and what tree_unflatten needs to rebuild it."""
+    leaves = []
+    return leaves, _flatten_into(tree, leaves)
+
+
+def _flatten_into(tree, leaves):
+    if tree is None:
+        return TreeSpec("none")
+    if isinstance(tree, dict):
+        keys = list(tree)
+        return TreeSpec(dict, keys, [_flatten_into(tree[k], leaves) for k in keys])
+    if _is_namedtuple(tree):
+        return TreeSpec(type(tree), type(tree), [_flatten_into(v, leaves) for v in tree])
+    if type(tree) in (tuple, list):
+        return TreeSpec(type(tree), None, [_flatten_into(v, leaves) for v in tree])
+    leaves.append(tree)
+    return TreeSpec()
+
+
+def tree_unflatten(leaves, spec):
+    """The pytree of shape `spec` whose leaves are `leaves` (in order)."""
+    it = iter(leaves)
+    return _build(spec, it)
+
+
+def _build(spec, it):
+    if spec.kind is None:
+        return next(it)
+    if spec.kind == "none":
+        return None
+    values = [_build(c, it) for c in spec.children]
+    if spec.kind is dict:
+        return dict(zip(spec.context, values))
+    if spec.kind in (tuple, list):
+        return spec.kind(values)
+    return spec.kind(*values)
+
+
+def tree_map(fn, tree):
+    leaves, spec = tree_flatten(tree)
+    return tree_unflatten([fn(x) for x in leaves], spec)
+
+
+# ----------------------------------------------------------------------------------------------------
+# argnums
+# ----------------------------------------------------------------------------------------------------
+
+def _wrap_argnum(argnum, num_args):
+    if not isinstance(argnum, int):
+        raise RuntimeError(f"argnum must be int, got: {type(argnum)}")
+    if -num_args <= argnum < num_args:
+        return argnum % num_args
+    raise RuntimeError(f"Got argnum={argnum}, but only {num_args} positional inputs")
+
+
+def _check_argnums(argnums, num_args):
+    """argnums (an int or a non-empty tuple of distinct ints) with negative positions made positive."""
+    if isinstance(argnums, int):
+        return _wrap_argnum(argnums, num_args)
+    if not isinstance(argnums, tuple):
+        raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
+    wrapped = tuple(_wrap_argnum(a, num_args) for a in argnums)
+    if not wrapped:
+        raise RuntimeError("argnums must be non-empty")
+    if len(set(wrapped)) != len(wrapped):
+        raise RuntimeError(f"argnums elements must be unique, got {argnums}")
+    return wrapped
+
+
+def _positions(argnums):
+    return (argnums,) if isinstance(argnums, int) else argnums
+
+
+# ----------------------------------------------------------------------------------------------------
+# one transform call: stand-ins in, unwrapped results out
+# ----------------------------------------------------------------------------------------------------
+
+class _Call:
+    """The bookkeeping of one transform call: its stand-in leaves, and the outer grad mode."""
+
+    def __init__(self):
+        self.outer_grad = _state.local.grad_enabled
+        self._inner = {}     # id -> the fresh leaves made here (held, so the ids stay valid)
+        self._clean = set()  # graph nodes already known to reach nothing outside this call
+
+    def stand_in(self, x):
+        """The differentiable tensor that replaces argument `x` inside the call."""
+        if not isinstance(x, Tensor):
+            raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
+        if not (x.is_floating_point() or x.is_complex()):
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if x.requires_grad:
+            # NOTE: a view keeps the result connected to x (an outer transform's stand-in or a tensor
+            # an outer backward will differentiate), and autograd.grad w.r.t. the view stops there.
+            return x.view_as(x)
+        leaf = x.detach().requires_grad_()
+        self._inner[id(leaf)] = leaf
+        return leaf
+
+    def reaches_outside(self, t):
+        """Whether t's graph reaches a tensor from outside this call (so an outer level may differentiate it)."""
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            return False
+        if t.grad_fn is None:
+            return id(t) not in self._inner
+        seen = set()
+        stack = [t.grad_fn]
+        while stack:
+            node = stack.pop()
+            if node in seen or node in self._clean:
+                continue
+            seen.add(node)
+            if isinstance(node, AccumulateGrad):
+                leaf = node.variable
+                if leaf is not None and id(leaf) not in self._inner:
+                    return True
+                continue
+            stack.extend(nxt for nxt, _ in node.next_functions if nxt is not None)
+        # NOTE: only a walk that found nothing may be remembered: an early return saw part of the graph.
+        self._clean |= seen
+        return False
+
+    def keeps_graph(self, tensors):
+        """Whether results computed from `tensors` must stay differentiable after the call."""
+        return self.outer_grad and any(self.reaches_outside(t) for t in tensors)
+
+    def unwrap(self, tree):
+        """The pytree with every tensor that must not stay differentiable detached."""
+        def one(t):
+            if isinstance(t, Tensor) and t.requires_grad and not (self.outer_grad and self.reaches_outside(t)):
+                return t.detach()
+            return t
+        return tree_map(one, tree)
+
+
+def _grads(outputs, inputs, cotangents, retain_graph, create_graph):
+    """autograd.grad of the outputs that require grad; zeros for inputs they do not reach."""
+    pairs = [(o, c) for o, c in zip(outputs, cotangents) if o.requires_grad]
+    if not pairs:
+        return tuple(x.new_zeros(x.shape) for x in inputs)
+    outs, cts = zip(*pairs)
+    got = _autograd_grad_fn(outs, inputs, cts, retain_graph=retain_graph, create_graph=create_graph,
+                            allow_unused=True)
+    return tuple(x.new_zeros(x.shape) if g is None else g for g, x in zip(got, inputs))
+
+
+def _replace_args(args, argnums, call):
+    """(new args, the differentiated pytree): the arguments at argnums replaced by stand-ins."""
+    positions = _positions(argnums)
+    new_args = list(args)
+    for i in positions:
+        new_args[i] = tree_map(call.stand_in, args[i])
+    diff = new_args[argnums] if isinstance(argnums, int) else tuple(new_args[i] for i in argnums)
+    return tuple(new_args), diff
+
+
+# ----------------------------------------------------------------------------------------------------
+# grad and grad_and_value
+# ----------------------------------------------------------------------------------------------------
+
+def grad_and_value(func, argnums=0, has_aux=False):
+    """A function computing (gradient of func w.r.t. the args at argnums, func's value); with has_aux,
+    func returns (value, aux) and the result is (gradient, (value, aux))."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return _grad_and_value(func, argnums, has_aux, args, kwargs)
+    return wrapper
+
+
+def grad(func, argnums=0, has_aux=False):
+    """A function computing the gradient of func (a scalar) w.r.t. the args at argnums
+    (and returning (gradient, aux) when has_aux)."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        gradient, value = _grad_and_value(func, argnums, has_aux, args, kwargs)
+        return (gradient, value[1]) if has_aux else gradient
+    return wrapper
+
+
+def _grad_and_value(func, argnums, has_aux, args, kwargs):
+    call = _Call()
+    with enable_grad():
+        argnums = _check_argnums(argnums, len(args))
+        new_args, diff = _replace_args(args, argnums, call)
+        output = func(*new_args, **kwargs)
+        aux = None
+        if has_aux:
+            if not (isinstance(output, tuple) and len(output) == 2):
+                raise RuntimeError("grad_and_value(f)(*args): output of function f should be a tuple: "
+                                   "(output, aux) if has_aux is True")
+            output, aux = output
+        if not isinstance(output, Tensor):
+            raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got {type(output)}")
+        if output.dim() != 0:
+            raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got tensor "
+                               f"with {output.dim()} dims. Maybe you wanted to use the vjp or jacrev APIs instead?")
+        flat_diff, spec = tree_flatten(diff)
+        create_graph = call.keeps_graph([output])
+        flat_grads = _grads([output], flat_diff, [None], retain_graph=create_graph, create_graph=create_graph)
+        gradient = call.unwrap(tree_unflatten(list(flat_grads), spec))
+        output = call.unwrap(output)
+        aux = call.unwrap(aux)
+    return (gradient, (output, aux)) if has_aux else (gradient, output)
+
+
+# ----------------------------------------------------------------------------------------------------
+# vjp
+# ----------------------------------------------------------------------------------------------------
+
+class _VJP:
+    """The forward half of vjp: func run on stand-ins, its outputs kept for the vjp_fn calls."""
+
+    def __init__(self, func, primals, argnums, has_aux, api="vjp(f, *primals)"):
+        self.call = _Call()
+        with enable_grad():
+            if argnums is None:
+                new_args = tuple(tree_map(self.call.stand_in, p) for p in primals)
+                diff = new_args
+            else:
+                argnums = _check_argnums(argnums, len(primals))
+                new_args, diff = _replace_args(primals, argnums, self.call)
+            out = func(*new_args)
+            self.aux = None
+            if has_aux:
+                if not (isinstance(out, tuple) and len(out) == 2):
+                    raise RuntimeError("vjp(f, *primals): output of function f should be a tuple: (output, aux) "
+                                       "if has_aux is True")
+                out, self.aux = out
+                self.aux = self.call.unwrap(self.aux)
+            self.flat_out, self.out_spec = tree_flatten(out)
+            _check_outputs(self.flat_out, api)
+            self.flat_diff, self.diff_spec = tree_flatten(diff)
+            self.output = self.call.unwrap(out)
+
+    def __call__(self, cotangents, retain_graph=True, create_graph=None):
+        """The vector-Jacobian product of `cotangents` (a pytree shaped as func's output)."""
+        if create_graph is None:
+            create_graph = _state.local.grad_enabled
+        flat_ct, ct_spec = tree_flatten(cotangents)
+        if ct_spec != self.out_spec:
+            raise RuntimeError("Expected pytree structure of cotangents to be the same as pytree structure of "
+                               f"outputs to the function. cotangents: {ct_spec}, primal output: {self.out_spec}")
+        return tree_unflatten(list(self.flat_vjp(flat_ct, retain_graph, create_graph)), self.diff_spec)
+
+    def flat_vjp(self, flat_ct, retain_graph=True, create_graph=False):
+        # NOTE: a graph is built only when an outer level can use it (see the module docstring).
+        call = self.call
+        create_graph = create_graph and (call.keeps_graph(self.flat_out) or call.keeps_graph(flat_ct))
+        with enable_grad():
+            got = _grads(self.flat_out, self.flat_diff, flat_ct, retain_graph=retain_graph or create_graph,
+                         create_graph=create_graph)
+        return tuple(call.unwrap(list(got))) if create_graph else tuple(g.detach() for g in got)
+
+
+def _check_outputs(flat_out, api):
+    if len(flat_out) < 1 or (len(flat_out) == 1 and flat_out[0] is None):
+        raise RuntimeError(f"{api}: Expected f to be a function that has non-empty output (got output = {flat_out})")
+    for o in flat_out:
+        if not isinstance(o, Tensor):
+            raise RuntimeError(f"{api}: expected f(*primals) to return only tensors, got unsupported type {type(o)}")
+    for o in flat_out:
+        if not (o.is_floating_point() or o.is_complex()):
+            raise RuntimeError("vjp(f, ...): All outputs of f must be floating-point or complex Tensors, got Tensor "
+                               f"with dtype {o.dtype}")
+
+
+def vjp(func, *primals, has_aux=False):
+    """(func(*primals), vjp_fn[, aux]): vjp_fn(cotangents) gives the vector-Jacobian product w.r.t. every primal.
+
+    vjp_fn takes `retain_graph=True` and `create_graph=None` (grad mode at the call) as PyTorch's does, and
+    may be called many times."""
+    forward = _VJP(func, primals, None, has_aux)
+    if has_aux:
+        return forward.output, forward, forward.aux
+    return forward.output, forward
+
+
+# ----------------------------------------------------------------------------------------------------
+# jacrev and hessian
+# ----------------------------------------------------------------------------------------------------
+
+def _error_if_complex(func_name, flat, is_input):
+    for idx, t in enumerate(flat):
+        if isinstance(t, Tensor) and t.is_complex():
+            kind = "inputs" if is_input else "outputs"
+            raise RuntimeError(f"{func_name}: Expected all {kind} to be real but received complex tensor at "
+                               f"flattened input idx: {idx}")
+
+
+def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
+    """A function computing the Jacobian of func w.r.t. the args at argnums, one vjp per output element.
+
+    NOTE: chunk_size is checked as PyTorch checks it, but every row of the Jacobian is its own backward
+    pass (PyTorch vmaps over a chunk of rows); the results are the same."""
+    if not (chunk_size is None or chunk_size > 0):
+        raise ValueError("jacrev: `chunk_size` should be greater than 0.")
+
+    @functools.wraps(func)
+    def wrapper(*args):
+        _error_if_complex("jacrev", tree_flatten(args)[0], is_input=True)
+        forward = _VJP(func, args, argnums, has_aux, api="vjp(f, *primals)")
+        flat_out = forward.flat_out
+        _error_if_complex("jacrev", flat_out, is_input=False)
+        numels = [o.numel() for o in flat_out]
+        rows = _standard_basis_rows(flat_out, numels)
+        create_graph = _state.local.grad_enabled
+        per_row = [forward.flat_vjp(row, retain_graph=True, create_graph=create_graph) for row in rows]
+        jac_of_output = []
+        for j, (out, n) in enumerate(zip(flat_out, numels)):
+            start = sum(numels[:j])
+            per_input = []
+            for k, primal in enumerate(forward.flat_diff):
+                block = [per_row[r][k] for r in range(start, start + n)]
+                stacked = _stack_rows(block, primal)
+                per_input.append(stacked.view(tuple(out.shape) + tuple(primal.shape)))
+            grouped = tree_unflatten(per_input, forward.diff_spec)
+            jac_of_output.append(grouped)
+        result = tree_unflatten(jac_of_output, forward.out_spec)
+        return (result, forward.aux) if has_aux else result
+    return wrapper
+
+
+def _standard_basis_rows(flat_out, numels):
+    """The rows of the identity over all output elements, each split into cotangents shaped as the outputs."""
+    total = sum(numels)
+    rows = []
+    for r in range(total):
+        row = []
+        start = 0
+        for out, n in zip(flat_out, numels):
+            ct = out.new_zeros(n)
+            if start <= r < start + n:
+                ct[r - start] = 1
+            row.append(ct.view(out.shape))
+            start += n
+        rows.append(row)
+    return rows
+
+
+def _stack_rows(block, primal):
+    from .. import stack  # NOTE: at call time: ember.func is imported before the ops are published
+    if not block:
+        return primal.new_zeros((0,) + tuple(primal.shape))
+    return stack(block, 0)
+
+
+def hessian(func, argnums=0):
+    """The Hessian of func w.r.t. the args at argnums.
+
+    NOTE: computed as jacrev(jacrev(func)); PyTorch uses jacfwd(jacrev(func)). The values are the same."""
+    return jacrev(jacrev(func, argnums), argnums)
