@@ -16,7 +16,6 @@ job with the ordinary autograd graph:
 Nesting (grad(grad(f)), jacrev(grad(f)), a function that itself calls grad) needs nothing more: an
 inner transform's arguments are the outer one's stand-ins, which require grad, so they are "outside".
 """
-import collections
 import functools
 
 from .. import _state
@@ -38,8 +37,8 @@ class TreeSpec:
     __slots__ = ("kind", "context", "children")
 
     def __init__(self, kind=None, context=None, children=()):
-        self.kind = kind          # None for a leaf, else tuple / list / dict / a namedtuple class / "none"
-        self.context = context    # dict keys (in order) or the container's type
+        self.kind = kind          # None for a leaf, else the container's type (tuple, list, a dict or namedtuple type)
+        self.context = context    # a dict's keys, in order
         self.children = children
 
     def __eq__(self, other):
@@ -53,8 +52,6 @@ class TreeSpec:
         """PyTorch's treespec_pprint: `*` for a leaf, `(*, *)`, `[*]`, `{'a': *}`."""
         if self.kind is None:
             return "*"
-        if self.kind == "none":
-            return "None"
         inner = [str(c) for c in self.children]
         if self.kind is dict:
             return "{" + ", ".join(f"{k!r}: {c}" for k, c in zip(self.context, inner)) + "}"
@@ -76,13 +73,12 @@ def tree_flatten(tree):
 
 
 def _flatten_into(tree, leaves):
-    if tree is None:
-        return TreeSpec("none")
+    # NOTE: as in torch.utils._pytree, None is a leaf (an output of None is reported as such).
     if isinstance(tree, dict):
         keys = list(tree)
-        return TreeSpec(dict, keys, [_flatten_into(tree[k], leaves) for k in keys])
+        return TreeSpec(type(tree), keys, [_flatten_into(tree[k], leaves) for k in keys])
     if _is_namedtuple(tree):
-        return TreeSpec(type(tree), type(tree), [_flatten_into(v, leaves) for v in tree])
+        return TreeSpec(type(tree), None, [_flatten_into(v, leaves) for v in tree])
     if type(tree) in (tuple, list):
         return TreeSpec(type(tree), None, [_flatten_into(v, leaves) for v in tree])
     leaves.append(tree)
@@ -98,11 +94,9 @@ def tree_unflatten(leaves, spec):
 def _build(spec, it):
     if spec.kind is None:
         return next(it)
-    if spec.kind == "none":
-        return None
     values = [_build(c, it) for c in spec.children]
-    if spec.kind is dict:
-        return dict(zip(spec.context, values))
+    if issubclass(spec.kind, dict):
+        return spec.kind(zip(spec.context, values))
     if spec.kind in (tuple, list):
         return spec.kind(values)
     return spec.kind(*values)
@@ -153,6 +147,7 @@ class _Call:
     def __init__(self):
         self.outer_grad = _state.local.grad_enabled
         self._inner = {}     # id -> the fresh leaves made here (held, so the ids stay valid)
+        self._views = {}     # id(stand-in view) -> (the view, the argument it stands for)
         self._clean = set()  # graph nodes already known to reach nothing outside this call
 
     def stand_in(self, x):
@@ -164,7 +159,9 @@ class _Call:
         if x.requires_grad:
             # NOTE: a view keeps the result connected to x (an outer transform's stand-in or a tensor
             # an outer backward will differentiate), and autograd.grad w.r.t. the view stops there.
-            return x.view_as(x)
+            view = x.view_as(x)
+            self._views[id(view)] = (view, x)
+            return view
         leaf = x.detach().requires_grad_()
         self._inner[id(leaf)] = leaf
         return leaf
@@ -192,15 +189,29 @@ class _Call:
         self._clean |= seen
         return False
 
-    def keeps_graph(self, tensors):
-        """Whether results computed from `tensors` must stay differentiable after the call."""
-        return self.outer_grad and any(self.reaches_outside(t) for t in tensors)
+    def keeps_graph(self, tensors, grad_mode=None):
+        """Whether results computed from `tensors` must stay differentiable after the call.
 
-    def unwrap(self, tree):
+        grad_mode: the caller's grad mode the results go back to (the one at the call by default)."""
+        grad_mode = self.outer_grad if grad_mode is None else grad_mode
+        return grad_mode and any(self.reaches_outside(t) for t in tensors)
+
+    def unwrap_aux(self, aux):
+        """has_aux's second output, unwrapped: a pytree of tensors only, as PyTorch requires."""
+        for leaf in tree_flatten(aux)[0]:
+            if not isinstance(leaf, Tensor):
+                raise RuntimeError(f"Expected tensors, got unsupported type {type(leaf)}")
+        return self.unwrap(aux)
+
+    def unwrap(self, tree, grad_mode=None):
         """The pytree with every tensor that must not stay differentiable detached."""
         def one(t):
-            if isinstance(t, Tensor) and t.requires_grad and not (self.outer_grad and self.reaches_outside(t)):
+            if not isinstance(t, Tensor) or not t.requires_grad:
+                return t
+            if not self.keeps_graph([t], grad_mode):
                 return t.detach()
+            if id(t) in self._views:  # NOTE: an argument handed back is the caller's own tensor
+                return self._views[id(t)][1]
             return t
         return tree_map(one, tree)
 
@@ -271,7 +282,7 @@ def _grad_and_value(func, argnums, has_aux, args, kwargs):
         flat_grads = _grads([output], flat_diff, [None], retain_graph=create_graph, create_graph=create_graph)
         gradient = call.unwrap(tree_unflatten(list(flat_grads), spec))
         output = call.unwrap(output)
-        aux = call.unwrap(aux)
+        aux = call.unwrap_aux(aux) if has_aux else None
     return (gradient, (output, aux)) if has_aux else (gradient, output)
 
 
@@ -298,7 +309,7 @@ class _VJP:
                     raise RuntimeError("vjp(f, *primals): output of function f should be a tuple: (output, aux) "
                                        "if has_aux is True")
                 out, self.aux = out
-                self.aux = self.call.unwrap(self.aux)
+                self.aux = self.call.unwrap_aux(self.aux)
             self.flat_out, self.out_spec = tree_flatten(out)
             _check_outputs(self.flat_out, api)
             self.flat_diff, self.diff_spec = tree_flatten(diff)
@@ -315,13 +326,14 @@ class _VJP:
         return tree_unflatten(list(self.flat_vjp(flat_ct, retain_graph, create_graph)), self.diff_spec)
 
     def flat_vjp(self, flat_ct, retain_graph=True, create_graph=False):
-        # NOTE: a graph is built only when an outer level can use it (see the module docstring).
+        """The vjp of a flat list of cotangents, as a flat tuple over the differentiated primals."""
+        # NOTE: a graph is built only when an outer level can use it (see the module docstring); the
+        # level the results go back to is the caller of vjp_fn, whose grad mode create_graph follows.
         call = self.call
-        create_graph = create_graph and (call.keeps_graph(self.flat_out) or call.keeps_graph(flat_ct))
+        keep = create_graph and (call.keeps_graph(self.flat_out, True) or call.keeps_graph(flat_ct, True))
         with enable_grad():
-            got = _grads(self.flat_out, self.flat_diff, flat_ct, retain_graph=retain_graph or create_graph,
-                         create_graph=create_graph)
-        return tuple(call.unwrap(list(got))) if create_graph else tuple(g.detach() for g in got)
+            got = _grads(self.flat_out, self.flat_diff, flat_ct, retain_graph=retain_graph or keep, create_graph=keep)
+        return tuple(call.unwrap(list(got), grad_mode=True)) if keep else tuple(g.detach() for g in got)
 
 
 def _check_outputs(flat_out, api):
