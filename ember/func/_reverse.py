@@ -405,10 +405,10 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
 
 
 def _standard_basis_rows(flat_out, numels):
-    """The rows of the identity over all output elements, each split into cotangents shaped as the outputs."""
-    total = sum(numels)
-    rows = []
-    for r in range(total):
+    """The rows of the identity over all output elements, each split into cotangents shaped as the outputs.
+
+    NOTE: a generator: one row at a time, so the basis (total² elements) is never held whole."""
+    for r in range(sum(numels)):
         row = []
         start = 0
         for out, n in zip(flat_out, numels):
@@ -417,8 +417,7 @@ def _standard_basis_rows(flat_out, numels):
                 ct[r - start] = 1
             row.append(ct.view(out.shape))
             start += n
-        rows.append(row)
-    return rows
+        yield row
 
 
 def _stack_rows(block, primal):

@@ -328,3 +328,23 @@ def test_float32_inputs_keep_their_dtype():
         return torch.autograd.functional.jacobian(lambda x: x.sigmoid() * x, x), \
             torch.autograd.functional.hessian(lambda x: (x.sin() * x).sum(), x)
     same(fn, grad_fn=False)
+
+
+def test_on_the_test_device():
+    """Every function keeps its results on the inputs' device (EMBER_TEST_DEVICE=cuda: the CuPy stand-in)."""
+    import ember
+    import torch as real_torch
+    from _device import DEVICE, TORCH_DEVICE, host
+    from autograd_compare import compare
+
+    def fn(torch):
+        dev = DEVICE if torch is ember else TORCH_DEVICE
+        x = torch.tensor(X3, dtype=torch.float64, device=dev)
+        v = torch.tensor(V3, dtype=torch.float64, device=dev)
+        af = torch.autograd.functional
+        f, g = poly(torch), vec_poly(torch)
+        out = [af.jacobian(g, x), af.jacobian(g, x, vectorize=True), af.hessian(f, x), af.vjp(g, x, v)[1],
+               af.jvp(g, x, v)[1], af.vhp(f, x, v)[1], af.hvp(f, x, v)[1]]
+        assert all(r.device.type == torch.device(dev).type for r in out)
+        return [host(r) for r in out]
+    compare(fn(real_torch), fn(ember), grad_fn=False)

@@ -473,3 +473,28 @@ STACK_ERRORS = {
 @pytest.mark.parametrize("case", sorted(STACK_ERRORS))
 def test_stack_module_state_errors(case):
     same_error(STACK_ERRORS[case])
+
+
+# --- on the test device (EMBER_TEST_DEVICE=cuda: the CuPy stand-in, or a real GPU) -----------------------------------
+def test_transforms_on_the_test_device():
+    """grad, jacrev, hessian, vjp and functional_call keep every result on the arguments' device."""
+    import ember
+    from _device import DEVICE, TORCH_DEVICE, host
+    from autograd_compare import compare
+
+    def fn(torch):
+        dev = DEVICE if torch is ember else TORCH_DEVICE
+        x = torch.tensor(X3, dtype=torch.float64, device=dev)
+        w = torch.tensor(Y3, dtype=torch.float64, device=dev, requires_grad=True)
+
+        def f(z):
+            return (z.sin() * z * w).sum()
+        model = mlp(torch).to(dev)
+        params = {k: v.to(dev) for k, v in mlp_params(torch).items()}
+        out = [torch.func.grad(f)(x), torch.func.jacrev(torch.func.grad(f))(x), torch.func.hessian(f)(x),
+               torch.func.vjp(f, x)[1](torch.tensor(2.0, dtype=torch.float64, device=dev))[0],
+               torch.func.functional_call(model, params, (x[None],)),
+               torch.func.grad(lambda p: torch.func.functional_call(model, p, (x[None],)).sum())(params)["0.weight"]]
+        assert all(r.device.type == torch.device(dev).type for r in out)
+        return [host(r) for r in out]
+    compare(fn(__import__("torch")), fn(ember), grad_fn=False)
