@@ -152,9 +152,9 @@ def _zeros_for_none(grads, refs, strict, create_graph, stage):
     return tuple(out)
 
 
-def _call(func, inputs, fn_name):
-    was_tuple, outputs = _as_tuple(func(*inputs), "outputs of the user-provided function", fn_name)
-    return was_tuple, outputs
+def _outputs_of(func, inputs, fn_name):
+    """(whether func returned a tuple, its outputs as a tuple): func called on the stand-ins."""
+    return _as_tuple(func(*inputs), "outputs of the user-provided function", fn_name)
 
 
 def _single_scalar_output(outputs, was_tuple, fn_name):
@@ -173,7 +173,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     with enable_grad():
         inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
         inputs = _stand_ins(inputs, create_graph, need_graph=True)
-        outputs_tuple, outputs = _call(func, inputs, "vjp")
+        outputs_tuple, outputs = _outputs_of(func, inputs, "vjp")
         _check_requires_grad(outputs, "outputs", strict)
         v = _take_v(v, outputs, outputs_tuple, create_graph, "vjp",
                     "the user-provided function returns")
@@ -191,13 +191,13 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         inputs = _stand_ins(inputs, create_graph, need_graph=True)
         v = _take_v(v, inputs, inputs_tuple, create_graph, "jvp",
                     "the input to the user-provided function is")
-        outputs_tuple, outputs = _call(func, inputs, "jvp")
+        outputs_tuple, outputs = _outputs_of(func, inputs, "jvp")
         _check_requires_grad(outputs, "outputs", strict)
         # NOTE: u stands for the cotangent; grad_inputs = u^T J is linear in u, built with a graph.
         u = tuple(o.new_zeros(o.shape).requires_grad_() for o in outputs)
         grad_inputs = _grad(outputs, inputs, u, create_graph=True)
         _check_requires_grad(grad_inputs, "grad_inputs", strict)
-    with set_grad_enabled(True if create_graph else _state.local.grad_enabled):
+    with set_grad_enabled(create_graph or _state.local.grad_enabled):
         result = _zeros_for_none(_grad(grad_inputs, u, v, create_graph=create_graph), outputs, strict,
                                  create_graph, "back_trick")
     return (_unpack(_finish(outputs, create_graph), outputs_tuple),
@@ -227,7 +227,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
     with enable_grad():
         inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
         inputs = _stand_ins(inputs, create_graph, need_graph=True)
-        outputs_tuple, outputs = _call(func, inputs, "jacobian")
+        outputs_tuple, outputs = _outputs_of(func, inputs, "jacobian")
         _check_requires_grad(outputs, "outputs", strict)
         if vectorize and strict:
             raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and `vectorized=True` are not "
@@ -332,7 +332,7 @@ def _gradient_of_scalar(func, inputs, v, create_graph, strict, fn_name):
     inputs_tuple, inputs = _as_tuple(inputs, "inputs", fn_name)
     inputs = _stand_ins(inputs, create_graph, need_graph=True)
     v = _take_v(v, inputs, inputs_tuple, create_graph, fn_name, "the input to the user-provided function is")
-    outputs_tuple, outputs = _call(func, inputs, fn_name)
+    outputs_tuple, outputs = _outputs_of(func, inputs, fn_name)
     _check_requires_grad(outputs, "outputs", strict)
     _single_scalar_output(outputs, outputs_tuple, fn_name)
     jac = _grad(outputs, inputs, create_graph=True)
@@ -345,7 +345,7 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
     with enable_grad():
         inputs_tuple, inputs, outputs_tuple, outputs, v, jac = _gradient_of_scalar(
             func, inputs, v, create_graph, strict, "vhp")
-    with set_grad_enabled(True if create_graph else _state.local.grad_enabled):
+    with set_grad_enabled(create_graph or _state.local.grad_enabled):
         result = _zeros_for_none(_grad(jac, inputs, v, create_graph=create_graph), inputs, strict,
                                  create_graph, "double_back")
     return (_unpack(_finish(outputs, create_graph), outputs_tuple),
@@ -360,7 +360,7 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
         u = tuple(t.new_zeros(t.shape).requires_grad_() for t in inputs)
         double_back = _grad(jac, inputs, u, create_graph=True)
         _check_requires_grad(jac, "hessian", strict)
-    with set_grad_enabled(True if create_graph else _state.local.grad_enabled):
+    with set_grad_enabled(create_graph or _state.local.grad_enabled):
         result = _zeros_for_none(_grad(double_back, u, v, create_graph=create_graph), inputs, strict,
                                  create_graph, "double_back_trick")
     return (_unpack(_finish(outputs, create_graph), outputs_tuple),

@@ -201,6 +201,17 @@ def test_without_create_graph_inputs_grad_is_untouched():
     same(fn, grad_fn=False)
 
 
+def test_inputs_requiring_grad():
+    """Without create_graph nothing reaches the caller's graph; with it, results depend on the inputs
+    exactly where the derivative does (a linear function's Jacobian is a constant)."""
+    def fn(torch):
+        x = t(torch, X3, True)
+        af = torch.autograd.functional
+        return (af.vjp(lambda x: x ** 2, x, t(torch, V3)), af.jacobian(lambda x: x ** 2, x, create_graph=True),
+                af.jacobian(lambda x: x * 2, x, create_graph=True), af.jvp(lambda x: x * 2, x, x, create_graph=True))
+    same(fn, grad_fn=False)
+
+
 def test_under_no_grad_create_graph_still_builds_a_graph():
     def fn(torch):
         x = t(torch, X3, True)

@@ -136,7 +136,21 @@ def _no_grad_square(torch, x):
         return x ** 2
 
 
+def _quietly(torch, f):
+    with torch.no_grad():
+        return f()
+
+
 EDGES = {
+    "jacrev_of_linear_function_is_constant": lambda torch: torch.func.jacrev(lambda x: x * 2)(t(torch, [1.0, 2.0], True)),
+    "jacrev_under_no_grad": lambda torch: _quietly(
+        torch, lambda: torch.func.jacrev(lambda x: x ** 2)(t(torch, [1.0, 2.0], True))),
+    "hessian_of_argument_requiring_grad": lambda torch: torch.func.hessian(lambda x: (x ** 3).sum())(
+        t(torch, [1.0, 2.0], True)),
+    "grad_grad_under_no_grad": lambda torch: _quietly(
+        torch, lambda: torch.func.grad(torch.func.grad(lambda x: x ** 3))(t(torch, 2.0))),
+    "vjp_fn_called_under_no_grad": lambda torch: (lambda r: _quietly(torch, lambda: r[1](t(torch, [1.0, 1.0]))))(
+        torch.func.vjp(lambda x: x ** 2, t(torch, [1.0, 2.0], True))),
     # x * d/dy(x*y) = x*x: the inner grad must not mistake the outer x for its own variable
     "perturbation_confusion": lambda torch: torch.func.grad(
         lambda x: x * torch.func.grad(lambda y: x * y)(t(torch, 3.0)))(t(torch, 2.0)),
@@ -205,6 +219,27 @@ def test_results_are_plain_without_outer_autograd(transform):
         with torch.no_grad():
             quiet = g(xr)
         return g(x), quiet, xr.grad
+    same(fn, grad_fn=False)
+
+
+def test_physics_informed_loss_trains_the_parameters():
+    """u(x) a small network; d2u/dx2 by grad(grad(u)); a loss on it back-propagates into the parameters
+    (the module's Parameters are outside the transforms, so the derivatives stay differentiable)."""
+    def fn(torch):
+        model = torch.nn.Sequential(torch.nn.Linear(1, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1)).double()
+        with torch.no_grad():
+            for p, a in zip(model.parameters(), (MLP["0.weight"][:4, :1], MLP["0.bias"][:4],
+                                                 MLP["2.weight"][:1, :4], MLP["2.bias"][:1])):
+                p.copy_(t(torch, a))
+
+        def u(x):
+            return model(x.reshape(1, 1)).sum()
+        xs = t(torch, [0.1, 0.5, -0.3])
+        d2u = torch.stack([torch.func.grad(torch.func.grad(u))(x) for x in xs])
+        du = torch.stack([torch.func.grad(u)(x) for x in xs])
+        loss = (d2u + du).pow(2).mean()
+        loss.backward()
+        return d2u, du, loss, [p.grad for p in model.parameters()]
     same(fn, grad_fn=False)
 
 
