@@ -293,7 +293,7 @@ def _grad_and_value(func, argnums, has_aux, args, kwargs):
 class _VJP:
     """The forward half of vjp: func run on stand-ins, its outputs kept for the vjp_fn calls."""
 
-    def __init__(self, func, primals, argnums, has_aux, api="vjp(f, *primals)"):
+    def __init__(self, func, primals, argnums, has_aux):
         self.call = _Call()
         with enable_grad():
             if argnums is None:
@@ -311,7 +311,7 @@ class _VJP:
                 out, self.aux = out
                 self.aux = self.call.unwrap_aux(self.aux)
             self.flat_out, self.out_spec = tree_flatten(out)
-            _check_outputs(self.flat_out, api)
+            _check_outputs(self.flat_out)
             self.flat_diff, self.diff_spec = tree_flatten(diff)
             self.output = self.call.unwrap(out)
 
@@ -336,7 +336,7 @@ class _VJP:
         return tuple(call.unwrap(list(got), grad_mode=True)) if keep else tuple(g.detach() for g in got)
 
 
-def _check_outputs(flat_out, api):
+def _check_outputs(flat_out, api="vjp(f, *primals)"):
     if len(flat_out) < 1 or (len(flat_out) == 1 and flat_out[0] is None):
         raise RuntimeError(f"{api}: Expected f to be a function that has non-empty output (got output = {flat_out})")
     for o in flat_out:
@@ -382,23 +382,20 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
     @functools.wraps(func)
     def wrapper(*args):
         _error_if_complex("jacrev", tree_flatten(args)[0], is_input=True)
-        forward = _VJP(func, args, argnums, has_aux, api="vjp(f, *primals)")
+        forward = _VJP(func, args, argnums, has_aux)
         flat_out = forward.flat_out
         _error_if_complex("jacrev", flat_out, is_input=False)
         numels = [o.numel() for o in flat_out]
         rows = _standard_basis_rows(flat_out, numels)
         create_graph = _state.local.grad_enabled
         per_row = [forward.flat_vjp(row, retain_graph=True, create_graph=create_graph) for row in rows]
-        jac_of_output = []
-        for j, (out, n) in enumerate(zip(flat_out, numels)):
-            start = sum(numels[:j])
-            per_input = []
-            for k, primal in enumerate(forward.flat_diff):
-                block = [per_row[r][k] for r in range(start, start + n)]
-                stacked = _stack_rows(block, primal)
-                per_input.append(stacked.view(tuple(out.shape) + tuple(primal.shape)))
-            grouped = tree_unflatten(per_input, forward.diff_spec)
-            jac_of_output.append(grouped)
+        # NOTE: as PyTorch does, the rows of all outputs are stacked into one tensor per input and then
+        # cut per output, so the blocks of one input share their graph (and requires_grad).
+        blocks = [_stack_rows([row[k] for row in per_row], primal).split(numels, 0)
+                  for k, primal in enumerate(forward.flat_diff)]
+        jac_of_output = [tree_unflatten([b[j].view(tuple(out.shape) + tuple(primal.shape))
+                                         for b, primal in zip(blocks, forward.flat_diff)], forward.diff_spec)
+                         for j, out in enumerate(flat_out)]
         result = tree_unflatten(jac_of_output, forward.out_spec)
         return (result, forward.aux) if has_aux else result
     return wrapper

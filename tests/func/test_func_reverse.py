@@ -143,6 +143,11 @@ def _quietly(torch, f):
 
 EDGES = {
     "jacrev_of_linear_function_is_constant": lambda torch: torch.func.jacrev(lambda x: x * 2)(t(torch, [1.0, 2.0], True)),
+    "jacrev_blocks_with_a_captured_tensor": lambda torch: (lambda w: torch.func.jacrev(
+        lambda x, y: (x * y * w, x[:2] * 3, (y * y).sum()), argnums=(0, 1))(t(torch, [1.0, 2.0, 3.0]),
+                                                                            t(torch, [3.0, 4.0, 5.0])))(
+        t(torch, [1.0, 1.0, 2.0], True)),
+    "jacrev_empty_output": lambda torch: torch.func.jacrev(lambda x: (x[:0], x * 2))(t(torch, [1.0, 2.0])),
     "jacrev_under_no_grad": lambda torch: _quietly(
         torch, lambda: torch.func.jacrev(lambda x: x ** 2)(t(torch, [1.0, 2.0], True))),
     "hessian_of_argument_requiring_grad": lambda torch: torch.func.hessian(lambda x: (x ** 3).sum())(
