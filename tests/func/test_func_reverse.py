@@ -47,7 +47,8 @@ def mlp_params(torch, requires_grad=False):
 SCALAR = {
     "poly": (lambda torch: lambda x: (x ** 3 * 2 - x * x.sum()).sum(), lambda torch: (t(torch, X3),)),
     "poly2": (lambda torch: lambda x, y: (x ** 2 * y + y.exp() * x).sum(), lambda torch: (t(torch, X3), t(torch, Y3))),
-    "mse": (lambda torch: lambda x: torch.nn.functional.mse_loss(x.tanh(), t(torch, Y3)), lambda torch: (t(torch, X3),)),
+    "mse": (lambda torch: lambda x: torch.nn.functional.mse_loss(x.tanh(), t(torch, Y3)),
+            lambda torch: (t(torch, X3),)),
     "cross_entropy": (lambda torch: lambda z: torch.nn.functional.cross_entropy(z, torch.tensor(TARGET)),
                       lambda torch: (t(torch, LOGITS),)),
     "det": (lambda torch: lambda a: torch.linalg.det(a), lambda torch: (t(torch, A33),)),
@@ -142,7 +143,8 @@ def _quietly(torch, f):
 
 
 EDGES = {
-    "jacrev_of_linear_function_is_constant": lambda torch: torch.func.jacrev(lambda x: x * 2)(t(torch, [1.0, 2.0], True)),
+    "jacrev_of_linear_function_is_constant": lambda torch: torch.func.jacrev(lambda x: x * 2)(
+        t(torch, [1.0, 2.0], True)),
     "jacrev_blocks_with_a_captured_tensor": lambda torch: (lambda w: torch.func.jacrev(
         lambda x, y: (x * y * w, x[:2] * 3, (y * y).sum()), argnums=(0, 1))(t(torch, [1.0, 2.0, 3.0]),
                                                                             t(torch, [3.0, 4.0, 5.0])))(
