@@ -15,6 +15,11 @@ job with the ordinary autograd graph:
 
 Nesting (grad(grad(f)), jacrev(grad(f)), a function that itself calls grad) needs nothing more: an
 inner transform's arguments are the outer one's stand-ins, which require grad, so they are "outside".
+
+Under vmap (vmap(grad(f)): per-example gradients), an argument is a BatchedTensor whose graph is recorded
+on its physical value (the whole batch): the stand-in is made on the physical value after `lift` has
+batched the argument at every active vmap level, the backward runs on physical outputs seeded with ones,
+and each gradient is wrapped back (`rewrap`) in its argument's levels. Outside vmap all three are no-ops.
 """
 import functools
 
@@ -23,6 +28,17 @@ from .._tensor import Tensor
 from ..autograd import grad as _autograd_grad_fn
 from ..autograd.grad_mode import enable_grad
 from ..autograd.graph import AccumulateGrad
+try:
+    from ._vmap import lift, physical, rewrap
+except ImportError:  # NOTE: until ember.func.vmap (branch vmap14) is merged; delete this fallback then
+    def lift(t):
+        return t
+
+    def physical(t):
+        return t
+
+    def rewrap(value, like):
+        return value
 
 __all__ = ["grad", "grad_and_value", "vjp", "jacrev", "hessian"]
 
@@ -156,18 +172,24 @@ class _Call:
             raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
         if not (x.is_floating_point() or x.is_complex()):
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
-        if x.requires_grad:
+        # NOTE: inside vmap, the argument is first made batched at every active level (lift), and the
+        # gradient is taken w.r.t. its physical value, so that each example gets its own gradient.
+        lifted = lift(x)
+        value = physical(lifted)
+        if value.requires_grad:
             # NOTE: a view keeps the result connected to x (an outer transform's stand-in or a tensor
             # an outer backward will differentiate), and autograd.grad w.r.t. the view stops there.
-            view = x.view_as(x)
-            self._views[id(view)] = (view, x)
-            return view
-        leaf = x.detach().requires_grad_()
-        self._inner[id(leaf)] = leaf
-        return leaf
+            inner = value.view_as(value)
+            stand_in = rewrap(inner, lifted)
+            self._views[id(stand_in)] = (stand_in, x)
+            return stand_in
+        inner = value.detach().requires_grad_()
+        self._inner[id(inner)] = inner
+        return rewrap(inner, lifted)
 
     def reaches_outside(self, t):
         """Whether t's graph reaches a tensor from outside this call (so an outer level may differentiate it)."""
+        t = physical(t)
         if not isinstance(t, Tensor) or not t.requires_grad:
             return False
         if t.grad_fn is None:
@@ -217,14 +239,20 @@ class _Call:
 
 
 def _grads(outputs, inputs, cotangents, retain_graph, create_graph):
-    """autograd.grad of the outputs that require grad; zeros for inputs they do not reach."""
-    pairs = [(o, c) for o, c in zip(outputs, cotangents) if o.requires_grad]
+    """autograd.grad of the outputs that require grad (a cotangent of None: ones); zeros for inputs they
+    do not reach. Inside vmap it works on the physical values: every example's gradient at once."""
+    pairs = []
+    for o, c in zip(outputs, cotangents):
+        if o.requires_grad:
+            o = physical(lift(o))
+            pairs.append((o, o.new_ones(o.shape) if c is None else physical(lift(c))))
+    values = [physical(x) for x in inputs]
     if not pairs:
         return tuple(x.new_zeros(x.shape) for x in inputs)
     outs, cts = zip(*pairs)
-    got = _autograd_grad_fn(outs, inputs, cts, retain_graph=retain_graph, create_graph=create_graph,
+    got = _autograd_grad_fn(outs, values, cts, retain_graph=retain_graph, create_graph=create_graph,
                             allow_unused=True)
-    return tuple(x.new_zeros(x.shape) if g is None else g for g, x in zip(got, inputs))
+    return tuple(x.new_zeros(x.shape) if g is None else rewrap(g, x) for g, x in zip(got, inputs))
 
 
 def _replace_args(args, argnums, call):

@@ -540,3 +540,60 @@ def test_transforms_on_the_test_device():
         assert all(r.device.type == torch.device(dev).type for r in out)
         return [host(r) for r in out]
     compare(fn(__import__("torch")), fn(ember), grad_fn=False)
+
+
+# --- under vmap: per-example gradients (ember.func.vmap comes from another branch of issue 14) -------------------------
+XB, YB, XBB = RNG.standard_normal((4, 3)), RNG.standard_normal((4, 3)), RNG.standard_normal((2, 4, 3))
+
+
+def _per_example_mlp_loss(torch):
+    def loss(p, x, y):
+        h = (x @ p["0.weight"].T + p["0.bias"]).tanh() @ p["2.weight"].T + p["2.bias"]
+        return torch.nn.functional.cross_entropy(h[None], y[None])
+    return loss
+
+
+def _model_loss(torch):
+    model = mlp(torch)
+    return lambda p, x, y: torch.nn.functional.cross_entropy(torch.func.functional_call(model, p, (x[None],)), y[None])
+
+
+def _sin_sum(x):
+    return (x.sin() * x).sum()
+
+
+UNDER_VMAP = {
+    "vmap_grad": lambda torch: torch.func.vmap(torch.func.grad(_sin_sum))(t(torch, XB)),
+    "vmap_grad_and_value": lambda torch: torch.func.vmap(torch.func.grad_and_value(_sin_sum))(t(torch, XB)),
+    "vmap_grad_argnums": lambda torch: torch.func.vmap(torch.func.grad(
+        lambda x, y: (x * y.exp()).sum(), argnums=(0, 1)))(t(torch, XB), t(torch, YB)),
+    "vmap_grad_unbatched_argument": lambda torch: torch.func.vmap(torch.func.grad(
+        lambda x, y: (x * y.exp()).sum(), argnums=(0, 1)), in_dims=(0, None))(t(torch, XB), t(torch, YB[0])),
+    "per_example_mlp": lambda torch: torch.func.vmap(torch.func.grad(_per_example_mlp_loss(torch)),
+                                                     in_dims=(None, 0, 0))(
+        mlp_params(torch), t(torch, XB), torch.tensor([0, 1, 1, 0])),
+    "per_example_functional_call": lambda torch: torch.func.vmap(torch.func.grad(_model_loss(torch)),
+                                                                 in_dims=(None, 0, 0))(
+        mlp_params(torch), t(torch, XB), torch.tensor([0, 1, 1, 0])),
+    "vmap_jacrev": lambda torch: torch.func.vmap(torch.func.jacrev(lambda x: x.sin() * x.sum()))(t(torch, XB)),
+    "vmap_hessian": lambda torch: torch.func.vmap(torch.func.hessian(_sin_sum))(t(torch, XB)),
+    "vmap_vjp": lambda torch: torch.func.vmap(lambda x, v: torch.func.vjp(torch.sin, x)[1](v))(
+        t(torch, XB), t(torch, YB)),
+    "vmap_vjp_unbatched_cotangent": lambda torch: torch.func.vmap(
+        lambda x: torch.func.vjp(torch.sin, x)[1](t(torch, YB[0])))(t(torch, XB)),
+    "vmap_vmap_grad": lambda torch: torch.func.vmap(torch.func.vmap(torch.func.grad(_sin_sum)))(t(torch, XBB)),
+    "vmap_grad_grad": lambda torch: torch.func.vmap(torch.func.grad(torch.func.grad(lambda x: x ** 3)))(
+        t(torch, XB[:, 0])),
+    "grad_of_vmap": lambda torch: torch.func.grad(lambda x: torch.func.vmap(_sin_sum)(x).sum())(t(torch, XB)),
+    "jacrev_of_vmap": lambda torch: torch.func.jacrev(torch.func.vmap(lambda x: x.sin() * x.sum()))(
+        t(torch, XB[:2])),
+    "vmap_grad_then_outer_backward": lambda torch: (lambda w: (lambda r: (r, torch.autograd.grad(r.sum(), w)))(
+        torch.func.vmap(torch.func.grad(lambda x: (x * w * x).sum()))(t(torch, XB))))(t(torch, YB[0], True)),
+}
+
+
+@pytest.mark.xfail(not hasattr(__import__("ember").func, "vmap"), strict=True,
+                   reason="ember.func.vmap is written in another branch of issue 14 (vmap14)")
+@pytest.mark.parametrize("name", sorted(UNDER_VMAP))
+def test_under_vmap(name):
+    same(UNDER_VMAP[name], grad_fn=False)
