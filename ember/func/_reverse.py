@@ -20,6 +20,10 @@ Under vmap (vmap(grad(f)): per-example gradients), an argument is a BatchedTenso
 on its physical value (the whole batch): the stand-in is made on the physical value after `lift` has
 batched the argument at every active vmap level, the backward runs on physical outputs seeded with ones,
 and each gradient is wrapped back (`rewrap`) in its argument's levels. Outside vmap all three are no-ops.
+
+Under forward-mode AD (jvp(grad(f)), jacfwd(jacrev(f)): forward-over-reverse), an argument may carry
+tangents, which `detach` drops: the stand-in and every detached result get their tangents back, and a
+backward that carries tangents builds its graph (create_graph) so that the tangents flow through it.
 """
 import functools
 
@@ -183,9 +187,9 @@ class _Call:
             stand_in = rewrap(inner, lifted)
             self._views[id(stand_in)] = (stand_in, x)
             return stand_in
-        inner = value.detach().requires_grad_()
-        self._inner[id(inner)] = inner
-        return rewrap(inner, lifted)
+        leaf = value.detach().requires_grad_()
+        self._inner[id(leaf)] = leaf
+        return rewrap(_with_tangents_of(value, leaf), lifted)
 
     def reaches_outside(self, t):
         """Whether t's graph reaches a tensor from outside this call (so an outer level may differentiate it)."""
@@ -231,11 +235,29 @@ class _Call:
             if not isinstance(t, Tensor) or not t.requires_grad:
                 return t
             if not self.keeps_graph([t], grad_mode):
-                return t.detach()
+                # NOTE: the tangents (forward-over-reverse) are results of this call too
+                return _with_tangents_of(t, t.detach(), lambda tangent: self.unwrap(tangent, grad_mode))
             if id(t) in self._views:  # NOTE: an argument handed back is the caller's own tensor
                 return self._views[id(t)][1]
             return t
         return tree_map(one, tree)
+
+
+def _tangents(t):
+    """t's forward-mode tangents, by dual level (autograd/forward_ad.py keeps them in the `_fw` slot)."""
+    return getattr(physical(t), "_fw", None) or {}
+
+
+def _with_tangents_of(t, detached, fit=None):
+    """`detached` (t.detach(), which drops tangents) given t's tangents back (each through `fit`):
+    forward-over-reverse (jvp(grad(f)), jacfwd(jacrev(f))) needs them."""
+    tangents = _tangents(t)
+    if not tangents:
+        return detached
+    from ..autograd.forward_ad import make_dual_at  # NOTE: here only: tangents exist only under forward AD
+    for level, tangent in sorted(tangents.items()):
+        detached = make_dual_at(detached, tangent if fit is None else fit(tangent), level)
+    return detached
 
 
 def _grads(outputs, inputs, cotangents, retain_graph, create_graph):
@@ -306,7 +328,8 @@ def _grad_and_value(func, argnums, has_aux, args, kwargs):
             raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got tensor "
                                f"with {output.dim()} dims. Maybe you wanted to use the vjp or jacrev APIs instead?")
         flat_diff, spec = tree_flatten(diff)
-        create_graph = call.keeps_graph([output])
+        # NOTE: a backward that carries forward-mode tangents needs the graph of its own ops
+        create_graph = call.keeps_graph([output]) or bool(_tangents(output))
         flat_grads = _grads([output], flat_diff, [None], retain_graph=create_graph, create_graph=create_graph)
         gradient = call.unwrap(tree_unflatten(list(flat_grads), spec))
         output = call.unwrap(output)
@@ -359,9 +382,11 @@ class _VJP:
         # level the results go back to is the caller of vjp_fn, whose grad mode create_graph follows.
         call = self.call
         keep = create_graph and (call.keeps_graph(self.flat_out, True) or call.keeps_graph(flat_ct, True))
+        build = keep or any(_tangents(t) for t in list(self.flat_out) + list(flat_ct))
         with enable_grad():
-            got = _grads(self.flat_out, self.flat_diff, flat_ct, retain_graph=retain_graph or keep, create_graph=keep)
-        return tuple(call.unwrap(list(got), grad_mode=True)) if keep else tuple(g.detach() for g in got)
+            got = _grads(self.flat_out, self.flat_diff, flat_ct, retain_graph=retain_graph or build,
+                         create_graph=build)
+        return tuple(call.unwrap(list(got), grad_mode=keep))
 
 
 def _check_outputs(flat_out, api="vjp(f, *primals)"):

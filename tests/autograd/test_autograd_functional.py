@@ -359,3 +359,20 @@ def test_on_the_test_device():
         assert all(r.device.type == torch.device(dev).type for r in out)
         return [host(r) for r in out]
     compare(fn(real_torch), fn(ember), grad_fn=False)
+
+
+FORWARD_MODE = {
+    "jacobian_one_input": lambda torch: torch.autograd.functional.jacobian(
+        vec_poly(torch), t(torch, X3), strategy="forward-mode", vectorize=True),
+    "jacobian_tuples": lambda torch: torch.autograd.functional.jacobian(
+        vec_two_outputs(torch), (t(torch, X3), t(torch, Y3)), strategy="forward-mode", vectorize=True),
+    "hessian_forward_over_reverse": lambda torch: torch.autograd.functional.hessian(
+        poly2(torch), (t(torch, X3), t(torch, Y3)), outer_jacobian_strategy="forward-mode", vectorize=True),
+}
+
+
+@pytest.mark.xfail(not hasattr(__import__("ember").func, "jacfwd"), strict=True,
+                   reason="ember.func.jacfwd is written in another branch of issue 14 (forward14)")
+@pytest.mark.parametrize("name", sorted(FORWARD_MODE))
+def test_forward_mode_strategy(name):
+    same(FORWARD_MODE[name], grad_fn=False)

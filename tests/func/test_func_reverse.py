@@ -597,3 +597,33 @@ UNDER_VMAP = {
 @pytest.mark.parametrize("name", sorted(UNDER_VMAP))
 def test_under_vmap(name):
     same(UNDER_VMAP[name], grad_fn=False)
+
+
+# --- with forward-mode AD (ember.func.jvp / jacfwd come from another branch of issue 14) ------------------------------
+def _ones3(torch):
+    return torch.ones(3, dtype=torch.float64)
+
+
+def _sin_times_sum(x):
+    return x.sin() * x.sum()
+
+
+WITH_FORWARD = {
+    "jvp_of_grad": lambda torch: torch.func.jvp(torch.func.grad(_sin_sum), (t(torch, X3),), (_ones3(torch),)),
+    "jacfwd_of_grad": lambda torch: torch.func.jacfwd(torch.func.grad(_sin_sum))(t(torch, X3)),
+    "jacfwd_of_jacrev": lambda torch: torch.func.jacfwd(torch.func.jacrev(_sin_times_sum))(t(torch, X3)),
+    "jvp_of_vjp": lambda torch: torch.func.jvp(
+        lambda x: torch.func.vjp(_sin_times_sum, x)[1](torch.ones_like(x))[0], (t(torch, X3),), (_ones3(torch),)),
+    "grad_of_jvp": lambda torch: torch.func.grad(
+        lambda x: torch.func.jvp(_sin_times_sum, (x,), (torch.ones_like(x),))[1].sum())(t(torch, X3)),
+    "jacrev_of_jacfwd": lambda torch: torch.func.jacrev(torch.func.jacfwd(_sin_times_sum))(t(torch, X3)),
+    "jvp_of_grad_then_outer_backward": lambda torch: (lambda x: (lambda r: (r, torch.autograd.grad(r[1].sum(), x)))(
+        torch.func.jvp(torch.func.grad(_sin_sum), (x,), (_ones3(torch),))))(t(torch, X3, True)),
+}
+
+
+@pytest.mark.xfail(not hasattr(__import__("ember").func, "jvp"), strict=True,
+                   reason="ember.func.jvp and jacfwd are written in another branch of issue 14 (forward14)")
+@pytest.mark.parametrize("name", sorted(WITH_FORWARD))
+def test_with_forward_mode(name):
+    same(WITH_FORWARD[name], grad_fn=False)
