@@ -333,6 +333,14 @@ def test_argument_errors(case):
     same_error(ARG_ERRORS[case])
 
 
+def test_empty_and_zero_dim_inputs():
+    def fn(torch):
+        af = torch.autograd.functional
+        return (af.jacobian(lambda x, y: x * 2 + y.sum(), (t(torch, X3), t(torch, np.zeros(0)))),
+                af.hessian(lambda x: x ** 3, t(torch, 2.0)), af.jvp(lambda x: x.exp(), t(torch, 0.5), t(torch, 2.0)))
+    same(fn, grad_fn=False)
+
+
 def test_float32_inputs_keep_their_dtype():
     def fn(torch):
         x = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)

@@ -143,6 +143,20 @@ def _quietly(torch, f):
 
 
 EDGES = {
+    "complex_argument": lambda torch: torch.func.grad(lambda z: (z.abs() ** 2).sum())(torch.tensor([1 + 2j, 3 - 1j])),
+    "complex_vjp": lambda torch: torch.func.vjp(lambda z: z * z, torch.tensor([1 + 2j, 3 - 1j]))[1](
+        torch.tensor([1 + 0j, 1j])),
+    "float32_hessian": lambda torch: torch.func.hessian(lambda x: (x ** 3).sum())(torch.tensor([1.0, 2.0])),
+    "zero_dim_jacrev": lambda torch: torch.func.jacrev(lambda x: x ** 2)(t(torch, 3.0)),
+    "empty_argument": lambda torch: torch.func.grad(lambda x, y: (x * 2).sum() + y.sum(), argnums=(0, 1))(
+        t(torch, [1.0, 2.0]), t(torch, [])),
+    "jacrev_wrt_empty_argument": lambda torch: torch.func.jacrev(lambda x, y: x * 2 + y.sum(), argnums=1)(
+        t(torch, [1.0, 2.0]), t(torch, [])),
+    "keyword_arguments_pass_through": lambda torch: torch.func.grad(lambda x, *, s: (x * s).sum())(
+        t(torch, [1.0, 2.0]), s=t(torch, [3.0, 4.0])),
+    "grad_of_a_tensor_method": lambda torch: torch.func.grad(torch.Tensor.sum)(t(torch, [1.0, 2.0])),
+    "non_tensor_argument_not_differentiated": lambda torch: torch.func.grad(lambda n, x: (x ** n).sum(), argnums=1)(
+        3, t(torch, [1.0, 2.0])),
     "jacrev_of_linear_function_is_constant": lambda torch: torch.func.jacrev(lambda x: x * 2)(
         t(torch, [1.0, 2.0], True)),
     "jacrev_blocks_with_a_captured_tensor": lambda torch: (lambda w: torch.func.jacrev(
@@ -542,7 +556,7 @@ def test_transforms_on_the_test_device():
     compare(fn(__import__("torch")), fn(ember), grad_fn=False)
 
 
-# --- under vmap: per-example gradients (ember.func.vmap comes from another branch of issue 14) -------------------------
+# --- under vmap: per-example gradients (ember.func.vmap comes from another branch of issue 14) ------------------------
 XB, YB, XBB = RNG.standard_normal((4, 3)), RNG.standard_normal((4, 3)), RNG.standard_normal((2, 4, 3))
 
 
