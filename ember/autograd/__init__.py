@@ -130,3 +130,5 @@ detect_anomaly = _DetectAnomaly
 
 __all__ = ["Function", "Variable", "backward", "grad", "gradcheck", "gradgradcheck", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode", "once_differentiable", "graph", "is_grad_enabled"]
+
+from . import functional  # NOTE: last: it calls grad(), defined above
