@@ -24,6 +24,7 @@ from ._types import asarray, is_nonzero, is_signed, is_storage, layout, memory_f
 from ._types import MEMORY_FORMATS as _MEMORY_FORMATS, LAYOUTS as _LAYOUTS
 from . import autograd, cuda, linalg, nn, optim, utils
 from . import special
+from . import func
 from . import accelerator, backends
 from .backends._flags import get_float32_matmul_precision, set_float32_matmul_precision
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled

@@ -66,7 +66,7 @@ class Tensor:
     """A multi-dimensional array with autograd, on the CPU (NumPy) or a GPU (CuPy)."""
 
     __slots__ = ("_data", "_device", "_dtype", "_requires_grad", "_grad", "_grad_fn", "_output_nr",
-                 "_vc", "_base", "_view_chain", "_view_version", "_accum", "_retains_grad", "__weakref__")
+                 "_vc", "_base", "_view_chain", "_view_version", "_accum", "_retains_grad", "_fw", "__weakref__")
 
     # NOTE: NumPy scalars defer to the tensor's reflected operators (np.float64(2) * t is a Tensor,
     # not an ndarray), as with PyTorch's tensors.

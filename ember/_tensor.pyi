@@ -42,7 +42,7 @@ class Tensor:
     @property
     def T(self): ...
 
-    # ember/_ops/pointwise/unary.py:37
+    # ember/_ops/pointwise/unary.py:39
     def __abs__(self):
         """|input|; the gradient at 0 is 0, and complex inputs give their real dtype."""
 
@@ -79,7 +79,7 @@ class Tensor:
     # ember/_tensor.py:420
     def __float__(self): ...
 
-    # ember/_ops/pointwise/arith.py:188
+    # ember/_ops/pointwise/arith.py:209
     def __floordiv__(self, other):
         """Division rounded toward negative infinity (Python's //)."""
 
@@ -103,23 +103,23 @@ class Tensor:
     # ember/_tensor.py:434
     def __hash__(self): ...
 
-    # ember/_ops/pointwise/arith.py:471
+    # ember/_ops/pointwise/arith.py:492
     def __iadd__(self, other): ...
 
     # ember/_ops/pointwise/bitwise.py:42
     def __iand__(self, other): ...
 
-    # ember/_ops/pointwise/arith.py:475
+    # ember/_ops/pointwise/arith.py:496
     def __ifloordiv__(self, other): ...
 
     # ember/_ops/pointwise/bitwise.py:63
     def __ilshift__(self, other):
         """In-place version of bitwise_left_shift."""
 
-    # ember/_ops/pointwise/arith.py:476
+    # ember/_ops/pointwise/arith.py:497
     def __imod__(self, other): ...
 
-    # ember/_ops/pointwise/arith.py:473
+    # ember/_ops/pointwise/arith.py:494
     def __imul__(self, other): ...
 
     # ember/_tensor.py:429
@@ -131,27 +131,27 @@ class Tensor:
     # ember/_tensor.py:423
     def __int__(self): ...
 
-    # ember/_ops/pointwise/unary.py:172
+    # ember/_ops/pointwise/unary.py:178
     def __invert__(self):
         """~input for integer and bool tensors."""
 
     # ember/_ops/pointwise/bitwise.py:43
     def __ior__(self, other): ...
 
-    # ember/_ops/pointwise/arith.py:477
+    # ember/_ops/pointwise/arith.py:498
     def __ipow__(self, other): ...
 
     # ember/_ops/pointwise/bitwise.py:76
     def __irshift__(self, other):
         """In-place version of bitwise_right_shift."""
 
-    # ember/_ops/pointwise/arith.py:472
+    # ember/_ops/pointwise/arith.py:493
     def __isub__(self, other): ...
 
     # ember/_tensor.py:404
     def __iter__(self): ...
 
-    # ember/_ops/pointwise/arith.py:474
+    # ember/_ops/pointwise/arith.py:495
     def __itruediv__(self, other): ...
 
     # ember/_ops/pointwise/bitwise.py:44
@@ -172,15 +172,15 @@ class Tensor:
     def __lt__(self, other):
         """Elementwise lt; returns a bool tensor."""
 
-    # ember/_ops/linalg/matmul.py:186
+    # ember/_ops/linalg/matmul.py:202
     def __matmul__(self, other):
         """Matrix product: dot for 1-D, mm for 2-D, batched with broadcasting above."""
 
-    # ember/_ops/pointwise/arith.py:308
+    # ember/_ops/pointwise/arith.py:329
     def __mod__(self, other):
         """Python's %: the result takes the divisor's sign."""
 
-    # ember/_ops/pointwise/arith.py:123
+    # ember/_ops/pointwise/arith.py:125
     def __mul__(self, other):
         """input * other."""
 
@@ -199,11 +199,11 @@ class Tensor:
     def __or__(self, other):
         """Elementwise bitwise or."""
 
-    # ember/_ops/pointwise/unary.py:113
+    # ember/_ops/pointwise/unary.py:115
     def __pos__(self):
         """input itself (bool tensors are refused, as in PyTorch)."""
 
-    # ember/_ops/pointwise/arith.py:465
+    # ember/_ops/pointwise/arith.py:486
     def __pow__(self, other): ...
 
     # ember/_ops/pointwise/arith.py:40
@@ -220,20 +220,20 @@ class Tensor:
     # ember/_tensor.py:442
     def __repr__(self): ...
 
-    # ember/_ops/pointwise/arith.py:203
+    # ember/_ops/pointwise/arith.py:224
     def __rfloordiv__(self, other): ...
 
     # ember/_ops/pointwise/bitwise.py:63
     def __rlshift__(self, other):
         """input << other; counts outside [0, bits) give 0, as in PyTorch."""
 
-    # ember/_ops/linalg/matmul.py:206
+    # ember/_ops/linalg/matmul.py:222
     def __rmatmul__(self, other): ...
 
-    # ember/_ops/pointwise/arith.py:271
+    # ember/_ops/pointwise/arith.py:292
     def __rmod__(self, other): ...
 
-    # ember/_ops/pointwise/arith.py:123
+    # ember/_ops/pointwise/arith.py:125
     def __rmul__(self, other):
         """input * other."""
 
@@ -241,7 +241,7 @@ class Tensor:
     def __ror__(self, other):
         """Elementwise bitwise or."""
 
-    # ember/_ops/pointwise/arith.py:466
+    # ember/_ops/pointwise/arith.py:487
     def __rpow__(self, other): ...
 
     # ember/_ops/pointwise/bitwise.py:76
@@ -252,10 +252,10 @@ class Tensor:
     def __rshift__(self, other):
         """input >> other (arithmetic); counts outside [0, bits) give 0 or -1 by the sign, as in PyTorch."""
 
-    # ember/_ops/pointwise/arith.py:116
+    # ember/_ops/pointwise/arith.py:118
     def __rsub__(self, other): ...
 
-    # ember/_ops/pointwise/arith.py:176
+    # ember/_ops/pointwise/arith.py:197
     def __rtruediv__(self, other): ...
 
     # ember/_ops/pointwise/bitwise.py:41
@@ -268,11 +268,11 @@ class Tensor:
     # ember/_tensor.py:442
     def __str__(self): ...
 
-    # ember/_ops/pointwise/arith.py:77
+    # ember/_ops/pointwise/arith.py:78
     def __sub__(self, other):
         """input - alpha * other."""
 
-    # ember/_ops/pointwise/arith.py:148
+    # ember/_ops/pointwise/arith.py:155
     def __truediv__(self, other):
         """True division; integer inputs give the default float dtype."""
 
@@ -301,6 +301,8 @@ class Tensor:
     def _edge_for_grad(self):
         """The graph position whose incoming gradient is this tensor's gradient."""
 
+    _fw: Any
+
     _grad: Any
 
     _grad_fn: Any
@@ -328,19 +330,19 @@ class Tensor:
 
     _view_version: Any
 
-    # ember/_ops/pointwise/unary.py:37
+    # ember/_ops/pointwise/unary.py:39
     def abs(self):
         """|input|; the gradient at 0 is 0, and complex inputs give their real dtype."""
 
-    # ember/_ops/pointwise/unary.py:37
+    # ember/_ops/pointwise/unary.py:39
     def abs_(self):
         """In-place version of abs."""
 
-    # ember/_ops/pointwise/unary.py:37
+    # ember/_ops/pointwise/unary.py:39
     def absolute(self):
         """|input|; the gradient at 0 is 0, and complex inputs give their real dtype."""
 
-    # ember/_ops/pointwise/unary.py:37
+    # ember/_ops/pointwise/unary.py:39
     def absolute_(self):
         """In-place version of abs."""
 
@@ -420,7 +422,7 @@ class Tensor:
     def adjoint(self):
         """Conjugate transpose of the last two dims (a view, as x.mT.conj())."""
 
-    # ember/_ops/reduction/reduce.py:391
+    # ember/_ops/reduction/reduce.py:393
     def all(self, dim=None, keepdim=False):
         """True when every element (over `dim`) is nonzero; a bool tensor (uint8 stays uint8)."""
 
@@ -428,19 +430,19 @@ class Tensor:
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         """True when every element of input is close to other's (see isclose); a Python bool."""
 
-    # ember/_ops/reduction/reduce.py:269
+    # ember/_ops/reduction/reduce.py:271
     def amax(self, dim=(), keepdim=False, *, out=None):
         """Largest values over `dim` (every dim by default)."""
 
-    # ember/_ops/reduction/reduce.py:276
+    # ember/_ops/reduction/reduce.py:278
     def amin(self, dim=(), keepdim=False, *, out=None):
         """Smallest values over `dim` (every dim by default)."""
 
-    # ember/_ops/reduction/reduce.py:470
+    # ember/_ops/reduction/reduce.py:472
     def aminmax(self, *, dim=None, keepdim=False, out=None):
         """(min, max) over `dim` (every dim if None); ties share each gradient evenly."""
 
-    # ember/_ops/reduction/reduce.py:403
+    # ember/_ops/reduction/reduce.py:405
     def any(self, dim=None, keepdim=False):
         """True when some element (over `dim`) is nonzero."""
 
@@ -504,11 +506,11 @@ class Tensor:
     def arctanh_(self):
         """In-place version of atanh."""
 
-    # ember/_ops/reduction/reduce.py:358
+    # ember/_ops/reduction/reduce.py:360
     def argmax(self, dim=None, keepdim=False):
         """Index of the largest value (first on ties), over all elements or along `dim`; int64."""
 
-    # ember/_ops/reduction/reduce.py:380
+    # ember/_ops/reduction/reduce.py:382
     def argmin(self, dim=None, keepdim=False):
         """Index of the smallest value (first on ties); int64."""
 
@@ -524,7 +526,7 @@ class Tensor:
     def as_strided(self, size, stride, storage_offset=None):
         """A view of input's storage with the given sizes, strides and offset (in elements)."""
 
-    # ember/_ops/shape/strided.py:245
+    # ember/_ops/shape/strided.py:248
     def as_strided_(self, size, stride, storage_offset=None):
         """In-place version of as_strided: self's own shape and strides change."""
 
@@ -610,11 +612,11 @@ class Tensor:
     def bitwise_left_shift_(self, y, /):
         """In-place version of bitwise_left_shift."""
 
-    # ember/_ops/pointwise/unary.py:172
+    # ember/_ops/pointwise/unary.py:178
     def bitwise_not(self):
         """~input for integer and bool tensors."""
 
-    # ember/_ops/pointwise/unary.py:172
+    # ember/_ops/pointwise/unary.py:178
     def bitwise_not_(self):
         """In-place version of bitwise_not."""
 
@@ -642,7 +644,7 @@ class Tensor:
     def bitwise_xor_(self, y, /):
         """In-place version of bitwise_xor."""
 
-    # ember/_ops/linalg/matmul.py:212
+    # ember/_ops/linalg/matmul.py:228
     def bmm(self, mat2, *, out=None):
         """Batched matrix product of two 3-D tensors with the same batch size."""
 
@@ -717,11 +719,11 @@ class Tensor:
     # ember/_ops/shape/copy.py:72
     def clone(self, *, memory_format=None): ...
 
-    # ember/_ops/pointwise/complex.py:217
+    # ember/_ops/pointwise/complex.py:218
     def conj(self):
         """The complex conjugate; input itself for real tensors."""
 
-    # ember/_ops/pointwise/complex.py:226
+    # ember/_ops/pointwise/complex.py:227
     def conj_physical(self):
         """The complex conjugate as a new tensor (a copy for real tensors)."""
 
@@ -757,7 +759,7 @@ class Tensor:
     def cosh_(self):
         """In-place version of cosh."""
 
-    # ember/_ops/reduction/reduce.py:490
+    # ember/_ops/reduction/reduce.py:492
     def count_nonzero(self, dim=None):
         """Number of nonzero elements over `dim` (all if None); int64."""
 
@@ -876,7 +878,7 @@ class Tensor:
     def divide_(self, other, *, rounding_mode=None):
         """In-place div."""
 
-    # ember/_ops/linalg/matmul.py:70
+    # ember/_ops/linalg/matmul.py:82
     def dot(self, b, /):
         """Inner product of two 1-D tensors."""
 
@@ -1007,11 +1009,11 @@ class Tensor:
     def floor_(self):
         """In-place version of floor."""
 
-    # ember/_ops/pointwise/arith.py:188
+    # ember/_ops/pointwise/arith.py:209
     def floor_divide(self, y, /):
         """Division rounded toward negative infinity (Python's //)."""
 
-    # ember/_ops/pointwise/arith.py:188
+    # ember/_ops/pointwise/arith.py:209
     def floor_divide_(self, y, /):
         """In-place version of floor_divide."""
 
@@ -1023,11 +1025,11 @@ class Tensor:
     def fmin(self, y, /):
         """Elementwise minimum ignoring NaN (NaN only where both are NaN); ties go to input."""
 
-    # ember/_ops/pointwise/arith.py:308
+    # ember/_ops/pointwise/arith.py:329
     def fmod(self, other):
         """C's fmod: the result takes the dividend's sign."""
 
-    # ember/_ops/pointwise/arith.py:308
+    # ember/_ops/pointwise/arith.py:329
     def fmod_(self, other):
         """In-place version of fmod."""
 
@@ -1187,7 +1189,7 @@ class Tensor:
     # ember/_tensor.py:180
     def is_complex(self): ...
 
-    # ember/_ops/pointwise/complex.py:239
+    # ember/_ops/pointwise/complex.py:240
     def is_conj(self):
         """False: ember never sets PyTorch's lazy conjugate bit (see conj)."""
 
@@ -1384,11 +1386,11 @@ class Tensor:
     def logical_and_(self, y, /):
         """In-place version of logical_and."""
 
-    # ember/_ops/pointwise/unary.py:161
+    # ember/_ops/pointwise/unary.py:167
     def logical_not(self):
         """not input, as a bool tensor."""
 
-    # ember/_ops/pointwise/unary.py:161
+    # ember/_ops/pointwise/unary.py:167
     def logical_not_(self):
         """In-place version of logical_not."""
 
@@ -1459,7 +1461,7 @@ class Tensor:
     def masked_select(self, mask, *, out=None):
         """The elements of input where mask (broadcast) is True, as a 1-D copy."""
 
-    # ember/_ops/linalg/matmul.py:186
+    # ember/_ops/linalg/matmul.py:202
     def matmul(self, other, *, out=None):
         """Matrix product: dot for 1-D, mm for 2-D, batched with broadcasting above."""
 
@@ -1471,7 +1473,7 @@ class Tensor:
     def matrix_power(self, n, *, out=None):
         """torch.matrix_power: alias of torch.linalg.matrix_power."""
 
-    # ember/_ops/reduction/reduce.py:318
+    # ember/_ops/reduction/reduce.py:320
     def max(self, dim=None, keepdim=False, *, out=None):
         """max(input): the maximum value; max(input, dim, keepdim=False): the named tuple (values, indices) along dim; max(input, other): the elementwise maximum."""
 
@@ -1479,7 +1481,7 @@ class Tensor:
     def maximum(self, y, /):
         """Elementwise maximum, propagating NaN; ties split the gradient evenly."""
 
-    # ember/_ops/reduction/reduce.py:142
+    # ember/_ops/reduction/reduce.py:144
     def mean(self, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
         """Mean of all elements, or over `dim`."""
 
@@ -1487,7 +1489,7 @@ class Tensor:
     def median(self, dim=None, keepdim=False, *, out=None):
         """median(input): the lower median of all elements; median(input, dim): the named tuple (values, indices) along dim."""
 
-    # ember/_ops/reduction/reduce.py:318
+    # ember/_ops/reduction/reduce.py:320
     def min(self, dim=None, keepdim=False, *, out=None):
         """min(input): the minimum value; min(input, dim, keepdim=False): the named tuple (values, indices) along dim; min(input, other): the elementwise minimum."""
 
@@ -1515,11 +1517,11 @@ class Tensor:
     def msort(self, *, out=None):
         """input sorted along its first dim."""
 
-    # ember/_ops/pointwise/arith.py:123
+    # ember/_ops/pointwise/arith.py:125
     def mul(self, y, /):
         """input * other."""
 
-    # ember/_ops/pointwise/arith.py:123
+    # ember/_ops/pointwise/arith.py:125
     def mul_(self, y, /):
         """In-place version of mul."""
 
@@ -1534,7 +1536,7 @@ class Tensor:
     # ember/_functional.py:141
     def multiply_(self, other): ...
 
-    # ember/_ops/linalg/matmul.py:99
+    # ember/_ops/linalg/matmul.py:111
     def mv(self, v, /):
         """Matrix-vector product."""
 
@@ -1544,7 +1546,7 @@ class Tensor:
     # ember/_ops/pointwise/rounding.py:134
     def nan_to_num_(self, nan=0.0, posinf=None, neginf=None): ...
 
-    # ember/_ops/reduction/reduce.py:452
+    # ember/_ops/reduction/reduce.py:454
     def nanmean(self, dim=None, keepdim=False, *, dtype=None, out=None):
         """Mean over the elements that are not NaN."""
 
@@ -1556,7 +1558,7 @@ class Tensor:
     def nanquantile(self, q, dim=None, keepdim=False, *, interpolation='linear', out=None):
         """The q-th quantiles over `dim` (flattened if None), ignoring NaN; q is a number or a 1-D tensor."""
 
-    # ember/_ops/reduction/reduce.py:441
+    # ember/_ops/reduction/reduce.py:443
     def nansum(self, dim=None, keepdim=False, *, dtype=None, out=None):
         """Sum treating NaN as zero, over `dim` (every dim if None)."""
 
@@ -1670,22 +1672,22 @@ class Tensor:
     # ember/_ops/pointwise/unary_special.py:126
     def polygamma_(self, n): ...
 
-    # ember/_ops/pointwise/unary.py:113
+    # ember/_ops/pointwise/unary.py:115
     def positive(self):
         """input itself (bool tensors are refused, as in PyTorch)."""
 
-    # ember/_ops/pointwise/arith.py:458
+    # ember/_ops/pointwise/arith.py:479
     def pow(self, exponent, *, out=None):
         """input ** exponent (either may be a number)."""
 
-    # ember/_ops/pointwise/arith.py:467
+    # ember/_ops/pointwise/arith.py:488
     def pow_(self, exponent): ...
 
     # ember/nn/functional.py:198
     def prelu(self, weight):
         """input where positive, weight * input elsewhere; weight has one value or one per channel (dim 1)."""
 
-    # ember/_ops/reduction/reduce.py:198
+    # ember/_ops/reduction/reduce.py:200
     def prod(self, dim=None, keepdim=False, *, dtype=None, out=None):
         """Product of all elements, or along `dim`."""
 
@@ -1732,19 +1734,19 @@ class Tensor:
     def register_hook(self, hook):
         """Run hook(grad) when this tensor's gradient is computed; a returned tensor replaces it."""
 
-    # ember/_ops/pointwise/unary.py:125
+    # ember/_ops/pointwise/unary.py:127
     def relu(self):
         """max(input, 0); the gradient at 0 is 0."""
 
-    # ember/_ops/pointwise/unary.py:125
+    # ember/_ops/pointwise/unary.py:127
     def relu_(self):
         """In-place version of relu."""
 
-    # ember/_ops/pointwise/arith.py:308
+    # ember/_ops/pointwise/arith.py:329
     def remainder(self, other):
         """Python's %: the result takes the divisor's sign."""
 
-    # ember/_ops/pointwise/arith.py:308
+    # ember/_ops/pointwise/arith.py:329
     def remainder_(self, other):
         """In-place version of remainder."""
 
@@ -1773,7 +1775,7 @@ class Tensor:
     # ember/_ops/shape/views.py:177
     def reshape_as(self, other): ...
 
-    # ember/_ops/pointwise/complex.py:233
+    # ember/_ops/pointwise/complex.py:234
     def resolve_conj(self):
         """input itself: ember's conjugates are always materialised."""
 
@@ -1836,11 +1838,11 @@ class Tensor:
     def set_(self, source=None, storage_offset=None, size=None, stride=None):
         """Make self a view of source's storage (all of source, or the given geometry); set_() empties self."""
 
-    # ember/_ops/pointwise/unary.py:85
+    # ember/_ops/pointwise/unary.py:87
     def sgn(self):
         """sign for real inputs; input / |input| (0 at 0) for complex ones."""
 
-    # ember/_ops/pointwise/unary.py:85
+    # ember/_ops/pointwise/unary.py:87
     def sgn_(self):
         """In-place version of sgn."""
 
@@ -1859,11 +1861,11 @@ class Tensor:
     def sigmoid_(self):
         """In-place version of sigmoid."""
 
-    # ember/_ops/pointwise/unary.py:70
+    # ember/_ops/pointwise/unary.py:72
     def sign(self):
         """-1, 0 or 1 by the sign of input; its gradient is 0."""
 
-    # ember/_ops/pointwise/unary.py:70
+    # ember/_ops/pointwise/unary.py:72
     def sign_(self):
         """In-place version of sign."""
 
@@ -1938,7 +1940,7 @@ class Tensor:
     def squeeze(self, dim=None):
         """Remove size-1 dims: all of them, or `dim` (int or tuple) if it has size 1."""
 
-    # ember/_ops/shape/strided.py:245
+    # ember/_ops/shape/strided.py:248
     def squeeze_(self, dim=None):
         """In-place version of squeeze: self's own shape and strides change."""
 
@@ -1952,11 +1954,11 @@ class Tensor:
     # ember/_tensor.py:143
     def stride(self, dim=None): ...
 
-    # ember/_ops/pointwise/arith.py:77
+    # ember/_ops/pointwise/arith.py:78
     def sub(self, y, /, alpha=1):
         """input - alpha * other."""
 
-    # ember/_ops/pointwise/arith.py:77
+    # ember/_ops/pointwise/arith.py:78
     def sub_(self, y, /, alpha=1):
         """In-place version of sub."""
 
@@ -1967,7 +1969,7 @@ class Tensor:
     # ember/_functional.py:140
     def subtract_(self, other, *, alpha=1): ...
 
-    # ember/_ops/reduction/reduce.py:96
+    # ember/_ops/reduction/reduce.py:97
     def sum(self, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
         """Sum of all elements, or over `dim` (int or tuple)."""
 
@@ -1979,7 +1981,7 @@ class Tensor:
     def swapaxes(self, axis0, axis1):
         """Alias of transpose (NumPy's name)."""
 
-    # ember/_ops/shape/strided.py:245
+    # ember/_ops/shape/strided.py:248
     def swapaxes_(self, axis0, axis1):
         """In-place version of swapaxes: self's own shape and strides change."""
 
@@ -1987,7 +1989,7 @@ class Tensor:
     def swapdims(self, dim0, dim1):
         """Alias of transpose."""
 
-    # ember/_ops/shape/strided.py:245
+    # ember/_ops/shape/strided.py:248
     def swapdims_(self, dim0, dim1):
         """In-place version of swapdims: self's own shape and strides change."""
 
@@ -1995,7 +1997,7 @@ class Tensor:
     def t(self):
         """Transpose a tensor of at most 2 dims."""
 
-    # ember/_ops/shape/strided.py:245
+    # ember/_ops/shape/strided.py:248
     def t_(self):
         """In-place version of t: self's own shape and strides change."""
 
@@ -2050,7 +2052,7 @@ class Tensor:
     def transpose(self, dim0, dim1):
         """Swap two dims (a view)."""
 
-    # ember/_ops/shape/strided.py:245
+    # ember/_ops/shape/strided.py:248
     def transpose_(self, dim0, dim1):
         """In-place version of transpose: self's own shape and strides change."""
 
@@ -2120,7 +2122,7 @@ class Tensor:
     def unsqueeze(self, dim):
         """Insert a size-1 dim at `dim`."""
 
-    # ember/_ops/shape/strided.py:245
+    # ember/_ops/shape/strided.py:248
     def unsqueeze_(self, dim):
         """In-place version of unsqueeze: self's own shape and strides change."""
 

@@ -1,0 +1,2 @@
+"""torch.func: composable function transforms."""
+from ._forward import jacfwd, jvp
