@@ -194,7 +194,8 @@ def unpack_dual(tensor, *, level=None):
         level = len(_state.dual_levels) - 1
     if level < 0:
         return UnpackedDualTensor(tensor, None)
-    tangent = tangent_of(tensor, level)
+    # NOTE: a level hidden from ops (inside a custom Function's forward) is hidden from unpack_dual too
+    tangent = tangent_of(tensor, level) if level < _state.fw_visible else None
     if tangent is None:
         return UnpackedDualTensor(tensor, None) if level >= len(_state.dual_levels) else \
             UnpackedDualTensor(_primal_view(tensor, level), None)
