@@ -518,7 +518,7 @@ class Tensor:
     def argsort(self, dim=-1, descending=False, stable=False):
         """Indices that sort `input` along `dim` (int64)."""
 
-    # ember/_ops/indexing/index.py:252
+    # ember/_ops/indexing/index.py:253
     def argwhere(self):
         """The indices of the nonzero elements as an (n, ndim) tensor."""
 
@@ -1163,15 +1163,15 @@ class Tensor:
     # ember/_ops/indexing/index_dim.py:180
     def index_fill_(self, dim, index, value): ...
 
-    # ember/_ops/indexing/index.py:213
+    # ember/_ops/indexing/index.py:214
     def index_put(self, indices, values, accumulate=False):
         """Copy of input with values written (or, with accumulate, added) at the index tensors."""
 
-    # ember/_ops/indexing/index.py:220
+    # ember/_ops/indexing/index.py:221
     def index_put_(self, indices, values, accumulate=False):
         """values written (or, with accumulate, added: repeats add up) at the index tensors, in place."""
 
-    # ember/_ops/indexing/index.py:270
+    # ember/_ops/indexing/index.py:271
     def index_select(self, dim, index, *, out=None):
         """The entries of input at `index` (1-D int tensor) along `dim`, as a copy."""
 
@@ -1442,22 +1442,22 @@ class Tensor:
     @property
     def mT(self): ...
 
-    # ember/_ops/indexing/index.py:360
+    # ember/_ops/indexing/index.py:361
     def masked_fill(self, mask, value, /):
         """Copy of input with `value` where mask is True; the result keeps input's dtype."""
 
-    # ember/_ops/indexing/index.py:360
+    # ember/_ops/indexing/index.py:361
     def masked_fill_(self, mask, value, /):
         """In-place version of masked_fill."""
 
-    # ember/_ops/indexing/index.py:442
+    # ember/_ops/indexing/index.py:443
     def masked_scatter(self, mask, source):
         """Copy of input with source's elements, in order, written where mask (broadcast) is True."""
 
-    # ember/_ops/indexing/index.py:449
+    # ember/_ops/indexing/index.py:450
     def masked_scatter_(self, mask, source): ...
 
-    # ember/_ops/indexing/index.py:258
+    # ember/_ops/indexing/index.py:259
     def masked_select(self, mask, *, out=None):
         """The elements of input where mask (broadcast) is True, as a 1-D copy."""
 
@@ -1623,7 +1623,7 @@ class Tensor:
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """A tensor of zeros of the given size."""
 
-    # ember/_ops/indexing/index.py:241
+    # ember/_ops/indexing/index.py:242
     def nonzero(self, *, out=None, as_tuple=False):
         """Indices of the nonzero elements: an (n, ndim) int64 tensor, or one tensor per dim with as_tuple."""
 
@@ -2141,7 +2141,7 @@ class Tensor:
     # ember/_ops/shape/views.py:176
     def view_as(self, other): ...
 
-    # ember/_ops/indexing/index.py:356
+    # ember/_ops/indexing/index.py:357
     def where(self, condition, other): ...
 
     # ember/_ops/pointwise/binary_float.py:120

@@ -475,6 +475,9 @@ def write_out(out, result, name="op"):
     if _state.local.grad_enabled and (result._requires_grad or out._requires_grad):
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
                            "but one of the arguments requires grad.")
+    if _state.fw_visible:
+        from ..autograd.forward_ad import refuse_out
+        refuse_out(name, out, result)
     _cast_check(result, out, name)
     if out._data.shape != result._data.shape:
         # NOTE: PyTorch resizes `out` (warning when it was not empty); its storage is replaced.

@@ -346,7 +346,23 @@ def _double_vjp(node, outs, subs, tangents, keep_graph, engine):
             gs.append(g)
         else:
             gs.append(None)
-    vs = engine._validate(node, node._backward(tuple(gs)))
+    differentiable = keep_graph or any(t is not None and t._requires_grad for t in tangents)
+    # NOTE: where the tangent must stay differentiable (reverse over forward), the double vjp runs on leaf
+    # aliases of the saved tensors and tangents, so the reverse pass below walks only this op's small
+    # graph, not the whole history behind its inputs (quadratic over a long chain); `_graft` then connects
+    # the tangents to that history.
+    grafts = []
+    if differentiable:
+        tangents = [_leaf_alias(t, grafts) if t is not None else None for t in tangents]
+        kept = node._saved
+        node._saved = [(None, 0, None, 0) if t is None else (_leaf_alias(t, grafts), t._vc[0], None, 0)
+                       for t in node.saved_tensors]
+        try:
+            vs = engine._validate(node, node._backward(tuple(gs)))
+        finally:
+            node._saved = kept
+    else:
+        vs = engine._validate(node, node._backward(tuple(gs)))
     s = None
     for v, t in zip(vs, tangents):
         if v is not None and t is not None:
@@ -354,7 +370,6 @@ def _double_vjp(node, outs, subs, tangents, keep_graph, engine):
             term = (v * t).sum()
             s = term if s is None else s + term
     seeds = [g for g in gs if g is not None]
-    differentiable = keep_graph or any(t is not None and t._requires_grad for t in tangents)
     # NOTE: with lower levels visible, the reverse pass must run as ops (create_graph) for the tangent to
     # carry their tangents; it is detached afterwards unless it must stay differentiable
     lower = _state.fw_visible > 0
@@ -362,18 +377,63 @@ def _double_vjp(node, outs, subs, tangents, keep_graph, engine):
         jts = [None] * len(seeds)
     else:
         jts = list(autograd_grad(s, seeds, create_graph=differentiable or lower, allow_unused=True))
-    result = []
-    for o, g in zip(outs, gs):
-        if g is None:
-            result.append(None)
-            continue
-        jt = jts.pop(0)
-        if jt is None:
-            jt = g.detach().zero_()
-        elif lower and not differentiable:
-            jt = _detached(jt)
-        result.append(jt)
-    return tuple(result)
+    jts = [g.detach().zero_() if jt is None else jt for jt, g in zip(jts, seeds)]
+    if differentiable:
+        jts = _graft(jts, grafts)
+    elif lower:
+        jts = [_detached(jt) for jt in jts]
+    return tuple(None if g is None else jts.pop(0) for g in gs)
+
+
+def _leaf_alias(t, grafts):
+    """t itself when it has no history; else a leaf sharing its data that requires grad (noted in grafts)."""
+    if not t._requires_grad:
+        return t
+    alias = _wrap(t._data, t._device, t._dtype, requires_grad=True, vc=t._vc)
+    alias._fw = getattr(t, "_fw", None)
+    grafts.append((alias, t))
+    return alias
+
+
+def _graft(jts, grafts):
+    """The tangents `jts`, computed from leaf aliases, made differentiable in the tensors they alias."""
+    if not grafts:
+        return jts
+    from .function import _apply_custom
+    out = _apply_custom(_graft_function(), (jts, grafts) + tuple(t for _, t in grafts), {})
+    return list(out)
+
+
+@functools.lru_cache(maxsize=None)
+def _graft_function():
+    """The Function class of _graft, made once (function.py, where Function lives, imports this module)."""
+    from .function import Function
+
+    class ForwardADTangent(Function):
+        """Identity on the tangents; backward differentiates their own small graph (see _graft)."""
+
+        @staticmethod
+        def forward(ctx, jts, grafts, *originals):
+            ctx.jts, ctx.grafts = jts, grafts
+            return tuple(_detached(jt) for jt in jts)
+
+        @staticmethod
+        def backward(ctx, *grads):
+            from . import grad as autograd_grad
+            create = _state.local.grad_enabled
+            # NOTE: for double backward the result is grafted in turn: its graph ends at the aliases and at
+            # (aliases of) the incoming gradients, and must reach what they stand for
+            more = []
+            if create:
+                grads = tuple(_leaf_alias(g, more) for g in grads)
+            got = autograd_grad(ctx.jts, [a for a, _ in ctx.grafts], grads, retain_graph=True, create_graph=create,
+                                allow_unused=True)
+            if create:
+                present = [g for g in got if g is not None]
+                grafted = iter(_graft(present, list(ctx.grafts) + more))
+                got = [None if g is None else next(grafted) for g in got]
+            return (None, None) + tuple(got)
+    return ForwardADTangent
 
 
 def _check_differentiable(node, v):
@@ -418,6 +478,13 @@ def after_inplace(target, result):
                 tt.zero_()
             else:
                 tt.copy_(rt)
+
+
+def refuse_out(name, out, result):
+    """PyTorch's error for an out= write where a tangent is involved (out= variants have no forward AD)."""
+    if _top_level((out, result), _state.fw_visible) >= 0:
+        raise NotImplementedError(f"Trying to use forward AD with {name}_out that does not support it because it "
+                                  "is an out= function")
 
 
 def take_tangents(target, result):
