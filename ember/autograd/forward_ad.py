@@ -10,8 +10,13 @@ How an op's tangent is found (in DESIGN terms: one mechanism at the op boundary,
   for an incoming gradient g, and is linear in g. So <Jᵀg, t> = <g, J·t>, and differentiating the
   scalar s(g) = <Jᵀg, t> with respect to g gives exactly J·t (the "double-vjp" trick). The op runs
   once, recorded in the backward graph (operands that need no gradient are replaced by aliases that
-  do), its node's backward runs on a zero g that requires grad, and ember's reverse engine gives
-  ds/dg. This is exact, not a finite difference, and covers every op that has a backward.
+  do), its node's backward runs on a g of ones that requires grad (any g would do: backward is linear
+  in it), and ember's reverse engine gives ds/dg. This is exact, not a finite difference, and covers
+  every op whose backward is written in differentiable ops; a backward computed on raw arrays is
+  detected and refused (NotImplementedError), never turned into a zero tangent. Where the tangent must
+  itself be differentiable (inputs that require grad: reverse over forward), the double vjp runs on
+  leaf aliases of the saved tensors, and one node (ForwardADTangent) grafts the result back onto the
+  inputs' history, so that each op's reverse pass walks its own few nodes only.
 - Cheaper direct rules where they pay, beside backward in the op's own class:
   `linear = True` declares an op linear in its tensor operands (add, sub, neg, sum, mean...): the
   tangent is the op applied to the tangents; a view op (`view = True`) likewise gives the same view
@@ -27,10 +32,14 @@ jvp): an op sees the levels below `_state.fw_visible`, computes the tangent of t
 operands carry with that level hidden, and its primal (and lower levels' tangents) by the same rule,
 recursively, so a tangent at level k carries its own tangents at the levels below k.
 
-NOTE: the cost when no level exists is one test of `_state.fw_visible` per op call. Under a level, an op
-without a direct rule runs its forward once and its backward twice (small graphs): correct first.
-Limits: complex dual tensors need a direct rule (the generic rule refuses them); `out=` writes do not
-carry tangents.
+In-place ops update the target's tangent in place (a view's tangent is a view of its base's, made zero
+where the base had none); in-place view ops (t_, squeeze_...) reshape it likewise; out= refuses dual
+tensors, as PyTorch's out= variants do.
+
+NOTE: the cost when no level exists is one test of `_state.fw_visible` per op call (measured ~25 ns on a
+~3 µs op boundary). Under a level, an op without a direct rule runs its forward once and its backward
+twice (small graphs): correct first. Limits: complex dual tensors need a direct rule (the generic rule
+refuses them).
 """
 import functools
 import weakref
@@ -50,11 +59,20 @@ class UnpackedDualTensor(NamedTuple):
 
 # --- levels -------------------------------------------------------------------------------------------
 class _Level:
-    __slots__ = ("tensors", "public")
+    __slots__ = ("tensors", "public", "prune_at")
 
     def __init__(self, public):
         self.tensors = []  # weak references to every tensor given a tangent at this level
         self.public = public  # entered through enter_dual_level (not torch.func.jvp)
+        self.prune_at = 1024  # NOTE: dead references are dropped when the list grows past this (a long loop)
+
+    def note(self, t):
+        """Remember t, whose tangent at this level is dropped when the level exits."""
+        refs = self.tensors
+        refs.append(weakref.ref(t))
+        if len(refs) > self.prune_at:
+            refs[:] = [r for r in refs if r() is not None]
+            self.prune_at = 2 * len(refs) + 1024
 
 
 def enter_dual_level():
@@ -129,15 +147,19 @@ def set_tangent(t, level, tangent):
     d = {} if d is None else dict(d)
     d[level] = tangent
     t._fw = d
-    _state.dual_levels[level].tensors.append(weakref.ref(t))
+    _state.dual_levels[level].note(t)
 
 
-def _hidden(level):
+def _share_tangents(alias, t):
+    """alias carries t's tangents (the same dict; set_tangent copies on write), each level noting it."""
+    d = getattr(t, "_fw", None)
+    alias._fw = d
+    for level in d or ():
+        _state.dual_levels[level].note(alias)
+
+
+class _hidden:
     """Context: ops see only the levels below `level`."""
-    return _Visible(level)
-
-
-class _Visible:
     __slots__ = ("n", "old")
 
     def __init__(self, n):
@@ -309,7 +331,7 @@ def _generic(cls, args, operands, params, tangents, plain):
         if not (keep_graph and a._requires_grad):
             # NOTE: an alias (same array and version counter) that requires grad, so the op records its node
             alias = _wrap(a._data, a._device, a._dtype, requires_grad=True, vc=a._vc)
-            alias._fw = getattr(a, "_fw", None)
+            _share_tangents(alias, a)
             subs[i] = alias
             aliases.append(alias)
     _state.local.grad_enabled = True
@@ -319,7 +341,7 @@ def _generic(cls, args, operands, params, tangents, plain):
         node = next((o._grad_fn for o in outs if isinstance(o, Tensor) and o._grad_fn is not None), None)
         if node is None:
             return out, None
-        tan = _double_vjp(node, outs, subs, tangents, keep_graph, engine)
+        tan = _double_vjp(node, outs, tangents, keep_graph, engine)
     finally:
         _state.local.grad_enabled = grad_on
     if not keep_graph:
@@ -333,7 +355,8 @@ def _generic(cls, args, operands, params, tangents, plain):
     return out, tan
 
 
-def _double_vjp(node, outs, subs, tangents, keep_graph, engine):
+def _double_vjp(node, outs, tangents, keep_graph, engine):
+    """The tangents of the node's outputs: d/dg of sum_i <backward(g)_i, t_i> (see the module docstring)."""
     from . import grad as autograd_grad
     from .._creation import ones
     gs = []
@@ -390,7 +413,7 @@ def _leaf_alias(t, grafts):
     if not t._requires_grad:
         return t
     alias = _wrap(t._data, t._device, t._dtype, requires_grad=True, vc=t._vc)
-    alias._fw = getattr(t, "_fw", None)
+    _share_tangents(alias, t)
     grafts.append((alias, t))
     return alias
 
