@@ -59,12 +59,12 @@ def _describe(spec):
 
 # --- jvp --------------------------------------------------------------------------------------------------
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
-    """(func(*primals), J·tangents) [, aux]: the output and its directional derivative along tangents."""
+    """(func(*primals), J·tangents) [, aux]: the output and its directional derivative along tangents.
+
+    `strict` is accepted and unused, as in PyTorch 2.13."""
     if not isinstance(primals, tuple):
         raise RuntimeError("jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it should be valid "
                            "to call f(*primals).")
-    if strict:
-        raise RuntimeError("jvp(f, primals, tangents, strict=True) is not implemented in ember (nor in PyTorch)")
     flat_p, spec_p = _flatten(primals)
     flat_t, spec_t = _flatten(tangents)
     if spec_p != spec_t:

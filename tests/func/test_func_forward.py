@@ -103,6 +103,13 @@ def test_jvp_matches_torch(case):
     _close(_np(list(actual)), _np(list(expected)))
 
 
+def test_jvp_strict_is_accepted_and_identity_returns_the_tangent():
+    x, t = _t(ember, X), _t(ember, V)
+    out, tangent = ember.func.jvp(lambda a: a, (x,), (t,), strict=True)
+    assert tangent is t and torch.func.jvp(lambda a: a, (_t(torch, X),), (_t(torch, V),), strict=True)[1] is not None
+    np.testing.assert_array_equal(out.numpy(), X)
+
+
 def test_jvp_has_aux():
     def f(m):
         return lambda x: ((x * x).sum(), {"aux": x.cos()})
