@@ -472,3 +472,31 @@ def test_no_tangent_survives_its_level():
     with efw.dual_level():
         (g,) = ember.autograd.grad(z, w, create_graph=True)
         assert efw.unpack_dual(g).tangent is None
+
+
+SEMANTICS = {
+    "detach": lambda m, d, x: d.detach(),
+    "clone": lambda m, d, x: d.clone(),
+    "data": lambda m, d, x: d.data,
+    "float": lambda m, d, x: d.float(),
+    "contiguous": lambda m, d, x: d.contiguous(),
+    "index": lambda m, d, x: d[0],
+    "where": lambda m, d, x: m.where(d > 2, d, m.zeros(3, dtype=m.float64)),
+    "cat": lambda m, d, x: m.cat([d, x]),
+    "stack": lambda m, d, x: m.stack([x, d]),
+    "new_zeros": lambda m, d, x: d.new_zeros(2),
+    "zeros_like": lambda m, d, x: m.zeros_like(d),
+    "requires_grad_": lambda m, d, x: d.clone().requires_grad_(),
+}
+
+
+@pytest.mark.parametrize("name", list(SEMANTICS))
+def test_which_results_carry_a_tangent(name):
+    """detach, .data and new tensors carry none; copies, casts and joins carry theirs, as in PyTorch."""
+    results = []
+    for m, fw in ((torch, tfw), (ember, efw)):
+        x = m.from_numpy(np.arange(1.0, 4.0))
+        with fw.dual_level():
+            tangent = fw.unpack_dual(SEMANTICS[name](m, fw.make_dual(x, m.from_numpy(np.ones(3))), x)).tangent
+            results.append(None if tangent is None else tangent.tolist())
+    assert results[1] == results[0]
