@@ -54,36 +54,36 @@ class Tensor:
     def __and__(self, other):
         """Elementwise bitwise and."""
 
-    # ember/_tensor.py:383
+    # ember/_tensor.py:385
     def __array__(self, dtype=None, copy=None): ...
 
     __array_priority__: int
 
-    # ember/_tensor.py:389
+    # ember/_tensor.py:391
     def __array_wrap__(self, array, context=None, return_scalar=False):
         """NumPy's ufuncs over a tensor and an ndarray (`t + ndarray`, after Tensor's operator"""
 
-    # ember/_tensor.py:409
+    # ember/_tensor.py:411
     def __bool__(self): ...
 
-    # ember/_tensor.py:426
+    # ember/_tensor.py:428
     def __complex__(self): ...
 
-    # ember/_tensor.py:448
+    # ember/_tensor.py:450
     def __deepcopy__(self, memo): ...
 
     # ember/_ops/pointwise/compare.py:25
     def __eq__(self, other):
         """Elementwise eq; returns a bool tensor."""
 
-    # ember/_tensor.py:420
+    # ember/_tensor.py:422
     def __float__(self): ...
 
     # ember/_ops/pointwise/arith.py:209
     def __floordiv__(self, other):
         """Division rounded toward negative infinity (Python's //)."""
 
-    # ember/_tensor.py:437
+    # ember/_tensor.py:439
     def __format__(self, spec): ...
 
     # ember/_ops/pointwise/compare.py:30
@@ -93,14 +93,14 @@ class Tensor:
     # ember/_ops/indexing/index.py:20
     def __getitem__(self, key): ...
 
-    # ember/_tensor.py:468
+    # ember/_tensor.py:470
     def __getstate__(self): ...
 
     # ember/_ops/pointwise/compare.py:29
     def __gt__(self, other):
         """Elementwise gt; returns a bool tensor."""
 
-    # ember/_tensor.py:434
+    # ember/_tensor.py:436
     def __hash__(self): ...
 
     # ember/_ops/pointwise/arith.py:492
@@ -122,13 +122,13 @@ class Tensor:
     # ember/_ops/pointwise/arith.py:494
     def __imul__(self, other): ...
 
-    # ember/_tensor.py:429
+    # ember/_tensor.py:431
     def __index__(self): ...
 
-    # ember/_tensor.py:80
+    # ember/_tensor.py:82
     def __init__(self, *args, **kwargs): ...
 
-    # ember/_tensor.py:423
+    # ember/_tensor.py:425
     def __int__(self): ...
 
     # ember/_ops/pointwise/unary.py:178
@@ -148,7 +148,7 @@ class Tensor:
     # ember/_ops/pointwise/arith.py:493
     def __isub__(self, other): ...
 
-    # ember/_tensor.py:404
+    # ember/_tensor.py:406
     def __iter__(self): ...
 
     # ember/_ops/pointwise/arith.py:495
@@ -161,7 +161,7 @@ class Tensor:
     def __le__(self, other):
         """Elementwise le; returns a bool tensor."""
 
-    # ember/_tensor.py:399
+    # ember/_tensor.py:401
     def __len__(self): ...
 
     # ember/_ops/pointwise/bitwise.py:63
@@ -192,7 +192,7 @@ class Tensor:
     def __neg__(self):
         """-input."""
 
-    # ember/_tensor.py:76
+    # ember/_tensor.py:78
     def __new__(cls, *args, **kwargs): ...
 
     # ember/_ops/pointwise/bitwise.py:40
@@ -214,10 +214,10 @@ class Tensor:
     def __rand__(self, other):
         """Elementwise bitwise and."""
 
-    # ember/_tensor.py:464
+    # ember/_tensor.py:466
     def __reduce_ex__(self, protocol): ...
 
-    # ember/_tensor.py:442
+    # ember/_tensor.py:444
     def __repr__(self): ...
 
     # ember/_ops/pointwise/arith.py:224
@@ -265,7 +265,7 @@ class Tensor:
     # ember/_ops/indexing/index.py:79
     def __setitem__(self, key, value): ...
 
-    # ember/_tensor.py:442
+    # ember/_tensor.py:444
     def __str__(self): ...
 
     # ember/_ops/pointwise/arith.py:78
@@ -282,10 +282,10 @@ class Tensor:
 
     _accum: Any
 
-    # ember/_tensor.py:253
+    # ember/_tensor.py:255
     def _accumulator(self): ...
 
-    # ember/_tensor.py:83
+    # ember/_tensor.py:85
     def _adopt(self, other):
         """Take over another tensor's fields (used by subclasses built from a tensor)."""
 
@@ -297,7 +297,7 @@ class Tensor:
 
     _dtype: Any
 
-    # ember/_tensor.py:260
+    # ember/_tensor.py:262
     def _edge_for_grad(self):
         """The graph position whose incoming gradient is this tensor's gradient."""
 
@@ -313,16 +313,16 @@ class Tensor:
 
     _retains_grad: Any
 
-    # ember/_tensor.py:415
+    # ember/_tensor.py:417
     def _scalar(self): ...
 
-    # ember/_tensor.py:269
+    # ember/_tensor.py:271
     def _sync_view(self):
         """A view whose base changed in place: rebuild its grad_fn from the base's new history."""
 
     _vc: Any
 
-    # ember/_tensor.py:249
+    # ember/_tensor.py:251
     @property
     def _version(self): ...
 
@@ -570,7 +570,7 @@ class Tensor:
     def atanh_(self):
         """In-place version of atanh."""
 
-    # ember/_tensor.py:286
+    # ember/_tensor.py:288
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor w.r.t. graph leaves, accumulating into `.grad`."""
 
@@ -589,7 +589,7 @@ class Tensor:
     def bernoulli_(self, p=0.5, *, generator=None):
         """Fill with 1 with probability p (a number or a tensor broadcast to self), else 0."""
 
-    # ember/_tensor.py:529
+    # ember/_tensor.py:531
     def bfloat16(self, memory_format=None): ...
 
     # ember/_ops/reduction/unique.py:163
@@ -648,13 +648,13 @@ class Tensor:
     def bmm(self, mat2, *, out=None):
         """Batched matrix product of two 3-D tensors with the same batch size."""
 
-    # ember/_tensor.py:547
+    # ember/_tensor.py:549
     def bool(self, memory_format=None): ...
 
     # ember/_ops/shape/join.py:254
     def broadcast_to(self, size): ...
 
-    # ember/_tensor.py:544
+    # ember/_tensor.py:546
     def byte(self, memory_format=None): ...
 
     # ember/_sampling.py:264
@@ -675,7 +675,7 @@ class Tensor:
     # ember/_types.py:106
     def cfloat(self, memory_format=None): ...
 
-    # ember/_tensor.py:541
+    # ember/_tensor.py:543
     def char(self, memory_format=None): ...
 
     # ember/_ops/linalg/decomp.py:363
@@ -763,14 +763,14 @@ class Tensor:
     def count_nonzero(self, dim=None):
         """Number of nonzero elements over `dim` (all if None); int64."""
 
-    # ember/_tensor.py:480
+    # ember/_tensor.py:482
     def cpu(self, memory_format=None): ...
 
     # ember/_ops/reduction/norms.py:261
     def cross(self, other, dim=None, *, out=None):
         """torch.cross: dim defaults to the first dim of size 3 (deprecated in PyTorch: pass dim)."""
 
-    # ember/_tensor.py:501
+    # ember/_tensor.py:503
     def cuda(self, device=None, non_blocking=False, memory_format=None): ...
 
     # ember/_ops/reduction/scan.py:150
@@ -797,7 +797,7 @@ class Tensor:
     def cumsum_(self, dim, *, dtype=None):
         """In-place cumsum."""
 
-    # ember/_tensor.py:340
+    # ember/_tensor.py:342
     @property
     def data(self):
         """The same data, out of the graph, with its own version counter (PyTorch's `.data`)."""
@@ -820,14 +820,14 @@ class Tensor:
     def det(self):
         """torch.det: alias of torch.linalg.det."""
 
-    # ember/_tensor.py:325
+    # ember/_tensor.py:327
     def detach(self):
         """A tensor sharing this one's data (and version counter) that is out of the graph."""
 
-    # ember/_tensor.py:329
+    # ember/_tensor.py:331
     def detach_(self): ...
 
-    # ember/_tensor.py:106
+    # ember/_tensor.py:108
     @property
     def device(self): ...
 
@@ -855,7 +855,7 @@ class Tensor:
     def digamma_(self):
         """In-place version of digamma."""
 
-    # ember/_tensor.py:122
+    # ember/_tensor.py:124
     def dim(self): ...
 
     # ember/_ops/reduction/norms.py:195
@@ -882,14 +882,14 @@ class Tensor:
     def dot(self, b, /):
         """Inner product of two 1-D tensors."""
 
-    # ember/_tensor.py:523
+    # ember/_tensor.py:525
     def double(self, memory_format=None): ...
 
-    # ember/_tensor.py:102
+    # ember/_tensor.py:104
     @property
     def dtype(self): ...
 
-    # ember/_tensor.py:132
+    # ember/_tensor.py:134
     def element_size(self): ...
 
     # ember/_ops/pointwise/compare.py:25
@@ -990,7 +990,7 @@ class Tensor:
     def flipud(self):
         """Flip along dim 0 (up/down)."""
 
-    # ember/_tensor.py:520
+    # ember/_tensor.py:522
     def float(self, memory_format=None): ...
 
     # ember/_ops/pointwise/binary_float.py:257
@@ -1069,10 +1069,10 @@ class Tensor:
     def ger(self, vec2, *, out=None):
         """Alias of outer."""
 
-    # ember/_tensor.py:183
+    # ember/_tensor.py:185
     def get_device(self): ...
 
-    # ember/_tensor.py:220
+    # ember/_tensor.py:222
     @property
     def grad(self): ...
     @grad.setter
@@ -1080,7 +1080,7 @@ class Tensor:
     @grad.deleter
     def grad(self): ...
 
-    # ember/_tensor.py:214
+    # ember/_tensor.py:216
     @property
     def grad_fn(self): ...
 
@@ -1108,7 +1108,7 @@ class Tensor:
     def gt_(self, y, /):
         """In-place version of gt."""
 
-    # ember/_tensor.py:526
+    # ember/_tensor.py:528
     def half(self, memory_format=None): ...
 
     # ember/nn/functional.py:153
@@ -1179,35 +1179,35 @@ class Tensor:
     def inner(self, other, *, out=None):
         """Sum of products over the last dims (a product with a scalar when either is 0-d)."""
 
-    # ember/_tensor.py:535
+    # ember/_tensor.py:537
     def int(self, memory_format=None): ...
 
     # ember/_ops/linalg/decomp.py:109
     def inverse(self, *, out=None):
         """Alias of torch.linalg.inv."""
 
-    # ember/_tensor.py:180
+    # ember/_tensor.py:182
     def is_complex(self): ...
 
     # ember/_ops/pointwise/complex.py:240
     def is_conj(self):
         """False: ember never sets PyTorch's lazy conjugate bit (see conj)."""
 
-    # ember/_tensor.py:165
+    # ember/_tensor.py:167
     def is_contiguous(self, memory_format=None): ...
 
-    # ember/_tensor.py:114
+    # ember/_tensor.py:116
     @property
     def is_cpu(self): ...
 
-    # ember/_tensor.py:110
+    # ember/_tensor.py:112
     @property
     def is_cuda(self): ...
 
-    # ember/_tensor.py:177
+    # ember/_tensor.py:179
     def is_floating_point(self): ...
 
-    # ember/_tensor.py:186
+    # ember/_tensor.py:188
     @property
     def is_leaf(self): ...
 
@@ -1215,7 +1215,7 @@ class Tensor:
     def is_nonzero(self):
         """The truth value of a one-element tensor; RuntimeError for empty or larger ones."""
 
-    # ember/_tensor.py:495
+    # ember/_tensor.py:497
     def is_pinned(self, device=None):
         """Whether this CPU tensor lives in page-locked memory (see pin_memory)."""
 
@@ -1250,11 +1250,11 @@ class Tensor:
     def isreal(self):
         """torch.isreal, elementwise."""
 
-    # ember/_tensor.py:355
+    # ember/_tensor.py:357
     def item(self):
         """The single value as a Python number."""
 
-    # ember/_tensor.py:135
+    # ember/_tensor.py:137
     @property
     def itemsize(self): ...
 
@@ -1422,7 +1422,7 @@ class Tensor:
     def logsumexp(self, dim, keepdim=False, *, out=None):
         """log(sum(exp(input))) over `dim`, without overflow."""
 
-    # ember/_tensor.py:532
+    # ember/_tensor.py:534
     def long(self, memory_format=None): ...
 
     # ember/_ops/pointwise/compare.py:27
@@ -1566,15 +1566,15 @@ class Tensor:
     def narrow(self, dim, start, length):
         """`length` elements from `start` along `dim` (a view)."""
 
-    # ember/_tensor.py:139
+    # ember/_tensor.py:141
     @property
     def nbytes(self): ...
 
-    # ember/_tensor.py:118
+    # ember/_tensor.py:120
     @property
     def ndim(self): ...
 
-    # ember/_tensor.py:122
+    # ember/_tensor.py:124
     def ndimension(self): ...
 
     # ember/_ops/pointwise/compare.py:26
@@ -1601,7 +1601,7 @@ class Tensor:
     def negative_(self):
         """In-place version of neg."""
 
-    # ember/_tensor.py:127
+    # ember/_tensor.py:129
     def nelement(self): ...
 
     # ember/_creation.py:341
@@ -1616,7 +1616,7 @@ class Tensor:
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """A tensor of ones of the given size."""
 
-    # ember/_tensor.py:553
+    # ember/_tensor.py:555
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False): ...
 
     # ember/_creation.py:327
@@ -1643,10 +1643,10 @@ class Tensor:
     def not_equal_(self, y, /):
         """In-place version of ne."""
 
-    # ember/_tensor.py:127
+    # ember/_tensor.py:129
     def numel(self): ...
 
-    # ember/_tensor.py:370
+    # ember/_tensor.py:372
     def numpy(self, *, force=False):
         """A NumPy array sharing this CPU tensor's memory (a new array object each call)."""
 
@@ -1658,7 +1658,7 @@ class Tensor:
     def permute(self, *dims):
         """Reorder the dims (a view)."""
 
-    # ember/_tensor.py:483
+    # ember/_tensor.py:485
     def pin_memory(self, device=None):
         """A copy in page-locked host memory (needs a GPU, as in PyTorch)."""
 
@@ -1730,7 +1730,7 @@ class Tensor:
     def reciprocal_(self):
         """In-place version of reciprocal."""
 
-    # ember/_tensor.py:291
+    # ember/_tensor.py:293
     def register_hook(self, hook):
         """Run hook(grad) when this tensor's gradient is computed; a returned tensor replaces it."""
 
@@ -1758,13 +1758,13 @@ class Tensor:
     def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
         """Each element repeated `repeats` times (an int or a tensor of counts) along `dim` (flattened if None)."""
 
-    # ember/_tensor.py:191
+    # ember/_tensor.py:193
     @property
     def requires_grad(self): ...
     @requires_grad.setter
     def requires_grad(self, value): ...
 
-    # ember/_tensor.py:207
+    # ember/_tensor.py:209
     def requires_grad_(self, requires_grad=True):
         """Set requires_grad in place; returns self."""
 
@@ -1779,11 +1779,11 @@ class Tensor:
     def resolve_conj(self):
         """input itself: ember's conjugates are always materialised."""
 
-    # ember/_tensor.py:300
+    # ember/_tensor.py:302
     def retain_grad(self):
         """Keep `.grad` for this non-leaf tensor during backward."""
 
-    # ember/_tensor.py:321
+    # ember/_tensor.py:323
     @property
     def retains_grad(self): ...
 
@@ -1846,11 +1846,11 @@ class Tensor:
     def sgn_(self):
         """In-place version of sgn."""
 
-    # ember/_tensor.py:93
+    # ember/_tensor.py:95
     @property
     def shape(self): ...
 
-    # ember/_tensor.py:538
+    # ember/_tensor.py:540
     def short(self, memory_format=None): ...
 
     # ember/_ops/pointwise/unary_special.py:14
@@ -1897,7 +1897,7 @@ class Tensor:
     def sinh_(self):
         """In-place version of sinh."""
 
-    # ember/_tensor.py:97
+    # ember/_tensor.py:99
     def size(self, dim=None): ...
 
     # ember/_ops/linalg/decomp.py:212
@@ -1948,10 +1948,10 @@ class Tensor:
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
         """std over `dim` (all dims if None); unbiased (correction=1) by default."""
 
-    # ember/_tensor.py:161
+    # ember/_tensor.py:163
     def storage_offset(self): ...
 
-    # ember/_tensor.py:143
+    # ember/_tensor.py:145
     def stride(self, dim=None): ...
 
     # ember/_ops/pointwise/arith.py:78
@@ -2033,11 +2033,11 @@ class Tensor:
     def tile(self, dims):
         """Like repeat, but fewer `dims` than the tensor has are padded with leading 1s."""
 
-    # ember/_tensor.py:472
+    # ember/_tensor.py:474
     def to(self, *args, **kwargs):
         """Move to a device and/or cast to a dtype; returns self when nothing changes."""
 
-    # ember/_tensor.py:364
+    # ember/_tensor.py:366
     def tolist(self): ...
 
     # ember/_ops/reduction/sort.py:120
@@ -2087,11 +2087,11 @@ class Tensor:
     def trunc_(self):
         """In-place version of trunc."""
 
-    # ember/_tensor.py:508
+    # ember/_tensor.py:510
     def type(self, dtype=None, non_blocking=False, **kwargs):
         """With no argument, the legacy type name ('torch.FloatTensor'); otherwise a cast."""
 
-    # ember/_tensor.py:550
+    # ember/_tensor.py:552
     def type_as(self, other): ...
 
     # ember/_ops/shape/splits.py:20
@@ -2157,43 +2157,43 @@ class Tensor:
 
 _PY_DTYPES: tuple
 
-# ember/_tensor.py:596
+# ember/_tensor.py:598
 def _dim_index(dim, ndim):
     """A dim for size(dim)/stride(dim): a 0-d tensor has none at all (PyTorch's IndexError)."""
 
-# ember/_tensor.py:558
+# ember/_tensor.py:560
 def _is_param(t): ...
 
-# ember/_tensor.py:603
+# ember/_tensor.py:605
 def _norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
 
-# ember/_tensor.py:567
+# ember/_tensor.py:569
 def _parse_to(self, args, kwargs): ...
 
-# ember/_tensor.py:562
+# ember/_tensor.py:564
 def _rebuild(data, dev, requires_grad): ...
 
 # ember/_tensor.py:48
 def _wrap(array, device, dtype, requires_grad=False, vc=None):
     """Make a Tensor around `array` without any checks (the internal fast constructor)."""
 
-# ember/_tensor.py:639
+# ember/_tensor.py:641
 def broadcast_shapes(*shapes):
     """torch.broadcast_shapes, with PyTorch's message naming the mismatched sizes."""
 
-# ember/_tensor.py:603
+# ember/_tensor.py:605
 def norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
 
-# ember/_tensor.py:617
+# ember/_tensor.py:619
 def norm_dims(dims, ndim):
     """Normalise an int, tuple or list of dims; duplicates get PyTorch's RuntimeError."""
 
-# ember/_tensor.py:632
+# ember/_tensor.py:634
 def reduction_dims(dims, ndim):
     """The array axes a reduction over `dims` (int, tuple or list) covers. A 0-d tensor accepts"""
 
-# ember/_tensor.py:657
+# ember/_tensor.py:659
 def sum_to(t, shape):
     """Sum `t` down to `shape`, undoing broadcasting: the one place that does it."""
