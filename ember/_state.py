@@ -21,6 +21,11 @@ default_dtype = _dtype.float32
 default_device = None  # None means cpu
 default_device_stack = []  # NOTE: the defaults that `with torch.device(...)` blocks replaced
 cuda_index = 0
+# Forward-mode AD (ember/autograd/forward_ad.py): one entry per dual level that exists (the tensors given a
+# tangent at it), and how many of them ops see now. NOTE: global, not per thread, as PyTorch's levels are;
+# `fw_visible` is 0 whenever no level exists, so the op boundary tests one number to skip forward AD.
+dual_levels = []
+fw_visible = 0
 
 
 def is_grad_enabled():

@@ -66,7 +66,9 @@ class Tensor:
     """A multi-dimensional array with autograd, on the CPU (NumPy) or a GPU (CuPy)."""
 
     __slots__ = ("_data", "_device", "_dtype", "_requires_grad", "_grad", "_grad_fn", "_output_nr",
-                 "_vc", "_base", "_view_chain", "_view_version", "_accum", "_retains_grad", "__weakref__")
+                 "_vc", "_base", "_view_chain", "_view_version", "_accum", "_retains_grad", "_fw", "__weakref__")
+    # NOTE: _fw holds forward-mode AD tangents by dual level (ember/autograd/forward_ad.py); like _view_chain it is
+    # unset on most tensors (_wrap does not touch it), so plain tensors pay nothing for it.
 
     # NOTE: NumPy scalars defer to the tensor's reflected operators (np.float64(2) * t is a Tensor,
     # not an ndarray), as with PyTorch's tensors.

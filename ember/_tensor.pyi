@@ -42,7 +42,7 @@ class Tensor:
     @property
     def T(self): ...
 
-    # ember/_ops/pointwise/unary.py:37
+    # ember/_ops/pointwise/unary.py:39
     def __abs__(self):
         """|input|; the gradient at 0 is 0, and complex inputs give their real dtype."""
 
@@ -54,36 +54,36 @@ class Tensor:
     def __and__(self, other):
         """Elementwise bitwise and."""
 
-    # ember/_tensor.py:394
+    # ember/_tensor.py:396
     def __array__(self, dtype=None, copy=None): ...
 
     __array_priority__: int
 
-    # ember/_tensor.py:400
+    # ember/_tensor.py:402
     def __array_wrap__(self, array, context=None, return_scalar=False):
         """NumPy's ufuncs over a tensor and an ndarray (`t + ndarray`, after Tensor's operator"""
 
-    # ember/_tensor.py:420
+    # ember/_tensor.py:422
     def __bool__(self): ...
 
-    # ember/_tensor.py:437
+    # ember/_tensor.py:439
     def __complex__(self): ...
 
-    # ember/_tensor.py:459
+    # ember/_tensor.py:461
     def __deepcopy__(self, memo): ...
 
     # ember/_ops/pointwise/compare.py:25
     def __eq__(self, other):
         """Elementwise eq; returns a bool tensor."""
 
-    # ember/_tensor.py:431
+    # ember/_tensor.py:433
     def __float__(self): ...
 
-    # ember/_ops/pointwise/arith.py:188
+    # ember/_ops/pointwise/arith.py:209
     def __floordiv__(self, other):
         """Division rounded toward negative infinity (Python's //)."""
 
-    # ember/_tensor.py:448
+    # ember/_tensor.py:450
     def __format__(self, spec): ...
 
     # ember/_ops/pointwise/compare.py:30
@@ -93,65 +93,65 @@ class Tensor:
     # ember/_ops/indexing/index.py:20
     def __getitem__(self, key): ...
 
-    # ember/_tensor.py:479
+    # ember/_tensor.py:481
     def __getstate__(self): ...
 
     # ember/_ops/pointwise/compare.py:29
     def __gt__(self, other):
         """Elementwise gt; returns a bool tensor."""
 
-    # ember/_tensor.py:445
+    # ember/_tensor.py:447
     def __hash__(self): ...
 
-    # ember/_ops/pointwise/arith.py:471
+    # ember/_ops/pointwise/arith.py:492
     def __iadd__(self, other): ...
 
     # ember/_ops/pointwise/bitwise.py:42
     def __iand__(self, other): ...
 
-    # ember/_ops/pointwise/arith.py:475
+    # ember/_ops/pointwise/arith.py:496
     def __ifloordiv__(self, other): ...
 
     # ember/_ops/pointwise/bitwise.py:63
     def __ilshift__(self, other):
         """In-place version of bitwise_left_shift."""
 
-    # ember/_ops/pointwise/arith.py:476
+    # ember/_ops/pointwise/arith.py:497
     def __imod__(self, other): ...
 
-    # ember/_ops/pointwise/arith.py:473
+    # ember/_ops/pointwise/arith.py:494
     def __imul__(self, other): ...
 
-    # ember/_tensor.py:440
+    # ember/_tensor.py:442
     def __index__(self): ...
 
-    # ember/_tensor.py:80
+    # ember/_tensor.py:82
     def __init__(self, *args, **kwargs): ...
 
-    # ember/_tensor.py:434
+    # ember/_tensor.py:436
     def __int__(self): ...
 
-    # ember/_ops/pointwise/unary.py:172
+    # ember/_ops/pointwise/unary.py:178
     def __invert__(self):
         """~input for integer and bool tensors."""
 
     # ember/_ops/pointwise/bitwise.py:43
     def __ior__(self, other): ...
 
-    # ember/_ops/pointwise/arith.py:477
+    # ember/_ops/pointwise/arith.py:498
     def __ipow__(self, other): ...
 
     # ember/_ops/pointwise/bitwise.py:76
     def __irshift__(self, other):
         """In-place version of bitwise_right_shift."""
 
-    # ember/_ops/pointwise/arith.py:472
+    # ember/_ops/pointwise/arith.py:493
     def __isub__(self, other): ...
 
-    # ember/_tensor.py:415
+    # ember/_tensor.py:417
     def __iter__(self): ...
 
-    # ember/_ops/pointwise/arith.py:474
+    # ember/_ops/pointwise/arith.py:495
     def __itruediv__(self, other): ...
 
     # ember/_ops/pointwise/bitwise.py:44
@@ -161,7 +161,7 @@ class Tensor:
     def __le__(self, other):
         """Elementwise le; returns a bool tensor."""
 
-    # ember/_tensor.py:410
+    # ember/_tensor.py:412
     def __len__(self): ...
 
     # ember/_ops/pointwise/bitwise.py:63
@@ -172,15 +172,15 @@ class Tensor:
     def __lt__(self, other):
         """Elementwise lt; returns a bool tensor."""
 
-    # ember/_ops/linalg/matmul.py:186
+    # ember/_ops/linalg/matmul.py:202
     def __matmul__(self, other):
         """Matrix product: dot for 1-D, mm for 2-D, batched with broadcasting above."""
 
-    # ember/_ops/pointwise/arith.py:308
+    # ember/_ops/pointwise/arith.py:329
     def __mod__(self, other):
         """Python's %: the result takes the divisor's sign."""
 
-    # ember/_ops/pointwise/arith.py:123
+    # ember/_ops/pointwise/arith.py:125
     def __mul__(self, other):
         """input * other."""
 
@@ -192,18 +192,18 @@ class Tensor:
     def __neg__(self):
         """-input."""
 
-    # ember/_tensor.py:76
+    # ember/_tensor.py:78
     def __new__(cls, *args, **kwargs): ...
 
     # ember/_ops/pointwise/bitwise.py:40
     def __or__(self, other):
         """Elementwise bitwise or."""
 
-    # ember/_ops/pointwise/unary.py:113
+    # ember/_ops/pointwise/unary.py:115
     def __pos__(self):
         """input itself (bool tensors are refused, as in PyTorch)."""
 
-    # ember/_ops/pointwise/arith.py:465
+    # ember/_ops/pointwise/arith.py:486
     def __pow__(self, other): ...
 
     # ember/_ops/pointwise/arith.py:40
@@ -214,26 +214,26 @@ class Tensor:
     def __rand__(self, other):
         """Elementwise bitwise and."""
 
-    # ember/_tensor.py:475
+    # ember/_tensor.py:477
     def __reduce_ex__(self, protocol): ...
 
-    # ember/_tensor.py:453
+    # ember/_tensor.py:455
     def __repr__(self): ...
 
-    # ember/_ops/pointwise/arith.py:203
+    # ember/_ops/pointwise/arith.py:224
     def __rfloordiv__(self, other): ...
 
     # ember/_ops/pointwise/bitwise.py:63
     def __rlshift__(self, other):
         """input << other; counts outside [0, bits) give 0, as in PyTorch."""
 
-    # ember/_ops/linalg/matmul.py:206
+    # ember/_ops/linalg/matmul.py:222
     def __rmatmul__(self, other): ...
 
-    # ember/_ops/pointwise/arith.py:271
+    # ember/_ops/pointwise/arith.py:292
     def __rmod__(self, other): ...
 
-    # ember/_ops/pointwise/arith.py:123
+    # ember/_ops/pointwise/arith.py:125
     def __rmul__(self, other):
         """input * other."""
 
@@ -241,7 +241,7 @@ class Tensor:
     def __ror__(self, other):
         """Elementwise bitwise or."""
 
-    # ember/_ops/pointwise/arith.py:466
+    # ember/_ops/pointwise/arith.py:487
     def __rpow__(self, other): ...
 
     # ember/_ops/pointwise/bitwise.py:76
@@ -252,10 +252,10 @@ class Tensor:
     def __rshift__(self, other):
         """input >> other (arithmetic); counts outside [0, bits) give 0 or -1 by the sign, as in PyTorch."""
 
-    # ember/_ops/pointwise/arith.py:116
+    # ember/_ops/pointwise/arith.py:118
     def __rsub__(self, other): ...
 
-    # ember/_ops/pointwise/arith.py:176
+    # ember/_ops/pointwise/arith.py:197
     def __rtruediv__(self, other): ...
 
     # ember/_ops/pointwise/bitwise.py:41
@@ -265,14 +265,14 @@ class Tensor:
     # ember/_ops/indexing/index.py:79
     def __setitem__(self, key, value): ...
 
-    # ember/_tensor.py:453
+    # ember/_tensor.py:455
     def __str__(self): ...
 
-    # ember/_ops/pointwise/arith.py:77
+    # ember/_ops/pointwise/arith.py:78
     def __sub__(self, other):
         """input - alpha * other."""
 
-    # ember/_ops/pointwise/arith.py:148
+    # ember/_ops/pointwise/arith.py:155
     def __truediv__(self, other):
         """True division; integer inputs give the default float dtype."""
 
@@ -282,10 +282,10 @@ class Tensor:
 
     _accum: Any
 
-    # ember/_tensor.py:264
+    # ember/_tensor.py:266
     def _accumulator(self): ...
 
-    # ember/_tensor.py:83
+    # ember/_tensor.py:85
     def _adopt(self, other):
         """Take over another tensor's fields (used by subclasses built from a tensor)."""
 
@@ -297,9 +297,11 @@ class Tensor:
 
     _dtype: Any
 
-    # ember/_tensor.py:271
+    # ember/_tensor.py:273
     def _edge_for_grad(self):
         """The graph position whose incoming gradient is this tensor's gradient."""
+
+    _fw: Any
 
     _grad: Any
 
@@ -311,18 +313,18 @@ class Tensor:
 
     _retains_grad: Any
 
-    # ember/_tensor.py:426
+    # ember/_tensor.py:428
     def _scalar(self): ...
 
     _sparse: bool
 
-    # ember/_tensor.py:280
+    # ember/_tensor.py:282
     def _sync_view(self):
         """A view whose base changed in place: rebuild its grad_fn from the base's new history."""
 
     _vc: Any
 
-    # ember/_tensor.py:260
+    # ember/_tensor.py:262
     @property
     def _version(self): ...
 
@@ -330,19 +332,19 @@ class Tensor:
 
     _view_version: Any
 
-    # ember/_ops/pointwise/unary.py:37
+    # ember/_ops/pointwise/unary.py:39
     def abs(self):
         """|input|; the gradient at 0 is 0, and complex inputs give their real dtype."""
 
-    # ember/_ops/pointwise/unary.py:37
+    # ember/_ops/pointwise/unary.py:39
     def abs_(self):
         """In-place version of abs."""
 
-    # ember/_ops/pointwise/unary.py:37
+    # ember/_ops/pointwise/unary.py:39
     def absolute(self):
         """|input|; the gradient at 0 is 0, and complex inputs give their real dtype."""
 
-    # ember/_ops/pointwise/unary.py:37
+    # ember/_ops/pointwise/unary.py:39
     def absolute_(self):
         """In-place version of abs."""
 
@@ -422,7 +424,7 @@ class Tensor:
     def adjoint(self):
         """Conjugate transpose of the last two dims (a view, as x.mT.conj())."""
 
-    # ember/_ops/reduction/reduce.py:391
+    # ember/_ops/reduction/reduce.py:393
     def all(self, dim=None, keepdim=False):
         """True when every element (over `dim`) is nonzero; a bool tensor (uint8 stays uint8)."""
 
@@ -430,19 +432,19 @@ class Tensor:
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         """True when every element of input is close to other's (see isclose); a Python bool."""
 
-    # ember/_ops/reduction/reduce.py:269
+    # ember/_ops/reduction/reduce.py:271
     def amax(self, dim=(), keepdim=False, *, out=None):
         """Largest values over `dim` (every dim by default)."""
 
-    # ember/_ops/reduction/reduce.py:276
+    # ember/_ops/reduction/reduce.py:278
     def amin(self, dim=(), keepdim=False, *, out=None):
         """Smallest values over `dim` (every dim by default)."""
 
-    # ember/_ops/reduction/reduce.py:470
+    # ember/_ops/reduction/reduce.py:472
     def aminmax(self, *, dim=None, keepdim=False, out=None):
         """(min, max) over `dim` (every dim if None); ties share each gradient evenly."""
 
-    # ember/_ops/reduction/reduce.py:403
+    # ember/_ops/reduction/reduce.py:405
     def any(self, dim=None, keepdim=False):
         """True when some element (over `dim`) is nonzero."""
 
@@ -506,11 +508,11 @@ class Tensor:
     def arctanh_(self):
         """In-place version of atanh."""
 
-    # ember/_ops/reduction/reduce.py:358
+    # ember/_ops/reduction/reduce.py:360
     def argmax(self, dim=None, keepdim=False):
         """Index of the largest value (first on ties), over all elements or along `dim`; int64."""
 
-    # ember/_ops/reduction/reduce.py:380
+    # ember/_ops/reduction/reduce.py:382
     def argmin(self, dim=None, keepdim=False):
         """Index of the smallest value (first on ties); int64."""
 
@@ -518,7 +520,7 @@ class Tensor:
     def argsort(self, dim=-1, descending=False, stable=False):
         """Indices that sort `input` along `dim` (int64)."""
 
-    # ember/_ops/indexing/index.py:252
+    # ember/_ops/indexing/index.py:253
     def argwhere(self):
         """The indices of the nonzero elements as an (n, ndim) tensor."""
 
@@ -526,7 +528,7 @@ class Tensor:
     def as_strided(self, size, stride, storage_offset=None):
         """A view of input's storage with the given sizes, strides and offset (in elements)."""
 
-    # ember/_ops/shape/strided.py:245
+    # ember/_ops/shape/strided.py:248
     def as_strided_(self, size, stride, storage_offset=None):
         """In-place version of as_strided: self's own shape and strides change."""
 
@@ -570,7 +572,7 @@ class Tensor:
     def atanh_(self):
         """In-place version of atanh."""
 
-    # ember/_tensor.py:297
+    # ember/_tensor.py:299
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor w.r.t. graph leaves, accumulating into `.grad`."""
 
@@ -589,7 +591,7 @@ class Tensor:
     def bernoulli_(self, p=0.5, *, generator=None):
         """Fill with 1 with probability p (a number or a tensor broadcast to self), else 0."""
 
-    # ember/_tensor.py:540
+    # ember/_tensor.py:542
     def bfloat16(self, memory_format=None): ...
 
     # ember/_ops/reduction/unique.py:163
@@ -612,11 +614,11 @@ class Tensor:
     def bitwise_left_shift_(self, y, /):
         """In-place version of bitwise_left_shift."""
 
-    # ember/_ops/pointwise/unary.py:172
+    # ember/_ops/pointwise/unary.py:178
     def bitwise_not(self):
         """~input for integer and bool tensors."""
 
-    # ember/_ops/pointwise/unary.py:172
+    # ember/_ops/pointwise/unary.py:178
     def bitwise_not_(self):
         """In-place version of bitwise_not."""
 
@@ -644,17 +646,17 @@ class Tensor:
     def bitwise_xor_(self, y, /):
         """In-place version of bitwise_xor."""
 
-    # ember/_ops/linalg/matmul.py:212
+    # ember/_ops/linalg/matmul.py:228
     def bmm(self, mat2, *, out=None):
         """Batched matrix product of two 3-D tensors with the same batch size."""
 
-    # ember/_tensor.py:558
+    # ember/_tensor.py:560
     def bool(self, memory_format=None): ...
 
     # ember/_ops/shape/join.py:254
     def broadcast_to(self, size): ...
 
-    # ember/_tensor.py:555
+    # ember/_tensor.py:557
     def byte(self, memory_format=None): ...
 
     # ember/_sampling.py:264
@@ -675,7 +677,7 @@ class Tensor:
     # ember/_types.py:106
     def cfloat(self, memory_format=None): ...
 
-    # ember/_tensor.py:552
+    # ember/_tensor.py:554
     def char(self, memory_format=None): ...
 
     # ember/_ops/linalg/decomp.py:363
@@ -719,11 +721,11 @@ class Tensor:
     # ember/_ops/shape/copy.py:72
     def clone(self, *, memory_format=None): ...
 
-    # ember/_ops/pointwise/complex.py:217
+    # ember/_ops/pointwise/complex.py:218
     def conj(self):
         """The complex conjugate; input itself for real tensors."""
 
-    # ember/_ops/pointwise/complex.py:226
+    # ember/_ops/pointwise/complex.py:227
     def conj_physical(self):
         """The complex conjugate as a new tensor (a copy for real tensors)."""
 
@@ -759,18 +761,18 @@ class Tensor:
     def cosh_(self):
         """In-place version of cosh."""
 
-    # ember/_ops/reduction/reduce.py:490
+    # ember/_ops/reduction/reduce.py:492
     def count_nonzero(self, dim=None):
         """Number of nonzero elements over `dim` (all if None); int64."""
 
-    # ember/_tensor.py:491
+    # ember/_tensor.py:493
     def cpu(self, memory_format=None): ...
 
     # ember/_ops/reduction/norms.py:261
     def cross(self, other, dim=None, *, out=None):
         """torch.cross: dim defaults to the first dim of size 3 (deprecated in PyTorch: pass dim)."""
 
-    # ember/_tensor.py:512
+    # ember/_tensor.py:514
     def cuda(self, device=None, non_blocking=False, memory_format=None): ...
 
     # ember/_ops/reduction/scan.py:150
@@ -797,7 +799,7 @@ class Tensor:
     def cumsum_(self, dim, *, dtype=None):
         """In-place cumsum."""
 
-    # ember/_tensor.py:351
+    # ember/_tensor.py:353
     @property
     def data(self):
         """The same data, out of the graph, with its own version counter (PyTorch's `.data`)."""
@@ -820,14 +822,14 @@ class Tensor:
     def det(self):
         """torch.det: alias of torch.linalg.det."""
 
-    # ember/_tensor.py:336
+    # ember/_tensor.py:338
     def detach(self):
         """A tensor sharing this one's data (and version counter) that is out of the graph."""
 
-    # ember/_tensor.py:340
+    # ember/_tensor.py:342
     def detach_(self): ...
 
-    # ember/_tensor.py:117
+    # ember/_tensor.py:119
     @property
     def device(self): ...
 
@@ -855,7 +857,7 @@ class Tensor:
     def digamma_(self):
         """In-place version of digamma."""
 
-    # ember/_tensor.py:133
+    # ember/_tensor.py:135
     def dim(self): ...
 
     # ember/_ops/reduction/norms.py:195
@@ -878,18 +880,18 @@ class Tensor:
     def divide_(self, other, *, rounding_mode=None):
         """In-place div."""
 
-    # ember/_ops/linalg/matmul.py:70
+    # ember/_ops/linalg/matmul.py:82
     def dot(self, b, /):
         """Inner product of two 1-D tensors."""
 
-    # ember/_tensor.py:534
+    # ember/_tensor.py:536
     def double(self, memory_format=None): ...
 
-    # ember/_tensor.py:102
+    # ember/_tensor.py:104
     @property
     def dtype(self): ...
 
-    # ember/_tensor.py:143
+    # ember/_tensor.py:145
     def element_size(self): ...
 
     # ember/_ops/pointwise/compare.py:25
@@ -990,7 +992,7 @@ class Tensor:
     def flipud(self):
         """Flip along dim 0 (up/down)."""
 
-    # ember/_tensor.py:531
+    # ember/_tensor.py:533
     def float(self, memory_format=None): ...
 
     # ember/_ops/pointwise/binary_float.py:257
@@ -1009,11 +1011,11 @@ class Tensor:
     def floor_(self):
         """In-place version of floor."""
 
-    # ember/_ops/pointwise/arith.py:188
+    # ember/_ops/pointwise/arith.py:209
     def floor_divide(self, y, /):
         """Division rounded toward negative infinity (Python's //)."""
 
-    # ember/_ops/pointwise/arith.py:188
+    # ember/_ops/pointwise/arith.py:209
     def floor_divide_(self, y, /):
         """In-place version of floor_divide."""
 
@@ -1025,11 +1027,11 @@ class Tensor:
     def fmin(self, y, /):
         """Elementwise minimum ignoring NaN (NaN only where both are NaN); ties go to input."""
 
-    # ember/_ops/pointwise/arith.py:308
+    # ember/_ops/pointwise/arith.py:329
     def fmod(self, other):
         """C's fmod: the result takes the dividend's sign."""
 
-    # ember/_ops/pointwise/arith.py:308
+    # ember/_ops/pointwise/arith.py:329
     def fmod_(self, other):
         """In-place version of fmod."""
 
@@ -1069,10 +1071,10 @@ class Tensor:
     def ger(self, vec2, *, out=None):
         """Alias of outer."""
 
-    # ember/_tensor.py:194
+    # ember/_tensor.py:196
     def get_device(self): ...
 
-    # ember/_tensor.py:231
+    # ember/_tensor.py:233
     @property
     def grad(self): ...
     @grad.setter
@@ -1080,7 +1082,7 @@ class Tensor:
     @grad.deleter
     def grad(self): ...
 
-    # ember/_tensor.py:225
+    # ember/_tensor.py:227
     @property
     def grad_fn(self): ...
 
@@ -1108,7 +1110,7 @@ class Tensor:
     def gt_(self, y, /):
         """In-place version of gt."""
 
-    # ember/_tensor.py:537
+    # ember/_tensor.py:539
     def half(self, memory_format=None): ...
 
     # ember/nn/functional.py:153
@@ -1163,15 +1165,15 @@ class Tensor:
     # ember/_ops/indexing/index_dim.py:180
     def index_fill_(self, dim, index, value): ...
 
-    # ember/_ops/indexing/index.py:213
+    # ember/_ops/indexing/index.py:214
     def index_put(self, indices, values, accumulate=False):
         """Copy of input with values written (or, with accumulate, added) at the index tensors."""
 
-    # ember/_ops/indexing/index.py:220
+    # ember/_ops/indexing/index.py:221
     def index_put_(self, indices, values, accumulate=False):
         """values written (or, with accumulate, added: repeats add up) at the index tensors, in place."""
 
-    # ember/_ops/indexing/index.py:270
+    # ember/_ops/indexing/index.py:271
     def index_select(self, dim, index, *, out=None):
         """The entries of input at `index` (1-D int tensor) along `dim`, as a copy."""
 
@@ -1179,35 +1181,35 @@ class Tensor:
     def inner(self, other, *, out=None):
         """Sum of products over the last dims (a product with a scalar when either is 0-d)."""
 
-    # ember/_tensor.py:546
+    # ember/_tensor.py:548
     def int(self, memory_format=None): ...
 
     # ember/_ops/linalg/decomp.py:109
     def inverse(self, *, out=None):
         """Alias of torch.linalg.inv."""
 
-    # ember/_tensor.py:191
+    # ember/_tensor.py:193
     def is_complex(self): ...
 
-    # ember/_ops/pointwise/complex.py:239
+    # ember/_ops/pointwise/complex.py:240
     def is_conj(self):
         """False: ember never sets PyTorch's lazy conjugate bit (see conj)."""
 
-    # ember/_tensor.py:176
+    # ember/_tensor.py:178
     def is_contiguous(self, memory_format=None): ...
 
-    # ember/_tensor.py:125
+    # ember/_tensor.py:127
     @property
     def is_cpu(self): ...
 
-    # ember/_tensor.py:121
+    # ember/_tensor.py:123
     @property
     def is_cuda(self): ...
 
-    # ember/_tensor.py:188
+    # ember/_tensor.py:190
     def is_floating_point(self): ...
 
-    # ember/_tensor.py:197
+    # ember/_tensor.py:199
     @property
     def is_leaf(self): ...
 
@@ -1215,14 +1217,14 @@ class Tensor:
     def is_nonzero(self):
         """The truth value of a one-element tensor; RuntimeError for empty or larger ones."""
 
-    # ember/_tensor.py:506
+    # ember/_tensor.py:508
     def is_pinned(self, device=None):
         """Whether this CPU tensor lives in page-locked memory (see pin_memory)."""
 
     # ember/_types.py:104
     def is_signed(self): ...
 
-    # ember/_tensor.py:108
+    # ember/_tensor.py:110
     @property
     def is_sparse(self): ...
 
@@ -1258,11 +1260,11 @@ class Tensor:
     def istft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, normalized=False, onesided=None, length=None, return_complex=False):
         """The inverse of stft: each frame's inverse DFT, windowed, overlap-added and divided by the overlap-added"""
 
-    # ember/_tensor.py:366
+    # ember/_tensor.py:368
     def item(self):
         """The single value as a Python number."""
 
-    # ember/_tensor.py:146
+    # ember/_tensor.py:148
     @property
     def itemsize(self): ...
 
@@ -1274,7 +1276,7 @@ class Tensor:
     def kthvalue(self, k, dim=-1, keepdim=False, *, out=None):
         """(values, indices) of the k-th smallest entry along `dim` (k counts from 1)."""
 
-    # ember/_tensor.py:112
+    # ember/_tensor.py:114
     @property
     def layout(self): ...
 
@@ -1398,11 +1400,11 @@ class Tensor:
     def logical_and_(self, y, /):
         """In-place version of logical_and."""
 
-    # ember/_ops/pointwise/unary.py:161
+    # ember/_ops/pointwise/unary.py:167
     def logical_not(self):
         """not input, as a bool tensor."""
 
-    # ember/_ops/pointwise/unary.py:161
+    # ember/_ops/pointwise/unary.py:167
     def logical_not_(self):
         """In-place version of logical_not."""
 
@@ -1434,7 +1436,7 @@ class Tensor:
     def logsumexp(self, dim, keepdim=False, *, out=None):
         """log(sum(exp(input))) over `dim`, without overflow."""
 
-    # ember/_tensor.py:543
+    # ember/_tensor.py:545
     def long(self, memory_format=None): ...
 
     # ember/_ops/pointwise/compare.py:27
@@ -1454,26 +1456,26 @@ class Tensor:
     @property
     def mT(self): ...
 
-    # ember/_ops/indexing/index.py:360
+    # ember/_ops/indexing/index.py:361
     def masked_fill(self, mask, value, /):
         """Copy of input with `value` where mask is True; the result keeps input's dtype."""
 
-    # ember/_ops/indexing/index.py:360
+    # ember/_ops/indexing/index.py:361
     def masked_fill_(self, mask, value, /):
         """In-place version of masked_fill."""
 
-    # ember/_ops/indexing/index.py:442
+    # ember/_ops/indexing/index.py:443
     def masked_scatter(self, mask, source):
         """Copy of input with source's elements, in order, written where mask (broadcast) is True."""
 
-    # ember/_ops/indexing/index.py:449
+    # ember/_ops/indexing/index.py:450
     def masked_scatter_(self, mask, source): ...
 
-    # ember/_ops/indexing/index.py:258
+    # ember/_ops/indexing/index.py:259
     def masked_select(self, mask, *, out=None):
         """The elements of input where mask (broadcast) is True, as a 1-D copy."""
 
-    # ember/_ops/linalg/matmul.py:186
+    # ember/_ops/linalg/matmul.py:202
     def matmul(self, other, *, out=None):
         """Matrix product: dot for 1-D, mm for 2-D, batched with broadcasting above."""
 
@@ -1485,7 +1487,7 @@ class Tensor:
     def matrix_power(self, n, *, out=None):
         """torch.matrix_power: alias of torch.linalg.matrix_power."""
 
-    # ember/_ops/reduction/reduce.py:318
+    # ember/_ops/reduction/reduce.py:320
     def max(self, dim=None, keepdim=False, *, out=None):
         """max(input): the maximum value; max(input, dim, keepdim=False): the named tuple (values, indices) along dim; max(input, other): the elementwise maximum."""
 
@@ -1493,7 +1495,7 @@ class Tensor:
     def maximum(self, y, /):
         """Elementwise maximum, propagating NaN; ties split the gradient evenly."""
 
-    # ember/_ops/reduction/reduce.py:142
+    # ember/_ops/reduction/reduce.py:144
     def mean(self, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
         """Mean of all elements, or over `dim`."""
 
@@ -1501,7 +1503,7 @@ class Tensor:
     def median(self, dim=None, keepdim=False, *, out=None):
         """median(input): the lower median of all elements; median(input, dim): the named tuple (values, indices) along dim."""
 
-    # ember/_ops/reduction/reduce.py:318
+    # ember/_ops/reduction/reduce.py:320
     def min(self, dim=None, keepdim=False, *, out=None):
         """min(input): the minimum value; min(input, dim, keepdim=False): the named tuple (values, indices) along dim; min(input, other): the elementwise minimum."""
 
@@ -1529,11 +1531,11 @@ class Tensor:
     def msort(self, *, out=None):
         """input sorted along its first dim."""
 
-    # ember/_ops/pointwise/arith.py:123
+    # ember/_ops/pointwise/arith.py:125
     def mul(self, y, /):
         """input * other."""
 
-    # ember/_ops/pointwise/arith.py:123
+    # ember/_ops/pointwise/arith.py:125
     def mul_(self, y, /):
         """In-place version of mul."""
 
@@ -1548,7 +1550,7 @@ class Tensor:
     # ember/_functional.py:141
     def multiply_(self, other): ...
 
-    # ember/_ops/linalg/matmul.py:99
+    # ember/_ops/linalg/matmul.py:111
     def mv(self, v, /):
         """Matrix-vector product."""
 
@@ -1558,7 +1560,7 @@ class Tensor:
     # ember/_ops/pointwise/rounding.py:134
     def nan_to_num_(self, nan=0.0, posinf=None, neginf=None): ...
 
-    # ember/_ops/reduction/reduce.py:452
+    # ember/_ops/reduction/reduce.py:454
     def nanmean(self, dim=None, keepdim=False, *, dtype=None, out=None):
         """Mean over the elements that are not NaN."""
 
@@ -1570,7 +1572,7 @@ class Tensor:
     def nanquantile(self, q, dim=None, keepdim=False, *, interpolation='linear', out=None):
         """The q-th quantiles over `dim` (flattened if None), ignoring NaN; q is a number or a 1-D tensor."""
 
-    # ember/_ops/reduction/reduce.py:441
+    # ember/_ops/reduction/reduce.py:443
     def nansum(self, dim=None, keepdim=False, *, dtype=None, out=None):
         """Sum treating NaN as zero, over `dim` (every dim if None)."""
 
@@ -1578,15 +1580,15 @@ class Tensor:
     def narrow(self, dim, start, length):
         """`length` elements from `start` along `dim` (a view)."""
 
-    # ember/_tensor.py:150
+    # ember/_tensor.py:152
     @property
     def nbytes(self): ...
 
-    # ember/_tensor.py:129
+    # ember/_tensor.py:131
     @property
     def ndim(self): ...
 
-    # ember/_tensor.py:133
+    # ember/_tensor.py:135
     def ndimension(self): ...
 
     # ember/_ops/pointwise/compare.py:26
@@ -1613,7 +1615,7 @@ class Tensor:
     def negative_(self):
         """In-place version of neg."""
 
-    # ember/_tensor.py:138
+    # ember/_tensor.py:140
     def nelement(self): ...
 
     # ember/_creation.py:341
@@ -1628,14 +1630,14 @@ class Tensor:
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """A tensor of ones of the given size."""
 
-    # ember/_tensor.py:564
+    # ember/_tensor.py:566
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False): ...
 
     # ember/_creation.py:327
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """A tensor of zeros of the given size."""
 
-    # ember/_ops/indexing/index.py:241
+    # ember/_ops/indexing/index.py:242
     def nonzero(self, *, out=None, as_tuple=False):
         """Indices of the nonzero elements: an (n, ndim) int64 tensor, or one tensor per dim with as_tuple."""
 
@@ -1655,10 +1657,10 @@ class Tensor:
     def not_equal_(self, y, /):
         """In-place version of ne."""
 
-    # ember/_tensor.py:138
+    # ember/_tensor.py:140
     def numel(self): ...
 
-    # ember/_tensor.py:381
+    # ember/_tensor.py:383
     def numpy(self, *, force=False):
         """A NumPy array sharing this CPU tensor's memory (a new array object each call)."""
 
@@ -1670,7 +1672,7 @@ class Tensor:
     def permute(self, *dims):
         """Reorder the dims (a view)."""
 
-    # ember/_tensor.py:494
+    # ember/_tensor.py:496
     def pin_memory(self, device=None):
         """A copy in page-locked host memory (needs a GPU, as in PyTorch)."""
 
@@ -1684,22 +1686,22 @@ class Tensor:
     # ember/_ops/pointwise/unary_special.py:126
     def polygamma_(self, n): ...
 
-    # ember/_ops/pointwise/unary.py:113
+    # ember/_ops/pointwise/unary.py:115
     def positive(self):
         """input itself (bool tensors are refused, as in PyTorch)."""
 
-    # ember/_ops/pointwise/arith.py:458
+    # ember/_ops/pointwise/arith.py:479
     def pow(self, exponent, *, out=None):
         """input ** exponent (either may be a number)."""
 
-    # ember/_ops/pointwise/arith.py:467
+    # ember/_ops/pointwise/arith.py:488
     def pow_(self, exponent): ...
 
     # ember/nn/functional.py:198
     def prelu(self, weight):
         """input where positive, weight * input elsewhere; weight has one value or one per channel (dim 1)."""
 
-    # ember/_ops/reduction/reduce.py:198
+    # ember/_ops/reduction/reduce.py:200
     def prod(self, dim=None, keepdim=False, *, dtype=None, out=None):
         """Product of all elements, or along `dim`."""
 
@@ -1742,23 +1744,23 @@ class Tensor:
     def reciprocal_(self):
         """In-place version of reciprocal."""
 
-    # ember/_tensor.py:302
+    # ember/_tensor.py:304
     def register_hook(self, hook):
         """Run hook(grad) when this tensor's gradient is computed; a returned tensor replaces it."""
 
-    # ember/_ops/pointwise/unary.py:125
+    # ember/_ops/pointwise/unary.py:127
     def relu(self):
         """max(input, 0); the gradient at 0 is 0."""
 
-    # ember/_ops/pointwise/unary.py:125
+    # ember/_ops/pointwise/unary.py:127
     def relu_(self):
         """In-place version of relu."""
 
-    # ember/_ops/pointwise/arith.py:308
+    # ember/_ops/pointwise/arith.py:329
     def remainder(self, other):
         """Python's %: the result takes the divisor's sign."""
 
-    # ember/_ops/pointwise/arith.py:308
+    # ember/_ops/pointwise/arith.py:329
     def remainder_(self, other):
         """In-place version of remainder."""
 
@@ -1770,13 +1772,13 @@ class Tensor:
     def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
         """Each element repeated `repeats` times (an int or a tensor of counts) along `dim` (flattened if None)."""
 
-    # ember/_tensor.py:202
+    # ember/_tensor.py:204
     @property
     def requires_grad(self): ...
     @requires_grad.setter
     def requires_grad(self, value): ...
 
-    # ember/_tensor.py:218
+    # ember/_tensor.py:220
     def requires_grad_(self, requires_grad=True):
         """Set requires_grad in place; returns self."""
 
@@ -1787,15 +1789,15 @@ class Tensor:
     # ember/_ops/shape/views.py:177
     def reshape_as(self, other): ...
 
-    # ember/_ops/pointwise/complex.py:233
+    # ember/_ops/pointwise/complex.py:234
     def resolve_conj(self):
         """input itself: ember's conjugates are always materialised."""
 
-    # ember/_tensor.py:311
+    # ember/_tensor.py:313
     def retain_grad(self):
         """Keep `.grad` for this non-leaf tensor during backward."""
 
-    # ember/_tensor.py:332
+    # ember/_tensor.py:334
     @property
     def retains_grad(self): ...
 
@@ -1850,19 +1852,19 @@ class Tensor:
     def set_(self, source=None, storage_offset=None, size=None, stride=None):
         """Make self a view of source's storage (all of source, or the given geometry); set_() empties self."""
 
-    # ember/_ops/pointwise/unary.py:85
+    # ember/_ops/pointwise/unary.py:87
     def sgn(self):
         """sign for real inputs; input / |input| (0 at 0) for complex ones."""
 
-    # ember/_ops/pointwise/unary.py:85
+    # ember/_ops/pointwise/unary.py:87
     def sgn_(self):
         """In-place version of sgn."""
 
-    # ember/_tensor.py:93
+    # ember/_tensor.py:95
     @property
     def shape(self): ...
 
-    # ember/_tensor.py:549
+    # ember/_tensor.py:551
     def short(self, memory_format=None): ...
 
     # ember/_ops/pointwise/unary_special.py:14
@@ -1873,11 +1875,11 @@ class Tensor:
     def sigmoid_(self):
         """In-place version of sigmoid."""
 
-    # ember/_ops/pointwise/unary.py:70
+    # ember/_ops/pointwise/unary.py:72
     def sign(self):
         """-1, 0 or 1 by the sign of input; its gradient is 0."""
 
-    # ember/_ops/pointwise/unary.py:70
+    # ember/_ops/pointwise/unary.py:72
     def sign_(self):
         """In-place version of sign."""
 
@@ -1909,7 +1911,7 @@ class Tensor:
     def sinh_(self):
         """In-place version of sinh."""
 
-    # ember/_tensor.py:97
+    # ember/_tensor.py:99
     def size(self, dim=None): ...
 
     # ember/_ops/linalg/decomp.py:212
@@ -1956,7 +1958,7 @@ class Tensor:
     def squeeze(self, dim=None):
         """Remove size-1 dims: all of them, or `dim` (int or tuple) if it has size 1."""
 
-    # ember/_ops/shape/strided.py:245
+    # ember/_ops/shape/strided.py:248
     def squeeze_(self, dim=None):
         """In-place version of squeeze: self's own shape and strides change."""
 
@@ -1968,17 +1970,17 @@ class Tensor:
     def stft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, pad_mode='reflect', normalized=False, onesided=None, return_complex=None, align_to_window=None):
         """The short-time Fourier transform of a signal (L,) or a batch (B, L): (B?, n_freq, n_frames) complex,"""
 
-    # ember/_tensor.py:172
+    # ember/_tensor.py:174
     def storage_offset(self): ...
 
-    # ember/_tensor.py:154
+    # ember/_tensor.py:156
     def stride(self, dim=None): ...
 
-    # ember/_ops/pointwise/arith.py:77
+    # ember/_ops/pointwise/arith.py:78
     def sub(self, y, /, alpha=1):
         """input - alpha * other."""
 
-    # ember/_ops/pointwise/arith.py:77
+    # ember/_ops/pointwise/arith.py:78
     def sub_(self, y, /, alpha=1):
         """In-place version of sub."""
 
@@ -1989,7 +1991,7 @@ class Tensor:
     # ember/_functional.py:140
     def subtract_(self, other, *, alpha=1): ...
 
-    # ember/_ops/reduction/reduce.py:96
+    # ember/_ops/reduction/reduce.py:97
     def sum(self, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
         """Sum of all elements, or over `dim` (int or tuple)."""
 
@@ -2001,7 +2003,7 @@ class Tensor:
     def swapaxes(self, axis0, axis1):
         """Alias of transpose (NumPy's name)."""
 
-    # ember/_ops/shape/strided.py:245
+    # ember/_ops/shape/strided.py:248
     def swapaxes_(self, axis0, axis1):
         """In-place version of swapaxes: self's own shape and strides change."""
 
@@ -2009,7 +2011,7 @@ class Tensor:
     def swapdims(self, dim0, dim1):
         """Alias of transpose."""
 
-    # ember/_ops/shape/strided.py:245
+    # ember/_ops/shape/strided.py:248
     def swapdims_(self, dim0, dim1):
         """In-place version of swapdims: self's own shape and strides change."""
 
@@ -2017,7 +2019,7 @@ class Tensor:
     def t(self):
         """Transpose a tensor of at most 2 dims."""
 
-    # ember/_ops/shape/strided.py:245
+    # ember/_ops/shape/strided.py:248
     def t_(self):
         """In-place version of t: self's own shape and strides change."""
 
@@ -2053,7 +2055,7 @@ class Tensor:
     def tile(self, dims):
         """Like repeat, but fewer `dims` than the tensor has are padded with leading 1s."""
 
-    # ember/_tensor.py:483
+    # ember/_tensor.py:485
     def to(self, *args, **kwargs):
         """Move to a device and/or cast to a dtype; returns self when nothing changes."""
 
@@ -2068,7 +2070,7 @@ class Tensor:
     # ember/_sparse.py:414
     def to_sparse_coo(self): ...
 
-    # ember/_tensor.py:375
+    # ember/_tensor.py:377
     def tolist(self): ...
 
     # ember/_ops/reduction/sort.py:120
@@ -2083,7 +2085,7 @@ class Tensor:
     def transpose(self, dim0, dim1):
         """Swap two dims (a view)."""
 
-    # ember/_ops/shape/strided.py:245
+    # ember/_ops/shape/strided.py:248
     def transpose_(self, dim0, dim1):
         """In-place version of transpose: self's own shape and strides change."""
 
@@ -2118,11 +2120,11 @@ class Tensor:
     def trunc_(self):
         """In-place version of trunc."""
 
-    # ember/_tensor.py:519
+    # ember/_tensor.py:521
     def type(self, dtype=None, non_blocking=False, **kwargs):
         """With no argument, the legacy type name ('torch.FloatTensor'); otherwise a cast."""
 
-    # ember/_tensor.py:561
+    # ember/_tensor.py:563
     def type_as(self, other): ...
 
     # ember/_ops/shape/splits.py:20
@@ -2153,7 +2155,7 @@ class Tensor:
     def unsqueeze(self, dim):
         """Insert a size-1 dim at `dim`."""
 
-    # ember/_ops/shape/strided.py:245
+    # ember/_ops/shape/strided.py:248
     def unsqueeze_(self, dim):
         """In-place version of unsqueeze: self's own shape and strides change."""
 
@@ -2172,7 +2174,7 @@ class Tensor:
     # ember/_ops/shape/views.py:176
     def view_as(self, other): ...
 
-    # ember/_ops/indexing/index.py:356
+    # ember/_ops/indexing/index.py:357
     def where(self, condition, other): ...
 
     # ember/_ops/pointwise/binary_float.py:120
@@ -2188,43 +2190,43 @@ class Tensor:
 
 _PY_DTYPES: tuple
 
-# ember/_tensor.py:607
+# ember/_tensor.py:609
 def _dim_index(dim, ndim):
     """A dim for size(dim)/stride(dim): a 0-d tensor has none at all (PyTorch's IndexError)."""
 
-# ember/_tensor.py:569
+# ember/_tensor.py:571
 def _is_param(t): ...
 
-# ember/_tensor.py:614
+# ember/_tensor.py:616
 def _norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
 
-# ember/_tensor.py:578
+# ember/_tensor.py:580
 def _parse_to(self, args, kwargs): ...
 
-# ember/_tensor.py:573
+# ember/_tensor.py:575
 def _rebuild(data, dev, requires_grad): ...
 
 # ember/_tensor.py:48
 def _wrap(array, device, dtype, requires_grad=False, vc=None):
     """Make a Tensor around `array` without any checks (the internal fast constructor)."""
 
-# ember/_tensor.py:650
+# ember/_tensor.py:652
 def broadcast_shapes(*shapes):
     """torch.broadcast_shapes, with PyTorch's message naming the mismatched sizes."""
 
-# ember/_tensor.py:614
+# ember/_tensor.py:616
 def norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
 
-# ember/_tensor.py:628
+# ember/_tensor.py:630
 def norm_dims(dims, ndim):
     """Normalise an int, tuple or list of dims; duplicates get PyTorch's RuntimeError."""
 
-# ember/_tensor.py:643
+# ember/_tensor.py:645
 def reduction_dims(dims, ndim):
     """The array axes a reduction over `dims` (int, tuple or list) covers. A 0-d tensor accepts"""
 
-# ember/_tensor.py:668
+# ember/_tensor.py:670
 def sum_to(t, shape):
     """Sum `t` down to `shape`, undoing broadcasting: the one place that does it."""

@@ -1,7 +1,7 @@
 """torch.autograd: backward, grad, Function, grad modes, gradcheck, Variable."""
 from .. import _device
 from .._tensor import Tensor, _wrap
-from . import engine, graph
+from . import engine, forward_ad, graph
 from .function import Function, once_differentiable
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck, gradgradcheck

@@ -29,6 +29,7 @@ _ADJOINT = {"backward": "forward", "ortho": "ortho", "forward": "backward"}
 class FftC2C(Primitive):
     """The DFT of a complex array over `axes` (its inverse when not `forward`), scaled as `norm` says."""
     complex_grad = True
+    linear = True  # NOTE: forward AD: the tangent is the same transform of the input's tangent
 
     @staticmethod
     def forward(ctx, x, axes, norm, forward):
@@ -48,6 +49,7 @@ class FftR2C(Primitive):
     """The forward DFT of a real array over `axes`; `onesided` keeps the last axis' first n // 2 + 1 bins
     (the others mirror them)."""
     complex_grad = True
+    linear = True
 
     @staticmethod
     def forward(ctx, x, axes, norm, onesided):
@@ -67,6 +69,7 @@ class FftC2R(Primitive):
     """The inverse DFT over `axes` of a spectrum whose last axis holds the first n // 2 + 1 bins of a
     Hermitian-symmetric one: a real array with `n` points on the last axis."""
     complex_grad = True
+    linear = True  # NOTE: over the reals (the imaginary parts of the edge bins are dropped, a real-linear map)
 
     @staticmethod
     def forward(ctx, x, axes, norm, n):
