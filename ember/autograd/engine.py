@@ -70,7 +70,10 @@ def _accumulate(buffers, node, nr, g, create_graph):
         buf[nr] = old + g if old._sparse or not g._sparse else g.__radd__(old)  # NOTE: dense + sparse: dense
     else:
         with _on(g._device):
-            buf[nr] = _wrap(old._data + g._data, g._device, g._dtype)
+            total = old._data + g._data
+            if not total.shape:  # NOTE: NumPy adds two 0-d arrays into a scalar, which is not an array to view
+                total = g._device.backend.xp.asarray(total)
+            buf[nr] = _wrap(total, g._device, g._dtype)
 
 
 def _validate(node, grads):
