@@ -328,7 +328,10 @@ class Tensor:
                 if t._grad is None:
                     t._grad = _wrap(grad._data.copy(), grad._device, grad._dtype)
                 else:
-                    t._grad = _wrap(t._grad._data + grad._data, grad._device, grad._dtype)
+                    total = t._grad._data + grad._data
+                    if not total.shape:  # NOTE: NumPy adds 0-d arrays into a scalar; a tensor holds an array
+                        total = grad._device.backend.xp.asarray(total)
+                    t._grad = _wrap(total, grad._device, grad._dtype)
         self._grad_fn._add_tensor_hook(self._output_nr, keep)
 
     @property

@@ -54,36 +54,36 @@ class Tensor:
     def __and__(self, other):
         """Elementwise bitwise and."""
 
-    # ember/_tensor.py:396
+    # ember/_tensor.py:399
     def __array__(self, dtype=None, copy=None): ...
 
     __array_priority__: int
 
-    # ember/_tensor.py:402
+    # ember/_tensor.py:405
     def __array_wrap__(self, array, context=None, return_scalar=False):
         """NumPy's ufuncs over a tensor and an ndarray (`t + ndarray`, after Tensor's operator"""
 
-    # ember/_tensor.py:422
+    # ember/_tensor.py:425
     def __bool__(self): ...
 
-    # ember/_tensor.py:439
+    # ember/_tensor.py:442
     def __complex__(self): ...
 
-    # ember/_tensor.py:461
+    # ember/_tensor.py:464
     def __deepcopy__(self, memo): ...
 
     # ember/_ops/pointwise/compare.py:25
     def __eq__(self, other):
         """Elementwise eq; returns a bool tensor."""
 
-    # ember/_tensor.py:433
+    # ember/_tensor.py:436
     def __float__(self): ...
 
     # ember/_ops/pointwise/arith.py:209
     def __floordiv__(self, other):
         """Division rounded toward negative infinity (Python's //)."""
 
-    # ember/_tensor.py:450
+    # ember/_tensor.py:453
     def __format__(self, spec): ...
 
     # ember/_ops/pointwise/compare.py:30
@@ -93,14 +93,14 @@ class Tensor:
     # ember/_ops/indexing/index.py:20
     def __getitem__(self, key): ...
 
-    # ember/_tensor.py:481
+    # ember/_tensor.py:484
     def __getstate__(self): ...
 
     # ember/_ops/pointwise/compare.py:29
     def __gt__(self, other):
         """Elementwise gt; returns a bool tensor."""
 
-    # ember/_tensor.py:447
+    # ember/_tensor.py:450
     def __hash__(self): ...
 
     # ember/_ops/pointwise/arith.py:492
@@ -122,13 +122,13 @@ class Tensor:
     # ember/_ops/pointwise/arith.py:494
     def __imul__(self, other): ...
 
-    # ember/_tensor.py:442
+    # ember/_tensor.py:445
     def __index__(self): ...
 
     # ember/_tensor.py:82
     def __init__(self, *args, **kwargs): ...
 
-    # ember/_tensor.py:436
+    # ember/_tensor.py:439
     def __int__(self): ...
 
     # ember/_ops/pointwise/unary.py:178
@@ -148,7 +148,7 @@ class Tensor:
     # ember/_ops/pointwise/arith.py:493
     def __isub__(self, other): ...
 
-    # ember/_tensor.py:417
+    # ember/_tensor.py:420
     def __iter__(self): ...
 
     # ember/_ops/pointwise/arith.py:495
@@ -161,7 +161,7 @@ class Tensor:
     def __le__(self, other):
         """Elementwise le; returns a bool tensor."""
 
-    # ember/_tensor.py:412
+    # ember/_tensor.py:415
     def __len__(self): ...
 
     # ember/_ops/pointwise/bitwise.py:63
@@ -214,10 +214,10 @@ class Tensor:
     def __rand__(self, other):
         """Elementwise bitwise and."""
 
-    # ember/_tensor.py:477
+    # ember/_tensor.py:480
     def __reduce_ex__(self, protocol): ...
 
-    # ember/_tensor.py:455
+    # ember/_tensor.py:458
     def __repr__(self): ...
 
     # ember/_ops/pointwise/arith.py:224
@@ -265,7 +265,7 @@ class Tensor:
     # ember/_ops/indexing/index.py:79
     def __setitem__(self, key, value): ...
 
-    # ember/_tensor.py:455
+    # ember/_tensor.py:458
     def __str__(self): ...
 
     # ember/_ops/pointwise/arith.py:78
@@ -313,7 +313,7 @@ class Tensor:
 
     _retains_grad: Any
 
-    # ember/_tensor.py:428
+    # ember/_tensor.py:431
     def _scalar(self): ...
 
     _sparse: bool
@@ -591,7 +591,7 @@ class Tensor:
     def bernoulli_(self, p=0.5, *, generator=None):
         """Fill with 1 with probability p (a number or a tensor broadcast to self), else 0."""
 
-    # ember/_tensor.py:542
+    # ember/_tensor.py:545
     def bfloat16(self, memory_format=None): ...
 
     # ember/_ops/reduction/unique.py:163
@@ -650,13 +650,13 @@ class Tensor:
     def bmm(self, mat2, *, out=None):
         """Batched matrix product of two 3-D tensors with the same batch size."""
 
-    # ember/_tensor.py:560
+    # ember/_tensor.py:563
     def bool(self, memory_format=None): ...
 
     # ember/_ops/shape/join.py:254
     def broadcast_to(self, size): ...
 
-    # ember/_tensor.py:557
+    # ember/_tensor.py:560
     def byte(self, memory_format=None): ...
 
     # ember/_sampling.py:264
@@ -677,7 +677,7 @@ class Tensor:
     # ember/_types.py:106
     def cfloat(self, memory_format=None): ...
 
-    # ember/_tensor.py:554
+    # ember/_tensor.py:557
     def char(self, memory_format=None): ...
 
     # ember/_ops/linalg/decomp.py:363
@@ -765,14 +765,14 @@ class Tensor:
     def count_nonzero(self, dim=None):
         """Number of nonzero elements over `dim` (all if None); int64."""
 
-    # ember/_tensor.py:493
+    # ember/_tensor.py:496
     def cpu(self, memory_format=None): ...
 
-    # ember/_ops/reduction/norms.py:261
+    # ember/_ops/reduction/norms.py:264
     def cross(self, other, dim=None, *, out=None):
         """torch.cross: dim defaults to the first dim of size 3 (deprecated in PyTorch: pass dim)."""
 
-    # ember/_tensor.py:514
+    # ember/_tensor.py:517
     def cuda(self, device=None, non_blocking=False, memory_format=None): ...
 
     # ember/_ops/reduction/scan.py:150
@@ -799,7 +799,7 @@ class Tensor:
     def cumsum_(self, dim, *, dtype=None):
         """In-place cumsum."""
 
-    # ember/_tensor.py:353
+    # ember/_tensor.py:356
     @property
     def data(self):
         """The same data, out of the graph, with its own version counter (PyTorch's `.data`)."""
@@ -822,11 +822,11 @@ class Tensor:
     def det(self):
         """torch.det: alias of torch.linalg.det."""
 
-    # ember/_tensor.py:338
+    # ember/_tensor.py:341
     def detach(self):
         """A tensor sharing this one's data (and version counter) that is out of the graph."""
 
-    # ember/_tensor.py:342
+    # ember/_tensor.py:345
     def detach_(self): ...
 
     # ember/_tensor.py:119
@@ -860,7 +860,7 @@ class Tensor:
     # ember/_tensor.py:135
     def dim(self): ...
 
-    # ember/_ops/reduction/norms.py:195
+    # ember/_ops/reduction/norms.py:198
     def dist(self, other, p=2):
         """The p-norm of input - other (broadcast)."""
 
@@ -884,7 +884,7 @@ class Tensor:
     def dot(self, b, /):
         """Inner product of two 1-D tensors."""
 
-    # ember/_tensor.py:536
+    # ember/_tensor.py:539
     def double(self, memory_format=None): ...
 
     # ember/_tensor.py:104
@@ -992,7 +992,7 @@ class Tensor:
     def flipud(self):
         """Flip along dim 0 (up/down)."""
 
-    # ember/_tensor.py:533
+    # ember/_tensor.py:536
     def float(self, memory_format=None): ...
 
     # ember/_ops/pointwise/binary_float.py:257
@@ -1110,7 +1110,7 @@ class Tensor:
     def gt_(self, y, /):
         """In-place version of gt."""
 
-    # ember/_tensor.py:539
+    # ember/_tensor.py:542
     def half(self, memory_format=None): ...
 
     # ember/nn/functional.py:153
@@ -1181,7 +1181,7 @@ class Tensor:
     def inner(self, other, *, out=None):
         """Sum of products over the last dims (a product with a scalar when either is 0-d)."""
 
-    # ember/_tensor.py:548
+    # ember/_tensor.py:551
     def int(self, memory_format=None): ...
 
     # ember/_ops/linalg/decomp.py:109
@@ -1217,7 +1217,7 @@ class Tensor:
     def is_nonzero(self):
         """The truth value of a one-element tensor; RuntimeError for empty or larger ones."""
 
-    # ember/_tensor.py:508
+    # ember/_tensor.py:511
     def is_pinned(self, device=None):
         """Whether this CPU tensor lives in page-locked memory (see pin_memory)."""
 
@@ -1260,7 +1260,7 @@ class Tensor:
     def istft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, normalized=False, onesided=None, length=None, return_complex=False):
         """The inverse of stft: each frame's inverse DFT, windowed, overlap-added and divided by the overlap-added"""
 
-    # ember/_tensor.py:368
+    # ember/_tensor.py:371
     def item(self):
         """The single value as a Python number."""
 
@@ -1436,7 +1436,7 @@ class Tensor:
     def logsumexp(self, dim, keepdim=False, *, out=None):
         """log(sum(exp(input))) over `dim`, without overflow."""
 
-    # ember/_tensor.py:545
+    # ember/_tensor.py:548
     def long(self, memory_format=None): ...
 
     # ember/_ops/pointwise/compare.py:27
@@ -1630,7 +1630,7 @@ class Tensor:
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """A tensor of ones of the given size."""
 
-    # ember/_tensor.py:566
+    # ember/_tensor.py:569
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False): ...
 
     # ember/_creation.py:327
@@ -1641,7 +1641,7 @@ class Tensor:
     def nonzero(self, *, out=None, as_tuple=False):
         """Indices of the nonzero elements: an (n, ndim) int64 tensor, or one tensor per dim with as_tuple."""
 
-    # ember/_ops/reduction/norms.py:160
+    # ember/_ops/reduction/norms.py:163
     def norm(self, p='fro', dim=None, keepdim=False, out=None, dtype=None):
         """torch.norm (legacy): 'fro' and numbers are vector norms; 'nuc' is the nuclear matrix norm."""
 
@@ -1660,7 +1660,7 @@ class Tensor:
     # ember/_tensor.py:140
     def numel(self): ...
 
-    # ember/_tensor.py:383
+    # ember/_tensor.py:386
     def numpy(self, *, force=False):
         """A NumPy array sharing this CPU tensor's memory (a new array object each call)."""
 
@@ -1672,7 +1672,7 @@ class Tensor:
     def permute(self, *dims):
         """Reorder the dims (a view)."""
 
-    # ember/_tensor.py:496
+    # ember/_tensor.py:499
     def pin_memory(self, device=None):
         """A copy in page-locked host memory (needs a GPU, as in PyTorch)."""
 
@@ -1797,7 +1797,7 @@ class Tensor:
     def retain_grad(self):
         """Keep `.grad` for this non-leaf tensor during backward."""
 
-    # ember/_tensor.py:334
+    # ember/_tensor.py:337
     @property
     def retains_grad(self): ...
 
@@ -1864,7 +1864,7 @@ class Tensor:
     @property
     def shape(self): ...
 
-    # ember/_tensor.py:551
+    # ember/_tensor.py:554
     def short(self, memory_format=None): ...
 
     # ember/_ops/pointwise/unary_special.py:14
@@ -2055,7 +2055,7 @@ class Tensor:
     def tile(self, dims):
         """Like repeat, but fewer `dims` than the tensor has are padded with leading 1s."""
 
-    # ember/_tensor.py:485
+    # ember/_tensor.py:488
     def to(self, *args, **kwargs):
         """Move to a device and/or cast to a dtype; returns self when nothing changes."""
 
@@ -2070,7 +2070,7 @@ class Tensor:
     # ember/_sparse.py:414
     def to_sparse_coo(self): ...
 
-    # ember/_tensor.py:377
+    # ember/_tensor.py:380
     def tolist(self): ...
 
     # ember/_ops/reduction/sort.py:120
@@ -2120,11 +2120,11 @@ class Tensor:
     def trunc_(self):
         """In-place version of trunc."""
 
-    # ember/_tensor.py:521
+    # ember/_tensor.py:524
     def type(self, dtype=None, non_blocking=False, **kwargs):
         """With no argument, the legacy type name ('torch.FloatTensor'); otherwise a cast."""
 
-    # ember/_tensor.py:563
+    # ember/_tensor.py:566
     def type_as(self, other): ...
 
     # ember/_ops/shape/splits.py:20
@@ -2190,43 +2190,43 @@ class Tensor:
 
 _PY_DTYPES: tuple
 
-# ember/_tensor.py:609
+# ember/_tensor.py:612
 def _dim_index(dim, ndim):
     """A dim for size(dim)/stride(dim): a 0-d tensor has none at all (PyTorch's IndexError)."""
 
-# ember/_tensor.py:571
+# ember/_tensor.py:574
 def _is_param(t): ...
 
-# ember/_tensor.py:616
+# ember/_tensor.py:619
 def _norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
 
-# ember/_tensor.py:580
+# ember/_tensor.py:583
 def _parse_to(self, args, kwargs): ...
 
-# ember/_tensor.py:575
+# ember/_tensor.py:578
 def _rebuild(data, dev, requires_grad): ...
 
 # ember/_tensor.py:48
 def _wrap(array, device, dtype, requires_grad=False, vc=None):
     """Make a Tensor around `array` without any checks (the internal fast constructor)."""
 
-# ember/_tensor.py:652
+# ember/_tensor.py:655
 def broadcast_shapes(*shapes):
     """torch.broadcast_shapes, with PyTorch's message naming the mismatched sizes."""
 
-# ember/_tensor.py:616
+# ember/_tensor.py:619
 def norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
 
-# ember/_tensor.py:630
+# ember/_tensor.py:633
 def norm_dims(dims, ndim):
     """Normalise an int, tuple or list of dims; duplicates get PyTorch's RuntimeError."""
 
-# ember/_tensor.py:645
+# ember/_tensor.py:648
 def reduction_dims(dims, ndim):
     """The array axes a reduction over `dims` (int, tuple or list) covers. A 0-d tensor accepts"""
 
-# ember/_tensor.py:670
+# ember/_tensor.py:673
 def sum_to(t, shape):
     """Sum `t` down to `shape`, undoing broadcasting: the one place that does it."""

@@ -522,3 +522,13 @@ def test_vector_norm_double_backward_matches_torch(kw):
         (gg,) = m.autograd.grad((g ** 3).sum(), x)
         results.append(gg.numpy())
     np.testing.assert_allclose(results[1], results[0], rtol=1e-9, atol=1e-9)
+
+
+def test_retained_zero_d_grad_accumulates_into_an_array():
+    import ember
+    x = ember.tensor(2.0, requires_grad=True)
+    y = x * 3
+    y.retain_grad()
+    y.backward(retain_graph=True)
+    y.backward()
+    assert y.grad.unsqueeze(0).tolist() == [2.0]  # NOTE: a view of a NumPy scalar would read stray memory
