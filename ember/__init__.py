@@ -14,6 +14,7 @@ from ._random import (Generator, bernoulli, default_generator, fork_rng as _fork
                       manual_seed, normal, rand, rand_like, randint, randint_like, randn, randn_like, randperm, seed,
                       set_rng_state)
 from ._sampling import multinomial, poisson
+from ._windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window
 from . import _types, _creation_specs
 from . import random
 from ._functional import (can_cast, get_default_dtype, is_complex, is_floating_point, is_grad_enabled, is_tensor,
@@ -22,13 +23,16 @@ from ._tensor import broadcast_shapes
 from ._tensor_str import get_printoptions, set_printoptions
 from ._types import asarray, is_nonzero, is_signed, is_storage, layout, memory_format
 from ._types import MEMORY_FORMATS as _MEMORY_FORMATS, LAYOUTS as _LAYOUTS
-from . import autograd, cuda, linalg, nn, optim, utils
+from . import autograd, cuda, fft, linalg, nn, optim, utils
 from . import special
+from . import hub, jit, onnx, sparse
+from ._compile import compile
 from . import accelerator, backends
 from .backends._flags import get_float32_matmul_precision, set_float32_matmul_precision
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
 from .autograd.grad_mode import is_inference, is_inference_mode_enabled
 from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled
+from . import func
 from .serialization import load, save
 from ._compat.legacy import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,
                              HalfTensor, IntTensor, LongTensor, ShortTensor)

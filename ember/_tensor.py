@@ -101,7 +101,9 @@ class Tensor:
     """A multi-dimensional array with autograd, on the CPU (NumPy) or a GPU (CuPy)."""
 
     __slots__ = ("_data", "_device", "_dtype", "_requires_grad", "_grad", "_grad_fn", "_output_nr",
-                 "_vc", "_base", "_view_chain", "_view_version", "_accum", "_retains_grad", "__weakref__")
+                 "_vc", "_base", "_view_chain", "_view_version", "_accum", "_retains_grad", "_fw", "__weakref__")
+    # NOTE: _fw holds forward-mode AD tangents by dual level (ember/autograd/forward_ad.py); like _view_chain it is
+    # unset on most tensors (_wrap does not touch it), so plain tensors pay nothing for it.
 
     # NOTE: NumPy scalars defer to the tensor's reflected operators (np.float64(2) * t is a Tensor,
     # not an ndarray), as with PyTorch's tensors.
@@ -137,6 +139,17 @@ class Tensor:
     @property
     def dtype(self):
         return self._dtype
+
+    _sparse = False  # NOTE: True on ember/_sparse.py's SparseTensor (engine and optimizers branch on it)
+
+    @property
+    def is_sparse(self):
+        return False
+
+    @property
+    def layout(self):
+        from ._types import LAYOUTS
+        return LAYOUTS["strided"]
 
     @property
     def device(self):
@@ -358,7 +371,10 @@ class Tensor:
                 if t._grad is None:
                     t._grad = _wrap(grad._data.copy(), grad._device, grad._dtype)
                 else:
-                    t._grad = _wrap(t._grad._data + grad._data, grad._device, grad._dtype)
+                    total = t._grad._data + grad._data
+                    if not total.shape:  # NOTE: NumPy adds 0-d arrays into a scalar; a tensor holds an array
+                        total = grad._device.backend.xp.asarray(total)
+                    t._grad = _wrap(total, grad._device, grad._dtype)
         self._grad_fn._set_retains_grad_hook(self._output_nr, keep)  # NOTE: run after the tensor's hooks
 
     @property

@@ -52,7 +52,7 @@ class Tensor:
     @property
     def T(self): ...
 
-    # ember/_ops/pointwise/unary.py:37
+    # ember/_ops/pointwise/unary.py:39
     def __abs__(self):
         """|input|; the gradient at 0 is 0, and complex inputs give their real dtype."""
 
@@ -64,36 +64,36 @@ class Tensor:
     def __and__(self, other):
         """Elementwise bitwise and."""
 
-    # ember/_tensor.py:426
+    # ember/_tensor.py:442
     def __array__(self, dtype=None, copy=None): ...
 
     __array_priority__: int
 
-    # ember/_tensor.py:432
+    # ember/_tensor.py:448
     def __array_wrap__(self, array, context=None, return_scalar=False):
         """NumPy's ufuncs over a tensor and an ndarray (`t + ndarray`, after Tensor's operator"""
 
-    # ember/_tensor.py:452
+    # ember/_tensor.py:468
     def __bool__(self): ...
 
-    # ember/_tensor.py:469
+    # ember/_tensor.py:485
     def __complex__(self): ...
 
-    # ember/_tensor.py:491
+    # ember/_tensor.py:507
     def __deepcopy__(self, memo): ...
 
     # ember/_ops/pointwise/compare.py:25
     def __eq__(self, other):
         """Elementwise eq; returns a bool tensor."""
 
-    # ember/_tensor.py:463
+    # ember/_tensor.py:479
     def __float__(self): ...
 
-    # ember/_ops/pointwise/arith.py:188
+    # ember/_ops/pointwise/arith.py:209
     def __floordiv__(self, other):
         """Division rounded toward negative infinity (Python's //)."""
 
-    # ember/_tensor.py:480
+    # ember/_tensor.py:496
     def __format__(self, spec): ...
 
     # ember/_ops/pointwise/compare.py:30
@@ -103,65 +103,65 @@ class Tensor:
     # ember/_ops/indexing/index.py:20
     def __getitem__(self, key): ...
 
-    # ember/_tensor.py:511
+    # ember/_tensor.py:527
     def __getstate__(self): ...
 
     # ember/_ops/pointwise/compare.py:29
     def __gt__(self, other):
         """Elementwise gt; returns a bool tensor."""
 
-    # ember/_tensor.py:477
+    # ember/_tensor.py:493
     def __hash__(self): ...
 
-    # ember/_ops/pointwise/arith.py:471
+    # ember/_ops/pointwise/arith.py:492
     def __iadd__(self, other): ...
 
     # ember/_ops/pointwise/bitwise.py:42
     def __iand__(self, other): ...
 
-    # ember/_ops/pointwise/arith.py:475
+    # ember/_ops/pointwise/arith.py:496
     def __ifloordiv__(self, other): ...
 
     # ember/_ops/pointwise/bitwise.py:63
     def __ilshift__(self, other):
         """In-place version of bitwise_left_shift."""
 
-    # ember/_ops/pointwise/arith.py:476
+    # ember/_ops/pointwise/arith.py:497
     def __imod__(self, other): ...
 
-    # ember/_ops/pointwise/arith.py:473
+    # ember/_ops/pointwise/arith.py:494
     def __imul__(self, other): ...
 
-    # ember/_tensor.py:472
+    # ember/_tensor.py:488
     def __index__(self): ...
 
-    # ember/_tensor.py:115
+    # ember/_tensor.py:117
     def __init__(self, *args, **kwargs): ...
 
-    # ember/_tensor.py:466
+    # ember/_tensor.py:482
     def __int__(self): ...
 
-    # ember/_ops/pointwise/unary.py:172
+    # ember/_ops/pointwise/unary.py:178
     def __invert__(self):
         """~input for integer and bool tensors."""
 
     # ember/_ops/pointwise/bitwise.py:43
     def __ior__(self, other): ...
 
-    # ember/_ops/pointwise/arith.py:477
+    # ember/_ops/pointwise/arith.py:498
     def __ipow__(self, other): ...
 
     # ember/_ops/pointwise/bitwise.py:76
     def __irshift__(self, other):
         """In-place version of bitwise_right_shift."""
 
-    # ember/_ops/pointwise/arith.py:472
+    # ember/_ops/pointwise/arith.py:493
     def __isub__(self, other): ...
 
-    # ember/_tensor.py:447
+    # ember/_tensor.py:463
     def __iter__(self): ...
 
-    # ember/_ops/pointwise/arith.py:474
+    # ember/_ops/pointwise/arith.py:495
     def __itruediv__(self, other): ...
 
     # ember/_ops/pointwise/bitwise.py:44
@@ -171,7 +171,7 @@ class Tensor:
     def __le__(self, other):
         """Elementwise le; returns a bool tensor."""
 
-    # ember/_tensor.py:442
+    # ember/_tensor.py:458
     def __len__(self): ...
 
     # ember/_ops/pointwise/bitwise.py:63
@@ -182,15 +182,15 @@ class Tensor:
     def __lt__(self, other):
         """Elementwise lt; returns a bool tensor."""
 
-    # ember/_ops/linalg/matmul.py:186
+    # ember/_ops/linalg/matmul.py:202
     def __matmul__(self, other):
         """Matrix product: dot for 1-D, mm for 2-D, batched with broadcasting above."""
 
-    # ember/_ops/pointwise/arith.py:308
+    # ember/_ops/pointwise/arith.py:329
     def __mod__(self, other):
         """Python's %: the result takes the divisor's sign."""
 
-    # ember/_ops/pointwise/arith.py:123
+    # ember/_ops/pointwise/arith.py:125
     def __mul__(self, other):
         """input * other."""
 
@@ -202,18 +202,18 @@ class Tensor:
     def __neg__(self):
         """-input."""
 
-    # ember/_tensor.py:111
+    # ember/_tensor.py:113
     def __new__(cls, *args, **kwargs): ...
 
     # ember/_ops/pointwise/bitwise.py:40
     def __or__(self, other):
         """Elementwise bitwise or."""
 
-    # ember/_ops/pointwise/unary.py:113
+    # ember/_ops/pointwise/unary.py:115
     def __pos__(self):
         """input itself (bool tensors are refused, as in PyTorch)."""
 
-    # ember/_ops/pointwise/arith.py:465
+    # ember/_ops/pointwise/arith.py:486
     def __pow__(self, other): ...
 
     # ember/_ops/pointwise/arith.py:40
@@ -224,26 +224,26 @@ class Tensor:
     def __rand__(self, other):
         """Elementwise bitwise and."""
 
-    # ember/_tensor.py:507
+    # ember/_tensor.py:523
     def __reduce_ex__(self, protocol): ...
 
-    # ember/_tensor.py:485
+    # ember/_tensor.py:501
     def __repr__(self): ...
 
-    # ember/_ops/pointwise/arith.py:203
+    # ember/_ops/pointwise/arith.py:224
     def __rfloordiv__(self, other): ...
 
     # ember/_ops/pointwise/bitwise.py:63
     def __rlshift__(self, other):
         """input << other; counts outside [0, bits) give 0, as in PyTorch."""
 
-    # ember/_ops/linalg/matmul.py:206
+    # ember/_ops/linalg/matmul.py:222
     def __rmatmul__(self, other): ...
 
-    # ember/_ops/pointwise/arith.py:271
+    # ember/_ops/pointwise/arith.py:292
     def __rmod__(self, other): ...
 
-    # ember/_ops/pointwise/arith.py:123
+    # ember/_ops/pointwise/arith.py:125
     def __rmul__(self, other):
         """input * other."""
 
@@ -251,7 +251,7 @@ class Tensor:
     def __ror__(self, other):
         """Elementwise bitwise or."""
 
-    # ember/_ops/pointwise/arith.py:466
+    # ember/_ops/pointwise/arith.py:487
     def __rpow__(self, other): ...
 
     # ember/_ops/pointwise/bitwise.py:76
@@ -262,10 +262,10 @@ class Tensor:
     def __rshift__(self, other):
         """input >> other (arithmetic); counts outside [0, bits) give 0 or -1 by the sign, as in PyTorch."""
 
-    # ember/_ops/pointwise/arith.py:116
+    # ember/_ops/pointwise/arith.py:118
     def __rsub__(self, other): ...
 
-    # ember/_ops/pointwise/arith.py:176
+    # ember/_ops/pointwise/arith.py:197
     def __rtruediv__(self, other): ...
 
     # ember/_ops/pointwise/bitwise.py:41
@@ -275,14 +275,14 @@ class Tensor:
     # ember/_ops/indexing/index.py:79
     def __setitem__(self, key, value): ...
 
-    # ember/_tensor.py:485
+    # ember/_tensor.py:501
     def __str__(self): ...
 
-    # ember/_ops/pointwise/arith.py:77
+    # ember/_ops/pointwise/arith.py:78
     def __sub__(self, other):
         """input - alpha * other."""
 
-    # ember/_ops/pointwise/arith.py:148
+    # ember/_ops/pointwise/arith.py:155
     def __truediv__(self, other):
         """True division; integer inputs give the default float dtype."""
 
@@ -292,10 +292,10 @@ class Tensor:
 
     _accum: Any
 
-    # ember/_tensor.py:296
+    # ember/_tensor.py:309
     def _accumulator(self): ...
 
-    # ember/_tensor.py:118
+    # ember/_tensor.py:120
     def _adopt(self, other):
         """Take over another tensor's fields (used by subclasses built from a tensor)."""
 
@@ -307,9 +307,11 @@ class Tensor:
 
     _dtype: Any
 
-    # ember/_tensor.py:303
+    # ember/_tensor.py:316
     def _edge_for_grad(self):
         """The graph position whose incoming gradient is this tensor's gradient."""
+
+    _fw: Any
 
     _grad: Any
 
@@ -321,16 +323,18 @@ class Tensor:
 
     _retains_grad: Any
 
-    # ember/_tensor.py:458
+    # ember/_tensor.py:474
     def _scalar(self): ...
 
-    # ember/_tensor.py:312
+    _sparse: bool
+
+    # ember/_tensor.py:325
     def _sync_view(self):
         """A view whose base changed in place: rebuild its grad_fn from the base's new history."""
 
     _vc: Any
 
-    # ember/_tensor.py:286
+    # ember/_tensor.py:299
     @property
     def _version(self): ...
 
@@ -338,19 +342,19 @@ class Tensor:
 
     _view_version: Any
 
-    # ember/_ops/pointwise/unary.py:37
+    # ember/_ops/pointwise/unary.py:39
     def abs(self):
         """|input|; the gradient at 0 is 0, and complex inputs give their real dtype."""
 
-    # ember/_ops/pointwise/unary.py:37
+    # ember/_ops/pointwise/unary.py:39
     def abs_(self):
         """In-place version of abs."""
 
-    # ember/_ops/pointwise/unary.py:37
+    # ember/_ops/pointwise/unary.py:39
     def absolute(self):
         """|input|; the gradient at 0 is 0, and complex inputs give their real dtype."""
 
-    # ember/_ops/pointwise/unary.py:37
+    # ember/_ops/pointwise/unary.py:39
     def absolute_(self):
         """In-place version of abs."""
 
@@ -375,7 +379,7 @@ class Tensor:
         """input + alpha * other."""
 
     # ember/_ops/pointwise/arith.py:40
-    def add_(self, y, /, alpha=1):
+    def add_(self, other, *args, alpha=1, **kwargs):
         """In-place version of add."""
 
     # ember/_ops/linalg/products.py:149
@@ -430,7 +434,7 @@ class Tensor:
     def adjoint(self):
         """Conjugate transpose of the last two dims (a view, as x.mT.conj())."""
 
-    # ember/_ops/reduction/reduce.py:391
+    # ember/_ops/reduction/reduce.py:393
     def all(self, dim=None, keepdim=False):
         """True when every element (over `dim`) is nonzero; a bool tensor (uint8 stays uint8)."""
 
@@ -438,19 +442,19 @@ class Tensor:
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         """True when every element of input is close to other's (see isclose); a Python bool."""
 
-    # ember/_ops/reduction/reduce.py:269
+    # ember/_ops/reduction/reduce.py:271
     def amax(self, dim=(), keepdim=False, *, out=None):
         """Largest values over `dim` (every dim by default)."""
 
-    # ember/_ops/reduction/reduce.py:276
+    # ember/_ops/reduction/reduce.py:278
     def amin(self, dim=(), keepdim=False, *, out=None):
         """Smallest values over `dim` (every dim by default)."""
 
-    # ember/_ops/reduction/reduce.py:470
+    # ember/_ops/reduction/reduce.py:472
     def aminmax(self, *, dim=None, keepdim=False, out=None):
         """(min, max) over `dim` (every dim if None); ties share each gradient evenly."""
 
-    # ember/_ops/reduction/reduce.py:403
+    # ember/_ops/reduction/reduce.py:405
     def any(self, dim=None, keepdim=False):
         """True when some element (over `dim`) is nonzero."""
 
@@ -514,11 +518,11 @@ class Tensor:
     def arctanh_(self):
         """In-place version of atanh."""
 
-    # ember/_ops/reduction/reduce.py:358
+    # ember/_ops/reduction/reduce.py:360
     def argmax(self, dim=None, keepdim=False):
         """Index of the largest value (first on ties), over all elements or along `dim`; int64."""
 
-    # ember/_ops/reduction/reduce.py:380
+    # ember/_ops/reduction/reduce.py:382
     def argmin(self, dim=None, keepdim=False):
         """Index of the smallest value (first on ties); int64."""
 
@@ -526,7 +530,7 @@ class Tensor:
     def argsort(self, dim=-1, descending=False, stable=False):
         """Indices that sort `input` along `dim` (int64)."""
 
-    # ember/_ops/indexing/index.py:252
+    # ember/_ops/indexing/index.py:253
     def argwhere(self):
         """The indices of the nonzero elements as an (n, ndim) tensor."""
 
@@ -534,7 +538,7 @@ class Tensor:
     def as_strided(self, size, stride, storage_offset=None):
         """A view of input's storage with the given sizes, strides and offset (in elements)."""
 
-    # ember/_ops/shape/strided.py:246
+    # ember/_ops/shape/strided.py:249
     def as_strided_(self, size, stride, storage_offset=None):
         """In-place version of as_strided: self's own shape and strides change."""
 
@@ -578,7 +582,7 @@ class Tensor:
     def atanh_(self):
         """In-place version of atanh."""
 
-    # ember/_tensor.py:329
+    # ember/_tensor.py:342
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor w.r.t. graph leaves, accumulating into `.grad`."""
 
@@ -597,7 +601,7 @@ class Tensor:
     def bernoulli_(self, p=0.5, *, generator=None):
         """Fill with 1 with probability p (a number or a tensor broadcast to self), else 0."""
 
-    # ember/_tensor.py:572
+    # ember/_tensor.py:588
     def bfloat16(self, memory_format=None): ...
 
     # ember/_ops/reduction/unique.py:163
@@ -620,11 +624,11 @@ class Tensor:
     def bitwise_left_shift_(self, y, /):
         """In-place version of bitwise_left_shift."""
 
-    # ember/_ops/pointwise/unary.py:172
+    # ember/_ops/pointwise/unary.py:178
     def bitwise_not(self):
         """~input for integer and bool tensors."""
 
-    # ember/_ops/pointwise/unary.py:172
+    # ember/_ops/pointwise/unary.py:178
     def bitwise_not_(self):
         """In-place version of bitwise_not."""
 
@@ -652,17 +656,17 @@ class Tensor:
     def bitwise_xor_(self, y, /):
         """In-place version of bitwise_xor."""
 
-    # ember/_ops/linalg/matmul.py:212
+    # ember/_ops/linalg/matmul.py:228
     def bmm(self, mat2, *, out=None):
         """Batched matrix product of two 3-D tensors with the same batch size."""
 
-    # ember/_tensor.py:590
+    # ember/_tensor.py:606
     def bool(self, memory_format=None): ...
 
     # ember/_ops/shape/join.py:254
     def broadcast_to(self, size): ...
 
-    # ember/_tensor.py:587
+    # ember/_tensor.py:603
     def byte(self, memory_format=None): ...
 
     # ember/_sampling.py:264
@@ -683,7 +687,7 @@ class Tensor:
     # ember/_types.py:106
     def cfloat(self, memory_format=None): ...
 
-    # ember/_tensor.py:584
+    # ember/_tensor.py:600
     def char(self, memory_format=None): ...
 
     # ember/_ops/linalg/decomp.py:363
@@ -727,11 +731,11 @@ class Tensor:
     # ember/_ops/shape/copy.py:72
     def clone(self, *, memory_format=None): ...
 
-    # ember/_ops/pointwise/complex.py:217
+    # ember/_ops/pointwise/complex.py:218
     def conj(self):
         """The complex conjugate; input itself for real tensors."""
 
-    # ember/_ops/pointwise/complex.py:226
+    # ember/_ops/pointwise/complex.py:227
     def conj_physical(self):
         """The complex conjugate as a new tensor (a copy for real tensors)."""
 
@@ -767,18 +771,18 @@ class Tensor:
     def cosh_(self):
         """In-place version of cosh."""
 
-    # ember/_ops/reduction/reduce.py:490
+    # ember/_ops/reduction/reduce.py:492
     def count_nonzero(self, dim=None):
         """Number of nonzero elements over `dim` (all if None); int64."""
 
-    # ember/_tensor.py:523
+    # ember/_tensor.py:539
     def cpu(self, memory_format=None): ...
 
-    # ember/_ops/reduction/norms.py:261
+    # ember/_ops/reduction/norms.py:264
     def cross(self, other, dim=None, *, out=None):
         """torch.cross: dim defaults to the first dim of size 3 (deprecated in PyTorch: pass dim)."""
 
-    # ember/_tensor.py:544
+    # ember/_tensor.py:560
     def cuda(self, device=None, non_blocking=False, memory_format=None): ...
 
     # ember/_ops/reduction/scan.py:150
@@ -805,7 +809,7 @@ class Tensor:
     def cumsum_(self, dim, *, dtype=None):
         """In-place cumsum."""
 
-    # ember/_tensor.py:383
+    # ember/_tensor.py:399
     @property
     def data(self):
         """The same data, out of the graph, with its own version counter (PyTorch's `.data`)."""
@@ -828,14 +832,14 @@ class Tensor:
     def det(self):
         """torch.det: alias of torch.linalg.det."""
 
-    # ember/_tensor.py:368
+    # ember/_tensor.py:384
     def detach(self):
         """A tensor sharing this one's data (and version counter) that is out of the graph."""
 
-    # ember/_tensor.py:372
+    # ember/_tensor.py:388
     def detach_(self): ...
 
-    # ember/_tensor.py:141
+    # ember/_tensor.py:154
     @property
     def device(self): ...
 
@@ -863,10 +867,10 @@ class Tensor:
     def digamma_(self):
         """In-place version of digamma."""
 
-    # ember/_tensor.py:157
+    # ember/_tensor.py:170
     def dim(self): ...
 
-    # ember/_ops/reduction/norms.py:195
+    # ember/_ops/reduction/norms.py:198
     def dist(self, other, p=2):
         """The p-norm of input - other (broadcast)."""
 
@@ -886,18 +890,18 @@ class Tensor:
     def divide_(self, other, *, rounding_mode=None):
         """In-place div."""
 
-    # ember/_ops/linalg/matmul.py:70
+    # ember/_ops/linalg/matmul.py:82
     def dot(self, b, /):
         """Inner product of two 1-D tensors."""
 
-    # ember/_tensor.py:566
+    # ember/_tensor.py:582
     def double(self, memory_format=None): ...
 
-    # ember/_tensor.py:137
+    # ember/_tensor.py:139
     @property
     def dtype(self): ...
 
-    # ember/_tensor.py:167
+    # ember/_tensor.py:180
     def element_size(self): ...
 
     # ember/_ops/pointwise/compare.py:25
@@ -998,7 +1002,7 @@ class Tensor:
     def flipud(self):
         """Flip along dim 0 (up/down)."""
 
-    # ember/_tensor.py:563
+    # ember/_tensor.py:579
     def float(self, memory_format=None): ...
 
     # ember/_ops/pointwise/binary_float.py:257
@@ -1017,11 +1021,11 @@ class Tensor:
     def floor_(self):
         """In-place version of floor."""
 
-    # ember/_ops/pointwise/arith.py:188
+    # ember/_ops/pointwise/arith.py:209
     def floor_divide(self, y, /):
         """Division rounded toward negative infinity (Python's //)."""
 
-    # ember/_ops/pointwise/arith.py:188
+    # ember/_ops/pointwise/arith.py:209
     def floor_divide_(self, y, /):
         """In-place version of floor_divide."""
 
@@ -1033,11 +1037,11 @@ class Tensor:
     def fmin(self, y, /):
         """Elementwise minimum ignoring NaN (NaN only where both are NaN); ties go to input."""
 
-    # ember/_ops/pointwise/arith.py:308
+    # ember/_ops/pointwise/arith.py:329
     def fmod(self, other):
         """C's fmod: the result takes the dividend's sign."""
 
-    # ember/_ops/pointwise/arith.py:308
+    # ember/_ops/pointwise/arith.py:329
     def fmod_(self, other):
         """In-place version of fmod."""
 
@@ -1077,10 +1081,10 @@ class Tensor:
     def ger(self, vec2, *, out=None):
         """Alias of outer."""
 
-    # ember/_tensor.py:218
+    # ember/_tensor.py:231
     def get_device(self): ...
 
-    # ember/_tensor.py:257
+    # ember/_tensor.py:270
     @property
     def grad(self): ...
     @grad.setter
@@ -1088,7 +1092,7 @@ class Tensor:
     @grad.deleter
     def grad(self): ...
 
-    # ember/_tensor.py:251
+    # ember/_tensor.py:264
     @property
     def grad_fn(self): ...
 
@@ -1116,7 +1120,7 @@ class Tensor:
     def gt_(self, y, /):
         """In-place version of gt."""
 
-    # ember/_tensor.py:569
+    # ember/_tensor.py:585
     def half(self, memory_format=None): ...
 
     # ember/nn/functional.py:153
@@ -1171,15 +1175,15 @@ class Tensor:
     # ember/_ops/indexing/index_dim.py:180
     def index_fill_(self, dim, index, value): ...
 
-    # ember/_ops/indexing/index.py:213
+    # ember/_ops/indexing/index.py:214
     def index_put(self, indices, values, accumulate=False):
         """Copy of input with values written (or, with accumulate, added) at the index tensors."""
 
-    # ember/_ops/indexing/index.py:220
+    # ember/_ops/indexing/index.py:221
     def index_put_(self, indices, values, accumulate=False):
         """values written (or, with accumulate, added: repeats add up) at the index tensors, in place."""
 
-    # ember/_ops/indexing/index.py:270
+    # ember/_ops/indexing/index.py:271
     def index_select(self, dim, index, *, out=None):
         """The entries of input at `index` (1-D int tensor) along `dim`, as a copy."""
 
@@ -1187,39 +1191,39 @@ class Tensor:
     def inner(self, other, *, out=None):
         """Sum of products over the last dims (a product with a scalar when either is 0-d)."""
 
-    # ember/_tensor.py:578
+    # ember/_tensor.py:594
     def int(self, memory_format=None): ...
 
     # ember/_ops/linalg/decomp.py:109
     def inverse(self, *, out=None):
         """Alias of torch.linalg.inv."""
 
-    # ember/_tensor.py:215
+    # ember/_tensor.py:228
     def is_complex(self): ...
 
-    # ember/_ops/pointwise/complex.py:239
+    # ember/_ops/pointwise/complex.py:240
     def is_conj(self):
         """False: ember never sets PyTorch's lazy conjugate bit (see conj)."""
 
-    # ember/_tensor.py:200
+    # ember/_tensor.py:213
     def is_contiguous(self, memory_format=None): ...
 
-    # ember/_tensor.py:149
+    # ember/_tensor.py:162
     @property
     def is_cpu(self): ...
 
-    # ember/_tensor.py:145
+    # ember/_tensor.py:158
     @property
     def is_cuda(self): ...
 
-    # ember/_tensor.py:212
+    # ember/_tensor.py:225
     def is_floating_point(self): ...
 
-    # ember/_tensor.py:292
+    # ember/_tensor.py:305
     def is_inference(self):
         """Whether this is an inference tensor: made inside inference_mode (or a view or detach of one)."""
 
-    # ember/_tensor.py:221
+    # ember/_tensor.py:234
     @property
     def is_leaf(self): ...
 
@@ -1227,12 +1231,16 @@ class Tensor:
     def is_nonzero(self):
         """The truth value of a one-element tensor; RuntimeError for empty or larger ones."""
 
-    # ember/_tensor.py:538
+    # ember/_tensor.py:554
     def is_pinned(self, device=None):
         """Whether this CPU tensor lives in page-locked memory (see pin_memory)."""
 
     # ember/_types.py:104
     def is_signed(self): ...
+
+    # ember/_tensor.py:145
+    @property
+    def is_sparse(self): ...
 
     # ember/_ops/pointwise/compare.py:173
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -1262,11 +1270,15 @@ class Tensor:
     def isreal(self):
         """torch.isreal, elementwise."""
 
-    # ember/_tensor.py:398
+    # ember/_ops/spectral/stft.py:84
+    def istft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, normalized=False, onesided=None, length=None, return_complex=False):
+        """The inverse of stft: each frame's inverse DFT, windowed, overlap-added and divided by the overlap-added"""
+
+    # ember/_tensor.py:414
     def item(self):
         """The single value as a Python number."""
 
-    # ember/_tensor.py:170
+    # ember/_tensor.py:183
     @property
     def itemsize(self): ...
 
@@ -1277,6 +1289,10 @@ class Tensor:
     # ember/_ops/reduction/sort.py:207
     def kthvalue(self, k, dim=-1, keepdim=False, *, out=None):
         """(values, indices) of the k-th smallest entry along `dim` (k counts from 1)."""
+
+    # ember/_tensor.py:149
+    @property
+    def layout(self): ...
 
     # ember/_ops/pointwise/bitwise.py:125
     def lcm(self, y, /):
@@ -1398,11 +1414,11 @@ class Tensor:
     def logical_and_(self, y, /):
         """In-place version of logical_and."""
 
-    # ember/_ops/pointwise/unary.py:161
+    # ember/_ops/pointwise/unary.py:167
     def logical_not(self):
         """not input, as a bool tensor."""
 
-    # ember/_ops/pointwise/unary.py:161
+    # ember/_ops/pointwise/unary.py:167
     def logical_not_(self):
         """In-place version of logical_not."""
 
@@ -1434,7 +1450,7 @@ class Tensor:
     def logsumexp(self, dim, keepdim=False, *, out=None):
         """log(sum(exp(input))) over `dim`, without overflow."""
 
-    # ember/_tensor.py:575
+    # ember/_tensor.py:591
     def long(self, memory_format=None): ...
 
     # ember/_ops/pointwise/compare.py:27
@@ -1454,26 +1470,26 @@ class Tensor:
     @property
     def mT(self): ...
 
-    # ember/_ops/indexing/index.py:360
+    # ember/_ops/indexing/index.py:361
     def masked_fill(self, mask, value, /):
         """Copy of input with `value` where mask is True; the result keeps input's dtype."""
 
-    # ember/_ops/indexing/index.py:360
+    # ember/_ops/indexing/index.py:361
     def masked_fill_(self, mask, value, /):
         """In-place version of masked_fill."""
 
-    # ember/_ops/indexing/index.py:442
+    # ember/_ops/indexing/index.py:443
     def masked_scatter(self, mask, source):
         """Copy of input with source's elements, in order, written where mask (broadcast) is True."""
 
-    # ember/_ops/indexing/index.py:449
+    # ember/_ops/indexing/index.py:450
     def masked_scatter_(self, mask, source): ...
 
-    # ember/_ops/indexing/index.py:258
+    # ember/_ops/indexing/index.py:259
     def masked_select(self, mask, *, out=None):
         """The elements of input where mask (broadcast) is True, as a 1-D copy."""
 
-    # ember/_ops/linalg/matmul.py:186
+    # ember/_ops/linalg/matmul.py:202
     def matmul(self, other, *, out=None):
         """Matrix product: dot for 1-D, mm for 2-D, batched with broadcasting above."""
 
@@ -1485,7 +1501,7 @@ class Tensor:
     def matrix_power(self, n, *, out=None):
         """torch.matrix_power: alias of torch.linalg.matrix_power."""
 
-    # ember/_ops/reduction/reduce.py:318
+    # ember/_ops/reduction/reduce.py:320
     def max(self, dim=None, keepdim=False, *, out=None):
         """max(input): the maximum value; max(input, dim, keepdim=False): the named tuple (values, indices) along dim; max(input, other): the elementwise maximum."""
 
@@ -1493,7 +1509,7 @@ class Tensor:
     def maximum(self, y, /):
         """Elementwise maximum, propagating NaN; ties split the gradient evenly."""
 
-    # ember/_ops/reduction/reduce.py:142
+    # ember/_ops/reduction/reduce.py:144
     def mean(self, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
         """Mean of all elements, or over `dim`."""
 
@@ -1501,7 +1517,7 @@ class Tensor:
     def median(self, dim=None, keepdim=False, *, out=None):
         """median(input): the lower median of all elements; median(input, dim): the named tuple (values, indices) along dim."""
 
-    # ember/_ops/reduction/reduce.py:318
+    # ember/_ops/reduction/reduce.py:320
     def min(self, dim=None, keepdim=False, *, out=None):
         """min(input): the minimum value; min(input, dim, keepdim=False): the named tuple (values, indices) along dim; min(input, other): the elementwise minimum."""
 
@@ -1529,11 +1545,11 @@ class Tensor:
     def msort(self, *, out=None):
         """input sorted along its first dim."""
 
-    # ember/_ops/pointwise/arith.py:123
+    # ember/_ops/pointwise/arith.py:125
     def mul(self, y, /):
         """input * other."""
 
-    # ember/_ops/pointwise/arith.py:123
+    # ember/_ops/pointwise/arith.py:125
     def mul_(self, y, /):
         """In-place version of mul."""
 
@@ -1548,7 +1564,7 @@ class Tensor:
     # ember/_functional.py:141
     def multiply_(self, other): ...
 
-    # ember/_ops/linalg/matmul.py:99
+    # ember/_ops/linalg/matmul.py:111
     def mv(self, v, /):
         """Matrix-vector product."""
 
@@ -1558,7 +1574,7 @@ class Tensor:
     # ember/_ops/pointwise/rounding.py:134
     def nan_to_num_(self, nan=0.0, posinf=None, neginf=None): ...
 
-    # ember/_ops/reduction/reduce.py:452
+    # ember/_ops/reduction/reduce.py:454
     def nanmean(self, dim=None, keepdim=False, *, dtype=None, out=None):
         """Mean over the elements that are not NaN."""
 
@@ -1570,7 +1586,7 @@ class Tensor:
     def nanquantile(self, q, dim=None, keepdim=False, *, interpolation='linear', out=None):
         """The q-th quantiles over `dim` (flattened if None), ignoring NaN; q is a number or a 1-D tensor."""
 
-    # ember/_ops/reduction/reduce.py:441
+    # ember/_ops/reduction/reduce.py:443
     def nansum(self, dim=None, keepdim=False, *, dtype=None, out=None):
         """Sum treating NaN as zero, over `dim` (every dim if None)."""
 
@@ -1578,15 +1594,15 @@ class Tensor:
     def narrow(self, dim, start, length):
         """`length` elements from `start` along `dim` (a view)."""
 
-    # ember/_tensor.py:174
+    # ember/_tensor.py:187
     @property
     def nbytes(self): ...
 
-    # ember/_tensor.py:153
+    # ember/_tensor.py:166
     @property
     def ndim(self): ...
 
-    # ember/_tensor.py:157
+    # ember/_tensor.py:170
     def ndimension(self): ...
 
     # ember/_ops/pointwise/compare.py:26
@@ -1613,7 +1629,7 @@ class Tensor:
     def negative_(self):
         """In-place version of neg."""
 
-    # ember/_tensor.py:162
+    # ember/_tensor.py:175
     def nelement(self): ...
 
     # ember/_creation.py:341
@@ -1628,18 +1644,18 @@ class Tensor:
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """A tensor of ones of the given size."""
 
-    # ember/_tensor.py:596
+    # ember/_tensor.py:612
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False): ...
 
     # ember/_creation.py:327
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """A tensor of zeros of the given size."""
 
-    # ember/_ops/indexing/index.py:241
+    # ember/_ops/indexing/index.py:242
     def nonzero(self, *, out=None, as_tuple=False):
         """Indices of the nonzero elements: an (n, ndim) int64 tensor, or one tensor per dim with as_tuple."""
 
-    # ember/_ops/reduction/norms.py:160
+    # ember/_ops/reduction/norms.py:163
     def norm(self, p='fro', dim=None, keepdim=False, out=None, dtype=None):
         """torch.norm (legacy): 'fro' and numbers are vector norms; 'nuc' is the nuclear matrix norm."""
 
@@ -1655,10 +1671,10 @@ class Tensor:
     def not_equal_(self, y, /):
         """In-place version of ne."""
 
-    # ember/_tensor.py:162
+    # ember/_tensor.py:175
     def numel(self): ...
 
-    # ember/_tensor.py:413
+    # ember/_tensor.py:429
     def numpy(self, *, force=False):
         """A NumPy array sharing this CPU tensor's memory (a new array object each call)."""
 
@@ -1670,7 +1686,7 @@ class Tensor:
     def permute(self, *dims):
         """Reorder the dims (a view)."""
 
-    # ember/_tensor.py:526
+    # ember/_tensor.py:542
     def pin_memory(self, device=None):
         """A copy in page-locked host memory (needs a GPU, as in PyTorch)."""
 
@@ -1684,22 +1700,22 @@ class Tensor:
     # ember/_ops/pointwise/unary_special.py:126
     def polygamma_(self, n): ...
 
-    # ember/_ops/pointwise/unary.py:113
+    # ember/_ops/pointwise/unary.py:115
     def positive(self):
         """input itself (bool tensors are refused, as in PyTorch)."""
 
-    # ember/_ops/pointwise/arith.py:458
+    # ember/_ops/pointwise/arith.py:479
     def pow(self, exponent, *, out=None):
         """input ** exponent (either may be a number)."""
 
-    # ember/_ops/pointwise/arith.py:467
+    # ember/_ops/pointwise/arith.py:488
     def pow_(self, exponent): ...
 
     # ember/nn/functional.py:198
     def prelu(self, weight):
         """input where positive, weight * input elsewhere; weight has one value or one per channel (dim 1)."""
 
-    # ember/_ops/reduction/reduce.py:198
+    # ember/_ops/reduction/reduce.py:200
     def prod(self, dim=None, keepdim=False, *, dtype=None, out=None):
         """Product of all elements, or along `dim`."""
 
@@ -1742,23 +1758,23 @@ class Tensor:
     def reciprocal_(self):
         """In-place version of reciprocal."""
 
-    # ember/_tensor.py:334
+    # ember/_tensor.py:347
     def register_hook(self, hook):
         """Run hook(grad) when this tensor's gradient is computed; a returned tensor replaces it."""
 
-    # ember/_ops/pointwise/unary.py:125
+    # ember/_ops/pointwise/unary.py:127
     def relu(self):
         """max(input, 0); the gradient at 0 is 0."""
 
-    # ember/_ops/pointwise/unary.py:125
+    # ember/_ops/pointwise/unary.py:127
     def relu_(self):
         """In-place version of relu."""
 
-    # ember/_ops/pointwise/arith.py:308
+    # ember/_ops/pointwise/arith.py:329
     def remainder(self, other):
         """Python's %: the result takes the divisor's sign."""
 
-    # ember/_ops/pointwise/arith.py:308
+    # ember/_ops/pointwise/arith.py:329
     def remainder_(self, other):
         """In-place version of remainder."""
 
@@ -1770,13 +1786,13 @@ class Tensor:
     def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
         """Each element repeated `repeats` times (an int or a tensor of counts) along `dim` (flattened if None)."""
 
-    # ember/_tensor.py:226
+    # ember/_tensor.py:239
     @property
     def requires_grad(self): ...
     @requires_grad.setter
     def requires_grad(self, value): ...
 
-    # ember/_tensor.py:244
+    # ember/_tensor.py:257
     def requires_grad_(self, requires_grad=True):
         """Set requires_grad in place; returns self."""
 
@@ -1787,15 +1803,15 @@ class Tensor:
     # ember/_ops/shape/views.py:177
     def reshape_as(self, other): ...
 
-    # ember/_ops/pointwise/complex.py:233
+    # ember/_ops/pointwise/complex.py:234
     def resolve_conj(self):
         """input itself: ember's conjugates are always materialised."""
 
-    # ember/_tensor.py:343
+    # ember/_tensor.py:356
     def retain_grad(self):
         """Keep `.grad` for this non-leaf tensor during backward."""
 
-    # ember/_tensor.py:364
+    # ember/_tensor.py:380
     @property
     def retains_grad(self): ...
 
@@ -1850,19 +1866,19 @@ class Tensor:
     def set_(self, source=None, storage_offset=None, size=None, stride=None):
         """Make self a view of source's storage (all of source, or the given geometry); set_() empties self."""
 
-    # ember/_ops/pointwise/unary.py:85
+    # ember/_ops/pointwise/unary.py:87
     def sgn(self):
         """sign for real inputs; input / |input| (0 at 0) for complex ones."""
 
-    # ember/_ops/pointwise/unary.py:85
+    # ember/_ops/pointwise/unary.py:87
     def sgn_(self):
         """In-place version of sgn."""
 
-    # ember/_tensor.py:128
+    # ember/_tensor.py:130
     @property
     def shape(self): ...
 
-    # ember/_tensor.py:581
+    # ember/_tensor.py:597
     def short(self, memory_format=None): ...
 
     # ember/_ops/pointwise/unary_special.py:14
@@ -1873,11 +1889,11 @@ class Tensor:
     def sigmoid_(self):
         """In-place version of sigmoid."""
 
-    # ember/_ops/pointwise/unary.py:70
+    # ember/_ops/pointwise/unary.py:72
     def sign(self):
         """-1, 0 or 1 by the sign of input; its gradient is 0."""
 
-    # ember/_ops/pointwise/unary.py:70
+    # ember/_ops/pointwise/unary.py:72
     def sign_(self):
         """In-place version of sign."""
 
@@ -1909,7 +1925,7 @@ class Tensor:
     def sinh_(self):
         """In-place version of sinh."""
 
-    # ember/_tensor.py:132
+    # ember/_tensor.py:134
     def size(self, dim=None): ...
 
     # ember/_ops/linalg/decomp.py:212
@@ -1923,6 +1939,10 @@ class Tensor:
     # ember/_ops/reduction/sort.py:73
     def sort(self, dim=-1, descending=False, stable=False, *, out=None):
         """(values, indices) sorted along `dim`. NOTE: ember's sort is always stable."""
+
+    # ember/_sparse.py:390
+    def sparse_mask(self, mask):
+        """Tensor.sparse_mask(mask): self's entries at the sparse mask's positions."""
 
     # ember/_ops/shape/splits.py:27
     def split(self, split_size_or_sections, dim=0):
@@ -1952,7 +1972,7 @@ class Tensor:
     def squeeze(self, dim=None):
         """Remove size-1 dims: all of them, or `dim` (int or tuple) if it has size 1."""
 
-    # ember/_ops/shape/strided.py:246
+    # ember/_ops/shape/strided.py:249
     def squeeze_(self, dim=None):
         """In-place version of squeeze: self's own shape and strides change."""
 
@@ -1960,17 +1980,21 @@ class Tensor:
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
         """std over `dim` (all dims if None); unbiased (correction=1) by default."""
 
-    # ember/_tensor.py:196
+    # ember/_ops/spectral/stft.py:52
+    def stft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, pad_mode='reflect', normalized=False, onesided=None, return_complex=None, align_to_window=None):
+        """The short-time Fourier transform of a signal (L,) or a batch (B, L): (B?, n_freq, n_frames) complex,"""
+
+    # ember/_tensor.py:209
     def storage_offset(self): ...
 
-    # ember/_tensor.py:178
+    # ember/_tensor.py:191
     def stride(self, dim=None): ...
 
-    # ember/_ops/pointwise/arith.py:77
+    # ember/_ops/pointwise/arith.py:78
     def sub(self, y, /, alpha=1):
         """input - alpha * other."""
 
-    # ember/_ops/pointwise/arith.py:77
+    # ember/_ops/pointwise/arith.py:78
     def sub_(self, y, /, alpha=1):
         """In-place version of sub."""
 
@@ -1981,7 +2005,7 @@ class Tensor:
     # ember/_functional.py:140
     def subtract_(self, other, *, alpha=1): ...
 
-    # ember/_ops/reduction/reduce.py:96
+    # ember/_ops/reduction/reduce.py:97
     def sum(self, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
         """Sum of all elements, or over `dim` (int or tuple)."""
 
@@ -1993,7 +2017,7 @@ class Tensor:
     def swapaxes(self, axis0, axis1):
         """Alias of transpose (NumPy's name)."""
 
-    # ember/_ops/shape/strided.py:246
+    # ember/_ops/shape/strided.py:249
     def swapaxes_(self, axis0, axis1):
         """In-place version of swapaxes: self's own shape and strides change."""
 
@@ -2001,7 +2025,7 @@ class Tensor:
     def swapdims(self, dim0, dim1):
         """Alias of transpose."""
 
-    # ember/_ops/shape/strided.py:246
+    # ember/_ops/shape/strided.py:249
     def swapdims_(self, dim0, dim1):
         """In-place version of swapdims: self's own shape and strides change."""
 
@@ -2009,7 +2033,7 @@ class Tensor:
     def t(self):
         """Transpose a tensor of at most 2 dims."""
 
-    # ember/_ops/shape/strided.py:246
+    # ember/_ops/shape/strided.py:249
     def t_(self):
         """In-place version of t: self's own shape and strides change."""
 
@@ -2045,11 +2069,22 @@ class Tensor:
     def tile(self, dims):
         """Like repeat, but fewer `dims` than the tensor has are padded with leading 1s."""
 
-    # ember/_tensor.py:515
+    # ember/_tensor.py:531
     def to(self, *args, **kwargs):
         """Move to a device and/or cast to a dtype; returns self when nothing changes."""
 
-    # ember/_tensor.py:407
+    # ember/_sparse.py:385
+    def to_dense(self, dtype=None, *, masked_grad=None):
+        """Tensor.to_dense() of a dense tensor: itself (another dtype if asked)."""
+
+    # ember/_sparse.py:346
+    def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
+        """Tensor.to_sparse(): the nonzero entries of a dense tensor (over its first sparse_dim dims, default all)."""
+
+    # ember/_sparse.py:414
+    def to_sparse_coo(self): ...
+
+    # ember/_tensor.py:423
     def tolist(self): ...
 
     # ember/_ops/reduction/sort.py:120
@@ -2064,7 +2099,7 @@ class Tensor:
     def transpose(self, dim0, dim1):
         """Swap two dims (a view)."""
 
-    # ember/_ops/shape/strided.py:246
+    # ember/_ops/shape/strided.py:249
     def transpose_(self, dim0, dim1):
         """In-place version of transpose: self's own shape and strides change."""
 
@@ -2099,11 +2134,11 @@ class Tensor:
     def trunc_(self):
         """In-place version of trunc."""
 
-    # ember/_tensor.py:551
+    # ember/_tensor.py:567
     def type(self, dtype=None, non_blocking=False, **kwargs):
         """With no argument, the legacy type name ('torch.FloatTensor'); otherwise a cast."""
 
-    # ember/_tensor.py:593
+    # ember/_tensor.py:609
     def type_as(self, other): ...
 
     # ember/_ops/shape/splits.py:20
@@ -2134,7 +2169,7 @@ class Tensor:
     def unsqueeze(self, dim):
         """Insert a size-1 dim at `dim`."""
 
-    # ember/_ops/shape/strided.py:246
+    # ember/_ops/shape/strided.py:249
     def unsqueeze_(self, dim):
         """In-place version of unsqueeze: self's own shape and strides change."""
 
@@ -2153,7 +2188,7 @@ class Tensor:
     # ember/_ops/shape/views.py:176
     def view_as(self, other): ...
 
-    # ember/_ops/indexing/index.py:356
+    # ember/_ops/indexing/index.py:357
     def where(self, condition, other): ...
 
     # ember/_ops/pointwise/binary_float.py:120
@@ -2169,49 +2204,49 @@ class Tensor:
 
 _PY_DTYPES: tuple
 
-# ember/_tensor.py:639
+# ember/_tensor.py:655
 def _dim_index(dim, ndim):
     """A dim for size(dim)/stride(dim): a 0-d tensor has none at all (PyTorch's IndexError)."""
 
 _inference_blocks: int
 
-# ember/_tensor.py:601
+# ember/_tensor.py:617
 def _is_param(t): ...
 
 # ember/_tensor.py:75
 def _new_version():
     """A fresh version counter for a tensor made while some inference_mode block is open (in some thread)."""
 
-# ember/_tensor.py:646
+# ember/_tensor.py:662
 def _norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
 
-# ember/_tensor.py:610
+# ember/_tensor.py:626
 def _parse_to(self, args, kwargs): ...
 
-# ember/_tensor.py:605
+# ember/_tensor.py:621
 def _rebuild(data, dev, requires_grad): ...
 
 # ember/_tensor.py:80
 def _wrap(array, device, dtype, requires_grad=False, vc=None):
     """Make a Tensor around `array` without any checks (the internal fast constructor). A tensor that shares"""
 
-# ember/_tensor.py:682
+# ember/_tensor.py:698
 def broadcast_shapes(*shapes):
     """torch.broadcast_shapes, with PyTorch's message naming the mismatched sizes."""
 
-# ember/_tensor.py:646
+# ember/_tensor.py:662
 def norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
 
-# ember/_tensor.py:660
+# ember/_tensor.py:676
 def norm_dims(dims, ndim):
     """Normalise an int, tuple or list of dims; duplicates get PyTorch's RuntimeError."""
 
-# ember/_tensor.py:675
+# ember/_tensor.py:691
 def reduction_dims(dims, ndim):
     """The array axes a reduction over `dims` (int, tuple or list) covers. A 0-d tensor accepts"""
 
-# ember/_tensor.py:700
+# ember/_tensor.py:716
 def sum_to(t, shape):
     """Sum `t` down to `shape`, undoing broadcasting: the one place that does it."""

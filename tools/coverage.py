@@ -4,7 +4,7 @@
     python tools/coverage.py --check   exit 1 when docs/coverage.md is stale
 
 The reference is the installed PyTorch. For each namespace pair (torch / ember, torch.Tensor /
-ember.Tensor, torch.linalg / ember.linalg, torch.nn.functional / ember.nn.functional) a name counts
+ember.Tensor, torch.linalg / ember.linalg, torch.fft / ember.fft, torch.nn.functional / ember.nn.functional) a name counts
 when it is public and callable (see RULE); ember has it when the ember object has an attribute of
 that name. The torch.nn row counts classes instead (CLASS_RULE): the layers a model can hold. A
 namespace ember lacks altogether counts every name as missing.
@@ -29,7 +29,7 @@ CLASS_RULE = ("In the `torch.nn` row a name counts when it does not start with `
               "classes, `Parameter`, `Buffer` and the few helper classes `torch.nn` exports).")
 
 NAMESPACES = (("torch", "ember"), ("torch.Tensor", "ember.Tensor"), ("torch.linalg", "ember.linalg"),
-              ("torch.nn.functional", "ember.nn.functional"), ("torch.nn", "ember.nn"))
+              ("torch.fft", "ember.fft"), ("torch.nn.functional", "ember.nn.functional"), ("torch.nn", "ember.nn"))
 CLASS_NAMESPACES = {"torch.nn"}  # rows counted by CLASS_RULE
 
 

@@ -1,11 +1,11 @@
-"""ember's primitive ops, grouped by family: pointwise/, reduction/, shape/, indexing/, linalg/, nn/.
+"""ember's primitive ops, grouped by family: pointwise/, reduction/, shape/, indexing/, linalg/, nn/, spectral/.
 Importing this package registers every op (see _registry): each module of each family is imported,
 families in FAMILIES' order and modules by name within one, so a new op file needs no edit here. The
 `_*.py` modules here are the infrastructure the families share."""
 import importlib as _importlib
 import pkgutil as _pkgutil
 
-FAMILIES = ("pointwise", "reduction", "shape", "indexing", "linalg", "nn")
+FAMILIES = ("pointwise", "reduction", "shape", "indexing", "linalg", "nn", "spectral")
 
 for _family in FAMILIES:
     _package = _importlib.import_module(f"{__name__}.{_family}")

@@ -335,7 +335,7 @@ def compute_into(cls, dest, operands):
 
 def apply_inplace(cls, target, *args):
     """Run `cls` out of place, then store the result in `target` and rewire its history."""
-    if cls.ufunc is not None and compute_into(cls, target, (target,) + args):
+    if cls.ufunc is not None and not _state.fw_visible and compute_into(cls, target, (target,) + args):
         return target
     in_graph = _state.local.grad_enabled and (
         target.requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args))
@@ -363,6 +363,9 @@ def apply_inplace(cls, target, *args):
         _rewire(target, result, node)
     elif zeros:
         _rewire(target, result, zero_node)
+    if _state.fw_visible:  # NOTE: forward-mode AD: target's tangent follows the write (autograd/forward_ad.py)
+        from ..autograd.forward_ad import after_inplace
+        after_inplace(target, result)
     return target
 
 
@@ -398,6 +401,9 @@ def write_out(out, result, name="op"):
     if _state.local.grad_enabled and (result._requires_grad or out._requires_grad):
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
                            "but one of the arguments requires grad.")
+    if _state.fw_visible:
+        from ..autograd.forward_ad import refuse_out
+        refuse_out(name, out, result)
     _cast_check(result, out, name)
     if out._data.shape != result._data.shape:
         # NOTE: PyTorch resizes `out` (warning when it was not empty); its storage is replaced.

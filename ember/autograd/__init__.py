@@ -1,7 +1,7 @@
 """torch.autograd: backward, grad, Function, grad modes, gradcheck, Variable."""
 from .. import _device
 from .._tensor import Tensor, _wrap
-from . import anomaly_mode, engine, graph
+from . import anomaly_mode, engine, forward_ad, graph
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .function import Function, once_differentiable
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
@@ -115,3 +115,5 @@ def Variable(data=None, requires_grad=False, volatile=False):
 __all__ = ["Function", "Variable", "backward", "grad", "gradcheck", "gradgradcheck", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode", "once_differentiable", "graph", "is_grad_enabled",
            "detect_anomaly", "set_detect_anomaly"]
+
+from . import functional  # NOTE: last: it calls grad(), defined above

@@ -117,5 +117,8 @@ def warn_error_in(node):
 def check_nan(node, grads):
     """PyTorch's error for a node whose backward returned NaN (check_nan on): names the node and the output."""
     for i, g in enumerate(grads):
-        if g is not None and bool(g._device.backend.xp.isnan(g._data).any()):
+        if g is None:
+            continue
+        data = g._values._data if getattr(g, "_sparse", False) else g._data  # NOTE: a sparse gradient's values
+        if bool(g._device.backend.xp.isnan(data).any()):
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")

@@ -67,11 +67,14 @@ def _accumulate(buffers, node, nr, g, create_graph):
     old = buf[nr]
     if old is None:
         buf[nr] = g
-    elif create_graph:
-        buf[nr] = old + g
+    elif create_graph or old._sparse or g._sparse:
+        buf[nr] = old + g if old._sparse or not g._sparse else g.__radd__(old)  # NOTE: dense + sparse: dense
     else:
         with _on(g._device):
-            buf[nr] = _wrap(old._data + g._data, g._device, g._dtype)
+            total = old._data + g._data
+            if not total.shape:  # NOTE: NumPy adds two 0-d arrays into a scalar, which is not an array to view
+                total = g._device.backend.xp.asarray(total)
+            buf[nr] = _wrap(total, g._device, g._dtype)
 
 
 def _validate(node, grads):
@@ -96,6 +99,9 @@ def _validate(node, grads):
             raise TypeError(f"function {node.name()} returned a gradient of type {type(g).__name__} at index {i}, "
                             "expected a Tensor or None")
         shape, dtype, device = meta
+        if g._sparse:  # NOTE: a sparse gradient (nn.Embedding(sparse=True)) has the input's shape already
+            out.append(g if g._dtype is dtype else g.to(dtype))
+            continue
         if g._data.shape != shape:
             try:
                 g = sum_to(g, shape)
@@ -354,7 +360,9 @@ def _accumulate_into_leaf(var, g, create_graph):
     if var is None:  # NOTE: the leaf is gone: nothing can read its gradient
         return
     old = var._grad
-    if old is None:
+    if g._sparse or (old is not None and old._sparse):
+        _accumulate_sparse(var, old, g)
+    elif old is None:
         if create_graph:
             var._grad = g
         else:
@@ -367,3 +375,17 @@ def _accumulate_into_leaf(var, g, create_graph):
         with _on(g._device):
             old._data += g._data
         old._vc[0] += 1
+
+
+def _accumulate_sparse(var, old, g):
+    """.grad with sparse gradients, as PyTorch's AccumulateGrad: a sparse gradient is stored (a copy), a
+    second sparse one appends its entries, and a dense .grad takes a sparse one added in place."""
+    if old is None:
+        var._grad = g.clone()
+    elif old._sparse and g._sparse:
+        var._grad = old.clone().add_(g)
+    elif g._sparse:
+        from .._sparse import add_into
+        add_into(old, g)
+    else:
+        var._grad = old.__radd__(g)  # NOTE: sparse .grad + dense gradient: a dense .grad

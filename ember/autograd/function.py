@@ -9,7 +9,8 @@ Two kinds of Function share one graph:
 import functools
 
 from .. import _device, _dtype, _state
-from .graph import Node, saved_entry
+from . import forward_ad as _forward_ad
+from .graph import Node, _hooks_state, saved_entry
 from .._arguments import check_arguments
 from .._tensor import Tensor, _wrap
 
@@ -17,7 +18,7 @@ _FLOAT = _dtype.FLOAT
 
 
 def _node_class(fn_cls, name):
-    return type(name, (Node,), {"__slots__": (), "_fn": fn_cls})
+    return type(name, (Node,), {"__slots__": (), "_fn": fn_cls, "save_for_forward": _forward_ad.save_for_forward})
 
 
 class _FunctionMeta(type):
@@ -52,17 +53,26 @@ class Function(metaclass=_FunctionMeta):
         return cls.backward(ctx, *grad_outputs)
 
     @staticmethod
+    def jvp(ctx, *grad_inputs):
+        """Forward mode: the outputs' tangents from the inputs' (see ember/autograd/forward_ad.py)."""
+        raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use it "
+                                  "with forward mode AD.")
+
+    @staticmethod
     def setup_context(ctx, inputs, output):
         raise NotImplementedError
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        if _state.fw_visible:  # NOTE: a dual level exists: forward_ad calls _apply_custom with its jvp
+            return _forward_ad.apply_custom(cls, args, kwargs, _apply_custom)
         return _apply_custom(cls, args, kwargs)
 
 
 # --- custom Functions -----------------------------------------------------------------------------
-def _apply_custom(cls, args, kwargs):
-    ctx = cls._node_cls()
+def _apply_custom(cls, args, kwargs, ctx=None):
+    if ctx is None:
+        ctx = cls._node_cls()
     tensors = [a for a in args if isinstance(a, Tensor)]
     ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
     track = _state.local.grad_enabled and any(ctx.needs_input_grad)
@@ -200,6 +210,9 @@ class Primitive(Function):
     check = None  # optional staticmethod(*operands): PyTorch's refusals that depend on input dtypes
     view = False
     differentiable = True
+    # NOTE: forward-mode AD (forward_ad.py): True for an op linear in its tensor operands, whose tangent is
+    # then the op applied to the tangents; an op may instead define jvp(ctx, *tangents)
+    linear = False
     # NOTE: PyTorch records a comparison done in place on a tensor in the graph (x.eq_(y)) with a
     # node whose backward gives zeros; other non-differentiable ops in place keep the old history.
     inplace_zero_grad = False
@@ -316,6 +329,9 @@ def _uniform(operands, rule):
 
 
 def _apply_primitive(cls, args):
+    if _state.fw_visible:
+        # NOTE: forward-mode AD, only while a dual level exists: the one test it costs every other op call
+        return _forward_ad.apply_primitive(cls, args, _apply_primitive)
     n = cls.inputs
     operands = args[:n]
     params = args[n:]
@@ -678,7 +694,8 @@ def _explain_broadcast(arrays):
 
 
 def _pack_saved(ctx, operands, results, raw_outs=()):
-    """Turn what forward saved (arrays or Tensors) into (Tensor, version) pairs.
+    """Turn what forward saved (arrays or Tensors) into (Tensor, version) pairs, each given to the active
+    saved-tensor pack hook if there is one (see graph.saved_tensors_hooks).
 
     raw_outs: what forward returned, before wrapping (a full reduction may return a NumPy scalar
     that was re-wrapped into a new array; saving that scalar still means saving the output)."""
@@ -686,6 +703,9 @@ def _pack_saved(ctx, operands, results, raw_outs=()):
     ctx.to_save = None
     if items is None:
         return
+    # NOTE: one thread-local read per recorded op is all that saved-tensor hooks cost when none is active
+    hooks = _hooks_state.stack
+    hooks = hooks[-1] if hooks else None
     saved = []
     for item in items:
         if item is None:
@@ -708,7 +728,13 @@ def _pack_saved(ctx, operands, results, raw_outs=()):
                         break
             if t is None:
                 t = _wrap(item, ctx.device, _dtype._BY_NP[item.dtype])
-        saved.append(saved_entry(t, ctx))
+        if hooks is not None and not t._data.ndim and not t._requires_grad:
+            # NOTE: Python numbers reach forward as 0-d arrays or 0-d Tensors (x * 3.0, x ** 2); PyTorch keeps
+            # them as numbers or "wrapped numbers" that it never shows to the pack hook. ember cannot tell them
+            # from a 0-d tensor the caller passed, so a saved 0-d tensor that needs no gradient is kept as it is.
+            saved.append(saved_entry(t, ctx))
+            continue
+        saved.append(saved_entry(t, ctx, hooks=hooks))
     ctx._saved = saved
 
 

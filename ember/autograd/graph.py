@@ -1,5 +1,7 @@
 """Nodes of the backward graph: what `tensor.grad_fn` is (stands in for torch.autograd.graph.Node)."""
+import contextlib
 import re
+import threading
 import weakref
 from collections import OrderedDict
 
@@ -67,17 +69,14 @@ class Node:
         if saved is None:
             return ()
         out = []
-        for t, version, fn, nr in saved:
-            if type(t) is SavedOutput:
-                t = t.unpack(self, nr)
-                fn = self
-            if t is not None and t._vc[0] != version:
-                if fn is not self:
-                    # NOTE: PyTorch names a saved input's history as it is now (after the in-place
-                    # op), and a saved output's by the node that made it.
-                    fn, nr = t.grad_fn, t._output_nr
-                raise RuntimeError(_modified_message(t, version, fn, nr))
-            out.append(t)
+        for entry in saved:
+            t = entry[0]
+            # NOTE: the common case inline (backward reads saved tensors on every node): a tensor saved as it
+            # is and unchanged since; the others (outputs, hooks, a version error) in unpack_entry
+            if t is None or (type(t) is not SavedOutput and type(t) is not SavedWithHooks and t._vc[0] == entry[1]):
+                out.append(t)
+            else:
+                out.append(unpack_entry(entry, self))
         return tuple(out)
 
     def _release(self):
@@ -182,15 +181,178 @@ class SavedOutput:
         return t
 
 
-def saved_entry(t, node, version=None):
-    """The entry `node` keeps for a saved tensor `t`: (tensor or SavedOutput, version, grad_fn, output_nr)."""
+def saved_entry(t, node, version=None, hooks=None):
+    """The entry `node` keeps for a saved tensor `t`: (tensor or SavedOutput, version, grad_fn, output_nr).
+
+    hooks: the innermost (pack, unpack) pair of `saved_tensors_hooks` when one is active; `t` is then
+    packed now and the entry holds a SavedWithHooks in place of the tensor."""
     if type(t._vc) is not list:  # NOTE: an inference tensor (see InferenceVersion in ember/_tensor.py)
         raise RuntimeError(ERR_INFERENCE_SAVED)
+    if hooks is not None:
+        return (SavedWithHooks(t, node, hooks), 0, None, t._output_nr)
     if version is None:
         version = t._vc[0]
     if t._grad_fn is node and t._base is None:
         return (SavedOutput(t), version, None, t._output_nr)
     return (t, version, t._grad_fn, t._output_nr)
+
+
+def unpack_entry(entry, node):
+    """The tensor a `saved_entry` stands for, as `node`'s backward reads it: PyTorch's error if it was
+    modified in place since it was saved (without hooks; see SavedWithHooks for the check with them)."""
+    t, version, fn, nr = entry
+    if type(t) is SavedWithHooks:
+        return t.unpack(node)
+    if type(t) is SavedOutput:
+        t = t.unpack(node, nr)
+        fn = node
+    if t is not None and t._vc[0] != version:
+        if fn is not node:
+            # NOTE: PyTorch names a saved input's history as it is now (after the in-place
+            # op), and a saved output's by the node that made it.
+            fn, nr = t.grad_fn, t._output_nr
+        raise RuntimeError(_modified_message(t, version, fn, nr))
+    return t
+
+
+# --- saved-tensor hooks (torch.autograd.graph.saved_tensors_hooks) ------------------------------------
+class _HooksState(threading.local):
+    """Per thread, as in PyTorch: the stack of (pack, unpack) pairs, innermost last, and the error message
+    while `disable_saved_tensors_hooks` is in force (None when hooks may be registered)."""
+
+    def __init__(self):
+        self.stack = []
+        self.disabled = None
+
+
+_hooks_state = _HooksState()
+
+
+def current_saved_hooks():
+    """The (pack, unpack) pair that applies to tensors saved now, or None (only the innermost pair applies)."""
+    stack = _hooks_state.stack
+    return stack[-1] if stack else None
+
+
+class SavedWithHooks:
+    """A tensor saved while saved-tensor hooks were active: what `pack_hook` returned, and what is needed to
+    put the tensor `unpack_hook` gives back into the graph where the saved one was.
+
+    NOTE: as PyTorch's SavedVariable with hooks, the tensor itself is not kept (that is the point of the
+    hooks: checkpointing and save_on_cpu free it), so the version check cannot look at it. The one case
+    kept checked is an unpacked tensor that shares the saved one's version counter (a pack hook returned
+    `x.detach()` or `x`): modified in place since, it would give a silently wrong gradient, so it raises
+    the error the version check gives without hooks.
+    """
+
+    __slots__ = ("packed", "unpack_hook", "vc", "version", "grad_fn", "output_nr", "requires_grad", "accum",
+                 "is_output")
+
+    def __init__(self, t, node, hooks):
+        pack_hook, self.unpack_hook = hooks
+        self.vc, self.version = t._vc, t._vc[0]
+        self.output_nr = t._output_nr
+        self.requires_grad = t._requires_grad
+        # NOTE: an output's grad_fn is the node that saves it: kept as a flag (the node is passed back at
+        # unpack), as SavedOutput does, so that node -> entry -> node makes no cycle.
+        self.is_output = t._grad_fn is node
+        self.grad_fn = None if self.is_output else t._grad_fn
+        # NOTE: a saved leaf that requires grad: its unpacked stand-in must send gradients to the same
+        # AccumulateGrad, or a double backward through it would lose them.
+        self.accum = t._accumulator() if t._grad_fn is None and t._requires_grad else None
+        prev = _state.local.grad_enabled
+        _state.local.grad_enabled = False  # NOTE: PyTorch runs pack hooks under no_grad
+        try:
+            self.packed = pack_hook(t)
+        finally:
+            _state.local.grad_enabled = prev
+        if t._vc[0] != self.version:
+            raise RuntimeError(
+                "A saved tensor pack hook is modifying its input in place. Tensors provided as input to pack "
+                "hook cannot be modified by in-place operations as this can lead to unexpected side-effects. "
+                "Please open an issue if you need to perform in-place operations on the input to a pack hook.")
+
+    def unpack(self, node):
+        """The saved tensor for `node`'s backward: unpack_hook's result, in the saved tensor's place in the graph."""
+        from .._tensor import Tensor, _wrap
+        data = self.unpack_hook(self.packed)
+        if not isinstance(data, Tensor):
+            raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but got result of type "
+                            f"{type(data).__name__}")
+        if data._vc is self.vc and self.vc[0] != self.version:
+            fn = node if self.is_output else self.grad_fn
+            raise RuntimeError(_modified_message(data, self.version, fn, self.output_nr))
+        grad_fn = node if self.is_output else self.grad_fn
+        if grad_fn is None and not self.requires_grad and not data._requires_grad:
+            return data  # NOTE: nothing to attach, so PyTorch returns what unpack_hook gave, as it is
+        t = _wrap(data._data, data._device, data._dtype, vc=data._vc)
+        if grad_fn is not None:
+            t._grad_fn, t._output_nr, t._requires_grad = grad_fn, self.output_nr, True
+        else:
+            t._requires_grad = self.requires_grad
+            t._accum = self.accum
+        return t
+
+
+class saved_tensors_hooks:
+    """Context manager: tensors saved for backward inside it are given to `pack_hook(tensor)`, which returns
+    what is kept instead; backward gets them back from `unpack_hook(packed)` each time it reads them.
+
+    Only the innermost pair applies when these blocks nest. The pair stays with what was saved: backward may
+    run after the block has ended.
+    """
+
+    def __init__(self, pack_hook, unpack_hook):
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self):
+        if _hooks_state.disabled is not None:
+            raise RuntimeError(_hooks_state.disabled)
+        _hooks_state.stack.append((self.pack_hook, self.unpack_hook))
+
+    def __exit__(self, *exc):
+        _hooks_state.stack.pop()
+
+
+class save_on_cpu(saved_tensors_hooks):
+    """Saved tensors are kept on the host and copied back to their device when backward reads them
+    (a tensor already on the CPU is kept as it is). pin_memory=True keeps them in pinned host memory."""
+
+    def __init__(self, pin_memory=False, device_type="cuda"):
+        import ember
+        device_module = getattr(ember, device_type, ember.cuda)
+
+        def pack_to_cpu(tensor):
+            if not pin_memory:
+                return (tensor.device, tensor.cpu())
+            # NOTE: a host buffer of its own (pinned where the device can pin memory), as PyTorch's; on the
+            # host even when the default device is another
+            packed = ember.empty(tensor.size(), dtype=tensor.dtype, device="cpu")
+            if device_module.is_available():
+                packed = packed.pin_memory()  # NOTE: ember.empty does not read pin_memory=
+            packed.copy_(tensor)
+            return (tensor.device, packed)
+
+        def unpack_from_cpu(packed):
+            device, tensor = packed
+            return tensor.to(device, non_blocking=pin_memory)
+
+        super().__init__(pack_to_cpu, unpack_from_cpu)
+
+
+@contextlib.contextmanager
+def disable_saved_tensors_hooks(error_message):
+    """Inside this block, registering saved-tensor hooks raises RuntimeError(error_message); entering it while
+    hooks are registered raises that error too (as PyTorch 2.13 does)."""
+    prev = _hooks_state.disabled
+    try:
+        if _hooks_state.stack:
+            raise RuntimeError(error_message)
+        _hooks_state.disabled = error_message
+        yield
+    finally:
+        _hooks_state.disabled = prev
 
 
 class AccumulateGrad(Node):

@@ -81,7 +81,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
               sparse=False):
     """Rows of `weight` at the indices in `input`.
 
-    Differs from PyTorch: sparse=True is accepted and gives a dense gradient (ember has no sparse tensors)."""
+    sparse=True makes weight's gradient a sparse COO tensor (one entry per looked-up index)."""
     _check_tensors(weight, input)
     if weight.dim() != 2:
         raise RuntimeError("'weight' must be 2-D")
@@ -91,7 +91,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     input = _check_range(input, num_weights)
     if max_norm is not None:
         _renorm_(weight, input, max_norm, norm_type)
-    return Embedding.apply(weight, input, padding_idx, bool(scale_grad_by_freq))
+    return Embedding.apply(weight, input, padding_idx, bool(scale_grad_by_freq), bool(sparse))
 
 
 def _torch_embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
@@ -101,7 +101,7 @@ def _torch_embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, 
         raise RuntimeError("'weight' must be 2-D")
     _check_indices(indices, "embedding")
     indices = _check_range(indices, weight.shape[0])
-    return Embedding.apply(weight, indices, padding_idx, bool(scale_grad_by_freq))
+    return Embedding.apply(weight, indices, padding_idx, bool(scale_grad_by_freq), bool(sparse))
 
 
 def _torch_embedding_renorm_(weight, indices, max_norm, norm_type):

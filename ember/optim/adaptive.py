@@ -131,11 +131,25 @@ class Adagrad(Optimizer):
 
     def _update(self, p, grad, state, h):
         # s <- s + g^2;  p <- p - lr / (1 + (t - 1) lr_decay) g / (sqrt(s) + eps)
+        if grad._sparse:
+            return self._update_sparse(p, grad, state, h)
         grad = _l2(p, grad, h.weight_decay)
         clr = _scalar(h.lr / (1 + (state["step"].item() - 1) * h.lr_decay))
         param, grad, state_sum = _as_real(p, grad, state["sum"])
         state_sum.addcmul_(grad, grad, value=1)
         param.addcdiv_(grad, state_sum.sqrt().add_(h.eps), value=-clr)
+
+    def _update_sparse(self, p, grad, state, h):
+        # the same update on the rows the sparse gradient has (coalesced): s[rows] += g^2; p[rows] -= clr g / (sqrt(s[rows]) + eps)
+        if h.weight_decay != 0:
+            raise RuntimeError("weight_decay option is not compatible with sparse gradients")
+        from .._sparse import _make, sparse_mask
+        clr = _scalar(h.lr / (1 + (state["step"].item() - 1) * h.lr_decay))
+        grad = grad.coalesce()
+        values = grad._values
+        state["sum"].add_(_make(grad._indices, values.pow(2), grad.shape, True))
+        std = sparse_mask(state["sum"], grad)._values.sqrt().add_(h.eps)
+        p.add_(_make(grad._indices, values / std, grad.shape, True), alpha=-clr)
 
     def _update_foreach(self, params, states, h):
         # NOTE: PyTorch's foreach Adagrad scales the gradient by -clr before the division (the loop after it)

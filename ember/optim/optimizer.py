@@ -359,7 +359,7 @@ class Optimizer:
         foreach = self._foreach_flag(group, params)
         h = self._hyperparameters(group, foreach)
         raw = (not group.get("differentiable") and not group.get("capturable") and not group.get("fused")
-               and _foreach.raw_dtypes(params) and self._raw_ok(h))
+               and _foreach.raw_dtypes(params) and self._raw_ok(h) and not any(p.grad._sparse for p in params))
         if raw and (foreach or self._loop_is_foreach) and type(self)._update_foreach is not Optimizer._update_foreach:
             self._update_foreach(params, states, h)
             return

@@ -1,2 +1,3 @@
-"""torch.utils: hooks (RemovableHandle), data (Dataset, DataLoader, samplers, default_collate), safetensors."""
-from . import data, hooks, safetensors  # noqa: F401
+"""torch.utils: hooks (RemovableHandle), data (Dataset, DataLoader, samplers, default_collate), safetensors,
+checkpoint (activation checkpointing)."""
+from . import checkpoint, data, hooks, safetensors  # noqa: F401

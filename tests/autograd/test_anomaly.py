@@ -288,3 +288,18 @@ def test_parent_recorded_only_for_nodes_made_inside_a_backward():
             (g,) = torch.autograd.grad(y.sum(), x, create_graph=True)
             return sorted(y.grad_fn.metadata), sorted(g.grad_fn.metadata), g.grad_fn.metadata["parent_"].name()
     same(fn)
+
+
+def test_sparse_gradients_are_checked_by_their_values():
+    def fn(torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with torch.autograd.detect_anomaly():
+                torch.manual_seed(0)
+                e = torch.nn.Embedding(5, 3, sparse=True)
+                e(torch.tensor([1, 2, 1])).sum().backward()
+                fine = e.weight.grad.to_dense()
+                e.weight.grad = None
+                (e(torch.tensor([0])).sum(1) * torch.tensor([float("nan")])).sum().backward()
+        return fine
+    same_error(fn)

@@ -473,3 +473,62 @@ def test_diamond_graph_waits_for_all_branches():
         c.sum().backward()
         return seen, x.grad
     same(fn)
+
+
+# --- a 0-d intermediate used twice (its gradient summed in the engine's buffer) -----------------------------
+ZERO_D_TWICE = {
+    "vector_norm, n + n": lambda m, x: (lambda n: n + n)(m.linalg.vector_norm(x)),
+    "vector_norm, exp(n) / n": lambda m, x: (lambda n: n.exp() / n)(m.linalg.vector_norm(x)),
+    "norm, pow": lambda m, x: (lambda n: n.pow(3) + n)(x.norm()),
+    "sum, unsqueeze": lambda m, x: (lambda s: (s * s).unsqueeze(0).expand(3).sum() + s.exp())(x.sum()),
+    "max, reshape": lambda m, x: (lambda s: (s * s).reshape(1, 1).sum() + s)(x.max()),
+}
+
+
+@pytest.mark.parametrize("case", list(ZERO_D_TWICE))
+def test_zero_d_intermediate_used_twice_matches_torch(case):
+    """NumPy adds two 0-d arrays into a scalar: the engine's summed gradient must stay an array (a view of a
+    scalar read stray memory: vector_norm(x) used twice gave zeros), first and second order."""
+    import numpy as np
+    import torch
+
+    import ember
+    fn = ZERO_D_TWICE[case]
+    a = np.array([[1.0, -2.0, 3.0], [0.5, 4.0, -1.0]])
+    results = []
+    for m in (torch, ember):
+        x = m.tensor(a, dtype=m.float64, requires_grad=True)
+        (g,) = m.autograd.grad(fn(m, x), x, create_graph=True)
+        (gg,) = m.autograd.grad((g ** 3).sum(), x)
+        results.append((g.detach().numpy(), gg.numpy()))
+    np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("kw", [dict(dim=1), dict(dim=0, ord=3), dict(dim=1, keepdim=True), dict(ord=1.5)])
+def test_vector_norm_double_backward_matches_torch(kw):
+    """vector_norm saves the norm it returns (not a keepdim copy without history), so double backward
+    differentiates through it."""
+    import numpy as np
+    import torch
+
+    import ember
+    a = np.array([[1.0, -2.0, 3.0], [0.5, 4.0, -1.0]])
+    results = []
+    for m in (torch, ember):
+        x = m.tensor(a, dtype=m.float64, requires_grad=True)
+        n = m.linalg.vector_norm(x, **kw)
+        (g,) = m.autograd.grad((n * n.detach().exp()).sum(), x, create_graph=True)
+        (gg,) = m.autograd.grad((g ** 3).sum(), x)
+        results.append(gg.numpy())
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-9, atol=1e-9)
+
+
+def test_retained_zero_d_grad_accumulates_into_an_array():
+    import ember
+    x = ember.tensor(2.0, requires_grad=True)
+    y = x * 3
+    y.retain_grad()
+    y.backward(retain_graph=True)
+    y.backward()
+    assert y.grad.unsqueeze(0).tolist() == [2.0]  # NOTE: a view of a NumPy scalar would read stray memory

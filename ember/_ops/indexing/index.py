@@ -80,7 +80,8 @@ def setitem(self, key, value):
     xp = self._device.backend.xp
     steps, advanced = parse(key, self._data.ndim, xp)
     value = _value_tensor(self, value)
-    tracking = _state.local.grad_enabled and (self.requires_grad or value._requires_grad)
+    # NOTE: under a forward-AD level the write goes through the ops too, so that tangents follow it
+    tracking = (_state.local.grad_enabled and (self.requires_grad or value._requires_grad)) or bool(_state.fw_visible)
     target = run_steps(self if tracking else self._data, steps, tracking)
     shape = target.shape if tracking else target.shape
     if advanced:

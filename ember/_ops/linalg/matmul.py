@@ -61,6 +61,18 @@ class Mm(Primitive):
         gb = mH(a).mm(g) if ctx.needs_input_grad[1] else None
         return ga, gb
 
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        return _bilinear_tangent(Mm, ctx, ta, tb)
+
+
+def _bilinear_tangent(cls, ctx, ta, tb):
+    """Forward AD of a product bilinear in its two operands: ta·b + a·tb."""
+    a, b = ctx.inputs
+    left = None if ta is None else cls.apply(ta, b.to(ta.dtype))
+    right = None if tb is None else cls.apply(a.to(tb.dtype), tb)
+    return right if left is None else left if right is None else left + right
+
 
 register(OpSpec("mm", arity=2, shapes=[((3, 4), (4, 5)), ((1, 3), (3, 1)), ((0, 2), (2, 3))],
                 dtypes=("float32", "float64", "float16", "bfloat16", "complex64")),
@@ -172,6 +184,10 @@ class Matmul(Primitive):
                 gb = mH(a2).matmul(g2)
                 gb = gb.squeeze(-1) if nb == 1 else gb
         return ga, gb
+
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        return _bilinear_tangent(Matmul, ctx, ta, tb)
 
 
 def _mat(x):

@@ -39,16 +39,34 @@ class Embedding(Primitive):
     inputs = 2
 
     @staticmethod
-    def forward(ctx, weight, indices, padding_idx=-1, scale_grad_by_freq=False):
+    def forward(ctx, weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
+        if sparse and scale_grad_by_freq:
+            raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse gradients")
         ctx.num_weights = weight.shape[0]
         ctx.options = (padding_idx, scale_grad_by_freq)
+        ctx.sparse = sparse
         ctx.save_for_backward(indices)
         return ctx.xp.take(weight, indices, axis=0)
 
     @staticmethod
     def backward(ctx, g):
         (indices,) = ctx.saved_tensors
+        if ctx.sparse:
+            return _sparse_gradient(g, indices, ctx.num_weights, ctx.options[0]), None
         return EmbeddingDenseBackward.apply(g, indices, ctx.num_weights, *ctx.options), None
+
+
+def _sparse_gradient(g, indices, num_weights, padding_idx):
+    """embedding(sparse=True)'s weight gradient: one entry per looked-up index (repeats kept, uncoalesced),
+    its row of g as the values; lookups of padding_idx contribute no entry (PyTorch's
+    embedding_sparse_backward)."""
+    from ..._sparse import _make
+    flat = indices.reshape(-1)
+    rows = g.reshape(-1, g.shape[-1])
+    if padding_idx >= 0:
+        keep = flat != padding_idx
+        flat, rows = flat[keep], rows[keep]
+    return _make(flat.reshape(1, -1), rows.detach(), (num_weights, g.shape[-1]), flat.shape[0] <= 1)
 
 
 class EmbeddingDenseBackward(Primitive):

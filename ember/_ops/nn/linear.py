@@ -39,6 +39,16 @@ class Linear(Primitive):
         gb = g.sum(0) if need[2] else None
         return (gx.reshape(ctx.shape) if batched and gx is not None else gx), gw, gb
 
+    @staticmethod
+    def jvp(ctx, tx, twt, tb):
+        x, wt, b = ctx.inputs
+        terms = [None if tx is None else tx.matmul(wt), None if twt is None else x.matmul(twt), tb]
+        total = None
+        for t in terms:
+            if t is not None:
+                total = t if total is None else total + t
+        return total
+
 
 class LinearBatched(Linear):
     """input (1-D, or 3-D and more, contiguous) @ weight_t + bias: PyTorch views the input as a matrix for

@@ -86,8 +86,16 @@ def pointwise(name, forward, backward=None, *, save="input", promote="float", do
         (s,) = ctx.saved_tensors
         return backward(g, s)
 
+    def jvp(ctx, t):
+        # NOTE: pointwise, so the Jacobian is diagonal: J·t is backward's formula with t for g (real numbers)
+        if t.is_complex() or ctx.outputs[0].is_complex():
+            raise NotImplementedError(f"forward-mode AD of {name} for complex inputs is not implemented in ember yet")
+        return backward(t, None if save is None else ctx.inputs[0] if save == "input" else ctx.outputs[0])
+
     ns = {"__doc__": doc, "promote": promote, "forward": staticmethod(fwd), "backward": staticmethod(bwd),
           "differentiable": backward is not None, "upcast": True}
+    if backward is not None:
+        ns["jvp"] = staticmethod(jvp)
     if node:
         ns["node_name"] = node
     if check is not None:

@@ -48,6 +48,7 @@ class Add(Primitive):
     ufunc = "add"
     inputs = 2
     promote = "promote"
+    linear = True  # forward AD: the tangent is tx + alpha * ty
 
     @staticmethod
     def forward(ctx, x, y, alpha=1):
@@ -84,6 +85,7 @@ class Sub(Primitive):
     ufunc = "subtract"
     inputs = 2
     promote = "promote"
+    linear = True
     check = staticmethod(_no_bool_sub)
 
     @staticmethod
@@ -144,6 +146,11 @@ class Mul(Primitive):
         # NOTE: for complex inputs PyTorch's gradient is grad * conj(d out / d input).
         return (g * _conj(y) if ctx.needs_input_grad[0] else None), (g * _conj(x) if ctx.needs_input_grad[1] else None)
 
+    @staticmethod
+    def jvp(ctx, tx, ty):
+        x, y = ctx.inputs
+        return _sum_terms(None if tx is None else tx * y, None if ty is None else x * ty)
+
 
 @register(OpSpec("div", **BINARY, domain=(0.5, 3)), OpSpec("div", **BINARY, dtypes=("int64",), grad=False),
           operator=("__truediv__",))
@@ -169,6 +176,20 @@ class Div(Primitive):
         gx = g / _conj(y) if ctx.needs_input_grad[0] else None
         gy = -g * _conj(x / (y * y)) if ctx.needs_input_grad[1] else None
         return gx, gy
+
+    @staticmethod
+    def jvp(ctx, tx, ty):
+        y = ctx.inputs[1]
+        return _sum_terms(None if tx is None else tx / y, None if ty is None else -ty * ctx.outputs[0] / y)
+
+
+def _sum_terms(*terms):
+    """The sum of the terms that are not None (the tangent contributions of the operands that have one)."""
+    total = None
+    for t in terms:
+        if t is not None:
+            total = t if total is None else total + t
+    return total
 
 
 # NOTE: number / x is reciprocal(x) * number, as in PyTorch: the same rounding, and reciprocal saves

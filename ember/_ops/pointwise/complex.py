@@ -204,6 +204,7 @@ spec(OpSpec("view_as_real", arity=2, shapes="binary",
 class Conj(Primitive):
     """The complex conjugate, materialised (PyTorch sets a lazy conjugate bit instead)."""
     complex_grad = True
+    linear = True  # NOTE: over the reals: the tangent is conj(t)
 
     @staticmethod
     def forward(ctx, x):

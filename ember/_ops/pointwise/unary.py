@@ -21,6 +21,8 @@ class Neg(Primitive):
         "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
         "use the `~` or `logical_not()` operator instead.")))
 
+    linear = True
+
     @staticmethod
     def forward(ctx, x):
         return -x
@@ -139,6 +141,10 @@ class Relu(Primitive):
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
         return ThresholdBackward.apply(g, y)
+
+    @staticmethod
+    def jvp(ctx, t):
+        return ThresholdBackward.apply(t, ctx.outputs[0])  # NOTE: t where the output is positive, else 0
 
 
 class ThresholdBackward(Primitive):

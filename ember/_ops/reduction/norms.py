@@ -37,8 +37,11 @@ class VectorNorm(Primitive):
         else:
             out = (a ** ord).sum(axis=dims, keepdims=True) ** (1.0 / ord)
         ctx.args = (ord, dims, keepdim)
-        ctx.save_for_backward(x, out)
-        return out if keepdim else out.squeeze(axis=dims)
+        result = out if keepdim else out.squeeze(axis=dims)
+        # NOTE: the returned array is saved (so backward sees the output with its history, and double
+        # backward differentiates through it); the keepdim shape comes back in backward
+        ctx.save_for_backward(x, result)
+        return result
 
     @staticmethod
     @float32_backward
@@ -47,7 +50,7 @@ class VectorNorm(Primitive):
         ord, dims, keepdim = ctx.args
         if not keepdim:
             for d in sorted(dims):
-                g = g.unsqueeze(d)
+                g, norm = g.unsqueeze(d), norm.unsqueeze(d)
         return _norm_grad(x, norm, g, ord, dims)
 
 

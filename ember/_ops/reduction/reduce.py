@@ -69,6 +69,7 @@ class Sum(Primitive):
     complex_grad = True
     node_name = "SumBackward0"
     upcast = True  # NOTE: float16/bfloat16 accumulate in float32, as PyTorch's do
+    linear = True
 
     @staticmethod
     def forward(ctx, x, dim=None, keepdim=False, dtype=None):
@@ -107,6 +108,7 @@ class Mean(Primitive):
     complex_grad = True
     node_name = "MeanBackward0"
     upcast = True  # NOTE: float16/bfloat16 sum and divide in float32, then round once
+    linear = True
 
     @staticmethod
     def forward(ctx, x, dim=None, keepdim=False, dtype=None):

@@ -239,6 +239,9 @@ def _become(self, result):
         self._view_version = self._vc[0]
     if result._grad_fn is not None:
         self._grad_fn, self._output_nr = result._grad_fn, result._output_nr
+    if _state.fw_visible:  # NOTE: forward-mode AD: the tangent takes the same geometry (a view of the old one)
+        from ...autograd.forward_ad import take_tangents
+        take_tangents(self, result)
     return self
 
 

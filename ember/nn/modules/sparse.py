@@ -31,7 +31,7 @@ def _lookup_options_repr(module):
 class Embedding(Module):
     """A lookup table of num_embeddings vectors of size embedding_dim, initialised N(0, 1).
 
-    Differs from PyTorch: sparse=True gives a dense gradient."""
+    sparse=True makes weight's gradient a sparse COO tensor (for torch.optim.SparseAdam, SGD, Adagrad)."""
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
                  scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):

@@ -10,7 +10,7 @@ from ._dispatch import ufunc, NAMES as _NAMES
 _methods.attach()
 __version__ = "14.2.0+standin"
 
-from . import cuda, random, linalg, lib, _standin  # noqa: E402
+from . import cuda, fft, random, linalg, lib, _standin  # noqa: E402
 
 
 def is_available():

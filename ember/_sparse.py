@@ -1,0 +1,419 @@
+"""Sparse COO tensors: torch.sparse_coo_tensor and the operations that sparse gradients need.
+
+A sparse COO tensor of shape (s_1, ..., s_k, d_1, ..., d_m) stores only its nonzero "rows": `indices`, an
+int64 (k, nnz) tensor whose columns are positions in the k sparse dims, and `values`, a (nnz, d_1, ..., d_m)
+tensor of what stands there (m dense dims; an embedding's gradient is sparse in its row dim and dense in
+its feature dim). A position may appear more than once (uncoalesced): its values then add up. `coalesce()`
+sorts the positions and sums the repeats.
+
+SparseTensor is a Tensor (isinstance holds, dtype/device/shape/requires_grad read as on any tensor) with no
+dense array: `_data` refuses with NotImplementedError, as PyTorch's sparse backend refuses ops it lacks,
+so no dense op can read a sparse tensor by mistake. What it supports is written here: conversion
+(`to_dense`, `Tensor.to_sparse`), `coalesce`, `+` with sparse or dense tensors, `*`/`/` by a number,
+`neg`, `clone`/`detach`, `zero_`, `sparse_mask`, `torch.sparse.mm`/`addmm`/`sum`, printing as PyTorch
+prints, and autograd's use of sparse gradients (nn.Embedding(sparse=True), the optimizers that take them,
+clip_grad_norm_). Sparse tensors do not require grad themselves here (PyTorch's autograd through sparse
+inputs is not built yet).
+"""
+import builtins
+
+from . import _dtype
+from ._tensor import Size, Tensor, _wrap
+
+
+class SparseTensor(Tensor):
+    """A sparse COO tensor (see the module docstring)."""
+
+    __slots__ = ("_indices", "_values", "_sparse_shape", "_coalesced")
+    _sparse = True
+
+    def __new__(cls, *args, **kwargs):
+        return object.__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    @property
+    def _data(self):
+        raise NotImplementedError("Could not run this operation with arguments from the 'SparseCPU' backend: ember "
+                                  "supports sparse COO tensors in to_dense(), coalesce(), addition, scalar "
+                                  "multiplication, torch.sparse.mm/addmm/sum and optimizer steps; call "
+                                  ".to_dense() first")
+
+    # --- what every tensor answers ------------------------------------------------------------------
+    @property
+    def shape(self):
+        return Size(self._sparse_shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._sparse_shape)
+        from ._tensor import norm_dim
+        return self._sparse_shape[norm_dim(dim, len(self._sparse_shape))]
+
+    @property
+    def ndim(self):
+        return len(self._sparse_shape)
+
+    def dim(self):
+        return len(self._sparse_shape)
+
+    def numel(self):
+        n = 1
+        for s in self._sparse_shape:
+            n *= s
+        return n
+
+    @property
+    def layout(self):
+        from ._types import LAYOUTS
+        return LAYOUTS["sparse_coo"]
+
+    @property
+    def is_sparse(self):
+        return True
+
+    def is_contiguous(self, memory_format=None):
+        raise RuntimeError("Tensors of type SparseTensorImpl do not have is_contiguous")
+
+    # --- the COO structure --------------------------------------------------------------------------
+    def sparse_dim(self):
+        return self._indices.shape[0]
+
+    def dense_dim(self):
+        return len(self._sparse_shape) - self._indices.shape[0]
+
+    def _nnz(self):
+        return self._indices.shape[1]
+
+    def is_coalesced(self):
+        return self._coalesced
+
+    def _indices_(self):
+        return self._indices
+
+    def indices(self):
+        if not self._coalesced:
+            raise RuntimeError("Cannot get indices on an uncoalesced tensor, please call .coalesce() first")
+        return self._indices
+
+    def values(self):
+        if not self._coalesced:
+            raise RuntimeError("Cannot get values on an uncoalesced tensor, please call .coalesce() first")
+        return self._values
+
+    def coalesce(self):
+        """Positions sorted (row-major) and unique, repeats summed; self if already coalesced."""
+        if self._coalesced:
+            return self
+        xp = self._device.backend.xp
+        idx = self._indices._data
+        sparse_shape = self._sparse_shape[:idx.shape[0]]
+        if idx.shape[1] == 0:
+            return _make(self._indices, self._values, self._sparse_shape, True)
+        flat = xp.ravel_multi_index(tuple(idx), sparse_shape) if idx.shape[0] else xp.zeros(idx.shape[1], xp.int64)
+        keys, inverse = xp.unique(flat, return_inverse=True)
+        values = self._values._data
+        summed = xp.zeros((keys.shape[0],) + values.shape[1:], dtype=values.dtype)
+        self._device.backend.add_at(summed, inverse.reshape(-1), values)
+        new_idx = xp.stack(xp.unravel_index(keys, sparse_shape)).astype(xp.int64) if idx.shape[0] else \
+            xp.zeros((0, keys.shape[0]), xp.int64)
+        return _make(_wrap(new_idx, self._device, _dtype.int64), _wrap(summed, self._device, self._dtype),
+                     self._sparse_shape, True)
+
+    # --- conversions --------------------------------------------------------------------------------
+    def to_dense(self, dtype=None, *, masked_grad=None):
+        """The dense tensor: zeros with the values added at their positions (repeats add up)."""
+        xp = self._device.backend.xp
+        k = self._indices.shape[0]
+        out = xp.zeros(self._sparse_shape, dtype=self._dtype.np)
+        if self._indices.shape[1]:
+            if k:
+                flat = xp.ravel_multi_index(tuple(self._indices._data), self._sparse_shape[:k])
+                view = out.reshape((-1,) + self._sparse_shape[k:])
+                self._device.backend.add_at(view, flat, self._values._data)
+            else:
+                out += self._values._data.sum(axis=0)
+        result = _wrap(out, self._device, self._dtype)
+        return result if dtype is None else result.to(dtype)
+
+    def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
+        return self
+
+    def to_sparse_coo(self):
+        return self
+
+    def clone(self, *, memory_format=None):
+        return _make(self._indices.clone(), self._values.clone(), self._sparse_shape, self._coalesced)
+
+    def detach(self):
+        return _make(self._indices, self._values.detach(), self._sparse_shape, self._coalesced)
+
+    def to(self, *args, **kwargs):
+        values = self._values.to(*args, **kwargs)
+        if values is self._values:
+            return self
+        return _make(self._indices.to(values.device), values, self._sparse_shape, self._coalesced)
+
+    def double(self):
+        return self.to(_dtype.float64)
+
+    def float(self):
+        return self.to(_dtype.float32)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None, non_blocking=False):
+        return self.to("cuda" if device is None else device)
+
+    # --- arithmetic ---------------------------------------------------------------------------------
+    def _same_shape(self, other, op="add"):
+        if tuple(other.shape) != self._sparse_shape:
+            raise RuntimeError(f"{op}: expected 'self' and 'other' to have same size, but self has size "
+                               f"{list(self._sparse_shape)} while other has size {list(other.shape)} (FYI: op2-sparse "
+                               "addition does not currently support broadcasting)")
+
+    def add(self, other, *, alpha=1):
+        """sparse + sparse: sparse (the values added where both have the same indices, a sorted union when
+        both are coalesced, else the entries side by side); sparse + dense: dense."""
+        if not other._sparse:
+            raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
+        self._same_shape(other)
+        if other._indices is self._indices:
+            return _make(self._indices, self._values + other._values * alpha, self._sparse_shape, self._coalesced)
+        cat = _cat_entries(self, other, alpha)
+        return cat.coalesce() if self._coalesced and other._coalesced else cat
+
+    def __add__(self, other):
+        return self.add(other)
+
+    def __radd__(self, other):
+        """dense + sparse: a new dense tensor."""
+        if isinstance(other, Tensor) and not other._sparse:
+            self._same_shape(other)
+            return add_into(other.clone(), self)
+        return NotImplemented
+
+    def sub(self, other, *, alpha=1):
+        return self.add(other, alpha=-alpha)
+
+    def __sub__(self, other):
+        return self.sub(other)
+
+    def add_(self, other, *, alpha=1):
+        """In place: sparse += sparse concatenates the entries (uncoalesced, as PyTorch's)."""
+        self._same_shape(other, "add_")
+        if not getattr(other, "_sparse", False):
+            raise RuntimeError("add_: sparse tensor += dense tensor is not supported; use dense += sparse")
+        cat = _cat_entries(self, other, alpha)
+        self._indices, self._values, self._coalesced = cat._indices, cat._values, cat._coalesced
+        return self
+
+    def mul(self, other):
+        if not isinstance(other, (builtins.int, builtins.float)) and not (isinstance(other, Tensor) and
+                                                                        other.dim() == 0 and not other._sparse):
+            raise NotImplementedError("ember multiplies a sparse tensor by numbers and 0-d tensors only")
+        return _make(self._indices, self._values * other, self._sparse_shape, self._coalesced)
+
+    __mul__ = __rmul__ = mul
+
+    def mul_(self, other):
+        self._values = self._values * other
+        return self
+
+    def div(self, other):
+        return _make(self._indices, self._values / other, self._sparse_shape, self._coalesced)
+
+    __truediv__ = div
+
+    def div_(self, other):
+        self._values = self._values / other
+        return self
+
+    def neg(self):
+        return _make(self._indices, -self._values, self._sparse_shape, self._coalesced)
+
+    __neg__ = neg
+
+    def zero_(self):
+        self._indices = self._indices[:, :0]
+        self._values = self._values[:0]
+        self._coalesced = True
+        return self
+
+    def __matmul__(self, other):
+        from .sparse import mm
+        return mm(self, other)
+
+    def __repr__(self):
+        return _repr(self)
+
+    __str__ = __repr__
+
+
+def _make(indices, values, shape, coalesced):
+    t = object.__new__(SparseTensor)
+    t._indices, t._values, t._sparse_shape, t._coalesced = indices, values, tuple(shape), coalesced
+    t._device, t._dtype = values._device, values._dtype
+    t._requires_grad = False
+    t._grad = t._grad_fn = t._base = t._view_chain = t._accum = None
+    t._retains_grad = False
+    t._output_nr = 0
+    t._vc = [0]
+    return t
+
+
+def _cat_entries(a, b, alpha=1):
+    """a + alpha * b with the entries side by side (uncoalesced)."""
+    from ._ops.shape.join import cat
+    values = b._values if alpha == 1 else b._values * alpha
+    return _make(cat((a._indices, b._indices), 1), cat((a._values, values.to(a._dtype)), 0), a._sparse_shape,
+                 a._nnz() == 0 and b._coalesced or b._nnz() == 0 and a._coalesced)
+
+
+def sparse_mask(dense, mask):
+    """dense's entries at the positions of the sparse `mask` (coalesced), as a sparse tensor."""
+    k = mask.sparse_dim()
+    rows = dense[tuple(mask._indices[i] for i in range(k))] if k else dense.unsqueeze(0)
+    return _make(mask._indices, rows, mask._sparse_shape, mask._coalesced)
+
+
+def add_into(dense, sparse, alpha=1):
+    """dense += alpha * sparse, in place (repeated positions add up)."""
+    k = sparse.sparse_dim()
+    if not sparse._nnz():
+        return dense
+    values = sparse._values if alpha == 1 else sparse._values * alpha
+    xp = dense._device.backend.xp
+    flat = xp.ravel_multi_index(tuple(sparse._indices._data), sparse._sparse_shape[:k])
+    view = dense._data.reshape((-1,) + sparse._sparse_shape[k:])
+    dense._device.backend.add_at(view, flat, values._data.astype(dense._dtype.np, copy=False))
+    dense._vc[0] += 1
+    return dense
+
+
+def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pin_memory=False, requires_grad=False,
+                      check_invariants=None, is_coalesced=None):
+    """A sparse COO tensor with `values` at the positions in the columns of `indices` (see the module
+    docstring); size defaults to the smallest that holds every position."""
+    from ._creation import tensor
+    if not isinstance(indices, Tensor):
+        indices = tensor(indices, device=device)
+    if not isinstance(values, Tensor):
+        values = tensor(values, dtype=dtype, device=device)
+    if dtype is not None:
+        values = values.to(dtype)
+    if device is not None:
+        values, indices = values.to(device), indices.to(device)
+    if indices.dtype is not _dtype.int64:
+        if indices.dtype.category > _dtype.INT:
+            raise RuntimeError(f"indices must be an int64 tensor")
+        indices = indices.to(_dtype.int64)
+    if indices.dim() != 2:
+        raise RuntimeError(f"indices must be sparse_dim x nnz, but got: {list(indices.shape)}")
+    k, nnz = indices.shape
+    if values.dim() == 0 or values.shape[0] != nnz:
+        raise RuntimeError(f"indices and values must have same nnz, but got nnz from indices: {nnz}, nnz from values: "
+                           f"{values.shape[0] if values.dim() else 1}")
+    dense_shape = tuple(values.shape[1:])
+    if size is None:
+        bound = indices.max(1).values + 1 if nnz else indices.new_zeros(k)
+        size = tuple(int(b) for b in bound.tolist()) + dense_shape
+    size = tuple(int(s) for s in size)
+    if len(size) != k + len(dense_shape):
+        raise RuntimeError(f"number of dimensions must be sparse_dim ({k}) + dense_dim ({len(dense_shape)}), but got "
+                           f"{len(size)}")
+    if size[k:] != dense_shape:
+        raise RuntimeError(f"values has incorrect size, expected {list((nnz,) + size[k:])}, got "
+                           f"{list(values.shape)}")
+    if nnz and k:
+        high = indices.max(1).values.tolist()
+        low = indices.min(1).values.tolist()
+        for d in range(k):
+            if low[d] < 0:
+                raise RuntimeError(f"found negative index {low[d]} for dim {d}")
+            if high[d] >= size[d]:
+                raise RuntimeError(f"size is inconsistent with indices: for dim {d}, size is {size[d]} but found "
+                                   f"index {high[d]}")
+    t = _make(indices.detach(), values.detach(), size, bool(is_coalesced) if is_coalesced is not None else nnz <= 1)
+    if requires_grad:
+        raise NotImplementedError("ember's sparse tensors do not require grad yet (sparse gradients of dense "
+                                  "parameters, as nn.Embedding(sparse=True) makes, are supported)")
+    return t
+
+
+def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
+    """Tensor.to_sparse(): the nonzero entries of a dense tensor (over its first sparse_dim dims, default all)."""
+    from ._types import LAYOUTS
+    if layout not in (None, LAYOUTS["sparse_coo"]):
+        raise NotImplementedError(f"ember converts to the sparse_coo layout only, not {layout}")
+    k = self.dim() if sparse_dim is None else sparse_dim
+    xp = self._device.backend.xp
+    data = self._data
+    nonzero = data != 0
+    if k < data.ndim:
+        nonzero = nonzero.reshape(data.shape[:k] + (-1,)).any(axis=-1)
+    positions = xp.stack(xp.nonzero(nonzero)).astype(xp.int64) if k else xp.zeros((0, int(nonzero.any())), xp.int64)
+    if k:
+        values = self[tuple(_wrap(p, self._device, _dtype.int64) for p in positions)]
+    else:
+        values = self.unsqueeze(0)[:positions.shape[1]]
+    return _make(_wrap(positions.reshape(k, -1), self._device, _dtype.int64), values.detach(), self.shape, True)
+
+
+def _part_repr(part):
+    """indices= and values= as PyTorch prints them inside a sparse tensor: no dtype (said once, at the end),
+    and an empty one with its size."""
+    if part.numel() == 0:
+        return f"tensor([], size=({', '.join(str(s) for s in part.shape)}{',' if part.dim() == 1 else ''}))"
+    return repr(part).replace(f", dtype={part.dtype})", ")")
+
+
+def _repr(t):
+    indices = _part_repr(t._indices)
+    values = _part_repr(t._values)
+    lead_i, lead_v = "tensor(indices=", "       values="
+    indices = indices.replace("\n", "\n" + " " * len(lead_i))
+    values = values.replace("\n", "\n" + " " * len(lead_v))
+    extra = "" if t._dtype in (_dtype.float32, _dtype.int64) else f", dtype={t._dtype}"
+    size = "(" + ", ".join(str(s) for s in t._sparse_shape) + ("," if len(t._sparse_shape) == 1 else "") + ")"
+    return (f"{lead_i}{indices},\n{lead_v}{values},\n       size={size}, nnz={t._nnz()}{extra}, "
+            "layout=torch.sparse_coo)")
+
+
+def _dense_to_dense(self, dtype=None, *, masked_grad=None):
+    """Tensor.to_dense() of a dense tensor: itself (another dtype if asked)."""
+    return self if dtype is None else self.to(dtype)
+
+
+def _dense_sparse_mask(self, mask):
+    """Tensor.sparse_mask(mask): self's entries at the sparse mask's positions."""
+    if not mask._sparse:
+        raise RuntimeError("sparse_mask: expected mask to be a sparse COO tensor")
+    return sparse_mask(self, mask)
+
+
+def _dense_add_(add_):
+    """Tensor.add_ taking a sparse `other` too: its entries added into the dense tensor."""
+    def method(self, other, *args, alpha=1, **kwargs):
+        if isinstance(other, Tensor) and other._sparse and not self._sparse:
+            if args or kwargs:
+                raise TypeError("add_(): with a sparse other, only alpha= may be given")
+            return add_into(self, other, alpha)
+        return add_(self, other, *args, alpha=alpha, **kwargs)
+    method.__name__, method.__doc__ = add_.__name__, add_.__doc__
+    return method
+
+
+def _bind():
+    from ._ops._registry import bind, bind_method, rewrap
+    bind("sparse_coo_tensor", sparse_coo_tensor)
+    rewrap("add_", _dense_add_, method=True)
+    bind_method("to_sparse", to_sparse)
+    bind_method("to_sparse_coo", lambda self: to_sparse(self))
+    bind_method("to_dense", _dense_to_dense)
+    bind_method("sparse_mask", _dense_sparse_mask)
+
+
+_bind()

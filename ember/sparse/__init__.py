@@ -1,0 +1,40 @@
+"""torch.sparse: products and sums with sparse COO tensors (ember/_sparse.py holds the tensor itself)."""
+from .._sparse import SparseTensor as _SparseTensor, add_into as _add_into
+from .._tensor import Tensor as _Tensor
+
+__all__ = ["mm", "addmm", "sum"]
+
+
+def mm(mat1, mat2):
+    """sparse (n, m) @ dense (m, p) -> dense (n, p): each stored entry (i, j, v) adds v * mat2[j] to row i;
+    a dense mat1 is an ordinary product. Differentiable in the dense operand."""
+    if not isinstance(mat1, _SparseTensor):
+        return mat1.mm(mat2)
+    if mat1.sparse_dim() != 2 or mat1.dense_dim() != 0:
+        raise RuntimeError(f"mm: expected a 2-D sparse matrix with no dense dims, got sparse_dim "
+                           f"{mat1.sparse_dim()} and dense_dim {mat1.dense_dim()}")
+    if mat2.dim() != 2 or mat1.shape[1] != mat2.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({mat1.shape[0]}x{mat1.shape[1]} and "
+                           f"{'x'.join(str(s) for s in mat2.shape)})")
+    rows, cols = mat1._indices[0], mat1._indices[1]
+    contributions = mat2.index_select(0, cols) * mat1._values.to(mat2.dtype).unsqueeze(1)
+    out = mat2.new_zeros(mat1.shape[0], mat2.shape[1])
+    return out.index_add(0, rows, contributions)
+
+
+def addmm(mat, mat1, mat2, *, beta=1.0, alpha=1.0):
+    """beta * mat + alpha * (mat1 @ mat2), mat1 sparse."""
+    return mat * beta + mm(mat1, mat2) * alpha
+
+
+def sum(input, dim=None, dtype=None):  # noqa: A001 - PyTorch's name
+    """The sum of a sparse tensor: over everything (a 0-d dense tensor), or over `dim` (sparse while sparse
+    dims remain, dense when only dense dims are left)."""
+    if not isinstance(input, _SparseTensor):
+        return input.sum() if dim is None else input.sum(dim)
+    if dtype is not None:
+        input = input.to(dtype)
+    if dim is None:
+        return input._values.sum()
+    return input.to_dense().sum(dim).to_sparse(max(input.sparse_dim() - len([dim] if isinstance(dim, int) else dim), 0)) \
+        if input.sparse_dim() > (1 if isinstance(dim, int) else len(dim)) else input.to_dense().sum(dim)
