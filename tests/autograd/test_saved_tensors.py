@@ -133,11 +133,7 @@ for _name in ["gelu", "silu", "elu", "leaky_relu", "softplus", "hardtanh", "mish
 def _unary_cases():
     for name in sorted(UNARY):
         for modify in (0, "out"):
-            marks = []
-            if (name, modify) == ("norm", "out"):
-                marks = [pytest.mark.xfail(strict=True, reason="ember's norm does not save its output; PyTorch's "
-                                                                "LinalgVectorNormBackward0 does")]
-            yield pytest.param(name, modify, marks=marks, id=f"{name}-write_{'input' if modify == 0 else 'output'}")
+            yield pytest.param(name, modify, id=f"{name}-write_{'input' if modify == 0 else 'output'}")
 
 
 @pytest.mark.parametrize("name, modify", list(_unary_cases()))
