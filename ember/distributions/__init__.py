@@ -1,0 +1,17 @@
+"""torch.distributions: probability distributions with sampling (reparameterised where PyTorch has it),
+log-densities, moments and KL divergences, all on ember's Tensor ops so gradients flow to the parameters."""
+from . import constraints, kl, utils
+from .bernoulli import Bernoulli
+from .categorical import Categorical
+from .distribution import Distribution
+from .exp_family import ExponentialFamily
+from .exponential import Exponential
+from .kl import kl_divergence, register_kl
+from .laplace import Laplace
+from .normal import Normal
+from .uniform import Uniform
+
+__all__ = [
+    "Bernoulli", "Categorical", "Distribution", "Exponential", "ExponentialFamily", "Laplace", "Normal",
+    "Uniform", "constraints", "kl", "kl_divergence", "register_kl", "utils",
+]
