@@ -8,10 +8,11 @@ from .exp_family import ExponentialFamily
 from .exponential import Exponential
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
+from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .uniform import Uniform
 
 __all__ = [
-    "Bernoulli", "Categorical", "Distribution", "Exponential", "ExponentialFamily", "Laplace", "Normal",
+    "Bernoulli", "Categorical", "Distribution", "Exponential", "ExponentialFamily", "Laplace", "MultivariateNormal", "Normal",
     "Uniform", "constraints", "kl", "kl_divergence", "register_kl", "utils",
 ]

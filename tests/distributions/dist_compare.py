@@ -14,7 +14,11 @@ import ember
 
 
 def arr(t):
-    return np.asarray(t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else t.detach().numpy())
+    if isinstance(t, torch.Tensor):
+        return t.detach().cpu().numpy()
+    if isinstance(t, ember.Tensor):
+        return np.asarray(t.detach().numpy())
+    return np.asarray(t)
 
 
 def build(module, name, params, **kw):
