@@ -2,10 +2,14 @@
 log-densities, moments and KL divergences, all on ember's Tensor ops so gradients flow to the parameters."""
 from . import constraints, kl, utils
 from .bernoulli import Bernoulli
+from .beta import Beta
 from .categorical import Categorical
+from .chi2 import Chi2
+from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .exponential import Exponential
+from .gamma import Gamma
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
 from .multivariate_normal import MultivariateNormal
@@ -13,6 +17,7 @@ from .normal import Normal
 from .uniform import Uniform
 
 __all__ = [
-    "Bernoulli", "Categorical", "Distribution", "Exponential", "ExponentialFamily", "Laplace", "MultivariateNormal", "Normal",
+    "Bernoulli", "Beta", "Categorical", "Chi2", "Dirichlet", "Distribution", "Exponential", "ExponentialFamily",
+    "Gamma", "Laplace", "MultivariateNormal", "Normal",
     "Uniform", "constraints", "kl", "kl_divergence", "register_kl", "utils",
 ]
