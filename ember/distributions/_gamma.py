@@ -1,6 +1,6 @@
 """Standard gamma samples with the implicit reparameterisation gradient (what torch._standard_gamma gives).
 
-Sampling uses ember's generator (NumPy's Generator.standard_gamma, Marsaglia-Tsang) on the host. The gradient
+Sampling uses ember's generator (see _host_rng: Marsaglia-Tsang) on the host. The gradient
 of a sample x ~ Gamma(alpha, 1) with respect to alpha follows from holding its CDF value fixed:
     dx/dalpha = -(dP(alpha, x)/dalpha) / p(x; alpha),
 with P the regularised lower incomplete gamma function and p the density. PyTorch evaluates dP/dalpha with
@@ -84,10 +84,9 @@ class _StandardGamma(Function):
 
     @staticmethod
     def forward(ctx, alpha):
-        from .. import as_tensor, finfo
-        from .._random import _rng
-        host = alpha._device.backend.to_host(alpha.detach()._data)
-        x = as_tensor(_rng(None).standard_gamma(host.astype("float64")), dtype=alpha.dtype, device=alpha.device)
+        from .. import finfo
+        from ._host_rng import draw
+        x = draw("standard_gamma", alpha, like=alpha)
         # NOTE: a sample that underflows to 0 (tiny alpha) would give log(0) downstream; PyTorch clamps too.
         x = x.clamp(min=finfo(x.dtype).tiny)
         ctx.save_for_backward(alpha, x)
