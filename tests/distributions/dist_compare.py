@@ -34,7 +34,9 @@ def build(module, name, params, frozen=(), **kw):
             args[key] = leaf
         else:
             args[key] = value
-    cls = getattr(module.distributions, name)
+    cls = module.distributions
+    for part in name.split("."):   # "relaxed_bernoulli.LogitRelaxedBernoulli": a class not at package level
+        cls = getattr(cls, part)
     return cls(**args, **kw), leaves
 
 
