@@ -1,6 +1,7 @@
 """torch.distributions: probability distributions with sampling (reparameterised where PyTorch has it),
 log-densities, moments and KL divergences, all on ember's Tensor ops so gradients flow to the parameters."""
 from . import constraints, kl, transforms, utils
+from .constraint_registry import biject_to, transform_to
 from .bernoulli import Bernoulli
 from .beta import Beta
 from .binomial import Binomial
@@ -47,6 +48,6 @@ __all__ = [
     "Independent", "InverseGamma", "Kumaraswamy", "Laplace", "LogNormal", "LogisticNormal",
     "LowRankMultivariateNormal", "MixtureSameFamily", "Multinomial", "MultivariateNormal", "NegativeBinomial",
     "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "RelaxedBernoulli",
-    "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform", "Weibull", "constraints", "kl",
-    "kl_divergence", "register_kl", "transforms", "utils",
+    "RelaxedOneHotCategorical", "StudentT", "TransformedDistribution", "Uniform", "Weibull", "biject_to", "constraints", "kl",
+    "kl_divergence", "register_kl", "transform_to", "transforms", "utils",
 ] + transforms.__all__
