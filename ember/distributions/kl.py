@@ -348,3 +348,7 @@ def _kl_uniform_uniform(p, q):
     result = ((q.high - q.low) / (p.high - p.low)).log()
     result[(q.low > p.low) | (q.high < p.high)] = math.inf
     return result
+
+
+# NOTE: imported last: the cross-family pairs register themselves through register_kl above.
+from . import _kl_cross  # noqa: E402,F401
