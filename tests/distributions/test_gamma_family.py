@@ -174,3 +174,13 @@ def test_kl_matches_torch(name):
         out[m] = [kl, *m.autograd.grad(kl.sum(), list(lp.values()) + list(lq.values()))]
     for a, b in zip(out[ember], out[torch]):
         assert_close(a, b, rtol=1e-8, atol=1e-10)
+
+
+def test_standard_gamma_grad_for_large_alpha_matches_torch():
+    """From alpha = 1e4 the Wilson-Hilferty form answers (the series would need ~sqrt(alpha) terms)."""
+    from ember.distributions._gamma import standard_gamma_grad
+    alpha = np.array([9999.0, 1e4, 1e5, 1e6, 1e8])
+    x = alpha + np.sqrt(alpha) * np.array([-2.0, 0.5, 1.0, -0.3, 2.5])
+    want = torch._standard_gamma_grad(torch.tensor(alpha), torch.tensor(x)).numpy()
+    got = arr(standard_gamma_grad(ember.tensor(alpha), ember.tensor(x)))
+    np.testing.assert_allclose(got, want, rtol=1e-5)
