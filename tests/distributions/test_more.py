@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import ember
-from dist_compare import assert_close, build, check, moments, same_error
+from dist_compare import arr, assert_close, build, check, moments, same_error
 
 R = np.random.default_rng(9)
 POS = R.uniform(0.5, 2.0, (2, 3))
@@ -255,3 +255,26 @@ def test_generalized_pareto_log_prob_and_cdf_float32(method):
     ember_float64 = ember.distributions.GeneralizedPareto(*(ember.tensor(params[k]) for k in
                                                             ("loc", "scale", "concentration")))
     assert ember_float64.log_prob(ember_float64.mean.nan_to_num(1.0)).dtype == ember.float64
+
+
+VM = {"loc": R.uniform(-3, 3, (2, 3)), "concentration": np.array([[0.01, 0.5, 2.0], [3.7, 3.8, 30.0]])}
+
+
+@pytest.mark.parametrize("quantity", ["log_prob", "mean", "variance", "mode", "entropy"])
+def test_von_mises_matches_torch(quantity):
+    check("VonMises", VM, QUANTITIES[quantity](R.uniform(-3, 3, (2, 3))), rtol=1e-9, atol=1e-11)
+
+
+def test_von_mises_samples():
+    ember.manual_seed(0)
+    loc, kappa = np.array([0.5, -2.0, 3.0]), np.array([0.5, 4.0, 50.0])
+    d = ember.distributions.VonMises(ember.tensor(loc), ember.tensor(kappa))
+    s = arr(d.sample((20000,)))
+    assert s.shape == (20000, 3) and s.dtype == np.float64 and (s >= -np.pi).all() and (s < np.pi).all()
+    # the mean resultant vector: direction loc, length I1/I0 = 1 - circular variance
+    c, si = np.cos(s).mean(0), np.sin(s).mean(0)
+    np.testing.assert_allclose(np.arctan2(si, c), loc, atol=0.05)
+    np.testing.assert_allclose(np.hypot(c, si), 1 - arr(d.variance), atol=0.02)
+    t = torch.distributions.VonMises(torch.tensor(loc), torch.tensor(kappa))
+    assert d.expand((4, 3)).sample().shape == t.expand((4, 3)).sample().shape
+    assert repr(d) == repr(t) and d.has_rsample is False
