@@ -33,7 +33,8 @@ class TransformedDistribution(Distribution):
         expanded_base_shape = Size(transform.inverse_shape(forward_shape))
         if base_shape != expanded_base_shape:
             # NOTE: transform parameters can broadcast the base; the base is expanded to match.
-            base_distribution = base_distribution.expand(expanded_base_shape[:len(expanded_base_shape) - base_event_dim])
+            cut = len(expanded_base_shape) - base_event_dim
+            base_distribution = base_distribution.expand(expanded_base_shape[:cut])
         reinterpreted = transform.domain.event_dim - base_event_dim
         if reinterpreted > 0:
             base_distribution = Independent(base_distribution, reinterpreted)

@@ -34,10 +34,9 @@ QUANTITIES = {
 }
 
 
-XFAIL = {
-    ("Dirichlet-small", "mode"): "ember's clamp backward multiplies the gradient by the mask, so the NaN of the "
-                                 "overwritten 0/0 rows leaks into the gradient; torch selects (where) and gives 0",
-}
+CLAMP_NAN = ("ember's clamp backward multiplies the incoming gradient by the in-range mask, so an inf/NaN "
+             "computed from the clamped entries leaks into the gradient as NaN; torch selects (where) and gives 0")
+XFAIL = {("Dirichlet-small", "mode"): CLAMP_NAN}
 
 
 def _cases():

@@ -111,7 +111,8 @@ A = R.standard_normal((4, 4))
 COV = A @ A.T + np.eye(4)
 KL = {
     "lowrank-lowrank": (("LowRankMultivariateNormal", {"loc": LOC, "cov_factor": W, "cov_diag": DIAG}),
-                        ("LowRankMultivariateNormal", {"loc": LOC[0], "cov_factor": W[:, :1] * 2, "cov_diag": DIAG[1]})),
+                        ("LowRankMultivariateNormal",
+                         {"loc": LOC[0], "cov_factor": W[:, :1] * 2, "cov_diag": DIAG[1]})),
     "mvn-lowrank": (("MultivariateNormal", {"loc": LOC, "covariance_matrix": COV}),
                     ("LowRankMultivariateNormal", {"loc": LOC[0], "cov_factor": W, "cov_diag": DIAG})),
     # NOTE: torch's own lowrank-mvn KL fails when only p's cov_diag is batched, so p's diag is unbatched here.

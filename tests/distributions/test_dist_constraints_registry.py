@@ -9,6 +9,7 @@ from dist_compare import arr, assert_close
 R = np.random.default_rng(10)
 A = R.standard_normal((2, 3, 3))
 SPD = A @ np.swapaxes(A, -1, -2) + np.eye(3)
+DIAG = np.einsum("bii->bi", SPD)
 
 CONSTRAINTS = {
     "real": lambda C: C.real, "positive": lambda C: C.positive, "nonnegative": lambda C: C.nonnegative,
@@ -31,7 +32,7 @@ VALUES = [
     np.array([[1.0, 2.0, 1.0], [0.0, 4.0, 3.0]]),
     np.tril(SPD) * np.array([1.0, -1.0])[:, None, None],
     SPD,
-    np.linalg.cholesky(SPD / np.sqrt(np.einsum("bii->bi", SPD))[:, :, None] / np.sqrt(np.einsum("bii->bi", SPD))[:, None, :]),
+    np.linalg.cholesky(SPD / np.sqrt(DIAG)[:, :, None] / np.sqrt(DIAG)[:, None, :]),   # a correlation's factor
 ]
 
 

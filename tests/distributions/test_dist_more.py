@@ -33,8 +33,8 @@ QUANTITIES = {
 }
 
 
-CLAMP_NAN = ("ember's clamp backward multiplies the gradient by the in-range mask, so the inf/NaN of the clamped "
-             "(alpha < 1 or < 2) entries leaks into the gradient as NaN; torch selects (where) and gives 0")
+CLAMP_NAN = ("ember's clamp backward multiplies the incoming gradient by the in-range mask, so an inf/NaN "
+             "computed from the clamped entries leaks into the gradient as NaN; torch selects (where) and gives 0")
 XFAIL = {("Pareto-small-alpha", "mean"): CLAMP_NAN, ("Pareto-small-alpha", "variance"): CLAMP_NAN}
 
 
@@ -206,8 +206,8 @@ def _last_cases():
 def test_last_quantities_match_torch(case, quantity):
     params, value = LAST[case]
     if value is None:   # a point inside each GeneralizedPareto support: its icdf of U
-        value = torch.distributions.GeneralizedPareto(*(torch.tensor(params[k]) for k in
-                                                        ("loc", "scale", "concentration"))).icdf(torch.tensor(U)).numpy()
+        args = (torch.tensor(params[k]) for k in ("loc", "scale", "concentration"))
+        value = torch.distributions.GeneralizedPareto(*args).icdf(torch.tensor(U)).numpy()
     check(case.split("-")[0], params, QUANTITIES[quantity](value), rtol=1e-8, atol=1e-11)
 
 
@@ -293,7 +293,8 @@ def test_lkj_cholesky_log_prob_matches_torch_and_samples_are_valid(dim, conc):
     gt, = torch.autograd.grad(lp_t.sum(), [tl["concentration"]])
     assert_close(ge, gt, rtol=1e-8)
     assert repr(e) == repr(t) and e.expand((3, 2)).batch_shape == t.expand((3, 2)).batch_shape
-    # the correlation r = L[1, 0] has density (1 - r^2)^(eta - 1 + (dim - 2) / 2): mean 0, variance 1 / (2 eta + dim - 1)
+    # the correlation r = L[1, 0] has density (1 - r^2)^(eta - 1 + (dim - 2) / 2):
+    # mean 0, variance 1 / (2 eta + dim - 1)
     r = arr(e.sample((20000,)))[:, :, 1, 0]
     moments(r, np.zeros(2), 1 / (2 * conc + dim - 1))
 
