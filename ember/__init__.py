@@ -26,6 +26,7 @@ from ._types import MEMORY_FORMATS as _MEMORY_FORMATS, LAYOUTS as _LAYOUTS
 from . import autograd, cuda, fft, linalg, nn, optim, utils
 from . import special
 from . import hub, jit, onnx, sparse
+from . import distributions
 from ._compile import compile
 from . import accelerator, backends
 from .backends._flags import get_float32_matmul_precision, set_float32_matmul_precision
