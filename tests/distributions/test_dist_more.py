@@ -33,9 +33,7 @@ QUANTITIES = {
 }
 
 
-CLAMP_NAN = ("ember's clamp backward multiplies the incoming gradient by the in-range mask, so an inf/NaN "
-             "computed from the clamped entries leaks into the gradient as NaN; torch selects (where) and gives 0")
-XFAIL = {("Pareto-small-alpha", "mean"): CLAMP_NAN, ("Pareto-small-alpha", "variance"): CLAMP_NAN}
+XFAIL = {}  # NOTE: the clamp-backward NaN gap is closed (clamp selects, as PyTorch)
 
 
 def _cases():

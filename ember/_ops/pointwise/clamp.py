@@ -39,14 +39,20 @@ class Clamp(Primitive):
         if lo is not None:
             inside = x >= lo
             if ctx.needs_input_grad[1]:
-                g_lo = g * (x < lo) if hi is None else g * ((x < lo) & (lo <= hi))
+                g_lo = _where(g, (x < lo) if hi is None else (x < lo) & (lo <= hi))
         if hi is not None:
             below = x <= hi
             inside = below if inside is None else inside & below
             if ctx.needs_input_grad[2]:
                 # NOTE: with min > max the result is max, whatever x is.
-                g_hi = g * ((x if lo is None else x.maximum(lo)) > hi)
-        return g * inside, g_lo, g_hi
+                g_hi = _where(g, (x if lo is None else x.maximum(lo)) > hi)
+        return _where(g, inside), g_lo, g_hi
+
+
+def _where(g, mask):
+    """g where mask holds, 0 elsewhere: a selection, not a product, so an inf or nan in g where the mask is
+    false gives 0 (as PyTorch's clamp_backward) rather than nan."""
+    return g.masked_fill(~mask, 0)
 
 
 class ClampTensor(Clamp):
