@@ -14,6 +14,7 @@ class _Local(threading.local):
         self.grad_enabled = True
         self.inference = False
         self.worker_info = None  # torch.utils.data.get_worker_info() inside a DataLoader worker process
+        self.vmap_levels = []  # torch.func.vmap's active levels, outermost first (ember/func/_batching)
 
 
 local = _Local()

@@ -35,6 +35,7 @@ def getitem(self, key):
 
 class Alias(Primitive):
     """x[...] or x[:]: the same data as a new view."""
+    batch_rule = ("pointwise",)
     complex_grad = True
     view = True
 
@@ -304,6 +305,7 @@ def index_select(input, dim, index, *, out=None):
 # --- where / masked_fill ----------------------------------------------------------------------------------
 class Where(Primitive):
     """condition ? input : other, elementwise with broadcasting."""
+    batch_rule = ("pointwise",)
     complex_grad = True
     inputs = 3
     promote = "promote"

@@ -7,6 +7,7 @@ from .._registry import OpSpec, apply_inplace, bind_method, public, register, sp
 
 class ToCopy(Primitive):
     """A copy in another dtype and/or on another device; gradients come back in the original ones."""
+    batch_rule = ("pointwise",)
     complex_grad = True
     crosses_devices = True
 
@@ -42,6 +43,7 @@ spec(OpSpec("double", method=True, call=lambda torch, x: x.double()),
 @register(OpSpec("clone", dtypes=("float32", "float64", "int64", "bool")), torch="clone")
 class Clone(Primitive):
     """A copy with its own memory; by default it keeps the layout of a dense input (preserve_format)."""
+    batch_rule = ("pointwise",)
     complex_grad = True
 
     @staticmethod

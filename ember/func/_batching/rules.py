@@ -1,0 +1,324 @@
+"""Batching rules: how an op runs on BatchedTensors without a Python loop over the batch.
+
+`dispatch` is called by `Primitive.apply` (ember/autograd/function.py) while a vmap is active. It finds
+the highest vmap level among the operands; if there is none, the op runs as usual. Otherwise the op's
+family rule, named by the class attribute `batch_rule` of the Primitive (a tuple: the family and the
+parameters the rule needs), moves that level's batch dim through the op: it calls the primitive itself
+(or a few others) on the PHYSICAL values, whose dim 0 is the batch, and the results are wrapped back as
+BatchedTensors of the level. Because the physical calls are ordinary ops, autograd records them as it
+records any op, and a gradient taken inside vmap is a per-example gradient (see `lift` in _vmap.py).
+Nested vmap needs nothing more: a value may itself be batched at a lower level, and the physical calls
+then dispatch again at that level.
+
+Families (the `batch_rule` values):
+- ("pointwise",): elementwise ops with broadcasting (arithmetic, comparisons, where, clamp, activations,
+  casts): each batched operand gets size-1 dims after its batch dim so that all align on the right.
+- ("dim", dim_params, keepdim_param): the params at `dim_params` are logical dims (int, tuple, or None /
+  () for every dim) that move one place right; a reduction over every dim reduces the value flattened
+  after the batch dim (reductions, softmax, scans, select/slice, transpose).
+- ("view",), ("permute",), ("unsqueeze",), ("squeeze",), ("expand",): shape ops, the shape or dims
+  param rewritten for the batch dim in front.
+- ("cat",), ("matmul", ndims), ("linear",), ("conv",), ("gather",), ("index",): one rule each.
+Ops without a rule, or with a case their rule does not cover, run once per example (`fallback`) and
+warn once per op, as PyTorch's vmap does.
+"""
+import warnings
+
+from ..._tensor import Tensor, norm_dims, reduction_dims
+from .tensor import BatchedTensor, batched, levels
+
+
+def dispatch(cls, args):
+    """The result of the Primitive `cls` on `args` when some operand is batched, else NotImplemented."""
+    level = 0
+    for a in args:
+        if type(a) is BatchedTensor:
+            if a._level > level:
+                level = a._level
+        elif type(a) in (tuple, list):
+            for b in a:
+                if type(b) is BatchedTensor and b._level > level:
+                    level = b._level
+    if not level:
+        return NotImplemented
+    n = cls.inputs
+    rule = cls.batch_rule
+    fn = None if rule is None else _RULES[rule[0]]
+    operands, params = list(args[:n]), list(args[n:])
+    out = None if fn is None or (fn is not _gather and _batched_in(params, level)) else \
+        fn(cls, operands, params, level, rule)
+    if out is None:
+        return fallback(cls, args, level)
+    if type(out) is tuple:
+        return tuple(batched(o, level) for o in out)
+    return batched(out, level)
+
+
+def _batched_in(values, level):
+    for a in values:
+        if type(a) is BatchedTensor and a._level == level:
+            return True
+        if type(a) in (tuple, list) and _batched_in(a, level):
+            return True
+    return False
+
+
+def _value(a, level):
+    """The physical value of `a` at `level` (batch at dim 0), or None if `a` is not batched there."""
+    return a._value if type(a) is BatchedTensor and a._level == level else None
+
+
+def _pad(v, n):
+    """`v` (batch at dim 0) with `n` size-1 dims inserted after the batch dim."""
+    if n <= 0:
+        return v
+    shape = tuple(v.shape)
+    return v.reshape(shape[:1] + (1,) * n + shape[1:])
+
+
+# --- fallback ------------------------------------------------------------------------------------------
+_WARNED = set()  # NOTE: the ops whose fallback has warned (once per op, as PyTorch)
+
+
+def fallback(cls, args, level):
+    """Run `cls` once per example of the batch and stack the results (with a warning, once per op)."""
+    name = getattr(cls, "node_name", None) or cls.__name__
+    name = cls.__name__
+    if name not in _WARNED:
+        _WARNED.add(name)
+        warnings.warn(f"There is a performance drop because we have not yet implemented the batching rule for "
+                      f"{name}. Please file us an issue on GitHub so that we can prioritize its implementation.",
+                      UserWarning, stacklevel=4)
+    size = levels()[level - 1].size
+    if size == 0:
+        raise RuntimeError(f"vmap: {name} has no batching rule, and its fallback cannot run over a batch of size 0")
+    outs = [cls.apply(*(_example(a, level, i) for a in args)) for i in range(size)]
+    from ..._ops.shape.join import stack
+    if type(outs[0]) is tuple:
+        return tuple(batched(stack([o[k] for o in outs]), level) for k in range(len(outs[0])))
+    return batched(stack(outs), level)
+
+
+def _example(a, level, i):
+    if type(a) is BatchedTensor and a._level == level:
+        return a._value.select(0, i)
+    if type(a) in (tuple, list) and _batched_in(a, level):
+        return type(a)(_example(b, level, i) for b in a)
+    return a
+
+
+# --- pointwise -----------------------------------------------------------------------------------------
+def _pointwise(cls, operands, params, level, rule):
+    nd = 0
+    for a in operands:
+        if isinstance(a, Tensor) and a.dim() > nd:
+            nd = a.dim()
+    promoted = _logical_promotion(cls, operands)
+    values = []
+    for a in operands:
+        v = _value(a, level)
+        if v is None:
+            values.append(a)
+            continue
+        if promoted is not None and v._dtype is not promoted:
+            v = v.to(promoted)
+        values.append(_pad(v, nd - a.dim()))
+    return cls.apply(*values, *params)
+
+
+def _logical_promotion(cls, operands):
+    """The dtype the operands are computed in, judged on their LOGICAL dims (a batched logical 0-d tensor
+    counts as 0-d in type promotion although its value is 1-d), or None when nothing needs a cast."""
+    k = cls.promote_args
+    tensors = [a for a in (operands if k is None else operands[:k]) if isinstance(a, Tensor)]
+    if cls.promote is None or len({t._dtype for t in tensors}) < 2:
+        return None
+    if not any(type(t) is BatchedTensor and t.dim() == 0 for t in tensors):
+        return None  # NOTE: physical and logical dims fall in the same promotion categories
+    from ...autograd.function import compute_dtype
+    return compute_dtype(cls, operands if k is None else operands[:k])
+
+
+# --- dims ------------------------------------------------------------------------------------------------
+def _dims_rule(cls, operands, params, level, rule):
+    _, dim_params, keepdim_param = rule
+    x = operands[0]
+    v = _value(x, level)
+    if v is None or len(operands) > 1 and _batched_in(operands[1:], level):
+        return None
+    nd = x.dim()
+    params = list(params)
+    size = tuple(v.shape)[0]
+    while len(params) <= max(dim_params):
+        params.append(None)  # NOTE: a dim left to its default (None: every dim)
+    for i in dim_params:
+        d = params[i]
+        if d is None or (type(d) in (tuple, list) and len(d) == 0):
+            # NOTE: every logical dim: reduce the value flattened after the batch dim, then restore keepdim
+            keep = keepdim_param is not None and keepdim_param < len(params) and params[keepdim_param]
+            params[i] = 1 if d is None else (1,)
+            if keep:
+                params[keepdim_param] = False
+            out = cls.apply(v.reshape(size, -1), *params)
+            if keep:
+                out = _each(out, lambda o: o.reshape((size,) + (1,) * nd))
+            return out
+    if nd == 0:
+        # NOTE: a logical 0-d tensor accepts dims 0 and -1: run on (batch, 1) and drop the extra dim again
+        for i in dim_params:
+            reduction_dims(params[i], 0)  # PyTorch's IndexError for other dims
+            params[i] = 1 if type(params[i]) is int else (1,) * len(params[i])
+        out = cls.apply(v.unsqueeze(1), *params)
+        return _each(out, lambda o: o.squeeze(1) if o.dim() == 2 else o)
+    for i in dim_params:
+        d = params[i]
+        if type(d) in (tuple, list):
+            params[i] = tuple(e + 1 for e in reduction_dims(d, nd))
+        else:
+            params[i] = reduction_dims(d, nd)[0] + 1
+    return cls.apply(v, *operands[1:], *params)
+
+
+def _each(out, fn):
+    return tuple(fn(o) for o in out) if type(out) is tuple else fn(out)
+
+
+# --- shape ops ---------------------------------------------------------------------------------------------
+def _view(cls, operands, params, level, rule):
+    v = _value(operands[0], level)
+    shape = params[0]
+    shape = (shape,) if type(shape) is int else tuple(shape)
+    return cls.apply(v, (tuple(v.shape)[0],) + shape, *params[1:])
+
+
+def _permute(cls, operands, params, level, rule):
+    x = operands[0]
+    dims = norm_dims(params[0], x.dim())
+    return cls.apply(_value(x, level), (0,) + tuple(d + 1 for d in dims), *params[1:])
+
+
+def _unsqueeze(cls, operands, params, level, rule):
+    x = operands[0]
+    d = reduction_dims(params[0], x.dim() + 1)[0]
+    return cls.apply(_value(x, level), d + 1)
+
+
+def _squeeze(cls, operands, params, level, rule):
+    x = operands[0]
+    shape = tuple(x.shape)
+    dims = params[0]
+    if dims is None:
+        dims = tuple(i for i, s in enumerate(shape) if s == 1)
+    elif shape:
+        dims = norm_dims(dims, len(shape))
+    else:
+        norm_dims(dims, 0)  # NOTE: PyTorch's IndexError; a 0-d tensor has nothing to squeeze
+        dims = ()
+    return cls.apply(_value(x, level), tuple(d + 1 for d in dims if shape[d] == 1))
+
+
+def _expand(cls, operands, params, level, rule):
+    x = operands[0]
+    v = _value(x, level)
+    sizes = tuple(params[0])
+    return cls.apply(_pad(v, len(sizes) - x.dim()), (tuple(v.shape)[0],) + sizes)
+
+
+def _cat(cls, operands, params, level, rule):
+    size = levels()[level - 1].size
+    nd = next((t.dim() for t in operands if not (t.dim() == 1 and t.shape[0] == 0)), 1)
+    values = []
+    for t in operands:
+        v = _value(t, level)
+        values.append(v if v is not None else t.expand((size,) + tuple(t.shape)))
+    return cls.apply(*values, reduction_dims(params[-1], nd)[0] + 1)
+
+
+# --- products ----------------------------------------------------------------------------------------------
+def _matmul(cls, operands, params, level, rule):
+    from ..._ops.linalg.matmul import Matmul
+    a, b = operands
+    na, nb = a.dim(), b.dim()
+    ndims = rule[1]
+    if ndims is not None and (na, nb) != ndims or not na or not nb:
+        return None  # NOTE: the fallback gives the op's own error for each example
+    va, vb = _value(a, level), _value(b, level)
+    va = a if va is None else va
+    vb = b if vb is None else vb
+    if na == 1:
+        va = va.unsqueeze(-2)
+    if nb == 1:
+        vb = vb.unsqueeze(-1)
+    nd = max(na, nb, 2)
+    if va is not a:
+        va = _pad(va, nd - max(na, 2))
+    if vb is not b:
+        vb = _pad(vb, nd - max(nb, 2))
+    out = Matmul.apply(va, vb)
+    if nb == 1:
+        out = out.squeeze(-1)
+    if na == 1:
+        out = out.squeeze(-1 if nb == 1 else -2)
+    return out
+
+
+def _linear(cls, operands, params, level, rule):
+    from ..._ops.nn.linear import LinearBatched
+    x, wt, b = operands
+    if _value(wt, level) is None and _value(b, level) is None:
+        return LinearBatched.apply(_value(x, level), wt, b)
+    # NOTE: a batched weight (per-example gradients of a layer): the matrix product's rule, then the bias
+    from ..._ops.linalg.matmul import matmul
+    return _value(matmul(x, wt) + b, level)
+
+
+def _conv(cls, operands, params, level, rule):
+    x, w, b = operands
+    v = _value(x, level)
+    if v is None or _value(w, level) is not None or _value(b, level) is not None:
+        return None
+    shape = tuple(v.shape)
+    out = cls.apply(v.reshape((shape[0] * shape[1],) + shape[2:]), w, b, *params)
+    return out.reshape(shape[:2] + tuple(out.shape)[1:])
+
+
+# --- indexing ----------------------------------------------------------------------------------------------
+def _gather(cls, operands, params, level, rule):
+    x = operands[0]
+    dim, index = params[0], params[1]
+    size = levels()[level - 1].size
+    v, vi = _value(x, level), _value(index, level)
+    if (vi is None and _batched_in([index], level)) or x.dim() == 0:
+        return None
+    v = v if v is not None else x.expand((size,) + tuple(x.shape))
+    vi = vi if vi is not None else index.expand((size,) + tuple(index.shape))
+    from ..._ops.indexing.scatter import gather
+    return gather(v, norm_dims(dim, x.dim())[0] + 1, vi)
+
+
+def _index(cls, operands, params, level, rule):
+    """Advanced indexing with an unbatched key: the key gets a full slice for the batch dim in front, which
+    keeps the batch dim first as long as the key's array (and int) entries are adjacent."""
+    key = params[0]
+    key = key if type(key) is tuple else (key,)
+    arrays = [i for i, k in enumerate(key) if not (k is None or k is Ellipsis or type(k) is slice)]
+    if arrays and arrays[-1] - arrays[0] + 1 != len(arrays):
+        return None  # NOTE: separated index arrays move their dims to the front: per example instead
+    return cls.apply(_value(operands[0], level), (slice(None),) + key, *params[1:])
+
+
+_RULES = {
+    "pointwise": _pointwise,
+    "dim": _dims_rule,
+    "view": _view,
+    "permute": _permute,
+    "unsqueeze": _unsqueeze,
+    "squeeze": _squeeze,
+    "expand": _expand,
+    "cat": _cat,
+    "matmul": _matmul,
+    "linear": _linear,
+    "conv": _conv,
+    "gather": _gather,
+    "index": _index,
+}

@@ -1,0 +1,413 @@
+"""torch.func.vmap against PyTorch's vmap and against a Python loop over the batch, for every op family
+with a batching rule; which ops fall back to the loop (and warn); in_dims/out_dims, nesting, chunk_size,
+randomness and PyTorch's errors; per-example gradients (vmap over a gradient)."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+import ember.nn.functional as EF
+from ember.func import vmap
+
+FALLBACK = "There is a performance drop because we have not yet implemented the batching rule"
+
+
+def _gen(seed=0):
+    return np.random.default_rng(seed)
+
+
+def _pair(array):
+    """The same values as an ember and a torch tensor."""
+    return ember.tensor(array), torch.tensor(array)
+
+
+def _np(t):
+    return t.detach().numpy() if isinstance(t, torch.Tensor) else np.asarray(t.detach().numpy())
+
+
+def _close(a, b, tol=1e-5):
+    if isinstance(a, (tuple, list)):
+        assert isinstance(b, (tuple, list)) and len(a) == len(b)
+        for x, y in zip(a, b):
+            _close(x, y, tol)
+        return
+    if isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for k in a:
+            _close(a[k], b[k], tol)
+        return
+    assert tuple(a.shape) == tuple(b.shape), (a.shape, b.shape)
+    assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1], (a.dtype, b.dtype)
+    np.testing.assert_allclose(_np(a).astype(np.float64), _np(b).astype(np.float64), rtol=tol, atol=tol)
+
+
+def _loop(fn, args, in_dims, out_dim=0):
+    """fn over the batch with a Python loop, results stacked at out_dim (the reference semantics)."""
+    dims = in_dims if isinstance(in_dims, tuple) else (in_dims,) * len(args)
+    size = next(a.shape[d] for a, d in zip(args, dims) if d is not None)
+    outs = [fn(*(a if d is None else a.select(d, i) for a, d in zip(args, dims))) for i in range(size)]
+    if isinstance(outs[0], tuple):
+        return tuple(ember.stack([o[k] for o in outs], out_dim) for k in range(len(outs[0])))
+    return ember.stack(outs, out_dim)
+
+
+def check(make, arrays, in_dims=0, out_dims=0, tol=1e-5, fallback=False):
+    """vmap(make(ember)) equals vmap(make(torch)) and ember's loop; it warns of a fallback iff `fallback`."""
+    e_args, t_args = zip(*(_pair(a) if isinstance(a, np.ndarray) else (a, a) for a in arrays))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        from ember.func._batching import rules
+        rules._WARNED.clear()
+        got = vmap(make(ember), in_dims, out_dims)(*e_args)
+    warned = [str(w.message) for w in caught if FALLBACK in str(w.message)]
+    assert bool(warned) == fallback, warned
+    want = torch.vmap(make(torch), in_dims, out_dims)(*t_args)
+    _close(got, want, tol)
+    if isinstance(out_dims, int):
+        _close(got, _loop(make(ember), e_args, in_dims, out_dims), tol)
+    return got
+
+
+def _f32(*shape, seed=0):
+    return _gen(seed).standard_normal(shape).astype(np.float32)
+
+
+# --- pointwise ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["sin", "exp", "abs", "neg", "sigmoid", "tanh", "relu", "sqrt", "floor"])
+def test_unary(name):
+    x = np.abs(_f32(5, 3, 4)) if name == "sqrt" else _f32(5, 3, 4)
+    check(lambda t: getattr(t, name), [x])
+
+
+@pytest.mark.parametrize("in_dims", [0, 1, (0, None), (None, 0), (1, 0), (-1, 0)])
+def test_binary_broadcasting(in_dims):
+    shapes = {0: (5, 3, 4), 1: (3, 5, 4), None: (3, 4), -1: (3, 4, 5)}
+    dims = in_dims if isinstance(in_dims, tuple) else (in_dims, in_dims)
+    a = _f32(*shapes[dims[0]], seed=1)
+    b = _f32(*(shapes[dims[1]] if dims[1] != 1 else (4, 5)), seed=2)
+    check(lambda t: lambda x, y: x * y + y - x / (y.abs() + 1), [a, b], in_dims)
+
+
+def test_binary_logical_ranks_differ():
+    # one example: (4,) with (3, 4), and a batched 0-d with a batched 2-d
+    check(lambda t: lambda x, y: x + y, [_f32(5, 4), _f32(5, 3, 4)])
+    check(lambda t: lambda x, y: x * y, [_f32(5), _f32(5, 3, 4)])
+
+
+def test_scalars_and_promotion():
+    check(lambda t: lambda x: x * 2 + 1.5, [_f32(5, 3)])
+    ints = _gen().integers(0, 5, (5, 3))
+    check(lambda t: lambda x, y: x + y, [ints, _f32(5, 3)])
+    # a batched logical 0-d float64 with an unbatched float32 1-d: float32 as in PyTorch (0-d loses)
+    check(lambda t: lambda x, y: x * y, [_gen().standard_normal(5), _f32(3)], (0, None))
+
+
+def test_where_clamp_comparisons():
+    check(lambda t: lambda x, y: t.where(x > y, x, y), [_f32(5, 3), _f32(5, 3, seed=1)])
+    check(lambda t: lambda x: x.clamp(-0.5, 0.5), [_f32(5, 3)])
+    check(lambda t: lambda x, lo: t.clamp(x, min=lo), [_f32(5, 3), _f32(5, 3, seed=1)])
+    check(lambda t: lambda x, y: (x >= y, x == y, x < 0), [_f32(5, 3), _f32(3, seed=1)], (0, None))
+    check(lambda t: lambda x: t.maximum(x, t.zeros(3)), [_f32(5, 3)])
+
+
+def test_casts_and_activations():
+    check(lambda t: lambda x: x.double(), [_f32(5, 3)])
+    check(lambda t: lambda x: x.to(t.int64), [_f32(5, 3) * 3])
+    for name in ["gelu", "silu", "softplus", "elu", "leaky_relu", "hardtanh", "relu"]:
+        check(lambda t: getattr(t.nn.functional, name), [_f32(4, 6)])
+
+
+# --- reductions -----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("op", ["sum", "mean", "amax", "amin", "prod", "std", "var", "logsumexp", "norm"])
+@pytest.mark.parametrize("kw", [{}, {"dim": 0}, {"dim": -1, "keepdim": True}, {"dim": (0, 2)}])
+def test_reductions(op, kw):
+    if op == "logsumexp" and "dim" not in kw:
+        kw = {"dim": (0, 1, 2)}
+    if op == "prod" and isinstance(kw.get("dim"), tuple):
+        return
+    check(lambda t: lambda x: getattr(x, op)(**kw), [_f32(5, 3, 2, 4)], tol=1e-4)
+
+
+@pytest.mark.parametrize("op", ["max", "min", "argmax", "argmin"])
+def test_max_min_dim(op):
+    check(lambda t: lambda x: getattr(x, op)(), [_f32(5, 3, 4)])
+    check(lambda t: lambda x: tuple(getattr(t, op)(x, 1)) if op in ("max", "min") else getattr(t, op)(x, 1),
+          [_f32(5, 3, 4)])
+    check(lambda t: lambda x: getattr(x, op)(dim=-1, keepdim=True), [_f32(5, 3, 4)])
+
+
+def test_reductions_of_logical_scalars():
+    check(lambda t: lambda x: (x.sum(), x.sum(0), x.mean(-1, keepdim=True), x.softmax(0)), [_f32(5)])
+    check(lambda t: lambda x: x.cumsum(0), [_f32(5, 4)])
+    check(lambda t: lambda x: (x.all(), x.any(1)), [_f32(5, 3, 4) > 0])
+
+
+def test_softmax_family():
+    check(lambda t: lambda x: (t.softmax(x, 0), t.log_softmax(x, -1), x.softmax(dim=1)), [_f32(5, 3, 4)])
+
+
+# --- products and layers --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("sa,sb,in_dims", [
+    ((5, 3, 4), (5, 4, 2), 0), ((5, 3, 4), (4, 2), (0, None)), ((3, 4), (5, 4, 2), (None, 0)),
+    ((5, 4), (5, 4, 2), 0), ((5, 3, 4), (5, 4), 0), ((5, 4), (5, 4), 0), ((5, 4), (2, 3, 4, 6), (0, None)),
+    ((2, 3, 4), (5, 4, 6), (None, 0)), ((5, 2, 3, 4), (5, 4), 0), ((4, 5, 3), (3, 2), (1, None))])
+def test_matmul(sa, sb, in_dims):
+    check(lambda t: t.matmul, [_f32(*sa), _f32(*sb, seed=1)], in_dims, tol=1e-4)
+
+
+def test_mm_mv_dot_bmm_linear():
+    check(lambda t: t.mm, [_f32(5, 3, 4), _f32(4, 2, seed=1)], (0, None), tol=1e-4)
+    check(lambda t: t.mv, [_f32(5, 3, 4), _f32(5, 4, seed=1)], tol=1e-4)
+    check(lambda t: t.dot, [_f32(5, 4), _f32(4, seed=1)], (0, None), tol=1e-4)
+    check(lambda t: t.bmm, [_f32(5, 2, 3, 4), _f32(2, 4, 6, seed=1)], (0, None), tol=1e-4)
+    w, b = _f32(6, 4, seed=2), _f32(6, seed=3)
+    check(lambda t: t.nn.functional.linear, [_f32(5, 3, 4), w, b], (0, None, None), tol=1e-4)
+    check(lambda t: t.nn.functional.linear, [_f32(5, 4), w, b], (0, None, None), tol=1e-4)
+    check(lambda t: t.nn.functional.linear, [_f32(5, 3, 4), _f32(5, 6, 4, seed=2), b], (0, 0, None), tol=1e-4)
+    check(lambda t: lambda x, w: t.nn.functional.linear(x, w), [_f32(3, 4), _f32(5, 6, 4)], (None, 0), tol=1e-4)
+
+
+def test_conv2d():
+    w, b = _f32(4, 3, 3, 3, seed=1), _f32(4, seed=2)
+    check(lambda t: lambda x: t.nn.functional.conv2d(x, t.tensor(w), t.tensor(b), padding=1),
+          [_f32(5, 2, 3, 6, 6)], tol=1e-4)
+    check(lambda t: lambda x: t.nn.functional.conv2d(x, t.tensor(w), t.tensor(b)), [_f32(5, 3, 6, 6)], tol=1e-4)
+
+
+def test_losses():
+    target = _gen().integers(0, 6, (5, 3))
+    check(lambda t: t.nn.functional.cross_entropy, [_f32(5, 3, 6), target], tol=1e-5)
+    check(lambda t: lambda x, y: t.nn.functional.cross_entropy(x, y, reduction="none"), [_f32(5, 3, 6), target])
+    check(lambda t: t.nn.functional.cross_entropy, [_f32(5, 6), target[:, 0]], tol=1e-5)
+    check(lambda t: lambda x, y: t.nn.functional.nll_loss(t.log_softmax(x, -1), y), [_f32(5, 3, 6), target])
+    check(lambda t: t.nn.functional.mse_loss, [_f32(5, 3, 6), _f32(5, 3, 6, seed=1)])
+    check(lambda t: t.nn.functional.mse_loss, [_f32(5, 3, 6), _f32(3, 6, seed=1)], (0, None))
+
+
+# --- indexing ------------------------------------------------------------------------------------------------
+def test_basic_indexing():
+    check(lambda t: lambda x: (x[0], x[1:3], x[:, -1], x[..., ::2], x[None, 1], x[1, 2]), [_f32(5, 3, 4)])
+
+
+def test_index_select_and_gather():
+    idx = _gen().integers(0, 3, (4,))
+    check(lambda t: lambda x, i: x.index_select(0, i), [_f32(5, 3, 4), idx], (0, None))
+    check(lambda t: lambda x, i: t.index_select(x, 1, i), [_f32(5, 3, 3), idx], (0, None))
+    g = _gen().integers(0, 4, (5, 3, 2))
+    check(lambda t: lambda x, i: x.gather(1, i), [_f32(5, 3, 4), g])
+    check(lambda t: lambda x, i: x.gather(1, i), [_f32(3, 4), g], (None, 0))
+    check(lambda t: lambda x, i: x.gather(-1, i), [_f32(5, 3, 4), g[0]], (0, None))
+
+
+# --- views and shape ops ------------------------------------------------------------------------------------------
+def test_views():
+    check(lambda t: lambda x: (x.view(12), x.reshape(4, -1), x.transpose(0, 1), x.permute(1, 0), x.t(), x.T),
+          [_f32(5, 3, 4)])
+    check(lambda t: lambda x: (x.unsqueeze(0), x.unsqueeze(-1), x.squeeze(), x.squeeze(0), x.expand(2, 1, 4),
+                               x.flatten(), x.movedim(0, 1)), [_f32(5, 1, 4)])
+    check(lambda t: lambda x: (x.view(-1), x.reshape(()), x.unsqueeze(0).squeeze(0)), [_f32(5, 1)])
+
+
+def test_cat_stack():
+    check(lambda t: lambda x, y: (t.cat([x, y]), t.cat([x, y], -1), t.stack([x, y]), t.stack([x, y], 2)),
+          [_f32(5, 3, 4), _f32(3, 4, seed=1)], (0, None))
+    check(lambda t: lambda x, y: t.cat([x, y], 1), [_f32(5, 3, 4), _f32(5, 3, 2, seed=1)])
+
+
+# --- fallback ---------------------------------------------------------------------------------------------------
+def test_fallback_warns_once_and_matches():
+    check(lambda t: lambda x: x.sort(-1)[0], [_f32(5, 3, 4)], fallback=True)
+    check(lambda t: lambda x: t.flip(x, [0]) + t.roll(x, 1, 0), [_f32(5, 3, 4)], fallback=True)
+    from ember.func._batching import rules
+    rules._WARNED.clear()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        vmap(lambda x: x.sort()[0])(ember.randn(3, 4))
+        vmap(lambda x: x.sort()[0])(ember.randn(3, 4))
+    assert len([w for w in caught if FALLBACK in str(w.message)]) == 1
+
+
+def test_rule_ops_do_not_fall_back():
+    """A family rule that silently fell back to the loop is caught here (check() asserts no warning)."""
+    def many(t):
+        def f(x, w, y):
+            h = t.nn.functional.relu(t.nn.functional.linear(x, w))
+            return t.nn.functional.cross_entropy(h.view(2, -1)[:, :3], y) + h.sum() + h.softmax(-1).amax()
+        return f
+    check(many, [_f32(5, 2, 4), _f32(6, 4, seed=1), _gen().integers(0, 3, (5, 2))], (0, None, 0))
+
+
+# --- in_dims / out_dims / nesting / chunks -----------------------------------------------------------------------
+def test_pytree_in_and_out_dims():
+    x, y = _f32(3, 5, 4), _f32(5, 2, seed=1)
+    got = vmap(lambda d, s: {"a": d["u"] * s, "b": (d["v"].sum(), d["v"])}, ({"u": 1, "v": 0}, None),
+               {"a": 1, "b": (0, -1)})({"u": ember.tensor(x), "v": ember.tensor(y)}, 2.0)
+    want = torch.vmap(lambda d, s: {"a": d["u"] * s, "b": (d["v"].sum(), d["v"])}, ({"u": 1, "v": 0}, None),
+                      {"a": 1, "b": (0, -1)})({"u": torch.tensor(x), "v": torch.tensor(y)}, 2.0)
+    _close(got, want)
+    got = vmap(lambda a, b: [a + b, a], (0, 1), [1, 0])(ember.tensor(_f32(5, 3)), ember.tensor(_f32(3, 5, seed=1)))
+    want = torch.vmap(lambda a, b: [a + b, a], (0, 1), [1, 0])(torch.tensor(_f32(5, 3)), torch.tensor(_f32(3, 5, seed=1)))
+    _close(got, want)
+
+
+def test_unbatched_outputs():
+    c = _f32(3, 4)
+    check(lambda t: lambda x: t.tensor(c) * 1, [_f32(5, 2)])
+    x = ember.tensor(_f32(5, 2))
+    got = vmap(lambda a: (a * 2, ember.tensor(c)), out_dims=(0, None))(x)
+    assert got[1].shape == (3, 4) and got[0].shape == (5, 2)
+
+
+def test_nested():
+    x, y = _f32(4, 5, 3), _f32(5, 3, seed=1)
+    f = lambda t: lambda a, b: (a * b).sum(-1) + a.amax()
+    got = vmap(vmap(f(ember), (0, None)), (None, 0))(ember.tensor(y), ember.tensor(x))
+    want = torch.vmap(torch.vmap(f(torch), (0, None)), (None, 0))(torch.tensor(y), torch.tensor(x))
+    _close(got, want, 1e-5)
+    got = vmap(vmap(lambda a: a @ a.T, in_dims=1), in_dims=0)(ember.tensor(_f32(4, 5, 3, 2)))
+    want = torch.vmap(torch.vmap(lambda a: a @ a.T, in_dims=1), in_dims=0)(torch.tensor(_f32(4, 5, 3, 2)))
+    _close(got, want, 1e-5)
+    got = vmap(vmap(ember.sort))(ember.tensor(x))
+    want = torch.vmap(torch.vmap(torch.sort))(torch.tensor(x))
+    _close(list(got), list(want))
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 3, 5, 8])
+def test_chunk_size(chunk_size):
+    x, y = _f32(5, 3), _f32(3, 5, seed=1)
+    f = lambda a, b: (a @ b, a.sum())
+    got = vmap(f, (0, 1), 0, chunk_size=chunk_size)(ember.tensor(x), ember.tensor(y))
+    want = torch.vmap(f, (0, 1), 0, chunk_size=chunk_size)(torch.tensor(x), torch.tensor(y))
+    _close(got, want, 1e-5)
+
+
+def test_randomness():
+    x = ember.randn(3, 4)
+    with pytest.raises(RuntimeError, match="vmap: called random operation while in randomness error mode"):
+        vmap(lambda a: a + ember.rand(4))(x)
+    with pytest.raises(RuntimeError, match="randomness error mode"):
+        vmap(lambda a: EF.dropout(a))(x)
+    out = vmap(lambda a: a * 0 + ember.rand(4), randomness="same")(x)
+    assert (out == out[0]).all()
+    with pytest.raises(NotImplementedError, match="randomness='different'"):
+        vmap(lambda a: a + ember.rand(4), randomness="different")(x)
+    with pytest.raises(RuntimeError, match="Only allowed values for randomness are 'error', 'different', or "
+                                           "'same'. Got foo"):
+        vmap(ember.sin, randomness="foo")
+
+
+# --- errors ----------------------------------------------------------------------------------------------------
+def _messages(call):
+    out = []
+    for lib in (ember, torch):
+        try:
+            call(lib)
+        except Exception as e:
+            out.append((type(e), str(e).split("TreeSpec")[0].split("structure")[0]))
+        else:
+            out.append(None)
+    return out
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: t.vmap(t.sin, in_dims=2)(t.ones(3, 4)),
+    lambda t: t.vmap(t.sin, in_dims=-3)(t.ones(3, 4)),
+    lambda t: t.vmap(t.sin, in_dims=(0, 0))(t.ones(3, 4)),
+    lambda t: t.vmap(t.sin, in_dims=[0])(t.ones(3, 4)),
+    lambda t: t.vmap(t.sin, in_dims=None)(t.ones(3, 4)),
+    lambda t: t.vmap(t.add)(t.ones(3, 4), t.ones(5, 4)),
+    lambda t: t.vmap(lambda a: 1.0)(t.ones(3)),
+    lambda t: t.vmap(lambda a: (a, "x"))(t.ones(3)),
+    lambda t: t.vmap(t.sin, out_dims=(0, 1))(t.ones(3)),
+    lambda t: t.vmap(lambda a, b: [a + b, a], (0, 1), (1, 0))(t.ones(3, 2), t.ones(2, 3)),
+    lambda t: t.vmap(lambda a: a[0], in_dims=((0, 0),))([t.ones(3), t.ones(3)]),
+    lambda t: t.vmap(lambda a: a, out_dims=None)(t.ones(3)),
+    lambda t: t.vmap(t.sin, chunk_size=0)(t.ones(3)),
+    lambda t: t.vmap(t.sin)(5),
+    lambda t: t.vmap(t.sin)(),
+    lambda t: t.vmap(t.sin)(t.tensor(1.0)),
+    lambda t: t.vmap(lambda a: a.item())(t.ones(3)),
+    lambda t: t.vmap(lambda a: bool(a.sum() > 0))(t.ones(3)) and None,
+    lambda t: t.vmap(lambda a: a.sum(5))(t.ones(3, 4)),
+])
+def test_errors_as_pytorch(call):
+    mine, theirs = _messages(call)
+    assert theirs is not None
+    assert mine is not None and mine[0] is theirs[0], (mine, theirs)
+    if "data-dependent" not in theirs[1]:  # NOTE: PyTorch's link there is its own issue tracker
+        assert mine[1] == theirs[1], (mine, theirs)
+
+
+def test_raw_data_reads_raise():
+    with pytest.raises(RuntimeError, match="vmap: an operation read the data of a batched tensor"):
+        vmap(lambda a: a.tolist())(ember.ones(3, 2))
+    with pytest.raises(RuntimeError, match="vmap"):
+        vmap(lambda a: a.numpy())(ember.ones(3, 2))
+    with pytest.raises(RuntimeError, match="vmap"):
+        vmap(lambda a: np.asarray(a._data))(ember.ones(3, 2))
+
+
+# --- gradients inside vmap ---------------------------------------------------------------------------------------
+def _grad(f):
+    """A minimal torch.func.grad (ember.func.grad is written in parallel): the gradient of f's scalar
+    output with respect to its first input, lifted to the active vmap levels for per-example gradients."""
+    from ember.func._vmap import lift, physical, rewrap
+
+    def g(x, *args):
+        xs = [lift(t).detach() for t in (x if isinstance(x, list) else [x])]
+        leaves = [physical(t).requires_grad_() for t in xs]
+        inputs = [rewrap(leaf, t) for leaf, t in zip(leaves, xs)]
+        out = f(inputs if isinstance(x, list) else inputs[0], *args)
+        p = physical(out)
+        grads = [rewrap(gx, t) for gx, t in zip(ember.autograd.grad(p, leaves, ember.ones_like(p)), xs)]
+        return grads if isinstance(x, list) else grads[0]
+    return g
+
+
+def _mlp_loss(lib):
+    F = lib.nn.functional
+
+    def loss(params, x, y):
+        w1, b1, w2, b2 = params
+        h = F.relu(F.linear(x, w1, b1))
+        return F.cross_entropy(F.linear(h, w2, b2), y)
+    return loss
+
+
+def _params(seed=0):
+    return [_f32(32, 64, seed=seed) * 0.1, _f32(32, seed=seed + 1) * 0.1, _f32(10, 32, seed=seed + 2) * 0.1,
+            _f32(10, seed=seed + 3) * 0.1]
+
+
+def test_per_sample_gradients_of_an_mlp():
+    xs, ys = _f32(16, 64, seed=9), _gen(3).integers(0, 10, (16,))
+    params = _params()
+    loss_e = _mlp_loss(ember)
+    e_params = [ember.tensor(p) for p in params]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = vmap(_grad(loss_e), in_dims=(None, 0, 0))(e_params, ember.tensor(xs), ember.tensor(ys))
+    assert not [w for w in caught if FALLBACK in str(w.message)]
+    t_params = [torch.tensor(p) for p in params]
+    want = torch.func.vmap(torch.func.grad(_mlp_loss(torch)), in_dims=(None, 0, 0))(
+        t_params, torch.tensor(xs), torch.tensor(ys))
+    _close(list(got), list(want), 1e-5)
+    # and against ember's per-example loop
+    for i in range(3):
+        ps = [p.clone().requires_grad_() for p in e_params]
+        loss_e(ps, ember.tensor(xs[i]), ember.tensor(ys[i])).backward()
+        for p, g in zip(ps, got):
+            _close(p.grad, g[i], 1e-5)
+
+
+def test_grad_of_batched_input_and_nested():
+    f = lambda t: lambda x: (x.sin() * x).sum()
+    x = _f32(4, 3)
+    got = vmap(_grad(f(ember)))(ember.tensor(x))
+    want = torch.vmap(torch.func.grad(f(torch)))(torch.tensor(x))
+    _close(got, want)
+    got = vmap(vmap(_grad(f(ember))))(ember.tensor(_f32(2, 4, 3)))
+    want = torch.vmap(torch.vmap(torch.func.grad(f(torch))))(torch.tensor(_f32(2, 4, 3)))
+    _close(got, want)
