@@ -530,7 +530,7 @@ class Tensor:
     def argsort(self, dim=-1, descending=False, stable=False):
         """Indices that sort `input` along `dim` (int64)."""
 
-    # ember/_ops/indexing/index.py:254
+    # ember/_ops/indexing/index.py:258
     def argwhere(self):
         """The indices of the nonzero elements as an (n, ndim) tensor."""
 
@@ -743,7 +743,7 @@ class Tensor:
     def contiguous(self, memory_format=None):
         """self when already contiguous, else a contiguous copy."""
 
-    # ember/_ops/shape/copy.py:106
+    # ember/_ops/shape/copy.py:107
     def copy_(self, src, non_blocking=False):
         """Copy src's values into self (broadcasting, casting, across devices)."""
 
@@ -975,7 +975,7 @@ class Tensor:
     def exponential_(self, lambd=1.0, *, generator=None):
         """Fill with exponential samples of rate lambd."""
 
-    # ember/_ops/shape/copy.py:133
+    # ember/_ops/shape/copy.py:135
     def fill_(self, value):
         """Fill self with value, in place."""
 
@@ -1175,15 +1175,15 @@ class Tensor:
     # ember/_ops/indexing/index_dim.py:180
     def index_fill_(self, dim, index, value): ...
 
-    # ember/_ops/indexing/index.py:215
+    # ember/_ops/indexing/index.py:219
     def index_put(self, indices, values, accumulate=False):
         """Copy of input with values written (or, with accumulate, added) at the index tensors."""
 
-    # ember/_ops/indexing/index.py:222
+    # ember/_ops/indexing/index.py:226
     def index_put_(self, indices, values, accumulate=False):
         """values written (or, with accumulate, added: repeats add up) at the index tensors, in place."""
 
-    # ember/_ops/indexing/index.py:272
+    # ember/_ops/indexing/index.py:276
     def index_select(self, dim, index, *, out=None):
         """The entries of input at `index` (1-D int tensor) along `dim`, as a copy."""
 
@@ -1470,22 +1470,22 @@ class Tensor:
     @property
     def mT(self): ...
 
-    # ember/_ops/indexing/index.py:363
+    # ember/_ops/indexing/index.py:367
     def masked_fill(self, mask, value, /):
         """Copy of input with `value` where mask is True; the result keeps input's dtype."""
 
-    # ember/_ops/indexing/index.py:363
+    # ember/_ops/indexing/index.py:367
     def masked_fill_(self, mask, value, /):
         """In-place version of masked_fill."""
 
-    # ember/_ops/indexing/index.py:445
+    # ember/_ops/indexing/index.py:449
     def masked_scatter(self, mask, source):
         """Copy of input with source's elements, in order, written where mask (broadcast) is True."""
 
-    # ember/_ops/indexing/index.py:452
+    # ember/_ops/indexing/index.py:456
     def masked_scatter_(self, mask, source): ...
 
-    # ember/_ops/indexing/index.py:260
+    # ember/_ops/indexing/index.py:264
     def masked_select(self, mask, *, out=None):
         """The elements of input where mask (broadcast) is True, as a 1-D copy."""
 
@@ -1651,7 +1651,7 @@ class Tensor:
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """A tensor of zeros of the given size."""
 
-    # ember/_ops/indexing/index.py:243
+    # ember/_ops/indexing/index.py:247
     def nonzero(self, *, out=None, as_tuple=False):
         """Indices of the nonzero elements: an (n, ndim) int64 tensor, or one tensor per dim with as_tuple."""
 
@@ -2188,7 +2188,7 @@ class Tensor:
     # ember/_ops/shape/views.py:178
     def view_as(self, other): ...
 
-    # ember/_ops/indexing/index.py:359
+    # ember/_ops/indexing/index.py:363
     def where(self, condition, other): ...
 
     # ember/_ops/pointwise/binary_float.py:120
@@ -2198,7 +2198,7 @@ class Tensor:
     # ember/_ops/pointwise/binary_float.py:127
     def xlogy_(self, other): ...
 
-    # ember/_ops/shape/copy.py:145
+    # ember/_ops/shape/copy.py:147
     def zero_(self): ...
 
 

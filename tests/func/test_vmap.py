@@ -411,3 +411,48 @@ def test_grad_of_batched_input_and_nested():
     got = vmap(vmap(_grad(f(ember))))(ember.tensor(_f32(2, 4, 3)))
     want = torch.vmap(torch.vmap(torch.func.grad(f(torch))))(torch.tensor(_f32(2, 4, 3)))
     _close(got, want)
+
+
+# --- writes and common tensor methods ---------------------------------------------------------------------------
+def test_inplace_and_setitem():
+    def f(t):
+        def g(a, b):
+            c = a.clone()
+            c.mul_(2).add_(b)
+            c[0] = 5.0
+            c[1:3] = c[1:3] * b[1:3]
+            c[..., -1] = b[0]
+            d = t.zeros(4)
+            d.add_(1)
+            return c, d
+        return g
+    check(f, [_f32(5, 4), _f32(5, 4, seed=1)])
+    check(f, [_f32(5, 4), _f32(4, seed=1)], (0, None))
+
+
+def test_inplace_into_an_unbatched_tensor_raises_as_pytorch():
+    for call in (lambda t: t.vmap(lambda a: t.ones(4).add_(a))(t.ones(3, 4)),
+                 lambda t: t.vmap(lambda a: t.zeros(4).__setitem__(0, a[1]))(t.ones(3, 4))):
+        mine, theirs = _messages(call)
+        assert mine == theirs or (mine[0] is theirs[0] and "is not possible because there exists a Tensor" in mine[1])
+
+
+def test_tensor_methods_and_modules():
+    lin = torch.nn.Linear(4, 3)
+    elin = ember.nn.Linear(4, 3)
+    with ember.no_grad():
+        elin.weight.copy_(ember.tensor(lin.weight.detach().numpy()))
+        elin.bias.copy_(ember.tensor(lin.bias.detach().numpy()))
+
+    def f(t):
+        layer = lin if t is torch else elin
+
+        def g(a):
+            z = t.zeros_like(a) + a.new_ones(a.shape) + t.ones(a.size(0), a.shape[-1])
+            rows = [r * 2 for r in a]
+            return layer(a).detach() + len(a), z, t.stack(rows), a.contiguous().float(), a.clone().T
+        return g
+    check(f, [_f32(5, 2, 4)], tol=1e-5)
+    seen = []
+    vmap(lambda a: seen.append(repr(a)) or a)(ember.ones(2, 3))
+    assert seen[0].startswith("BatchedTensor(lvl=1, bdim=0, value=")

@@ -78,6 +78,10 @@ def _strip_leading_ones(value):
 
 
 def setitem(self, key, value):
+    if _state.local.vmap_levels:  # NOTE: inside vmap: a write into a batched tensor goes to its physical value
+        from ...func._batching.rules import batched_setitem
+        if batched_setitem(self, key, value):
+            return
     xp = self._device.backend.xp
     steps, advanced = parse(key, self._data.ndim, xp)
     value = _value_tensor(self, value)

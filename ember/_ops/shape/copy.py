@@ -88,6 +88,7 @@ bind_method("contiguous", _contiguous)
 
 class Copy(Primitive):
     """dst.copy_(src): src broadcast to dst's shape and cast to its dtype (in place)."""
+    batch_rule = ("pointwise",)
     complex_grad = True
     inputs = 2
     node_name = "CopyBackwards"
@@ -117,6 +118,7 @@ bind_method("copy_", _copy_)
 
 class Fill(Primitive):
     """A tensor like input, full of `value` (a number or a 0-d tensor)."""
+    batch_rule = ("pointwise",)
     complex_grad = True
     inputs = 2
 

@@ -25,7 +25,7 @@ warn once per op, as PyTorch's vmap does.
 import warnings
 
 from ..._tensor import Tensor, norm_dims, reduction_dims
-from .tensor import BatchedTensor, batched, levels
+from .tensor import BatchedTensor, batched, level_of, levels
 
 
 def dispatch(cls, args):
@@ -322,3 +322,51 @@ _RULES = {
     "gather": _gather,
     "index": _index,
 }
+
+
+# --- writes ------------------------------------------------------------------------------------------------
+def _inplace_error(name):
+    return RuntimeError(
+        f"vmap: {name}(self, *extra_args) is not possible because there exists a Tensor `other` in extra_args that "
+        "has more elements than `self`. This happened due to `other` being vmapped over but `self` not being vmapped "
+        "over in a vmap. Please try to use out-of-place operators instead of inplace arithmetic. If said operator is "
+        "being called inside the PyTorch framework, please file a bug report instead.")
+
+
+def batched_inplace(cls, target, args):
+    """target.<op>_(*args) inside vmap: the op out of place (by its batching rule), written into the target's
+    physical value with copy_ (so autograd sees an ordinary in-place copy). None when nothing is batched."""
+    level = max([level_of(target)] + [level_of(a) for a in args])
+    if not level:
+        return None
+    tv = _value(target, level)
+    if tv is None:
+        raise _inplace_error("inplace arithmetic")
+    result = cls.apply(target, *args)
+    if tuple(result.shape) != tuple(target.shape):
+        raise RuntimeError(f"output with shape {list(target.shape)} doesn't match the broadcast shape "
+                           f"{list(result.shape)}")
+    from ..._ops._registry import _cast_check
+    _cast_check(result, target, cls.__name__)
+    tv.copy_(_value(result, level))
+    return target
+
+
+def batched_setitem(target, key, value):
+    """target[key] = value inside vmap, for keys of ints, slices, None and Ellipsis: the physical value's
+    entries behind a full slice for the batch dim. Returns False when nothing is batched."""
+    level = max(level_of(target), level_of(value))
+    if not level:
+        return False
+    tv = _value(target, level)
+    if tv is None:
+        raise _inplace_error("index_put_")
+    keys = key if type(key) is tuple else (key,)
+    if not all(k is None or k is Ellipsis or type(k) in (int, slice, bool) for k in keys):
+        raise RuntimeError("vmap: an indexed write (x[key] = value) with a tensor or list key into a batched tensor "
+                           "is not supported by ember; use index_put or scatter out of place instead")
+    vv = _value(value, level)
+    if vv is not None:
+        value = _pad(vv, target[key].dim() - value.dim())
+    tv[(slice(None),) + keys] = value
+    return True

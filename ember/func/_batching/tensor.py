@@ -259,6 +259,11 @@ def physical(t):
     return t
 
 
+def level_of(t):
+    """The vmap level `t` is batched at (0: not a BatchedTensor)."""
+    return t._level if type(t) is BatchedTensor else 0
+
+
 def is_batched(t):
     """Whether `t` is a BatchedTensor (composed functions whose argument checks read raw arrays use it to
     leave those checks to the physical call of the op's batching rule)."""
