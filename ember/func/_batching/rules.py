@@ -243,17 +243,15 @@ def _matmul(cls, operands, params, level, rule):
     if ndims is not None and (na, nb) != ndims or not na or not nb:
         return None  # NOTE: the fallback gives the op's own error for each example
     va, vb = _value(a, level), _value(b, level)
-    va = a if va is None else va
-    vb = b if vb is None else vb
+    nd = max(na, nb, 2)
+    # NOTE: a batched operand gets size-1 dims after its batch dim up to the other's rank; an unbatched one
+    # broadcasts against the batch dim as matmul's own leading dims do
+    va = a if va is None else _pad(va, nd - max(na, 2))
+    vb = b if vb is None else _pad(vb, nd - max(nb, 2))
     if na == 1:
         va = va.unsqueeze(-2)
     if nb == 1:
         vb = vb.unsqueeze(-1)
-    nd = max(na, nb, 2)
-    if va is not a:
-        va = _pad(va, nd - max(na, 2))
-    if vb is not b:
-        vb = _pad(vb, nd - max(nb, 2))
     out = Matmul.apply(va, vb)
     if nb == 1:
         out = out.squeeze(-1)

@@ -139,6 +139,12 @@ class BatchedTensor(Tensor):
     def _data(self):
         return LogicalArray(self)
 
+    @_data.setter
+    def _data(self, array):
+        raise RuntimeError("vmap: an in-place change of a batched tensor's shape or storage (t_, transpose_, "
+                           "squeeze_, unsqueeze_, set_, resize_, .data = ...) is not supported by ember; use the "
+                           "out-of-place op instead")
+
     @property
     def _requires_grad(self):
         return self._value._requires_grad
