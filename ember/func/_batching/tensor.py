@@ -107,7 +107,7 @@ class _Flags:
         shape, strides, item = array.shape, array.strides, array.itemsize
         self.c_contiguous = _dense(shape, strides, item)
         self.f_contiguous = _dense(shape[::-1], strides[::-1], item)
-        self.writeable = array._owner._value._data.flags.writeable
+        self.writeable = getattr(array._owner._value._data.flags, "writeable", True)  # NOTE: CuPy has no such flag
 
 
 def _dense(shape, strides, item):
