@@ -456,3 +456,15 @@ def test_tensor_methods_and_modules():
     seen = []
     vmap(lambda a: seen.append(repr(a)) or a)(ember.ones(2, 3))
     assert seen[0].startswith("BatchedTensor(lvl=1, bdim=0, value=")
+
+
+def test_pooling_masked_fill_embedding():
+    check(lambda t: lambda x: (t.nn.functional.max_pool2d(x, 2), t.nn.functional.avg_pool2d(x, 2, 1, 1)),
+          [_f32(5, 2, 3, 6, 6)])
+    check(lambda t: lambda x: t.nn.functional.max_pool1d(x, 3), [_f32(5, 3, 7)])
+    check(lambda t: lambda x, m: x.masked_fill(m, -1.0), [_f32(5, 3, 4), _f32(5, 4, seed=1) > 0])
+    check(lambda t: lambda x, m: x.masked_fill(m, -1.0), [_f32(3, 4), _f32(5, 4, seed=1) > 0], (None, 0))
+    w = _f32(10, 3)
+    check(lambda t: lambda i: t.nn.functional.embedding(i, t.tensor(w)), [_gen().integers(0, 10, (5, 4))])
+    with pytest.raises(IndexError, match="index out of range in self"):
+        vmap(lambda i: EF.embedding(i, ember.tensor(w)))(ember.tensor(np.array([[1, 12]])))

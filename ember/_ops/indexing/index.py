@@ -366,6 +366,7 @@ spec(OpSpec("where", arity=2, shapes="binary", call=lambda torch, x, y: torch.wh
 
 class MaskedFill(Primitive):
     """Copy of input with `value` where mask is True; the result keeps input's dtype."""
+    batch_rule = ("masked_fill",)
     complex_grad = True
     inputs = 3
 

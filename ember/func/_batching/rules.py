@@ -18,7 +18,9 @@ Families (the `batch_rule` values):
   after the batch dim (reductions, softmax, scans, select/slice, transpose).
 - ("view",), ("permute",), ("unsqueeze",), ("squeeze",), ("expand",): shape ops, the shape or dims
   param rewritten for the batch dim in front.
-- ("cat",), ("matmul", ndims), ("linear",), ("conv",), ("gather",), ("index",): one rule each.
+- ("leading",): ops that treat the dims before those they work on as a batch (pooling): the value as it is.
+- ("cat",), ("matmul", ndims), ("linear",), ("conv",), ("gather",), ("index",), ("masked_fill",),
+  ("embedding",): one rule each.
 Ops without a rule, or with a case their rule does not cover, run once per example (`fallback`) and
 warn once per op, as PyTorch's vmap does.
 """
@@ -305,6 +307,33 @@ def _index(cls, operands, params, level, rule):
     return cls.apply(_value(operands[0], level), (slice(None),) + key, *params[1:])
 
 
+def _masked_fill(cls, operands, params, level, rule):
+    x, mask, value = operands
+    if _value(value, level) is not None:
+        return None  # NOTE: the fill value must be 0-d: a batched one takes the loop
+    vx, vm = _value(x, level), _value(mask, level)
+    if vx is None:  # NOTE: the result has input's shape: an unbatched input meets a batched mask expanded
+        vx = x.expand((levels()[level - 1].size,) + tuple(x.shape))
+    vm = mask if vm is None else _pad(vm, x.dim() - mask.dim())
+    return cls.apply(vx, vm, value, *params)
+
+
+def _leading(cls, operands, params, level, rule):
+    """Ops that treat every dim before the ones they work on as a batch (pooling over the last dims)."""
+    if len(operands) > 1 and _batched_in(operands[1:], level):
+        return None
+    return cls.apply(_value(operands[0], level), *operands[1:], *params)
+
+
+def _embedding(cls, operands, params, level, rule):
+    weight, indices = operands
+    vi = _value(indices, level)
+    if vi is None or _value(weight, level) is not None:
+        return None  # NOTE: a batched weight (per-example gradients of the table) takes the loop
+    from ...nn._functional_sparse import _check_range
+    return cls.apply(weight, _check_range(vi, weight.shape[0]), *params)
+
+
 _RULES = {
     "pointwise": _pointwise,
     "dim": _dims_rule,
@@ -319,6 +348,9 @@ _RULES = {
     "conv": _conv,
     "gather": _gather,
     "index": _index,
+    "masked_fill": _masked_fill,
+    "leading": _leading,
+    "embedding": _embedding,
 }
 
 
