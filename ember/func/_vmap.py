@@ -47,9 +47,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         leaves = []  # (tensor, in_dim) of every mapped input, in order
         _match_dims(dims, args, leaves, name, in_dims)
         if not leaves:
-            raise ValueError(f"vmap({name}, in_dims={in_dims!r}, ...)(<inputs>): Got in_dims={in_dims!r} but none "
-                             "of the inputs are Tensors with a mapped dim: at least one input must be batched "
-                             "(in_dims must not be all None)")
+            raise ValueError("vmap: Expected at least one Tensor to vmap over")
         sizes = [t.shape[d] for t, d in leaves]
         if any(s != sizes[0] for s in sizes):
             raise ValueError(f"vmap: Expected all tensors to have the same size in the mapped dimension, got sizes "
@@ -161,6 +159,8 @@ def _run(func, name, args, kwargs, dims, size, randomness, out_dims):
 
 def _unwrap_outputs(outputs, out_dims, level, size, name):
     def one(out, od):
+        if od is None and not isinstance(out, Tensor):
+            return out  # NOTE: anything may come back unstacked
         if not isinstance(out, Tensor):
             raise ValueError(f"vmap({name}, ...): `{name}` must only return Tensors, got type {type(out)}. Did you "
                              "mean to set out_dims= to None for output?")

@@ -226,7 +226,9 @@ def test_fallback_warns_once_and_matches():
         warnings.simplefilter("always")
         vmap(lambda x: x.sort()[0])(ember.randn(3, 4))
         vmap(lambda x: x.sort()[0])(ember.randn(3, 4))
-    assert len([w for w in caught if FALLBACK in str(w.message)]) == 1
+    fallbacks = [w for w in caught if FALLBACK in str(w.message)]
+    assert len(fallbacks) == 1 and "for Sort." in str(fallbacks[0].message)
+    assert fallbacks[0].filename == __file__  # NOTE: the warning points at the program's line, not ember's
 
 
 def test_rule_ops_do_not_fall_back():
@@ -331,6 +333,9 @@ def _messages(call):
     lambda t: t.vmap(lambda a: a.item())(t.ones(3)),
     lambda t: t.vmap(lambda a: bool(a.sum() > 0))(t.ones(3)) and None,
     lambda t: t.vmap(lambda a: a.sum(5))(t.ones(3, 4)),
+    lambda t: t.vmap(t.sin, out_dims=5)(t.ones(3, 4)),
+    lambda t: t.vmap(lambda a: a, in_dims=(None,))(t.ones(3, 4)),
+    lambda t: t.vmap(lambda a: None)(t.ones(3, 4)),
 ])
 def test_errors_as_pytorch(call):
     mine, theirs = _messages(call)
@@ -468,3 +473,21 @@ def test_pooling_masked_fill_embedding():
     check(lambda t: lambda i: t.nn.functional.embedding(i, t.tensor(w)), [_gen().integers(0, 10, (5, 4))])
     with pytest.raises(IndexError, match="index out of range in self"):
         vmap(lambda i: EF.embedding(i, ember.tensor(w)))(ember.tensor(np.array([[1, 12]])))
+
+
+def test_edge_cases():
+    assert vmap(lambda a: 1.0, out_dims=None)(ember.ones(3, 4)) == 1.0
+    _close(vmap(ember.sum)(ember.ones(0, 4)), torch.vmap(torch.sum)(torch.ones(0, 4)))
+    check(lambda t: lambda a, k=1: a * k, [_f32(3, 4)])
+    got = vmap(lambda a, k: a * k)(ember.ones(3, 4), k=ember.full((4,), 2.0))
+    assert got.shape == (3, 4) and bool((got == 2).all())
+
+
+def test_vmap_inside_a_gradient():
+    f = lambda t: lambda x: (x.sin() * x.sum()).mean()  # noqa: E731
+    x = _f32(5, 3)
+    ex = ember.tensor(x, requires_grad=True)
+    (ge,) = ember.autograd.grad(vmap(f(ember))(ex).sum(), ex)
+    tx = torch.tensor(x, requires_grad=True)
+    (gt,) = torch.autograd.grad(torch.vmap(f(torch))(tx).sum(), tx)
+    _close(ge, gt)

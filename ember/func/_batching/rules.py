@@ -84,13 +84,12 @@ _WARNED = set()  # NOTE: the ops whose fallback has warned (once per op, as PyTo
 
 def fallback(cls, args, level):
     """Run `cls` once per example of the batch and stack the results (with a warning, once per op)."""
-    name = getattr(cls, "node_name", None) or cls.__name__
     name = cls.__name__
     if name not in _WARNED:
         _WARNED.add(name)
         warnings.warn(f"There is a performance drop because we have not yet implemented the batching rule for "
                       f"{name}. Please file us an issue on GitHub so that we can prioritize its implementation.",
-                      UserWarning, stacklevel=4)
+                      UserWarning, stacklevel=_user_stacklevel())
     size = levels()[level - 1].size
     if size == 0:
         raise RuntimeError(f"vmap: {name} has no batching rule, and its fallback cannot run over a batch of size 0")
@@ -99,6 +98,17 @@ def fallback(cls, args, level):
     if type(outs[0]) is tuple:
         return tuple(batched(stack([o[k] for o in outs]), level) for k in range(len(outs[0])))
     return batched(stack(outs), level)
+
+
+def _user_stacklevel():
+    """The warnings stacklevel of the first caller outside ember (the line of the program that ran the op)."""
+    import os
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    frame, level = sys._getframe(2), 2
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(root + os.sep):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _example(a, level, i):
@@ -161,7 +171,7 @@ def _dims_rule(cls, operands, params, level, rule):
             params[i] = 1 if d is None else (1,)
             if keep:
                 params[keepdim_param] = False
-            out = cls.apply(v.reshape(size, -1), *params)
+            out = cls.apply(v.reshape(size, x.numel()), *params)
             if keep:
                 out = _each(out, lambda o: o.reshape((size,) + (1,) * nd))
             return out
