@@ -491,3 +491,16 @@ def test_vmap_inside_a_gradient():
     tx = torch.tensor(x, requires_grad=True)
     (gt,) = torch.autograd.grad(torch.vmap(f(torch))(tx).sum(), tx)
     _close(ge, gt)
+
+
+def test_autograd_calls_on_batched_tensors_raise_as_pytorch():
+    for call in (lambda t: t.vmap(lambda a: (a * a).sum().backward())(t.ones(3, 4, requires_grad=True)),
+                 lambda t: t.vmap(lambda a: t.autograd.grad((a * a).sum(), a)[0])(t.ones(3, 4, requires_grad=True))):
+        mine, theirs = _messages(call)
+        # NOTE: ember's autograd.grad checks the inputs before the outputs: its own message for the same refusal
+        assert mine[0] is theirs[0] and "does not require grad" in mine[1] if "grad_fn" in theirs[1] else \
+            mine == theirs
+    seen = []
+    vmap(lambda a: seen.append((a.requires_grad, (a * 2).requires_grad, a.grad_fn, a.is_leaf)) or a)(
+        ember.ones(3, 4, requires_grad=True))
+    assert seen == [(False, False, None, True)]

@@ -145,9 +145,12 @@ class BatchedTensor(Tensor):
                            "squeeze_, unsqueeze_, set_, resize_, .data = ...) is not supported by ember; use the "
                            "out-of-place op instead")
 
+    # NOTE: the graph is recorded on the physical values (see rules.py); a batched tensor itself reports no
+    # history, as PyTorch's do inside vmap (requires_grad False, grad_fn None), so that autograd called on it
+    # gives PyTorch's error instead of a wrong gradient. requires_grad_() marks the physical value.
     @property
     def _requires_grad(self):
-        return self._value._requires_grad
+        return False
 
     @_requires_grad.setter
     def _requires_grad(self, value):
@@ -155,7 +158,11 @@ class BatchedTensor(Tensor):
 
     @property
     def _grad_fn(self):
-        return None  # NOTE: the graph is recorded on the physical values (see rules.py)
+        return None
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        raise RuntimeError("backward() called inside a functorch transform. This is not supported, please use "
+                           "functorch.grad or functorch.vjp instead or call backward() outside of functorch transforms.")
 
     @property
     def shape(self):
