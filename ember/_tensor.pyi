@@ -100,7 +100,7 @@ class Tensor:
     def __ge__(self, other):
         """Elementwise ge; returns a bool tensor."""
 
-    # ember/_ops/indexing/index.py:20
+    # ember/_ops/indexing/index.py:21
     def __getitem__(self, key): ...
 
     # ember/_tensor.py:527
@@ -272,7 +272,7 @@ class Tensor:
     def __rxor__(self, other):
         """Elementwise bitwise xor."""
 
-    # ember/_ops/indexing/index.py:80
+    # ember/_ops/indexing/index.py:81
     def __setitem__(self, key, value): ...
 
     # ember/_tensor.py:501
@@ -530,7 +530,7 @@ class Tensor:
     def argsort(self, dim=-1, descending=False, stable=False):
         """Indices that sort `input` along `dim` (int64)."""
 
-    # ember/_ops/indexing/index.py:258
+    # ember/_ops/indexing/index.py:259
     def argwhere(self):
         """The indices of the nonzero elements as an (n, ndim) tensor."""
 
@@ -1175,15 +1175,15 @@ class Tensor:
     # ember/_ops/indexing/index_dim.py:180
     def index_fill_(self, dim, index, value): ...
 
-    # ember/_ops/indexing/index.py:219
+    # ember/_ops/indexing/index.py:220
     def index_put(self, indices, values, accumulate=False):
         """Copy of input with values written (or, with accumulate, added) at the index tensors."""
 
-    # ember/_ops/indexing/index.py:226
+    # ember/_ops/indexing/index.py:227
     def index_put_(self, indices, values, accumulate=False):
         """values written (or, with accumulate, added: repeats add up) at the index tensors, in place."""
 
-    # ember/_ops/indexing/index.py:276
+    # ember/_ops/indexing/index.py:282
     def index_select(self, dim, index, *, out=None):
         """The entries of input at `index` (1-D int tensor) along `dim`, as a copy."""
 
@@ -1470,22 +1470,22 @@ class Tensor:
     @property
     def mT(self): ...
 
-    # ember/_ops/indexing/index.py:367
+    # ember/_ops/indexing/index.py:383
     def masked_fill(self, mask, value, /):
         """Copy of input with `value` where mask is True; the result keeps input's dtype."""
 
-    # ember/_ops/indexing/index.py:367
+    # ember/_ops/indexing/index.py:383
     def masked_fill_(self, mask, value, /):
         """In-place version of masked_fill."""
 
-    # ember/_ops/indexing/index.py:449
+    # ember/_ops/indexing/index.py:466
     def masked_scatter(self, mask, source):
         """Copy of input with source's elements, in order, written where mask (broadcast) is True."""
 
-    # ember/_ops/indexing/index.py:456
+    # ember/_ops/indexing/index.py:473
     def masked_scatter_(self, mask, source): ...
 
-    # ember/_ops/indexing/index.py:264
+    # ember/_ops/indexing/index.py:265
     def masked_select(self, mask, *, out=None):
         """The elements of input where mask (broadcast) is True, as a 1-D copy."""
 
@@ -1651,7 +1651,7 @@ class Tensor:
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """A tensor of zeros of the given size."""
 
-    # ember/_ops/indexing/index.py:247
+    # ember/_ops/indexing/index.py:248
     def nonzero(self, *, out=None, as_tuple=False):
         """Indices of the nonzero elements: an (n, ndim) int64 tensor, or one tensor per dim with as_tuple."""
 
@@ -2188,7 +2188,7 @@ class Tensor:
     # ember/_ops/shape/views.py:178
     def view_as(self, other): ...
 
-    # ember/_ops/indexing/index.py:363
+    # ember/_ops/indexing/index.py:379
     def where(self, condition, other): ...
 
     # ember/_ops/pointwise/binary_float.py:120

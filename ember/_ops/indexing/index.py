@@ -13,6 +13,7 @@ from ..._creation import check_number_operand, checked_fill_value
 from ..._tensor import Tensor, _wrap, broadcast_shapes, norm_dim, sum_to
 from .._registry import OpSpec, apply_inplace, bind, bind_method, public, register, spec
 from .._strides import overlaps, writable_alias
+from ...func._batching.tensor import is_batched
 from ._index_key import advanced_key, parse, run_steps
 from ..shape.views import Index, Select
 
@@ -273,6 +274,11 @@ def masked_select(input, mask, *, out=None):
     return Index.apply(input.expand(shape), tuple(input._device.backend.xp.nonzero(m)))
 
 
+def _write_out(out, result):
+    from .._registry import write_out
+    return write_out(out, result, "index_select")
+
+
 @public(method=True)
 def index_select(input, dim, index, *, out=None):
     """The entries of input at `index` (1-D int tensor) along `dim`, as a copy."""
@@ -280,6 +286,16 @@ def index_select(input, dim, index, *, out=None):
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     if index._data.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
+    if is_batched(index) and input.dim():
+        # NOTE: inside vmap, a batched index cannot be a raw key: the same selection as a gather along dim, whose
+        # batching rule takes a batched index (and checks its bounds on the physical tensor)
+        d = norm_dim(dim, input.dim())
+        shape = list(input.shape)
+        shape[d] = index.numel()
+        key = index.reshape([1] * d + [-1] + [1] * (input.dim() - d - 1)).expand(shape)
+        from .scatter import gather
+        result = gather(input, d, key)
+        return result if out is None else _write_out(out, result)
     nd = input._data.ndim
     d = norm_dim(dim, max(nd, 1))
     idx = index._data.reshape(-1).astype("int64")
