@@ -507,3 +507,13 @@ def test_autograd_calls_on_batched_tensors_raise_as_pytorch():
     vmap(lambda a: seen.append((a.requires_grad, (a * 2).requires_grad, a.grad_fn, a.is_leaf)) or a)(
         ember.ones(3, 4, requires_grad=True))
     assert seen == [(False, False, None, True)]
+
+
+def test_layer_norm():
+    w, b = _f32(4, seed=1), _f32(4, seed=2)
+    check(lambda t: lambda x: t.nn.functional.layer_norm(x, (4,), t.tensor(w), t.tensor(b)), [_f32(5, 3, 4)])
+    check(lambda t: lambda x: t.nn.functional.layer_norm(x, (3, 4)), [_f32(5, 2, 3, 4)], tol=1e-4)
+    check(lambda t: lambda x, w, b: t.nn.functional.layer_norm(x, (4,), w, b),
+          [_f32(5, 3, 4), _f32(5, 4, seed=3), _f32(4, seed=4)], (0, 0, None))
+    check(lambda t: lambda x, b: t.nn.functional.layer_norm(x, (4,), None, b),
+          [_f32(3, 4), _f32(5, 4, seed=4)], (None, 0))

@@ -20,7 +20,7 @@ Families (the `batch_rule` values):
   param rewritten for the batch dim in front.
 - ("leading",): ops that treat the dims before those they work on as a batch (pooling): the value as it is.
 - ("cat",), ("matmul", ndims), ("linear",), ("conv",), ("gather",), ("index",), ("masked_fill",),
-  ("embedding",): one rule each.
+  ("embedding",), ("layer_norm",): one rule each.
 Ops without a rule, or with a case their rule does not cover, run once per example (`fallback`) and
 warn once per op, as PyTorch's vmap does.
 """
@@ -344,6 +344,26 @@ def _embedding(cls, operands, params, level, rule):
     return cls.apply(weight, _check_range(vi, weight.shape[0]), *params)
 
 
+def _layer_norm(cls, operands, params, level, rule):
+    """LayerNorm's statistics are over `axes` of x read as `view`: both move one place for the batch dim."""
+    x, weight, bias = operands
+    v = _value(x, level)
+    if v is None:
+        v = x.expand((levels()[level - 1].size,) + tuple(x.shape))
+    view, axes, *rest = params
+    view, axes = (tuple(v.shape)[0],) + tuple(view), tuple(a + 1 for a in axes)
+    if _value(weight, level) is None and _value(bias, level) is None:
+        return cls.apply(v, weight, bias, view, axes, *rest)
+    # NOTE: a batched weight or bias (per-example gradients of them): normalise, then scale and shift by the
+    # pointwise rule (the affine part broadcasts over the trailing dims)
+    out = batched(cls.apply(v, None, None, view, axes, *rest), level)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return _value(out, level)
+
+
 _RULES = {
     "pointwise": _pointwise,
     "dim": _dims_rule,
@@ -361,6 +381,7 @@ _RULES = {
     "masked_fill": _masked_fill,
     "leading": _leading,
     "embedding": _embedding,
+    "layer_norm": _layer_norm,
 }
 
 
