@@ -174,6 +174,13 @@ def test_conv2d():
     check(lambda t: lambda x: t.nn.functional.conv2d(x, t.tensor(w), t.tensor(b), padding=1),
           [_f32(5, 2, 3, 6, 6)], tol=1e-4)
     check(lambda t: lambda x: t.nn.functional.conv2d(x, t.tensor(w), t.tensor(b)), [_f32(5, 3, 6, 6)], tol=1e-4)
+    # batched weights and biases (per-example gradients of a conv layer): one grouped convolution
+    check(lambda t: lambda x, w, b: t.nn.functional.conv2d(x, w, b, stride=2, padding=1),
+          [_f32(5, 2, 3, 6, 6), _f32(5, 4, 3, 3, 3, seed=1), _f32(5, 4, seed=2)], tol=1e-4)
+    check(lambda t: lambda x, w: t.nn.functional.conv2d(x, w, groups=2), [_f32(2, 4, 5, 5), _f32(5, 6, 2, 3, 3)],
+          (None, 0), tol=1e-4)
+    check(lambda t: lambda x, b: t.nn.functional.conv1d(x, t.tensor(w[:, :, 0]), b),
+          [_f32(5, 2, 3, 7), _f32(5, 4, seed=2)], tol=1e-4)
 
 
 def test_losses():
@@ -408,6 +415,27 @@ def test_per_sample_gradients_of_an_mlp():
         loss_e(ps, ember.tensor(xs[i]), ember.tensor(ys[i])).backward()
         for p, g in zip(ps, got):
             _close(p.grad, g[i], 1e-5)
+
+
+def test_per_sample_gradients_of_a_cnn():
+    def loss(lib):
+        F = lib.nn.functional
+
+        def f(params, x, y):
+            w, b, w2 = params
+            h = F.max_pool2d(F.relu(F.conv2d(x.unsqueeze(0), w, b, padding=1)), 2)
+            return F.cross_entropy(h.flatten(1) @ w2, y.unsqueeze(0))
+        return f
+    params = [_f32(4, 1, 3, 3) * 0.3, _f32(4, seed=1) * 0.1, _f32(4 * 3 * 3, 5, seed=2) * 0.1]
+    xs, ys = _f32(6, 1, 6, 6, seed=3), _gen(4).integers(0, 5, (6,))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = vmap(_grad(loss(ember)), in_dims=(None, 0, 0))([ember.tensor(p) for p in params], ember.tensor(xs),
+                                                             ember.tensor(ys))
+    assert not [w for w in caught if FALLBACK in str(w.message)]
+    want = torch.func.vmap(torch.func.grad(loss(torch)), in_dims=(None, 0, 0))(
+        [torch.tensor(p) for p in params], torch.tensor(xs), torch.tensor(ys))
+    _close(list(got), list(want), 1e-4)
 
 
 def test_grad_of_batched_input_and_nested():

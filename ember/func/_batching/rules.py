@@ -283,13 +283,28 @@ def _linear(cls, operands, params, level, rule):
 
 
 def _conv(cls, operands, params, level, rule):
+    """Convolution of x (N, C, *S) with w (O, C / groups, *K). A batched x alone: the batch joins N. A batched
+    weight or bias (per-example gradients of a conv layer): one convolution with B times the groups, each
+    example's channels a group of their own (x (N, B*C, *S), w (B*O, C / groups, *K))."""
     x, w, b = operands
-    v = _value(x, level)
-    if v is None or _value(w, level) is not None or _value(b, level) is not None:
-        return None
-    shape = tuple(v.shape)
-    out = cls.apply(v.reshape((shape[0] * shape[1],) + shape[2:]), w, b, *params)
-    return out.reshape(shape[:2] + tuple(out.shape)[1:])
+    v, vw, vb = _value(x, level), _value(w, level), _value(b, level)
+    if vw is None and vb is None:
+        shape = tuple(v.shape)
+        out = cls.apply(v.reshape((shape[0] * shape[1],) + shape[2:]), w, b, *params)
+        return out.reshape(shape[:2] + tuple(out.shape)[1:])
+    size = levels()[level - 1].size
+    n, c, spatial = x.shape[0], x.shape[1], tuple(x.shape)[2:]
+    o = w.shape[0]
+    v = x.expand((size,) + tuple(x.shape)) if v is None else v
+    vw = w.expand((size,) + tuple(w.shape)) if vw is None else vw
+    if b is not None:
+        vb = b.expand((size,) + tuple(b.shape)) if vb is None else vb
+        vb = vb.reshape(size * o)
+    stride, lo, hi, dilation, groups = params[0]
+    xg = v.movedim(0, 1).reshape((n, size * c) + spatial)
+    wg = vw.reshape((size * o,) + tuple(w.shape)[1:])
+    out = cls.apply(xg, wg, vb, (stride, lo, hi, dilation, groups * size), *params[1:])
+    return out.reshape((n, size, o) + tuple(out.shape)[2:]).movedim(1, 0)
 
 
 # --- indexing ----------------------------------------------------------------------------------------------
