@@ -502,6 +502,11 @@ def test_pooling_masked_fill_embedding():
     check(lambda t: lambda x, m: x.masked_fill(m, -1.0), [_f32(3, 4), _f32(5, 4, seed=1) > 0], (None, 0))
     w = _f32(10, 3)
     check(lambda t: lambda i: t.nn.functional.embedding(i, t.tensor(w)), [_gen().integers(0, 10, (5, 4))])
+    check(lambda t: lambda i, w: t.nn.functional.embedding(i, w), [_gen().integers(0, 10, (5, 4)), _f32(5, 10, 3)])
+    check(lambda t: lambda i, w: t.nn.functional.embedding(i, w), [_gen().integers(0, 10, (2, 4)), _f32(5, 10, 3)],
+          (None, 0))
+    check(lambda t: lambda i, w: t.nn.functional.embedding(i, w, padding_idx=0),
+          [_gen().integers(0, 10, (5, 4)), _f32(5, 10, 3)], fallback=True)
     with pytest.raises(IndexError, match="index out of range in self"):
         vmap(lambda i: EF.embedding(i, ember.tensor(w)))(ember.tensor(np.array([[1, 12]])))
 
@@ -545,3 +550,18 @@ def test_layer_norm():
           [_f32(5, 3, 4), _f32(5, 4, seed=3), _f32(4, seed=4)], (0, 0, None))
     check(lambda t: lambda x, b: t.nn.functional.layer_norm(x, (4,), None, b),
           [_f32(3, 4), _f32(5, 4, seed=4)], (None, 0))
+
+
+def test_per_sample_gradients_of_an_embedding_bag_of_words():
+    def loss(lib):
+        def f(params, i, y):
+            table, w = params
+            return lib.nn.functional.cross_entropy(lib.nn.functional.embedding(i, table).mean(0) @ w, y)
+        return f
+    params = [_f32(10, 4), _f32(4, 3, seed=1)]
+    idx, ys = _gen().integers(0, 10, (5, 6)), _gen(1).integers(0, 3, (5,))
+    got = vmap(_grad(loss(ember)), in_dims=(None, 0, 0))([ember.tensor(p) for p in params], ember.tensor(idx),
+                                                         ember.tensor(ys))
+    want = torch.func.vmap(torch.func.grad(loss(torch)), in_dims=(None, 0, 0))(
+        [torch.tensor(p) for p in params], torch.tensor(idx), torch.tensor(ys))
+    _close(list(got), list(want), 1e-5)

@@ -352,11 +352,21 @@ def _leading(cls, operands, params, level, rule):
 
 def _embedding(cls, operands, params, level, rule):
     weight, indices = operands
-    vi = _value(indices, level)
-    if vi is None or _value(weight, level) is not None:
-        return None  # NOTE: a batched weight (per-example gradients of the table) takes the loop
+    vi, vw = _value(indices, level), _value(weight, level)
     from ...nn._functional_sparse import _check_range
-    return cls.apply(weight, _check_range(vi, weight.shape[0]), *params)
+    if vw is None:
+        return cls.apply(weight, _check_range(vi, weight.shape[0]), *params)
+    padding_idx, scale_grad_by_freq = params
+    if padding_idx >= 0 or scale_grad_by_freq:
+        return None  # NOTE: their gradients are Embedding's own: the loop
+    # NOTE: a batched table (per-example gradients of it): each example's rows gathered from its own table
+    size, rows, dim = levels()[level - 1].size, weight.shape[0], weight.shape[1]
+    if vi is None:
+        vi = indices.expand((size,) + tuple(indices.shape))
+    flat = _check_range(vi.reshape(size, -1), rows)
+    from ..._ops.indexing.scatter import gather
+    out = gather(vw, 1, flat.unsqueeze(-1).expand(size, flat.shape[1], dim))
+    return out.reshape(tuple(vi.shape) + (dim,))
 
 
 def _layer_norm(cls, operands, params, level, rule):
