@@ -227,17 +227,19 @@ def lift(t):
     A gradient taken inside vmap differentiates the physical values: an input that is not batched at some
     level would receive the gradient summed over that level's batch, so `grad` lifts its inputs first."""
     for number, lvl in enumerate(levels(), 1):
-        if not _batched_at(t, number):
-            t = batched(t.unsqueeze(0).expand((lvl.size,) + tuple(t.shape)), number)
+        t = _lift_at(t, number, lvl.size)
     return t
 
 
-def _batched_at(t, number):
-    while type(t) is BatchedTensor:
+def _lift_at(t, number, size):
+    """`t` batched at level `number` too. NOTE: levels nest in order, the highest outside: a level below
+    t's own goes inside them, around (or into) its value."""
+    if type(t) is BatchedTensor:
         if t._level == number:
-            return True
-        t = t._value
-    return False
+            return t
+        if t._level > number:
+            return batched(_lift_at(t._value, number, size), t._level)
+    return batched(t.unsqueeze(0).expand((size,) + tuple(t.shape)), number)
 
 
 def rewrap(value, like):

@@ -565,3 +565,15 @@ def test_per_sample_gradients_of_an_embedding_bag_of_words():
     want = torch.func.vmap(torch.func.grad(loss(torch)), in_dims=(None, 0, 0))(
         [torch.tensor(p) for p in params], torch.tensor(idx), torch.tensor(ys))
     _close(list(got), list(want), 1e-5)
+
+
+def test_grad_inside_nested_vmap_with_an_input_batched_only_inside():
+    f = lambda t: lambda x, w: (x.sin() * w).sum()  # noqa: E731
+
+    def outer(lib, grad):
+        return lambda x, w, y: lib.vmap(grad(f(lib)), in_dims=(0, None))(x, w) * y
+    x, w, y = _f32(4, 3), _f32(3, seed=1), _f32(2, seed=2)
+    got = vmap(outer(ember, _grad), in_dims=(None, None, 0))(ember.tensor(x), ember.tensor(w), ember.tensor(y))
+    want = torch.vmap(outer(torch, torch.func.grad), in_dims=(None, None, 0))(torch.tensor(x), torch.tensor(w),
+                                                                              torch.tensor(y))
+    _close(got, want)
