@@ -12,6 +12,13 @@ Design (functorch's, on ember's op boundary):
   and as fast. The price is that a gradient of batched outputs with respect to an UNBATCHED input would
   sum over the batch; `lift` makes an input batched at every active level first (an expand: no copy), so
   a gradient taken inside vmap (per-example gradients, `vmap(grad(f))`) is one per example.
+
+A gradient transform works inside vmap with three helpers (identities when no vmap is active):
+    x = lift(x).detach(); leaf = physical(x).requires_grad_()   # the physical leaf, one row per example
+    out = physical(f(rewrap(leaf, x)))                          # f sees x's logical tensor
+    g = rewrap(autograd.grad(out, leaf, ones_like(out))[0], x)  # each example's gradient, batched like x
+Limits: randomness='different' raises NotImplementedError; ops without a rule (sort, topk, BatchNorm, ...)
+loop over the examples, with PyTorch's warning.
 """
 import functools
 
