@@ -84,7 +84,9 @@ _WARNED = set()  # NOTE: the ops whose fallback has warned (once per op, as PyTo
 
 def fallback(cls, args, level):
     """Run `cls` once per example of the batch and stack the results (with a warning, once per op)."""
-    name = cls.__name__
+    public = getattr(cls, "_public_name", None)
+    # NOTE: PyTorch names the aten op; ember names the public op where one is registered, else the primitive
+    name = f"ember::{public}" if public else cls.__name__
     if name not in _WARNED:
         _WARNED.add(name)
         warnings.warn(f"There is a performance drop because we have not yet implemented the batching rule for "
