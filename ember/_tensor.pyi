@@ -526,7 +526,7 @@ class Tensor:
     def argmin(self, dim=None, keepdim=False):
         """Index of the smallest value (first on ties); int64."""
 
-    # ember/_ops/reduction/sort.py:79
+    # ember/_ops/reduction/sort.py:80
     def argsort(self, dim=-1, descending=False, stable=False):
         """Indices that sort `input` along `dim` (int64)."""
 
@@ -1286,7 +1286,7 @@ class Tensor:
     def kron(self, other, *, out=None):
         """Kronecker product: every element of input times the whole of other, tiled."""
 
-    # ember/_ops/reduction/sort.py:207
+    # ember/_ops/reduction/sort.py:210
     def kthvalue(self, k, dim=-1, keepdim=False, *, out=None):
         """(values, indices) of the k-th smallest entry along `dim` (k counts from 1)."""
 
@@ -1513,7 +1513,7 @@ class Tensor:
     def mean(self, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
         """Mean of all elements, or over `dim`."""
 
-    # ember/_ops/reduction/sort.py:253
+    # ember/_ops/reduction/sort.py:256
     def median(self, dim=None, keepdim=False, *, out=None):
         """median(input): the lower median of all elements; median(input, dim): the named tuple (values, indices) along dim."""
 
@@ -1529,7 +1529,7 @@ class Tensor:
     def mm(self, b, /):
         """Matrix product of two 2-D tensors."""
 
-    # ember/_ops/reduction/sort.py:329
+    # ember/_ops/reduction/sort.py:334
     def mode(self, dim=-1, keepdim=False, *, out=None):
         """(values, indices) of the most frequent value along `dim` (the smallest on ties; its last index)."""
 
@@ -1541,7 +1541,7 @@ class Tensor:
     def movedim(self, source, destination):
         """Move dims from `source` to `destination` positions (a view)."""
 
-    # ember/_ops/reduction/sort.py:85
+    # ember/_ops/reduction/sort.py:86
     def msort(self, *, out=None):
         """input sorted along its first dim."""
 
@@ -1578,7 +1578,7 @@ class Tensor:
     def nanmean(self, dim=None, keepdim=False, *, dtype=None, out=None):
         """Mean over the elements that are not NaN."""
 
-    # ember/_ops/reduction/sort.py:277
+    # ember/_ops/reduction/sort.py:281
     def nanmedian(self, dim=None, keepdim=False, *, out=None):
         """nanmedian(input): the lower median of all elements; nanmedian(input, dim): the named tuple (values, indices) along dim."""
 
@@ -1936,7 +1936,7 @@ class Tensor:
     def softmax(self, dim, dtype=None):
         """softmax over `dim` (required)."""
 
-    # ember/_ops/reduction/sort.py:73
+    # ember/_ops/reduction/sort.py:74
     def sort(self, dim=-1, descending=False, stable=False, *, out=None):
         """(values, indices) sorted along `dim`. NOTE: ember's sort is always stable."""
 
@@ -2087,7 +2087,7 @@ class Tensor:
     # ember/_tensor.py:423
     def tolist(self): ...
 
-    # ember/_ops/reduction/sort.py:120
+    # ember/_ops/reduction/sort.py:122
     def topk(self, k, dim=-1, largest=True, sorted=True, *, out=None):
         """(values, indices) of the k largest entries along `dim` (smallest if not `largest`)."""
 

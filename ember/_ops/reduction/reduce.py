@@ -364,7 +364,7 @@ spec(OpSpec("sum", shapes="reduce", dtypes=("int32", "float32"), kwargs=({"dim":
 
 class Argmax(Primitive):
     """Index of the largest value (first on ties), over all elements or along `dim`; int64."""
-    batch_rule = ("dim", (0,), 1)
+    batch_rule = ("dim", (0,), 1, None)
     differentiable = False
     _arg = "argmax"
 
@@ -398,7 +398,7 @@ register(torch="argmin", method="argmin")(Argmin)
 
 class All(Primitive):
     """True when every element (over `dim`) is nonzero; a bool tensor (uint8 stays uint8)."""
-    batch_rule = ("dim", (0,), 1)
+    batch_rule = ("dim", (0,), 1, None)
     differentiable = False
     _fn_name = "all"
 

@@ -13,8 +13,8 @@ then dispatch again at that level.
 Families (the `batch_rule` values):
 - ("pointwise",): elementwise ops with broadcasting (arithmetic, comparisons, where, clamp, activations,
   casts): each batched operand gets size-1 dims after its batch dim so that all align on the right.
-- ("dim", dim_params, keepdim_param): the params at `dim_params` are logical dims (int, tuple, or None /
-  () for every dim) that move one place right; a reduction over every dim reduces the value flattened
+- ("dim", dim_params, keepdim_param[, default]): the params at `dim_params` are logical dims (int, tuple,
+  or None / () for every dim) that move one place right (`default`: the dim when the caller leaves it out); a reduction over every dim reduces the value flattened
   after the batch dim (reductions, softmax, scans, select/slice, transpose).
 - ("view",), ("permute",), ("unsqueeze",), ("squeeze",), ("expand",): shape ops, the shape or dims
   param rewritten for the batch dim in front.
@@ -155,7 +155,7 @@ def _logical_promotion(cls, operands):
 
 # --- dims ------------------------------------------------------------------------------------------------
 def _dims_rule(cls, operands, params, level, rule):
-    _, dim_params, keepdim_param = rule
+    dim_params, keepdim_param = rule[1], rule[2]
     x = operands[0]
     v = _value(x, level)
     if v is None or len(operands) > 1 and _batched_in(operands[1:], level):
@@ -163,8 +163,10 @@ def _dims_rule(cls, operands, params, level, rule):
     nd = x.dim()
     params = list(params)
     size = tuple(v.shape)[0]
-    while len(params) <= max(dim_params):
-        params.append(None)  # NOTE: a dim left to its default (None: every dim)
+    if len(params) <= max(dim_params):
+        if len(rule) < 4:
+            return None  # NOTE: a dim left to the op's default, which the rule does not know: the loop
+        params.append(rule[3])  # the default the op declares with its rule
     for i in dim_params:
         d = params[i]
         if d is None or (type(d) in (tuple, list) and len(d) == 0):
