@@ -91,7 +91,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     _check_indices(input, "embedding")
     if is_batched(input) and max_norm is None:
         # NOTE: inside vmap the batching rule checks the physical indices' range
-        return Embedding.apply(weight, input, padding_idx, bool(scale_grad_by_freq))
+        return Embedding.apply(weight, input, padding_idx, bool(scale_grad_by_freq), bool(sparse))
     input = _check_range(input, num_weights)
     if max_norm is not None:
         _renorm_(weight, input, max_norm, norm_type)

@@ -360,8 +360,8 @@ def _embedding(cls, operands, params, level, rule):
     from ...nn._functional_sparse import _check_range
     if vw is None:
         return cls.apply(weight, _check_range(vi, weight.shape[0]), *params)
-    padding_idx, scale_grad_by_freq = params
-    if padding_idx >= 0 or scale_grad_by_freq:
+    padding_idx, scale_grad_by_freq, *sparse = params
+    if padding_idx >= 0 or scale_grad_by_freq or any(sparse):
         return None  # NOTE: their gradients are Embedding's own: the loop
     # NOTE: a batched table (per-example gradients of it): each example's rows gathered from its own table
     size, rows, dim = levels()[level - 1].size, weight.shape[0], weight.shape[1]

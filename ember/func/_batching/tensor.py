@@ -145,12 +145,12 @@ class BatchedTensor(Tensor):
                            "squeeze_, unsqueeze_, set_, resize_, .data = ...) is not supported by ember; use the "
                            "out-of-place op instead")
 
-    # NOTE: the graph is recorded on the physical values (see rules.py); a batched tensor itself reports no
-    # history, as PyTorch's do inside vmap (requires_grad False, grad_fn None), so that autograd called on it
-    # gives PyTorch's error instead of a wrong gradient. requires_grad_() marks the physical value.
+    # NOTE: the graph is recorded on the physical values (see rules.py): requires_grad is the physical value's
+    # (ember.func's transforms read it; PyTorch's batched tensors report False), grad_fn is None, so that
+    # autograd called on a batched tensor itself refuses it (it is not in the graph) instead of a wrong gradient.
     @property
     def _requires_grad(self):
-        return False
+        return self._value._requires_grad
 
     @_requires_grad.setter
     def _requires_grad(self, value):
