@@ -4,6 +4,8 @@ ember's loop over the examples and against PyTorch's torch.func.vmap(torch.func.
     python bench/func.py
 
 Reported, never asserted. Target (issue 14): vmap at least 10x faster than the loop, within 2x of PyTorch.
+ember.func.grad inside ember's vmap differentiates the physical batch (ember/func/_vmap.py): one gradient per
+example.
 """
 import sys
 import time
@@ -17,22 +19,9 @@ import numpy  # noqa: E402
 import torch  # noqa: E402
 
 import ember  # noqa: E402
-from ember.func import vmap  # noqa: E402
-from ember.func._vmap import lift, physical, rewrap  # noqa: E402
+from ember.func import grad, vmap  # noqa: E402
 
 BATCH = 256
-
-
-def grad(f):
-    """torch.func.grad of f's scalar output with respect to its first argument (a list of tensors), made
-    per-example inside vmap by lifting the inputs to the active vmap levels (ember/func/_vmap.py)."""
-    def g(params, *args):
-        lifted = [lift(p).detach() for p in params]
-        leaves = [physical(p).requires_grad_() for p in lifted]
-        out = physical(f([rewrap(leaf, p) for leaf, p in zip(leaves, lifted)], *args))
-        grads = ember.autograd.grad(out, leaves, ember.ones_like(out))
-        return [rewrap(gp, p) for gp, p in zip(grads, lifted)]
-    return g
 
 
 def loss_of(lib):

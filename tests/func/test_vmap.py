@@ -371,19 +371,8 @@ def test_raw_data_reads_raise():
 
 # --- gradients inside vmap ---------------------------------------------------------------------------------------
 def _grad(f):
-    """A minimal torch.func.grad (ember.func.grad is written in parallel): the gradient of f's scalar
-    output with respect to its first input, lifted to the active vmap levels for per-example gradients."""
-    from ember.func._vmap import lift, physical, rewrap
-
-    def g(x, *args):
-        xs = [lift(t).detach() for t in (x if isinstance(x, list) else [x])]
-        leaves = [physical(t).requires_grad_() for t in xs]
-        inputs = [rewrap(leaf, t) for leaf, t in zip(leaves, xs)]
-        out = f(inputs if isinstance(x, list) else inputs[0], *args)
-        p = physical(out)
-        grads = [rewrap(gx, t) for gx, t in zip(ember.autograd.grad(p, leaves, ember.ones_like(p)), xs)]
-        return grads if isinstance(x, list) else grads[0]
-    return g
+    """ember.func.grad (inside vmap it differentiates the physical values: one gradient per example)."""
+    return ember.func.grad(f)
 
 
 def _mlp_loss(lib):
