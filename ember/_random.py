@@ -91,7 +91,7 @@ default_generator = Generator()
 
 
 def _rng(generator):
-    if _state.local.vmap_levels:  # NOTE: every draw comes here: vmap's randomness= mode decides (ember/func)
+    if _state.vmap_depth:  # NOTE: every draw comes here: vmap's randomness= mode decides (ember/func)
         from .func._vmap import check_random
         check_random()
     if generator is None:

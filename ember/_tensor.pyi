@@ -702,30 +702,30 @@ class Tensor:
     def chunk(self, chunks, dim=0):
         """At most `chunks` pieces of equal size (the last may be smaller) along `dim` (views)."""
 
-    # ember/_ops/pointwise/clamp.py:103
+    # ember/_ops/pointwise/clamp.py:109
     def clamp(self, min=None, max=None): ...
 
-    # ember/_ops/pointwise/clamp.py:107
+    # ember/_ops/pointwise/clamp.py:113
     def clamp_(self, min=None, max=None): ...
 
-    # ember/_ops/pointwise/clamp.py:78
+    # ember/_ops/pointwise/clamp.py:84
     def clamp_max(self, max):
         """min(input, max)."""
 
-    # ember/_ops/pointwise/clamp.py:88
+    # ember/_ops/pointwise/clamp.py:94
     def clamp_max_(self, max): ...
 
-    # ember/_ops/pointwise/clamp.py:72
+    # ember/_ops/pointwise/clamp.py:78
     def clamp_min(self, min):
         """max(input, min)."""
 
-    # ember/_ops/pointwise/clamp.py:84
+    # ember/_ops/pointwise/clamp.py:90
     def clamp_min_(self, min): ...
 
-    # ember/_ops/pointwise/clamp.py:103
+    # ember/_ops/pointwise/clamp.py:109
     def clip(self, min=None, max=None): ...
 
-    # ember/_ops/pointwise/clamp.py:107
+    # ember/_ops/pointwise/clamp.py:113
     def clip_(self, min=None, max=None): ...
 
     # ember/_ops/shape/copy.py:74

@@ -335,7 +335,7 @@ def compute_into(cls, dest, operands):
 
 def apply_inplace(cls, target, *args):
     """Run `cls` out of place, then store the result in `target` and rewire its history."""
-    if _state.local.vmap_levels:  # NOTE: inside vmap: a write into a batched tensor goes to its physical value
+    if _state.vmap_depth:  # NOTE: inside vmap: a write into a batched tensor goes to its physical value
         from ..func._batching.rules import batched_inplace
         done = batched_inplace(cls, target, args)
         if done is not None:

@@ -332,7 +332,7 @@ def _uniform(operands, rule):
 
 
 def _apply_primitive(cls, args):
-    if _state.local.vmap_levels:  # NOTE: inside vmap: an op on batched tensors runs by its batching rule
+    if _state.vmap_depth:  # NOTE: inside vmap: an op on batched tensors runs by its batching rule
         from ..func._batching.rules import dispatch
         out = dispatch(cls, args)
         if out is not NotImplemented:

@@ -21,6 +21,7 @@ Limits: randomness='different' raises NotImplementedError; ops without a rule (s
 loop over the examples, with PyTorch's warning.
 """
 import functools
+import threading
 
 from .. import _state
 from .._tensor import Tensor
@@ -152,15 +153,22 @@ def _same_kind(seq, items):
     return type(seq)(*items) if hasattr(type(seq), "_fields") else type(seq)(items)
 
 
+_DEPTH_LOCK = threading.Lock()
+
+
 def _run(func, name, args, kwargs, dims, size, randomness, out_dims):
     stack = levels()
     stack.append(Level(size, randomness))
     level = len(stack)
+    with _DEPTH_LOCK:
+        _state.vmap_depth += 1
     try:
         inputs = _map_leaves(args, dims, lambda t, d: batched(t.movedim(d, 0), level))
         outputs = func(*inputs, **kwargs)
         return _unwrap_outputs(outputs, out_dims, level, size, name)
     finally:
+        with _DEPTH_LOCK:
+            _state.vmap_depth -= 1
         stack.pop()
 
 
@@ -216,7 +224,7 @@ def _join_chunks(chunks, out_dims):
 
 def check_random():
     """Called by ember's random sampling while a vmap is active: PyTorch's error in 'error' mode."""
-    modes = {lvl.randomness for lvl in _state.local.vmap_levels}
+    modes = {lvl.randomness for lvl in levels()}
     if "error" in modes:
         raise RuntimeError("vmap: called random operation while in randomness error mode. Please either use the "
                            "'same' or 'different' randomness flags on vmap or perform the randomness operation "

@@ -79,7 +79,7 @@ def _strip_leading_ones(value):
 
 
 def setitem(self, key, value):
-    if _state.local.vmap_levels:  # NOTE: inside vmap: a write into a batched tensor goes to its physical value
+    if _state.vmap_depth:  # NOTE: inside vmap: a write into a batched tensor goes to its physical value
         from ...func._batching.rules import batched_setitem
         if batched_setitem(self, key, value):
             return
