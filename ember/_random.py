@@ -91,6 +91,9 @@ default_generator = Generator()
 
 
 def _rng(generator):
+    if _state.vmap_depth:  # NOTE: every draw comes here: vmap's randomness= mode decides (ember/func)
+        from .func._vmap import check_random
+        check_random()
     if generator is None:
         return default_generator._rng
     if not isinstance(generator, Generator):

@@ -14,6 +14,7 @@ class _Local(threading.local):
         self.grad_enabled = True
         self.inference = False
         self.worker_info = None  # torch.utils.data.get_worker_info() inside a DataLoader worker process
+        self.vmap_levels = []  # torch.func.vmap's active levels, outermost first (ember/func/_batching)
 
 
 local = _Local()
@@ -24,6 +25,9 @@ cuda_index = 0
 # NOTE: anomaly detection is one switch for the whole process, as in PyTorch (ember/autograd/anomaly_mode.py)
 anomaly_enabled = False
 anomaly_check_nan = True
+# NOTE: how many vmap calls are running, in all threads (their levels are per thread, local.vmap_levels): the op
+# boundary tests this one module-level number, cheaper than a thread-local read (ember/func/_vmap.py counts it)
+vmap_depth = 0
 # Forward-mode AD (ember/autograd/forward_ad.py): one entry per dual level that exists (the tensors given a
 # tangent at it), and how many of them ops see now. NOTE: global, not per thread, as PyTorch's levels are;
 # `fw_visible` is 0 whenever no level exists, so the op boundary tests one number to skip forward AD.

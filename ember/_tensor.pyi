@@ -44,11 +44,11 @@ class Size(tuple):
 class Tensor:
     """A multi-dimensional array with autograd, on the CPU (NumPy) or a GPU (CuPy)."""
 
-    # ember/_ops/shape/views.py:241
+    # ember/_ops/shape/views.py:244
     @property
     def H(self): ...
 
-    # ember/_ops/shape/views.py:241
+    # ember/_ops/shape/views.py:244
     @property
     def T(self): ...
 
@@ -100,7 +100,7 @@ class Tensor:
     def __ge__(self, other):
         """Elementwise ge; returns a bool tensor."""
 
-    # ember/_ops/indexing/index.py:20
+    # ember/_ops/indexing/index.py:21
     def __getitem__(self, key): ...
 
     # ember/_tensor.py:527
@@ -182,7 +182,7 @@ class Tensor:
     def __lt__(self, other):
         """Elementwise lt; returns a bool tensor."""
 
-    # ember/_ops/linalg/matmul.py:202
+    # ember/_ops/linalg/matmul.py:206
     def __matmul__(self, other):
         """Matrix product: dot for 1-D, mm for 2-D, batched with broadcasting above."""
 
@@ -237,7 +237,7 @@ class Tensor:
     def __rlshift__(self, other):
         """input << other; counts outside [0, bits) give 0, as in PyTorch."""
 
-    # ember/_ops/linalg/matmul.py:222
+    # ember/_ops/linalg/matmul.py:226
     def __rmatmul__(self, other): ...
 
     # ember/_ops/pointwise/arith.py:292
@@ -272,7 +272,7 @@ class Tensor:
     def __rxor__(self, other):
         """Elementwise bitwise xor."""
 
-    # ember/_ops/indexing/index.py:79
+    # ember/_ops/indexing/index.py:81
     def __setitem__(self, key, value): ...
 
     # ember/_tensor.py:501
@@ -434,7 +434,7 @@ class Tensor:
     def adjoint(self):
         """Conjugate transpose of the last two dims (a view, as x.mT.conj())."""
 
-    # ember/_ops/reduction/reduce.py:393
+    # ember/_ops/reduction/reduce.py:399
     def all(self, dim=None, keepdim=False):
         """True when every element (over `dim`) is nonzero; a bool tensor (uint8 stays uint8)."""
 
@@ -442,19 +442,19 @@ class Tensor:
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         """True when every element of input is close to other's (see isclose); a Python bool."""
 
-    # ember/_ops/reduction/reduce.py:271
+    # ember/_ops/reduction/reduce.py:275
     def amax(self, dim=(), keepdim=False, *, out=None):
         """Largest values over `dim` (every dim by default)."""
 
-    # ember/_ops/reduction/reduce.py:278
+    # ember/_ops/reduction/reduce.py:282
     def amin(self, dim=(), keepdim=False, *, out=None):
         """Smallest values over `dim` (every dim by default)."""
 
-    # ember/_ops/reduction/reduce.py:472
+    # ember/_ops/reduction/reduce.py:479
     def aminmax(self, *, dim=None, keepdim=False, out=None):
         """(min, max) over `dim` (every dim if None); ties share each gradient evenly."""
 
-    # ember/_ops/reduction/reduce.py:405
+    # ember/_ops/reduction/reduce.py:412
     def any(self, dim=None, keepdim=False):
         """True when some element (over `dim`) is nonzero."""
 
@@ -518,19 +518,19 @@ class Tensor:
     def arctanh_(self):
         """In-place version of atanh."""
 
-    # ember/_ops/reduction/reduce.py:360
+    # ember/_ops/reduction/reduce.py:365
     def argmax(self, dim=None, keepdim=False):
         """Index of the largest value (first on ties), over all elements or along `dim`; int64."""
 
-    # ember/_ops/reduction/reduce.py:382
+    # ember/_ops/reduction/reduce.py:388
     def argmin(self, dim=None, keepdim=False):
         """Index of the smallest value (first on ties); int64."""
 
-    # ember/_ops/reduction/sort.py:79
+    # ember/_ops/reduction/sort.py:80
     def argsort(self, dim=-1, descending=False, stable=False):
         """Indices that sort `input` along `dim` (int64)."""
 
-    # ember/_ops/indexing/index.py:253
+    # ember/_ops/indexing/index.py:259
     def argwhere(self):
         """The indices of the nonzero elements as an (n, ndim) tensor."""
 
@@ -656,14 +656,14 @@ class Tensor:
     def bitwise_xor_(self, y, /):
         """In-place version of bitwise_xor."""
 
-    # ember/_ops/linalg/matmul.py:228
+    # ember/_ops/linalg/matmul.py:232
     def bmm(self, mat2, *, out=None):
         """Batched matrix product of two 3-D tensors with the same batch size."""
 
     # ember/_tensor.py:606
     def bool(self, memory_format=None): ...
 
-    # ember/_ops/shape/join.py:254
+    # ember/_ops/shape/join.py:255
     def broadcast_to(self, size): ...
 
     # ember/_tensor.py:603
@@ -728,22 +728,22 @@ class Tensor:
     # ember/_ops/pointwise/clamp.py:113
     def clip_(self, min=None, max=None): ...
 
-    # ember/_ops/shape/copy.py:72
+    # ember/_ops/shape/copy.py:74
     def clone(self, *, memory_format=None): ...
 
-    # ember/_ops/pointwise/complex.py:218
+    # ember/_ops/pointwise/complex.py:220
     def conj(self):
         """The complex conjugate; input itself for real tensors."""
 
-    # ember/_ops/pointwise/complex.py:227
+    # ember/_ops/pointwise/complex.py:229
     def conj_physical(self):
         """The complex conjugate as a new tensor (a copy for real tensors)."""
 
-    # ember/_ops/shape/copy.py:79
+    # ember/_ops/shape/copy.py:81
     def contiguous(self, memory_format=None):
         """self when already contiguous, else a contiguous copy."""
 
-    # ember/_ops/shape/copy.py:104
+    # ember/_ops/shape/copy.py:107
     def copy_(self, src, non_blocking=False):
         """Copy src's values into self (broadcasting, casting, across devices)."""
 
@@ -771,41 +771,41 @@ class Tensor:
     def cosh_(self):
         """In-place version of cosh."""
 
-    # ember/_ops/reduction/reduce.py:492
+    # ember/_ops/reduction/reduce.py:499
     def count_nonzero(self, dim=None):
         """Number of nonzero elements over `dim` (all if None); int64."""
 
     # ember/_tensor.py:539
     def cpu(self, memory_format=None): ...
 
-    # ember/_ops/reduction/norms.py:264
+    # ember/_ops/reduction/norms.py:265
     def cross(self, other, dim=None, *, out=None):
         """torch.cross: dim defaults to the first dim of size 3 (deprecated in PyTorch: pass dim)."""
 
     # ember/_tensor.py:560
     def cuda(self, device=None, non_blocking=False, memory_format=None): ...
 
-    # ember/_ops/reduction/scan.py:150
+    # ember/_ops/reduction/scan.py:152
     def cummax(self, dim, *, out=None):
         """(values, indices) of the running maximum along `dim`."""
 
-    # ember/_ops/reduction/scan.py:185
+    # ember/_ops/reduction/scan.py:188
     def cummin(self, dim, *, out=None):
         """(values, indices) of the running minimum along `dim`."""
 
-    # ember/_ops/reduction/scan.py:124
+    # ember/_ops/reduction/scan.py:126
     def cumprod(self, dim, *, dtype=None, out=None):
         """Running product along `dim`; bool and integer inputs accumulate in int64."""
 
-    # ember/_ops/reduction/scan.py:131
+    # ember/_ops/reduction/scan.py:133
     def cumprod_(self, dim, *, dtype=None):
         """In-place cumprod."""
 
-    # ember/_ops/reduction/scan.py:65
+    # ember/_ops/reduction/scan.py:66
     def cumsum(self, dim, *, dtype=None, out=None):
         """Running sum along `dim`; bool and integer inputs accumulate in int64."""
 
-    # ember/_ops/reduction/scan.py:72
+    # ember/_ops/reduction/scan.py:73
     def cumsum_(self, dim, *, dtype=None):
         """In-place cumsum."""
 
@@ -870,7 +870,7 @@ class Tensor:
     # ember/_tensor.py:170
     def dim(self): ...
 
-    # ember/_ops/reduction/norms.py:198
+    # ember/_ops/reduction/norms.py:199
     def dist(self, other, p=2):
         """The p-norm of input - other (broadcast)."""
 
@@ -890,7 +890,7 @@ class Tensor:
     def divide_(self, other, *, rounding_mode=None):
         """In-place div."""
 
-    # ember/_ops/linalg/matmul.py:82
+    # ember/_ops/linalg/matmul.py:83
     def dot(self, b, /):
         """Inner product of two 1-D tensors."""
 
@@ -956,11 +956,11 @@ class Tensor:
     def exp_(self):
         """In-place version of exp."""
 
-    # ember/_ops/shape/views.py:377
+    # ember/_ops/shape/views.py:382
     def expand(self, *sizes):
         """Broadcast to `sizes` without copying; -1 keeps a dim."""
 
-    # ember/_ops/shape/views.py:385
+    # ember/_ops/shape/views.py:390
     def expand_as(self, other): ...
 
     # ember/_ops/pointwise/unary_exp.py:17
@@ -975,7 +975,7 @@ class Tensor:
     def exponential_(self, lambd=1.0, *, generator=None):
         """Fill with exponential samples of rate lambd."""
 
-    # ember/_ops/shape/copy.py:131
+    # ember/_ops/shape/copy.py:135
     def fill_(self, value):
         """Fill self with value, in place."""
 
@@ -987,18 +987,18 @@ class Tensor:
     def fix_(self):
         """In-place version of trunc."""
 
-    # ember/_ops/shape/views.py:180
+    # ember/_ops/shape/views.py:182
     def flatten(self, start_dim=0, end_dim=-1):
         """Merge dims start_dim..end_dim into one."""
 
-    # ember/_ops/shape/reorder.py:34
+    # ember/_ops/shape/reorder.py:35
     def flip(self, *dims): ...
 
-    # ember/_ops/shape/reorder.py:41
+    # ember/_ops/shape/reorder.py:42
     def fliplr(self):
         """Flip along dim 1 (left/right)."""
 
-    # ember/_ops/shape/reorder.py:49
+    # ember/_ops/shape/reorder.py:50
     def flipud(self):
         """Flip along dim 0 (up/down)."""
 
@@ -1053,7 +1053,7 @@ class Tensor:
     def frac_(self):
         """In-place version of frac."""
 
-    # ember/_ops/indexing/scatter.py:77
+    # ember/_ops/indexing/scatter.py:79
     def gather(self, dim, index, *, sparse_grad=False, out=None):
         """Values of input picked along `dim` by `index` (same number of dims as input)."""
 
@@ -1175,15 +1175,15 @@ class Tensor:
     # ember/_ops/indexing/index_dim.py:180
     def index_fill_(self, dim, index, value): ...
 
-    # ember/_ops/indexing/index.py:214
+    # ember/_ops/indexing/index.py:220
     def index_put(self, indices, values, accumulate=False):
         """Copy of input with values written (or, with accumulate, added) at the index tensors."""
 
-    # ember/_ops/indexing/index.py:221
+    # ember/_ops/indexing/index.py:227
     def index_put_(self, indices, values, accumulate=False):
         """values written (or, with accumulate, added: repeats add up) at the index tensors, in place."""
 
-    # ember/_ops/indexing/index.py:271
+    # ember/_ops/indexing/index.py:282
     def index_select(self, dim, index, *, out=None):
         """The entries of input at `index` (1-D int tensor) along `dim`, as a copy."""
 
@@ -1201,7 +1201,7 @@ class Tensor:
     # ember/_tensor.py:228
     def is_complex(self): ...
 
-    # ember/_ops/pointwise/complex.py:240
+    # ember/_ops/pointwise/complex.py:242
     def is_conj(self):
         """False: ember never sets PyTorch's lazy conjugate bit (see conj)."""
 
@@ -1286,7 +1286,7 @@ class Tensor:
     def kron(self, other, *, out=None):
         """Kronecker product: every element of input times the whole of other, tiled."""
 
-    # ember/_ops/reduction/sort.py:207
+    # ember/_ops/reduction/sort.py:210
     def kthvalue(self, k, dim=-1, keepdim=False, *, out=None):
         """(values, indices) of the k-th smallest entry along `dim` (k counts from 1)."""
 
@@ -1398,7 +1398,7 @@ class Tensor:
     def logaddexp2(self, y, /):
         """log2(2 ** input + 2 ** other), computed without overflow."""
 
-    # ember/_ops/reduction/scan.py:263
+    # ember/_ops/reduction/scan.py:267
     def logcumsumexp(self, dim, *, out=None):
         """log(cumsum(exp(input))) along `dim`, without overflow."""
 
@@ -1446,7 +1446,7 @@ class Tensor:
     def logit_(self, eps=None):
         """In-place version of logit."""
 
-    # ember/_ops/reduction/stats.py:182
+    # ember/_ops/reduction/stats.py:184
     def logsumexp(self, dim, keepdim=False, *, out=None):
         """log(sum(exp(input))) over `dim`, without overflow."""
 
@@ -1466,30 +1466,30 @@ class Tensor:
     def mH(self):
         """Conjugate transpose of the last two dims (a view, as x.mT.conj())."""
 
-    # ember/_ops/shape/views.py:258
+    # ember/_ops/shape/views.py:261
     @property
     def mT(self): ...
 
-    # ember/_ops/indexing/index.py:361
+    # ember/_ops/indexing/index.py:383
     def masked_fill(self, mask, value, /):
         """Copy of input with `value` where mask is True; the result keeps input's dtype."""
 
-    # ember/_ops/indexing/index.py:361
+    # ember/_ops/indexing/index.py:383
     def masked_fill_(self, mask, value, /):
         """In-place version of masked_fill."""
 
-    # ember/_ops/indexing/index.py:443
+    # ember/_ops/indexing/index.py:466
     def masked_scatter(self, mask, source):
         """Copy of input with source's elements, in order, written where mask (broadcast) is True."""
 
-    # ember/_ops/indexing/index.py:450
+    # ember/_ops/indexing/index.py:473
     def masked_scatter_(self, mask, source): ...
 
-    # ember/_ops/indexing/index.py:259
+    # ember/_ops/indexing/index.py:265
     def masked_select(self, mask, *, out=None):
         """The elements of input where mask (broadcast) is True, as a 1-D copy."""
 
-    # ember/_ops/linalg/matmul.py:202
+    # ember/_ops/linalg/matmul.py:206
     def matmul(self, other, *, out=None):
         """Matrix product: dot for 1-D, mm for 2-D, batched with broadcasting above."""
 
@@ -1501,7 +1501,7 @@ class Tensor:
     def matrix_power(self, n, *, out=None):
         """torch.matrix_power: alias of torch.linalg.matrix_power."""
 
-    # ember/_ops/reduction/reduce.py:320
+    # ember/_ops/reduction/reduce.py:325
     def max(self, dim=None, keepdim=False, *, out=None):
         """max(input): the maximum value; max(input, dim, keepdim=False): the named tuple (values, indices) along dim; max(input, other): the elementwise maximum."""
 
@@ -1509,15 +1509,15 @@ class Tensor:
     def maximum(self, y, /):
         """Elementwise maximum, propagating NaN; ties split the gradient evenly."""
 
-    # ember/_ops/reduction/reduce.py:144
+    # ember/_ops/reduction/reduce.py:146
     def mean(self, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
         """Mean of all elements, or over `dim`."""
 
-    # ember/_ops/reduction/sort.py:253
+    # ember/_ops/reduction/sort.py:256
     def median(self, dim=None, keepdim=False, *, out=None):
         """median(input): the lower median of all elements; median(input, dim): the named tuple (values, indices) along dim."""
 
-    # ember/_ops/reduction/reduce.py:320
+    # ember/_ops/reduction/reduce.py:325
     def min(self, dim=None, keepdim=False, *, out=None):
         """min(input): the minimum value; min(input, dim, keepdim=False): the named tuple (values, indices) along dim; min(input, other): the elementwise minimum."""
 
@@ -1529,19 +1529,19 @@ class Tensor:
     def mm(self, b, /):
         """Matrix product of two 2-D tensors."""
 
-    # ember/_ops/reduction/sort.py:329
+    # ember/_ops/reduction/sort.py:334
     def mode(self, dim=-1, keepdim=False, *, out=None):
         """(values, indices) of the most frequent value along `dim` (the smallest on ties; its last index)."""
 
-    # ember/_ops/shape/views.py:297
+    # ember/_ops/shape/views.py:301
     def moveaxis(self, source, destination):
         """Move dims from `source` to `destination` positions (a view)."""
 
-    # ember/_ops/shape/views.py:297
+    # ember/_ops/shape/views.py:301
     def movedim(self, source, destination):
         """Move dims from `source` to `destination` positions (a view)."""
 
-    # ember/_ops/reduction/sort.py:85
+    # ember/_ops/reduction/sort.py:86
     def msort(self, *, out=None):
         """input sorted along its first dim."""
 
@@ -1564,7 +1564,7 @@ class Tensor:
     # ember/_functional.py:141
     def multiply_(self, other): ...
 
-    # ember/_ops/linalg/matmul.py:111
+    # ember/_ops/linalg/matmul.py:113
     def mv(self, v, /):
         """Matrix-vector product."""
 
@@ -1574,11 +1574,11 @@ class Tensor:
     # ember/_ops/pointwise/rounding.py:134
     def nan_to_num_(self, nan=0.0, posinf=None, neginf=None): ...
 
-    # ember/_ops/reduction/reduce.py:454
+    # ember/_ops/reduction/reduce.py:461
     def nanmean(self, dim=None, keepdim=False, *, dtype=None, out=None):
         """Mean over the elements that are not NaN."""
 
-    # ember/_ops/reduction/sort.py:277
+    # ember/_ops/reduction/sort.py:281
     def nanmedian(self, dim=None, keepdim=False, *, out=None):
         """nanmedian(input): the lower median of all elements; nanmedian(input, dim): the named tuple (values, indices) along dim."""
 
@@ -1586,11 +1586,11 @@ class Tensor:
     def nanquantile(self, q, dim=None, keepdim=False, *, interpolation='linear', out=None):
         """The q-th quantiles over `dim` (flattened if None), ignoring NaN; q is a number or a 1-D tensor."""
 
-    # ember/_ops/reduction/reduce.py:443
+    # ember/_ops/reduction/reduce.py:450
     def nansum(self, dim=None, keepdim=False, *, dtype=None, out=None):
         """Sum treating NaN as zero, over `dim` (every dim if None)."""
 
-    # ember/_ops/indexing/slicing.py:69
+    # ember/_ops/indexing/slicing.py:71
     def narrow(self, dim, start, length):
         """`length` elements from `start` along `dim` (a view)."""
 
@@ -1651,11 +1651,11 @@ class Tensor:
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """A tensor of zeros of the given size."""
 
-    # ember/_ops/indexing/index.py:242
+    # ember/_ops/indexing/index.py:248
     def nonzero(self, *, out=None, as_tuple=False):
         """Indices of the nonzero elements: an (n, ndim) int64 tensor, or one tensor per dim with as_tuple."""
 
-    # ember/_ops/reduction/norms.py:163
+    # ember/_ops/reduction/norms.py:164
     def norm(self, p='fro', dim=None, keepdim=False, out=None, dtype=None):
         """torch.norm (legacy): 'fro' and numbers are vector norms; 'nuc' is the nuclear matrix norm."""
 
@@ -1682,7 +1682,7 @@ class Tensor:
     def outer(self, vec2, *, out=None):
         """Outer product of two 1-D tensors."""
 
-    # ember/_ops/shape/views.py:288
+    # ember/_ops/shape/views.py:292
     def permute(self, *dims):
         """Reorder the dims (a view)."""
 
@@ -1715,7 +1715,7 @@ class Tensor:
     def prelu(self, weight):
         """input where positive, weight * input elsewhere; weight has one value or one per channel (dim 1)."""
 
-    # ember/_ops/reduction/reduce.py:200
+    # ember/_ops/reduction/reduce.py:203
     def prod(self, dim=None, keepdim=False, *, dtype=None, out=None):
         """Product of all elements, or along `dim`."""
 
@@ -1739,7 +1739,7 @@ class Tensor:
     def random_(self, *args, generator=None, **kw):
         """Fill with integers: random_() over the dtype's exact range, random_(to), random_(from, to)."""
 
-    # ember/_ops/shape/views.py:197
+    # ember/_ops/shape/views.py:199
     def ravel(self):
         """The elements as a 1-D tensor (a view when possible)."""
 
@@ -1778,11 +1778,11 @@ class Tensor:
     def remainder_(self, other):
         """In-place version of remainder."""
 
-    # ember/_ops/shape/reorder.py:110
+    # ember/_ops/shape/reorder.py:111
     def repeat(self, *repeats):
         """The tensor tiled `repeats` times along each dim (leading repeats add dims); a copy."""
 
-    # ember/_ops/shape/reorder.py:140
+    # ember/_ops/shape/reorder.py:141
     def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
         """Each element repeated `repeats` times (an int or a tensor of counts) along `dim` (flattened if None)."""
 
@@ -1796,14 +1796,14 @@ class Tensor:
     def requires_grad_(self, requires_grad=True):
         """Set requires_grad in place; returns self."""
 
-    # ember/_ops/shape/views.py:165
+    # ember/_ops/shape/views.py:167
     def reshape(self, *shape):
         """A view when strides allow, otherwise a copy."""
 
-    # ember/_ops/shape/views.py:177
+    # ember/_ops/shape/views.py:179
     def reshape_as(self, other): ...
 
-    # ember/_ops/pointwise/complex.py:234
+    # ember/_ops/pointwise/complex.py:236
     def resolve_conj(self):
         """input itself: ember's conjugates are always materialised."""
 
@@ -1815,11 +1815,11 @@ class Tensor:
     @property
     def retains_grad(self): ...
 
-    # ember/_ops/shape/reorder.py:72
+    # ember/_ops/shape/reorder.py:73
     def roll(self, shifts, dims=None):
         """Shift elements cyclically by `shifts` along `dims` (flattened when dims is None)."""
 
-    # ember/_ops/shape/reorder.py:88
+    # ember/_ops/shape/reorder.py:89
     def rot90(self, k=1, dims=(0, 1)):
         """Rotate by 90 degrees `k` times in the plane of `dims`, from the first towards the second."""
 
@@ -1837,28 +1837,28 @@ class Tensor:
     def rsqrt_(self):
         """In-place version of rsqrt."""
 
-    # ember/_ops/indexing/scatter.py:179
+    # ember/_ops/indexing/scatter.py:184
     def scatter(self, dim, index, src=None, *, value=None, reduce=None):
         """Copy of input with src (or value) written at `index` along `dim`; reduce='add'/'multiply' combines."""
 
-    # ember/_ops/indexing/scatter.py:187
+    # ember/_ops/indexing/scatter.py:192
     def scatter_(self, dim, index, src=None, *, value=None, reduce=None): ...
 
-    # ember/_ops/indexing/scatter.py:193
+    # ember/_ops/indexing/scatter.py:198
     def scatter_add(self, dim, index, src):
         """Copy of input with src added at `index` along `dim` (repeats add up)."""
 
-    # ember/_ops/indexing/scatter.py:200
+    # ember/_ops/indexing/scatter.py:205
     def scatter_add_(self, dim, index, src): ...
 
-    # ember/_ops/indexing/scatter.py:316
+    # ember/_ops/indexing/scatter.py:321
     def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
         """Copy of input with src reduced in at `index` along `dim` ('sum', 'prod', 'mean', 'amax', 'amin')."""
 
-    # ember/_ops/indexing/scatter.py:323
+    # ember/_ops/indexing/scatter.py:328
     def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True): ...
 
-    # ember/_ops/indexing/slicing.py:35
+    # ember/_ops/indexing/slicing.py:36
     def select(self, dim, index):
         """The slice at `index` along `dim`, with that dim removed (a view)."""
 
@@ -1936,7 +1936,7 @@ class Tensor:
     def softmax(self, dim, dtype=None):
         """softmax over `dim` (required)."""
 
-    # ember/_ops/reduction/sort.py:73
+    # ember/_ops/reduction/sort.py:74
     def sort(self, dim=-1, descending=False, stable=False, *, out=None):
         """(values, indices) sorted along `dim`. NOTE: ember's sort is always stable."""
 
@@ -1968,7 +1968,7 @@ class Tensor:
     def square_(self):
         """In-place input ** 2."""
 
-    # ember/_ops/shape/views.py:421
+    # ember/_ops/shape/views.py:427
     def squeeze(self, dim=None):
         """Remove size-1 dims: all of them, or `dim` (int or tuple) if it has size 1."""
 
@@ -1976,7 +1976,7 @@ class Tensor:
     def squeeze_(self, dim=None):
         """In-place version of squeeze: self's own shape and strides change."""
 
-    # ember/_ops/reduction/stats.py:74
+    # ember/_ops/reduction/stats.py:75
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
         """std over `dim` (all dims if None); unbiased (correction=1) by default."""
 
@@ -2005,7 +2005,7 @@ class Tensor:
     # ember/_functional.py:140
     def subtract_(self, other, *, alpha=1): ...
 
-    # ember/_ops/reduction/reduce.py:97
+    # ember/_ops/reduction/reduce.py:98
     def sum(self, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
         """Sum of all elements, or over `dim` (int or tuple)."""
 
@@ -2013,7 +2013,7 @@ class Tensor:
     def svd(self, some=True, compute_uv=True, *, out=None):
         """torch.svd (deprecated in PyTorch): (U, S, V) with V, not Vh; thin factors unless some=False."""
 
-    # ember/_ops/shape/reorder.py:180
+    # ember/_ops/shape/reorder.py:181
     def swapaxes(self, axis0, axis1):
         """Alias of transpose (NumPy's name)."""
 
@@ -2021,7 +2021,7 @@ class Tensor:
     def swapaxes_(self, axis0, axis1):
         """In-place version of swapaxes: self's own shape and strides change."""
 
-    # ember/_ops/shape/reorder.py:186
+    # ember/_ops/shape/reorder.py:187
     def swapdims(self, dim0, dim1):
         """Alias of transpose."""
 
@@ -2029,7 +2029,7 @@ class Tensor:
     def swapdims_(self, dim0, dim1):
         """In-place version of swapdims: self's own shape and strides change."""
 
-    # ember/_ops/shape/views.py:233
+    # ember/_ops/shape/views.py:236
     def t(self):
         """Transpose a tensor of at most 2 dims."""
 
@@ -2041,7 +2041,7 @@ class Tensor:
     def take(self, index):
         """The elements of the flattened input at `index` (negative counts from the end); index's shape."""
 
-    # ember/_ops/indexing/scatter.py:331
+    # ember/_ops/indexing/scatter.py:336
     def take_along_dim(self, indices, dim=None, *, out=None):
         """Values of input at `indices` along `dim` (broadcast against each other); flattened if dim is None."""
 
@@ -2065,7 +2065,7 @@ class Tensor:
     def tensor_split(self, indices_or_sections, dim=0):
         """Pieces split at the given indices, or into `sections` pieces as equal as possible (views)."""
 
-    # ember/_ops/shape/reorder.py:132
+    # ember/_ops/shape/reorder.py:133
     def tile(self, dims):
         """Like repeat, but fewer `dims` than the tensor has are padded with leading 1s."""
 
@@ -2087,7 +2087,7 @@ class Tensor:
     # ember/_tensor.py:423
     def tolist(self): ...
 
-    # ember/_ops/reduction/sort.py:120
+    # ember/_ops/reduction/sort.py:122
     def topk(self, k, dim=-1, largest=True, sorted=True, *, out=None):
         """(values, indices) of the k largest entries along `dim` (smallest if not `largest`)."""
 
@@ -2095,7 +2095,7 @@ class Tensor:
     def trace(self):
         """The sum of the main diagonal of a matrix."""
 
-    # ember/_ops/shape/views.py:203
+    # ember/_ops/shape/views.py:205
     def transpose(self, dim0, dim1):
         """Swap two dims (a view)."""
 
@@ -2165,7 +2165,7 @@ class Tensor:
     def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
         """Collapse each run of equal consecutive elements (or slices along `dim`) to one."""
 
-    # ember/_ops/shape/views.py:430
+    # ember/_ops/shape/views.py:436
     def unsqueeze(self, dim):
         """Insert a size-1 dim at `dim`."""
 
@@ -2181,14 +2181,14 @@ class Tensor:
     def vdot(self, other, *, out=None):
         """sum(conj(input) * other) of two 1-D tensors."""
 
-    # ember/_ops/shape/views.py:149
+    # ember/_ops/shape/views.py:151
     def view(self, *shape):
         """A view of the same data with another shape (or, given a dtype, the same bytes as that dtype)."""
 
-    # ember/_ops/shape/views.py:176
+    # ember/_ops/shape/views.py:178
     def view_as(self, other): ...
 
-    # ember/_ops/indexing/index.py:357
+    # ember/_ops/indexing/index.py:379
     def where(self, condition, other): ...
 
     # ember/_ops/pointwise/binary_float.py:120
@@ -2198,7 +2198,7 @@ class Tensor:
     # ember/_ops/pointwise/binary_float.py:127
     def xlogy_(self, other): ...
 
-    # ember/_ops/shape/copy.py:143
+    # ember/_ops/shape/copy.py:147
     def zero_(self): ...
 
 

@@ -14,6 +14,9 @@ for _family in FAMILIES:
             _importlib.import_module(f"{_package.__name__}.{_mod}")
 
 from ._registry import FUNCTIONS, SPECS  # noqa: E402
+from ..autograd.function import Primitive as _Primitive  # noqa: E402
+from .pointwise import set_batch_rules as _set_batch_rules  # noqa: E402
+_set_batch_rules(_Primitive)
 
 from ._guards import guard_operators as _guard_operators  # noqa: E402
 _guard_operators()

@@ -335,6 +335,11 @@ def compute_into(cls, dest, operands):
 
 def apply_inplace(cls, target, *args):
     """Run `cls` out of place, then store the result in `target` and rewire its history."""
+    if _state.vmap_depth:  # NOTE: inside vmap: a write into a batched tensor goes to its physical value
+        from ..func._batching.rules import batched_inplace
+        done = batched_inplace(cls, target, args)
+        if done is not None:
+            return done
     if cls.ufunc is not None and not _state.fw_visible and compute_into(cls, target, (target,) + args):
         return target
     in_graph = _state.local.grad_enabled and (

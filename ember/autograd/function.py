@@ -224,6 +224,9 @@ class Primitive(Function):
     # parameters (add, multiply, ...): in-place ops and out= then compute straight into the destination
     # (ember/_ops/_registry.py, `compute_into`) instead of into a new array that is then copied.
     ufunc = None
+    # NOTE: how vmap moves a batch dim through the op: (family, its parameters), see
+    # ember/func/_batching/rules.py; None runs the op once per example (with a warning)
+    batch_rule = None
 
     @classmethod
     def apply(cls, *args):
@@ -329,6 +332,11 @@ def _uniform(operands, rule):
 
 
 def _apply_primitive(cls, args):
+    if _state.vmap_depth:  # NOTE: inside vmap: an op on batched tensors runs by its batching rule
+        from ..func._batching.rules import dispatch
+        out = dispatch(cls, args)
+        if out is not NotImplemented:
+            return out
     if _state.fw_visible:
         # NOTE: forward-mode AD, only while a dual level exists: the one test it costs every other op call
         return _forward_ad.apply_primitive(cls, args, _apply_primitive)

@@ -9,6 +9,7 @@ from .. import _creation, _dtype, _state
 from .._ops.nn import loss as _loss
 from .._ops._registry import FUNCTIONS as _TORCH
 from .._tensor import broadcast_shapes as _broadcast_shapes
+from ..func._batching.tensor import is_batched
 # NOTE: functional.py imports this module at its end, so these are already defined there.
 from .functional import log_softmax, logsigmoid, pairwise_distance
 
@@ -221,8 +222,9 @@ def _class_picks(input, target, weight, ignore_index):
     safe = target.where(valid, 0)
     bad = (safe < 0) | (safe >= n_classes)
     backend = target._device.backend
-    backend.check(bad.any()._data,
-                  lambda safe=safe: IndexError(f"Target {int(safe[bad].flatten()[0])} is out of bounds."))
+    if not is_batched(bad):  # NOTE: inside vmap the gather below checks the targets' bounds (its own message)
+        backend.check(bad.any()._data,
+                      lambda safe=safe: IndexError(f"Target {int(safe[bad].flatten()[0])} is out of bounds."))
     if not backend.cheap_reads:
         safe = target.where(valid & bad.logical_not(), 0)  # NOTE: the check is deferred: gather in bounds
     if input.dim() == 1:

@@ -4,6 +4,7 @@ from .. import _dtype
 from .._ops._registry import bind
 from .._ops.nn.embedding import Embedding, EmbeddingBag
 from .._tensor import Tensor, _wrap
+from ..func._batching.tensor import is_batched
 from ..autograd.grad_mode import no_grad
 
 __all__ = ["embedding", "embedding_bag"]
@@ -88,6 +89,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     num_weights = weight.shape[0]
     padding_idx = _padding_index(padding_idx, num_weights)
     _check_indices(input, "embedding")
+    if is_batched(input) and max_norm is None:
+        # NOTE: inside vmap the batching rule checks the physical indices' range
+        return Embedding.apply(weight, input, padding_idx, bool(scale_grad_by_freq), bool(sparse))
     input = _check_range(input, num_weights)
     if max_norm is not None:
         _renorm_(weight, input, max_norm, norm_type)

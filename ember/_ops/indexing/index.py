@@ -13,6 +13,7 @@ from ..._creation import check_number_operand, checked_fill_value
 from ..._tensor import Tensor, _wrap, broadcast_shapes, norm_dim, sum_to
 from .._registry import OpSpec, apply_inplace, bind, bind_method, public, register, spec
 from .._strides import overlaps, writable_alias
+from ...func._batching.tensor import is_batched
 from ._index_key import advanced_key, parse, run_steps
 from ..shape.views import Index, Select
 
@@ -35,6 +36,7 @@ def getitem(self, key):
 
 class Alias(Primitive):
     """x[...] or x[:]: the same data as a new view."""
+    batch_rule = ("pointwise",)
     complex_grad = True
     view = True
 
@@ -77,6 +79,10 @@ def _strip_leading_ones(value):
 
 
 def setitem(self, key, value):
+    if _state.vmap_depth:  # NOTE: inside vmap: a write into a batched tensor goes to its physical value
+        from ...func._batching.rules import batched_setitem
+        if batched_setitem(self, key, value):
+            return
     xp = self._device.backend.xp
     steps, advanced = parse(key, self._data.ndim, xp)
     value = _value_tensor(self, value)
@@ -268,6 +274,11 @@ def masked_select(input, mask, *, out=None):
     return Index.apply(input.expand(shape), tuple(input._device.backend.xp.nonzero(m)))
 
 
+def _write_out(out, result):
+    from .._registry import write_out
+    return write_out(out, result, "index_select")
+
+
 @public(method=True)
 def index_select(input, dim, index, *, out=None):
     """The entries of input at `index` (1-D int tensor) along `dim`, as a copy."""
@@ -275,6 +286,16 @@ def index_select(input, dim, index, *, out=None):
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     if index._data.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
+    if is_batched(index) and input.dim():
+        # NOTE: inside vmap, a batched index cannot be a raw key: the same selection as a gather along dim, whose
+        # batching rule takes a batched index (and checks its bounds on the physical tensor)
+        d = norm_dim(dim, input.dim())
+        shape = list(input.shape)
+        shape[d] = index.numel()
+        key = index.reshape([1] * d + [-1] + [1] * (input.dim() - d - 1)).expand(shape)
+        from .scatter import gather
+        result = gather(input, d, key)
+        return result if out is None else _write_out(out, result)
     nd = input._data.ndim
     d = norm_dim(dim, max(nd, 1))
     idx = index._data.reshape(-1).astype("int64")
@@ -304,6 +325,7 @@ def index_select(input, dim, index, *, out=None):
 # --- where / masked_fill ----------------------------------------------------------------------------------
 class Where(Primitive):
     """condition ? input : other, elementwise with broadcasting."""
+    batch_rule = ("pointwise",)
     complex_grad = True
     inputs = 3
     promote = "promote"
@@ -360,6 +382,7 @@ spec(OpSpec("where", arity=2, shapes="binary", call=lambda torch, x, y: torch.wh
 
 class MaskedFill(Primitive):
     """Copy of input with `value` where mask is True; the result keeps input's dtype."""
+    batch_rule = ("masked_fill",)
     complex_grad = True
     inputs = 3
 

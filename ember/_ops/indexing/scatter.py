@@ -8,6 +8,7 @@ from ... import _dtype
 from ...autograd.function import Primitive
 from ..._tensor import Tensor, _wrap, broadcast_shapes, norm_dim
 from .._registry import OpSpec, apply_inplace, bind_method, public, spec
+from ...func._batching.tensor import is_batched
 from ..shape.views import IndexInto, _fmt_shape
 
 _REDUCE_UFUNC = {"sum": "add", "mean": "add", "prod": "multiply", "amax": "maximum", "amin": "minimum"}
@@ -61,6 +62,7 @@ def _gather_checks(backend, x_shape, idx, d, name="gather"):
 
 class Gather(Primitive):
     """out[i][j] = input[index[i][j]][j] along `dim`."""
+    batch_rule = ("gather",)
     complex_grad = True
 
     @staticmethod
@@ -77,6 +79,9 @@ class Gather(Primitive):
 @public(method=True)
 def gather(input, dim, index, *, sparse_grad=False, out=None):
     """Values of input picked along `dim` by `index` (same number of dims as input)."""
+    if is_batched(input) or is_batched(index):
+        # NOTE: inside vmap the batching rule calls this function on the physical tensors: the checks run there
+        return Gather.apply(input, dim, index)
     idx = _index_array(index, "gather")
     d = norm_dim(dim, input._data.ndim)
     _gather_checks(input._device.backend, input._data.shape, idx, d)

@@ -10,6 +10,7 @@ from ..shape.views import _fmt_shape
 # --- basic indexing -------------------------------------------------------------------------------------
 class Select(Primitive):
     """input[..., index, ...] along `dim`: removes that dim (a view)."""
+    batch_rule = ("dim", (0,), None)
     complex_grad = True
     view = True
 
@@ -40,6 +41,7 @@ def select(input, dim, index):
 
 class Slice(Primitive):
     """input[start:stop:step] along `dim` (a view)."""
+    batch_rule = ("dim", (0,), None)
     complex_grad = True
     view = True
 
@@ -87,6 +89,7 @@ def narrow(input, dim, start, length):
 
 class Index(Primitive):
     """Advanced indexing (integer arrays and masks): a copy, as in PyTorch."""
+    batch_rule = ("index",)
     complex_grad = True
 
     @staticmethod

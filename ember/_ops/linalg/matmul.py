@@ -37,6 +37,7 @@ def _product(result, a):
 
 class Mm(Primitive):
     """Matrix product of two 2-D tensors."""
+    batch_rule = ("matmul", (2, 2))
     complex_grad = True
     inputs = 2
 
@@ -81,6 +82,7 @@ register(OpSpec("mm", arity=2, shapes=[((3, 4), (4, 5)), ((1, 3), (3, 1)), ((0, 
 
 class Dot(Primitive):
     """Inner product of two 1-D tensors."""
+    batch_rule = ("matmul", (1, 1))
     complex_grad = True
     inputs = 2
 
@@ -110,6 +112,7 @@ register(OpSpec("dot", arity=2, shapes=[((5,), (5,)), ((0,), (0,))]), torch="dot
 
 class Mv(Primitive):
     """Matrix-vector product."""
+    batch_rule = ("matmul", (2, 1))
     complex_grad = True
     inputs = 2
 
@@ -136,6 +139,7 @@ register(OpSpec("mv", arity=2, shapes=[((3, 4), (4,))]), torch="mv", method="mv"
 
 class Matmul(Primitive):
     """Batched matrix product with broadcast batch dims (1-D operands promoted as in NumPy)."""
+    batch_rule = ("matmul", None)
     complex_grad = True
     inputs = 2
     node_name = "UnsafeViewBackward0"

@@ -43,6 +43,7 @@ def _select(mask, if_true, if_false, dtype=None):
 # --- piecewise-linear family: the gradient at each kink as PyTorch defines it -------------------------
 class LeakyRelu(Primitive):
     """x if x > 0 else slope * x; the gradient at 0 is the slope."""
+    batch_rule = ("pointwise",)
     upcast = True
     check = float_only("leaky_relu_cpu")
 
@@ -61,6 +62,7 @@ class LeakyRelu(Primitive):
 
 class Hardtanh(Primitive):
     """clip(x, min_val, max_val); unlike clamp, the gradient is 0 at the bounds themselves."""
+    batch_rule = ("pointwise",)
     upcast = True
 
     @staticmethod
@@ -79,6 +81,7 @@ class Hardtanh(Primitive):
 
 class Threshold(Primitive):
     """x if x > threshold else value; the gradient is 0 where x <= threshold."""
+    batch_rule = ("pointwise",)
     upcast = True
 
     @staticmethod
@@ -96,6 +99,7 @@ class Threshold(Primitive):
 
 class Hardshrink(Primitive):
     """x where |x| > lambd, else 0."""
+    batch_rule = ("pointwise",)
     upcast = True
     check = float_only("hardshrink_cpu")
 
@@ -114,6 +118,7 @@ class Hardshrink(Primitive):
 
 class Softshrink(Primitive):
     """x - lambd above lambd, x + lambd below -lambd, else 0."""
+    batch_rule = ("pointwise",)
     upcast = True
     check = float_only("softshrink_check")
 
@@ -134,6 +139,7 @@ class Softshrink(Primitive):
 
 class Hardsigmoid(Primitive):
     """clip(x / 6 + 1/2, 0, 1); the gradient is 1/6 strictly inside (-3, 3)."""
+    batch_rule = ("pointwise",)
     upcast = True
     check = float_only("hardsigmoid_cpu")
 
@@ -153,6 +159,7 @@ class Hardsigmoid(Primitive):
 
 class Hardswish(Primitive):
     """x * hardsigmoid(x); the gradient is 0 at -3 and 1 at 3."""
+    batch_rule = ("pointwise",)
     upcast = True
     check = float_only("hardswish_cpu")
 
@@ -173,6 +180,7 @@ class Hardswish(Primitive):
 # --- smooth activations -----------------------------------------------------------------------------------
 class Elu(Primitive):
     """scale * (x if x > 0 else alpha * (exp(input_scale * x) - 1)): elu, selu and celu."""
+    batch_rule = ("pointwise",)
     upcast = True
     check = float_only("elu_cpu")
 
@@ -199,6 +207,7 @@ class Celu(Elu):
 
 class Softplus(Primitive):
     """log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold."""
+    batch_rule = ("pointwise",)
     upcast = True
     check = float_only("softplus_cpu")
 
@@ -222,6 +231,7 @@ class Softplus(Primitive):
 
 class LogSigmoid(Primitive):
     """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), stable for large |x|."""
+    batch_rule = ("pointwise",)
     upcast = True
     check = float_only("log_sigmoid_cpu")
 
@@ -240,6 +250,7 @@ class LogSigmoid(Primitive):
 
 class Silu(Primitive):
     """x * sigmoid(x)."""
+    batch_rule = ("pointwise",)
     upcast = True
     check = float_only("silu_cpu")
 
@@ -261,6 +272,7 @@ class Silu(Primitive):
 
 class Mish(Primitive):
     """x * tanh(softplus(x))."""
+    batch_rule = ("pointwise",)
     upcast = True
     check = float_only("mish_cpu")
 
@@ -281,6 +293,7 @@ class Mish(Primitive):
 
 class Gelu(Primitive):
     """x * Phi(x) with the normal CDF Phi by erf ('none') or by PyTorch's tanh formula ('tanh')."""
+    batch_rule = ("pointwise",)
     upcast = True
     check = float_only("GeluKernelImpl")
 
@@ -313,6 +326,7 @@ class Gelu(Primitive):
 # --- softmax family ---------------------------------------------------------------------------------------
 class Softmax(Primitive):
     """exp(x - max) / sum(exp(x - max)) along dim."""
+    batch_rule = ("dim", (0,), None)
     upcast = True
     check = float_only("softmax_lastdim_kernel_impl")
 
@@ -340,6 +354,7 @@ class Softmax(Primitive):
 
 class LogSoftmax(Primitive):
     """x - max - log(sum(exp(x - max))) along dim."""
+    batch_rule = ("dim", (0,), None)
     upcast = True
     check = float_only("log_softmax_lastdim_kernel_impl")
 

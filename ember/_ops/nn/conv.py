@@ -190,6 +190,7 @@ def _bias_grad(g):
 
 class Convolution(Primitive):
     """The forward convolution (cross-correlation) of x (N, C, *S) with w (O, C / groups, *K), plus bias."""
+    batch_rule = ("conv",)
     inputs = 3
     upcast = True
     node_name = "ConvolutionBackward0"

@@ -36,6 +36,7 @@ def add_rows(ctx, out, rows_index, values):
 
 class Embedding(Primitive):
     """weight[indices]; the gradient is scatter-added into weight's rows."""
+    batch_rule = ("embedding",)
     inputs = 2
 
     @staticmethod

@@ -13,6 +13,7 @@ class Linear(Primitive):
     """input (2-D) @ weight_t + bias, where weight_t is the layer's weight.t(): PyTorch's addmm(bias, input,
     weight.t()), whose saved mat2 is that transposed view (so an in-place write to the weight is caught by
     the version check, and named, as PyTorch's is)."""
+    batch_rule = ("linear",)
     inputs = 3
     node_name = "AddmmBackward0"
 

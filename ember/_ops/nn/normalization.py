@@ -175,6 +175,7 @@ def _other_axes(ndim):
 
 class LayerNorm(_Normalize):
     node_name = "NativeLayerNormBackward0"
+    batch_rule = ("layer_norm",)
 
 
 class BatchNorm(_Normalize):

@@ -57,6 +57,7 @@ def _fill_value(xp, dtype):
 
 class MaxPool(Primitive):
     """(values, flat indices into each plane) of a max pool over x (B, *spatial)."""
+    batch_rule = ("leading",)
     node_name = "MaxPoolWithIndicesBackward0"
 
     @staticmethod
@@ -227,6 +228,7 @@ def _as(div, like):
 
 class AvgPool(Primitive):
     """Average of each window of x (B, *spatial); zero padding; PyTorch's divisors."""
+    batch_rule = ("leading",)
     upcast = True
     node_name = "AvgPoolBackward0"
 

@@ -137,6 +137,7 @@ spec(OpSpec("real", arity=2, shapes="binary", call=lambda torch, a, b: torch.rea
 
 class ViewAsReal(Primitive):
     """A complex tensor seen as real pairs: shape (..., 2)."""
+    batch_rule = None  # vmap: no rule, the shape changes (see ember/func/_batching/rules.py)
     complex_grad = True
     view = True
 
@@ -151,6 +152,7 @@ class ViewAsReal(Primitive):
 
 class ViewAsComplex(Primitive):
     """Real pairs (last dim of size 2, stride 1) seen as complex numbers."""
+    batch_rule = None  # vmap: no rule, the shape changes (see ember/func/_batching/rules.py)
     complex_grad = True
     view = True
 

@@ -16,6 +16,7 @@ def _out(result, out, name):
 # --- vector norm -----------------------------------------------------------------------------------------------
 class VectorNorm(Primitive):
     """(sum |x|^p)^(1/p) over dims (max |x| for inf, min for -inf, count of nonzeros for 0)."""
+    batch_rule = ("dim", (1,), 2)
     complex_grad = True
     upcast = True
     node_name = "LinalgVectorNormBackward0"

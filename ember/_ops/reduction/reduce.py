@@ -66,6 +66,7 @@ def _restore(g, shape, dims, keepdim):
 
 class Sum(Primitive):
     """Sum of all elements, or over `dim`. bool and integer inputs sum in int64."""
+    batch_rule = ("dim", (0,), 1)
     complex_grad = True
     node_name = "SumBackward0"
     upcast = True  # NOTE: float16/bfloat16 accumulate in float32, as PyTorch's do
@@ -105,6 +106,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
 
 class Mean(Primitive):
     """Mean of all elements, or over `dim`; floating-point inputs only."""
+    batch_rule = ("dim", (0,), 1)
     complex_grad = True
     node_name = "MeanBackward0"
     upcast = True  # NOTE: float16/bfloat16 sum and divide in float32, then round once
@@ -159,6 +161,7 @@ def _quiet(xp):
                  call=lambda torch, x, **kw: (x * (x.abs() > 0.7)).prod(**kw), gradcheck=False))
 class Prod(Primitive):
     """Product of all elements, or along one `dim`."""
+    batch_rule = ("dim", (0,), 1)
     complex_grad = "holomorphic"  # NOTE: see Function.complex_grad
     node_name = "ProdBackward0"
     upcast = True
@@ -209,6 +212,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
 # --- max / min ----------------------------------------------------------------------------------------
 class Amax(Primitive):
     """Largest value over `dim` (all dims if None); ties share the gradient evenly."""
+    batch_rule = ("dim", (0,), 1)
     _pick = "max"
     _label = "amax"
     _nan_hits = False
@@ -284,6 +288,7 @@ def amin(input, dim=(), keepdim=False, *, out=None):
 
 class MaxDim(Primitive):
     """(values, indices) of the largest entries along one dim; the gradient goes to that index."""
+    batch_rule = ("dim", (0,), 1)
     node_name = "MaxBackward0"
     _arg = "argmax"
 
@@ -359,6 +364,7 @@ spec(OpSpec("sum", shapes="reduce", dtypes=("int32", "float32"), kwargs=({"dim":
 
 class Argmax(Primitive):
     """Index of the largest value (first on ties), over all elements or along `dim`; int64."""
+    batch_rule = ("dim", (0,), 1, None)
     differentiable = False
     _arg = "argmax"
 
@@ -392,6 +398,7 @@ register(torch="argmin", method="argmin")(Argmin)
 
 class All(Primitive):
     """True when every element (over `dim`) is nonzero; a bool tensor (uint8 stays uint8)."""
+    batch_rule = ("dim", (0,), 1, None)
     differentiable = False
     _fn_name = "all"
 

@@ -37,6 +37,7 @@ def _flip(xp, a, d, reverse):
 
 class Cumsum(Primitive):
     """Running sum along `dim` (from the end when `reverse`, which backward needs)."""
+    batch_rule = ("dim", (0,), None)
     complex_grad = True
     upcast = True
     node_name = "CumsumBackward0"
@@ -76,6 +77,7 @@ def _cumsum_(self, dim, *, dtype=None):
 
 class Cumprod(Primitive):
     """Running product along `dim`; its gradient is exact with zeros in the input."""
+    batch_rule = ("dim", (0,), None)
     complex_grad = "holomorphic"
     upcast = True
     node_name = "CumprodBackward0"
@@ -149,6 +151,7 @@ spec(OpSpec("cumsum", **SCAN, dtypes=("float32", "float64", "int32", "bool")),
 # --- cummax / cummin ----------------------------------------------------------------------------------
 class Cummax(Primitive):
     """(values, indices) of the running maximum; a tie or a NaN moves the index forward."""
+    batch_rule = ("dim", (0,), None)
     node_name = "CummaxBackward0"
     _ufunc = "maximum"
 
@@ -224,6 +227,7 @@ def _complex_logcumsumexp(xp, z, axis):
 
 class LogCumSumExp(Primitive):
     """log(cumsum(exp(x))) along `dim`, computed without overflow (from the end when `reverse`)."""
+    batch_rule = ("dim", (0,), None)
     upcast = True
     node_name = "LogcumsumexpBackward0"
 

@@ -60,6 +60,7 @@ def _named(result_type, name, values, indices, out):
 
 class Sort(_Picked):
     """(values, indices) sorted along `dim`; always stable."""
+    batch_rule = ("dim", (0,), None)
     node_name = "SortBackward0"
 
     @staticmethod
@@ -103,6 +104,7 @@ spec(OpSpec("sort", **SORTS, kwargs=({}, {"dim": 0, "descending": True})),
 # --- topk / kthvalue --------------------------------------------------------------------------------------
 class Topk(_Picked):
     """The k largest (or smallest) entries along `dim`, with their indices."""
+    batch_rule = ("dim", (1,), None)
     node_name = "TopkBackward0"
 
     @staticmethod
@@ -131,6 +133,7 @@ def _check_reducible(x, d, name):
 
 class Kthvalue(_Picked):
     """The k-th smallest entry along `dim` (k counts from 1), with its index."""
+    batch_rule = ("dim", (1,), 2)
     node_name = "KthvalueBackward0"
 
     @staticmethod
@@ -252,6 +255,7 @@ class MedianAll(Primitive):
 
 class MedianDim(_Picked):
     """Lower median along `dim` and its index; a row with NaN gives NaN at its first NaN."""
+    batch_rule = ("dim", (0,), 1)
     node_name = "MedianBackward1"
     _name = "median"
 
@@ -303,6 +307,7 @@ nanmedian = _median("nanmedian", NanmedianDim, NanmedianResult, True)
 
 class Mode(_Picked):
     """Most frequent value along `dim` (the smallest among equally frequent ones) and its last index."""
+    batch_rule = ("dim", (0,), 1)
     node_name = "ModeBackward0"
 
     @staticmethod

@@ -21,6 +21,7 @@ def _is_float_array(x):
 
 class Var(Primitive):
     """Variance over `dims` with `correction` (1: unbiased, Bessel's correction)."""
+    batch_rule = ("dim", (0,), 2)
     complex_grad = True
     upcast = True
     node_name = "VarBackward0"
@@ -147,6 +148,7 @@ spec(OpSpec("norm", shapes="reduce", kwargs=({}, {"dim": 1}, {"p": 1, "dim": (0,
 # --- logsumexp ------------------------------------------------------------------------------------------
 class LogSumExp(Primitive):
     """log(sum(exp(x))) over `dim`, shifted by the max so nothing overflows."""
+    batch_rule = ("dim", (0,), 1)
     complex_grad = "holomorphic"
     upcast = True
     node_name = "LogsumexpBackward0"

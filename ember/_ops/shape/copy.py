@@ -7,6 +7,7 @@ from .._registry import OpSpec, apply_inplace, bind_method, public, register, sp
 
 class ToCopy(Primitive):
     """A copy in another dtype and/or on another device; gradients come back in the original ones."""
+    batch_rule = ("pointwise",)
     complex_grad = True
     crosses_devices = True
 
@@ -42,6 +43,7 @@ spec(OpSpec("double", method=True, call=lambda torch, x: x.double()),
 @register(OpSpec("clone", dtypes=("float32", "float64", "int64", "bool")), torch="clone")
 class Clone(Primitive):
     """A copy with its own memory; by default it keeps the layout of a dense input (preserve_format)."""
+    batch_rule = ("pointwise",)
     complex_grad = True
 
     @staticmethod
@@ -86,6 +88,7 @@ bind_method("contiguous", _contiguous)
 
 class Copy(Primitive):
     """dst.copy_(src): src broadcast to dst's shape and cast to its dtype (in place)."""
+    batch_rule = ("pointwise",)
     complex_grad = True
     inputs = 2
     node_name = "CopyBackwards"
@@ -115,6 +118,7 @@ bind_method("copy_", _copy_)
 
 class Fill(Primitive):
     """A tensor like input, full of `value` (a number or a 0-d tensor)."""
+    batch_rule = ("pointwise",)
     complex_grad = True
     inputs = 2
 

@@ -13,6 +13,7 @@ from .views import _fmt_shape
 
 class Cat(Primitive):
     """Tensors joined along `dim` (the last parameter); 1-D empty tensors are skipped, as in PyTorch."""
+    batch_rule = ("cat",)
     complex_grad = True
     promote = "promote"
 

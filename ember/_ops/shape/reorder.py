@@ -10,6 +10,7 @@ from .views import Transpose, _ReshapeCopy, int_list, movedim
 
 class Flip(Primitive):
     """The elements in reverse order along `dims` (a copy that keeps the input's layout)."""
+    batch_rule = ("dim", (0,), None)
     complex_grad = True
 
     @staticmethod

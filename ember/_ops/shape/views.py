@@ -74,6 +74,7 @@ def int_list(args, name, argname):
 
 class View(Primitive):
     """The same data seen with another shape; needs compatible strides."""
+    batch_rule = ("view",)
     complex_grad = True
     view = True
 
@@ -95,6 +96,7 @@ class View(Primitive):
 
 class _ReshapeCopy(Primitive):
     """reshape of data whose strides allow no view: a copy (PyTorch's _reshape_copy/clone)."""
+    batch_rule = ("view",)
     complex_grad = True
     node_name = "UnsafeViewBackward0"
 
@@ -202,6 +204,7 @@ def ravel(input):
 
 class Transpose(Primitive):
     """Swap two dims (a view)."""
+    batch_rule = ("dim", (0, 1), None)
     complex_grad = True
     view = True
 
@@ -261,6 +264,7 @@ bind_method("H", property(_T))
 
 class Permute(Primitive):
     """Reorder the dims (a view)."""
+    batch_rule = ("permute",)
     complex_grad = True
     view = True
 
@@ -316,6 +320,7 @@ bind_method("moveaxis", Tensor.movedim)
 
 class Expand(Primitive):
     """Broadcast size-1 dims to larger sizes without copying (stride 0)."""
+    batch_rule = ("expand",)
     complex_grad = True
     view = True
 
@@ -395,6 +400,7 @@ def broadcast_to(input, size):
 
 class Squeeze(Primitive):
     """Remove size-1 dims (all of them, or those named)."""
+    batch_rule = ("squeeze",)
     complex_grad = True
     view = True
 
@@ -429,6 +435,7 @@ def squeeze(input, dim=None):
 
 class Unsqueeze(Primitive):
     """Insert a size-1 dim at `dim`."""
+    batch_rule = ("unsqueeze",)
     complex_grad = True
     view = True
 
