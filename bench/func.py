@@ -19,7 +19,6 @@ import numpy  # noqa: E402
 import torch  # noqa: E402
 
 import ember  # noqa: E402
-from ember.func import grad, vmap  # noqa: E402
 
 BATCH = 256
 
@@ -43,29 +42,37 @@ def best(fn, repeats=5):
     return min(times) * 1e3
 
 
-def main():
+def _data(lib):
     rng = numpy.random.default_rng(0)
     arrays = [rng.standard_normal(s).astype(numpy.float32) * 0.1 for s in ((32, 64), (32,), (10, 32), (10,))]
     xs = rng.standard_normal((BATCH, 64)).astype(numpy.float32)
     ys = rng.integers(0, 10, BATCH)
+    return [lib.tensor(a) for a in arrays], lib.tensor(xs), lib.tensor(ys)
 
-    e_params, ex, ey = [ember.tensor(a) for a in arrays], ember.tensor(xs), ember.tensor(ys)
-    t_params, tx, ty = [torch.tensor(a) for a in arrays], torch.tensor(xs), torch.tensor(ys)
-    e_loss, t_loss = loss_of(ember), loss_of(torch)
 
-    def ember_vmap():
-        return vmap(grad(e_loss), in_dims=(None, 0, 0))(e_params, ex, ey)
+def per_example(lib):
+    """vmap(grad(loss)) over the batch with lib's torch.func: the workload bench/run.py times."""
+    params, x, y = _data(lib)
+    loss = loss_of(lib)
+    return lambda: lib.func.vmap(lib.func.grad(loss), in_dims=(None, 0, 0))(params, x, y)
 
-    def ember_loop():
+
+def per_example_loop(lib):
+    """The same gradients one example at a time, through autograd.grad."""
+    params, x, y = _data(lib)
+    loss = loss_of(lib)
+
+    def run():
         out = []
         for i in range(BATCH):
-            ps = [p.detach().requires_grad_() for p in e_params]
-            out.append(ember.autograd.grad(e_loss(ps, ex[i], ey[i]), ps))
-        return [ember.stack([o[k] for o in out]) for k in range(4)]
+            ps = [p.detach().requires_grad_() for p in params]
+            out.append(lib.autograd.grad(loss(ps, x[i], y[i]), ps))
+        return [lib.stack([o[k] for o in out]) for k in range(4)]
+    return run
 
-    def torch_vmap():
-        return torch.func.vmap(torch.func.grad(t_loss), in_dims=(None, 0, 0))(t_params, tx, ty)
 
+def main():
+    ember_vmap, torch_vmap, ember_loop = per_example(ember), per_example(torch), per_example_loop(ember)
     got, want, looped = ember_vmap(), torch_vmap(), ember_loop()
     err = max(float(numpy.abs(g.numpy() - w.numpy()).max()) for g, w in zip(got, want))
     err_loop = max(float(numpy.abs(g.numpy() - w.numpy()).max()) for g, w in zip(got, looped))

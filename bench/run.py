@@ -29,6 +29,7 @@ if "--threads" in sys.argv[:-1]:
         os.environ[_var] = sys.argv[sys.argv.index("--threads") + 1]
 
 import dataloader
+import func
 import layers
 import op_overhead
 import seeds
@@ -72,6 +73,10 @@ def measure(quick, on_cpu=True):
         times = time_pair([make(lib) for lib in LIBS], 3 if quick else 10, 3, 2)
         rates = " / ".join(f"{training.LARGE_BYTES / t / 1e9:.1f}" for t in times)
         yield title, times, f"{rates} GB/s"
+    times = time_pair([func.per_example(lib) for lib in LIBS], 3 if quick else 10, 3, 1)
+    loop = time_pair([func.per_example_loop(lib) for lib in LIBS], 1, 1 if quick else 3, 1)[1]
+    yield (f"per-example gradients, vmap(grad), MLP 64-32-10, batch {func.BATCH}", times,
+           f"ember's loop over the examples: {_fmt(loop)} ({loop / times[1]:.0f}x the vmap)")
     for title, name in layers.WORKLOADS:
         make = getattr(layers, name)
         times = time_pair([make(lib) for lib in LIBS], 2 if quick else 5, 3, 2)

@@ -32,17 +32,7 @@ from .._tensor import Tensor
 from ..autograd import grad as _autograd_grad_fn
 from ..autograd.grad_mode import enable_grad
 from ..autograd.graph import AccumulateGrad
-try:
-    from ._vmap import lift, physical, rewrap
-except ImportError:  # NOTE: until ember.func.vmap (branch vmap14) is merged; delete this fallback then
-    def lift(t):
-        return t
-
-    def physical(t):
-        return t
-
-    def rewrap(value, like):
-        return value
+from ._vmap import lift, physical, rewrap
 
 __all__ = ["grad", "grad_and_value", "vjp", "jacrev", "hessian"]
 

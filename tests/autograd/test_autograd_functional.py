@@ -379,8 +379,6 @@ FORWARD_MODE = {
 }
 
 
-@pytest.mark.xfail(not hasattr(__import__("ember").func, "jacfwd"), strict=True,
-                   reason="ember.func.jacfwd is written in another branch of issue 14 (forward14)")
 @pytest.mark.parametrize("name", sorted(FORWARD_MODE))
 def test_forward_mode_strategy(name):
     same(FORWARD_MODE[name], grad_fn=False)

@@ -606,14 +606,12 @@ UNDER_VMAP = {
 }
 
 
-@pytest.mark.xfail(not hasattr(__import__("ember").func, "vmap"), strict=True,
-                   reason="ember.func.vmap is written in another branch of issue 14 (vmap14)")
 @pytest.mark.parametrize("name", sorted(UNDER_VMAP))
 def test_under_vmap(name):
     same(UNDER_VMAP[name], grad_fn=False)
 
 
-# --- with forward-mode AD (ember.func.jvp / jacfwd come from another branch of issue 14) ------------------------------
+# --- with forward-mode AD (ember.func.jvp / jacfwd) ------------------------------------------------------------------
 def _ones3(torch):
     return torch.ones(3, dtype=torch.float64)
 
@@ -636,8 +634,6 @@ WITH_FORWARD = {
 }
 
 
-@pytest.mark.xfail(not hasattr(__import__("ember").func, "jvp"), strict=True,
-                   reason="ember.func.jvp and jacfwd are written in another branch of issue 14 (forward14)")
 @pytest.mark.parametrize("name", sorted(WITH_FORWARD))
 def test_with_forward_mode(name):
     same(WITH_FORWARD[name], grad_fn=False)
