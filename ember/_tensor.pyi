@@ -663,7 +663,7 @@ class Tensor:
     # ember/_tensor.py:606
     def bool(self, memory_format=None): ...
 
-    # ember/_ops/shape/join.py:255
+    # ember/_ops/shape/join.py:288
     def broadcast_to(self, size): ...
 
     # ember/_tensor.py:603
@@ -843,7 +843,7 @@ class Tensor:
     @property
     def device(self): ...
 
-    # ember/_ops/shape/diag.py:84
+    # ember/_ops/shape/diag.py:89
     def diag(self, diagonal=0):
         """1-D: a square matrix with input on a diagonal; 2-D: a copy of a diagonal."""
 
@@ -851,7 +851,7 @@ class Tensor:
     def diag_embed(self, offset=0, dim1=-2, dim2=-1):
         """A tensor whose diagonals (dims dim1, dim2) hold the last dim of input; zeros elsewhere."""
 
-    # ember/_ops/shape/diag.py:95
+    # ember/_ops/shape/diag.py:100
     def diagflat(self, offset=0):
         """A 2-D tensor with the flattened input on diagonal `offset`."""
 
@@ -1782,7 +1782,7 @@ class Tensor:
     def repeat(self, *repeats):
         """The tensor tiled `repeats` times along each dim (leading repeats add dims); a copy."""
 
-    # ember/_ops/shape/reorder.py:141
+    # ember/_ops/shape/reorder.py:146
     def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
         """Each element repeated `repeats` times (an int or a tensor of counts) along `dim` (flattened if None)."""
 
@@ -2013,7 +2013,7 @@ class Tensor:
     def svd(self, some=True, compute_uv=True, *, out=None):
         """torch.svd (deprecated in PyTorch): (U, S, V) with V, not Vh; thin factors unless some=False."""
 
-    # ember/_ops/shape/reorder.py:181
+    # ember/_ops/shape/reorder.py:186
     def swapaxes(self, axis0, axis1):
         """Alias of transpose (NumPy's name)."""
 
@@ -2021,7 +2021,7 @@ class Tensor:
     def swapaxes_(self, axis0, axis1):
         """In-place version of swapaxes: self's own shape and strides change."""
 
-    # ember/_ops/shape/reorder.py:187
+    # ember/_ops/shape/reorder.py:192
     def swapdims(self, dim0, dim1):
         """Alias of transpose."""
 
@@ -2065,7 +2065,7 @@ class Tensor:
     def tensor_split(self, indices_or_sections, dim=0):
         """Pieces split at the given indices, or into `sections` pieces as equal as possible (views)."""
 
-    # ember/_ops/shape/reorder.py:133
+    # ember/_ops/shape/reorder.py:138
     def tile(self, dims):
         """Like repeat, but fewer `dims` than the tensor has are padded with leading 1s."""
 
@@ -2091,7 +2091,7 @@ class Tensor:
     def topk(self, k, dim=-1, largest=True, sorted=True, *, out=None):
         """(values, indices) of the k largest entries along `dim` (smallest if not `largest`)."""
 
-    # ember/_ops/shape/diag.py:101
+    # ember/_ops/shape/diag.py:106
     def trace(self):
         """The sum of the main diagonal of a matrix."""
 
@@ -2103,19 +2103,19 @@ class Tensor:
     def transpose_(self, dim0, dim1):
         """In-place version of transpose: self's own shape and strides change."""
 
-    # ember/_ops/shape/diag.py:110
+    # ember/_ops/shape/diag.py:115
     def tril(self, diagonal=0):
         """The lower triangle (on and below diagonal k) of the last two dims; zeros elsewhere."""
 
-    # ember/_ops/shape/diag.py:110
+    # ember/_ops/shape/diag.py:115
     def tril_(self, diagonal=0):
         """In-place version of tril."""
 
-    # ember/_ops/shape/diag.py:126
+    # ember/_ops/shape/diag.py:131
     def triu(self, diagonal=0):
         """The upper triangle (on and above diagonal k) of the last two dims; zeros elsewhere."""
 
-    # ember/_ops/shape/diag.py:126
+    # ember/_ops/shape/diag.py:131
     def triu_(self, diagonal=0):
         """In-place version of triu."""
 

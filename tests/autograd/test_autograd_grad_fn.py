@@ -238,3 +238,21 @@ def test_double_backward_through_saved_0d_output(reduce):
         (h,) = torch.autograd.grad(g.sum(), x)
         return g, h
     same(fn, rtol=1e-7, atol=1e-9, grad_fn=False)
+
+
+def test_grad_fn_names_of_stack_repeat_and_diag_embed():
+    """The ops PyTorch gives a node of their own (ember composes them, under PyTorch's node name)."""
+    import torch
+
+    import ember
+    calls = {
+        "stack": lambda m, x: m.stack([x, x * 2], 1),
+        "repeat": lambda m, x: x.repeat(2, 1),
+        "tile": lambda m, x: m.tile(x, (2,)),
+        "diag_embed": lambda m, x: m.diag_embed(x),
+        "diag": lambda m, x: m.diag(x),
+    }
+    for name, call in calls.items():
+        t = call(torch, torch.ones(3, requires_grad=True))
+        e = call(ember, ember.ones(3, requires_grad=True))
+        assert type(e.grad_fn).__name__ == type(t.grad_fn).__name__, name

@@ -78,7 +78,12 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     rest = iter(input._data.shape[:-1])
     shape = tuple(n if i in (d1, d2) else next(rest) for i in range(nd))
     x = input if input._data.ndim else input.reshape(1)
-    return DiagonalInto.apply(x, shape, int(offset), d1, d2)
+    return DiagEmbed.apply(x, shape, int(offset), d1, d2)
+
+
+class DiagEmbed(DiagonalInto):
+    """diag_embed (and diag of a vector): DiagonalInto under PyTorch's node name."""
+    node_name = "DiagEmbedBackward0"
 
 
 @public(method=True)

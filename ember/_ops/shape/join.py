@@ -1,7 +1,8 @@
 """Joining tensors: cat (and its aliases), stack, hstack/vstack/dstack/column_stack, atleast_nd,
 meshgrid, broadcast_tensors.
 
-cat is the one primitive; the rest are views and cats of views, so their gradients come for free.
+cat and stack are primitives (stack for PyTorch's StackBackward0: its gradient is the incoming one's slices
+along the new dim); the rest are views and cats of views, so their gradients come for free.
 """
 import warnings
 
@@ -47,6 +48,34 @@ def _cat_primitive(n):
     cls = _CAT_BY_COUNT.get(n)
     if cls is None:
         cls = _CAT_BY_COUNT[n] = type("Cat", (Cat,), {"inputs": n, "node_name": "CatBackward0"})
+    return cls
+
+
+class Stack(Primitive):
+    """Equally shaped tensors joined along a new dim `dim` (the last parameter, normalised)."""
+    batch_rule = ("stack",)
+    complex_grad = True
+    promote = "promote"
+
+    @staticmethod
+    def forward(ctx, *args):
+        *arrays, dim = args
+        ctx.dim = dim
+        return ctx.xp.stack(arrays, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        return tuple(g.select(ctx.dim, i) for i in range(g.shape[ctx.dim]))
+
+
+_STACK_BY_COUNT = {}
+
+
+def _stack_primitive(n):
+    """Stack for `n` tensors."""
+    cls = _STACK_BY_COUNT.get(n)
+    if cls is None:
+        cls = _STACK_BY_COUNT[n] = type("Stack", (Stack,), {"inputs": n, "node_name": "StackBackward0"})
     return cls
 
 
@@ -128,7 +157,11 @@ def stack(tensors, dim=0, *, axis=None, out=None):
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {_fmt_shape(first)} at entry 0 "
                                f"and {_fmt_shape(t._data.shape)} at entry {i}")
     d = norm_dim(axis if axis is not None else dim, len(first) + 1)
-    return cat([t.unsqueeze(d) for t in tensors], d, out=out)
+    result = _stack_primitive(len(tensors)).apply(*tensors, d)
+    if out is not None:
+        from .._registry import write_out
+        return write_out(out, result, "stack")
+    return result
 
 
 def _nonempty(tensors, name):

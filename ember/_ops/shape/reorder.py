@@ -124,7 +124,12 @@ def repeat(input, *repeats):
     # gradient is the expand's (sums over the copies) with no backward of its own.
     inter = [v for s in full for v in (1, s)]
     wide = [v for r, s in zip(reps, full) for v in (r, s)]
-    return _ReshapeCopy.apply(input.reshape(inter).expand(wide), tuple(out_shape))  # always a copy
+    return _Repeat.apply(input.reshape(inter).expand(wide), tuple(out_shape))  # always a copy
+
+
+class _Repeat(_ReshapeCopy):
+    """repeat's copy of the expanded view: a reshape copy under PyTorch's node name."""
+    node_name = "RepeatBackward0"
 
 
 bind_method("repeat", repeat)  # NOTE: a Tensor method only; torch has no torch.repeat

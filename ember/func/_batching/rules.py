@@ -19,7 +19,7 @@ Families (the `batch_rule` values):
 - ("view",), ("permute",), ("unsqueeze",), ("squeeze",), ("expand",): shape ops, the shape or dims
   param rewritten for the batch dim in front.
 - ("leading",): ops that treat the dims before those they work on as a batch (pooling): the value as it is.
-- ("cat",), ("matmul", ndims), ("linear",), ("conv",), ("gather",), ("index",), ("masked_fill",),
+- ("cat",), ("stack",), ("matmul", ndims), ("linear",), ("conv",), ("gather",), ("index",), ("masked_fill",),
   ("embedding",), ("layer_norm",): one rule each.
 Ops without a rule, or with a case their rule does not cover, run once per example (`fallback`) and
 warn once per op, as PyTorch's vmap does.
@@ -250,6 +250,16 @@ def _cat(cls, operands, params, level, rule):
     return cls.apply(*values, reduction_dims(params[-1], nd)[0] + 1)
 
 
+def _stack(cls, operands, params, level, rule):
+    """stack's dim (normalised, >= 0, counted in the result's one-example dims) moves one to the right."""
+    size = levels()[level - 1].size
+    values = []
+    for t in operands:
+        v = _value(t, level)
+        values.append(v if v is not None else t.expand((size,) + tuple(t.shape)))
+    return cls.apply(*values, params[-1] + 1)
+
+
 # --- products ----------------------------------------------------------------------------------------------
 def _matmul(cls, operands, params, level, rule):
     from ..._ops.linalg.matmul import Matmul
@@ -402,6 +412,7 @@ _RULES = {
     "squeeze": _squeeze,
     "expand": _expand,
     "cat": _cat,
+    "stack": _stack,
     "matmul": _matmul,
     "linear": _linear,
     "conv": _conv,
