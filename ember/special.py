@@ -4,8 +4,8 @@ import math
 from . import _ops  # noqa: F401 - registers the ops used below
 from ._ops._registry import FUNCTIONS, OpSpec, spec
 
-__all__ = ["digamma", "entr", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln", "log1p", "logit",
-           "logsumexp", "ndtr", "polygamma", "psi", "round", "sinc", "xlogy"]
+__all__ = ["digamma", "entr", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln", "log1p", "log_softmax",
+           "logit", "logsumexp", "ndtr", "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy"]
 
 
 def _op(name):
@@ -38,6 +38,30 @@ def entr(input, *, out=None):
     return result if out is None else out.copy_(result)
 
 
+
+def softmax(input, dim, *, dtype=None):
+    """torch.nn.functional.softmax under torch.special's name (dim required)."""
+    from .nn.functional import softmax as _softmax
+    return _softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input, dim, *, dtype=None):
+    """torch.nn.functional.log_softmax under torch.special's name (dim required)."""
+    from .nn.functional import log_softmax as _log_softmax
+    return _log_softmax(input, dim, dtype=dtype)
+
+
+def xlog1py(input, other, *, out=None):
+    """input * log1p(other), 0 where input is 0 (even where log1p(other) is inf) unless other is nan, as
+    PyTorch's (xlogy's rule for log)."""
+    where = FUNCTIONS["where"]
+    from ._creation import as_tensor
+    from ._tensor import Tensor
+    if not isinstance(other, Tensor):  # NOTE: a number for other, as PyTorch accepts
+        other = as_tensor(other, dtype=input.dtype, device=input.device)
+    result = where((input == 0) & ~other.isnan(), input * 0, input * FUNCTIONS["log1p"](other))
+    return result if out is None else out.copy_(result)
+
 # NOTE: ember's digamma/polygamma series agree with PyTorch's to ~5e-10 in float64.
 _SERIES64 = {"rtol": {"float64": 1e-8}, "atol": {"float64": 1e-10}}
 
@@ -53,5 +77,9 @@ spec(_special("expit"), _special("erf"), _special("erfc"), _special("erfinv", do
      _special("log1p", domain=(-0.5, 3)),
      _special("sinc", rtol=2e-4, atol=2e-3), _special("round", grad=False, kwargs=({}, {"decimals": 1})),
      _special("ndtr"), _special("entr", domain=(0.1, 3)),
+     _special("softmax", kwargs=({"dim": 0}, {"dim": -1, "dtype": None})),
+     _special("log_softmax", kwargs=({"dim": 0}, {"dim": -1})),
+     OpSpec("special.xlog1py", arity=2, shapes="binary", domain=(-0.5, 3),
+            call=lambda torch, x, y: torch.special.xlog1py(x, y)),
      OpSpec("special.polygamma", domain=(0.2, 4), kwargs=({"n": 1},), **_SERIES64,
             call=lambda torch, x, n: torch.special.polygamma(n, x)))
