@@ -330,7 +330,15 @@ def _attempt(fn):
 
 
 def _run(mod, spec, inputs, kw):
-    return _attempt(lambda: _synced(mod, _call(mod, spec, inputs, kw)))
+    result = _attempt(lambda: _synced(mod, _call(mod, spec, inputs, kw)))
+    if mod is ember and ON_CUDA and result[1] is not None:
+        # NOTE: an op that raised on the host after queueing a device-side check (integer division by zero,
+        # then a refused cast in place) leaves that check pending: it is this op's, not the next example's
+        try:
+            ember.cuda.synchronize()
+        except RuntimeError:
+            pass
+    return result
 
 
 def _synced(mod, out):
