@@ -24,7 +24,7 @@ from ._tensor import Size, Tensor, _wrap
 class SparseTensor(Tensor):
     """A sparse COO tensor (see the module docstring)."""
 
-    __slots__ = ("_indices", "_values", "_sparse_shape", "_coalesced")
+    __slots__ = ("_idx", "_vals", "_sparse_shape", "_coalesced")
     _sparse = True
 
     def __new__(cls, *args, **kwargs):
@@ -78,42 +78,47 @@ class SparseTensor(Tensor):
 
     # --- the COO structure --------------------------------------------------------------------------
     def sparse_dim(self):
-        return self._indices.shape[0]
+        return self._idx.shape[0]
 
     def dense_dim(self):
-        return len(self._sparse_shape) - self._indices.shape[0]
+        return len(self._sparse_shape) - self._idx.shape[0]
 
     def _nnz(self):
-        return self._indices.shape[1]
+        return self._idx.shape[1]
 
     def is_coalesced(self):
         return self._coalesced
 
-    def _indices_(self):
-        return self._indices
+    def _indices(self):
+        """The (sparse_dim, nnz) positions as stored (repeats and all), as PyTorch's _indices()."""
+        return self._idx
+
+    def _values(self):
+        """The (nnz, *dense dims) values as stored, as PyTorch's _values()."""
+        return self._vals
 
     def indices(self):
         if not self._coalesced:
             raise RuntimeError("Cannot get indices on an uncoalesced tensor, please call .coalesce() first")
-        return self._indices
+        return self._idx
 
     def values(self):
         if not self._coalesced:
             raise RuntimeError("Cannot get values on an uncoalesced tensor, please call .coalesce() first")
-        return self._values
+        return self._vals
 
     def coalesce(self):
         """Positions sorted (row-major) and unique, repeats summed; self if already coalesced."""
         if self._coalesced:
             return self
         xp = self._device.backend.xp
-        idx = self._indices._data
+        idx = self._idx._data
         sparse_shape = self._sparse_shape[:idx.shape[0]]
         if idx.shape[1] == 0:
-            return _make(self._indices, self._values, self._sparse_shape, True)
+            return _make(self._idx, self._vals, self._sparse_shape, True)
         flat = xp.ravel_multi_index(tuple(idx), sparse_shape) if idx.shape[0] else xp.zeros(idx.shape[1], xp.int64)
         keys, inverse = xp.unique(flat, return_inverse=True)
-        values = self._values._data
+        values = self._vals._data
         summed = xp.zeros((keys.shape[0],) + values.shape[1:], dtype=values.dtype)
         self._device.backend.add_at(summed, inverse.reshape(-1), values)
         new_idx = xp.stack(xp.unravel_index(keys, sparse_shape)).astype(xp.int64) if idx.shape[0] else \
@@ -125,15 +130,15 @@ class SparseTensor(Tensor):
     def to_dense(self, dtype=None, *, masked_grad=None):
         """The dense tensor: zeros with the values added at their positions (repeats add up)."""
         xp = self._device.backend.xp
-        k = self._indices.shape[0]
+        k = self._idx.shape[0]
         out = xp.zeros(self._sparse_shape, dtype=self._dtype.np)
-        if self._indices.shape[1]:
+        if self._idx.shape[1]:
             if k:
-                flat = xp.ravel_multi_index(tuple(self._indices._data), self._sparse_shape[:k])
+                flat = xp.ravel_multi_index(tuple(self._idx._data), self._sparse_shape[:k])
                 view = out.reshape((-1,) + self._sparse_shape[k:])
-                self._device.backend.add_at(view, flat, self._values._data)
+                self._device.backend.add_at(view, flat, self._vals._data)
             else:
-                out += self._values._data.sum(axis=0)
+                out += self._vals._data.sum(axis=0)
         result = _wrap(out, self._device, self._dtype)
         return result if dtype is None else result.to(dtype)
 
@@ -144,16 +149,16 @@ class SparseTensor(Tensor):
         return self
 
     def clone(self, *, memory_format=None):
-        return _make(self._indices.clone(), self._values.clone(), self._sparse_shape, self._coalesced)
+        return _make(self._idx.clone(), self._vals.clone(), self._sparse_shape, self._coalesced)
 
     def detach(self):
-        return _make(self._indices, self._values.detach(), self._sparse_shape, self._coalesced)
+        return _make(self._idx, self._vals.detach(), self._sparse_shape, self._coalesced)
 
     def to(self, *args, **kwargs):
-        values = self._values.to(*args, **kwargs)
-        if values is self._values:
+        values = self._vals.to(*args, **kwargs)
+        if values is self._vals:
             return self
-        return _make(self._indices.to(values.device), values, self._sparse_shape, self._coalesced)
+        return _make(self._idx.to(values.device), values, self._sparse_shape, self._coalesced)
 
     def double(self):
         return self.to(_dtype.float64)
@@ -180,8 +185,8 @@ class SparseTensor(Tensor):
         if not other._sparse:
             raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
         self._same_shape(other)
-        if other._indices is self._indices:
-            return _make(self._indices, self._values + other._values * alpha, self._sparse_shape, self._coalesced)
+        if other._idx is self._idx:
+            return _make(self._idx, self._vals + other._vals * alpha, self._sparse_shape, self._coalesced)
         cat = _cat_entries(self, other, alpha)
         return cat.coalesce() if self._coalesced and other._coalesced else cat
 
@@ -207,38 +212,38 @@ class SparseTensor(Tensor):
         if not getattr(other, "_sparse", False):
             raise RuntimeError("add_: sparse tensor += dense tensor is not supported; use dense += sparse")
         cat = _cat_entries(self, other, alpha)
-        self._indices, self._values, self._coalesced = cat._indices, cat._values, cat._coalesced
+        self._idx, self._vals, self._coalesced = cat._idx, cat._vals, cat._coalesced
         return self
 
     def mul(self, other):
         if not isinstance(other, (builtins.int, builtins.float)) and not (isinstance(other, Tensor) and
                                                                         other.dim() == 0 and not other._sparse):
             raise NotImplementedError("ember multiplies a sparse tensor by numbers and 0-d tensors only")
-        return _make(self._indices, self._values * other, self._sparse_shape, self._coalesced)
+        return _make(self._idx, self._vals * other, self._sparse_shape, self._coalesced)
 
     __mul__ = __rmul__ = mul
 
     def mul_(self, other):
-        self._values = self._values * other
+        self._vals = self._vals * other
         return self
 
     def div(self, other):
-        return _make(self._indices, self._values / other, self._sparse_shape, self._coalesced)
+        return _make(self._idx, self._vals / other, self._sparse_shape, self._coalesced)
 
     __truediv__ = div
 
     def div_(self, other):
-        self._values = self._values / other
+        self._vals = self._vals / other
         return self
 
     def neg(self):
-        return _make(self._indices, -self._values, self._sparse_shape, self._coalesced)
+        return _make(self._idx, -self._vals, self._sparse_shape, self._coalesced)
 
     __neg__ = neg
 
     def zero_(self):
-        self._indices = self._indices[:, :0]
-        self._values = self._values[:0]
+        self._idx = self._idx[:, :0]
+        self._vals = self._vals[:0]
         self._coalesced = True
         return self
 
@@ -254,7 +259,7 @@ class SparseTensor(Tensor):
 
 def _make(indices, values, shape, coalesced):
     t = object.__new__(SparseTensor)
-    t._indices, t._values, t._sparse_shape, t._coalesced = indices, values, tuple(shape), coalesced
+    t._idx, t._vals, t._sparse_shape, t._coalesced = indices, values, tuple(shape), coalesced
     t._device, t._dtype = values._device, values._dtype
     t._requires_grad = False
     t._grad = t._grad_fn = t._base = t._view_chain = t._accum = None
@@ -267,16 +272,16 @@ def _make(indices, values, shape, coalesced):
 def _cat_entries(a, b, alpha=1):
     """a + alpha * b with the entries side by side (uncoalesced)."""
     from ._ops.shape.join import cat
-    values = b._values if alpha == 1 else b._values * alpha
-    return _make(cat((a._indices, b._indices), 1), cat((a._values, values.to(a._dtype)), 0), a._sparse_shape,
+    values = b._vals if alpha == 1 else b._vals * alpha
+    return _make(cat((a._idx, b._idx), 1), cat((a._vals, values.to(a._dtype)), 0), a._sparse_shape,
                  a._nnz() == 0 and b._coalesced or b._nnz() == 0 and a._coalesced)
 
 
 def sparse_mask(dense, mask):
     """dense's entries at the positions of the sparse `mask` (coalesced), as a sparse tensor."""
     k = mask.sparse_dim()
-    rows = dense[tuple(mask._indices[i] for i in range(k))] if k else dense.unsqueeze(0)
-    return _make(mask._indices, rows, mask._sparse_shape, mask._coalesced)
+    rows = dense[tuple(mask._idx[i] for i in range(k))] if k else dense.unsqueeze(0)
+    return _make(mask._idx, rows, mask._sparse_shape, mask._coalesced)
 
 
 def add_into(dense, sparse, alpha=1):
@@ -284,9 +289,9 @@ def add_into(dense, sparse, alpha=1):
     k = sparse.sparse_dim()
     if not sparse._nnz():
         return dense
-    values = sparse._values if alpha == 1 else sparse._values * alpha
+    values = sparse._vals if alpha == 1 else sparse._vals * alpha
     xp = dense._device.backend.xp
-    flat = xp.ravel_multi_index(tuple(sparse._indices._data), sparse._sparse_shape[:k])
+    flat = xp.ravel_multi_index(tuple(sparse._idx._data), sparse._sparse_shape[:k])
     view = dense._data.reshape((-1,) + sparse._sparse_shape[k:])
     dense._device.backend.add_at(view, flat, values._data.astype(dense._dtype.np, copy=False))
     dense._vc[0] += 1
@@ -308,7 +313,7 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
         values, indices = values.to(device), indices.to(device)
     if indices.dtype is not _dtype.int64:
         if indices.dtype.category > _dtype.INT:
-            raise RuntimeError(f"indices must be an int64 tensor")
+            raise RuntimeError(f"indices must be an int64 tensor, got {indices.dtype}")
         indices = indices.to(_dtype.int64)
     if indices.dim() != 2:
         raise RuntimeError(f"indices must be sparse_dim x nnz, but got: {list(indices.shape)}")
@@ -371,8 +376,8 @@ def _part_repr(part):
 
 
 def _repr(t):
-    indices = _part_repr(t._indices)
-    values = _part_repr(t._values)
+    indices = _part_repr(t._idx)
+    values = _part_repr(t._vals)
     lead_i, lead_v = "tensor(indices=", "       values="
     indices = indices.replace("\n", "\n" + " " * len(lead_i))
     values = values.replace("\n", "\n" + " " * len(lead_v))

@@ -1940,7 +1940,7 @@ class Tensor:
     def sort(self, dim=-1, descending=False, stable=False, *, out=None):
         """(values, indices) sorted along `dim`. NOTE: ember's sort is always stable."""
 
-    # ember/_sparse.py:390
+    # ember/_sparse.py:395
     def sparse_mask(self, mask):
         """Tensor.sparse_mask(mask): self's entries at the sparse mask's positions."""
 
@@ -2073,15 +2073,15 @@ class Tensor:
     def to(self, *args, **kwargs):
         """Move to a device and/or cast to a dtype; returns self when nothing changes."""
 
-    # ember/_sparse.py:385
+    # ember/_sparse.py:390
     def to_dense(self, dtype=None, *, masked_grad=None):
         """Tensor.to_dense() of a dense tensor: itself (another dtype if asked)."""
 
-    # ember/_sparse.py:346
+    # ember/_sparse.py:351
     def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
         """Tensor.to_sparse(): the nonzero entries of a dense tensor (over its first sparse_dim dims, default all)."""
 
-    # ember/_sparse.py:414
+    # ember/_sparse.py:419
     def to_sparse_coo(self): ...
 
     # ember/_tensor.py:423

@@ -14,8 +14,8 @@ def _window(name, length, periodic, dtype, device, requires_grad, points):
     if dtype is None:
         dtype = _state.default_dtype
     if not isinstance(dtype, _dtype_class) or dtype.category != _dtype.FLOAT:
-        shown = _dtype.scalar_type_name(dtype) if isinstance(dtype, _dtype_class) else dtype
-        shown = {"Long": "long int", "Int": "int", "Short": "short int", "Bool": "bool"}.get(shown, shown)
+        from ._ops._registry import _C_TYPE_NAMES  # NOTE: PyTorch names the dtype by its C type here
+        shown = _C_TYPE_NAMES.get(dtype.name, dtype.name) if isinstance(dtype, _dtype_class) else dtype
         raise RuntimeError(f"{name} expects floating point dtypes, got: TensorOptions(dtype={shown}, "
                            f"device={device or 'cpu'}, layout=Strided (default), requires_grad="
                            f"{'true' if requires_grad else 'false (default)'}, pinned_memory=false, "

@@ -119,6 +119,6 @@ def check_nan(node, grads):
     for i, g in enumerate(grads):
         if g is None:
             continue
-        data = g._values._data if getattr(g, "_sparse", False) else g._data  # NOTE: a sparse gradient's values
+        data = g._vals._data if getattr(g, "_sparse", False) else g._data  # NOTE: a sparse gradient's values
         if bool(g._device.backend.xp.isnan(data).any()):
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")

@@ -146,10 +146,10 @@ class Adagrad(Optimizer):
         from .._sparse import _make, sparse_mask
         clr = _scalar(h.lr / (1 + (state["step"].item() - 1) * h.lr_decay))
         grad = grad.coalesce()
-        values = grad._values
-        state["sum"].add_(_make(grad._indices, values.pow(2), grad.shape, True))
-        std = sparse_mask(state["sum"], grad)._values.sqrt().add_(h.eps)
-        p.add_(_make(grad._indices, values / std, grad.shape, True), alpha=-clr)
+        values = grad._vals
+        state["sum"].add_(_make(grad._idx, values.pow(2), grad.shape, True))
+        std = sparse_mask(state["sum"], grad)._vals.sqrt().add_(h.eps)
+        p.add_(_make(grad._idx, values / std, grad.shape, True), alpha=-clr)
 
     def _update_foreach(self, params, states, h):
         # NOTE: PyTorch's foreach Adagrad scales the gradient by -clr before the division (the loop after it)

@@ -55,13 +55,13 @@ class SparseAdam(Optimizer):
                         state["exp_avg_sq"] = zeros_like(p)
                     state["step"] += 1
                     grad = (-grad if group["maximize"] else grad).coalesce()
-                    rows, values = grad._indices, grad._values
+                    rows, values = grad._idx, grad._vals
                     exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                     # NOTE: each moment moves by (1 - b)(new - old) on the gradient's rows, as PyTorch computes it
-                    old_avg = sparse_mask(exp_avg, grad)._values
+                    old_avg = sparse_mask(exp_avg, grad)._vals
                     avg_step = (values - old_avg) * (1 - beta1)
                     exp_avg.add_(_make(rows, avg_step, grad.shape, True))
-                    old_sq = sparse_mask(exp_avg_sq, grad)._values
+                    old_sq = sparse_mask(exp_avg_sq, grad)._vals
                     sq_step = (values.pow(2) - old_sq) * (1 - beta2)
                     exp_avg_sq.add_(_make(rows, sq_step, grad.shape, True))
                     numerator = avg_step + old_avg

@@ -1,6 +1,6 @@
 """torch.sparse: products and sums with sparse COO tensors (ember/_sparse.py holds the tensor itself)."""
-from .._sparse import SparseTensor as _SparseTensor, add_into as _add_into
-from .._tensor import Tensor as _Tensor
+from .._sparse import SparseTensor as _SparseTensor
+from .._tensor import norm_dim
 
 __all__ = ["mm", "addmm", "sum"]
 
@@ -16,8 +16,8 @@ def mm(mat1, mat2):
     if mat2.dim() != 2 or mat1.shape[1] != mat2.shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({mat1.shape[0]}x{mat1.shape[1]} and "
                            f"{'x'.join(str(s) for s in mat2.shape)})")
-    rows, cols = mat1._indices[0], mat1._indices[1]
-    contributions = mat2.index_select(0, cols) * mat1._values.to(mat2.dtype).unsqueeze(1)
+    rows, cols = mat1._idx[0], mat1._idx[1]
+    contributions = mat2.index_select(0, cols) * mat1._vals.to(mat2.dtype).unsqueeze(1)
     out = mat2.new_zeros(mat1.shape[0], mat2.shape[1])
     return out.index_add(0, rows, contributions)
 
@@ -35,6 +35,8 @@ def sum(input, dim=None, dtype=None):  # noqa: A001 - PyTorch's name
     if dtype is not None:
         input = input.to(dtype)
     if dim is None:
-        return input._values.sum()
-    return input.to_dense().sum(dim).to_sparse(max(input.sparse_dim() - len([dim] if isinstance(dim, int) else dim), 0)) \
-        if input.sparse_dim() > (1 if isinstance(dim, int) else len(dim)) else input.to_dense().sum(dim)
+        return input._vals.sum()
+    dims = [norm_dim(d, input.dim()) for d in ((dim,) if isinstance(dim, int) else dim)]
+    dense = input.to_dense().sum(dims)
+    kept = len([d for d in range(input.sparse_dim()) if d not in dims])  # NOTE: the sparse dims not summed
+    return dense.to_sparse(kept) if kept else dense

@@ -125,6 +125,11 @@ def test_sparse_mm_addmm_sum_and_the_dense_operand_gradient():
     np.testing.assert_allclose(_np(e @ ed), (t @ td).detach().numpy(), rtol=1e-6)
     assert ember.sparse.sum(e).item() == pytest.approx(torch.sparse.sum(t).item())
     _same_sparse(ember.sparse.sum(e, dim=1), torch.sparse.sum(t, dim=1))
+    # NOTE: summing a dense dim keeps every sparse dim
+    t3, e3 = _both(lambda lib, d: lib.sparse_coo_tensor(lib.tensor([[0, 1, 1], [2, 0, 2]], device=d),
+                                                        lib.tensor([[3., 1.], [4., 2.], [5., 3.]], device=d), (2, 3, 2)))
+    _same_sparse(ember.sparse.sum(e3, 2), torch.sparse.sum(t3, 2), structure=False)
+    np.testing.assert_allclose(_np(ember.sparse.sum(e3, (0, 1))), torch.sparse.sum(t3, (0, 1)).numpy())
 
 
 def _embedding_pair(padding_idx=None):
@@ -146,7 +151,8 @@ def test_embedding_sparse_gradients_accumulate_as_pytorch(padding_idx):
         (t_emb(torch.tensor(idx)) ** 2).sum().backward()
         (e_emb(ember.tensor(idx, device=DEVICE)) ** 2).sum().backward()
         _same_sparse(e_emb.weight.grad, t_emb.weight.grad)
-        np.testing.assert_array_equal(_np(e_emb.weight.grad._indices), t_emb.weight.grad._indices().numpy())
+        np.testing.assert_array_equal(_np(e_emb.weight.grad._indices()), t_emb.weight.grad._indices().numpy())
+        np.testing.assert_array_equal(_np(e_emb.weight.grad._values()), t_emb.weight.grad._values().numpy())
     with pytest.raises(RuntimeError, match="scale_grad_by_freq not supported with sparse gradients"):
         emb = ember.nn.Embedding(4, 2, sparse=True, scale_grad_by_freq=True, device=DEVICE)
         emb(ember.tensor([1], device=DEVICE)).sum().backward()
