@@ -62,19 +62,32 @@ def test_public_classes_counts_classes_only():
     ns = types.SimpleNamespace(Linear=type("Linear", (), {}), _Hidden=type("_H", (), {}), relu=len,
                                init=types.ModuleType("init"))
     assert coverage.public_classes(ns) == ["Linear"]
-    present, missing = coverage.compare(ns, types.SimpleNamespace(), coverage.public_classes)
-    assert present == [] and missing == ["Linear"]
+    present, missing, left_out = coverage.compare(ns, types.SimpleNamespace(), coverage.public_classes)
+    assert present == [] and missing == ["Linear"] and left_out == []
 
 
 def test_compare_splits_present_and_missing():
     ours = types.SimpleNamespace(add=lambda a, b: a + b, extra=len)
-    present, missing = coverage.compare(_fake_torch(), ours)
+    present, missing, _ = coverage.compare(_fake_torch(), ours)
     assert present == ["add"]
     assert missing == ["add_", "mul"]
 
 
+def test_excluded_names_leave_both_counts(monkeypatch):
+    monkeypatch.setattr(coverage, "EXCLUDED", {"torch": (("internal kernels", ("mu*",)),)})
+    ours = types.SimpleNamespace(add=len, mul=len)
+    present, missing, left_out = coverage.compare(_fake_torch(), ours, ref_path="torch")
+    assert (present, missing, left_out) == (["add"], ["add_"], ["mul"])
+    # the same names in another namespace count as usual
+    assert coverage.compare(_fake_torch(), ours, ref_path="torch.linalg")[2] == []
+    rows = [("torch", "ember", present, missing, left_out)]
+    text = coverage.render(rows, spec_count=1, torch_version="9.9")
+    assert "| `torch` | `ember` | 1 | 2 | 50.0% |" in text
+    assert "- `torch`, internal kernels (1): `mul`" in text
+
+
 def test_a_missing_namespace_counts_everything_missing():
-    present, missing = coverage.compare(_fake_torch(), None)
+    present, missing, _ = coverage.compare(_fake_torch(), None)
     assert present == [] and missing == ["add", "add_", "mul"]
 
 
@@ -86,7 +99,7 @@ def test_resolve_finds_attributes_and_reports_absent_paths():
 
 
 def test_render_lists_counts_percentages_and_missing_names():
-    rows = [("torch", "ember", ["add"], ["mul", "sub", "zeta"]), ("torch.linalg", "ember.linalg", [], [])]
+    rows = [("torch", "ember", ["add"], ["mul", "sub", "zeta"], []), ("torch.linalg", "ember.linalg", [], [], [])]
     text = coverage.render(rows, spec_count=7, torch_version="9.9")
     assert "| `torch` | `ember` | 1 | 4 | 25.0% |" in text
     assert "| `torch.linalg` | `ember.linalg` | 0 | 0 | n/a |" in text
@@ -96,7 +109,8 @@ def test_render_lists_counts_percentages_and_missing_names():
 
 
 def test_check_reports_stale_and_fresh_files(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(coverage, "report", lambda: "# report\n")
+    monkeypatch.setattr(coverage, "_collect", lambda: ([], 0, "9.9"))
+    monkeypatch.setattr(coverage, "render", lambda rows, spec_count, version: "# report\n")
     out = tmp_path / "coverage.md"
     assert coverage.main(["--check", "--output", str(out)]) == 1  # missing file is stale
     out.write_text("# old\n")
@@ -119,3 +133,12 @@ def test_tested_ops_counts_each_public_op_once():
     names = {"add", "add_", "Tensor.reshape", "reshape", "__add__", "exponential_", "linalg.svd",
              "cat_promote", "linalg.qr_grad"}
     assert coverage.tested_ops(names, fake) == ["add", "exponential_", "linalg.svd", "reshape"]
+
+
+def test_readme_numbers_are_rewritten_from_the_rows():
+    readme = ("intro **3 public PyTorch ops** here\n| PyTorch namespace | present | of | coverage |\n"
+              "| `torch` | 1 | 9 | 11% |\n| `torch.nn` (classes) | 0 | 1 | 0% |\n| `other` | 1 | 2 | 50% |\n")
+    rows = [("torch", "ember", ["a", "b"], ["c"], ["d"]), ("torch.nn", "ember.nn", ["L"], [], [])]
+    text = coverage.readme_with_numbers(readme, rows, spec_count=5)
+    assert "| `torch` | 2 | 3 | 67% |" in text and "| `torch.nn` (classes) | 1 | 1 | 100% |" in text
+    assert "| `other` | 1 | 2 | 50% |" in text and "**5 public PyTorch ops**" in text

@@ -10,9 +10,11 @@ that name. The torch.nn row counts classes instead (CLASS_RULE): the layers a mo
 namespace ember lacks altogether counts every name as missing.
 """
 import argparse
+import fnmatch
 import importlib
 import inspect
 import os
+import re
 import sys
 import types
 
@@ -39,6 +41,53 @@ NAMESPACES = (("torch", "ember"), ("torch.Tensor", "ember.Tensor"), ("torch.lina
               ("torch.utils.data", "ember.utils.data"))
 CLASS_NAMESPACES = {"torch.nn", "torch.optim"}  # rows counted by CLASS_RULE
 BOTH_NAMESPACES = {"torch.autograd", "torch.distributions", "torch.utils.data"}  # rows counted by BOTH_RULE
+
+# Names left out of the count (issue 15): PyTorch exposes them, but they are not an API a program for the
+# framework uses — quantization, JIT/compile internals, kernels private to one backend and helpers leaked
+# from PyTorch's own internals. Each group: (reason, fnmatch patterns). A left-out name ember has anyway is
+# left out all the same, so a row's "of" is the same for every ember.
+EXCLUDED = {
+    "torch": (
+        ("quantization (quantized tensors, observers and fake-quantize kernels: ember has no quantized dtypes)",
+         ("q_*", "quantize_*", "quantized_*", "fake_quantize_*", "dequantize", "int_repr", "empty_quantized",
+          "choose_qparams_optimized", "fused_moving_avg_obs_fake_quant")),
+        ("JIT and compile internals (TorchScript IR and schema parsing, symbolic-shape helpers of torch.compile)",
+         ("import_ir_module", "import_ir_module_from_buffer", "parse_ir", "parse_schema", "parse_type_comment",
+          "merge_type_from_type_comment", "unify_type_list", "sym_*")),
+        ("kernels private to one backend (cuDNN, MIOpen, oneDNN/MKL-DNN, FBGEMM, Vulkan, the CUDA SyncBatchNorm "
+         "statistics kernels) and PyTorch's own internals leaked into the namespace",
+         ("cudnn_*", "miopen_*", "mkldnn_*", "fbgemm_*", "is_vulkan_available", "batch_norm_backward_elemt",
+          "batch_norm_backward_reduce", "batch_norm_elemt", "batch_norm_gather_stats",
+          "batch_norm_gather_stats_with_counts", "batch_norm_stats", "batch_norm_update_stats",
+          "profiler_allow_cudagraph_cupti_lazy_reinit_cuda12", "classproperty", "get_file_path",
+          "prepare_multiprocessing_environment")),
+    ),
+    "torch.Tensor": (
+        ("quantization (quantized tensors: ember has no quantized dtypes)",
+         ("q_*", "qscheme", "int_repr", "dequantize")),
+        ("kernels private to one backend (oneDNN/MKL-DNN layout)", ("to_mkldnn",)),
+    ),
+    "torch.sparse": (
+        ("kernels private to one backend (CUDA 2:4 semi-structured sparsity)", ("to_sparse_semi_structured",)),
+    ),
+    "torch.nn.functional": (
+        ("kernels private to one backend (CUDA float8 and grouped GEMM)", ("grouped_mm", "scaled_grouped_mm",
+                                                                           "scaled_mm")),
+    ),
+    "torch.autograd": (
+        ("profiler internals (Kineto's enums and event types)",
+         ("DeviceType", "ProfilerActivity", "ProfilerConfig", "ProfilerEvent", "ProfilerState", "kineto_available")),
+        ("Python's own `collections.abc` classes that torch.autograd merely imports", ("Mapping", "Sequence")),
+    ),
+}
+
+
+def excluded_group(ref_path, name):
+    """The (reason, patterns) group of EXCLUDED that leaves `name` of namespace `ref_path` out, or None."""
+    for group in EXCLUDED.get(ref_path, ()):
+        if any(fnmatch.fnmatchcase(name, pattern) for pattern in group[1]):
+            return group
+    return None
 
 
 def public_callables(namespace):
@@ -68,12 +117,16 @@ def public_functions_and_classes(namespace):
     return sorted(set(public_callables(namespace)) | set(public_classes(namespace)))
 
 
-def compare(reference, ours, counted=public_callables):
-    """(present, missing): the reference's counted names that `ours` has / lacks. `ours` may be None."""
-    present, missing = [], []
+def compare(reference, ours, counted=public_callables, ref_path=None):
+    """(present, missing, left_out): the reference's counted names that `ours` has / lacks, and those EXCLUDED
+    leaves out of both (for `ref_path`). `ours` may be None."""
+    present, missing, left_out = [], [], []
     for name in counted(reference):
-        (present if ours is not None and hasattr(ours, name) else missing).append(name)
-    return present, missing
+        if excluded_group(ref_path, name) is not None:
+            left_out.append(name)
+        else:
+            (present if ours is not None and hasattr(ours, name) else missing).append(name)
+    return present, missing, left_out
 
 
 def resolve(path):
@@ -125,27 +178,39 @@ def _resolve_in(torch_module, dotted):
 
 
 def render(rows, spec_count, torch_version):
-    """The Markdown report. rows: (torch path, ember path, present, missing)."""
+    """The Markdown report. rows: (torch path, ember path, present, missing, left out)."""
     lines = ["# API coverage", "",
              f"Generated by `python tools/coverage.py` (or `make coverage`) against PyTorch {torch_version}; "
              "`python tools/coverage.py --check` fails when this file is stale.", "",
-             f"Rule: {RULE} {CLASS_RULE} {BOTH_RULE}", "",
+             f"Rule: {RULE} {CLASS_RULE} {BOTH_RULE} Names PyTorch exposes that are not an API for a program "
+             "(quantization, JIT and compile internals, kernels private to one backend) are left out of the count: "
+             "see the last section.", "",
              "| PyTorch namespace | ember | present | of | coverage |", "|---|---|---|---|---|"]
-    for ref, ours, present, missing in rows:
+    for ref, ours, present, missing, _ in rows:
         total = len(present) + len(missing)
         lines.append(f"| `{ref}` | `{ours}` | {len(present)} | {total} | {percent(len(present), total)} |")
     lines += ["", f"Public PyTorch ops compared with PyTorch by the generic test (tests/ops/test_against_torch.py): "
                   f"**{spec_count}** (each counted once: `Tensor.x` and `x` are one op, in-place `x_` and `out=` forms, "
                   "operator dunders and the test's variant labels do not count; PyTorch's aliases, such as "
                   "`absolute` for `abs`, do).", ""]
-    for ref, ours, present, missing in rows:
+    for ref, ours, present, missing, _ in rows:
         lines += [f"## Missing from `{ours}` ({len(missing)})", ""]
         lines.append(", ".join(f"`{n}`" for n in missing) if missing else "Nothing.")
         lines.append("")
+    lines += ["## Left out of the count", ""]
+    for ref, ours, present, missing, left_out in rows:
+        for reason, _ in EXCLUDED.get(ref, ()):
+            names = [n for n in left_out if excluded_group(ref, n)[0] == reason]
+            lines.append(f"- `{ref}`, {reason} ({len(names)}): " + ", ".join(f"`{n}`" for n in names))
+    lines.append("")
     return "\n".join(lines)
 
 
 def report():
+    return render(*_collect())
+
+
+def _collect():
     import torch
 
     import ember
@@ -154,11 +219,28 @@ def report():
     for ref_path, our_path in NAMESPACES:
         counted = (public_classes if ref_path in CLASS_NAMESPACES else
                    public_functions_and_classes if ref_path in BOTH_NAMESPACES else public_callables)
-        present, missing = compare(resolve(ref_path), resolve(our_path), counted)
-        rows.append((ref_path, our_path, present, missing))
+        present, missing, left_out = compare(resolve(ref_path), resolve(our_path), counted, ref_path)
+        rows.append((ref_path, our_path, present, missing, left_out))
     version = torch.__version__.split("+")[0]
     del ember
-    return render(rows, len(tested_ops({s.name for s in SPECS}, torch)), version)
+    return rows, len(tested_ops({s.name for s in SPECS}, torch)), version
+
+
+README = os.path.join(ROOT, "README.md")
+README_ROW = re.compile(r"^\| `(torch[\w.]*)`( \([^|]*\))? \| \d+ \| \d+ \| [\d.]+% \|$")
+
+
+def readme_with_numbers(readme, rows, spec_count):
+    """README's text with its coverage table rows and op count set from `rows` (the report's)."""
+    counts = {ref: (len(present), len(present) + len(missing)) for ref, _, present, missing, _ in rows}
+    lines = []
+    for line in readme.split("\n"):
+        m = README_ROW.match(line)
+        if m and m.group(1) in counts:
+            n, total = counts[m.group(1)]
+            line = f"| `{m.group(1)}`{m.group(2) or ''} | {n} | {total} | {100.0 * n / total:.0f}% |"
+        lines.append(line)
+    return re.sub(r"\*\*\d+ public PyTorch ops\*\*", f"**{spec_count} public PyTorch ops**", "\n".join(lines))
 
 
 def main(argv=None):
@@ -166,8 +248,14 @@ def main(argv=None):
     parser.add_argument("--check", action="store_true", help="exit 1 when docs/coverage.md is stale")
     parser.add_argument("--output", default=OUTPUT)
     args = parser.parse_args(argv)
-    text = report()
-    return write_or_check(args.output, text, "python tools/coverage.py", args.check)
+    rows, spec_count, version = _collect()
+    status = write_or_check(args.output, render(rows, spec_count, version), "python tools/coverage.py", args.check)
+    if args.output == OUTPUT:  # NOTE: README's table quotes the real report only
+        with open(README, encoding="utf-8") as f:
+            readme = f.read()
+        status |= write_or_check(README, readme_with_numbers(readme, rows, spec_count), "python tools/coverage.py",
+                                 args.check)
+    return status
 
 
 if __name__ == "__main__":
