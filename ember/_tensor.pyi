@@ -182,7 +182,7 @@ class Tensor:
     def __lt__(self, other):
         """Elementwise lt; returns a bool tensor."""
 
-    # ember/_ops/linalg/matmul.py:206
+    # ember/_ops/linalg/matmul.py:211
     def __matmul__(self, other):
         """Matrix product: dot for 1-D, mm for 2-D, batched with broadcasting above."""
 
@@ -237,7 +237,7 @@ class Tensor:
     def __rlshift__(self, other):
         """input << other; counts outside [0, bits) give 0, as in PyTorch."""
 
-    # ember/_ops/linalg/matmul.py:226
+    # ember/_ops/linalg/matmul.py:231
     def __rmatmul__(self, other): ...
 
     # ember/_ops/pointwise/arith.py:292
@@ -382,11 +382,11 @@ class Tensor:
     def add_(self, other, *args, alpha=1, **kwargs):
         """In-place version of add."""
 
-    # ember/_ops/linalg/products.py:149
+    # ember/_ops/linalg/products.py:197
     def addbmm(self, batch1, batch2, *, beta=1, alpha=1, out=None):
         """beta * input + alpha * (sum over the batch of batch1[i] @ batch2[i])."""
 
-    # ember/_ops/linalg/products.py:149
+    # ember/_ops/linalg/products.py:197
     def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
         """In-place version of addbmm."""
 
@@ -406,27 +406,27 @@ class Tensor:
     def addcmul_(self, tensor1, tensor2, *, value=1):
         """In-place version of addcmul."""
 
-    # ember/_ops/linalg/products.py:119
+    # ember/_ops/linalg/products.py:164
     def addmm(self, mat1, mat2, *, beta=1, alpha=1, out=None):
         """beta * input + alpha * (mat1 @ mat2)."""
 
-    # ember/_ops/linalg/products.py:119
+    # ember/_ops/linalg/products.py:164
     def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
         """In-place version of addmm."""
 
-    # ember/_ops/linalg/products.py:126
+    # ember/_ops/linalg/products.py:174
     def addmv(self, mat, vec, *, beta=1, alpha=1, out=None):
         """beta * input + alpha * (mat @ vec)."""
 
-    # ember/_ops/linalg/products.py:126
+    # ember/_ops/linalg/products.py:174
     def addmv_(self, mat, vec, *, beta=1, alpha=1):
         """In-place version of addmv."""
 
-    # ember/_ops/linalg/products.py:136
+    # ember/_ops/linalg/products.py:184
     def addr(self, vec1, vec2, *, beta=1, alpha=1, out=None):
         """beta * input + alpha * outer(vec1, vec2)."""
 
-    # ember/_ops/linalg/products.py:136
+    # ember/_ops/linalg/products.py:184
     def addr_(self, vec1, vec2, *, beta=1, alpha=1):
         """In-place version of addr."""
 
@@ -586,11 +586,11 @@ class Tensor:
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor w.r.t. graph leaves, accumulating into `.grad`."""
 
-    # ember/_ops/linalg/products.py:142
+    # ember/_ops/linalg/products.py:190
     def baddbmm(self, batch1, batch2, *, beta=1, alpha=1, out=None):
         """beta * input + alpha * bmm(batch1, batch2)."""
 
-    # ember/_ops/linalg/products.py:142
+    # ember/_ops/linalg/products.py:190
     def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
         """In-place version of baddbmm."""
 
@@ -656,7 +656,7 @@ class Tensor:
     def bitwise_xor_(self, y, /):
         """In-place version of bitwise_xor."""
 
-    # ember/_ops/linalg/matmul.py:232
+    # ember/_ops/linalg/matmul.py:246
     def bmm(self, mat2, *, out=None):
         """Batched matrix product of two 3-D tensors with the same batch size."""
 
@@ -890,7 +890,7 @@ class Tensor:
     def divide_(self, other, *, rounding_mode=None):
         """In-place div."""
 
-    # ember/_ops/linalg/matmul.py:83
+    # ember/_ops/linalg/matmul.py:88
     def dot(self, b, /):
         """Inner product of two 1-D tensors."""
 
@@ -1077,7 +1077,7 @@ class Tensor:
     def geometric_(self, p, *, generator=None):
         """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
 
-    # ember/_ops/linalg/products.py:30
+    # ember/_ops/linalg/products.py:31
     def ger(self, vec2, *, out=None):
         """Alias of outer."""
 
@@ -1187,7 +1187,7 @@ class Tensor:
     def index_select(self, dim, index, *, out=None):
         """The entries of input at `index` (1-D int tensor) along `dim`, as a copy."""
 
-    # ember/_ops/linalg/products.py:36
+    # ember/_ops/linalg/products.py:37
     def inner(self, other, *, out=None):
         """Sum of products over the last dims (a product with a scalar when either is 0-d)."""
 
@@ -1282,7 +1282,7 @@ class Tensor:
     @property
     def itemsize(self): ...
 
-    # ember/_ops/linalg/products.py:47
+    # ember/_ops/linalg/products.py:48
     def kron(self, other, *, out=None):
         """Kronecker product: every element of input times the whole of other, tiled."""
 
@@ -1489,7 +1489,7 @@ class Tensor:
     def masked_select(self, mask, *, out=None):
         """The elements of input where mask (broadcast) is True, as a 1-D copy."""
 
-    # ember/_ops/linalg/matmul.py:206
+    # ember/_ops/linalg/matmul.py:211
     def matmul(self, other, *, out=None):
         """Matrix product: dot for 1-D, mm for 2-D, batched with broadcasting above."""
 
@@ -1525,7 +1525,7 @@ class Tensor:
     def minimum(self, y, /):
         """Elementwise minimum, propagating NaN; ties split the gradient evenly."""
 
-    # ember/_ops/linalg/matmul.py:38
+    # ember/_ops/linalg/matmul.py:50
     def mm(self, b, /):
         """Matrix product of two 2-D tensors."""
 
@@ -1564,7 +1564,7 @@ class Tensor:
     # ember/_functional.py:141
     def multiply_(self, other): ...
 
-    # ember/_ops/linalg/matmul.py:113
+    # ember/_ops/linalg/matmul.py:118
     def mv(self, v, /):
         """Matrix-vector product."""
 
@@ -1678,7 +1678,7 @@ class Tensor:
     def numpy(self, *, force=False):
         """A NumPy array sharing this CPU tensor's memory (a new array object each call)."""
 
-    # ember/_ops/linalg/products.py:21
+    # ember/_ops/linalg/products.py:22
     def outer(self, vec2, *, out=None):
         """Outer product of two 1-D tensors."""
 
@@ -2177,7 +2177,7 @@ class Tensor:
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
         """var over `dim` (all dims if None); unbiased (correction=1) by default."""
 
-    # ember/_ops/linalg/products.py:14
+    # ember/_ops/linalg/products.py:15
     def vdot(self, other, *, out=None):
         """sum(conj(input) * other) of two 1-D tensors."""
 

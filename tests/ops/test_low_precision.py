@@ -488,3 +488,37 @@ def test_half_result_of_promoted_operands_is_rounded_and_reads_scalars_as_torch(
     for t, e in zip(run(torch), run(ember)):
         assert str(e.dtype) == str(t.dtype)
         assert e.tolist() == t.tolist()
+
+
+@pytest.mark.parametrize("name", ["addmm", "baddbmm", "linear"])
+def test_addmm_family_rounds_once_in_bfloat16_as_torch(name):
+    """PyTorch's addmm kernel (and F.linear with a bias, which is addmm) computes beta*input + alpha*(a @ b)
+    in float32 and rounds to bfloat16 once; rounding the product first is off by an ulp in many elements.
+    bfloat16 products match PyTorch bit for bit, so the results and gradients must too."""
+    gen = np.random.default_rng(7)
+    shapes = {"addmm": ((8, 8), (8, 16), (16, 8)), "baddbmm": ((3, 8, 8), (3, 8, 16), (3, 16, 8)),
+              "linear": ((5, 4, 16), (8, 16), (8,))}[name]
+    for beta, alpha in ((1, 1), (-4.775, 2.0315), (0.5, 3)):
+        arrays = [gen.standard_normal(s).astype(np.float32) for s in shapes]
+        results = []
+        for lib in (torch, ember):
+            ts = [lib.tensor(a).to(lib.bfloat16).requires_grad_() for a in arrays]
+            if name == "linear":
+                out = lib.nn.functional.linear(*ts)
+            else:
+                out = getattr(lib, name)(*ts, beta=beta, alpha=alpha)
+            out.backward(lib.ones_like(out))
+            results.append([out.detach().float().numpy()] + [t.grad.float().numpy() for t in ts])
+        for e, t in zip(results[1], results[0]):
+            np.testing.assert_array_equal(e, t)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_addmm_refuses_non_matrices_as_torch(dtype):
+    for shapes in [((3, 3), (3,), (3, 3)), ((3, 3), (3, 3), (3,)), ((2, 3, 3), (2, 3, 4), (2, 4, 3))]:
+        msgs = []
+        for lib in (torch, ember):
+            with pytest.raises(RuntimeError) as info:
+                lib.addmm(*[lib.ones(s, dtype=getattr(lib, dtype)) for s in shapes])
+            msgs.append(str(info.value))
+        assert msgs[0] == msgs[1]

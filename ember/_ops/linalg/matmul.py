@@ -35,6 +35,18 @@ def _product(result, a):
     return result.astype(a.dtype, copy=False)
 
 
+def check_mm(a, b):
+    """PyTorch's refusals of mm(a, b) (arrays or Tensors)."""
+    if a.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if b.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
+                           f"{b.shape[0]}x{b.shape[1]})")
+    _same_dtype(a, b)
+
+
 class Mm(Primitive):
     """Matrix product of two 2-D tensors."""
     batch_rule = ("matmul", (2, 2))
@@ -43,14 +55,7 @@ class Mm(Primitive):
 
     @staticmethod
     def forward(ctx, a, b):
-        if a.ndim != 2:
-            raise RuntimeError("self must be a matrix")
-        if b.ndim != 2:
-            raise RuntimeError("mat2 must be a matrix")
-        if a.shape[1] != b.shape[0]:
-            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
-                               f"{b.shape[0]}x{b.shape[1]})")
-        _same_dtype(a, b)
+        check_mm(a, b)
         # NOTE: each factor is saved only for the other's gradient, as in PyTorch
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None)
         return _product(a @ b, a)
@@ -229,14 +234,19 @@ spec(OpSpec("matmul", arity=2, shapes=[((3,), (3,)), ((2, 3), (3, 4)), ((2, 3), 
                                        ((2, 3, 4), (4,))], dtypes=("float32", "float64", "complex128")))
 
 
-@public(method=True)
-def bmm(input, mat2, *, out=None):
-    """Batched matrix product of two 3-D tensors with the same batch size."""
+def check_bmm(input, mat2):
+    """PyTorch's refusals of bmm(input, mat2) (Tensors)."""
     if input._data.ndim != 3 or mat2._data.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor" if input._data.ndim != 3 else "batch2 must be a 3D tensor")
     if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
+
+
+@public(method=True)
+def bmm(input, mat2, *, out=None):
+    """Batched matrix product of two 3-D tensors with the same batch size."""
+    check_bmm(input, mat2)
     result = Matmul.apply(input, mat2)
     return result if out is None else write_out(out, result, "bmm")
 

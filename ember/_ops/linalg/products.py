@@ -1,9 +1,10 @@
 """Products composed from the matrix-product primitives: vdot, inner, outer/ger, kron, tensordot and
 the fused forms addmm, addmv, addr, baddbmm, addbmm (beta * input + alpha * product)."""
 from ..._tensor import Tensor
+from ...autograd.function import Primitive
 from ... import _dtype
 from .._linalg_util import type_name, zero_path
-from .matmul import Dot, Mm, Mv, bmm
+from .matmul import Dot, Mm, Mv, bmm, check_bmm, check_mm
 from .._registry import OpSpec, bind_method, public, spec, write_out
 
 
@@ -116,11 +117,58 @@ def _check_scalars(input, beta, alpha):
                 raise RuntimeError(f"For integral input tensors, argument {n} must not be a floating point number.")
 
 
+class AddmmLow(Primitive):
+    """beta * input + alpha * (mat1 @ mat2) for float16/bfloat16 operands (2-D, or 3-D batches for baddbmm),
+    as PyTorch's addmm/baddbmm kernels compute it: in float32, rounded once. NOTE: a primitive because the
+    composition rounds the product before the sum (an ulp off in a third of the elements), and its backward
+    rounds as PyTorch's does: each factor's gradient is the product rounded, then scaled by alpha."""
+    upcast = True
+    inputs = 3
+
+    @staticmethod
+    def forward(ctx, input, mat1, mat2, beta, alpha):
+        ctx.beta, ctx.alpha = beta, alpha
+        need = ctx.needs_input_grad
+        ctx.save_for_backward(mat1 if need[2] else None, mat2 if need[1] else None)
+        product = ctx.xp.matmul(mat1, mat2)
+        if alpha != 1:
+            product *= alpha
+        if beta != 0:  # NOTE: beta=0 ignores input, NaN included, as PyTorch
+            product += input if beta == 1 else beta * input
+        return product
+
+    @staticmethod
+    def backward(ctx, g):
+        mat1, mat2 = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        beta, alpha = ctx.beta, ctx.alpha
+        g_input = (g if beta == 1 else g * beta) if need[0] else None
+        g1 = g.matmul(mat2.mT) if need[1] else None
+        g2 = mat1.mT.matmul(g) if need[2] else None
+        if alpha != 1:
+            g1, g2 = (None if t is None else t * alpha for t in (g1, g2))
+        return g_input, g1, g2
+
+
+def _add_product(product, check, input, mat1, mat2, beta, alpha):
+    """beta * input + alpha * product(mat1, mat2); float16/bfloat16 through AddmmLow (rounded once)."""
+    low = (_dtype.float16, _dtype.bfloat16)
+    if input._dtype in low and mat1._dtype is input._dtype and mat2._dtype is input._dtype:
+        _check_scalars(input, beta, alpha)
+        check(mat1, mat2)
+        shape = tuple(mat1.shape[:-1]) + (mat2.shape[-1],)
+        return AddmmLow.apply(input.expand(*shape), mat1, mat2, beta, alpha)
+    return _scaled_sum(input, product(mat1, mat2), beta, alpha)
+
+
 @public(method=True)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * (mat1 @ mat2)."""
     _dtype_check("addmm", input, mat1, mat2)
-    return _out(_scaled_sum(input, Mm.apply(mat1, mat2), beta, alpha), out, "addmm")
+    for name, t in (("mat1", mat1), ("mat2", mat2)):
+        if t.dim() != 2:
+            raise RuntimeError(f"{name} must be a matrix, got {t.dim()}-D tensor")
+    return _out(_add_product(Mm.apply, check_mm, input, mat1, mat2, beta, alpha), out, "addmm")
 
 
 @public(method=True)
@@ -143,7 +191,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * bmm(batch1, batch2)."""
     _dtype_check("baddbmm", input, batch1, batch2)
-    return _out(_scaled_sum(input, bmm(batch1, batch2), beta, alpha), out, "baddbmm")
+    return _out(_add_product(bmm, check_bmm, input, batch1, batch2, beta, alpha), out, "baddbmm")
 
 
 @public(method=True)

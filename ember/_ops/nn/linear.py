@@ -1,8 +1,9 @@
 """The primitive behind torch.nn.functional.linear with a bias: y = x @ W^T + b as one op, as PyTorch's
 addmm is. A Linear layer is then one node of the graph: forward is one matrix product with the bias added
 in place, backward two products and a sum (composed of the matmul and linear ops there, so it is
-differentiable again). Other cases (no bias, low precision, complex, a non-contiguous batched input, bad
-shapes) are composed of matmul and add by F.linear, which also gives PyTorch's errors."""
+differentiable again). float16/bfloat16 are computed in float32 and rounded once, as addmm's kernel does.
+Other cases (no bias, complex, a non-contiguous batched input, bad shapes) are composed of matmul and add
+by F.linear, which also gives PyTorch's errors."""
 import math
 
 from ...autograd.function import Primitive
@@ -16,6 +17,7 @@ class Linear(Primitive):
     batch_rule = ("linear",)
     inputs = 3
     node_name = "AddmmBackward0"
+    upcast = True  # NOTE: product and bias sum round to float16/bfloat16 once, not twice
 
     @staticmethod
     def forward(ctx, x, wt, b):
@@ -66,7 +68,7 @@ def linear_primitive(input, weight, bias):
     if not (w.ndim == 2 and b.ndim == 1 and x.ndim >= 1 and x.shape[-1] == w.shape[1] and b.shape[0] == w.shape[0]):
         return None
     dt = input._dtype
-    if weight._dtype is not dt or bias._dtype is not dt or dt.itemsize < 4 or not dt.is_floating_point:
+    if weight._dtype is not dt or bias._dtype is not dt or not dt.is_floating_point:
         return None
     if x.ndim == 2:
         return Linear
