@@ -1,8 +1,12 @@
 """The signal windows of torch: hann, hamming, blackman, bartlett and kaiser (for torch.stft and spectral
-work). Computed once on the host in float64 and stored in the requested dtype and device, as linspace is.
+work). The cosine and triangle windows are computed in the requested dtype and device, step by step as
+PyTorch's factories do (each constant rounded to that dtype first), so float16/bfloat16 windows are
+PyTorch's to the bit; kaiser's is computed on the host in float64 and rounded once.
 
 A window of length L is symmetric over L points (periodic=False), or the first L of L + 1 points
 (periodic=True, the default): the form a DFT of overlapping frames wants (torch.stft)."""
+import math
+
 import numpy as np
 
 from . import _dtype, _state
@@ -23,45 +27,73 @@ def _window(name, length, periodic, dtype, device, requires_grad, points):
     if length < 0:
         raise RuntimeError(f"{name} requires non-negative window_length, got window_length={length}")
     if length <= 1:
-        values = np.ones(length)
-    else:
-        n = length + 1 if periodic else length
-        values = points(np.arange(n, dtype=np.float64), n)[:length]
+        return from_array(np.ones(length, dtype=dtype.np), device=device, requires_grad=requires_grad)
+    n = length + 1 if periodic else length
+    if getattr(points, "in_dtype", False):
+        from ._creation import arange, scalar_tensor
+
+        def constant(value):  # NOTE: PyTorch's kernels read a C++ Scalar in the tensor's own dtype
+            return scalar_tensor(value, dtype=dtype, device=device)
+        values = points(arange(n, dtype=dtype, device=device), n, constant)[:length].contiguous()
+        return values.requires_grad_(requires_grad)
+    # NOTE: the positions are arange's in the requested dtype (above 256, bfloat16 ones are rounded), as PyTorch's
+    values = points(np.arange(n).astype(dtype.np).astype(np.float64), n)[:length]
     return from_array(values.astype(dtype.np), device=device, requires_grad=requires_grad)
 
 
-def _cosine_sum(*coefficients):
-    """sum_k (-1)^k a_k cos(2 pi k i / (n - 1)): the hann, hamming and blackman family."""
-    def points(i, n):
-        return sum((-1) ** k * a * np.cos(2 * np.pi * k * i / (n - 1)) for k, a in enumerate(coefficients))
+def _in_dtype(points):
+    points.in_dtype = True
     return points
+
+
+def _hamming(alpha, beta):
+    """alpha - beta cos(2 pi i / (n - 1))."""
+    @_in_dtype
+    def points(i, n, c):
+        return i.mul_(c(math.pi * 2.0 / (n - 1))).cos_().mul_(c(-beta)).add_(c(alpha))
+    return points
+
+
+@_in_dtype
+def _blackman(i, n, c):
+    x = i.mul_(c(math.pi / (n - 1)))
+    return x.mul(c(4)).cos_().mul_(c(0.08)) - x.mul(c(2)).cos_().mul_(c(0.5)) + c(0.42)
+
+
+@_in_dtype
+def _bartlett(i, n, c):
+    """2 i / (n - 1) rising to the middle, then 2 - 2 i / (n - 1)."""
+    x = i.mul_(c(2.0 / (n - 1)))
+    half = (n - 1) // 2 + 1
+    x[half:].mul_(c(-1)).add_(c(2))
+    return x
 
 
 def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device=None, pin_memory=False,
                 requires_grad=False):
     """0.5 - 0.5 cos(2 pi i / (N - 1)): zero at both ends."""
-    return _window("hann_window", window_length, periodic, dtype, device, requires_grad, _cosine_sum(0.5, 0.5))
+    return _window("hann_window", window_length, periodic, dtype, device, requires_grad, _hamming(0.5, 0.5))
 
 
 def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None, layout=None, device=None,
                    pin_memory=False, requires_grad=False):
     """alpha - beta cos(2 pi i / (N - 1))."""
     return _window("hamming_window", window_length, periodic, dtype, device, requires_grad,
-                   _cosine_sum(alpha, beta))
+                   _hamming(alpha, beta))
 
 
 def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, device=None, pin_memory=False,
                     requires_grad=False):
     """0.42 - 0.5 cos(2 pi i / (N - 1)) + 0.08 cos(4 pi i / (N - 1))."""
     return _window("blackman_window", window_length, periodic, dtype, device, requires_grad,
-                   _cosine_sum(0.42, 0.5, 0.08))
+                   _blackman)
 
 
 def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, device=None, pin_memory=False,
                     requires_grad=False):
     """The triangle 1 - |2 i / (N - 1) - 1|."""
     return _window("bartlett_window", window_length, periodic, dtype, device, requires_grad,
-                   lambda i, n: 1 - np.abs(2 * i / (n - 1) - 1))
+                   _bartlett)
 
 
 def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout=None, device=None,

@@ -176,6 +176,26 @@ def test_windows(name, length, periodic, dtype):
     np.testing.assert_allclose(_np(e), t.numpy(), rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("name", WINDOWS[:4])
+@pytest.mark.parametrize("dtype", ("float16", "bfloat16"))
+def test_half_windows_are_torch_to_the_bit(name, dtype):
+    """PyTorch computes these windows step by step in the dtype itself (constants rounded to it first); a
+    window computed in float64 and rounded once is off by ulps in most elements of a long one."""
+    for length in (2, 5, 64, 1000, 3000):
+        for periodic in (True, False):
+            t = getattr(torch, name)(length, periodic, dtype=getattr(torch, dtype))
+            e = getattr(ember, name)(length, periodic, dtype=getattr(ember, dtype), device=DEVICE)
+            np.testing.assert_array_equal(_np(e.double()), t.double().numpy(), err_msg=f"{length} {periodic}")
+
+
+@pytest.mark.parametrize("dtype", ("float16", "bfloat16"))
+def test_half_kaiser_window_reads_rounded_positions(dtype):
+    """kaiser's positions are arange's in the dtype (bfloat16 rounds them above 256): within an ulp."""
+    t = torch.kaiser_window(3000, dtype=getattr(torch, dtype)).double().numpy()
+    e = _np(ember.kaiser_window(3000, dtype=getattr(ember, dtype), device=DEVICE).double())
+    np.testing.assert_allclose(e, t, rtol=2 ** -9 if dtype == "float16" else 2 ** -7, atol=0)
+
+
 def test_window_parameters_and_errors():
     np.testing.assert_allclose(_np(ember.hamming_window(6, True, 0.5, 0.3)), torch.hamming_window(6, True, 0.5, 0.3),
                                rtol=1e-6)
