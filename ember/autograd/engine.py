@@ -175,10 +175,11 @@ class GraphTask:
     """One backward walk as hooks see it (PyTorch's graph task): which nodes it runs, and a place for state
     that lives as long as the walk (register_multi_grad_hook keeps its per-walk gradients there)."""
 
-    __slots__ = ("seen", "needed", "accumulate", "hook_state", "node")
+    __slots__ = ("seen", "needed", "accumulate", "hook_state", "node", "partial")
 
-    def __init__(self, seen, needed, accumulate):
+    def __init__(self, seen, needed, accumulate, partial=False):
         self.seen, self.needed, self.accumulate = seen, needed, accumulate
+        self.partial = partial  # NOTE: run for chosen inputs (autograd.grad, backward(inputs=)): not every leaf
         self.hook_state = {}
         self.node = None  # NOTE: kept only with anomaly detection on: the node running (parent of new nodes)
 
@@ -197,6 +198,13 @@ def current_task():
     """The backward walk running in this thread (the innermost one), or None outside backward."""
     tasks = getattr(_running, "tasks", None)
     return tasks[-1] if tasks else None
+
+
+def is_checkpoint_valid():
+    """torch.autograd._is_checkpoint_valid: False inside a walk run by autograd.grad or backward(inputs=...),
+    where a reentrant checkpoint's inner backward would accumulate into leaves the caller did not ask for."""
+    task = current_task()
+    return task is None or not task.partial
 
 
 def _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate, allow_unused):
@@ -224,7 +232,7 @@ def _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate
     tasks = getattr(_running, "tasks", None)
     if tasks is None:
         tasks = _running.tasks = []
-    task = GraphTask(seen, needed, accumulate)
+    task = GraphTask(seen, needed, accumulate, inputs is not None)
     tasks.append(task)
     prev = _state.local.grad_enabled
     _state.local.grad_enabled = create_graph

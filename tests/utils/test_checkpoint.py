@@ -439,20 +439,37 @@ def test_determinism_check_errors(case):
         assert messages[1] == messages[0]
 
 
-@pytest.mark.xfail(strict=True, reason="ember's engine does not tell a backward node whether it runs under "
-                                       "autograd.grad or backward(inputs=...), so the reentrant form cannot refuse "
-                                       "them as PyTorch's does (it would accumulate into the parameters' .grad)")
-def test_reentrant_refuses_autograd_grad():
+@pytest.mark.parametrize("how", ["grad", "backward_inputs"])
+def test_reentrant_refuses_autograd_grad(how):
     def run(lib):
         x = _input(lib, (3,))
         y = lib.utils.checkpoint.checkpoint(lambda a: a.sin() * a, x, use_reentrant=True).sum()
-        lib.autograd.grad(y, x)
+        if how == "grad":
+            lib.autograd.grad(y, x)
+        else:
+            y.backward(inputs=[x])
     messages = []
     for lib in (torch, ember):
         with pytest.raises(RuntimeError) as info:
             run(lib)
         messages.append(str(info.value))
     assert messages[1] == messages[0]
+
+
+def test_is_checkpoint_valid_inside_backward():
+    seen = {}
+    for lib in (torch, ember):
+        out = []
+        x = _input(lib, (3,))
+        y = x * 2
+        y.register_hook(lambda g: out.append(lib.autograd._is_checkpoint_valid()))
+        y.sum().backward()
+        lib.autograd.grad((x * 2).sum(), x)
+        z = x * 2
+        z.register_hook(lambda g: out.append(lib.autograd._is_checkpoint_valid()))
+        lib.autograd.grad(z.sum(), x)
+        seen[lib.__name__] = out + [lib.autograd._is_checkpoint_valid()]
+    assert seen["ember"] == seen["torch"] == [True, False, True]
 
 
 def test_debug_mode_is_refused_clearly():
