@@ -736,6 +736,9 @@ def _pack_saved(ctx, operands, results, raw_outs=()):
                         break
             if t is None:
                 t = _wrap(item, ctx.device, _dtype._BY_NP[item.dtype])
+        if hooks is not None and t is _hooks_state.overwriting:
+            from .inplace import snapshot_before_write
+            t = snapshot_before_write(t)
         if hooks is not None and not t._data.ndim and not t._requires_grad:
             # NOTE: Python numbers reach forward as 0-d arrays or 0-d Tensors (x * 3.0, x ** 2); PyTorch keeps
             # them as numbers or "wrapped numbers" that it never shows to the pack hook. ember cannot tell them

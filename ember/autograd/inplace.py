@@ -9,7 +9,7 @@ calls these functions to update the graph, so that it knows nothing of nodes and
 from .. import _state
 from .._tensor import _wrap
 from .function import replay_view
-from .graph import Node, SavedOutput
+from .graph import Node, SavedOutput, _hooks_state
 
 
 def _check_inplace_autograd(target):
@@ -21,6 +21,26 @@ def _check_inplace_autograd(target):
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
     elif target._grad_fn is None and target._requires_grad:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def overwriting(target):
+    """Tell the saving of the in-place op about to run that it will overwrite `target` (None: done). Returns
+    whether it was told: only while saved-tensor hooks are active does it matter.
+
+    NOTE: without hooks, _protect_saved copies a saved `target` after the op ran; with hooks the pack hook has
+    already seen (and maybe kept, as t.detach()) the tensor itself, so the copy must be made before it is
+    packed: the pack hook receives a copy of the old value, as PyTorch's in-place formulas save one."""
+    if target is not None and not _hooks_state.stack:
+        return False
+    _hooks_state.overwriting = target
+    return True
+
+
+def snapshot_before_write(t):
+    """A copy of `t`'s current value carrying its current history (what an op saving t must keep)."""
+    snap = _wrap(t._data.copy(), t._device, t._dtype)
+    snap._grad_fn, snap._output_nr, snap._requires_grad = t._grad_fn, t._output_nr, t._requires_grad
+    return snap
 
 
 def _protect_saved(node, target, result, old):
