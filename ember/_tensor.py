@@ -101,7 +101,8 @@ class Tensor:
     """A multi-dimensional array with autograd, on the CPU (NumPy) or a GPU (CuPy)."""
 
     __slots__ = ("_data", "_device", "_dtype", "_requires_grad", "_grad", "_grad_fn", "_output_nr",
-                 "_vc", "_base", "_view_chain", "_view_version", "_accum", "_retains_grad", "_fw", "__weakref__")
+                 "_vc", "_base", "_view_chain", "_view_version", "_accum", "_retains_grad", "_fw", "_view_meta",
+                 "__weakref__")
     # NOTE: _fw holds forward-mode AD tangents by dual level (ember/autograd/forward_ad.py); like _view_chain it is
     # unset on most tensors (_wrap does not touch it), so plain tensors pay nothing for it.
 
@@ -239,7 +240,7 @@ class Tensor:
     @property
     def requires_grad(self):
         if self._base is not None and self._view_version != self._vc[0]:
-            self._sync_view()
+            self._sync_view(strict=False)
         return self._requires_grad
 
     @requires_grad.setter
@@ -332,8 +333,17 @@ class Tensor:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
         return (self._accumulator(), 0)
 
-    def _sync_view(self):
-        """A view whose base changed in place: rebuild its grad_fn from the base's new history."""
+    def _sync_view(self, strict=True):
+        """A view whose base changed in place: rebuild its grad_fn from the base's new history.
+
+        A view made without grad tracking of a tensor that requires grad (see autograd/function.py _link_view)
+        has no history to rebuild: reading its grad_fn then (strict) raises PyTorch's error."""
+        meta = getattr(self, "_view_meta", None)
+        if meta is not None:
+            if strict:
+                from .autograd.inplace import view_rebase_error
+                raise view_rebase_error(meta)
+            return
         self._view_version = self._vc[0]
         base = self._base
         if base._grad_fn is None and not base._requires_grad:

@@ -64,36 +64,36 @@ class Tensor:
     def __and__(self, other):
         """Elementwise bitwise and."""
 
-    # ember/_tensor.py:452
+    # ember/_tensor.py:462
     def __array__(self, dtype=None, copy=None): ...
 
     __array_priority__: int
 
-    # ember/_tensor.py:458
+    # ember/_tensor.py:468
     def __array_wrap__(self, array, context=None, return_scalar=False):
         """NumPy's ufuncs over a tensor and an ndarray (`t + ndarray`, after Tensor's operator"""
 
-    # ember/_tensor.py:478
+    # ember/_tensor.py:488
     def __bool__(self): ...
 
-    # ember/_tensor.py:495
+    # ember/_tensor.py:505
     def __complex__(self): ...
 
-    # ember/_tensor.py:517
+    # ember/_tensor.py:527
     def __deepcopy__(self, memo): ...
 
     # ember/_ops/pointwise/compare.py:25
     def __eq__(self, other):
         """Elementwise eq; returns a bool tensor."""
 
-    # ember/_tensor.py:489
+    # ember/_tensor.py:499
     def __float__(self): ...
 
     # ember/_ops/pointwise/arith.py:209
     def __floordiv__(self, other):
         """Division rounded toward negative infinity (Python's //)."""
 
-    # ember/_tensor.py:506
+    # ember/_tensor.py:516
     def __format__(self, spec): ...
 
     # ember/_ops/pointwise/compare.py:30
@@ -103,14 +103,14 @@ class Tensor:
     # ember/_ops/indexing/index.py:21
     def __getitem__(self, key): ...
 
-    # ember/_tensor.py:537
+    # ember/_tensor.py:547
     def __getstate__(self): ...
 
     # ember/_ops/pointwise/compare.py:29
     def __gt__(self, other):
         """Elementwise gt; returns a bool tensor."""
 
-    # ember/_tensor.py:503
+    # ember/_tensor.py:513
     def __hash__(self): ...
 
     # ember/_ops/pointwise/arith.py:492
@@ -132,13 +132,13 @@ class Tensor:
     # ember/_ops/pointwise/arith.py:494
     def __imul__(self, other): ...
 
-    # ember/_tensor.py:498
+    # ember/_tensor.py:508
     def __index__(self): ...
 
-    # ember/_tensor.py:117
+    # ember/_tensor.py:118
     def __init__(self, *args, **kwargs): ...
 
-    # ember/_tensor.py:492
+    # ember/_tensor.py:502
     def __int__(self): ...
 
     # ember/_ops/pointwise/unary.py:178
@@ -158,7 +158,7 @@ class Tensor:
     # ember/_ops/pointwise/arith.py:493
     def __isub__(self, other): ...
 
-    # ember/_tensor.py:473
+    # ember/_tensor.py:483
     def __iter__(self): ...
 
     # ember/_ops/pointwise/arith.py:495
@@ -171,7 +171,7 @@ class Tensor:
     def __le__(self, other):
         """Elementwise le; returns a bool tensor."""
 
-    # ember/_tensor.py:468
+    # ember/_tensor.py:478
     def __len__(self): ...
 
     # ember/_ops/pointwise/bitwise.py:63
@@ -202,7 +202,7 @@ class Tensor:
     def __neg__(self):
         """-input."""
 
-    # ember/_tensor.py:113
+    # ember/_tensor.py:114
     def __new__(cls, *args, **kwargs): ...
 
     # ember/_ops/pointwise/bitwise.py:40
@@ -224,10 +224,10 @@ class Tensor:
     def __rand__(self, other):
         """Elementwise bitwise and."""
 
-    # ember/_tensor.py:533
+    # ember/_tensor.py:543
     def __reduce_ex__(self, protocol): ...
 
-    # ember/_tensor.py:511
+    # ember/_tensor.py:521
     def __repr__(self): ...
 
     # ember/_ops/pointwise/arith.py:224
@@ -275,7 +275,7 @@ class Tensor:
     # ember/_ops/indexing/index.py:81
     def __setitem__(self, key, value): ...
 
-    # ember/_tensor.py:511
+    # ember/_tensor.py:521
     def __str__(self): ...
 
     # ember/_ops/pointwise/arith.py:78
@@ -292,10 +292,10 @@ class Tensor:
 
     _accum: Any
 
-    # ember/_tensor.py:319
+    # ember/_tensor.py:320
     def _accumulator(self): ...
 
-    # ember/_tensor.py:120
+    # ember/_tensor.py:121
     def _adopt(self, other):
         """Take over another tensor's fields (used by subclasses built from a tensor)."""
 
@@ -307,7 +307,7 @@ class Tensor:
 
     _dtype: Any
 
-    # ember/_tensor.py:326
+    # ember/_tensor.py:327
     def _edge_for_grad(self):
         """The graph position whose incoming gradient is this tensor's gradient."""
 
@@ -323,22 +323,24 @@ class Tensor:
 
     _retains_grad: Any
 
-    # ember/_tensor.py:484
+    # ember/_tensor.py:494
     def _scalar(self): ...
 
     _sparse: bool
 
-    # ember/_tensor.py:335
-    def _sync_view(self):
+    # ember/_tensor.py:336
+    def _sync_view(self, strict=True):
         """A view whose base changed in place: rebuild its grad_fn from the base's new history."""
 
     _vc: Any
 
-    # ember/_tensor.py:309
+    # ember/_tensor.py:310
     @property
     def _version(self): ...
 
     _view_chain: Any
+
+    _view_meta: Any
 
     _view_version: Any
 
@@ -582,7 +584,7 @@ class Tensor:
     def atanh_(self):
         """In-place version of atanh."""
 
-    # ember/_tensor.py:352
+    # ember/_tensor.py:362
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor w.r.t. graph leaves, accumulating into `.grad`."""
 
@@ -601,7 +603,7 @@ class Tensor:
     def bernoulli_(self, p=0.5, *, generator=None):
         """Fill with 1 with probability p (a number or a tensor broadcast to self), else 0."""
 
-    # ember/_tensor.py:598
+    # ember/_tensor.py:608
     def bfloat16(self, memory_format=None): ...
 
     # ember/_ops/reduction/unique.py:163
@@ -660,13 +662,13 @@ class Tensor:
     def bmm(self, mat2, *, out=None):
         """Batched matrix product of two 3-D tensors with the same batch size."""
 
-    # ember/_tensor.py:616
+    # ember/_tensor.py:626
     def bool(self, memory_format=None): ...
 
     # ember/_ops/shape/join.py:288
     def broadcast_to(self, size): ...
 
-    # ember/_tensor.py:613
+    # ember/_tensor.py:623
     def byte(self, memory_format=None): ...
 
     # ember/_sampling.py:264
@@ -687,7 +689,7 @@ class Tensor:
     # ember/_types.py:106
     def cfloat(self, memory_format=None): ...
 
-    # ember/_tensor.py:610
+    # ember/_tensor.py:620
     def char(self, memory_format=None): ...
 
     # ember/_ops/linalg/decomp.py:363
@@ -775,14 +777,14 @@ class Tensor:
     def count_nonzero(self, dim=None):
         """Number of nonzero elements over `dim` (all if None); int64."""
 
-    # ember/_tensor.py:549
+    # ember/_tensor.py:559
     def cpu(self, memory_format=None): ...
 
     # ember/_ops/reduction/norms.py:265
     def cross(self, other, dim=None, *, out=None):
         """torch.cross: dim defaults to the first dim of size 3 (deprecated in PyTorch: pass dim)."""
 
-    # ember/_tensor.py:570
+    # ember/_tensor.py:580
     def cuda(self, device=None, non_blocking=False, memory_format=None): ...
 
     # ember/_ops/reduction/scan.py:152
@@ -809,7 +811,7 @@ class Tensor:
     def cumsum_(self, dim, *, dtype=None):
         """In-place cumsum."""
 
-    # ember/_tensor.py:409
+    # ember/_tensor.py:419
     @property
     def data(self):
         """The same data, out of the graph, with its own version counter (PyTorch's `.data`)."""
@@ -832,14 +834,14 @@ class Tensor:
     def det(self):
         """torch.det: alias of torch.linalg.det."""
 
-    # ember/_tensor.py:394
+    # ember/_tensor.py:404
     def detach(self):
         """A tensor sharing this one's data (and version counter) that is out of the graph."""
 
-    # ember/_tensor.py:398
+    # ember/_tensor.py:408
     def detach_(self): ...
 
-    # ember/_tensor.py:154
+    # ember/_tensor.py:155
     @property
     def device(self): ...
 
@@ -867,7 +869,7 @@ class Tensor:
     def digamma_(self):
         """In-place version of digamma."""
 
-    # ember/_tensor.py:170
+    # ember/_tensor.py:171
     def dim(self): ...
 
     # ember/_ops/reduction/norms.py:199
@@ -894,14 +896,14 @@ class Tensor:
     def dot(self, b, /):
         """Inner product of two 1-D tensors."""
 
-    # ember/_tensor.py:592
+    # ember/_tensor.py:602
     def double(self, memory_format=None): ...
 
-    # ember/_tensor.py:139
+    # ember/_tensor.py:140
     @property
     def dtype(self): ...
 
-    # ember/_tensor.py:180
+    # ember/_tensor.py:181
     def element_size(self): ...
 
     # ember/_ops/pointwise/compare.py:25
@@ -1002,7 +1004,7 @@ class Tensor:
     def flipud(self):
         """Flip along dim 0 (up/down)."""
 
-    # ember/_tensor.py:589
+    # ember/_tensor.py:599
     def float(self, memory_format=None): ...
 
     # ember/_ops/pointwise/binary_float.py:257
@@ -1081,10 +1083,10 @@ class Tensor:
     def ger(self, vec2, *, out=None):
         """Alias of outer."""
 
-    # ember/_tensor.py:231
+    # ember/_tensor.py:232
     def get_device(self): ...
 
-    # ember/_tensor.py:270
+    # ember/_tensor.py:271
     @property
     def grad(self): ...
     @grad.setter
@@ -1092,7 +1094,7 @@ class Tensor:
     @grad.deleter
     def grad(self): ...
 
-    # ember/_tensor.py:264
+    # ember/_tensor.py:265
     @property
     def grad_fn(self): ...
 
@@ -1120,7 +1122,7 @@ class Tensor:
     def gt_(self, y, /):
         """In-place version of gt."""
 
-    # ember/_tensor.py:595
+    # ember/_tensor.py:605
     def half(self, memory_format=None): ...
 
     # ember/nn/functional.py:153
@@ -1191,39 +1193,39 @@ class Tensor:
     def inner(self, other, *, out=None):
         """Sum of products over the last dims (a product with a scalar when either is 0-d)."""
 
-    # ember/_tensor.py:604
+    # ember/_tensor.py:614
     def int(self, memory_format=None): ...
 
     # ember/_ops/linalg/decomp.py:109
     def inverse(self, *, out=None):
         """Alias of torch.linalg.inv."""
 
-    # ember/_tensor.py:228
+    # ember/_tensor.py:229
     def is_complex(self): ...
 
     # ember/_ops/pointwise/complex.py:242
     def is_conj(self):
         """False: ember never sets PyTorch's lazy conjugate bit (see conj)."""
 
-    # ember/_tensor.py:213
+    # ember/_tensor.py:214
     def is_contiguous(self, memory_format=None): ...
 
-    # ember/_tensor.py:162
+    # ember/_tensor.py:163
     @property
     def is_cpu(self): ...
 
-    # ember/_tensor.py:158
+    # ember/_tensor.py:159
     @property
     def is_cuda(self): ...
 
-    # ember/_tensor.py:225
+    # ember/_tensor.py:226
     def is_floating_point(self): ...
 
-    # ember/_tensor.py:315
+    # ember/_tensor.py:316
     def is_inference(self):
         """Whether this is an inference tensor: made inside inference_mode (or a view or detach of one)."""
 
-    # ember/_tensor.py:234
+    # ember/_tensor.py:235
     @property
     def is_leaf(self): ...
 
@@ -1231,14 +1233,14 @@ class Tensor:
     def is_nonzero(self):
         """The truth value of a one-element tensor; RuntimeError for empty or larger ones."""
 
-    # ember/_tensor.py:564
+    # ember/_tensor.py:574
     def is_pinned(self, device=None):
         """Whether this CPU tensor lives in page-locked memory (see pin_memory)."""
 
     # ember/_types.py:104
     def is_signed(self): ...
 
-    # ember/_tensor.py:145
+    # ember/_tensor.py:146
     @property
     def is_sparse(self): ...
 
@@ -1274,11 +1276,11 @@ class Tensor:
     def istft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, normalized=False, onesided=None, length=None, return_complex=False):
         """The inverse of stft: each frame's inverse DFT, windowed, overlap-added and divided by the overlap-added"""
 
-    # ember/_tensor.py:424
+    # ember/_tensor.py:434
     def item(self):
         """The single value as a Python number."""
 
-    # ember/_tensor.py:183
+    # ember/_tensor.py:184
     @property
     def itemsize(self): ...
 
@@ -1290,7 +1292,7 @@ class Tensor:
     def kthvalue(self, k, dim=-1, keepdim=False, *, out=None):
         """(values, indices) of the k-th smallest entry along `dim` (k counts from 1)."""
 
-    # ember/_tensor.py:149
+    # ember/_tensor.py:150
     @property
     def layout(self): ...
 
@@ -1450,7 +1452,7 @@ class Tensor:
     def logsumexp(self, dim, keepdim=False, *, out=None):
         """log(sum(exp(input))) over `dim`, without overflow."""
 
-    # ember/_tensor.py:601
+    # ember/_tensor.py:611
     def long(self, memory_format=None): ...
 
     # ember/_ops/pointwise/compare.py:27
@@ -1594,15 +1596,15 @@ class Tensor:
     def narrow(self, dim, start, length):
         """`length` elements from `start` along `dim` (a view)."""
 
-    # ember/_tensor.py:187
+    # ember/_tensor.py:188
     @property
     def nbytes(self): ...
 
-    # ember/_tensor.py:166
+    # ember/_tensor.py:167
     @property
     def ndim(self): ...
 
-    # ember/_tensor.py:170
+    # ember/_tensor.py:171
     def ndimension(self): ...
 
     # ember/_ops/pointwise/compare.py:26
@@ -1629,7 +1631,7 @@ class Tensor:
     def negative_(self):
         """In-place version of neg."""
 
-    # ember/_tensor.py:175
+    # ember/_tensor.py:176
     def nelement(self): ...
 
     # ember/_creation.py:341
@@ -1644,7 +1646,7 @@ class Tensor:
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """A tensor of ones of the given size."""
 
-    # ember/_tensor.py:622
+    # ember/_tensor.py:632
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False): ...
 
     # ember/_creation.py:327
@@ -1671,10 +1673,10 @@ class Tensor:
     def not_equal_(self, y, /):
         """In-place version of ne."""
 
-    # ember/_tensor.py:175
+    # ember/_tensor.py:176
     def numel(self): ...
 
-    # ember/_tensor.py:439
+    # ember/_tensor.py:449
     def numpy(self, *, force=False):
         """A NumPy array sharing this CPU tensor's memory (a new array object each call)."""
 
@@ -1686,7 +1688,7 @@ class Tensor:
     def permute(self, *dims):
         """Reorder the dims (a view)."""
 
-    # ember/_tensor.py:552
+    # ember/_tensor.py:562
     def pin_memory(self, device=None):
         """A copy in page-locked host memory (needs a GPU, as in PyTorch)."""
 
@@ -1758,7 +1760,7 @@ class Tensor:
     def reciprocal_(self):
         """In-place version of reciprocal."""
 
-    # ember/_tensor.py:357
+    # ember/_tensor.py:367
     def register_hook(self, hook):
         """Run hook(grad) when this tensor's gradient is computed; a returned tensor replaces it."""
 
@@ -1786,13 +1788,13 @@ class Tensor:
     def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
         """Each element repeated `repeats` times (an int or a tensor of counts) along `dim` (flattened if None)."""
 
-    # ember/_tensor.py:239
+    # ember/_tensor.py:240
     @property
     def requires_grad(self): ...
     @requires_grad.setter
     def requires_grad(self, value): ...
 
-    # ember/_tensor.py:257
+    # ember/_tensor.py:258
     def requires_grad_(self, requires_grad=True):
         """Set requires_grad in place; returns self."""
 
@@ -1807,11 +1809,11 @@ class Tensor:
     def resolve_conj(self):
         """input itself: ember's conjugates are always materialised."""
 
-    # ember/_tensor.py:366
+    # ember/_tensor.py:376
     def retain_grad(self):
         """Keep `.grad` for this non-leaf tensor during backward."""
 
-    # ember/_tensor.py:390
+    # ember/_tensor.py:400
     @property
     def retains_grad(self): ...
 
@@ -1874,11 +1876,11 @@ class Tensor:
     def sgn_(self):
         """In-place version of sgn."""
 
-    # ember/_tensor.py:130
+    # ember/_tensor.py:131
     @property
     def shape(self): ...
 
-    # ember/_tensor.py:607
+    # ember/_tensor.py:617
     def short(self, memory_format=None): ...
 
     # ember/_ops/pointwise/unary_special.py:14
@@ -1925,7 +1927,7 @@ class Tensor:
     def sinh_(self):
         """In-place version of sinh."""
 
-    # ember/_tensor.py:134
+    # ember/_tensor.py:135
     def size(self, dim=None): ...
 
     # ember/_ops/linalg/decomp.py:212
@@ -1984,10 +1986,10 @@ class Tensor:
     def stft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, pad_mode='reflect', normalized=False, onesided=None, return_complex=None, align_to_window=None):
         """The short-time Fourier transform of a signal (L,) or a batch (B, L): (B?, n_freq, n_frames) complex,"""
 
-    # ember/_tensor.py:209
+    # ember/_tensor.py:210
     def storage_offset(self): ...
 
-    # ember/_tensor.py:191
+    # ember/_tensor.py:192
     def stride(self, dim=None): ...
 
     # ember/_ops/pointwise/arith.py:78
@@ -2069,7 +2071,7 @@ class Tensor:
     def tile(self, dims):
         """Like repeat, but fewer `dims` than the tensor has are padded with leading 1s."""
 
-    # ember/_tensor.py:541
+    # ember/_tensor.py:551
     def to(self, *args, **kwargs):
         """Move to a device and/or cast to a dtype; returns self when nothing changes."""
 
@@ -2084,7 +2086,7 @@ class Tensor:
     # ember/_sparse.py:419
     def to_sparse_coo(self): ...
 
-    # ember/_tensor.py:433
+    # ember/_tensor.py:443
     def tolist(self): ...
 
     # ember/_ops/reduction/sort.py:122
@@ -2134,11 +2136,11 @@ class Tensor:
     def trunc_(self):
         """In-place version of trunc."""
 
-    # ember/_tensor.py:577
+    # ember/_tensor.py:587
     def type(self, dtype=None, non_blocking=False, **kwargs):
         """With no argument, the legacy type name ('torch.FloatTensor'); otherwise a cast."""
 
-    # ember/_tensor.py:619
+    # ember/_tensor.py:629
     def type_as(self, other): ...
 
     # ember/_ops/shape/splits.py:20
@@ -2204,49 +2206,49 @@ class Tensor:
 
 _PY_DTYPES: tuple
 
-# ember/_tensor.py:665
+# ember/_tensor.py:675
 def _dim_index(dim, ndim):
     """A dim for size(dim)/stride(dim): a 0-d tensor has none at all (PyTorch's IndexError)."""
 
 _inference_blocks: int
 
-# ember/_tensor.py:627
+# ember/_tensor.py:637
 def _is_param(t): ...
 
 # ember/_tensor.py:75
 def _new_version():
     """A fresh version counter for a tensor made while some inference_mode block is open (in some thread)."""
 
-# ember/_tensor.py:672
+# ember/_tensor.py:682
 def _norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
 
-# ember/_tensor.py:636
+# ember/_tensor.py:646
 def _parse_to(self, args, kwargs): ...
 
-# ember/_tensor.py:631
+# ember/_tensor.py:641
 def _rebuild(data, dev, requires_grad): ...
 
 # ember/_tensor.py:80
 def _wrap(array, device, dtype, requires_grad=False, vc=None):
     """Make a Tensor around `array` without any checks (the internal fast constructor). A tensor that shares"""
 
-# ember/_tensor.py:708
+# ember/_tensor.py:718
 def broadcast_shapes(*shapes):
     """torch.broadcast_shapes, with PyTorch's message naming the mismatched sizes."""
 
-# ember/_tensor.py:672
+# ember/_tensor.py:682
 def norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
 
-# ember/_tensor.py:686
+# ember/_tensor.py:696
 def norm_dims(dims, ndim):
     """Normalise an int, tuple or list of dims; duplicates get PyTorch's RuntimeError."""
 
-# ember/_tensor.py:701
+# ember/_tensor.py:711
 def reduction_dims(dims, ndim):
     """The array axes a reduction over `dims` (int, tuple or list) covers. A 0-d tensor accepts"""
 
-# ember/_tensor.py:726
+# ember/_tensor.py:736
 def sum_to(t, shape):
     """Sum `t` down to `shape`, undoing broadcasting: the one place that does it."""

@@ -274,6 +274,10 @@ def _edge(t):
     if fn is not None:
         return (fn, t._output_nr)
     if t._requires_grad:
+        if t._base is not None and getattr(t, "_view_meta", None) is not None:
+            # NOTE: a view made under no_grad/inference_mode requires grad but, as in PyTorch, has no
+            # accumulator: gradients reaching it are dropped (neither it nor its base gets a .grad)
+            return (None, 0)
         return (t._accumulator(), 0)
     return (None, 0)
 
@@ -481,6 +485,8 @@ def _apply_on(cls, operands, params, dev, lean):
         _unwiden_saved(ctx, wide, operands, outs, results)
     if cls.view:
         _link_view(cls, operands[0], results[0], params)
+        if not track and cls.differentiable:
+            _untracked_view(operands[0], results[0])
     if track:
         out_meta = []
         i = 0
@@ -763,6 +769,15 @@ def _link_view(cls, base_operand, out, params):
         out._base = root
         out._view_chain = base_operand._view_chain + ((cls, params),)
     out._view_version = out._vc[0]
+
+
+def _untracked_view(base_operand, out):
+    """A view made under no_grad or inference_mode of a tensor that requires grad: as in PyTorch it requires grad
+    too (grad_fn None, a leaf), and remembers the mode it was made in, to refuse the ambiguous in-place writes
+    (autograd/inplace.py) PyTorch refuses through its view creation_meta."""
+    if out._dtype.category >= _FLOAT and base_operand.requires_grad:
+        out._requires_grad = True
+        out._view_meta = "inference" if _state.local.inference else "no_grad"
 
 
 def replay_view(base, chain):

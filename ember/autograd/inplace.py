@@ -12,8 +12,29 @@ from .function import replay_view
 from .graph import Node, SavedOutput, _hooks_state
 
 
+_VIEW_MODES = {"no_grad": ("no_grad mode", "with grad mode enabled", "no_grad"),
+               "inference": ("inference mode", "in normal mode", "inference_mode")}
+
+
+def _view_mode_error(meta, what):
+    made, now, block = _VIEW_MODES[meta]
+    return RuntimeError(
+        f"A view was created in {made} and {what} {now}. Given that this use case is ambiguous and error-prone, "
+        f"it is forbidden. You can clarify your code by moving both the view and the inplace either both inside "
+        f"the {block} block (if you don't want the inplace to be tracked) or both outside (if you want the "
+        f"inplace to be tracked).")
+
+
+def view_rebase_error(meta):
+    """PyTorch's error for the history of a view made without grad tracking after its base was written in place."""
+    return _view_mode_error(meta, "its base or another view of its base has been modified inplace")
+
+
 def _check_inplace_autograd(target):
     """PyTorch's refusal to write in place into a leaf that requires grad, or into a view of one."""
+    meta = getattr(target, "_view_meta", None)
+    if meta is not None:  # NOTE: a view made under no_grad/inference_mode of a tensor that requires grad
+        raise _view_mode_error(meta, "is being modified inplace")
     if target._base is not None:
         base = target._base
         # NOTE: a view that was itself made to require grad (a leaf) is refused as a view too, as in PyTorch
