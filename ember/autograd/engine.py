@@ -67,7 +67,8 @@ def _accumulate(buffers, node, nr, g, create_graph):
     old = buf[nr]
     if old is None:
         buf[nr] = g
-    elif create_graph or old._sparse or g._sparse:
+    elif create_graph or old._sparse or g._sparse or type(old) is not Tensor or type(g) is not Tensor:
+        # NOTE: by Tensor ops also for batched gradients (a vmapped backward: jacrev's rows, is_grads_batched)
         buf[nr] = old + g if old._sparse or not g._sparse else g.__radd__(old)  # NOTE: dense + sparse: dense
     else:
         with _on(g._device):
