@@ -36,6 +36,9 @@ vmap_depth = 0
 # `fw_visible` is 0 whenever no level exists, so the op boundary tests one number to skip forward AD.
 dual_levels = []
 fw_visible = 0
+# NOTE: a list while an op log is recording (torch.utils.checkpoint's debug mode, ember/autograd/op_log.py): every
+# primitive call appends to it; None otherwise (the one test it costs an op call)
+op_log = None
 
 
 def is_grad_enabled():

@@ -336,6 +336,9 @@ def _uniform(operands, rule):
 
 
 def _apply_primitive(cls, args):
+    if _state.op_log is not None:  # NOTE: an op log is recording (ember/autograd/op_log.py)
+        from .op_log import logged
+        return logged(cls, args, _apply_primitive)
     if _state.vmap_depth:  # NOTE: inside vmap: an op on batched tensors runs by its batching rule
         from ..func._batching.rules import dispatch
         out = dispatch(cls, args)
