@@ -48,9 +48,13 @@ def can_vectorize_jacrev(forward):
 
 def jacrev_rows(forward, numels, chunk_size):
     """Per differentiated input, the vjps of every row of the identity, stacked: (total,) + input shape."""
+    return vjp_rows(forward.flat_out, list(forward.flat_diff), numels, chunk_size)
+
+
+def vjp_rows(outs, ins, numels, chunk_size=None):
+    """Per input in `ins`, the vjps of `outs` (graph recorded outside any vmap) with every row of the identity
+    over all their elements, stacked: (total,) + input shape (zeros where an output does not reach it)."""
     from .._ops.shape.join import cat
-    outs = forward.flat_out
-    ins = list(forward.flat_diff)
     pairs = [k for k, o in enumerate(outs) if o.requires_grad]
 
     def rows(*cts):

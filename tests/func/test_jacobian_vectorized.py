@@ -93,3 +93,26 @@ def test_jacfwd_of_jacrev_falls_back_and_matches_torch():
 def test_hessian_matches_torch():
     f = lambda m: lambda x: (m.tanh(x @ m.tensor(W, dtype=m.float64)) ** 2).sum()  # noqa: E731
     _close(ember.func.hessian(f(ember))(_args(ember)[0]), torch.func.hessian(f(torch))(_args(torch)[0]))
+
+
+@pytest.mark.parametrize("name", list(FUNCS))
+def test_autograd_functional_vectorize_matches_torch(name):
+    got = ember.autograd.functional.jacobian(FUNCS[name](ember), _args(ember), vectorize=True)
+    want = torch.autograd.functional.jacobian(FUNCS[name](torch), _args(torch), vectorize=True)
+    _close(got, want)
+    f = lambda m: lambda x: (m.tanh(x @ m.tensor(W, dtype=m.float64)) ** 2).sum()  # noqa: E731
+    _close(ember.autograd.functional.hessian(f(ember), _args(ember)[0], vectorize=True),
+           torch.autograd.functional.hessian(f(torch), _args(torch)[0], vectorize=True))
+
+
+def test_autograd_functional_vectorize_runs_one_backward():
+    seen = []
+
+    def f(x):
+        y = x * 2
+        y.register_hook(lambda g: seen.append(1))
+        return y.sin()
+    ember.autograd.functional.jacobian(f, ember.ones(2, 3, dtype=ember.float64), vectorize=True)
+    assert len(seen) == 1
+    ember.autograd.functional.jacobian(f, ember.ones(2, 3, dtype=ember.float64))
+    assert len(seen) == 1 + 6
