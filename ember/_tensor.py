@@ -355,8 +355,11 @@ class Tensor:
             fresh = replay_view(base, self._view_chain)
         finally:
             _state.local.grad_enabled = prev
-        self._grad_fn = fresh._grad_fn
-        self._output_nr = fresh._output_nr
+        if fresh._grad_fn is not None:
+            from .autograd.inplace import as_strided_node
+            self._grad_fn, self._output_nr = as_strided_node(fresh), 0
+        else:
+            self._grad_fn, self._output_nr = None, fresh._output_nr
         self._requires_grad = fresh._requires_grad
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):

@@ -64,36 +64,36 @@ class Tensor:
     def __and__(self, other):
         """Elementwise bitwise and."""
 
-    # ember/_tensor.py:462
+    # ember/_tensor.py:465
     def __array__(self, dtype=None, copy=None): ...
 
     __array_priority__: int
 
-    # ember/_tensor.py:468
+    # ember/_tensor.py:471
     def __array_wrap__(self, array, context=None, return_scalar=False):
         """NumPy's ufuncs over a tensor and an ndarray (`t + ndarray`, after Tensor's operator"""
 
-    # ember/_tensor.py:488
+    # ember/_tensor.py:491
     def __bool__(self): ...
 
-    # ember/_tensor.py:505
+    # ember/_tensor.py:508
     def __complex__(self): ...
 
-    # ember/_tensor.py:527
+    # ember/_tensor.py:530
     def __deepcopy__(self, memo): ...
 
     # ember/_ops/pointwise/compare.py:25
     def __eq__(self, other):
         """Elementwise eq; returns a bool tensor."""
 
-    # ember/_tensor.py:499
+    # ember/_tensor.py:502
     def __float__(self): ...
 
     # ember/_ops/pointwise/arith.py:209
     def __floordiv__(self, other):
         """Division rounded toward negative infinity (Python's //)."""
 
-    # ember/_tensor.py:516
+    # ember/_tensor.py:519
     def __format__(self, spec): ...
 
     # ember/_ops/pointwise/compare.py:30
@@ -103,14 +103,14 @@ class Tensor:
     # ember/_ops/indexing/index.py:21
     def __getitem__(self, key): ...
 
-    # ember/_tensor.py:547
+    # ember/_tensor.py:550
     def __getstate__(self): ...
 
     # ember/_ops/pointwise/compare.py:29
     def __gt__(self, other):
         """Elementwise gt; returns a bool tensor."""
 
-    # ember/_tensor.py:513
+    # ember/_tensor.py:516
     def __hash__(self): ...
 
     # ember/_ops/pointwise/arith.py:492
@@ -132,13 +132,13 @@ class Tensor:
     # ember/_ops/pointwise/arith.py:494
     def __imul__(self, other): ...
 
-    # ember/_tensor.py:508
+    # ember/_tensor.py:511
     def __index__(self): ...
 
     # ember/_tensor.py:118
     def __init__(self, *args, **kwargs): ...
 
-    # ember/_tensor.py:502
+    # ember/_tensor.py:505
     def __int__(self): ...
 
     # ember/_ops/pointwise/unary.py:178
@@ -158,7 +158,7 @@ class Tensor:
     # ember/_ops/pointwise/arith.py:493
     def __isub__(self, other): ...
 
-    # ember/_tensor.py:483
+    # ember/_tensor.py:486
     def __iter__(self): ...
 
     # ember/_ops/pointwise/arith.py:495
@@ -171,7 +171,7 @@ class Tensor:
     def __le__(self, other):
         """Elementwise le; returns a bool tensor."""
 
-    # ember/_tensor.py:478
+    # ember/_tensor.py:481
     def __len__(self): ...
 
     # ember/_ops/pointwise/bitwise.py:63
@@ -182,7 +182,7 @@ class Tensor:
     def __lt__(self, other):
         """Elementwise lt; returns a bool tensor."""
 
-    # ember/_ops/linalg/matmul.py:206
+    # ember/_ops/linalg/matmul.py:211
     def __matmul__(self, other):
         """Matrix product: dot for 1-D, mm for 2-D, batched with broadcasting above."""
 
@@ -224,10 +224,10 @@ class Tensor:
     def __rand__(self, other):
         """Elementwise bitwise and."""
 
-    # ember/_tensor.py:543
+    # ember/_tensor.py:546
     def __reduce_ex__(self, protocol): ...
 
-    # ember/_tensor.py:521
+    # ember/_tensor.py:524
     def __repr__(self): ...
 
     # ember/_ops/pointwise/arith.py:224
@@ -237,7 +237,7 @@ class Tensor:
     def __rlshift__(self, other):
         """input << other; counts outside [0, bits) give 0, as in PyTorch."""
 
-    # ember/_ops/linalg/matmul.py:226
+    # ember/_ops/linalg/matmul.py:231
     def __rmatmul__(self, other): ...
 
     # ember/_ops/pointwise/arith.py:292
@@ -275,7 +275,7 @@ class Tensor:
     # ember/_ops/indexing/index.py:81
     def __setitem__(self, key, value): ...
 
-    # ember/_tensor.py:521
+    # ember/_tensor.py:524
     def __str__(self): ...
 
     # ember/_ops/pointwise/arith.py:78
@@ -323,7 +323,7 @@ class Tensor:
 
     _retains_grad: Any
 
-    # ember/_tensor.py:494
+    # ember/_tensor.py:497
     def _scalar(self): ...
 
     _sparse: bool
@@ -584,7 +584,7 @@ class Tensor:
     def atanh_(self):
         """In-place version of atanh."""
 
-    # ember/_tensor.py:362
+    # ember/_tensor.py:365
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor w.r.t. graph leaves, accumulating into `.grad`."""
 
@@ -603,7 +603,7 @@ class Tensor:
     def bernoulli_(self, p=0.5, *, generator=None):
         """Fill with 1 with probability p (a number or a tensor broadcast to self), else 0."""
 
-    # ember/_tensor.py:608
+    # ember/_tensor.py:611
     def bfloat16(self, memory_format=None): ...
 
     # ember/_ops/reduction/unique.py:163
@@ -658,17 +658,17 @@ class Tensor:
     def bitwise_xor_(self, y, /):
         """In-place version of bitwise_xor."""
 
-    # ember/_ops/linalg/matmul.py:232
+    # ember/_ops/linalg/matmul.py:237
     def bmm(self, mat2, *, out=None):
         """Batched matrix product of two 3-D tensors with the same batch size."""
 
-    # ember/_tensor.py:626
+    # ember/_tensor.py:629
     def bool(self, memory_format=None): ...
 
     # ember/_ops/shape/join.py:288
     def broadcast_to(self, size): ...
 
-    # ember/_tensor.py:623
+    # ember/_tensor.py:626
     def byte(self, memory_format=None): ...
 
     # ember/_sampling.py:273
@@ -689,7 +689,7 @@ class Tensor:
     # ember/_types.py:106
     def cfloat(self, memory_format=None): ...
 
-    # ember/_tensor.py:620
+    # ember/_tensor.py:623
     def char(self, memory_format=None): ...
 
     # ember/_ops/linalg/decomp.py:363
@@ -777,14 +777,14 @@ class Tensor:
     def count_nonzero(self, dim=None):
         """Number of nonzero elements over `dim` (all if None); int64."""
 
-    # ember/_tensor.py:559
+    # ember/_tensor.py:562
     def cpu(self, memory_format=None): ...
 
     # ember/_ops/reduction/norms.py:265
     def cross(self, other, dim=None, *, out=None):
         """torch.cross: dim defaults to the first dim of size 3 (deprecated in PyTorch: pass dim)."""
 
-    # ember/_tensor.py:580
+    # ember/_tensor.py:583
     def cuda(self, device=None, non_blocking=False, memory_format=None): ...
 
     # ember/_ops/reduction/scan.py:152
@@ -811,7 +811,7 @@ class Tensor:
     def cumsum_(self, dim, *, dtype=None):
         """In-place cumsum."""
 
-    # ember/_tensor.py:419
+    # ember/_tensor.py:422
     @property
     def data(self):
         """The same data, out of the graph, with its own version counter (PyTorch's `.data`)."""
@@ -834,11 +834,11 @@ class Tensor:
     def det(self):
         """torch.det: alias of torch.linalg.det."""
 
-    # ember/_tensor.py:404
+    # ember/_tensor.py:407
     def detach(self):
         """A tensor sharing this one's data (and version counter) that is out of the graph."""
 
-    # ember/_tensor.py:408
+    # ember/_tensor.py:411
     def detach_(self): ...
 
     # ember/_tensor.py:155
@@ -896,7 +896,7 @@ class Tensor:
     def dot(self, b, /):
         """Inner product of two 1-D tensors."""
 
-    # ember/_tensor.py:602
+    # ember/_tensor.py:605
     def double(self, memory_format=None): ...
 
     # ember/_tensor.py:140
@@ -1004,7 +1004,7 @@ class Tensor:
     def flipud(self):
         """Flip along dim 0 (up/down)."""
 
-    # ember/_tensor.py:599
+    # ember/_tensor.py:602
     def float(self, memory_format=None): ...
 
     # ember/_ops/pointwise/binary_float.py:257
@@ -1122,7 +1122,7 @@ class Tensor:
     def gt_(self, y, /):
         """In-place version of gt."""
 
-    # ember/_tensor.py:605
+    # ember/_tensor.py:608
     def half(self, memory_format=None): ...
 
     # ember/nn/functional.py:153
@@ -1193,7 +1193,7 @@ class Tensor:
     def inner(self, other, *, out=None):
         """Sum of products over the last dims (a product with a scalar when either is 0-d)."""
 
-    # ember/_tensor.py:614
+    # ember/_tensor.py:617
     def int(self, memory_format=None): ...
 
     # ember/_ops/linalg/decomp.py:109
@@ -1233,7 +1233,7 @@ class Tensor:
     def is_nonzero(self):
         """The truth value of a one-element tensor; RuntimeError for empty or larger ones."""
 
-    # ember/_tensor.py:574
+    # ember/_tensor.py:577
     def is_pinned(self, device=None):
         """Whether this CPU tensor lives in page-locked memory (see pin_memory)."""
 
@@ -1276,7 +1276,7 @@ class Tensor:
     def istft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, normalized=False, onesided=None, length=None, return_complex=False):
         """The inverse of stft: each frame's inverse DFT, windowed, overlap-added and divided by the overlap-added"""
 
-    # ember/_tensor.py:434
+    # ember/_tensor.py:437
     def item(self):
         """The single value as a Python number."""
 
@@ -1452,7 +1452,7 @@ class Tensor:
     def logsumexp(self, dim, keepdim=False, *, out=None):
         """log(sum(exp(input))) over `dim`, without overflow."""
 
-    # ember/_tensor.py:611
+    # ember/_tensor.py:614
     def long(self, memory_format=None): ...
 
     # ember/_ops/pointwise/compare.py:27
@@ -1491,7 +1491,7 @@ class Tensor:
     def masked_select(self, mask, *, out=None):
         """The elements of input where mask (broadcast) is True, as a 1-D copy."""
 
-    # ember/_ops/linalg/matmul.py:206
+    # ember/_ops/linalg/matmul.py:211
     def matmul(self, other, *, out=None):
         """Matrix product: dot for 1-D, mm for 2-D, batched with broadcasting above."""
 
@@ -1646,7 +1646,7 @@ class Tensor:
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """A tensor of ones of the given size."""
 
-    # ember/_tensor.py:632
+    # ember/_tensor.py:635
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False): ...
 
     # ember/_creation.py:327
@@ -1676,7 +1676,7 @@ class Tensor:
     # ember/_tensor.py:176
     def numel(self): ...
 
-    # ember/_tensor.py:449
+    # ember/_tensor.py:452
     def numpy(self, *, force=False):
         """A NumPy array sharing this CPU tensor's memory (a new array object each call)."""
 
@@ -1688,7 +1688,7 @@ class Tensor:
     def permute(self, *dims):
         """Reorder the dims (a view)."""
 
-    # ember/_tensor.py:562
+    # ember/_tensor.py:565
     def pin_memory(self, device=None):
         """A copy in page-locked host memory (needs a GPU, as in PyTorch)."""
 
@@ -1760,7 +1760,7 @@ class Tensor:
     def reciprocal_(self):
         """In-place version of reciprocal."""
 
-    # ember/_tensor.py:367
+    # ember/_tensor.py:370
     def register_hook(self, hook):
         """Run hook(grad) when this tensor's gradient is computed; a returned tensor replaces it."""
 
@@ -1809,11 +1809,11 @@ class Tensor:
     def resolve_conj(self):
         """input itself: ember's conjugates are always materialised."""
 
-    # ember/_tensor.py:376
+    # ember/_tensor.py:379
     def retain_grad(self):
         """Keep `.grad` for this non-leaf tensor during backward."""
 
-    # ember/_tensor.py:400
+    # ember/_tensor.py:403
     @property
     def retains_grad(self): ...
 
@@ -1880,7 +1880,7 @@ class Tensor:
     @property
     def shape(self): ...
 
-    # ember/_tensor.py:617
+    # ember/_tensor.py:620
     def short(self, memory_format=None): ...
 
     # ember/_ops/pointwise/unary_special.py:14
@@ -2071,7 +2071,7 @@ class Tensor:
     def tile(self, dims):
         """Like repeat, but fewer `dims` than the tensor has are padded with leading 1s."""
 
-    # ember/_tensor.py:551
+    # ember/_tensor.py:554
     def to(self, *args, **kwargs):
         """Move to a device and/or cast to a dtype; returns self when nothing changes."""
 
@@ -2086,7 +2086,7 @@ class Tensor:
     # ember/_sparse.py:419
     def to_sparse_coo(self): ...
 
-    # ember/_tensor.py:443
+    # ember/_tensor.py:446
     def tolist(self): ...
 
     # ember/_ops/reduction/sort.py:122
@@ -2136,11 +2136,11 @@ class Tensor:
     def trunc_(self):
         """In-place version of trunc."""
 
-    # ember/_tensor.py:587
+    # ember/_tensor.py:590
     def type(self, dtype=None, non_blocking=False, **kwargs):
         """With no argument, the legacy type name ('torch.FloatTensor'); otherwise a cast."""
 
-    # ember/_tensor.py:629
+    # ember/_tensor.py:632
     def type_as(self, other): ...
 
     # ember/_ops/shape/splits.py:20
@@ -2206,49 +2206,49 @@ class Tensor:
 
 _PY_DTYPES: tuple
 
-# ember/_tensor.py:675
+# ember/_tensor.py:678
 def _dim_index(dim, ndim):
     """A dim for size(dim)/stride(dim): a 0-d tensor has none at all (PyTorch's IndexError)."""
 
 _inference_blocks: int
 
-# ember/_tensor.py:637
+# ember/_tensor.py:640
 def _is_param(t): ...
 
 # ember/_tensor.py:75
 def _new_version():
     """A fresh version counter for a tensor made while some inference_mode block is open (in some thread)."""
 
-# ember/_tensor.py:682
+# ember/_tensor.py:685
 def _norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
 
-# ember/_tensor.py:646
+# ember/_tensor.py:649
 def _parse_to(self, args, kwargs): ...
 
-# ember/_tensor.py:641
+# ember/_tensor.py:644
 def _rebuild(data, dev, requires_grad): ...
 
 # ember/_tensor.py:80
 def _wrap(array, device, dtype, requires_grad=False, vc=None):
     """Make a Tensor around `array` without any checks (the internal fast constructor). A tensor that shares"""
 
-# ember/_tensor.py:718
+# ember/_tensor.py:721
 def broadcast_shapes(*shapes):
     """torch.broadcast_shapes, with PyTorch's message naming the mismatched sizes."""
 
-# ember/_tensor.py:682
+# ember/_tensor.py:685
 def norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
 
-# ember/_tensor.py:696
+# ember/_tensor.py:699
 def norm_dims(dims, ndim):
     """Normalise an int, tuple or list of dims; duplicates get PyTorch's RuntimeError."""
 
-# ember/_tensor.py:711
+# ember/_tensor.py:714
 def reduction_dims(dims, ndim):
     """The array axes a reduction over `dims` (int, tuple or list) covers. A 0-d tensor accepts"""
 
-# ember/_tensor.py:736
+# ember/_tensor.py:739
 def sum_to(t, shape):
     """Sum `t` down to `shape`, undoing broadcasting: the one place that does it."""

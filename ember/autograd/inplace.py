@@ -120,6 +120,29 @@ def _base_edge(base):
     return (None, 0)
 
 
+class AsStridedBackward0(Node):
+    """The grad_fn of a view rebuilt after its base was written in place: PyTorch rebuilds such a view as an
+    as_strided of the base. NOTE: ember replays the view's own ops instead (same gradient, readable); this node
+    passes the gradient on to that replay, so that the view is named (and reported in the version error) as
+    PyTorch names it."""
+
+    __slots__ = ()
+
+    def _backward(self, grads):
+        return grads
+
+
+def as_strided_node(fresh):
+    """A node named as PyTorch's rebuilt view, in front of `fresh` (the replayed view, which has a grad_fn)."""
+    node = AsStridedBackward0()
+    node.next_functions = ((fresh._grad_fn, fresh._output_nr),)
+    node.needs_input_grad = (True,)
+    meta = (fresh._data.shape, fresh._dtype, fresh._device)
+    node._in_meta = (meta,)
+    node._out_meta = (meta,)
+    return node
+
+
 class CopySlices(Node):
     """History of a base whose view was modified in place: the view's region comes from the
     in-place op's result, the rest from the base's previous history."""
