@@ -439,10 +439,10 @@ def _dropout(input, p, training, inplace, alpha=False, feature=False):
     if p == 1:
         return input.mul_(0) if inplace else input * _creation.zeros(mask_shape, dtype=input.dtype,
                                                                      device=input.device)
-    # NOTE: an out-of-place draw from the keep probabilities (not empty(...).bernoulli_()), so that under
-    # vmap(randomness='different') each example draws its own mask (an in-place draw into an unbatched tensor
-    # is refused there, as in PyTorch); the same numbers are drawn either way.
-    keep = _random.bernoulli(_creation.full(mask_shape, 1 - p, dtype=input.dtype, device=input.device))
+    # NOTE: an out-of-place draw (not empty(...).bernoulli_(1 - p)), so that under vmap(randomness='different')
+    # each example draws its own mask (an in-place draw into an unbatched tensor is refused there, as in
+    # PyTorch); the same numbers are drawn either way, and a number p needs no read of device memory.
+    keep = _random.bernoulli(_creation.empty(mask_shape, dtype=input.dtype, device=input.device), 1 - p)
     if not alpha:
         scale = keep / (1 - p)
         return input.mul_(scale) if inplace else input * scale
