@@ -50,7 +50,7 @@ def set_default_dtype(d):
 
 
 def is_grad_enabled():
-    return _state.local.grad_enabled
+    return _state.is_grad_enabled()
 
 
 @public(method=True)

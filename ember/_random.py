@@ -171,6 +171,20 @@ def _uniform01(rng, shape, dtype):
     return rng.integers(0, 1 << digits, size=shape, dtype=np.int64) * (1.0 / (1 << digits))
 
 
+def _vmap_random(kind):
+    """Mark a public sampler with the kind of its arguments, for vmap's randomness= modes: while a vmap is
+    active the call is resolved level by level in ember/func/_batching/random.py (one number read otherwise)."""
+    def mark(sampler):
+        @functools.wraps(sampler)
+        def wrapper(*args, **kwargs):
+            if _state.vmap_depth and _state.local.vmap_levels:
+                from .func._batching.random import call_random
+                return call_random(kind, sampler, args, kwargs)
+            return sampler(*args, **kwargs)
+        return wrapper
+    return mark
+
+
 def _host_memory(sampler):
     """NOTE: the samplers draw on the host with NumPy: its MemoryError becomes PyTorch's RuntimeError."""
     @functools.wraps(sampler)
@@ -183,6 +197,7 @@ def _host_memory(sampler):
     return wrapper
 
 
+@_vmap_random("factory")
 @_host_memory
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False, **kw):
@@ -192,6 +207,7 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, 
     return _finish(_uniform01(_rng(generator), shape, dtype), dtype, device, requires_grad, out, "rand")
 
 
+@_vmap_random("factory")
 @_host_memory
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False, **kw):
@@ -234,6 +250,7 @@ def _is_int(v):
     return isinstance(v, (builtins.int, np.integer)) and not isinstance(v, builtins.bool)
 
 
+@_vmap_random("factory")
 @_host_memory
 def randint(*args, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
             pin_memory=False, **kw):
@@ -269,6 +286,7 @@ def randint(*args, generator=None, out=None, dtype=None, layout=None, device=Non
     return _finish(arr, dtype, device, requires_grad, out, "randint")
 
 
+@_vmap_random("factory")
 @_host_memory
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False):
@@ -290,10 +308,11 @@ def _like(sampler):
     return like
 
 
-rand_like = _like(rand)
-randn_like = _like(randn)
+rand_like = _vmap_random("like")(_like(rand))
+randn_like = _vmap_random("like")(_like(randn))
 
 
+@_vmap_random("like")
 def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None, requires_grad=False,
                  memory_format=None, generator=None):
     """randint samples with input's shape (and dtype)."""
@@ -308,6 +327,7 @@ def _fmt(v):
     return f"{v:g}" if isinstance(v, (builtins.float, np.floating)) else str(v)
 
 
+@_vmap_random("elementwise")
 @_host_memory
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
            requires_grad=False):
@@ -344,6 +364,7 @@ P_MESSAGE = ("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could
               "If so, please report an enhancement request to PyTorch.)")
 
 
+@_vmap_random("elementwise")
 def bernoulli(input, p=None, *, generator=None, out=None):
     """1 with probability input (or p), else 0; same dtype as input."""
     if p is None:

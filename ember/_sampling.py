@@ -13,7 +13,7 @@ import numpy as np
 from . import _dtype
 from ._creation import from_array
 from ._dtype import _BY_NP
-from ._random import _MANTISSA, _check_int_range, _fmt, _not_implemented, _rng, _uniform01, P_MESSAGE
+from ._random import _MANTISSA, _check_int_range, _fmt, _not_implemented, _rng, _uniform01, _vmap_random, P_MESSAGE
 from ._tensor import Tensor
 from .autograd.function import Primitive
 
@@ -76,6 +76,7 @@ def _check_multinomial(input, num_samples, replacement):
     return probs
 
 
+@_vmap_random("rows")
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
     """Category indices drawn from each row of (unnormalised) probabilities in input; int64."""
     probs = _check_multinomial(input, num_samples, replacement)
@@ -101,6 +102,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     return write_out(out, result, "multinomial")
 
 
+@_vmap_random("elementwise")
 def poisson(input, generator=None):
     """Poisson samples with rates input (same dtype); its gradient is zero, as in PyTorch."""
     if input._dtype.category != _dtype.FLOAT:
@@ -113,6 +115,7 @@ def poisson(input, generator=None):
 
 
 # --- in-place samplers ------------------------------------------------------------------------------
+@_vmap_random("inplace")
 def _uniform_(self, from_=0.0, to=1.0, *, generator=None, **kw):
     """Fill with uniform samples in [from, to)."""
     from_ = kw.pop("from", from_)
@@ -132,6 +135,7 @@ def _uniform_(self, from_=0.0, to=1.0, *, generator=None, **kw):
     return _fill(self, "Uniform", from_ + (to - from_) * u)
 
 
+@_vmap_random("inplace")
 def _normal_(self, mean=0.0, std=1.0, *, generator=None):
     """Fill with normal samples."""
     if self._dtype.category != _dtype.FLOAT:
@@ -144,6 +148,7 @@ def _normal_(self, mean=0.0, std=1.0, *, generator=None):
 _DEFAULT = object()
 
 
+@_vmap_random("inplace")
 def _random_(self, *args, generator=None, **kw):
     """Fill with integers: random_() over the dtype's exact range, random_(to), random_(from, to)."""
     from_, to = _random_range(args, kw)
@@ -199,6 +204,7 @@ def _random_invalid(args, kw):
                      " * (int to, *, torch.Generator generator = None)\n")
 
 
+@_vmap_random("inplace")
 def _bernoulli_(self, p=0.5, *, generator=None):
     """Fill with 1 with probability p (a number or a tensor broadcast to self), else 0."""
     if isinstance(p, Tensor):
@@ -229,6 +235,7 @@ def _expand_message(shape, target):
     return f"expand: cannot expand {list(shape)} to {list(target)}"
 
 
+@_vmap_random("inplace")
 def _exponential_(self, lambd=1.0, *, generator=None):
     """Fill with exponential samples of rate lambd."""
     if self._dtype.category != _dtype.FLOAT:
@@ -239,6 +246,7 @@ def _exponential_(self, lambd=1.0, *, generator=None):
     return _fill(self, "Exponential", _rng(generator).exponential(1.0 / lambd, self.shape))
 
 
+@_vmap_random("inplace")
 def _geometric_(self, p, *, generator=None):
     """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
     if not 0 < p < 1:
@@ -248,6 +256,7 @@ def _geometric_(self, p, *, generator=None):
     return _fill(self, "Geometric", _rng(generator).geometric(p, self.shape))
 
 
+@_vmap_random("inplace")
 def _log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     """Fill with exp of normal(mean, std) samples."""
     if self._dtype.category != _dtype.FLOAT:
@@ -261,6 +270,7 @@ _C_TYPE = {"uint8": "unsigned char", "int8": "signed char", "int16": "short int"
            "int64": "long int", "bool": "bool"}
 
 
+@_vmap_random("inplace")
 def _cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """Fill with Cauchy samples centred on median with scale sigma."""
     if self._dtype.category != _dtype.FLOAT:

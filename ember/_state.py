@@ -13,6 +13,9 @@ class _Local(threading.local):
     def __init__(self):
         self.grad_enabled = True
         self.inference = False
+        # NOTE: inside inference_mode nothing is recorded (grad_enabled stays False), yet enable_grad there makes
+        # is_grad_enabled() say True, as in PyTorch: the mode reported while `inference` is on.
+        self.grad_shown = False
         self.worker_info = None  # torch.utils.data.get_worker_info() inside a DataLoader worker process
         self.vmap_levels = []  # torch.func.vmap's active levels, outermost first (ember/func/_batching)
 
@@ -33,10 +36,13 @@ vmap_depth = 0
 # `fw_visible` is 0 whenever no level exists, so the op boundary tests one number to skip forward AD.
 dual_levels = []
 fw_visible = 0
+# NOTE: a list while an op log is recording (torch.utils.checkpoint's debug mode, ember/autograd/op_log.py): every
+# primitive call appends to it; None otherwise (the one test it costs an op call)
+op_log = None
 
 
 def is_grad_enabled():
-    return local.grad_enabled
+    return local.grad_shown if local.inference else local.grad_enabled
 
 
 def set_grad_enabled(mode):

@@ -101,7 +101,8 @@ class Tensor:
     """A multi-dimensional array with autograd, on the CPU (NumPy) or a GPU (CuPy)."""
 
     __slots__ = ("_data", "_device", "_dtype", "_requires_grad", "_grad", "_grad_fn", "_output_nr",
-                 "_vc", "_base", "_view_chain", "_view_version", "_accum", "_retains_grad", "_fw", "__weakref__")
+                 "_vc", "_base", "_view_chain", "_view_version", "_accum", "_retains_grad", "_fw", "_view_meta",
+                 "__weakref__")
     # NOTE: _fw holds forward-mode AD tangents by dual level (ember/autograd/forward_ad.py); like _view_chain it is
     # unset on most tensors (_wrap does not touch it), so plain tensors pay nothing for it.
 
@@ -239,7 +240,7 @@ class Tensor:
     @property
     def requires_grad(self):
         if self._base is not None and self._view_version != self._vc[0]:
-            self._sync_view()
+            self._sync_view(strict=False)
         return self._requires_grad
 
     @requires_grad.setter
@@ -274,7 +275,8 @@ class Tensor:
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
                 "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
                 "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
-                "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead.",
+                "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
+                "github.com/pytorch/pytorch/pull/30531 for more information.",
                 UserWarning, stacklevel=2)
         return self._grad
 
@@ -285,11 +287,20 @@ class Tensor:
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
                                 f"{type(value).__name__}")
             if value._dtype is not self._dtype:
-                raise RuntimeError("assigned grad has data of a different type")
+                from ._ops._registry import _C_TYPE_NAMES
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_C_TYPE_NAMES.get(value._dtype.name)}' to a "
+                    f"tensor with grad_dtype '{_dtype.scalar_type_name(self._dtype)}'. The gradient must match the "
+                    "tensor's grad_dtype (defaults to the tensor's dtype). You can set the tensor's grad_dtype "
+                    "attribute with a specific dtype, or None to allow any dtype. Set grad_dtype with caution. "
+                    "Diverging the dtypes of a tensor and its gradient may break downstream systems that assume "
+                    "they match.")
             if value._device != self._device:
                 raise RuntimeError("assigned grad has data located on a different device")
             if value._data.shape != self._data.shape:
-                raise RuntimeError("assigned grad has data of a different size")
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value._data.shape)}' to a tensor of size "
+                    f"'{list(self._data.shape)}'. Please ensure that the gradient and the tensor are the same size")
         self._grad = value
 
     @grad.deleter
@@ -322,8 +333,17 @@ class Tensor:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
         return (self._accumulator(), 0)
 
-    def _sync_view(self):
-        """A view whose base changed in place: rebuild its grad_fn from the base's new history."""
+    def _sync_view(self, strict=True):
+        """A view whose base changed in place: rebuild its grad_fn from the base's new history.
+
+        A view made without grad tracking of a tensor that requires grad (see autograd/function.py _link_view)
+        has no history to rebuild: reading its grad_fn then (strict) raises PyTorch's error."""
+        meta = getattr(self, "_view_meta", None)
+        if meta is not None:
+            if strict:
+                from .autograd.inplace import view_rebase_error
+                raise view_rebase_error(meta)
+            return
         self._view_version = self._vc[0]
         base = self._base
         if base._grad_fn is None and not base._requires_grad:
@@ -335,8 +355,11 @@ class Tensor:
             fresh = replay_view(base, self._view_chain)
         finally:
             _state.local.grad_enabled = prev
-        self._grad_fn = fresh._grad_fn
-        self._output_nr = fresh._output_nr
+        if fresh._grad_fn is not None:
+            from .autograd.inplace import as_strided_node
+            self._grad_fn, self._output_nr = as_strided_node(fresh), 0
+        else:
+            self._grad_fn, self._output_nr = None, fresh._output_nr
         self._requires_grad = fresh._requires_grad
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):

@@ -9,7 +9,7 @@ result into the target, so each op is written once.
 """
 from .. import _dtype, _state
 from .._tensor import Tensor
-from ..autograd.inplace import _check_inplace_autograd, _protect_saved, _rewire
+from ..autograd.inplace import _check_inplace_autograd, _protect_saved, _rewire, overwriting
 
 FUNCTIONS = {}   # name -> public function for the ember namespace
 SPECS = []       # OpSpec list for the generic test
@@ -353,7 +353,12 @@ def apply_inplace(cls, target, *args):
         from ..autograd.function import zero_gradient_node
         name = f"{cls.__name__}Backward{1 if any(isinstance(a, Tensor) for a in args) else 0}"
         zero_node = zero_gradient_node(name, (target,) + tuple(a for a in args if isinstance(a, Tensor)), target)
-    result = cls.apply(target, *args)
+    told = tracking and not any(a is target for a in args) and overwriting(target)
+    try:
+        result = cls.apply(target, *args)
+    finally:
+        if told:
+            overwriting(None)
     if result._data.shape != target._data.shape:
         raise RuntimeError(f"output with shape {list(target.shape)} doesn't match the broadcast shape "
                            f"{list(result.shape)}")

@@ -106,6 +106,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
+def _is_checkpoint_valid():
+    """torch.autograd._is_checkpoint_valid: whether the running backward is a full one (not grad() or inputs=)."""
+    return engine.is_checkpoint_valid()
+
+
 def Variable(data=None, requires_grad=False, volatile=False):
     """The legacy wrapper: a new leaf sharing data's memory (data.detach()), with requires_grad set."""
     from .._compat.legacy import variable

@@ -67,7 +67,8 @@ def _accumulate(buffers, node, nr, g, create_graph):
     old = buf[nr]
     if old is None:
         buf[nr] = g
-    elif create_graph or old._sparse or g._sparse:
+    elif create_graph or old._sparse or g._sparse or type(old) is not Tensor or type(g) is not Tensor:
+        # NOTE: by Tensor ops also for batched gradients (a vmapped backward: jacrev's rows, is_grads_batched)
         buf[nr] = old + g if old._sparse or not g._sparse else g.__radd__(old)  # NOTE: dense + sparse: dense
     else:
         with _on(g._device):
@@ -175,10 +176,11 @@ class GraphTask:
     """One backward walk as hooks see it (PyTorch's graph task): which nodes it runs, and a place for state
     that lives as long as the walk (register_multi_grad_hook keeps its per-walk gradients there)."""
 
-    __slots__ = ("seen", "needed", "accumulate", "hook_state", "node")
+    __slots__ = ("seen", "needed", "accumulate", "hook_state", "node", "partial")
 
-    def __init__(self, seen, needed, accumulate):
+    def __init__(self, seen, needed, accumulate, partial=False):
         self.seen, self.needed, self.accumulate = seen, needed, accumulate
+        self.partial = partial  # NOTE: run for chosen inputs (autograd.grad, backward(inputs=)): not every leaf
         self.hook_state = {}
         self.node = None  # NOTE: kept only with anomaly detection on: the node running (parent of new nodes)
 
@@ -197,6 +199,13 @@ def current_task():
     """The backward walk running in this thread (the innermost one), or None outside backward."""
     tasks = getattr(_running, "tasks", None)
     return tasks[-1] if tasks else None
+
+
+def is_checkpoint_valid():
+    """torch.autograd._is_checkpoint_valid: False inside a walk run by autograd.grad or backward(inputs=...),
+    where a reentrant checkpoint's inner backward would accumulate into leaves the caller did not ask for."""
+    task = current_task()
+    return task is None or not task.partial
 
 
 def _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate, allow_unused):
@@ -224,7 +233,7 @@ def _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate
     tasks = getattr(_running, "tasks", None)
     if tasks is None:
         tasks = _running.tasks = []
-    task = GraphTask(seen, needed, accumulate)
+    task = GraphTask(seen, needed, accumulate, inputs is not None)
     tasks.append(task)
     prev = _state.local.grad_enabled
     _state.local.grad_enabled = create_graph

@@ -359,17 +359,25 @@ def _double_vjp(node, outs, tangents, keep_graph, engine):
     """The tangents of the node's outputs: d/dg of sum_i <backward(g)_i, t_i> (see the module docstring)."""
     from . import grad as autograd_grad
     from .._creation import ones
+    differentiable = keep_graph or any(t is not None and t._requires_grad for t in tangents)
+    batched = _state.vmap_depth and any(t is not None and _is_batched(t) for t in tangents)
+    if batched and differentiable:
+        raise BatchedTangentUnsupported(
+            "forward-mode AD with batched tangents (vmap over jvp) through an op without its own jvp rule, whose "
+            "tangent must stay differentiable, is not supported by ember")
     gs = []
     for o in outs:
         if isinstance(o, Tensor) and o._grad_fn is node:
             # NOTE: backward is linear in g, so its derivative is the same at every g: ones, not zeros,
             # where a backward written with |g| or log|g| (logcumsumexp) is differentiable
             g = ones(o.shape, dtype=o.dtype, device=o.device)
-            g._requires_grad = True
+            if batched:
+                g = _batched_seed(g)
+            else:
+                g._requires_grad = True
             gs.append(g)
         else:
             gs.append(None)
-    differentiable = keep_graph or any(t is not None and t._requires_grad for t in tangents)
     # NOTE: where the tangent must stay differentiable (reverse over forward), the double vjp runs on leaf
     # aliases of the saved tensors and tangents, so the reverse pass below walks only this op's small
     # graph, not the whole history behind its inputs (quadratic over a long chain); `_graft` then connects
@@ -396,6 +404,8 @@ def _double_vjp(node, outs, tangents, keep_graph, engine):
     # NOTE: with lower levels visible, the reverse pass must run as ops (create_graph) for the tangent to
     # carry their tangents; it is detached afterwards unless it must stay differentiable
     lower = _state.fw_visible > 0
+    if batched:
+        return _batched_jts(s, gs, seeds, lower)
     if s is None or not s._requires_grad:
         jts = [None] * len(seeds)
     else:
@@ -406,6 +416,44 @@ def _double_vjp(node, outs, tangents, keep_graph, engine):
     elif lower:
         jts = [_detached(jt) for jt in jts]
     return tuple(None if g is None else jts.pop(0) for g in gs)
+
+
+class BatchedTangentUnsupported(RuntimeError):
+    """Raised where batched tangents (jacfwd's vmap over jvp) meet a case the double-vjp rule cannot batch;
+    jacfwd then computes its columns one by one (ember/func/_vectorized.py)."""
+
+
+def _is_batched(t):
+    from ..func._batching.tensor import is_batched
+    return is_batched(t)
+
+
+def _batched_seed(g):
+    """Under vmap: the seed `g` made a leaf per example (batched at every active level, each its own row), so
+    that the derivative of the per-example scalars <backward(g), t> is taken example by example."""
+    from ..func._vmap import lift, physical, rewrap
+    like = lift(g)
+    leaf = physical(like).contiguous().detach().requires_grad_()
+    return rewrap(leaf, like)
+
+
+def _batched_jts(s, gs, seeds, lower):
+    """The tangents d<backward(g), t>/dg per example: the physical scalars summed (each depends only on its
+    own example's seed), differentiated with respect to the physical seeds, and wrapped back."""
+    from . import grad as autograd_grad
+    from ..func._vmap import lift, physical, rewrap
+    leaves = [physical(g) for g in seeds]
+    if s is None:
+        jts = [None] * len(leaves)
+    else:
+        total = physical(lift(s)).sum()
+        jts = list(autograd_grad(total, leaves, create_graph=lower, allow_unused=True)) if total._requires_grad \
+            else [None] * len(leaves)
+    out = []
+    for jt, leaf, g in zip(jts, leaves, seeds):
+        value = leaf.detach().zero_() if jt is None else (_detached(jt) if lower else jt.detach())
+        out.append(rewrap(value, g))
+    return tuple(None if g is None else out.pop(0) for g in gs)
 
 
 def _leaf_alias(t, grafts):

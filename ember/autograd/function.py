@@ -274,6 +274,10 @@ def _edge(t):
     if fn is not None:
         return (fn, t._output_nr)
     if t._requires_grad:
+        if t._base is not None and getattr(t, "_view_meta", None) is not None:
+            # NOTE: a view made under no_grad/inference_mode requires grad but, as in PyTorch, has no
+            # accumulator: gradients reaching it are dropped (neither it nor its base gets a .grad)
+            return (None, 0)
         return (t._accumulator(), 0)
     return (None, 0)
 
@@ -332,6 +336,9 @@ def _uniform(operands, rule):
 
 
 def _apply_primitive(cls, args):
+    if _state.op_log is not None:  # NOTE: an op log is recording (ember/autograd/op_log.py)
+        from .op_log import logged
+        return logged(cls, args, _apply_primitive)
     if _state.vmap_depth:  # NOTE: inside vmap: an op on batched tensors runs by its batching rule
         from ..func._batching.rules import dispatch
         out = dispatch(cls, args)
@@ -481,6 +488,8 @@ def _apply_on(cls, operands, params, dev, lean):
         _unwiden_saved(ctx, wide, operands, outs, results)
     if cls.view:
         _link_view(cls, operands[0], results[0], params)
+        if not track and cls.differentiable:
+            _untracked_view(operands[0], results[0])
     if track:
         out_meta = []
         i = 0
@@ -736,6 +745,9 @@ def _pack_saved(ctx, operands, results, raw_outs=()):
                         break
             if t is None:
                 t = _wrap(item, ctx.device, _dtype._BY_NP[item.dtype])
+        if hooks is not None and t is _hooks_state.overwriting:
+            from .inplace import snapshot_before_write
+            t = snapshot_before_write(t)
         if hooks is not None and not t._data.ndim and not t._requires_grad:
             # NOTE: Python numbers reach forward as 0-d arrays or 0-d Tensors (x * 3.0, x ** 2); PyTorch keeps
             # them as numbers or "wrapped numbers" that it never shows to the pack hook. ember cannot tell them
@@ -760,6 +772,15 @@ def _link_view(cls, base_operand, out, params):
         out._base = root
         out._view_chain = base_operand._view_chain + ((cls, params),)
     out._view_version = out._vc[0]
+
+
+def _untracked_view(base_operand, out):
+    """A view made under no_grad or inference_mode of a tensor that requires grad: as in PyTorch it requires grad
+    too (grad_fn None, a leaf), and remembers the mode it was made in, to refuse the ambiguous in-place writes
+    (autograd/inplace.py) PyTorch refuses through its view creation_meta."""
+    if out._dtype.category >= _FLOAT and base_operand.requires_grad:
+        out._requires_grad = True
+        out._view_meta = "inference" if _state.local.inference else "no_grad"
 
 
 def replay_view(base, chain):

@@ -211,9 +211,8 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, strategy="reverse-mode"):
     """The Jacobian of func at inputs: for output i and input j, a tensor of shape out_i.shape + in_j.shape.
 
-    NOTE: vectorize=True gives the same values by the same loop of backward passes (one per output
-    element); PyTorch batches those passes with vmap. strategy="forward-mode" (vectorize=True only)
-    uses ember.func.jacfwd."""
+    NOTE: vectorize=True batches the backward passes of all output elements with vmap, as PyTorch (one pass per
+    element with create_graph=True); strategy="forward-mode" (vectorize=True only) uses ember.func.jacfwd."""
     if strategy not in ("forward-mode", "reverse-mode"):
         raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If your '
                              'function has more outputs than inputs, "forward-mode" tends to be more performant. '
@@ -272,13 +271,20 @@ def _jacobian_stacked(outputs, inputs, create_graph):
 
     NOTE: as PyTorch's batched backward does, a block is part of its input's one stacked tensor, so it
     requires grad (create_graph=True) when any output's block for that input does."""
-    per_input = [[] for _ in inputs]
-    for out in outputs:
-        for grads in _row_grads(out, inputs, create_graph):
-            for j, (g, inp) in enumerate(zip(grads, inputs)):
-                per_input[j].append(inp.new_zeros(inp.shape) if g is None else g)
     numels = [out.nelement() for out in outputs]
-    blocks = [_stack_rows(rows, inp).split(numels, 0) for rows, inp in zip(per_input, inputs)]
+    if not create_graph and not _state.vmap_depth and not _state.fw_visible and sum(numels):
+        # NOTE: all rows in one backward pass vmapped over the identity, as PyTorch's (ember/func/_vectorized.py);
+        # with create_graph the rows keep their graphs one by one below
+        from ..func._vectorized import vjp_rows
+        stacked = vjp_rows(list(outputs), list(inputs), numels)
+    else:
+        per_input = [[] for _ in inputs]
+        for out in outputs:
+            for grads in _row_grads(out, inputs, create_graph):
+                for j, (g, inp) in enumerate(zip(grads, inputs)):
+                    per_input[j].append(inp.new_zeros(inp.shape) if g is None else g)
+        stacked = [_stack_rows(rows, inp) for rows, inp in zip(per_input, inputs)]
+    blocks = [rows.split(numels, 0) for rows in stacked]
     return tuple(tuple(blocks[j][i].view(out.shape + inp.shape) for j, inp in enumerate(inputs))
                  for i, out in enumerate(outputs))
 

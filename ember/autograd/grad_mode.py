@@ -12,11 +12,11 @@ class _GradMode:
     _mode = True
 
     def __enter__(self):
-        self._prev = _state.local.grad_enabled
-        _state.local.grad_enabled = self._mode
+        self._prev = _save_mode()
+        _set_mode(self._mode)
 
     def __exit__(self, *exc):
-        _state.local.grad_enabled = self._prev
+        _restore_mode(self._prev)
         return False
 
     def __call__(self, fn):
@@ -27,6 +27,24 @@ class _GradMode:
 
     def clone(self):
         return self._fresh()
+
+
+def _save_mode():
+    local = _state.local
+    return local.grad_enabled, local.grad_shown
+
+
+def _restore_mode(prev):
+    _state.local.grad_enabled, _state.local.grad_shown = prev
+
+
+def _set_mode(mode):
+    """Set grad mode; inside inference_mode only the reported mode changes (nothing is recorded there, as PyTorch)."""
+    local = _state.local
+    if local.inference:
+        local.grad_shown = mode
+    else:
+        local.grad_enabled = mode
 
 
 def _decorate(make_ctx, fn):
@@ -99,21 +117,21 @@ class set_grad_enabled(_GradMode):
 
     def __init__(self, mode):
         self._mode = bool(mode)
-        self._prev = _state.local.grad_enabled
-        _state.local.grad_enabled = self._mode
+        self._prev = _save_mode()
+        _set_mode(self._mode)
 
     def __enter__(self):
         pass
 
     def __exit__(self, *exc):
-        _state.local.grad_enabled = self._prev
+        _restore_mode(self._prev)
         return False
 
     def _fresh(self):
         return _Setter(self._mode)
 
     def __call__(self, fn):
-        _state.local.grad_enabled = self._prev
+        _restore_mode(self._prev)
         mode = self._mode
         return _decorate(lambda: _Setter(mode), fn)
 
@@ -149,8 +167,8 @@ class inference_mode(_GradMode):
 
     def __enter__(self):
         local = _state.local
-        self._prev = (local.grad_enabled, local.inference)
-        local.grad_enabled = not self.mode
+        self._prev = (local.grad_enabled, local.inference, local.grad_shown)
+        local.grad_enabled = local.grad_shown = not self.mode
         local.inference = bool(self.mode)
         if self.mode:
             with _count_lock:
@@ -160,13 +178,13 @@ class inference_mode(_GradMode):
         if self.mode:
             with _count_lock:
                 _tensor._inference_blocks -= 1
-        _state.local.grad_enabled, _state.local.inference = self._prev
+        _state.local.grad_enabled, _state.local.inference, _state.local.grad_shown = self._prev
         return False
 
 
 def is_grad_enabled():
-    """Whether ops currently record the graph."""
-    return _state.local.grad_enabled
+    """Whether grad mode is on (inside inference_mode it may be, under enable_grad, yet nothing is recorded)."""
+    return _state.is_grad_enabled()
 
 
 def is_inference_mode_enabled():

@@ -218,11 +218,13 @@ def unpack_entry(entry, node):
 # --- saved-tensor hooks (torch.autograd.graph.saved_tensors_hooks) ------------------------------------
 class _HooksState(threading.local):
     """Per thread, as in PyTorch: the stack of (pack, unpack) pairs, innermost last, and the error message
-    while `disable_saved_tensors_hooks` is in force (None when hooks may be registered)."""
+    while `disable_saved_tensors_hooks` is in force (None when hooks may be registered), and the tensor an
+    in-place op is about to overwrite while that op runs under hooks (see autograd/inplace.py overwriting)."""
 
     def __init__(self):
         self.stack = []
         self.disabled = None
+        self.overwriting = None
 
 
 _hooks_state = _HooksState()

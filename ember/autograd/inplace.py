@@ -9,11 +9,32 @@ calls these functions to update the graph, so that it knows nothing of nodes and
 from .. import _state
 from .._tensor import _wrap
 from .function import replay_view
-from .graph import Node, SavedOutput
+from .graph import Node, SavedOutput, _hooks_state
+
+
+_VIEW_MODES = {"no_grad": ("no_grad mode", "with grad mode enabled", "no_grad"),
+               "inference": ("inference mode", "in normal mode", "inference_mode")}
+
+
+def _view_mode_error(meta, what):
+    made, now, block = _VIEW_MODES[meta]
+    return RuntimeError(
+        f"A view was created in {made} and {what} {now}. Given that this use case is ambiguous and error-prone, "
+        f"it is forbidden. You can clarify your code by moving both the view and the inplace either both inside "
+        f"the {block} block (if you don't want the inplace to be tracked) or both outside (if you want the "
+        f"inplace to be tracked).")
+
+
+def view_rebase_error(meta):
+    """PyTorch's error for the history of a view made without grad tracking after its base was written in place."""
+    return _view_mode_error(meta, "its base or another view of its base has been modified inplace")
 
 
 def _check_inplace_autograd(target):
     """PyTorch's refusal to write in place into a leaf that requires grad, or into a view of one."""
+    meta = getattr(target, "_view_meta", None)
+    if meta is not None:  # NOTE: a view made under no_grad/inference_mode of a tensor that requires grad
+        raise _view_mode_error(meta, "is being modified inplace")
     if target._base is not None:
         base = target._base
         # NOTE: a view that was itself made to require grad (a leaf) is refused as a view too, as in PyTorch
@@ -21,6 +42,26 @@ def _check_inplace_autograd(target):
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
     elif target._grad_fn is None and target._requires_grad:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def overwriting(target):
+    """Tell the saving of the in-place op about to run that it will overwrite `target` (None: done). Returns
+    whether it was told: only while saved-tensor hooks are active does it matter.
+
+    NOTE: without hooks, _protect_saved copies a saved `target` after the op ran; with hooks the pack hook has
+    already seen (and maybe kept, as t.detach()) the tensor itself, so the copy must be made before it is
+    packed: the pack hook receives a copy of the old value, as PyTorch's in-place formulas save one."""
+    if target is not None and not _hooks_state.stack:
+        return False
+    _hooks_state.overwriting = target
+    return True
+
+
+def snapshot_before_write(t):
+    """A copy of `t`'s current value carrying its current history (what an op saving t must keep)."""
+    snap = _wrap(t._data.copy(), t._device, t._dtype)
+    snap._grad_fn, snap._output_nr, snap._requires_grad = t._grad_fn, t._output_nr, t._requires_grad
+    return snap
 
 
 def _protect_saved(node, target, result, old):
@@ -77,6 +118,29 @@ def _base_edge(base):
     if base._grad_fn is not None:
         return (base._grad_fn, base._output_nr)
     return (None, 0)
+
+
+class AsStridedBackward0(Node):
+    """The grad_fn of a view rebuilt after its base was written in place: PyTorch rebuilds such a view as an
+    as_strided of the base. NOTE: ember replays the view's own ops instead (same gradient, readable); this node
+    passes the gradient on to that replay, so that the view is named (and reported in the version error) as
+    PyTorch names it."""
+
+    __slots__ = ()
+
+    def _backward(self, grads):
+        return grads
+
+
+def as_strided_node(fresh):
+    """A node named as PyTorch's rebuilt view, in front of `fresh` (the replayed view, which has a grad_fn)."""
+    node = AsStridedBackward0()
+    node.next_functions = ((fresh._grad_fn, fresh._output_nr),)
+    node.needs_input_grad = (True,)
+    meta = (fresh._data.shape, fresh._dtype, fresh._device)
+    node._in_meta = (meta,)
+    node._out_meta = (meta,)
+    return node
 
 
 class CopySlices(Node):

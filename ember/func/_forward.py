@@ -2,11 +2,14 @@
 
 Each call of `jvp` opens its own dual level, so jvp nests (jvp of jvp gives second directional
 derivatives): the inner level's tangents carry the outer level's, as torch.func's do.
-NOTE: ember has no batching under jacfwd yet: it runs one jvp per input element (a Python loop), so
-`randomness=` is checked but random ops inside the function are not refused as PyTorch's vmap refuses them.
+jacfwd runs one jvp vmapped over the columns of the identity, as PyTorch's (ember/func/_vectorized.py), with
+`randomness=` passed to that vmap; under an outer vmap, or where an op reads a batched tensor's raw data, it
+runs one jvp per input element instead.
 """
+from .. import _state
 from .._tensor import Tensor
 from ..autograd import forward_ad
+from ._vectorized import jacfwd_columns
 
 __all__ = ["jvp", "jacfwd"]
 
@@ -147,6 +150,15 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
         zero_leaves = [x.new_zeros(x.shape) for x in leaves]
         first = push(zero_leaves)  # NOTE: the primal output (and aux) once, and the output structure
         out_flat, out_spec = _flatten(first[0])
+        columns = None
+        if not _state.vmap_depth and sum(x.numel() for x in leaves):
+            # NOTE: all columns at once: one vmapped jvp over the identity's columns (ember/func/_vectorized.py)
+            columns = jacfwd_columns(lambda ts: _flatten(push(ts)[1])[0], leaves, randomness)
+        if columns is not None:
+            per_output = [[_columns_to_block(columns[i][k], o, x) for i, x in enumerate(leaves)]
+                          for k, o in enumerate(out_flat)]
+            jac = _unflatten([_per_argnums(blocks, argnums, flat_args) for blocks in per_output], out_spec)
+            return (jac, first[2]) if has_aux else jac
         columns = []  # per input leaf: per output leaf, the tangents (one per input element)
         for i, x in enumerate(leaves):
             cols = [[] for _ in out_flat]
@@ -168,6 +180,13 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
         jac = _unflatten([_per_argnums(blocks, argnums, flat_args) for blocks in per_output], out_spec)
         return (jac, first[2]) if has_aux else jac
     return wrapper
+
+
+def _columns_to_block(cols, out, x):
+    """Tangents of `out` stacked over the elements of `x` ((x.numel(),) + out.shape) as out.shape + x.shape."""
+    nd = out.dim()
+    moved = cols.reshape((x.numel(),) + tuple(out.shape)).movedim(0, nd) if nd else cols.reshape((x.numel(),))
+    return moved.reshape(tuple(out.shape) + tuple(x.shape))
 
 
 def _stack_columns(cols, out, x):

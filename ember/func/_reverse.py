@@ -32,6 +32,7 @@ from .._tensor import Tensor
 from ..autograd import grad as _autograd_grad_fn
 from ..autograd.grad_mode import enable_grad
 from ..autograd.graph import AccumulateGrad
+from ._vectorized import can_vectorize_jacrev, jacrev_rows
 from ._vmap import lift, physical, rewrap
 
 __all__ = ["grad", "grad_and_value", "vjp", "jacrev", "hessian"]
@@ -414,11 +415,12 @@ def _error_if_complex(func_name, flat, is_input):
                                f"flattened input idx: {idx}")
 
 
-def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
-    """A function computing the Jacobian of func w.r.t. the args at argnums, one vjp per output element.
+def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
+    """A function computing the Jacobian of func w.r.t. the args at argnums: vjps of the rows of the identity,
+    vmapped over chunk_size rows at a time (all at once by default), as PyTorch's.
 
-    NOTE: chunk_size is checked as PyTorch checks it, but every row of the Jacobian is its own backward
-    pass (PyTorch vmaps over a chunk of rows); the results are the same."""
+    NOTE: under an outer vmap or an outer transform that differentiates the Jacobian, each row is its own
+    backward pass instead (ember/func/_vectorized.py says why); the values are the same."""
     if not (chunk_size is None or chunk_size > 0):
         raise ValueError("jacrev: `chunk_size` should be greater than 0.")
 
@@ -429,13 +431,16 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None):
         flat_out = forward.flat_out
         _error_if_complex("jacrev", flat_out, is_input=False)
         numels = [o.numel() for o in flat_out]
-        rows = _standard_basis_rows(flat_out, numels)
-        create_graph = _state.local.grad_enabled
-        per_row = [forward.flat_vjp(row, retain_graph=True, create_graph=create_graph) for row in rows]
         # NOTE: as PyTorch does, the rows of all outputs are stacked into one tensor per input and then
         # cut per output, so the blocks of one input share their graph (and requires_grad).
-        blocks = [_stack_rows([row[k] for row in per_row], primal).split(numels, 0)
-                  for k, primal in enumerate(forward.flat_diff)]
+        if sum(numels) and can_vectorize_jacrev(forward):
+            stacked = jacrev_rows(forward, numels, chunk_size)
+        else:
+            rows = _standard_basis_rows(flat_out, numels)
+            create_graph = _state.local.grad_enabled
+            per_row = [forward.flat_vjp(row, retain_graph=True, create_graph=create_graph) for row in rows]
+            stacked = [_stack_rows([row[k] for row in per_row], primal) for k, primal in enumerate(forward.flat_diff)]
+        blocks = [s.split(numels, 0) for s in stacked]
         jac_of_output = [tree_unflatten([b[j].view(tuple(out.shape) + tuple(primal.shape))
                                          for b, primal in zip(blocks, forward.flat_diff)], forward.diff_spec)
                          for j, out in enumerate(flat_out)]

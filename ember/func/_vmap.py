@@ -17,14 +17,15 @@ A gradient transform works inside vmap with three helpers (identities when no vm
     x = lift(x).detach(); leaf = physical(x).requires_grad_()   # the physical leaf, one row per example
     out = physical(f(rewrap(leaf, x)))                          # f sees x's logical tensor
     g = rewrap(autograd.grad(out, leaf, ones_like(out))[0], x)  # each example's gradient, batched like x
-Limits: randomness='different' raises NotImplementedError; ops without a rule (sort, topk, BatchNorm, ...)
-loop over the examples, with PyTorch's warning.
+Random ops follow `randomness=` (ember/func/_batching/random.py). Limits: ops without a rule (sort, topk,
+BatchNorm, ...) loop over the examples, with PyTorch's warning.
 """
 import functools
 import threading
 
 from .. import _state
 from .._tensor import Tensor
+from ._batching.random import ERROR_MODE
 from ._batching.tensor import BatchedTensor, Level, batched, levels, physical
 
 _RANDOMNESS = ("error", "different", "same")
@@ -35,7 +36,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
 
     in_dims/out_dims: an int, None (not mapped / not stacked: the same for every example) or a nested
     tuple/list/dict matching the inputs/outputs. randomness: 'error' (random ops raise), 'same' (one draw
-    shared by the batch) or 'different' (not supported by ember yet: random ops raise NotImplementedError).
+    shared by the batch) or 'different' (each example draws its own values).
     chunk_size: map that many examples at a time (None: all at once)."""
     if randomness not in _RANDOMNESS:
         raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
@@ -223,17 +224,17 @@ def _join_chunks(chunks, out_dims):
 
 
 def check_random():
-    """Called by ember's random sampling while a vmap is active: PyTorch's error in 'error' mode."""
+    """Called by every draw of ember's random sampling while a vmap is active. The public samplers resolve the
+    vmap levels first (ember/func/_batching/random.py), so a level still active here is one that a sampler
+    without that marking (an internal draw) reached: PyTorch's error in 'error' mode, and a refusal in
+    'different' mode rather than one draw silently shared by the batch."""
     modes = {lvl.randomness for lvl in levels()}
     if "error" in modes:
-        raise RuntimeError("vmap: called random operation while in randomness error mode. Please either use the "
-                           "'same' or 'different' randomness flags on vmap or perform the randomness operation "
-                           "out of vmap")
+        raise RuntimeError(ERROR_MODE)
     if "different" in modes:
-        # NOTE: ember's samplers draw one logical shape; a draw per example is not implemented yet, and giving
-        # the same draw to every example would silently be randomness='same'
-        raise NotImplementedError("vmap: randomness='different' is not supported by ember yet; use "
-                                  "randomness='same' or draw the random values outside vmap")
+        raise NotImplementedError("vmap: this random operation draws one sample for the whole batch in ember, "
+                                  "so randomness='different' is not supported for it; use randomness='same' or "
+                                  "draw the random values outside vmap")
 
 
 def lift(t):

@@ -2,7 +2,7 @@
 import math as _math
 import warnings as _warnings
 
-from .. import _arguments, _creation, _dtype
+from .. import _arguments, _creation, _dtype, _random
 from .. import _ops  # noqa: F401  (every op registered before the functions below use them)
 from .._ops.nn import activation as _act
 from .._ops._registry import FUNCTIONS as _TORCH, apply_inplace as _apply_inplace, bind as _bind
@@ -439,7 +439,10 @@ def _dropout(input, p, training, inplace, alpha=False, feature=False):
     if p == 1:
         return input.mul_(0) if inplace else input * _creation.zeros(mask_shape, dtype=input.dtype,
                                                                      device=input.device)
-    keep = _creation.empty(mask_shape, dtype=input.dtype, device=input.device).bernoulli_(1 - p)
+    # NOTE: an out-of-place draw (not empty(...).bernoulli_(1 - p)), so that under vmap(randomness='different')
+    # each example draws its own mask (an in-place draw into an unbatched tensor is refused there, as in
+    # PyTorch); the same numbers are drawn either way, and a number p needs no read of device memory.
+    keep = _random.bernoulli(_creation.empty(mask_shape, dtype=input.dtype, device=input.device), 1 - p)
     if not alpha:
         scale = keep / (1 - p)
         return input.mul_(scale) if inplace else input * scale

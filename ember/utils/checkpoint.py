@@ -24,13 +24,28 @@ from ..autograd import graph as _graph
 from ..autograd.function import Function
 from ..autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 
-__all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "noop_context_fn", "set_checkpoint_early_stop"]
+__all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "noop_context_fn", "set_checkpoint_early_stop",
+           "set_checkpoint_debug_enabled"]
 
 _early_stop_override = None  # NOTE: set by set_checkpoint_early_stop; wins over checkpoint(early_stop=...)
+_debug_override = None  # NOTE: set by set_checkpoint_debug_enabled; wins over checkpoint(debug=...)
 
 
 class CheckpointError(RuntimeError):
     """Raised when the recomputation does not reproduce what the original forward saved."""
+
+
+@contextlib.contextmanager
+def set_checkpoint_debug_enabled(enabled):
+    """Inside this block, checkpoints made here run in debug mode (enabled True), not (False), or as their
+    debug argument says (None)."""
+    global _debug_override
+    prev = _debug_override
+    _debug_override = enabled
+    try:
+        yield
+    finally:
+        _debug_override = prev
 
 
 @contextlib.contextmanager
@@ -102,10 +117,13 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn, 
         if context_fn is not noop_context_fn or debug is not False:
             raise ValueError("Passing `context_fn` or `debug` is only supported when use_reentrant=False.")
         return CheckpointFunction.apply(function, preserve, *args)
-    if debug:
-        # NOTE: PyTorch's debug mode dumps the operators of both runs (its dispatcher logs them); ember has no
-        # such log, so it refuses rather than pretend.
-        raise NotImplementedError("checkpoint(debug=True) is not implemented in ember yet")
+    debug_logs = None
+    if _debug_override if _debug_override is not None else debug:
+        if context_fn is not noop_context_fn:
+            raise ValueError("debug=True is incompatible with non-default context_fn")
+        from ._checkpoint_debug import DebugLogs
+        debug_logs = DebugLogs()
+        context_fn = debug_logs.contexts
     if determinism_check not in _METADATA_FNS:
         raise ValueError(f"determinism_check should be one of {list(_METADATA_FNS)}, but got {determinism_check}")
     forward_context, recompute_context = context_fn()
@@ -114,7 +132,7 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn, 
     if _early_stop_override is not None:
         early_stop = _early_stop_override
     frame = _Frame(function, args, kwargs, preserve, _METADATA_FNS[determinism_check], early_stop,
-                   recompute_context)
+                   recompute_context, debug_logs)
     suppressed = True
     with _graph.saved_tensors_hooks(frame.pack, frame.unpack):
         with forward_context:
@@ -177,6 +195,12 @@ class CheckpointFunction(Function):
 
     @staticmethod
     def backward(ctx, *grads):
+        from ..autograd.engine import is_checkpoint_valid
+        if not is_checkpoint_valid():
+            raise RuntimeError(
+                "When use_reentrant=True, torch.utils.checkpoint is incompatible with .grad() or passing an "
+                "`inputs` parameter to .backward(). To resolve this error, you can either set use_reentrant=False, "
+                "or call .backward() without passing the `inputs` argument.")
         inputs = list(ctx.inputs)
         for i, t in zip(ctx.tensor_indices, ctx.saved_tensors):
             inputs[i] = t
@@ -240,8 +264,9 @@ class _Frame:
     an emptied placeholder (a second backward with retain_graph=True) reruns the function again.
     """
 
-    def __init__(self, fn, args, kwargs, preserve, metadata_fn, early_stop, recompute_context):
+    def __init__(self, fn, args, kwargs, preserve, metadata_fn, early_stop, recompute_context, debug_logs=None):
         self.fn, self.kwargs = fn, kwargs
+        self.debug_logs = debug_logs  # NOTE: debug=True: a CheckpointError at unpack is raised with both op logs
         # NOTE: the tensor inputs are saved as an op saves its inputs: through the saved-tensor hooks active
         # at the call (an enclosing checkpoint's, save_on_cpu's), or else with their versions, so that one
         # modified in place before backward gives PyTorch's version error instead of a different rerun.
@@ -265,7 +290,13 @@ class _Frame:
 
     def unpack(self, holder):
         if holder.value is None:
-            self._recompute()
+            if self.debug_logs is None:
+                self._recompute()
+            else:
+                try:
+                    self._recompute()
+                except CheckpointError as e:
+                    self.debug_logs.explain(e)
         x = holder.value[0]
         holder.value = None  # NOTE: handed out once; the node that asked holds it for its backward
         return x

@@ -104,14 +104,7 @@ GRAD_ASSIGN = {
                                          torch.ones(2, dtype=torch.float64)),
     "not_tensor": lambda torch: setattr(torch.ones(2, requires_grad=True), "grad", [1.0, 1.0]),
 }
-GRAD_ASSIGN_XFAIL = {
-    "wrong_shape": "_tensor.py grad setter: PyTorch says \"attempting to assign a gradient of size '[3]' to a tensor "
-                   "of size '[2]'. Please ensure that the gradient and the tensor are the same size\"; ember says "
-                   "'assigned grad has data of a different size'",
-    "wrong_dtype": "_tensor.py grad setter: PyTorch says \"attempting to assign a gradient with dtype 'double' to a "
-                   "tensor with grad_dtype 'Float'. The gradient must match ...\"; ember says 'assigned grad has "
-                   "data of a different type'",
-}
+GRAD_ASSIGN_XFAIL = {}
 
 
 @pytest.mark.parametrize("case", [

@@ -17,16 +17,67 @@ def test_no_grad_context():
     same(fn)
 
 
-@pytest.mark.xfail(strict=True, reason="function.py _link_view: a view made under no_grad of a tensor that requires "
-                                       "grad has requires_grad=True (grad_fn None, is_leaf True) in PyTorch; ember "
-                                       "gives False. Emulating it needs PyTorch's view creation_meta (also for "
-                                       "its 'A view was created in no_grad mode...' in-place error)")
 def test_view_made_under_no_grad_keeps_requires_grad():
     def fn(torch):
         x = torch.ones(2, 2, requires_grad=True)
         with torch.no_grad():
             views = [x[0], x[:1], x.view(4), x.t()]
-        return views
+        return views, [(v.is_leaf, v.grad_fn is None) for v in views]
+    same(fn)
+
+
+def test_gradient_through_a_view_made_under_no_grad_is_dropped():
+    def fn(torch):
+        x = torch.ones(3, requires_grad=True)
+        with torch.no_grad():
+            v = x[:2]
+        y = v * 2
+        y.sum().backward()
+        return y.requires_grad, type(y.grad_fn).__name__, x.grad, v.grad
+    same(fn)
+
+
+def _under_no_grad(f):
+    import ember
+    import torch
+    with torch.no_grad(), ember.no_grad():
+        f()
+
+
+NO_GRAD_VIEW_ERRORS = {
+    "write_view_with_grad": lambda torch, x, v: v.mul_(2),
+    "grad_fn_after_write_under_no_grad": lambda torch, x, v: (_under_no_grad(lambda: v.mul_(2)), v.grad_fn),
+    "is_leaf_after_base_written": lambda torch, x, v: (x.mul_(2), v.is_leaf),
+    "use_after_base_written": lambda torch, x, v: (x.mul_(2), v.sum()),
+}
+
+
+@pytest.mark.parametrize("case", list(NO_GRAD_VIEW_ERRORS))
+def test_view_made_under_no_grad_refuses_ambiguous_writes(case):
+    def fn(torch):
+        x = torch.ones(3, requires_grad=True) * 1
+        with torch.no_grad():
+            v = x[:2]
+        NO_GRAD_VIEW_ERRORS[case](torch, x, v)
+    same_error(fn)
+
+
+def test_view_of_a_leaf_made_under_no_grad_written_with_grad_raises():
+    def fn(torch):
+        x = torch.ones(3, requires_grad=True)
+        with torch.no_grad():
+            v = x[:2]
+        v.mul_(2)
+    same_error(fn)
+
+
+def test_view_made_under_no_grad_written_under_no_grad_keeps_working():
+    def fn(torch):
+        x = torch.ones(3, requires_grad=True) * 1
+        with torch.no_grad():
+            v = x[:2]
+            v.mul_(2)
+        return v.requires_grad, x, (x * 2).grad_fn is not None
     same(fn)
 
 

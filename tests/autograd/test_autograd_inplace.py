@@ -88,10 +88,6 @@ def test_version_message_float64_2d_and_version_2():
     assert "[torch.DoubleTensor [2, 3]], which is output 0 of Tanh, is at version 2" in msg
 
 
-@pytest.mark.xfail(strict=True, reason="function.py replay_view / _tensor.py _sync_view: a view rebuilt after its "
-                                       "base changed in place gets the view op's node (SliceBackward0); PyTorch "
-                                       "names every rebuilt view AsStridedBackward0 (also 'output 0 of AsStrided' "
-                                       "in the version message)")
 def test_view_rebuilt_after_in_place_is_as_strided():
     def fn(torch):
         x = torch.ones(2, 2, requires_grad=True)
@@ -301,8 +297,7 @@ def test_in_place_on_view_saved_by_another_op_raises():
     from autograd_compare import outcome
     (t_type, t_msg), (e_type, e_msg) = outcome(fn, torch), outcome(fn, ember)
     assert t_type is e_type is RuntimeError
-    # PyTorch names the rebuilt view AsStrided (see the xfail above); the rest must match
-    assert e_msg.replace("output 0 of Select,", "output 0 of AsStrided,") == t_msg
+    assert e_msg == t_msg
 
 
 def test_in_place_on_non_leaf_then_second_backward_through_old_history():

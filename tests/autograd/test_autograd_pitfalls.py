@@ -87,8 +87,6 @@ def test_2_grad_of_non_leaf_is_none():
     same(fn)
 
 
-@pytest.mark.xfail(strict=True, reason="_tensor.py Tensor.grad: the non-leaf warning lacks PyTorch's last sentence "
-                                       "'See github.com/pytorch/pytorch/pull/30531 for more information.'")
 def test_2_grad_of_non_leaf_warns():
     import torch
     import ember

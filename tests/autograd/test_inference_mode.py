@@ -213,10 +213,6 @@ def test_inference_tensor_inside_the_mode_can_be_used_under_no_grad():
 
 
 # --- known gaps -------------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="function.py _apply_on: ember records a graph wherever grad mode is on; "
-                                       "PyTorch records nothing inside inference_mode even under enable_grad "
-                                       "(is_grad_enabled() says True there). Telling them apart needs a check of "
-                                       "the inference flag in the tracking branch.")
 def test_enable_grad_inside_inference_mode_records_nothing():
     def fn(torch):
         x = torch.ones(2, requires_grad=True)
@@ -228,16 +224,51 @@ def test_enable_grad_inside_inference_mode_records_nothing():
     same(fn)
 
 
-@pytest.mark.xfail(strict=True, reason="function.py _link_view: a view of a tensor that requires grad made inside "
-                                       "inference_mode requires grad in PyTorch (grad_fn None); ember gives False, "
-                                       "as for views made under no_grad (see test_autograd_grad_mode.py)")
+def test_grad_mode_reported_through_nested_modes_inside_inference_mode():
+    def fn(torch):
+        seen = []
+        x = torch.ones(2, requires_grad=True)
+        with torch.inference_mode():
+            seen.append(torch.is_grad_enabled())
+            with torch.enable_grad():
+                seen.append(torch.is_grad_enabled())
+                with torch.inference_mode(False):
+                    seen += [torch.is_grad_enabled(), torch.is_inference_mode_enabled(), (x * 2).requires_grad]
+                with torch.no_grad():
+                    seen.append(torch.is_grad_enabled())
+                    with torch.inference_mode(False):
+                        seen += [torch.is_grad_enabled(), (x * 2).requires_grad]
+                torch.set_grad_enabled(False)
+                seen.append(torch.is_grad_enabled())
+                with torch.set_grad_enabled(True):
+                    seen += [torch.is_grad_enabled(), (x * 2).requires_grad]
+            seen.append(torch.is_grad_enabled())
+        seen += [torch.is_grad_enabled(), (x * 2).requires_grad]
+        return seen
+    same(fn)
+
+
 def test_view_made_inside_inference_mode_keeps_requires_grad():
     def fn(torch):
         x = torch.ones(3, requires_grad=True)
         with torch.inference_mode():
             v = x[:2]
-        return v.requires_grad, v.is_inference()
+        return v.requires_grad, v.is_inference(), v.is_leaf, v.grad_fn is None
     same(fn)
+
+
+@pytest.mark.parametrize("case", ["write_view_outside", "write_inside_then_read_grad_fn"])
+def test_view_made_inside_inference_mode_refuses_ambiguous_writes(case):
+    def fn(torch):
+        x = torch.ones(3, requires_grad=True) * 1
+        with torch.inference_mode():
+            v = x[:2]
+            if case == "write_inside_then_read_grad_fn":
+                v.mul_(2)
+        if case == "write_view_outside":
+            v.mul_(2)
+        return v.grad_fn
+    same_error(fn)
 
 
 def test_copies_saves_casts_and_modules():
