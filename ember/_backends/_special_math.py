@@ -1,5 +1,6 @@
 """Special functions on float arrays for backends that lack them (NumPy has no erf or gamma):
-erf, erfc, erfinv, lgamma, digamma, polygamma. Each works on any `xp` (numpy or cupy), computes
+erf, erfc, erfinv, lgamma, digamma, polygamma (the rest of torch.special's: _special_gamma.py,
+_special_bessel.py, _special_poly.py, reached through `Special` too). Each works on any `xp` (numpy or cupy), computes
 in float64 and returns the input's dtype; accuracy is near float64's (relative error ~1e-15).
 
 The Chebyshev coefficients below come from tools/fit_special.py (mpmath, 50 digits): each piece
@@ -339,3 +340,22 @@ class Special:
 
     def polygamma(self, n, x):
         return polygamma(n, x, self._xp)
+
+    def __getattr__(self, name):
+        # NOTE: the rest of torch.special's kernels (Bessel, Airy, incomplete gamma, zeta, polynomials...)
+        # live in the sibling _special_*.py modules; each takes `xp` as its last keyword
+        fn = _more_kernels().get(name)
+        if fn is None:
+            raise AttributeError(name)
+        import functools
+        return functools.partial(fn, xp=self._xp)
+
+
+def _more_kernels():
+    from . import _special_bessel as b, _special_gamma as g, _special_poly as p
+    return {"erfcx": g.erfcx, "log_ndtr": g.log_ndtr, "ndtri": g.ndtri, "gammainc": g.gammainc,
+            "gammaincc": g.gammaincc, "zeta": g.zeta, "i0": b.i0, "i0e": b.i0e, "i1": b.i1, "i1e": b.i1e,
+            "k0": b.k0, "k0e": b.k0e, "k1": b.k1, "k1e": b.k1e, "bessel_j": b.bessel_j, "bessel_y": b.bessel_y,
+            "spherical_j0": b.spherical_j0, "airy_ai": b.airy_ai, "chebyshev": p.chebyshev,
+            "shifted_chebyshev": p.shifted_chebyshev, "hermite_h": p.hermite_h, "hermite_he": p.hermite_he,
+            "laguerre_l": p.laguerre_l, "legendre_p": p.legendre_p}
