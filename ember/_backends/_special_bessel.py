@@ -33,6 +33,10 @@ def _series(xp, y, first, ratio, terms=60):
     return total
 
 
+# NOTE: log of the largest finite value, by itemsize (float16, float32, float64; CuPy has no finfo)
+_LOG_MAX = {2: math.log(65504.0), 4: math.log(3.4028234663852886e38), 8: math.log(1.7976931348623157e308)}
+
+
 # --- I0, I1 -------------------------------------------------------------------------------------------
 _I_SERIES_MAX = 30.0
 
@@ -65,8 +69,12 @@ def _bessel_i(x, nu, scaled, xp):
     if scaled:
         out = xp.where(finite, s, 0.0)  # NOTE: e^-x I(x) -> 0 as x -> inf
     else:
-        half = xp.exp(a / 2)  # NOTE: e^a split in two halves, so I(a) stays finite up to its own overflow
-        out = xp.where(finite, half * s * half, xp.nan)  # NOTE: NaN at +-inf, as PyTorch's
+        # NOTE: inf once e^|x| overflows in the input's dtype (PyTorch's kernels compute e^|x| times the scaled
+        # value, in the input's precision); e^a is taken in two halves so that float64 reaches that point
+        limit = _LOG_MAX[x.dtype.itemsize]
+        half = xp.exp(a / 2)
+        out = xp.where(a > limit, xp.inf, half * s * half)
+        out = xp.where(finite, out, xp.nan)  # NOTE: NaN at +-inf, as PyTorch's
     if nu == 1:
         out = xp.copysign(out, v)  # NOTE: I1 is odd
     return xp.where(xp.isnan(v), v, out).astype(x.dtype, copy=False)
@@ -349,7 +357,8 @@ def airy_ai(x, xp):
     finite = xp.isfinite(v)
     _by_pieces(xp, v, out, [
         (xp.abs(v) <= edge, lambda t: _airy_series(xp, t)),
-        ((v > edge) & finite, lambda t: _airy_right(xp, t)),
+        ((v > edge) & (v <= 200), lambda t: _airy_right(xp, t)),
+        ((v > 200) & finite, lambda t: xp.zeros_like(t)),  # NOTE: Ai(200) ~ 1e-820 underflows
         ((v < -edge) & finite, lambda t: _airy_left(xp, -t)),
     ])
     return out.astype(x.dtype, copy=False)

@@ -27,7 +27,7 @@ def _floats_only(kernel, half, *arrays):
             raise not_for(kernel, a)
 
 
-def _unary_class(cls_name, kernel, backward=None, *, save="input", half=False, aten=None, doc=""):
+def _unary_class(cls_name, kernel, backward=None, *, save="input", half=False, aten=None, doc="", public=None):
     """A one-input Primitive on `kernel(array)`; no gradient (the output never requires grad) when
     `backward` is None, as PyTorch's Bessel and Airy functions."""
     def forward(ctx, x):
@@ -38,7 +38,7 @@ def _unary_class(cls_name, kernel, backward=None, *, save="input", half=False, a
         return y
 
     ns = {"__doc__": doc, "promote": "float", "upcast": half, "forward": staticmethod(forward),
-          "differentiable": backward is not None}
+          "differentiable": backward is not None, "_public_name": public or aten[:-len("_cpu")]}
     if backward is not None:
         def bwd(ctx, g):
             (s,) = ctx.saved_tensors
@@ -70,7 +70,7 @@ def _i1e_grad(g, x):
     return g * (i0e(x) - i1e(safe) * (safe.sign() + 1 / safe)).masked_fill(x == 0, 0.5)
 
 
-I0 = _unary_class("I0", _kernel("i0"), lambda g, x: g * i1(x), half=True, aten="i0_cpu",
+I0 = _unary_class("I0", _kernel("i0"), lambda g, x: g * i1(x), half=True, aten="i0_vml_cpu", public="i0",
                   doc="The modified Bessel function of the first kind, order 0.")
 SpecialI0E = _unary_class("SpecialI0E", _kernel("i0e"), lambda g, x: g * (i1e(x) - x.sign() * i0e(x)), half=True,
                           aten="i0e_cpu", doc="exp(-|x|) I0(x).")

@@ -37,21 +37,23 @@ def _polynomial_class(name, kernel, kind):
         special = _backends.of_array(x).special
         return getattr(special, kernel)(x, n, kind) if kind else getattr(special, kernel)(x, n)
 
-    def check(x, n):
-        if not isinstance(x, Tensor) and not isinstance(n, Tensor):
-            raise TypeError(
-                f"special_{name}() received an invalid combination of arguments - got ({_type_name(x)}, "
-                f"{_type_name(n)}), but expected one of:\n * (Tensor x, Tensor n, *, Tensor out = None)\n"
-                " * (Number x, Tensor n, *, Tensor out = None)\n * (Tensor x, Number n, *, Tensor out = None)\n")
-
     cls_name = "Special" + "".join(p.capitalize() for p in name.split("_"))
     return type(cls_name, (Primitive,), {
         "__doc__": _POLYNOMIALS[name][2], "inputs": 2, "promote": "float", "differentiable": False,
-        "forward": staticmethod(forward), "check": staticmethod(check)})
+        "forward": staticmethod(forward), "_public_name": f"special_{name}"})
+
+
+def _check_operands(name, x, n):
+    if not isinstance(x, Tensor) and not isinstance(n, Tensor):
+        raise TypeError(
+            f"special_{name}() received an invalid combination of arguments - got ({_type_name(x)}, "
+            f"{_type_name(n)}), but expected one of:\n * (Tensor x, Tensor n, *, Tensor out = None)\n"
+            " * (Number x, Tensor n, *, Tensor out = None)\n * (Tensor x, Number n, *, Tensor out = None)\n")
 
 
 def _public(cls, name):
     def fn(input, n, *, out=None):
+        _check_operands(name, input, n)
         result = cls.apply(input, n)
         return result if out is None else write_out(out, result, f"special_{name}")
     fn.__name__ = fn.__qualname__ = name
