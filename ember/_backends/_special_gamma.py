@@ -4,7 +4,8 @@ float64 and returns the input's dtype (the first operand's, for two operands).
 """
 import math
 
-from ._special_math import ERFC_1_2, ERFC_2_4, ERFC_4_8, ERFC_TAIL, _by_pieces, _cheb, _float64, erf, erfc, lgamma
+from ._special_math import (_STIRLING, ERFC_1_2, ERFC_2_4, ERFC_4_8, ERFC_TAIL, _by_pieces, _cheb, _float64, erfc,
+                            lgamma)
 
 _SQRT_PI = math.sqrt(math.pi)
 _SQRT2 = math.sqrt(2.0)
@@ -98,27 +99,69 @@ def ndtri(p, xp):
 
 
 # --- regularised incomplete gamma functions ---------------------------------------------------------
-_CHUNK = 16       # iterations between convergence checks
-_MAX_ITER = 4096  # NOTE: the series and continued fraction need ~sqrt(a) steps near x = a; a cap, not a goal
+_CHUNK = 16           # iterations between convergence checks
+# NOTE: the series and the continued fraction need ~9 sqrt(a) steps where x is near a; converged elements
+# leave the loop, so only those pay. Past the cap (a beyond ~1e8 with x near a) the result is truncated.
+_MAX_ITER = 1 << 17
+
+
+def _log1p_minus(xp, t):
+    """log(1 + t) - t, accurate for small t (its series, DLMF 4.6.1) where the difference cancels."""
+    small = xp.abs(t) <= 0.2
+    u = xp.where(small, t, 0.0)
+    series = xp.zeros_like(t)
+    for k in range(26, 1, -1):  # NOTE: 0.2^26 / 26 < 1e-19
+        series = series * u + (1 if k % 2 else -1) / k
+    return xp.where(small, series * u * u, xp.log1p(xp.where(small, 0.0, t)) - t)
 
 
 def _prefactor(xp, a, x):
-    """x^a exp(-x) / Gamma(a) in logs (no overflow)."""
-    return xp.exp(a * xp.log(x) - x - lgamma(a, xp))
+    """x^a exp(-x) / Gamma(a), from logs (no overflow). NOTE: for a >= 10 written as
+    sqrt(a / 2 pi) exp(a (log1p(t) - t) - S(a)) with t = (x - a) / a and S Stirling's series for lgamma
+    (DLMF 5.11.1): a log x - x - lgamma(a) would lose ~a ulps to cancellation near x = a."""
+    direct = a * xp.log(x) - x - lgamma(a, xp)
+    big = a >= 10
+    safe_a = xp.where(big, a, 10.0)
+    inv = 1 / safe_a
+    inv2 = inv * inv
+    stirling = xp.zeros_like(a)
+    for c in _STIRLING[::-1]:
+        stirling = stirling * inv2 + c
+    t = (x - safe_a) / safe_a
+    uniform = safe_a * _log1p_minus(xp, t) - stirling * inv + 0.5 * xp.log(safe_a / (2 * math.pi))
+    return xp.exp(xp.where(big, uniform, direct))
+
+
+def _iterate(xp, state, step, converged, value):
+    """Run `state = step(state, n)` for n = 1, 2, ... on 1-d arrays; every _CHUNK steps the elements with
+    `converged(state)` are written out (`value(state)`) and leave the loop."""
+    size = state[0].shape[0]
+    out = xp.empty(size, dtype=xp.float64)
+    idx = xp.arange(size)
+    for n in range(1, _MAX_ITER + 1):
+        state = step(state, n)
+        if n % _CHUNK == 0:
+            done = converged(state)
+            if bool(done.any()):
+                out[idx[done]] = value(state)[done]
+                keep = ~done
+                idx = idx[keep]
+                state = tuple(v[keep] for v in state)
+                if idx.shape[0] == 0:
+                    return out
+    out[idx] = value(state)
+    return out
 
 
 def _lower_series(xp, a, x):
     """P(a, x) by its power series (DLMF 8.7.1 through 8.11.4):
     P = x^a e^-x / Gamma(a + 1) * sum_n x^n / ((a + 1) ... (a + n)); used where x < a + 1."""
-    term = xp.ones_like(x)
-    total = xp.ones_like(x)
-    denom = a.copy()
-    for i in range(_MAX_ITER):
-        denom = denom + 1
-        term = term * x / denom
-        total = total + term
-        if i % _CHUNK == 0 and not bool(xp.any(term > total * 1e-17)):
-            break
+    def step(state, n):
+        sa, sx, term, total = state
+        term = term * sx / (sa + n)
+        return sa, sx, term, total + term
+    ones = xp.ones_like(x)
+    total = _iterate(xp, (a, x, ones, ones.copy()), step, lambda s: s[2] <= s[3] * 1e-17, lambda s: s[3])
     return total * _prefactor(xp, a, x) / a
 
 
@@ -127,12 +170,10 @@ def _upper_fraction(xp, a, x):
     Gamma(a, x) = x^a e^-x / (x + 1 - a - 1 (1 - a) / (x + 3 - a - 2 (2 - a) / (x + 5 - a - ...))),
     evaluated forward by the modified Lentz method; used where x >= a + 1 (it converges fast there)."""
     tiny = 1e-300
-    b = x + 1 - a
-    c = xp.full_like(x, 1 / tiny)
-    d = 1 / b
-    h = d.copy()
-    for n in range(1, _MAX_ITER):
-        an = -n * (n - a)
+
+    def step(state, n):
+        sa, b, c, d, h, delta = state
+        an = -n * (n - sa)
         b = b + 2
         d = an * d + b
         d = xp.where(xp.abs(d) < tiny, tiny, d)
@@ -140,9 +181,11 @@ def _upper_fraction(xp, a, x):
         c = xp.where(xp.abs(c) < tiny, tiny, c)
         d = 1 / d
         delta = d * c
-        h = h * delta
-        if n % _CHUNK == 0 and not bool(xp.any(xp.abs(delta - 1) > 1e-16)):
-            break
+        return sa, b, c, d, h * delta, delta
+    b = x + 1 - a
+    d = 1 / b
+    state = (a, b, xp.full_like(x, 1 / tiny), d, d.copy(), xp.zeros_like(x))
+    h = _iterate(xp, state, step, lambda s: xp.abs(s[5] - 1) <= 1e-16, lambda s: s[4])
     return h * _prefactor(xp, a, x)
 
 
