@@ -245,6 +245,11 @@ def test_multigammaln(p):
 def test_mvlgamma_refuses_p_below_one_and_works_in_place():
     with pytest.raises(RuntimeError, match="p has to be greater than or equal to 1"):
         ember.mvlgamma(ember.tensor([3.0]), 0)
+    with pytest.raises(RuntimeError) as t_err:
+        torch.tensor([3, 4]).mvlgamma_(2)
+    with pytest.raises(RuntimeError) as e_err:
+        ember.tensor([3, 4]).mvlgamma_(2)
+    assert str(e_err.value) == str(t_err.value)
     e = ember.tensor([3.0, 4.5])
     t = torch.tensor([3.0, 4.5])
     assert e.mvlgamma_(2) is e

@@ -241,7 +241,17 @@ def multigammaln(input, p, *, out=None):
 
 bind("mvlgamma", mvlgamma)
 bind_method("mvlgamma", lambda self, p: mvlgamma(self, p))
-bind_method("mvlgamma_", lambda self, p: self.copy_(mvlgamma(self, p)))
+def _mvlgamma_(self, p):
+    """In-place mvlgamma; self must be floating point (its result is)."""
+    if not self.is_floating_point():
+        from ... import _dtype, _state
+        # NOTE: PyTorch's wording, with the two types in this order
+        raise RuntimeError(f"mvlgamma: result type {_dtype.scalar_type_name(self.dtype)} can't be cast to the "
+                           f"desired output type {_dtype.scalar_type_name(_state.default_dtype)}")
+    return self.copy_(mvlgamma(self, p))
+
+
+bind_method("mvlgamma_", _mvlgamma_)
 
 
 def _special_spec(name, **kw):
