@@ -1155,19 +1155,19 @@ class Tensor:
     def i0_(self):
         """In-place version of i0."""
 
-    # ember/_ops/pointwise/special_functions.py:179
+    # ember/_ops/pointwise/special_functions.py:185
     def igamma(self, other, /):
         """The regularised lower incomplete gamma function P(input, other)."""
 
-    # ember/_ops/pointwise/special_functions.py:179
+    # ember/_ops/pointwise/special_functions.py:185
     def igamma_(self, other, /):
         """In-place version of igamma."""
 
-    # ember/_ops/pointwise/special_functions.py:181
+    # ember/_ops/pointwise/special_functions.py:187
     def igammac(self, other, /):
         """The regularised upper incomplete gamma function Q(input, other) = 1 - P(input, other)."""
 
-    # ember/_ops/pointwise/special_functions.py:181
+    # ember/_ops/pointwise/special_functions.py:187
     def igammac_(self, other, /):
         """In-place version of igammac."""
 
@@ -1592,11 +1592,12 @@ class Tensor:
     def mv(self, v, /):
         """Matrix-vector product."""
 
-    # ember/_ops/pointwise/special_functions.py:243
+    # ember/_ops/pointwise/special_functions.py:249
     def mvlgamma(self, p): ...
 
-    # ember/_ops/pointwise/special_functions.py:244
-    def mvlgamma_(self, p): ...
+    # ember/_ops/pointwise/special_functions.py:250
+    def mvlgamma_(self, p):
+        """In-place mvlgamma; self must be floating point (its result is)."""
 
     # ember/_ops/pointwise/rounding.py:136
     def nan_to_num(self, nan=0.0, posinf=None, neginf=None): ...

@@ -324,7 +324,7 @@ def _miller_fractional(xp, z, nu):
 
 
 def _airy_left(xp, a):
-    """Ai(-a) for a > 2^(2/3)... (zeta > 2): (sqrt(a) / 3) (J_{1/3}(zeta) + J_{-1/3}(zeta)) (9.6.6)."""
+    """Ai(-a) where zeta = 2/3 a^(3/2) > 2: (sqrt(a) / 3) (J_{1/3}(zeta) + J_{-1/3}(zeta)) (9.6.6)."""
     zeta = 2 / 3 * a * xp.sqrt(a)
     out = xp.empty_like(a)
 

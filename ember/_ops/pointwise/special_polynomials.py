@@ -57,7 +57,8 @@ def _public(cls, name):
         result = cls.apply(input, n)
         return result if out is None else write_out(out, result, f"special_{name}")
     fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = cls.__doc__ + " n is truncated to an integer; negative n gives 0."
+    fn.__doc__ = cls.__doc__ + (" n is truncated to an integer; negative n gives 0. At NaN input (n >= 1) the "
+                                "result is NaN, where PyTorch's kernels can return an arbitrary value.")
     return fn
 
 
