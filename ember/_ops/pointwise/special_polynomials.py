@@ -75,4 +75,15 @@ def _spec(name):
                   call=lambda torch, x, n: getattr(torch.special, name)(x, n))
 
 
-spec(*(_spec(n) for n in _POLYNOMIALS))
+def _tensor_degree_sample(name):
+    """x drawn from the spec's domain and n an int64 tensor of degrees 0..11 broadcasting against it."""
+    def sample(g):
+        shape = g.shape(min_dims=1)
+        return [g.values(shape), g.index(shape[-1:], 12)], {}
+    domain = (0, 1) if name.startswith("shifted") else (-1.2, 1.2)
+    return OpSpec(f"special.{name}", dtypes=("float32", "float64"), grad=False, domain=domain,
+                  sample=sample, rtol={"float32": 1e-4, "float64": 1e-9}, atol={"float32": 1e-3, "float64": 1e-9},
+                  call=lambda torch, x, n: getattr(torch.special, name)(x, n))
+
+
+spec(*(_spec(n) for n in _POLYNOMIALS), *(_tensor_degree_sample(n) for n in _POLYNOMIALS))
