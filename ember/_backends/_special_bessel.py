@@ -7,7 +7,8 @@ computes in float64 and returns the input's dtype. Methods, all from the mathema
   cosh(nu t) dt, by the trapezoidal rule in s = t sqrt(x), which converges geometrically for a smooth,
   fast-decaying integrand (the step 1/4 leaves an error near e^-300);
 - J and Y (and Ai on the left) from 6 to 40: Miller's backward recurrence for J_{nu+n} (10.6.1), normalised
-  by the Neumann sums 10.23.15 (1 = J0 + 2 sum J_2k; (z/2)^nu = sum (nu + 2k) Gamma(nu + k) / k! J_{nu+2k}),
+  by the Neumann sums of DLMF 10.12 and 10.23(ii) (1 = J0 + 2 sum J_2k; (z/2)^nu = sum (nu + 2k) Gamma(nu + k)
+  / k! J_{nu+2k}),
   with Y0 from its Neumann series (DLMF 10.23; Y0 = 2/pi (log(x/2) + gamma) J0 - 4/pi sum (-1)^k J_2k / k) and
   Y1 its negated derivative;
 - J and Y past 40: Hankel's expansion 10.17.3 (error below e^-2x).
@@ -310,7 +311,8 @@ def _airy_series(xp, x):
 
 
 def _miller_fractional(xp, z, nu):
-    """J_nu(z) for 0 < nu < 1 and 2 <= z <= 40: Miller's recurrence normalised by 10.23.15."""
+    """J_nu(z) for 0 < nu < 1 and 2 <= z <= 40: Miller's recurrence normalised by
+    (z/2)^nu = sum (nu + 2k) Gamma(nu + k) / k! J_{nu+2k}(z) (DLMF 10.23(ii))."""
     upper = xp.zeros_like(z)
     cur = xp.full_like(z, 1e-250)
     norm = xp.zeros_like(z)

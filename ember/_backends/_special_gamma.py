@@ -154,7 +154,7 @@ def _iterate(xp, state, step, converged, value):
 
 
 def _lower_series(xp, a, x):
-    """P(a, x) by its power series (DLMF 8.7.1 through 8.11.4):
+    """P(a, x) by its power series (DLMF 8.7.1):
     P = x^a e^-x / Gamma(a + 1) * sum_n x^n / ((a + 1) ... (a + n)); used where x < a + 1."""
     def step(state, n):
         sa, sx, term, total = state
@@ -238,8 +238,14 @@ def _hurwitz(xp, s, q):
     if q.size and float(q.min()) < 0:
         shift = max(shift, int(math.ceil(12 - float(q.min()))))  # NOTE: negative q: sum past its poles
     total = xp.zeros_like(q)
-    for k in range(shift):
+    for k in range(min(shift, 12)):
         total = total + (q + k) ** -s
+    # NOTE: a very negative q needs ~|q| direct terms (as PyTorch's loop does): taken a block of k at a time,
+    # the block as wide as ~4M elements of work allows, so the Python loop stays short
+    width = max(1, min(4096, (1 << 22) // max(q.size, 1)))
+    for start in range(12, shift, width):
+        k = xp.arange(start, min(start + width, shift), dtype=xp.float64)
+        total = total + ((q[..., None] + k) ** -s[..., None]).sum(axis=-1)
     b = q + shift
     total = total + b ** (1 - s) / (s - 1) + 0.5 * b ** -s
     rising = s.copy()  # s (s + 1) ... (s + 2j), grown two factors per term

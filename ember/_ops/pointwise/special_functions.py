@@ -164,7 +164,7 @@ def _incomplete_gamma_class(name, kernel_name, sign):
         a, x = ctx.saved_tensors
         if ctx.needs_input_grad[0]:
             raise NotImplementedError(f"the derivative for '{name}: input' is not implemented.")
-        # NOTE: d/dx P(a, x) = x^(a-1) e^-x / Gamma(a) (DLMF 8.8.13's integrand), Q's is its negative
+        # NOTE: d/dx P(a, x) = x^(a-1) e^-x / Gamma(a) (the integrand of DLMF 8.2.1), Q's is its negative
         return None, sign * g * ((a - 1) * x.log() - x - a.lgamma()).exp()
 
     doc = ("The regularised lower incomplete gamma function P(input, other)." if sign > 0 else
