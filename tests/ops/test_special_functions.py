@@ -419,3 +419,30 @@ def test_out_and_in_place_forms():
     np.testing.assert_allclose(_np(a.igammac(b)), ta.igammac(tb).numpy(), rtol=1e-6)
     np.testing.assert_allclose(_np(ember.special.chebyshev_polynomial_u(a, b, out=ember.empty(3))),
                                torch.special.chebyshev_polynomial_u(ta, tb).numpy(), rtol=1e-6)
+
+
+def _forward_tangent(mod, fn):
+    fa = mod.autograd.forward_ad
+    with fa.dual_level():
+        x = fa.make_dual(mod.tensor([0.3, 0.7, -1.5], dtype=mod.float64), mod.tensor([1.0, 2.0, -0.5],
+                                                                                    dtype=mod.float64))
+        return fa.unpack_dual(fn(mod, x)).tangent
+
+
+@pytest.mark.parametrize("name", ["i0", "i0e", "i1", "i1e", "erfcx", "log_ndtr"])
+def test_forward_mode_tangents(name):
+    e = _forward_tangent(ember, lambda m, x: getattr(m.special, name)(x))
+    t = _forward_tangent(torch, lambda m, x: getattr(m.special, name)(x))
+    np.testing.assert_allclose(_np(e), t.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("call", [lambda m, x: m.special.gammainc(m.ones(3, dtype=m.float64), x.abs()),
+                                  lambda m, x: m.igammac(x.abs(), m.ones(3, dtype=m.float64)),
+                                  lambda m, x: m.special.zeta(m.full((3,), 2.0, dtype=m.float64), x.abs())])
+def test_forward_mode_refusals(call):
+    """PyTorch has no forward-mode derivative for igamma, igammac and zeta, in either argument."""
+    with pytest.raises(NotImplementedError) as t_err:
+        _forward_tangent(torch, call)
+    with pytest.raises(NotImplementedError) as e_err:
+        _forward_tangent(ember, call)
+    assert str(e_err.value) == str(t_err.value)

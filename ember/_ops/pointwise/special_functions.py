@@ -154,6 +154,17 @@ for _name, (_kname, *_args) in _NO_GRAD.items():
 
 
 # --- incomplete gamma functions: torch.igamma / igammac and torch.special.gammainc / gammaincc ---------------
+def _no_forward_ad(aten):
+    """PyTorch has no forward-mode derivative for these ops (not even in the argument backward supports)."""
+    def jvp(ctx, *tangents):
+        raise NotImplementedError(
+            f"Trying to use forward AD with {aten} that does not support it because it has not been implemented "
+            "yet.\nPlease file an issue to PyTorch at https://github.com/pytorch/pytorch/issues/new?template="
+            "feature-request.yml so that we can prioritize its implementation or submit a PR adding the "
+            "implementation to derivatives.yaml")
+    return staticmethod(jvp)
+
+
 def _incomplete_gamma_class(name, kernel_name, sign):
     def forward(ctx, input, other):
         _floats_only(f"{name}_cpu", True, input, other)
@@ -171,7 +182,7 @@ def _incomplete_gamma_class(name, kernel_name, sign):
            "The regularised upper incomplete gamma function Q(input, other) = 1 - P(input, other).")
     return type(name.capitalize(), (Primitive,), {
         "__doc__": doc, "inputs": 2, "promote": "promote", "upcast": True, "forward": staticmethod(forward),
-        "backward": staticmethod(backward), "check": staticmethod(tensors_only(name))})
+        "backward": staticmethod(backward), "check": staticmethod(tensors_only(name)), "jvp": _no_forward_ad(name)})
 
 
 def _gamma_specs(name):
@@ -223,6 +234,8 @@ class SpecialZeta(Primitive):
             raise NotImplementedError("the derivative for 'zeta' is not implemented.")
         # NOTE: d/dq zeta(s, q) = -s zeta(s + 1, q) (DLMF 25.11.17)
         return None, g * -s * SpecialZeta.apply(s + 1, q)
+
+    jvp = _no_forward_ad("special_zeta")
 
 
 zeta = _special_binary(SpecialZeta, "special.zeta", "The Hurwitz zeta function sum_k (other + k) ** -input.")
