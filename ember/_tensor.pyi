@@ -1155,19 +1155,19 @@ class Tensor:
     def i0_(self):
         """In-place version of i0."""
 
-    # ember/_ops/pointwise/special_functions.py:185
+    # ember/_ops/pointwise/special_functions.py:196
     def igamma(self, other, /):
         """The regularised lower incomplete gamma function P(input, other)."""
 
-    # ember/_ops/pointwise/special_functions.py:185
+    # ember/_ops/pointwise/special_functions.py:196
     def igamma_(self, other, /):
         """In-place version of igamma."""
 
-    # ember/_ops/pointwise/special_functions.py:187
+    # ember/_ops/pointwise/special_functions.py:198
     def igammac(self, other, /):
         """The regularised upper incomplete gamma function Q(input, other) = 1 - P(input, other)."""
 
-    # ember/_ops/pointwise/special_functions.py:187
+    # ember/_ops/pointwise/special_functions.py:198
     def igammac_(self, other, /):
         """In-place version of igammac."""
 
@@ -1592,10 +1592,10 @@ class Tensor:
     def mv(self, v, /):
         """Matrix-vector product."""
 
-    # ember/_ops/pointwise/special_functions.py:249
+    # ember/_ops/pointwise/special_functions.py:262
     def mvlgamma(self, p): ...
 
-    # ember/_ops/pointwise/special_functions.py:250
+    # ember/_ops/pointwise/special_functions.py:263
     def mvlgamma_(self, p):
         """In-place mvlgamma; self must be floating point (its result is)."""
 
