@@ -1147,27 +1147,27 @@ class Tensor:
     def hypot_(self, y, /):
         """In-place version of hypot."""
 
-    # ember/_ops/pointwise/special_functions.py:73
+    # ember/_ops/pointwise/special_functions.py:77
     def i0(self):
         """The modified Bessel function of the first kind, order 0."""
 
-    # ember/_ops/pointwise/special_functions.py:73
+    # ember/_ops/pointwise/special_functions.py:77
     def i0_(self):
         """In-place version of i0."""
 
-    # ember/_ops/pointwise/special_functions.py:196
+    # ember/_ops/pointwise/special_functions.py:202
     def igamma(self, other, /):
         """The regularised lower incomplete gamma function P(input, other)."""
 
-    # ember/_ops/pointwise/special_functions.py:196
+    # ember/_ops/pointwise/special_functions.py:202
     def igamma_(self, other, /):
         """In-place version of igamma."""
 
-    # ember/_ops/pointwise/special_functions.py:198
+    # ember/_ops/pointwise/special_functions.py:204
     def igammac(self, other, /):
         """The regularised upper incomplete gamma function Q(input, other) = 1 - P(input, other)."""
 
-    # ember/_ops/pointwise/special_functions.py:198
+    # ember/_ops/pointwise/special_functions.py:204
     def igammac_(self, other, /):
         """In-place version of igammac."""
 
@@ -1592,10 +1592,10 @@ class Tensor:
     def mv(self, v, /):
         """Matrix-vector product."""
 
-    # ember/_ops/pointwise/special_functions.py:262
+    # ember/_ops/pointwise/special_functions.py:283
     def mvlgamma(self, p): ...
 
-    # ember/_ops/pointwise/special_functions.py:263
+    # ember/_ops/pointwise/special_functions.py:284
     def mvlgamma_(self, p):
         """In-place mvlgamma; self must be floating point (its result is)."""
 

@@ -446,3 +446,34 @@ def test_forward_mode_refusals(call):
     with pytest.raises(NotImplementedError) as e_err:
         _forward_tangent(ember, call)
     assert str(e_err.value) == str(t_err.value)
+
+
+def _refusal(fn):
+    try:
+        fn()
+    except TypeError as err:
+        return str(err).splitlines()[0]
+    raise AssertionError("no TypeError")
+
+
+_TWO_OPERANDS = {"zeta", "gammainc", "gammaincc", "xlogy", "xlog1py"}
+_NOT_PLAIN = {"softmax", "log_softmax", "logsumexp", "polygamma", "multigammaln"}
+
+
+@pytest.mark.parametrize("name", sorted(set(torch.special.__all__) - _NOT_PLAIN - _TWO_OPERANDS))
+def test_argument_errors_name_the_special_function(name):
+    """A list where a Tensor belongs: PyTorch's TypeError, naming special_<name> (or its overloads)."""
+    if "polynomial" in name:
+        t = _refusal(lambda: getattr(torch.special, name)(torch.tensor([1.0]), [1.0]))
+        e = _refusal(lambda: getattr(ember.special, name)(ember.tensor([1.0]), [1.0]))
+    else:
+        t = _refusal(lambda: getattr(torch.special, name)([1.0]))
+        e = _refusal(lambda: getattr(ember.special, name)([1.0]))
+    assert e == t
+
+
+@pytest.mark.parametrize("name", ["zeta", "gammainc", "gammaincc"])
+def test_argument_errors_of_two_operand_functions(name):
+    t = _refusal(lambda: getattr(torch.special, name)(torch.tensor([1.0]), [1.0]))
+    e = _refusal(lambda: getattr(ember.special, name)(ember.tensor([1.0]), [1.0]))
+    assert e == t

@@ -6,7 +6,7 @@ import math
 from ... import _backends
 from ..._tensor import Tensor
 from ...autograd.function import Primitive
-from .._registry import FUNCTIONS, OpSpec, bind, bind_method, register, spec, write_out
+from .._registry import OpSpec, bind, bind_method, register, spec, write_out
 from ._binary_checks import not_for, tensors_only
 
 _LOG_PI = math.log(math.pi)
@@ -38,7 +38,7 @@ def _unary_class(cls_name, kernel, backward=None, *, save="input", half=False, a
         return y
 
     ns = {"__doc__": doc, "promote": "float", "upcast": half, "forward": staticmethod(forward),
-          "differentiable": backward is not None, "_public_name": public or aten[:-len("_cpu")]}
+          "differentiable": backward is not None, "_public_name": public or "special_" + aten[:-len("_cpu")]}
     if backward is not None:
         def bwd(ctx, g):
             (s,) = ctx.saved_tensors
@@ -47,8 +47,12 @@ def _unary_class(cls_name, kernel, backward=None, *, save="input", half=False, a
     return type(cls_name, (Primitive,), ns)
 
 
-def _public(cls, name, doc):
+def _public(cls, name, doc, arg="input"):
     def fn(input, *, out=None):
+        if arg != "input" and not isinstance(input, Tensor):  # NOTE: PyTorch names some first operands x
+            from ..._arguments import type_name
+            raise TypeError(f"{cls._public_name}(): argument '{arg}' (position 1) must be Tensor, "
+                            f"not {type_name(input)}")
         result = cls.apply(input)
         return result if out is None else write_out(out, result, name)
     fn.__name__ = name.rsplit(".", 1)[-1]
@@ -82,7 +86,7 @@ register(OpSpec("i0", dtypes=FLOATS + ("int64", "float16", "bfloat16"), domain=(
          OpSpec("i0_", dtypes=("float32",), domain=(-5, 5), call=lambda torch, x: x.clone().i0_()),
          torch="i0", method="i0", inplace="i0_")(I0)
 bind("i0_", Tensor.__dict__["i0_"])
-i0 = FUNCTIONS["i0"]
+i0 = _public(type("I0", (I0,), {"_public_name": "special_i0"}), "special.i0", I0.__doc__)
 i0e = _public(SpecialI0E, "special.i0e", "exp(-|input|) I0(input), the exponentially scaled i0.")
 i1 = _public(SpecialI1, "special.i1", "The modified Bessel function of the first kind of order 1.")
 i1e = _public(SpecialI1E, "special.i1e", "exp(-|input|) I1(input), the exponentially scaled i1.")
@@ -100,6 +104,7 @@ SpecialNdtri = _unary_class(
 class SpecialLogNdtr(Primitive):
     """log of the normal CDF."""
     promote = "float"
+    _public_name = "special_log_ndtr"
 
     @staticmethod
     def forward(ctx, x):
@@ -150,7 +155,8 @@ NO_GRAD_FUNCTIONS = {}
 for _name, (_kname, *_args) in _NO_GRAD.items():
     _cls = _unary_class("Special" + "".join(p.capitalize() for p in _name.split("_")), _kernel(_kname, *_args),
                         aten=f"{_name}_cpu", doc=_NO_GRAD_DOCS[_name])
-    NO_GRAD_FUNCTIONS[_name] = _public(_cls, f"special.{_name}", _NO_GRAD_DOCS[_name])
+    NO_GRAD_FUNCTIONS[_name] = _public(_cls, f"special.{_name}", _NO_GRAD_DOCS[_name], arg="x" if _name in (
+        "airy_ai", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "spherical_bessel_j0") else "input")
 
 
 # --- incomplete gamma functions: torch.igamma / igammac and torch.special.gammainc / gammaincc ---------------
@@ -209,9 +215,11 @@ def _special_binary(cls, name, doc):
 
 
 # NOTE: torch.special.gammainc's argument errors name special_gammainc, not igamma
-gammainc = _special_binary(type("Igamma", (Igamma,), {"check": staticmethod(tensors_only("special_gammainc"))}),
+gammainc = _special_binary(type("Igamma", (Igamma,), {"check": staticmethod(tensors_only("special_gammainc")),
+                                                      "_public_name": "special_gammainc"}),
                            "special.gammainc", Igamma.__doc__)
-gammaincc = _special_binary(type("Igammac", (Igammac,), {"check": staticmethod(tensors_only("special_gammaincc"))}),
+gammaincc = _special_binary(type("Igammac", (Igammac,), {"check": staticmethod(tensors_only("special_gammaincc")),
+                                                        "_public_name": "special_gammaincc"}),
                             "special.gammaincc", Igammac.__doc__)
 
 
@@ -220,6 +228,7 @@ class SpecialZeta(Primitive):
     """The Hurwitz zeta function sum_k (other + k)^-input."""
     inputs = 2
     promote = "float"
+    _public_name = "special_zeta"
 
     @staticmethod
     def forward(ctx, s, q):
@@ -238,7 +247,19 @@ class SpecialZeta(Primitive):
     jvp = _no_forward_ad("special_zeta")
 
 
-zeta = _special_binary(SpecialZeta, "special.zeta", "The Hurwitz zeta function sum_k (other + k) ** -input.")
+def zeta(input, other, *, out=None):
+    """The Hurwitz zeta function sum_k (other + k) ** -input."""
+    from ..._arguments import is_number, type_name
+    operands = (input, other)
+    if not all(isinstance(a, Tensor) or is_number(a) for a in operands) or not any(
+            isinstance(a, Tensor) for a in operands):
+        raise TypeError(
+            f"special_zeta() received an invalid combination of arguments - got ({type_name(input)}, "
+            f"{type_name(other)}), but expected one of:\n * (Tensor input, Tensor other, *, Tensor out = None)\n"
+            " * (Number self, Tensor other, *, Tensor out = None)\n"
+            " * (Tensor input, Number other, *, Tensor out = None)\n")
+    result = SpecialZeta.apply(input, other)
+    return result if out is None else write_out(out, result, "special_zeta")
 
 
 # --- the multivariate log-gamma function, composed (as PyTorch composes it) --------------------------------

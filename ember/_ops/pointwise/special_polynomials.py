@@ -23,10 +23,6 @@ _POLYNOMIALS = {
 }
 
 
-def _type_name(v):
-    return "Tensor" if isinstance(v, Tensor) else type(v).__name__
-
-
 def _polynomial_class(name, kernel, kind):
     aten = f"{name}_cpu"
 
@@ -44,11 +40,14 @@ def _polynomial_class(name, kernel, kind):
 
 
 def _check_operands(name, x, n):
-    if not isinstance(x, Tensor) and not isinstance(n, Tensor):
-        raise TypeError(
-            f"special_{name}() received an invalid combination of arguments - got ({_type_name(x)}, "
-            f"{_type_name(n)}), but expected one of:\n * (Tensor x, Tensor n, *, Tensor out = None)\n"
-            " * (Number x, Tensor n, *, Tensor out = None)\n * (Tensor x, Number n, *, Tensor out = None)\n")
+    """PyTorch's overload error: each operand a Tensor or a number, and at least one a Tensor."""
+    from ..._arguments import is_number, type_name
+    if all(isinstance(a, Tensor) or is_number(a) for a in (x, n)) and (isinstance(x, Tensor) or isinstance(n, Tensor)):
+        return
+    raise TypeError(
+        f"special_{name}() received an invalid combination of arguments - got ({type_name(x)}, "
+        f"{type_name(n)}), but expected one of:\n * (Tensor x, Tensor n, *, Tensor out = None)\n"
+        " * (Number x, Tensor n, *, Tensor out = None)\n * (Tensor x, Number n, *, Tensor out = None)\n")
 
 
 def _public(cls, name):
