@@ -25,9 +25,13 @@ def _recurrence(xp, x, n, top, p0, p1, step):
 
 def _chebyshev(xp, x, n, kind):
     x, n, top = _degree(xp, x, n)
+    inside = (xp.abs(x) < 1) & (n > (6 if kind == "t" else 8))
+    # NOTE: the recurrence runs only as far as the elements that need it (a large n inside (-1, 1) takes
+    # the trigonometric form; +-1 the closed values)
+    needs = ~inside & (xp.abs(x) != 1) & (n > 1)
+    top = int(xp.where(needs, n, 0).max()) if top > 1 and bool(needs.any()) else min(top, 1)
     first = {"t": x, "u": x + x, "v": x + x - 1, "w": x + x + 1}[kind]
     out = _recurrence(xp, x, n, top, 1.0, first, lambda k, p, q: (x + x) * p - q)
-    inside = (xp.abs(x) < 1) & (n > (6 if kind == "t" else 8))
     if inside.any():
         # NOTE: with theta = acos(x): T_n = cos(n theta), U_n = sin((n + 1) theta) / sin(theta),
         # V_n = cos((n + 1/2) theta) / cos(theta / 2), W_n = sin((n + 1/2) theta) / sin(theta / 2)

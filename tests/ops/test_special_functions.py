@@ -477,3 +477,13 @@ def test_argument_errors_of_two_operand_functions(name):
     t = _refusal(lambda: getattr(torch.special, name)(torch.tensor([1.0]), [1.0]))
     e = _refusal(lambda: getattr(ember.special, name)(ember.tensor([1.0]), [1.0]))
     assert e == t
+
+
+@pytest.mark.parametrize("name", ["chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
+                                  "chebyshev_polynomial_w"])
+def test_chebyshev_of_huge_degree_inside_the_interval(name):
+    """Inside (-1, 1) a large n takes the trigonometric form (no 10^5-step recurrence)."""
+    x = np.linspace(-0.99, 0.99, 201)
+    e, t = _both(name, x, np.full_like(x, 1e5))
+    # NOTE: the angle n * acos(x) carries acos's rounding times n
+    np.testing.assert_allclose(e, t, rtol=1e-7, atol=1e-7 * np.abs(t).max())
