@@ -1595,7 +1595,7 @@ class Tensor:
     # ember/_ops/pointwise/special_functions.py:283
     def mvlgamma(self, p): ...
 
-    # ember/_ops/pointwise/special_functions.py:284
+    # ember/_ops/pointwise/special_functions.py:286
     def mvlgamma_(self, p):
         """In-place mvlgamma; self must be floating point (its result is)."""
 

@@ -281,6 +281,8 @@ def multigammaln(input, p, *, out=None):
 
 bind("mvlgamma", mvlgamma)
 bind_method("mvlgamma", lambda self, p: mvlgamma(self, p))
+
+
 def _mvlgamma_(self, p):
     """In-place mvlgamma; self must be floating point (its result is)."""
     if not self.is_floating_point():
@@ -313,7 +315,7 @@ spec(_special_spec("i0e", dtypes=FLOATS + ("int64", "float16", "bfloat16"), doma
      _special_spec("gammainc", arity=2, shapes="binary", domain=(0.2, 6), gradcheck=False),
      _special_spec("gammaincc", arity=2, shapes="binary", domain=(0.2, 6), gradcheck=False),
      _special_spec("zeta", arity=2, shapes="binary", domain=(1.2, 6), scalar=True, gradcheck=False),
-     OpSpec("mvlgamma", domain=(2, 6), dtypes=WITH_INT, kwargs=({"p": 1}, {"p": 3}),
+     OpSpec("mvlgamma", domain=(2, 6), dtypes=WITH_INT + ("float16", "bfloat16"), kwargs=({"p": 1}, {"p": 3}),
             call=lambda torch, x, p: torch.mvlgamma(x, p)),
      OpSpec("mvlgamma_", domain=(2, 6), dtypes=("float32",), kwargs=({"p": 2},),
             call=lambda torch, x, p: x.clone().mvlgamma_(p)),
