@@ -1147,6 +1147,30 @@ class Tensor:
     def hypot_(self, y, /):
         """In-place version of hypot."""
 
+    # ember/_ops/pointwise/special_functions.py:77
+    def i0(self):
+        """The modified Bessel function of the first kind, order 0."""
+
+    # ember/_ops/pointwise/special_functions.py:77
+    def i0_(self):
+        """In-place version of i0."""
+
+    # ember/_ops/pointwise/special_functions.py:202
+    def igamma(self, other, /):
+        """The regularised lower incomplete gamma function P(input, other)."""
+
+    # ember/_ops/pointwise/special_functions.py:202
+    def igamma_(self, other, /):
+        """In-place version of igamma."""
+
+    # ember/_ops/pointwise/special_functions.py:204
+    def igammac(self, other, /):
+        """The regularised upper incomplete gamma function Q(input, other) = 1 - P(input, other)."""
+
+    # ember/_ops/pointwise/special_functions.py:204
+    def igammac_(self, other, /):
+        """In-place version of igammac."""
+
     # ember/_ops/pointwise/complex.py:114
     @property
     def imag(self):
@@ -1567,6 +1591,13 @@ class Tensor:
     # ember/_ops/linalg/matmul.py:118
     def mv(self, v, /):
         """Matrix-vector product."""
+
+    # ember/_ops/pointwise/special_functions.py:283
+    def mvlgamma(self, p): ...
+
+    # ember/_ops/pointwise/special_functions.py:286
+    def mvlgamma_(self, p):
+        """In-place mvlgamma; self must be floating point (its result is)."""
 
     # ember/_ops/pointwise/rounding.py:136
     def nan_to_num(self, nan=0.0, posinf=None, neginf=None): ...

@@ -4,33 +4,79 @@ import math
 from . import _ops  # noqa: F401 - registers the ops used below
 from ._ops._registry import FUNCTIONS, OpSpec, spec
 
-__all__ = ["digamma", "entr", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln", "log1p", "log_softmax",
-           "logit", "logsumexp", "ndtr", "polygamma", "psi", "round", "sinc", "softmax", "xlog1py", "xlogy"]
+from ._ops.pointwise import special_functions as _sf
+from ._ops.pointwise.special_polynomials import POLYNOMIAL_FUNCTIONS as _POLYNOMIALS
+
+__all__ = ["airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "chebyshev_polynomial_t",
+           "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w", "digamma", "entr", "erf",
+           "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc", "gammaln",
+           "hermite_polynomial_h", "hermite_polynomial_he", "i0", "i0e", "i1", "i1e", "laguerre_polynomial_l",
+           "legendre_polynomial_p", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp", "modified_bessel_i0",
+           "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1", "multigammaln", "ndtr", "ndtri",
+           "polygamma", "psi", "round", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
+           "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+           "shifted_chebyshev_polynomial_w", "sinc", "softmax", "spherical_bessel_j0", "xlog1py", "xlogy", "zeta"]
 
 
-def _op(name):
-    return FUNCTIONS[name]
+def _tensor_input(name, input):
+    """PyTorch's argument error, naming special_<name> (the op behind it would name itself)."""
+    from ._arguments import type_name
+    from ._tensor import Tensor
+    if not isinstance(input, Tensor):
+        raise TypeError(f"special_{name}(): argument 'input' (position 1) must be Tensor, not {type_name(input)}")
+
+
+def _op(name, torch_name=None):
+    """torch.special.<name>: the ember op <torch_name> (default: the same name) under torch.special's name."""
+    fn = FUNCTIONS[torch_name or name]
+
+    def special(input, *args, **kwargs):
+        _tensor_input(name, input)
+        return fn(input, *args, **kwargs)
+    special.__name__ = special.__qualname__ = name
+    special.__doc__ = fn.__doc__
+    return special
 
 
 erf, erfc, erfinv, exp2, expm1, log1p, sinc, round = (_op(n) for n in (
     "erf", "erfc", "erfinv", "exp2", "expm1", "log1p", "sinc", "round"))
-expit = _op("sigmoid")
-gammaln = _op("lgamma")
-digamma = psi = _op("digamma")
-polygamma = _op("polygamma")
+expit = _op("expit", "sigmoid")
+gammaln = _op("gammaln", "lgamma")
+digamma = _op("digamma")
+psi = _op("psi", "digamma")
+polygamma = FUNCTIONS["polygamma"]
 logit = _op("logit")
 xlogy = FUNCTIONS.get("xlogy")
 logsumexp = FUNCTIONS.get("logsumexp")
+i0 = _sf.i0
+i0e, i1, i1e, erfcx, log_ndtr, ndtri = _sf.i0e, _sf.i1, _sf.i1e, _sf.erfcx, _sf.log_ndtr, _sf.ndtri
+gammainc, gammaincc, zeta, multigammaln = _sf.gammainc, _sf.gammaincc, _sf.zeta, _sf.multigammaln
+(airy_ai, bessel_j0, bessel_j1, bessel_y0, bessel_y1, modified_bessel_i0, modified_bessel_i1, modified_bessel_k0,
+ modified_bessel_k1, scaled_modified_bessel_k0, scaled_modified_bessel_k1, spherical_bessel_j0) = (
+    _sf.NO_GRAD_FUNCTIONS[n] for n in (
+        "airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0", "modified_bessel_i1",
+        "modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
+        "spherical_bessel_j0"))
+(chebyshev_polynomial_t, chebyshev_polynomial_u, chebyshev_polynomial_v, chebyshev_polynomial_w,
+ shifted_chebyshev_polynomial_t, shifted_chebyshev_polynomial_u, shifted_chebyshev_polynomial_v,
+ shifted_chebyshev_polynomial_w, hermite_polynomial_h, hermite_polynomial_he, laguerre_polynomial_l,
+ legendre_polynomial_p) = (_POLYNOMIALS[n] for n in (
+    "chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
+    "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+    "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he", "laguerre_polynomial_l",
+    "legendre_polynomial_p"))
 
 
 def ndtr(input, *, out=None):
     """The standard normal CDF: (1 + erf(input / sqrt(2))) / 2, computed through erfc for the left tail."""
+    _tensor_input("ndtr", input)
     result = erfc(-input * (1 / math.sqrt(2))) * 0.5
     return result if out is None else out.copy_(result)
 
 
 def entr(input, *, out=None):
     """-input * log(input) elementwise: 0 at 0 and -inf for negative input."""
+    _tensor_input("entr", input)
     where = FUNCTIONS["where"]
     positive = input > 0
     safe = where(positive, input, 1)  # NOTE: keeps log(0) and its NaN gradient out of the graph

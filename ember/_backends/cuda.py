@@ -242,8 +242,9 @@ class _CupySpecial:
         import cupyx.scipy.special as sp
         fns = {"erf": sp.erf, "erfc": sp.erfc, "erfinv": sp.erfinv, "lgamma": sp.gammaln, "digamma": sp.digamma,
                "polygamma": lambda n, x: sp.polygamma(n, x).astype(x.dtype, copy=False)}
-        if name not in fns:
-            raise AttributeError(name)
+        if name not in fns:  # NOTE: the other kernels are ember's own, written on `xp` (_special_*.py)
+            from ._special_math import Special
+            return getattr(Special(xp), name)
         return fns[name]
 
 
