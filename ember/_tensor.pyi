@@ -454,6 +454,10 @@ class Tensor:
     def aminmax(self, *, dim=None, keepdim=False, out=None):
         """(min, max) over `dim` (every dim if None); ties share each gradient evenly."""
 
+    # ember/_ops/pointwise/float_parts.py:14
+    def angle(self):
+        """The argument of a complex number; 0 for real x >= 0 (and -0.0), pi for x < 0, NaN for NaN."""
+
     # ember/_ops/reduction/reduce.py:412
     def any(self, dim=None, keepdim=False):
         """True when some element (over `dim`) is nonzero."""
@@ -739,6 +743,10 @@ class Tensor:
     def conj_physical(self):
         """The complex conjugate as a new tensor (a copy for real tensors)."""
 
+    # ember/_ops/pointwise/float_parts.py:117
+    def conj_physical_(self):
+        """In-place complex conjugate (nothing to do for real tensors)."""
+
     # ember/_ops/shape/copy.py:81
     def contiguous(self, memory_format=None):
         """self when already contiguous, else a contiguous copy."""
@@ -901,6 +909,10 @@ class Tensor:
     @property
     def dtype(self): ...
 
+    # ember/_ops/linalg/removed.py:59
+    def eig(self, *args, **kwargs):
+        """Removed from PyTorch in 1.9: raises RuntimeError naming the replacement."""
+
     # ember/_tensor.py:180
     def element_size(self): ...
 
@@ -1052,6 +1064,10 @@ class Tensor:
     # ember/_ops/pointwise/rounding.py:37
     def frac_(self):
         """In-place version of frac."""
+
+    # ember/_ops/pointwise/float_parts.py:68
+    def frexp(self, *, out=None):
+        """Splits floats into mantissa (input's dtype) and int32 exponent, as a named tuple."""
 
     # ember/_ops/indexing/scatter.py:79
     def gather(self, dim, index, *, sparse_grad=False, out=None):
@@ -1453,6 +1469,10 @@ class Tensor:
     # ember/_tensor.py:591
     def long(self, memory_format=None): ...
 
+    # ember/_ops/linalg/removed.py:59
+    def lstsq(self, *args, **kwargs):
+        """Removed from PyTorch in 1.9: raises RuntimeError naming the replacement."""
+
     # ember/_ops/pointwise/compare.py:27
     def lt(self, y, /):
         """Elementwise lt; returns a bool tensor."""
@@ -1650,6 +1670,14 @@ class Tensor:
     # ember/_creation.py:327
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """A tensor of zeros of the given size."""
+
+    # ember/_ops/pointwise/float_parts.py:79
+    def nextafter(self, y, /):
+        """The next float after input in the direction of other."""
+
+    # ember/_ops/pointwise/float_parts.py:79
+    def nextafter_(self, y, /):
+        """In-place version of nextafter."""
 
     # ember/_ops/indexing/index.py:248
     def nonzero(self, *, out=None, as_tuple=False):
@@ -1936,6 +1964,10 @@ class Tensor:
     def softmax(self, dim, dtype=None):
         """softmax over `dim` (required)."""
 
+    # ember/_ops/linalg/removed.py:59
+    def solve(self, *args, **kwargs):
+        """Removed from PyTorch in 1.9: raises RuntimeError naming the replacement."""
+
     # ember/_ops/reduction/sort.py:74
     def sort(self, dim=-1, descending=False, stable=False, *, out=None):
         """(values, indices) sorted along `dim`. NOTE: ember's sort is always stable."""
@@ -2028,6 +2060,10 @@ class Tensor:
     # ember/_ops/shape/strided.py:249
     def swapdims_(self, dim0, dim1):
         """In-place version of swapdims: self's own shape and strides change."""
+
+    # ember/_ops/linalg/removed.py:59
+    def symeig(self, *args, **kwargs):
+        """Removed from PyTorch in 1.9: raises RuntimeError naming the replacement."""
 
     # ember/_ops/shape/views.py:236
     def t(self):

@@ -1,0 +1,98 @@
+"""Numerics outside the generic test's reach, against real PyTorch: the removed linear-algebra functions'
+refusals, nextafter at zeros, NaNs and infinities in every float dtype, frexp's special values, angle's
+signed zeros."""
+import math
+
+import pytest
+import torch
+
+import ember
+
+
+def _raised(fn):
+    try:
+        fn()
+    except Exception as exc:  # noqa: BLE001 - compared by the caller
+        return exc
+    return None
+
+
+REMOVED = {
+    "solve": lambda m, a: m.solve(a, a),
+    "eig": lambda m, a: m.eig(a),
+    "eig_vectors": lambda m, a: m.eig(a, eigenvectors=True),
+    "symeig": lambda m, a: m.symeig(a, eigenvectors=True),
+    "lstsq": lambda m, a: m.lstsq(a, a),
+    "matrix_rank": lambda m, a: m.matrix_rank(a),
+    "Tensor.solve": lambda m, a: a.solve(a),
+    "Tensor.eig": lambda m, a: a.eig(),
+    "Tensor.symeig": lambda m, a: a.symeig(),
+    "Tensor.lstsq": lambda m, a: a.lstsq(a),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REMOVED))
+def test_removed_functions_raise_pytorchs_message(case):
+    expected = _raised(lambda: REMOVED[case](torch, torch.eye(3)))
+    got = _raised(lambda: REMOVED[case](ember, ember.eye(3)))
+    assert type(expected) is RuntimeError and type(got) is RuntimeError
+    assert str(got) == str(expected)
+
+
+SPECIALS = [1.0, -1.0, 0.0, -0.0, 2.0, -2.0, math.nan, 3.0, math.inf, -math.inf, 1e-30, 65504.0]
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
+def test_nextafter_special_values(dtype):
+    others = [2.0, -2.0, 1.0, -1.0, 1.0, 1.0, 1.0, 3.0, 0.0, math.inf, -1.0, math.inf]
+    t = torch.nextafter(torch.tensor(SPECIALS, dtype=getattr(torch, dtype)),
+                        torch.tensor(others, dtype=getattr(torch, dtype)))
+    e = ember.nextafter(ember.tensor(SPECIALS, dtype=getattr(ember, dtype)),
+                        ember.tensor(others, dtype=getattr(ember, dtype)))
+    assert e.dtype == getattr(ember, dtype)
+    assert str(e.float().tolist()) == str(t.float().tolist())
+    # NOTE: signs of zero results matter too
+    assert [math.copysign(1, v) for v in e.float().tolist()] == [math.copysign(1, v) for v in t.float().tolist()]
+
+
+def test_nextafter_refuses_integers_and_promotes():
+    expected = _raised(lambda: torch.nextafter(torch.tensor([1, 2]), torch.tensor([2, 1])))
+    got = _raised(lambda: ember.nextafter(ember.tensor([1, 2]), ember.tensor([2, 1])))
+    assert type(got) is type(expected) and str(got) == str(expected)
+    mixed = ember.nextafter(ember.tensor([1.0]), ember.tensor([2.0], dtype=ember.float64))
+    assert str(mixed.dtype) == str(torch.nextafter(torch.tensor([1.0]), torch.tensor([2.0], dtype=torch.float64)).dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
+def test_frexp_special_values(dtype):
+    values = [8.0, 0.3, -5.0, 0.0, -0.0, math.inf, -math.inf, math.nan, 1e-3]
+    t = torch.frexp(torch.tensor(values, dtype=getattr(torch, dtype)))
+    e = ember.frexp(ember.tensor(values, dtype=getattr(ember, dtype)))
+    assert type(e).__name__ == "frexp" and e._fields == ("mantissa", "exponent")
+    assert e.mantissa.dtype == getattr(ember, dtype) and e.exponent.dtype == ember.int32
+    assert str(e.mantissa.float().tolist()) == str(t.mantissa.float().tolist())
+    finite = [i for i, v in enumerate(values) if math.isfinite(v)]
+    assert [e.exponent.tolist()[i] for i in finite] == [t.exponent.tolist()[i] for i in finite]
+
+
+def test_frexp_refuses_integers():
+    expected = _raised(lambda: torch.frexp(torch.tensor([8, 3])))
+    got = _raised(lambda: ember.frexp(ember.tensor([8, 3])))
+    assert type(got) is type(expected) and str(got) == str(expected)
+
+
+def test_angle_signed_zero_and_nan():
+    values = [1.0, -2.0, 0.0, -0.0, math.nan, -math.inf]
+    t = torch.angle(torch.tensor(values))
+    e = ember.angle(ember.tensor(values))
+    assert str(e.tolist()) == str(t.tolist())
+    assert str(ember.angle(ember.tensor([1, -2])).dtype) == str(torch.angle(torch.tensor([1, -2])).dtype)
+
+
+def test_conj_physical_inplace_returns_self():
+    for mod in (torch, ember):
+        z = mod.tensor([1 + 2j, -3j])
+        assert mod.conj_physical_(z) is z
+        assert z.tolist() == [1 - 2j, 3j]
+        r = mod.tensor([1.0, -2.0])
+        assert mod.conj_physical_(r) is r and r.tolist() == [1.0, -2.0]
