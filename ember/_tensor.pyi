@@ -763,6 +763,10 @@ class Tensor:
     def copysign_(self, y, /):
         """In-place version of copysign."""
 
+    # ember/_ops/reduction/calculus.py:223
+    def corrcoef(self):
+        """Pearson correlation coefficients of the rows of input, clipped to [-1, 1]."""
+
     # ember/_ops/pointwise/unary_trig.py:12
     def cos(self):
         """Cosine."""
@@ -782,6 +786,10 @@ class Tensor:
     # ember/_ops/reduction/reduce.py:499
     def count_nonzero(self, dim=None):
         """Number of nonzero elements over `dim` (all if None); int64."""
+
+    # ember/_ops/reduction/calculus.py:166
+    def cov(self, *, correction=1, fweights=None, aweights=None):
+        """Covariance of the rows of input (variables) over its columns (observations), with optional weights."""
 
     # ember/_tensor.py:539
     def cpu(self, memory_format=None): ...
@@ -866,6 +874,10 @@ class Tensor:
     # ember/_ops/shape/diag.py:66
     def diagonal(self, offset=0, dim1=0, dim2=1):
         """The diagonal of dims dim1, dim2 (offset above the main one if > 0), as a view."""
+
+    # ember/_ops/reduction/calculus.py:23
+    def diff(self, n=1, dim=-1, prepend=None, append=None, *, out=None):
+        """The n-th forward difference along dim (xor for bool), after joining prepend and append."""
 
     # ember/_ops/pointwise/unary_special.py:81
     def digamma(self):

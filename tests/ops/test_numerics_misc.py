@@ -96,3 +96,56 @@ def test_conj_physical_inplace_returns_self():
         assert z.tolist() == [1 - 2j, 3j]
         r = mod.tensor([1.0, -2.0])
         assert mod.conj_physical_(r) is r and r.tolist() == [1.0, -2.0]
+
+
+def _same_error(fn):
+    expected, got = _raised(lambda: fn(torch)), _raised(lambda: fn(ember))
+    assert expected is not None, "torch computed"
+    assert type(got) is type(expected), (got, expected)
+    assert str(got) == str(expected)
+
+
+CALCULUS_ERRORS = {
+    "diff_0d": lambda m: m.diff(m.tensor(3.0)),
+    "diff_negative": lambda m: m.diff(m.tensor([1, 3, 2]), n=-1),
+    "diff_prepend_0d": lambda m: m.diff(m.ones(2, 3), prepend=m.tensor(1.0)),
+    "gradient_short": lambda m: m.gradient(m.ones(1, 3)),
+    "gradient_edge2_short": lambda m: m.gradient(m.ones(2, 3), edge_order=2),
+    "gradient_edge3": lambda m: m.gradient(m.ones(2, 3), edge_order=3),
+    "trapezoid_x_length": lambda m: m.trapezoid(m.ones(2, 3), m.tensor([0.0, 1])),
+    "cov_3d": lambda m: m.cov(m.ones(2, 2, 2)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CALCULUS_ERRORS))
+def test_calculus_refusals(case):
+    _same_error(CALCULUS_ERRORS[case])
+
+
+def test_diff_order_zero_and_too_high():
+    for n in (0, 6):
+        t = torch.diff(torch.arange(4.0), n=n, prepend=torch.ones(1))
+        e = ember.diff(ember.arange(4.0), n=n, prepend=ember.ones(1))
+        assert e.tolist() == t.tolist()
+
+
+def test_gradient_of_0d_is_empty_and_ints_give_floats():
+    assert ember.gradient(ember.tensor(3.0)) == ()
+    (t,) = torch.gradient(torch.tensor([1, 4, 9, 16]))
+    (e,) = ember.gradient(ember.tensor([1, 4, 9, 16]))
+    assert e.tolist() == t.tolist() and str(e.dtype) == str(t.dtype)
+
+
+def test_cov_warns_without_degrees_of_freedom():
+    with pytest.warns(UserWarning, match="degrees of freedom is <= 0"):
+        e = ember.cov(ember.ones(2, 1))
+    assert all(math.isnan(v) for row in e.tolist() for v in row)
+
+
+def test_cov_weight_refusals():
+    x = lambda m: m.ones(2, 3)  # noqa: E731
+    _same_error(lambda m: m.cov(x(m), fweights=m.ones(3)))
+    _same_error(lambda m: m.cov(x(m), aweights=m.ones(3, dtype=m.int64)))
+    _same_error(lambda m: m.cov(x(m), fweights=m.ones(4, dtype=m.int64)))
+    _same_error(lambda m: m.cov(x(m), fweights=-m.ones(3, dtype=m.int64)))
+    _same_error(lambda m: m.cov(x(m), aweights=-m.ones(3)))
