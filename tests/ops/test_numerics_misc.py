@@ -149,3 +149,58 @@ def test_cov_weight_refusals():
     _same_error(lambda m: m.cov(x(m), fweights=m.ones(4, dtype=m.int64)))
     _same_error(lambda m: m.cov(x(m), fweights=-m.ones(3, dtype=m.int64)))
     _same_error(lambda m: m.cov(x(m), aweights=-m.ones(3)))
+
+
+@pytest.mark.parametrize("N", [None, 2, 4])
+@pytest.mark.parametrize("increasing", [False, True])
+def test_vander_gradient_matches_linalg_vander(N, increasing):
+    # NOTE: PyTorch's own torch.vander backward raises (its in-place cumprod fails the version check), so the
+    # oracle is torch.linalg.vander: the same matrix, increasing, with a working backward.
+    values = [1.5, -2.0, 0.0, 0.5]
+    x = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    ref = torch.linalg.vander(x, N=N)
+    ref = ref if increasing else ref.flip(1)
+    w = torch.arange(float(ref.numel()), dtype=torch.float64).reshape(ref.shape)
+    (ref * w).sum().backward()
+    e = ember.tensor(values, dtype=ember.float64, requires_grad=True)
+    out = ember.vander(e, N=N, increasing=increasing)
+    assert out.tolist() == ref.tolist()
+    (out * ember.tensor(w.numpy())).sum().backward()
+    assert e.grad.tolist() == pytest.approx(x.grad.tolist())
+    assert not ember.vander(e, N=1).requires_grad and not torch.vander(x, N=1).requires_grad
+
+
+def test_block_diag_gradient_after_empty_vector():
+    # NOTE: an empty 1-D block still takes a row; PyTorch's backward forgets it (torch gives [0, 1] here)
+    a, b = ember.ones(0, requires_grad=True), ember.ones(2, requires_grad=True)
+    out = ember.block_diag(a, b)
+    assert out.tolist() == torch.block_diag(torch.ones(0), torch.ones(2)).tolist()
+    (out * ember.tensor([[0.0, 1.0], [2.0, 3.0]])).sum().backward()
+    assert b.grad.tolist() == [2.0, 3.0]
+
+
+SHAPE_ERRORS = {
+    "block_diag_3d": lambda m: m.block_diag(m.ones(2, 2, 2)),
+    "cartesian_dtypes": lambda m: m.cartesian_prod(m.tensor([1, 2]), m.tensor([3.0])),
+    "combinations_2d": lambda m: m.combinations(m.ones(2, 2)),
+    "combinations_negative": lambda m: m.combinations(m.tensor([1, 2, 3]), r=-1),
+    "vander_2d": lambda m: m.vander(m.ones(2, 2)),
+    "vander_negative": lambda m: m.vander(m.ones(2), N=-1),
+    "unravel_float": lambda m: m.unravel_index(m.tensor(1.0), (2, 3)),
+    "unravel_negative_shape": lambda m: m.unravel_index(m.tensor(1), (2, -1)),
+    "unravel_int": lambda m: m.unravel_index(5, (2, 3)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SHAPE_ERRORS))
+def test_combining_refusals(case):
+    _same_error(SHAPE_ERRORS[case])
+
+
+def test_block_diag_empty_and_unravel_wraps():
+    assert list(ember.block_diag().shape) == list(torch.block_diag().shape)
+    for idx in (7, -1, -7):
+        t = torch.unravel_index(torch.tensor(idx), (2, 3))
+        e = ember.unravel_index(ember.tensor(idx), (2, 3))
+        assert [v.item() for v in e] == [v.item() for v in t]
+    assert str(ember.unravel_index(ember.tensor([1], dtype=ember.int32), 6)[0].dtype) == "torch.int64"
