@@ -1167,6 +1167,10 @@ class Tensor:
     def histc(self, bins=100, min=0, max=0, *, out=None):
         """Histogram of `input` with `bins` equal-width bins between min and max."""
 
+    # ember/_ops/reduction/histogram.py:143
+    def histogram(self, bins, *, range=None, weight=None, density=False, out=None):
+        """Histogram of input's values: (hist, bin_edges); bins is a count (equal widths) or the edges."""
+
     # ember/_ops/pointwise/binary_float.py:53
     def hypot(self, y, /):
         """sqrt(input ** 2 + other ** 2) without overflow."""

@@ -204,3 +204,46 @@ def test_block_diag_empty_and_unravel_wraps():
         e = ember.unravel_index(ember.tensor(idx), (2, 3))
         assert [v.item() for v in e] == [v.item() for v in t]
     assert str(ember.unravel_index(ember.tensor([1], dtype=ember.int32), 6)[0].dtype) == "torch.int64"
+
+
+BINNING_ERRORS = {
+    "histogram_int": lambda m: m.histogram(m.tensor([1, 2]), 3),
+    "histogram_zero_bins": lambda m: m.histogram(m.tensor([1.0, 2]), 0),
+    "histogram_reversed_range": lambda m: m.histogram(m.tensor([1.0, 2]), 3, range=(5.0, 0.0)),
+    "histogram_nan_range": lambda m: m.histogram(m.tensor([1.0, math.nan]), 3),
+    "histogram_inf_range": lambda m: m.histogram(m.tensor([1.0, 2]), 3, range=(0.0, math.inf)),
+    "histogram_weight_shape": lambda m: m.histogram(m.tensor([1.0, 2]), 3, weight=m.ones(3)),
+    "histogram_2d_edges": lambda m: m.histogram(m.tensor([1.0, 2]), m.tensor([[1.0, 2]])),
+    "histogram_one_edge": lambda m: m.histogram(m.tensor([1.0, 2]), m.tensor([1.0])),
+    "histogram_edge_dtype": lambda m: m.histogram(m.tensor([1.0, 2]), m.tensor([1.0, 2], dtype=m.float64)),
+    "histogramdd_1d": lambda m: m.histogramdd(m.tensor([1.0, 2]), 3),
+    "histogramdd_bins_length": lambda m: m.histogramdd(m.ones(3, 2), [3]),
+    "searchsorted_0d": lambda m: m.searchsorted(m.tensor(1), m.tensor([3])),
+    "searchsorted_batch": lambda m: m.searchsorted(m.tensor([[1, 3], [2, 4]]), m.tensor([2, 3])),
+    "searchsorted_sides": lambda m: m.searchsorted(m.tensor([1, 3]), m.tensor([2]), right=True, side="left"),
+    "bucketize_2d": lambda m: m.bucketize(m.tensor([3]), m.tensor([[1, 2]])),
+    "isin_complex": lambda m: m.isin(m.tensor([1 + 1j]), m.tensor([2, 3])),
+    "histogram_backward": lambda m: m.histogram(m.tensor([1.0, 2], requires_grad=True), 2).hist.sum().backward(),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BINNING_ERRORS))
+def test_binning_refusals(case):
+    _same_error(BINNING_ERRORS[case])
+
+
+def test_searchsorted_sorter_and_scalar():
+    for mod in (torch, ember):
+        got = mod.searchsorted(mod.tensor([5, 1, 3]), mod.tensor([2, 4]), sorter=mod.tensor([1, 2, 0]))
+        assert got.tolist() == [1, 2]
+        scalar = mod.searchsorted(mod.tensor([1, 3, 5]), 3, side="right")
+        assert scalar.dim() == 0 and scalar.item() == 2
+    assert ember.searchsorted(ember.tensor([1, 3]), ember.tensor([3.5])).tolist() == [2]
+
+
+def test_histogram_edges_and_nan_membership():
+    x = [1.0, 2.0, 1.0, 4.0, 2.5, 3.0, 1.5]
+    t = torch.histogram(torch.tensor(x), 4, weight=torch.arange(7.0))
+    e = ember.histogram(ember.tensor(x), 4, weight=ember.arange(7.0))
+    assert e.hist.tolist() == t.hist.tolist() and e.bin_edges.tolist() == t.bin_edges.tolist()
+    assert ember.isin(ember.tensor([1.0, math.nan]), ember.tensor([math.nan])).tolist() == [False, False]
