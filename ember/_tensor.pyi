@@ -1497,6 +1497,14 @@ class Tensor:
     def lt_(self, y, /):
         """In-place version of lt."""
 
+    # ember/_ops/linalg/lu.py:261
+    def lu(self, pivot=True, get_infos=False, out=None):
+        """torch.lu (deprecated in PyTorch): (LU, pivots), and infos when get_infos; never raises for singular A."""
+
+    # ember/_ops/linalg/lu.py:251
+    def lu_solve(self, LU_data, LU_pivots, *, out=None):
+        """torch.lu_solve (deprecated in PyTorch): linalg.lu_solve(LU_data, LU_pivots, input)."""
+
     # ember/_ops/_linalg_util.py:72
     @property
     def mH(self):
