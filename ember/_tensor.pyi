@@ -702,6 +702,10 @@ class Tensor:
     def cholesky_inverse(self, upper=False, *, out=None):
         """Inverse of A from its Cholesky factor (lower L, or upper U with upper=True)."""
 
+    # ember/_ops/linalg/triangular.py:76
+    def cholesky_solve(self, input2, upper=False, *, out=None):
+        """X with A X = input for A = L L^H given its Cholesky factor input2 (U^H U when upper)."""
+
     # ember/_ops/shape/splits.py:67
     def chunk(self, chunks, dim=0):
         """At most `chunks` pieces of equal size (the last may be smaller) along `dim` (views)."""
@@ -1830,6 +1834,14 @@ class Tensor:
     def remainder_(self, other):
         """In-place version of remainder."""
 
+    # ember/_ops/linalg/products_legacy.py:56
+    def renorm(self, p, dim, maxnorm, *, out=None):
+        """Each slice along dim whose p-norm exceeds maxnorm is scaled to norm maxnorm (by maxnorm / (norm + 1e-7))."""
+
+    # ember/_ops/linalg/products_legacy.py:76
+    def renorm_(self, p, dim, maxnorm):
+        """In-place renorm."""
+
     # ember/_ops/shape/reorder.py:111
     def repeat(self, *repeats):
         """The tensor tiled `repeats` times along each dim (leading repeats add dims); a copy."""
@@ -2162,6 +2174,10 @@ class Tensor:
     # ember/_ops/shape/strided.py:249
     def transpose_(self, dim0, dim1):
         """In-place version of transpose: self's own shape and strides change."""
+
+    # ember/_ops/linalg/triangular.py:86
+    def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False, *, out=None):
+        """(solution, cloned_coefficient): X with A X = input (A^T X = input when transpose), A triangular,"""
 
     # ember/_ops/shape/diag.py:115
     def tril(self, diagonal=0):

@@ -1,0 +1,107 @@
+"""torch.cholesky_solve, triangular_solve and the older matrix helpers (frobenius_norm, nuclear_norm,
+chain_matmul, renorm) against real PyTorch: refusals and messages, warnings, batching, in-place forms."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+
+def _raised(fn):
+    try:
+        fn()
+    except Exception as exc:  # noqa: BLE001 - compared by the caller
+        return exc
+    return None
+
+
+def _same_error(fn):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected, got = _raised(lambda: fn(torch)), _raised(lambda: fn(ember))
+    assert expected is not None, "torch computed"
+    assert type(got).__name__ == type(expected).__name__, (got, expected)
+    assert str(got) == str(expected)
+
+
+ERRORS = {
+    "cholesky_solve_1d": lambda m: m.cholesky_solve(m.ones(3), m.eye(3)),
+    "cholesky_solve_sizes": lambda m: m.cholesky_solve(m.ones(2, 3), m.eye(3)),
+    "cholesky_solve_dtypes": lambda m: m.cholesky_solve(m.ones(3, 1, dtype=m.float64), m.eye(3)),
+    "cholesky_solve_square": lambda m: m.cholesky_solve(m.ones(3, 1), m.ones(3, 2)),
+    "cholesky_solve_int": lambda m: m.cholesky_solve(m.ones(3, 1, dtype=m.int64), m.eye(3, dtype=m.int64)),
+    "triangular_solve_1d": lambda m: m.triangular_solve(m.ones(3), m.eye(3)),
+    "triangular_solve_square": lambda m: m.triangular_solve(m.ones(3, 2), m.ones(3, 2)),
+    "triangular_solve_sizes": lambda m: m.triangular_solve(m.ones(2, 2), m.eye(3)),
+    "triangular_solve_dtypes": lambda m: m.triangular_solve(m.ones(3, 2, dtype=m.float64), m.eye(3)),
+    "renorm_dim": lambda m: m.renorm(m.ones(2, 2), 2, 3, 3),
+    "renorm_p": lambda m: m.renorm(m.ones(2, 2), -1, 0, 3),
+    "renorm_maxnorm": lambda m: m.renorm(m.ones(2, 2), 2, 0, -3),
+    "renorm_0d": lambda m: m.renorm(m.tensor(1.0), 2, 0, 3),
+    "renorm_int": lambda m: m.renorm(m.ones(2, 2, dtype=m.int64), 2, 0, 3),
+    "frobenius_3_dims": lambda m: m.frobenius_norm(m.ones(2, 3, 4), dim=(0, 1, 2)),
+    "chain_matmul_none": lambda m: m.chain_matmul(),
+    "chain_matmul_1d": lambda m: m.chain_matmul(m.ones(3), m.ones(3, 2)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ERRORS))
+def test_refusals(case):
+    _same_error(ERRORS[case])
+
+
+def test_cholesky_solve_broadcasts_and_method():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 3))
+    L = np.linalg.cholesky(a @ a.T + 3 * np.eye(3))
+    b = rng.standard_normal((2, 3, 1))
+    t = torch.cholesky_solve(torch.tensor(b), torch.tensor(L))
+    e = ember.tensor(b).cholesky_solve(ember.tensor(L))
+    assert tuple(e.shape) == tuple(t.shape)
+    np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-10)
+    eu = ember.cholesky_solve(ember.tensor(b), ember.tensor(L.T), upper=True)
+    np.testing.assert_allclose(eu.numpy(), t.numpy(), rtol=1e-10)
+
+
+def test_triangular_solve_warns_and_returns_clone():
+    A = ember.tensor([[2.0, 1.0], [0.0, 4.0]], requires_grad=True)
+    with pytest.warns(UserWarning, match="torch.triangular_solve is deprecated"):
+        result = ember.triangular_solve(ember.ones(2, 1), A)
+    assert type(result).__name__ == "triangular_solve" and result._fields == ("solution", "cloned_coefficient")
+    assert result.cloned_coefficient.tolist() == A.tolist()
+    # NOTE: as in PyTorch, the copy passes its whole gradient back to A
+    result.cloned_coefficient.sum().backward()
+    assert A.grad.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+
+
+def test_deprecation_warnings():
+    with pytest.warns(UserWarning, match="frobenius_norm is deprecated"):
+        ember.frobenius_norm(ember.ones(2, 3), 1)
+    with pytest.warns(UserWarning, match="nuclear_norm is deprecated"):
+        ember.nuclear_norm(ember.ones(2, 3))
+    with pytest.warns(UserWarning, match="chain_matmul is deprecated"):
+        ember.chain_matmul(ember.ones(2, 3))
+
+
+def test_nuclear_norm_overloads():
+    x = np.arange(24.0).reshape(2, 3, 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for args in [(), (True,), ((0, 2),), ((0, 2), True)]:
+            t = torch.nuclear_norm(torch.tensor(x), *args)
+            e = ember.nuclear_norm(ember.tensor(x), *args)
+            np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-10)
+
+
+def test_renorm_inplace_keeps_the_graph():
+    results = []
+    for m in (torch, ember):
+        a = m.tensor([[1.0, 2.0], [3.0, 4.0], [0.1, 0.0]], dtype=m.float64, requires_grad=True)
+        x = a * 1
+        assert x.renorm_(2, 0, 3) is x
+        (x * m.tensor([[1.0, -2.0], [0.5, 4.0], [1.0, 1.0]], dtype=m.float64)).sum().backward()
+        results.append((x.detach().numpy().copy(), a.grad.numpy().copy()))
+    np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-12)
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-9, atol=1e-12)
