@@ -1109,6 +1109,10 @@ class Tensor:
     def geometric_(self, p, *, generator=None):
         """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
 
+    # ember/_ops/linalg/householder.py:65
+    def geqrf(self, *, out=None):
+        """(a, tau): the QR factorisation in LAPACK's form (R on and above the diagonal, reflectors below)."""
+
     # ember/_ops/linalg/products.py:30
     def ger(self, vec2, *, out=None):
         """Alias of outer."""
@@ -1733,6 +1737,14 @@ class Tensor:
     # ember/_tensor.py:429
     def numpy(self, *, force=False):
         """A NumPy array sharing this CPU tensor's memory (a new array object each call)."""
+
+    # ember/_ops/linalg/householder.py:138
+    def orgqr(self, tau):
+        """Alias of torch.linalg.householder_product."""
+
+    # ember/_ops/linalg/householder.py:145
+    def ormqr(self, tau, other, left=True, transpose=False, *, out=None):
+        """Q @ other (other @ Q when not left), Q^H instead when transpose; Q = H_1 ... H_k from input and tau."""
 
     # ember/_ops/linalg/products.py:21
     def outer(self, vec2, *, out=None):

@@ -105,3 +105,63 @@ def test_renorm_inplace_keeps_the_graph():
         results.append((x.detach().numpy().copy(), a.grad.numpy().copy()))
     np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-12)
     np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-9, atol=1e-12)
+
+
+HOUSEHOLDER_ERRORS = {
+    "hp_1d": lambda m: m.linalg.householder_product(m.ones(3), m.ones(1)),
+    "hp_wide": lambda m: m.linalg.householder_product(m.ones(2, 3), m.ones(1)),
+    "hp_tau_long": lambda m: m.linalg.householder_product(m.ones(3, 2), m.ones(3)),
+    "hp_tau_ndim": lambda m: m.linalg.householder_product(m.ones(3, 2), m.ones(2, 1)),
+    "hp_tau_batch": lambda m: m.linalg.householder_product(m.ones(2, 3, 2), m.ones(3, 1)),
+    "hp_dtypes": lambda m: m.linalg.householder_product(m.ones(3, 2), m.ones(2, dtype=m.float64)),
+    "hp_int": lambda m: m.linalg.householder_product(m.ones(3, 2, dtype=m.int64), m.ones(2, dtype=m.int64)),
+    "ormqr_rows": lambda m: m.ormqr(m.ones(3, 2), m.ones(2), m.ones(4, 3)),
+    "ormqr_tau": lambda m: m.ormqr(m.ones(3, 2), m.ones(1), m.ones(3, 3)),
+    "ormqr_1d_input": lambda m: m.ormqr(m.ones(3), m.ones(3), m.ones(3, 3)),
+    "ormqr_1d_other": lambda m: m.ormqr(m.ones(3, 2), m.ones(2), m.ones(3)),
+    "ormqr_dtypes": lambda m: m.ormqr(m.ones(3, 2), m.ones(2), m.ones(3, 2, dtype=m.float64)),
+    "geqrf_1d": lambda m: m.geqrf(m.ones(3)),
+    "geqrf_int": lambda m: m.geqrf(m.ones(3, 3, dtype=m.int64)),
+    "geqrf_backward": lambda m: m.geqrf(m.ones(3, 3, requires_grad=True))[0].sum().backward(),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOUSEHOLDER_ERRORS))
+def test_householder_refusals(case):
+    _same_error(HOUSEHOLDER_ERRORS[case])
+
+
+@pytest.mark.parametrize("shape", [(6, 4), (4, 6), (3, 5, 5), (1, 3), (3, 1), (0, 2), (2, 0)])
+@pytest.mark.parametrize("dtype", ["float64", "complex128"])
+def test_geqrf_matches_lapack_and_rebuilds_q(shape, dtype):
+    rng = np.random.default_rng(sum(shape))
+    a = rng.standard_normal(shape) + (1j * rng.standard_normal(shape) if dtype == "complex128" else 0)
+    t, e = torch.geqrf(torch.tensor(a)), ember.geqrf(ember.tensor(a))
+    assert type(e).__name__ == "geqrf" and e._fields == ("a", "tau")
+    np.testing.assert_allclose(e.a.numpy(), t.a.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(e.tau.numpy(), t.tau.numpy(), rtol=1e-9, atol=1e-12)
+    m, n = shape[-2:]
+    if m >= n:
+        Q = ember.linalg.householder_product(e.a, e.tau)
+        R = e.a[..., :n, :].triu()
+        np.testing.assert_allclose((Q @ R).numpy(), a, rtol=1e-9, atol=1e-12)
+
+
+def test_geqrf_columns_with_nothing_to_annihilate():
+    for a in ([[0.0, 1.0], [0.0, 2.0]], [[-1.0, 1.0], [0.0, 2.0]], [[1j, 1.0], [0.0, 2.0]]):
+        t, e = torch.geqrf(torch.tensor(a)), ember.geqrf(ember.tensor(a))
+        assert e.a.tolist() == t.a.tolist() and e.tau.tolist() == t.tau.tolist()
+
+
+def test_ormqr_applies_the_q_of_geqrf():
+    rng = np.random.default_rng(5)
+    a, c = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    ta, ttau = torch.geqrf(torch.tensor(a))
+    ea, etau = ember.geqrf(ember.tensor(a))
+    for left, transpose in [(True, False), (True, True)]:
+        t = torch.ormqr(ta, ttau, torch.tensor(c), left=left, transpose=transpose)
+        e = ea.ormqr(etau, ember.tensor(c), left=left, transpose=transpose)
+        np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-10, atol=1e-12)
+    t = torch.ormqr(ta, ttau, torch.tensor(c.T), left=False, transpose=True)
+    e = ember.ormqr(ea, etau, ember.tensor(c.T), left=False, transpose=True)
+    np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-10, atol=1e-12)
