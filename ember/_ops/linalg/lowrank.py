@@ -3,8 +3,8 @@ finder with power iterations), and torch.lobpcg (block LOBPCG for a few extreme 
 from Tensor ops (randn, matmul, qr, svd, eigh), so svd_lowrank and pca_lowrank differentiate through them.
 The random draws come from ember's generator: results agree with PyTorch's up to the subspace's signs
 (exactly, for matrices of rank <= q), not bit for bit."""
-from ... import _dtype, _state
-from ..._tensor import Tensor
+from ... import _dtype
+from ...autograd.function import Primitive
 from .._linalg_util import mH
 from .._registry import OpSpec, public, spec
 
@@ -69,7 +69,7 @@ def lobpcg(A, k=None, B=None, X=None, n=None, iK=None, niter=None, tol=None, lar
 
     Differences from PyTorch: one iteration scheme serves method 'basic' and 'ortho' (the results agree;
     the iteration counts may not), tracker and the ortho_* tuning parameters are accepted and ignored, and
-    gradients reach A through the eigenvalues only: the eigenvectors are returned detached."""
+    gradients reach A through the eigenvalues only: backward through the eigenvectors raises."""
     if A.shape[-1] != A.shape[-2]:
         raise AssertionError(f"A must be square, got shape {A.shape}")
     size = A.shape[-1]
@@ -88,7 +88,24 @@ def lobpcg(A, k=None, B=None, X=None, n=None, iK=None, niter=None, tol=None, lar
         # NOTE: each eigenvalue as the Rayleigh quotient of its (converged) eigenvector: d(lambda) = v^H dA v
         BV = V if B is None else B.detach() @ V
         E = ((mH(V) @ A @ V).diagonal(0, -2, -1) / (mH(V) @ BV).diagonal(0, -2, -1)).real
+        V = _LobpcgVectors.apply(A, V._data)
     return E, V
+
+
+class _LobpcgVectors(Primitive):
+    """lobpcg's eigenvectors, recorded against A so that a gradient through them is refused, not dropped."""
+    batch_rule = None
+
+    @staticmethod
+    def forward(ctx, a, vectors):
+        return vectors.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        if bool((g != 0).any()):
+            raise NotImplementedError("ember: the gradient of lobpcg's eigenvectors is not implemented (its "
+                                      "eigenvalues' gradient is)")
+        return g.new_zeros(ctx._in_meta[0][0])
 
 
 def _lobpcg(A, B, X, block, iK, niter, tol, largest):
