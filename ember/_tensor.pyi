@@ -702,7 +702,7 @@ class Tensor:
     def cholesky_inverse(self, upper=False, *, out=None):
         """Inverse of A from its Cholesky factor (lower L, or upper U with upper=True)."""
 
-    # ember/_ops/linalg/triangular.py:76
+    # ember/_ops/linalg/triangular.py:86
     def cholesky_solve(self, input2, upper=False, *, out=None):
         """X with A X = input for A = L L^H given its Cholesky factor input2 (U^H U when upper)."""
 
@@ -767,7 +767,7 @@ class Tensor:
     def copysign_(self, y, /):
         """In-place version of copysign."""
 
-    # ember/_ops/reduction/calculus.py:223
+    # ember/_ops/reduction/calculus.py:263
     def corrcoef(self):
         """Pearson correlation coefficients of the rows of input, clipped to [-1, 1]."""
 
@@ -791,7 +791,7 @@ class Tensor:
     def count_nonzero(self, dim=None):
         """Number of nonzero elements over `dim` (all if None); int64."""
 
-    # ember/_ops/reduction/calculus.py:166
+    # ember/_ops/reduction/calculus.py:206
     def cov(self, *, correction=1, fweights=None, aweights=None):
         """Covariance of the rows of input (variables) over its columns (observations), with optional weights."""
 
@@ -879,7 +879,7 @@ class Tensor:
     def diagonal(self, offset=0, dim1=0, dim2=1):
         """The diagonal of dims dim1, dim2 (offset above the main one if > 0), as a view."""
 
-    # ember/_ops/reduction/calculus.py:23
+    # ember/_ops/reduction/calculus.py:57
     def diff(self, n=1, dim=-1, prepend=None, append=None, *, out=None):
         """The n-th forward difference along dim (xor for bool), after joining prepend and append."""
 
@@ -925,9 +925,9 @@ class Tensor:
     @property
     def dtype(self): ...
 
-    # ember/_ops/linalg/removed.py:59
-    def eig(self, *args, **kwargs):
-        """Removed from PyTorch in 1.9: raises RuntimeError naming the replacement."""
+    # ember/_ops/linalg/removed.py:69
+    def eig(self, eigenvectors=False, *, e=None, v=None):
+        """Removed from PyTorch in 1.9 (use torch.linalg.eig): raises RuntimeError."""
 
     # ember/_tensor.py:180
     def element_size(self): ...
@@ -1109,7 +1109,7 @@ class Tensor:
     def geometric_(self, p, *, generator=None):
         """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
 
-    # ember/_ops/linalg/householder.py:65
+    # ember/_ops/linalg/householder.py:66
     def geqrf(self, *, out=None):
         """(a, tau): the QR factorisation in LAPACK's form (R on and above the diagonal, reflectors below)."""
 
@@ -1175,7 +1175,7 @@ class Tensor:
     def histc(self, bins=100, min=0, max=0, *, out=None):
         """Histogram of `input` with `bins` equal-width bins between min and max."""
 
-    # ember/_ops/reduction/histogram.py:143
+    # ember/_ops/reduction/histogram.py:144
     def histogram(self, bins, *, range=None, weight=None, density=False, out=None):
         """Histogram of input's values: (hist, bin_edges); bins is a count (equal widths) or the edges."""
 
@@ -1493,9 +1493,9 @@ class Tensor:
     # ember/_tensor.py:591
     def long(self, memory_format=None): ...
 
-    # ember/_ops/linalg/removed.py:59
-    def lstsq(self, *args, **kwargs):
-        """Removed from PyTorch in 1.9: raises RuntimeError naming the replacement."""
+    # ember/_ops/linalg/removed.py:79
+    def lstsq(self, A, *, out=None):
+        """Removed from PyTorch in 1.9 (use torch.linalg.lstsq): raises RuntimeError."""
 
     # ember/_ops/pointwise/compare.py:27
     def lt(self, y, /):
@@ -1738,11 +1738,11 @@ class Tensor:
     def numpy(self, *, force=False):
         """A NumPy array sharing this CPU tensor's memory (a new array object each call)."""
 
-    # ember/_ops/linalg/householder.py:138
+    # ember/_ops/linalg/householder.py:139
     def orgqr(self, tau):
         """Alias of torch.linalg.householder_product."""
 
-    # ember/_ops/linalg/householder.py:145
+    # ember/_ops/linalg/householder.py:147
     def ormqr(self, tau, other, left=True, transpose=False, *, out=None):
         """Q @ other (other @ Q when not left), Q^H instead when transpose; Q = H_1 ... H_k from input and tau."""
 
@@ -1846,11 +1846,11 @@ class Tensor:
     def remainder_(self, other):
         """In-place version of remainder."""
 
-    # ember/_ops/linalg/products_legacy.py:56
+    # ember/_ops/linalg/products_legacy.py:62
     def renorm(self, p, dim, maxnorm, *, out=None):
         """Each slice along dim whose p-norm exceeds maxnorm is scaled to norm maxnorm (by maxnorm / (norm + 1e-7))."""
 
-    # ember/_ops/linalg/products_legacy.py:76
+    # ember/_ops/linalg/products_legacy.py:89
     def renorm_(self, p, dim, maxnorm):
         """In-place renorm."""
 
@@ -2012,9 +2012,9 @@ class Tensor:
     def softmax(self, dim, dtype=None):
         """softmax over `dim` (required)."""
 
-    # ember/_ops/linalg/removed.py:59
-    def solve(self, *args, **kwargs):
-        """Removed from PyTorch in 1.9: raises RuntimeError naming the replacement."""
+    # ember/_ops/linalg/removed.py:64
+    def solve(self, A, *, out=None):
+        """Removed from PyTorch in 1.9 (use torch.linalg.solve): raises RuntimeError."""
 
     # ember/_ops/reduction/sort.py:74
     def sort(self, dim=-1, descending=False, stable=False, *, out=None):
@@ -2109,9 +2109,9 @@ class Tensor:
     def swapdims_(self, dim0, dim1):
         """In-place version of swapdims: self's own shape and strides change."""
 
-    # ember/_ops/linalg/removed.py:59
-    def symeig(self, *args, **kwargs):
-        """Removed from PyTorch in 1.9: raises RuntimeError naming the replacement."""
+    # ember/_ops/linalg/removed.py:74
+    def symeig(self, eigenvectors=False, upper=True, *, out=None):
+        """Removed from PyTorch in 1.9 (use torch.linalg.eigh): raises RuntimeError."""
 
     # ember/_ops/shape/views.py:236
     def t(self):
@@ -2187,7 +2187,7 @@ class Tensor:
     def transpose_(self, dim0, dim1):
         """In-place version of transpose: self's own shape and strides change."""
 
-    # ember/_ops/linalg/triangular.py:86
+    # ember/_ops/linalg/triangular.py:97
     def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False, *, out=None):
         """(solution, cloned_coefficient): X with A X = input (A^T X = input when transpose), A triangular,"""
 

@@ -6,6 +6,7 @@ from ... import _dtype
 from ...autograd.function import Primitive
 from ..._tensor import Tensor
 from .._linalg_util import type_name
+from .triangular import require_tensors
 from .._registry import OpSpec, public, spec, write_out, write_outs
 from ..reduction.reduce import _return_type
 
@@ -138,6 +139,7 @@ def _check_householder(name, A, tau):
 @public(method=True)
 def orgqr(input, tau):
     """Alias of torch.linalg.householder_product."""
+    require_tensors("orgqr", ("input", input), ("input2", tau))
     return householder_product(input, tau)
 
 
@@ -145,6 +147,7 @@ def orgqr(input, tau):
 @public(method=True)
 def ormqr(input, tau, other, left=True, transpose=False, *, out=None):
     """Q @ other (other @ Q when not left), Q^H instead when transpose; Q = H_1 ... H_k from input and tau."""
+    require_tensors("ormqr", ("input", input), ("input2", tau), ("input3", other))
     _check_ormqr(input, tau, other, left)
     k = tau.shape[-1]
     forward, backward = range(k), range(k - 1, -1, -1)

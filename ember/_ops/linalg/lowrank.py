@@ -9,6 +9,8 @@ from .._linalg_util import mH
 from .._registry import OpSpec, public, spec
 
 
+# NOTE: PyTorch's three are Python code that leaks AttributeError for an A that is not a Tensor; ember's
+# do the same (`_checked`: the tensor-argument guard of ember/_ops/_guards.py leaves them as they are).
 def _approximate_basis(A, q, niter, M):
     """An orthonormal (m, q) basis Q with A ~ Q Q^H A, from a Gaussian sketch and niter power iterations."""
     from ..._random import randn
@@ -70,6 +72,7 @@ def lobpcg(A, k=None, B=None, X=None, n=None, iK=None, niter=None, tol=None, lar
     Differences from PyTorch: one iteration scheme serves method 'basic' and 'ortho' (the results agree;
     the iteration counts may not), tracker and the ortho_* tuning parameters are accepted and ignored, and
     gradients reach A through the eigenvalues only: backward through the eigenvectors raises."""
+    needs_grad = A.requires_grad  # NOTE: read first, as PyTorch does (a non-Tensor A fails here, AttributeError)
     if A.shape[-1] != A.shape[-2]:
         raise AssertionError(f"A must be square, got shape {A.shape}")
     size = A.shape[-1]
@@ -84,7 +87,7 @@ def lobpcg(A, k=None, B=None, X=None, n=None, iK=None, niter=None, tol=None, lar
     with no_grad():
         E, V = _lobpcg(A.detach(), None if B is None else B.detach(), X, block, iK, niter, tol, largest)
     E, V = E[..., :k], V[..., :k]
-    if A.requires_grad:
+    if needs_grad:
         # NOTE: each eigenvalue as the Rayleigh quotient of its (converged) eigenvector: d(lambda) = v^H dA v
         BV = V if B is None else B.detach() @ V
         E = ((mH(V) @ A @ V).diagonal(0, -2, -1) / (mH(V) @ BV).diagonal(0, -2, -1)).real
@@ -106,6 +109,9 @@ class _LobpcgVectors(Primitive):
             raise NotImplementedError("ember: the gradient of lobpcg's eigenvectors is not implemented (its "
                                       "eigenvalues' gradient is)")
         return g.new_zeros(ctx._in_meta[0][0])
+
+
+svd_lowrank._checked = pca_lowrank._checked = lobpcg._checked = True
 
 
 def _lobpcg(A, B, X, block, iK, niter, tol, largest):

@@ -42,6 +42,12 @@ def chain_matmul(*matrices, out=None):
     warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
                   "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than multiple "
                   "parameters.", UserWarning, stacklevel=2)
+    from ..._arguments import type_name
+    if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
+        matrices = tuple(matrices[0])
+    for i, m in enumerate(matrices):
+        if not isinstance(m, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type_name(m)}")
     if not matrices:
         raise RuntimeError("chain_matmul(): Expected one or more matrices")
     for m in matrices:
@@ -57,6 +63,13 @@ def chain_matmul(*matrices, out=None):
 def renorm(input, p, dim, maxnorm, *, out=None):
     """Each slice along dim whose p-norm exceeds maxnorm is scaled to norm maxnorm (by maxnorm / (norm + 1e-7))."""
     from ..reduction.norms import vector_norm
+    from ..._arguments import check_dim, is_number, type_name
+    check_dim(dim, "renorm")
+    if isinstance(dim, (list, tuple)):
+        raise TypeError(f"renorm(): argument 'dim' (position 3) must be int, not {type_name(dim)}")
+    for arg, pos, value in (("p", 2, p), ("maxnorm", 4, maxnorm)):
+        if not is_number(value):
+            raise TypeError(f"renorm(): argument '{arg}' (position {pos}) must be Number, not {type_name(value)}")
     ndim = input._data.ndim
     if ndim < 2:
         raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {ndim} dimensions")

@@ -55,14 +55,38 @@ _ADVICE = {
 }
 
 
-def _removed(name):
-    def removed(*args, **kwargs):
-        raise RuntimeError(_REMOVED + _ADVICE[name])
-    removed.__name__ = removed.__qualname__ = name
-    removed.__doc__ = "Removed from PyTorch in 1.9: raises RuntimeError naming the replacement."
-    return removed
+def _raise(name):
+    raise RuntimeError(_REMOVED + _ADVICE[name])
 
 
-for _name in ("solve", "eig", "symeig", "lstsq", "matrix_rank"):
-    bind(_name, _removed(_name), method=_name != "matrix_rank")
-del _name
+# NOTE: PyTorch's own signatures, so a wrong call is Python's TypeError as in PyTorch; the bodies never
+# look at their arguments (PyTorch's do not either), hence `_checked`: no tensor-argument guard.
+def solve(input, A, *, out=None):
+    """Removed from PyTorch in 1.9 (use torch.linalg.solve): raises RuntimeError."""
+    _raise("solve")
+
+
+def eig(self, eigenvectors=False, *, e=None, v=None):
+    """Removed from PyTorch in 1.9 (use torch.linalg.eig): raises RuntimeError."""
+    _raise("eig")
+
+
+def symeig(input, eigenvectors=False, upper=True, *, out=None):
+    """Removed from PyTorch in 1.9 (use torch.linalg.eigh): raises RuntimeError."""
+    _raise("symeig")
+
+
+def lstsq(input, A, *, out=None):
+    """Removed from PyTorch in 1.9 (use torch.linalg.lstsq): raises RuntimeError."""
+    _raise("lstsq")
+
+
+def matrix_rank(input, tol=None, symmetric=False, *, out=None):
+    """Removed from PyTorch in 1.9 (use torch.linalg.matrix_rank): raises RuntimeError."""
+    _raise("matrix_rank")
+
+
+for _fn in (solve, eig, symeig, lstsq, matrix_rank):
+    _fn._checked = True
+    bind(_fn.__name__, _fn, method=_fn is not matrix_rank)
+del _fn

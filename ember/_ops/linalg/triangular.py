@@ -4,11 +4,21 @@ import warnings
 
 from ... import _dtype
 from ...autograd.function import Primitive
+from ..._tensor import Tensor
 from .._linalg_util import check_float, mH, type_name
 from .._registry import OpSpec, public, spec, write_outs
 from ..reduction.reduce import _return_type
 
 TriangularSolveResult = _return_type("triangular_solve", ("solution", "cloned_coefficient"))
+
+
+def require_tensors(name, *arguments):
+    """PyTorch's TypeError for a tensor argument that is not a Tensor: arguments are (parameter name, value),
+    in position order (PyTorch's own parameter names, which may differ from ember's)."""
+    from ..._arguments import type_name
+    for position, (arg, value) in enumerate(arguments, 1):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be Tensor, not {type_name(value)}")
 
 
 def _check_pair(name, b, A):
@@ -76,6 +86,7 @@ class CholeskySolve(Primitive):
 @public(method=True)
 def cholesky_solve(input, input2, upper=False, *, out=None):
     """X with A X = input for A = L L^H given its Cholesky factor input2 (U^H U when upper)."""
+    require_tensors("cholesky_solve", ("input", input), ("input2", input2))
     _check_pair("cholesky_solve", input, input2)
     result = CholeskySolve.apply(input, input2, bool(upper))
     from .._registry import write_out

@@ -11,6 +11,40 @@ def _out(result, out, name):
     return result if out is None else write_out(out, result, name)
 
 
+class _Unset:
+    """NOTE: a default that is not None: PyTorch's parser refuses an explicit x=None / dx=None."""
+
+    def __repr__(self):
+        return "<unset>"
+
+
+UNSET = _Unset()
+
+
+def invalid_combination(name, args, kwargs, signatures):
+    """PyTorch's parser TypeError for an overloaded function called with arguments of the wrong types."""
+    def kind(v):
+        return "Tensor" if isinstance(v, Tensor) else type(v).__name__
+    got = ", ".join([kind(a) for a in args if a is not UNSET] +
+                    [f"{k}={kind(v)}" for k, v in kwargs.items() if v is not UNSET])
+    options = "".join(f" * ({s})\n" for s in signatures)
+    return TypeError(f"{name}() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                     f"{options}")
+
+
+_TRAPEZOID = ("Tensor y, Tensor x, *, int dim = -1", "Tensor y, *, Number dx = 1, int dim = -1")
+
+
+def _check_trapezoid(name, y, x, dx, dim):
+    from ..._arguments import is_number
+    ok = isinstance(y, Tensor) and (x is UNSET or isinstance(x, Tensor)) and (dx is UNSET or is_number(dx))
+    if not ok or (x is not UNSET and dx is not UNSET):
+        if name == "trapz" and not isinstance(y, Tensor):
+            from ..._arguments import type_name
+            raise TypeError(f"trapz(): argument 'y' (position 1) must be Tensor, not {type_name(y)}")
+        raise invalid_combination(name, (y, x), {"dx": dx, "dim": dim}, _TRAPEZOID)
+
+
 def _as_float(t):
     """Integer and bool inputs are integrated / differentiated in the default float dtype."""
     if t._dtype.category < _dtype.FLOAT:
@@ -130,10 +164,13 @@ def _spacing(y, x, dim):
 
 
 @public
-def trapezoid(y, x=None, *, dx=None, dim=-1):
+def trapezoid(y, x=UNSET, *, dx=UNSET, dim=-1):
     """The trapezoidal rule along dim, with sample points x or a constant spacing dx (default 1)."""
-    if x is not None and dx is not None:
-        raise TypeError("trapezoid() received an invalid combination of arguments - got both x and dx")
+    _check_trapezoid("trapezoid", y, x, dx, dim)
+    return _trapezoid(y, None if x is UNSET else x, None if dx is UNSET else dx, dim)
+
+
+def _trapezoid(y, x, dx, dim):
     n = y.shape[dim]
     y = _as_float(y)
     if n == 0:  # NOTE: as PyTorch, fresh zeros: no gradient path to y
@@ -147,14 +184,17 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
 
 
 @public
-def trapz(y, x=None, *, dx=None, dim=-1):
+def trapz(y, x=UNSET, *, dx=UNSET, dim=-1):
     """Alias of torch.trapezoid."""
-    return trapezoid(y, x, dx=dx, dim=dim)
+    _check_trapezoid("trapz", y, x, dx, dim)
+    return _trapezoid(y, None if x is UNSET else x, None if dx is UNSET else dx, dim)
 
 
 @public
-def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+def cumulative_trapezoid(y, x=UNSET, *, dx=UNSET, dim=-1):
     """The running trapezoidal integral along dim (one element fewer than y)."""
+    _check_trapezoid("cumulative_trapezoid", y, x, dx, dim)
+    x, dx = None if x is UNSET else x, None if dx is UNSET else dx
     n = y.shape[dim]
     y = _as_float(y)
     left, right = (y, y) if n == 0 else (y.narrow(dim, 0, n - 1), y.narrow(dim, 1, n - 1))

@@ -3,6 +3,7 @@ from ... import _dtype
 from ...autograd.function import Primitive, not_implemented_backward
 from ..._tensor import Tensor, _wrap
 from .._registry import OpSpec, public, spec, write_out, write_outs
+from .calculus import invalid_combination
 from .reduce import _return_type
 
 HistogramResult = _return_type("histogram", ("hist", "bin_edges"))
@@ -183,6 +184,14 @@ class Searchsorted(Primitive):
         return xp.asarray(out).astype(xp.int32 if out_int32 else xp.int64)
 
 
+_SEARCHSORTED = ("Tensor sorted_sequence, Tensor input, *, bool out_int32 = False, bool right = False, str side = "
+                 "None, Tensor sorter = None, Tensor out = None",
+                 "Tensor sorted_sequence, Number self, *, bool out_int32 = False, bool right = False, str side = None, "
+                 "Tensor sorter = None, Tensor out = None")
+_BUCKETIZE = ("Tensor input, Tensor boundaries, *, bool out_int32 = False, bool right = False, Tensor out = None",
+              "Number self, Tensor boundaries, *, bool out_int32 = False, bool right = False")
+
+
 @public
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, out=None, sorter=None):
     """Indices at which input's values would be inserted into sorted_sequence's innermost dim to keep it sorted."""
@@ -193,6 +202,11 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
             raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side of left "
                                "while right was True")
         right = side == "right"
+    from ..._arguments import is_number
+    if not isinstance(sorted_sequence, Tensor) or not (isinstance(input, Tensor) or is_number(input)) or (
+            sorter is not None and not isinstance(sorter, Tensor)):
+        raise invalid_combination("searchsorted", (sorted_sequence, input), {"out_int32": out_int32, "right": right},
+                                  _SEARCHSORTED)
     seq = sorted_sequence
     if seq._data.ndim == 0:
         raise RuntimeError("torch.searchsorted(): boundaries tensor should have positive dimension, but got 0 "
@@ -217,6 +231,10 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
 @public
 def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
     """The bucket of each value of input among the 1-D sorted boundaries (searchsorted, arguments swapped)."""
+    from ..._arguments import is_number
+    if not isinstance(boundaries, Tensor) or not (isinstance(input, Tensor) or is_number(input)):
+        raise invalid_combination("bucketize", (input, boundaries), {"out_int32": out_int32, "right": right},
+                                  _BUCKETIZE)
     if boundaries._data.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries._data.ndim})")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right, out=out)
