@@ -1175,7 +1175,7 @@ class Tensor:
     def histc(self, bins=100, min=0, max=0, *, out=None):
         """Histogram of `input` with `bins` equal-width bins between min and max."""
 
-    # ember/_ops/reduction/histogram.py:144
+    # ember/_ops/reduction/histogram.py:147
     def histogram(self, bins, *, range=None, weight=None, density=False, out=None):
         """Histogram of input's values: (hist, bin_edges); bins is a count (equal widths) or the edges."""
 

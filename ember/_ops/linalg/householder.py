@@ -204,8 +204,9 @@ def _geqrf_sample(g):
 
 
 _C = ("float32", "float64", "complex64")
-spec(OpSpec("linalg.householder_product", arity=2, sample=lambda g: (_reflectors(g), {}), dtypes=_C,
+spec(OpSpec("linalg.householder_product", arity=2, sample=lambda g: (_reflectors(g), {}), dtypes=_C, rtol=3e-4,
             call=lambda torch, A, tau: torch.linalg.householder_product(A, tau)),
      OpSpec("orgqr", arity=2, sample=lambda g: (_reflectors(g), {}), dtypes=("float64",)),
-     OpSpec("ormqr", arity=3, sample=_ormqr_sample, dtypes=_C),
+     # NOTE: float32 gradients of tau lose ~1e-4 relative to cancellation in both libraries' sums
+     OpSpec("ormqr", arity=3, sample=_ormqr_sample, dtypes=_C, rtol=3e-4),
      OpSpec("geqrf", sample=_geqrf_sample, dtypes=_C, grad=False, call=lambda torch, A: tuple(torch.geqrf(A))))

@@ -230,7 +230,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     if float(norm) <= 0:
         warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
                       "observations.", UserWarning, stacklevel=2)
-        norm = norm * 0 if isinstance(norm, Tensor) else 0
+        norm = 0.0  # NOTE: +0, so each entry becomes +-inf by its own sign (PyTorch's zeroed factor)
     centred = x - mean
     weighted = centred if w is None else centred * w
     rhs = centred.mT.conj() if centred.is_complex() else centred.mT

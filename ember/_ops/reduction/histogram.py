@@ -56,10 +56,13 @@ def _linear_edges(xp, column, bins, given, d):
         raise RuntimeError(f"torch.histogramdd: dimension {d}'s range [{_num(lo)}, {_num(hi)}] is not finite")
     if lo == hi:
         lo, hi = lo - 0.5, hi + 0.5
-    # NOTE: as torch.linspace: the first half counted up from lo, the second half down from hi
-    steps = xp.arange(bins + 1, dtype=xp.float64)
-    step = (hi - lo) / bins
-    edges = xp.where(steps < (bins + 1) // 2, lo + step * steps, hi - step * (bins - steps))
+    # NOTE: as torch.linspace, in the input's dtype: the first half counted up from lo, the second down from hi
+    dt = column.dtype
+    lo_, hi_ = xp.asarray(lo, dtype=dt), xp.asarray(hi, dtype=dt)
+    step = (hi_ - lo_) / xp.asarray(bins, dtype=dt)
+    steps = xp.arange(bins + 1).astype(dt)
+    edges = xp.where(xp.arange(bins + 1) < (bins + 1) // 2, lo_ + step * steps,
+                     hi_ - step * (xp.asarray(bins, dtype=dt) - steps))
     return edges.astype(column.dtype)
 
 
