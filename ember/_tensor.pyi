@@ -747,7 +747,7 @@ class Tensor:
     def conj_physical(self):
         """The complex conjugate as a new tensor (a copy for real tensors)."""
 
-    # ember/_ops/pointwise/float_parts.py:117
+    # ember/_ops/pointwise/float_parts.py:126
     def conj_physical_(self):
         """In-place complex conjugate (nothing to do for real tensors)."""
 
@@ -1081,7 +1081,7 @@ class Tensor:
     def frac_(self):
         """In-place version of frac."""
 
-    # ember/_ops/pointwise/float_parts.py:68
+    # ember/_ops/pointwise/float_parts.py:77
     def frexp(self, *, out=None):
         """Splits floats into mantissa (input's dtype) and int32 exponent, as a named tuple."""
 
@@ -1703,11 +1703,11 @@ class Tensor:
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """A tensor of zeros of the given size."""
 
-    # ember/_ops/pointwise/float_parts.py:79
+    # ember/_ops/pointwise/float_parts.py:88
     def nextafter(self, y, /):
         """The next float after input in the direction of other."""
 
-    # ember/_ops/pointwise/float_parts.py:79
+    # ember/_ops/pointwise/float_parts.py:88
     def nextafter_(self, y, /):
         """In-place version of nextafter."""
 

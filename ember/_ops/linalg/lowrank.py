@@ -13,9 +13,8 @@ from .._registry import OpSpec, public, spec
 # do the same (`_checked`: the tensor-argument guard of ember/_ops/_guards.py leaves them as they are).
 def _approximate_basis(A, q, niter, M):
     """An orthonormal (m, q) basis Q with A ~ Q Q^H A, from a Gaussian sketch and niter power iterations."""
-    from ..._random import randn
     from .svd import qr
-    R = randn(A.shape[-1], q, dtype=A.dtype, device=A.device)
+    R = _gaussian((A.shape[-1], q), A)
     X = A @ R if M is None else A @ R - M @ R
     Q = qr(X).Q
     for _ in range(niter):
@@ -24,6 +23,18 @@ def _approximate_basis(A, q, niter, M):
         X = A @ Q if M is None else A @ Q - M @ Q
         Q = qr(X).Q
     return Q
+
+
+def _gaussian(shape, like):
+    """Standard normal samples in like's dtype; complex ones with independent parts of variance 1/2, as
+    PyTorch's randn draws them."""
+    from ..._random import randn
+    if not like.is_complex():
+        return randn(*shape, dtype=like.dtype, device=like.device)
+    from ..pointwise.complex import Complex
+    real = like.real.dtype
+    parts = [randn(*shape, dtype=real, device=like.device) * 0.5 ** 0.5 for _ in range(2)]
+    return Complex.apply(*parts)
 
 
 def _svd_lowrank(A, q, niter, M):
@@ -115,13 +126,11 @@ svd_lowrank._checked = pca_lowrank._checked = lobpcg._checked = True
 
 
 def _lobpcg(A, B, X, block, iK, niter, tol, largest):
-    from ..._random import randn
-    from .svd import eigh
     from ..shape.join import cat
     size = A.shape[-1]
     batch = tuple(A.shape[:-2])
     if X is None:
-        X = randn(*batch, size, block, dtype=A.dtype, device=A.device)
+        X = _gaussian(batch + (size, block), A)
     X = X.detach().to(A.dtype)
     tol = tol if tol is not None else _dtype.finfo(A.dtype).eps ** 0.5
     Bm = (lambda Y: Y) if B is None else (lambda Y: B @ Y)

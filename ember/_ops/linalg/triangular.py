@@ -129,9 +129,13 @@ def _cholesky_solve_sample(g):
 
 
 def _triangular_sample(g):
+    # NOTE: b and A share their batch: PyTorch's forward-mode AD of triangular_solve fails on a broadcast one
+    # ("Trying to set a forward gradient that has a different size"), which the forward-AD sweep would read
     f = _factor(g)
     n = f.shape[-1]
-    b = g.values((2,) * g.integers(0, 1) + (n, g.integers(1, 3)))
+    batch = (2,) * g.integers(0, 1)
+    b = g.values(batch + (n, g.integers(1, 3)))
+    f = f + g.values(batch + (n, n)) * 0 if batch else f
     return (b, f), {"upper": g.boolean(), "transpose": g.boolean(), "unitriangular": g.integers(0, 3) == 0}
 
 

@@ -40,6 +40,15 @@ class Angle(Primitive):
         safe = r2.masked_fill(r2 == 0, 1.0)
         return (g / safe * 1j * z).masked_fill(z == 0, 0)
 
+    @staticmethod
+    def jvp(ctx, t):
+        z = ctx.inputs[0]
+        if not z.is_complex():
+            return t.new_zeros(t.shape).real if t.is_complex() else t.new_zeros(t.shape)
+        # NOTE: d atan2(y, x) = (x dy - y dx) / |z|^2 = Im(conj(z) dz) / |z|^2
+        r2 = (z * z.conj()).real
+        return ((z.conj() * t).imag / r2.masked_fill(r2 == 0, 1.0)).masked_fill(r2 == 0, 0.0)
+
 
 # --- frexp -----------------------------------------------------------------------------------------------------
 FrexpResult = _return_type("frexp", ("mantissa", "exponent"))

@@ -269,8 +269,8 @@ def corrcoef(input):
     std = c.diagonal().real.sqrt() if c.is_complex() else c.diagonal().sqrt()
     c = c / std.unsqueeze(1) / std.unsqueeze(0)
     if c.is_complex():
-        from ..pointwise.complex import complex as _complex
-        return _complex(c.real.clamp(-1, 1), c.imag.clamp(-1, 1))
+        from ..pointwise.complex import Complex
+        return Complex.apply(c.real.clamp(-1, 1), c.imag.clamp(-1, 1))
     return c.clamp(-1, 1)
 
 
