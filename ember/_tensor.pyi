@@ -702,7 +702,7 @@ class Tensor:
     def cholesky_inverse(self, upper=False, *, out=None):
         """Inverse of A from its Cholesky factor (lower L, or upper U with upper=True)."""
 
-    # ember/_ops/linalg/triangular.py:86
+    # ember/_ops/linalg/triangular.py:94
     def cholesky_solve(self, input2, upper=False, *, out=None):
         """X with A X = input for A = L L^H given its Cholesky factor input2 (U^H U when upper)."""
 
@@ -1175,7 +1175,7 @@ class Tensor:
     def histc(self, bins=100, min=0, max=0, *, out=None):
         """Histogram of `input` with `bins` equal-width bins between min and max."""
 
-    # ember/_ops/reduction/histogram.py:147
+    # ember/_ops/reduction/histogram.py:149
     def histogram(self, bins, *, range=None, weight=None, density=False, out=None):
         """Histogram of input's values: (hist, bin_edges); bins is a count (equal widths) or the edges."""
 
@@ -1505,11 +1505,11 @@ class Tensor:
     def lt_(self, y, /):
         """In-place version of lt."""
 
-    # ember/_ops/linalg/lu.py:261
+    # ember/_ops/linalg/lu.py:265
     def lu(self, pivot=True, get_infos=False, out=None):
         """torch.lu (deprecated in PyTorch): (LU, pivots), and infos when get_infos; never raises for singular A."""
 
-    # ember/_ops/linalg/lu.py:251
+    # ember/_ops/linalg/lu.py:255
     def lu_solve(self, LU_data, LU_pivots, *, out=None):
         """torch.lu_solve (deprecated in PyTorch): linalg.lu_solve(LU_data, LU_pivots, input)."""
 
@@ -1738,11 +1738,11 @@ class Tensor:
     def numpy(self, *, force=False):
         """A NumPy array sharing this CPU tensor's memory (a new array object each call)."""
 
-    # ember/_ops/linalg/householder.py:139
+    # ember/_ops/linalg/householder.py:141
     def orgqr(self, tau):
         """Alias of torch.linalg.householder_product."""
 
-    # ember/_ops/linalg/householder.py:147
+    # ember/_ops/linalg/householder.py:149
     def ormqr(self, tau, other, left=True, transpose=False, *, out=None):
         """Q @ other (other @ Q when not left), Q^H instead when transpose; Q = H_1 ... H_k from input and tau."""
 
@@ -2187,7 +2187,7 @@ class Tensor:
     def transpose_(self, dim0, dim1):
         """In-place version of transpose: self's own shape and strides change."""
 
-    # ember/_ops/linalg/triangular.py:97
+    # ember/_ops/linalg/triangular.py:105
     def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False, *, out=None):
         """(solution, cloned_coefficient): X with A X = input (A^T X = input when transpose), A triangular,"""
 

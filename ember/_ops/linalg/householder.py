@@ -6,7 +6,7 @@ from ... import _dtype
 from ...autograd.function import Primitive
 from ..._tensor import Tensor
 from .._linalg_util import type_name
-from .triangular import require_tensors
+from .triangular import refuse_low_precision, require_tensors
 from .._registry import OpSpec, public, spec, write_out, write_outs
 from ..reduction.reduce import _return_type
 
@@ -70,6 +70,7 @@ def geqrf(input, *, out=None):
         raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
     if input._dtype.category < _dtype.FLOAT:
         raise NotImplementedError(f"\"geqrf_cpu\" not implemented for '{type_name(input)}'")
+    refuse_low_precision("geqrf_cpu", input)
     return write_outs(out, GeqrfResult(*Geqrf.apply(input)), "geqrf")
 
 
@@ -134,6 +135,7 @@ def _check_householder(name, A, tau):
         raise RuntimeError(f"{name}: tau dtype {type_name(tau)} does not match input dtype {type_name(A)}")
     if A._dtype.category < _dtype.FLOAT:
         raise NotImplementedError(f"\"orgqr_cpu\" not implemented for '{type_name(A)}'")
+    refuse_low_precision("orgqr_cpu", A)
 
 
 @public(method=True)
@@ -176,6 +178,7 @@ def _check_ormqr(input, tau, other, left):
     if tau._dtype is not input._dtype:
         raise RuntimeError(f"torch.ormqr: Expected input and tau to have the same dtype, but input has dtype"
                            f"{type_name(input)} and tau has dtype {type_name(tau)}")
+    refuse_low_precision("ormqr_cpu", input)
 
 
 # --- specs -----------------------------------------------------------------------------------------------------

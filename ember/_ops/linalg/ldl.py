@@ -292,6 +292,8 @@ def _factor(name, A, hermitian, check_errors):
     if A._data.ndim < 2:
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
     check_matrix(name, A)
+    from .triangular import refuse_low_precision
+    refuse_low_precision("ldl_factor_kernel_cpu", A)
     check_float(name, A)
     LD, pivots, info = LdlFactor.apply(A, bool(hermitian))
     if check_errors and bool(info._data.any()):
@@ -333,6 +335,8 @@ def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):
                            f"{B.shape[-2]} by {B.shape[-1]}")
     if pivots._dtype.category >= _dtype.FLOAT or pivots._dtype is _dtype.bool:
         raise RuntimeError(f"{name}: Expected pivots to be integers. Got {type_name(pivots)}")
+    from .triangular import refuse_low_precision
+    refuse_low_precision("ldl_solve_kernel_cpu", LD)
     X = LdlSolve.apply(LD, B, pivots._data, bool(hermitian))
     return X if out is None else write_out(out, X, "linalg.ldl_solve")
 

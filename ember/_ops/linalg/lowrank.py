@@ -40,6 +40,9 @@ def _gaussian(shape, like):
 def _svd_lowrank(A, q, niter, M):
     from .svd import svd
     m, n = A.shape[-2:]
+    from .triangular import refuse_low_precision
+    if A._dtype.name == "float16":  # NOTE: PyTorch's QR refuses half first (bfloat16 fails later, in matmul)
+        refuse_low_precision("geqrf_cpu", A)
     if M is not None:
         M = M.broadcast_to(A.shape)
     if m < n:  # NOTE: work on A^H so the sketch's B = Q^H A stays small

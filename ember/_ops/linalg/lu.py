@@ -145,6 +145,8 @@ def _check_lu_input(name, A):
         raise RuntimeError(f"{name}: Expected tensor with 2 or more dimensions. Got size: {list(A.shape)} instead")
     if A._dtype.category < _dtype.FLOAT:
         raise NotImplementedError(f"\"lu_cpu\" not implemented for '{type_name(A)}'")
+    from .triangular import refuse_low_precision
+    refuse_low_precision("lu_cpu", A)
     check_float(name, A)
 
 
@@ -231,6 +233,8 @@ def _check_solve(LU, B, left):
     if LU._dtype is not B._dtype:
         raise RuntimeError(f"linalg.lu_solve: Expected LU and B to have the same dtype, but found LU of type "
                            f"{type_name(LU)} and B of type {type_name(B)} instead")
+    from .triangular import refuse_low_precision
+    refuse_low_precision("linalg.lu_solve_cpu", LU)
     rows = B.shape[-2] if left else B.shape[-1]
     if rows != n:
         eq = "AX = B" if left else "XA = B"

@@ -21,6 +21,13 @@ def require_tensors(name, *arguments):
             raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be Tensor, not {type_name(value)}")
 
 
+def refuse_low_precision(kernel, *tensors):
+    """PyTorch's NotImplementedError for a float16/bfloat16 operand of a LAPACK-backed kernel."""
+    for t in tensors:
+        if t._dtype.category == _dtype.FLOAT and t._dtype.itemsize == 2:
+            raise NotImplementedError(f"\"{kernel}\" not implemented for '{type_name(t)}'")
+
+
 def _check_pair(name, b, A):
     """PyTorch's checks of a (b, A) pair for the cholesky/triangular solves."""
     if b._data.ndim < 2:
@@ -41,6 +48,7 @@ def _check_pair(name, b, A):
                            f"{b.shape[-2]} by {b.shape[-1]}")
     if A._dtype.category < _dtype.FLOAT:
         raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{type_name(A)}'")
+    refuse_low_precision(f"{name}_cpu", A)
 
 
 # --- cholesky_solve --------------------------------------------------------------------------------------------

@@ -342,6 +342,7 @@ spec(OpSpec("diff", sample=_diff_sample, dtypes=("float32", "float64", "int64", 
      OpSpec("trapezoid", sample=_trapezoid_sample, arity=2),
      OpSpec("trapezoid", dtypes=("int64",), sample=lambda g: ((g.values((2, 3)),), {})),
      OpSpec("trapz", sample=lambda g: ((g.values((2, 3)),), {"dx": 0.5})),
-     OpSpec("cumulative_trapezoid", sample=_trapezoid_sample, arity=2),
+     # NOTE: on large float32 inputs x's gradient is a reversed running sum with cancellation: ~3e-4 relative
+     OpSpec("cumulative_trapezoid", sample=_trapezoid_sample, arity=2, rtol=1e-3),
      OpSpec("cov", sample=_cov_sample, call=_cov_call),
      OpSpec("corrcoef", sample=_corrcoef_sample))

@@ -94,7 +94,9 @@ def _counts(xp, x, weight, edges):
 def _histogramdd(input, bins, range, weight, density, name):
     if input._data.ndim < 2:
         raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions")
-    if input._dtype.category != _dtype.FLOAT:
+    tensor_bins = isinstance(bins, Tensor) or (isinstance(bins, (list, tuple)) and bins and isinstance(bins[0], Tensor))
+    # NOTE: PyTorch bins float16/bfloat16 only against given edges, not with a bin count
+    if input._dtype.category != _dtype.FLOAT or (input._dtype.itemsize == 2 and not tensor_bins):
         raise NotImplementedError(f'"histogramdd" not implemented for \'{_dtype.scalar_type_name(input._dtype)}\'')
     dims = input.shape[-1]
     x = input.reshape(-1, dims)
