@@ -24,6 +24,7 @@ ADJOINT = {
     "linalg.cholesky-0": "torch's jvp reads a non-symmetric tangent whole, its backward assumes a symmetric one",
     "linalg.cholesky_ex-0": "as linalg.cholesky",
     "cholesky_inverse-0": "torch's jvp and vjp of cholesky_inverse disagree",
+    "triangular_solve-0": "torch's jvp reads A's tangent whole, its backward masks it to the triangle the op reads",
     "logcumsumexp-0_1": "torch's jvp underflows to 0 on inputs *300 (central differences agree with ember)",
 }
 # Where torch gives a floating-point output no tangent at all (it does not differentiate it in forward mode).
