@@ -317,6 +317,14 @@ class Tensor:
 
     _grad_fn: Any
 
+    # ember/sparse/_surface.py:42
+    def _indices(self):
+        """Tensor._indices(): sparse tensors only (NotImplementedError otherwise, as PyTorch)."""
+
+    # ember/sparse/_surface.py:42
+    def _nnz(self):
+        """Tensor._nnz(): sparse tensors only (NotImplementedError otherwise, as PyTorch)."""
+
     _output_nr: Any
 
     _requires_grad: Any
@@ -331,6 +339,10 @@ class Tensor:
     # ember/_tensor.py:325
     def _sync_view(self):
         """A view whose base changed in place: rebuild its grad_fn from the base's new history."""
+
+    # ember/sparse/_surface.py:42
+    def _values(self):
+        """Tensor._values(): sparse tensors only (NotImplementedError otherwise, as PyTorch)."""
 
     _vc: Any
 
@@ -673,6 +685,10 @@ class Tensor:
     def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
         """Fill with Cauchy samples centred on median with scale sigma."""
 
+    # ember/sparse/_surface.py:34
+    def ccol_indices(self):
+        """Tensor.ccol_indices(): PyTorch's error on a layout that has no ccol_indices."""
+
     # ember/_types.py:107
     def cdouble(self, memory_format=None): ...
 
@@ -731,6 +747,14 @@ class Tensor:
     # ember/_ops/shape/copy.py:74
     def clone(self, *, memory_format=None): ...
 
+    # ember/sparse/_surface.py:34
+    def coalesce(self):
+        """Tensor.coalesce(): PyTorch's error on a layout that has no coalesce."""
+
+    # ember/sparse/_surface.py:34
+    def col_indices(self):
+        """Tensor.col_indices(): PyTorch's error on a layout that has no col_indices."""
+
     # ember/_ops/pointwise/complex.py:220
     def conj(self):
         """The complex conjugate; input itself for real tensors."""
@@ -782,6 +806,10 @@ class Tensor:
     def cross(self, other, dim=None, *, out=None):
         """torch.cross: dim defaults to the first dim of size 3 (deprecated in PyTorch: pass dim)."""
 
+    # ember/sparse/_surface.py:34
+    def crow_indices(self):
+        """Tensor.crow_indices(): PyTorch's error on a layout that has no crow_indices."""
+
     # ember/_tensor.py:560
     def cuda(self, device=None, non_blocking=False, memory_format=None): ...
 
@@ -827,6 +855,10 @@ class Tensor:
     # ember/_ops/pointwise/unary_trig.py:60
     def deg2rad_(self):
         """In-place version of deg2rad."""
+
+    # ember/sparse/_surface.py:54
+    def dense_dim(self):
+        """The number of dense dims: every dim of a dense tensor."""
 
     # ember/_ops/linalg/decomp.py:206
     def det(self):
@@ -1187,6 +1219,10 @@ class Tensor:
     def index_select(self, dim, index, *, out=None):
         """The entries of input at `index` (1-D int tensor) along `dim`, as a copy."""
 
+    # ember/sparse/_surface.py:34
+    def indices(self):
+        """Tensor.indices(): PyTorch's error on a layout that has no indices."""
+
     # ember/_ops/linalg/products.py:36
     def inner(self, other, *, out=None):
         """Sum of products over the last dims (a product with a scalar when either is 0-d)."""
@@ -1197,6 +1233,10 @@ class Tensor:
     # ember/_ops/linalg/decomp.py:109
     def inverse(self, *, out=None):
         """Alias of torch.linalg.inv."""
+
+    # ember/sparse/_surface.py:34
+    def is_coalesced(self):
+        """Tensor.is_coalesced(): PyTorch's error on a layout that has no is_coalesced."""
 
     # ember/_tensor.py:228
     def is_complex(self): ...
@@ -1241,6 +1281,11 @@ class Tensor:
     # ember/_tensor.py:145
     @property
     def is_sparse(self): ...
+
+    # ember/sparse/_surface.py:82
+    @property
+    def is_sparse_csr(self):
+        """True for a sparse CSR tensor."""
 
     # ember/_ops/pointwise/compare.py:173
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -1829,6 +1874,10 @@ class Tensor:
     # ember/_ops/pointwise/rounding.py:88
     def round_(self, *, decimals=None): ...
 
+    # ember/sparse/_surface.py:34
+    def row_indices(self):
+        """Tensor.row_indices(): PyTorch's error on a layout that has no row_indices."""
+
     # ember/_ops/pointwise/unary_exp.py:29
     def rsqrt(self):
         """1 / sqrt(input)."""
@@ -1939,6 +1988,10 @@ class Tensor:
     # ember/_ops/reduction/sort.py:74
     def sort(self, dim=-1, descending=False, stable=False, *, out=None):
         """(values, indices) sorted along `dim`. NOTE: ember's sort is always stable."""
+
+    # ember/sparse/_surface.py:49
+    def sparse_dim(self):
+        """The number of sparse dims: 0 for a dense tensor."""
 
     # ember/_sparse.py:395
     def sparse_mask(self, mask):
@@ -2172,6 +2225,10 @@ class Tensor:
     # ember/_ops/shape/strided.py:249
     def unsqueeze_(self, dim):
         """In-place version of unsqueeze: self's own shape and strides change."""
+
+    # ember/sparse/_surface.py:34
+    def values(self):
+        """Tensor.values(): PyTorch's error on a layout that has no values."""
 
     # ember/_ops/reduction/stats.py:22
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):

@@ -1,6 +1,7 @@
 """torch.sparse: products and sums with sparse COO tensors (ember/_sparse.py holds the tensor itself)."""
 from .._sparse import SparseTensor as _SparseTensor
 from .._tensor import norm_dim
+from . import _surface  # noqa: F401 - binds the sparse structure methods on every Tensor
 
 __all__ = ["mm", "addmm", "sum"]
 
