@@ -12,12 +12,12 @@ so no dense op can read a sparse tensor by mistake. What it supports is written 
 (`to_dense`, `Tensor.to_sparse`), `coalesce`, `+` with sparse or dense tensors, `*`/`/` by a number,
 `neg`, `clone`/`detach`, `zero_`, `sparse_mask`, `torch.sparse.mm`/`addmm`/`sum`, printing as PyTorch
 prints, and autograd's use of sparse gradients (nn.Embedding(sparse=True), the optimizers that take them,
-clip_grad_norm_). Sparse tensors do not require grad themselves here (PyTorch's autograd through sparse
-inputs is not built yet).
+clip_grad_norm_). A sparse tensor may require grad itself: ember/sparse/_autograd.py records the ops above
+that PyTorch differentiates, with PyTorch's (masked) sparse gradients.
 """
 import builtins
 
-from . import _dtype
+from . import _dtype, _state
 from ._tensor import Size, Tensor, _wrap
 
 
@@ -105,12 +105,19 @@ class SparseTensor(Tensor):
     def values(self):
         if not self._coalesced:
             raise RuntimeError("Cannot get values on an uncoalesced tensor, please call .coalesce() first")
+        if _tracking(self):
+            return _ag().Values.apply(self)
         return self._vals
 
     def coalesce(self):
         """Positions sorted (row-major) and unique, repeats summed; self if already coalesced."""
         if self._coalesced:
             return self
+        if _tracking(self):
+            return _ag().Coalesce.apply(self)
+        return self._raw_coalesce()
+
+    def _raw_coalesce(self):
         xp = self._device.backend.xp
         idx = self._idx._data
         sparse_shape = self._sparse_shape[:idx.shape[0]]
@@ -129,6 +136,13 @@ class SparseTensor(Tensor):
     # --- conversions --------------------------------------------------------------------------------
     def to_dense(self, dtype=None, *, masked_grad=None):
         """The dense tensor: zeros with the values added at their positions (repeats add up)."""
+        if _tracking(self):
+            result = _ag().ToDense.apply(self, masked_grad is None or bool(masked_grad))
+        else:
+            result = self._raw_dense()
+        return result if dtype is None else result.to(dtype)
+
+    def _raw_dense(self):
         xp = self._device.backend.xp
         k = self._idx.shape[0]
         out = xp.zeros(self._sparse_shape, dtype=self._dtype.np)
@@ -139,8 +153,7 @@ class SparseTensor(Tensor):
                 self._device.backend.add_at(view, flat, self._vals._data)
             else:
                 out += self._vals._data.sum(axis=0)
-        result = _wrap(out, self._device, self._dtype)
-        return result if dtype is None else result.to(dtype)
+        return _wrap(out, self._device, self._dtype)
 
     def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
         return self
@@ -149,6 +162,8 @@ class SparseTensor(Tensor):
         return self
 
     def clone(self, *, memory_format=None):
+        if _tracking(self):
+            return _ag().Identity.apply(self)
         return _make(self._idx.clone(), self._vals.clone(), self._sparse_shape, self._coalesced)
 
     def detach(self):
@@ -158,6 +173,8 @@ class SparseTensor(Tensor):
         values = self._vals.to(*args, **kwargs)
         if values is self._vals:
             return self
+        if _tracking(self):
+            return _ag().Cast.apply(self, args, kwargs)
         return _make(self._idx.to(values.device), values, self._sparse_shape, self._coalesced)
 
     def double(self):
@@ -185,6 +202,12 @@ class SparseTensor(Tensor):
         if not other._sparse:
             raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
         self._same_shape(other)
+        if _tracking(self, other):
+            kind = _ag().SubSparse if alpha == -1 else _ag().AddSparse
+            return kind.apply(self, other, alpha, lambda a, b: a._raw_add(b, alpha))
+        return self._raw_add(other, alpha)
+
+    def _raw_add(self, other, alpha):
         if other._idx is self._idx:
             return _make(self._idx, self._vals + other._vals * alpha, self._sparse_shape, self._coalesced)
         cat = _cat_entries(self, other, alpha)
@@ -197,7 +220,10 @@ class SparseTensor(Tensor):
         """dense + sparse: a new dense tensor."""
         if isinstance(other, Tensor) and not other._sparse:
             self._same_shape(other)
-            return add_into(other.clone(), self)
+            dtype = _dtype.promote_types(other.dtype, self.dtype)
+            if _tracking(self, other):
+                return _ag().AddSparse.apply(other, self, 1, lambda a, b: add_into(a.to(dtype, copy=True), b))
+            return add_into(other.to(dtype, copy=True), self)
         return NotImplemented
 
     def sub(self, other, *, alpha=1):
@@ -219,7 +245,11 @@ class SparseTensor(Tensor):
         if not isinstance(other, (builtins.int, builtins.float)) and not (isinstance(other, Tensor) and
                                                                         other.dim() == 0 and not other._sparse):
             raise NotImplementedError("ember multiplies a sparse tensor by numbers and 0-d tensors only")
-        return _make(self._idx, self._vals * other, self._sparse_shape, self._coalesced)
+        return _ag().scale(self, other, "mul")
+
+    def _raw_scale(self, factor, divide=False):
+        values = self._vals / factor if divide else self._vals * factor
+        return _make(self._idx, values, self._sparse_shape, self._coalesced)
 
     __mul__ = __rmul__ = mul
 
@@ -228,7 +258,7 @@ class SparseTensor(Tensor):
         return self
 
     def div(self, other):
-        return _make(self._idx, self._vals / other, self._sparse_shape, self._coalesced)
+        return _ag().scale(self, other, "div")
 
     __truediv__ = div
 
@@ -237,7 +267,7 @@ class SparseTensor(Tensor):
         return self
 
     def neg(self):
-        return _make(self._idx, -self._vals, self._sparse_shape, self._coalesced)
+        return _ag().scale(self, -1, "neg")
 
     __neg__ = neg
 
@@ -247,14 +277,55 @@ class SparseTensor(Tensor):
         self._coalesced = True
         return self
 
+    def t(self):
+        """The transpose of a 2-D sparse matrix (its two sparse dims swapped)."""
+        if self.dim() != 2 or self.sparse_dim() != 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 sparse and 0 dense dimensions, but got "
+                               f"{self.sparse_dim()} sparse and {self.dense_dim()} dense dimensions")
+        if _tracking(self):
+            return _ag().Transpose.apply(self)
+        return self._raw_t()
+
+    def _raw_t(self):
+        return _make(self._idx.flip(0), self._vals, self._sparse_shape[::-1], False)
+
+    def transpose(self, dim0, dim1):
+        from ._tensor import norm_dim
+        if sorted((norm_dim(dim0, self.dim()), norm_dim(dim1, self.dim()))) == [0, 1] and self.dim() == 2:
+            return self.t()
+        if norm_dim(dim0, self.dim()) == norm_dim(dim1, self.dim()):
+            return self
+        raise NotImplementedError("ember transposes 2-D sparse matrices only")
+
     def __matmul__(self, other):
-        from .sparse import mm
-        return mm(self, other)
+        from .sparse._products import matmul
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        from .sparse._products import matmul
+        return matmul(other, self)
+
+    def mm(self, mat2):
+        from .sparse._products import mm
+        return mm(self, mat2)
+
+    def matmul(self, other):
+        from .sparse._products import matmul
+        return matmul(self, other)
 
     def __repr__(self):
         return _repr(self)
 
     __str__ = __repr__
+
+
+def _ag():
+    from .sparse import _autograd  # NOTE: ember.sparse imports this module
+    return _autograd
+
+
+def _tracking(*tensors):
+    return _state.local.grad_enabled and any(t.requires_grad for t in tensors if isinstance(t, Tensor))
 
 
 def _make(indices, values, shape, coalesced):
@@ -281,7 +352,7 @@ def sparse_mask(dense, mask):
     """dense's entries at the positions of the sparse `mask` (coalesced), as a sparse tensor."""
     k = mask.sparse_dim()
     rows = dense[tuple(mask._idx[i] for i in range(k))] if k else dense.unsqueeze(0)
-    return _make(mask._idx, rows, mask._sparse_shape, mask._coalesced)
+    return _ag().from_values(rows, mask._idx, mask._sparse_shape, mask._coalesced)
 
 
 def add_into(dense, sparse, alpha=1):
@@ -341,10 +412,10 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
             if high[d] >= size[d]:
                 raise RuntimeError(f"size is inconsistent with indices: for dim {d}, size is {size[d]} but found "
                                    f"index {high[d]}")
-    t = _make(indices.detach(), values.detach(), size, bool(is_coalesced) if is_coalesced is not None else nnz <= 1)
+    coalesced = bool(is_coalesced) if is_coalesced is not None else nnz <= 1
+    t = _ag().from_values(values, indices.detach(), size, coalesced)
     if requires_grad:
-        raise NotImplementedError("ember's sparse tensors do not require grad yet (sparse gradients of dense "
-                                  "parameters, as nn.Embedding(sparse=True) makes, are supported)")
+        t.requires_grad_()
     return t
 
 
@@ -354,6 +425,12 @@ def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=N
     if layout not in (None, LAYOUTS["sparse_coo"]):
         raise NotImplementedError(f"ember converts to the sparse_coo layout only, not {layout}")
     k = self.dim() if sparse_dim is None else sparse_dim
+    if _tracking(self):
+        return _ag().ToSparse.apply(self, k)
+    return _raw_to_sparse(self, k)
+
+
+def _raw_to_sparse(self, k):
     xp = self._device.backend.xp
     data = self._data
     nonzero = data != 0
@@ -365,6 +442,11 @@ def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=N
     else:
         values = self.unsqueeze(0)[:positions.shape[1]]
     return _make(_wrap(positions.reshape(k, -1), self._device, _dtype.int64), values.detach(), self.shape, True)
+
+
+def _grad_suffix(t):
+    from ._tensor_str import _grad_suffix as suffix
+    return suffix(t)
 
 
 def _part_repr(part):
@@ -383,8 +465,9 @@ def _repr(t):
     values = values.replace("\n", "\n" + " " * len(lead_v))
     extra = "" if t._dtype in (_dtype.float32, _dtype.int64) else f", dtype={t._dtype}"
     size = "(" + ", ".join(str(s) for s in t._sparse_shape) + ("," if len(t._sparse_shape) == 1 else "") + ")"
+    grad = "".join(", " + g for g in _grad_suffix(t))
     return (f"{lead_i}{indices},\n{lead_v}{values},\n       size={size}, nnz={t._nnz()}{extra}, "
-            "layout=torch.sparse_coo)")
+            f"layout=torch.sparse_coo{grad})")
 
 
 def _dense_to_dense(self, dtype=None, *, masked_grad=None):

@@ -1981,6 +1981,10 @@ class Tensor:
     def slogdet(self):
         """torch.slogdet: alias of torch.linalg.slogdet."""
 
+    # ember/sparse/_products.py:100
+    def smm(self, mat):
+        """torch.smm: sparse input @ dense mat as a sparse tensor (every column of each row input has entries in)."""
+
     # ember/nn/functional.py:268
     def softmax(self, dim, dtype=None):
         """softmax over `dim` (required)."""
@@ -1993,7 +1997,7 @@ class Tensor:
     def sparse_dim(self):
         """The number of sparse dims: 0 for a dense tensor."""
 
-    # ember/_sparse.py:395
+    # ember/_sparse.py:478
     def sparse_mask(self, mask):
         """Tensor.sparse_mask(mask): self's entries at the sparse mask's positions."""
 
@@ -2028,6 +2032,10 @@ class Tensor:
     # ember/_ops/shape/strided.py:249
     def squeeze_(self, dim=None):
         """In-place version of squeeze: self's own shape and strides change."""
+
+    # ember/sparse/_products.py:115
+    def sspaddmm(self, mat1, mat2, *, beta=1, alpha=1, out=None):
+        """torch.sspaddmm: beta * input + alpha * (mat1 @ mat2) with sparse input and mat1: a sparse result whose"""
 
     # ember/_ops/reduction/stats.py:75
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
@@ -2126,15 +2134,15 @@ class Tensor:
     def to(self, *args, **kwargs):
         """Move to a device and/or cast to a dtype; returns self when nothing changes."""
 
-    # ember/_sparse.py:390
+    # ember/_sparse.py:473
     def to_dense(self, dtype=None, *, masked_grad=None):
         """Tensor.to_dense() of a dense tensor: itself (another dtype if asked)."""
 
-    # ember/_sparse.py:351
+    # ember/_sparse.py:422
     def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
         """Tensor.to_sparse(): the nonzero entries of a dense tensor (over its first sparse_dim dims, default all)."""
 
-    # ember/_sparse.py:419
+    # ember/_sparse.py:502
     def to_sparse_coo(self): ...
 
     # ember/_tensor.py:423

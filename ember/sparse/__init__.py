@@ -1,24 +1,36 @@
 """torch.sparse: products and sums with sparse COO tensors (ember/_sparse.py holds the tensor itself)."""
 from .._sparse import SparseTensor as _SparseTensor
 from .._tensor import norm_dim
-from . import _surface  # noqa: F401 - binds the sparse structure methods on every Tensor
+from . import _autograd, _products, _surface  # noqa: F401 - _surface binds the sparse structure methods on every Tensor
 
 __all__ = ["mm", "addmm", "sum"]
 
 
+def _read(s):
+    """(s, its values) to compute from; when s requires grad, s coalesced and its recorded values(), so that
+    s's gradient is PyTorch's: masked to s's (coalesced) positions."""
+    if _autograd.tracking(s):
+        s = s.coalesce()
+        return s, s.values()
+    return s, s._vals
+
+
 def mm(mat1, mat2):
     """sparse (n, m) @ dense (m, p) -> dense (n, p): each stored entry (i, j, v) adds v * mat2[j] to row i;
-    a dense mat1 is an ordinary product. Differentiable in the dense operand."""
+    a dense mat1 is an ordinary product. Differentiable in both (mat1's gradient at its own positions)."""
     if not isinstance(mat1, _SparseTensor):
         return mat1.mm(mat2)
+    if isinstance(mat2, _SparseTensor):  # NOTE: sparse @ sparse is sparse: the product's nonzeros
+        return mm(mat1, mat2.to_dense()).to_sparse()
     if mat1.sparse_dim() != 2 or mat1.dense_dim() != 0:
         raise RuntimeError(f"mm: expected a 2-D sparse matrix with no dense dims, got sparse_dim "
                            f"{mat1.sparse_dim()} and dense_dim {mat1.dense_dim()}")
     if mat2.dim() != 2 or mat1.shape[1] != mat2.shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({mat1.shape[0]}x{mat1.shape[1]} and "
                            f"{'x'.join(str(s) for s in mat2.shape)})")
+    mat1, values = _read(mat1)
     rows, cols = mat1._idx[0], mat1._idx[1]
-    contributions = mat2.index_select(0, cols) * mat1._vals.to(mat2.dtype).unsqueeze(1)
+    contributions = mat2.index_select(0, cols) * values.to(mat2.dtype).unsqueeze(1)
     out = mat2.new_zeros(mat1.shape[0], mat2.shape[1])
     return out.index_add(0, rows, contributions)
 
@@ -36,7 +48,7 @@ def sum(input, dim=None, dtype=None):  # noqa: A001 - PyTorch's name
     if dtype is not None:
         input = input.to(dtype)
     if dim is None:
-        return input._vals.sum()
+        return _read(input)[1].sum()
     dims = [norm_dim(d, input.dim()) for d in ((dim,) if isinstance(dim, int) else dim)]
     dense = input.to_dense().sum(dims)
     kept = len([d for d in range(input.sparse_dim()) if d not in dims])  # NOTE: the sparse dims not summed
