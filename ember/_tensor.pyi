@@ -1848,6 +1848,10 @@ class Tensor:
     # ember/_ops/shape/views.py:179
     def reshape_as(self, other): ...
 
+    # ember/sparse/_functions.py:146
+    def resize_as_sparse_(self, the_template):
+        """Resize a sparse COO tensor in place to the_template's size, sparse_dim and dense_dim."""
+
     # ember/_ops/pointwise/complex.py:236
     def resolve_conj(self):
         """input itself: ember's conjugates are always materialised."""
@@ -2000,6 +2004,14 @@ class Tensor:
     # ember/_sparse.py:478
     def sparse_mask(self, mask):
         """Tensor.sparse_mask(mask): self's entries at the sparse mask's positions."""
+
+    # ember/sparse/_functions.py:102
+    def sparse_resize_(self, size, sparse_dim, dense_dim):
+        """Resize a sparse COO tensor in place: any size while it is empty; else only growing its sparse sizes"""
+
+    # ember/sparse/_functions.py:136
+    def sparse_resize_and_clear_(self, size, sparse_dim, dense_dim):
+        """Empty a sparse COO tensor (no entries) and give it any size."""
 
     # ember/_ops/shape/splits.py:27
     def split(self, split_size_or_sections, dim=0):

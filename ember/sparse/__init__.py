@@ -3,7 +3,7 @@ from .._sparse import SparseTensor as _SparseTensor
 from .._tensor import norm_dim
 from . import _autograd, _products, _surface  # noqa: F401 - _surface binds the sparse structure methods on every Tensor
 
-__all__ = ["mm", "addmm", "sum"]
+__all__ = ["mm", "addmm", "sum", "softmax", "log_softmax", "spdiags"]
 
 
 def _read(s):
@@ -53,3 +53,6 @@ def sum(input, dim=None, dtype=None):  # noqa: A001 - PyTorch's name
     dense = input.to_dense().sum(dims)
     kept = len([d for d in range(input.sparse_dim()) if d not in dims])  # NOTE: the sparse dims not summed
     return dense.to_sparse(kept) if kept else dense
+
+
+from ._functions import log_softmax, softmax, spdiags  # noqa: E402 - they use mm & co. above
