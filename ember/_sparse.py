@@ -156,6 +156,9 @@ class SparseTensor(Tensor):
         return _wrap(out, self._device, self._dtype)
 
     def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
+        if layout is not None and str.__str__(layout) != "sparse_coo":
+            from ._sparse_compressed import convert
+            return convert(self, str.__str__(layout), blocksize, dense_dim)
         return self
 
     def to_sparse_coo(self):
@@ -357,6 +360,8 @@ def sparse_mask(dense, mask):
 
 def add_into(dense, sparse, alpha=1):
     """dense += alpha * sparse, in place (repeated positions add up)."""
+    if getattr(sparse, "_compressed", False):
+        sparse = sparse.to_sparse_coo()
     k = sparse.sparse_dim()
     if not sparse._nnz():
         return dense
@@ -421,9 +426,9 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
 
 def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
     """Tensor.to_sparse(): the nonzero entries of a dense tensor (over its first sparse_dim dims, default all)."""
-    from ._types import LAYOUTS
-    if layout not in (None, LAYOUTS["sparse_coo"]):
-        raise NotImplementedError(f"ember converts to the sparse_coo layout only, not {layout}")
+    if layout is not None and str.__str__(layout) != "sparse_coo":
+        from ._sparse_compressed import convert
+        return convert(self, str.__str__(layout), blocksize, dense_dim)
     k = self.dim() if sparse_dim is None else sparse_dim
     if _tracking(self):
         return _ag().ToSparse.apply(self, k)
@@ -449,25 +454,43 @@ def _grad_suffix(t):
     return suffix(t)
 
 
-def _part_repr(part):
-    """indices= and values= as PyTorch prints them inside a sparse tensor: no dtype (said once, at the end),
-    and an empty one with its size."""
+def _part_text(name, part, indent):
+    """`name=tensor(...)` as PyTorch prints a part of a sparse tensor whose line starts at column `indent`:
+    the data laid out for that column, no dtype (said once, at the end), an empty part with its size."""
+    from ._tensor_str import _data_str, _host_array
+    lead = f"{name}=tensor("
     if part.numel() == 0:
-        return f"tensor([], size=({', '.join(str(s) for s in part.shape)}{',' if part.dim() == 1 else ''}))"
-    return repr(part).replace(f", dtype={part.dtype})", ")")
+        size = "(" + ", ".join(str(s) for s in part.shape) + ("," if part.dim() == 1 else "") + ")"
+        return f"{lead}[], size={size})"
+    return lead + _data_str(_host_array(part), part._dtype.category, indent + len(lead)) + ")"
+
+
+def sparse_repr(t, parts, size, force_newline):
+    """repr of a sparse tensor: its parts (name, tensor) one per line, then device, size, nnz, dtype, layout
+    and grad suffixes, each on the current line while it fits in linewidth (the first on a new line when
+    `force_newline`, as PyTorch does for COO)."""
+    from ._tensor_str import PRINT_OPTS, _device_suffix
+    indent = len("tensor(")
+    body = "tensor(" + (",\n" + " " * indent).join(_part_text(n, p, indent) for n, p in parts)
+    suffixes = _device_suffix(t._device) + [f"size={size}", f"nnz={t._nnz()}"]
+    if t._dtype not in (_dtype.float32, _dtype.int64):
+        suffixes.append(f"dtype={t._dtype}")
+    suffixes += [f"layout=torch.{str.__str__(t.layout)}"] + _grad_suffix(t)
+    line = len(body) - body.rfind("\n") + 1  # NOTE: PyTorch's count, two more than the line's length
+    for suffix in suffixes:
+        if force_newline or line + len(suffix) + 2 > PRINT_OPTS.linewidth:
+            body += ",\n" + " " * indent + suffix
+            line = indent + len(suffix)
+            force_newline = False
+        else:
+            body += ", " + suffix
+            line += len(suffix) + 2
+    return body + ")"
 
 
 def _repr(t):
-    indices = _part_repr(t._idx)
-    values = _part_repr(t._vals)
-    lead_i, lead_v = "tensor(indices=", "       values="
-    indices = indices.replace("\n", "\n" + " " * len(lead_i))
-    values = values.replace("\n", "\n" + " " * len(lead_v))
-    extra = "" if t._dtype in (_dtype.float32, _dtype.int64) else f", dtype={t._dtype}"
     size = "(" + ", ".join(str(s) for s in t._sparse_shape) + ("," if len(t._sparse_shape) == 1 else "") + ")"
-    grad = "".join(", " + g for g in _grad_suffix(t))
-    return (f"{lead_i}{indices},\n{lead_v}{values},\n       size={size}, nnz={t._nnz()}{extra}, "
-            f"layout=torch.sparse_coo{grad})")
+    return sparse_repr(t, (("indices", t._idx), ("values", t._vals)), size, True)
 
 
 def _dense_to_dense(self, dtype=None, *, masked_grad=None):

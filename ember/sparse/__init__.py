@@ -1,6 +1,7 @@
 """torch.sparse: products and sums with sparse COO tensors (ember/_sparse.py holds the tensor itself)."""
 from .._sparse import SparseTensor as _SparseTensor
 from .._tensor import norm_dim
+from .. import _sparse_compressed  # noqa: F401 - binds the CSR/CSC/BSR/BSC constructors
 from . import _autograd, _products, _surface  # noqa: F401 - _surface binds the sparse structure methods on every Tensor
 
 __all__ = ["mm", "addmm", "sum", "softmax", "log_softmax", "spdiags"]
@@ -18,6 +19,8 @@ def _read(s):
 def mm(mat1, mat2):
     """sparse (n, m) @ dense (m, p) -> dense (n, p): each stored entry (i, j, v) adds v * mat2[j] to row i;
     a dense mat1 is an ordinary product. Differentiable in both (mat1's gradient at its own positions)."""
+    if getattr(mat1, "_compressed", False):  # NOTE: CSR & co. compute as COO (its gradient masked back)
+        mat1 = mat1.to_sparse_coo()
     if not isinstance(mat1, _SparseTensor):
         return mat1.mm(mat2)
     if isinstance(mat2, _SparseTensor):  # NOTE: sparse @ sparse is sparse: the product's nonzeros
