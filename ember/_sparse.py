@@ -157,7 +157,7 @@ class SparseTensor(Tensor):
 
     def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
         if layout is not None and str.__str__(layout) != "sparse_coo":
-            from ._sparse_compressed import convert
+            from .sparse._compressed_build import convert
             return convert(self, str.__str__(layout), blocksize, dense_dim)
         return self
 
@@ -427,7 +427,7 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
 def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
     """Tensor.to_sparse(): the nonzero entries of a dense tensor (over its first sparse_dim dims, default all)."""
     if layout is not None and str.__str__(layout) != "sparse_coo":
-        from ._sparse_compressed import convert
+        from .sparse._compressed_build import convert
         return convert(self, str.__str__(layout), blocksize, dense_dim)
     k = self.dim() if sparse_dim is None else sparse_dim
     if _tracking(self):
@@ -449,46 +449,8 @@ def _raw_to_sparse(self, k):
     return _make(_wrap(positions.reshape(k, -1), self._device, _dtype.int64), values.detach(), self.shape, True)
 
 
-def _grad_suffix(t):
-    from ._tensor_str import _grad_suffix as suffix
-    return suffix(t)
-
-
-def _part_text(name, part, indent):
-    """`name=tensor(...)` as PyTorch prints a part of a sparse tensor whose line starts at column `indent`:
-    the data laid out for that column, no dtype (said once, at the end), an empty part with its size."""
-    from ._tensor_str import _data_str, _host_array
-    lead = f"{name}=tensor("
-    if part.numel() == 0:
-        size = "(" + ", ".join(str(s) for s in part.shape) + ("," if part.dim() == 1 else "") + ")"
-        return f"{lead}[], size={size})"
-    return lead + _data_str(_host_array(part), part._dtype.category, indent + len(lead)) + ")"
-
-
-def sparse_repr(t, parts, size, force_newline):
-    """repr of a sparse tensor: its parts (name, tensor) one per line, then device, size, nnz, dtype, layout
-    and grad suffixes, each on the current line while it fits in linewidth (the first on a new line when
-    `force_newline`, as PyTorch does for COO)."""
-    from ._tensor_str import PRINT_OPTS, _device_suffix
-    indent = len("tensor(")
-    body = "tensor(" + (",\n" + " " * indent).join(_part_text(n, p, indent) for n, p in parts)
-    suffixes = _device_suffix(t._device) + [f"size={size}", f"nnz={t._nnz()}"]
-    if t._dtype not in (_dtype.float32, _dtype.int64):
-        suffixes.append(f"dtype={t._dtype}")
-    suffixes += [f"layout=torch.{str.__str__(t.layout)}"] + _grad_suffix(t)
-    line = len(body) - body.rfind("\n") + 1  # NOTE: PyTorch's count, two more than the line's length
-    for suffix in suffixes:
-        if force_newline or line + len(suffix) + 2 > PRINT_OPTS.linewidth:
-            body += ",\n" + " " * indent + suffix
-            line = indent + len(suffix)
-            force_newline = False
-        else:
-            body += ", " + suffix
-            line += len(suffix) + 2
-    return body + ")"
-
-
 def _repr(t):
+    from .sparse._printing import sparse_repr  # NOTE: ember.sparse imports this module
     size = "(" + ", ".join(str(s) for s in t._sparse_shape) + ("," if len(t._sparse_shape) == 1 else "") + ")"
     return sparse_repr(t, (("indices", t._idx), ("values", t._vals)), size, True)
 

@@ -2001,7 +2001,7 @@ class Tensor:
     def sparse_dim(self):
         """The number of sparse dims: 0 for a dense tensor."""
 
-    # ember/_sparse.py:501
+    # ember/_sparse.py:463
     def sparse_mask(self, mask):
         """Tensor.sparse_mask(mask): self's entries at the sparse mask's positions."""
 
@@ -2146,7 +2146,7 @@ class Tensor:
     def to(self, *args, **kwargs):
         """Move to a device and/or cast to a dtype; returns self when nothing changes."""
 
-    # ember/_sparse.py:496
+    # ember/_sparse.py:458
     def to_dense(self, dtype=None, *, masked_grad=None):
         """Tensor.to_dense() of a dense tensor: itself (another dtype if asked)."""
 
@@ -2154,22 +2154,22 @@ class Tensor:
     def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
         """Tensor.to_sparse(): the nonzero entries of a dense tensor (over its first sparse_dim dims, default all)."""
 
-    # ember/_sparse_compressed.py:528
+    # ember/sparse/_compressed_build.py:150
     def to_sparse_bsc(self, *args, **kwargs):
         """Tensor.to_sparse_bsc(): the tensor in the BSC layout."""
 
-    # ember/_sparse_compressed.py:528
+    # ember/sparse/_compressed_build.py:150
     def to_sparse_bsr(self, *args, **kwargs):
         """Tensor.to_sparse_bsr(): the tensor in the BSR layout."""
 
-    # ember/_sparse.py:525
+    # ember/_sparse.py:487
     def to_sparse_coo(self): ...
 
-    # ember/_sparse_compressed.py:528
+    # ember/sparse/_compressed_build.py:150
     def to_sparse_csc(self, *args, **kwargs):
         """Tensor.to_sparse_csc(): the tensor in the CSC layout."""
 
-    # ember/_sparse_compressed.py:528
+    # ember/sparse/_compressed_build.py:150
     def to_sparse_csr(self, *args, **kwargs):
         """Tensor.to_sparse_csr(): the tensor in the CSR layout."""
 

@@ -1,8 +1,7 @@
 """torch.sparse: products and sums with sparse COO tensors (ember/_sparse.py holds the tensor itself)."""
 from .._sparse import SparseTensor as _SparseTensor
 from .._tensor import norm_dim
-from .. import _sparse_compressed  # noqa: F401 - binds the CSR/CSC/BSR/BSC constructors
-from . import _autograd, _products, _surface  # noqa: F401 - _surface binds the sparse structure methods on every Tensor
+from . import _autograd, _compressed_build, _products, _surface  # noqa: F401 - they bind Tensor methods & torch functions
 
 __all__ = ["mm", "addmm", "sum", "softmax", "log_softmax", "spdiags"]
 
