@@ -158,3 +158,56 @@ def _bind():
 
 
 _bind()
+
+
+def sampled_addmm(input, mat1, mat2, *, beta=1.0, alpha=1.0, out=None):
+    """beta * input + alpha * (mat1 @ mat2) computed only at the entries of the CSR `input`: a CSR result
+    with input's structure (differentiable in input's values, mat1 and mat2)."""
+    from .._tensor import _wrap
+    if str.__str__(input.layout) != "sparse_csr":
+        raise not_implemented("sparse_sampled_addmm", input)
+    if mat1.dtype is not mat2.dtype:
+        raise RuntimeError(f"sampled_addmm: Expected mat1 and mat2 to have the same dtype, but got "
+                           f"{_dtype.scalar_type_name(mat1.dtype)} and {_dtype.scalar_type_name(mat2.dtype)}")
+    if mat1.dim() != 2 or mat2.dim() != 2 or mat1.shape[1] != mat2.shape[0] or \
+            (mat1.shape[0], mat2.shape[1]) != tuple(input.shape):
+        raise RuntimeError(f"sampled_addmm: mat1 and mat2 shapes cannot be multiplied "
+                           f"({'x'.join(map(str, mat1.shape))} and {'x'.join(map(str, mat2.shape))})")
+    rows, cols = (_wrap(a, input._device, _dtype.int64) for a in input._entry_positions())
+    sampled = (mat1.index_select(0, rows) * mat2.t().index_select(0, cols)).sum(1)
+    values = input.values() * beta + sampled * alpha
+    result = input._structure(values, "SparseSampledAddmmBackward0")
+    return result if out is None else out.copy_(result)
+
+
+def as_sparse_gradcheck(gradcheck):
+    """Wrap `gradcheck` (or gradgradcheck) so that it takes sparse inputs: each sparse input that requires
+    grad is checked through its stored values (rebuilt into a tensor of the same structure inside the
+    function), and sparse outputs are compared densely. NOTE: ember checks the stored values in both
+    masked=True and masked=False modes (PyTorch also perturbs unstored entries when masked=False)."""
+    def gradcheck_with_sparse_support(func, inputs, **kwargs):
+        kwargs.pop("masked", None)
+        inputs = inputs if isinstance(inputs, tuple) else (inputs,)
+        rebuilds, flat = [], []
+        for x in inputs:
+            if isinstance(x, SparseTensor) and x.requires_grad:
+                like = x.detach().coalesce()
+                flat.append(like._vals.clone().requires_grad_())
+                rebuilds.append(lambda v, like=like: _autograd.from_values(v, like._idx, like.shape, True))
+            elif getattr(x, "_compressed", False) and x.requires_grad:
+                like = x.detach()
+                flat.append(like._vals.clone().requires_grad_())
+                rebuilds.append(like._structure)
+            else:
+                flat.append(x)
+                rebuilds.append(None)
+
+        def dense_func(*args):
+            rebuilt = [a if r is None else r(a) for r, a in zip(rebuilds, args)]
+            outputs = func(*rebuilt)
+            if isinstance(outputs, tuple):
+                return tuple(o.to_dense() if getattr(o, "_sparse", False) else o for o in outputs)
+            return outputs.to_dense() if getattr(outputs, "_sparse", False) else outputs
+        return gradcheck(dense_func, tuple(flat), **kwargs)
+    gradcheck_with_sparse_support.__name__ = "gradcheck_with_sparse_support"
+    return gradcheck_with_sparse_support

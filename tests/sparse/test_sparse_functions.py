@@ -144,3 +144,69 @@ RESIZES = {
 @pytest.mark.parametrize("case", list(RESIZES))
 def test_sparse_resizes_as_pytorch(case):
     _same(_resized(RESIZES[case]))
+
+
+def _csr_input(lib, d):
+    return lib.tensor([[0., 1.5, 0.], [2., 0., -1.]], device=d).to_sparse_csr()
+
+
+SAMPLED = {
+    "plain": lambda lib, d: lib.sparse.sampled_addmm(_csr_input(lib, d), lib.arange(8., device=d).reshape(2, 4),
+                                                     lib.arange(12., device=d).reshape(4, 3) / 4),
+    "beta alpha": lambda lib, d: lib.sparse.sampled_addmm(_csr_input(lib, d), lib.arange(8., device=d).reshape(2, 4),
+                                                          lib.arange(12., device=d).reshape(4, 3) / 4, beta=0.5,
+                                                          alpha=2),
+    "coo input": lambda lib, d: lib.sparse.sampled_addmm(_csr_input(lib, d).to_sparse(), lib.ones(2, 4, device=d),
+                                                         lib.ones(4, 3, device=d)),
+    "dense input": lambda lib, d: lib.sparse.sampled_addmm(_csr_input(lib, d).to_dense(), lib.ones(2, 4, device=d),
+                                                           lib.ones(4, 3, device=d)),
+    "shapes": lambda lib, d: lib.sparse.sampled_addmm(_csr_input(lib, d), lib.ones(2, 4, device=d),
+                                                      lib.ones(3, 4, device=d)),
+    "dtypes": lambda lib, d: lib.sparse.sampled_addmm(_csr_input(lib, d), lib.ones(2, 4, dtype=lib.float64, device=d),
+                                                      lib.ones(4, 3, device=d)),
+}
+
+
+@pytest.mark.parametrize("case", list(SAMPLED))
+def test_sampled_addmm_as_pytorch(case):
+    _same(SAMPLED[case])
+
+
+def test_sampled_addmm_gradients_as_pytorch():
+    grads = []
+    for lib, device in ((torch, "cpu"), (ember, DEVICE)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            values = lib.tensor([1.5, 2., -1.], device=device, requires_grad=True)
+            mat1 = (lib.arange(8., device=device).reshape(2, 4) / 3).requires_grad_()
+            mat2 = (lib.arange(12., device=device).reshape(4, 3) / 4).requires_grad_()
+            s = lib.sparse_csr_tensor(lib.tensor([0, 1, 3], device=device), lib.tensor([1, 0, 2], device=device),
+                                      values, (2, 3))
+            out = lib.sparse.sampled_addmm(s, mat1, mat2, beta=0.5, alpha=2)
+            assert type(out.grad_fn).__name__ == "SparseSampledAddmmBackward0"
+            (out.to_dense() * lib.arange(6., device=device).reshape(2, 3)).sum().backward()
+        grads.append([host(g).numpy() if isinstance(g, ember.Tensor) else g.numpy()
+                      for g in (values.grad, mat1.grad, mat2.grad)])
+    for e, t in zip(grads[1], grads[0]):
+        np.testing.assert_allclose(e, t, rtol=1e-6)
+
+
+CHECKED = {
+    "to_dense": lambda lib: lambda x: x.to_dense(),
+    "sparse.sum": lambda lib: lambda x: lib.sparse.sum(x),
+    "times 2": lambda lib: lambda x: x * 2,
+    "softmax": lambda lib: lambda x: lib.sparse.softmax(x, 1),
+}
+
+
+@pytest.mark.parametrize("case", list(CHECKED))
+@pytest.mark.parametrize("masked", (True, False))
+def test_as_sparse_gradcheck(case, masked):
+    gradcheck = ember.sparse.as_sparse_gradcheck(ember.autograd.gradcheck)
+    assert gradcheck.__name__ == torch.sparse.as_sparse_gradcheck(torch.autograd.gradcheck).__name__
+    dense = ember.tensor([[0., 1.5, 0.], [2., 0., -1.]], dtype=ember.float64, device=DEVICE)
+    assert gradcheck(CHECKED[case](ember), (dense.to_sparse().requires_grad_(),), masked=masked)
+    if case != "softmax":
+        assert gradcheck(CHECKED[case](ember), dense.to_sparse_csr().requires_grad_(), masked=masked)
+    assert gradcheck(lambda x, d: ember.mm(x, d), (dense.to_sparse_csr().requires_grad_(),
+                                                   ember.ones(3, 2, dtype=ember.float64, device=DEVICE)))
