@@ -3,7 +3,8 @@ from .._sparse import SparseTensor as _SparseTensor
 from .._tensor import norm_dim
 from . import _autograd, _compressed_build, _products, _surface  # noqa: F401 - they bind Tensor methods & torch functions
 
-__all__ = ["mm", "addmm", "sum", "softmax", "log_softmax", "spdiags", "sampled_addmm", "as_sparse_gradcheck"]
+__all__ = ["mm", "addmm", "sum", "softmax", "log_softmax", "spdiags", "sampled_addmm", "as_sparse_gradcheck",
+           "spsolve"]
 
 
 def _read(s):
@@ -57,4 +58,4 @@ def sum(input, dim=None, dtype=None):  # noqa: A001 - PyTorch's name
     return dense.to_sparse(kept) if kept else dense
 
 
-from ._functions import as_sparse_gradcheck, log_softmax, sampled_addmm, softmax, spdiags  # noqa: E402 - they use mm & co. above
+from ._functions import as_sparse_gradcheck, log_softmax, sampled_addmm, softmax, spdiags, spsolve  # noqa: E402 - they use mm & co. above

@@ -211,3 +211,16 @@ def as_sparse_gradcheck(gradcheck):
         return gradcheck(dense_func, tuple(flat), **kwargs)
     gradcheck_with_sparse_support.__name__ = "gradcheck_with_sparse_support"
     return gradcheck_with_sparse_support
+
+
+def spsolve(input, other, *, left=True):
+    """The solution of input @ out = other for a square sparse CSR `input`. NOTE: ember solves through the
+    dense matrix (PyTorch's CPU build has no kernel for this at all)."""
+    from .. import linalg
+    if str.__str__(input.layout) != "sparse_csr":
+        raise not_implemented("_spsolve", input)
+    if not left:
+        raise RuntimeError("spsolve: only left=True is supported")
+    if input.dim() != 2 or input.shape[0] != input.shape[1]:
+        raise RuntimeError(f"spsolve: expected a square matrix, got {list(input.shape)}")
+    return linalg.solve(input.to_dense(), other)

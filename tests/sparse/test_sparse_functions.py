@@ -210,3 +210,27 @@ def test_as_sparse_gradcheck(case, masked):
         assert gradcheck(CHECKED[case](ember), dense.to_sparse_csr().requires_grad_(), masked=masked)
     assert gradcheck(lambda x, d: ember.mm(x, d), (dense.to_sparse_csr().requires_grad_(),
                                                    ember.ones(3, 2, dtype=ember.float64, device=DEVICE)))
+
+
+def test_spsolve_solves_through_the_dense_matrix():
+    """PyTorch's CPU build has no spsolve kernel (NotImplementedError): ember's result is checked against
+    torch.linalg.solve on the same matrix, its refusals against PyTorch's."""
+    a = [[4., 1, 0], [1, 3, 0], [0, 0, 2]]
+    b = [1., 2, 3]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(NotImplementedError):
+            torch.sparse.spsolve(torch.tensor(a).to_sparse_csr(), torch.tensor(b))
+    matrix = ember.tensor(a, dtype=ember.float64, device=DEVICE, requires_grad=True)
+    out = ember.sparse.spsolve(matrix.to_sparse_csr(), ember.tensor(b, dtype=ember.float64, device=DEVICE))
+    expected = torch.linalg.solve(torch.tensor(a, dtype=torch.float64), torch.tensor(b, dtype=torch.float64))
+    np.testing.assert_allclose(host(out).detach().numpy(), expected.numpy(), rtol=1e-12)
+    out.sum().backward()
+    assert matrix.grad is not None
+    for call in (lambda lib: lib.sparse.spsolve(lib.tensor(a).to_sparse(), lib.tensor(b)),):
+        with pytest.raises(NotImplementedError):
+            call(torch)
+        with pytest.raises(NotImplementedError):
+            call(ember)
+    with pytest.raises(RuntimeError, match="left=True"):
+        ember.sparse.spsolve(ember.tensor(a).to_sparse_csr(), ember.tensor(b), left=False)
