@@ -1985,7 +1985,7 @@ class Tensor:
     def slogdet(self):
         """torch.slogdet: alias of torch.linalg.slogdet."""
 
-    # ember/sparse/_products.py:100
+    # ember/sparse/_products.py:101
     def smm(self, mat):
         """torch.smm: sparse input @ dense mat as a sparse tensor (every column of each row input has entries in)."""
 
@@ -2045,7 +2045,7 @@ class Tensor:
     def squeeze_(self, dim=None):
         """In-place version of squeeze: self's own shape and strides change."""
 
-    # ember/sparse/_products.py:115
+    # ember/sparse/_products.py:116
     def sspaddmm(self, mat1, mat2, *, beta=1, alpha=1, out=None):
         """torch.sspaddmm: beta * input + alpha * (mat1 @ mat2) with sparse input and mat1: a sparse result whose"""
 

@@ -1,7 +1,9 @@
-"""torch.sparse: products and sums with sparse COO tensors (ember/_sparse.py holds the tensor itself)."""
+"""torch.sparse: products, sums, softmax and the rest over sparse tensors (ember/_sparse.py holds the COO tensor,
+ember/_sparse_compressed.py the CSR/CSC/BSR/BSC one)."""
 from .._sparse import SparseTensor as _SparseTensor
 from .._tensor import norm_dim
-from . import _autograd, _compressed_build, _products, _surface  # noqa: F401 - they bind Tensor methods & torch functions
+# NOTE: these bind Tensor methods and torch functions as they are imported
+from . import _autograd, _compressed_build, _products, _surface  # noqa: F401
 
 __all__ = ["mm", "addmm", "sum", "softmax", "log_softmax", "spdiags", "sampled_addmm", "as_sparse_gradcheck",
            "spsolve"]
@@ -58,4 +60,5 @@ def sum(input, dim=None, dtype=None):  # noqa: A001 - PyTorch's name
     return dense.to_sparse(kept) if kept else dense
 
 
-from ._functions import as_sparse_gradcheck, log_softmax, sampled_addmm, softmax, spdiags, spsolve  # noqa: E402 - they use mm & co. above
+# NOTE: last, since they use mm & co. above
+from ._functions import as_sparse_gradcheck, log_softmax, sampled_addmm, softmax, spdiags, spsolve  # noqa: E402

@@ -10,7 +10,7 @@ from . import _autograd
 
 
 def _is_sparse(t):
-    return getattr(t, "_sparse", False) or getattr(t, "_compressed", False)
+    return getattr(t, "_sparse", False)  # NOTE: True for COO and the compressed layouts alike
 
 
 def _coo(t):
@@ -50,8 +50,9 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
 def _routed(dense_fn, sparse_fn):
     """dense_fn, except that sparse operands go to sparse_fn."""
     def fn(*args, **kwargs):
-        if any(_is_sparse(a) for a in args):
-            return sparse_fn(*args, **kwargs)
+        for a in args:  # NOTE: a plain loop: this wraps every matrix product, sparse or not
+            if getattr(a, "_sparse", False):
+                return sparse_fn(*args, **kwargs)
         return dense_fn(*args, **kwargs)
     return functools.wraps(dense_fn)(fn)
 

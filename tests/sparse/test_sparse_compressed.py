@@ -277,3 +277,24 @@ def test_gradcheck_through_compressed_values(layout, op):
 
     values = template.values().double().detach().requires_grad_()
     assert ember.autograd.gradcheck(f, (values, dense))
+
+
+def test_gradients_accumulate_across_backward_calls_as_pytorch():
+    """A CSR leaf's .grad: CSR + CSR stays CSR; a COO leaf's sparse .grad plus a dense gradient turns dense."""
+    results = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for lib, device in ((torch, "cpu"), (ember, DEVICE)):
+            base = lib.tensor([[0., 1.5, 0.], [2., 0., -1.]], device=device)
+            c = base.to_sparse_csr().requires_grad_()
+            s = base.to_sparse().requires_grad_()
+            d = lib.ones(3, 2, device=device)
+            lib.sparse.mm(c, d).sum().backward()
+            lib.sparse.mm(c, d * 2).sum().backward()
+            (c.to_dense() * 3).sum().backward()
+            lib.sparse.mm(s, d).sum().backward()
+            lib.mm(s, d).sum().backward()
+            results.append((c.grad, s.grad))
+    for e, t in zip(results[1], results[0]):
+        assert str(e.layout) == str(t.layout)
+        np.testing.assert_allclose(_grad_np(e), _grad_np(t), rtol=1e-6)
