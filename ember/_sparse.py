@@ -36,9 +36,9 @@ class SparseTensor(Tensor):
     @property
     def _data(self):
         raise NotImplementedError("Could not run this operation with arguments from the 'SparseCPU' backend: ember "
-                                  "supports sparse COO tensors in to_dense(), coalesce(), addition, scalar "
-                                  "multiplication, torch.sparse.mm/addmm/sum and optimizer steps; call "
-                                  ".to_dense() first")
+                                  "supports sparse COO tensors in conversions, coalesce(), +, -, *, pow, the "
+                                  "zero-preserving unary ops, sum, matrix products, torch.sparse.* and optimizer "
+                                  "steps; call .to_dense() first")
 
     # --- what every tensor answers ------------------------------------------------------------------
     @property
@@ -74,7 +74,7 @@ class SparseTensor(Tensor):
         return True
 
     def is_contiguous(self, memory_format=None):
-        raise RuntimeError("Tensors of type SparseTensorImpl do not have is_contiguous")
+        return False  # NOTE: as PyTorch answers for a sparse COO tensor
 
     # --- the COO structure --------------------------------------------------------------------------
     def sparse_dim(self):
@@ -244,17 +244,13 @@ class SparseTensor(Tensor):
         self._idx, self._vals, self._coalesced = cat._idx, cat._vals, cat._coalesced
         return self
 
-    def mul(self, other):
-        if not isinstance(other, (builtins.int, builtins.float)) and not (isinstance(other, Tensor) and
-                                                                        other.dim() == 0 and not other._sparse):
-            raise NotImplementedError("ember multiplies a sparse tensor by numbers and 0-d tensors only")
+    def _scalar_mul(self, other):
+        """self * a number or a 0-d dense tensor (mul itself, also by tensors, is ember/sparse/_pointwise.py's)."""
         return _ag().scale(self, other, "mul")
 
     def _raw_scale(self, factor, divide=False):
         values = self._vals / factor if divide else self._vals * factor
         return _make(self._idx, values, self._sparse_shape, self._coalesced)
-
-    __mul__ = __rmul__ = mul
 
     def mul_(self, other):
         self._vals = self._vals * other

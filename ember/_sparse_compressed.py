@@ -81,7 +81,7 @@ class CompressedTensor(Tensor):
         return False
 
     def is_contiguous(self, memory_format=None):
-        raise RuntimeError("Tensors of type SparseCsrTensorImpl do not have is_contiguous")
+        raise RuntimeError("Sparse CSR tensors do not have is_contiguous")
 
     # --- the structure ------------------------------------------------------------------------------
     def sparse_dim(self):
@@ -203,13 +203,9 @@ class CompressedTensor(Tensor):
         return self.to("cuda" if device is None else device)
 
     # --- arithmetic ---------------------------------------------------------------------------------
-    def mul(self, other):
-        if isinstance(other, (builtins.int, builtins.float)) or (isinstance(other, Tensor) and other.dim() == 0
-                                                                 and not other._sparse):
-            return self._structure(self.values() * other, "MulBackward0")
-        raise NotImplementedError("ember multiplies a compressed sparse tensor by numbers and 0-d tensors only")
-
-    __mul__ = __rmul__ = mul
+    def _scalar_mul(self, other):
+        """self * a number or a 0-d dense tensor (mul itself is ember/sparse/_pointwise.py's)."""
+        return self._structure(self.values() * other, "MulBackward0")
 
     def neg(self):
         return self._structure(-self.values(), "NegBackward0")
@@ -250,9 +246,13 @@ class CompressedTensor(Tensor):
             return other + self.to_sparse_coo()  # NOTE: through COO, so that the gradient stays dense as PyTorch's
         return NotImplemented
 
-    def sum(self, dim=None, keepdim=False, *, dtype=None):
+    def _sum(self, dim=None, keepdim=False, dtype=None):
+        if dim is not None and not keepdim:
+            raise RuntimeError("reduction operations on CSR tensors with keepdim=False is unsupported")
         dense = self.__radd__(self._vals.new_zeros(self._sparse_shape))  # NOTE: PyTorch's gradient is dense
-        return dense.sum(dtype=dtype) if dim is None else dense.sum(dim, keepdim, dtype=dtype)
+        if dim is None:
+            return dense.sum(dtype=dtype)
+        return dense.sum(dim, keepdim, dtype=dtype).to_sparse_csr()
 
     def t(self):
         """The transpose: CSR <-> CSC (BSR <-> BSC) with the same arrays."""

@@ -1985,7 +1985,7 @@ class Tensor:
     def slogdet(self):
         """torch.slogdet: alias of torch.linalg.slogdet."""
 
-    # ember/sparse/_products.py:101
+    # ember/sparse/_products.py:105
     def smm(self, mat):
         """torch.smm: sparse input @ dense mat as a sparse tensor (every column of each row input has entries in)."""
 
@@ -2001,7 +2001,7 @@ class Tensor:
     def sparse_dim(self):
         """The number of sparse dims: 0 for a dense tensor."""
 
-    # ember/_sparse.py:463
+    # ember/_sparse.py:459
     def sparse_mask(self, mask):
         """Tensor.sparse_mask(mask): self's entries at the sparse mask's positions."""
 
@@ -2045,7 +2045,7 @@ class Tensor:
     def squeeze_(self, dim=None):
         """In-place version of squeeze: self's own shape and strides change."""
 
-    # ember/sparse/_products.py:116
+    # ember/sparse/_products.py:120
     def sspaddmm(self, mat1, mat2, *, beta=1, alpha=1, out=None):
         """torch.sspaddmm: beta * input + alpha * (mat1 @ mat2) with sparse input and mat1: a sparse result whose"""
 
@@ -2146,11 +2146,11 @@ class Tensor:
     def to(self, *args, **kwargs):
         """Move to a device and/or cast to a dtype; returns self when nothing changes."""
 
-    # ember/_sparse.py:458
+    # ember/_sparse.py:454
     def to_dense(self, dtype=None, *, masked_grad=None):
         """Tensor.to_dense() of a dense tensor: itself (another dtype if asked)."""
 
-    # ember/_sparse.py:427
+    # ember/_sparse.py:423
     def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
         """Tensor.to_sparse(): the nonzero entries of a dense tensor (over its first sparse_dim dims, default all)."""
 
@@ -2162,7 +2162,7 @@ class Tensor:
     def to_sparse_bsr(self, *args, **kwargs):
         """Tensor.to_sparse_bsr(): the tensor in the BSR layout."""
 
-    # ember/_sparse.py:487
+    # ember/_sparse.py:483
     def to_sparse_coo(self): ...
 
     # ember/sparse/_compressed_build.py:150

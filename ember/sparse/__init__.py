@@ -21,6 +21,9 @@ def _read(s):
 def mm(mat1, mat2):
     """sparse (n, m) @ dense (m, p) -> dense (n, p): each stored entry (i, j, v) adds v * mat2[j] to row i;
     a dense mat1 is an ordinary product. Differentiable in both (mat1's gradient at its own positions)."""
+    if getattr(mat2, "_compressed", False):
+        from ._products import mm as product
+        return product(mat1, mat2)
     if getattr(mat1, "_compressed", False):  # NOTE: CSR & co. compute as COO (its gradient masked back)
         mat1 = mat1.to_sparse_coo()
     if not isinstance(mat1, _SparseTensor):
@@ -62,3 +65,4 @@ def sum(input, dim=None, dtype=None):  # noqa: A001 - PyTorch's name
 
 # NOTE: last, since they use mm & co. above
 from ._functions import as_sparse_gradcheck, log_softmax, sampled_addmm, softmax, spdiags, spsolve  # noqa: E402
+from . import _pointwise  # noqa: E402,F401

@@ -1,6 +1,5 @@
 """Printing sparse tensors (COO and compressed) as PyTorch prints them."""
-from .. import _dtype
-from .._tensor_str import PRINT_OPTS, _data_str, _device_suffix, _grad_suffix, _host_array
+from .._tensor_str import PRINT_OPTS, _data_str, _device_suffix, _dtype_is_implied, _grad_suffix, _host_array
 
 
 def _part_text(name, part, indent):
@@ -20,7 +19,7 @@ def sparse_repr(t, parts, size, force_newline):
     indent = len("tensor(")
     body = "tensor(" + (",\n" + " " * indent).join(_part_text(n, p, indent) for n, p in parts)
     suffixes = _device_suffix(t._device) + [f"size={size}", f"nnz={t._nnz()}"]
-    if t._dtype not in (_dtype.float32, _dtype.int64):
+    if not _dtype_is_implied(t._dtype):
         suffixes.append(f"dtype={t._dtype}")
     suffixes += [f"layout=torch.{str.__str__(t.layout)}"] + _grad_suffix(t)
     line = len(body) - body.rfind("\n") + 1  # NOTE: PyTorch's count, two more than the line's length

@@ -23,7 +23,11 @@ def mm(mat1, mat2):
     from . import mm as sparse_mm
     a, b = _coo(mat1), _coo(mat2)
     if a._sparse and b._sparse:
-        return sparse_mm(a, b)
+        product = sparse_mm(a, b)
+        if getattr(mat1, "_compressed", False) or getattr(mat2, "_compressed", False):
+            from ._compressed_build import from_coo  # NOTE: compressed @ compressed is CSR, as PyTorch's
+            return from_coo(product.coalesce(), "sparse_csr", None)
+        return product
     if b._sparse:
         return mm(b.t(), a.t()).t()
     if _autograd.tracking(a):
