@@ -4,6 +4,7 @@ unstored), pow by a number, sum as a method and through torch.sum, and the produ
 tensor of the same shape (the entries where both can be nonzero). Differentiable through the values.
 """
 import builtins
+import functools
 
 from .. import _dtype
 from .._sparse import SparseTensor
@@ -106,10 +107,9 @@ def _intersect(s, values, other):
     return kept, values.index_select(0, keep)
 
 
-def _routed(name, sparse_fn):
+def _routed(sparse_fn):
+    """dense_fn -> the same, except that a sparse input goes to sparse_fn."""
     def wrap(dense_fn):
-        import functools
-
         @functools.wraps(dense_fn)
         def fn(input, *args, **kwargs):
             if getattr(input, "_sparse", False):
@@ -117,6 +117,25 @@ def _routed(name, sparse_fn):
             return dense_fn(input, *args, **kwargs)
         return fn
     return wrap
+
+
+def _routed_mul(dense_fn):
+    """torch.mul / Tensor.mul: a sparse operand on either side makes a sparse product."""
+    @functools.wraps(dense_fn)
+    def fn(input, other, *args, **kwargs):
+        if getattr(input, "_sparse", False):
+            return mul(input, other, *args, **kwargs)
+        if getattr(other, "_sparse", False):
+            return mul(other, input, *args, **kwargs)
+        return dense_fn(input, other, *args, **kwargs)
+    return fn
+
+
+def _rsub(self, other):
+    """dense - sparse: a dense tensor."""
+    if isinstance(other, Tensor) and not other._sparse:
+        return (-self).__radd__(other)
+    return NotImplemented
 
 
 def _bind():
@@ -127,11 +146,15 @@ def _bind():
         # NOTE: the sparse classes' own methods (Tensor's stay as they are); torch.<name> routes sparse inputs
         for cls in (SparseTensor, CompressedTensor):
             setattr(cls, name, op)
-        rewrap(name, _routed(name, op), function=True)
-    SparseTensor.__pow__ = CompressedTensor.__pow__ = pow
+        rewrap(name, _routed(op), function=True)
     for cls in (SparseTensor, CompressedTensor):
+        cls.__pow__ = pow
         cls.mul = cls.__mul__ = cls.__rmul__ = mul
-    rewrap("mul", _routed("mul", mul), function=True)
+    # NOTE: Python tries a subclass's reflected operator first, so dense - sparse reaches __rsub__
+    SparseTensor.__rsub__ = _rsub
+    CompressedTensor.__rsub__ = CompressedTensor._unsupported  # NOTE: PyTorch refuses dense - CSR
+    rewrap("mul", _routed_mul, function=True)
+    rewrap("mul", _routed_mul, method=True)
 
 
 _bind()
