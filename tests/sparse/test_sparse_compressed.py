@@ -298,3 +298,14 @@ def test_gradients_accumulate_across_backward_calls_as_pytorch():
     for e, t in zip(results[1], results[0]):
         assert str(e.layout) == str(t.layout)
         np.testing.assert_allclose(_grad_np(e), _grad_np(t), rtol=1e-6)
+
+
+@pytest.mark.xfail(strict=True, raises=NotImplementedError,
+                   reason="ember's compressed tensors are 2-D matrices: PyTorch's batched CSR (leading batch dims "
+                          "of a 3-D or larger tensor) is not built")
+def test_batched_csr_as_pytorch():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = torch.ones(2, 2, 3).to_sparse_csr()
+    e = ember.ones(2, 2, 3, device=DEVICE).to_sparse_csr()
+    assert_same_repr(e, t)
