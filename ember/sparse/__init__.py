@@ -51,6 +51,8 @@ def addmm(mat, mat1, mat2, *, beta=1.0, alpha=1.0):
 def sum(input, dim=None, dtype=None):  # noqa: A001 - PyTorch's name
     """The sum of a sparse tensor: over everything (a 0-d dense tensor), or over `dim` (sparse while sparse
     dims remain, dense when only dense dims are left)."""
+    if getattr(input, "_compressed", False):
+        return input.coalesce()  # NOTE: PyTorch's error: torch.sparse.sum takes COO tensors only
     if not isinstance(input, _SparseTensor):
         return input.sum() if dim is None else input.sum(dim)
     if dtype is not None:

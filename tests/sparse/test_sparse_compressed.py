@@ -182,6 +182,7 @@ OPS = {
     "csr + dense": lambda lib, c, d: c + _d(lib, d),
     "dense + csr": lambda lib, c, d: _d(lib, d) + c,
     "sum": lambda lib, c, d: c.sum(),
+    "torch.sparse.sum": lambda lib, c, d: lib.sparse.sum(c),
     "t": lambda lib, c, d: c.t(),
     "t t": lambda lib, c, d: c.t().t(),
     "bsr t": lambda lib, c, d: c.to_sparse_bsr((2, 2)).t(),

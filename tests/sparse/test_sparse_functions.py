@@ -206,7 +206,7 @@ def test_as_sparse_gradcheck(case, masked):
     assert gradcheck.__name__ == torch.sparse.as_sparse_gradcheck(torch.autograd.gradcheck).__name__
     dense = ember.tensor([[0., 1.5, 0.], [2., 0., -1.]], dtype=ember.float64, device=DEVICE)
     assert gradcheck(CHECKED[case](ember), (dense.to_sparse().requires_grad_(),), masked=masked)
-    if case != "softmax":
+    if case not in ("softmax", "sparse.sum"):  # NOTE: COO only, in PyTorch too
         assert gradcheck(CHECKED[case](ember), dense.to_sparse_csr().requires_grad_(), masked=masked)
     assert gradcheck(lambda x, d: ember.mm(x, d), (dense.to_sparse_csr().requires_grad_(),
                                                    ember.ones(3, 2, dtype=ember.float64, device=DEVICE)))
