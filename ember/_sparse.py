@@ -469,6 +469,8 @@ def _dense_add_(add_):
         if isinstance(other, Tensor) and other._sparse and not self._sparse:
             if args or kwargs:
                 raise TypeError("add_(): with a sparse other, only alpha= may be given")
+            if _tracking(self, other):  # NOTE: recorded: the sum out of place, copied in (an in-place op)
+                return self.copy_((other if alpha == 1 else other * alpha).__radd__(self))
             return add_into(self, other, alpha)
         return add_(self, other, *args, alpha=alpha, **kwargs)
     method.__name__, method.__doc__ = add_.__name__, add_.__doc__

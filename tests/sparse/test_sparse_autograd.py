@@ -175,3 +175,21 @@ def test_legacy_products_refuse_dense_inputs_as_pytorch(name):
     with pytest.raises(Exception) as e_err:
         calls[name](ember, *_sparse_pair(ember, DEVICE))
     assert e_err.type is t_err.type
+
+
+def test_dense_add_of_a_sparse_tensor_records_the_graph():
+    grads = []
+    for lib, device in ((torch, "cpu"), (ember, DEVICE)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            v = lib.tensor([1., 2.], device=device, requires_grad=True)
+            s = lib.sparse_coo_tensor(lib.tensor([[0, 1]], device=device), v, (3,))
+        w = lib.ones(3, device=device, requires_grad=True)
+        d = w * 1
+        d.add_(s, alpha=2)
+        (d * lib.tensor([1., 2., 3.], device=device)).sum().backward()
+        grads.append((v.grad, w.grad))
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            lib.ones(3, device=device, requires_grad=True).add_(s)
+    for e, t in zip(grads[1], grads[0]):
+        np.testing.assert_allclose(host(e).numpy(), t.numpy())
