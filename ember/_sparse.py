@@ -237,6 +237,7 @@ class SparseTensor(Tensor):
 
     def add_(self, other, *, alpha=1):
         """In place: sparse += sparse concatenates the entries (uncoalesced, as PyTorch's)."""
+        _check_leaf(self)
         self._same_shape(other, "add_")
         if not getattr(other, "_sparse", False):
             raise RuntimeError("add_: sparse tensor += dense tensor is not supported; use dense += sparse")
@@ -253,6 +254,7 @@ class SparseTensor(Tensor):
         return _make(self._idx, values, self._sparse_shape, self._coalesced)
 
     def mul_(self, other):
+        _check_leaf(self)
         self._vals = self._vals * other
         return self
 
@@ -262,6 +264,7 @@ class SparseTensor(Tensor):
     __truediv__ = div
 
     def div_(self, other):
+        _check_leaf(self)
         self._vals = self._vals / other
         return self
 
@@ -271,6 +274,7 @@ class SparseTensor(Tensor):
     __neg__ = neg
 
     def zero_(self):
+        _check_leaf(self)
         self._idx = self._idx[:, :0]
         self._vals = self._vals[:0]
         self._coalesced = True
@@ -325,6 +329,12 @@ def _ag():
 
 def _tracking(*tensors):
     return _state.local.grad_enabled and any(t.requires_grad for t in tensors if isinstance(t, Tensor))
+
+
+def _check_leaf(t):
+    """PyTorch's refusal of an in-place op on a leaf that requires grad (under grad mode)."""
+    if t._requires_grad and t._grad_fn is None and _state.local.grad_enabled:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
 
 
 def _make(indices, values, shape, coalesced):

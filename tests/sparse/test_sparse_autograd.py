@@ -193,3 +193,14 @@ def test_dense_add_of_a_sparse_tensor_records_the_graph():
             lib.ones(3, device=device, requires_grad=True).add_(s)
     for e, t in zip(grads[1], grads[0]):
         np.testing.assert_allclose(host(e).numpy(), t.numpy())
+
+
+@pytest.mark.parametrize("op", ("mul_", "div_", "add_", "zero_"))
+def test_in_place_ops_refuse_a_sparse_leaf_that_requires_grad(op):
+    for lib, device in ((torch, "cpu"), (ember, DEVICE)):
+        s = lib.tensor([[0., 1.5, 0.], [2., 0., -1.]], device=device).to_sparse().requires_grad_()
+        args = {"mul_": (2,), "div_": (2,), "add_": (s.detach(),), "zero_": ()}[op]
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            getattr(s, op)(*args)
+        with lib.no_grad():
+            getattr(s, op)(*args)
