@@ -45,5 +45,6 @@ _ops._registry.publish(globals())
 contiguous_format, preserve_format, channels_last, channels_last_3d = (
     _MEMORY_FORMATS[n] for n in ("contiguous_format", "preserve_format", "channels_last", "channels_last_3d"))
 strided, sparse_coo, sparse_csr = _LAYOUTS["strided"], _LAYOUTS["sparse_coo"], _LAYOUTS["sparse_csr"]
+sparse_csc, sparse_bsr, sparse_bsc = _LAYOUTS["sparse_csc"], _LAYOUTS["sparse_bsr"], _LAYOUTS["sparse_bsc"]
 
 __version__ = "0.1.0"

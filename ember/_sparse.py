@@ -12,12 +12,12 @@ so no dense op can read a sparse tensor by mistake. What it supports is written 
 (`to_dense`, `Tensor.to_sparse`), `coalesce`, `+` with sparse or dense tensors, `*`/`/` by a number,
 `neg`, `clone`/`detach`, `zero_`, `sparse_mask`, `torch.sparse.mm`/`addmm`/`sum`, printing as PyTorch
 prints, and autograd's use of sparse gradients (nn.Embedding(sparse=True), the optimizers that take them,
-clip_grad_norm_). Sparse tensors do not require grad themselves here (PyTorch's autograd through sparse
-inputs is not built yet).
+clip_grad_norm_). A sparse tensor may require grad itself: ember/sparse/_autograd.py records the ops above
+that PyTorch differentiates, with PyTorch's (masked) sparse gradients.
 """
 import builtins
 
-from . import _dtype
+from . import _dtype, _state
 from ._tensor import Size, Tensor, _wrap
 
 
@@ -36,9 +36,9 @@ class SparseTensor(Tensor):
     @property
     def _data(self):
         raise NotImplementedError("Could not run this operation with arguments from the 'SparseCPU' backend: ember "
-                                  "supports sparse COO tensors in to_dense(), coalesce(), addition, scalar "
-                                  "multiplication, torch.sparse.mm/addmm/sum and optimizer steps; call "
-                                  ".to_dense() first")
+                                  "supports sparse COO tensors in conversions, coalesce(), +, -, *, pow, the "
+                                  "zero-preserving unary ops, sum, matrix products, torch.sparse.* and optimizer "
+                                  "steps; call .to_dense() first")
 
     # --- what every tensor answers ------------------------------------------------------------------
     @property
@@ -74,7 +74,7 @@ class SparseTensor(Tensor):
         return True
 
     def is_contiguous(self, memory_format=None):
-        raise RuntimeError("Tensors of type SparseTensorImpl do not have is_contiguous")
+        return False  # NOTE: as PyTorch answers for a sparse COO tensor
 
     # --- the COO structure --------------------------------------------------------------------------
     def sparse_dim(self):
@@ -105,12 +105,19 @@ class SparseTensor(Tensor):
     def values(self):
         if not self._coalesced:
             raise RuntimeError("Cannot get values on an uncoalesced tensor, please call .coalesce() first")
+        if _tracking(self):
+            return _ag().Values.apply(self)
         return self._vals
 
     def coalesce(self):
         """Positions sorted (row-major) and unique, repeats summed; self if already coalesced."""
         if self._coalesced:
             return self
+        if _tracking(self):
+            return _ag().Coalesce.apply(self)
+        return self._raw_coalesce()
+
+    def _raw_coalesce(self):
         xp = self._device.backend.xp
         idx = self._idx._data
         sparse_shape = self._sparse_shape[:idx.shape[0]]
@@ -129,6 +136,13 @@ class SparseTensor(Tensor):
     # --- conversions --------------------------------------------------------------------------------
     def to_dense(self, dtype=None, *, masked_grad=None):
         """The dense tensor: zeros with the values added at their positions (repeats add up)."""
+        if _tracking(self):
+            result = _ag().ToDense.apply(self, masked_grad is None or bool(masked_grad))
+        else:
+            result = self._raw_dense()
+        return result if dtype is None else result.to(dtype)
+
+    def _raw_dense(self):
         xp = self._device.backend.xp
         k = self._idx.shape[0]
         out = xp.zeros(self._sparse_shape, dtype=self._dtype.np)
@@ -139,16 +153,20 @@ class SparseTensor(Tensor):
                 self._device.backend.add_at(view, flat, self._vals._data)
             else:
                 out += self._vals._data.sum(axis=0)
-        result = _wrap(out, self._device, self._dtype)
-        return result if dtype is None else result.to(dtype)
+        return _wrap(out, self._device, self._dtype)
 
     def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
+        if layout is not None and str.__str__(layout) != "sparse_coo":
+            from .sparse._compressed_build import convert
+            return convert(self, str.__str__(layout), blocksize, dense_dim)
         return self
 
     def to_sparse_coo(self):
         return self
 
     def clone(self, *, memory_format=None):
+        if _tracking(self):
+            return _ag().Identity.apply(self)
         return _make(self._idx.clone(), self._vals.clone(), self._sparse_shape, self._coalesced)
 
     def detach(self):
@@ -158,6 +176,8 @@ class SparseTensor(Tensor):
         values = self._vals.to(*args, **kwargs)
         if values is self._vals:
             return self
+        if _tracking(self):
+            return _ag().Cast.apply(self, args, kwargs)
         return _make(self._idx.to(values.device), values, self._sparse_shape, self._coalesced)
 
     def double(self):
@@ -185,6 +205,12 @@ class SparseTensor(Tensor):
         if not other._sparse:
             raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
         self._same_shape(other)
+        if _tracking(self, other):
+            kind = _ag().SubSparse if alpha == -1 else _ag().AddSparse
+            return kind.apply(self, other, alpha, lambda a, b: a._raw_add(b, alpha))
+        return self._raw_add(other, alpha)
+
+    def _raw_add(self, other, alpha):
         if other._idx is self._idx:
             return _make(self._idx, self._vals + other._vals * alpha, self._sparse_shape, self._coalesced)
         cat = _cat_entries(self, other, alpha)
@@ -197,7 +223,10 @@ class SparseTensor(Tensor):
         """dense + sparse: a new dense tensor."""
         if isinstance(other, Tensor) and not other._sparse:
             self._same_shape(other)
-            return add_into(other.clone(), self)
+            dtype = _dtype.promote_types(other.dtype, self.dtype)
+            if _tracking(self, other):
+                return _ag().AddSparse.apply(other, self, 1, lambda a, b: add_into(a.to(dtype, copy=True), b))
+            return add_into(other.to(dtype, copy=True), self)
         return NotImplemented
 
     def sub(self, other, *, alpha=1):
@@ -208,6 +237,7 @@ class SparseTensor(Tensor):
 
     def add_(self, other, *, alpha=1):
         """In place: sparse += sparse concatenates the entries (uncoalesced, as PyTorch's)."""
+        _check_leaf(self)
         self._same_shape(other, "add_")
         if not getattr(other, "_sparse", False):
             raise RuntimeError("add_: sparse tensor += dense tensor is not supported; use dense += sparse")
@@ -215,46 +245,96 @@ class SparseTensor(Tensor):
         self._idx, self._vals, self._coalesced = cat._idx, cat._vals, cat._coalesced
         return self
 
-    def mul(self, other):
-        if not isinstance(other, (builtins.int, builtins.float)) and not (isinstance(other, Tensor) and
-                                                                        other.dim() == 0 and not other._sparse):
-            raise NotImplementedError("ember multiplies a sparse tensor by numbers and 0-d tensors only")
-        return _make(self._idx, self._vals * other, self._sparse_shape, self._coalesced)
+    def _scalar_mul(self, other):
+        """self * a number or a 0-d dense tensor (mul itself, also by tensors, is ember/sparse/_pointwise.py's)."""
+        return _ag().scale(self, other, "mul")
 
-    __mul__ = __rmul__ = mul
+    def _raw_scale(self, factor, divide=False):
+        values = self._vals / factor if divide else self._vals * factor
+        return _make(self._idx, values, self._sparse_shape, self._coalesced)
 
     def mul_(self, other):
+        _check_leaf(self)
         self._vals = self._vals * other
         return self
 
     def div(self, other):
-        return _make(self._idx, self._vals / other, self._sparse_shape, self._coalesced)
+        return _ag().scale(self, other, "div")
 
     __truediv__ = div
 
     def div_(self, other):
+        _check_leaf(self)
         self._vals = self._vals / other
         return self
 
     def neg(self):
-        return _make(self._idx, -self._vals, self._sparse_shape, self._coalesced)
+        return _ag().scale(self, -1, "neg")
 
     __neg__ = neg
 
     def zero_(self):
+        _check_leaf(self)
         self._idx = self._idx[:, :0]
         self._vals = self._vals[:0]
         self._coalesced = True
         return self
 
+    def t(self):
+        """The transpose of a 2-D sparse matrix (its two sparse dims swapped)."""
+        if self.dim() != 2 or self.sparse_dim() != 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 sparse and 0 dense dimensions, but got "
+                               f"{self.sparse_dim()} sparse and {self.dense_dim()} dense dimensions")
+        if _tracking(self):
+            return _ag().Transpose.apply(self)
+        return self._raw_t()
+
+    def _raw_t(self):
+        return _make(self._idx.flip(0), self._vals, self._sparse_shape[::-1], False)
+
+    def transpose(self, dim0, dim1):
+        from ._tensor import norm_dim
+        if sorted((norm_dim(dim0, self.dim()), norm_dim(dim1, self.dim()))) == [0, 1] and self.dim() == 2:
+            return self.t()
+        if norm_dim(dim0, self.dim()) == norm_dim(dim1, self.dim()):
+            return self
+        raise NotImplementedError("ember transposes 2-D sparse matrices only")
+
     def __matmul__(self, other):
-        from .sparse import mm
-        return mm(self, other)
+        from .sparse._products import matmul
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        from .sparse._products import matmul
+        return matmul(other, self)
+
+    def mm(self, mat2):
+        from .sparse._products import mm
+        return mm(self, mat2)
+
+    def matmul(self, other):
+        from .sparse._products import matmul
+        return matmul(self, other)
 
     def __repr__(self):
         return _repr(self)
 
     __str__ = __repr__
+
+
+def _ag():
+    from .sparse import _autograd  # NOTE: ember.sparse imports this module
+    return _autograd
+
+
+def _tracking(*tensors):
+    return _state.local.grad_enabled and any(t.requires_grad for t in tensors if isinstance(t, Tensor))
+
+
+def _check_leaf(t):
+    """PyTorch's refusal of an in-place op on a leaf that requires grad (under grad mode)."""
+    if t._requires_grad and t._grad_fn is None and _state.local.grad_enabled:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
 
 
 def _make(indices, values, shape, coalesced):
@@ -281,11 +361,13 @@ def sparse_mask(dense, mask):
     """dense's entries at the positions of the sparse `mask` (coalesced), as a sparse tensor."""
     k = mask.sparse_dim()
     rows = dense[tuple(mask._idx[i] for i in range(k))] if k else dense.unsqueeze(0)
-    return _make(mask._idx, rows, mask._sparse_shape, mask._coalesced)
+    return _ag().from_values(rows, mask._idx, mask._sparse_shape, mask._coalesced)
 
 
 def add_into(dense, sparse, alpha=1):
     """dense += alpha * sparse, in place (repeated positions add up)."""
+    if getattr(sparse, "_compressed", False):
+        sparse = sparse.to_sparse_coo()
     k = sparse.sparse_dim()
     if not sparse._nnz():
         return dense
@@ -341,19 +423,25 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
             if high[d] >= size[d]:
                 raise RuntimeError(f"size is inconsistent with indices: for dim {d}, size is {size[d]} but found "
                                    f"index {high[d]}")
-    t = _make(indices.detach(), values.detach(), size, bool(is_coalesced) if is_coalesced is not None else nnz <= 1)
+    coalesced = bool(is_coalesced) if is_coalesced is not None else nnz <= 1
+    t = _ag().from_values(values, indices.detach(), size, coalesced)
     if requires_grad:
-        raise NotImplementedError("ember's sparse tensors do not require grad yet (sparse gradients of dense "
-                                  "parameters, as nn.Embedding(sparse=True) makes, are supported)")
+        t.requires_grad_()
     return t
 
 
 def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
     """Tensor.to_sparse(): the nonzero entries of a dense tensor (over its first sparse_dim dims, default all)."""
-    from ._types import LAYOUTS
-    if layout not in (None, LAYOUTS["sparse_coo"]):
-        raise NotImplementedError(f"ember converts to the sparse_coo layout only, not {layout}")
+    if layout is not None and str.__str__(layout) != "sparse_coo":
+        from .sparse._compressed_build import convert
+        return convert(self, str.__str__(layout), blocksize, dense_dim)
     k = self.dim() if sparse_dim is None else sparse_dim
+    if _tracking(self):
+        return _ag().ToSparse.apply(self, k)
+    return _raw_to_sparse(self, k)
+
+
+def _raw_to_sparse(self, k):
     xp = self._device.backend.xp
     data = self._data
     nonzero = data != 0
@@ -367,24 +455,10 @@ def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=N
     return _make(_wrap(positions.reshape(k, -1), self._device, _dtype.int64), values.detach(), self.shape, True)
 
 
-def _part_repr(part):
-    """indices= and values= as PyTorch prints them inside a sparse tensor: no dtype (said once, at the end),
-    and an empty one with its size."""
-    if part.numel() == 0:
-        return f"tensor([], size=({', '.join(str(s) for s in part.shape)}{',' if part.dim() == 1 else ''}))"
-    return repr(part).replace(f", dtype={part.dtype})", ")")
-
-
 def _repr(t):
-    indices = _part_repr(t._idx)
-    values = _part_repr(t._vals)
-    lead_i, lead_v = "tensor(indices=", "       values="
-    indices = indices.replace("\n", "\n" + " " * len(lead_i))
-    values = values.replace("\n", "\n" + " " * len(lead_v))
-    extra = "" if t._dtype in (_dtype.float32, _dtype.int64) else f", dtype={t._dtype}"
+    from .sparse._printing import sparse_repr  # NOTE: ember.sparse imports this module
     size = "(" + ", ".join(str(s) for s in t._sparse_shape) + ("," if len(t._sparse_shape) == 1 else "") + ")"
-    return (f"{lead_i}{indices},\n{lead_v}{values},\n       size={size}, nnz={t._nnz()}{extra}, "
-            "layout=torch.sparse_coo)")
+    return sparse_repr(t, (("indices", t._idx), ("values", t._vals)), size, True)
 
 
 def _dense_to_dense(self, dtype=None, *, masked_grad=None):
@@ -405,6 +479,8 @@ def _dense_add_(add_):
         if isinstance(other, Tensor) and other._sparse and not self._sparse:
             if args or kwargs:
                 raise TypeError("add_(): with a sparse other, only alpha= may be given")
+            if _tracking(self, other):  # NOTE: recorded: the sum out of place, copied in (an in-place op)
+                return self.copy_((other if alpha == 1 else other * alpha).__radd__(self))
             return add_into(self, other, alpha)
         return add_(self, other, *args, alpha=alpha, **kwargs)
     method.__name__, method.__doc__ = add_.__name__, add_.__doc__

@@ -141,7 +141,7 @@ class Tensor:
     def dtype(self):
         return self._dtype
 
-    _sparse = False  # NOTE: True on ember/_sparse.py's SparseTensor (engine and optimizers branch on it)
+    _sparse = False  # NOTE: True on the sparse layouts (ember/_sparse.py, ember/_sparse_compressed.py): no dense array
 
     @property
     def is_sparse(self):

@@ -31,7 +31,7 @@ class memory_format(_NamedConstant):
 
 
 class layout(_NamedConstant):
-    """torch.layout: strided is the only layout ember has."""
+    """torch.layout: strided (dense), sparse_coo, and the compressed sparse_csr, sparse_csc, sparse_bsr, sparse_bsc."""
 
 
 def _constant(kind, name):

@@ -14,6 +14,9 @@ def _grads(parameters):
 
 
 def _vector_norm(t, p):
+    if t._sparse:  # NOTE: as PyTorch's linalg.vector_norm, which has no sparse kernel
+        from ...sparse._surface import not_implemented
+        raise not_implemented("linalg_vector_norm", t)
     a = t.abs()
     if p == math.inf:
         return a.max() if a.numel() else a.sum()
