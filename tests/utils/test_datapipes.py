@@ -33,6 +33,10 @@ def _mod3(x):
     return x % 3
 
 
+def _mod3_drop2(x):
+    return None if x % 3 == 2 else x % 3
+
+
 def _plain(obj):
     """Nested DataChunks/lists/tuples as plain lists/tuples (so ember's and torch's compare)."""
     if isinstance(obj, list):
@@ -532,3 +536,39 @@ def test_dataloader_persistent_workers_reshuffle():
     for ep in epochs:
         assert sorted(ep) == list(range(12))
     assert len({tuple(ep) for ep in epochs}) > 1
+
+
+def test_fork_demux_children_pickle():
+    a, b = EI.IterableWrapper(range(6)).fork(2)
+    next(iter(a))
+    a2 = pickle.loads(pickle.dumps(a))
+    assert list(a2) == list(range(6))
+    parts = pickle.loads(pickle.dumps(EI.IterableWrapper(range(6)).demux(2, _mod3_drop2, drop_none=True)))
+    assert [list(p) for p in parts] == [[0, 3], [1, 4]]
+
+
+def test_fork_restart_invalidates_sibling():
+    for m in (EI, TI):
+        a, b = m.IterableWrapper(range(5)).fork(2)
+        it_a, it_b = iter(a), iter(b)
+        next(it_a), next(it_b)
+        list(a)  # a restarts: a new epoch for both children
+        with pytest.raises(RuntimeError, match="This iterator has been invalidated"):
+            next(it_b)
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_dataloader_over_map_datapipe(num_workers):
+    dp = EM.SequenceWrapper(list(range(10))).map(_double)
+    out = [b.tolist() for b in DataLoader(dp, batch_size=4, num_workers=num_workers)]
+    tout = [b.tolist() for b in torch.utils.data.DataLoader(TM.SequenceWrapper(list(range(10))).map(_double),
+                                                            batch_size=4, num_workers=num_workers)]
+    assert out == tout
+
+
+def test_dataloader_over_batched_datapipe():
+    dp = EI.IterableWrapper(range(7)).batch(3)
+    e = list(DataLoader(dp, batch_size=None))
+    t = list(torch.utils.data.DataLoader(TI.IterableWrapper(range(7)).batch(3), batch_size=None))
+    assert _plain(e) == _plain(t)
+    assert [type(b).__name__ for b in e] == [type(b).__name__ for b in t]

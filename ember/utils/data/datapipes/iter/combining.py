@@ -114,6 +114,13 @@ class _SplitContainer:
         self.started = set()
         self.exhausted = False
 
+    def __getstate__(self):
+        # NOTE: a live source iterator cannot be pickled: a copy (a DataLoader worker's) starts afresh
+        state = dict(self.__dict__)
+        state.update(_source=None, queues=[deque() for _ in range(self.num_instances)], started=set(),
+                     exhausted=False)
+        return state
+
     def start(self, child_id):
         if self._valid_iterator_id is None or child_id in self.started:
             self._valid_iterator_id = 0 if self._valid_iterator_id is None else self._valid_iterator_id + 1
@@ -205,6 +212,23 @@ class ForkerIterDataPipe(IterDataPipe):
         return [_ChildDataPipe(container, i) for i in range(num_instances)]
 
 
+class _Classifier:
+    """demux's routing: the child index classifier_fn gives (None: dropped if drop_none). A class, not a
+    closure, so that the children pickle (to DataLoader workers)."""
+
+    def __init__(self, classifier_fn, num_instances, drop_none):
+        self.classifier_fn, self.num_instances, self.drop_none = classifier_fn, num_instances, drop_none
+
+    def __call__(self, value):
+        target = self.classifier_fn(value)
+        if target is None and self.drop_none:
+            return None
+        if target is None or not 0 <= target < self.num_instances:
+            raise ValueError(f"Output of the classification fn should be between 0 and "
+                             f"{self.num_instances - 1}. {target} is returned.")
+        return target
+
+
 @functional_datapipe("demux")
 class DemultiplexerIterDataPipe(IterDataPipe):
     """Split into num_instances DataPipes by classifier_fn(element) (an index; None drops it if drop_none),
@@ -214,14 +238,6 @@ class DemultiplexerIterDataPipe(IterDataPipe):
         if num_instances < 1:
             raise ValueError(f"Expected `num_instances` larger than 0, but {num_instances} is found")
         _check_unpickable_fn(classifier_fn)
-
-        def route(value):
-            target = classifier_fn(value)
-            if target is None and drop_none:
-                return None
-            if target is None or not 0 <= target < num_instances:
-                raise ValueError(f"Output of the classification fn should be between 0 and "
-                                 f"{num_instances - 1}. {target} is returned.")
-            return target
+        route = _Classifier(classifier_fn, num_instances, drop_none)
         container = _SplitContainer("DemultiplexerIterDataPipe", datapipe, num_instances, buffer_size, route)
         return [_ChildDataPipe(container, i) for i in range(num_instances)]
