@@ -572,3 +572,17 @@ def test_dataloader_over_batched_datapipe():
     t = list(torch.utils.data.DataLoader(TI.IterableWrapper(range(7)).batch(3), batch_size=None))
     assert _plain(e) == _plain(t)
     assert [type(b).__name__ for b in e] == [type(b).__name__ for b in t]
+
+
+def test_invalidated_message_names_the_pipe():
+    messages = []
+    for m in (EI, TI):
+        for dp in (m.IterableWrapper(range(3)), m.IterableWrapper(range(3)).map(_double),
+                   m.IterableWrapper(range(3)).shuffle()):
+            a = iter(dp)
+            next(a)
+            next(iter(dp))
+            with pytest.raises(RuntimeError) as info:
+                next(a)
+            messages.append(str(info.value))
+    assert messages[:3] == messages[3:]

@@ -21,10 +21,7 @@ def _describe(dp):
     for name in sorted(names):
         if name in vars(dp):
             value = vars(dp)[name]
-            shown = type(value).__name__ if isinstance(value, (IterDataPipe, MapDataPipe)) else value
-            if callable(shown) and hasattr(shown, "__name__"):
-                shown = shown.__name__
-            parts.append(f"{name}={shown}")
+            parts.append(f"{name}={value.__name__ if inspect.isfunction(value) else repr(value)}")
     return f"{type(dp).__name__}({', '.join(parts)})"
 
 
