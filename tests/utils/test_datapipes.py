@@ -586,3 +586,28 @@ def test_invalidated_message_names_the_pipe():
                 next(a)
             messages.append(str(info.value))
     assert messages[:3] == messages[3:]
+
+
+def _true(x):
+    return True
+
+
+@pytest.mark.parametrize("case", ["filter", "unbatch", "groupby", "mux", "demux", "map", "zip", "concat", "shard",
+                                  "shuffle", "batch", "wrapper", "fork"])
+def test_len_errors_like_torch(case):
+    def build(m):
+        W = m.IterableWrapper
+        return {"filter": lambda: W([1]).filter(_true), "unbatch": lambda: W([[1]]).unbatch(),
+                "groupby": lambda: W([1]).groupby(_mod3), "mux": lambda: W([1]).mux(W(iter([2]))),
+                "demux": lambda: W([1]).demux(1, _mod3)[0], "map": lambda: W(iter([1])).map(_true),
+                "zip": lambda: W(iter([1])).zip(W([1])), "concat": lambda: W(iter([1])).concat(W([1])),
+                "shard": lambda: W(iter([1])).sharding_filter(), "shuffle": lambda: W(iter([1])).shuffle(),
+                "batch": lambda: W(iter([1])).batch(1), "wrapper": lambda: W(iter([1])),
+                "fork": lambda: W([1, 2]).fork(2)[0]}[case]()
+
+    def outcome(dp):
+        try:
+            return len(dp)
+        except TypeError as e:
+            return str(e).replace("ember", "torch")
+    assert outcome(build(EI)) == outcome(build(TI))

@@ -18,10 +18,10 @@ def _check_unpickable_fn(fn):
 
 def _sized_len(pipe, source):
     """len(source), or torch's TypeError when the source has no length."""
-    try:
+    # NOTE: a source with __len__ answers for itself (its own error propagates), as torch's Sized check
+    if hasattr(type(source), "__len__"):
         return len(source)
-    except TypeError:
-        raise TypeError(f"{type(pipe).__name__} instance doesn't have valid length") from None
+    raise TypeError(f"{type(pipe).__name__} instance doesn't have valid length")
 
 
 class StreamWrapper:

@@ -102,6 +102,3 @@ class FilterIterDataPipe(IterDataPipe):
         for data in self.datapipe:
             if self._keep(data):
                 yield data
-
-    def __len__(self):
-        raise TypeError(f"{type(self).__name__} instance doesn't have valid length")

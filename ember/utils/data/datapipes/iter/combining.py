@@ -25,11 +25,8 @@ def _check_zip_inputs(datapipes):
 
 
 def _all_lengths(pipe, datapipes):
-    if all(hasattr(dp, "__len__") for dp in datapipes):
-        try:
-            return [len(dp) for dp in datapipes]
-        except TypeError:
-            pass
+    if all(hasattr(type(dp), "__len__") for dp in datapipes):
+        return [len(dp) for dp in datapipes]
     raise TypeError(f"{type(pipe).__name__} instance doesn't have valid length")
 
 
@@ -184,7 +181,7 @@ class _ChildDataPipe(IterDataPipe):
     def __len__(self):
         if self.main_datapipe.route is None:
             return len(self.main_datapipe.main_datapipe)
-        raise TypeError(f"{type(self).__name__} instance doesn't have valid length")
+        raise TypeError  # NOTE: torch's demux children raise a bare TypeError
 
 
 def _copy_fn(copy):

@@ -25,4 +25,6 @@ class IterableWrapperIterDataPipe(IterDataPipe):
         yield from source
 
     def __len__(self):
-        return len(self.iterable)
+        if hasattr(type(self.iterable), "__len__"):
+            return len(self.iterable)
+        raise TypeError(f"{type(self).__name__} instance doesn't have valid length")
