@@ -441,6 +441,13 @@ def test_decorators():
     def takes(dp: IterDataPipe):
         return dp
     takes(EI.IterableWrapper([]))
+
+    @argument_validation
+    def takes_ints(dp: IterDataPipe[int], n: int):
+        return n
+    assert takes_ints(EI.IterableWrapper([1]), 3) == 3
+    with pytest.raises(TypeError, match="Expected argument 'dp' as a IterDataPipe"):
+        takes_ints((1,), 3)
     with pytest.raises(TypeError, match="Expected argument 'dp' as a IterDataPipe, but found <class 'list'>"):
         takes([])
 
@@ -611,3 +618,51 @@ def test_len_errors_like_torch(case):
         except TypeError as e:
             return str(e).replace("ember", "torch")
     assert outcome(build(EI)) == outcome(build(TI))
+
+
+def test_getstate_and_reduce_ex_hooks():
+    seen = []
+
+    def hook(state):
+        seen.append(1)
+        return state
+    IterDataPipe.set_getstate_hook(hook)
+    try:
+        with pytest.raises(RuntimeError, match="Attempt to override existing getstate_hook"):
+            IterDataPipe.set_getstate_hook(hook)
+        pickle.dumps(EI.IterableWrapper([1]).map(_double))
+        assert len(seen) == 2  # both pipes of the graph
+    finally:
+        IterDataPipe.set_getstate_hook(None)
+
+    def reduce_hook(obj):
+        if isinstance(obj, EI.Mapper):
+            return (EI.IterableWrapper, ([42],))
+        raise NotImplementedError
+    IterDataPipe.set_reduce_ex_hook(reduce_hook)
+    try:
+        with pytest.raises(RuntimeError, match="Attempt to override existing reduce_ex_hook"):
+            IterDataPipe.set_reduce_ex_hook(reduce_hook)
+        assert list(pickle.loads(pickle.dumps(EI.IterableWrapper([1]).map(_double)))) == [42]
+    finally:
+        IterDataPipe.set_reduce_ex_hook(None)
+
+
+def test_functional_non_deterministic_class():
+    from ember.utils.data import functional_datapipe, guaranteed_datapipes_determinism, non_deterministic
+
+    @functional_datapipe("_ember_test_nd")
+    @non_deterministic
+    class ND(IterDataPipe):
+        def __init__(self, dp):
+            self.dp = dp
+
+        def __iter__(self):
+            yield from self.dp
+    try:
+        assert list(EI.IterableWrapper([1, 2])._ember_test_nd()) == [1, 2]
+        with guaranteed_datapipes_determinism():
+            with pytest.raises(TypeError, match="non-deterministic"):
+                EI.IterableWrapper([1, 2])._ember_test_nd()
+    finally:
+        del IterDataPipe.functions["_ember_test_nd"]
