@@ -363,6 +363,13 @@ def test_single_iterator_self_next():
             self.i = 0
     c = Counter()
     assert list(iter(c)) == [1, 2, 3]
+    assert list(c) == [1, 2, 3]  # each iter() resets it
+    it1 = iter(c)
+    assert next(it1) == 1
+    it2 = iter(c)
+    assert next(it2) == 1
+    with pytest.raises(RuntimeError, match="This iterator has been invalidated"):
+        next(it1)
 
 
 def test_reset_called_per_iteration():

@@ -62,10 +62,10 @@ class _CheckedIterator:
         return self
 
     def __next__(self):
-        if not self._self_is_iterator:
-            _check_valid(self.dp, self.iterator_id)
+        _check_valid(self.dp, self.iterator_id)
         value = next(self.iterator)
-        self.dp._number_of_samples_yielded += 1
+        if not self._self_is_iterator:
+            self.dp._number_of_samples_yielded += 1
         return value
 
     def __getattr__(self, name):
@@ -96,16 +96,10 @@ def _hook_iter(func):
     @functools.wraps(func)
     def wrapper(self, *args, **kwargs):
         result = func(self, *args, **kwargs)
-        if result is self:
-            # NOTE: an IterDataPipe that is its own iterator (it has __next__): one live iterator only.
-            if self._valid_iterator_id not in (None, 0):
-                raise RuntimeError(_invalid_message(self) + "\nNote that this exception is raised inside "
-                                   "your IterDataPipe's a `__next__` method" + _FEEDBACK)
-            self._valid_iterator_id = 0 if self._valid_iterator_id is None else 1
-            self.reset()
-            return self
+        # NOTE: also when __iter__ returns self (a pipe with __next__): each iter() resets it, and the
+        # iterator returned before is invalidated, as torch's IteratorDecorator does.
         iterator_id = _new_iterator_id(self)
-        return _CheckedIterator(iter(result), self, iterator_id, False)
+        return _CheckedIterator(result, self, iterator_id, result is self)
     wrapper._ember_hooked = True
     return wrapper
 
