@@ -673,3 +673,24 @@ def test_functional_non_deterministic_class():
                 EI.IterableWrapper([1, 2])._ember_test_nd()
     finally:
         del IterDataPipe.functions["_ember_test_nd"]
+
+
+def test_graph_walk_finds_pipes_not_data():
+    from ember.utils.data.datapipes._graph import get_all_graph_pipes
+    src = EI.IterableWrapper(list(range(100000)))
+    a, b = src.shuffle().fork(2)
+    dp = a.zip(b.map(_double)).sharding_filter()
+    pipes = get_all_graph_pipes(dp)
+    assert src in pipes and sum(isinstance(p, EI.Shuffler) for p in pipes) == 1
+    inner = EI.IterableWrapper([0])
+    assert inner in get_all_graph_pipes(EI.IterableWrapper(inner))
+
+
+def test_fork_copy():
+    for m in (EI, TI):
+        a, b = m.IterableWrapper([[1], [2]]).fork(2, copy="deep")
+        for x, y in zip(a, b):
+            x.append(0)
+            assert y in ([1], [2])
+        with pytest.raises(ValueError, match="Unknown copy method"):
+            m.IterableWrapper([1]).fork(2, copy="nope")

@@ -8,7 +8,13 @@ __all__ = ["apply_random_seed", "apply_sharding", "apply_shuffle_settings", "get
 def _children(obj, seen):
     """The DataPipes directly reachable from obj's attributes (through lists, tuples, dicts, containers)."""
     found = []
-    stack = list(vars(obj).values()) if hasattr(obj, "__dict__") else []
+    attrs = dict(vars(obj)) if hasattr(obj, "__dict__") else {}
+    # NOTE: a wrapper's source data (a list of a million samples) is not walked element by element
+    for name in getattr(type(obj), "_ember_data_attrs", ()):
+        value = attrs.pop(name, None)
+        if isinstance(value, (IterDataPipe, MapDataPipe)):
+            found.append(value)
+    stack = list(attrs.values())
     while stack:
         value = stack.pop()
         if id(value) in seen:

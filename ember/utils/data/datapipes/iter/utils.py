@@ -10,6 +10,8 @@ __all__ = ["IterableWrapperIterDataPipe"]
 class IterableWrapperIterDataPipe(IterDataPipe):
     """Wrap an iterable; deepcopy=True iterates a deep copy each time (so in-place edits do not leak)."""
 
+    _ember_data_attrs = ("iterable",)  # NOTE: data, not pipes: graph walks skip it (_graph.py)
+
     def __init__(self, iterable, deepcopy=True):
         self.iterable = iterable
         self.deepcopy = deepcopy

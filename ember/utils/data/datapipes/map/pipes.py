@@ -18,6 +18,8 @@ __all__ = ["BatcherMapDataPipe", "ConcaterMapDataPipe", "MapperMapDataPipe", "Se
 class SequenceWrapperMapDataPipe(MapDataPipe):
     """A sequence or mapping as a MapDataPipe (deep-copied unless deepcopy=False)."""
 
+    _ember_data_attrs = ("sequence",)  # NOTE: data, not pipes: graph walks skip it (_graph.py)
+
     def __init__(self, sequence, deepcopy=True):
         self.sequence = sequence
         if deepcopy:
