@@ -694,3 +694,34 @@ def test_fork_copy():
             assert y in ([1], [2])
         with pytest.raises(ValueError, match="Unknown copy method"):
             m.IterableWrapper([1]).fork(2, copy="nope")
+
+
+def _kwonly(a, *, k):
+    return a
+
+
+def _three(a, b, c):
+    return a
+
+
+def _star(a, *rest):
+    return a
+
+
+def _defaults(a, b=1):
+    return a
+
+
+@pytest.mark.parametrize("fn,col", [(_double, [0, 1]), (_add, 0), (_kwonly, 0), (_three, [0, 1]), (_star, [0, 1, 2]),
+                                    (_defaults, 0), (_defaults, [0, 1]), (_defaults, [0, 1, 2]), (len, [0, 1]),
+                                    (functools.partial(_three, 1), [0, 1])])
+def test_input_col_checked_against_fn(fn, col):
+    outcomes = []
+    for m in (EI, TI):
+        for pipe in (m.Mapper, m.Filter):
+            try:
+                pipe(m.IterableWrapper([(1, 2, 3)]), fn, input_col=col)
+                outcomes.append("ok")
+            except ValueError as e:
+                outcomes.append(str(e))
+    assert outcomes[:2] == outcomes[2:]

@@ -1,5 +1,6 @@
 """Helpers shared by the DataPipes: function checks, length checks and StreamWrapper."""
 import functools
+import inspect
 import warnings
 
 __all__ = ["StreamWrapper"]
@@ -14,6 +15,33 @@ def _check_unpickable_fn(fn):
     if getattr(fn, "__name__", None) == "<lambda>":
         warnings.warn("Lambda function is not supported by pickle, please use regular python function or "
                       "functools.partial instead.", stacklevel=3)
+
+
+def _check_input_col(fn, input_col):
+    """Refuse (ValueError, torch's messages) a fn whose signature cannot take the input_col columns."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except ValueError:
+        return  # NOTE: a builtin without a signature: nothing to check, as torch
+    wanted = len(input_col) if isinstance(input_col, (list, tuple)) else 1
+    P = inspect.Parameter
+    positional = [p for p in params if p.kind in (P.POSITIONAL_ONLY, P.POSITIONAL_OR_KEYWORD)]
+    star_args = any(p.kind is P.VAR_POSITIONAL for p in params)
+    required_kw = [p for p in params if p.kind is P.KEYWORD_ONLY and p.default is p.empty]
+    inner = fn.func if isinstance(fn, functools.partial) else fn
+    name = getattr(inner, "__name__", repr(inner))
+    if required_kw:
+        raise ValueError(f"The function {name} takes {len(required_kw)} non-default keyword-only parameters, "
+                         "which is not allowed.")
+    if len(params) < wanted:
+        if not star_args:
+            raise ValueError(f"The function {name} takes {len(params)} parameters, but {wanted} are required.")
+        return
+    too_many = len(positional) > wanted and any(p.default is p.empty for p in positional[wanted:])
+    too_few = len(positional) < wanted and not star_args
+    if too_many or too_few:
+        raise ValueError(f"The function {name} takes {len(positional)} positional parameters, "
+                         f"but {wanted} are required.")
 
 
 def _sized_len(pipe, source):

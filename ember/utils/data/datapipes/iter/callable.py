@@ -1,7 +1,7 @@
 """torch.utils.data.datapipes.iter.callable:
 Iter DataPipes that call a function: Mapper (map), Collator (collate), Filter (filter)."""
 from ..._collate import default_collate
-from .._common import _check_unpickable_fn, _sized_len
+from .._common import _check_input_col, _check_unpickable_fn, _sized_len
 from .._decorator import functional_datapipe
 from ..datapipe import IterDataPipe
 
@@ -25,6 +25,7 @@ class MapperIterDataPipe(IterDataPipe):
         _check_unpickable_fn(fn)
         self.fn = fn
         self.input_col = input_col
+        _check_input_col(fn, input_col)
         if input_col is None and output_col is not None:
             raise ValueError("`output_col` must be None when `input_col` is None.")
         if isinstance(output_col, (list, tuple)):
@@ -90,6 +91,7 @@ class FilterIterDataPipe(IterDataPipe):
         _check_unpickable_fn(filter_fn)
         self.filter_fn = filter_fn
         self.input_col = input_col
+        _check_input_col(filter_fn, input_col)
 
     def _keep(self, data):
         result = self.filter_fn(data) if self.input_col is None else _pick(data, self.input_col, self.filter_fn)
