@@ -725,3 +725,18 @@ def test_input_col_checked_against_fn(fn, col):
             except ValueError as e:
                 outcomes.append(str(e))
     assert outcomes[:2] == outcomes[2:]
+
+
+def _tag_worker(worker_id):
+    os.environ["EMBER_TEST_DATAPIPE_WORKER"] = str(worker_id)
+
+
+def _with_worker_tag(x):
+    return (x, os.environ.get("EMBER_TEST_DATAPIPE_WORKER"))
+
+
+def test_dataloader_datapipe_keeps_user_worker_init_fn():
+    dp = EI.IterableWrapper(range(6)).sharding_filter().map(_with_worker_tag)
+    out = list(DataLoader(dp, batch_size=None, num_workers=2, worker_init_fn=_tag_worker))
+    assert sorted(x for x, _ in out) == list(range(6))
+    assert {(x % 2, tag) for x, tag in out} == {(0, "0"), (1, "1")}  # worker w got shard w and ran the init
