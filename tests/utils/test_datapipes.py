@@ -1,5 +1,5 @@
-"""torch.utils.data.datapipes: each DataPipe against torch's on the same data, the functional registry,
-single-iterator rule, decorators, pickling, and DataLoader over DataPipes (sharding, shuffle toggling)."""
+"""torch.utils.data.datapipes.iter and .map: each DataPipe against torch's on the same data (values, lengths,
+errors). The bases are tested in test_datapipes_base.py, DataLoader over DataPipes in test_datapipes_dataloader.py."""
 import functools
 import os
 import pickle
@@ -12,7 +12,7 @@ import torch.utils.data.datapipes.map as TM
 import ember
 import ember.utils.data.datapipes.iter as EI
 import ember.utils.data.datapipes.map as EM
-from ember.utils.data import DataLoader, IterDataPipe, MapDataPipe
+from ember.utils.data import IterDataPipe
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -302,180 +302,6 @@ def test_files(tmp_path):
     assert len(EI.FileLister(root, length=3)) == 3
 
 
-def test_functional_registry():
-    for name in ("map", "filter", "batch", "unbatch", "collate", "concat", "zip", "mux", "demux", "fork",
-                 "groupby", "shuffle", "sharding_filter", "list_files", "open_files", "read_from_stream"):
-        assert name in IterDataPipe.functions
-    assert sorted(MapDataPipe.functions) == sorted(torch.utils.data.MapDataPipe.functions)
-    with pytest.raises(AttributeError, match="'IterableWrapperIterDataPipe' object has no attribute 'nope"):
-        EI.IterableWrapper([1]).nope
-    with pytest.raises(Exception, match="Unable to add DataPipe function name map as it is already taken"):
-        IterDataPipe.register_datapipe_as_function("map", EI.Mapper)
-
-
-def test_functional_datapipe_decorator():
-    from ember.utils.data import functional_datapipe
-
-    @functional_datapipe("_ember_test_repeat")
-    class Repeat(IterDataPipe):
-        def __init__(self, dp, times):
-            self.dp, self.times = dp, times
-
-        def __iter__(self):
-            for x in self.dp:
-                for _ in range(self.times):
-                    yield x
-    try:
-        assert list(EI.IterableWrapper([1, 2])._ember_test_repeat(2)) == [1, 1, 2, 2]
-    finally:
-        del IterDataPipe.functions["_ember_test_repeat"]
-
-
-def test_single_iterator_rule():
-    for m in (EI, TI):
-        dp = m.IterableWrapper(range(5))
-        it1 = iter(dp)
-        assert next(it1) == 0
-        it2 = iter(dp)
-        assert next(it2) == 0
-        with pytest.raises(RuntimeError, match="This iterator has been invalidated because another iterator has "
-                                               "been created from the same IterDataPipe"):
-            next(it1)
-        assert list(it2) == [1, 2, 3, 4]
-        assert list(dp) == list(dp) == list(range(5))
-
-
-def test_single_iterator_self_next():
-    class Counter(IterDataPipe):
-        def __init__(self):
-            self.i = 0
-
-        def __iter__(self):
-            return self
-
-        def __next__(self):
-            if self.i >= 3:
-                raise StopIteration
-            self.i += 1
-            return self.i
-
-        def reset(self):
-            self.i = 0
-    c = Counter()
-    assert list(iter(c)) == [1, 2, 3]
-    assert list(c) == [1, 2, 3]  # each iter() resets it
-    it1 = iter(c)
-    assert next(it1) == 1
-    it2 = iter(c)
-    assert next(it2) == 1
-    with pytest.raises(RuntimeError, match="This iterator has been invalidated"):
-        next(it1)
-
-
-def test_reset_called_per_iteration():
-    calls = []
-
-    class R(IterDataPipe):
-        def __iter__(self):
-            yield 1
-
-        def reset(self):
-            calls.append(1)
-    r = R()
-    list(r)
-    list(r)
-    assert len(calls) == 2
-
-
-def test_repr_str_pickle():
-    dp = EI.IterableWrapper(range(6)).map(_double).batch(2)
-    t = TI.IterableWrapper(range(6)).map(_double).batch(2)
-    assert repr(dp) == repr(t) and str(dp) == str(t)
-    back = pickle.loads(pickle.dumps(dp))
-    assert _plain(list(back)) == _plain(list(dp))
-    sh = EI.IterableWrapper(range(10)).shuffle().set_seed(4)
-    assert list(pickle.loads(pickle.dumps(sh))) == list(EI.IterableWrapper(range(10)).shuffle().set_seed(4))
-
-
-def test_datachunk():
-    from ember.utils.data import DataChunk
-    from torch.utils.data import DataChunk as TDataChunk
-    e, t = DataChunk([1, 2]), TDataChunk([1, 2])
-    assert (repr(e), str(e), e.as_str("  "), list(e.raw_iterator())) == (
-        repr(t), str(t), t.as_str("  "), list(t.raw_iterator()))
-    assert isinstance(e, list)
-
-
-def test_dfiterdatapipe():
-    from ember.utils.data import DFIterDataPipe
-    assert issubclass(DFIterDataPipe, IterDataPipe)
-    with pytest.raises(NotImplementedError, match="dataframe"):
-        DFIterDataPipe()._dataframes_as_tuples()
-
-
-def test_decorators():
-    from ember.utils.data import (argument_validation, guaranteed_datapipes_determinism, non_deterministic,
-                                  runtime_validation, runtime_validation_disabled)
-    from torch.utils.data import non_deterministic as tnd
-
-    @non_deterministic
-    class ND(IterDataPipe):
-        def __iter__(self):
-            yield 1
-    assert list(ND()) == [1]
-    with guaranteed_datapipes_determinism():
-        with pytest.raises(TypeError, match="ND is non-deterministic, but you set 'guaranteed_datapipes_determinism'"):
-            ND()
-    assert list(ND()) == [1]
-    with pytest.raises(TypeError, match="Only `IterDataPipe` can be decorated with `non_deterministic`"):
-        non_deterministic(int)
-    with pytest.raises(TypeError, match="Only `IterDataPipe` can be decorated with `non_deterministic`"):
-        tnd(int)
-
-    @non_deterministic(lambda flag: flag)
-    class Maybe(IterDataPipe):
-        def __init__(self, flag):
-            self.flag = flag
-
-        def __iter__(self):
-            yield self.flag
-    with guaranteed_datapipes_determinism():
-        assert list(Maybe(False)) == [False]
-        with pytest.raises(TypeError, match="is non-deterministic with the inputs"):
-            Maybe(True)
-
-    @argument_validation
-    def takes(dp: IterDataPipe):
-        return dp
-    takes(EI.IterableWrapper([]))
-
-    @argument_validation
-    def takes_ints(dp: IterDataPipe[int], n: int):
-        return n
-    assert takes_ints(EI.IterableWrapper([1]), 3) == 3
-    with pytest.raises(TypeError, match="Expected argument 'dp' as a IterDataPipe"):
-        takes_ints((1,), 3)
-    with pytest.raises(TypeError, match="Expected argument 'dp' as a IterDataPipe, but found <class 'list'>"):
-        takes([])
-
-    class Ints(IterDataPipe[int]):
-        def __init__(self, data):
-            self.data = data
-
-        @runtime_validation
-        def __iter__(self):
-            yield from self.data
-    assert list(Ints([1, 2])) == [1, 2]
-    with pytest.raises(RuntimeError, match="Expected an instance as subtype of"):
-        list(Ints([1, "a"]))
-    with runtime_validation_disabled():
-        assert list(Ints([1, "a"])) == [1, "a"]
-    def f(self):
-        yield 1
-    with pytest.raises(TypeError, match="Can not decorate function f with 'runtime_validation'"):
-        runtime_validation(f)
-
-
 def test_map_datapipes():
     e = EM.SequenceWrapper(list(range(7)))
     t = TM.SequenceWrapper(list(range(7)))
@@ -496,62 +322,6 @@ def test_map_datapipes():
     assert isinstance(e.shuffle(), IterDataPipe)
 
 
-def _loader_items(loader):
-    return [x.tolist() if hasattr(x, "tolist") else x for x in loader]
-
-
-@pytest.mark.parametrize("num_workers", [0, 2])
-def test_dataloader_over_datapipe(num_workers):
-    dp = EI.IterableWrapper(range(10)).sharding_filter().map(_double)
-    out = []
-    for batch in DataLoader(dp, batch_size=2, num_workers=num_workers):
-        out.extend(batch.tolist())
-    # NOTE: with workers each takes every other element (its shard), so nothing is repeated
-    assert sorted(out) == [2 * i for i in range(10)]
-    tdp = TI.IterableWrapper(range(10)).sharding_filter().map(_double)
-    tout = []
-    for batch in torch.utils.data.DataLoader(tdp, batch_size=2, num_workers=num_workers):
-        tout.extend(batch.tolist())
-    assert out == tout
-
-
-@pytest.mark.parametrize("num_workers", [0, 2])
-def test_dataloader_shuffle_toggle(num_workers):
-    dp = EI.IterableWrapper(range(16)).shuffle().sharding_filter()
-    # NOTE: shuffle=False turns the Shuffler off; two workers alternate their shards, so the order is kept
-    assert _loader_items(DataLoader(dp, batch_size=None, shuffle=False, num_workers=num_workers)) == list(range(16))
-    loader = DataLoader(dp, batch_size=None, shuffle=True, num_workers=num_workers)
-    first = _loader_items(loader)
-    assert sorted(first) == list(range(16))  # shuffled before sharding with one seed: nothing lost or doubled
-    ember.manual_seed(11)
-    a = _loader_items(loader)
-    ember.manual_seed(11)
-    assert _loader_items(loader) == a  # the shared seed comes from ember's RNG
-
-
-def test_dataloader_shuffle_true_without_shuffler_warns():
-    with pytest.warns(UserWarning, match="does not contain a `Shuffler`"):
-        loader = DataLoader(EI.IterableWrapper(range(8)), batch_size=None, shuffle=True)
-    assert sorted(_loader_items(loader)) == list(range(8))
-
-
-def test_dataloader_seeds_from_generator():
-    gen = ember.Generator().manual_seed(5)
-    e = _loader_items(DataLoader(EI.IterableWrapper(range(12)).shuffle(), batch_size=None, generator=gen))
-    gen.manual_seed(5)
-    assert _loader_items(DataLoader(EI.IterableWrapper(range(12)).shuffle(), batch_size=None, generator=gen)) == e
-    assert sorted(e) == list(range(12))
-
-
-def test_dataloader_persistent_workers_reshuffle():
-    dp = EI.IterableWrapper(range(12)).shuffle().sharding_filter()
-    loader = DataLoader(dp, batch_size=None, num_workers=2, persistent_workers=True)
-    epochs = [_loader_items(loader) for _ in range(3)]
-    for ep in epochs:
-        assert sorted(ep) == list(range(12))
-    assert len({tuple(ep) for ep in epochs}) > 1
-
-
 def test_fork_demux_children_pickle():
     a, b = EI.IterableWrapper(range(6)).fork(2)
     next(iter(a))
@@ -569,37 +339,6 @@ def test_fork_restart_invalidates_sibling():
         list(a)  # a restarts: a new epoch for both children
         with pytest.raises(RuntimeError, match="This iterator has been invalidated"):
             next(it_b)
-
-
-@pytest.mark.parametrize("num_workers", [0, 2])
-def test_dataloader_over_map_datapipe(num_workers):
-    dp = EM.SequenceWrapper(list(range(10))).map(_double)
-    out = [b.tolist() for b in DataLoader(dp, batch_size=4, num_workers=num_workers)]
-    tout = [b.tolist() for b in torch.utils.data.DataLoader(TM.SequenceWrapper(list(range(10))).map(_double),
-                                                            batch_size=4, num_workers=num_workers)]
-    assert out == tout
-
-
-def test_dataloader_over_batched_datapipe():
-    dp = EI.IterableWrapper(range(7)).batch(3)
-    e = list(DataLoader(dp, batch_size=None))
-    t = list(torch.utils.data.DataLoader(TI.IterableWrapper(range(7)).batch(3), batch_size=None))
-    assert _plain(e) == _plain(t)
-    assert [type(b).__name__ for b in e] == [type(b).__name__ for b in t]
-
-
-def test_invalidated_message_names_the_pipe():
-    messages = []
-    for m in (EI, TI):
-        for dp in (m.IterableWrapper(range(3)), m.IterableWrapper(range(3)).map(_double),
-                   m.IterableWrapper(range(3)).shuffle()):
-            a = iter(dp)
-            next(a)
-            next(iter(dp))
-            with pytest.raises(RuntimeError) as info:
-                next(a)
-            messages.append(str(info.value))
-    assert messages[:3] == messages[3:]
 
 
 def _true(x):
@@ -625,65 +364,6 @@ def test_len_errors_like_torch(case):
         except TypeError as e:
             return str(e).replace("ember", "torch")
     assert outcome(build(EI)) == outcome(build(TI))
-
-
-def test_getstate_and_reduce_ex_hooks():
-    seen = []
-
-    def hook(state):
-        seen.append(1)
-        return state
-    IterDataPipe.set_getstate_hook(hook)
-    try:
-        with pytest.raises(RuntimeError, match="Attempt to override existing getstate_hook"):
-            IterDataPipe.set_getstate_hook(hook)
-        pickle.dumps(EI.IterableWrapper([1]).map(_double))
-        assert len(seen) == 2  # both pipes of the graph
-    finally:
-        IterDataPipe.set_getstate_hook(None)
-
-    def reduce_hook(obj):
-        if isinstance(obj, EI.Mapper):
-            return (EI.IterableWrapper, ([42],))
-        raise NotImplementedError
-    IterDataPipe.set_reduce_ex_hook(reduce_hook)
-    try:
-        with pytest.raises(RuntimeError, match="Attempt to override existing reduce_ex_hook"):
-            IterDataPipe.set_reduce_ex_hook(reduce_hook)
-        assert list(pickle.loads(pickle.dumps(EI.IterableWrapper([1]).map(_double)))) == [42]
-    finally:
-        IterDataPipe.set_reduce_ex_hook(None)
-
-
-def test_functional_non_deterministic_class():
-    from ember.utils.data import functional_datapipe, guaranteed_datapipes_determinism, non_deterministic
-
-    @functional_datapipe("_ember_test_nd")
-    @non_deterministic
-    class ND(IterDataPipe):
-        def __init__(self, dp):
-            self.dp = dp
-
-        def __iter__(self):
-            yield from self.dp
-    try:
-        assert list(EI.IterableWrapper([1, 2])._ember_test_nd()) == [1, 2]
-        with guaranteed_datapipes_determinism():
-            with pytest.raises(TypeError, match="non-deterministic"):
-                EI.IterableWrapper([1, 2])._ember_test_nd()
-    finally:
-        del IterDataPipe.functions["_ember_test_nd"]
-
-
-def test_graph_walk_finds_pipes_not_data():
-    from ember.utils.data.datapipes._graph import get_all_graph_pipes
-    src = EI.IterableWrapper(list(range(100000)))
-    a, b = src.shuffle().fork(2)
-    dp = a.zip(b.map(_double)).sharding_filter()
-    pipes = get_all_graph_pipes(dp)
-    assert src in pipes and sum(isinstance(p, EI.Shuffler) for p in pipes) == 1
-    inner = EI.IterableWrapper([0])
-    assert inner in get_all_graph_pipes(EI.IterableWrapper(inner))
 
 
 def test_fork_copy():
@@ -725,18 +405,3 @@ def test_input_col_checked_against_fn(fn, col):
             except ValueError as e:
                 outcomes.append(str(e))
     assert outcomes[:2] == outcomes[2:]
-
-
-def _tag_worker(worker_id):
-    os.environ["EMBER_TEST_DATAPIPE_WORKER"] = str(worker_id)
-
-
-def _with_worker_tag(x):
-    return (x, os.environ.get("EMBER_TEST_DATAPIPE_WORKER"))
-
-
-def test_dataloader_datapipe_keeps_user_worker_init_fn():
-    dp = EI.IterableWrapper(range(6)).sharding_filter().map(_with_worker_tag)
-    out = list(DataLoader(dp, batch_size=None, num_workers=2, worker_init_fn=_tag_worker))
-    assert sorted(x for x, _ in out) == list(range(6))
-    assert {(x % 2, tag) for x, tag in out} == {(0, "0"), (1, "1")}  # worker w got shard w and ran the init

@@ -1,7 +1,6 @@
 """torch.utils.data.datapipes.datapipe: the IterDataPipe and MapDataPipe bases, DataChunk, DFIterDataPipe."""
 import functools
 import inspect
-import pickle
 
 from ..dataset import Dataset, IterableDataset, T_co
 
@@ -286,6 +285,3 @@ class DataChunk(list):
     def raw_iterator(self):
         yield from self.items
 
-
-# NOTE: keep pickle importable here (datapipes pickle by value in DataLoader workers).
-_ = pickle
