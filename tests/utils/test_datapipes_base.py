@@ -270,3 +270,13 @@ def test_graph_walk_finds_pipes_not_data():
     assert src in pipes and sum(isinstance(p, EI.Shuffler) for p in pipes) == 1
     inner = EI.IterableWrapper([0])
     assert inner in get_all_graph_pipes(EI.IterableWrapper(inner))
+
+
+def test_number_of_samples_yielded():
+    for m in (EI, TI):
+        dp = m.IterableWrapper(range(5)).map(_double)
+        it = iter(dp)
+        next(it), next(it)
+        assert dp._number_of_samples_yielded == 2
+        list(dp)
+        assert dp._number_of_samples_yielded == 5

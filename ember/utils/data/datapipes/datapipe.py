@@ -37,6 +37,7 @@ def _new_iterator_id(dp):
         dp._set_main_datapipe_valid_iterator_id()
         return dp._valid_iterator_id
     dp._valid_iterator_id = 0 if dp._valid_iterator_id is None else dp._valid_iterator_id + 1
+    dp._number_of_samples_yielded = 0
     dp.reset()
     return dp._valid_iterator_id
 
