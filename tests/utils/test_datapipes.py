@@ -405,3 +405,12 @@ def test_input_col_checked_against_fn(fn, col):
             except ValueError as e:
                 outcomes.append(str(e))
     assert outcomes[:2] == outcomes[2:]
+
+
+def test_unlimited_buffer_warns():
+    for m in (EI, TI):
+        with pytest.warns(UserWarning, match="Unlimited buffer size is set for `fork`"):
+            a, b = m.IterableWrapper(range(3000)).fork(2, buffer_size=-1)
+        assert len(list(a)) == 3000 and len(list(b)) == 3000  # no overflow however far a runs ahead
+        with pytest.warns(UserWarning, match="Unlimited buffer size is set for `demux`"):
+            m.IterableWrapper(range(3)).demux(2, _mod3_drop2, drop_none=True, buffer_size=-1)

@@ -2,6 +2,7 @@
 Iter DataPipes that combine or split streams: Concater (concat), Zipper (zip), Multiplexer (mux),
 Forker (fork), Demultiplexer (demux)."""
 import copy as copymodule
+import warnings
 from collections import deque
 
 from .._common import _check_unpickable_fn
@@ -103,6 +104,10 @@ class _SplitContainer:
         self.route = route
         self.copy_fn = copy_fn
         self._valid_iterator_id = None
+        if buffer_size < 0:
+            kind = "fork" if route is None else "demux"
+            warnings.warn(f"Unlimited buffer size is set for `{kind}`, please be aware of OOM at random places",
+                          UserWarning, stacklevel=4)
         self._reset_state()
 
     def _reset_state(self):
