@@ -280,3 +280,21 @@ def test_number_of_samples_yielded():
         assert dp._number_of_samples_yielded == 2
         list(dp)
         assert dp._number_of_samples_yielded == 5
+
+
+_PATHS = [("iter.callable", "MapperIterDataPipe"), ("iter.selecting", "FilterIterDataPipe"),
+          ("iter.combining", "ForkerIterDataPipe"), ("iter.grouping", "GrouperIterDataPipe"),
+          ("iter.combinatorics", "ShufflerIterDataPipe"), ("iter.sharding", "SHARDING_PRIORITIES"),
+          ("iter.filelister", "FileListerIterDataPipe"), ("iter.utils", "IterableWrapperIterDataPipe"),
+          ("iter.fileopener", "FileOpenerIterDataPipe"), ("iter.streamreader", "StreamReaderIterDataPipe"),
+          ("map.callable", "MapperMapDataPipe"), ("map.combinatorics", "ShufflerIterDataPipe"),
+          ("map.combining", "ZipperMapDataPipe"), ("map.grouping", "BatcherMapDataPipe"),
+          ("map.utils", "SequenceWrapperMapDataPipe"), ("utils.common", "StreamWrapper"), ("datapipe", "DataChunk"),
+          ("_decorator", "functional_datapipe")]
+
+
+@pytest.mark.parametrize("module,name", _PATHS)
+def test_torch_module_paths(module, name):
+    import importlib
+    assert hasattr(importlib.import_module(f"torch.utils.data.datapipes.{module}"), name)
+    assert hasattr(importlib.import_module(f"ember.utils.data.datapipes.{module}"), name)
