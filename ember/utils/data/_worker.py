@@ -150,6 +150,11 @@ def worker_loop(fetcher_class, dataset, auto_collation, collate_fn, drop_last, i
                     break  # NOTE: shut down, or the main process died: do not outlive it
                 continue
             if isinstance(task, _ResumeIteration):
+                if task.seed is not None:  # NOTE: a DataPipe's random pipes reseeded for the new epoch
+                    from .datapipes import _graph
+                    shared = ember.Generator()
+                    shared.manual_seed(task.seed)
+                    _graph.apply_random_seed(dataset, shared)
                 data_queue.put((task, None))
                 ended = False
                 fetcher = make_fetcher()

@@ -6,6 +6,7 @@ queue, and a reorder buffer so that batches come back in sampler order (or as th
 in_order=False). Batches cross the process boundary pickled through
 the result queue; a CPU tensor of 1 MB or more in shared memory (_worker.SHARED_MEMORY_MIN_BYTES)."""
 import contextlib
+import functools
 import itertools
 import math
 import multiprocessing
@@ -21,12 +22,33 @@ from ._collate import default_collate, default_convert
 from . import _worker
 from ._worker import WorkerInfo
 from .dataset import IterableDataset
+from .datapipes import _graph
+from .datapipes.datapipe import IterDataPipe, MapDataPipe
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 __all__ = ["DataLoader", "get_worker_info", "default_collate", "default_convert", "WorkerInfo"]
 
 
 _SHUTDOWN_JOIN_TIMEOUT = 5.0
+
+
+def _sharding_worker_init_fn(worker_init_fn, world_size, rank_id, worker_id):
+    """A worker's init over a DataPipe: take this worker's shard of the graph, then the user's init."""
+    info = get_worker_info()
+    # NOTE: shards across ranks first, then across a rank's workers, as torch numbers them.
+    _graph.apply_sharding(info.dataset, info.num_workers * world_size, worker_id * world_size + rank_id)
+    if worker_init_fn is not None:
+        worker_init_fn(worker_id)
+
+
+def _seed_datapipe(datapipe, generator):
+    """Seed the random pipes of a DataPipe graph from one seed drawn from generator (torch's shared seed);
+    returns the seed."""
+    seed = int(ember.empty((), dtype=ember.int64).random_(generator=generator).item())
+    shared = ember.Generator()
+    shared.manual_seed(seed)
+    _graph.apply_random_seed(datapipe, shared)
+    return seed
 
 
 def get_worker_info():
@@ -94,6 +116,9 @@ class _BaseDataLoaderIter:
         # NOTE: no reference back to the loader: a persistent iterator would make a cycle with it, and
         # a cycle collected by the GC closes the worker queues before __del__ could stop the workers.
         self._dataset = loader.dataset
+        self._generator = loader.generator
+        if isinstance(self._dataset, IterDataPipe):
+            _seed_datapipe(self._dataset, loader.generator)
         self._dataset_kind = loader._dataset_kind
         self._index_sampler = loader._index_sampler
         self._num_workers = loader.num_workers
@@ -157,6 +182,9 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._done_event = context.Event()
         self._index_queues, self._workers = [], []
         fetcher_class = _IterableFetcher if self._dataset_kind == _DatasetKind.Iterable else _MapFetcher
+        worker_init_fn = loader.worker_init_fn
+        if isinstance(self._dataset, (IterDataPipe, MapDataPipe)):
+            worker_init_fn = functools.partial(_sharding_worker_init_fn, worker_init_fn, 1, 0)
         # NOTE: started before the workers, so that they share it (see _worker.SHARED_MEMORY_MIN_BYTES).
         resource_tracker.ensure_running()
         try:
@@ -166,7 +194,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 worker = context.Process(target=_worker.worker_loop, args=(
                     fetcher_class, self._dataset, loader._auto_collation, loader.collate_fn, loader.drop_last,
                     index_queue, self._worker_result_queue, self._done_event, self._base_seed,
-                    loader.worker_init_fn, worker_id, self._num_workers))
+                    worker_init_fn, worker_id, self._num_workers))
                 worker.daemon = True
                 worker.start()
                 self._index_queues.append(index_queue)
@@ -187,8 +215,11 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._worker_tasks = [0] * self._num_workers  # tasks sent to each worker and not yet returned
         self._worker_cycle = itertools.cycle(range(self._num_workers))
         if not first_iter:
+            seed = None
+            if isinstance(self._dataset, IterDataPipe):  # NOTE: a new shared seed each epoch, as torch
+                seed = int(ember.empty((), dtype=ember.int64).random_(generator=self._generator).item())
             for index_queue in self._index_queues:
-                index_queue.put(_worker._ResumeIteration())
+                index_queue.put(_worker._ResumeIteration(seed))
             waiting = self._num_workers
             while waiting > 0:  # NOTE: results of the last epoch still in the pipe are dropped here
                 idx, _ = self._get_data()
@@ -367,7 +398,10 @@ class DataLoader:
 
         if isinstance(dataset, IterableDataset):
             self._dataset_kind = _DatasetKind.Iterable
-            if shuffle not in {False, None}:
+            if isinstance(dataset, IterDataPipe):
+                if shuffle is not None:  # NOTE: DataLoader(shuffle=...) toggles the pipe's Shufflers
+                    dataset = self.dataset = _graph.apply_shuffle_settings(dataset, shuffle=shuffle)
+            elif shuffle not in {False, None}:
                 raise ValueError("DataLoader with IterableDataset: expected unspecified shuffle option, "
                                  f"but got shuffle={shuffle}")
             if sampler is not None:

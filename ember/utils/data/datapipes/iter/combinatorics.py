@@ -1,0 +1,101 @@
+"""torch.utils.data.datapipes.iter.combinatorics: Shuffler (shuffle) and Sampler."""
+import random
+
+import ember
+
+from ...sampler import SequentialSampler
+from .._common import _sized_len
+from .._decorator import functional_datapipe
+from ..datapipe import IterDataPipe
+
+__all__ = ["SamplerIterDataPipe", "ShufflerIterDataPipe"]
+
+
+class SamplerIterDataPipe(IterDataPipe):
+    """Yield what sampler(data_source=datapipe, ...) yields."""
+
+    def __init__(self, datapipe, sampler=SequentialSampler, sampler_args=None, sampler_kwargs=None):
+        if not hasattr(datapipe, "__len__"):
+            raise AssertionError("Sampler class requires input datapipe implemented `__len__`")
+        super().__init__()
+        self.datapipe = datapipe
+        self.sampler_args = () if sampler_args is None else sampler_args
+        self.sampler_kwargs = {} if sampler_kwargs is None else sampler_kwargs
+        self.sampler = sampler(*self.sampler_args, data_source=self.datapipe, **self.sampler_kwargs)
+
+    def __iter__(self):
+        return iter(self.sampler)
+
+    def __len__(self):
+        if hasattr(self.sampler, "__len__"):
+            return len(self.sampler)
+        raise TypeError(f"{type(self).__name__} instance doesn't have valid length")
+
+
+@functional_datapipe("shuffle")
+class ShufflerIterDataPipe(IterDataPipe):
+    """Shuffle through a buffer of buffer_size elements (functional: shuffle). Each iteration is seeded
+    from set_seed's seed, else from ember's global RNG (as torch's); set_shuffle(False) turns it off."""
+
+    def __init__(self, datapipe, *, buffer_size=10000, unbatch_level=0):
+        super().__init__()
+        self._buffer = []
+        if buffer_size <= 0:
+            raise AssertionError("buffer_size should be larger than 0")
+        self.datapipe = datapipe if unbatch_level == 0 else datapipe.unbatch(unbatch_level=unbatch_level)
+        self.buffer_size = buffer_size
+        self._enabled = True
+        self._seed = None
+        self._rng = random.Random()
+
+    def set_shuffle(self, shuffle=True):
+        """Turn shuffling on or off; returns self."""
+        self._enabled = shuffle
+        return self
+
+    def set_seed(self, seed):
+        """Seed the next iteration; returns self."""
+        self._seed = seed
+        return self
+
+    def _draw(self):
+        return self._rng.randint(0, len(self._buffer) - 1)
+
+    def __iter__(self):
+        if not self._enabled:
+            yield from self.datapipe
+            return
+        # NOTE: a full buffer swaps a random slot out for each new element; the rest leaves in random
+        # order. The same draws from random.Random as torch's, so a seed gives torch's order.
+        for x in self.datapipe:
+            if len(self._buffer) < self.buffer_size:
+                self._buffer.append(x)
+                continue
+            slot = self._draw()
+            out = self._buffer[slot]
+            self._buffer[slot] = x
+            yield out
+        while self._buffer:
+            yield self._buffer.pop(self._draw())
+
+    def __len__(self):
+        return _sized_len(self, self.datapipe)
+
+    def reset(self):
+        self._buffer = []
+        if self._enabled:
+            if self._seed is None:
+                self._seed = int(ember.empty((), dtype=ember.int64).random_().item())
+            self._rng.seed(self._seed)
+            self._seed = None
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_rng"] = self._rng.getstate()
+        return state
+
+    def __setstate__(self, state):
+        rng_state = state.pop("_rng")
+        self.__dict__.update(state)
+        self._rng = random.Random()
+        self._rng.setstate(rng_state)

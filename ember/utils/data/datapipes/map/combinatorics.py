@@ -1,0 +1,4 @@
+"""torch.utils.data.datapipes.map.combinatorics: ShufflerIterDataPipe (at torch's module path)."""
+from .pipes import ShufflerIterDataPipe  # noqa: F401
+
+__all__ = ["ShufflerIterDataPipe"]
