@@ -251,7 +251,7 @@ def _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate
                 if type(node) is AccumulateGrad:
                     if grads is not None and grads[0] is not None and accumulate and (
                             targets is None or (node, 0) in targets):
-                        if node._pre_hooks or node._post_hooks:
+                        if node._pre_hooks or node._post_hooks or node._post_accumulate_hooks:
                             _accumulate_with_hooks(node, grads, create_graph)
                         else:
                             _accumulate_into_leaf(node.variable, grads[0], create_graph)
@@ -340,11 +340,23 @@ def _accumulate_with_hooks(node, grads, create_graph):
         grads = _run_pre_hooks(node, grads)
     if grads[0] is not None:
         _accumulate_into_leaf(node.variable, grads[0], create_graph)
+        if node._post_accumulate_hooks and node.variable is not None:
+            _run_post_accumulate_hooks(node)
     if node._post_hooks:
         for h in list(node._post_hooks.values()):
             r = h((), tuple(grads))
             if r is not None:
                 hook_result(h, r, 0)
+
+
+def _run_post_accumulate_hooks(node):
+    var = node.variable
+    for h in list(node._post_accumulate_hooks.values()):
+        r = h(var)
+        if r is not None:
+            if isinstance(r, Tensor):
+                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+            raise TypeError(f"expected Variable, but hook returned '{type(r).__name__}'")
 
 
 def _release_children(node, deps, ready):
