@@ -175,11 +175,12 @@ class GraphTask:
     """One backward walk as hooks see it (PyTorch's graph task): which nodes it runs, and a place for state
     that lives as long as the walk (register_multi_grad_hook keeps its per-walk gradients there)."""
 
-    __slots__ = ("seen", "needed", "accumulate", "hook_state", "node")
+    __slots__ = ("seen", "needed", "accumulate", "hook_state", "node", "callbacks")
 
     def __init__(self, seen, needed, accumulate):
         self.seen, self.needed, self.accumulate = seen, needed, accumulate
         self.hook_state = {}
+        self.callbacks = []  # NOTE: run when the walk has delivered every gradient (queue_callback)
         self.node = None  # NOTE: kept only with anomaly detection on: the node running (parent of new nodes)
 
     def will_execute(self, node):
@@ -197,6 +198,14 @@ def current_task():
     """The backward walk running in this thread (the innermost one), or None outside backward."""
     tasks = getattr(_running, "tasks", None)
     return tasks[-1] if tasks else None
+
+
+def queue_callback(callback):
+    """Run callback() once the running backward walk ends (PyTorch's Variable._execution_engine.queue_callback)."""
+    task = current_task()
+    if task is None:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    task.callbacks.append(callback)
 
 
 def _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate, allow_unused):
@@ -280,6 +289,10 @@ def _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate
                     if left == 0:
                         ready.append(nxt)
                 i += 1
+        if task.callbacks:
+            _state.local.grad_enabled = False
+            for callback in task.callbacks:  # NOTE: a callback may queue another: the list grows as it runs
+                callback()
     finally:
         _state.local.grad_enabled = prev
         tasks.pop()

@@ -282,3 +282,31 @@ def test_hook_registered_before_in_place_sees_old_value_grad():
         (y * y).sum().backward()
         return seen, x.grad
     same(fn)
+
+
+def _queue_callback(torch):
+    if torch is ember:
+        from ember.autograd.engine import queue_callback
+        return queue_callback
+    return torch.autograd.Variable._execution_engine.queue_callback
+
+
+def test_final_callback_runs_after_every_gradient_is_delivered():
+    def fn(torch):
+        queue = _queue_callback(torch)
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        w = torch.tensor([3.0, 4.0], requires_grad=True)
+        seen = []
+
+        def hook(t):
+            seen.append("hook")
+            queue(lambda: seen.append(("done", x.grad.tolist(), w.grad.tolist(), torch.is_grad_enabled())))
+            queue(lambda: queue(lambda: seen.append("queued by a callback")))
+        x.register_post_accumulate_grad_hook(hook)
+        ((x * w).sum() * 2).backward()
+        return seen
+    same(fn)
+
+
+def test_final_callback_outside_backward_raises():
+    same_error(lambda torch: _queue_callback(torch)(lambda: None))
