@@ -51,11 +51,10 @@ def bucket_assignment(tensors, size_limits):
 class _Bucket:
     """Parameters whose gradients travel in one flat tensor (one all_reduce)."""
 
-    __slots__ = ("params", "offsets", "flat", "left", "work")
+    __slots__ = ("params", "flat", "left", "work")
 
     def __init__(self, params):
         self.params = params  # indices into the reducer's parameter list
-        self.offsets = []
         self.flat = None
         self.left = 0
         self.work = None
@@ -77,11 +76,15 @@ class Reducer:
             offset = 0
             for i in indices:
                 self.where[i] = (bucket, offset)
-                bucket.offsets.append(offset)
                 offset += params[i].numel()
             first = params[indices[0]]
             bucket.flat = _creation.zeros(offset, dtype=first.dtype, device=first.device)
             self.buckets.append(bucket)
+        # NOTE: each parameter's place in its bucket, in the parameter's shape, made once
+        self.views = [None] * len(params)
+        for i, (bucket, offset) in self.where.items():
+            p = params[i]
+            self.views[i] = bucket.flat[offset:offset + p.numel()].view(p.shape)
         self.expect_hooks = False
         self.ready = [False] * len(params)
         self.next_bucket = 0
@@ -141,15 +144,13 @@ class Reducer:
         if self.ready[index]:
             return  # NOTE: marked unused, then reached from outside forward: its share was taken, as PyTorch
         self.ready[index] = True
-        bucket, offset = self.where[index]
-        param = self.params[index]
-        grad = param.grad
+        bucket = self.where[index][0]
+        grad = self.params[index].grad
         with no_grad():
-            view = bucket.flat[offset:offset + param.numel()]
             if grad is None:
-                view.zero_()
+                self.views[index].zero_()
             else:
-                view.copy_(grad.reshape(-1))
+                self.views[index].copy_(grad)
         bucket.left -= 1
         if bucket.left == 0:
             self._launch_ready_buckets()
@@ -176,11 +177,11 @@ class Reducer:
             for bucket in self.buckets:
                 bucket.work.wait()
                 bucket.work = None
-                for i, offset in zip(bucket.params, bucket.offsets):
+                for i in bucket.params:
                     if globally_used is not None and not globally_used[i]:
                         continue  # NOTE: no rank used it: .grad is left as it was (None stays None), as PyTorch
                     param = self.params[i]
-                    averaged = bucket.flat[offset:offset + param.numel()].view(param.shape)
+                    averaged = self.views[i]
                     if param.grad is None:
                         param.grad = averaged.clone()
                     else:
