@@ -320,3 +320,8 @@ def test_hooks_go_with_the_wrapper(comm):
     model(ember.randn(2, 4)).sum().backward()
     assert comm.log == []
     assert all(p._accum is None or not p._accum._post_accumulate_hooks for p in model.parameters())
+
+
+def test_sparse_gradients_are_refused(comm):
+    with pytest.raises(NotImplementedError, match="sparse gradients"):
+        ddp_mod.DistributedDataParallel(ember.nn.Embedding(5, 2, sparse=True))

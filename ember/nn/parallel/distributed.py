@@ -88,6 +88,10 @@ class DistributedDataParallel(Module):
         self.modules_buffers = [b for n, b in module.named_buffers() if n not in self.parameters_to_ignore]
 
         params = [p for p in self._module_parameters if p.requires_grad]
+        for sub in module.modules():
+            if getattr(sub, "sparse", False) is True:
+                raise NotImplementedError(f"DistributedDataParallel over a module with sparse gradients "
+                                          f"({type(sub).__name__}(sparse=True)) is not supported in ember")
         if init_sync:
             self._verify_same_parameters(params)
             self._broadcast([p for p in self._module_parameters]
