@@ -62,8 +62,8 @@ def comm(monkeypatch):
 def gloo():
     """torch's default group: one gloo rank in this process."""
     import torch.distributed as tdist
-    with tempfile.NamedTemporaryFile() as f:
-        tdist.init_process_group("gloo", init_method=f"file://{f.name}", rank=0, world_size=1)
+    with tempfile.TemporaryDirectory() as folder:  # NOTE: torch's FileStore deletes its file itself
+        tdist.init_process_group("gloo", init_method=f"file://{folder}/store", rank=0, world_size=1)
         yield tdist
         tdist.destroy_process_group()
 

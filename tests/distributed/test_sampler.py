@@ -102,3 +102,17 @@ def test_drives_a_dataloader():
     sampler = DistributedSampler(data, num_replicas=2, rank=1, shuffle=False)
     batches = [b[0].tolist() for b in edata.DataLoader(data, batch_size=2, sampler=sampler)]
     assert batches == [[1.0, 3.0], [5.0, 7.0], [9.0]]
+
+
+@pytest.mark.parametrize("make", [lambda lib: lib.utils.data.DistributedSampler(range(4)),
+                                  lambda lib: lib.utils.data.DistributedSampler(range(4), num_replicas=2),
+                                  lambda lib: lib.nn.parallel.DistributedDataParallel(lib.nn.Linear(2, 2))],
+                         ids=["sampler", "sampler_rank", "ddp"])
+def test_without_a_process_group_raises_as_torch(make):
+    # NOTE: here, not in test_ddp_local.py, whose fixture starts a torch process group
+    assert not torch.distributed.is_initialized()
+    with pytest.raises(ValueError) as t_info:
+        make(torch)
+    with pytest.raises(ValueError) as e_info:
+        make(ember)
+    assert str(e_info.value) == str(t_info.value)
