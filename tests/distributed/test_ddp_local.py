@@ -28,6 +28,9 @@ class OneRank:
     class ReduceOp:
         SUM, MAX = "sum", "max"
 
+    class group:
+        WORLD = "the default group"
+
     def __init__(self):
         self.log = []
 

@@ -139,6 +139,7 @@ def scenario_buffers(torch, dist, rank, world):
 def scenario_state_dict(torch, dist, rank, world):
     from ember.nn.parallel import DistributedDataParallel as DDP
     model = DDP(_mlp(torch, rank))
+    assert model.process_group is dist.group.WORLD
     assert list(model.state_dict()) == ["module." + k for k in model.module.state_dict()]
     fresh = _mlp(torch, 7)
     fresh.load_state_dict({k[len("module."):]: v for k, v in model.state_dict().items()})

@@ -46,7 +46,7 @@ class DistributedDataParallel(Module):
             raise NotImplementedError("DistributedDataParallel(device_mesh=...) is not supported in ember")
         # NOTE: asking the default group's size raises PyTorch's error where init_process_group was not called
         dist.get_world_size(process_group)
-        self.process_group = process_group
+        self.process_group = process_group if process_group is not None else dist.group.WORLD
         self.parameters_to_ignore = set(getattr(module, "_ddp_params_and_buffers_to_ignore", ()))
         named = [(n, p) for n, p in module.named_parameters() if n not in self.parameters_to_ignore]
         self._module_parameters = [p for _, p in named]
@@ -99,7 +99,7 @@ class DistributedDataParallel(Module):
         limits = [first, self.bucket_bytes_cap] if first < self.bucket_bytes_cap else [self.bucket_bytes_cap]
         buckets, _ = bucket_assignment(params, limits)
         # NOTE: reversed, as PyTorch: the parameters defined last get their gradients first
-        self.reducer = Reducer(params, list(reversed(buckets)), process_group, dist,
+        self.reducer = Reducer(params, list(reversed(buckets)), self.process_group, dist,
                                find_unused_parameters or static_graph)
         if static_graph:
             self._set_static_graph()
