@@ -3,7 +3,9 @@ import os
 
 import pytest
 
-from .launch import run_ranks
+from .launch import needs_mpi, run_ranks
+
+pytestmark = needs_mpi
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(ROOT, "examples", "ddp_digits.py")

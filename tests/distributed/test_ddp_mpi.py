@@ -6,6 +6,12 @@ import sys
 
 import numpy as np
 
+try:
+    from .launch import needs_mpi
+    pytestmark = needs_mpi
+except ImportError:  # NOTE: launched by mpiexec as a script, not as part of the tests package
+    pass
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
