@@ -9,6 +9,7 @@ up over TCP with the same ranks. Rank 0 prints the row; each time is the slowest
 never asserted.
 """
 import argparse
+import gc
 import os
 import socket
 import subprocess
@@ -70,6 +71,7 @@ def worker(quick, port):
     if rank == 0:
         print(table(["workload", "PyTorch DDP (gloo)", "ember DDP (MPI)", "ratio ember/PyTorch"], rows))
         print(f"\nMachine: {machine()}.", flush=True)
+    gc.collect()  # NOTE: PyTorch's DDP objects (in reference cycles) must go before its process group does
     tdist.destroy_process_group()
     edist.destroy_process_group()
 
