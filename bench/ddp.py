@@ -6,7 +6,8 @@ Starts `mpiexec -n 2` on this script; every rank then times both libraries, taki
 (bench/_harness.py's time_pair), on the MLP 784-512-256-10 of bench/training.py with a batch of 64 per rank
 and on the digits MLP of examples/ddp_digits.py with 32 per rank, one thread per process. ember's group comes from mpiexec, PyTorch's gloo group is set
 up over TCP with the same ranks. Rank 0 prints the row; each time is the slowest rank's median. Reported,
-never asserted.
+never asserted. On a machine with fewer free cores than ranks the numbers swing widely from run to run
+(ember's wait on an MPI request polls, and a polling rank holds a core its peer needs).
 """
 import argparse
 import gc
