@@ -6,6 +6,7 @@ from ._mpi import departed
 from ._types import DistBackendError
 
 
+_SPIN = int(os.environ.get("EMBER_DISTRIBUTED_SPIN", "256"))
 _GRACE = 2.0  # seconds a request may still complete after a rank it waits for has exited
 
 
@@ -21,7 +22,7 @@ def wait_for(request, deadline, what, group=None):
     gone_since = None
     while not request.test():
         checks += 1
-        if checks > 256:  # NOTE: let a rank sharing this core run (more ranks than cores: the tests, laptops)
+        if checks > _SPIN:  # NOTE: let a rank sharing this core run (more ranks than cores: the tests, laptops)
             os.sched_yield()
         if checks & 1023:
             continue
