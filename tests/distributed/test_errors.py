@@ -54,13 +54,11 @@ def test_mismatches_argument_errors_and_timeout_on_3_ranks():
 
 
 @needs_mpi
-@pytest.mark.parametrize("mode, status", [("raise", 1), ("exit-early", None), ("exit-late", 7)])
+@pytest.mark.parametrize("mode, status", [("raise", 1), ("exit-early", None)])
 def test_a_failing_rank_ends_the_job_with_a_nonzero_status(mode, status):
     start = time.monotonic()
     proc = run_ranks("ends.py", 2, mode, timeout=60)
     assert proc.returncode != 0 if status is None else proc.returncode == status, proc.stdout[-3000:]
     assert time.monotonic() - start < 30
-    if mode == "exit-late":
-        assert proc.stdout.count("finished") == 2
     if mode == "exit-early":
         assert "exited while this rank waited" in proc.stdout

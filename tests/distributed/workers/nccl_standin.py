@@ -54,4 +54,21 @@ except RuntimeError as e:
     assert "Cannot use ReduceOp.BAND with NCCL" in str(e)
 dist.destroy_process_group()
 assert ("destroy",) in fake.calls
+
+# 'gloo' with CUDA tensors: the MPI engine stages them through the host (as PyTorch's gloo does)
+dist.init_process_group("gloo")
+assert dist.group.WORLD.engine("cuda").name == "mpi"
+for dtype in (torch.float32, torch.bfloat16, torch.int32, torch.bool):
+    base = torch.arange(12).reshape(3, 4).to(dtype).to("cuda")
+    want = base.cpu().t().numpy().copy()
+    view = base.t()
+    dist.all_reduce(view, op=dist.ReduceOp.MAX)
+    assert np.array_equal(base.cpu().t().numpy(), want) and base.device.type == "cuda"
+    out = [torch.zeros(4, 3, dtype=dtype, device="cuda")]
+    dist.all_gather(out, view)
+    assert np.array_equal(out[0].cpu().numpy(), want) and out[0].device.type == "cuda"
+    o = torch.zeros(12, dtype=dtype, device="cuda")
+    dist.all_to_all_single(o, view.reshape(12))
+    assert np.array_equal(o.cpu().numpy(), want.reshape(12))
+dist.destroy_process_group()
 print("nccl stand-in OK", flush=True)
