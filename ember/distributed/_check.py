@@ -9,6 +9,8 @@ import os
 
 import numpy as np
 
+from ._work import wait_for
+
 _KINDS = ("all_reduce", "reduce", "broadcast", "all_gather", "all_gather_into_tensor", "gather", "scatter",
           "reduce_scatter", "reduce_scatter_tensor", "all_to_all", "all_to_all_single")
 _MIX = (1 << 61) - 1
@@ -49,7 +51,7 @@ def agree(pg, name, tensors, op=None, root=None, shapes=True):
     sig = [_KINDS.index(name), -1 if op is None else int(op), -1 if root is None else root]
     for t in tensors:
         sig += [_dtype_code(t.dtype), _shape_code(tuple(t.shape)) if shapes else 0]
-    low, high = pg._control.agree(np.array(sig, dtype=np.int64))
+    low, high = _minmax(pg, name, sig)
     if (low == high).all():
         return
     seen = pg._control.objects("allgather", _describe(name, tensors, op, root, shapes))
@@ -62,12 +64,29 @@ def agree_counts(pg, name, send_counts, recv_counts):
     """all_to_all: what each rank sends to this one must be what this one expects from it (on every rank)."""
     if pg.size() == 1 or not enabled():
         return
-    arriving = pg._control.exchange_counts(send_counts)
+    request, arriving = pg._control.exchange_counts(send_counts)
+    _wait(pg, request, name)
+    arriving = arriving.tolist()
     bad = [i for i, (a, b) in enumerate(zip(arriving, recv_counts)) if a != b]
-    low, high = pg._control.agree(np.array([len(bad)], dtype=np.int64))
+    low, high = _minmax(pg, name, [len(bad)])
     if high[0] == 0:
         return
     seen = pg._control.objects("allgather", [(pg._ranks[i], arriving[i], recv_counts[i]) for i in bad])
     lines = "; ".join(f"rank {pg._ranks[r]} expects {want} elements from rank {src}, which sends {got}"
                       for r, items in enumerate(seen) for src, got, want in items)
     raise RuntimeError(f"{name}: the ranks' split sizes do not match: {lines}")
+
+
+def _wait(pg, request, name):
+    try:
+        wait_for(request, pg.deadline(), name, pg)
+    except BaseException as error:
+        pg._broken = error
+        raise
+
+
+def _minmax(pg, name, values):
+    request, both = pg._control.agree(np.array(values, dtype=np.int64))
+    _wait(pg, request, name)
+    n = len(values)
+    return -both[n:], both[:n]

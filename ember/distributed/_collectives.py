@@ -44,12 +44,12 @@ def _root(pg, rank, group_rank, name):
     return pg._ranks.index(rank)
 
 
-def _run(pg, request, finish, tensors, async_op, name):
-    deadline = pg.deadline()
+def _run(pg, request, finish, tensors, async_op, name, timeout=None):
+    deadline = pg.deadline(timeout)
     if async_op:
         return Work(request, finish, tensors, deadline, name, pg)
     try:
-        wait_for(request, deadline, name)
+        wait_for(request, deadline, name, pg)
     except BaseException as error:
         pg._broken = error
         raise
@@ -322,10 +322,7 @@ def barrier(group=None, async_op=False, device_ids=None, timeout=None):
     if pg is None:
         return None
     request = pg._control.barrier()
-    if async_op:
-        return Work(request, None, [], pg.deadline(timeout), "barrier", pg)
-    wait_for(request, pg.deadline(timeout), "barrier")
-    return None
+    return _run(pg, request, None, [], async_op, "barrier", timeout)
 
 
 def monitored_barrier(group=None, timeout=None, wait_all_ranks=False):

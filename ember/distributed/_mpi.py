@@ -116,11 +116,10 @@ class MPIEngine:
 
     # --- small blocking helpers -------------------------------------------------------------------------
     def agree(self, values):
-        """Element-wise (min, max) of an int64 vector over the ranks: one small allreduce."""
+        """Post the element-wise max of [values, -values] (int64) over the ranks: one small allreduce.
+        Returns (request, array); once done, array[:n] is the max and -array[n:] the min."""
         both = np.concatenate([values, -values]).astype(np.int64)
-        self.comm.Allreduce(self._in_place, both, _mpi().MAX)
-        n = len(values)
-        return -both[n:], both[:n]
+        return _Request(self.comm.Iallreduce(self._in_place, both, _mpi().MAX), both), both
 
     def objects(self, kind, obj=None, root=0):
         """Python objects through mpi4py's pickling collectives: 'bcast', 'allgather', 'gather', 'scatter'."""
@@ -146,11 +145,10 @@ class MPIEngine:
         return obj, status.Get_source()
 
     def exchange_counts(self, counts):
-        """counts[i] goes to rank i; returns what each rank sent here (one small all-to-all)."""
+        """Post counts[i] to rank i: (request, array of what each rank sent here) (one small all-to-all)."""
         send = np.asarray(counts, dtype=np.int64)
         recv = np.empty_like(send)
-        self.comm.Alltoall(send, recv)
-        return recv.tolist()
+        return _Request(self.comm.Ialltoall(send, recv), send), recv
 
     def split(self, ranks):
         """The engine over `ranks` (this engine's ranks, in that order), None where this rank is not in it."""
@@ -175,3 +173,53 @@ def _offsets(counts):
         out.append(total)
         total += c
     return out
+
+
+# --- the lifeline: a rank that exits tells the others ------------------------------------------------------
+# NOTE: MPI_Finalize waits for every rank, so a rank that exits (sys.exit, end of script) while a peer waits
+# in a collective for it would leave both waiting: the peer until its timeout. At exit each rank sends a
+# notice on a private communicator and waits for the others' (a barrier that cannot hang anyone who is still
+# working); a rank waiting in a collective polls for notices from its group's ranks and raises instead of
+# waiting for a rank that is gone. Created once per process (it outlives destroy_process_group).
+_LIFELINE = {"comm": None, "left": set()}
+_LEAVING = 0x1EF7
+
+
+def start_lifeline():
+    if _LIFELINE["comm"] is None:
+        import atexit
+        _LIFELINE["comm"] = _mpi().COMM_WORLD.Dup()
+        atexit.register(_leave)
+
+
+def departed():
+    """The world ranks that have exited (their notices drained so far)."""
+    comm = _LIFELINE["comm"]
+    if comm is None:
+        return _LIFELINE["left"]
+    MPI = _mpi()
+    status = MPI.Status()
+    while comm.Iprobe(MPI.ANY_SOURCE, _LEAVING, status):
+        comm.Recv(bytearray(1), status.Get_source(), _LEAVING)
+        _LIFELINE["left"].add(status.Get_source())
+    return _LIFELINE["left"]
+
+
+def _leave():
+    comm = _LIFELINE["comm"]
+    if comm is None:
+        return
+    _LIFELINE["comm"] = None
+    me, size = comm.Get_rank(), comm.Get_size()
+    sends = [comm.Isend(bytearray(1), r, _LEAVING) for r in range(size) if r != me]
+    done = comm.Ibarrier()
+    while not done.Test():
+        pass
+    MPI = _mpi()
+    status = MPI.Status()
+    left = _LIFELINE["left"]
+    while len(left) < size - 1:  # NOTE: drain the others' notices so that no message is left unmatched
+        comm.Recv(bytearray(1), MPI.ANY_SOURCE, _LEAVING, status)
+        left.add(status.Get_source())
+    MPI.Request.Waitall(sends)
+    comm.Free()

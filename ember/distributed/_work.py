@@ -1,10 +1,16 @@
 """Work: the handle an async_op=True collective returns."""
+import os
 import time
 
+from ._mpi import departed
 from ._types import DistBackendError
 
 
-def wait_for(request, deadline, what):
+_SPIN = int(os.environ.get("EMBER_DISTRIBUTED_SPIN", "256"))
+_GRACE = 2.0  # seconds a request may still complete after a rank it waits for has exited
+
+
+def wait_for(request, deadline, what, group=None):
     """Drive an engine request to completion, raising DistBackendError once `deadline` (time.monotonic()) passes.
 
     NOTE: MPI's non-blocking operations make progress only inside MPI calls, so this loop polls Test: that is
@@ -13,12 +19,24 @@ def wait_for(request, deadline, what):
     if request.test():
         return
     checks = 0
+    gone_since = None
     while not request.test():
         checks += 1
-        if checks & 1023 == 0 and time.monotonic() > deadline:
+        if checks > _SPIN:  # NOTE: let a rank sharing this core run (more ranks than cores: the tests, laptops)
+            os.sched_yield()
+        if checks & 1023:
+            continue
+        now = time.monotonic()
+        if now > deadline:
             raise DistBackendError(f"{what} timed out: not every rank of the group reached it within the "
                                    "process group's timeout. The group is unusable now (the operation cannot be "
                                    "cancelled); end the job.")
+        if group is not None and checks & 65535 == 0:
+            gone = departed() & set(group._ranks)
+            if gone and gone_since is None:
+                gone_since = now
+            elif gone and now - gone_since > _GRACE:
+                raise DistBackendError(f"{what}: rank(s) {sorted(gone)} exited while this rank waited for them")
 
 
 class Work:
@@ -40,7 +58,7 @@ class Work:
                 raise self._error
             return
         try:
-            wait_for(self._request, deadline, self._what)
+            wait_for(self._request, deadline, self._what, self._group)
             if self._finish is not None:
                 self._finish()
         except BaseException as error:

@@ -204,6 +204,7 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     _WORLD.default = pg
     _WORLD.groups = [pg]
     if size > 1:
+        _mpi.start_lifeline()
         _abort_on_uncaught_exception(control)
 
 

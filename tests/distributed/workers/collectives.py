@@ -105,15 +105,15 @@ for dtype in DTYPES:
         dist.all_reduce(view, op=op)
         same(base[R].t(), reduce_np(everyone, op, dtype), dtype, f"all_reduce view {dtype} {op}")
 
-# 16-bit floats: a sum that a 16-bit accumulator would round differently (rounded once here)
-for dtype in (torch.float16, torch.bfloat16):
-    vals = [np.array([1.0, 2.0 ** -8 if dtype is torch.bfloat16 else 2.0 ** -11] * 2, dtype=np.float32)
-            for _ in range(N)]
-    vals = [np.array([1.0] + [2.0 ** (-9 if dtype is torch.bfloat16 else -12)] * 1, np.float32)] + \
-           [np.array([2.0 ** (-9 if dtype is torch.bfloat16 else -12)] * 2, np.float32)] * (N - 1)
+# 16-bit floats: 1 + h + h (h half an ulp of 1) is 1 + ulp summed in float32 and rounded once, but 1.0 with a
+# 16-bit accumulator (1 + h ties to even, twice): from 3 ranks on this tells the two apart
+for dtype, h in ((torch.float16, 2.0 ** -11), (torch.bfloat16, 2.0 ** -8)):
+    vals = [np.array([1.0, h], np.float32)] + [np.array([h, h], np.float32)] * (N - 1)
     t = tensor(vals[R].astype(NP[dtype]))
     dist.all_reduce(t)
-    same(t, np.sum(np.stack(vals), 0, dtype=np.float32).astype(NP[dtype]), dtype, f"{dtype} rounded once")
+    want = np.sum(np.stack(vals), 0, dtype=np.float32).astype(NP[dtype])
+    same(t, want, dtype, f"{dtype} rounded once")
+    assert N < 3 or float(t[0]) == 1.0 + 2 * h, (dtype, float(t[0]))
 
 # --- broadcast, all_gather, gather, scatter, all_to_all: every dtype ---------------------------------------
 for dtype in DTYPES:
