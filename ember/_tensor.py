@@ -376,6 +376,14 @@ class Tensor:
             return self._accumulator()._add_tensor_hook(0, hook)
         return fn._add_tensor_hook(self._output_nr, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Run hook(tensor) on this leaf after backward has accumulated its `.grad`; hook returns None."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        return self._accumulator()._add_post_accumulate_hook(hook)
+
     def retain_grad(self):
         """Keep `.grad` for this non-leaf tensor during backward."""
         if self.grad_fn is None:

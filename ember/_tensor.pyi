@@ -64,36 +64,36 @@ class Tensor:
     def __and__(self, other):
         """Elementwise bitwise and."""
 
-    # ember/_tensor.py:442
+    # ember/_tensor.py:450
     def __array__(self, dtype=None, copy=None): ...
 
     __array_priority__: int
 
-    # ember/_tensor.py:448
+    # ember/_tensor.py:456
     def __array_wrap__(self, array, context=None, return_scalar=False):
         """NumPy's ufuncs over a tensor and an ndarray (`t + ndarray`, after Tensor's operator"""
 
-    # ember/_tensor.py:468
+    # ember/_tensor.py:476
     def __bool__(self): ...
 
-    # ember/_tensor.py:485
+    # ember/_tensor.py:493
     def __complex__(self): ...
 
-    # ember/_tensor.py:507
+    # ember/_tensor.py:515
     def __deepcopy__(self, memo): ...
 
     # ember/_ops/pointwise/compare.py:25
     def __eq__(self, other):
         """Elementwise eq; returns a bool tensor."""
 
-    # ember/_tensor.py:479
+    # ember/_tensor.py:487
     def __float__(self): ...
 
     # ember/_ops/pointwise/arith.py:209
     def __floordiv__(self, other):
         """Division rounded toward negative infinity (Python's //)."""
 
-    # ember/_tensor.py:496
+    # ember/_tensor.py:504
     def __format__(self, spec): ...
 
     # ember/_ops/pointwise/compare.py:30
@@ -103,14 +103,14 @@ class Tensor:
     # ember/_ops/indexing/index.py:21
     def __getitem__(self, key): ...
 
-    # ember/_tensor.py:527
+    # ember/_tensor.py:535
     def __getstate__(self): ...
 
     # ember/_ops/pointwise/compare.py:29
     def __gt__(self, other):
         """Elementwise gt; returns a bool tensor."""
 
-    # ember/_tensor.py:493
+    # ember/_tensor.py:501
     def __hash__(self): ...
 
     # ember/_ops/pointwise/arith.py:492
@@ -132,13 +132,13 @@ class Tensor:
     # ember/_ops/pointwise/arith.py:494
     def __imul__(self, other): ...
 
-    # ember/_tensor.py:488
+    # ember/_tensor.py:496
     def __index__(self): ...
 
     # ember/_tensor.py:117
     def __init__(self, *args, **kwargs): ...
 
-    # ember/_tensor.py:482
+    # ember/_tensor.py:490
     def __int__(self): ...
 
     # ember/_ops/pointwise/unary.py:178
@@ -158,7 +158,7 @@ class Tensor:
     # ember/_ops/pointwise/arith.py:493
     def __isub__(self, other): ...
 
-    # ember/_tensor.py:463
+    # ember/_tensor.py:471
     def __iter__(self): ...
 
     # ember/_ops/pointwise/arith.py:495
@@ -171,7 +171,7 @@ class Tensor:
     def __le__(self, other):
         """Elementwise le; returns a bool tensor."""
 
-    # ember/_tensor.py:458
+    # ember/_tensor.py:466
     def __len__(self): ...
 
     # ember/_ops/pointwise/bitwise.py:63
@@ -224,10 +224,10 @@ class Tensor:
     def __rand__(self, other):
         """Elementwise bitwise and."""
 
-    # ember/_tensor.py:523
+    # ember/_tensor.py:531
     def __reduce_ex__(self, protocol): ...
 
-    # ember/_tensor.py:501
+    # ember/_tensor.py:509
     def __repr__(self): ...
 
     # ember/_ops/pointwise/arith.py:224
@@ -275,7 +275,7 @@ class Tensor:
     # ember/_ops/indexing/index.py:81
     def __setitem__(self, key, value): ...
 
-    # ember/_tensor.py:501
+    # ember/_tensor.py:509
     def __str__(self): ...
 
     # ember/_ops/pointwise/arith.py:78
@@ -323,7 +323,7 @@ class Tensor:
 
     _retains_grad: Any
 
-    # ember/_tensor.py:474
+    # ember/_tensor.py:482
     def _scalar(self): ...
 
     _sparse: bool
@@ -601,7 +601,7 @@ class Tensor:
     def bernoulli_(self, p=0.5, *, generator=None):
         """Fill with 1 with probability p (a number or a tensor broadcast to self), else 0."""
 
-    # ember/_tensor.py:588
+    # ember/_tensor.py:596
     def bfloat16(self, memory_format=None): ...
 
     # ember/_ops/reduction/unique.py:163
@@ -660,13 +660,13 @@ class Tensor:
     def bmm(self, mat2, *, out=None):
         """Batched matrix product of two 3-D tensors with the same batch size."""
 
-    # ember/_tensor.py:606
+    # ember/_tensor.py:614
     def bool(self, memory_format=None): ...
 
     # ember/_ops/shape/join.py:288
     def broadcast_to(self, size): ...
 
-    # ember/_tensor.py:603
+    # ember/_tensor.py:611
     def byte(self, memory_format=None): ...
 
     # ember/_sampling.py:264
@@ -687,7 +687,7 @@ class Tensor:
     # ember/_types.py:106
     def cfloat(self, memory_format=None): ...
 
-    # ember/_tensor.py:600
+    # ember/_tensor.py:608
     def char(self, memory_format=None): ...
 
     # ember/_ops/linalg/decomp.py:363
@@ -775,14 +775,14 @@ class Tensor:
     def count_nonzero(self, dim=None):
         """Number of nonzero elements over `dim` (all if None); int64."""
 
-    # ember/_tensor.py:539
+    # ember/_tensor.py:547
     def cpu(self, memory_format=None): ...
 
     # ember/_ops/reduction/norms.py:265
     def cross(self, other, dim=None, *, out=None):
         """torch.cross: dim defaults to the first dim of size 3 (deprecated in PyTorch: pass dim)."""
 
-    # ember/_tensor.py:560
+    # ember/_tensor.py:568
     def cuda(self, device=None, non_blocking=False, memory_format=None): ...
 
     # ember/_ops/reduction/scan.py:152
@@ -809,7 +809,7 @@ class Tensor:
     def cumsum_(self, dim, *, dtype=None):
         """In-place cumsum."""
 
-    # ember/_tensor.py:399
+    # ember/_tensor.py:407
     @property
     def data(self):
         """The same data, out of the graph, with its own version counter (PyTorch's `.data`)."""
@@ -832,11 +832,11 @@ class Tensor:
     def det(self):
         """torch.det: alias of torch.linalg.det."""
 
-    # ember/_tensor.py:384
+    # ember/_tensor.py:392
     def detach(self):
         """A tensor sharing this one's data (and version counter) that is out of the graph."""
 
-    # ember/_tensor.py:388
+    # ember/_tensor.py:396
     def detach_(self): ...
 
     # ember/_tensor.py:154
@@ -894,7 +894,7 @@ class Tensor:
     def dot(self, b, /):
         """Inner product of two 1-D tensors."""
 
-    # ember/_tensor.py:582
+    # ember/_tensor.py:590
     def double(self, memory_format=None): ...
 
     # ember/_tensor.py:139
@@ -1002,7 +1002,7 @@ class Tensor:
     def flipud(self):
         """Flip along dim 0 (up/down)."""
 
-    # ember/_tensor.py:579
+    # ember/_tensor.py:587
     def float(self, memory_format=None): ...
 
     # ember/_ops/pointwise/binary_float.py:257
@@ -1120,7 +1120,7 @@ class Tensor:
     def gt_(self, y, /):
         """In-place version of gt."""
 
-    # ember/_tensor.py:585
+    # ember/_tensor.py:593
     def half(self, memory_format=None): ...
 
     # ember/nn/functional.py:153
@@ -1215,7 +1215,7 @@ class Tensor:
     def inner(self, other, *, out=None):
         """Sum of products over the last dims (a product with a scalar when either is 0-d)."""
 
-    # ember/_tensor.py:594
+    # ember/_tensor.py:602
     def int(self, memory_format=None): ...
 
     # ember/_ops/linalg/decomp.py:109
@@ -1255,7 +1255,7 @@ class Tensor:
     def is_nonzero(self):
         """The truth value of a one-element tensor; RuntimeError for empty or larger ones."""
 
-    # ember/_tensor.py:554
+    # ember/_tensor.py:562
     def is_pinned(self, device=None):
         """Whether this CPU tensor lives in page-locked memory (see pin_memory)."""
 
@@ -1298,7 +1298,7 @@ class Tensor:
     def istft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, normalized=False, onesided=None, length=None, return_complex=False):
         """The inverse of stft: each frame's inverse DFT, windowed, overlap-added and divided by the overlap-added"""
 
-    # ember/_tensor.py:414
+    # ember/_tensor.py:422
     def item(self):
         """The single value as a Python number."""
 
@@ -1474,7 +1474,7 @@ class Tensor:
     def logsumexp(self, dim, keepdim=False, *, out=None):
         """log(sum(exp(input))) over `dim`, without overflow."""
 
-    # ember/_tensor.py:591
+    # ember/_tensor.py:599
     def long(self, memory_format=None): ...
 
     # ember/_ops/pointwise/compare.py:27
@@ -1675,7 +1675,7 @@ class Tensor:
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """A tensor of ones of the given size."""
 
-    # ember/_tensor.py:612
+    # ember/_tensor.py:620
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False): ...
 
     # ember/_creation.py:327
@@ -1705,7 +1705,7 @@ class Tensor:
     # ember/_tensor.py:175
     def numel(self): ...
 
-    # ember/_tensor.py:429
+    # ember/_tensor.py:437
     def numpy(self, *, force=False):
         """A NumPy array sharing this CPU tensor's memory (a new array object each call)."""
 
@@ -1717,7 +1717,7 @@ class Tensor:
     def permute(self, *dims):
         """Reorder the dims (a view)."""
 
-    # ember/_tensor.py:542
+    # ember/_tensor.py:550
     def pin_memory(self, device=None):
         """A copy in page-locked host memory (needs a GPU, as in PyTorch)."""
 
@@ -1793,6 +1793,10 @@ class Tensor:
     def register_hook(self, hook):
         """Run hook(grad) when this tensor's gradient is computed; a returned tensor replaces it."""
 
+    # ember/_tensor.py:356
+    def register_post_accumulate_grad_hook(self, hook):
+        """Run hook(tensor) on this leaf after backward has accumulated its `.grad`; hook returns None."""
+
     # ember/_ops/pointwise/unary.py:127
     def relu(self):
         """max(input, 0); the gradient at 0 is 0."""
@@ -1838,11 +1842,11 @@ class Tensor:
     def resolve_conj(self):
         """input itself: ember's conjugates are always materialised."""
 
-    # ember/_tensor.py:356
+    # ember/_tensor.py:364
     def retain_grad(self):
         """Keep `.grad` for this non-leaf tensor during backward."""
 
-    # ember/_tensor.py:380
+    # ember/_tensor.py:388
     @property
     def retains_grad(self): ...
 
@@ -1909,7 +1913,7 @@ class Tensor:
     @property
     def shape(self): ...
 
-    # ember/_tensor.py:597
+    # ember/_tensor.py:605
     def short(self, memory_format=None): ...
 
     # ember/_ops/pointwise/unary_special.py:14
@@ -2100,7 +2104,7 @@ class Tensor:
     def tile(self, dims):
         """Like repeat, but fewer `dims` than the tensor has are padded with leading 1s."""
 
-    # ember/_tensor.py:531
+    # ember/_tensor.py:539
     def to(self, *args, **kwargs):
         """Move to a device and/or cast to a dtype; returns self when nothing changes."""
 
@@ -2115,7 +2119,7 @@ class Tensor:
     # ember/_sparse.py:419
     def to_sparse_coo(self): ...
 
-    # ember/_tensor.py:423
+    # ember/_tensor.py:431
     def tolist(self): ...
 
     # ember/_ops/reduction/sort.py:122
@@ -2165,11 +2169,11 @@ class Tensor:
     def trunc_(self):
         """In-place version of trunc."""
 
-    # ember/_tensor.py:567
+    # ember/_tensor.py:575
     def type(self, dtype=None, non_blocking=False, **kwargs):
         """With no argument, the legacy type name ('torch.FloatTensor'); otherwise a cast."""
 
-    # ember/_tensor.py:609
+    # ember/_tensor.py:617
     def type_as(self, other): ...
 
     # ember/_ops/shape/splits.py:20
@@ -2235,49 +2239,49 @@ class Tensor:
 
 _PY_DTYPES: tuple
 
-# ember/_tensor.py:655
+# ember/_tensor.py:663
 def _dim_index(dim, ndim):
     """A dim for size(dim)/stride(dim): a 0-d tensor has none at all (PyTorch's IndexError)."""
 
 _inference_blocks: int
 
-# ember/_tensor.py:617
+# ember/_tensor.py:625
 def _is_param(t): ...
 
 # ember/_tensor.py:75
 def _new_version():
     """A fresh version counter for a tensor made while some inference_mode block is open (in some thread)."""
 
-# ember/_tensor.py:662
+# ember/_tensor.py:670
 def _norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
 
-# ember/_tensor.py:626
+# ember/_tensor.py:634
 def _parse_to(self, args, kwargs): ...
 
-# ember/_tensor.py:621
+# ember/_tensor.py:629
 def _rebuild(data, dev, requires_grad): ...
 
 # ember/_tensor.py:80
 def _wrap(array, device, dtype, requires_grad=False, vc=None):
     """Make a Tensor around `array` without any checks (the internal fast constructor). A tensor that shares"""
 
-# ember/_tensor.py:698
+# ember/_tensor.py:706
 def broadcast_shapes(*shapes):
     """torch.broadcast_shapes, with PyTorch's message naming the mismatched sizes."""
 
-# ember/_tensor.py:662
+# ember/_tensor.py:670
 def norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
 
-# ember/_tensor.py:676
+# ember/_tensor.py:684
 def norm_dims(dims, ndim):
     """Normalise an int, tuple or list of dims; duplicates get PyTorch's RuntimeError."""
 
-# ember/_tensor.py:691
+# ember/_tensor.py:699
 def reduction_dims(dims, ndim):
     """The array axes a reduction over `dims` (int, tuple or list) covers. A 0-d tensor accepts"""
 
-# ember/_tensor.py:716
+# ember/_tensor.py:724
 def sum_to(t, shape):
     """Sum `t` down to `shape`, undoing broadcasting: the one place that does it."""

@@ -26,6 +26,17 @@ def device_count():
     return xp.cuda.runtime.getDeviceCount() if is_available() else 0
 
 
+def nccl():
+    """cupy.cuda.nccl, NCCL's bindings (for ember.distributed's NCCL engine), or None where it is missing."""
+    if xp is None:
+        return None
+    try:
+        from cupy.cuda import nccl as module
+    except Exception:  # NOTE: CuPy built or installed without NCCL
+        return None
+    return module if getattr(module, "available", True) else None
+
+
 def _require():
     if not is_available():
         raise RuntimeError("Found no NVIDIA driver on your system (ember needs cupy and a GPU for cuda tensors).")

@@ -176,12 +176,13 @@ class GraphTask:
     """One backward walk as hooks see it (PyTorch's graph task): which nodes it runs, and a place for state
     that lives as long as the walk (register_multi_grad_hook keeps its per-walk gradients there)."""
 
-    __slots__ = ("seen", "needed", "accumulate", "hook_state", "node", "partial")
+    __slots__ = ("seen", "needed", "accumulate", "hook_state", "node", "partial", "callbacks")
 
     def __init__(self, seen, needed, accumulate, partial=False):
         self.seen, self.needed, self.accumulate = seen, needed, accumulate
         self.partial = partial  # NOTE: run for chosen inputs (autograd.grad, backward(inputs=)): not every leaf
         self.hook_state = {}
+        self.callbacks = []  # NOTE: run when the walk has delivered every gradient (queue_callback)
         self.node = None  # NOTE: kept only with anomaly detection on: the node running (parent of new nodes)
 
     def will_execute(self, node):
@@ -206,6 +207,14 @@ def is_checkpoint_valid():
     where a reentrant checkpoint's inner backward would accumulate into leaves the caller did not ask for."""
     task = current_task()
     return task is None or not task.partial
+
+
+def queue_callback(callback):
+    """Run callback() once the running backward walk ends (PyTorch's Variable._execution_engine.queue_callback)."""
+    task = current_task()
+    if task is None:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    task.callbacks.append(callback)
 
 
 def _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate, allow_unused):
@@ -260,7 +269,7 @@ def _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate
                 if type(node) is AccumulateGrad:
                     if grads is not None and grads[0] is not None and accumulate and (
                             targets is None or (node, 0) in targets):
-                        if node._pre_hooks or node._post_hooks:
+                        if node._pre_hooks or node._post_hooks or node._post_accumulate_hooks:
                             _accumulate_with_hooks(node, grads, create_graph)
                         else:
                             _accumulate_into_leaf(node.variable, grads[0], create_graph)
@@ -289,6 +298,10 @@ def _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate
                     if left == 0:
                         ready.append(nxt)
                 i += 1
+        if task.callbacks:
+            _state.local.grad_enabled = False
+            for callback in task.callbacks:  # NOTE: a callback may queue another: the list grows as it runs
+                callback()
     finally:
         _state.local.grad_enabled = prev
         tasks.pop()
@@ -349,11 +362,23 @@ def _accumulate_with_hooks(node, grads, create_graph):
         grads = _run_pre_hooks(node, grads)
     if grads[0] is not None:
         _accumulate_into_leaf(node.variable, grads[0], create_graph)
+        if node._post_accumulate_hooks and node.variable is not None:
+            _run_post_accumulate_hooks(node)
     if node._post_hooks:
         for h in list(node._post_hooks.values()):
             r = h((), tuple(grads))
             if r is not None:
                 hook_result(h, r, 0)
+
+
+def _run_post_accumulate_hooks(node):
+    var = node.variable
+    for h in list(node._post_accumulate_hooks.values()):
+        r = h(var)
+        if r is not None:
+            if isinstance(r, Tensor):
+                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+            raise TypeError(f"expected Variable, but hook returned '{type(r).__name__}'")
 
 
 def _release_children(node, deps, ready):

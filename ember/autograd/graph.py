@@ -378,6 +378,13 @@ class AccumulateGrad(Node):
     def name(self):
         return "torch::autograd::AccumulateGrad"  # NOTE: PyTorch's name for its C++ node
 
+    _post_accumulate_hooks = None  # NOTE: Tensor.register_post_accumulate_grad_hook's, run after .grad is updated
+
+    def _add_post_accumulate_hook(self, fn):
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = OrderedDict()
+        return _add_hook(self._post_accumulate_hooks, fn)
+
 
 def _add_hook(hooks, fn):
     """Register `fn` in the ordered dict `hooks`; the handle (torch.utils.hooks.RemovableHandle) removes it."""

@@ -1,4 +1,6 @@
 """Tensor.register_hook (leaf and non-leaf, modifying the gradient, removal), retain_grad, Node hooks."""
+import warnings
+
 import pytest
 
 import ember
@@ -204,8 +206,6 @@ def test_grad_fn_register_hook_and_prehook():
     same(fn)
 
 
-@pytest.mark.xfail(not hasattr(ember.Tensor, "register_post_accumulate_grad_hook"), strict=True,
-                   reason="Tensor.register_post_accumulate_grad_hook is missing (_tensor.py)")
 def test_post_accumulate_grad_hook():
     def fn(torch):
         x = torch.tensor([1.0, 2.0], requires_grad=True)
@@ -215,6 +215,61 @@ def test_post_accumulate_grad_hook():
         (x * x).sum().backward()
         return seen
     same(fn)
+
+
+def test_post_accumulate_grad_hook_order_removal_and_grad_edits():
+    def fn(torch):
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        seen = []
+        x.register_hook(lambda g: seen.append(("pre", g.tolist())))
+        first = x.register_post_accumulate_grad_hook(lambda t: seen.append(("A", t.grad.tolist())))
+
+        def scale(t):  # NOTE: DDP writes the averaged gradient into .grad from such a hook
+            t.grad.mul_(10)
+        x.register_post_accumulate_grad_hook(scale)
+        x.register_post_accumulate_grad_hook(lambda t: seen.append(("C", t.grad.tolist())))
+        (x * 3).sum().backward()
+        first.remove()
+        (x * 3).sum().backward()
+        return seen, x.grad
+    same(fn)
+
+
+def test_post_accumulate_grad_hook_not_run_by_autograd_grad_or_other_inputs():
+    def fn(torch):
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        z = torch.tensor([3.0, 4.0], requires_grad=True)
+        seen = []
+        x.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.tolist()))
+        torch.autograd.grad((x * z).sum(), x)
+        (x * z).sum().backward(inputs=[z])
+        (x * z).sum().backward(inputs=[x])
+        (z * 2).sum().backward()  # x takes no part
+        return seen, x.grad, z.grad
+    same(fn)
+
+
+def test_post_accumulate_grad_hook_with_create_graph():
+    def fn(torch):
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        seen = []
+        x.register_post_accumulate_grad_hook(lambda t: seen.append((t.grad.requires_grad, t.grad.tolist())))
+        (x * x).sum().backward(create_graph=True)
+        return seen
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # NOTE: PyTorch warns of the grad <-> parameter cycle
+        same(fn, grad_fn=False)
+
+
+@pytest.mark.parametrize("case", ["no_grad", "non_leaf", "returns_tensor", "returns_str"])
+def test_post_accumulate_grad_hook_errors(case):
+    def fn(torch):
+        x = torch.tensor([1.0, 2.0], requires_grad=case != "no_grad")
+        if case in ("no_grad", "non_leaf"):
+            (x * 2 if case == "non_leaf" else x).register_post_accumulate_grad_hook(lambda t: None)
+        x.register_post_accumulate_grad_hook(lambda t: t.grad * 2 if case == "returns_tensor" else "s")
+        (x * 3).sum().backward()
+    same_error(fn)
 
 
 def test_hook_registered_before_in_place_sees_old_value_grad():
@@ -227,3 +282,31 @@ def test_hook_registered_before_in_place_sees_old_value_grad():
         (y * y).sum().backward()
         return seen, x.grad
     same(fn)
+
+
+def _queue_callback(torch):
+    if torch is ember:
+        from ember.autograd.engine import queue_callback
+        return queue_callback
+    return torch.autograd.Variable._execution_engine.queue_callback
+
+
+def test_final_callback_runs_after_every_gradient_is_delivered():
+    def fn(torch):
+        queue = _queue_callback(torch)
+        x = torch.tensor([1.0, 2.0], requires_grad=True)
+        w = torch.tensor([3.0, 4.0], requires_grad=True)
+        seen = []
+
+        def hook(t):
+            seen.append("hook")
+            queue(lambda: seen.append(("done", x.grad.tolist(), w.grad.tolist(), torch.is_grad_enabled())))
+            queue(lambda: queue(lambda: seen.append("queued by a callback")))
+        x.register_post_accumulate_grad_hook(hook)
+        ((x * w).sum() * 2).backward()
+        return seen
+    same(fn)
+
+
+def test_final_callback_outside_backward_raises():
+    same_error(lambda torch: _queue_callback(torch)(lambda: None))

@@ -1,0 +1,18 @@
+"""torch.distributed on existing engines: MPI through mpi4py for CPU tensors (the 'gloo' and 'mpi' backends)
+and NCCL through CuPy for CUDA tensors ('nccl'). Start the ranks with `python -m ember.distributed.run
+--nproc-per-node N script.py` (one machine) or `mpiexec -n N python script.py` (an MPI cluster)."""
+from ._types import (Backend, DistBackendError, DistError, DistNetworkError, DistStoreError, ReduceOp,
+                     default_pg_timeout)
+from ._world import (GroupMember, ProcessGroup, destroy_process_group, get_backend, get_global_rank,
+                     get_group_rank, get_node_local_rank, get_pg_count, get_process_group_ranks, get_rank,
+                     get_world_size, group, init_process_group, is_available, is_backend_available,
+                     is_gloo_available, is_initialized, is_mpi_available, is_nccl_available,
+                     is_torchelastic_launched, new_group)
+from ._collectives import (P2POp, all_gather, all_gather_into_tensor, all_reduce, all_to_all, all_to_all_single,
+                           barrier, batch_isend_irecv, broadcast, gather, irecv, isend, monitored_barrier, recv,
+                           reduce, reduce_scatter, reduce_scatter_tensor, scatter, send)
+from ._objects import (all_gather_object, broadcast_object_list, gather_object, recv_object_list,
+                       scatter_object_list, send_object_list)
+from ._work import Work
+
+__all__ = [name for name in dir() if not name.startswith("_")]

@@ -1,0 +1,17 @@
+"""Prints what a rank sees: the launcher's environment and the process group's view; exits with argv[1]."""
+import os
+import sys
+
+import ember as torch
+import ember.distributed as dist
+
+dist.init_process_group("gloo")
+t = torch.tensor([float(dist.get_rank())])
+dist.all_reduce(t)
+keys = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
+rank = dist.get_rank()
+print("ENV", rank, dist.get_world_size(), *(os.environ.get(k, "-") for k in keys),
+      float(t), torch.distributed is dist, dist.is_torchelastic_launched(), *sys.argv[2:], flush=True)
+dist.destroy_process_group()
+if rank == 0:
+    sys.exit(int(sys.argv[1]))
