@@ -1594,6 +1594,10 @@ class Tensor:
     def narrow(self, dim, start, length):
         """`length` elements from `start` along `dim` (a view)."""
 
+    # ember/_ops/shape/copies.py:75
+    def narrow_copy(self, *args, out=None, **kwargs):
+        """narrow's result as a new contiguous tensor (not a view)."""
+
     # ember/_tensor.py:187
     @property
     def nbytes(self): ...
