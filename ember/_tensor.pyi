@@ -542,6 +542,10 @@ class Tensor:
     def as_strided_(self, size, stride, storage_offset=None):
         """In-place version of as_strided: self's own shape and strides change."""
 
+    # ember/_ops/indexing/scatter_views.py:41
+    def as_strided_scatter(self, src, size, stride, storage_offset=None):
+        """A copy of input (same strides) with src written into its as_strided(size, stride, storage_offset) view."""
+
     # ember/_ops/pointwise/unary_trig.py:16
     def asin(self):
         """Inverse sine."""
@@ -859,6 +863,10 @@ class Tensor:
     def diagonal(self, offset=0, dim1=0, dim2=1):
         """The diagonal of dims dim1, dim2 (offset above the main one if > 0), as a view."""
 
+    # ember/_ops/indexing/scatter_views.py:23
+    def diagonal_scatter(self, src, offset=0, dim1=0, dim2=1):
+        """A copy of input with src written into its diagonal (as torch.diagonal selects it)."""
+
     # ember/_ops/pointwise/unary_special.py:81
     def digamma(self):
         """d/dx lgamma(input); -inf at 0."""
@@ -896,6 +904,10 @@ class Tensor:
 
     # ember/_tensor.py:582
     def double(self, memory_format=None): ...
+
+    # ember/_ops/shape/split_dims.py:39
+    def dsplit(self, indices_or_sections):
+        """tensor_split along dim 2 of a tensor of 3 or more dims; an int must divide that dim."""
 
     # ember/_tensor.py:139
     @property
@@ -1138,6 +1150,10 @@ class Tensor:
     # ember/_ops/reduction/unique.py:212
     def histc(self, bins=100, min=0, max=0, *, out=None):
         """Histogram of `input` with `bins` equal-width bins between min and max."""
+
+    # ember/_ops/shape/split_dims.py:26
+    def hsplit(self, indices_or_sections):
+        """tensor_split along dim 1 (dim 0 for 1-D input); an int must divide that dim."""
 
     # ember/_ops/pointwise/binary_float.py:53
     def hypot(self, y, /):
@@ -1866,6 +1882,10 @@ class Tensor:
     def select(self, dim, index):
         """The slice at `index` along `dim`, with that dim removed (a view)."""
 
+    # ember/_ops/indexing/scatter_views.py:29
+    def select_scatter(self, src, dim, index):
+        """A copy of input with src written at `index` along `dim`."""
+
     # ember/_ops/shape/strided.py:191
     def set_(self, source=None, storage_offset=None, size=None, stride=None):
         """Make self a view of source's storage (all of source, or the given geometry); set_() empties self."""
@@ -1931,6 +1951,10 @@ class Tensor:
 
     # ember/_tensor.py:134
     def size(self, dim=None): ...
+
+    # ember/_ops/indexing/scatter_views.py:35
+    def slice_scatter(self, src, dim=0, start=None, end=None, step=1):
+        """A copy of input with src written into input[start:end:step] along `dim`."""
 
     # ember/_ops/linalg/decomp.py:212
     def slogdet(self):
@@ -2169,6 +2193,18 @@ class Tensor:
     def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
         """Collapse each run of equal consecutive elements (or slices along `dim`) to one."""
 
+    # ember/_ops/shape/split_dims.py:58
+    def unsafe_chunk(self, chunks, dim=0):
+        """chunk (views), as unsafe_split."""
+
+    # ember/_ops/shape/split_dims.py:45
+    def unsafe_split(self, split_size, dim=0):
+        """split (views). NOTE: PyTorch's unsafe form skips the check on in-place writes into the pieces; ember's"""
+
+    # ember/_ops/shape/split_dims.py:52
+    def unsafe_split_with_sizes(self, split_sizes, dim=0):
+        """split_with_sizes (views), as unsafe_split."""
+
     # ember/_ops/shape/views.py:436
     def unsqueeze(self, dim):
         """Insert a size-1 dim at `dim`."""
@@ -2191,6 +2227,10 @@ class Tensor:
 
     # ember/_ops/shape/views.py:178
     def view_as(self, other): ...
+
+    # ember/_ops/shape/split_dims.py:33
+    def vsplit(self, indices_or_sections):
+        """tensor_split along dim 0 of a tensor of 2 or more dims; an int must divide that dim."""
 
     # ember/_ops/indexing/index.py:379
     def where(self, condition, other): ...
