@@ -991,6 +991,10 @@ class Tensor:
     def fill_(self, value):
         """Fill self with value, in place."""
 
+    # ember/_ops/indexing/put_reduce.py:116
+    def fill_diagonal_(self, fill_value, wrap=False):
+        """Fill the main diagonal (all dims equal for more than 2 dims; `wrap` restarts it below a tall matrix)."""
+
     # ember/_ops/pointwise/rounding.py:34
     def fix(self):
         """input rounded toward 0."""
@@ -1198,6 +1202,14 @@ class Tensor:
     # ember/_ops/indexing/index.py:227
     def index_put_(self, indices, values, accumulate=False):
         """values written (or, with accumulate, added: repeats add up) at the index tensors, in place."""
+
+    # ember/_ops/indexing/put_reduce.py:98
+    def index_reduce(self, dim, index, source, reduce, *, include_self=True, out=None):
+        """Reduce (prod, mean, amax, amin) source's slices into input's at positions `index` along `dim`."""
+
+    # ember/_ops/indexing/put_reduce.py:108
+    def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
+        """index_reduce, in place."""
 
     # ember/_ops/indexing/index.py:282
     def index_select(self, dim, index, *, out=None):
@@ -1738,6 +1750,14 @@ class Tensor:
     # ember/_ops/reduction/reduce.py:203
     def prod(self, dim=None, keepdim=False, *, dtype=None, out=None):
         """Product of all elements, or along `dim`."""
+
+    # ember/_ops/indexing/put_reduce.py:34
+    def put(self, index, source, accumulate=False):
+        """A copy of input with source's values written (or added, with accumulate) at flat `index` positions."""
+
+    # ember/_ops/indexing/put_reduce.py:42
+    def put_(self, index, source, accumulate=False):
+        """put, in place."""
 
     # ember/_ops/linalg/solvers.py:442
     def qr(self, some=True, *, out=None):
