@@ -33,6 +33,8 @@ vmap_depth = 0
 # `fw_visible` is 0 whenever no level exists, so the op boundary tests one number to skip forward AD.
 dual_levels = []
 fw_visible = 0
+# Storages a program passed to share_memory_ (weak references to their owners; ember/_storage.py)
+shared_storages = []
 
 
 def is_grad_enabled():

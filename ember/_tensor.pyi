@@ -458,7 +458,7 @@ class Tensor:
     def any(self, dim=None, keepdim=False):
         """True when some element (over `dim`) is nonzero."""
 
-    # ember/_types.py:69
+    # ember/_types.py:70
     def apply_(self, callable):
         """Call `callable` on every element (a Python number) and store the results in place (CPU only)."""
 
@@ -545,6 +545,10 @@ class Tensor:
     # ember/_ops/indexing/scatter_views.py:41
     def as_strided_scatter(self, src, size, stride, storage_offset=None):
         """A copy of input (same strides) with src written into its as_strided(size, stride, storage_offset) view."""
+
+    # ember/_tail.py:387
+    def as_subclass(self, cls):
+        """A `cls` instance sharing self's data, version counter and place in the autograd graph."""
 
     # ember/_ops/pointwise/unary_trig.py:16
     def asin(self):
@@ -677,7 +681,7 @@ class Tensor:
     def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
         """Fill with Cauchy samples centred on median with scale sigma."""
 
-    # ember/_types.py:107
+    # ember/_types.py:108
     def cdouble(self, memory_format=None): ...
 
     # ember/_ops/pointwise/rounding.py:30
@@ -688,7 +692,7 @@ class Tensor:
     def ceil_(self):
         """In-place version of ceil."""
 
-    # ember/_types.py:106
+    # ember/_types.py:107
     def cfloat(self, memory_format=None): ...
 
     # ember/_tensor.py:600
@@ -742,6 +746,9 @@ class Tensor:
     # ember/_ops/pointwise/complex.py:229
     def conj_physical(self):
         """The complex conjugate as a new tensor (a copy for real tensors)."""
+
+    # ember/_tail.py:268
+    def const_data_ptr(self): ...
 
     # ember/_ops/shape/copy.py:81
     def contiguous(self, memory_format=None):
@@ -878,6 +885,10 @@ class Tensor:
     # ember/_tensor.py:170
     def dim(self): ...
 
+    # ember/_tail.py:256
+    def dim_order(self, *, ambiguity_check=False):
+        """The dims from outermost to innermost in memory (by decreasing stride)."""
+
     # ember/_ops/reduction/norms.py:199
     def dist(self, other, p=2):
         """The p-norm of input - other (broadcast)."""
@@ -905,7 +916,7 @@ class Tensor:
     # ember/_tensor.py:582
     def double(self, memory_format=None): ...
 
-    # ember/_ops/shape/split_dims.py:39
+    # ember/_ops/shape/split_dims.py:40
     def dsplit(self, indices_or_sections):
         """tensor_split along dim 2 of a tensor of 3 or more dims; an int must divide that dim."""
 
@@ -991,7 +1002,7 @@ class Tensor:
     def fill_(self, value):
         """Fill self with value, in place."""
 
-    # ember/_ops/indexing/put_reduce.py:116
+    # ember/_ops/indexing/put_reduce.py:114
     def fill_diagonal_(self, fill_value, wrap=False):
         """Fill the main diagonal (all dims equal for more than 2 dims; `wrap` restarts it below a tall matrix)."""
 
@@ -1155,7 +1166,7 @@ class Tensor:
     def histc(self, bins=100, min=0, max=0, *, out=None):
         """Histogram of `input` with `bins` equal-width bins between min and max."""
 
-    # ember/_ops/shape/split_dims.py:26
+    # ember/_ops/shape/split_dims.py:27
     def hsplit(self, indices_or_sections):
         """tensor_split along dim 1 (dim 0 for 1-D input); an int must divide that dim."""
 
@@ -1203,11 +1214,11 @@ class Tensor:
     def index_put_(self, indices, values, accumulate=False):
         """values written (or, with accumulate, added: repeats add up) at the index tensors, in place."""
 
-    # ember/_ops/indexing/put_reduce.py:98
+    # ember/_ops/indexing/put_reduce.py:96
     def index_reduce(self, dim, index, source, reduce, *, include_self=True, out=None):
         """Reduce (prod, mean, amax, amin) source's slices into input's at positions `index` along `dim`."""
 
-    # ember/_ops/indexing/put_reduce.py:108
+    # ember/_ops/indexing/put_reduce.py:106
     def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
         """index_reduce, in place."""
 
@@ -1225,6 +1236,9 @@ class Tensor:
     # ember/_ops/linalg/decomp.py:109
     def inverse(self, *, out=None):
         """Alias of torch.linalg.inv."""
+
+    # ember/_tail.py:412
+    def ipu(self, device=None, non_blocking=False, memory_format=None): ...
 
     # ember/_tensor.py:228
     def is_complex(self): ...
@@ -1255,7 +1269,11 @@ class Tensor:
     @property
     def is_leaf(self): ...
 
-    # ember/_types.py:63
+    # ember/_tail.py:162
+    def is_neg(self):
+        """Whether the negative bit is set: never in ember (negation is always materialised)."""
+
+    # ember/_types.py:64
     def is_nonzero(self):
         """The truth value of a one-element tensor; RuntimeError for empty or larger ones."""
 
@@ -1263,7 +1281,18 @@ class Tensor:
     def is_pinned(self, device=None):
         """Whether this CPU tensor lives in page-locked memory (see pin_memory)."""
 
-    # ember/_types.py:104
+    # ember/_tail.py:156
+    def is_same_size(self, other):
+        """Whether input and other have the same shape."""
+
+    # ember/_tail.py:174
+    def is_set_to(self, tensor):
+        """Whether self and tensor share storage, storage offset, sizes and strides."""
+
+    # ember/_storage.py:195
+    def is_shared(self): ...
+
+    # ember/_types.py:105
     def is_signed(self): ...
 
     # ember/_tensor.py:145
@@ -1498,6 +1527,14 @@ class Tensor:
     @property
     def mT(self): ...
 
+    # ember/_tail.py:276
+    def map2_(self, x, y, callable):
+        """self[i] = callable(self[i], x[i], y[i]) for every element, in place (CPU only)."""
+
+    # ember/_tail.py:271
+    def map_(self, tensor, callable):
+        """self[i] = callable(self[i], tensor[i]) for every element, in place (CPU only, as in PyTorch)."""
+
     # ember/_ops/indexing/index.py:383
     def masked_fill(self, mask, value, /):
         """Copy of input with `value` where mask is True; the result keeps input's dtype."""
@@ -1561,6 +1598,10 @@ class Tensor:
     def mode(self, dim=-1, keepdim=False, *, out=None):
         """(values, indices) of the most frequent value along `dim` (the smallest on ties; its last index)."""
 
+    # ember/_tail.py:401
+    def module_load(self, other, assign=False):
+        """What load_state_dict stores for self: other detached (assign) or self with other's values copied in."""
+
     # ember/_ops/shape/views.py:301
     def moveaxis(self, source, destination):
         """Move dims from `source` to `destination` positions (a view)."""
@@ -1572,6 +1613,9 @@ class Tensor:
     # ember/_ops/reduction/sort.py:86
     def msort(self, *, out=None):
         """input sorted along its first dim."""
+
+    # ember/_tail.py:420
+    def mtia(self, device=None, non_blocking=False, memory_format=None): ...
 
     # ember/_ops/pointwise/arith.py:125
     def mul(self, y, /):
@@ -1664,9 +1708,17 @@ class Tensor:
     # ember/_tensor.py:175
     def nelement(self): ...
 
+    # ember/_tail.py:375
+    def new(self, *args, **kwargs):
+        """Legacy Tensor.new: sizes give a new (zero-filled) tensor of self's dtype and device, data a copy."""
+
     # ember/_creation.py:341
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """An uninitialised tensor (ember fills it with zeros, so programs stay deterministic)."""
+
+    # ember/_tail.py:46
+    def new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+        """empty_strided with self's dtype and device unless given."""
 
     # ember/_creation.py:407
     def new_full(self, *size, dtype=None, device=None, requires_grad=False, **kw):
@@ -1686,6 +1738,9 @@ class Tensor:
     # ember/_ops/indexing/index.py:248
     def nonzero(self, *, out=None, as_tuple=False):
         """Indices of the nonzero elements: an (n, ndim) int64 tensor, or one tensor per dim with as_tuple."""
+
+    # ember/_tail.py:151
+    def nonzero_static(self, *, size, fill_value=-1): ...
 
     # ember/_ops/reduction/norms.py:164
     def norm(self, p='fro', dim=None, keepdim=False, out=None, dtype=None):
@@ -1798,9 +1853,16 @@ class Tensor:
     def reciprocal_(self):
         """In-place version of reciprocal."""
 
+    # ember/_tail.py:426
+    def record_stream(self, stream):
+        """Accepted and ignored: ember's memory is freed by reference counting, not per stream."""
+
     # ember/_tensor.py:347
     def register_hook(self, hook):
         """Run hook(grad) when this tensor's gradient is computed; a returned tensor replaces it."""
+
+    # ember/_tail.py:431
+    def reinforce(self, reward): ...
 
     # ember/_ops/pointwise/unary.py:127
     def relu(self):
@@ -1843,9 +1905,29 @@ class Tensor:
     # ember/_ops/shape/views.py:179
     def reshape_as(self, other): ...
 
+    # ember/_tail.py:352
+    def resize(self, *sizes):
+        """Deprecated: self reshaped to sizes (same number of elements)."""
+
+    # ember/_tail.py:312
+    def resize_(self, *sizes, memory_format=None):
+        """Give self `sizes` in place: a shrink keeps the first elements (sharing memory when self is"""
+
+    # ember/_tail.py:360
+    def resize_as(self, tensor):
+        """Deprecated: self reshaped to tensor's shape (same number of elements)."""
+
+    # ember/_tail.py:336
+    def resize_as_(self, the_template, memory_format=None):
+        """resize_ to the_template's shape."""
+
     # ember/_ops/pointwise/complex.py:236
     def resolve_conj(self):
         """input itself: ember's conjugates are always materialised."""
+
+    # ember/_tail.py:168
+    def resolve_neg(self):
+        """input itself: ember has no lazy negation to resolve."""
 
     # ember/_tensor.py:356
     def retain_grad(self):
@@ -1921,6 +2003,10 @@ class Tensor:
     # ember/_tensor.py:130
     @property
     def shape(self): ...
+
+    # ember/_storage.py:188
+    def share_memory_(self):
+        """Mark self's storage as shared (ember's memory is not moved; see the note above) and return self."""
 
     # ember/_tensor.py:597
     def short(self, memory_format=None): ...
@@ -2032,8 +2118,15 @@ class Tensor:
     def stft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, pad_mode='reflect', normalized=False, onesided=None, return_complex=None, align_to_window=None):
         """The short-time Fourier transform of a signal (L,) or a batch (B, L): (B?, n_freq, n_frames) complex,"""
 
+    # ember/_storage.py:151
+    def storage(self):
+        """Deprecated in PyTorch: self's storage as a TypedStorage (warns once, as PyTorch)."""
+
     # ember/_tensor.py:209
     def storage_offset(self): ...
+
+    # ember/_storage.py:164
+    def storage_type(self): ...
 
     # ember/_tensor.py:191
     def stride(self, dim=None): ...
@@ -2056,6 +2149,10 @@ class Tensor:
     # ember/_ops/reduction/reduce.py:98
     def sum(self, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
         """Sum of all elements, or over `dim` (int or tuple)."""
+
+    # ember/_tail.py:186
+    def sum_to_size(self, *size):
+        """input summed (keeping dims) down to `size`, which input's shape must expand from."""
 
     # ember/_ops/linalg/solvers.py:430
     def svd(self, some=True, compute_uv=True, *, out=None):
@@ -2213,15 +2310,15 @@ class Tensor:
     def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
         """Collapse each run of equal consecutive elements (or slices along `dim`) to one."""
 
-    # ember/_ops/shape/split_dims.py:58
+    # ember/_ops/shape/split_dims.py:59
     def unsafe_chunk(self, chunks, dim=0):
         """chunk (views), as unsafe_split."""
 
-    # ember/_ops/shape/split_dims.py:45
+    # ember/_ops/shape/split_dims.py:46
     def unsafe_split(self, split_size, dim=0):
         """split (views). NOTE: PyTorch's unsafe form skips the check on in-place writes into the pieces; ember's"""
 
-    # ember/_ops/shape/split_dims.py:52
+    # ember/_ops/shape/split_dims.py:53
     def unsafe_split_with_sizes(self, split_sizes, dim=0):
         """split_with_sizes (views), as unsafe_split."""
 
@@ -2232,6 +2329,9 @@ class Tensor:
     # ember/_ops/shape/strided.py:249
     def unsqueeze_(self, dim):
         """In-place version of unsqueeze: self's own shape and strides change."""
+
+    # ember/_storage.py:163
+    def untyped_storage(self): ...
 
     # ember/_ops/reduction/stats.py:22
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
@@ -2248,7 +2348,7 @@ class Tensor:
     # ember/_ops/shape/views.py:178
     def view_as(self, other): ...
 
-    # ember/_ops/shape/split_dims.py:33
+    # ember/_ops/shape/split_dims.py:34
     def vsplit(self, indices_or_sections):
         """tensor_split along dim 0 of a tensor of 2 or more dims; an int must divide that dim."""
 
@@ -2261,6 +2361,9 @@ class Tensor:
 
     # ember/_ops/pointwise/binary_float.py:127
     def xlogy_(self, other): ...
+
+    # ember/_tail.py:416
+    def xpu(self, device=None, non_blocking=False, memory_format=None): ...
 
     # ember/_ops/shape/copy.py:147
     def zero_(self): ...

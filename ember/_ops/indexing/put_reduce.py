@@ -76,7 +76,7 @@ def _index_reduce_checks(input, dim, index, source, reduce, name):
                            f"({src_n}), for dim: {dim}")
     size = input.shape[d] if input._data.ndim else 1
     flat = index._data.reshape(-1)
-    if flat.size and bool(((flat >= size) | (flat < -size)).any()):
+    if flat.size and bool(((flat >= size) | (flat < 0)).any()):  # NOTE: no negative indices, as PyTorch
         raise IndexError("index out of range in self")
     return d
 
@@ -87,9 +87,7 @@ def _index_reduce(input, dim, index, source, reduce, include_self, name, inplace
     reducer = input.scatter_reduce_ if inplace else input.scatter_reduce
     if not input._data.ndim:
         return reducer(0, index.long().reshape(()), source.reshape(()), reduce, include_self=include_self)
-    size = input.shape[d]
     idx = index.long()
-    idx = idx + (idx < 0).long() * size  # NOTE: negative indices count from the end, as in index_add
     shape = [1] * source._data.ndim
     shape[d] = -1
     return reducer(d, idx.reshape(shape).expand(source.shape), source, reduce, include_self=include_self)

@@ -10,16 +10,17 @@ def _split_dim(name, input, indices_or_sections, dim, min_dims):
     if nd < min_dims:
         raise RuntimeError(f"torch.{name} requires a tensor with at least {min_dims} dimension, but got a tensor "
                            f"with {nd} dimensions!")
-    if isinstance(indices_or_sections, Tensor) or not isinstance(indices_or_sections, (list, tuple)):
-        sections = indices_or_sections
-        if isinstance(sections, Tensor):
-            sections = [int(i) for i in sections.tolist()] if sections._data.ndim else int(sections.item())
-        if not isinstance(sections, list):
-            size = input._data.shape[dim]
-            if sections == 0 or size % sections:
-                raise RuntimeError(f"torch.{name} attempted to split along dimension {dim}, but the size of the "
-                                   f"dimension {size} is not divisible by the split_size {sections}!")
-        indices_or_sections = sections
+    if isinstance(indices_or_sections, Tensor):
+        raise TypeError(f"{name}() received an invalid combination of arguments - got (Tensor, Tensor), but expected "
+                        f"one of:\n * (Tensor input, int sections)\n      didn't match because some of the arguments "
+                        f"have invalid types: (Tensor, !Tensor!)\n * (Tensor input, tuple of ints indices)\n      "
+                        f"didn't match because some of the arguments have invalid types: (Tensor, !Tensor!)\n")
+    if not isinstance(indices_or_sections, (list, tuple)):
+        size = input._data.shape[dim]
+        sections = int(indices_or_sections)
+        if sections == 0 or size % sections:
+            raise RuntimeError(f"torch.{name} attempted to split along dimension {dim}, but the size of the "
+                               f"dimension {size} is not divisible by the split_size {sections}!")
     return tensor_split(input, indices_or_sections, dim)
 
 
