@@ -82,6 +82,12 @@ class Tensor:
     # ember/_tensor.py:507
     def __deepcopy__(self, memo): ...
 
+    # ember/_runtime.py:443
+    def __dlpack__(self, *args, **kwargs): ...
+
+    # ember/_runtime.py:444
+    def __dlpack_device__(self): ...
+
     # ember/_ops/pointwise/compare.py:25
     def __eq__(self, other):
         """Elementwise eq; returns a bool tensor."""
