@@ -1160,6 +1160,10 @@ class Tensor:
     def hardshrink(self, lambd=0.5):
         """input outside [-lambd, lambd], 0 inside."""
 
+    # ember/_ops/reduction/hash_segment.py:39
+    def hash_tensor(self, dim=(), *, keepdim=False, mode=0, out=None):
+        """A uint64 xor-hash of input's elements (as float64 or int64 bits) over `dim` (all dims by default)."""
+
     # ember/_ops/pointwise/binary_float.py:231
     def heaviside(self, values, /):
         """Step function: 0 below zero, 1 above, `values` at zero."""
@@ -2063,6 +2067,10 @@ class Tensor:
 
     # ember/_tensor.py:134
     def size(self, dim=None): ...
+
+    # ember/_ops/indexing/scatter_views.py:100
+    def slice_inverse(self, src, dim=0, start=None, end=None, step=1):
+        """The inverse of slicing src into input: a view of input's storage with src's sizes, strides and offset."""
 
     # ember/_ops/indexing/scatter_views.py:35
     def slice_scatter(self, src, dim=0, start=None, end=None, step=1):

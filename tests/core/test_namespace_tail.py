@@ -299,3 +299,57 @@ def test_missing_backends_raise_as_pytorch():
 
 def test_index_reduce_refuses_negative_indices():
     same(lambda t: t.zeros(3, 2).index_reduce(0, t.tensor([0, -1]), t.ones(2, 2), "amin"))
+
+
+# --- hash_tensor, segment_reduce, slice_inverse --------------------------------------------------------------
+@pytest.mark.parametrize("call", [
+    lambda t: t.hash_tensor(t.tensor([1.5, -2.0])), lambda t: t.hash_tensor(t.tensor([-1], dtype=t.int32)),
+    lambda t: t.hash_tensor(t.tensor([True, True, False])), lambda t: t.hash_tensor(t.tensor([3], dtype=t.uint8)),
+    lambda t: t.hash_tensor(t.tensor([[1, 2], [3, 4]]), dim=0, keepdim=True),
+    lambda t: t.hash_tensor(t.tensor([[1, 2], [3, 4]]), dim=(0, 1)), lambda t: t.hash_tensor(t.tensor([], dtype=t.float32)),
+    lambda t: t.hash_tensor(t.tensor([1.]), mode=1), lambda t: t.hash_tensor(t.tensor(1.0 + 2j)),
+    lambda t: t.ones(2, requires_grad=True).hash_tensor(), lambda t: t.hash_tensor(ar(t, 3, 4).t()),
+    lambda t: t.hash_tensor(t.ones(2, 0), dim=1),
+])
+def test_hash_tensor(call):
+    same(call)
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: t.segment_reduce(t.tensor([1., 2, 3, 4, 5]), "mean", lengths=t.tensor([2, 0, 3]), initial=10.),
+    lambda t: t.segment_reduce(t.tensor([1., 2, 3, 4, 5]), "max", lengths=t.tensor([2, 0, 3])),
+    lambda t: t.segment_reduce(t.tensor([1., 2, 3, 4, 5]), "min", offsets=t.tensor([0, 2, 2, 5])),
+    lambda t: t.segment_reduce(t.tensor([[1., 2], [3, 4], [5, 6]]).t().contiguous(), "sum",
+                               lengths=t.tensor([[1, 2], [2, 1]]), axis=1),
+    lambda t: t.segment_reduce(t.tensor([1., 2, 3, 4, 5]), "sum", lengths=t.tensor([2, 2])),
+    lambda t: t.segment_reduce(t.tensor([1., 2, 3, 4, 5]), "sum"),
+    lambda t: t.segment_reduce(t.tensor([1., 2, 3, 4, 5]), "sum", indices=t.tensor([0])),
+    lambda t: t.segment_reduce(t.tensor([1., 2, 3, 4, 5]), "foo", lengths=t.tensor([5])),
+    lambda t: t.segment_reduce(t.tensor([1., 2, 3, 4, 5]), "sum", lengths=t.tensor([2., 3])),
+    lambda t: t.segment_reduce(t.tensor([1., 2, 3, 4, 5]), "sum", lengths=t.tensor([6, -1])),
+    lambda t: t.segment_reduce(t.tensor([1, 2, 3]), "sum", lengths=t.tensor([1, 2])),
+    lambda t: t.segment_reduce(t.ones(5, 1), "sum", lengths=t.tensor([2, 3]), axis=1),
+])
+def test_segment_reduce(call):
+    same(call)
+
+
+def test_segment_reduce_gradients():
+    def run(t):
+        out = []
+        for reduce in ("max", "prod", "mean", "sum", "min"):
+            x = t.tensor([1., 3, 2, 4, 5], dtype=t.float64, requires_grad=True)
+            t.segment_reduce(x, reduce, lengths=t.tensor([2, 0, 3]), initial=1.5 if reduce == "sum" else None)\
+                .mul(t.tensor([1., 2, 3], dtype=t.float64)).sum().backward()
+            out.append(x.grad)
+        return out
+    same(run)
+
+
+def test_slice_inverse():
+    def run(t):
+        base = ar(t, 4, 3)
+        view = base[1:3]
+        inv = t.slice_inverse(view, base, 0, 1, 3)
+        return inv, inv.stride(), inv.data_ptr() == base.data_ptr()
+    same(run)

@@ -95,3 +95,9 @@ spec(OpSpec("diagonal_scatter", sample=_diag_sample),
      # NOTE: grad=False: PyTorch's input gradient for as_strided_scatter is wrong (it fails torch.autograd.gradcheck);
      # ember's is checked against finite differences in tests/core/test_namespace_tail.py
      OpSpec("as_strided_scatter", sample=_as_strided_sample, grad=False))
+
+
+@public(method=True)
+def slice_inverse(input, src, dim=0, start=None, end=None, step=1):
+    """The inverse of slicing src into input: a view of input's storage with src's sizes, strides and offset."""
+    return input.as_strided(src.shape, src.stride(), src.storage_offset())
