@@ -444,3 +444,53 @@ for _name, _fn in (("ipu", _ipu), ("xpu", _xpu), ("mtia", _mtia), ("record_strea
                    ("reinforce", _reinforce)):
     _fn.__name__ = _name
     bind_method(_name, _fn)
+
+
+# --- hooks -------------------------------------------------------------------------------------------------
+def _register_post_accumulate_grad_hook(self, hook):
+    """hook(tensor) runs after a backward pass has accumulated into this leaf's .grad; returns a handle with
+    remove(). Built on a post hook of the leaf's AccumulateGrad node."""
+    if not self._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if self._grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    import weakref
+    leaf = weakref.ref(self)  # NOTE: the node belongs to the leaf; a strong reference would make a cycle
+
+    def after_accumulation(grad_inputs, grad_outputs):
+        result = hook(leaf())
+        if result is not None:
+            raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
+    return self._accumulator().register_hook(after_accumulation)
+
+
+bind_method("register_post_accumulate_grad_hook", _register_post_accumulate_grad_hook)
+bind_method("is_distributed", lambda self: False)
+
+
+@public
+def is_vulkan_available():
+    """False: ember has no Vulkan backend."""
+    return False
+
+
+def _inplace_function(name):
+    def fn(input, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"torch.{name}(input, ...): input.{name}(...)."
+    return fn
+
+
+for _name in ("addmv_", "gcd_", "lcm_", "ldexp_", "xlogy_"):
+    public(_inplace_function(_name), name=_name)
+
+
+def _conj_physical_(self):
+    """The complex conjugate in place (nothing to do for real tensors)."""
+    if self.is_complex():
+        self.copy_(self.conj_physical())
+    return self
+
+
+bind("conj_physical_", _conj_physical_, method=True)

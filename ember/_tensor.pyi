@@ -753,6 +753,10 @@ class Tensor:
     def conj_physical(self):
         """The complex conjugate as a new tensor (a copy for real tensors)."""
 
+    # ember/_tail.py:489
+    def conj_physical_(self):
+        """The complex conjugate in place (nothing to do for real tensors)."""
+
     # ember/_tail.py:268
     def const_data_ptr(self): ...
 
@@ -1267,6 +1271,9 @@ class Tensor:
     # ember/_tensor.py:158
     @property
     def is_cuda(self): ...
+
+    # ember/_tail.py:468
+    def is_distributed(self): ...
 
     # ember/_tensor.py:225
     def is_floating_point(self): ...
@@ -1870,6 +1877,10 @@ class Tensor:
     # ember/_tensor.py:347
     def register_hook(self, hook):
         """Run hook(grad) when this tensor's gradient is computed; a returned tensor replaces it."""
+
+    # ember/_tail.py:450
+    def register_post_accumulate_grad_hook(self, hook):
+        """hook(tensor) runs after a backward pass has accumulated into this leaf's .grad; returns a handle with"""
 
     # ember/_tail.py:431
     def reinforce(self, reward): ...

@@ -353,3 +353,38 @@ def test_slice_inverse():
         inv = t.slice_inverse(view, base, 0, 1, 3)
         return inv, inv.stride(), inv.data_ptr() == base.data_ptr()
     same(run)
+
+
+# --- post-accumulate-grad hooks, in-place torch functions, small predicates ---------------------------------
+def test_register_post_accumulate_grad_hook():
+    def run(t):
+        x = t.ones(2, requires_grad=True)
+        seen = []
+
+        def hook(leaf):
+            seen.append(leaf.grad.clone())
+            leaf.grad.mul_(10)  # NOTE: the hook sees (and may change) the accumulated gradient
+        handle = x.register_post_accumulate_grad_hook(hook)
+        (x * 3).sum().backward()
+        (x * 3).sum().backward()
+        handle.remove()
+        (x * 3).sum().backward()
+        t.autograd.grad((x * 1).sum(), x)  # NOTE: no accumulation, no call
+        return seen, x.grad
+    same(run)
+    same(lambda t: (t.ones(2, requires_grad=True) * 2).register_post_accumulate_grad_hook(print))
+    same(lambda t: t.ones(2).register_post_accumulate_grad_hook(print))
+
+    def returns_value(t):
+        y = t.ones(2, requires_grad=True)
+        y.register_post_accumulate_grad_hook(lambda leaf: 5)
+        (y * 1).sum().backward()
+    same(returns_value)
+
+
+def test_inplace_torch_functions_and_predicates():
+    same(lambda t: (t.gcd_(t.tensor([4, 9]), t.tensor([6, 3])), t.lcm_(t.tensor([4]), t.tensor([6])),
+                    t.ldexp_(t.tensor([1., 2.]), t.tensor([2, 3])), t.xlogy_(t.tensor([2., 0.]), t.tensor([3., 0.])),
+                    t.addmv_(t.ones(2), t.ones(2, 3), t.ones(3), beta=2),
+                    t.conj_physical_(t.tensor([1 + 2j])), t.tensor([1.]).conj_physical_(),
+                    t.ones(1).is_distributed(), t.is_vulkan_available()))
