@@ -204,8 +204,6 @@ def test_grad_fn_register_hook_and_prehook():
     same(fn)
 
 
-@pytest.mark.xfail(not hasattr(ember.Tensor, "register_post_accumulate_grad_hook"), strict=True,
-                   reason="Tensor.register_post_accumulate_grad_hook is missing (_tensor.py)")
 def test_post_accumulate_grad_hook():
     def fn(torch):
         x = torch.tensor([1.0, 2.0], requires_grad=True)
