@@ -1,6 +1,4 @@
 """Tensor.register_hook (leaf and non-leaf, modifying the gradient, removal), retain_grad, Node hooks."""
-import pytest
-
 import ember
 from autograd_compare import same, same_error
 
