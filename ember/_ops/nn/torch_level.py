@@ -1,6 +1,7 @@
 """The nn functions PyTorch also exposes as torch.* with ATen's low-level signatures (reduction as an int,
 positional flags, several outputs): each delegates to ember's nn implementation (nn.functional, the RNN
 modules' layer loop), so values and gradients are the same code's."""
+import math
 
 from ..._tensor import Tensor
 from .._registry import OpSpec, public, spec
@@ -365,12 +366,18 @@ def _pad_sample(g):
 def _layer_norm_sample(g):
     x = g.values(g.shape(2, 3, 1, 4))
     k = g.integers(1, x.ndim - 1)
+    if math.prod(x.shape[x.ndim - k:]) < 3:
+        # NOTE: over one or two values the input's gradient is cancellation (exactly 0 in ember, float32
+        # rounding noise in PyTorch), as nn.functional.layer_norm's spec avoids it
+        x = g.values(x.shape + (3,))
+        k += 1
     shape = list(x.shape[x.ndim - k:])
     return (x, shape, g.values(shape), g.values(shape), 1e-5), {}
 
 
 def _group_norm_sample(g):
-    n, groups, per, hw = g.integers(1, 3), g.integers(1, 2), g.integers(1, 2), g.integers(1, 3)
+    # NOTE: at least 3 values per group, as for layer norm
+    n, groups, per, hw = g.integers(1, 3), g.integers(1, 2), g.integers(1, 2), g.integers(3, 4)
     c = groups * per
     return (g.values((n * c * hw,)).reshape(n, c, hw), g.values((c,)), g.values((c,)), n, c, hw, groups, 1e-5), {}
 
@@ -400,6 +407,9 @@ def _rnn_sample(mode):
     return sample
 
 
+# NOTE: the tolerance of nn.functional's norm specs (normalization.py): float32 reductions in another order
+# (also for the recurrent layers, whose gradients sum over time steps)
+_NORM_TOL = {"rtol": {"float32": 1e-4}, "atol": {"float32": 1e-4}}
 spec(OpSpec("bilinear", sample=_bilinear_sample, atol=1e-5),
      OpSpec("binary_cross_entropy_with_logits", sample=_bce_sample),
      OpSpec("cosine_embedding_loss", sample=_cosine_sample, atol=1e-5),
@@ -409,11 +419,12 @@ spec(OpSpec("bilinear", sample=_bilinear_sample, atol=1e-5),
      OpSpec("poisson_nll_loss", sample=_poisson_sample),
      OpSpec("triplet_margin_loss", sample=_triplet_sample, atol=1e-5),
      OpSpec("constant_pad_nd", sample=_pad_sample),
-     OpSpec("native_layer_norm", sample=_layer_norm_sample, atol=5e-5),
-     # NOTE: a group of one value scales float32 rounding of x - mean by 1/sqrt(eps) in the input's gradient
-     OpSpec("native_group_norm", sample=_group_norm_sample, atol=1e-4, rtol=1e-3),
-     OpSpec("native_batch_norm", sample=_batch_norm_sample, atol=1e-5),
-     OpSpec("rnn_tanh", sample=_rnn_sample("RNN_TANH"), atol=1e-5, large=False),
-     OpSpec("rnn_relu", sample=_rnn_sample("RNN_RELU"), atol=1e-5, large=False),
-     OpSpec("gru", sample=_rnn_sample("GRU"), atol=1e-5, large=False),
-     OpSpec("lstm", sample=_rnn_sample("LSTM"), atol=1e-5, large=False))
+     # NOTE: large=False: among thousands of rows some hold three near-equal values, where PyTorch's float32
+     # gradient is itself off by ~1e-3 (cancellation); nn.functional.layer_norm's spec covers the same code large
+     OpSpec("native_layer_norm", sample=_layer_norm_sample, large=False, **_NORM_TOL),
+     OpSpec("native_group_norm", sample=_group_norm_sample, **_NORM_TOL),
+     OpSpec("native_batch_norm", sample=_batch_norm_sample, **_NORM_TOL),
+     OpSpec("rnn_tanh", sample=_rnn_sample("RNN_TANH"), large=False, **_NORM_TOL),
+     OpSpec("rnn_relu", sample=_rnn_sample("RNN_RELU"), large=False, **_NORM_TOL),
+     OpSpec("gru", sample=_rnn_sample("GRU"), large=False, **_NORM_TOL),
+     OpSpec("lstm", sample=_rnn_sample("LSTM"), large=False, **_NORM_TOL))
