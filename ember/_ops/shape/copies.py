@@ -190,7 +190,8 @@ def _narrow_sample(g):
 
 
 def _complex_sample(g):
-    return (g.values(g.shape(0, 2, 0, 3) + (2,)),), {}
+    # NOTE: no empty inputs: NumPy's zero strides of an empty array make PyTorch refuse the view
+    return (g.values(g.shape(0, 2, 1, 3) + (2,)),), {}
 
 
 _FL = ("float32", "float64")
@@ -213,5 +214,5 @@ spec(OpSpec("alias_copy", dtypes=_FL + ("int64", "bool")),
      OpSpec("unfold_copy", sample=_unfold_sample),
      OpSpec("unsqueeze_copy", sample=_unsqueeze_sample),
      OpSpec("view_copy", sample=_view_sample),
-     OpSpec("view_as_complex_copy", sample=_complex_sample, gradcheck=False),
+     OpSpec("view_as_complex_copy", sample=_complex_sample, grad=False),  # NOTE: PyTorch refuses its gradient
      OpSpec("view_as_real_copy", dtypes=("complex64", "complex128")))
