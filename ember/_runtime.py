@@ -13,6 +13,32 @@ from ._ops._registry import bind_method, public
 from ._tensor import Tensor
 
 
+def _bool_arg(value, message):
+    if not isinstance(value, bool):
+        raise RuntimeError(f"{message} expects a bool, but got {type(value).__name__ if type(value).__module__ == 'builtins' else type(value).__module__.split('.')[0] + '.' + type(value).__name__}")
+    return value
+
+
+def _str_arg(fn, arg, value):
+    if not isinstance(value, str):
+        from ._arguments import type_name
+        raise TypeError(f"{fn}(): argument '{arg}' (position 1) must be str, not {type_name(value)}")
+    return value
+
+
+def _dtype_arg(value):
+    if not isinstance(value, _dtype.dtype):
+        from ._arguments import type_name
+        raise TypeError(f"dtype must be a torch.dtype (got {type_name(value)})")
+    return value
+
+
+def _plain(fn):
+    """NOTE: these take numbers; the generic guard (_guards.py) would read a first parameter named `a` as a Tensor."""
+    fn._checked = True
+    return fn
+
+
 # --- threads ------------------------------------------------------------------------------------------------
 def _positive(n, name):
     if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
@@ -104,7 +130,7 @@ def get_deterministic_debug_mode():
 @public
 def set_warn_always(b):
     """Record whether warnings PyTorch gives once should be given every time."""
-    _state.warn_always = bool(b)
+    _state.warn_always = _bool_arg(b, "setWarnOnlyOnce")
 
 
 @public
@@ -117,6 +143,7 @@ def is_warn_always_enabled():
 def set_flush_denormal(mode):
     """Returns False: NumPy and CuPy cannot flush denormals to zero (PyTorch returns False where its CPU
     cannot either)."""
+    _bool_arg(mode, "flush_denormal")
     return False
 
 
@@ -150,7 +177,8 @@ _DEVICE_TYPES = ("cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, f
                  "meta, hpu, mtia, privateuseone")
 
 
-def _autocast_entry(device_type):
+def _autocast_entry(device_type, fn="get_autocast_dtype"):
+    _str_arg(fn, "device_type", device_type)
     if not isinstance(device_type, str) or device_type.split(":")[0] not in _DEVICE_TYPES.split(", "):
         raise RuntimeError(f"Expected one of {_DEVICE_TYPES} device type at start of device string: {device_type}")
     device_type = device_type.split(":")[0]
@@ -161,14 +189,18 @@ def _autocast_entry(device_type):
 def is_autocast_enabled(device_type="cuda"):
     """Whether autocast is on for the device type (cuda when not given). NOTE: ember computes in the inputs'
     dtypes whatever this says."""
-    return _autocast_entry(device_type)[0]
+    return _autocast_entry(device_type, "is_autocast_enabled")[0]
 
 
 @public
 def set_autocast_enabled(*args):
     """set_autocast_enabled(enabled) for cuda, or set_autocast_enabled(device_type, enabled)."""
     device_type, enabled = ("cuda",) + args if len(args) == 1 else args
-    _autocast_entry(device_type)[0] = bool(enabled)
+    if not isinstance(enabled, bool):
+        from ._arguments import type_name
+        raise TypeError(f"set_autocast_enabled(): argument 'enabled' (position {len(args)}) must be bool, not "
+                        f"{type_name(enabled)}")
+    _autocast_entry(device_type, "set_autocast_enabled")[0] = enabled
 
 
 @public
@@ -180,7 +212,7 @@ def get_autocast_dtype(device_type):
 @public
 def set_autocast_dtype(device_type, dtype):
     """Set the dtype autocast would use on the device type."""
-    _autocast_entry(device_type)[1] = dtype
+    _autocast_entry(device_type, "set_autocast_dtype")[1] = _dtype_arg(dtype)
 
 
 def _legacy_autocast(name, device_type, kind):
@@ -225,7 +257,10 @@ def is_autocast_cache_enabled():
 @public
 def set_autocast_cache_enabled(enabled):
     """Set the autocast cache switch."""
-    _state.autocast_cache_enabled = bool(enabled)
+    if not isinstance(enabled, bool):
+        from ._arguments import type_name
+        raise TypeError(f"enabled must be a bool (got {type_name(enabled)})")
+    _state.autocast_cache_enabled = enabled
 
 
 @public
@@ -259,18 +294,21 @@ def _number(a):
 
 
 @public
+@_plain
 def sym_int(a):
     """int(a), truncating toward zero (eager form of the SymInt-aware cast)."""
     return math.trunc(a) if isinstance(a, float) else int(a)
 
 
 @public
+@_plain
 def sym_float(a):
     """float(a)."""
     return float(a)
 
 
 @public
+@_plain
 def sym_max(a, b):
     """max(a, b); a float if either is one."""
     a, b = _number(a), _number(b)
@@ -279,6 +317,7 @@ def sym_max(a, b):
 
 
 @public
+@_plain
 def sym_min(a, b):
     """min(a, b); a float if either is one."""
     a, b = _number(a), _number(b)
@@ -287,30 +326,35 @@ def sym_min(a, b):
 
 
 @public
+@_plain
 def sym_not(a):
     """not a."""
     return not a
 
 
 @public
+@_plain
 def sym_sqrt(a):
     """math.sqrt(a)."""
     return math.sqrt(a)
 
 
 @public
+@_plain
 def sym_sum(args):
     """sum(args)."""
     return sum(args)
 
 
 @public
+@_plain
 def sym_ite(b, t, f):
     """t if b else f."""
     return t if b else f
 
 
 @public
+@_plain
 def sym_fresh_size(expr):
     """expr itself in eager mode."""
     return expr
@@ -319,9 +363,17 @@ def sym_fresh_size(expr):
 _INT64_MAX = 2 ** 63 - 1
 
 
+def _number_arg(fn, size):
+    if isinstance(size, bool) or not isinstance(size, (int, float, np.integer, np.floating)):
+        from ._arguments import type_name
+        raise TypeError(f"{fn}(): argument 'size' (position 1) must be Number, not {type_name(size)}")
+
+
 @public
+@_plain
 def sym_constrain_range(size, *, min=None, max=None):
     """Check that the integer `size` lies in [min, max] (RuntimeError otherwise)."""
+    _number_arg("sym_constrain_range", size)
     lo = min if min is not None else -_INT64_MAX - 1
     hi = max if max is not None else _INT64_MAX
     if isinstance(size, int) and not lo <= size <= hi:
@@ -329,8 +381,10 @@ def sym_constrain_range(size, *, min=None, max=None):
 
 
 @public
+@_plain
 def sym_constrain_range_for_size(size, *, min=None, max=None):
     """Check that `size` is a valid size: in [min or 0, max]."""
+    _number_arg("sym_constrain_range_for_size", size)
     lo = 0 if min is None else min
     hi = max if max is not None else _INT64_MAX
     if isinstance(size, int) and not lo <= size <= hi:
@@ -392,6 +446,9 @@ class Future:
 @public
 def fork(func, *args, **kwargs):
     """Run func(*args, **kwargs) now (ember has no TorchScript thread pool) and return a finished Future."""
+    if not callable(func):
+        from ._arguments import type_name
+        raise TypeError(f"Object of type '{type_name(func)}' is not an instance of 'function'")
     try:
         return Future(func(*args, **kwargs))
     except Exception as e:  # noqa: BLE001 - raised again by wait(), as PyTorch does
@@ -401,6 +458,11 @@ def fork(func, *args, **kwargs):
 @public
 def wait(future):
     """The value of a Future from fork."""
+    if future is None:
+        raise RuntimeError("Future can't be None")
+    if not isinstance(future, Future):
+        raise TypeError(f"wait(): incompatible function arguments. The following argument types are supported:\n"
+                        f"    1. (arg0: torch._C.Future) -> object\n\nInvoked with: {future!r}")
     return future.wait()
 
 
@@ -448,6 +510,9 @@ bind_method("__dlpack_device__", lambda self: self._data.__dlpack_device__())
 def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=None, pin_memory=False):
     """`size` elements of `dtype` read from a file; with shared=True the tensor maps the file, and writes
     reach it."""
+    if not isinstance(filename, str):
+        from ._arguments import type_name
+        raise TypeError(f"from_file(): argument 'filename' (position 1) must be str, not {type_name(filename)}")
     dtype = dtype or _state.default_dtype
     nbytes = os.path.getsize(filename)
     if size * dtype.itemsize > nbytes:

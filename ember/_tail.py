@@ -114,6 +114,9 @@ _RANGE_WARNING = ("torch.range is deprecated and will be removed in a future rel
 @public
 def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Deprecated: values from start to end inclusive, every step (default dtype unless given)."""
+    if isinstance(start, bool) or not isinstance(start, (int, float, np.integer, np.floating, Tensor)):
+        from ._arguments import type_name
+        raise TypeError(f"range(): argument 'start' (position 1) must be Number, not {type_name(start)}")
     warnings.warn(_RANGE_WARNING, UserWarning, stacklevel=2)
     if end is None:
         start, end = 0, start
@@ -469,7 +472,7 @@ bind_method("is_distributed", lambda self: False)
 
 
 @public
-def is_vulkan_available():
+def is_vulkan_available(*args, **kwargs):
     """False: ember has no Vulkan backend."""
     return False
 

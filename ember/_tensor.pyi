@@ -82,10 +82,10 @@ class Tensor:
     # ember/_tensor.py:507
     def __deepcopy__(self, memo): ...
 
-    # ember/_runtime.py:443
+    # ember/_runtime.py:505
     def __dlpack__(self, *args, **kwargs): ...
 
-    # ember/_runtime.py:444
+    # ember/_runtime.py:506
     def __dlpack_device__(self): ...
 
     # ember/_ops/pointwise/compare.py:25
@@ -552,7 +552,7 @@ class Tensor:
     def as_strided_scatter(self, src, size, stride, storage_offset=None):
         """A copy of input (same strides) with src written into its as_strided(size, stride, storage_offset) view."""
 
-    # ember/_tail.py:387
+    # ember/_tail.py:390
     def as_subclass(self, cls):
         """A `cls` instance sharing self's data, version counter and place in the autograd graph."""
 
@@ -753,11 +753,11 @@ class Tensor:
     def conj_physical(self):
         """The complex conjugate as a new tensor (a copy for real tensors)."""
 
-    # ember/_tail.py:489
+    # ember/_tail.py:492
     def conj_physical_(self):
         """The complex conjugate in place (nothing to do for real tensors)."""
 
-    # ember/_tail.py:268
+    # ember/_tail.py:271
     def const_data_ptr(self): ...
 
     # ember/_ops/shape/copy.py:81
@@ -895,7 +895,7 @@ class Tensor:
     # ember/_tensor.py:170
     def dim(self): ...
 
-    # ember/_tail.py:256
+    # ember/_tail.py:259
     def dim_order(self, *, ambiguity_check=False):
         """The dims from outermost to innermost in memory (by decreasing stride)."""
 
@@ -1012,7 +1012,7 @@ class Tensor:
     def fill_(self, value):
         """Fill self with value, in place."""
 
-    # ember/_ops/indexing/put_reduce.py:114
+    # ember/_ops/indexing/put_reduce.py:118
     def fill_diagonal_(self, fill_value, wrap=False):
         """Fill the main diagonal (all dims equal for more than 2 dims; `wrap` restarts it below a tall matrix)."""
 
@@ -1228,11 +1228,11 @@ class Tensor:
     def index_put_(self, indices, values, accumulate=False):
         """values written (or, with accumulate, added: repeats add up) at the index tensors, in place."""
 
-    # ember/_ops/indexing/put_reduce.py:96
+    # ember/_ops/indexing/put_reduce.py:100
     def index_reduce(self, dim, index, source, reduce, *, include_self=True, out=None):
         """Reduce (prod, mean, amax, amin) source's slices into input's at positions `index` along `dim`."""
 
-    # ember/_ops/indexing/put_reduce.py:106
+    # ember/_ops/indexing/put_reduce.py:110
     def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
         """index_reduce, in place."""
 
@@ -1251,7 +1251,7 @@ class Tensor:
     def inverse(self, *, out=None):
         """Alias of torch.linalg.inv."""
 
-    # ember/_tail.py:412
+    # ember/_tail.py:415
     def ipu(self, device=None, non_blocking=False, memory_format=None): ...
 
     # ember/_tensor.py:228
@@ -1272,7 +1272,7 @@ class Tensor:
     @property
     def is_cuda(self): ...
 
-    # ember/_tail.py:468
+    # ember/_tail.py:471
     def is_distributed(self): ...
 
     # ember/_tensor.py:225
@@ -1286,7 +1286,7 @@ class Tensor:
     @property
     def is_leaf(self): ...
 
-    # ember/_tail.py:162
+    # ember/_tail.py:165
     def is_neg(self):
         """Whether the negative bit is set: never in ember (negation is always materialised)."""
 
@@ -1298,11 +1298,11 @@ class Tensor:
     def is_pinned(self, device=None):
         """Whether this CPU tensor lives in page-locked memory (see pin_memory)."""
 
-    # ember/_tail.py:156
+    # ember/_tail.py:159
     def is_same_size(self, other):
         """Whether input and other have the same shape."""
 
-    # ember/_tail.py:174
+    # ember/_tail.py:177
     def is_set_to(self, tensor):
         """Whether self and tensor share storage, storage offset, sizes and strides."""
 
@@ -1544,11 +1544,11 @@ class Tensor:
     @property
     def mT(self): ...
 
-    # ember/_tail.py:276
+    # ember/_tail.py:279
     def map2_(self, x, y, callable):
         """self[i] = callable(self[i], x[i], y[i]) for every element, in place (CPU only)."""
 
-    # ember/_tail.py:271
+    # ember/_tail.py:274
     def map_(self, tensor, callable):
         """self[i] = callable(self[i], tensor[i]) for every element, in place (CPU only, as in PyTorch)."""
 
@@ -1615,7 +1615,7 @@ class Tensor:
     def mode(self, dim=-1, keepdim=False, *, out=None):
         """(values, indices) of the most frequent value along `dim` (the smallest on ties; its last index)."""
 
-    # ember/_tail.py:401
+    # ember/_tail.py:404
     def module_load(self, other, assign=False):
         """What load_state_dict stores for self: other detached (assign) or self with other's values copied in."""
 
@@ -1631,7 +1631,7 @@ class Tensor:
     def msort(self, *, out=None):
         """input sorted along its first dim."""
 
-    # ember/_tail.py:420
+    # ember/_tail.py:423
     def mtia(self, device=None, non_blocking=False, memory_format=None): ...
 
     # ember/_ops/pointwise/arith.py:125
@@ -1725,7 +1725,7 @@ class Tensor:
     # ember/_tensor.py:175
     def nelement(self): ...
 
-    # ember/_tail.py:375
+    # ember/_tail.py:378
     def new(self, *args, **kwargs):
         """Legacy Tensor.new: sizes give a new (zero-filled) tensor of self's dtype and device, data a copy."""
 
@@ -1756,7 +1756,7 @@ class Tensor:
     def nonzero(self, *, out=None, as_tuple=False):
         """Indices of the nonzero elements: an (n, ndim) int64 tensor, or one tensor per dim with as_tuple."""
 
-    # ember/_tail.py:151
+    # ember/_tail.py:154
     def nonzero_static(self, *, size, fill_value=-1): ...
 
     # ember/_ops/reduction/norms.py:164
@@ -1870,7 +1870,7 @@ class Tensor:
     def reciprocal_(self):
         """In-place version of reciprocal."""
 
-    # ember/_tail.py:426
+    # ember/_tail.py:429
     def record_stream(self, stream):
         """Accepted and ignored: ember's memory is freed by reference counting, not per stream."""
 
@@ -1878,11 +1878,11 @@ class Tensor:
     def register_hook(self, hook):
         """Run hook(grad) when this tensor's gradient is computed; a returned tensor replaces it."""
 
-    # ember/_tail.py:450
+    # ember/_tail.py:453
     def register_post_accumulate_grad_hook(self, hook):
         """hook(tensor) runs after a backward pass has accumulated into this leaf's .grad; returns a handle with"""
 
-    # ember/_tail.py:431
+    # ember/_tail.py:434
     def reinforce(self, reward): ...
 
     # ember/_ops/pointwise/unary.py:127
@@ -1926,19 +1926,19 @@ class Tensor:
     # ember/_ops/shape/views.py:179
     def reshape_as(self, other): ...
 
-    # ember/_tail.py:352
+    # ember/_tail.py:355
     def resize(self, *sizes):
         """Deprecated: self reshaped to sizes (same number of elements)."""
 
-    # ember/_tail.py:312
+    # ember/_tail.py:315
     def resize_(self, *sizes, memory_format=None):
         """Give self `sizes` in place: a shrink keeps the first elements (sharing memory when self is"""
 
-    # ember/_tail.py:360
+    # ember/_tail.py:363
     def resize_as(self, tensor):
         """Deprecated: self reshaped to tensor's shape (same number of elements)."""
 
-    # ember/_tail.py:336
+    # ember/_tail.py:339
     def resize_as_(self, the_template, memory_format=None):
         """resize_ to the_template's shape."""
 
@@ -1946,7 +1946,7 @@ class Tensor:
     def resolve_conj(self):
         """input itself: ember's conjugates are always materialised."""
 
-    # ember/_tail.py:168
+    # ember/_tail.py:171
     def resolve_neg(self):
         """input itself: ember has no lazy negation to resolve."""
 
@@ -2175,7 +2175,7 @@ class Tensor:
     def sum(self, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
         """Sum of all elements, or over `dim` (int or tuple)."""
 
-    # ember/_tail.py:186
+    # ember/_tail.py:189
     def sum_to_size(self, *size):
         """input summed (keeping dims) down to `size`, which input's shape must expand from."""
 
@@ -2387,7 +2387,7 @@ class Tensor:
     # ember/_ops/pointwise/binary_float.py:127
     def xlogy_(self, other): ...
 
-    # ember/_tail.py:416
+    # ember/_tail.py:419
     def xpu(self, device=None, non_blocking=False, memory_format=None): ...
 
     # ember/_ops/shape/copy.py:147

@@ -52,6 +52,10 @@ _BETA_WARNED = []
 
 
 def _index_reduce_checks(input, dim, index, source, reduce, name):
+    for arg, value, position in (("index", index, 3), ("source", source, 4)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"index_reduce(): argument '{arg}' (position {position}) must be Tensor, not "
+                            f"{type(value).__name__}")
     if reduce not in _REDUCES:
         raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
     if not _BETA_WARNED:  # NOTE: PyTorch's TORCH_WARN_ONCE

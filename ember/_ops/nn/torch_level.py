@@ -14,6 +14,16 @@ def _F():
     return functional
 
 
+def _tensors(name, **named):
+    """PyTorch's TypeError for an argument that must be a Tensor (None allowed where marked optional_)."""
+    from ..._arguments import type_name
+    for position, (arg, value) in enumerate(named.items(), 1):
+        optional = arg.startswith("optional_")
+        arg = arg[len("optional_"):] if optional else arg
+        if not isinstance(value, Tensor) and not (optional and value is None):
+            raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be Tensor, not {type_name(value)}")
+
+
 def _reduction(reduction):
     """NOTE: as ATen's apply_loss_reduction: 1 is the mean, 2 the sum, any other value leaves the loss unreduced."""
     return _REDUCTIONS.get(reduction, "none")
@@ -23,6 +33,7 @@ def _reduction(reduction):
 @public
 def bilinear(input1, input2, weight, bias=None):
     """input1^T weight input2 + bias over the last dims (nn.functional.bilinear)."""
+    _tensors("bilinear", input1=input1, input2=input2, weight=weight, optional_bias=bias)
     return _F().bilinear(input1, input2, weight, bias)
 
 
@@ -36,6 +47,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None
 @public
 def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=1):
     """nn.functional.cosine_embedding_loss with an int reduction."""
+    _tensors("cosine_embedding_loss", input1=input1, input2=input2, target=target)
     return _F().cosine_embedding_loss(input1, input2, target, margin, reduction=_reduction(reduction))
 
 
@@ -56,6 +68,7 @@ def kl_div(input, target, reduction=1, *, log_target=False):
 @public
 def margin_ranking_loss(input1, input2, target, margin=0.0, reduction=1):
     """nn.functional.margin_ranking_loss with an int reduction."""
+    _tensors("margin_ranking_loss", input1=input1, input2=input2, target=target)
     return _F().margin_ranking_loss(input1, input2, target, margin, reduction=_reduction(reduction))
 
 
@@ -68,6 +81,7 @@ def poisson_nll_loss(input, target, log_input, full, eps, reduction):
 @public
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction=1):
     """nn.functional.triplet_margin_loss with an int reduction."""
+    _tensors("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
     return _F().triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap,
                                     reduction=_reduction(reduction))
 
@@ -144,6 +158,8 @@ def _mean_rstd(x, dims, eps, detach=True):
 def native_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps):
     """(output, save_mean, save_invstd): batch_norm and, when training, the batch's mean and 1/std (empty
     tensors otherwise). Running statistics are updated in place as batch_norm does."""
+    _tensors("native_batch_norm", input=input, optional_weight=weight, optional_bias=bias,
+             optional_running_mean=running_mean, optional_running_var=running_var)
     out = _F().batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
     if not training:
         empty = input.new_empty((0,))
@@ -157,6 +173,7 @@ def native_batch_norm(input, weight, bias, running_mean, running_var, training, 
 @_optional_weight
 def native_layer_norm(input, normalized_shape, weight, bias, eps):
     """(output, mean, rstd): layer_norm and the statistics, shaped input's leading dims + 1s."""
+    _tensors("native_layer_norm", input=input, optional_weight=weight, optional_bias=bias)
     out = _F().layer_norm(input, list(normalized_shape), weight, bias, eps)
     k = len(normalized_shape)
     mean, rstd = _mean_rstd(input, tuple(range(input.dim() - k, input.dim())), eps)
@@ -168,6 +185,7 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps):
 def native_group_norm(input, weight, bias, N, C, HxW, group, eps):
     """(output, mean, rstd): group_norm and the (N, group) statistics (contiguous input only, as PyTorch's
     CPU kernel)."""
+    _tensors("native_group_norm", input=input, optional_weight=weight, optional_bias=bias)
     if not input.is_contiguous():
         raise RuntimeError("Expected X.is_contiguous(memory_format) to be true, but got false.  (Could this error "
                            "message be improved?  If so, please report an enhancement request to PyTorch.)")
@@ -254,6 +272,7 @@ def _run(mode, input, batch_sizes, hx, cx, params, has_biases, num_layers, dropo
 
 
 def _single_state(mode, args):
+    _tensors(mode.lower(), input=args[0] if args else None)
     # NOTE: two ATen overloads: (input, hx, params, has_biases, num_layers, dropout, train, bidirectional,
     # batch_first) and, for packed data, (data, batch_sizes, hx, params, ..., bidirectional)
     if isinstance(args[2], Tensor):
@@ -289,6 +308,7 @@ def gru(*args):
 def lstm(*args):
     """ATen's lstm(input, (h0, c0), params, has_biases, num_layers, dropout, train, bidirectional, batch_first)
     (or with packed data and batch_sizes first): (output, h_n, c_n); a projection when h0 is narrower than c0."""
+    _tensors("lstm", input=args[0] if args else None)
     if isinstance(args[1], Tensor):
         data, batch_sizes, hx, params, *flags = args
         flags.append(False)

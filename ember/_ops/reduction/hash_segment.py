@@ -44,6 +44,8 @@ def hash_tensor(input, dim=(), *, keepdim=False, mode=0, out=None):
     if input.is_complex():
         raise NotImplementedError(f"\"xor_sum_cpu\" not implemented for '{_dtype.scalar_type_name(input._dtype)}'")
     nd = input._data.ndim
+    if isinstance(dim, float):
+        raise TypeError("hash_tensor(): argument 'dim' must be tuple of ints, not float")
     dims = [dim] if isinstance(dim, int) else list(dim or ())
     if not dims:
         if input.numel() == 0:

@@ -73,6 +73,10 @@ _VIEWS = {
 
 def _copying(name, view):
     def fn(*args, out=None, **kwargs):
+        first = args[0] if args else kwargs.get("input", kwargs.get("tensor"))
+        if not isinstance(first, Tensor):
+            from ..._arguments import type_name
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type_name(first)}")
         result = view(*args, **kwargs)
         if isinstance(result, Tensor):
             result = _fresh(result)
