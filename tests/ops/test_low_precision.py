@@ -197,7 +197,7 @@ def _sweep_cases():
 
 # (spec name, index among that name's specs, dtype or "*") -> why ember differs from PyTorch there.
 XFAIL = {
-    ('hash_tensor', 0, 'bfloat16'): 'hash_tensor of bfloat16 differs from PyTorch's (cause not found yet; ember xors the float64 bits of each exact value, as PyTorch does for float16 and float32)',
+    ('hash_tensor', 0, 'bfloat16'): 'hash_tensor of bfloat16 differs from PyTorch (cause not found yet; ember xors the float64 bits of each exact value, as PyTorch does for float16 and float32)',
     ('view_as_complex_copy', 0, 'float16'): "view_as_complex_copy of float16: PyTorch gives a complex32 tensor; ember has no complex32 dtype and refuses (RuntimeError)",
     ('cosine_embedding_loss', 0, 'bfloat16'): "torch.cosine_embedding_loss's bfloat16 gradient: one element differs by more than the sweep's bound (intermediate rounding of ember's composition)",
     ('native_group_norm', 0, 'bfloat16'): "native_group_norm in bfloat16: ember's composition rounds after each op where PyTorch's kernel keeps float32 statistics; one gradient element differs",
