@@ -16,6 +16,8 @@ from ._random import (Generator, bernoulli, default_generator, fork_rng as _fork
 from ._sampling import multinomial, poisson
 from ._windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window
 from . import _types, _creation_specs
+from . import _tail, _runtime
+from ._storage import TypedStorage, UntypedStorage
 from . import random
 from ._functional import (can_cast, get_default_dtype, is_complex, is_floating_point, is_grad_enabled, is_tensor,
                           numel, promote_types, result_type, set_default_dtype)

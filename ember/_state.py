@@ -39,6 +39,19 @@ fw_visible = 0
 # NOTE: a list while an op log is recording (torch.utils.checkpoint's debug mode, ember/autograd/op_log.py): every
 # primitive call appends to it; None otherwise (the one test it costs an op call)
 op_log = None
+# Runtime switches (ember/_runtime.py): thread counts as reported (NumPy's own threading is not changed),
+# deterministic-algorithms debug mode (0 off, 1 warn, 2 error), warn_always, and autocast's per-device-type
+# [enabled, dtype] with its cache switch and nesting count (read by programs; ember computes in the inputs' dtypes).
+num_threads = None  # None: the machine's CPU count
+num_interop_threads = None
+interop_threads_set = False
+deterministic_mode = 0
+warn_always = False
+autocast = {}
+autocast_cache_enabled = True
+autocast_nesting = 0
+# Storages a program passed to share_memory_ (weak references to their owners; ember/_storage.py)
+shared_storages = []
 
 
 def is_grad_enabled():

@@ -56,8 +56,9 @@ def is_signed(input):
 
 
 def is_storage(obj):
-    """False: ember has no separate storage objects."""
-    return False
+    """Whether obj is a storage (Tensor.storage() or untyped_storage())."""
+    from ._storage import TypedStorage, UntypedStorage
+    return isinstance(obj, (TypedStorage, UntypedStorage))
 
 
 def is_nonzero(input):

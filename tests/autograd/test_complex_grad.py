@@ -182,7 +182,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "ops"))
 from test_against_torch import Gen, _call, _convert, _np, _outputs, _small_shapes, _values  # noqa: E402
 
 OK = ("match", "refused", "torch refuses", "not differentiable", "no complex input")
-KNOWN = {}  # spec name: (status, why); each must still fail this way, or come off the list
+KNOWN = {  # spec name: (status, why); each must still fail this way, or come off the list
+    "as_strided_scatter": ("WRONG", "PyTorch 2.13's input gradient of as_strided_scatter is the complement of the right "
+                           "one (it fails torch.autograd.gradcheck); ember's is checked against finite differences in "
+                           "tests/core/test_namespace_tail.py"),
+}
 
 
 def _complexify(item, rng, dtype):

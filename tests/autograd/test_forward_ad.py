@@ -16,7 +16,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import test_against_torch as generic  # noqa: E402  (the generic op test's input drawing)
 
 # Ops where ember's tangent is wrong or missing: (reason). Each is a strict xfail.
-KNOWN_GAPS = {}
+_RNN_GAP = ("ember/_ops/nn/rnn.py RNNLayer: forward-mode AD through the recurrent layer primitive is not implemented "
+            "(its backward is first-order only); torch.rnn_tanh/rnn_relu/gru/lstm reach it")
+KNOWN_GAPS = {"rnn_tanh-0": _RNN_GAP, "rnn_relu-0": _RNN_GAP, "gru-0": _RNN_GAP, "lstm-0": _RNN_GAP}
 # Where PyTorch's forward formula is not the transpose of its own backward for the drawn inputs, ember's
 # tangent (derived from a backward that matches PyTorch's) is checked as that transpose instead:
 # <J·t, g> equals <t, Jᵀg> with torch's Jᵀg. (checked in torch: its own jvp and vjp disagree there)

@@ -31,6 +31,8 @@ BUILTIN_ERRORS = (TypeError, ValueError, IndexError, KeyError, NotImplementedErr
 _PY_LEVEL = ("PyTorch's {0} is Python code that calls a Tensor method on its argument and leaks "
              "AttributeError for a non-Tensor; ember raises the TypeError its C++ ops would")
 KNOWN = {
+    **{f"{name}-out-short": "out= with too few tensors for a multi-output *_copy: PyTorch refuses the shape; ember "
+       "resizes the given tensor (write_outs)" for name in ("split_copy", "split_with_sizes_copy", "unbind_copy")},
     **{f"split-arg0-{k}": _PY_LEVEL.format("torch.split") for k in ("None", "list", "ndarray")},
     **{f"tensordot-arg{i}-{k}": _PY_LEVEL.format("torch.tensordot")
        for i in (0, 1) for k in ("None", "list", "ndarray", "str")},
@@ -206,6 +208,23 @@ def test_wrong_argument_like_torch(spec, t_args, e_args, t_kw, e_kw):
 # --- every torch-level function, wrong first argument ---------------------------------------------------
 FIRST_ARGS = {"None": None, "list": [1.0, 2.0], "ndarray": np.ones(2), "str": "a"}
 KNOWN_FUNCTIONS = {f"norm-{k}": _PY_LEVEL.format("torch.norm") for k in FIRST_ARGS}
+# NOTE: torch-level helpers of issue 15 (ember/_runtime.py, ember/_tail.py) whose refusal of a wrong first
+# argument differs from PyTorch's
+KNOWN_FUNCTIONS.update({
+    **{f"classproperty-{k}": "torch.classproperty wraps any object in its own descriptor class; ember's is a "
+       "property of a classmethod (another type)" for k in ("None", "list", "ndarray", "str")},
+    **{f"from_dlpack-{k}": "from_dlpack of a non-DLPack object: PyTorch's RuntimeError about the capsule, ember's "
+       "ValueError from NumPy's PyCapsule check" for k in ("None", "list", "str")},
+    "from_file-str": "torch.from_file creates a missing file; ember reads existing files only",
+    **{f"get_device_module-{k}": "get_device_module() for the CPU: PyTorch returns torch.cpu, ember has no ember.cpu "
+       "module" for k in ("None", "list", "ndarray")},
+    "get_file_path-str": "get_file_path joins onto the installed package's folder (torch's vs ember's)",
+    "set_default_tensor_type-str": "PyTorch imports the named module (ModuleNotFoundError); ember raises ValueError "
+    "for a name that is not a legacy tensor type",
+    **{f"sym_fresh_size-{k}": "sym_fresh_size of a non-number: PyTorch builds a tensor from it; ember returns it"
+       for k in ("None", "list", "ndarray", "str")},
+    "sym_sum-ndarray": "sym_sum of an ndarray: PyTorch returns the array; ember sums its elements",
+})
 
 
 def _function_cases():
