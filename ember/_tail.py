@@ -459,23 +459,5 @@ def is_vulkan_available(*args, **kwargs):
     return False
 
 
-def _inplace_function(name):
-    def fn(input, *args, **kwargs):
-        return getattr(input, name)(*args, **kwargs)
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"torch.{name}(input, ...): input.{name}(...)."
-    return fn
-
-
-for _name in ("addmv_", "gcd_", "lcm_", "ldexp_", "xlogy_"):
-    public(_inplace_function(_name), name=_name)
-
-
-def _conj_physical_(self):
-    """The complex conjugate in place (nothing to do for real tensors)."""
-    if self.is_complex():
-        self.copy_(self.conj_physical())
-    return self
-
-
-bind("conj_physical_", _conj_physical_, method=True)
+# NOTE: torch.addmv_, gcd_, lcm_, ldexp_, xlogy_ and conj_physical_ are bound in _ops/linalg/products_legacy.py
+# and _ops/pointwise/float_parts.py

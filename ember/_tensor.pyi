@@ -64,36 +64,42 @@ class Tensor:
     def __and__(self, other):
         """Elementwise bitwise and."""
 
-    # ember/_tensor.py:450
+    # ember/_tensor.py:473
     def __array__(self, dtype=None, copy=None): ...
 
     __array_priority__: int
 
-    # ember/_tensor.py:456
+    # ember/_tensor.py:479
     def __array_wrap__(self, array, context=None, return_scalar=False):
         """NumPy's ufuncs over a tensor and an ndarray (`t + ndarray`, after Tensor's operator"""
 
-    # ember/_tensor.py:476
+    # ember/_tensor.py:499
     def __bool__(self): ...
 
-    # ember/_tensor.py:493
+    # ember/_tensor.py:516
     def __complex__(self): ...
 
-    # ember/_tensor.py:515
+    # ember/_tensor.py:538
     def __deepcopy__(self, memo): ...
+
+    # ember/_runtime.py:505
+    def __dlpack__(self, *args, **kwargs): ...
+
+    # ember/_runtime.py:506
+    def __dlpack_device__(self): ...
 
     # ember/_ops/pointwise/compare.py:25
     def __eq__(self, other):
         """Elementwise eq; returns a bool tensor."""
 
-    # ember/_tensor.py:487
+    # ember/_tensor.py:510
     def __float__(self): ...
 
     # ember/_ops/pointwise/arith.py:209
     def __floordiv__(self, other):
         """Division rounded toward negative infinity (Python's //)."""
 
-    # ember/_tensor.py:504
+    # ember/_tensor.py:527
     def __format__(self, spec): ...
 
     # ember/_ops/pointwise/compare.py:30
@@ -103,14 +109,14 @@ class Tensor:
     # ember/_ops/indexing/index.py:21
     def __getitem__(self, key): ...
 
-    # ember/_tensor.py:535
+    # ember/_tensor.py:558
     def __getstate__(self): ...
 
     # ember/_ops/pointwise/compare.py:29
     def __gt__(self, other):
         """Elementwise gt; returns a bool tensor."""
 
-    # ember/_tensor.py:501
+    # ember/_tensor.py:524
     def __hash__(self): ...
 
     # ember/_ops/pointwise/arith.py:492
@@ -132,13 +138,13 @@ class Tensor:
     # ember/_ops/pointwise/arith.py:494
     def __imul__(self, other): ...
 
-    # ember/_tensor.py:496
+    # ember/_tensor.py:519
     def __index__(self): ...
 
-    # ember/_tensor.py:117
+    # ember/_tensor.py:118
     def __init__(self, *args, **kwargs): ...
 
-    # ember/_tensor.py:490
+    # ember/_tensor.py:513
     def __int__(self): ...
 
     # ember/_ops/pointwise/unary.py:178
@@ -158,7 +164,7 @@ class Tensor:
     # ember/_ops/pointwise/arith.py:493
     def __isub__(self, other): ...
 
-    # ember/_tensor.py:471
+    # ember/_tensor.py:494
     def __iter__(self): ...
 
     # ember/_ops/pointwise/arith.py:495
@@ -171,7 +177,7 @@ class Tensor:
     def __le__(self, other):
         """Elementwise le; returns a bool tensor."""
 
-    # ember/_tensor.py:466
+    # ember/_tensor.py:489
     def __len__(self): ...
 
     # ember/_ops/pointwise/bitwise.py:63
@@ -182,7 +188,7 @@ class Tensor:
     def __lt__(self, other):
         """Elementwise lt; returns a bool tensor."""
 
-    # ember/_ops/linalg/matmul.py:211
+    # ember/_ops/linalg/matmul.py:216
     def __matmul__(self, other):
         """Matrix product: dot for 1-D, mm for 2-D, batched with broadcasting above."""
 
@@ -202,7 +208,7 @@ class Tensor:
     def __neg__(self):
         """-input."""
 
-    # ember/_tensor.py:113
+    # ember/_tensor.py:114
     def __new__(cls, *args, **kwargs): ...
 
     # ember/_ops/pointwise/bitwise.py:40
@@ -224,10 +230,10 @@ class Tensor:
     def __rand__(self, other):
         """Elementwise bitwise and."""
 
-    # ember/_tensor.py:531
+    # ember/_tensor.py:554
     def __reduce_ex__(self, protocol): ...
 
-    # ember/_tensor.py:509
+    # ember/_tensor.py:532
     def __repr__(self): ...
 
     # ember/_ops/pointwise/arith.py:224
@@ -237,7 +243,7 @@ class Tensor:
     def __rlshift__(self, other):
         """input << other; counts outside [0, bits) give 0, as in PyTorch."""
 
-    # ember/_ops/linalg/matmul.py:231
+    # ember/_ops/linalg/matmul.py:236
     def __rmatmul__(self, other): ...
 
     # ember/_ops/pointwise/arith.py:292
@@ -275,7 +281,7 @@ class Tensor:
     # ember/_ops/indexing/index.py:81
     def __setitem__(self, key, value): ...
 
-    # ember/_tensor.py:509
+    # ember/_tensor.py:532
     def __str__(self): ...
 
     # ember/_ops/pointwise/arith.py:78
@@ -292,10 +298,10 @@ class Tensor:
 
     _accum: Any
 
-    # ember/_tensor.py:309
+    # ember/_tensor.py:320
     def _accumulator(self): ...
 
-    # ember/_tensor.py:120
+    # ember/_tensor.py:121
     def _adopt(self, other):
         """Take over another tensor's fields (used by subclasses built from a tensor)."""
 
@@ -307,7 +313,7 @@ class Tensor:
 
     _dtype: Any
 
-    # ember/_tensor.py:316
+    # ember/_tensor.py:327
     def _edge_for_grad(self):
         """The graph position whose incoming gradient is this tensor's gradient."""
 
@@ -317,28 +323,42 @@ class Tensor:
 
     _grad_fn: Any
 
+    # ember/sparse/_surface.py:42
+    def _indices(self):
+        """Tensor._indices(): sparse tensors only (NotImplementedError otherwise, as PyTorch)."""
+
+    # ember/sparse/_surface.py:42
+    def _nnz(self):
+        """Tensor._nnz(): sparse tensors only (NotImplementedError otherwise, as PyTorch)."""
+
     _output_nr: Any
 
     _requires_grad: Any
 
     _retains_grad: Any
 
-    # ember/_tensor.py:482
+    # ember/_tensor.py:505
     def _scalar(self): ...
 
     _sparse: bool
 
-    # ember/_tensor.py:325
-    def _sync_view(self):
+    # ember/_tensor.py:336
+    def _sync_view(self, strict=True):
         """A view whose base changed in place: rebuild its grad_fn from the base's new history."""
+
+    # ember/sparse/_surface.py:42
+    def _values(self):
+        """Tensor._values(): sparse tensors only (NotImplementedError otherwise, as PyTorch)."""
 
     _vc: Any
 
-    # ember/_tensor.py:299
+    # ember/_tensor.py:310
     @property
     def _version(self): ...
 
     _view_chain: Any
+
+    _view_meta: Any
 
     _view_version: Any
 
@@ -454,11 +474,15 @@ class Tensor:
     def aminmax(self, *, dim=None, keepdim=False, out=None):
         """(min, max) over `dim` (every dim if None); ties share each gradient evenly."""
 
+    # ember/_ops/pointwise/float_parts.py:14
+    def angle(self):
+        """The argument of a complex number; 0 for real x >= 0 (and -0.0), pi for x < 0, NaN for NaN."""
+
     # ember/_ops/reduction/reduce.py:412
     def any(self, dim=None, keepdim=False):
         """True when some element (over `dim`) is nonzero."""
 
-    # ember/_types.py:69
+    # ember/_types.py:70
     def apply_(self, callable):
         """Call `callable` on every element (a Python number) and store the results in place (CPU only)."""
 
@@ -542,6 +566,14 @@ class Tensor:
     def as_strided_(self, size, stride, storage_offset=None):
         """In-place version of as_strided: self's own shape and strides change."""
 
+    # ember/_ops/indexing/scatter_views.py:41
+    def as_strided_scatter(self, src, size, stride, storage_offset=None):
+        """A copy of input (same strides) with src written into its as_strided(size, stride, storage_offset) view."""
+
+    # ember/_tail.py:390
+    def as_subclass(self, cls):
+        """A `cls` instance sharing self's data, version counter and place in the autograd graph."""
+
     # ember/_ops/pointwise/unary_trig.py:16
     def asin(self):
         """Inverse sine."""
@@ -582,7 +614,7 @@ class Tensor:
     def atanh_(self):
         """In-place version of atanh."""
 
-    # ember/_tensor.py:342
+    # ember/_tensor.py:365
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor w.r.t. graph leaves, accumulating into `.grad`."""
 
@@ -594,14 +626,14 @@ class Tensor:
     def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
         """In-place version of baddbmm."""
 
-    # ember/_sampling.py:274
+    # ember/_sampling.py:284
     def bernoulli(self, p=None, *, generator=None): ...
 
-    # ember/_sampling.py:202
+    # ember/_sampling.py:207
     def bernoulli_(self, p=0.5, *, generator=None):
         """Fill with 1 with probability p (a number or a tensor broadcast to self), else 0."""
 
-    # ember/_tensor.py:596
+    # ember/_tensor.py:619
     def bfloat16(self, memory_format=None): ...
 
     # ember/_ops/reduction/unique.py:163
@@ -656,24 +688,28 @@ class Tensor:
     def bitwise_xor_(self, y, /):
         """In-place version of bitwise_xor."""
 
-    # ember/_ops/linalg/matmul.py:246
+    # ember/_ops/linalg/matmul.py:251
     def bmm(self, mat2, *, out=None):
         """Batched matrix product of two 3-D tensors with the same batch size."""
 
-    # ember/_tensor.py:614
+    # ember/_tensor.py:637
     def bool(self, memory_format=None): ...
 
     # ember/_ops/shape/join.py:288
     def broadcast_to(self, size): ...
 
-    # ember/_tensor.py:611
+    # ember/_tensor.py:634
     def byte(self, memory_format=None): ...
 
-    # ember/_sampling.py:264
+    # ember/_sampling.py:273
     def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
         """Fill with Cauchy samples centred on median with scale sigma."""
 
-    # ember/_types.py:107
+    # ember/sparse/_surface.py:34
+    def ccol_indices(self):
+        """Tensor.ccol_indices(): PyTorch's error on a layout that has no ccol_indices."""
+
+    # ember/_types.py:108
     def cdouble(self, memory_format=None): ...
 
     # ember/_ops/pointwise/rounding.py:30
@@ -684,10 +720,10 @@ class Tensor:
     def ceil_(self):
         """In-place version of ceil."""
 
-    # ember/_types.py:106
+    # ember/_types.py:107
     def cfloat(self, memory_format=None): ...
 
-    # ember/_tensor.py:608
+    # ember/_tensor.py:631
     def char(self, memory_format=None): ...
 
     # ember/_ops/linalg/decomp.py:363
@@ -697,6 +733,10 @@ class Tensor:
     # ember/_ops/linalg/decomp.py:394
     def cholesky_inverse(self, upper=False, *, out=None):
         """Inverse of A from its Cholesky factor (lower L, or upper U with upper=True)."""
+
+    # ember/_ops/linalg/triangular.py:94
+    def cholesky_solve(self, input2, upper=False, *, out=None):
+        """X with A X = input for A = L L^H given its Cholesky factor input2 (U^H U when upper)."""
 
     # ember/_ops/shape/splits.py:67
     def chunk(self, chunks, dim=0):
@@ -731,6 +771,14 @@ class Tensor:
     # ember/_ops/shape/copy.py:74
     def clone(self, *, memory_format=None): ...
 
+    # ember/sparse/_surface.py:34
+    def coalesce(self):
+        """Tensor.coalesce(): PyTorch's error on a layout that has no coalesce."""
+
+    # ember/sparse/_surface.py:34
+    def col_indices(self):
+        """Tensor.col_indices(): PyTorch's error on a layout that has no col_indices."""
+
     # ember/_ops/pointwise/complex.py:220
     def conj(self):
         """The complex conjugate; input itself for real tensors."""
@@ -738,6 +786,13 @@ class Tensor:
     # ember/_ops/pointwise/complex.py:229
     def conj_physical(self):
         """The complex conjugate as a new tensor (a copy for real tensors)."""
+
+    # ember/_ops/pointwise/float_parts.py:126
+    def conj_physical_(self):
+        """In-place complex conjugate (nothing to do for real tensors)."""
+
+    # ember/_tail.py:271
+    def const_data_ptr(self): ...
 
     # ember/_ops/shape/copy.py:81
     def contiguous(self, memory_format=None):
@@ -754,6 +809,10 @@ class Tensor:
     # ember/_ops/pointwise/binary_float.py:181
     def copysign_(self, y, /):
         """In-place version of copysign."""
+
+    # ember/_ops/reduction/calculus.py:263
+    def corrcoef(self):
+        """Pearson correlation coefficients of the rows of input, clipped to [-1, 1]."""
 
     # ember/_ops/pointwise/unary_trig.py:12
     def cos(self):
@@ -775,14 +834,22 @@ class Tensor:
     def count_nonzero(self, dim=None):
         """Number of nonzero elements over `dim` (all if None); int64."""
 
-    # ember/_tensor.py:547
+    # ember/_ops/reduction/calculus.py:206
+    def cov(self, *, correction=1, fweights=None, aweights=None):
+        """Covariance of the rows of input (variables) over its columns (observations), with optional weights."""
+
+    # ember/_tensor.py:570
     def cpu(self, memory_format=None): ...
 
     # ember/_ops/reduction/norms.py:265
     def cross(self, other, dim=None, *, out=None):
         """torch.cross: dim defaults to the first dim of size 3 (deprecated in PyTorch: pass dim)."""
 
-    # ember/_tensor.py:568
+    # ember/sparse/_surface.py:34
+    def crow_indices(self):
+        """Tensor.crow_indices(): PyTorch's error on a layout that has no crow_indices."""
+
+    # ember/_tensor.py:591
     def cuda(self, device=None, non_blocking=False, memory_format=None): ...
 
     # ember/_ops/reduction/scan.py:152
@@ -809,7 +876,7 @@ class Tensor:
     def cumsum_(self, dim, *, dtype=None):
         """In-place cumsum."""
 
-    # ember/_tensor.py:407
+    # ember/_tensor.py:430
     @property
     def data(self):
         """The same data, out of the graph, with its own version counter (PyTorch's `.data`)."""
@@ -828,18 +895,22 @@ class Tensor:
     def deg2rad_(self):
         """In-place version of deg2rad."""
 
+    # ember/sparse/_surface.py:54
+    def dense_dim(self):
+        """The number of dense dims: every dim of a dense tensor."""
+
     # ember/_ops/linalg/decomp.py:206
     def det(self):
         """torch.det: alias of torch.linalg.det."""
 
-    # ember/_tensor.py:392
+    # ember/_tensor.py:415
     def detach(self):
         """A tensor sharing this one's data (and version counter) that is out of the graph."""
 
-    # ember/_tensor.py:396
+    # ember/_tensor.py:419
     def detach_(self): ...
 
-    # ember/_tensor.py:154
+    # ember/_tensor.py:155
     @property
     def device(self): ...
 
@@ -859,6 +930,14 @@ class Tensor:
     def diagonal(self, offset=0, dim1=0, dim2=1):
         """The diagonal of dims dim1, dim2 (offset above the main one if > 0), as a view."""
 
+    # ember/_ops/indexing/scatter_views.py:23
+    def diagonal_scatter(self, src, offset=0, dim1=0, dim2=1):
+        """A copy of input with src written into its diagonal (as torch.diagonal selects it)."""
+
+    # ember/_ops/reduction/calculus.py:57
+    def diff(self, n=1, dim=-1, prepend=None, append=None, *, out=None):
+        """The n-th forward difference along dim (xor for bool), after joining prepend and append."""
+
     # ember/_ops/pointwise/unary_special.py:81
     def digamma(self):
         """d/dx lgamma(input); -inf at 0."""
@@ -867,8 +946,12 @@ class Tensor:
     def digamma_(self):
         """In-place version of digamma."""
 
-    # ember/_tensor.py:170
+    # ember/_tensor.py:171
     def dim(self): ...
+
+    # ember/_tail.py:259
+    def dim_order(self, *, ambiguity_check=False):
+        """The dims from outermost to innermost in memory (by decreasing stride)."""
 
     # ember/_ops/reduction/norms.py:199
     def dist(self, other, p=2):
@@ -894,14 +977,22 @@ class Tensor:
     def dot(self, b, /):
         """Inner product of two 1-D tensors."""
 
-    # ember/_tensor.py:590
+    # ember/_tensor.py:613
     def double(self, memory_format=None): ...
 
-    # ember/_tensor.py:139
+    # ember/_ops/shape/split_dims.py:40
+    def dsplit(self, indices_or_sections):
+        """tensor_split along dim 2 of a tensor of 3 or more dims; an int must divide that dim."""
+
+    # ember/_tensor.py:140
     @property
     def dtype(self): ...
 
-    # ember/_tensor.py:180
+    # ember/_ops/linalg/removed.py:69
+    def eig(self, eigenvectors=False, *, e=None, v=None):
+        """Removed from PyTorch in 1.9 (use torch.linalg.eig): raises RuntimeError."""
+
+    # ember/_tensor.py:181
     def element_size(self): ...
 
     # ember/_ops/pointwise/compare.py:25
@@ -971,13 +1062,17 @@ class Tensor:
     def expm1_(self):
         """In-place version of expm1."""
 
-    # ember/_sampling.py:232
+    # ember/_sampling.py:238
     def exponential_(self, lambd=1.0, *, generator=None):
         """Fill with exponential samples of rate lambd."""
 
     # ember/_ops/shape/copy.py:135
     def fill_(self, value):
         """Fill self with value, in place."""
+
+    # ember/_ops/indexing/put_reduce.py:118
+    def fill_diagonal_(self, fill_value, wrap=False):
+        """Fill the main diagonal (all dims equal for more than 2 dims; `wrap` restarts it below a tall matrix)."""
 
     # ember/_ops/pointwise/rounding.py:34
     def fix(self):
@@ -1002,7 +1097,7 @@ class Tensor:
     def flipud(self):
         """Flip along dim 0 (up/down)."""
 
-    # ember/_tensor.py:587
+    # ember/_tensor.py:610
     def float(self, memory_format=None): ...
 
     # ember/_ops/pointwise/binary_float.py:257
@@ -1053,6 +1148,10 @@ class Tensor:
     def frac_(self):
         """In-place version of frac."""
 
+    # ember/_ops/pointwise/float_parts.py:77
+    def frexp(self, *, out=None):
+        """Splits floats into mantissa (input's dtype) and int32 exponent, as a named tuple."""
+
     # ember/_ops/indexing/scatter.py:79
     def gather(self, dim, index, *, sparse_grad=False, out=None):
         """Values of input picked along `dim` by `index` (same number of dims as input)."""
@@ -1073,18 +1172,22 @@ class Tensor:
     def ge_(self, y, /):
         """In-place version of ge."""
 
-    # ember/_sampling.py:242
+    # ember/_sampling.py:249
     def geometric_(self, p, *, generator=None):
         """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
+
+    # ember/_ops/linalg/householder.py:66
+    def geqrf(self, *, out=None):
+        """(a, tau): the QR factorisation in LAPACK's form (R on and above the diagonal, reflectors below)."""
 
     # ember/_ops/linalg/products.py:31
     def ger(self, vec2, *, out=None):
         """Alias of outer."""
 
-    # ember/_tensor.py:231
+    # ember/_tensor.py:232
     def get_device(self): ...
 
-    # ember/_tensor.py:270
+    # ember/_tensor.py:271
     @property
     def grad(self): ...
     @grad.setter
@@ -1092,7 +1195,7 @@ class Tensor:
     @grad.deleter
     def grad(self): ...
 
-    # ember/_tensor.py:264
+    # ember/_tensor.py:265
     @property
     def grad_fn(self): ...
 
@@ -1120,12 +1223,16 @@ class Tensor:
     def gt_(self, y, /):
         """In-place version of gt."""
 
-    # ember/_tensor.py:593
+    # ember/_tensor.py:616
     def half(self, memory_format=None): ...
 
     # ember/nn/functional.py:153
     def hardshrink(self, lambd=0.5):
         """input outside [-lambd, lambd], 0 inside."""
+
+    # ember/_ops/reduction/hash_segment.py:39
+    def hash_tensor(self, dim=(), *, keepdim=False, mode=0, out=None):
+        """A uint64 xor-hash of input's elements (as float64 or int64 bits) over `dim` (all dims by default)."""
 
     # ember/_ops/pointwise/binary_float.py:231
     def heaviside(self, values, /):
@@ -1138,6 +1245,14 @@ class Tensor:
     # ember/_ops/reduction/unique.py:212
     def histc(self, bins=100, min=0, max=0, *, out=None):
         """Histogram of `input` with `bins` equal-width bins between min and max."""
+
+    # ember/_ops/reduction/histogram.py:149
+    def histogram(self, bins, *, range=None, weight=None, density=False, out=None):
+        """Histogram of input's values: (hist, bin_edges); bins is a count (equal widths) or the edges."""
+
+    # ember/_ops/shape/split_dims.py:27
+    def hsplit(self, indices_or_sections):
+        """tensor_split along dim 1 (dim 0 for 1-D input); an int must divide that dim."""
 
     # ember/_ops/pointwise/binary_float.py:53
     def hypot(self, y, /):
@@ -1207,64 +1322,106 @@ class Tensor:
     def index_put_(self, indices, values, accumulate=False):
         """values written (or, with accumulate, added: repeats add up) at the index tensors, in place."""
 
+    # ember/_ops/indexing/put_reduce.py:100
+    def index_reduce(self, dim, index, source, reduce, *, include_self=True, out=None):
+        """Reduce (prod, mean, amax, amin) source's slices into input's at positions `index` along `dim`."""
+
+    # ember/_ops/indexing/put_reduce.py:110
+    def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
+        """index_reduce, in place."""
+
     # ember/_ops/indexing/index.py:282
     def index_select(self, dim, index, *, out=None):
         """The entries of input at `index` (1-D int tensor) along `dim`, as a copy."""
+
+    # ember/sparse/_surface.py:34
+    def indices(self):
+        """Tensor.indices(): PyTorch's error on a layout that has no indices."""
 
     # ember/_ops/linalg/products.py:37
     def inner(self, other, *, out=None):
         """Sum of products over the last dims (a product with a scalar when either is 0-d)."""
 
-    # ember/_tensor.py:602
+    # ember/_tensor.py:625
     def int(self, memory_format=None): ...
 
     # ember/_ops/linalg/decomp.py:109
     def inverse(self, *, out=None):
         """Alias of torch.linalg.inv."""
 
-    # ember/_tensor.py:228
+    # ember/_tail.py:415
+    def ipu(self, device=None, non_blocking=False, memory_format=None): ...
+
+    # ember/sparse/_surface.py:34
+    def is_coalesced(self):
+        """Tensor.is_coalesced(): PyTorch's error on a layout that has no is_coalesced."""
+
+    # ember/_tensor.py:229
     def is_complex(self): ...
 
     # ember/_ops/pointwise/complex.py:242
     def is_conj(self):
         """False: ember never sets PyTorch's lazy conjugate bit (see conj)."""
 
-    # ember/_tensor.py:213
+    # ember/_tensor.py:214
     def is_contiguous(self, memory_format=None): ...
 
-    # ember/_tensor.py:162
+    # ember/_tensor.py:163
     @property
     def is_cpu(self): ...
 
-    # ember/_tensor.py:158
+    # ember/_tensor.py:159
     @property
     def is_cuda(self): ...
 
-    # ember/_tensor.py:225
+    # ember/_tail.py:453
+    def is_distributed(self): ...
+
+    # ember/_tensor.py:226
     def is_floating_point(self): ...
 
-    # ember/_tensor.py:305
+    # ember/_tensor.py:316
     def is_inference(self):
         """Whether this is an inference tensor: made inside inference_mode (or a view or detach of one)."""
 
-    # ember/_tensor.py:234
+    # ember/_tensor.py:235
     @property
     def is_leaf(self): ...
 
-    # ember/_types.py:63
+    # ember/_tail.py:165
+    def is_neg(self):
+        """Whether the negative bit is set: never in ember (negation is always materialised)."""
+
+    # ember/_types.py:64
     def is_nonzero(self):
         """The truth value of a one-element tensor; RuntimeError for empty or larger ones."""
 
-    # ember/_tensor.py:562
+    # ember/_tensor.py:585
     def is_pinned(self, device=None):
         """Whether this CPU tensor lives in page-locked memory (see pin_memory)."""
 
-    # ember/_types.py:104
+    # ember/_tail.py:159
+    def is_same_size(self, other):
+        """Whether input and other have the same shape."""
+
+    # ember/_tail.py:177
+    def is_set_to(self, tensor):
+        """Whether self and tensor share storage, storage offset, sizes and strides."""
+
+    # ember/_storage.py:195
+    def is_shared(self): ...
+
+    # ember/_types.py:105
     def is_signed(self): ...
 
-    # ember/_tensor.py:145
+    # ember/_tensor.py:146
     @property
     def is_sparse(self): ...
+
+    # ember/sparse/_surface.py:82
+    @property
+    def is_sparse_csr(self):
+        """True for a sparse CSR tensor."""
 
     # ember/_ops/pointwise/compare.py:173
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -1298,11 +1455,11 @@ class Tensor:
     def istft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, normalized=False, onesided=None, length=None, return_complex=False):
         """The inverse of stft: each frame's inverse DFT, windowed, overlap-added and divided by the overlap-added"""
 
-    # ember/_tensor.py:422
+    # ember/_tensor.py:445
     def item(self):
         """The single value as a Python number."""
 
-    # ember/_tensor.py:183
+    # ember/_tensor.py:184
     @property
     def itemsize(self): ...
 
@@ -1314,7 +1471,7 @@ class Tensor:
     def kthvalue(self, k, dim=-1, keepdim=False, *, out=None):
         """(values, indices) of the k-th smallest entry along `dim` (k counts from 1)."""
 
-    # ember/_tensor.py:149
+    # ember/_tensor.py:150
     @property
     def layout(self): ...
 
@@ -1406,7 +1563,7 @@ class Tensor:
     def log_(self):
         """In-place version of log."""
 
-    # ember/_sampling.py:251
+    # ember/_sampling.py:259
     def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
         """Fill with exp of normal(mean, std) samples."""
 
@@ -1474,8 +1631,12 @@ class Tensor:
     def logsumexp(self, dim, keepdim=False, *, out=None):
         """log(sum(exp(input))) over `dim`, without overflow."""
 
-    # ember/_tensor.py:599
+    # ember/_tensor.py:622
     def long(self, memory_format=None): ...
+
+    # ember/_ops/linalg/removed.py:79
+    def lstsq(self, A, *, out=None):
+        """Removed from PyTorch in 1.9 (use torch.linalg.lstsq): raises RuntimeError."""
 
     # ember/_ops/pointwise/compare.py:27
     def lt(self, y, /):
@@ -1485,6 +1646,14 @@ class Tensor:
     def lt_(self, y, /):
         """In-place version of lt."""
 
+    # ember/_ops/linalg/lu.py:265
+    def lu(self, pivot=True, get_infos=False, out=None):
+        """torch.lu (deprecated in PyTorch): (LU, pivots), and infos when get_infos; never raises for singular A."""
+
+    # ember/_ops/linalg/lu.py:255
+    def lu_solve(self, LU_data, LU_pivots, *, out=None):
+        """torch.lu_solve (deprecated in PyTorch): linalg.lu_solve(LU_data, LU_pivots, input)."""
+
     # ember/_ops/_linalg_util.py:72
     @property
     def mH(self):
@@ -1493,6 +1662,14 @@ class Tensor:
     # ember/_ops/shape/views.py:261
     @property
     def mT(self): ...
+
+    # ember/_tail.py:279
+    def map2_(self, x, y, callable):
+        """self[i] = callable(self[i], x[i], y[i]) for every element, in place (CPU only)."""
+
+    # ember/_tail.py:274
+    def map_(self, tensor, callable):
+        """self[i] = callable(self[i], tensor[i]) for every element, in place (CPU only, as in PyTorch)."""
 
     # ember/_ops/indexing/index.py:383
     def masked_fill(self, mask, value, /):
@@ -1513,7 +1690,7 @@ class Tensor:
     def masked_select(self, mask, *, out=None):
         """The elements of input where mask (broadcast) is True, as a 1-D copy."""
 
-    # ember/_ops/linalg/matmul.py:211
+    # ember/_ops/linalg/matmul.py:216
     def matmul(self, other, *, out=None):
         """Matrix product: dot for 1-D, mm for 2-D, batched with broadcasting above."""
 
@@ -1557,6 +1734,10 @@ class Tensor:
     def mode(self, dim=-1, keepdim=False, *, out=None):
         """(values, indices) of the most frequent value along `dim` (the smallest on ties; its last index)."""
 
+    # ember/_tail.py:404
+    def module_load(self, other, assign=False):
+        """What load_state_dict stores for self: other detached (assign) or self with other's values copied in."""
+
     # ember/_ops/shape/views.py:301
     def moveaxis(self, source, destination):
         """Move dims from `source` to `destination` positions (a view)."""
@@ -1568,6 +1749,9 @@ class Tensor:
     # ember/_ops/reduction/sort.py:86
     def msort(self, *, out=None):
         """input sorted along its first dim."""
+
+    # ember/_tail.py:423
+    def mtia(self, device=None, non_blocking=False, memory_format=None): ...
 
     # ember/_ops/pointwise/arith.py:125
     def mul(self, y, /):
@@ -1625,15 +1809,19 @@ class Tensor:
     def narrow(self, dim, start, length):
         """`length` elements from `start` along `dim` (a view)."""
 
-    # ember/_tensor.py:187
+    # ember/_ops/shape/copies.py:75
+    def narrow_copy(self, *args, out=None, **kwargs):
+        """narrow's result as a new contiguous tensor (not a view)."""
+
+    # ember/_tensor.py:188
     @property
     def nbytes(self): ...
 
-    # ember/_tensor.py:166
+    # ember/_tensor.py:167
     @property
     def ndim(self): ...
 
-    # ember/_tensor.py:170
+    # ember/_tensor.py:171
     def ndimension(self): ...
 
     # ember/_ops/pointwise/compare.py:26
@@ -1660,12 +1848,20 @@ class Tensor:
     def negative_(self):
         """In-place version of neg."""
 
-    # ember/_tensor.py:175
+    # ember/_tensor.py:176
     def nelement(self): ...
+
+    # ember/_tail.py:378
+    def new(self, *args, **kwargs):
+        """Legacy Tensor.new: sizes give a new (zero-filled) tensor of self's dtype and device, data a copy."""
 
     # ember/_creation.py:341
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """An uninitialised tensor (ember fills it with zeros, so programs stay deterministic)."""
+
+    # ember/_tail.py:46
+    def new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
+        """empty_strided with self's dtype and device unless given."""
 
     # ember/_creation.py:407
     def new_full(self, *size, dtype=None, device=None, requires_grad=False, **kw):
@@ -1675,22 +1871,33 @@ class Tensor:
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """A tensor of ones of the given size."""
 
-    # ember/_tensor.py:620
+    # ember/_tensor.py:643
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False): ...
 
     # ember/_creation.py:327
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """A tensor of zeros of the given size."""
 
+    # ember/_ops/pointwise/float_parts.py:88
+    def nextafter(self, y, /):
+        """The next float after input in the direction of other."""
+
+    # ember/_ops/pointwise/float_parts.py:88
+    def nextafter_(self, y, /):
+        """In-place version of nextafter."""
+
     # ember/_ops/indexing/index.py:248
     def nonzero(self, *, out=None, as_tuple=False):
         """Indices of the nonzero elements: an (n, ndim) int64 tensor, or one tensor per dim with as_tuple."""
+
+    # ember/_tail.py:154
+    def nonzero_static(self, *, size, fill_value=-1): ...
 
     # ember/_ops/reduction/norms.py:164
     def norm(self, p='fro', dim=None, keepdim=False, out=None, dtype=None):
         """torch.norm (legacy): 'fro' and numbers are vector norms; 'nuc' is the nuclear matrix norm."""
 
-    # ember/_sampling.py:135
+    # ember/_sampling.py:138
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
         """Fill with normal samples."""
 
@@ -1702,12 +1909,20 @@ class Tensor:
     def not_equal_(self, y, /):
         """In-place version of ne."""
 
-    # ember/_tensor.py:175
+    # ember/_tensor.py:176
     def numel(self): ...
 
-    # ember/_tensor.py:437
+    # ember/_tensor.py:460
     def numpy(self, *, force=False):
         """A NumPy array sharing this CPU tensor's memory (a new array object each call)."""
+
+    # ember/_ops/linalg/householder.py:141
+    def orgqr(self, tau):
+        """Alias of torch.linalg.householder_product."""
+
+    # ember/_ops/linalg/householder.py:149
+    def ormqr(self, tau, other, left=True, transpose=False, *, out=None):
+        """Q @ other (other @ Q when not left), Q^H instead when transpose; Q = H_1 ... H_k from input and tau."""
 
     # ember/_ops/linalg/products.py:22
     def outer(self, vec2, *, out=None):
@@ -1717,7 +1932,7 @@ class Tensor:
     def permute(self, *dims):
         """Reorder the dims (a view)."""
 
-    # ember/_tensor.py:550
+    # ember/_tensor.py:573
     def pin_memory(self, device=None):
         """A copy in page-locked host memory (needs a GPU, as in PyTorch)."""
 
@@ -1750,6 +1965,14 @@ class Tensor:
     def prod(self, dim=None, keepdim=False, *, dtype=None, out=None):
         """Product of all elements, or along `dim`."""
 
+    # ember/_ops/indexing/put_reduce.py:34
+    def put(self, index, source, accumulate=False):
+        """A copy of input with source's values written (or added, with accumulate) at flat `index` positions."""
+
+    # ember/_ops/indexing/put_reduce.py:42
+    def put_(self, index, source, accumulate=False):
+        """put, in place."""
+
     # ember/_ops/linalg/solvers.py:442
     def qr(self, some=True, *, out=None):
         """torch.qr (deprecated in PyTorch): reduced QR unless some=False."""
@@ -1766,7 +1989,7 @@ class Tensor:
     def rad2deg_(self):
         """In-place version of rad2deg."""
 
-    # ember/_sampling.py:147
+    # ember/_sampling.py:151
     def random_(self, *args, generator=None, **kw):
         """Fill with integers: random_() over the dtype's exact range, random_(to), random_(from, to)."""
 
@@ -1789,13 +2012,20 @@ class Tensor:
     def reciprocal_(self):
         """In-place version of reciprocal."""
 
-    # ember/_tensor.py:347
+    # ember/_tail.py:429
+    def record_stream(self, stream):
+        """Accepted and ignored: ember's memory is freed by reference counting, not per stream."""
+
+    # ember/_tensor.py:370
     def register_hook(self, hook):
         """Run hook(grad) when this tensor's gradient is computed; a returned tensor replaces it."""
 
-    # ember/_tensor.py:356
+    # ember/_tensor.py:379
     def register_post_accumulate_grad_hook(self, hook):
         """Run hook(tensor) on this leaf after backward has accumulated its `.grad`; hook returns None."""
+
+    # ember/_tail.py:434
+    def reinforce(self, reward): ...
 
     # ember/_ops/pointwise/unary.py:127
     def relu(self):
@@ -1813,6 +2043,14 @@ class Tensor:
     def remainder_(self, other):
         """In-place version of remainder."""
 
+    # ember/_ops/linalg/products_legacy.py:62
+    def renorm(self, p, dim, maxnorm, *, out=None):
+        """Each slice along dim whose p-norm exceeds maxnorm is scaled to norm maxnorm (by maxnorm / (norm + 1e-7))."""
+
+    # ember/_ops/linalg/products_legacy.py:89
+    def renorm_(self, p, dim, maxnorm):
+        """In-place renorm."""
+
     # ember/_ops/shape/reorder.py:111
     def repeat(self, *repeats):
         """The tensor tiled `repeats` times along each dim (leading repeats add dims); a copy."""
@@ -1821,13 +2059,13 @@ class Tensor:
     def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
         """Each element repeated `repeats` times (an int or a tensor of counts) along `dim` (flattened if None)."""
 
-    # ember/_tensor.py:239
+    # ember/_tensor.py:240
     @property
     def requires_grad(self): ...
     @requires_grad.setter
     def requires_grad(self, value): ...
 
-    # ember/_tensor.py:257
+    # ember/_tensor.py:258
     def requires_grad_(self, requires_grad=True):
         """Set requires_grad in place; returns self."""
 
@@ -1838,15 +2076,39 @@ class Tensor:
     # ember/_ops/shape/views.py:179
     def reshape_as(self, other): ...
 
+    # ember/_tail.py:355
+    def resize(self, *sizes):
+        """Deprecated: self reshaped to sizes (same number of elements)."""
+
+    # ember/_tail.py:315
+    def resize_(self, *sizes, memory_format=None):
+        """Give self `sizes` in place: a shrink keeps the first elements (sharing memory when self is"""
+
+    # ember/_tail.py:363
+    def resize_as(self, tensor):
+        """Deprecated: self reshaped to tensor's shape (same number of elements)."""
+
+    # ember/_tail.py:339
+    def resize_as_(self, the_template, memory_format=None):
+        """resize_ to the_template's shape."""
+
+    # ember/sparse/_functions.py:146
+    def resize_as_sparse_(self, the_template):
+        """Resize a sparse COO tensor in place to the_template's size, sparse_dim and dense_dim."""
+
     # ember/_ops/pointwise/complex.py:236
     def resolve_conj(self):
         """input itself: ember's conjugates are always materialised."""
 
-    # ember/_tensor.py:364
+    # ember/_tail.py:171
+    def resolve_neg(self):
+        """input itself: ember has no lazy negation to resolve."""
+
+    # ember/_tensor.py:387
     def retain_grad(self):
         """Keep `.grad` for this non-leaf tensor during backward."""
 
-    # ember/_tensor.py:388
+    # ember/_tensor.py:411
     @property
     def retains_grad(self): ...
 
@@ -1863,6 +2125,10 @@ class Tensor:
 
     # ember/_ops/pointwise/rounding.py:88
     def round_(self, *, decimals=None): ...
+
+    # ember/sparse/_surface.py:34
+    def row_indices(self):
+        """Tensor.row_indices(): PyTorch's error on a layout that has no row_indices."""
 
     # ember/_ops/pointwise/unary_exp.py:29
     def rsqrt(self):
@@ -1897,6 +2163,10 @@ class Tensor:
     def select(self, dim, index):
         """The slice at `index` along `dim`, with that dim removed (a view)."""
 
+    # ember/_ops/indexing/scatter_views.py:29
+    def select_scatter(self, src, dim, index):
+        """A copy of input with src written at `index` along `dim`."""
+
     # ember/_ops/shape/strided.py:191
     def set_(self, source=None, storage_offset=None, size=None, stride=None):
         """Make self a view of source's storage (all of source, or the given geometry); set_() empties self."""
@@ -1909,11 +2179,15 @@ class Tensor:
     def sgn_(self):
         """In-place version of sgn."""
 
-    # ember/_tensor.py:130
+    # ember/_tensor.py:131
     @property
     def shape(self): ...
 
-    # ember/_tensor.py:605
+    # ember/_storage.py:188
+    def share_memory_(self):
+        """Mark self's storage as shared (ember's memory is not moved; see the note above) and return self."""
+
+    # ember/_tensor.py:628
     def short(self, memory_format=None): ...
 
     # ember/_ops/pointwise/unary_special.py:14
@@ -1960,24 +2234,52 @@ class Tensor:
     def sinh_(self):
         """In-place version of sinh."""
 
-    # ember/_tensor.py:134
+    # ember/_tensor.py:135
     def size(self, dim=None): ...
+
+    # ember/_ops/indexing/scatter_views.py:100
+    def slice_inverse(self, src, dim=0, start=None, end=None, step=1):
+        """The inverse of slicing src into input: a view of input's storage with src's sizes, strides and offset."""
+
+    # ember/_ops/indexing/scatter_views.py:35
+    def slice_scatter(self, src, dim=0, start=None, end=None, step=1):
+        """A copy of input with src written into input[start:end:step] along `dim`."""
 
     # ember/_ops/linalg/decomp.py:212
     def slogdet(self):
         """torch.slogdet: alias of torch.linalg.slogdet."""
 
+    # ember/sparse/_products.py:105
+    def smm(self, mat):
+        """torch.smm: sparse input @ dense mat as a sparse tensor (every column of each row input has entries in)."""
+
     # ember/nn/functional.py:268
     def softmax(self, dim, dtype=None):
         """softmax over `dim` (required)."""
+
+    # ember/_ops/linalg/removed.py:64
+    def solve(self, A, *, out=None):
+        """Removed from PyTorch in 1.9 (use torch.linalg.solve): raises RuntimeError."""
 
     # ember/_ops/reduction/sort.py:74
     def sort(self, dim=-1, descending=False, stable=False, *, out=None):
         """(values, indices) sorted along `dim`. NOTE: ember's sort is always stable."""
 
-    # ember/_sparse.py:395
+    # ember/sparse/_surface.py:49
+    def sparse_dim(self):
+        """The number of sparse dims: 0 for a dense tensor."""
+
+    # ember/_sparse.py:469
     def sparse_mask(self, mask):
         """Tensor.sparse_mask(mask): self's entries at the sparse mask's positions."""
+
+    # ember/sparse/_functions.py:102
+    def sparse_resize_(self, size, sparse_dim, dense_dim):
+        """Resize a sparse COO tensor in place: any size while it is empty; else only growing its sparse sizes"""
+
+    # ember/sparse/_functions.py:136
+    def sparse_resize_and_clear_(self, size, sparse_dim, dense_dim):
+        """Empty a sparse COO tensor (no entries) and give it any size."""
 
     # ember/_ops/shape/splits.py:27
     def split(self, split_size_or_sections, dim=0):
@@ -2011,6 +2313,10 @@ class Tensor:
     def squeeze_(self, dim=None):
         """In-place version of squeeze: self's own shape and strides change."""
 
+    # ember/sparse/_products.py:120
+    def sspaddmm(self, mat1, mat2, *, beta=1, alpha=1, out=None):
+        """torch.sspaddmm: beta * input + alpha * (mat1 @ mat2) with sparse input and mat1: a sparse result whose"""
+
     # ember/_ops/reduction/stats.py:75
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
         """std over `dim` (all dims if None); unbiased (correction=1) by default."""
@@ -2019,10 +2325,17 @@ class Tensor:
     def stft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, pad_mode='reflect', normalized=False, onesided=None, return_complex=None, align_to_window=None):
         """The short-time Fourier transform of a signal (L,) or a batch (B, L): (B?, n_freq, n_frames) complex,"""
 
-    # ember/_tensor.py:209
+    # ember/_storage.py:151
+    def storage(self):
+        """Deprecated in PyTorch: self's storage as a TypedStorage (warns once, as PyTorch)."""
+
+    # ember/_tensor.py:210
     def storage_offset(self): ...
 
-    # ember/_tensor.py:191
+    # ember/_storage.py:164
+    def storage_type(self): ...
+
+    # ember/_tensor.py:192
     def stride(self, dim=None): ...
 
     # ember/_ops/pointwise/arith.py:78
@@ -2044,6 +2357,10 @@ class Tensor:
     def sum(self, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
         """Sum of all elements, or over `dim` (int or tuple)."""
 
+    # ember/_tail.py:189
+    def sum_to_size(self, *size):
+        """input summed (keeping dims) down to `size`, which input's shape must expand from."""
+
     # ember/_ops/linalg/solvers.py:430
     def svd(self, some=True, compute_uv=True, *, out=None):
         """torch.svd (deprecated in PyTorch): (U, S, V) with V, not Vh; thin factors unless some=False."""
@@ -2063,6 +2380,10 @@ class Tensor:
     # ember/_ops/shape/strided.py:249
     def swapdims_(self, dim0, dim1):
         """In-place version of swapdims: self's own shape and strides change."""
+
+    # ember/_ops/linalg/removed.py:74
+    def symeig(self, eigenvectors=False, upper=True, *, out=None):
+        """Removed from PyTorch in 1.9 (use torch.linalg.eigh): raises RuntimeError."""
 
     # ember/_ops/shape/views.py:236
     def t(self):
@@ -2104,22 +2425,38 @@ class Tensor:
     def tile(self, dims):
         """Like repeat, but fewer `dims` than the tensor has are padded with leading 1s."""
 
-    # ember/_tensor.py:539
+    # ember/_tensor.py:562
     def to(self, *args, **kwargs):
         """Move to a device and/or cast to a dtype; returns self when nothing changes."""
 
-    # ember/_sparse.py:390
+    # ember/_sparse.py:464
     def to_dense(self, dtype=None, *, masked_grad=None):
         """Tensor.to_dense() of a dense tensor: itself (another dtype if asked)."""
 
-    # ember/_sparse.py:351
+    # ember/_sparse.py:433
     def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
         """Tensor.to_sparse(): the nonzero entries of a dense tensor (over its first sparse_dim dims, default all)."""
 
-    # ember/_sparse.py:419
+    # ember/sparse/_compressed_build.py:150
+    def to_sparse_bsc(self, *args, **kwargs):
+        """Tensor.to_sparse_bsc(): the tensor in the BSC layout."""
+
+    # ember/sparse/_compressed_build.py:150
+    def to_sparse_bsr(self, *args, **kwargs):
+        """Tensor.to_sparse_bsr(): the tensor in the BSR layout."""
+
+    # ember/_sparse.py:495
     def to_sparse_coo(self): ...
 
-    # ember/_tensor.py:431
+    # ember/sparse/_compressed_build.py:150
+    def to_sparse_csc(self, *args, **kwargs):
+        """Tensor.to_sparse_csc(): the tensor in the CSC layout."""
+
+    # ember/sparse/_compressed_build.py:150
+    def to_sparse_csr(self, *args, **kwargs):
+        """Tensor.to_sparse_csr(): the tensor in the CSR layout."""
+
+    # ember/_tensor.py:454
     def tolist(self): ...
 
     # ember/_ops/reduction/sort.py:122
@@ -2137,6 +2474,10 @@ class Tensor:
     # ember/_ops/shape/strided.py:249
     def transpose_(self, dim0, dim1):
         """In-place version of transpose: self's own shape and strides change."""
+
+    # ember/_ops/linalg/triangular.py:105
+    def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False, *, out=None):
+        """(solution, cloned_coefficient): X with A X = input (A^T X = input when transpose), A triangular,"""
 
     # ember/_ops/shape/diag.py:115
     def tril(self, diagonal=0):
@@ -2169,11 +2510,11 @@ class Tensor:
     def trunc_(self):
         """In-place version of trunc."""
 
-    # ember/_tensor.py:575
+    # ember/_tensor.py:598
     def type(self, dtype=None, non_blocking=False, **kwargs):
         """With no argument, the legacy type name ('torch.FloatTensor'); otherwise a cast."""
 
-    # ember/_tensor.py:617
+    # ember/_tensor.py:640
     def type_as(self, other): ...
 
     # ember/_ops/shape/splits.py:20
@@ -2188,7 +2529,7 @@ class Tensor:
     def unfold(self, dimension, size, step):
         """Sliding windows of `size` elements every `step` along `dimension`, as a new last dim (a view)."""
 
-    # ember/_sampling.py:116
+    # ember/_sampling.py:118
     def uniform_(self, from_=0.0, to=1.0, *, generator=None, **kw):
         """Fill with uniform samples in [from, to)."""
 
@@ -2200,6 +2541,18 @@ class Tensor:
     def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
         """Collapse each run of equal consecutive elements (or slices along `dim`) to one."""
 
+    # ember/_ops/shape/split_dims.py:59
+    def unsafe_chunk(self, chunks, dim=0):
+        """chunk (views), as unsafe_split."""
+
+    # ember/_ops/shape/split_dims.py:46
+    def unsafe_split(self, split_size, dim=0):
+        """split (views). NOTE: PyTorch's unsafe form skips the check on in-place writes into the pieces; ember's"""
+
+    # ember/_ops/shape/split_dims.py:53
+    def unsafe_split_with_sizes(self, split_sizes, dim=0):
+        """split_with_sizes (views), as unsafe_split."""
+
     # ember/_ops/shape/views.py:436
     def unsqueeze(self, dim):
         """Insert a size-1 dim at `dim`."""
@@ -2207,6 +2560,13 @@ class Tensor:
     # ember/_ops/shape/strided.py:249
     def unsqueeze_(self, dim):
         """In-place version of unsqueeze: self's own shape and strides change."""
+
+    # ember/_storage.py:163
+    def untyped_storage(self): ...
+
+    # ember/sparse/_surface.py:34
+    def values(self):
+        """Tensor.values(): PyTorch's error on a layout that has no values."""
 
     # ember/_ops/reduction/stats.py:22
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
@@ -2223,6 +2583,10 @@ class Tensor:
     # ember/_ops/shape/views.py:178
     def view_as(self, other): ...
 
+    # ember/_ops/shape/split_dims.py:34
+    def vsplit(self, indices_or_sections):
+        """tensor_split along dim 0 of a tensor of 2 or more dims; an int must divide that dim."""
+
     # ember/_ops/indexing/index.py:379
     def where(self, condition, other): ...
 
@@ -2233,55 +2597,58 @@ class Tensor:
     # ember/_ops/pointwise/binary_float.py:127
     def xlogy_(self, other): ...
 
+    # ember/_tail.py:419
+    def xpu(self, device=None, non_blocking=False, memory_format=None): ...
+
     # ember/_ops/shape/copy.py:147
     def zero_(self): ...
 
 
 _PY_DTYPES: tuple
 
-# ember/_tensor.py:663
+# ember/_tensor.py:686
 def _dim_index(dim, ndim):
     """A dim for size(dim)/stride(dim): a 0-d tensor has none at all (PyTorch's IndexError)."""
 
 _inference_blocks: int
 
-# ember/_tensor.py:625
+# ember/_tensor.py:648
 def _is_param(t): ...
 
 # ember/_tensor.py:75
 def _new_version():
     """A fresh version counter for a tensor made while some inference_mode block is open (in some thread)."""
 
-# ember/_tensor.py:670
+# ember/_tensor.py:693
 def _norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
 
-# ember/_tensor.py:634
+# ember/_tensor.py:657
 def _parse_to(self, args, kwargs): ...
 
-# ember/_tensor.py:629
+# ember/_tensor.py:652
 def _rebuild(data, dev, requires_grad): ...
 
 # ember/_tensor.py:80
 def _wrap(array, device, dtype, requires_grad=False, vc=None):
     """Make a Tensor around `array` without any checks (the internal fast constructor). A tensor that shares"""
 
-# ember/_tensor.py:706
+# ember/_tensor.py:729
 def broadcast_shapes(*shapes):
     """torch.broadcast_shapes, with PyTorch's message naming the mismatched sizes."""
 
-# ember/_tensor.py:670
+# ember/_tensor.py:693
 def norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
 
-# ember/_tensor.py:684
+# ember/_tensor.py:707
 def norm_dims(dims, ndim):
     """Normalise an int, tuple or list of dims; duplicates get PyTorch's RuntimeError."""
 
-# ember/_tensor.py:699
+# ember/_tensor.py:722
 def reduction_dims(dims, ndim):
     """The array axes a reduction over `dims` (int, tuple or list) covers. A 0-d tensor accepts"""
 
-# ember/_tensor.py:724
+# ember/_tensor.py:747
 def sum_to(t, shape):
     """Sum `t` down to `shape`, undoing broadcasting: the one place that does it."""
