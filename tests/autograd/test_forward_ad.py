@@ -122,7 +122,11 @@ def test_tangent_matches_torch(spec, kw, requires_grad, request):
             return
         # torch has no forward formula: ember's tangent is checked as the transpose of torch's backward
         assert "forward AD" in str(exc), exc
-        e_res = _forward_tangents(ember, efw, spec, e_in, kw, e_tangents, requires_grad)
+        try:
+            e_res = _forward_tangents(ember, efw, spec, e_in, kw, e_tangents, requires_grad)
+        except NotImplementedError as e_exc:  # NOTE: ember refuses as PyTorch does (igamma, zeta): its message
+            assert str(e_exc) == str(exc)
+            return
         _check_adjoint(spec, t_in, kw, arrays, [e_tan for _, e_tan in e_res])
         return
     e_res = _forward_tangents(ember, efw, spec, e_in, kw, e_tangents, requires_grad)

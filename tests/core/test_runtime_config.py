@@ -26,6 +26,9 @@ def restore_switches():
             lib.set_autocast_dtype(d, dt)
         lib.set_autocast_cache_enabled(cache)
         lib.set_default_dtype(dtype)
+    # NOTE: PyTorch's eager torch.cond/while_loop trace through torch.compile, which turns off the distributions'
+    # argument validation process-wide; later tests compare validation errors against torch
+    torch.distributions.Distribution.set_default_validate_args(True)
 
 
 def test_threads():

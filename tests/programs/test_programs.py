@@ -21,7 +21,7 @@ import pytest
 HERE = Path(__file__).resolve().parent
 EXAMPLES = HERE.parent.parent / "examples"
 RUNNER = HERE / "alias_run.py"
-OWN_RUNS = {"checkpoint_resume.py"}  # NOTE: writes a checkpoint and is killed on purpose: its own test runs it
+OWN_RUNS = {"checkpoint_resume.py", "ddp_digits.py"}  # NOTE: killed on purpose / needs a launcher: their own tests run them
 SCRIPTS = sorted(p.name for p in EXAMPLES.glob("*.py") if p.name not in OWN_RUNS)
 BACKENDS = ("torch", "ember")
 ITERATIONS = 60  # the seeds train for 500 iterations; 60 already cut the loss by >1000x
