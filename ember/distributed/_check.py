@@ -2,8 +2,8 @@
 same shape and dtype? A mismatch raises the same clear RuntimeError on every rank instead of a hang or
 silently wrong data.
 
-NOTE: the check is one allreduce of a few int64s on the host (measured in bench/distributed.py: a few
-microseconds between two processes, next to 130 us for a 1 MB allreduce). It is on by default; set
+NOTE: the check is one allreduce of a few int64s on the host; bench/distributed.py measured it between two
+processes at about 7 us (an 8-byte all_reduce: 0.011 ms with it, 0.004 ms without; 1 MB: 0.156 and 0.145 ms). It is on by default; set
 EMBER_DISTRIBUTED_CHECK=0 to skip it (then a mismatch is undefined behaviour, as in PyTorch)."""
 import os
 

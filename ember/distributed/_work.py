@@ -7,31 +7,34 @@ from ._types import DistBackendError
 
 
 _SPIN = int(os.environ.get("EMBER_DISTRIBUTED_SPIN", "256"))
-_GRACE = 2.0  # seconds a request may still complete after a rank it waits for has exited
+_GRACE = 1.0  # seconds a request may still complete after a rank it waits for has exited
 
 
 def wait_for(request, deadline, what, group=None):
     """Drive an engine request to completion, raising DistBackendError once `deadline` (time.monotonic()) passes.
 
     NOTE: MPI's non-blocking operations make progress only inside MPI calls, so this loop polls Test: that is
-    the progress engine and the timeout in one (a blocking MPI call could not be interrupted). Its cost was
-    measured equal to Wait for 1-400 MB allreduces and far below a blocking call for tiny ones (bench/distributed.py)."""
+    the progress engine and the timeout in one (a blocking MPI call could not be interrupted). Measured with
+    MPICH 5 between 2 processes: as fast as Wait for 1-400 MB allreduces, and faster than a blocking Allreduce
+    for tiny ones. After EMBER_DISTRIBUTED_SPIN polls (256) it yields the core between polls."""
     if request.test():
         return
     checks = 0
     gone_since = None
+    next_look = 0.0
     while not request.test():
         checks += 1
         if checks > _SPIN:  # NOTE: let a rank sharing this core run (more ranks than cores: the tests, laptops)
             os.sched_yield()
-        if checks & 1023:
+        if checks & 255:
             continue
         now = time.monotonic()
         if now > deadline:
             raise DistBackendError(f"{what} timed out: not every rank of the group reached it within the "
                                    "process group's timeout. The group is unusable now (the operation cannot be "
                                    "cancelled); end the job.")
-        if group is not None and checks & 65535 == 0:
+        if group is not None and now >= next_look:  # NOTE: a few looks a second for ranks that exited
+            next_look = now + 0.05
             gone = departed() & set(group._ranks)
             if gone and gone_since is None:
                 gone_since = now
