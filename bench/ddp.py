@@ -61,17 +61,20 @@ def worker(quick, port):
     rank, world = edist.get_rank(), edist.get_world_size()
     tdist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
     steps = 10 if quick else 50
-    rows = []
+    rows, times_all = [], []
     for title, widths, batch in WORKLOADS:
         times = time_pair([ddp_mlp_step(lib, rank, widths, batch) for lib in LIBS], steps, 3 if quick else 7, 5)
         slowest = torch.tensor(times, dtype=torch.float64)
         tdist.all_reduce(slowest, op=tdist.ReduceOp.MAX)
         t_torch, t_ember = slowest.tolist()
+        times_all.append((t_torch, t_ember))
         rows.append([f"{title}, {world} processes x batch {batch}", f"{t_torch * 1e3:.2f} ms",
                      f"{t_ember * 1e3:.2f} ms", f"{t_ember / t_torch:.2f}x"])
     if rank == 0:
         print(table(["workload", "PyTorch DDP (gloo)", "ember DDP (MPI)", "ratio ember/PyTorch"], rows))
         print(f"\nMachine: {machine()}.", flush=True)
+        for (title, *_), (t_torch, t_ember) in zip(rows, times_all):
+            print(f"RESULT\t{title}\t{t_torch}\t{t_ember}", flush=True)
     gc.collect()  # NOTE: PyTorch's DDP objects (in reference cycles) must go before its process group does
     tdist.destroy_process_group()
     edist.destroy_process_group()
@@ -81,6 +84,23 @@ def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _command(quick, nproc):
+    mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    if not os.path.exists(mpiexec):
+        mpiexec = "mpiexec"
+    return ([mpiexec, "-n", str(nproc), sys.executable, __file__, "--worker", "--port", str(_free_port())]
+            + (["--quick"] if quick else []))
+
+
+def rows(quick=False, nproc=2):
+    """bench/run.py's rows: (title, (PyTorch seconds, ember seconds), note) per workload."""
+    out = subprocess.run(_command(quick, nproc), capture_output=True, text=True, check=True, cwd=ROOT)
+    for line in out.stdout.splitlines():
+        if line.startswith("RESULT\t"):
+            _, title, t_torch, t_ember = line.split("\t")
+            yield f"{title} (PyTorch DDP on gloo, ember DDP on MPI)", (float(t_torch), float(t_ember)), ""
 
 
 def main(argv=None):
@@ -93,11 +113,7 @@ def main(argv=None):
     if args.worker:
         worker(args.quick, args.port)
         return
-    mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
-    if not os.path.exists(mpiexec):
-        mpiexec = "mpiexec"
-    command = [mpiexec, "-n", str(args.nproc), sys.executable, __file__, "--worker", "--port", str(_free_port())]
-    subprocess.run(command + (["--quick"] if args.quick else []), check=True, cwd=ROOT)
+    subprocess.run(_command(args.quick, args.nproc), check=True, cwd=ROOT)
 
 
 if __name__ == "__main__":

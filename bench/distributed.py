@@ -54,6 +54,27 @@ def run(lib, nproc, repeats, check="1"):
                                                        if line.startswith("RESULT"))}
 
 
+def measure(nproc=2, repeats=5):
+    """{column: {megabytes: median ms}} for PyTorch's gloo, ember's MPI engine, and ember with its check off."""
+    return {"torch gloo": run("torch", nproc, repeats),
+            "ember MPI": run("ember", nproc, repeats),
+            "ember MPI, check off": run("ember", nproc, repeats, check="0")}
+
+
+def _label(mb):
+    return "8 bytes" if mb < 1 else f"{mb:g} MB"
+
+
+def rows(quick=False, nproc=2):
+    """bench/run.py's rows: (title, (PyTorch seconds, ember seconds), note) per size."""
+    results = measure(nproc, 3 if quick else 9)
+    for mb in sorted(results["torch gloo"]):
+        off = results["ember MPI, check off"][mb]
+        yield (f"`dist.all_reduce`, {_label(mb)} float32, {nproc} processes (PyTorch gloo, ember MPI)",
+               (results["torch gloo"][mb] / 1e3, results["ember MPI"][mb] / 1e3),
+               f"ember with EMBER_DISTRIBUTED_CHECK=0: {off:.3g} ms")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--nproc", type=int, default=2)
@@ -62,17 +83,14 @@ def main():
     args = p.parse_args()
     if args.worker:
         return worker(args.worker, args.repeats)
-    results = {"torch gloo": run("torch", args.nproc, args.repeats),
-               "ember MPI": run("ember", args.nproc, args.repeats),
-               "ember MPI, check off": run("ember", args.nproc, args.repeats, check="0")}
+    results = measure(args.nproc, args.repeats)
     sizes = sorted(results["torch gloo"])
     print(f"all_reduce float32 SUM, {args.nproc} processes, median ms (rank 0)")
     print("| size | " + " | ".join(results) + " | ember / gloo |")
     print("|---|" + "---|" * (len(results) + 1))
     for mb in sizes:
-        label = "8 bytes" if mb < 1 else f"{mb:g} MB"
         cells = [f"{results[k][mb]:.3f}" for k in results]
-        print(f"| {label} | " + " | ".join(cells) + f" | {results['ember MPI'][mb] / results['torch gloo'][mb]:.2f} |")
+        print(f"| {_label(mb)} | " + " | ".join(cells) + f" | {results['ember MPI'][mb] / results['torch gloo'][mb]:.2f} |")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ Per-op overhead (small add with and without autograd), seed 003's five versions,
 classifier, an MLP 784-512-256-10 training step at batch 128, a 1024x1024 float32 matmul
 with the GFLOP/s each library reaches, and the layer workloads of bench/layers.py (LeNet-5, a
 ResNet-style stack, LSTM, GRU, a character Transformer) with each step's peak memory, and an
-IO-bound DataLoader epoch with 0, 2 and 4 worker processes (bench/dataloader.py). Each workload is written once as a function of the
+IO-bound DataLoader epoch with 0, 2 and 4 worker processes (bench/dataloader.py), and on the CPU
+all_reduce and a DDP training step between 2 processes (bench/distributed.py, bench/ddp.py: PyTorch on
+gloo, ember on MPI). Each workload is written once as a function of the
 library; the two libraries take turns repeat by repeat and medians are reported. Reported, never
 asserted. With --device cuda the same workloads run with both libraries' tensors on the GPU (ember
 through CuPy), each timing ending in a synchronisation; the CPU-only rows (peak resident memory, the
@@ -29,6 +31,8 @@ if "--threads" in sys.argv[:-1]:
         os.environ[_var] = sys.argv[sys.argv.index("--threads") + 1]
 
 import dataloader
+import ddp
+import distributed
 import func
 import layers
 import op_overhead
@@ -88,6 +92,9 @@ def measure(quick, on_cpu=True):
         title = (f"DataLoader epoch, {dataloader.ITEMS} items of 2 ms IO, batch {dataloader.BATCH}, "
                  f"num_workers={workers}")
         yield title, time_pair([dataloader.epoch(lib, workers) for lib in LIBS], 1, 3, 1), ""
+    if on_cpu:  # NOTE: 2-process jobs of their own (mpiexec), one thread per rank whatever --threads says
+        yield from distributed.rows(quick)
+        yield from ddp.rows(quick)
 
 
 def main(argv=None):
