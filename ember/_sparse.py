@@ -15,32 +15,23 @@ prints, and autograd's use of sparse gradients (nn.Embedding(sparse=True), the o
 clip_grad_norm_). A sparse tensor may require grad itself: ember/sparse/_autograd.py records the ops above
 that PyTorch differentiates, with PyTorch's (masked) sparse gradients.
 """
-import builtins
-
 from . import _dtype, _state
 from ._tensor import Size, Tensor, _wrap
 
 
-class SparseTensor(Tensor):
-    """A sparse COO tensor (see the module docstring)."""
+class SparseShape:
+    """What a sparse tensor of any layout answers about its shape, from `_sparse_shape` (a tuple of ints)."""
 
-    __slots__ = ("_idx", "_vals", "_sparse_shape", "_coalesced")
-    _sparse = True
+    # NOTE: no slots of its own, so that it can stand beside Tensor (which has slots) as a base class.
+    __slots__ = ()
 
+    # NOTE: a sparse tensor is built field by field by its module's _make, never through Tensor's constructor.
     def __new__(cls, *args, **kwargs):
         return object.__new__(cls)
 
     def __init__(self, *args, **kwargs):
         pass
 
-    @property
-    def _data(self):
-        raise NotImplementedError("Could not run this operation with arguments from the 'SparseCPU' backend: ember "
-                                  "supports sparse COO tensors in conversions, coalesce(), +, -, *, pow, the "
-                                  "zero-preserving unary ops, sum, matrix products, torch.sparse.* and optimizer "
-                                  "steps; call .to_dense() first")
-
-    # --- what every tensor answers ------------------------------------------------------------------
     @property
     def shape(self):
         return Size(self._sparse_shape)
@@ -63,6 +54,20 @@ class SparseTensor(Tensor):
         for s in self._sparse_shape:
             n *= s
         return n
+
+
+class SparseTensor(SparseShape, Tensor):
+    """A sparse COO tensor (see the module docstring)."""
+
+    __slots__ = ("_idx", "_vals", "_sparse_shape", "_coalesced")
+    _sparse = True
+
+    @property
+    def _data(self):
+        raise NotImplementedError("Could not run this operation with arguments from the 'SparseCPU' backend: ember "
+                                  "supports sparse COO tensors in conversions, coalesce(), +, -, *, pow, the "
+                                  "zero-preserving unary ops, sum, matrix products, torch.sparse.* and optimizer "
+                                  "steps; call .to_dense() first")
 
     @property
     def layout(self):

@@ -11,11 +11,9 @@ autograd does through COO holds here too. Three autograd Functions join the layo
 (the values' gradient read at each entry), values() (a gradient with the same structure) and the conversion
 to COO (a sparse gradient masked back to this structure; a dense one passes as PyTorch's torch.mm gives it).
 """
-import builtins
-
 from . import _dtype, _state
-from ._sparse import _make as _make_coo
-from ._tensor import Size, Tensor, _wrap
+from ._sparse import SparseShape, _make as _make_coo
+from ._tensor import Tensor, _wrap
 from .autograd.function import Function
 
 ROW_LAYOUTS = ("sparse_csr", "sparse_bsr")
@@ -28,48 +26,18 @@ def _tracking(*tensors):
     return _state.local.grad_enabled and any(getattr(t, "requires_grad", False) for t in tensors)
 
 
-class CompressedTensor(Tensor):
+class CompressedTensor(SparseShape, Tensor):
     """A sparse CSR / CSC / BSR / BSC matrix (see the module docstring)."""
 
     __slots__ = ("_cidx", "_pidx", "_vals", "_sparse_shape", "_lay", "_block")
     _sparse = True  # NOTE: no dense array: the engine and optimizers take the sparse paths
     _compressed = True
 
-    def __new__(cls, *args, **kwargs):
-        return object.__new__(cls)
-
-    def __init__(self, *args, **kwargs):
-        pass
-
     @property
     def _data(self):
         from .sparse._surface import layout_name
         raise RuntimeError(f"unsupported tensor layout: {layout_name(self)} (ember supports compressed sparse "
                            "tensors in to_dense(), conversions, +, * by a number, sum and matrix products)")
-
-    # --- what every tensor answers ------------------------------------------------------------------
-    @property
-    def shape(self):
-        return Size(self._sparse_shape)
-
-    def size(self, dim=None):
-        if dim is None:
-            return Size(self._sparse_shape)
-        from ._tensor import norm_dim
-        return self._sparse_shape[norm_dim(dim, len(self._sparse_shape))]
-
-    @property
-    def ndim(self):
-        return len(self._sparse_shape)
-
-    def dim(self):
-        return len(self._sparse_shape)
-
-    def numel(self):
-        n = 1
-        for s in self._sparse_shape:
-            n *= s
-        return n
 
     @property
     def layout(self):

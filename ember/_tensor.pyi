@@ -2269,7 +2269,7 @@ class Tensor:
     def sparse_dim(self):
         """The number of sparse dims: 0 for a dense tensor."""
 
-    # ember/_sparse.py:469
+    # ember/_sparse.py:474
     def sparse_mask(self, mask):
         """Tensor.sparse_mask(mask): self's entries at the sparse mask's positions."""
 
@@ -2429,11 +2429,11 @@ class Tensor:
     def to(self, *args, **kwargs):
         """Move to a device and/or cast to a dtype; returns self when nothing changes."""
 
-    # ember/_sparse.py:464
+    # ember/_sparse.py:469
     def to_dense(self, dtype=None, *, masked_grad=None):
         """Tensor.to_dense() of a dense tensor: itself (another dtype if asked)."""
 
-    # ember/_sparse.py:433
+    # ember/_sparse.py:438
     def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
         """Tensor.to_sparse(): the nonzero entries of a dense tensor (over its first sparse_dim dims, default all)."""
 
@@ -2445,7 +2445,7 @@ class Tensor:
     def to_sparse_bsr(self, *args, **kwargs):
         """Tensor.to_sparse_bsr(): the tensor in the BSR layout."""
 
-    # ember/_sparse.py:495
+    # ember/_sparse.py:500
     def to_sparse_coo(self): ...
 
     # ember/sparse/_compressed_build.py:150
