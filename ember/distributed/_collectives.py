@@ -13,12 +13,12 @@ from ._types import ReduceOp, red_op_type
 from ._work import Work, wait_for
 
 
-def _member(group, name):
+def _member(group, name, stacklevel=3):
     """The group to run on, or None (with PyTorch's warning) where this rank is not in it."""
     pg = _world.resolve(group)
     if pg is None or (group is not None and pg.rank() < 0):
         warnings.warn(f"Running {name} on global rank {_world._default()._control.rank} which does not belong to "
-                      "the given group.", stacklevel=3)
+                      "the given group.", stacklevel=stacklevel)
         return None
     if pg._broken is not None:
         raise RuntimeError(f"{name}: the process group is unusable after an earlier failure: {pg._broken}")
@@ -73,256 +73,242 @@ def _same_dtype(tensors):
             raise ValueError(f"Invalid usage of tensors with different dtypesFound {first} and  {t._dtype}")
 
 
+class _Call:
+    """One collective on this rank, along the path every collective takes: its arguments checked, its group
+    resolved (pg is None where this rank is outside the group: the collective then returns None), its root
+    found, the engine chosen once the ranks agree, and the operation waited for or handed back as a Work.
+    Each collective states only what differs: its arguments, its own checks, its buffers and engine call."""
+
+    __slots__ = ("name", "pg", "op", "root", "is_root")
+
+    def __init__(self, name, group, op=None, **arguments):
+        self.name, self.root, self.is_root = name, None, False
+        # NOTE: in the order given, as PyTorch checks them; a parameter named *_list is a list of tensors
+        for param, value in arguments.items():
+            (check_tensor_list if param.endswith("_list") else check_tensor)(value, param)
+        self.op = None if op is None else red_op_type(op, name)
+        self.pg = _member(group, name, stacklevel=4)  # NOTE: the warning points at the caller's line
+
+    def set_root(self, rank, group_rank):
+        """The root (src/dst or group_src/group_dst) as a group rank, and whether this rank is it."""
+        self.root = _root(self.pg, rank, group_rank, self.name)
+        self.is_root = self.pg.rank() == self.root
+
+    def engine(self, tensors, agreed, shapes=True):
+        """The engine for `tensors`' device, once every rank agrees on this call (op, root and `agreed`)."""
+        engine = _engine(self.pg, tensors)
+        agree(self.pg, self.name, agreed, op=self.op, root=self.root, shapes=shapes)
+        return engine
+
+    def run(self, request, finish, outputs, async_op, timeout=None):
+        return _run(self.pg, request, finish, outputs, async_op, self.name, timeout)
+
+
 # --- reductions ---------------------------------------------------------------------------------------------
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     """Reduce `tensor` over the group in place: every rank gets the result (SUM, AVG, PRODUCT, MIN, MAX, BAND,
     BOR, BXOR). float16/bfloat16 are summed in float32 and rounded once. Unlike PyTorch, the tensor's version
     counter is bumped (autograd sees the write)."""
-    check_tensor(tensor, "tensor")
-    op = red_op_type(op, "all_reduce")
-    pg = _member(group, "all_reduce")
-    if pg is None:
-        return None
-    plan = reduction_plan(tensor, op, "all_reduce")
-    engine = _engine(pg, [tensor])
-    agree(pg, "all_reduce", [tensor], op=op)
-    buf = Buffer(tensor, engine, plan.work, plan.view, write=True)
-    request = engine.allreduce(buf.array, plan.op)
-
-    def finish():
-        plan.finish(buf.array, pg.size())
-        buf.store()
-    return _run(pg, request, finish, [tensor], async_op, "all_reduce")
+    call = _Call("all_reduce", group, op, tensor=tensor)
+    return None if call.pg is None else _reduce(call, tensor, async_op)
 
 
 def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):
     """Reduce `tensor` over the group into rank `dst`'s tensor (the others' tensors are left unchanged)."""
-    check_tensor(tensor, "tensor")
-    op = red_op_type(op, "reduce")
-    pg = _member(group, "reduce")
-    if pg is None:
+    call = _Call("reduce", group, op, tensor=tensor)
+    if call.pg is None:
         return None
-    root = _root(pg, dst, group_dst, "reduce")
-    plan = reduction_plan(tensor, op, "reduce")
-    engine = _engine(pg, [tensor])
-    agree(pg, "reduce", [tensor], op=op, root=root)
-    is_root = pg.rank() == root
-    buf = Buffer(tensor, engine, plan.work, plan.view, write=is_root)
-    request = engine.reduce(buf.array, plan.op, root)
+    call.set_root(dst, group_dst)
+    return _reduce(call, tensor, async_op)
 
-    def finish():
-        if is_root:
-            plan.finish(buf.array, pg.size())
-            buf.store()
-    return _run(pg, request, finish, [tensor], async_op, "reduce")
+
+def _reduce(call, tensor, async_op):
+    """all_reduce (no root: every rank gets the result) or reduce (only the root's tensor is written)."""
+    plan = reduction_plan(tensor, call.op, call.name)
+    engine = call.engine([tensor], [tensor])
+    everyone = call.root is None
+    buf = Buffer(tensor, engine, plan.work, plan.view, write=everyone or call.is_root)
+    if everyone:
+        request = engine.allreduce(buf.array, plan.op)
+    else:
+        request = engine.reduce(buf.array, plan.op, call.root)
+    finish = _reduced(plan, buf, call.pg) if everyone or call.is_root else None
+    return call.run(request, finish, [tensor], async_op)
 
 
 def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=False):
     """Reduce input_list[i] over the group into rank i's `output`."""
-    check_tensor(output, "output")
-    check_tensor_list(input_list, "input_list")
-    op = red_op_type(op, "reduce_scatter")
-    pg = _member(group, "reduce_scatter")
-    if pg is None:
+    call = _Call("reduce_scatter", group, op, output=output, input_list=input_list)
+    if call.pg is None:
         return None
-    _check_list_length(input_list, pg.size(), "reduce_scatter", "input")
+    _check_list_length(input_list, call.pg.size(), "reduce_scatter", "input")
     _same_shapes(input_list, output, "reduce_scatter")
-    return _reduce_scatter(pg, output, input_list, op, async_op, "reduce_scatter")
+    return _reduce_scatter(call, output, input_list, async_op)
 
 
 def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op=False):
     """Reduce `input` (the group's size times output's elements) over the group; rank i gets block i."""
-    check_tensor(output, "output")
-    check_tensor(input, "input")
-    op = red_op_type(op, "reduce_scatter_tensor")
-    pg = _member(group, "reduce_scatter_tensor")
-    if pg is None:
+    call = _Call("reduce_scatter_tensor", group, op, output=output, input=input)
+    if call.pg is None:
         return None
     _same_dtype([output, input])
-    if input.numel() != output.numel() * pg.size():
+    if input.numel() != output.numel() * call.pg.size():
         raise ValueError("input tensor must be the same size as output size times world size")
-    return _reduce_scatter(pg, output, [input], op, async_op, "reduce_scatter_tensor")
+    return _reduce_scatter(call, output, [input], async_op)
 
 
-def _reduce_scatter(pg, output, inputs, op, async_op, name):
-    plan = reduction_plan(output, op, name)
-    engine = _engine(pg, [output] + list(inputs))
-    agree(pg, name, inputs + [output], op=op)
+def _reduce_scatter(call, output, inputs, async_op):
+    plan = reduction_plan(output, call.op, call.name)
+    engine = call.engine([output] + list(inputs), inputs + [output])
     send = concat(engine, inputs, plan.work)
     recv = Buffer(output, engine, plan.work, read=False, write=True)
     if plan.view is not None:
         send = send.view(plan.view)
         recv.array = recv.array.view(plan.view)
     request = engine.reduce_scatter(send, recv.array, plan.op)
+    return call.run(request, _reduced(plan, recv, call.pg), [output], async_op)
 
+
+def _reduced(plan, buf, pg):
+    """The finish of a reduction: the plan's last step (AVG's division, rounding back) and the store."""
     def finish():
-        plan.finish(recv.array, pg.size())
-        recv.store()
-    return _run(pg, request, finish, [output], async_op, name)
+        plan.finish(buf.array, pg.size())
+        buf.store()
+    return finish
 
 
 # --- data movement ------------------------------------------------------------------------------------------
 def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
     """Copy rank `src`'s tensor into every rank's tensor (in place)."""
-    check_tensor(tensor, "tensor")
-    pg = _member(group, "broadcast")
-    if pg is None:
+    call = _Call("broadcast", group, tensor=tensor)
+    if call.pg is None:
         return None
-    root = _root(pg, src, group_src, "broadcast")
-    engine = _engine(pg, [tensor])
-    agree(pg, "broadcast", [tensor], root=root)
-    is_root = pg.rank() == root
-    buf = Buffer(tensor, engine, read=is_root, write=not is_root)
-    request = engine.broadcast(buf.array, root)
-    return _run(pg, request, None if is_root else buf.store, [tensor], async_op, "broadcast")
+    call.set_root(src, group_src)
+    engine = call.engine([tensor], [tensor])
+    buf = Buffer(tensor, engine, read=call.is_root, write=not call.is_root)
+    request = engine.broadcast(buf.array, call.root)
+    return call.run(request, None if call.is_root else buf.store, [tensor], async_op)
 
 
 def all_gather(tensor_list, tensor, group=None, async_op=False):
     """tensor_list[i] := rank i's tensor, on every rank."""
-    check_tensor_list(tensor_list, "tensor_list")
-    check_tensor(tensor, "tensor")
-    pg = _member(group, "all_gather")
-    if pg is None:
+    call = _Call("all_gather", group, tensor_list=tensor_list, tensor=tensor)
+    if call.pg is None:
         return None
     _same_dtype(list(tensor_list) + [tensor])
-    _check_list_length(tensor_list, pg.size(), "all_gather", "output")
+    _check_list_length(tensor_list, call.pg.size(), "all_gather", "output")
     _same_shapes(tensor_list, tensor, "all_gather")
-    engine = _engine(pg, list(tensor_list) + [tensor])
-    agree(pg, "all_gather", [tensor])
+    engine = call.engine(list(tensor_list) + [tensor], [tensor])
     send = Buffer(tensor, engine).array
-    recv = empty_like_flat(engine, tensor, send.size * pg.size())
+    recv = empty_like_flat(engine, tensor, send.size * call.pg.size())
     request = engine.allgather(send, recv)
-
-    def finish():
-        _split_into(recv, tensor_list)
-    return _run(pg, request, finish, tensor_list, async_op, "all_gather")
+    return call.run(request, _splitter(recv, tensor_list), tensor_list, async_op)
 
 
 def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
     """output_tensor := the ranks' input tensors end to end along dim 0 (or stacked, for a (size, ...) output)."""
-    check_tensor(output_tensor, "output_tensor")
-    check_tensor(input_tensor, "input_tensor")
-    pg = _member(group, "all_gather_into_tensor")
-    if pg is None:
+    call = _Call("all_gather_into_tensor", group, output_tensor=output_tensor, input_tensor=input_tensor)
+    if call.pg is None:
         return None
     _same_dtype([output_tensor, input_tensor])
-    if output_tensor.numel() != input_tensor.numel() * pg.size():
+    if output_tensor.numel() != input_tensor.numel() * call.pg.size():
         raise ValueError("output tensor size must be equal to world_size times input tensor size")
-    engine = _engine(pg, [output_tensor, input_tensor])
-    agree(pg, "all_gather_into_tensor", [input_tensor])
+    engine = call.engine([output_tensor, input_tensor], [input_tensor])
     send = Buffer(input_tensor, engine).array
     recv = Buffer(output_tensor, engine, read=False, write=True)
     request = engine.allgather(send, recv.array)
-    return _run(pg, request, recv.store, [output_tensor], async_op, "all_gather_into_tensor")
+    return call.run(request, recv.store, [output_tensor], async_op)
 
 
 def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
     """gather_list[i] := rank i's tensor, on rank `dst` only."""
-    check_tensor(tensor, "tensor")
-    pg = _member(group, "gather")
-    if pg is None:
+    call = _Call("gather", group, tensor=tensor)
+    if call.pg is None:
         return None
-    root = _root(pg, dst, group_dst, "gather")
-    is_root = pg.rank() == root
-    if is_root:
-        if gather_list is None:
-            raise ValueError("Argument ``gather_list`` must be specified on destination rank.")
-        check_tensor_list(gather_list, "gather_list")
-        _check_list_length(gather_list, pg.size(), "gather", "output")
-        _same_dtype(list(gather_list) + [tensor])
-        _same_shapes(gather_list, tensor, "gather")
-    elif gather_list:
-        raise ValueError("Argument ``gather_list`` must NOT be specified on non-destination ranks.")
-    engine = _engine(pg, [tensor])
-    agree(pg, "gather", [tensor], root=root)
+    call.set_root(dst, group_dst)
+    _check_root_list(call, gather_list, tensor, "gather_list", "output", "destination")
+    engine = call.engine([tensor], [tensor])
     send = Buffer(tensor, engine).array
-    recv = empty_like_flat(engine, tensor, send.size * pg.size()) if is_root else None
-    request = engine.gather(send, recv, root)
-
-    def finish():
-        if is_root:
-            _split_into(recv, gather_list)
-    return _run(pg, request, finish, gather_list or [], async_op, "gather")
+    recv = empty_like_flat(engine, tensor, send.size * call.pg.size()) if call.is_root else None
+    request = engine.gather(send, recv, call.root)
+    return call.run(request, _splitter(recv, gather_list) if call.is_root else None, gather_list or [], async_op)
 
 
 def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, group_src=None):
     """tensor := scatter_list[i] of rank `src`, on rank i."""
-    check_tensor(tensor, "tensor")
-    pg = _member(group, "scatter")
-    if pg is None:
+    call = _Call("scatter", group, tensor=tensor)
+    if call.pg is None:
         return None
-    root = _root(pg, src, group_src, "scatter")
-    is_root = pg.rank() == root
-    if is_root:
-        if not scatter_list:
-            raise ValueError("Argument ``scatter_list`` must be specified on source rank.")
-        check_tensor_list(scatter_list, "scatter_list")
-        _check_list_length(scatter_list, pg.size(), "scatter", "input")
-        _same_dtype(list(scatter_list) + [tensor])
-        _same_shapes(scatter_list, tensor, "scatter")
-    elif scatter_list:
-        raise ValueError("Argument ``scatter_list`` must NOT be specified on non-source ranks.")
-    engine = _engine(pg, [tensor])
-    agree(pg, "scatter", [tensor], root=root)
-    send = concat(engine, scatter_list) if is_root else None
+    call.set_root(src, group_src)
+    _check_root_list(call, scatter_list, tensor, "scatter_list", "input", "source")
+    engine = call.engine([tensor], [tensor])
+    send = concat(engine, scatter_list) if call.is_root else None
     recv = Buffer(tensor, engine, read=False, write=True)
-    request = engine.scatter(send, recv.array, root)
-    return _run(pg, request, recv.store, [tensor], async_op, "scatter")
+    request = engine.scatter(send, recv.array, call.root)
+    return call.run(request, recv.store, [tensor], async_op)
+
+
+def _check_root_list(call, tensors, like, param, which, role):
+    """gather's/scatter's list: on the root, the group's size of tensors like `like`; elsewhere none."""
+    if call.is_root:
+        if not tensors:
+            raise ValueError(f"Argument ``{param}`` must be specified on {role} rank.")
+        check_tensor_list(tensors, param)
+        _check_list_length(tensors, call.pg.size(), call.name, which)
+        _same_dtype(list(tensors) + [like])
+        _same_shapes(tensors, like, call.name)
+    elif tensors:
+        raise ValueError(f"Argument ``{param}`` must NOT be specified on non-{role} ranks.")
 
 
 def all_to_all(output_tensor_list, input_tensor_list, group=None, async_op=False):
     """output_tensor_list[i] := rank i's input_tensor_list[this rank]; the tensors' sizes may differ per pair."""
-    check_tensor_list(output_tensor_list, "output_tensor_list")
-    check_tensor_list(input_tensor_list, "input_tensor_list")
-    pg = _member(group, "all_to_all")
-    if pg is None:
+    call = _Call("all_to_all", group, output_tensor_list=output_tensor_list, input_tensor_list=input_tensor_list)
+    if call.pg is None:
         return None
-    _check_list_length(output_tensor_list, pg.size(), "all_to_all", "output")
-    _check_list_length(input_tensor_list, pg.size(), "all_to_all", "input")
+    _check_list_length(output_tensor_list, call.pg.size(), "all_to_all", "output")
+    _check_list_length(input_tensor_list, call.pg.size(), "all_to_all", "input")
     _same_dtype(list(output_tensor_list) + list(input_tensor_list))
-    engine = _engine(pg, list(output_tensor_list) + list(input_tensor_list))
     send_counts = [t.numel() for t in input_tensor_list]
     recv_counts = [t.numel() for t in output_tensor_list]
-    agree(pg, "all_to_all", input_tensor_list[:1], shapes=False)
-    agree_counts(pg, "all_to_all", send_counts, recv_counts)
+    engine = _agreed_counts(call, list(output_tensor_list) + list(input_tensor_list), input_tensor_list[:1],
+                            send_counts, recv_counts)
     send = concat(engine, input_tensor_list)
     recv = empty_like_flat(engine, output_tensor_list[0], sum(recv_counts))
     request = engine.alltoall(send, send_counts, recv, recv_counts)
-
-    def finish():
-        _split_into(recv, output_tensor_list)
-    return _run(pg, request, finish, output_tensor_list, async_op, "all_to_all")
+    return call.run(request, _splitter(recv, output_tensor_list), output_tensor_list, async_op)
 
 
 def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=None, group=None,
                       async_op=False):
     """Split `input` along dim 0 (input_split_sizes, or equally), send block i to rank i, and concatenate what
     arrives into `output` (output_split_sizes, or equally)."""
-    check_tensor(output, "output")
-    check_tensor(input, "input")
-    pg = _member(group, "all_to_all_single")
-    if pg is None:
+    call = _Call("all_to_all_single", group, output=output, input=input)
+    if call.pg is None:
         return None
     _same_dtype([output, input])
-    n = pg.size()
-    send_counts = _split_counts(input, input_split_sizes, n)
-    recv_counts = _split_counts(output, output_split_sizes, n)
-    engine = _engine(pg, [output, input])
-    agree(pg, "all_to_all_single", [input], shapes=False)
-    agree_counts(pg, "all_to_all_single", send_counts, recv_counts)
+    send_counts = _split_counts(input, input_split_sizes, call.pg.size())
+    recv_counts = _split_counts(output, output_split_sizes, call.pg.size())
+    engine = _agreed_counts(call, [output, input], [input], send_counts, recv_counts)
     send = Buffer(input, engine).array
     recv = Buffer(output, engine, read=False, write=True)
     request = engine.alltoall(send, send_counts, recv.array, recv_counts)
-    return _run(pg, request, recv.store, [output], async_op, "all_to_all_single")
+    return call.run(request, recv.store, [output], async_op)
+
+
+def _agreed_counts(call, tensors, agreed, send_counts, recv_counts):
+    """An all-to-all's engine, once the ranks agree on the call (dtype only) and on who sends whom how much."""
+    engine = call.engine(tensors, agreed, shapes=False)
+    agree_counts(call.pg, call.name, send_counts, recv_counts)
+    return engine
 
 
 def barrier(group=None, async_op=False, device_ids=None, timeout=None):
     """Wait until every rank of the group has reached this call (within `timeout`, default the group's)."""
-    pg = _member(group, "barrier")
-    if pg is None:
+    call = _Call("barrier", group)
+    if call.pg is None:
         return None
-    request = pg._control.barrier()
-    return _run(pg, request, None, [], async_op, "barrier", timeout)
+    return call.run(call.pg._control.barrier(), None, [], async_op, timeout)
 
 
 def monitored_barrier(group=None, timeout=None, wait_all_ranks=False):
@@ -342,8 +328,7 @@ def _peer(pg, rank, group_rank, name):
 
 def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
     """Send `tensor` to rank `dst` without waiting; returns a Work."""
-    check_tensor(tensor, "tensor")
-    pg = _member(group, "isend")
+    pg = _Call("isend", group, tensor=tensor).pg
     if pg is None:
         return None
     peer = _peer(pg, dst, group_dst, "isend")
@@ -354,8 +339,7 @@ def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
 
 def irecv(tensor, src=None, group=None, tag=0, group_src=None):
     """Receive into `tensor` from rank `src` (None: any rank) without waiting; returns a Work."""
-    check_tensor(tensor, "tensor")
-    pg = _member(group, "irecv")
+    pg = _Call("irecv", group, tensor=tensor).pg
     if pg is None:
         return None
     peer = None if src is None and group_src is None else _peer(pg, src, group_src, "irecv")
@@ -437,9 +421,12 @@ def _split_counts(tensor, splits, n):
     return [s * per_row for s in splits]
 
 
-def _split_into(flat, tensors):
-    start = 0
-    for t in tensors:
-        n = t.numel()
-        write(t, flat[start:start + n])
-        start += n
+def _splitter(flat, tensors):
+    """The finish of a gather into a list: the received elements, end to end, written into `tensors`."""
+    def finish():
+        start = 0
+        for t in tensors:
+            n = t.numel()
+            write(t, flat[start:start + n])
+            start += n
+    return finish

@@ -228,6 +228,7 @@ else:
         warnings.simplefilter("always")
         assert dist.all_reduce(torch.ones(1), group=odd) is None
     assert "does not belong to the given group" in str(caught[0].message)
+    assert caught[0].filename == __file__  # NOTE: the warning names the caller's line, as PyTorch's does
 dist.barrier()
 dist.destroy_process_group()
 print(f"rank {R}: OK {checks} checks", flush=True)

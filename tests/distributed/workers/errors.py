@@ -47,6 +47,9 @@ raises(ValueError, "different dtypes", lambda: dist.all_gather([torch.ones(2, dt
 raises(ValueError, "should not be the same as the rank", lambda: dist.send(torch.ones(1), dst=R))
 raises(ValueError, "must NOT be specified on non-destination ranks", lambda: dist.gather(
     torch.ones(1), [torch.ones(1)] * N, dst=(R + 1) % N))
+# NOTE: PyTorch refuses an empty list on the root as it refuses None (ember once took [] on to a length error)
+raises(ValueError, "must be specified on destination rank", lambda: dist.gather(torch.ones(1), [], dst=R))
+raises(ValueError, "must be specified on source rank", lambda: dist.scatter(torch.ones(1), [], src=R))
 raises(RuntimeError, "more than one element", lambda: dist.all_reduce(torch.ones(1).expand(3)))
 raises(ValueError, "trying to initialize the default process group twice!", lambda: dist.init_process_group())
 
