@@ -241,6 +241,35 @@ def test_getstate_and_reduce_ex_hooks():
         IterDataPipe.set_reduce_ex_hook(None)
 
 
+def test_map_pipes_have_their_own_hooks():
+    """MapDataPipe's hooks are MapDataPipe's own (an IterDataPipe hook does not apply to map pipes)."""
+    import ember.utils.data.datapipes.map as EM
+    seen = []
+
+    def hook(state):
+        seen.append(1)
+        return state
+    MapDataPipe.set_getstate_hook(hook)
+    try:
+        with pytest.raises(RuntimeError, match="Attempt to override existing getstate_hook"):
+            EM.SequenceWrapper.set_getstate_hook(hook)
+        IterDataPipe.set_getstate_hook(None)  # NOTE: the other base's hook is not taken
+        pickle.dumps(EI.IterableWrapper([1]))
+        assert seen == []
+        pickle.dumps(EM.SequenceWrapper([1]).map(_double))
+        assert len(seen) == 2
+    finally:
+        MapDataPipe.set_getstate_hook(None)
+    assert MapDataPipe.getstate_hook is None and EM.SequenceWrapper.getstate_hook is None
+
+    MapDataPipe.set_reduce_ex_hook(lambda obj: (EM.SequenceWrapper, ([7],)))
+    try:
+        assert list(pickle.loads(pickle.dumps(EM.SequenceWrapper([1])))) == [7]
+        assert list(pickle.loads(pickle.dumps(EI.IterableWrapper([1])))) == [1]
+    finally:
+        MapDataPipe.set_reduce_ex_hook(None)
+
+
 def test_functional_non_deterministic_class():
     from ember.utils.data import functional_datapipe, guaranteed_datapipes_determinism, non_deterministic
 

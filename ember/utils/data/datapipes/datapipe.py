@@ -105,10 +105,17 @@ def _hook_iter(func):
 
 
 class _FunctionalMixin:
-    """The functional form: `dp.name(...)` builds the class registered under `name` over dp."""
+    """What IterDataPipe and MapDataPipe share: the functional form (`dp.name(...)` builds the class registered
+    under `name` over dp), pickling with its hooks, and repr/str with theirs. The function table and the hooks
+    live on the base (IterDataPipe or MapDataPipe), one set for all of its subclasses, as in PyTorch."""
+
+    @classmethod
+    def _base(cls):
+        """IterDataPipe or MapDataPipe: the class in cls's MRO that derives from this mixin directly."""
+        return next(c for c in cls.__mro__ if _FunctionalMixin in c.__bases__)
 
     def __getattr__(self, name):
-        functions = type(self)._functions_table()
+        functions = type(self)._base().functions
         if name in functions:
             f = functions[name]
             bound = functools.partial(f, self)
@@ -119,12 +126,12 @@ class _FunctionalMixin:
     @classmethod
     def register_function(cls, function_name, function):
         """Register a plain function under `function_name`."""
-        cls._functions_table()[function_name] = function
+        cls._base().functions[function_name] = function
 
     @classmethod
     def register_datapipe_as_function(cls, function_name, cls_to_register, enable_df_api_tracing=False):
         """Register a DataPipe class as the functional form `function_name`."""
-        table = cls._functions_table()
+        table = cls._base().functions
         if function_name in table:
             raise Exception(f"Unable to add DataPipe function name {function_name} as it is already taken")
 
@@ -135,14 +142,14 @@ class _FunctionalMixin:
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        hook = type(self)._hooks().get("getstate")
+        hook = type(self)._base().getstate_hook
         return hook(state) if hook is not None else state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
 
     def __reduce_ex__(self, *args, **kwargs):
-        hook = type(self)._hooks().get("reduce_ex")
+        hook = type(self)._base().reduce_ex_hook
         if hook is not None:
             try:
                 return hook(self)
@@ -153,18 +160,18 @@ class _FunctionalMixin:
     @classmethod
     def set_getstate_hook(cls, hook_fn):
         """Install (or, with None, remove) a hook applied to every datapipe's pickled state."""
-        hooks = cls._hooks()
-        if hooks.get("getstate") is not None and hook_fn is not None:
+        base = cls._base()
+        if base.getstate_hook is not None and hook_fn is not None:
             raise RuntimeError("Attempt to override existing getstate_hook")
-        hooks["getstate"] = hook_fn
+        base.getstate_hook = hook_fn
 
     @classmethod
     def set_reduce_ex_hook(cls, hook_fn):
         """Install (or, with None, remove) a hook that may replace __reduce_ex__."""
-        hooks = cls._hooks()
-        if hooks.get("reduce_ex") is not None and hook_fn is not None:
+        base = cls._base()
+        if base.reduce_ex_hook is not None and hook_fn is not None:
             raise RuntimeError("Attempt to override existing reduce_ex_hook")
-        hooks["reduce_ex"] = hook_fn
+        base.reduce_ex_hook = hook_fn
 
     def __repr__(self):
         if self.repr_hook is not None:
@@ -177,7 +184,7 @@ class _FunctionalMixin:
         return str(self.__class__.__qualname__)
 
     def __dir__(self):
-        return list(super().__dir__()) + list(type(self)._functions_table().keys())
+        return list(super().__dir__()) + list(type(self)._base().functions.keys())
 
 
 class IterDataPipe(_FunctionalMixin, IterableDataset[T_co]):
@@ -192,28 +199,6 @@ class IterDataPipe(_FunctionalMixin, IterableDataset[T_co]):
     _number_of_samples_yielded = 0
     _snapshot_state = None
     _fast_forward_iterator = None
-
-    @classmethod
-    def _functions_table(cls):
-        return IterDataPipe.functions
-
-    @classmethod
-    def _hooks(cls):
-        return {"getstate": IterDataPipe.getstate_hook, "reduce_ex": IterDataPipe.reduce_ex_hook}
-
-    @classmethod
-    def set_getstate_hook(cls, hook_fn):
-        """Install (or, with None, remove) a hook applied to every datapipe's pickled state."""
-        if IterDataPipe.getstate_hook is not None and hook_fn is not None:
-            raise RuntimeError("Attempt to override existing getstate_hook")
-        IterDataPipe.getstate_hook = hook_fn
-
-    @classmethod
-    def set_reduce_ex_hook(cls, hook_fn):
-        """Install (or, with None, remove) a hook that may replace __reduce_ex__."""
-        if IterDataPipe.reduce_ex_hook is not None and hook_fn is not None:
-            raise RuntimeError("Attempt to override existing reduce_ex_hook")
-        IterDataPipe.reduce_ex_hook = hook_fn
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -233,28 +218,6 @@ class MapDataPipe(_FunctionalMixin, Dataset[T_co]):
     getstate_hook = None
     str_hook = None
     repr_hook = None
-
-    @classmethod
-    def _functions_table(cls):
-        return MapDataPipe.functions
-
-    @classmethod
-    def _hooks(cls):
-        return {"getstate": MapDataPipe.getstate_hook, "reduce_ex": MapDataPipe.reduce_ex_hook}
-
-    @classmethod
-    def set_getstate_hook(cls, hook_fn):
-        """Install (or, with None, remove) a hook applied to every datapipe's pickled state."""
-        if MapDataPipe.getstate_hook is not None and hook_fn is not None:
-            raise RuntimeError("Attempt to override existing getstate_hook")
-        MapDataPipe.getstate_hook = hook_fn
-
-    @classmethod
-    def set_reduce_ex_hook(cls, hook_fn):
-        """Install (or, with None, remove) a hook that may replace __reduce_ex__."""
-        if MapDataPipe.reduce_ex_hook is not None and hook_fn is not None:
-            raise RuntimeError("Attempt to override existing reduce_ex_hook")
-        MapDataPipe.reduce_ex_hook = hook_fn
 
 
 class DFIterDataPipe(IterDataPipe):
