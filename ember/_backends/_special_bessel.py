@@ -13,9 +13,10 @@ computes in float64 and returns the input's dtype. Methods, all from the mathema
   Y1 its negated derivative;
 - J and Y past 40: Hankel's expansion 10.17.3 (error below e^-2x).
 """
+import functools
 import math
 
-from ._special_math import _by_pieces, _float64
+from ._special_math import _by_pieces, _by_ranges, _float64
 
 _EULER = 0.57721566490153286061
 _TWO_OVER_PI = 2 / math.pi
@@ -44,8 +45,6 @@ _I_SERIES_MAX = 30.0
 
 def _scaled_i(xp, a, nu):
     """e^-a I_nu(a) for a >= 0 (nu = 0 or 1)."""
-    out = xp.empty_like(a)
-
     def small(t):
         first = xp.ones_like(t) if nu == 0 else t / 2
         return _series(xp, t * t / 4, first, lambda k: 1 / (k * (k + nu)), terms=120) * xp.exp(-t)
@@ -59,7 +58,7 @@ def _scaled_i(xp, a, nu):
             term = term * -(mu - (2 * k - 1) ** 2) / (8 * k * t)
             total = total + term
         return total / xp.sqrt(2 * math.pi * t)
-    return _by_pieces(xp, a, out, [(a <= _I_SERIES_MAX, small), (a > _I_SERIES_MAX, large)])
+    return _by_ranges(xp, a, (_I_SERIES_MAX,), (small, large))
 
 
 def _bessel_i(x, nu, scaled, xp):
@@ -81,20 +80,11 @@ def _bessel_i(x, nu, scaled, xp):
     return xp.where(xp.isnan(v), v, out).astype(x.dtype, copy=False)
 
 
-def i0(x, xp):
-    return _bessel_i(x, 0, False, xp)
-
-
-def i0e(x, xp):
-    return _bessel_i(x, 0, True, xp)
-
-
-def i1(x, xp):
-    return _bessel_i(x, 1, False, xp)
-
-
-def i1e(x, xp):
-    return _bessel_i(x, 1, True, xp)
+# NOTE: the backend's Special looks these names up and calls them as kernel(x, xp=xp)
+i0 = functools.partial(_bessel_i, nu=0, scaled=False)
+i0e = functools.partial(_bessel_i, nu=0, scaled=True)
+i1 = functools.partial(_bessel_i, nu=1, scaled=False)
+i1e = functools.partial(_bessel_i, nu=1, scaled=True)
 
 
 # --- K0, K1 -------------------------------------------------------------------------------------------
@@ -150,20 +140,10 @@ def _bessel_k(x, nu, scaled, xp):
     return out.astype(x.dtype, copy=False)
 
 
-def k0(x, xp):
-    return _bessel_k(x, 0, False, xp)
-
-
-def k0e(x, xp):
-    return _bessel_k(x, 0, True, xp)
-
-
-def k1(x, xp):
-    return _bessel_k(x, 1, False, xp)
-
-
-def k1e(x, xp):
-    return _bessel_k(x, 1, True, xp)
+k0 = functools.partial(_bessel_k, nu=0, scaled=False)
+k0e = functools.partial(_bessel_k, nu=0, scaled=True)
+k1 = functools.partial(_bessel_k, nu=1, scaled=False)
+k1e = functools.partial(_bessel_k, nu=1, scaled=True)
 
 
 # --- J0, J1, Y0, Y1 -----------------------------------------------------------------------------------
@@ -252,17 +232,11 @@ def _hankel(xp, x, nu, terms=30):
 
 def _jy(xp, a, which):
     """which = 0..3: J0, J1, Y0, Y1 at a > 0, finite."""
-    out = xp.empty_like(a)
-    nu = which % 2
-
-    def far(t):
-        j, y = _hankel(xp, t, nu)
-        return j if which < 2 else y
-    return _by_pieces(xp, a, out, [
-        (a <= _JY_SERIES_MAX, lambda t: _jy_series(xp, t)[which]),
-        ((a > _JY_SERIES_MAX) & (a <= _JY_MILLER_MAX), lambda t: _jy_miller(xp, t)[which]),
-        (a > _JY_MILLER_MAX, far),
-    ])
+    return _by_ranges(xp, a, (_JY_SERIES_MAX, _JY_MILLER_MAX), (
+        lambda t: _jy_series(xp, t)[which],
+        lambda t: _jy_miller(xp, t)[which],
+        lambda t: _hankel(xp, t, which % 2)[which // 2],
+    ))
 
 
 def bessel_j(x, nu, xp):
@@ -328,7 +302,6 @@ def _miller_fractional(xp, z, nu):
 def _airy_left(xp, a):
     """Ai(-a) where zeta = 2/3 a^(3/2) > 2: (sqrt(a) / 3) (J_{1/3}(zeta) + J_{-1/3}(zeta)) (9.6.6)."""
     zeta = 2 / 3 * a * xp.sqrt(a)
-    out = xp.empty_like(a)
 
     def near(z):
         j13, _ = _miller_fractional(xp, z, 1 / 3)
@@ -337,8 +310,7 @@ def _airy_left(xp, a):
 
     def far(z):
         return _hankel_fractional(xp, z, 1 / 3) + _hankel_fractional(xp, z, -1 / 3)
-    _by_pieces(xp, zeta, out, [(zeta <= _JY_MILLER_MAX, near), (zeta > _JY_MILLER_MAX, far)])
-    return xp.sqrt(a) / 3 * out
+    return xp.sqrt(a) / 3 * _by_ranges(xp, zeta, (_JY_MILLER_MAX,), (near, far))
 
 
 def _hankel_fractional(xp, z, nu):

@@ -90,6 +90,23 @@ def _by_pieces(xp, x, out, pieces):
     return out
 
 
+def _by_ranges(xp, x, edges, fns, right=True):
+    """fns[i] on the i-th of the consecutive ranges that `edges` (increasing) cut the line into, by pieces:
+    (-inf, e0], (e0, e1], ..., (e_last, inf) (with right=False: (-inf, e0), [e0, e1), ..., [e_last, inf)).
+    NOTE: an element in no range (NaN) is left unset: callers pass the values their pieces are meant for."""
+    def lower(e):
+        return x > e if right else x >= e
+
+    def upper(e):
+        return x <= e if right else x < e
+    bounds = [None, *edges, None]
+    pieces = []
+    for lo, hi, fn in zip(bounds, bounds[1:], fns):
+        mask = upper(hi) if lo is None else lower(lo) if hi is None else lower(lo) & upper(hi)
+        pieces.append((mask, fn))
+    return _by_pieces(xp, x, xp.empty_like(x), pieces)
+
+
 def _float64(xp, x):
     return x.astype(xp.float64, copy=False)
 
@@ -205,14 +222,13 @@ def _lgamma_mid(xp, x):
 
 
 def _lgamma_positive(xp, x):
-    out = xp.empty_like(x)
-    return _by_pieces(xp, x, out, [
-        (x < 0.5, lambda t: t * (t + 1) * _cheb(xp, LGAMMA_CORE, t + 2) - xp.log1p(t) - xp.log(t)),
-        ((x >= 0.5) & (x < 1.5), lambda t: t * (t - 1) * _cheb(xp, LGAMMA_CORE, t + 1) - xp.log(t)),
-        ((x >= 1.5) & (x < 2.5), lambda t: _lgamma_core(xp, t)),
-        ((x >= 2.5) & (x < 10), lambda t: _lgamma_mid(xp, t)),
-        (x >= 10, lambda t: _lgamma_large(xp, t)),
-    ])
+    return _by_ranges(xp, x, (0.5, 1.5, 2.5, 10), (
+        lambda t: t * (t + 1) * _cheb(xp, LGAMMA_CORE, t + 2) - xp.log1p(t) - xp.log(t),
+        lambda t: t * (t - 1) * _cheb(xp, LGAMMA_CORE, t + 1) - xp.log(t),
+        lambda t: _lgamma_core(xp, t),
+        lambda t: _lgamma_mid(xp, t),
+        lambda t: _lgamma_large(xp, t),
+    ), right=False)
 
 
 def lgamma(x, xp):
@@ -253,13 +269,12 @@ def _digamma_mid(xp, x):
 
 
 def _digamma_positive(xp, x):
-    out = xp.empty_like(x)
-    return _by_pieces(xp, x, out, [
-        (x < 1, lambda t: _digamma_core(xp, t + 1) - 1 / t),
-        ((x >= 1) & (x < 2), lambda t: _digamma_core(xp, t)),
-        ((x >= 2) & (x < 10), lambda t: _digamma_mid(xp, t)),
-        (x >= 10, lambda t: _digamma_large(xp, t)),
-    ])
+    return _by_ranges(xp, x, (1, 2, 10), (
+        lambda t: _digamma_core(xp, t + 1) - 1 / t,
+        lambda t: _digamma_core(xp, t),
+        lambda t: _digamma_mid(xp, t),
+        lambda t: _digamma_large(xp, t),
+    ), right=False)
 
 
 def digamma(x, xp):
