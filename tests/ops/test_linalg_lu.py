@@ -8,23 +8,7 @@ import pytest
 import torch
 
 import ember
-
-
-def _raised(fn):
-    try:
-        fn()
-    except Exception as exc:  # noqa: BLE001 - compared by the caller
-        return exc
-    return None
-
-
-def _same_error(fn):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        expected, got = _raised(lambda: fn(torch)), _raised(lambda: fn(ember))
-    assert expected is not None, "torch computed"
-    assert type(got).__name__ == type(expected).__name__, (got, expected)
-    assert str(got) == str(expected)
+from tests.ops._errors import same_error
 
 
 SINGULAR = [[1.0, 2.0], [2.0, 4.0]]
@@ -47,7 +31,7 @@ ERRORS = {
 
 @pytest.mark.parametrize("case", sorted(ERRORS))
 def test_lu_refusals(case):
-    _same_error(ERRORS[case])
+    same_error(ERRORS[case])
 
 
 def test_singular_matrices_without_raising():

@@ -7,23 +7,7 @@ import pytest
 import torch
 
 import ember
-
-
-def _raised(fn):
-    try:
-        fn()
-    except Exception as exc:  # noqa: BLE001 - compared by the caller
-        return exc
-    return None
-
-
-def _same_error(fn):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        expected, got = _raised(lambda: fn(torch)), _raised(lambda: fn(ember))
-    assert expected is not None, "torch computed"
-    assert type(got).__name__ == type(expected).__name__, (got, expected)
-    assert str(got) == str(expected)
+from tests.ops._errors import raised, same_error
 
 
 ERRORS = {
@@ -49,7 +33,7 @@ ERRORS = {
 
 @pytest.mark.parametrize("case", sorted(ERRORS))
 def test_refusals(case):
-    _same_error(ERRORS[case])
+    same_error(ERRORS[case])
 
 
 def test_cholesky_solve_broadcasts_and_method():
@@ -128,7 +112,7 @@ HOUSEHOLDER_ERRORS = {
 
 @pytest.mark.parametrize("case", sorted(HOUSEHOLDER_ERRORS))
 def test_householder_refusals(case):
-    _same_error(HOUSEHOLDER_ERRORS[case])
+    same_error(HOUSEHOLDER_ERRORS[case])
 
 
 @pytest.mark.parametrize("shape", [(6, 4), (4, 6), (3, 5, 5), (1, 3), (3, 1), (0, 2), (2, 0)])
@@ -204,7 +188,7 @@ LDL_ERRORS = {
 
 @pytest.mark.parametrize("case", sorted(LDL_ERRORS))
 def test_ldl_refusals(case):
-    _same_error(LDL_ERRORS[case])
+    same_error(LDL_ERRORS[case])
 
 
 def test_ldl_singular_reports_info_and_raises():
@@ -214,7 +198,7 @@ def test_ldl_singular_reports_info_and_raises():
     # NOTE: PyTorch 2.13 fails an internal assert here; ember raises a RuntimeError that says what happened
     with pytest.raises(RuntimeError, match="D is singular"):
         ember.linalg.ldl_factor(ember.zeros(3, 3))
-    assert type(_raised(lambda: torch.linalg.ldl_factor(torch.zeros(3, 3)))) is RuntimeError
+    assert type(raised(lambda: torch.linalg.ldl_factor(torch.zeros(3, 3)))) is RuntimeError
 
 
 def test_ldl_solve_broadcasts_batches():

@@ -7,14 +7,7 @@ import pytest
 import torch
 
 import ember
-
-
-def _raised(fn):
-    try:
-        fn()
-    except Exception as exc:  # noqa: BLE001 - compared by the caller
-        return exc
-    return None
+from tests.ops._errors import raised, same_error
 
 
 REMOVED = {
@@ -33,8 +26,8 @@ REMOVED = {
 
 @pytest.mark.parametrize("case", sorted(REMOVED))
 def test_removed_functions_raise_pytorchs_message(case):
-    expected = _raised(lambda: REMOVED[case](torch, torch.eye(3)))
-    got = _raised(lambda: REMOVED[case](ember, ember.eye(3)))
+    expected = raised(lambda: REMOVED[case](torch, torch.eye(3)))
+    got = raised(lambda: REMOVED[case](ember, ember.eye(3)))
     assert type(expected) is RuntimeError and type(got) is RuntimeError
     assert str(got) == str(expected)
 
@@ -56,9 +49,7 @@ def test_nextafter_special_values(dtype):
 
 
 def test_nextafter_refuses_integers_and_promotes():
-    expected = _raised(lambda: torch.nextafter(torch.tensor([1, 2]), torch.tensor([2, 1])))
-    got = _raised(lambda: ember.nextafter(ember.tensor([1, 2]), ember.tensor([2, 1])))
-    assert type(got) is type(expected) and str(got) == str(expected)
+    same_error(lambda m: m.nextafter(m.tensor([1, 2]), m.tensor([2, 1])))
     mixed = ember.nextafter(ember.tensor([1.0]), ember.tensor([2.0], dtype=ember.float64))
     assert str(mixed.dtype) == str(torch.nextafter(torch.tensor([1.0]), torch.tensor([2.0], dtype=torch.float64)).dtype)
 
@@ -76,9 +67,7 @@ def test_frexp_special_values(dtype):
 
 
 def test_frexp_refuses_integers():
-    expected = _raised(lambda: torch.frexp(torch.tensor([8, 3])))
-    got = _raised(lambda: ember.frexp(ember.tensor([8, 3])))
-    assert type(got) is type(expected) and str(got) == str(expected)
+    same_error(lambda m: m.frexp(m.tensor([8, 3])))
 
 
 def test_angle_signed_zero_and_nan():
@@ -98,13 +87,6 @@ def test_conj_physical_inplace_returns_self():
         assert mod.conj_physical_(r) is r and r.tolist() == [1.0, -2.0]
 
 
-def _same_error(fn):
-    expected, got = _raised(lambda: fn(torch)), _raised(lambda: fn(ember))
-    assert expected is not None, "torch computed"
-    assert type(got) is type(expected), (got, expected)
-    assert str(got) == str(expected)
-
-
 CALCULUS_ERRORS = {
     "diff_0d": lambda m: m.diff(m.tensor(3.0)),
     "diff_negative": lambda m: m.diff(m.tensor([1, 3, 2]), n=-1),
@@ -119,7 +101,7 @@ CALCULUS_ERRORS = {
 
 @pytest.mark.parametrize("case", sorted(CALCULUS_ERRORS))
 def test_calculus_refusals(case):
-    _same_error(CALCULUS_ERRORS[case])
+    same_error(CALCULUS_ERRORS[case])
 
 
 def test_diff_order_zero_and_too_high():
@@ -144,11 +126,11 @@ def test_cov_warns_without_degrees_of_freedom():
 
 def test_cov_weight_refusals():
     x = lambda m: m.ones(2, 3)  # noqa: E731
-    _same_error(lambda m: m.cov(x(m), fweights=m.ones(3)))
-    _same_error(lambda m: m.cov(x(m), aweights=m.ones(3, dtype=m.int64)))
-    _same_error(lambda m: m.cov(x(m), fweights=m.ones(4, dtype=m.int64)))
-    _same_error(lambda m: m.cov(x(m), fweights=-m.ones(3, dtype=m.int64)))
-    _same_error(lambda m: m.cov(x(m), aweights=-m.ones(3)))
+    same_error(lambda m: m.cov(x(m), fweights=m.ones(3)))
+    same_error(lambda m: m.cov(x(m), aweights=m.ones(3, dtype=m.int64)))
+    same_error(lambda m: m.cov(x(m), fweights=m.ones(4, dtype=m.int64)))
+    same_error(lambda m: m.cov(x(m), fweights=-m.ones(3, dtype=m.int64)))
+    same_error(lambda m: m.cov(x(m), aweights=-m.ones(3)))
 
 
 @pytest.mark.parametrize("N", [None, 2, 4])
@@ -194,7 +176,7 @@ SHAPE_ERRORS = {
 
 @pytest.mark.parametrize("case", sorted(SHAPE_ERRORS))
 def test_combining_refusals(case):
-    _same_error(SHAPE_ERRORS[case])
+    same_error(SHAPE_ERRORS[case])
 
 
 def test_block_diag_empty_and_unravel_wraps():
@@ -229,7 +211,7 @@ BINNING_ERRORS = {
 
 @pytest.mark.parametrize("case", sorted(BINNING_ERRORS))
 def test_binning_refusals(case):
-    _same_error(BINNING_ERRORS[case])
+    same_error(BINNING_ERRORS[case])
 
 
 def test_searchsorted_sorter_and_scalar():
