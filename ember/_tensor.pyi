@@ -458,7 +458,7 @@ class Tensor:
     def all(self, dim=None, keepdim=False):
         """True when every element (over `dim`) is nonzero; a bool tensor (uint8 stays uint8)."""
 
-    # ember/_ops/pointwise/compare.py:180
+    # ember/_ops/pointwise/compare.py:134
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         """True when every element of input is close to other's (see isclose); a Python bool."""
 
@@ -1003,7 +1003,7 @@ class Tensor:
     def eq_(self, y, /):
         """In-place version of eq."""
 
-    # ember/_ops/pointwise/compare.py:187
+    # ember/_ops/pointwise/compare.py:141
     def equal(self, other):
         """True when both tensors have the same shape and elements; a Python bool."""
 
@@ -1124,11 +1124,11 @@ class Tensor:
     def floor_divide_(self, y, /):
         """In-place version of floor_divide."""
 
-    # ember/_ops/pointwise/compare.py:81
+    # ember/_ops/pointwise/compare.py:67
     def fmax(self, y, /):
         """Elementwise maximum ignoring NaN (NaN only where both are NaN); ties go to input."""
 
-    # ember/_ops/pointwise/compare.py:99
+    # ember/_ops/pointwise/compare.py:68
     def fmin(self, y, /):
         """Elementwise minimum ignoring NaN (NaN only where both are NaN); ties go to input."""
 
@@ -1423,7 +1423,7 @@ class Tensor:
     def is_sparse_csr(self):
         """True for a sparse CSR tensor."""
 
-    # ember/_ops/pointwise/compare.py:173
+    # ember/_ops/pointwise/compare.py:127
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         """Elementwise closeness: |input - other| <= atol + rtol * |other|; a bool tensor."""
 
@@ -1706,7 +1706,7 @@ class Tensor:
     def max(self, dim=None, keepdim=False, *, out=None):
         """max(input): the maximum value; max(input, dim, keepdim=False): the named tuple (values, indices) along dim; max(input, other): the elementwise maximum."""
 
-    # ember/_ops/pointwise/compare.py:43
+    # ember/_ops/pointwise/compare.py:65
     def maximum(self, y, /):
         """Elementwise maximum, propagating NaN; ties split the gradient evenly."""
 
@@ -1722,7 +1722,7 @@ class Tensor:
     def min(self, dim=None, keepdim=False, *, out=None):
         """min(input): the minimum value; min(input, dim, keepdim=False): the named tuple (values, indices) along dim; min(input, other): the elementwise minimum."""
 
-    # ember/_ops/pointwise/compare.py:63
+    # ember/_ops/pointwise/compare.py:66
     def minimum(self, y, /):
         """Elementwise minimum, propagating NaN; ties split the gradient evenly."""
 

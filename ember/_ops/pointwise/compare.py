@@ -40,78 +40,32 @@ for _alias, _name in (("greater", "gt"), ("less", "lt"), ("greater_equal", "ge")
 
 
 # --- maximum / minimum / fmax / fmin ------------------------------------------------------------------------
-class Maximum(Primitive):
-    """Elementwise maximum, propagating NaN; ties split the gradient evenly."""
-    inputs = 2
-    promote = "promote"
-    check = staticmethod(tensors_only("maximum"))
-
-    @staticmethod
+def _extremum(name, larger, doc):
+    """maximum/minimum (NaN propagates; ties split the gradient evenly) and fmax/fmin (NaN loses; ties go to
+    input): `larger` picks the direction."""
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        return ctx.xp.maximum(x, y)
+        return getattr(ctx.xp, name)(x, y)
 
-    @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
+        if name.startswith("f"):
+            to_x = (x >= y if larger else x <= y) | (y != y)
+            return g.masked_fill(~to_x, 0.0), g.masked_fill(to_x, 0.0)
+        x_wins, y_wins = (x > y, x < y) if larger else (x < y, x > y)
         # NOTE: PyTorch halves the gradient on ties and passes it whole to both inputs where
         # either is NaN (neither comparison holds there).
         g = g * (1 - 0.5 * (x == y).to(g.dtype))
-        return g.masked_fill(x < y, 0.0), g.masked_fill(x > y, 0.0)
+        return g.masked_fill(y_wins, 0.0), g.masked_fill(x_wins, 0.0)
+    return type(name.capitalize(), (Primitive,), {
+        "__doc__": doc, "inputs": 2, "promote": "promote", "check": staticmethod(tensors_only(name)),
+        "forward": staticmethod(forward), "backward": staticmethod(backward)})
 
 
-class Minimum(Primitive):
-    """Elementwise minimum, propagating NaN; ties split the gradient evenly."""
-    inputs = 2
-    promote = "promote"
-    check = staticmethod(tensors_only("minimum"))
-
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        return ctx.xp.minimum(x, y)
-
-    @staticmethod
-    def backward(ctx, g):
-        x, y = ctx.saved_tensors
-        g = g * (1 - 0.5 * (x == y).to(g.dtype))
-        return g.masked_fill(x > y, 0.0), g.masked_fill(x < y, 0.0)
-
-
-class Fmax(Primitive):
-    """Elementwise maximum ignoring NaN (NaN only where both are NaN); ties go to input."""
-    inputs = 2
-    promote = "promote"
-    check = staticmethod(tensors_only("fmax"))
-
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        return ctx.xp.fmax(x, y)
-
-    @staticmethod
-    def backward(ctx, g):
-        x, y = ctx.saved_tensors
-        to_x = (x >= y) | (y != y)
-        return g.masked_fill(~to_x, 0.0), g.masked_fill(to_x, 0.0)
-
-
-class Fmin(Primitive):
-    """Elementwise minimum ignoring NaN (NaN only where both are NaN); ties go to input."""
-    inputs = 2
-    promote = "promote"
-    check = staticmethod(tensors_only("fmin"))
-
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        return ctx.xp.fmin(x, y)
-
-    @staticmethod
-    def backward(ctx, g):
-        x, y = ctx.saved_tensors
-        to_x = (x <= y) | (y != y)
-        return g.masked_fill(~to_x, 0.0), g.masked_fill(to_x, 0.0)
+Maximum = _extremum("maximum", True, "Elementwise maximum, propagating NaN; ties split the gradient evenly.")
+Minimum = _extremum("minimum", False, "Elementwise minimum, propagating NaN; ties split the gradient evenly.")
+Fmax = _extremum("fmax", True, "Elementwise maximum ignoring NaN (NaN only where both are NaN); ties go to input.")
+Fmin = _extremum("fmin", False, "Elementwise minimum ignoring NaN (NaN only where both are NaN); ties go to input.")
 
 
 def _with_ties(g):
