@@ -97,6 +97,14 @@ class Threshold(Primitive):
         return g * (x > ctx.threshold)
 
 
+@staticmethod
+@float32_backward
+def _shrink_backward(ctx, g):
+    """hardshrink's and softshrink's gradient: 1 outside [-lambd, lambd], 0 inside and at its ends."""
+    (x,) = ctx.saved_tensors
+    return g * ((x < -ctx.lambd) | (x > ctx.lambd))
+
+
 class Hardshrink(Primitive):
     """x where |x| > lambd, else 0."""
     batch_rule = ("pointwise",)
@@ -109,11 +117,7 @@ class Hardshrink(Primitive):
         ctx.lambd = lambd
         return _cast(ctx.xp, ctx.xp.where((x >= -lambd) & (x <= lambd), 0, x), x)
 
-    @staticmethod
-    @float32_backward
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * ((x < -ctx.lambd) | (x > ctx.lambd))
+    backward = _shrink_backward
 
 
 class Softshrink(Primitive):
@@ -130,11 +134,7 @@ class Softshrink(Primitive):
         y = xp.where(x > lambd, x - lambd, xp.where(x < -lambd, x + lambd, 0))
         return _cast(xp, y, x)
 
-    @staticmethod
-    @float32_backward
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * ((x < -ctx.lambd) | (x > ctx.lambd))
+    backward = _shrink_backward
 
 
 class Hardsigmoid(Primitive):
