@@ -118,6 +118,10 @@ def test_repr_str_pickle():
     assert _plain(list(back)) == _plain(list(dp))
     sh = EI.IterableWrapper(range(10)).shuffle().set_seed(4)
     assert list(pickle.loads(pickle.dumps(sh))) == list(EI.IterableWrapper(range(10)).shuffle().set_seed(4))
+    import ember.utils.data.datapipes.map as EM
+    import torch.utils.data.datapipes.map as TM
+    msh = EM.SequenceWrapper(range(10)).shuffle().set_seed(4)
+    assert list(pickle.loads(pickle.dumps(msh))) == list(TM.SequenceWrapper(range(10)).shuffle().set_seed(4))
 
 
 def test_datachunk():

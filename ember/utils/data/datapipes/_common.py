@@ -1,6 +1,7 @@
 """Helpers shared by the DataPipes: function checks, length checks and StreamWrapper."""
 import functools
 import inspect
+import random
 import warnings
 
 __all__ = ["StreamWrapper"]
@@ -42,6 +43,46 @@ def _check_input_col(fn, input_col):
     if too_many or too_few:
         raise ValueError(f"The function {name} takes {len(positional)} positional parameters, "
                          f"but {wanted} are required.")
+
+
+class _Shuffling:
+    """What the iterable and the map Shuffler share: set_shuffle, set_seed, the per-iteration seeding of their
+    random.Random, and pickling it by its state."""
+
+    def _init_shuffling(self):
+        self._enabled = True
+        self._seed = None
+        self._rng = random.Random()
+
+    def set_shuffle(self, shuffle=True):
+        """Turn shuffling on or off; returns self."""
+        self._enabled = shuffle
+        return self
+
+    def set_seed(self, seed):
+        """Seed the next iteration; returns self."""
+        self._seed = seed
+        return self
+
+    def _seed_rng(self, draw=True):
+        """Seed this iteration's generator with set_seed's seed (used once), else (where `draw`) with one drawn
+        from ember's global RNG, as torch's Shufflers do."""
+        import ember
+        if draw and self._seed is None:
+            self._seed = int(ember.empty((), dtype=ember.int64).random_().item())
+        self._rng.seed(self._seed)
+        self._seed = None
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_rng"] = self._rng.getstate()
+        return state
+
+    def __setstate__(self, state):
+        rng_state = state.pop("_rng")
+        self.__dict__.update(state)
+        self._rng = random.Random()
+        self._rng.setstate(rng_state)
 
 
 def _sized_len(pipe, source):

@@ -1,10 +1,6 @@
 """torch.utils.data.datapipes.iter.combinatorics: Shuffler (shuffle) and Sampler."""
-import random
-
-import ember
-
 from ...sampler import SequentialSampler
-from .._common import _sized_len
+from .._common import _Shuffling, _sized_len
 from .._decorator import functional_datapipe
 from ..datapipe import IterDataPipe
 
@@ -33,7 +29,7 @@ class SamplerIterDataPipe(IterDataPipe):
 
 
 @functional_datapipe("shuffle")
-class ShufflerIterDataPipe(IterDataPipe):
+class ShufflerIterDataPipe(_Shuffling, IterDataPipe):
     """Shuffle through a buffer of buffer_size elements (functional: shuffle). Each iteration is seeded
     from set_seed's seed, else from ember's global RNG (as torch's); set_shuffle(False) turns it off."""
 
@@ -44,19 +40,7 @@ class ShufflerIterDataPipe(IterDataPipe):
             raise AssertionError("buffer_size should be larger than 0")
         self.datapipe = datapipe if unbatch_level == 0 else datapipe.unbatch(unbatch_level=unbatch_level)
         self.buffer_size = buffer_size
-        self._enabled = True
-        self._seed = None
-        self._rng = random.Random()
-
-    def set_shuffle(self, shuffle=True):
-        """Turn shuffling on or off; returns self."""
-        self._enabled = shuffle
-        return self
-
-    def set_seed(self, seed):
-        """Seed the next iteration; returns self."""
-        self._seed = seed
-        return self
+        self._init_shuffling()
 
     def _draw(self):
         return self._rng.randint(0, len(self._buffer) - 1)
@@ -84,18 +68,4 @@ class ShufflerIterDataPipe(IterDataPipe):
     def reset(self):
         self._buffer = []
         if self._enabled:
-            if self._seed is None:
-                self._seed = int(ember.empty((), dtype=ember.int64).random_().item())
-            self._rng.seed(self._seed)
-            self._seed = None
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state["_rng"] = self._rng.getstate()
-        return state
-
-    def __setstate__(self, state):
-        rng_state = state.pop("_rng")
-        self.__dict__.update(state)
-        self._rng = random.Random()
-        self._rng.setstate(rng_state)
+            self._seed_rng()

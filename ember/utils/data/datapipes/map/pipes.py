@@ -2,12 +2,9 @@
 Map-style DataPipes: SequenceWrapper, Mapper (map), Batcher (batch), Concater (concat), Zipper (zip),
 and Shuffler (shuffle: an IterDataPipe over a MapDataPipe, as in torch)."""
 import copy
-import random
 import warnings
 
-import ember
-
-from .._common import _check_unpickable_fn, _sized_len
+from .._common import _Shuffling, _check_unpickable_fn, _sized_len
 from .._decorator import functional_datapipe
 from ..datapipe import DataChunk, IterDataPipe, MapDataPipe
 
@@ -135,7 +132,7 @@ class ZipperMapDataPipe(MapDataPipe):
         return min(len(dp) for dp in self.datapipes)
 
 
-class ShufflerIterDataPipe(IterDataPipe):
+class ShufflerIterDataPipe(_Shuffling, IterDataPipe):
     """The items of a MapDataPipe at indices (default all) in a random order, seeded per iteration as the
     iterable Shuffler (set_seed, set_shuffle) (MapDataPipe functional: shuffle)."""
 
@@ -143,20 +140,8 @@ class ShufflerIterDataPipe(IterDataPipe):
         super().__init__()
         self.datapipe = datapipe
         self.indices = list(range(len(datapipe))) if indices is None else indices
-        self._enabled = True
-        self._seed = None
-        self._rng = random.Random()
+        self._init_shuffling()
         self._shuffled_indices = self.indices
-
-    def set_shuffle(self, shuffle=True):
-        """Turn shuffling on or off; returns self."""
-        self._enabled = shuffle
-        return self
-
-    def set_seed(self, seed):
-        """Seed the next iteration; returns self."""
-        self._seed = seed
-        return self
 
     def __iter__(self):
         if not self._enabled:
@@ -168,25 +153,11 @@ class ShufflerIterDataPipe(IterDataPipe):
             yield self.datapipe[self._shuffled_indices.pop()]
 
     def reset(self):
-        if self._enabled and self._seed is None:
-            self._seed = int(ember.empty((), dtype=ember.int64).random_().item())
-        self._rng.seed(self._seed)
-        self._seed = None
+        self._seed_rng(draw=self._enabled)
         self._shuffled_indices = self._rng.sample(self.indices, len(self.indices))
 
     def __len__(self):
         return len(self.datapipe)
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state["_rng"] = self._rng.getstate()
-        return state
-
-    def __setstate__(self, state):
-        rng_state = state.pop("_rng")
-        self.__dict__.update(state)
-        self._rng = random.Random()
-        self._rng.setstate(rng_state)
 
 
 MapDataPipe.register_datapipe_as_function("shuffle", ShufflerIterDataPipe)
