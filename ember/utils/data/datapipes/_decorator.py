@@ -28,23 +28,28 @@ class functional_datapipe:
         return cls
 
 
-_determinism = False
+_FLAGS = {"determinism": False, "runtime_validation": True}
 
 
-class guaranteed_datapipes_determinism:
-    """Context manager: constructing a non_deterministic DataPipe inside it raises TypeError."""
+class _Setting:
+    """A context manager that sets _FLAGS[flag] to `value` and restores it on exit. NOTE: set when constructed,
+    not on __enter__, as torch's do."""
+    flag = value = None
 
     def __init__(self):
-        global _determinism
-        self.prev = _determinism
-        _determinism = True
+        self.prev = _FLAGS[self.flag]
+        _FLAGS[self.flag] = self.value
 
     def __enter__(self):
         pass
 
     def __exit__(self, exc_type, exc_value, traceback):
-        global _determinism
-        _determinism = self.prev
+        _FLAGS[self.flag] = self.prev
+
+
+class guaranteed_datapipes_determinism(_Setting):
+    """Context manager: constructing a non_deterministic DataPipe inside it raises TypeError."""
+    flag, value = "determinism", True
 
 
 class non_deterministic:
@@ -66,7 +71,7 @@ class non_deterministic:
 
     def __call__(self, *args, **kwargs):
         if self.cls is not None:
-            if _determinism:
+            if _FLAGS["determinism"]:
                 raise TypeError(f"{self.cls.__name__} is non-deterministic, but you set "
                                 "'guaranteed_datapipes_determinism'. You can turn off determinism for this "
                                 "DataPipe if that is acceptable for your application")
@@ -82,7 +87,7 @@ class non_deterministic:
         if not isinstance(res, bool):
             raise TypeError("deterministic_fn of `non_deterministic` decorator is required "
                             f"to return a boolean value, but {type(res)} is found")
-        if _determinism and res:
+        if _FLAGS["determinism"] and res:
             raise TypeError(f"{self.cls.__name__} is non-deterministic with the inputs, but you set "
                             "'guaranteed_datapipes_determinism'. You can turn off determinism "
                             "for this DataPipe if that is acceptable for your application")
@@ -112,23 +117,9 @@ def argument_validation(f):
     return wrapper
 
 
-_runtime_validation_enabled = True
-
-
-class runtime_validation_disabled:
+class runtime_validation_disabled(_Setting):
     """Context manager turning runtime_validation's checks off."""
-
-    def __init__(self):
-        global _runtime_validation_enabled
-        self.prev = _runtime_validation_enabled
-        _runtime_validation_enabled = False
-
-    def __enter__(self):
-        pass
-
-    def __exit__(self, exc_type, exc_value, traceback):
-        global _runtime_validation_enabled
-        _runtime_validation_enabled = self.prev
+    flag, value = "runtime_validation", False
 
 
 def _element_type(dp):
@@ -161,7 +152,7 @@ def runtime_validation(f):
 
     @wraps(f)
     def wrapper(self):
-        if not _runtime_validation_enabled:
+        if not _FLAGS["runtime_validation"]:
             yield from f(self)
             return
         hint = _element_type(self)
