@@ -69,30 +69,38 @@ def legacy_new(cls, *args, **kwargs):
     return _construct(_state.default_dtype, args, kwargs, "new", any_dtype=True)
 
 
-def _typed(name, dtype):
+_LEGACY_DTYPES = (("FloatTensor", _dtype.float32), ("DoubleTensor", _dtype.float64), ("HalfTensor", _dtype.float16),
+                  ("BFloat16Tensor", _dtype.bfloat16), ("LongTensor", _dtype.int64), ("IntTensor", _dtype.int32),
+                  ("ShortTensor", _dtype.int16), ("CharTensor", _dtype.int8), ("ByteTensor", _dtype.uint8),
+                  ("BoolTensor", _dtype.bool))
+
+
+def legacy_types(device_type, module, prepare=None):
+    """The ten legacy tensor types of a device type (torch.FloatTensor ..., torch.cuda.FloatTensor ...), in
+    _LEGACY_DTYPES's order: isinstance holds for a tensor of that dtype on that device type, and a call
+    constructs one, after `prepare(name, kwargs)` where given."""
+    return tuple(_typed(name, dtype, device_type, module, prepare) for name, dtype in _LEGACY_DTYPES)
+
+
+def _typed(name, dtype, device_type, module, prepare):
     class Meta(type):
         def __instancecheck__(cls, obj):
-            return isinstance(obj, Tensor) and obj._dtype is dtype and obj._device.type == "cpu"
+            return isinstance(obj, Tensor) and obj._dtype is dtype and obj._device.type == device_type
 
         def __call__(cls, *args, **kwargs):
+            if prepare is not None:
+                prepare(name, kwargs)
             return _construct(dtype, args, kwargs, name)
-    return Meta(name, (), {"_legacy_dtype": dtype, "dtype": dtype, "is_cuda": False, "is_sparse": False,
-                           "__module__": "torch", "__doc__": f"Legacy constructor for {dtype} tensors."})
+    gpu = " GPU" if device_type == "cuda" else ""
+    return Meta(name, (), {"_legacy_dtype": dtype, "dtype": dtype, "is_cuda": device_type == "cuda",
+                           "is_sparse": False, "__module__": module,
+                           "__doc__": f"Legacy constructor for {dtype}{gpu} tensors."})
 
 
-FloatTensor = _typed("FloatTensor", _dtype.float32)
-DoubleTensor = _typed("DoubleTensor", _dtype.float64)
-HalfTensor = _typed("HalfTensor", _dtype.float16)
-BFloat16Tensor = _typed("BFloat16Tensor", _dtype.bfloat16)
-LongTensor = _typed("LongTensor", _dtype.int64)
-IntTensor = _typed("IntTensor", _dtype.int32)
-ShortTensor = _typed("ShortTensor", _dtype.int16)
-CharTensor = _typed("CharTensor", _dtype.int8)
-ByteTensor = _typed("ByteTensor", _dtype.uint8)
-BoolTensor = _typed("BoolTensor", _dtype.bool)
-
-LEGACY = {c.__name__: c for c in (FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, LongTensor, IntTensor,
-                                  ShortTensor, CharTensor, ByteTensor, BoolTensor)}
+_CPU_TYPES = legacy_types("cpu", "torch")
+(FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor,
+ BoolTensor) = _CPU_TYPES
+LEGACY = {c.__name__: c for c in _CPU_TYPES}
 
 
 def dtype_of_type_name(name):
