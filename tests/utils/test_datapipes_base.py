@@ -217,61 +217,47 @@ def test_invalidated_message_names_the_pipe():
     assert messages[:3] == messages[3:]
 
 
-def test_getstate_and_reduce_ex_hooks():
+def _kind(kind):
+    """(base, wrapper class, Mapper class, a pipe of the other base) of iter- or map-style pipes."""
+    import ember.utils.data.datapipes.map as EM
+    if kind == "iter":
+        return IterDataPipe, EI.IterableWrapper, EI.Mapper, EM.SequenceWrapper([1])
+    return MapDataPipe, EM.SequenceWrapper, EM.Mapper, EI.IterableWrapper([1])
+
+
+@pytest.mark.parametrize("kind", ["iter", "map"])
+def test_getstate_and_reduce_ex_hooks(kind):
+    """Each base's hooks serve its own pipes (a subclass reaches them too), not the other base's."""
+    base, wrapper, mapper, other = _kind(kind)
     seen = []
 
     def hook(state):
         seen.append(1)
         return state
-    IterDataPipe.set_getstate_hook(hook)
+    base.set_getstate_hook(hook)
     try:
         with pytest.raises(RuntimeError, match="Attempt to override existing getstate_hook"):
-            IterDataPipe.set_getstate_hook(hook)
-        pickle.dumps(EI.IterableWrapper([1]).map(_double))
+            wrapper.set_getstate_hook(hook)
+        pickle.dumps(other)
+        assert seen == []
+        pickle.dumps(wrapper([1]).map(_double))
         assert len(seen) == 2  # both pipes of the graph
     finally:
-        IterDataPipe.set_getstate_hook(None)
+        base.set_getstate_hook(None)
+    assert base.getstate_hook is None and wrapper.getstate_hook is None
 
     def reduce_hook(obj):
-        if isinstance(obj, EI.Mapper):
-            return (EI.IterableWrapper, ([42],))
+        if isinstance(obj, mapper):
+            return (wrapper, ([42],))
         raise NotImplementedError
-    IterDataPipe.set_reduce_ex_hook(reduce_hook)
+    base.set_reduce_ex_hook(reduce_hook)
     try:
         with pytest.raises(RuntimeError, match="Attempt to override existing reduce_ex_hook"):
-            IterDataPipe.set_reduce_ex_hook(reduce_hook)
-        assert list(pickle.loads(pickle.dumps(EI.IterableWrapper([1]).map(_double)))) == [42]
+            base.set_reduce_ex_hook(reduce_hook)
+        assert list(pickle.loads(pickle.dumps(wrapper([1]).map(_double)))) == [42]
+        assert list(pickle.loads(pickle.dumps(other))) == [1]
     finally:
-        IterDataPipe.set_reduce_ex_hook(None)
-
-
-def test_map_pipes_have_their_own_hooks():
-    """MapDataPipe's hooks are MapDataPipe's own (an IterDataPipe hook does not apply to map pipes)."""
-    import ember.utils.data.datapipes.map as EM
-    seen = []
-
-    def hook(state):
-        seen.append(1)
-        return state
-    MapDataPipe.set_getstate_hook(hook)
-    try:
-        with pytest.raises(RuntimeError, match="Attempt to override existing getstate_hook"):
-            EM.SequenceWrapper.set_getstate_hook(hook)
-        IterDataPipe.set_getstate_hook(None)  # NOTE: the other base's hook is not taken
-        pickle.dumps(EI.IterableWrapper([1]))
-        assert seen == []
-        pickle.dumps(EM.SequenceWrapper([1]).map(_double))
-        assert len(seen) == 2
-    finally:
-        MapDataPipe.set_getstate_hook(None)
-    assert MapDataPipe.getstate_hook is None and EM.SequenceWrapper.getstate_hook is None
-
-    MapDataPipe.set_reduce_ex_hook(lambda obj: (EM.SequenceWrapper, ([7],)))
-    try:
-        assert list(pickle.loads(pickle.dumps(EM.SequenceWrapper([1])))) == [7]
-        assert list(pickle.loads(pickle.dumps(EI.IterableWrapper([1])))) == [1]
-    finally:
-        MapDataPipe.set_reduce_ex_hook(None)
+        base.set_reduce_ex_hook(None)
 
 
 def test_functional_non_deterministic_class():
