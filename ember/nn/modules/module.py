@@ -41,6 +41,23 @@ def _type_name(value):
     return type(value).__name__
 
 
+def _zero_grads(params, set_to_none=True):
+    """Module.zero_grad's and Optimizer.zero_grad's work: each gradient to None, or (set_to_none=False) detached
+    from its graph and zeroed in place."""
+    for p in params:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            g = p.grad
+            if g.grad_fn is not None:
+                g.detach_()
+            else:
+                g.requires_grad_(False)
+            g.zero_()
+
+
 class Module:
     """Base class for all neural network modules (PyTorch's torch.nn.Module)."""
 
@@ -314,18 +331,7 @@ class Module:
 
     def zero_grad(self, set_to_none=True):
         """Reset every parameter's gradient: to None by default, as PyTorch 2.x does."""
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                g = p.grad
-                if g.grad_fn is not None:
-                    g.detach_()
-                else:
-                    g.requires_grad_(False)
-                g.zero_()
+        _zero_grads(self.parameters(), set_to_none)
 
     def apply(self, fn):
         """Call fn on every submodule (children first), then on self; returns self."""
