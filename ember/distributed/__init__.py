@@ -14,5 +14,7 @@ from ._collectives import (P2POp, all_gather, all_gather_into_tensor, all_reduce
 from ._objects import (all_gather_object, broadcast_object_list, gather_object, recv_object_list,
                        scatter_object_list, send_object_list)
 from ._work import Work
+from ..nn.parallel._grad_bucket import GradBucket
+from . import algorithms
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -114,35 +114,9 @@ class Work:
         return self._request.source()
 
     def get_future(self):
-        """A completed future holding result() (the operation is waited for first)."""
-        fut = Future()
-        fut.set_result(self.result())
-        return fut
-
-
-class Future:
-    """A minimal torch.futures.Future: holds a value once set; then() chains a callback on it."""
-
-    def __init__(self):
-        self._value = None
-        self._set = False
-
-    def set_result(self, value):
-        self._value, self._set = value, True
-
-    def done(self):
-        return self._set
-
-    def wait(self):
-        return self._value
-
-    def value(self):
-        return self._value
-
-    def then(self, callback):
-        fut = Future()
-        fut.set_result(callback(self))
-        return fut
+        """A torch.futures.Future of result(), completed once the operation is (waiting on it waits for it)."""
+        from ..futures import from_engine  # NOTE: late: ember.futures is a sibling package of ember.distributed
+        return from_engine(self.is_completed, self.result)
 
 
 def _seconds(timeout):
