@@ -54,6 +54,7 @@ class Work:
         self._group = group
         self._done = False
         self._error = None
+        _track(self)
 
     def _complete(self, deadline):
         if self._done:
@@ -117,6 +118,26 @@ class Work:
         """A torch.futures.Future of result(), completed once the operation is (waiting on it waits for it)."""
         from ..futures import from_engine  # NOTE: late: ember.futures is a sibling package of ember.distributed
         return from_engine(self.is_completed, self.result)
+
+
+_in_flight = []
+
+
+def _track(work):
+    """Keep `work` alive until it completes, and complete those that have.
+
+    NOTE: PyTorch lets a program drop an async Work (Join.notify_join_context's is, in PyTorch's own example):
+    the engine still writes into the buffers, so they must outlive the Python handle, and the result still
+    reaches the tensor."""
+    still = []
+    for other in _in_flight:
+        try:
+            if not other.is_completed():
+                still.append(other)
+        except Exception:  # NOTE: its error is kept on the Work and the group; whoever waits on it sees it
+            pass
+    still.append(work)
+    _in_flight[:] = still
 
 
 def _seconds(timeout):
