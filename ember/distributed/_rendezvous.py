@@ -7,7 +7,8 @@ import datetime
 import os
 from urllib.parse import parse_qs, urlencode, urlparse, urlunparse
 
-from ._stores import FileStore, TCPStore
+from ._stores import FileStore
+from ._tcp_store import TCPStore
 
 _handlers = {}
 

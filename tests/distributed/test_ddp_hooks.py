@@ -257,6 +257,21 @@ def test_register_comm_hook_errors_as_torchs(groups):
     assert str(e_info.value) == str(t_info.value)
 
 
+@pytest.mark.parametrize("kind", ["ALLREDUCE", "FP16_COMPRESS"])
+def test_builtin_comm_hook_as_torchs(groups, kind):
+    e, t = _both(bucket_cap_mb=0.00005)
+    e._register_builtin_comm_hook(getattr(ember.distributed.BuiltinCommHookType, kind))
+    t._register_builtin_comm_hook(getattr(torch.distributed.BuiltinCommHookType, kind))
+    x = np.random.default_rng(1).standard_normal((5, 3)).astype(np.float32)
+    for _ in range(2):
+        e(ember.tensor(x)).square().sum().backward()
+        t(torch.tensor(x)).square().sum().backward()
+        for a, b in zip(e.module.parameters(), t.module.parameters()):
+            np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-6, atol=1e-7)
+    with pytest.raises(RuntimeError, match="can only be called once"):
+        e._register_builtin_comm_hook(ember.distributed.BuiltinCommHookType.ALLREDUCE)
+
+
 def test_hook_returning_no_future_raises(groups):
     e, _ = _both()
     e.register_comm_hook(None, lambda state, bucket: bucket.buffer())

@@ -41,10 +41,10 @@ def _counts(world):
     return [3 + 2 * r for r in range(world)]  # rank 0: 3 batches, rank 1: 5, rank 2: 7
 
 
-def _by_hand(torch, world, divide_by_initial, use_c=lambda rank, step: False, extra=False):
+def _by_hand(torch, world, divide_by_initial, use_c=lambda rank, step: False, extra=False, counts=None):
     """One process: at each step, the ranks that still have a batch contribute their gradient; the sum is divided
     by the world size (or by how many contributed) and SGD steps with it."""
-    counts = _counts(world)
+    counts = counts or _counts(world)
     data = [_batches(r, counts[r]) for r in range(world)]
     net = _net(torch, extra)
     params = list(net.parameters())
@@ -67,12 +67,13 @@ def _by_hand(torch, world, divide_by_initial, use_c=lambda rank, step: False, ex
     return [p.detach().numpy().copy() for p in params]
 
 
-def _train(torch, rank, world, ddp_kwargs=None, join_kwargs=None, use_c=lambda rank, step: False, extra=False):
+def _train(torch, rank, world, ddp_kwargs=None, join_kwargs=None, use_c=lambda rank, step: False, extra=False,
+           counts=None):
     from ember.nn.parallel import DistributedDataParallel as DDP
     model = DDP(_net(torch, extra), **(ddp_kwargs or {}))
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     with model.join(**(join_kwargs or {})):
-        for step, x in enumerate(_batches(rank, _counts(world)[rank])):
+        for step, x in enumerate(_batches(rank, (counts or _counts(world))[rank])):
             opt.zero_grad(set_to_none=True)
             model(torch.tensor(x), use_c(rank, step)).square().sum().backward()
             opt.step()
@@ -98,6 +99,13 @@ def scenario_rebuilt_small_buckets(torch, dist, rank, world):
     model = _train(torch, rank, world, ddp_kwargs={"bucket_cap_mb": 0.00005})
     assert len(model.reducer.buckets) > 1
     _check(model, _by_hand(torch, world, True), "small buckets")
+
+
+def scenario_a_rank_without_batches(torch, dist, rank, world):
+    # rank 0 joins at once: it must still take part in the others' bucket rebuild at their second forward
+    counts = [0] + [3] * (world - 1)
+    model = _train(torch, rank, world, ddp_kwargs={"bucket_cap_mb": 0.00005}, counts=counts)
+    _check(model, _by_hand(torch, world, True, counts=counts), "a rank without batches")
 
 
 def scenario_find_unused_parameters(torch, dist, rank, world):
@@ -202,9 +210,10 @@ def scenario_custom_joinable(torch, dist, rank, world):
 
 
 GROUPS = {
-    2: ["uneven_inputs", "divide_by_active_ranks", "rebuilt_small_buckets", "find_unused_parameters", "comm_hook",
+    2: ["uneven_inputs", "divide_by_active_ranks", "rebuilt_small_buckets", "a_rank_without_batches",
+        "find_unused_parameters", "comm_hook",
         "throw_on_early_termination", "disabled_join_hangs_nothing_when_even", "custom_joinable"],
-    3: ["uneven_inputs", "divide_by_active_ranks", "custom_joinable"],
+    3: ["uneven_inputs", "divide_by_active_ranks", "a_rank_without_batches", "custom_joinable"],
 }
 
 

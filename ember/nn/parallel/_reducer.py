@@ -132,10 +132,10 @@ class Reducer:
     def should_rebuild(self):
         return not self.has_rebuilt and (self.static_graph or not self.find_unused)
 
-    def rebuild_buckets(self, joined=False):
+    def rebuild_buckets(self):
         """Once, at the forward after the first backward: buckets again by size limits, in the order gradients
         became ready (PyTorch's rebuild), rank 0's order on every rank. Returns whether it rebuilt."""
-        if not self.should_rebuild() or not self.ready_order and not joined:
+        if not self.should_rebuild() or not self.ready_order:
             return False
         order = list(self.ready_order)
         seen = set(order)
@@ -172,6 +172,13 @@ class Reducer:
             bucket.future = None
         self.unused_marked = False
         self.unused = _unreached(self.params, outputs) if self.find_unused else []
+
+    def push_all_rebuilt_params(self):
+        """Join: a joined rank that saw no gradient records every parameter, in order, so that it takes part in
+        the rebuild the others run at their next forward (PyTorch's _push_all_rebuilt_params)."""
+        if self.should_rebuild() and not self.ready_order:
+            self.ready_order = list(range(len(self.params)))
+            self.ready_seen = set(self.ready_order)
 
     def set_forward_pass_work_handle(self, work, divide_by_initial_world_size):
         """Join: the all_reduce counting the ranks still training; without divide_by_initial_world_size the

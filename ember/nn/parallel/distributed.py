@@ -1,8 +1,7 @@
 """torch.nn.parallel.DistributedDataParallel: one model replica per process, gradients averaged during backward."""
+import inspect
 import warnings
 from contextlib import contextmanager
-
-import inspect
 
 from ..._state import is_grad_enabled
 from ..._tensor import Tensor
@@ -35,8 +34,8 @@ class DistributedDataParallel(Module, Joinable):
     hook's reduction; join() trains on uneven inputs; gradient_as_bucket_view=True makes each .grad a view into
     its bucket.
 
-    Differences from PyTorch: mixed_precision is accepted and ignored; sparse gradients, device_mesh and the
-    C++ built-in hooks (_register_builtin_comm_hook) are not supported."""
+    Differences from PyTorch: mixed_precision is accepted and ignored; sparse gradients and device_mesh are not
+    supported; _register_builtin_comm_hook runs the Python hooks of the same arithmetic."""
 
     def __init__(self, module, device_ids=None, output_device=None, dim=0, broadcast_buffers=None, init_sync=True,
                  process_group=None, bucket_cap_mb=None, find_unused_parameters=False, check_reduction=False,
@@ -161,6 +160,20 @@ class DistributedDataParallel(Module, Joinable):
             raise RuntimeError("register_comm_hook or register_builtin_comm_hook can only be called once.")
         self._comm_hooks.append((hook, state))
         self.reducer.comm_hook = (state, hook)
+
+    def _register_builtin_comm_hook(self, comm_hook_type):
+        """PyTorch's C++ hooks by dist.BuiltinCommHookType: ember runs the Python hooks that compute the same
+        (ALLREDUCE: allreduce_hook, FP16_COMPRESS: fp16_compress_hook) on the DDP's process group."""
+        from ...distributed.algorithms.ddp_comm_hooks import default_hooks
+        dist = _dist()
+        hooks = {dist.BuiltinCommHookType.ALLREDUCE: default_hooks.allreduce_hook,
+                 dist.BuiltinCommHookType.FP16_COMPRESS: default_hooks.fp16_compress_hook}
+        if comm_hook_type not in hooks:
+            raise TypeError(f"_register_builtin_comm_hook(): comm_hook_type must be a "
+                            f"torch.distributed.BuiltinCommHookType, not {type(comm_hook_type).__name__}")
+        if self.reducer.comm_hook is not None:
+            raise RuntimeError("register_comm_hook or register_builtin_comm_hook can only be called once.")
+        self.reducer.comm_hook = (self.process_group, hooks[comm_hook_type])
 
     def _check_comm_hook(self, hook):
         from ...futures import Future
@@ -309,7 +322,7 @@ class _DDPJoinHook(JoinHook):
     def main_hook(self):
         ddp = self.ddp
         reducer = ddp.reducer
-        reducer.rebuild_buckets(joined=True)
+        reducer.rebuild_buckets()
         if ddp.will_sync_module_buffers():
             ddp._broadcast(ddp.modules_buffers, ddp._find_common_rank(False))
         should_sync = ddp._check_global_requires_backward_grad_sync(is_joined_rank=True)
@@ -325,6 +338,7 @@ class _DDPJoinHook(JoinHook):
             from ..._dtype import int32
             dist = _dist()
             dist.all_reduce(zeros(len(reducer.params), dtype=int32), op=dist.ReduceOp.MAX, group=ddp.process_group)
+        reducer.push_all_rebuilt_params()
 
     def post_hook(self, is_last_joiner):
         ddp = self.ddp
