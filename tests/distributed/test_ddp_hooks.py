@@ -293,6 +293,69 @@ def test_static_graph_as_torchs(groups):
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-6)
 
 
+def _branchy(lib):
+    class M(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = lib.nn.Linear(3, 4)
+            self.b = lib.nn.Linear(4, 2)
+            self.c = lib.nn.Linear(4, 2)
+
+        def forward(self, x, use_c=False):
+            return (self.c if use_c else self.b)(lib.tanh(self.a(x)))
+    lib.manual_seed(0)
+    model = M()
+    if lib is torch:
+        _same_weights(_branchy(ember), model)
+    return model
+
+
+def _sequence(lib, kwargs, plan):
+    """Each step of `plan` (use_c, under no_sync, zero_grad: None/'none'/'zero'): the grads, or the error."""
+    model = _branchy(lib)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ddp = lib.nn.parallel.DistributedDataParallel(model, **kwargs)
+    x = lib.ones(2, 3)
+    out = []
+    for use_c, quiet, zero in plan:
+        if zero is not None:
+            model.zero_grad(set_to_none=zero == "none")
+        try:
+            if quiet:
+                with ddp.no_sync():
+                    ddp(x, use_c).sum().backward()
+            else:
+                ddp(x, use_c).sum().backward()
+        except RuntimeError as error:
+            # NOTE: PyTorch adds a line on TORCH_DISTRIBUTED_DEBUG, which ember does not have
+            out.append(str(error).split("\n In addition")[0])
+            continue
+        out.append([None if p.grad is None else np.round(p.grad.numpy(), 5).tolist() for p in model.parameters()])
+    return out
+
+
+SEQUENCES = {
+    "static graph, c never used": ({"static_graph": True}, [(False, 0, "none")] * 2 + [(True, 0, "none")]
+                                   + [(False, 0, None)]),
+    "static graph, c used then not": ({"static_graph": True}, [(True, 0, "none")] * 2 + [(False, 0, "none")]
+                                      + [(True, 0, "none")] * 2),
+    "static graph and bucket views": ({"static_graph": True, "gradient_as_bucket_view": True},
+                                      [(False, 0, "none"), (False, 0, "zero"), (True, 0, "zero")]),
+    "unused without find_unused, then no_sync": ({"gradient_as_bucket_view": True},
+                                                 [(False, 1, "none"), (False, 0, None), (False, 0, "zero"),
+                                                  (False, 1, None), (False, 0, None)]),
+    "find_unused with bucket views": ({"gradient_as_bucket_view": True, "find_unused_parameters": True},
+                                      [(False, 0, "none"), (True, 0, "none"), (False, 0, "zero")]),
+}
+
+
+@pytest.mark.parametrize("name", list(SEQUENCES))
+def test_unused_parameters_and_static_graph_as_torchs(groups, name):
+    kwargs, plan = SEQUENCES[name]
+    assert _sequence(ember, kwargs, plan) == _sequence(torch, kwargs, plan)
+
+
 def test_gradbucket_and_futures_names():
     assert ember.distributed.GradBucket.__name__ == "GradBucket"
     for name in ("index", "buffer", "gradients", "parameters", "is_last", "set_buffer"):

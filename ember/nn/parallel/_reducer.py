@@ -23,6 +23,15 @@ ERR_PRIOR_REDUCTION = (
     "the loss function and the structure of the return value of `forward` of your module when reporting this "
     "issue (e.g. list, dict, iterable).\nParameter indices which did not receive grad for rank {rank}: {indices}")
 
+ERR_PRIOR_REDUCTION_STATIC = (
+    "Expected to have finished reduction in the prior iteration before starting a new one. This error indicates "
+    "that your training graph has changed in this iteration, e.g., one parameter is used in first iteration, but "
+    "then got unused in the second iteration. this is not compatible with static_graph set to True.\nParameter "
+    "indices which did not receive grad for rank {rank}: {indices}")
+ERR_STATIC_GRAPH_CHANGED = (
+    "Your training graph has changed in this iteration, e.g., one parameter is unused in first iteration, but then "
+    "got used in the second iteration. this is not compatible with static_graph set to True.")
+
 
 def bucket_assignment(tensors, size_limits, sort=True):
     """Indices of `tensors` grouped into buckets (PyTorch's _compute_bucket_assignment_by_size): in order, one open
@@ -72,6 +81,12 @@ class Reducer:
         self.dist = dist
         self.find_unused = find_unused
         self.static_graph = False
+        # NOTE: static_graph: what the first iteration used stays fixed (PyTorch's static graph contract)
+        self.static_first = True
+        self.static_unused = []  # parameters this rank gave no gradient in the first iteration
+        self.static_used_anywhere = None  # per parameter: whether any rank used it in the first iteration
+        self.fired = set()
+        self.started = False
         self.gradient_as_bucket_view = gradient_as_bucket_view
         self.size_limits = size_limits
         self.world_size = dist.get_world_size(group)
@@ -154,12 +169,22 @@ class Reducer:
     # --- iteration boundaries ----------------------------------------------------------------
     def check_prior_reduction(self):
         """PyTorch's error where the last synchronised backward left some bucket unreduced."""
-        if not self.expect_hooks or self.next_bucket == 0 and not any(self.ready):
+        if not self.expect_hooks or not self.started:
             self.expect_hooks = False
             return
         missing = " ".join(str(i) for i, done in enumerate(self.ready) if not done)
         self._abandon()
-        raise RuntimeError(ERR_PRIOR_REDUCTION.format(rank=self.dist.get_rank(self.group), indices=missing))
+        text = ERR_PRIOR_REDUCTION_STATIC if self._static_fixed() else ERR_PRIOR_REDUCTION
+        raise RuntimeError(text.format(rank=self.dist.get_rank(self.group), indices=missing))
+
+    def _static_fixed(self):
+        """Whether the static graph's first iteration is done (its unused parameters are then fixed)."""
+        return self.static_graph and not self.static_first
+
+    def needs_used_map(self):
+        """Whether finalize all_reduces which parameters some rank used (find_unused, and a static graph's first
+        iteration; afterwards the static graph's answer is kept)."""
+        return self.find_unused and not self._static_fixed()
 
     def prepare_for_backward(self, outputs):
         """Expect every parameter's gradient in the next backward; with find_unused, mark those the graph
@@ -171,7 +196,12 @@ class Reducer:
             bucket.left = len(bucket.params)
             bucket.future = None
         self.unused_marked = False
-        self.unused = _unreached(self.params, outputs) if self.find_unused else []
+        self.started = False
+        self.fired = set()
+        if self._static_fixed():
+            self.unused = list(self.static_unused)
+        else:
+            self.unused = _unreached(self.params, outputs) if self.find_unused else []
 
     def push_all_rebuilt_params(self):
         """Join: a joined rank that saw no gradient records every parameter, in order, so that it takes part in
@@ -186,22 +216,27 @@ class Reducer:
         self.join_work = (work, divide_by_initial_world_size)
 
     def _abandon(self):
+        """Wait for the buckets in flight; the unfinished reduction stays (PyTorch's error is raised again at
+        every forward with grad enabled)."""
         for bucket in self.buckets:
             if bucket.future is not None:
                 bucket.future.wait()  # NOTE: an MPI request left open would pair with the next collective
                 bucket.future = None
-        self.expect_hooks = False
 
     # --- gradients arriving ------------------------------------------------------------------
     def on_grad(self, index):
         self.used_since_sync.add(index)
         if not self.expect_hooks:
             return  # NOTE: inside no_sync, or a backward not through this DDP's forward: .grad stays local
+        self.started = True
         if not self.unused_marked:
             self.unused_marked = True
             queue_callback(self.finalize)
             for i in self.unused:
                 self.mark_ready(i)
+        if self._static_fixed() and index in self.static_unused:
+            raise RuntimeError(ERR_STATIC_GRAPH_CHANGED)
+        self.fired.add(index)
         self.mark_ready(index)
 
     def mark_ready(self, index):
@@ -278,7 +313,14 @@ class Reducer:
             return  # NOTE: some gradient never came; the next forward raises PyTorch's error
         self.expect_hooks = False
         results = [self._result(bucket) for bucket in self.buckets]
-        globally_used = self._globally_used() if self.find_unused else None
+        if self.needs_used_map():
+            globally_used = self._globally_used()
+            if self.static_graph:
+                self.static_first = False
+                self.static_unused = [i for i in range(len(self.params)) if i not in self.fired]
+                self.static_used_anywhere = globally_used
+        else:
+            globally_used = self.static_used_anywhere if self._static_fixed() else None
         prev = _grad_state.grad_enabled
         _grad_state.grad_enabled = False
         try:

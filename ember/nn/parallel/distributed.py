@@ -232,7 +232,7 @@ class DistributedDataParallel(Module, Joinable):
     # --- forward ---------------------------------------------------------------------------------
     def forward(self, *inputs, **kwargs):
         sync = is_grad_enabled() and self.require_backward_grad_sync
-        if sync:
+        if is_grad_enabled():  # NOTE: inside no_sync too, as PyTorch
             self.reducer.check_prior_reduction()
         # NOTE: the collectives below run in PyTorch's order: a joined rank's _DDPJoinHook shadows them in it
         work = Join.notify_join_context(self)
@@ -333,7 +333,7 @@ class _DDPJoinHook(JoinHook):
         futures = [reducer.run_comm_hook(reducer.grad_bucket(i, zeros=True)) for i in range(len(reducer.buckets))]
         for fut in futures:
             fut.wait()
-        if reducer.find_unused:
+        if reducer.needs_used_map():
             from ... import zeros
             from ..._dtype import int32
             dist = _dist()
