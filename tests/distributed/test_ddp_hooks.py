@@ -403,6 +403,17 @@ def test_work_get_future_completes_with_the_result(groups):
     assert fut.done() and fut.value()[0] is t
 
 
+def test_hooks_join_and_bucket_views_on_the_nccl_standin():
+    """CUDA tensors over the NCCL engine, one rank on the CuPy stand-in (multi-rank NCCL needs several GPUs)."""
+    import subprocess
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(ROOT, "tests", "_standin"), ROOT]))
+    for key in ("EMBER_TEST_DEVICE", "RANK", "WORLD_SIZE", "LOCAL_RANK"):
+        env.pop(key, None)
+    out = subprocess.run([sys.executable, os.path.join(HERE, "workers", "ddp_nccl_standin.py")],
+                         capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
+    assert out.returncode == 0 and "ddp nccl stand-in OK" in out.stdout, out.stdout + out.stderr
+
+
 def _check_group(n):
     from .launch import run_ranks
     names = GROUPS[n]
