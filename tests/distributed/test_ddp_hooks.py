@@ -274,9 +274,24 @@ def test_builtin_comm_hook_as_torchs(groups, kind):
 
 def test_hook_returning_no_future_raises(groups):
     e, _ = _both()
-    e.register_comm_hook(None, lambda state, bucket: bucket.buffer())
-    with pytest.raises(RuntimeError, match="must return a torch.futures.Future"):
+    e.register_comm_hook(None, lambda state, bucket: 5)
+    with pytest.raises(RuntimeError) as info:
         e(ember.ones(2, 3)).sum().backward()
+    # NOTE: PyTorch's message starts with pybind11's cast error, then says this
+    assert str(info.value) == ("DDP communication hook's callback must return a torch.futures.Future object, but "
+                               "got builtins.int")
+
+
+def test_hook_future_of_a_list_raises_as_torchs(groups):
+    e, t = _both()
+    for ddp, lib in ((e, ember), (t, torch)):
+        def hook(state, bucket, lib=lib):
+            fut = lib.futures.Future()
+            fut.set_result([bucket.buffer()])
+            return fut
+        ddp.register_comm_hook(None, hook)
+        with pytest.raises(RuntimeError, match="to Tensor"):
+            ddp(lib.ones(2, 3)).sum().backward()
 
 
 def test_static_graph_as_torchs(groups):

@@ -4,6 +4,7 @@ backward walk ends."""
 import weakref
 
 from ... import _creation, _dtype
+from ..._tensor import Tensor
 from ..._state import local as _grad_state
 from ...autograd.engine import queue_callback
 from ...autograd.grad_mode import no_grad
@@ -297,8 +298,9 @@ class Reducer:
             state, hook = self.comm_hook
             fut = hook(state, grad_bucket)
             if not hasattr(fut, "wait") or not hasattr(fut, "then"):
-                raise RuntimeError("Communication hook: the hook must return a torch.futures.Future, got "
-                                   f"{type(fut).__name__}")
+                kind = type(fut)
+                raise RuntimeError("DDP communication hook's callback must return a torch.futures.Future object, "
+                                   f"but got {kind.__module__}.{kind.__qualname__}")
             return fut
         flat = grad_bucket.buffer()
         with no_grad():
@@ -346,9 +348,9 @@ class Reducer:
     def _result(self, bucket):
         fut, bucket.future = bucket.future, None
         result = fut.wait()
-        if isinstance(result, (list, tuple)) and len(result) == 1:
-            result = result[0]
-        if not hasattr(result, "shape") or tuple(result.shape) != tuple(bucket.flat.shape):
+        if not isinstance(result, Tensor):
+            raise RuntimeError(f"Unable to cast {result!r} to Tensor")
+        if tuple(result.shape) != tuple(bucket.flat.shape):
             raise RuntimeError("Communication hook: the future's value must be the bucket's flat tensor of "
                                f"{bucket.flat.numel()} elements, got {type(result).__name__}")
         return result
