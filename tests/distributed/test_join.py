@@ -17,16 +17,18 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
-def _net(torch, extra=False):
+def _net(torch, extra=False, bn=False):
     class Net(torch.nn.Module):
         def __init__(self):
             super().__init__()
             self.a = torch.nn.Linear(3, 5)
             self.b = torch.nn.Linear(5, 2)
             self.c = torch.nn.Linear(5, 2) if extra else None
+            self.norm = torch.nn.BatchNorm1d(5) if bn else None
 
         def forward(self, x, use_c=False):
-            h = torch.tanh(self.a(x))
+            h = self.a(x)
+            h = torch.tanh(self.norm(h) if self.norm is not None else h)
             return (self.c if use_c else self.b)(h)
     torch.manual_seed(0)
     return Net()
@@ -41,12 +43,12 @@ def _counts(world):
     return [3 + 2 * r for r in range(world)]  # rank 0: 3 batches, rank 1: 5, rank 2: 7
 
 
-def _by_hand(torch, world, divide_by_initial, use_c=lambda rank, step: False, extra=False, counts=None):
+def _by_hand(torch, world, divide_by_initial, use_c=lambda rank, step: False, extra=False, counts=None, bn=False):
     """One process: at each step, the ranks that still have a batch contribute their gradient; the sum is divided
     by the world size (or by how many contributed) and SGD steps with it."""
     counts = counts or _counts(world)
     data = [_batches(r, counts[r]) for r in range(world)]
-    net = _net(torch, extra)
+    net = _net(torch, extra, bn)
     params = list(net.parameters())
     for step in range(max(counts)):
         active = [r for r in range(world) if step < counts[r]]
@@ -68,9 +70,9 @@ def _by_hand(torch, world, divide_by_initial, use_c=lambda rank, step: False, ex
 
 
 def _train(torch, rank, world, ddp_kwargs=None, join_kwargs=None, use_c=lambda rank, step: False, extra=False,
-           counts=None):
+           counts=None, bn=False):
     from ember.nn.parallel import DistributedDataParallel as DDP
-    model = DDP(_net(torch, extra), **(ddp_kwargs or {}))
+    model = DDP(_net(torch, extra, bn), **(ddp_kwargs or {}))
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     with model.join(**(join_kwargs or {})):
         for step, x in enumerate(_batches(rank, (counts or _counts(world))[rank])):
@@ -106,6 +108,19 @@ def scenario_a_rank_without_batches(torch, dist, rank, world):
     counts = [0] + [3] * (world - 1)
     model = _train(torch, rank, world, ddp_kwargs={"bucket_cap_mb": 0.00005}, counts=counts)
     _check(model, _by_hand(torch, world, True, counts=counts), "a rank without batches")
+
+
+def scenario_buffers(torch, dist, rank, world):
+    # BatchNorm's running stats: broadcast before each forward from the highest rank still training, and at the
+    # end from the last rank to finish; the gradients (train mode: batch statistics) are as by hand
+    model = _train(torch, rank, world, bn=True)
+    _check(model, _by_hand(torch, world, True, bn=True), "BatchNorm")
+    stats = torch.cat([model.module.norm.running_mean, model.module.norm.running_var])
+    everyone = [torch.zeros_like(stats) for _ in range(world)]
+    dist.all_gather(everyone, stats)
+    assert all(torch.equal(s, everyone[0]) for s in everyone), everyone
+    assert not torch.equal(model.module.norm.running_mean, torch.zeros(5))
+    assert int(model.module.norm.num_batches_tracked) == _counts(world)[-1]  # the last rank's count
 
 
 def scenario_find_unused_parameters(torch, dist, rank, world):
@@ -210,7 +225,7 @@ def scenario_custom_joinable(torch, dist, rank, world):
 
 
 GROUPS = {
-    2: ["uneven_inputs", "divide_by_active_ranks", "rebuilt_small_buckets", "a_rank_without_batches",
+    2: ["uneven_inputs", "divide_by_active_ranks", "rebuilt_small_buckets", "a_rank_without_batches", "buffers",
         "find_unused_parameters", "comm_hook",
         "throw_on_early_termination", "disabled_join_hangs_nothing_when_even", "custom_joinable"],
     3: ["uneven_inputs", "divide_by_active_ranks", "a_rank_without_batches", "custom_joinable"],
