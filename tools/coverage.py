@@ -30,17 +30,18 @@ RULE = ("A name counts when it does not start with `_`, is callable, and is neit
 CLASS_RULE = ("In the `torch.nn` and `torch.optim` rows a name counts when it does not start with `_` and is a "
               "class (the module classes, `Parameter`, `Buffer` and the few helper classes `torch.nn` exports; the "
               "optimizers).")
-BOTH_RULE = ("In the `torch.autograd`, `torch.distributions` and `torch.utils.data` rows functions and classes both "
-             "count (`Function`, `Normal`, `DataLoader`, ... as well as `grad`, `kl_divergence`, `random_split`).")
+BOTH_RULE = ("In the `torch.autograd`, `torch.distributions`, `torch.utils.data` and `torch.distributed` rows "
+             "functions and classes both count (`Function`, `Normal`, `DataLoader`, `TCPStore`, ... as well as "
+             "`grad`, `kl_divergence`, `random_split`, `all_reduce`).")
 
 NAMESPACES = (("torch", "ember"), ("torch.Tensor", "ember.Tensor"), ("torch.linalg", "ember.linalg"),
               ("torch.fft", "ember.fft"), ("torch.special", "ember.special"), ("torch.sparse", "ember.sparse"),
               ("torch.nn.functional", "ember.nn.functional"), ("torch.nn", "ember.nn"),
               ("torch.nn.init", "ember.nn.init"), ("torch.optim", "ember.optim"),
               ("torch.autograd", "ember.autograd"), ("torch.distributions", "ember.distributions"),
-              ("torch.utils.data", "ember.utils.data"))
+              ("torch.utils.data", "ember.utils.data"), ("torch.distributed", "ember.distributed"))
 CLASS_NAMESPACES = {"torch.nn", "torch.optim"}  # rows counted by CLASS_RULE
-BOTH_NAMESPACES = {"torch.autograd", "torch.distributions", "torch.utils.data"}  # rows counted by BOTH_RULE
+BOTH_NAMESPACES = {"torch.autograd", "torch.distributions", "torch.utils.data", "torch.distributed"}  # rows counted by BOTH_RULE
 
 # Names left out of the count (issue 15): PyTorch exposes them, but they are not an API a program for the
 # framework uses — quantization, JIT/compile internals, kernels private to one backend and helpers leaked
@@ -78,6 +79,11 @@ EXCLUDED = {
         ("profiler internals (Kineto's enums and event types)",
          ("DeviceType", "ProfilerActivity", "ProfilerConfig", "ProfilerEvent", "ProfilerState", "kineto_available")),
         ("Python's own `collections.abc` classes that torch.autograd merely imports", ("Mapping", "Sequence")),
+    ),
+    "torch.distributed": (
+        ("the C++ ProcessGroup's option structs and backend classes, and DDP's C++ reducer and logger, which "
+         "PyTorch's own Python code drives (a program calls the collectives and DistributedDataParallel)",
+         ("*Options", "ProcessGroupGloo", "ProcessGroupNCCL", "ProcessGroupMPI", "Reducer", "Logger")),
     ),
 }
 
