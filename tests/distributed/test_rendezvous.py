@@ -1,0 +1,230 @@
+"""Ranks that were not started by MPI join one world through init_method, as in PyTorch: N processes started
+by Popen with MASTER_ADDR/MASTER_PORT/RANK/WORLD_SIZE (env://), with tcp:// and file:// and rank/world_size
+arguments, and by stdlib multiprocessing's spawn context (what mp.spawn does). This file is also the launched
+script: each rank checks collectives against NumPy and DDP against single-process training, prints one line
+per check passed, and fails with a traceback. The error cases (PyTorch's messages, measured with torch 2.13)
+run in one launched process: they all fail before MPI starts."""
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+try:
+    from .launch import needs_mpi
+    pytestmark = needs_mpi
+except ImportError:  # NOTE: launched as a script, not as part of the tests package
+    pass
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+# --- the launched side --------------------------------------------------------------------------------------
+def _say(*words):
+    os.write(1, (" ".join(str(w) for w in words) + "\n").encode())  # NOTE: one write: ranks share a pipe
+
+
+def checks(rank, world, init_method, ddp, arguments=True):
+    """Join the world (rank and world_size as arguments, or from RANK/WORLD_SIZE), then compare all_reduce,
+    broadcast and all_gather with NumPy (and DDP training)."""
+    import datetime
+
+    import ember as torch
+    import ember.distributed as dist
+    kwargs = {"rank": rank, "world_size": world} if arguments else {}
+    dist.init_process_group("gloo", init_method=init_method, timeout=datetime.timedelta(seconds=60), **kwargs)
+    assert (dist.get_rank(), dist.get_world_size()) == (rank, world)
+    assert not any(k in os.environ for k in ("PMI_FD", "PMI_RANK", "PMI_SIZE")), "PMI variables left behind"
+    rng = np.random.default_rng(7)
+    data = rng.standard_normal((world, 1000)).astype(np.float32)
+    t = torch.tensor(data[rank])
+    dist.all_reduce(t)
+    np.testing.assert_allclose(t.numpy(), data.sum(0), rtol=1e-5, atol=1e-5)
+    big = torch.tensor(np.arange(300000, dtype=np.int64) * (rank + 1))
+    dist.broadcast(big, src=world - 1)
+    assert np.array_equal(big.numpy(), np.arange(300000, dtype=np.int64) * world)
+    parts = [torch.zeros(5, dtype=torch.float64) for _ in range(world)]
+    dist.all_gather(parts, torch.arange(5, dtype=torch.float64) + 10 * rank)
+    assert np.array_equal(np.stack([p.numpy() for p in parts]), np.arange(5) + 10 * np.arange(world)[:, None])
+    _say("collectives OK", rank, world)
+    if ddp:
+        sys.path.insert(0, HERE)
+        from test_ddp_mpi import scenario_matches_single_process
+        scenario_matches_single_process(torch, dist, rank, world)
+        _say("ddp OK", rank)
+    if rank == 0:
+        from ember.distributed import _rendezvous
+        _say("server", _rendezvous._SERVER[0].pid)
+    dist.destroy_process_group()
+
+
+def _spawned(rank, world, port):
+    """The function mp.spawn would run: MASTER_ADDR/MASTER_PORT set by the parent, rank from the argument."""
+    os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
+    checks(rank, world, "env://", ddp=False)
+
+
+def spawn_processes(world, port):
+    import multiprocessing
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_spawned, args=(r, world, port)) for r in range(world)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    _say("exit codes", *[p.exitcode for p in procs])
+
+
+def errors():
+    """Each failure comes before MPI starts, so one process can try them all."""
+    import datetime
+
+    import ember.distributed as dist
+    short = datetime.timedelta(seconds=1)
+
+    def raises(kind, text, **kwargs):
+        start = time.monotonic()
+        try:
+            dist.init_process_group("gloo", **kwargs)
+        except kind as e:
+            assert text in str(e), (text, str(e))
+            assert time.monotonic() - start < 10, "took too long"
+            return
+        raise AssertionError(f"no {kind.__name__}: {text}")
+
+    port, port2, port3 = (int(a) for a in sys.argv[2:5])
+    for k in ("MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE"):
+        os.environ.pop(k, None)
+    os.environ["WORLD_SIZE"] = "2"
+    raises(ValueError, "Error initializing torch.distributed using env:// rendezvous: environment variable RANK "
+           "expected, but not set")
+    os.environ["RANK"] = "0"
+    raises(ValueError, "environment variable MASTER_ADDR expected, but not set")
+    os.environ.pop("WORLD_SIZE")
+    os.environ.pop("RANK")
+    tcp = f"tcp://127.0.0.1:{port}"
+    raises(ValueError, "Error initializing torch.distributed using tcp:// rendezvous: rank parameter missing",
+           init_method=tcp)
+    raises(ValueError, "Error initializing torch.distributed using tcp:// rendezvous: world size parameter missing",
+           init_method=tcp, rank=0)
+    raises(dist.DistError, "Invalid rank 2 for a world of 2 processes", init_method=tcp, rank=2, world_size=2)
+    # a rank that never comes: rank 0 waits, then PyTorch's store timeout; rank 1 with no server: connect timeout
+    raises(dist.DistStoreError, "Timed out after 1 seconds waiting for clients. 1/2 clients joined.",
+           init_method=tcp, rank=0, world_size=2, timeout=short)
+    raises(dist.DistNetworkError, f"The client socket has timed out after", init_method=f"tcp://127.0.0.1:{port2}",
+           rank=1, world_size=2, timeout=short)
+    busy = socket.socket()
+    busy.bind(("0.0.0.0", port3))
+    busy.listen()
+    raises(dist.DistNetworkError, f"The server socket has failed to listen on any local network address. port: "
+           f"{port3}, useIpv6: false, code: -98, name: EADDRINUSE, message: address already in use",
+           init_method=f"tcp://127.0.0.1:{port3}", rank=0, world_size=2, timeout=short)
+    assert not dist.is_initialized()
+    _say("errors OK")
+
+
+if __name__ == "__main__":
+    mode = sys.argv[1]
+    if mode == "spawn":
+        spawn_processes(int(sys.argv[2]), int(sys.argv[3]))
+    elif mode == "errors":
+        errors()
+    else:
+        ranks = [os.environ["RANK"], os.environ["WORLD_SIZE"]] if mode == "env://" else sys.argv[2:4]
+        checks(int(ranks[0]), int(ranks[1]), mode, ddp=sys.argv[-1] == "ddp", arguments=mode != "env://")
+    sys.exit(0)
+
+
+# --- the test side -------------------------------------------------------------------------------------------
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env(**extra):
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               **{k: str(v) for k, v in extra.items()})
+    for k in ("EMBER_TEST_DEVICE", "PMI_FD", "PMI_PORT", "PMI_RANK", "PMI_SIZE", "RANK", "WORLD_SIZE",
+              "MASTER_ADDR", "MASTER_PORT", "EMBER_RENDEZVOUS_HOST"):
+        if k not in extra:
+            env.pop(k, None)
+    env.setdefault("OMP_NUM_THREADS", "1")
+    return env
+
+
+def _run(commands, timeout=90):
+    """Start every (argv, env) at once; (exit codes, output of all) once all ended. Killed after timeout."""
+    procs = [subprocess.Popen([sys.executable, os.path.abspath(__file__), *argv], env=env, cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+             for argv, env in commands]
+    deadline = time.monotonic() + timeout
+    outs, codes = [], []
+    for p in procs:
+        try:
+            out, _ = p.communicate(timeout=max(deadline - time.monotonic(), 1))
+        except subprocess.TimeoutExpired:
+            for q in procs:
+                try:
+                    os.killpg(q.pid, 9)
+                except OSError:
+                    pass
+            out, _ = p.communicate()
+            raise AssertionError(f"timed out after {timeout}s:\n{out[-4000:]}")
+        outs.append(out)
+        codes.append(p.returncode)
+    return codes, "".join(outs)
+
+
+def _server_gone(out):
+    """The rendezvous server (rank 0's child) ended with the job."""
+    pid = int(out.split("server ")[1].split()[0])
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_env_rendezvous_three_popen_ranks_collectives_and_ddp():
+    port = _free_port()
+    codes, out = _run([(["env://", "ddp"], _env(RANK=r, WORLD_SIZE=3, MASTER_ADDR="127.0.0.1", MASTER_PORT=port))
+                       for r in range(3)])
+    assert codes == [0, 0, 0], out[-5000:]
+    assert out.count("collectives OK") == 3 and out.count("ddp OK") == 3, out[-3000:]
+    assert _server_gone(out)
+
+
+def test_tcp_rendezvous_two_ranks_as_on_two_machines():
+    """tcp:// with rank/world_size arguments; each rank names another machine (EMBER_RENDEZVOUS_HOST), so MPI
+    exchanges network addresses through the server (put/get) and talks over its network engine."""
+    port = _free_port()
+    codes, out = _run([([f"tcp://127.0.0.1:{port}", str(r), "2"], _env(EMBER_RENDEZVOUS_HOST=f"node{r}"))
+                       for r in range(2)])
+    assert codes == [0, 0], out[-5000:]
+    assert out.count("collectives OK") == 2, out[-3000:]
+
+
+def test_file_rendezvous_two_ranks(tmp_path):
+    path = tmp_path / "rendezvous"
+    codes, out = _run([([f"file://{path}", str(r), "2"], _env()) for r in range(2)])
+    assert codes == [0, 0], out[-5000:]
+    assert out.count("collectives OK") == 2, out[-3000:]
+    assert not path.exists()  # the server removes it once every rank has read it
+
+
+def test_spawn_context_processes_join_with_rank_arguments():
+    """The mp.spawn pattern: a parent starts N spawn-context Processes, each calls init_process_group(rank=r)."""
+    codes, out = _run([(["spawn", "2", str(_free_port())], _env())])
+    assert codes == [0], out[-5000:]
+    assert out.count("collectives OK") == 2 and "exit codes 0 0" in out, out[-3000:]
+
+
+def test_errors_are_pytorchs_and_come_within_the_timeout():
+    codes, out = _run([(["errors", *(str(_free_port()) for _ in range(3))], _env())], timeout=60)
+    assert codes == [0] and "errors OK" in out, out[-5000:]
