@@ -20,6 +20,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from urllib.parse import parse_qs, urlparse
 
@@ -79,7 +80,10 @@ def plan(init_method, rank, world_size):
                                  f"{world_size} but MPI started 1 process: set RANK, MASTER_ADDR and MASTER_PORT "
                                  f"in each rank's environment, or start the ranks with `python -m "
                                  f"ember.distributed.run --nproc-per-node {world_size} script.py` or `mpiexec`)")
-        return _checked(Plan(rank, world_size, os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"])))
+        port = int(os.environ["MASTER_PORT"])
+        if os.environ.get("TORCHELASTIC_USE_AGENT_STORE") == "True":
+            port += 1  # NOTE: torchrun's agent serves its own store on MASTER_PORT; ember's server takes the next
+        return _checked(Plan(rank, world_size, os.environ["MASTER_ADDR"], port))
     if scheme not in ("tcp", "file"):
         raise ValueError(f"No rendezvous handler for {scheme}://")
     if rank is None:
@@ -115,7 +119,13 @@ def join(p, timeout_s):
     deadline = time.monotonic() + timeout_s
     if p.rank == 0:
         _serve(p, timeout_s)
-    sock = _connect(p, deadline, DistNetworkError)
+    watch = _connect(p, deadline, DistNetworkError)
+    _send(watch, "cmd=ember_watch")
+    try:
+        sock = _connect(p, deadline, DistNetworkError)
+    except BaseException:
+        watch.close()
+        raise
     try:
         _send(sock, f"cmd=ember_join rank={p.rank} size={p.size} host={machine()} "
               f"node={socket.gethostname()} pid={os.getpid()}")
@@ -133,9 +143,28 @@ def join(p, timeout_s):
         sock.settimeout(None)
     except BaseException:
         sock.close()
+        watch.close()
         raise
+    threading.Thread(target=_watch, args=(watch, p.rank), name="ember-rendezvous-watch", daemon=True).start()
     fd = sock.detach()  # NOTE: MPICH owns the connection from here; it stays open until the process exits
     return {"PMI_FD": str(fd), "PMI_RANK": str(p.rank), "PMI_SIZE": str(p.size)}
+
+
+def _watch(sock, me):
+    """Wait for the server's word that a rank called MPI_Abort, and end this process as mpiexec would."""
+    try:
+        line = _read_line(sock)
+    except OSError:
+        return
+    if line is None or not line.startswith("cmd=ember_abort"):
+        return
+    f = _fields(line)
+    if f.get("rank") != str(me):
+        what = ("called MPI_Abort (an uncaught error there)" if f.get("why") == "aborted"
+                else "ended without MPI_Finalize (killed, or os._exit)")
+        sys.stderr.write(f"ember.distributed: rank {f.get('rank')} {what}: ending rank {me} as mpiexec does\n")
+        sys.stderr.flush()
+    os._exit(int(f.get("exitcode") or 1))
 
 
 def machine():
@@ -238,6 +267,7 @@ class _Server:
     def __init__(self, listener, size, timeout_s, file):
         self.listener, self.size, self.timeout_s, self.file = listener, size, timeout_s, file
         self.deadline = time.monotonic() + timeout_s
+        self.parent = os.getppid()
         self.sel = selectors.DefaultSelector()
         self.sel.register(listener, selectors.EVENT_READ, None)
         self.conns = {}  # socket -> {"buf", "rank", "host", "pid"}
@@ -250,16 +280,24 @@ class _Server:
         self.waiting = set()  # ranks in barrier_in
         self.gone = set()  # ranks whose connection closed
         self.failed = None  # why barriers can no longer complete
+        self.aborted = False
+        self.kills = []  # (when, pid): same-machine ranks still running after an MPI_Abort
 
     def run(self):
         while True:
+            if not self.started and os.getppid() != self.parent:
+                self._refuse_all("rank_0_exited_before_every_rank_joined")  # NOTE: else it would hold the port
+                return
             if not self.started and time.monotonic() > self.deadline:
                 self._refuse_all(f"Timed out after {self.timeout_s:g} seconds waiting for clients. "
                                  f"{len(self.ranks)}/{self.size} clients joined.")
                 return
-            if self.started and not self.conns:
+            if self.started and not any(state["rank"] is not None for state in self.conns.values()):
                 return
-            wait = None if self.started else max(self.deadline - time.monotonic(), 0.0) + 0.01
+            self._kill_late()
+            wait = None if self.started else min(max(self.deadline - time.monotonic(), 0.0) + 0.01, 0.5)
+            if self.kills:
+                wait = 0.1
             for key, _ in self.sel.select(wait):
                 if key.fileobj is self.listener:
                     self._accept()
@@ -305,13 +343,15 @@ class _Server:
             return
         if not state.get("finalized"):
             self.gone.add(r)
+            if not self.aborted:  # NOTE: killed, or os._exit: mpiexec ends the job then, and so does ember
+                self._abort(r, 1, "died")
             self._fail(f"rank_{r}_exited_before_MPI_Finalize")
 
     def _fail(self, why):
         """A rank is gone: barriers that wait for it are answered with an error (MPICH then aborts)."""
         self.failed = why
         for r in sorted(self.waiting):
-            self._reply(r, f"cmd=barrier_out rc=1 msg={why}")
+            self._reply(r, f"cmd=barrier_out rc={0 if self.aborted else 1} msg={why}")
         self.waiting.clear()
 
     def _reply_sock(self, conn, line):
@@ -336,6 +376,9 @@ class _Server:
         cmd = f.get("cmd")
         if cmd == "ember_join":
             self._join(conn, state, f)
+            return
+        if cmd == "ember_watch":
+            state["watch"] = True
             return
         r = state["rank"]
         if r is None or not self.started:
@@ -364,7 +407,7 @@ class _Server:
             state["finalized"] = True
             self._reply_sock(conn, "cmd=finalize_ack rc=0")
         elif cmd == "abort":
-            self._abort(r)
+            self._abort(r, _int(f.get("exitcode")) or 1)
         else:
             self._reply_sock(conn, f"cmd={cmd}_result rc=1 msg=unsupported_by_ember_rendezvous")
 
@@ -418,6 +461,9 @@ class _Server:
         return "(vector," + ",".join(f"({node},1,{count})" for node, count in blocks) + ")"
 
     def _barrier(self, r):
+        if self.aborted:  # NOTE: the job is ending: let each rank's MPI_Finalize go on to its own exit status
+            self._reply(r, "cmd=barrier_out rc=0")
+            return
         if self.failed is not None:
             self._reply(r, f"cmd=barrier_out rc=1 msg={self.failed}")
             return
@@ -427,19 +473,29 @@ class _Server:
             for rank in range(self.size):
                 self._reply(rank, "cmd=barrier_out rc=0")
 
-    def _abort(self, r):
-        """MPI_Abort on one rank ends the job, as mpiexec does: the other ranks on this machine are killed.
-
-        NOTE: ranks on other machines cannot be reached from here; they see the aborted rank's connection
-        close and fail at their next collective (or their timeout)."""
-        me = socket.gethostname()
+    def _abort(self, r, code, why="aborted"):
+        """MPI_Abort on one rank ends the job, as mpiexec does: every rank's watcher ends its process; ranks
+        on this machine still running 2 s later (stuck where the watcher cannot run) are killed."""
         for conn, state in list(self.conns.items()):
-            if state.get("rank") not in (None, r) and state.get("node") == me and state.get("pid"):
+            if state.get("watch"):
+                self._reply_sock(conn, f"cmd=ember_abort rank={r} exitcode={code} why={why}")
+        me = socket.gethostname()
+        late = time.monotonic() + 2.0
+        self.kills = [(late, st["pid"]) for st in self.conns.values()
+                      if st["rank"] is not None and st.get("node") == me and st.get("pid")]
+        self.aborted = True
+        self._fail(f"rank_{r}_called_MPI_Abort")
+
+    def _kill_late(self):
+        now = time.monotonic()
+        alive = {st.get("pid") for st in self.conns.values() if st["rank"] is not None}
+        for when, pid in [k for k in self.kills if k[0] <= now]:
+            if pid in alive:
                 try:
-                    os.kill(state["pid"], signal.SIGKILL)
+                    os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
-        self._fail(f"rank_{r}_called_MPI_Abort")
+        self.kills = [k for k in self.kills if k[0] > now]
 
 
 def _main(argv):

@@ -11,6 +11,7 @@ import sys
 import time
 
 import numpy as np
+import pytest
 
 try:
     from .launch import needs_mpi
@@ -78,6 +79,27 @@ def spawn_processes(world, port):
     _say("exit codes", *[p.exitcode for p in procs])
 
 
+def crash(how):
+    """Rank 1 fails (an uncaught exception: MPI_Abort; or SIGKILL) while rank 0 waits for it in all_reduce: the
+    job ends, every rank with a non-zero status, instead of rank 0 waiting for its timeout."""
+    import ember as torch
+    import ember.distributed as dist
+    dist.init_process_group("gloo")
+    if dist.get_rank() == 1:
+        time.sleep(0.5)
+        if how == "kill":
+            os.kill(os.getpid(), 9)
+        raise RuntimeError("rank 1 fails")
+    dist.all_reduce(torch.ones(2))
+    _say("rank 0 was not ended")
+
+
+def torchrun():
+    """Started by torch's own torchrun: its agent holds MASTER_PORT (TORCHELASTIC_USE_AGENT_STORE)."""
+    assert os.environ.get("TORCHELASTIC_USE_AGENT_STORE") == "True"
+    checks(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), "env://", ddp=False, arguments=False)
+
+
 def errors():
     """Each failure comes before MPI starts, so one process can try them all."""
     import datetime
@@ -132,6 +154,10 @@ if __name__ == "__main__":
         spawn_processes(int(sys.argv[2]), int(sys.argv[3]))
     elif mode == "errors":
         errors()
+    elif mode == "crash":
+        crash(sys.argv[2])
+    elif mode == "torchrun":
+        torchrun()
     else:
         ranks = [os.environ["RANK"], os.environ["WORLD_SIZE"]] if mode == "env://" else sys.argv[2:4]
         checks(int(ranks[0]), int(ranks[1]), mode, ddp=sys.argv[-1] == "ddp", arguments=mode != "env://")
@@ -156,9 +182,9 @@ def _env(**extra):
     return env
 
 
-def _run(commands, timeout=90):
+def _run(commands, timeout=90, prefix=()):
     """Start every (argv, env) at once; (exit codes, output of all) once all ended. Killed after timeout."""
-    procs = [subprocess.Popen([sys.executable, os.path.abspath(__file__), *argv], env=env, cwd=ROOT,
+    procs = [subprocess.Popen([sys.executable, *prefix, os.path.abspath(__file__), *argv], env=env, cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
              for argv, env in commands]
     deadline = time.monotonic() + timeout
@@ -228,3 +254,22 @@ def test_spawn_context_processes_join_with_rank_arguments():
 def test_errors_are_pytorchs_and_come_within_the_timeout():
     codes, out = _run([(["errors", *(str(_free_port()) for _ in range(3))], _env())], timeout=60)
     assert codes == [0] and "errors OK" in out, out[-5000:]
+
+
+@pytest.mark.parametrize("how", ["raise", "kill"])
+def test_a_failing_rank_ends_the_job(how):
+    port = _free_port()
+    start = time.monotonic()
+    codes, out = _run([(["crash", how], _env(RANK=r, WORLD_SIZE=2, MASTER_ADDR="127.0.0.1", MASTER_PORT=port))
+                       for r in range(2)], timeout=60)
+    assert codes[0] != 0 and codes[1] != 0, out[-4000:]
+    assert "rank 0 was not ended" not in out and "ending rank 0 as mpiexec does" in out, out[-4000:]
+    assert time.monotonic() - start < 40
+
+
+def test_torchrun_of_pytorch_starts_the_ranks():
+    pytest.importorskip("torch")
+    codes, out = _run([(["torchrun"], _env())], timeout=90,
+                      prefix=("-m", "torch.distributed.run", "--nproc-per-node", "2"))
+    assert codes == [0], out[-5000:]
+    assert out.count("collectives OK") == 2, out[-3000:]
