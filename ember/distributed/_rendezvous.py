@@ -183,7 +183,10 @@ def _connect(p, deadline, error):
             try:
                 try:
                     sock = socket.create_connection((host, port), timeout=max(deadline - time.monotonic(), 0.1))
-                except socket.gaierror:  # NOTE: a host name (file://) this machine cannot resolve: its own
+                except socket.gaierror:
+                    if p.file is None:
+                        raise
+                    # NOTE: rank 0 wrote its host name into the file; one that does not resolve is this machine
                     sock = socket.create_connection(("127.0.0.1", port), timeout=0.5)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 sock.settimeout(None)

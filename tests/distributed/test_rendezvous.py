@@ -60,6 +60,12 @@ def checks(rank, world, init_method, ddp, arguments=True):
         from ember.distributed import _rendezvous
         _say("server", _rendezvous._SERVER[0].pid)
     dist.destroy_process_group()
+    # once MPI runs, a second init_process_group of the same world takes MPI's world again
+    dist.init_process_group("gloo", init_method=init_method, **kwargs)
+    t = torch.ones(2)
+    dist.all_reduce(t)
+    assert t.tolist() == [world] * 2 and dist.get_rank() == rank
+    dist.destroy_process_group()
 
 
 def _spawned(rank, world, port):
