@@ -232,14 +232,15 @@ def test_env_rendezvous_three_popen_ranks_collectives_and_ddp():
     assert _server_gone(out)
 
 
-def test_tcp_rendezvous_two_ranks_as_on_two_machines():
-    """tcp:// with rank/world_size arguments; each rank names another machine (EMBER_RENDEZVOUS_HOST), so MPI
-    exchanges network addresses through the server (put/get) and talks over its network engine."""
+def test_tcp_rendezvous_three_ranks_as_on_two_machines():
+    """tcp:// with rank/world_size arguments; ranks 0 and 2 name one machine and rank 1 another
+    (EMBER_RENDEZVOUS_HOST), so MPI exchanges network addresses through the server (put/get) and uses both
+    its network engine and shared memory."""
     port = _free_port()
-    codes, out = _run([([f"tcp://127.0.0.1:{port}", str(r), "2"], _env(EMBER_RENDEZVOUS_HOST=f"node{r}"))
-                       for r in range(2)])
-    assert codes == [0, 0], out[-5000:]
-    assert out.count("collectives OK") == 2, out[-3000:]
+    codes, out = _run([([f"tcp://127.0.0.1:{port}", str(r), "3"], _env(EMBER_RENDEZVOUS_HOST=f"node{r % 2}"))
+                       for r in range(3)])
+    assert codes == [0, 0, 0], out[-5000:]
+    assert out.count("collectives OK") == 3, out[-3000:]
 
 
 def test_file_rendezvous_two_ranks(tmp_path):
@@ -279,3 +280,44 @@ def test_torchrun_of_pytorch_starts_the_ranks():
                       prefix=("-m", "torch.distributed.run", "--nproc-per-node", "2"))
     assert codes == [0], out[-5000:]
     assert out.count("collectives OK") == 2, out[-3000:]
+
+
+def test_plan_reads_init_method_arguments_and_environment(monkeypatch):
+    from ember.distributed import DistError, _rendezvous
+    for k in ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT", "TORCHELASTIC_USE_AGENT_STORE"):
+        monkeypatch.delenv(k, raising=False)
+    assert _rendezvous.plan(None, -1, -1) is None  # no world size: MPI's own world (a singleton, or mpiexec's)
+    assert _rendezvous.plan("tcp://10.0.0.1:1234", 0, 1) is None  # a world of one needs no rendezvous
+    p = _rendezvous.plan("tcp://10.0.0.1:1234?rank=2&world_size=4", -1, -1)
+    assert (p.rank, p.size, p.host, p.port, p.file) == (2, 4, "10.0.0.1", 1234, None)
+    p = _rendezvous.plan("file:///tmp/x/rdv", 1, 2)
+    assert (p.rank, p.size, p.file) == (1, 2, "/tmp/x/rdv")
+    monkeypatch.setenv("WORLD_SIZE", "3")
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("MASTER_ADDR", "node0")
+    monkeypatch.setenv("MASTER_PORT", "29500")
+    p = _rendezvous.plan("env://", -1, -1)
+    assert (p.rank, p.size, p.host, p.port) == (1, 3, "node0", 29500)
+    assert _rendezvous.plan(None, 2, -1).rank == 2  # arguments win over the environment
+    monkeypatch.setenv("TORCHELASTIC_USE_AGENT_STORE", "True")
+    assert _rendezvous.plan(None, -1, -1).port == 29501  # torchrun's agent holds MASTER_PORT
+    with pytest.raises(ValueError, match="No rendezvous handler for udp://"):
+        _rendezvous.plan("udp://x:1", 0, 2)
+    for bad in (3, -3):
+        with pytest.raises(DistError, match=rf"Invalid rank {bad} for a world of 3 processes"):
+            _rendezvous.plan("tcp://x:1", bad, 3)
+    with pytest.raises(ValueError, match="world size parameter missing"):
+        _rendezvous.plan("file:///tmp/rdv", 0, -1)
+
+
+def test_process_mapping_groups_each_machines_ranks():
+    """MPICH's node map: one block per run of consecutive ranks on one machine (node ids by first rank)."""
+    from ember.distributed._pmi_server import _Server
+    with socket.socket() as listener:
+        server = _Server(listener, 4, 1.0, "")
+        for r, host in enumerate(["a", "b", "b", "a"]):
+            conn = object()
+            server.conns[conn] = {"rank": r, "host": host}
+            server.ranks[r] = conn
+        assert server._get("PMI_process_mapping") == "(vector,(0,1,1),(1,1,2),(0,1,1))"
+        assert server._get("PMI_hwloc_xmlfile") is None
