@@ -94,7 +94,9 @@ class _Server:
             conn, _ = self.listener.accept()
         except OSError:
             return
-        if self.started:
+        if self.started:  # NOTE: a process that was not counted in world_size: tell it why, then hang up
+            self._reply_sock(conn, f"cmd=ember_go rc=1 msg=the_world_of_{self.size}_ranks_at_this_address_has_"
+                                   f"already_started_(is_world_size_the_same_on_every_rank?)")
             conn.close()
             return
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
