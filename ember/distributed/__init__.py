@@ -19,7 +19,7 @@ from ._extras import (BackendConfig, BuiltinCommHookType, DebugLevel, GroupName,
                       get_debug_level, get_default_backend_for_device, is_ucc_available, is_xccl_available,
                       new_subgroups, new_subgroups_by_enumeration, record_comm, reduce_scatter_single, set_debug_level,
                       set_debug_level_from_env, split_group, supports_complex, timedelta)
-from ._rendezvous import register_rendezvous_handler, rendezvous
+from ._url_rendezvous import register_rendezvous_handler, rendezvous
 from ._stores import FileStore, HashStore, PrefixStore, QueueEmptyError, Store
 from ._tcp_store import TCPStore
 from ..nn.parallel._grad_bucket import GradBucket
