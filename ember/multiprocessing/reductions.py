@@ -1,6 +1,6 @@
-"""How tensors cross processes through multiprocessing's pickler (Queue, Pipe, Pool, the arguments of a
-spawned Process): a tensor in shared memory travels as a handle to its block and arrives as a tensor over the
-same memory; any other tensor travels by value.
+"""torch.multiprocessing.reductions: how tensors cross processes through multiprocessing's pickler (Queue, Pipe,
+Pool, the arguments of a spawned Process): a tensor in shared memory travels as a handle to its block and
+arrives as a tensor over the same memory; any other tensor travels by value.
 
 NOTE: PyTorch moves a tensor that is not shared into shared memory when it is sent; ember sends a copy, so only
 share_memory_() (or Module.share_memory()) makes memory common to the processes. CUDA tensors: PyTorch shares
