@@ -130,6 +130,10 @@ class TypedStorage:
     def is_shared(self):
         return _is_shared_block(self._tensor)
 
+    def share_memory_(self):
+        _share(self._tensor)
+        return self
+
     def __repr__(self):
         body = "\n".join(f" {v}" for v in self.tolist())
         return f"{body}\n[torch.storage.TypedStorage(dtype={self.dtype}, device={self.device}) of size {self.size()}]"

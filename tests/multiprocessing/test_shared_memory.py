@@ -5,6 +5,7 @@ import gc
 import io
 import os
 import pickle
+import warnings
 from multiprocessing.reduction import ForkingPickler
 
 import numpy as np
@@ -77,6 +78,13 @@ def test_share_memory_keeps_autograd_state():
     assert empty.is_shared() and empty.shape == (0,)
     storage = ember.zeros(4).untyped_storage()
     assert storage.share_memory_() is storage and storage.is_shared()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # NOTE: TypedStorage's deprecation (warned once per process)
+        typed = ember.zeros(4).storage()
+    assert typed.share_memory_() is typed and typed.is_shared()
+    expanded, theirs = ember.ones(3).expand(2, 3), torch.ones(3).expand(2, 3)
+    expanded.share_memory_(), theirs.share_memory_()
+    assert expanded.is_shared() and expanded.stride() == theirs.stride() and expanded.tolist() == theirs.tolist()
 
 
 def test_module_share_memory():
@@ -152,6 +160,11 @@ def test_pickler_maps_the_same_memory(strategy):
         back_view.add_(5)  # NOTE: this process maps the block once: both arrive over the memory w lives in
         assert w.tolist() == back_w.tolist() == [[0.0, 0.0], [5.0, 5.0]]
         assert back_view.storage_offset() == 2
+        model = ember.nn.Linear(2, 2).share_memory()
+        back_model = _through_pickler(model)  # NOTE: a Module crosses with its parameters still shared
+        with ember.no_grad():
+            back_model.weight.fill_(3.0)
+        assert model.weight.tolist() == [[3.0, 3.0], [3.0, 3.0]] and type(back_model.weight) is ember.nn.Parameter
         buf = ember.nn.Buffer(ember.ones(2), persistent=False)
         buf.share_memory_()
         back_buf = _through_pickler(buf)
