@@ -5,6 +5,7 @@ import multiprocessing
 import sys
 from multiprocessing import *  # noqa: F401,F403 (torch.multiprocessing re-exports all of multiprocessing)
 
+from . import _alias  # noqa: F401 (spawned children of `python -m ember.run` keep its torch alias)
 from .reductions import init_reductions
 from .spawn import (ProcessContext, ProcessException, ProcessExitedException, ProcessRaisedException, SpawnContext,
                     spawn, start_processes)

@@ -125,3 +125,33 @@ def test_spawn_warns_on_other_start_method():
         context = mp.spawn(mp_workers.write_rank, args=(os.devnull + "-unused",), nprocs=0, join=False,
                            start_method="fork")
     assert context.join() is True
+
+
+_ALIASED_PROGRAM = '''
+import sys
+import torch
+import torch.multiprocessing as mp
+
+
+def child(i, t):
+    print("child", i, torch.__name__, "torch._C" in sys.modules, flush=True)
+    t.add_(torch.ones(2))
+
+
+if __name__ == "__main__":
+    t = torch.zeros(2)
+    t.share_memory_()
+    mp.spawn(child, args=(t,), nprocs=1)
+    print("parent", torch.__name__, t.tolist())
+'''
+
+
+def test_spawn_under_ember_run_keeps_the_alias(tmp_path):
+    """`python -m ember.run prog.py`: the spawned child imports prog.py with `torch` still meaning ember."""
+    import subprocess
+    import sys
+    (tmp_path / "prog.py").write_text(_ALIASED_PROGRAM)
+    done = subprocess.run([sys.executable, "-m", "ember.run", "prog.py"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["child 0 ember False", "parent ember [1.0, 1.0]"]
