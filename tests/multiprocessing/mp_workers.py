@@ -62,3 +62,14 @@ def hogwild(rank, lib, model, steps, seed):
         loss = ((model(x) - y) ** 2).mean()
         loss.backward()
         opt.step()
+
+
+def share_and_send(q, event):
+    """Make a shared tensor here and send it; stay alive until the receiver has it (its descriptor is served
+    from this process, as with PyTorch's file_descriptor strategy)."""
+    import ember
+    t = ember.arange(4.0).share_memory_()
+    q.put(t)
+    event.wait(30)
+    t.mul_(10)  # NOTE: after the receiver's write: the parent checks that this process saw it
+    q.put(t.tolist())

@@ -235,3 +235,24 @@ def test_adagrad_share_memory():
     p.grad = ember.ones(2)
     opt.step()
     assert opt.state[p]["sum"].is_shared() and opt.state[p]["sum"].tolist() == [1.0, 1.0]
+
+
+def test_child_shares_with_parent():
+    ctx = mp.get_context("fork")
+    q, event = ctx.Queue(), ctx.Event()
+    p = ctx.Process(target=mp_workers.share_and_send, args=(q, event))
+    p.start()
+    t = q.get(timeout=30)
+    assert t.is_shared() and t.tolist() == [0.0, 1.0, 2.0, 3.0]
+    t.add_(1)
+    event.set()
+    assert q.get(timeout=30) == [10.0, 20.0, 30.0, 40.0]
+    p.join()
+    assert t.tolist() == [10.0, 20.0, 30.0, 40.0]  # NOTE: the memory outlives the process that made it
+
+
+def test_pool_map_shared_tensors():
+    tensors = [ember.zeros(2).share_memory_() for _ in range(3)]
+    with mp.get_context("fork").Pool(2) as pool:
+        pool.map(mp_workers.add_one_in_place, tensors)
+    assert [t.tolist() for t in tensors] == [[1.0, 1.0]] * 3
