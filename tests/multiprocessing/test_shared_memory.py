@@ -39,11 +39,13 @@ def _block_fds():
 
 
 @pytest.fixture(autouse=True)
-def _no_leaks():
+def _no_leaks(request):
     """Every test leaves /dev/shm as it found it, and closes the descriptors of the blocks it dropped."""
     before = _shm_files()
     fds = _block_fds()
     yield
+    if request.node.get_closest_marker("xfail"):
+        return  # NOTE: the failure's traceback still holds the test's tensors
     gc.collect()
     assert _shm_files() == before
     assert _block_fds() == fds
@@ -256,3 +258,22 @@ def test_pool_map_shared_tensors():
     with mp.get_context("fork").Pool(2) as pool:
         pool.map(mp_workers.add_one_in_place, tensors)
     assert [t.tolist() for t in tensors] == [[1.0, 1.0]] * 3
+
+
+@pytest.mark.xfail(strict=True, reason="share_memory_ moves only the tensor (and the view base it was made from) "
+                   "into shared memory: other views made earlier of the same storage keep the old memory, while "
+                   "PyTorch moves the storage that all of them view")
+def test_earlier_views_follow_the_moved_storage():
+    t = ember.zeros(4)
+    view = t[1:]
+    t.share_memory_()
+    t.add_(1)
+    assert view.tolist() == [1.0, 1.0, 1.0]
+
+
+@pytest.mark.xfail(strict=True, reason="a tensor not in shared memory crosses multiprocessing's pickler by value: "
+                   "PyTorch moves it into shared memory on sending, so the receiver's writes reach the sender")
+def test_sending_moves_to_shared_memory():
+    t = ember.zeros(2)
+    _through_pickler(t).add_(1)
+    assert t.is_shared() and t.tolist() == [1.0, 1.0]
