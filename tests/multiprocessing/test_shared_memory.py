@@ -22,7 +22,9 @@ pytestmark = pytest.mark.host_only(reason="shares host memory")
 
 
 def _shm_files():
-    return sorted(f for f in os.listdir("/dev/shm") if f.startswith("ember_"))
+    """This process's named blocks (NOTE: named ember_<pid>_…, so that tests running in parallel do not count
+    each other's)."""
+    return sorted(f for f in os.listdir("/dev/shm") if f.startswith(f"ember_{os.getpid()}_"))
 
 
 def _block_fds():
