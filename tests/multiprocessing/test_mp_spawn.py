@@ -113,6 +113,7 @@ def test_exception_pickles():
 
 def test_killed_child_names_the_signal():
     context = mp.start_processes(mp_workers.raise_in_one, args=(-1,), nprocs=1, join=False, start_method="fork")
+    assert context.join(timeout=0.01) is False  # NOTE: still sleeping
     os.kill(context.pids()[0], 9)
     with pytest.raises(mp.ProcessExitedException) as info:
         context.join()
