@@ -29,6 +29,8 @@ _mapped = {}
 # NOTE: id(mmap) -> (fd, size, key, name) of the blocks alive in this process: never the mmap itself, which
 # lives as long as the arrays over it (NumPy arrays keep their buffer's exporter alive through `base`).
 _blocks = {}
+# NOTE: key -> weak reference to the block's root array (Block.array).
+_roots = {}
 
 
 class Block:
@@ -40,8 +42,14 @@ class Block:
         self.mm, self.fd, self.size, self.key, self.name = mm, fd, size, key, name
 
     def array(self, xp):
-        """The whole block as a 1-D uint8 array of the array module `xp` (NumPy), a view of the mapping."""
-        return xp.frombuffer(self.mm, dtype=xp.uint8, count=self.size)
+        """The whole block as a 1-D uint8 array of the array module `xp` (NumPy) over the mapping: one array per
+        block in a process, the storage every tensor over the block views (so they share one storage)."""
+        ref = _roots.get(self.key)
+        root = ref() if ref is not None else None
+        if root is None:
+            root = xp.frombuffer(self.mm, dtype=xp.uint8, count=self.size)
+            _roots[self.key] = weakref.ref(root)
+        return root
 
 
 def _new_key():
@@ -87,9 +95,10 @@ def _register(fd, size, key, name, creator):
 
 def _dropped(mm_id, key, fd, name, creator):
     _blocks.pop(mm_id, None)
-    ref = _mapped.get(key)
-    if ref is not None and ref() is None:
-        del _mapped[key]
+    for table in (_mapped, _roots):
+        ref = table.get(key)
+        if ref is not None and ref() is None:
+            del table[key]
     _release(fd, name, creator)
 
 

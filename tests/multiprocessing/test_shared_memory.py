@@ -164,6 +164,9 @@ def test_pickler_maps_the_same_memory(strategy):
         back_view.add_(5)  # NOTE: this process maps the block once: both arrive over the memory w lives in
         assert w.tolist() == back_w.tolist() == [[0.0, 0.0], [5.0, 5.0]]
         assert back_view.storage_offset() == 2
+        ptrs = {x.untyped_storage().data_ptr() for x in (w, back_w, back_view)}
+        assert len(ptrs) == 1
+        assert ember._storage.same_storage(back_view, w)  # NOTE: one storage for every tensor over the block
         model = ember.nn.Linear(2, 2).share_memory()
         back_model = _through_pickler(model)  # NOTE: a Module crosses with its parameters still shared
         with ember.no_grad():
