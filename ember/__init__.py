@@ -31,6 +31,7 @@ from . import hub, jit, onnx, sparse
 from . import distributions
 from . import distributed  # NOTE: mpi4py is imported only by init_process_group
 from . import futures
+from . import multiprocessing
 from ._compile import compile
 from . import accelerator, backends
 from .backends._flags import get_float32_matmul_precision, set_float32_matmul_precision

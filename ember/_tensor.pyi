@@ -1408,7 +1408,7 @@ class Tensor:
     def is_set_to(self, tensor):
         """Whether self and tensor share storage, storage offset, sizes and strides."""
 
-    # ember/_storage.py:195
+    # ember/_storage.py:217
     def is_shared(self): ...
 
     # ember/_types.py:105
@@ -2183,9 +2183,9 @@ class Tensor:
     @property
     def shape(self): ...
 
-    # ember/_storage.py:188
+    # ember/_storage.py:210
     def share_memory_(self):
-        """Mark self's storage as shared (ember's memory is not moved; see the note above) and return self."""
+        """Move self's storage into shared memory (a no-op if it is there already, or on CUDA) and return self."""
 
     # ember/_tensor.py:628
     def short(self, memory_format=None): ...
@@ -2325,14 +2325,14 @@ class Tensor:
     def stft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, pad_mode='reflect', normalized=False, onesided=None, return_complex=None, align_to_window=None):
         """The short-time Fourier transform of a signal (L,) or a batch (B, L): (B?, n_freq, n_frames) complex,"""
 
-    # ember/_storage.py:151
+    # ember/_storage.py:154
     def storage(self):
         """Deprecated in PyTorch: self's storage as a TypedStorage (warns once, as PyTorch)."""
 
     # ember/_tensor.py:210
     def storage_offset(self): ...
 
-    # ember/_storage.py:164
+    # ember/_storage.py:167
     def storage_type(self): ...
 
     # ember/_tensor.py:192
@@ -2561,7 +2561,7 @@ class Tensor:
     def unsqueeze_(self, dim):
         """In-place version of unsqueeze: self's own shape and strides change."""
 
-    # ember/_storage.py:163
+    # ember/_storage.py:166
     def untyped_storage(self): ...
 
     # ember/sparse/_surface.py:34
