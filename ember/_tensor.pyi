@@ -64,22 +64,22 @@ class Tensor:
     def __and__(self, other):
         """Elementwise bitwise and."""
 
-    # ember/_tensor.py:473
+    # ember/_tensor.py:474
     def __array__(self, dtype=None, copy=None): ...
 
     __array_priority__: int
 
-    # ember/_tensor.py:479
+    # ember/_tensor.py:480
     def __array_wrap__(self, array, context=None, return_scalar=False):
         """NumPy's ufuncs over a tensor and an ndarray (`t + ndarray`, after Tensor's operator"""
 
-    # ember/_tensor.py:499
+    # ember/_tensor.py:500
     def __bool__(self): ...
 
-    # ember/_tensor.py:516
+    # ember/_tensor.py:517
     def __complex__(self): ...
 
-    # ember/_tensor.py:538
+    # ember/_tensor.py:539
     def __deepcopy__(self, memo): ...
 
     # ember/_runtime.py:505
@@ -92,14 +92,14 @@ class Tensor:
     def __eq__(self, other):
         """Elementwise eq; returns a bool tensor."""
 
-    # ember/_tensor.py:510
+    # ember/_tensor.py:511
     def __float__(self): ...
 
     # ember/_ops/pointwise/arith.py:209
     def __floordiv__(self, other):
         """Division rounded toward negative infinity (Python's //)."""
 
-    # ember/_tensor.py:527
+    # ember/_tensor.py:528
     def __format__(self, spec): ...
 
     # ember/_ops/pointwise/compare.py:30
@@ -109,14 +109,14 @@ class Tensor:
     # ember/_ops/indexing/index.py:21
     def __getitem__(self, key): ...
 
-    # ember/_tensor.py:558
+    # ember/_tensor.py:559
     def __getstate__(self): ...
 
     # ember/_ops/pointwise/compare.py:29
     def __gt__(self, other):
         """Elementwise gt; returns a bool tensor."""
 
-    # ember/_tensor.py:524
+    # ember/_tensor.py:525
     def __hash__(self): ...
 
     # ember/_ops/pointwise/arith.py:492
@@ -138,13 +138,13 @@ class Tensor:
     # ember/_ops/pointwise/arith.py:494
     def __imul__(self, other): ...
 
-    # ember/_tensor.py:519
+    # ember/_tensor.py:520
     def __index__(self): ...
 
     # ember/_tensor.py:118
     def __init__(self, *args, **kwargs): ...
 
-    # ember/_tensor.py:513
+    # ember/_tensor.py:514
     def __int__(self): ...
 
     # ember/_ops/pointwise/unary.py:178
@@ -164,7 +164,7 @@ class Tensor:
     # ember/_ops/pointwise/arith.py:493
     def __isub__(self, other): ...
 
-    # ember/_tensor.py:494
+    # ember/_tensor.py:495
     def __iter__(self): ...
 
     # ember/_ops/pointwise/arith.py:495
@@ -177,7 +177,7 @@ class Tensor:
     def __le__(self, other):
         """Elementwise le; returns a bool tensor."""
 
-    # ember/_tensor.py:489
+    # ember/_tensor.py:490
     def __len__(self): ...
 
     # ember/_ops/pointwise/bitwise.py:63
@@ -230,10 +230,10 @@ class Tensor:
     def __rand__(self, other):
         """Elementwise bitwise and."""
 
-    # ember/_tensor.py:554
+    # ember/_tensor.py:555
     def __reduce_ex__(self, protocol): ...
 
-    # ember/_tensor.py:532
+    # ember/_tensor.py:533
     def __repr__(self): ...
 
     # ember/_ops/pointwise/arith.py:224
@@ -281,7 +281,7 @@ class Tensor:
     # ember/_ops/indexing/index.py:81
     def __setitem__(self, key, value): ...
 
-    # ember/_tensor.py:532
+    # ember/_tensor.py:533
     def __str__(self): ...
 
     # ember/_ops/pointwise/arith.py:78
@@ -337,7 +337,7 @@ class Tensor:
 
     _retains_grad: Any
 
-    # ember/_tensor.py:505
+    # ember/_tensor.py:506
     def _scalar(self): ...
 
     _sparse: bool
@@ -614,7 +614,7 @@ class Tensor:
     def atanh_(self):
         """In-place version of atanh."""
 
-    # ember/_tensor.py:365
+    # ember/_tensor.py:366
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor w.r.t. graph leaves, accumulating into `.grad`."""
 
@@ -633,7 +633,7 @@ class Tensor:
     def bernoulli_(self, p=0.5, *, generator=None):
         """Fill with 1 with probability p (a number or a tensor broadcast to self), else 0."""
 
-    # ember/_tensor.py:619
+    # ember/_tensor.py:620
     def bfloat16(self, memory_format=None): ...
 
     # ember/_ops/reduction/unique.py:163
@@ -692,13 +692,13 @@ class Tensor:
     def bmm(self, mat2, *, out=None):
         """Batched matrix product of two 3-D tensors with the same batch size."""
 
-    # ember/_tensor.py:637
+    # ember/_tensor.py:638
     def bool(self, memory_format=None): ...
 
     # ember/_ops/shape/join.py:288
     def broadcast_to(self, size): ...
 
-    # ember/_tensor.py:634
+    # ember/_tensor.py:635
     def byte(self, memory_format=None): ...
 
     # ember/_sampling.py:273
@@ -723,7 +723,7 @@ class Tensor:
     # ember/_types.py:107
     def cfloat(self, memory_format=None): ...
 
-    # ember/_tensor.py:631
+    # ember/_tensor.py:632
     def char(self, memory_format=None): ...
 
     # ember/_ops/linalg/decomp.py:363
@@ -738,7 +738,7 @@ class Tensor:
     def cholesky_solve(self, input2, upper=False, *, out=None):
         """X with A X = input for A = L L^H given its Cholesky factor input2 (U^H U when upper)."""
 
-    # ember/_ops/shape/splits.py:67
+    # ember/_ops/shape/splits.py:80
     def chunk(self, chunks, dim=0):
         """At most `chunks` pieces of equal size (the last may be smaller) along `dim` (views)."""
 
@@ -838,7 +838,7 @@ class Tensor:
     def cov(self, *, correction=1, fweights=None, aweights=None):
         """Covariance of the rows of input (variables) over its columns (observations), with optional weights."""
 
-    # ember/_tensor.py:570
+    # ember/_tensor.py:571
     def cpu(self, memory_format=None): ...
 
     # ember/_ops/reduction/norms.py:265
@@ -849,7 +849,7 @@ class Tensor:
     def crow_indices(self):
         """Tensor.crow_indices(): PyTorch's error on a layout that has no crow_indices."""
 
-    # ember/_tensor.py:591
+    # ember/_tensor.py:592
     def cuda(self, device=None, non_blocking=False, memory_format=None): ...
 
     # ember/_ops/reduction/scan.py:152
@@ -876,7 +876,7 @@ class Tensor:
     def cumsum_(self, dim, *, dtype=None):
         """In-place cumsum."""
 
-    # ember/_tensor.py:430
+    # ember/_tensor.py:431
     @property
     def data(self):
         """The same data, out of the graph, with its own version counter (PyTorch's `.data`)."""
@@ -903,11 +903,11 @@ class Tensor:
     def det(self):
         """torch.det: alias of torch.linalg.det."""
 
-    # ember/_tensor.py:415
+    # ember/_tensor.py:416
     def detach(self):
         """A tensor sharing this one's data (and version counter) that is out of the graph."""
 
-    # ember/_tensor.py:419
+    # ember/_tensor.py:420
     def detach_(self): ...
 
     # ember/_tensor.py:155
@@ -977,10 +977,10 @@ class Tensor:
     def dot(self, b, /):
         """Inner product of two 1-D tensors."""
 
-    # ember/_tensor.py:613
+    # ember/_tensor.py:614
     def double(self, memory_format=None): ...
 
-    # ember/_ops/shape/split_dims.py:40
+    # ember/_ops/shape/split_dims.py:41
     def dsplit(self, indices_or_sections):
         """tensor_split along dim 2 of a tensor of 3 or more dims; an int must divide that dim."""
 
@@ -1097,7 +1097,7 @@ class Tensor:
     def flipud(self):
         """Flip along dim 0 (up/down)."""
 
-    # ember/_tensor.py:610
+    # ember/_tensor.py:611
     def float(self, memory_format=None): ...
 
     # ember/_ops/pointwise/binary_float.py:257
@@ -1223,7 +1223,7 @@ class Tensor:
     def gt_(self, y, /):
         """In-place version of gt."""
 
-    # ember/_tensor.py:616
+    # ember/_tensor.py:617
     def half(self, memory_format=None): ...
 
     # ember/nn/functional.py:153
@@ -1250,7 +1250,7 @@ class Tensor:
     def histogram(self, bins, *, range=None, weight=None, density=False, out=None):
         """Histogram of input's values: (hist, bin_edges); bins is a count (equal widths) or the edges."""
 
-    # ember/_ops/shape/split_dims.py:27
+    # ember/_ops/shape/split_dims.py:28
     def hsplit(self, indices_or_sections):
         """tensor_split along dim 1 (dim 0 for 1-D input); an int must divide that dim."""
 
@@ -1342,7 +1342,7 @@ class Tensor:
     def inner(self, other, *, out=None):
         """Sum of products over the last dims (a product with a scalar when either is 0-d)."""
 
-    # ember/_tensor.py:625
+    # ember/_tensor.py:626
     def int(self, memory_format=None): ...
 
     # ember/_ops/linalg/decomp.py:109
@@ -1396,7 +1396,7 @@ class Tensor:
     def is_nonzero(self):
         """The truth value of a one-element tensor; RuntimeError for empty or larger ones."""
 
-    # ember/_tensor.py:585
+    # ember/_tensor.py:586
     def is_pinned(self, device=None):
         """Whether this CPU tensor lives in page-locked memory (see pin_memory)."""
 
@@ -1455,7 +1455,7 @@ class Tensor:
     def istft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, normalized=False, onesided=None, length=None, return_complex=False):
         """The inverse of stft: each frame's inverse DFT, windowed, overlap-added and divided by the overlap-added"""
 
-    # ember/_tensor.py:445
+    # ember/_tensor.py:446
     def item(self):
         """The single value as a Python number."""
 
@@ -1631,7 +1631,7 @@ class Tensor:
     def logsumexp(self, dim, keepdim=False, *, out=None):
         """log(sum(exp(input))) over `dim`, without overflow."""
 
-    # ember/_tensor.py:622
+    # ember/_tensor.py:623
     def long(self, memory_format=None): ...
 
     # ember/_ops/linalg/removed.py:79
@@ -1871,7 +1871,7 @@ class Tensor:
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """A tensor of ones of the given size."""
 
-    # ember/_tensor.py:643
+    # ember/_tensor.py:644
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False): ...
 
     # ember/_creation.py:327
@@ -1912,7 +1912,7 @@ class Tensor:
     # ember/_tensor.py:176
     def numel(self): ...
 
-    # ember/_tensor.py:460
+    # ember/_tensor.py:461
     def numpy(self, *, force=False):
         """A NumPy array sharing this CPU tensor's memory (a new array object each call)."""
 
@@ -1932,7 +1932,7 @@ class Tensor:
     def permute(self, *dims):
         """Reorder the dims (a view)."""
 
-    # ember/_tensor.py:573
+    # ember/_tensor.py:574
     def pin_memory(self, device=None):
         """A copy in page-locked host memory (needs a GPU, as in PyTorch)."""
 
@@ -2016,11 +2016,11 @@ class Tensor:
     def record_stream(self, stream):
         """Accepted and ignored: ember's memory is freed by reference counting, not per stream."""
 
-    # ember/_tensor.py:370
+    # ember/_tensor.py:371
     def register_hook(self, hook):
         """Run hook(grad) when this tensor's gradient is computed; a returned tensor replaces it."""
 
-    # ember/_tensor.py:379
+    # ember/_tensor.py:380
     def register_post_accumulate_grad_hook(self, hook):
         """Run hook(tensor) on this leaf after backward has accumulated its `.grad`; hook returns None."""
 
@@ -2104,11 +2104,11 @@ class Tensor:
     def resolve_neg(self):
         """input itself: ember has no lazy negation to resolve."""
 
-    # ember/_tensor.py:387
+    # ember/_tensor.py:388
     def retain_grad(self):
         """Keep `.grad` for this non-leaf tensor during backward."""
 
-    # ember/_tensor.py:411
+    # ember/_tensor.py:412
     @property
     def retains_grad(self): ...
 
@@ -2187,7 +2187,7 @@ class Tensor:
     def share_memory_(self):
         """Mark self's storage as shared (ember's memory is not moved; see the note above) and return self."""
 
-    # ember/_tensor.py:628
+    # ember/_tensor.py:629
     def short(self, memory_format=None): ...
 
     # ember/_ops/pointwise/unary_special.py:14
@@ -2281,11 +2281,11 @@ class Tensor:
     def sparse_resize_and_clear_(self, size, sparse_dim, dense_dim):
         """Empty a sparse COO tensor (no entries) and give it any size."""
 
-    # ember/_ops/shape/splits.py:27
+    # ember/_ops/shape/splits.py:28
     def split(self, split_size_or_sections, dim=0):
         """Pieces of `split_size` along `dim` (the last may be smaller), or of the listed sizes (views)."""
 
-    # ember/_ops/shape/splits.py:47
+    # ember/_ops/shape/splits.py:54
     def split_with_sizes(self, split_sizes, dim=0):
         """Pieces of the listed sizes along `dim` (views)."""
 
@@ -2417,7 +2417,7 @@ class Tensor:
     def tanh_(self):
         """In-place version of tanh."""
 
-    # ember/_ops/shape/splits.py:83
+    # ember/_ops/shape/splits.py:102
     def tensor_split(self, indices_or_sections, dim=0):
         """Pieces split at the given indices, or into `sections` pieces as equal as possible (views)."""
 
@@ -2425,7 +2425,7 @@ class Tensor:
     def tile(self, dims):
         """Like repeat, but fewer `dims` than the tensor has are padded with leading 1s."""
 
-    # ember/_tensor.py:562
+    # ember/_tensor.py:563
     def to(self, *args, **kwargs):
         """Move to a device and/or cast to a dtype; returns self when nothing changes."""
 
@@ -2456,7 +2456,7 @@ class Tensor:
     def to_sparse_csr(self, *args, **kwargs):
         """Tensor.to_sparse_csr(): the tensor in the CSR layout."""
 
-    # ember/_tensor.py:454
+    # ember/_tensor.py:455
     def tolist(self): ...
 
     # ember/_ops/reduction/sort.py:122
@@ -2510,18 +2510,18 @@ class Tensor:
     def trunc_(self):
         """In-place version of trunc."""
 
-    # ember/_tensor.py:598
+    # ember/_tensor.py:599
     def type(self, dtype=None, non_blocking=False, **kwargs):
         """With no argument, the legacy type name ('torch.FloatTensor'); otherwise a cast."""
 
-    # ember/_tensor.py:640
+    # ember/_tensor.py:641
     def type_as(self, other): ...
 
-    # ember/_ops/shape/splits.py:20
+    # ember/_ops/shape/splits.py:21
     def unbind(self, dim=0):
         """The slices along `dim`, each with that dim removed (views)."""
 
-    # ember/_ops/shape/splits.py:117
+    # ember/_ops/shape/splits.py:136
     def unflatten(self, dim, sizes):
         """Split dim `dim` into `sizes` (one may be -1): a view."""
 
@@ -2541,17 +2541,17 @@ class Tensor:
     def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
         """Collapse each run of equal consecutive elements (or slices along `dim`) to one."""
 
-    # ember/_ops/shape/split_dims.py:59
+    # ember/_ops/shape/split_dims.py:62
     def unsafe_chunk(self, chunks, dim=0):
-        """chunk (views), as unsafe_split."""
+        """chunk, as unsafe_split."""
 
-    # ember/_ops/shape/split_dims.py:46
+    # ember/_ops/shape/split_dims.py:47
     def unsafe_split(self, split_size, dim=0):
-        """split (views). NOTE: PyTorch's unsafe form skips the check on in-place writes into the pieces; ember's"""
+        """split, whose pieces share the input's memory but are not views for autograd: a write into one is"""
 
-    # ember/_ops/shape/split_dims.py:53
+    # ember/_ops/shape/split_dims.py:55
     def unsafe_split_with_sizes(self, split_sizes, dim=0):
-        """split_with_sizes (views), as unsafe_split."""
+        """split_with_sizes, as unsafe_split."""
 
     # ember/_ops/shape/views.py:436
     def unsqueeze(self, dim):
@@ -2583,7 +2583,7 @@ class Tensor:
     # ember/_ops/shape/views.py:178
     def view_as(self, other): ...
 
-    # ember/_ops/shape/split_dims.py:34
+    # ember/_ops/shape/split_dims.py:35
     def vsplit(self, indices_or_sections):
         """tensor_split along dim 0 of a tensor of 2 or more dims; an int must divide that dim."""
 
@@ -2606,49 +2606,49 @@ class Tensor:
 
 _PY_DTYPES: tuple
 
-# ember/_tensor.py:686
+# ember/_tensor.py:687
 def _dim_index(dim, ndim):
     """A dim for size(dim)/stride(dim): a 0-d tensor has none at all (PyTorch's IndexError)."""
 
 _inference_blocks: int
 
-# ember/_tensor.py:648
+# ember/_tensor.py:649
 def _is_param(t): ...
 
 # ember/_tensor.py:75
 def _new_version():
     """A fresh version counter for a tensor made while some inference_mode block is open (in some thread)."""
 
-# ember/_tensor.py:693
+# ember/_tensor.py:694
 def _norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
 
-# ember/_tensor.py:657
+# ember/_tensor.py:658
 def _parse_to(self, args, kwargs): ...
 
-# ember/_tensor.py:652
+# ember/_tensor.py:653
 def _rebuild(data, dev, requires_grad): ...
 
 # ember/_tensor.py:80
 def _wrap(array, device, dtype, requires_grad=False, vc=None):
     """Make a Tensor around `array` without any checks (the internal fast constructor). A tensor that shares"""
 
-# ember/_tensor.py:729
+# ember/_tensor.py:730
 def broadcast_shapes(*shapes):
     """torch.broadcast_shapes, with PyTorch's message naming the mismatched sizes."""
 
-# ember/_tensor.py:693
+# ember/_tensor.py:694
 def norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
 
-# ember/_tensor.py:707
+# ember/_tensor.py:708
 def norm_dims(dims, ndim):
     """Normalise an int, tuple or list of dims; duplicates get PyTorch's RuntimeError."""
 
-# ember/_tensor.py:722
+# ember/_tensor.py:723
 def reduction_dims(dims, ndim):
     """The array axes a reduction over `dims` (int, tuple or list) covers. A 0-d tensor accepts"""
 
-# ember/_tensor.py:747
+# ember/_tensor.py:748
 def sum_to(t, shape):
     """Sum `t` down to `shape`, undoing broadcasting: the one place that does it."""
