@@ -345,6 +345,8 @@ class Tensor:
             if strict:
                 from .autograd.inplace import view_rebase_error
                 raise view_rebase_error(meta, self)
+            if meta == "multi" and base.requires_grad:  # NOTE: as PyTorch, a view requires grad with its base
+                self._requires_grad = True
             return
         self._view_version = self._vc[0]
         if base._grad_fn is None and not base._requires_grad:

@@ -64,22 +64,22 @@ class Tensor:
     def __and__(self, other):
         """Elementwise bitwise and."""
 
-    # ember/_tensor.py:474
+    # ember/_tensor.py:476
     def __array__(self, dtype=None, copy=None): ...
 
     __array_priority__: int
 
-    # ember/_tensor.py:480
+    # ember/_tensor.py:482
     def __array_wrap__(self, array, context=None, return_scalar=False):
         """NumPy's ufuncs over a tensor and an ndarray (`t + ndarray`, after Tensor's operator"""
 
-    # ember/_tensor.py:500
+    # ember/_tensor.py:502
     def __bool__(self): ...
 
-    # ember/_tensor.py:517
+    # ember/_tensor.py:519
     def __complex__(self): ...
 
-    # ember/_tensor.py:539
+    # ember/_tensor.py:541
     def __deepcopy__(self, memo): ...
 
     # ember/_runtime.py:505
@@ -92,14 +92,14 @@ class Tensor:
     def __eq__(self, other):
         """Elementwise eq; returns a bool tensor."""
 
-    # ember/_tensor.py:511
+    # ember/_tensor.py:513
     def __float__(self): ...
 
     # ember/_ops/pointwise/arith.py:209
     def __floordiv__(self, other):
         """Division rounded toward negative infinity (Python's //)."""
 
-    # ember/_tensor.py:528
+    # ember/_tensor.py:530
     def __format__(self, spec): ...
 
     # ember/_ops/pointwise/compare.py:30
@@ -109,14 +109,14 @@ class Tensor:
     # ember/_ops/indexing/index.py:21
     def __getitem__(self, key): ...
 
-    # ember/_tensor.py:559
+    # ember/_tensor.py:561
     def __getstate__(self): ...
 
     # ember/_ops/pointwise/compare.py:29
     def __gt__(self, other):
         """Elementwise gt; returns a bool tensor."""
 
-    # ember/_tensor.py:525
+    # ember/_tensor.py:527
     def __hash__(self): ...
 
     # ember/_ops/pointwise/arith.py:492
@@ -138,13 +138,13 @@ class Tensor:
     # ember/_ops/pointwise/arith.py:494
     def __imul__(self, other): ...
 
-    # ember/_tensor.py:520
+    # ember/_tensor.py:522
     def __index__(self): ...
 
     # ember/_tensor.py:118
     def __init__(self, *args, **kwargs): ...
 
-    # ember/_tensor.py:514
+    # ember/_tensor.py:516
     def __int__(self): ...
 
     # ember/_ops/pointwise/unary.py:178
@@ -164,7 +164,7 @@ class Tensor:
     # ember/_ops/pointwise/arith.py:493
     def __isub__(self, other): ...
 
-    # ember/_tensor.py:495
+    # ember/_tensor.py:497
     def __iter__(self): ...
 
     # ember/_ops/pointwise/arith.py:495
@@ -177,7 +177,7 @@ class Tensor:
     def __le__(self, other):
         """Elementwise le; returns a bool tensor."""
 
-    # ember/_tensor.py:490
+    # ember/_tensor.py:492
     def __len__(self): ...
 
     # ember/_ops/pointwise/bitwise.py:63
@@ -230,10 +230,10 @@ class Tensor:
     def __rand__(self, other):
         """Elementwise bitwise and."""
 
-    # ember/_tensor.py:555
+    # ember/_tensor.py:557
     def __reduce_ex__(self, protocol): ...
 
-    # ember/_tensor.py:533
+    # ember/_tensor.py:535
     def __repr__(self): ...
 
     # ember/_ops/pointwise/arith.py:224
@@ -281,7 +281,7 @@ class Tensor:
     # ember/_ops/indexing/index.py:81
     def __setitem__(self, key, value): ...
 
-    # ember/_tensor.py:533
+    # ember/_tensor.py:535
     def __str__(self): ...
 
     # ember/_ops/pointwise/arith.py:78
@@ -337,7 +337,7 @@ class Tensor:
 
     _retains_grad: Any
 
-    # ember/_tensor.py:506
+    # ember/_tensor.py:508
     def _scalar(self): ...
 
     _sparse: bool
@@ -614,7 +614,7 @@ class Tensor:
     def atanh_(self):
         """In-place version of atanh."""
 
-    # ember/_tensor.py:366
+    # ember/_tensor.py:368
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor w.r.t. graph leaves, accumulating into `.grad`."""
 
@@ -633,7 +633,7 @@ class Tensor:
     def bernoulli_(self, p=0.5, *, generator=None):
         """Fill with 1 with probability p (a number or a tensor broadcast to self), else 0."""
 
-    # ember/_tensor.py:620
+    # ember/_tensor.py:622
     def bfloat16(self, memory_format=None): ...
 
     # ember/_ops/reduction/unique.py:163
@@ -692,13 +692,13 @@ class Tensor:
     def bmm(self, mat2, *, out=None):
         """Batched matrix product of two 3-D tensors with the same batch size."""
 
-    # ember/_tensor.py:638
+    # ember/_tensor.py:640
     def bool(self, memory_format=None): ...
 
     # ember/_ops/shape/join.py:288
     def broadcast_to(self, size): ...
 
-    # ember/_tensor.py:635
+    # ember/_tensor.py:637
     def byte(self, memory_format=None): ...
 
     # ember/_sampling.py:339
@@ -727,7 +727,7 @@ class Tensor:
     def chalf(self, memory_format=None):
         """Differs from PyTorch: ember has no complex32 (ComplexHalf) dtype (NumPy has no complex of two float16),"""
 
-    # ember/_tensor.py:632
+    # ember/_tensor.py:634
     def char(self, memory_format=None): ...
 
     # ember/_ops/linalg/decomp.py:363
@@ -842,7 +842,7 @@ class Tensor:
     def cov(self, *, correction=1, fweights=None, aweights=None):
         """Covariance of the rows of input (variables) over its columns (observations), with optional weights."""
 
-    # ember/_tensor.py:571
+    # ember/_tensor.py:573
     def cpu(self, memory_format=None): ...
 
     # ember/_ops/reduction/norms.py:265
@@ -853,7 +853,7 @@ class Tensor:
     def crow_indices(self):
         """Tensor.crow_indices(): PyTorch's error on a layout that has no crow_indices."""
 
-    # ember/_tensor.py:592
+    # ember/_tensor.py:594
     def cuda(self, device=None, non_blocking=False, memory_format=None): ...
 
     # ember/_ops/reduction/scan.py:152
@@ -880,7 +880,7 @@ class Tensor:
     def cumsum_(self, dim, *, dtype=None):
         """In-place cumsum."""
 
-    # ember/_tensor.py:431
+    # ember/_tensor.py:433
     @property
     def data(self):
         """The same data, out of the graph, with its own version counter (PyTorch's `.data`)."""
@@ -907,11 +907,11 @@ class Tensor:
     def det(self):
         """torch.det: alias of torch.linalg.det."""
 
-    # ember/_tensor.py:416
+    # ember/_tensor.py:418
     def detach(self):
         """A tensor sharing this one's data (and version counter) that is out of the graph."""
 
-    # ember/_tensor.py:420
+    # ember/_tensor.py:422
     def detach_(self): ...
 
     # ember/_tensor.py:155
@@ -981,7 +981,7 @@ class Tensor:
     def dot(self, b, /):
         """Inner product of two 1-D tensors."""
 
-    # ember/_tensor.py:614
+    # ember/_tensor.py:616
     def double(self, memory_format=None): ...
 
     # ember/_ops/shape/split_dims.py:41
@@ -1101,7 +1101,7 @@ class Tensor:
     def flipud(self):
         """Flip along dim 0 (up/down)."""
 
-    # ember/_tensor.py:611
+    # ember/_tensor.py:613
     def float(self, memory_format=None): ...
 
     # ember/_ops/pointwise/binary_float.py:257
@@ -1227,7 +1227,7 @@ class Tensor:
     def gt_(self, y, /):
         """In-place version of gt."""
 
-    # ember/_tensor.py:617
+    # ember/_tensor.py:619
     def half(self, memory_format=None): ...
 
     # ember/nn/functional.py:153
@@ -1346,7 +1346,7 @@ class Tensor:
     def inner(self, other, *, out=None):
         """Sum of products over the last dims (a product with a scalar when either is 0-d)."""
 
-    # ember/_tensor.py:626
+    # ember/_tensor.py:628
     def int(self, memory_format=None): ...
 
     # ember/_ops/linalg/decomp.py:109
@@ -1400,7 +1400,7 @@ class Tensor:
     def is_nonzero(self):
         """The truth value of a one-element tensor; RuntimeError for empty or larger ones."""
 
-    # ember/_tensor.py:586
+    # ember/_tensor.py:588
     def is_pinned(self, device=None):
         """Whether this CPU tensor lives in page-locked memory (see pin_memory)."""
 
@@ -1459,7 +1459,7 @@ class Tensor:
     def istft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, normalized=False, onesided=None, length=None, return_complex=False):
         """The inverse of stft: each frame's inverse DFT, windowed, overlap-added and divided by the overlap-added"""
 
-    # ember/_tensor.py:446
+    # ember/_tensor.py:448
     def item(self):
         """The single value as a Python number."""
 
@@ -1635,7 +1635,7 @@ class Tensor:
     def logsumexp(self, dim, keepdim=False, *, out=None):
         """log(sum(exp(input))) over `dim`, without overflow."""
 
-    # ember/_tensor.py:623
+    # ember/_tensor.py:625
     def long(self, memory_format=None): ...
 
     # ember/_ops/linalg/removed.py:79
@@ -1875,7 +1875,7 @@ class Tensor:
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """A tensor of ones of the given size."""
 
-    # ember/_tensor.py:644
+    # ember/_tensor.py:646
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False): ...
 
     # ember/_creation.py:327
@@ -1916,7 +1916,7 @@ class Tensor:
     # ember/_tensor.py:176
     def numel(self): ...
 
-    # ember/_tensor.py:461
+    # ember/_tensor.py:463
     def numpy(self, *, force=False):
         """A NumPy array sharing this CPU tensor's memory (a new array object each call)."""
 
@@ -1936,7 +1936,7 @@ class Tensor:
     def permute(self, *dims):
         """Reorder the dims (a view)."""
 
-    # ember/_tensor.py:574
+    # ember/_tensor.py:576
     def pin_memory(self, device=None):
         """A copy in page-locked host memory (needs a GPU, as in PyTorch)."""
 
@@ -2020,11 +2020,11 @@ class Tensor:
     def record_stream(self, stream):
         """Accepted and ignored: ember's memory is freed by reference counting, not per stream."""
 
-    # ember/_tensor.py:371
+    # ember/_tensor.py:373
     def register_hook(self, hook):
         """Run hook(grad) when this tensor's gradient is computed; a returned tensor replaces it."""
 
-    # ember/_tensor.py:380
+    # ember/_tensor.py:382
     def register_post_accumulate_grad_hook(self, hook):
         """Run hook(tensor) on this leaf after backward has accumulated its `.grad`; hook returns None."""
 
@@ -2108,11 +2108,11 @@ class Tensor:
     def resolve_neg(self):
         """input itself: ember has no lazy negation to resolve."""
 
-    # ember/_tensor.py:388
+    # ember/_tensor.py:390
     def retain_grad(self):
         """Keep `.grad` for this non-leaf tensor during backward."""
 
-    # ember/_tensor.py:412
+    # ember/_tensor.py:414
     @property
     def retains_grad(self): ...
 
@@ -2191,7 +2191,7 @@ class Tensor:
     def share_memory_(self):
         """Mark self's storage as shared (ember's memory is not moved; see the note above) and return self."""
 
-    # ember/_tensor.py:629
+    # ember/_tensor.py:631
     def short(self, memory_format=None): ...
 
     # ember/_ops/pointwise/unary_special.py:14
@@ -2429,7 +2429,7 @@ class Tensor:
     def tile(self, dims):
         """Like repeat, but fewer `dims` than the tensor has are padded with leading 1s."""
 
-    # ember/_tensor.py:563
+    # ember/_tensor.py:565
     def to(self, *args, **kwargs):
         """Move to a device and/or cast to a dtype; returns self when nothing changes."""
 
@@ -2464,7 +2464,7 @@ class Tensor:
     def to_sparse_csr(self, *args, **kwargs):
         """Tensor.to_sparse_csr(): the tensor in the CSR layout."""
 
-    # ember/_tensor.py:455
+    # ember/_tensor.py:457
     def tolist(self): ...
 
     # ember/_ops/reduction/sort.py:122
@@ -2518,11 +2518,11 @@ class Tensor:
     def trunc_(self):
         """In-place version of trunc."""
 
-    # ember/_tensor.py:599
+    # ember/_tensor.py:601
     def type(self, dtype=None, non_blocking=False, **kwargs):
         """With no argument, the legacy type name ('torch.FloatTensor'); otherwise a cast."""
 
-    # ember/_tensor.py:641
+    # ember/_tensor.py:643
     def type_as(self, other): ...
 
     # ember/_ops/shape/splits.py:21
@@ -2614,49 +2614,49 @@ class Tensor:
 
 _PY_DTYPES: tuple
 
-# ember/_tensor.py:687
+# ember/_tensor.py:689
 def _dim_index(dim, ndim):
     """A dim for size(dim)/stride(dim): a 0-d tensor has none at all (PyTorch's IndexError)."""
 
 _inference_blocks: int
 
-# ember/_tensor.py:649
+# ember/_tensor.py:651
 def _is_param(t): ...
 
 # ember/_tensor.py:75
 def _new_version():
     """A fresh version counter for a tensor made while some inference_mode block is open (in some thread)."""
 
-# ember/_tensor.py:694
+# ember/_tensor.py:696
 def _norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
 
-# ember/_tensor.py:658
+# ember/_tensor.py:660
 def _parse_to(self, args, kwargs): ...
 
-# ember/_tensor.py:653
+# ember/_tensor.py:655
 def _rebuild(data, dev, requires_grad): ...
 
 # ember/_tensor.py:80
 def _wrap(array, device, dtype, requires_grad=False, vc=None):
     """Make a Tensor around `array` without any checks (the internal fast constructor). A tensor that shares"""
 
-# ember/_tensor.py:730
+# ember/_tensor.py:732
 def broadcast_shapes(*shapes):
     """torch.broadcast_shapes, with PyTorch's message naming the mismatched sizes."""
 
-# ember/_tensor.py:694
+# ember/_tensor.py:696
 def norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
 
-# ember/_tensor.py:708
+# ember/_tensor.py:710
 def norm_dims(dims, ndim):
     """Normalise an int, tuple or list of dims; duplicates get PyTorch's RuntimeError."""
 
-# ember/_tensor.py:723
+# ember/_tensor.py:725
 def reduction_dims(dims, ndim):
     """The array axes a reduction over `dims` (int, tuple or list) covers. A 0-d tensor accepts"""
 
-# ember/_tensor.py:748
+# ember/_tensor.py:750
 def sum_to(t, shape):
     """Sum `t` down to `shape`, undoing broadcasting: the one place that does it."""

@@ -274,3 +274,63 @@ def test_detached_piece_may_be_written(case):
         d.mul_(2)
         return d, y
     same(fn)
+
+
+def _pieces(torch):
+    return (torch.arange(6.0).reshape(3, 2).requires_grad_() * 1).split(1)
+
+
+MORE = {
+    "view_of_piece_made_under_no_grad": lambda t: _written_view_no_grad(t),
+    "detach_": lambda t: _pieces(t)[0].detach_(),
+    "t_": lambda t: _pieces(t)[0].t_(),
+    "set_": lambda t: _pieces(t)[0].set_(t.zeros(1, 2)),
+    "resize_": lambda t: _pieces(t)[0].resize_(2),
+    "piece_of_a_piece": lambda t: _pieces(t)[0].split(1)[0].mul_(2),
+    "view_after_base_write": lambda t: _view_after_base_write(t),
+    "plain_base_made_to_require_grad": lambda t: _plain_base_made_to_require_grad(t).grad_fn,
+}
+
+
+def _written_view_no_grad(torch):
+    p = _pieces(torch)
+    with torch.no_grad():
+        v = p[0].view(-1)
+    v.mul_(2)
+
+
+def _view_after_base_write(torch):
+    y = torch.arange(6.0).reshape(3, 2).requires_grad_() * 1
+    v = y.split(1)[0].view(-1)
+    y.mul_(2)
+    return v.grad_fn
+
+
+def _plain_base_made_to_require_grad(torch):
+    x = torch.arange(6.0).reshape(3, 2)
+    p = x.split(2)
+    x.mul_(torch.ones(1, requires_grad=True))
+    return p[0]
+
+
+@pytest.mark.parametrize("case", list(MORE))
+def test_more_refusals_match_torch(case):
+    same_error(MORE[case])
+
+
+def test_piece_requires_grad_once_its_base_does():
+    def fn(torch):
+        p = _plain_base_made_to_require_grad(torch)
+        return p.requires_grad
+    same(fn)
+    same(lambda torch: [(p.requires_grad, p._version) for p in _pieces(torch)])
+
+
+def test_no_grad_write_into_a_piece_reaches_the_base():
+    def fn(torch):
+        y = torch.arange(6.0).reshape(3, 2).requires_grad_() * 1
+        p = y.unbind(0)
+        with torch.no_grad():
+            p[0].add_(1)
+        return y
+    same(fn)
