@@ -61,6 +61,7 @@ def _no_grad(t, f):
         return f()
 
 
+@pytest.mark.host_only("PyTorch's message names the backend its tensors are on (the CPU)")
 @pytest.mark.parametrize("case", list(NORMS) + list(NORM_ERRORS))
 def test_native_norm_matches_torch(case):
     fn = {**NORMS, **NORM_ERRORS}[case]
@@ -83,6 +84,7 @@ PADDED = {
 }
 
 
+@pytest.mark.host_only("PyTorch's message names the backend its tensors are on (the CPU)")
 @pytest.mark.parametrize("case", list(PADDED))
 def test_to_padded_tensor_refuses_tensors_that_are_not_nested(case):
     t_type, t_msg = _outcome(PADDED[case], torch)
@@ -108,3 +110,13 @@ def test_chalf_gives_complex32():
                                        "no Tensor.index")
 def test_tensor_index_for_first_class_dims():
     assert callable(ember.Tensor.index)
+
+
+def test_native_norm_on_the_test_device():
+    from _device import DEVICE
+    s = ember.tensor(DENSE, device=DEVICE).to_sparse()
+    out = ember.native_norm(s, 1)
+    assert out.device.type == DEVICE and out.item() == 7.0
+    with pytest.raises(NotImplementedError, match="Could not run 'aten::native_norm' with arguments from the '"
+                                                  + ("CUDA" if DEVICE == "cuda" else "CPU") + "' backend"):
+        ember.native_norm(ember.ones(2, device=DEVICE))
