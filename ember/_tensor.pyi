@@ -570,7 +570,7 @@ class Tensor:
     def as_strided_scatter(self, src, size, stride, storage_offset=None):
         """A copy of input (same strides) with src written into its as_strided(size, stride, storage_offset) view."""
 
-    # ember/_tail.py:392
+    # ember/_tail.py:391
     def as_subclass(self, cls):
         """A `cls` instance sharing self's data, version counter and place in the autograd graph."""
 
@@ -723,7 +723,7 @@ class Tensor:
     # ember/_types.py:107
     def cfloat(self, memory_format=None): ...
 
-    # ember/_tail.py:506
+    # ember/_layout_only.py:73
     def chalf(self, memory_format=None):
         """Differs from PyTorch: ember has no complex32 (ComplexHalf) dtype (NumPy has no complex of two float16),"""
 
@@ -795,7 +795,7 @@ class Tensor:
     def conj_physical_(self):
         """In-place complex conjugate (nothing to do for real tensors)."""
 
-    # ember/_tail.py:273
+    # ember/_tail.py:272
     def const_data_ptr(self): ...
 
     # ember/_ops/shape/copy.py:81
@@ -953,7 +953,7 @@ class Tensor:
     # ember/_tensor.py:171
     def dim(self): ...
 
-    # ember/_tail.py:261
+    # ember/_tail.py:260
     def dim_order(self, *, ambiguity_check=False):
         """The dims from outermost to innermost in memory (by decreasing stride)."""
 
@@ -1353,7 +1353,7 @@ class Tensor:
     def inverse(self, *, out=None):
         """Alias of torch.linalg.inv."""
 
-    # ember/_tail.py:417
+    # ember/_tail.py:416
     def ipu(self, device=None, non_blocking=False, memory_format=None): ...
 
     # ember/sparse/_surface.py:34
@@ -1378,7 +1378,7 @@ class Tensor:
     @property
     def is_cuda(self): ...
 
-    # ember/_tail.py:520
+    # ember/_tail.py:454
     def is_distributed(self): ...
 
     # ember/_tensor.py:226
@@ -1392,7 +1392,7 @@ class Tensor:
     @property
     def is_leaf(self): ...
 
-    # ember/_tail.py:167
+    # ember/_tail.py:166
     def is_neg(self):
         """Whether the negative bit is set: never in ember (negation is always materialised)."""
 
@@ -1404,11 +1404,11 @@ class Tensor:
     def is_pinned(self, device=None):
         """Whether this CPU tensor lives in page-locked memory (see pin_memory)."""
 
-    # ember/_tail.py:161
+    # ember/_tail.py:160
     def is_same_size(self, other):
         """Whether input and other have the same shape."""
 
-    # ember/_tail.py:179
+    # ember/_tail.py:178
     def is_set_to(self, tensor):
         """Whether self and tensor share storage, storage offset, sizes and strides."""
 
@@ -1667,11 +1667,11 @@ class Tensor:
     @property
     def mT(self): ...
 
-    # ember/_tail.py:281
+    # ember/_tail.py:280
     def map2_(self, x, y, callable):
         """self[i] = callable(self[i], x[i], y[i]) for every element, in place (CPU only)."""
 
-    # ember/_tail.py:276
+    # ember/_tail.py:275
     def map_(self, tensor, callable):
         """self[i] = callable(self[i], tensor[i]) for every element, in place (CPU only, as in PyTorch)."""
 
@@ -1738,7 +1738,7 @@ class Tensor:
     def mode(self, dim=-1, keepdim=False, *, out=None):
         """(values, indices) of the most frequent value along `dim` (the smallest on ties; its last index)."""
 
-    # ember/_tail.py:406
+    # ember/_tail.py:405
     def module_load(self, other, assign=False):
         """What load_state_dict stores for self: other detached (assign) or self with other's values copied in."""
 
@@ -1754,7 +1754,7 @@ class Tensor:
     def msort(self, *, out=None):
         """input sorted along its first dim."""
 
-    # ember/_tail.py:425
+    # ember/_tail.py:424
     def mtia(self, device=None, non_blocking=False, memory_format=None): ...
 
     # ember/_ops/pointwise/arith.py:125
@@ -1855,7 +1855,7 @@ class Tensor:
     # ember/_tensor.py:176
     def nelement(self): ...
 
-    # ember/_tail.py:380
+    # ember/_tail.py:379
     def new(self, *args, **kwargs):
         """Legacy Tensor.new: sizes give a new (zero-filled) tensor of self's dtype and device, data a copy."""
 
@@ -1863,7 +1863,7 @@ class Tensor:
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """An uninitialised tensor (ember fills it with zeros, so programs stay deterministic)."""
 
-    # ember/_tail.py:48
+    # ember/_tail.py:47
     def new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
         """empty_strided with self's dtype and device unless given."""
 
@@ -1894,7 +1894,7 @@ class Tensor:
     def nonzero(self, *, out=None, as_tuple=False):
         """Indices of the nonzero elements: an (n, ndim) int64 tensor, or one tensor per dim with as_tuple."""
 
-    # ember/_tail.py:156
+    # ember/_tail.py:155
     def nonzero_static(self, *, size, fill_value=-1): ...
 
     # ember/_ops/reduction/norms.py:164
@@ -2016,7 +2016,7 @@ class Tensor:
     def reciprocal_(self):
         """In-place version of reciprocal."""
 
-    # ember/_tail.py:431
+    # ember/_tail.py:430
     def record_stream(self, stream):
         """Accepted and ignored: ember's memory is freed by reference counting, not per stream."""
 
@@ -2028,7 +2028,7 @@ class Tensor:
     def register_post_accumulate_grad_hook(self, hook):
         """Run hook(tensor) on this leaf after backward has accumulated its `.grad`; hook returns None."""
 
-    # ember/_tail.py:436
+    # ember/_tail.py:435
     def reinforce(self, reward): ...
 
     # ember/_ops/pointwise/unary.py:127
@@ -2080,19 +2080,19 @@ class Tensor:
     # ember/_ops/shape/views.py:179
     def reshape_as(self, other): ...
 
-    # ember/_tail.py:357
+    # ember/_tail.py:356
     def resize(self, *sizes):
         """Deprecated: self reshaped to sizes (same number of elements)."""
 
-    # ember/_tail.py:317
+    # ember/_tail.py:316
     def resize_(self, *sizes, memory_format=None):
         """Give self `sizes` in place: a shrink keeps the first elements (sharing memory when self is"""
 
-    # ember/_tail.py:365
+    # ember/_tail.py:364
     def resize_as(self, tensor):
         """Deprecated: self reshaped to tensor's shape (same number of elements)."""
 
-    # ember/_tail.py:341
+    # ember/_tail.py:340
     def resize_as_(self, the_template, memory_format=None):
         """resize_ to the_template's shape."""
 
@@ -2104,7 +2104,7 @@ class Tensor:
     def resolve_conj(self):
         """input itself: ember's conjugates are always materialised."""
 
-    # ember/_tail.py:173
+    # ember/_tail.py:172
     def resolve_neg(self):
         """input itself: ember has no lazy negation to resolve."""
 
@@ -2361,7 +2361,7 @@ class Tensor:
     def sum(self, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
         """Sum of all elements, or over `dim` (int or tuple)."""
 
-    # ember/_tail.py:191
+    # ember/_tail.py:190
     def sum_to_size(self, *size):
         """input summed (keeping dims) down to `size`, which input's shape must expand from."""
 
@@ -2437,7 +2437,7 @@ class Tensor:
     def to_dense(self, dtype=None, *, masked_grad=None):
         """Tensor.to_dense() of a dense tensor: itself (another dtype if asked)."""
 
-    # ember/_tail.py:465
+    # ember/_layout_only.py:32
     def to_padded_tensor(self, padding, output_size=None):
         """Nested tensors only: as PyTorch does for every other tensor, raises NotImplementedError (ember has no"""
 
@@ -2605,7 +2605,7 @@ class Tensor:
     # ember/_ops/pointwise/binary_float.py:127
     def xlogy_(self, other): ...
 
-    # ember/_tail.py:421
+    # ember/_tail.py:420
     def xpu(self, device=None, non_blocking=False, memory_format=None): ...
 
     # ember/_ops/shape/copy.py:147
