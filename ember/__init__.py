@@ -13,7 +13,7 @@ from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, f
 from ._random import (Generator, bernoulli, default_generator, fork_rng as _fork_rng, get_rng_state, initial_seed,
                       manual_seed, normal, rand, rand_like, randint, randint_like, randn, randn_like, randperm, seed,
                       set_rng_state)
-from ._sampling import multinomial, poisson
+from ._sampling import binomial, multinomial, poisson
 from ._windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window
 from . import _types, _creation_specs
 from . import _tail, _runtime
