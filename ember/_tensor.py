@@ -97,6 +97,8 @@ def _wrap(array, device, dtype, requires_grad=False, vc=None):
     return t
 
 
+_WARNED_FLOAT = []  # float(t) of a tensor requiring grad has warned (PyTorch warns once)
+
 class Tensor:
     """A multi-dimensional array with autograd, on the CPU (NumPy) or a GPU (CuPy)."""
 
@@ -511,6 +513,10 @@ class Tensor:
         return self.item()
 
     def __float__(self):
+        if self.requires_grad and not _WARNED_FLOAT:
+            _WARNED_FLOAT.append(True)  # NOTE: PyTorch warns once per process (TORCH_WARN_ONCE)
+            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+                          "behavior.\nConsider using tensor.detach() first.", UserWarning, stacklevel=2)
         return float(self._scalar())
 
     def __int__(self):
