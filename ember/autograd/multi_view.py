@@ -1,4 +1,4 @@
-"""The multi-output views (split, split_with_sizes, chunk, unbind): one grad_fn for all pieces, and PyTorch's
+"""The multi-output views of torch.split, split_with_sizes, chunk and unbind: one grad_fn for all pieces, and PyTorch's
 refusal to write into such a piece in place while autograd records.
 
 The ops (ember/_ops/shape/splits.py, split_dims.py) make each piece by a Slice/Select view primitive (which
