@@ -40,7 +40,7 @@ class Size(tuple):
     def numel(self): ...
 
 
-# ember/_tensor.py:100
+# ember/_tensor.py:102
 class Tensor:
     """A multi-dimensional array with autograd, on the CPU (NumPy) or a GPU (CuPy)."""
 
@@ -64,22 +64,22 @@ class Tensor:
     def __and__(self, other):
         """Elementwise bitwise and."""
 
-    # ember/_tensor.py:476
+    # ember/_tensor.py:478
     def __array__(self, dtype=None, copy=None): ...
 
     __array_priority__: int
 
-    # ember/_tensor.py:482
+    # ember/_tensor.py:484
     def __array_wrap__(self, array, context=None, return_scalar=False):
         """NumPy's ufuncs over a tensor and an ndarray (`t + ndarray`, after Tensor's operator"""
 
-    # ember/_tensor.py:502
+    # ember/_tensor.py:504
     def __bool__(self): ...
 
-    # ember/_tensor.py:519
+    # ember/_tensor.py:525
     def __complex__(self): ...
 
-    # ember/_tensor.py:541
+    # ember/_tensor.py:547
     def __deepcopy__(self, memo): ...
 
     # ember/_runtime.py:505
@@ -92,14 +92,14 @@ class Tensor:
     def __eq__(self, other):
         """Elementwise eq; returns a bool tensor."""
 
-    # ember/_tensor.py:513
+    # ember/_tensor.py:515
     def __float__(self): ...
 
     # ember/_ops/pointwise/arith.py:209
     def __floordiv__(self, other):
         """Division rounded toward negative infinity (Python's //)."""
 
-    # ember/_tensor.py:530
+    # ember/_tensor.py:536
     def __format__(self, spec): ...
 
     # ember/_ops/pointwise/compare.py:30
@@ -109,14 +109,14 @@ class Tensor:
     # ember/_ops/indexing/index.py:21
     def __getitem__(self, key): ...
 
-    # ember/_tensor.py:561
+    # ember/_tensor.py:567
     def __getstate__(self): ...
 
     # ember/_ops/pointwise/compare.py:29
     def __gt__(self, other):
         """Elementwise gt; returns a bool tensor."""
 
-    # ember/_tensor.py:527
+    # ember/_tensor.py:533
     def __hash__(self): ...
 
     # ember/_ops/pointwise/arith.py:492
@@ -138,13 +138,13 @@ class Tensor:
     # ember/_ops/pointwise/arith.py:494
     def __imul__(self, other): ...
 
-    # ember/_tensor.py:522
+    # ember/_tensor.py:528
     def __index__(self): ...
 
-    # ember/_tensor.py:118
+    # ember/_tensor.py:120
     def __init__(self, *args, **kwargs): ...
 
-    # ember/_tensor.py:516
+    # ember/_tensor.py:522
     def __int__(self): ...
 
     # ember/_ops/pointwise/unary.py:178
@@ -164,7 +164,7 @@ class Tensor:
     # ember/_ops/pointwise/arith.py:493
     def __isub__(self, other): ...
 
-    # ember/_tensor.py:497
+    # ember/_tensor.py:499
     def __iter__(self): ...
 
     # ember/_ops/pointwise/arith.py:495
@@ -177,7 +177,7 @@ class Tensor:
     def __le__(self, other):
         """Elementwise le; returns a bool tensor."""
 
-    # ember/_tensor.py:492
+    # ember/_tensor.py:494
     def __len__(self): ...
 
     # ember/_ops/pointwise/bitwise.py:63
@@ -208,7 +208,7 @@ class Tensor:
     def __neg__(self):
         """-input."""
 
-    # ember/_tensor.py:114
+    # ember/_tensor.py:116
     def __new__(cls, *args, **kwargs): ...
 
     # ember/_ops/pointwise/bitwise.py:40
@@ -230,10 +230,10 @@ class Tensor:
     def __rand__(self, other):
         """Elementwise bitwise and."""
 
-    # ember/_tensor.py:557
+    # ember/_tensor.py:563
     def __reduce_ex__(self, protocol): ...
 
-    # ember/_tensor.py:535
+    # ember/_tensor.py:541
     def __repr__(self): ...
 
     # ember/_ops/pointwise/arith.py:224
@@ -281,7 +281,7 @@ class Tensor:
     # ember/_ops/indexing/index.py:81
     def __setitem__(self, key, value): ...
 
-    # ember/_tensor.py:535
+    # ember/_tensor.py:541
     def __str__(self): ...
 
     # ember/_ops/pointwise/arith.py:78
@@ -298,10 +298,10 @@ class Tensor:
 
     _accum: Any
 
-    # ember/_tensor.py:320
+    # ember/_tensor.py:322
     def _accumulator(self): ...
 
-    # ember/_tensor.py:121
+    # ember/_tensor.py:123
     def _adopt(self, other):
         """Take over another tensor's fields (used by subclasses built from a tensor)."""
 
@@ -313,7 +313,7 @@ class Tensor:
 
     _dtype: Any
 
-    # ember/_tensor.py:327
+    # ember/_tensor.py:329
     def _edge_for_grad(self):
         """The graph position whose incoming gradient is this tensor's gradient."""
 
@@ -337,12 +337,12 @@ class Tensor:
 
     _retains_grad: Any
 
-    # ember/_tensor.py:508
+    # ember/_tensor.py:510
     def _scalar(self): ...
 
     _sparse: bool
 
-    # ember/_tensor.py:336
+    # ember/_tensor.py:338
     def _sync_view(self, strict=True):
         """A view whose base changed in place: rebuild its grad_fn from the base's new history."""
 
@@ -352,7 +352,7 @@ class Tensor:
 
     _vc: Any
 
-    # ember/_tensor.py:310
+    # ember/_tensor.py:312
     @property
     def _version(self): ...
 
@@ -614,7 +614,7 @@ class Tensor:
     def atanh_(self):
         """In-place version of atanh."""
 
-    # ember/_tensor.py:368
+    # ember/_tensor.py:370
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor w.r.t. graph leaves, accumulating into `.grad`."""
 
@@ -633,7 +633,7 @@ class Tensor:
     def bernoulli_(self, p=0.5, *, generator=None):
         """Fill with 1 with probability p (a number or a tensor broadcast to self), else 0."""
 
-    # ember/_tensor.py:622
+    # ember/_tensor.py:628
     def bfloat16(self, memory_format=None): ...
 
     # ember/_ops/reduction/unique.py:163
@@ -692,13 +692,13 @@ class Tensor:
     def bmm(self, mat2, *, out=None):
         """Batched matrix product of two 3-D tensors with the same batch size."""
 
-    # ember/_tensor.py:640
+    # ember/_tensor.py:646
     def bool(self, memory_format=None): ...
 
     # ember/_ops/shape/join.py:288
     def broadcast_to(self, size): ...
 
-    # ember/_tensor.py:637
+    # ember/_tensor.py:643
     def byte(self, memory_format=None): ...
 
     # ember/_sampling.py:339
@@ -727,7 +727,7 @@ class Tensor:
     def chalf(self, memory_format=None):
         """Differs from PyTorch: ember has no complex32 (ComplexHalf) dtype (NumPy has no complex of two float16),"""
 
-    # ember/_tensor.py:634
+    # ember/_tensor.py:640
     def char(self, memory_format=None): ...
 
     # ember/_ops/linalg/decomp.py:363
@@ -842,7 +842,7 @@ class Tensor:
     def cov(self, *, correction=1, fweights=None, aweights=None):
         """Covariance of the rows of input (variables) over its columns (observations), with optional weights."""
 
-    # ember/_tensor.py:573
+    # ember/_tensor.py:579
     def cpu(self, memory_format=None): ...
 
     # ember/_ops/reduction/norms.py:265
@@ -853,7 +853,7 @@ class Tensor:
     def crow_indices(self):
         """Tensor.crow_indices(): PyTorch's error on a layout that has no crow_indices."""
 
-    # ember/_tensor.py:594
+    # ember/_tensor.py:600
     def cuda(self, device=None, non_blocking=False, memory_format=None): ...
 
     # ember/_ops/reduction/scan.py:152
@@ -880,7 +880,7 @@ class Tensor:
     def cumsum_(self, dim, *, dtype=None):
         """In-place cumsum."""
 
-    # ember/_tensor.py:433
+    # ember/_tensor.py:435
     @property
     def data(self):
         """The same data, out of the graph, with its own version counter (PyTorch's `.data`)."""
@@ -907,14 +907,14 @@ class Tensor:
     def det(self):
         """torch.det: alias of torch.linalg.det."""
 
-    # ember/_tensor.py:418
+    # ember/_tensor.py:420
     def detach(self):
         """A tensor sharing this one's data (and version counter) that is out of the graph."""
 
-    # ember/_tensor.py:422
+    # ember/_tensor.py:424
     def detach_(self): ...
 
-    # ember/_tensor.py:155
+    # ember/_tensor.py:157
     @property
     def device(self): ...
 
@@ -950,7 +950,7 @@ class Tensor:
     def digamma_(self):
         """In-place version of digamma."""
 
-    # ember/_tensor.py:171
+    # ember/_tensor.py:173
     def dim(self): ...
 
     # ember/_tail.py:260
@@ -981,14 +981,14 @@ class Tensor:
     def dot(self, b, /):
         """Inner product of two 1-D tensors."""
 
-    # ember/_tensor.py:616
+    # ember/_tensor.py:622
     def double(self, memory_format=None): ...
 
     # ember/_ops/shape/split_dims.py:41
     def dsplit(self, indices_or_sections):
         """tensor_split along dim 2 of a tensor of 3 or more dims; an int must divide that dim."""
 
-    # ember/_tensor.py:140
+    # ember/_tensor.py:142
     @property
     def dtype(self): ...
 
@@ -996,7 +996,7 @@ class Tensor:
     def eig(self, eigenvectors=False, *, e=None, v=None):
         """Removed from PyTorch in 1.9 (use torch.linalg.eig): raises RuntimeError."""
 
-    # ember/_tensor.py:181
+    # ember/_tensor.py:183
     def element_size(self): ...
 
     # ember/_ops/pointwise/compare.py:25
@@ -1101,7 +1101,7 @@ class Tensor:
     def flipud(self):
         """Flip along dim 0 (up/down)."""
 
-    # ember/_tensor.py:613
+    # ember/_tensor.py:619
     def float(self, memory_format=None): ...
 
     # ember/_ops/pointwise/binary_float.py:257
@@ -1188,10 +1188,10 @@ class Tensor:
     def ger(self, vec2, *, out=None):
         """Alias of outer."""
 
-    # ember/_tensor.py:232
+    # ember/_tensor.py:234
     def get_device(self): ...
 
-    # ember/_tensor.py:271
+    # ember/_tensor.py:273
     @property
     def grad(self): ...
     @grad.setter
@@ -1199,7 +1199,7 @@ class Tensor:
     @grad.deleter
     def grad(self): ...
 
-    # ember/_tensor.py:265
+    # ember/_tensor.py:267
     @property
     def grad_fn(self): ...
 
@@ -1227,7 +1227,7 @@ class Tensor:
     def gt_(self, y, /):
         """In-place version of gt."""
 
-    # ember/_tensor.py:619
+    # ember/_tensor.py:625
     def half(self, memory_format=None): ...
 
     # ember/nn/functional.py:153
@@ -1346,7 +1346,7 @@ class Tensor:
     def inner(self, other, *, out=None):
         """Sum of products over the last dims (a product with a scalar when either is 0-d)."""
 
-    # ember/_tensor.py:628
+    # ember/_tensor.py:634
     def int(self, memory_format=None): ...
 
     # ember/_ops/linalg/decomp.py:109
@@ -1360,35 +1360,35 @@ class Tensor:
     def is_coalesced(self):
         """Tensor.is_coalesced(): PyTorch's error on a layout that has no is_coalesced."""
 
-    # ember/_tensor.py:229
+    # ember/_tensor.py:231
     def is_complex(self): ...
 
     # ember/_ops/pointwise/complex.py:242
     def is_conj(self):
         """False: ember never sets PyTorch's lazy conjugate bit (see conj)."""
 
-    # ember/_tensor.py:214
+    # ember/_tensor.py:216
     def is_contiguous(self, memory_format=None): ...
 
-    # ember/_tensor.py:163
+    # ember/_tensor.py:165
     @property
     def is_cpu(self): ...
 
-    # ember/_tensor.py:159
+    # ember/_tensor.py:161
     @property
     def is_cuda(self): ...
 
     # ember/_tail.py:454
     def is_distributed(self): ...
 
-    # ember/_tensor.py:226
+    # ember/_tensor.py:228
     def is_floating_point(self): ...
 
-    # ember/_tensor.py:316
+    # ember/_tensor.py:318
     def is_inference(self):
         """Whether this is an inference tensor: made inside inference_mode (or a view or detach of one)."""
 
-    # ember/_tensor.py:235
+    # ember/_tensor.py:237
     @property
     def is_leaf(self): ...
 
@@ -1400,7 +1400,7 @@ class Tensor:
     def is_nonzero(self):
         """The truth value of a one-element tensor; RuntimeError for empty or larger ones."""
 
-    # ember/_tensor.py:588
+    # ember/_tensor.py:594
     def is_pinned(self, device=None):
         """Whether this CPU tensor lives in page-locked memory (see pin_memory)."""
 
@@ -1418,7 +1418,7 @@ class Tensor:
     # ember/_types.py:105
     def is_signed(self): ...
 
-    # ember/_tensor.py:146
+    # ember/_tensor.py:148
     @property
     def is_sparse(self): ...
 
@@ -1459,11 +1459,11 @@ class Tensor:
     def istft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, normalized=False, onesided=None, length=None, return_complex=False):
         """The inverse of stft: each frame's inverse DFT, windowed, overlap-added and divided by the overlap-added"""
 
-    # ember/_tensor.py:448
+    # ember/_tensor.py:450
     def item(self):
         """The single value as a Python number."""
 
-    # ember/_tensor.py:184
+    # ember/_tensor.py:186
     @property
     def itemsize(self): ...
 
@@ -1475,7 +1475,7 @@ class Tensor:
     def kthvalue(self, k, dim=-1, keepdim=False, *, out=None):
         """(values, indices) of the k-th smallest entry along `dim` (k counts from 1)."""
 
-    # ember/_tensor.py:150
+    # ember/_tensor.py:152
     @property
     def layout(self): ...
 
@@ -1635,7 +1635,7 @@ class Tensor:
     def logsumexp(self, dim, keepdim=False, *, out=None):
         """log(sum(exp(input))) over `dim`, without overflow."""
 
-    # ember/_tensor.py:625
+    # ember/_tensor.py:631
     def long(self, memory_format=None): ...
 
     # ember/_ops/linalg/removed.py:79
@@ -1817,15 +1817,15 @@ class Tensor:
     def narrow_copy(self, *args, out=None, **kwargs):
         """narrow's result as a new contiguous tensor (not a view)."""
 
-    # ember/_tensor.py:188
+    # ember/_tensor.py:190
     @property
     def nbytes(self): ...
 
-    # ember/_tensor.py:167
+    # ember/_tensor.py:169
     @property
     def ndim(self): ...
 
-    # ember/_tensor.py:171
+    # ember/_tensor.py:173
     def ndimension(self): ...
 
     # ember/_ops/pointwise/compare.py:26
@@ -1852,7 +1852,7 @@ class Tensor:
     def negative_(self):
         """In-place version of neg."""
 
-    # ember/_tensor.py:176
+    # ember/_tensor.py:178
     def nelement(self): ...
 
     # ember/_tail.py:379
@@ -1875,7 +1875,7 @@ class Tensor:
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """A tensor of ones of the given size."""
 
-    # ember/_tensor.py:646
+    # ember/_tensor.py:652
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False): ...
 
     # ember/_creation.py:327
@@ -1913,10 +1913,10 @@ class Tensor:
     def not_equal_(self, y, /):
         """In-place version of ne."""
 
-    # ember/_tensor.py:176
+    # ember/_tensor.py:178
     def numel(self): ...
 
-    # ember/_tensor.py:463
+    # ember/_tensor.py:465
     def numpy(self, *, force=False):
         """A NumPy array sharing this CPU tensor's memory (a new array object each call)."""
 
@@ -1936,7 +1936,7 @@ class Tensor:
     def permute(self, *dims):
         """Reorder the dims (a view)."""
 
-    # ember/_tensor.py:576
+    # ember/_tensor.py:582
     def pin_memory(self, device=None):
         """A copy in page-locked host memory (needs a GPU, as in PyTorch)."""
 
@@ -2020,11 +2020,11 @@ class Tensor:
     def record_stream(self, stream):
         """Accepted and ignored: ember's memory is freed by reference counting, not per stream."""
 
-    # ember/_tensor.py:373
+    # ember/_tensor.py:375
     def register_hook(self, hook):
         """Run hook(grad) when this tensor's gradient is computed; a returned tensor replaces it."""
 
-    # ember/_tensor.py:382
+    # ember/_tensor.py:384
     def register_post_accumulate_grad_hook(self, hook):
         """Run hook(tensor) on this leaf after backward has accumulated its `.grad`; hook returns None."""
 
@@ -2063,13 +2063,13 @@ class Tensor:
     def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
         """Each element repeated `repeats` times (an int or a tensor of counts) along `dim` (flattened if None)."""
 
-    # ember/_tensor.py:240
+    # ember/_tensor.py:242
     @property
     def requires_grad(self): ...
     @requires_grad.setter
     def requires_grad(self, value): ...
 
-    # ember/_tensor.py:258
+    # ember/_tensor.py:260
     def requires_grad_(self, requires_grad=True):
         """Set requires_grad in place; returns self."""
 
@@ -2108,11 +2108,11 @@ class Tensor:
     def resolve_neg(self):
         """input itself: ember has no lazy negation to resolve."""
 
-    # ember/_tensor.py:390
+    # ember/_tensor.py:392
     def retain_grad(self):
         """Keep `.grad` for this non-leaf tensor during backward."""
 
-    # ember/_tensor.py:414
+    # ember/_tensor.py:416
     @property
     def retains_grad(self): ...
 
@@ -2183,7 +2183,7 @@ class Tensor:
     def sgn_(self):
         """In-place version of sgn."""
 
-    # ember/_tensor.py:131
+    # ember/_tensor.py:133
     @property
     def shape(self): ...
 
@@ -2191,7 +2191,7 @@ class Tensor:
     def share_memory_(self):
         """Move self's storage into shared memory (a no-op if it is there already, or on CUDA) and return self."""
 
-    # ember/_tensor.py:631
+    # ember/_tensor.py:637
     def short(self, memory_format=None): ...
 
     # ember/_ops/pointwise/unary_special.py:14
@@ -2238,7 +2238,7 @@ class Tensor:
     def sinh_(self):
         """In-place version of sinh."""
 
-    # ember/_tensor.py:135
+    # ember/_tensor.py:137
     def size(self, dim=None): ...
 
     # ember/_ops/indexing/scatter_views.py:100
@@ -2333,13 +2333,13 @@ class Tensor:
     def storage(self):
         """Deprecated in PyTorch: self's storage as a TypedStorage (warns once, as PyTorch)."""
 
-    # ember/_tensor.py:210
+    # ember/_tensor.py:212
     def storage_offset(self): ...
 
     # ember/_storage.py:167
     def storage_type(self): ...
 
-    # ember/_tensor.py:192
+    # ember/_tensor.py:194
     def stride(self, dim=None): ...
 
     # ember/_ops/pointwise/arith.py:78
@@ -2429,7 +2429,7 @@ class Tensor:
     def tile(self, dims):
         """Like repeat, but fewer `dims` than the tensor has are padded with leading 1s."""
 
-    # ember/_tensor.py:565
+    # ember/_tensor.py:571
     def to(self, *args, **kwargs):
         """Move to a device and/or cast to a dtype; returns self when nothing changes."""
 
@@ -2464,7 +2464,7 @@ class Tensor:
     def to_sparse_csr(self, *args, **kwargs):
         """Tensor.to_sparse_csr(): the tensor in the CSR layout."""
 
-    # ember/_tensor.py:457
+    # ember/_tensor.py:459
     def tolist(self): ...
 
     # ember/_ops/reduction/sort.py:122
@@ -2518,11 +2518,11 @@ class Tensor:
     def trunc_(self):
         """In-place version of trunc."""
 
-    # ember/_tensor.py:601
+    # ember/_tensor.py:607
     def type(self, dtype=None, non_blocking=False, **kwargs):
         """With no argument, the legacy type name ('torch.FloatTensor'); otherwise a cast."""
 
-    # ember/_tensor.py:643
+    # ember/_tensor.py:649
     def type_as(self, other): ...
 
     # ember/_ops/shape/splits.py:21
@@ -2614,49 +2614,51 @@ class Tensor:
 
 _PY_DTYPES: tuple
 
-# ember/_tensor.py:689
+_WARNED_FLOAT: list
+
+# ember/_tensor.py:695
 def _dim_index(dim, ndim):
     """A dim for size(dim)/stride(dim): a 0-d tensor has none at all (PyTorch's IndexError)."""
 
 _inference_blocks: int
 
-# ember/_tensor.py:651
+# ember/_tensor.py:657
 def _is_param(t): ...
 
 # ember/_tensor.py:75
 def _new_version():
     """A fresh version counter for a tensor made while some inference_mode block is open (in some thread)."""
 
-# ember/_tensor.py:696
+# ember/_tensor.py:702
 def _norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
 
-# ember/_tensor.py:660
+# ember/_tensor.py:666
 def _parse_to(self, args, kwargs): ...
 
-# ember/_tensor.py:655
+# ember/_tensor.py:661
 def _rebuild(data, dev, requires_grad): ...
 
 # ember/_tensor.py:80
 def _wrap(array, device, dtype, requires_grad=False, vc=None):
     """Make a Tensor around `array` without any checks (the internal fast constructor). A tensor that shares"""
 
-# ember/_tensor.py:732
+# ember/_tensor.py:738
 def broadcast_shapes(*shapes):
     """torch.broadcast_shapes, with PyTorch's message naming the mismatched sizes."""
 
-# ember/_tensor.py:696
+# ember/_tensor.py:702
 def norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
 
-# ember/_tensor.py:710
+# ember/_tensor.py:716
 def norm_dims(dims, ndim):
     """Normalise an int, tuple or list of dims; duplicates get PyTorch's RuntimeError."""
 
-# ember/_tensor.py:725
+# ember/_tensor.py:731
 def reduction_dims(dims, ndim):
     """The array axes a reduction over `dims` (int, tuple or list) covers. A 0-d tensor accepts"""
 
-# ember/_tensor.py:750
+# ember/_tensor.py:756
 def sum_to(t, shape):
     """Sum `t` down to `shape`, undoing broadcasting: the one place that does it."""
