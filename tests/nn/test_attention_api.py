@@ -112,3 +112,48 @@ def test_flash_attention_registry(caplog):
         assert removed == [True] and eattn.current_flash_attention_impl() is None
     finally:
         eattn._registry._IMPLS.pop("Mine")
+
+
+@pytest.mark.parametrize("variant", ["causal_upper_left", "causal_lower_right"])
+@pytest.mark.parametrize("lq,lkv", [(3, 3), (3, 5), (5, 3), (1, 4)])
+def test_causal_bias_masks_and_attention(variant, lq, lkv):
+    import warnings
+
+    import torch.nn.attention.bias as tbias
+
+    import ember.nn.attention.bias as ebias
+    with warnings.catch_warnings(record=True) as t_warn:
+        warnings.simplefilter("always")
+        tb = getattr(tbias, variant)(lq, lkv)
+    with warnings.catch_warnings(record=True) as e_warn:
+        warnings.simplefilter("always")
+        eb = getattr(ebias, variant)(lq, lkv)
+    assert [str(w.message) for w in e_warn] == [str(w.message) for w in t_warn]
+    assert isinstance(eb, ember.Tensor) and isinstance(eb, ebias.CausalBias)
+    assert int(eb.variant) == int(tb.variant) and (eb.seq_len_q, eb.seq_len_kv) == (lq, lkv)
+    assert_close(eb._materialize(), tb._materialize())
+    assert repr(eb) == repr(tb)
+    rng = np.random.default_rng(1)
+    q = rng.standard_normal((2, 3, lq, 8)).astype(np.float32)
+    k = rng.standard_normal((2, 3, lkv, 8)).astype(np.float32)
+    v = rng.standard_normal((2, 3, lkv, 4)).astype(np.float32)
+    t_out = torch.nn.functional.scaled_dot_product_attention(*map(torch.from_numpy, (q, k, v)), attn_mask=tb)
+    e_out = ember.nn.functional.scaled_dot_product_attention(*map(ember.from_numpy, (q, k, v)), attn_mask=eb)
+    assert_close(e_out, t_out, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="CausalBias should not be used with causal=True"):
+        ember.nn.functional.scaled_dot_product_attention(*map(ember.from_numpy, (q, k, v)), attn_mask=eb,
+                                                         is_causal=True)
+
+
+def test_causal_bias_errors():
+    import torch.nn.attention.bias as tbias
+
+    import ember.nn.attention.bias as ebias
+    for name in ("causal_upper_left", "causal_lower_right"):
+        with pytest.raises(AssertionError) as t_err:
+            getattr(tbias, name)(2, 3, 4)
+        with pytest.raises(AssertionError) as e_err:
+            getattr(ebias, name)(2, 3, 4)
+        assert str(e_err.value) == str(t_err.value)
+    assert ebias.__all__ == tbias.__all__
+    assert [(m.name, m.value) for m in ebias.CausalVariant] == [(m.name, m.value) for m in tbias.CausalVariant]

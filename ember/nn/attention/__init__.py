@@ -79,6 +79,18 @@ def sdpa_kernel(backends, set_priority=False):
         _flags.flags["cuda.sdp.priority_order"] = previous_order
 
 
+def _sdpa_checks(query, attn_mask, is_causal):
+    """The checks scaled_dot_product_attention owes to this module (a CausalBias with is_causal, disabled
+    backends); returns the attn_mask to use (a CausalBias as its plain mask on the query's device)."""
+    from .bias import CausalBias
+    if isinstance(attn_mask, CausalBias):
+        if is_causal:
+            raise ValueError("CausalBias should not be used with causal=True")
+        attn_mask = attn_mask._materialize(query.device)
+    _refuse_when_disabled(query.device)
+    return attn_mask
+
+
 def _refuse_when_disabled(device):
     """Raise as PyTorch does when every backend usable on `device` is switched off.
 
