@@ -223,3 +223,63 @@ def test_pruned_state_dict_loads_into_pruned_module():
     e2.load_state_dict({k: ember.from_numpy(v.detach().numpy().copy()) for k, v in t.state_dict().items()})
     e2(ember.ones(1, 7))
     assert_close(e2.weight, t.weight)
+
+
+def _lenet(lib):
+    class LeNet(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = lib.nn.Conv2d(1, 6, 3)
+            self.conv2 = lib.nn.Conv2d(6, 16, 3)
+            self.fc1 = lib.nn.Linear(16 * 5 * 5, 120)
+            self.fc2 = lib.nn.Linear(120, 84)
+            self.fc3 = lib.nn.Linear(84, 10)
+
+        def forward(self, x):
+            F = lib.nn.functional
+            x = F.max_pool2d(F.relu(self.conv1(x)), (2, 2))
+            x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+            x = x.view(-1, int(x.nelement() / x.shape[0]))
+            return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+    return LeNet()
+
+
+def test_pruning_tutorial_flow():
+    """The deterministic steps of PyTorch's pruning tutorial, side by side."""
+    t, e = _pair(_lenet)
+    x = np.random.default_rng(5).standard_normal((2, 1, 28, 28)).astype(np.float32)
+    for prune, m in ((tprune, t), (eprune, e)):
+        prune.l1_unstructured(m.conv1, name="bias", amount=3)
+        prune.ln_structured(m.conv1, name="weight", amount=0.5, n=2, dim=0)
+        prune.l1_unstructured(m.fc3, name="weight", amount=0.3)
+        prune.remove(m.conv1, "weight")
+        params = [(m.conv1, "weight"), (m.conv2, "weight"), (m.fc1, "weight"), (m.fc2, "weight"),
+                  (m.fc3, "weight")]
+        prune.global_unstructured(params, pruning_method=prune.L1Unstructured, amount=0.2)
+    _same_layout(t, e)
+    assert list(e.conv1._forward_pre_hooks.keys()) != [] and len(e.fc3._forward_pre_hooks) == 1
+    assert_close(e(ember.from_numpy(x)), t(torch.from_numpy(x)), rtol=1e-4, atol=1e-5)
+    sparsity = [float((m.weight == 0).sum()) for m in (e.conv1, e.conv2, e.fc1, e.fc2, e.fc3)]
+    assert sparsity == [float((m.weight == 0).sum()) for m in (t.conv1, t.conv2, t.fc1, t.fc2, t.fc3)]
+
+
+def test_custom_pruning_method_subclass():
+    def make(prune):
+        class EveryOther(prune.BasePruningMethod):
+            PRUNING_TYPE = "unstructured"
+
+            def compute_mask(self, t, default_mask):
+                mask = default_mask.clone()
+                mask.view(-1)[::2] = 0
+                return mask
+
+        def every_other(module, name):
+            EveryOther.apply(module, name)
+            return module
+        return every_other
+    t, e = _pair(_linear)
+    make(tprune)(t, "bias")
+    make(tprune)(t, "bias")
+    make(eprune)(e, "bias")
+    make(eprune)(e, "bias")
+    _same_layout(t, e)

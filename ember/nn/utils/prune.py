@@ -251,7 +251,7 @@ class RandomStructured(BasePruningMethod):
         _check_amount_fits(k, size)
         if k == 0:
             return default_mask
-        scores = _random.rand(size)
+        scores = _random.rand(size, device=t.device)
         # NOTE: keep the channels scoring above the k-th smallest score: exactly k pruned
         keep = scores > scores.kthvalue(k).values
         mask = _channel_mask(t, self.dim, keep)
