@@ -283,3 +283,22 @@ def test_custom_pruning_method_subclass():
     make(eprune)(e, "bias")
     make(eprune)(e, "bias")
     _same_layout(t, e)
+
+
+def test_global_unstructured_with_importance_scores_and_already_pruned():
+    torch.manual_seed(3)
+    tm = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.Linear(6, 2))
+    em = ember.nn.Sequential(ember.nn.Linear(4, 6), ember.nn.Linear(6, 2))
+    copy_weights(tm, em)
+    rng = np.random.default_rng(4)
+    s0 = rng.standard_normal((6, 4)).astype(np.float32)
+    for lib, prune, m in ((torch, tprune, tm), (ember, eprune, em)):
+        prune.l1_unstructured(m[1], "weight", amount=4)
+        scores = {(m[0], "weight"): lib.from_numpy(s0.copy())}
+        prune.global_unstructured([(m[0], "weight"), (m[1], "weight")], pruning_method=prune.L1Unstructured,
+                                  importance_scores=scores, amount=7)
+    _same_layout(tm, em)
+    raises_like(lambda: tprune.global_unstructured([(tm[0], "weight")], tprune.L1Unstructured,
+                                                   importance_scores=[1], amount=1),
+                lambda: eprune.global_unstructured([(em[0], "weight")], eprune.L1Unstructured,
+                                                   importance_scores=[1], amount=1))

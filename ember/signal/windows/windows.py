@@ -2,7 +2,11 @@
 step by step as PyTorch's are (so float32 windows round as PyTorch's do).
 
 Unlike torch.*_window (ember/_windows.py), these are symmetric by default (`sym=True`) and take the length as
-`M`; `sym=False` gives the periodic window (the first M of M + 1 points)."""
+`M`; `sym=False` gives the periodic window (the first M of M + 1 points).
+
+NOTE: they share no code with ember/_windows.py on purpose: PyTorch computes torch.hann_window and
+torch.signal.windows.hann by different steps (a fused kernel against linspace and a cosine sum), so their values
+differ in the last bits, and each of ember's follows its own PyTorch counterpart."""
 import math
 from collections.abc import Iterable
 
