@@ -9,6 +9,7 @@ from .weight_norm import remove_weight_norm, weight_norm  # noqa: F401
 from . import rnn  # noqa: F401,E402
 from . import prune  # noqa: F401,E402
 from . import clip_grad, fusion, memory_format, stateless  # noqa: F401,E402
-from .fusion import fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval, fuse_linear_bn_weights  # noqa: F401,E402
+from .fusion import (fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval,  # noqa: F401,E402
+                     fuse_linear_bn_weights)
 from .init import skip_init  # noqa: F401,E402
 from .memory_format import convert_conv2d_weight_memory_format, convert_conv3d_weight_memory_format  # noqa: F401,E402
