@@ -63,6 +63,48 @@ def test_sdpa_kernel_switches_and_refusal_on_cpu(sel):
         assert_close(e_out, t_out)
 
 
+def _flash_inputs(lib, case):
+    rng = np.random.default_rng(3)
+
+    def t(*shape):
+        return lib.from_numpy(rng.standard_normal(shape).astype(np.float32))
+    q, k = t(2, 3, 4, 8), t(2, 3, 5, 8)
+    cases = {
+        "plain": lambda: ((q, k, k), {}), "f64": lambda: ((q.double(), k.double(), k.double()), {}),
+        "bool_mask": lambda: ((q, k, k), {"attn_mask": lib.ones(4, 5, dtype=lib.bool)}),
+        "mask_4d": lambda: ((q, k, k), {"attn_mask": lib.zeros(1, 1, 4, 5)}),
+        "mask_3d": lambda: ((q, k, k), {"attn_mask": lib.zeros(3, 4, 5)}),
+        "dropout": lambda: ((q, k, k), {"dropout_p": 0.5}), "causal": lambda: ((q, k, k), {"is_causal": True}),
+        "3d": lambda: ((q[0], k[0], k[0]), {}), "gqa": lambda: ((t(2, 6, 4, 8), k, k), {"enable_gqa": True}),
+        "gqa_bad": lambda: ((t(2, 4, 4, 8), k, k), {"enable_gqa": True}),
+        "head_dims": lambda: ((q, k, t(2, 3, 5, 6)), {}), "batch_broadcast": lambda: ((q[:1], k, k), {}),
+        "heads_broadcast": lambda: ((q[:, :1], k, k), {}),
+        "last_stride": lambda: ((t(2, 3, 4, 16), k, k), {}),  # NOTE: strided on the CPU below
+        "empty": lambda: ((q[:0], k[:0], k[:0]), {}),
+    }
+    return cases[case]()
+
+
+@pytest.mark.parametrize("case", ["plain", "f64", "bool_mask", "mask_4d", "mask_3d", "dropout", "causal", "3d", "gqa",
+                                  "gqa_bad", "head_dims", "batch_broadcast", "heads_broadcast", "last_stride",
+                                  "empty"])
+def test_flash_only_on_cpu_takes_what_torch_takes(case):
+    outcomes = []
+    for lib, mod in ((torch, tattn), (ember, eattn)):
+        args, kwargs = _flash_inputs(lib, case)
+        kwargs = {n: v.cpu() if isinstance(v, lib.Tensor) else v for n, v in kwargs.items()}
+        args = [a.cpu() for a in args]
+        if case == "last_stride":
+            args[0] = args[0][..., ::2]
+        with mod.sdpa_kernel(mod.SDPBackend.FLASH_ATTENTION):
+            try:
+                out = lib.nn.functional.scaled_dot_product_attention(*args, **kwargs)
+                outcomes.append(("ok", tuple(out.shape)))
+            except RuntimeError as exc:
+                outcomes.append(("error", str(exc)))
+    assert outcomes[1] == outcomes[0]
+
+
 def test_sdpa_kernel_priority_is_restored():
     order = [ember.nn.attention.SDPBackend.CUDNN_ATTENTION, ember.nn.attention.SDPBackend.MATH]
     with eattn.sdpa_kernel(order, set_priority=True):

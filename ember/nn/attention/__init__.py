@@ -79,24 +79,51 @@ def sdpa_kernel(backends, set_priority=False):
         _flags.flags["cuda.sdp.priority_order"] = previous_order
 
 
-def _sdpa_checks(query, attn_mask, is_causal):
-    """The checks scaled_dot_product_attention owes to this module (a CausalBias with is_causal, disabled
-    backends); returns the attn_mask to use (a CausalBias as its plain mask on the query's device)."""
+def _causal_bias_mask(query, attn_mask, is_causal):
+    """The attn_mask scaled_dot_product_attention should use: a CausalBias becomes its plain mask on the
+    query's device (and may not be combined with is_causal)."""
     from .bias import CausalBias
     if isinstance(attn_mask, CausalBias):
         if is_causal:
             raise ValueError("CausalBias should not be used with causal=True")
         attn_mask = attn_mask._materialize(query.device)
-    _refuse_when_disabled(query.device)
     return attn_mask
 
 
-def _refuse_when_disabled(device):
-    """Raise as PyTorch does when every backend usable on `device` is switched off.
+def _refuse_when_disabled(query, key, value, attn_mask, dropout_p, enable_gqa):
+    """Raise as PyTorch does when no backend enabled by the switches can take these inputs.
 
-    NOTE: on the CPU PyTorch has the math and the flash kernels; on CUDA every backend may serve (ember
-    runs its one math implementation for whichever is enabled)."""
-    usable = ("math", "flash") if device.type == "cpu" else ("math", "flash", "mem_efficient", "cudnn")
-    if not any(_flags.get(f"cuda.sdp.{name}") for name in usable):
+    NOTE: on the CPU PyTorch has the math kernel (takes everything) and the flash kernel (takes what
+    _flash_takes accepts); on CUDA ember runs its one math implementation for whichever backend is enabled."""
+    if query.device.type != "cpu":
+        usable = any(_flags.get(f"cuda.sdp.{name}") for name in ("math", "flash", "mem_efficient", "cudnn"))
+    elif _flags.get("cuda.sdp.math"):
+        usable = True
+    elif _flags.get("cuda.sdp.flash"):
+        if not _flash_takes(query, key, value, attn_mask, dropout_p, enable_gqa):
+            raise RuntimeError("No available kernel.  Aborting execution.")
+        usable = True
+    else:
+        usable = False
+    if not usable:
         raise RuntimeError("No viable backend for scaled_dot_product_attention was found. This is likely due to "
                            "turning off both the math kernel and the fused kernels.")
+
+
+def _flash_takes(query, key, value, attn_mask, dropout_p, enable_gqa):
+    """Whether PyTorch's CPU flash attention kernel accepts these inputs (dense 4-d, no dropout, one head size,
+    matching batch and heads, unit last-dim strides, a 2-d or 4-d mask)."""
+    qkv = (query, key, value)
+    if dropout_p > 0.0 or any(t.dim() != 4 for t in qkv):
+        return False
+    if attn_mask is not None and attn_mask.dim() not in (2, 4):
+        return False
+    if len({t.shape[0] for t in qkv}) != 1 or len({t.shape[-1] for t in qkv}) != 1:
+        return False
+    heads_q, heads_k, heads_v = (t.shape[1] for t in qkv)
+    if enable_gqa:
+        if heads_k != heads_v or heads_q % heads_k:
+            return False
+    elif not heads_q == heads_k == heads_v:
+        return False
+    return all(t.stride(-1) == 1 or t.shape[-1] == 1 for t in qkv)
