@@ -27,6 +27,7 @@ from ._types import asarray, is_nonzero, is_signed, is_storage, layout, memory_f
 from ._types import MEMORY_FORMATS as _MEMORY_FORMATS, LAYOUTS as _LAYOUTS
 from . import autograd, cuda, fft, linalg, nn, optim, utils
 from . import special
+from . import signal
 from . import hub, jit, onnx, sparse
 from . import distributions
 from . import distributed  # NOTE: mpi4py is imported only by init_process_group

@@ -9,6 +9,8 @@ flags = {
     "cuda.sdp.mem_efficient": True,
     "cuda.sdp.math": True,
     "cuda.sdp.cudnn": True,
+    "cuda.sdp.overrideable": True,
+    "cuda.sdp.priority_order": (1, 2, 0, 3, 4),  # NOTE: SDPBackend values, as torch._C._get_sdp_priority_order
     "cuda.sdp.fp16_bf16_reduction_math": False,
     "cuda.preferred_linalg_library": "Default",
     "cuda.preferred_blas_library": "Cublas",

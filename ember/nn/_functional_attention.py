@@ -100,7 +100,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     """softmax(query @ key^T * scale + mask) @ value; a bool mask's True takes part, a float mask is added.
 
     Every batch element and head goes through one batched matmul; rows with nothing to attend give 0."""
+    from . import attention  # NOTE: lazy: torch.nn.attention reads torch.backends' switches
+    attn_mask = attention._causal_bias_mask(query, attn_mask, is_causal)
     _check_sdpa(query, key, value, attn_mask, dropout_p, is_causal)
+    attention._refuse_when_disabled(query, key, value, attn_mask, dropout_p, enable_gqa)
     if enable_gqa and query.dim() >= 3:
         key, value = _repeat_heads(key, value, query.shape[-3])
     L, S = query.shape[-2], key.shape[-2]

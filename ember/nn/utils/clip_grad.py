@@ -1,4 +1,4 @@
-"""torch.nn.utils.clip_grad_norm_ / clip_grad_value_: rescale or clamp gradients in place."""
+"""torch.nn.utils.clip_grad_norm_ / clip_grads_with_norm_ / clip_grad_value_: rescale or clamp gradients in place."""
 import math
 import warnings
 
@@ -55,15 +55,23 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """Scale all gradients so their total norm is at most max_norm; returns the total norm before."""
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    parameters = list(parameters)  # NOTE: read twice (norm, then scaling): a generator would be spent
+    total = get_total_norm(_grads(parameters), norm_type, error_if_nonfinite)
+    clip_grads_with_norm_(parameters, max_norm, total, foreach)
+    return total
+
+
+def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
+    """Scale all gradients by min(1, max_norm / (total_norm + 1e-6)), given their precomputed total norm."""
     grads = _grads(parameters)
-    total = get_total_norm(grads, norm_type, error_if_nonfinite)
     if not grads:
-        return total
+        return
     with no_grad():
-        coef = (float(max_norm) / (total + 1e-6)).clamp(max=1.0)
+        coef = (float(max_norm) / (total_norm + 1e-6)).clamp(max=1.0)
         for g in grads:
             g.mul_(coef)
-    return total
 
 
 def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):

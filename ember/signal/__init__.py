@@ -1,0 +1,2 @@
+"""torch.signal: signal-processing helpers (windows)."""
+from . import windows  # noqa: F401
