@@ -227,3 +227,15 @@ def test_make_tensor_low_equal_high_warns_for_floats():
     assert t.tolist() == [2.0, 2.0, 2.0]
     assert math.isfinite(float(ember.testing.make_tensor(3, dtype=ember.float16, device="cpu",
                                                           low=-1e30, high=1e30).abs().max()))
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+@pytest.mark.parametrize("equal_nan", [False, True])
+def test_isclose_on_complex_compares_moduli_as_torch(dtype, equal_nan):
+    a = [1 + 1j, 1 + 1j, 2 + 0j, complex(NAN, 0), 1e-9j, complex(INF, 1), 3 - 4j]
+    b = [1 + 1j, 1 + 1.000001j, 2.5 + 0j, complex(NAN, 1), 0j, complex(INF, 1), 3 - 4.00002j]
+    got = ember.isclose(ember.tensor(a, dtype=getattr(ember, dtype)), ember.tensor(b, dtype=getattr(ember, dtype)),
+                        equal_nan=equal_nan)
+    expected = torch.isclose(torch.tensor(a, dtype=getattr(torch, dtype)),
+                             torch.tensor(b, dtype=getattr(torch, dtype)), equal_nan=equal_nan)
+    assert got.tolist() == expected.tolist()
