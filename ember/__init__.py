@@ -52,5 +52,5 @@ contiguous_format, preserve_format, channels_last, channels_last_3d = (
 strided, sparse_coo, sparse_csr = _LAYOUTS["strided"], _LAYOUTS["sparse_coo"], _LAYOUTS["sparse_csr"]
 sparse_csc, sparse_bsr, sparse_bsc = _LAYOUTS["sparse_csc"], _LAYOUTS["sparse_bsr"], _LAYOUTS["sparse_bsc"]
 
-from . import return_types, testing, torch_version, version
+from . import functional, overrides, return_types, testing, torch_version, version
 from .version import __version__
