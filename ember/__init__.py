@@ -53,7 +53,7 @@ strided, sparse_coo, sparse_csr = _LAYOUTS["strided"], _LAYOUTS["sparse_coo"], _
 sparse_csc, sparse_bsr, sparse_bsc = _LAYOUTS["sparse_csc"], _LAYOUTS["sparse_bsr"], _LAYOUTS["sparse_bsc"]
 
 from . import functional, overrides, return_types, testing, torch_version, version
-from . import storage, types
+from . import quasirandom, storage, types
 from ._classes import (AcceleratorError, DisableTorchFunction, DisableTorchFunctionSubclass, Event, FatalError,
                        Stream, SymBool, SymFloat, SymInt, Tag, qscheme)
 from ._classes import QSCHEMES as _QSCHEMES
