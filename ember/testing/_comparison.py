@@ -66,10 +66,10 @@ def _mismatch_msg(identifier, extra, abs_diff, abs_idx, atol, rel_diff, rel_idx,
     return msg.strip()
 
 
-def _scalar_mismatch_msg(actual, expected, rtol, atol):
+def _scalar_mismatch_msg(actual, expected, rtol, atol, identifier="Scalars"):
     abs_diff = abs(actual - expected)
     rel_diff = float("inf") if expected == 0 else abs_diff / abs(expected)
-    return _mismatch_msg("Scalars", f"Expected {expected} but got {actual}.", abs_diff, None, atol, rel_diff,
+    return _mismatch_msg(identifier, f"Expected {expected} but got {actual}.", abs_diff, None, atol, rel_diff,
                          None, rtol)
 
 
@@ -172,21 +172,45 @@ class _TensorLikePair(_Pair):
             from .._functional import promote_types
             common = promote_types(actual.dtype, expected.dtype)
             actual, expected = actual.to(common), expected.to(common)
-        if not _strided(actual) or not _strided(expected):
+        if actual.layout != expected.layout:  # NOTE: only with check_layout=False
             actual, expected = (v if _strided(v) else v.to_dense() for v in (actual, expected))
         return actual, expected
 
     def _compare_values(self, actual, expected):
+        layout, compressed = actual.layout, _compressed_layouts()
+        if layout == _layout("sparse_coo"):
+            self._compare_sparse_coo(actual.coalesce(), expected.coalesce())
+        elif layout in compressed:
+            self._compare_sparse_compressed(actual, expected, *compressed[layout])
+        else:
+            self._compare_close(actual, expected, self.rtol, self.atol, None)
+
+    def _compare_sparse_coo(self, actual, expected):
+        if actual._nnz() != expected._nnz():
+            self.fail(f"The number of specified values in sparse COO tensors does not match: {actual._nnz()} != "
+                      f"{expected._nnz()}")
+        self._compare_close(actual._indices(), expected._indices(), 0, 0, "Sparse COO indices")
+        self._compare_close(actual._values(), expected._values(), self.rtol, self.atol, "Sparse COO values")
+
+    def _compare_sparse_compressed(self, actual, expected, fmt, compressed, plain):
+        if actual._nnz() != expected._nnz():
+            self.fail(f"The number of specified values in sparse {fmt} tensors does not match: {actual._nnz()} != "
+                      f"{expected._nnz()}")
+        for method in (compressed, plain):
+            self._compare_close(getattr(actual, method)(), getattr(expected, method)(), 0, 0,
+                                f"Sparse {fmt} {method}")
+        self._compare_close(actual.values(), expected.values(), self.rtol, self.atol, f"Sparse {fmt} values")
+
+    def _compare_close(self, actual, expected, rtol, atol, identifier):
         import ember
-        matches = ember.isclose(actual, expected, rtol=self.rtol, atol=self.atol,
-                                equal_nan=self.options["equal_nan"])
+        matches = ember.isclose(actual, expected, rtol=rtol, atol=atol, equal_nan=self.options["equal_nan"])
         if bool(matches.all()):
             return
         if actual.dim() == 0:
-            self.fail(_scalar_mismatch_msg(actual.item(), expected.item(), self.rtol, self.atol))
-        self.fail(self._tensor_mismatch_msg(actual, expected, matches))
+            self.fail(_scalar_mismatch_msg(actual.item(), expected.item(), rtol, atol, identifier or "Scalars"))
+        self.fail(self._tensor_mismatch_msg(actual, expected, matches, rtol, atol, identifier or "Tensor-likes"))
 
-    def _tensor_mismatch_msg(self, actual, expected, matches):
+    def _tensor_mismatch_msg(self, actual, expected, matches, rtol, atol, identifier):
         import ember
         total = int(matches.numel())
         mismatched = int((~matches).sum())
@@ -200,8 +224,8 @@ class _TensorLikePair(_Pair):
         rel_diff[m] = 0
         max_abs, abs_at = ember.max(abs_diff, 0)
         max_rel, rel_at = ember.max(rel_diff, 0)
-        return _mismatch_msg("Tensor-likes", extra, max_abs.item(), _unravel(abs_at.item(), actual.shape),
-                             self.atol, max_rel.item(), _unravel(rel_at.item(), actual.shape), self.rtol)
+        return _mismatch_msg(identifier, extra, max_abs.item(), _unravel(abs_at.item(), actual.shape), atol,
+                             max_rel.item(), _unravel(rel_at.item(), actual.shape), rtol)
 
 
 _PAIR_TYPES = (_NonePair, _BooleanPair, _NumberPair, _TensorLikePair)
@@ -211,9 +235,20 @@ def _strided(t):
     return t.layout == _layout("strided")
 
 
+# NOTE: compressed layouts: (format name, compressed-indices method, plain-indices method), as PyTorch names them
+_COMPRESSED_NAMES = {"sparse_csr": ("CSR", "crow_indices", "col_indices"),
+                     "sparse_csc": ("CSC", "ccol_indices", "row_indices"),
+                     "sparse_bsr": ("BSR", "crow_indices", "col_indices"),
+                     "sparse_bsc": ("BSC", "ccol_indices", "row_indices")}
+
+
 def _layout(name):
     from .._types import LAYOUTS
     return LAYOUTS[name]
+
+
+def _compressed_layouts():
+    return {_layout(name): names for name, names in _COMPRESSED_NAMES.items()}
 
 
 def _as_tensor(value):

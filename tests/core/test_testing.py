@@ -239,3 +239,39 @@ def test_isclose_on_complex_compares_moduli_as_torch(dtype, equal_nan):
     expected = torch.isclose(torch.tensor(a, dtype=getattr(torch, dtype)),
                              torch.tensor(b, dtype=getattr(torch, dtype)), equal_nan=equal_nan)
     assert got.tolist() == expected.tolist()
+
+
+def sparse_outcome(mod, a, e, layout, **kwargs):
+    convert = {"coo": lambda t: t.to_sparse(), "csr": lambda t: t.to_sparse_csr(), "csc": lambda t: t.to_sparse_csc(),
+               "dense": lambda t: t}
+    actual = convert[layout[0]](mod.tensor(a))
+    expected = convert[layout[1]](mod.tensor(e))
+    try:
+        mod.testing.assert_close(actual, expected, **kwargs)
+    except Exception as error:  # noqa: BLE001
+        return type(error), str(error)
+    return "pass"
+
+
+@pytest.mark.parametrize("layout", [("coo", "coo"), ("csr", "csr"), ("csc", "csc"), ("coo", "dense")])
+@pytest.mark.parametrize("other", [[[0., 1.], [2., 0.]], [[0., 1.], [0., 2.]], [[0., 1.], [0., 0.]],
+                                   [[0., 1.], [3., 0.]], [[0., 1.], [2. + 1e-7, 0.]]])
+def test_sparse_layouts_compare_as_torch(layout, other):
+    base = [[0., 1.], [2., 0.]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = sparse_outcome(torch, base, other, layout)
+    assert sparse_outcome(ember, base, other, layout) == expected
+    if layout[1] == "dense":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = sparse_outcome(torch, base, other, layout, check_layout=False)
+        assert sparse_outcome(ember, base, other, layout, check_layout=False) == expected
+
+
+def test_device_mismatch_on_the_stand_in():
+    if not ember.cuda.is_available():
+        pytest.skip("needs a cuda device (the stand-in or a GPU)")
+    with pytest.raises(AssertionError, match="The values for attribute 'device' do not match: cpu != cuda:0."):
+        ember.testing.assert_close(ember.ones(2, device="cpu"), ember.ones(2, device="cuda"))
+    ember.testing.assert_close(ember.ones(2, device="cpu"), ember.ones(2, device="cuda"), check_device=False)
