@@ -18,7 +18,7 @@ def test_direction_numbers_equal_torchs_for_every_dimension():
     assert mine.sobolstate.dtype == ember.int64 and mine.MAXBIT == theirs.MAXBIT == 30
 
 
-@pytest.mark.parametrize("dimension", [1, 2, 3, 10, 57, 304])
+@pytest.mark.parametrize("dimension", [1, 2, 3, 10, 57, 304, SobolEngine.MAXDIM])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_draws_equal_torchs(dimension, dtype):
     mine, theirs = both(dimension)
