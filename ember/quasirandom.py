@@ -33,7 +33,7 @@ def _gray(i):
 
 class SobolEngine:
     """Draws points of a (scrambled) Sobol' sequence in [0, 1)^dimension; unscrambled draws equal PyTorch's.
-    NOTE: ember carries the first 794 dimensions of the direction-number table (PyTorch: 21201)."""
+    NOTE: ember carries the first 1024 dimensions of the direction-number table (PyTorch: 21201)."""
 
     MAXBIT = 30
     MAXDIM = len(_ROWS) + 1
