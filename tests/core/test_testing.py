@@ -275,3 +275,37 @@ def test_device_mismatch_on_the_stand_in():
     with pytest.raises(AssertionError, match="The values for attribute 'device' do not match: cpu != cuda:0."):
         ember.testing.assert_close(ember.ones(2, device="cpu"), ember.ones(2, device="cuda"))
     ember.testing.assert_close(ember.ones(2, device="cpu"), ember.ones(2, device="cuda"), check_device=False)
+
+
+FUZZ_DTYPES = ["float16", "bfloat16", "float32", "float64", "complex64", "complex128", "int8", "uint8", "int32",
+               "int64", "bool"]
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_assert_close_fuzz_against_torch(seed):
+    rng = np.random.default_rng(seed)
+    shape = tuple(int(s) for s in rng.integers(1, 4, size=rng.integers(0, 4)))
+    dtype = FUZZ_DTYPES[seed % len(FUZZ_DTYPES)]
+    base = rng.normal(size=shape) * 10.0 ** rng.integers(-3, 4)
+    if dtype.startswith("complex"):
+        base = base + 1j * rng.normal(size=shape)
+    scale = 10.0 ** rng.integers(-9, 0)
+    other = base + scale * rng.normal(size=shape) * (rng.random(size=shape) < 0.5)
+    if dtype.startswith("float") and base.size > 1 and rng.random() < 0.3:
+        base.flat[0] = other.flat[0] = float(rng.choice([NAN, INF, -INF]))
+    kwargs = {}
+    if rng.random() < 0.3:
+        kwargs.update(rtol=float(rng.choice([0.0, 1e-6, 1e-3])), atol=float(rng.choice([0.0, 1e-8, 1e-4])))
+    if rng.random() < 0.2:
+        kwargs["equal_nan"] = True
+
+    def run(mod):
+        dt = getattr(mod, dtype)
+        a = mod.tensor(base.tolist() if shape else base.item()).to(dt)
+        e = mod.tensor(other.tolist() if shape else other.item()).to(dt)
+        try:
+            mod.testing.assert_close(a, e, **kwargs)
+        except AssertionError as error:
+            return str(error)
+        return "pass"
+    assert run(ember) == run(torch)
