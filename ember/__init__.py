@@ -53,4 +53,14 @@ contiguous_format, preserve_format, channels_last, channels_last_3d = (
 strided, sparse_coo, sparse_csr = _LAYOUTS["strided"], _LAYOUTS["sparse_coo"], _LAYOUTS["sparse_csr"]
 sparse_csc, sparse_bsr, sparse_bsc = _LAYOUTS["sparse_csc"], _LAYOUTS["sparse_bsr"], _LAYOUTS["sparse_bsc"]
 
-__version__ = "0.1.0"
+from . import functional, overrides, return_types, testing, torch_version, version
+from . import quasirandom, storage, types
+from ._classes import (AcceleratorError, DisableTorchFunction, DisableTorchFunctionSubclass, Event, FatalError,
+                       Stream, SymBool, SymFloat, SymInt, Tag, qscheme)
+from ._classes import QSCHEMES as _QSCHEMES
+from .futures import Future
+from .storage import LEGACY_STORAGES as _LEGACY_STORAGES
+globals().update(_LEGACY_STORAGES)
+globals().update(_QSCHEMES)
+Storage = _LEGACY_STORAGES["FloatStorage"]
+from .version import __version__

@@ -102,7 +102,7 @@ class IsClose(Primitive):
     def forward(ctx, x, y, rtol=1e-05, atol=1e-08, equal_nan=False):
         xp = ctx.xp
         close = x == y
-        floating = x.dtype.kind == "f" or x.dtype.name == "bfloat16"
+        floating = x.dtype.kind in "fc" or x.dtype.name == "bfloat16"
         if equal_nan and floating:
             close |= xp.isnan(x) & xp.isnan(y)
         if rtol == 0 and atol == 0:
@@ -110,8 +110,9 @@ class IsClose(Primitive):
         # NOTE: integers and bools are compared in the default float dtype, so uint8 cannot wrap.
         work = x.dtype if floating else _state.default_dtype.np
         xf, yf = x.astype(work), y.astype(work)
-        allowed = (xp.abs(yf * work.type(rtol)) + work.type(atol)).astype(work)
         actual = xp.abs(xf - yf)
+        real = actual.dtype  # NOTE: complex inputs compare their moduli, in the matching real dtype
+        allowed = (xp.abs(yf) * real.type(rtol) + real.type(atol)).astype(real)
         return close | (xp.isfinite(actual) & (actual <= allowed))
 
 

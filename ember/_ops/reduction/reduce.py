@@ -1,28 +1,13 @@
 """Reductions: sum, mean, prod, max/min (whole and along a dim), amax/amin, argmax/argmin, all/any,
 nansum/nanmean, aminmax, count_nonzero."""
-import collections
-
 from ... import _backends, _dtype
 from ..._arguments import _PY_DTYPES
 from ...autograd.function import Primitive
 from ..._tensor import Tensor, norm_dim, reduction_dims
 from .._registry import OpSpec, public, register, spec, write_out, write_outs
+from ...return_types import _return_type  # NOTE: the one factory of torch.return_types
 
 REDUCE = dict(shapes="reduce", kwargs=({}, {"dim": 0}, {"dim": -1, "keepdim": True}, {"dim": (0, 1)}))
-
-
-def _return_type(name, fields=("values", "indices")):
-    """A named tuple that prints as torch.return_types.<name>(...)."""
-    cls = collections.namedtuple(name, fields)
-    cls.__module__ = "torch.return_types"
-    cls.__repr__ = _return_repr
-    return cls
-
-
-def _return_repr(self):
-    body = ",\n".join(f"{k}={v!r}" for k, v in zip(self._fields, self))
-    return f"torch.return_types.{type(self).__name__}(\n{body})"
-
 
 MaxResult = _return_type("max")
 MinResult = _return_type("min")
