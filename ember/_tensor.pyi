@@ -454,23 +454,23 @@ class Tensor:
     def adjoint(self):
         """Conjugate transpose of the last two dims (a view, as x.mT.conj())."""
 
-    # ember/_ops/reduction/reduce.py:399
+    # ember/_ops/reduction/reduce.py:384
     def all(self, dim=None, keepdim=False):
         """True when every element (over `dim`) is nonzero; a bool tensor (uint8 stays uint8)."""
 
-    # ember/_ops/pointwise/compare.py:134
+    # ember/_ops/pointwise/compare.py:135
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         """True when every element of input is close to other's (see isclose); a Python bool."""
 
-    # ember/_ops/reduction/reduce.py:275
+    # ember/_ops/reduction/reduce.py:260
     def amax(self, dim=(), keepdim=False, *, out=None):
         """Largest values over `dim` (every dim by default)."""
 
-    # ember/_ops/reduction/reduce.py:282
+    # ember/_ops/reduction/reduce.py:267
     def amin(self, dim=(), keepdim=False, *, out=None):
         """Smallest values over `dim` (every dim by default)."""
 
-    # ember/_ops/reduction/reduce.py:479
+    # ember/_ops/reduction/reduce.py:464
     def aminmax(self, *, dim=None, keepdim=False, out=None):
         """(min, max) over `dim` (every dim if None); ties share each gradient evenly."""
 
@@ -478,7 +478,7 @@ class Tensor:
     def angle(self):
         """The argument of a complex number; 0 for real x >= 0 (and -0.0), pi for x < 0, NaN for NaN."""
 
-    # ember/_ops/reduction/reduce.py:412
+    # ember/_ops/reduction/reduce.py:397
     def any(self, dim=None, keepdim=False):
         """True when some element (over `dim`) is nonzero."""
 
@@ -542,11 +542,11 @@ class Tensor:
     def arctanh_(self):
         """In-place version of atanh."""
 
-    # ember/_ops/reduction/reduce.py:365
+    # ember/_ops/reduction/reduce.py:350
     def argmax(self, dim=None, keepdim=False):
         """Index of the largest value (first on ties), over all elements or along `dim`; int64."""
 
-    # ember/_ops/reduction/reduce.py:388
+    # ember/_ops/reduction/reduce.py:373
     def argmin(self, dim=None, keepdim=False):
         """Index of the smallest value (first on ties); int64."""
 
@@ -834,7 +834,7 @@ class Tensor:
     def cosh_(self):
         """In-place version of cosh."""
 
-    # ember/_ops/reduction/reduce.py:499
+    # ember/_ops/reduction/reduce.py:484
     def count_nonzero(self, dim=None):
         """Number of nonzero elements over `dim` (all if None); int64."""
 
@@ -1007,7 +1007,7 @@ class Tensor:
     def eq_(self, y, /):
         """In-place version of eq."""
 
-    # ember/_ops/pointwise/compare.py:141
+    # ember/_ops/pointwise/compare.py:142
     def equal(self, other):
         """True when both tensors have the same shape and elements; a Python bool."""
 
@@ -1427,7 +1427,7 @@ class Tensor:
     def is_sparse_csr(self):
         """True for a sparse CSR tensor."""
 
-    # ember/_ops/pointwise/compare.py:127
+    # ember/_ops/pointwise/compare.py:128
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         """Elementwise closeness: |input - other| <= atol + rtol * |other|; a bool tensor."""
 
@@ -1706,7 +1706,7 @@ class Tensor:
     def matrix_power(self, n, *, out=None):
         """torch.matrix_power: alias of torch.linalg.matrix_power."""
 
-    # ember/_ops/reduction/reduce.py:325
+    # ember/_ops/reduction/reduce.py:310
     def max(self, dim=None, keepdim=False, *, out=None):
         """max(input): the maximum value; max(input, dim, keepdim=False): the named tuple (values, indices) along dim; max(input, other): the elementwise maximum."""
 
@@ -1714,7 +1714,7 @@ class Tensor:
     def maximum(self, y, /):
         """Elementwise maximum, propagating NaN; ties split the gradient evenly."""
 
-    # ember/_ops/reduction/reduce.py:146
+    # ember/_ops/reduction/reduce.py:131
     def mean(self, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
         """Mean of all elements, or over `dim`."""
 
@@ -1722,7 +1722,7 @@ class Tensor:
     def median(self, dim=None, keepdim=False, *, out=None):
         """median(input): the lower median of all elements; median(input, dim): the named tuple (values, indices) along dim."""
 
-    # ember/_ops/reduction/reduce.py:325
+    # ember/_ops/reduction/reduce.py:310
     def min(self, dim=None, keepdim=False, *, out=None):
         """min(input): the minimum value; min(input, dim, keepdim=False): the named tuple (values, indices) along dim; min(input, other): the elementwise minimum."""
 
@@ -1793,7 +1793,7 @@ class Tensor:
     # ember/_ops/pointwise/rounding.py:134
     def nan_to_num_(self, nan=0.0, posinf=None, neginf=None): ...
 
-    # ember/_ops/reduction/reduce.py:461
+    # ember/_ops/reduction/reduce.py:446
     def nanmean(self, dim=None, keepdim=False, *, dtype=None, out=None):
         """Mean over the elements that are not NaN."""
 
@@ -1805,7 +1805,7 @@ class Tensor:
     def nanquantile(self, q, dim=None, keepdim=False, *, interpolation='linear', out=None):
         """The q-th quantiles over `dim` (flattened if None), ignoring NaN; q is a number or a 1-D tensor."""
 
-    # ember/_ops/reduction/reduce.py:450
+    # ember/_ops/reduction/reduce.py:435
     def nansum(self, dim=None, keepdim=False, *, dtype=None, out=None):
         """Sum treating NaN as zero, over `dim` (every dim if None)."""
 
@@ -1965,7 +1965,7 @@ class Tensor:
     def prelu(self, weight):
         """input where positive, weight * input elsewhere; weight has one value or one per channel (dim 1)."""
 
-    # ember/_ops/reduction/reduce.py:203
+    # ember/_ops/reduction/reduce.py:188
     def prod(self, dim=None, keepdim=False, *, dtype=None, out=None):
         """Product of all elements, or along `dim`."""
 
@@ -2357,7 +2357,7 @@ class Tensor:
     # ember/_functional.py:140
     def subtract_(self, other, *, alpha=1): ...
 
-    # ember/_ops/reduction/reduce.py:98
+    # ember/_ops/reduction/reduce.py:83
     def sum(self, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
         """Sum of all elements, or over `dim` (int or tuple)."""
 
