@@ -39,7 +39,8 @@ class profile:
         if self.entered:
             raise RuntimeError("Profiler context manager is not reentrant")
         self.entered = True
-        self._recorder = Recorder(self.record_shapes, self.profile_memory, self.with_stack, self.use_device)
+        self._recorder = Recorder(self.record_shapes, self.profile_memory, self.with_stack, self.use_device,
+                                  self.with_flops)
         self._recorder.start()
         return self
 

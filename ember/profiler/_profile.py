@@ -216,7 +216,8 @@ class profile:
                 warnings.warn(action, stacklevel=3)
 
     def _start_trace(self):
-        self._recorder = Recorder(self.record_shapes, self.profile_memory, self.with_stack, self.use_device)
+        self._recorder = Recorder(self.record_shapes, self.profile_memory, self.with_stack, self.use_device,
+                                  self.with_flops)
         self._recorder.start()
 
     def _stop_trace(self):

@@ -16,18 +16,33 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _NAMES = {}  # op class -> "aten::<name>"
 
 
+# NOTE: nodes named for the view or stub PyTorch's graph shows, not for the op (Matmul's node is an
+# UnsafeViewBackward0): those ops are named from their class
+_NOT_OPS = {"UnsafeView", "View", "NotImplemented", "AsStrided", "Alias"}
+
+
 def op_name(cls):
     """PyTorch's name for the op a primitive class computes: "aten::" + its public name, else the name of its
-    backward node without "Backward<n>" (Linear's node is AddmmBackward0: "aten::addmm"), in snake case."""
+    backward node without "Backward<n>" (Linear's node is AddmmBackward0: "aten::addmm"), else its class
+    name, in snake case."""
     name = _NAMES.get(cls)
     if name is None:
         base = getattr(cls, "_public_name", None)
         if base is None:
-            node = cls.__dict__.get("node_name") or cls.__name__
-            node = re.sub(r"Backward\d*$", "", node)
-            base = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", node).lower()
+            camel = _node_op(cls)
+            if camel is None:  # NOTE: a subclass for another layout (LinearBatched) computes its base's op
+                bases = [b for b in cls.__mro__[1:] if b.__dict__.get("_primitive") is None]
+                camel = next((c for c in map(_node_op, bases) if c), None) or cls.__name__
+            camel = re.sub(r"(\d)D", r"\1d", camel)  # NOTE: MaxPool2D... is max_pool2d_...
+            base = re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", camel).lower()
         name = _NAMES[cls] = "aten::" + base
     return name
+
+
+def _node_op(cls):
+    """The op named by the backward node `cls` itself declares, or None."""
+    node = re.sub(r"Backwards?\d*$", "", cls.__dict__.get("node_name") or "")
+    return node if node and node not in _NOT_OPS else None
 
 
 def _now_us():
@@ -51,6 +66,27 @@ def _allocated(out):
     return total
 
 
+def _flops(name, args):
+    """The floating-point operations PyTorch's profiler counts for an op (products: 2*M*K*N; add and mul: one
+    per output element); 0 for others. NOTE: ember's matmul is one op, counted as the products it runs
+    (PyTorch counts them on the aten::mm inside its aten::matmul)."""
+    shapes = [a.shape for a in args if isinstance(a, Tensor)]
+    if name in ("aten::mm", "aten::bmm", "aten::matmul", "aten::addmm") and len(shapes) >= 2:
+        x, w = shapes[0], shapes[1]
+        if len(x) >= 1 and len(w) >= 2:
+            rows = 1
+            for d in x[:-1]:
+                rows *= d
+            return 2 * rows * x[-1] * w[-1]
+    if name in ("aten::add", "aten::mul", "aten::sub", "aten::div") and shapes:
+        from .._tensor import broadcast_shapes
+        n = 1
+        for d in broadcast_shapes(*shapes):
+            n *= d
+        return n
+    return 0
+
+
 def _user_stack():
     return [f"{f.filename}({f.lineno}): {f.name}" for f in reversed(traceback.extract_stack())
             if not f.filename.startswith(_PACKAGE)]
@@ -59,8 +95,10 @@ def _user_stack():
 class Recorder:
     """The events of one profiling session (start() to stop()), nested per thread."""
 
-    def __init__(self, record_shapes=False, profile_memory=False, with_stack=False, use_device=None):
+    def __init__(self, record_shapes=False, profile_memory=False, with_stack=False, use_device=None,
+                 with_flops=False):
         self.record_shapes = record_shapes
+        self.with_flops = with_flops
         self.profile_memory = profile_memory
         self.with_stack = with_stack
         self.use_device = use_device
@@ -131,6 +169,8 @@ class Recorder:
         the op runs, so the boundary's own work (casts, forward-mode AD, vmap) is inside the op's event and
         not listed again, as PyTorch lists one dispatcher call per op."""
         e = self.begin(op_name(cls), [_shape(a) for a in args] if self.record_shapes else None)
+        if self.with_flops:
+            e.flops = _flops(e.name, args)
         _state.op_log = self._prev
         try:
             out = apply(cls, args)

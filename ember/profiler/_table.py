@@ -95,8 +95,12 @@ def build_table(events, sort_by=None, header=None, row_limit=100, max_src_column
 
     headers = ["Name"] + (["Overload Name"] if has_overload else [])
     headers += ["Self CPU %", "Self CPU", "CPU total %", "CPU total", "CPU time avg"]
+    use_device = events[0].use_device
+    device_mem = bool(use_device) and any(e.self_device_memory_usage > 0 for e in events)
     if profile_memory:
         headers += ["CPU Mem", "Self CPU Mem"]
+        if device_mem:
+            headers += [f"{use_device.upper()} Mem", f"Self {use_device.upper()} Mem"]
     headers.append("# of Calls")
     with_node_id = any(e.node_id != -1 for e in events)
     if with_node_id:
@@ -137,7 +141,7 @@ def build_table(events, sort_by=None, header=None, row_limit=100, max_src_column
             continue
         shown += 1
         lines += _rows(e, layout, headers, total, name_width, shapes_width, src_width, has_overload,
-                       max_name_column_width, profile_memory, with_node_id, has_shapes, stacks,
+                       max_name_column_width, profile_memory, device_mem, with_node_id, has_shapes, stacks,
                        flops_scale if with_flops else None, time_unit)
     lines += [layout.rule, f"Self CPU time total: {_in_unit(total, time_unit)}"]
     return "".join(line + "\n" for line in lines)
@@ -150,7 +154,7 @@ def _cut(name, max_width):
 
 
 def _rows(e, layout, headers, total, name_width, shapes_width, src_width, has_overload, max_name_width,
-          profile_memory, with_node_id, has_shapes, stacks, flops_scale, time_unit):
+          profile_memory, device_mem, with_node_id, has_shapes, stacks, flops_scale, time_unit):
     e.self_cpu_percent = format_share(e.self_cpu_time_total, total)
     e.total_cpu_percent = format_share(e.cpu_time_total, total) if not e.is_async else 0
     values = [_cut(e.key, max_name_width)]
@@ -160,6 +164,8 @@ def _rows(e, layout, headers, total, name_width, shapes_width, src_width, has_ov
                _in_unit(e.cpu_time_total, time_unit), _in_unit(e.cpu_time, time_unit)]
     if profile_memory:
         values += [format_memory(e.cpu_memory_usage), format_memory(e.self_cpu_memory_usage)]
+        if device_mem:
+            values += [format_memory(e.device_memory_usage), format_memory(e.self_device_memory_usage)]
     values.append(e.count)
     if with_node_id:
         values.append(e.node_id)

@@ -251,3 +251,44 @@ def test_module_surface():
     with ember.profiler.itt.range("x"):
         pass
     assert set(torch.profiler.__all__) - {"ExecutionTraceObserver"} <= set(dir(ember.profiler))
+
+
+_FLOP_CALLS = {
+    "mm": lambda lib: lib.mm(lib.ones(3, 4), lib.ones(4, 5)),
+    "add": lambda lib: lib.ones(3, 4) + 1,
+    "mul": lambda lib: lib.ones(3, 4) * lib.ones(3, 4),
+    "bmm": lambda lib: lib.bmm(lib.ones(2, 3, 4), lib.ones(2, 4, 5)),
+    "matmul": lambda lib: lib.matmul(lib.ones(3, 4), lib.ones(4, 5)),
+    "linear": lambda lib: lib.nn.functional.linear(lib.ones(3, 4), lib.ones(5, 4), lib.ones(5)),
+}
+
+
+def _flops(lib, call):
+    lib.ones(1)
+    with lib.profiler.profile(with_flops=True) as prof:
+        _FLOP_CALLS[call](lib)
+    return sum(e.flops for e in prof.events()), prof.key_averages().table()
+
+
+@pytest.mark.parametrize("call", sorted(_FLOP_CALLS))
+def test_flops_match_torch(call):
+    (t_flops, t_table), (e_flops, e_table) = _flops(torch, call), _flops(ember, call)
+    assert e_flops == t_flops > 0
+    assert _header(e_table)[0][-1].strip() == _header(t_table)[0][-1].strip()
+
+
+def test_ops_on_the_test_device():
+    from _device import DEVICE
+    acts = [ember.profiler.ProfilerActivity.CPU]
+    if DEVICE == "cuda":
+        acts.append(ember.profiler.ProfilerActivity.CUDA)
+    x = ember.ones(4, 4, device=DEVICE, requires_grad=True)
+    with ember.profiler.profile(activities=acts, profile_memory=True, record_shapes=True) as prof:
+        (x.exp() * 2).sum().backward()
+    names = {e.name for e in prof.events()}
+    assert {"aten::exp", "aten::mul", "aten::sum", "ExpBackward0", "MulBackward0"} <= names
+    exp = [e for e in prof.events() if e.name == "aten::exp"][0]
+    assert exp.input_shapes == [[4, 4]]
+    used = exp.device_memory_usage if DEVICE == "cuda" else exp.cpu_memory_usage
+    assert used == 64
+    assert ("CUDA Mem" in prof.key_averages().table()) == (DEVICE == "cuda")
