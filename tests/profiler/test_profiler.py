@@ -292,3 +292,28 @@ def test_ops_on_the_test_device():
     used = exp.device_memory_usage if DEVICE == "cuda" else exp.cpu_memory_usage
     assert used == 64
     assert ("CUDA Mem" in prof.key_averages().table()) == (DEVICE == "cuda")
+
+
+@pytest.mark.xfail(strict=True, reason="profiler: ops ember composes in Python (F.linear, conv2d, batch_norm, "
+                   "Tensor.t) have no event of their own; PyTorch lists them above the ops they run")
+def test_composite_ops_have_events():
+    e_names = _names(_profile_linear_relu(ember))
+    assert {"aten::linear", "aten::t"} <= e_names
+
+
+@pytest.mark.xfail(strict=True, reason="profiler: creation functions (ones, zeros, randn, empty) run no primitive "
+                   "op and are not recorded; PyTorch lists aten::ones, aten::empty, aten::fill_")
+def test_creation_ops_have_events():
+    with ember.profiler.profile() as prof:
+        ember.ones(3)
+    assert "aten::ones" in _names(prof)
+
+
+@pytest.mark.xfail(strict=True, reason="profiler: profile_memory counts the bytes each op's outputs own, not the "
+                   "frees; PyTorch's ranges also show negative Self CPU Mem for memory released inside them")
+def test_memory_frees_are_recorded():
+    with ember.profiler.profile(profile_memory=True) as prof:
+        with ember.profiler.record_function("block"):
+            (ember.ones(4, 4) + 1).sum()
+    block = [e for e in prof.events() if e.name == "block"][0]
+    assert block.self_cpu_memory_usage < 0
