@@ -124,17 +124,18 @@ class Recorder:
     # --- ranges --------------------------------------------------------------------------------------------
     def begin(self, name, input_shapes=None, user=False):
         """Open a range named `name` (nested in the range open on this thread); returns its event."""
-        stack = getattr(self._open, "stack", None)
+        local = self._open
+        stack = getattr(local, "stack", None)
         if stack is None:
-            stack = self._open.stack = []
+            stack = local.stack = []
+            local.thread = threading.get_native_id()
         self._next_id += 1
         trace_name = name
         if user and name.startswith("ProfilerStep#"):
             name = "ProfilerStep*"  # NOTE: PyTorch's events (and their averages) merge the steps; traces keep each
-        e = FunctionEvent(self._next_id, name, threading.get_native_id(), _now_us(), None, trace_name=trace_name,
-                          input_shapes=(input_shapes or []) if self.record_shapes else None,
-                          stack=_user_stack() if self.with_stack and not user else None,
-                          use_device=self.use_device, is_user_annotation=user)
+        e = FunctionEvent.started(self._next_id, name, local.thread, time.perf_counter_ns() / 1000.0, trace_name,
+                                  (input_shapes or []) if self.record_shapes else None,
+                                  _user_stack() if self.with_stack and not user else [], self.use_device, user)
         if stack:
             parent = stack[-1]
             e.set_cpu_parent(parent)

@@ -317,3 +317,17 @@ def test_memory_frees_are_recorded():
             (ember.ones(4, 4) + 1).sum()
     block = [e for e in prof.events() if e.name == "block"][0]
     assert block.self_cpu_memory_usage < 0
+
+
+def test_profilers_nest_and_share_the_slot_with_the_op_log():
+    from ember.autograd.op_log import OpLog, recording
+    with ember.profiler.profile() as outer:
+        with ember.autograd.profiler.profile() as inner:
+            ember.ones(2) + 1
+    assert _names(outer) == {"aten::add"} and {e.name for e in inner.function_events} == {"aten::add"}
+    log = OpLog()
+    with recording(log):
+        with ember.profiler.profile() as prof:
+            ember.ones(2) * 3
+    assert _names(prof) == {"aten::mul"} and len(log.lines) == 1
+    assert _state.op_log is None
