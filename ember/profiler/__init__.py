@@ -4,7 +4,7 @@ from ._events import DeviceType
 from ._profile import (ProfilerAction, ProfilerActivity, kineto_available, profile, schedule,
                        supported_activities, tensorboard_trace_handler)
 from ._record_function import record_function
-from . import itt
+from . import itt, profiler
 
 __all__ = ["profile", "schedule", "supported_activities", "tensorboard_trace_handler", "ProfilerAction",
            "ProfilerActivity", "kineto_available", "DeviceType", "record_function"]

@@ -251,6 +251,10 @@ def test_module_surface():
     with ember.profiler.itt.range("x"):
         pass
     assert set(torch.profiler.__all__) - {"ExecutionTraceObserver"} <= set(dir(ember.profiler))
+    assert ember.profiler.profiler.profile is ember.profiler.profile
+    assert ember.autograd.profiler_util.EventList is ember.autograd.profiler.EventList
+    for name in ("profile", "record_function", "emit_nvtx", "emit_itt", "EventList", "FunctionEvent"):
+        assert hasattr(torch.autograd.profiler, name) and hasattr(ember.autograd.profiler, name)
 
 
 _FLOP_CALLS = {
