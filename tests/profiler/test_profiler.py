@@ -335,3 +335,19 @@ def test_profilers_nest_and_share_the_slot_with_the_op_log():
             ember.ones(2) * 3
     assert _names(prof) == {"aten::mul"} and len(log.lines) == 1
     assert _state.op_log is None
+
+
+@pytest.mark.xfail(strict=True, reason="profiler: gradients accumulated into leaves have no "
+                   "'torch::autograd::AccumulateGrad' range; PyTorch lists one per leaf")
+def test_accumulate_grad_has_events():
+    assert "torch::autograd::AccumulateGrad" in _names(_profile_linear_relu(ember))
+
+
+def test_use_cuda_is_deprecated_as_in_torch():
+    messages = []
+    for lib in (torch, ember):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            lib.profiler.profile(use_cuda=False)
+        messages.append([(w.category, str(w.message)) for w in caught if w.category is FutureWarning])
+    assert messages[0] == messages[1] != []
