@@ -147,7 +147,9 @@ class Recorder:
     def end(self, e):
         """Close `e` (and any range left open inside it)."""
         e.time_range.end = _now_us()
-        stack = self._open.stack
+        stack = getattr(self._open, "stack", None)
+        if not stack or not any(x is e for x in stack):  # NOTE: ended on another thread (a future's callback)
+            return
         while stack:
             top = stack.pop()
             if top is e:

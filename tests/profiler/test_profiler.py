@@ -351,3 +351,17 @@ def test_use_cuda_is_deprecated_as_in_torch():
             lib.profiler.profile(use_cuda=False)
         messages.append([(w.category, str(w.message)) for w in caught if w.category is FutureWarning])
     assert messages[0] == messages[1] != []
+
+
+def test_record_function_ends_on_a_future():
+    fut = ember.futures.Future()
+    with ember.profiler.profile() as prof:
+        with ember.profiler.record_function("async_block") as rf:
+            ember.ones(2) + 1
+            done = rf._call_end_callbacks_on_future(fut)
+        ember.ones(2) * 2
+        fut.set_result(5)
+        assert done.wait() == 5
+    block = [e for e in prof.events() if e.name == "async_block"][0]
+    assert {c.name for c in block.cpu_children} == {"aten::add", "aten::mul"}
+    assert block.time_range.end >= block.cpu_children[-1].time_range.end
