@@ -34,6 +34,8 @@ from . import distributed  # NOTE: mpi4py is imported only by init_process_group
 from . import futures
 from . import multiprocessing
 from ._compile import compile
+from . import compiler, profiler
+from .autograd import profiler as _autograd_profiler, profiler_util as _profiler_util  # NOTE: as torch.autograd's
 from . import accelerator, backends
 from .backends._flags import get_float32_matmul_precision, set_float32_matmul_precision
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled

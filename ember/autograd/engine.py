@@ -239,6 +239,7 @@ def _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate
 
     anomaly = _state.anomaly_enabled
     check_nan = anomaly and _state.anomaly_check_nan
+    profiled = getattr(_state.op_log, "run_node", None)  # NOTE: a profiler times each node (ember/profiler)
     tasks = getattr(_running, "tasks", None)
     if tasks is None:
         tasks = _running.tasks = []
@@ -276,7 +277,8 @@ def _walk(root_edges, root_grads, retain_graph, create_graph, inputs, accumulate
                     continue
                 in_grads = None
                 if grads is not None:
-                    in_grads = _run_node(node, grads, retain_graph)
+                    in_grads = (_run_node(node, grads, retain_graph) if profiled is None
+                                else profiled(_run_node, node, grads, retain_graph))
                     if check_nan and in_grads is not None:
                         anomaly_mode.check_nan(node, in_grads)
             except BaseException:

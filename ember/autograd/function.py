@@ -336,7 +336,10 @@ def _uniform(operands, rule):
 
 
 def _apply_primitive(cls, args):
-    if _state.op_log is not None:  # NOTE: an op log is recording (ember/autograd/op_log.py)
+    if _state.op_log is not None:  # NOTE: an op log (ember/autograd/op_log.py) or a profiler is recording
+        run_op = getattr(_state.op_log, "run_op", None)  # NOTE: the profiler's recorder (ember/profiler/_recorder.py)
+        if run_op is not None:
+            return run_op(cls, args, _apply_primitive)
         from .op_log import logged
         return logged(cls, args, _apply_primitive)
     if _state.vmap_depth:  # NOTE: inside vmap: an op on batched tensors runs by its batching rule
