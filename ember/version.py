@@ -1,8 +1,12 @@
-"""torch.version: the version strings of this build (ember's version; cuda is CuPy's CUDA runtime, if any)."""
+"""torch.version: the version strings of this build (__version__ is PyTorch's API version with ember's as its
+local label, '2.13.0+ember.0.1.0'; cuda is CuPy's CUDA runtime, if any)."""
 from .torch_version import TorchVersion
 
 __all__ = ["__version__", "debug", "cuda", "git_version", "hip", "rocm", "xpu"]
-__version__ = TorchVersion("0.1.0")
+# NOTE: the PyTorch release whose API ember follows, with ember's own version as the local label: programs that
+# branch on `torch.__version__ >= "2.0"` take their current-PyTorch path, and the string still says ember.
+API_VERSION = "2.13.0"
+__version__ = TorchVersion(f"{API_VERSION}+ember.0.1.0")
 debug = False
 git_version = "unknown"  # NOTE: ember is not built from a git checkout with its hash recorded
 hip = None

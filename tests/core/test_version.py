@@ -17,6 +17,9 @@ def test_version_module():
     assert cuda is None or (isinstance(cuda, str) and cuda.count(".") == 1)
     assert isinstance(ember.version.git_version, str)
     assert ember.__version__ >= "0.1" and ember.__version__ < (99,)
+    # NOTE: the API version ember follows is the test oracle's: programs comparing with "2.0" take their new path
+    assert ember.__version__ >= "2.0" and ember.__version__.split("+")[0] == torch.__version__.split("+")[0]
+    assert ember.__version__.endswith("+ember.0.1.0") and torch.torch_version.TorchVersion(str(ember.__version__)) >= "2.13"
 
 
 VERSIONS = ["2.13.0+cpu", "2.1.0", "2.0.0a0+git1234", "1.10.0", "2.13.0.dev20250101", "2.13.0rc1", "2.13.0",
