@@ -33,6 +33,7 @@ from . import distributed  # NOTE: mpi4py is imported only by init_process_group
 from . import futures
 from . import multiprocessing
 from ._compile import compile
+from ._op_overloads import ops
 from . import accelerator, backends
 from .backends._flags import get_float32_matmul_precision, set_float32_matmul_precision
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
