@@ -33,7 +33,6 @@ from . import distributed  # NOTE: mpi4py is imported only by init_process_group
 from . import futures
 from . import multiprocessing
 from ._compile import compile
-from ._op_overloads import ops
 from . import accelerator, backends
 from .backends._flags import get_float32_matmul_precision, set_float32_matmul_precision
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
@@ -41,6 +40,7 @@ from .autograd.grad_mode import is_inference, is_inference_mode_enabled
 from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled
 from . import func
 from .func import vmap
+from ._op_overloads import ops  # NOTE: torch.ops (operator names: selective checkpointing's policies)
 from .serialization import load, save
 from ._compat.legacy import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,
                              HalfTensor, IntTensor, LongTensor, ShortTensor)
