@@ -1,7 +1,7 @@
 """Selective activation checkpointing (torch.utils.checkpoint.create_selective_checkpoint_contexts): a policy
 decides, per op call in the checkpointed forward, whether its output is kept (SAVE) or recomputed in backward.
 
-The two contexts are interceptors of every primitive call (the hook the checkpoint debug log uses,
+The two contexts are interceptors of every primitive call (they sit in the slot the checkpoint debug log uses,
 ember/autograd/op_log.py): the forward one runs each op, asks the policy with the aten OpOverload it stands
 for (ember/_op_overloads.py), and keeps the outputs of SAVE ops; the recompute one hands those outputs back
 instead of running the op again.
@@ -118,7 +118,7 @@ class _CachingContext(_Interceptor):
         super().__init__(storage)
         self.policy_fn = policy_fn
 
-    def intercept(self, cls, args, apply):
+    def run_op(self, cls, args, apply):
         from .._op_overloads import op_for_call
         op = op_for_call(cls, args)
         if op in SAC_IGNORED_OPS:
@@ -155,7 +155,7 @@ class _CachedContext(_Interceptor):
         super().__init__(storage)
         self.allow_cache_entry_mutation = allow_cache_entry_mutation
 
-    def intercept(self, cls, args, apply):
+    def run_op(self, cls, args, apply):
         from .._op_overloads import op_for_call
         op = op_for_call(cls, args)
         if op in SAC_IGNORED_OPS:

@@ -40,7 +40,7 @@ class _EmberCounter:
     def __exit__(self, *exc):
         _state.op_log = self.prev
 
-    def intercept(self, cls, args, apply):
+    def run_op(self, cls, args, apply):
         from ember._op_overloads import op_for_call
         self.counts[str(op_for_call(cls, args))] += 1
         _state.op_log = None
