@@ -43,6 +43,7 @@ from .autograd.grad_mode import is_inference, is_inference_mode_enabled
 from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled
 from . import func
 from .func import vmap
+from ._op_overloads import ops  # NOTE: torch.ops (operator names: selective checkpointing's policies)
 from .serialization import load, save
 from ._compat.legacy import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,
                              HalfTensor, IntTensor, LongTensor, ShortTensor)

@@ -1,7 +1,7 @@
 """torch.autograd: backward, grad, Function, grad modes, gradcheck, Variable."""
 from .. import _device
 from .._tensor import Tensor, _wrap
-from . import anomaly_mode, engine, forward_ad, graph
+from . import _graph_edges, anomaly_mode, engine, forward_ad, graph
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .function import Function, once_differentiable
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
@@ -16,7 +16,7 @@ from .switches import (enforce_grad_layout_policy, is_multithreading_enabled, is
 def _as_tuple(x):
     if x is None:
         return ()
-    if isinstance(x, Tensor):
+    if isinstance(x, (Tensor, graph.GradientEdge)):  # NOTE: a GradientEdge is a tuple, but one output
         return (x,)
     return tuple(x)
 
@@ -25,7 +25,9 @@ def _make_grads(outputs, grads, is_grads_batched=False):
     """Seed gradients: given ones checked against their outputs, ones for scalars, else PyTorch's error."""
     out = []
     for i, (o, g) in enumerate(zip(outputs, grads)):
-        if g is None:
+        if isinstance(o, graph.GradientEdge):
+            g = _graph_edges.edge_seed(o, g, i)
+        elif g is None:
             if o.requires_grad and o._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             if o._dtype.category < 2:
@@ -45,6 +47,11 @@ def _make_grads(outputs, grads, is_grads_batched=False):
     return out
 
 
+def _edge_inputs(inputs):
+    """Inputs with each GradientEdge in a stand-in the engine reads as it reads a tensor."""
+    return tuple(_graph_edges.EdgeInput(t) if isinstance(t, graph.GradientEdge) else t for t in inputs)
+
+
 def _check_counts(outputs, seeds):
     # NOTE: as in PyTorch, _make_grads zips (extra gradients are ignored, a non-Tensor one is a
     # TypeError first); only too few gradients is an error, from the engine.
@@ -55,6 +62,9 @@ def _check_counts(outputs, seeds):
 def _root_edges(outputs):
     edges = []
     for i, o in enumerate(outputs):
+        if isinstance(o, graph.GradientEdge):
+            edges.append((o.node, o.output_nr))
+            continue
         if not o.requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
         edges.append(o._edge_for_grad())
@@ -69,7 +79,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         grads = (None,) * len(outputs)
     if retain_graph is None:
         retain_graph = create_graph
-    inputs = _as_tuple(inputs) or None
+    inputs = _edge_inputs(_as_tuple(inputs)) or None
     for t in inputs or ():
         if not t.requires_grad:  # NOTE: PyTorch's text (it retains the grad of every input)
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
@@ -89,6 +99,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     """The gradients of `outputs` w.r.t. `inputs`, returned (not accumulated into .grad)."""
     outs = _as_tuple(outputs)
     ins = _as_tuple(inputs)
+    edges_in = [isinstance(t, graph.GradientEdge) for t in ins]
+    ins = _edge_inputs(ins)
     gos = _as_tuple(grad_outputs)
     if grad_outputs is None:
         gos = (None,) * len(outs)
@@ -104,6 +116,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     result = engine.run(_root_edges(outs), seeds, retain_graph, create_graph, inputs=ins, accumulate=False,
                         allow_unused=allow_unused)
     if materialize_grads:
+        if any(g is None and e for g, e in zip(result, edges_in)):
+            raise RuntimeError("materialize_grads cannot be used when the given input is a GradientEdge")
         result = [g if g is not None else t.new_zeros(t.shape) for g, t in zip(result, ins)]
     if not create_graph:
         result = [g.detach() if g is not None else None for g in result]

@@ -494,3 +494,8 @@ def increment_version(tensor):
 
 def grad_enabled():
     return _state.local.grad_enabled
+
+
+from ._graph_edges import (GradientEdge, allow_mutation_on_saved_tensors, get_gradient_edge,  # noqa: E402,F401
+                           region_activation_memory_budget, set_override_stale_capture_stream,
+                           set_warn_on_accumulate_grad_stream_mismatch)

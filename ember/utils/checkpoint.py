@@ -24,8 +24,14 @@ from ..autograd import graph as _graph
 from ..autograd.function import Function
 from ..autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
 
+from ._checkpoint_selective import (SAC_IGNORED_OPS, CheckpointPolicy, SelectiveCheckpointContext,  # noqa: F401
+                                    create_selective_checkpoint_contexts)
+from ._checkpoint_devices import DefaultDeviceType, get_device_states, set_device_states  # noqa: F401
+
 __all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "noop_context_fn", "set_checkpoint_early_stop",
-           "set_checkpoint_debug_enabled"]
+           "set_checkpoint_debug_enabled", "CheckpointPolicy", "SelectiveCheckpointContext",
+           "create_selective_checkpoint_contexts", "SAC_IGNORED_OPS", "DefaultDeviceType", "get_device_states",
+           "set_device_states"]
 
 _early_stop_override = None  # NOTE: set by set_checkpoint_early_stop; wins over checkpoint(early_stop=...)
 _debug_override = None  # NOTE: set by set_checkpoint_debug_enabled; wins over checkpoint(debug=...)
@@ -134,7 +140,7 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn, 
     frame = _Frame(function, args, kwargs, preserve, _METADATA_FNS[determinism_check], early_stop,
                    recompute_context, debug_logs)
     suppressed = True
-    with _graph.saved_tensors_hooks(frame.pack, frame.unpack):
+    with _graph.saved_tensors_hooks(frame.pack, frame.unpack), _running(frame):
         with forward_context:
             out = function(*args, **kwargs)
             suppressed = False
@@ -225,6 +231,23 @@ class CheckpointFunction(Function):
 
 
 # --- non-reentrant -----------------------------------------------------------------------------------
+_frames = []  # NOTE: the checkpoint calls whose forward (or rerun) is running, innermost last
+
+
+@contextlib.contextmanager
+def _running(frame):
+    _frames.append(frame)
+    try:
+        yield
+    finally:
+        _frames.pop()
+
+
+def current_frame():
+    """The _Frame whose function is running now (selective checkpointing tells it which saves it keeps)."""
+    return _frames[-1] if _frames else None
+
+
 def _default_metadata(x):
     return {"shape": x.shape, "dtype": x.dtype, "device": x.device}
 
@@ -236,10 +259,11 @@ class _Holder:
     """What a node keeps in place of a tensor saved inside a checkpointed forward: empty until a
     recomputation fills it with (the recomputed tensor, its version then)."""
 
-    __slots__ = ("value", "__weakref__")
+    __slots__ = ("value", "kept", "__weakref__")
 
     def __init__(self):
         self.value = None
+        self.kept = None  # NOTE: saved by an op selective checkpointing keeps: the tensor itself, never recomputed
 
 
 _NOT_TENSOR = object()  # NOTE: marks an argument kept as it is
@@ -281,14 +305,30 @@ class _Frame:
         self.metadata = []
         self.count = 0  # tensors saved so far by the running recomputation
         self.copy_at = set()  # positions of saved tensors the rerun writes over later (kept as copies)
+        self.collecting = None  # NOTE: a list while selective checkpointing watches one op's saves
 
     def pack(self, x):
         holder = _Holder()
         self.holders.append(weakref.ref(holder))
         self.metadata.append(self.metadata_fn(x))
+        if self.collecting is not None:
+            self.collecting.append((holder, x))
         return holder
 
+    def keep(self, collected):
+        """Selective checkpointing keeps the op that saved these: its saved tensors are kept, not recomputed."""
+        for holder, x in collected:
+            holder.kept = x.detach()
+
+    def skip(self, n):
+        """The rerun reached a kept op (not run again): the n tensors it saved are among the kept ones."""
+        self.count += n
+        if n and self.early_stop and self.count == len(self.holders):
+            raise _StopRecomputation
+
     def unpack(self, holder):
+        if holder.kept is not None:
+            return holder.kept
         if holder.value is None:
             if self.debug_logs is None:
                 self._recompute()
@@ -333,7 +373,7 @@ class _Frame:
                 if self.rng_state is not None:
                     _random.set_rng_state(self.rng_state)
                 try:
-                    with self.recompute_context:
+                    with self.recompute_context, _running(self):
                         self.fn(*inputs, **self.kwargs)
                 except _StopRecomputation:
                     pass

@@ -1,0 +1,1 @@
+"""torch.utils.benchmark.utils.valgrind_wrapper: Callgrind results (ember cannot collect them)."""
