@@ -1,7 +1,8 @@
 """Samplers that take tensors: multinomial, poisson, and the in-place samplers (uniform_, normal_,
 random_, bernoulli_, exponential_, geometric_, log_normal_, cauchy_).
 
-Samples are drawn on the host from the generator's PCG64 stream, then moved to the tensor's device.
+Samples are drawn on the host from the generator's mt19937 words, then moved to the tensor's device:
+uniform_, normal_ and random_ as PyTorch's CPU kernels draw them (ember/_draws.py), the others through NumPy.
 PyTorch's samplers are in the graph with a zero gradient (normal_ on a non-leaf, poisson of a tensor
 that requires grad): `_sampled_node` gives them one, so gradients and in-place checks match.
 """
@@ -13,7 +14,9 @@ import numpy as np
 from . import _dtype
 from ._creation import from_array
 from ._dtype import _BY_NP
-from ._random import _MANTISSA, _check_int_range, _fmt, _not_implemented, _rng, _uniform01, _vmap_random, P_MESSAGE
+from . import _draws
+from ._random import (_MANTISSA, _check_int_range, _engine, _fmt, _integers, _normal, _not_implemented, _numel, _rng,
+                      _uniform, _vmap_random, P_MESSAGE)
 from ._tensor import Tensor
 from .autograd.function import Primitive
 
@@ -131,8 +134,7 @@ def _uniform_(self, from_=0.0, to=1.0, *, generator=None, **kw):
         if not -limit <= v <= limit:
             raise RuntimeError(f"{name} is out of bounds for "
                                f"{'float' if self._dtype.itemsize == 4 else self._dtype.name}")
-    u = _uniform01(_rng(generator), self.shape, self._dtype)
-    return _fill(self, "Uniform", from_ + (to - from_) * u)
+    return _fill(self, "Uniform", _uniform(generator, tuple(self.shape), self._dtype, from_, to))
 
 
 @_vmap_random("inplace")
@@ -142,7 +144,7 @@ def _normal_(self, mean=0.0, std=1.0, *, generator=None):
         raise _not_implemented("normal_kernel_cpu", self._dtype)
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {_fmt(std)}")
-    return _fill(self, "Normal", _rng(generator).normal(mean, std, self.shape))
+    return _fill(self, "Normal", _normal(generator, tuple(self.shape), self._dtype, mean, std))
 
 
 _DEFAULT = object()
@@ -154,6 +156,7 @@ def _random_(self, *args, generator=None, **kw):
     from_, to = _random_range(args, kw)
     if self._dtype.category == _dtype.COMPLEX:
         raise _not_implemented("random_kernel_cpu", self._dtype)
+    full = to is _DEFAULT
     if to is _DEFAULT or to is None:
         top = _top(self._dtype)
         if to is _DEFAULT:  # random_(): [0, top]
@@ -165,7 +168,12 @@ def _random_(self, *args, generator=None, **kw):
         warnings.warn(f"to - 1 is out of bounds [-(2^{digits}), 2^{digits}]. Due to precision limitations "
                       f"{self._dtype.name} can support discrete uniform distribution only within this range.",
                       UserWarning, stacklevel=2)
-    return _fill(self, "Random", _rng(generator).integers(from_, to, self.shape, endpoint=False))
+    shape = tuple(self.shape)
+    if full:
+        values = _draws.random_full(_engine(generator), _numel(shape), self._dtype).reshape(shape)
+    else:
+        values = _integers(generator, shape, self._dtype, builtins.int(from_), builtins.int(to))
+    return _fill(self, "Random", values)
 
 
 def _top(dtype):

@@ -1,0 +1,183 @@
+"""PyTorch's CPU transforms from mt19937 words to samples, vectorised over a whole tensor.
+
+Each function takes an Engine (ember/_mt19937.py) and a count and returns a flat host array in the order
+PyTorch's serial CPU kernels write a contiguous tensor, consuming exactly the words PyTorch consumes.
+"""
+import math
+
+import numpy as np
+
+# std::numeric_limits<T>::digits: the random bits a uniform of that type uses.
+DIGITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
+# NOTE: PyTorch computes a float16/bfloat16/float32 sample in float and a float64 one in double.
+_ACC = {"float64": np.float64}
+_TWO_PI = 2.0 * math.pi
+
+
+def _split(a):
+    """Veltkamp's split of float64 values into two halves of 26 bits, whose products are exact."""
+    t = a * 134217729.0  # 2**27 + 1
+    hi = t - (t - a)
+    return hi, a - hi
+
+
+def fma(a, b, c):
+    """a * b + c rounded once in float64, as PyTorch's compiled CPU kernels fuse it (vectorised: the
+    product's exact error by Dekker's algorithm, the sum's by Knuth's; correct but for rare ties)."""
+    a, b, c = np.asarray(a, np.float64), np.asarray(b, np.float64), np.asarray(c, np.float64)
+    p = a * b
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    err = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    s = p + c
+    v = s - p
+    t = (p - (s - v)) + (c - v)
+    with np.errstate(invalid="ignore", over="ignore"):
+        out = s + (t + err)
+    return np.where(np.isfinite(out), out, s)
+
+
+def _glibc(fn, x):
+    """A float64 log/log1p as PyTorch's kernels get it from the C library: NumPy's SIMD versions differ from
+    it in the last bit for about 1% of inputs (sin, cos and sqrt agree), Python's math calls the C library."""
+    return np.fromiter(map(fn, x.ravel().tolist()), np.float64, count=x.size).reshape(x.shape)
+
+
+def _acc(name):
+    return _ACC.get(name, np.float32)
+
+
+def uniform01(engine, n, name):
+    """uniform_real_distribution<T>(0, 1): the low `digits` bits of a 32-bit draw (64-bit for double)."""
+    digits = DIGITS[name]
+    words = engine.u64(n) if digits == 53 else engine.u32(n)
+    acc = _acc(name)
+    return (words & np.uint64((1 << digits) - 1)).astype(acc) * acc(2.0 ** -digits)
+
+
+def uniform(engine, n, dtype, low, high):
+    """uniform_(low, high): x * (to - from) + from, float16/bfloat16 drawn as float32 and rounded."""
+    if dtype.name == "float64":
+        return fma(uniform01(engine, n, "float64"), float(high) - float(low), float(low))
+    lo, hi = np.float32(low), np.float32(high)
+    x = uniform01(engine, n, "float32")
+    # NOTE: PyTorch's float kernel fuses x * span + lo (one rounding); the product is exact in double,
+    # so the sum in double rounded once to float matches it (but for double-rounding ties, ~2**-29).
+    wide = x.astype(np.float64) * np.float64(hi - lo) + np.float64(lo)
+    out = wide.astype(np.float32).astype(dtype.np)
+    if dtype.name != "float32":
+        # NOTE: a sample that rounds up to `to` in float16/bfloat16 becomes `from`, as PyTorch keeps [from, to).
+        top = np.asarray(hi, dtype.np)
+        out[out == top] = np.asarray(lo, dtype.np)
+    return out
+
+
+def _box_muller_double(engine, n):
+    """n samples of normal_distribution<double>, using and refilling the generator's cached second value."""
+    out = np.empty(n, np.float64)
+    start = 0
+    if n and engine.next_double_normal is not None:
+        out[0] = engine.next_double_normal
+        engine.next_double_normal = None
+        start = 1
+    pairs = (n - start + 1) // 2
+    if pairs:
+        u = uniform01(engine, 2 * pairs, "float64")
+        u1, u2 = u[0::2], u[1::2]
+        r = np.sqrt(-2.0 * _glibc(math.log1p, -u2))
+        theta = _TWO_PI * u1
+        both = np.empty(2 * pairs, np.float64)
+        both[0::2] = r * np.cos(theta)
+        both[1::2] = r * np.sin(theta)
+        out[start:] = both[:n - start]
+        if (n - start) % 2:
+            engine.next_double_normal = float(both[-1])
+    return out
+
+
+def _fill_16(data, name):
+    """normal_fill_16 over every whole block of 16 uniforms: 8 cosines then 8 sines, in T."""
+    acc = _acc(name)
+    blocks = data.reshape(-1, 16)
+    u1 = acc(1) - blocks[:, :8]
+    u2 = blocks[:, 8:]
+    radius = np.sqrt(acc(-2) * (_glibc(math.log, u1) if acc is np.float64 else np.log(u1)))
+    theta = (_TWO_PI * u2.astype(np.float64)).astype(acc)
+    out = np.empty_like(blocks)
+    out[:, :8] = radius * np.cos(theta)
+    out[:, 8:] = radius * np.sin(theta)
+    return out.reshape(-1)
+
+
+def normal(engine, n, dtype, mean=0.0, std=1.0):
+    """normal_(mean, std) of a contiguous tensor of n elements, as PyTorch's CPU normal_kernel draws it."""
+    name = dtype.name
+    if n < 16:
+        # NOTE: small tensors go element by element through normal_distribution<double>.
+        return fma(_box_muller_double(engine, n), std, mean).astype(dtype.np)
+    acc = _acc(name)
+    whole = n - n % 16
+    # NOTE: float16/bfloat16 are drawn as float32, but their first pass draws only the whole blocks'
+    # uniforms (float32 and float64 draw all n, then redraw the last 16).
+    first = whole if name in ("float16", "bfloat16") else n
+    data = np.empty(n, acc)
+    draw = "float32" if acc is np.float32 else name
+    data[:first] = uniform01(engine, first, draw)
+    data[:whole] = _fill_16(data[:whole], name)
+    if n % 16:
+        # NOTE: the last 16 are drawn again and transformed as one more block (overlapping the last whole one).
+        data[n - 16:] = _fill_16(uniform01(engine, 16, draw), name)
+    if acc is np.float32:
+        # NOTE: PyTorch's AVX2 kernel fuses n * std + mean; in double then rounded once is the same.
+        return (data.astype(np.float64) * np.float64(np.float32(std)) + np.float64(np.float32(mean))).astype(
+            np.float32).astype(dtype.np)
+    return fma(data, std, mean)
+
+
+_WIDE = {"int64", "float64", "float32", "bfloat16"}
+
+
+def random_from_to(engine, n, dtype, low, high):
+    """random_(low, high): (draw % range) + low, with a 64-bit draw when the range needs one and the dtype has it."""
+    span = high - low
+    wide = dtype.name in _WIDE and span >= 1 << 32
+    words = engine.u64(n) if wide else engine.u32(n)
+    if span >= 1 << 64:
+        return words.view(np.int64).astype(dtype.np)  # NOTE: PyTorch's full 64-bit range ignores `low`
+    return _plus(words % np.uint64(span), low, dtype)
+
+
+def _plus(offsets, low, dtype):
+    if low >= 0:
+        return (offsets + np.uint64(low)).astype(dtype.np)
+    # NOTE: wrap through int64 as PyTorch's static_cast<int64_t>(val % range + base) does.
+    return (offsets.astype(np.int64) + np.int64(low)).astype(dtype.np)
+
+
+def random_full(engine, n, dtype):
+    """random_(): uniform over [0, max] of an integer dtype ([0, 2**digits] of a float one)."""
+    name = dtype.name
+    if name == "bool":
+        return (engine.u32(n) & np.uint64(1)).astype(np.bool_)
+    if name in DIGITS:
+        words = engine.u64(n) if name == "float64" else engine.u32(n)
+        return (words % np.uint64((1 << DIGITS[name]) + 1)).astype(dtype.np)
+    words = engine.u64(n) if name == "int64" else engine.u32(n)
+    top = int(np.iinfo(dtype.np).max) + 1
+    return (words % np.uint64(top)).astype(dtype.np)
+
+
+def randperm(engine, n):
+    """randperm(n): PyTorch's Fisher-Yates from the front, swapping i with i + random() % (n - i)."""
+    if n < 2:
+        return np.arange(n, dtype=np.int64)
+    # NOTE: the draws do not depend on the permutation, so they are made at once; the swaps are sequential.
+    if n < (1 << 32) // 20:
+        offsets = engine.u32(n - 1) % np.arange(n, 1, -1, dtype=np.uint64)
+    else:
+        offsets = engine.u64(n - 1) % np.arange(n, 1, -1, dtype=np.uint64)
+    perm = list(range(n))
+    for i, z in enumerate(offsets.tolist()):
+        j = i + z
+        perm[i], perm[j] = perm[j], perm[i]
+    return np.array(perm, dtype=np.int64)
