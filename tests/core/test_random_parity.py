@@ -1,0 +1,172 @@
+"""ember's CPU generator gives PyTorch's numbers for the same seed (ember/_mt19937.py, ember/_draws.py).
+
+Exact where PyTorch's CPU kernel is scalar code; float32 normal of >= 16 elements (and float16/bfloat16 ones,
+computed through float32) within rounding: PyTorch uses vectorised log/sin/cos approximations there.
+"""
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+SEEDS = [0, 1, 42, 2**40 + 3]
+SIZES = [1, 7, 15, 16, 17, 100, 1000]
+FLOATS = ["float32", "float64", "float16", "bfloat16"]
+
+
+def _np(t):
+    return t.detach().float().numpy() if t.dtype in (torch.bfloat16,) else t.detach().numpy()
+
+
+def _ep(t):
+    a = t.detach().numpy()
+    return a.astype(np.float32) if t.dtype is ember.bfloat16 else a
+
+
+def _same(e, t, rtol=0.0, atol=0.0):
+    assert str(e.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+    assert tuple(e.shape) == tuple(t.shape)
+    a, b = _ep(e), _np(t)
+    if rtol == 0 and atol == 0:
+        np.testing.assert_array_equal(a, b)
+    else:
+        np.testing.assert_allclose(a.astype(np.float64), b.astype(np.float64), rtol=rtol, atol=atol)
+
+
+def _seed(s):
+    torch.manual_seed(s)
+    ember.manual_seed(s)
+
+
+def _normal_tol(dtype, n):
+    """Exact but where PyTorch vectorises (float32 blocks of 16, and the float16/bfloat16 built on them)."""
+    if n < 16 or dtype == "float64":
+        return {}
+    return {"float32": dict(rtol=1e-5, atol=1e-5), "float16": dict(rtol=2e-3, atol=2e-3),
+            "bfloat16": dict(rtol=1.6e-2, atol=1.6e-2)}[dtype]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("n", SIZES)
+def test_rand_randn_uniform_normal(seed, n):
+    _seed(seed)
+    for dt in FLOATS:
+        td, ed = getattr(torch, dt), getattr(ember, dt)
+        _same(ember.rand(n, dtype=ed), torch.rand(n, dtype=td))
+        _same(ember.randn(n, dtype=ed), torch.randn(n, dtype=td), **_normal_tol(dt, n))
+        _same(ember.empty(n, dtype=ed).uniform_(-1.5, 3.3), torch.empty(n, dtype=td).uniform_(-1.5, 3.3))
+        _same(ember.empty(n, dtype=ed).normal_(0.1, 0.37), torch.empty(n, dtype=td).normal_(0.1, 0.37),
+              **_normal_tol(dt, n))
+        # NOTE: the words consumed agree too, so the states stay equal after every call.
+        assert ember.get_rng_state().tolist() == torch.get_rng_state().tolist()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("n", SIZES)
+def test_integers_and_permutations(seed, n):
+    _seed(seed)
+    for lo, hi in [(0, 3), (-5, 10**6), (-(2**40), 2**40), (0, 2**32)]:
+        _same(ember.randint(lo, hi, (n,)), torch.randint(lo, hi, (n,)))
+    for dt in ["int32", "int16", "uint8", "int8", "float32", "float64", "bfloat16"]:
+        _same(ember.randint(0, 100, (n,), dtype=getattr(ember, dt)), torch.randint(0, 100, (n,), dtype=getattr(torch, dt)))
+    for dt in ["int64", "int32", "int16", "int8", "uint8", "bool", "float32", "float64", "float16", "bfloat16"]:
+        _same(ember.empty(n, dtype=getattr(ember, dt)).random_(), torch.empty(n, dtype=getattr(torch, dt)).random_())
+    _same(ember.empty(n, dtype=ember.int64).random_(-(2**63), None),
+          torch.empty(n, dtype=torch.int64).random_(-(2**63), None))
+    _same(ember.empty(n, dtype=ember.int64).random_(7), torch.empty(n, dtype=torch.int64).random_(7))
+    _same(ember.randperm(n), torch.randperm(n))
+    _same(ember.randperm(n, dtype=ember.float32), torch.randperm(n, dtype=torch.float32))
+    assert ember.get_rng_state().tolist() == torch.get_rng_state().tolist()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_interleaved_calls_and_the_cached_normal(seed):
+    """normal of < 16 elements leaves PyTorch's cached second sample for the next small normal."""
+    _seed(seed)
+    for shape in [(3,), (1,), (5, 2), (2,), (17,), (1,), (4, 4), (9,)]:
+        _same(ember.randn(*shape, dtype=ember.float64), torch.randn(*shape, dtype=torch.float64))
+        _same(ember.rand(*shape), torch.rand(*shape))
+        _same(ember.randn(shape[0]), torch.randn(shape[0]), rtol=1e-5, atol=1e-5)
+        _same(ember.randint(10, shape), torch.randint(10, shape))
+        assert ember.get_rng_state().tolist() == torch.get_rng_state().tolist()
+
+
+def test_normal_with_tensor_arguments():
+    _seed(5)
+    for n in (3, 40):
+        m, s = np.linspace(-1, 1, n), np.linspace(0.1, 2, n)
+        _same(ember.normal(ember.tensor(m), 0.3), torch.normal(torch.tensor(m), 0.3))
+        _same(ember.normal(0.3, ember.tensor(s)), torch.normal(0.3, torch.tensor(s)))
+        _same(ember.normal(ember.tensor(m), ember.tensor(s)), torch.normal(torch.tensor(m), torch.tensor(s)))
+        _same(ember.normal(0.5, 2.0, (n,), dtype=ember.float64), torch.normal(0.5, 2.0, (n,), dtype=torch.float64))
+
+
+def test_state_moves_between_torch_and_ember():
+    _seed(11)
+    torch.randn(3)  # leaves a cached normal sample in the state
+    ember.set_rng_state(ember.tensor(torch.get_rng_state().numpy()))
+    _same(ember.randn(5, dtype=ember.float64), torch.randn(5, dtype=torch.float64))
+    ember.rand(700)  # past one block of 624 words
+    torch.set_rng_state(torch.from_numpy(ember.get_rng_state().numpy().copy()))
+    _same(ember.rand(9), torch.rand(9))
+    assert ember.get_rng_state().tolist() == torch.get_rng_state().tolist()
+    g, tg = ember.Generator().manual_seed(2**40 + 3), torch.Generator().manual_seed(2**40 + 3)
+    assert g.get_state().tolist() == tg.get_state().tolist()
+    assert g.initial_seed() == tg.initial_seed()
+    _same(ember.randn(20, generator=g, dtype=ember.float64), torch.randn(20, generator=tg, dtype=torch.float64))
+
+
+def test_negative_and_large_seeds():
+    for s in (-1, 2**64 - 1, 2**32 - 1, 2**32):
+        _seed(s)
+        assert ember.initial_seed() == torch.initial_seed()
+        _same(ember.rand(4), torch.rand(4))
+
+
+def test_fork_rng_restores_the_stream():
+    _seed(3)
+    with ember.random.fork_rng():
+        ember.rand(10)
+    with torch.random.fork_rng():
+        torch.rand(10)
+    _same(ember.rand(4), torch.rand(4))
+
+
+def _params(module):
+    return [p for _, p in sorted(module.named_parameters())]
+
+
+@pytest.mark.parametrize("make", [
+    lambda nn: nn.Linear(20, 30),
+    lambda nn: nn.Conv2d(3, 8, 3),
+    lambda nn: nn.LSTM(5, 7, 2),
+    lambda nn: nn.Embedding(10, 4),
+    lambda nn: nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3)),
+])
+def test_module_initial_weights(make):
+    _seed(0)
+    e, t = make(ember.nn), make(torch.nn)
+    for a, b in zip(_params(e), _params(t)):
+        _same(a, b, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("init", ["xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+                                  "normal_", "uniform_", "trunc_normal_", "orthogonal_"])
+def test_init_functions(init):
+    _seed(7)
+    e, t = ember.empty(6, 9, dtype=ember.float64), torch.empty(6, 9, dtype=torch.float64)
+    getattr(ember.nn.init, init)(e)
+    getattr(torch.nn.init, init)(t)
+    _same(e, t, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("bounds", [(-2.0, 2.0), (0.5, 0.6), (-0.1, 0.1), (1.5, 4.0)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_trunc_normal_both_paths(bounds, dtype):
+    """PyTorch redraws normals when most mass is inside [a, b], else accepts uniforms by the pdf ratio."""
+    _seed(9)
+    e, t = ember.empty(50, 3, dtype=getattr(ember, dtype)), torch.empty(50, 3, dtype=getattr(torch, dtype))
+    ember.nn.init.trunc_normal_(e, 0.2, 1.0, *bounds)
+    torch.nn.init.trunc_normal_(t, 0.2, 1.0, *bounds)
+    _same(e, t, rtol=1e-5, atol=1e-5)
+    assert ember.get_rng_state().tolist() == torch.get_rng_state().tolist()
