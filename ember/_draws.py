@@ -181,3 +181,39 @@ def randperm(engine, n):
         j = i + z
         perm[i], perm[j] = perm[j], perm[i]
     return np.array(perm, dtype=np.int64)
+
+
+# --- the other elementwise samplers: one uniform double per element, as PyTorch's serial CPU kernels ---
+def bernoulli_scalar(engine, n, p):
+    """bernoulli_(p) for a number p: a double uniform below p."""
+    return uniform01(engine, n, "float64") < p
+
+
+def bernoulli_tensor(engine, probs):
+    """bernoulli_(p) for a tensor p (already broadcast, in self's order): a float uniform below a float p,
+    a double uniform below a double p."""
+    flat = np.ascontiguousarray(probs).reshape(-1)
+    if flat.dtype == np.float64:
+        return (uniform01(engine, flat.size, "float64") < flat).reshape(probs.shape)
+    return (uniform01(engine, flat.size, "float32") < flat.astype(np.float32)).reshape(probs.shape)
+
+
+def exponential(engine, n, lambd):
+    """exponential_(lambd): -1 / lambd * log1p(-u)."""
+    return (-1.0 / lambd) * _glibc(math.log1p, -uniform01(engine, n, "float64"))
+
+
+def geometric(engine, n, p):
+    """geometric_(p): ceil(log(u) / log1p(-p))."""
+    return np.ceil(_glibc(math.log, uniform01(engine, n, "float64")) / math.log1p(-p))
+
+
+def cauchy(engine, n, median, sigma):
+    """cauchy_(median, sigma): median + sigma * tan(pi * (u - 1/2))."""
+    u = uniform01(engine, n, "float64")
+    return fma(sigma, _glibc(math.tan, math.pi * (u - 0.5)), median)
+
+
+def log_normal(engine, n, mean, std):
+    """log_normal_(mean, std): exp of normal_distribution<double>(mean, std) (sharing the cached sample)."""
+    return _glibc(math.exp, fma(_box_muller_double(engine, n), std, mean))

@@ -397,7 +397,11 @@ def bernoulli(input, p=None, *, generator=None, out=None):
             raise RuntimeError(P_MESSAGE)
     else:
         probs = _check_p(p)
-    arr = _rng(generator).random(input.shape) < probs
+    eng = _engine(generator)
+    if p is None or isinstance(p, Tensor):
+        arr = _draws.bernoulli_tensor(eng, np.broadcast_to(probs, tuple(input.shape)))
+    else:
+        arr = _draws.bernoulli_scalar(eng, _numel(input.shape), probs).reshape(tuple(input.shape))
     if p is not None:
         # NOTE: PyTorch records bernoulli(input, p) in the graph with no derivative: backward raises.
         from ._sampling import _on_device

@@ -83,18 +83,27 @@ def _check_multinomial(input, num_samples, replacement):
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
     """Category indices drawn from each row of (unnormalised) probabilities in input; int64."""
     probs = _check_multinomial(input, num_samples, replacement)
-    rng = _rng(generator)
+    eng = _engine(generator)
+    dt = input._dtype.np if input._dtype.name in ("float32", "float64") else np.float32
     rows = []
-    for p in probs:
-        if replacement:
-            cdf = np.cumsum(p / p.sum())
-            rows.append(np.minimum(np.searchsorted(cdf, rng.random(num_samples), side="right"), len(p) - 1))
-        else:
-            # NOTE: Efraimidis-Spirakis: the largest keys u**(1/p) are a weighted sample without replacement;
-            # zero-probability categories come last, as in PyTorch once the others are exhausted.
-            with np.errstate(divide="ignore"):
-                keys = np.where(p > 0, rng.random(len(p)) ** (1.0 / np.where(p > 0, p, 1.0)), -1.0)
-            rows.append(np.argsort(-keys, kind="stable")[:num_samples])
+    if not replacement or num_samples == 1:
+        # NOTE: PyTorch's scheme: the top num_samples of p / q with q ~ Exp(1) drawn for every entry, in the
+        # dtype (a Gumbel-max sample without replacement).
+        p_all = _host(input).astype(dt).reshape(probs.shape)
+        q = _draws.exponential(eng, p_all.size, 1.0).astype(dt).reshape(p_all.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            keys = p_all / q
+        for row in keys:
+            rows.append(np.argsort(-row, kind="stable")[:num_samples])
+    else:
+        for p in probs:
+            # NOTE: as PyTorch: a sequential running sum in the dtype, divided by the total, last bucket 1,
+            # then per sample a double uniform and the first bucket whose cumulative value is not below it.
+            cdf = np.cumsum(p.astype(dt), dtype=dt)
+            cdf = cdf / cdf[-1]
+            cdf[-1] = 1
+            u = _draws.uniform01(eng, num_samples, "float64")
+            rows.append(np.searchsorted(cdf.astype(np.float64), u, side="left"))
     arr = np.stack(rows) if rows else np.zeros((0, num_samples), dtype=np.int64)
     if input.dim() == 1:
         arr = arr[0]
@@ -226,7 +235,12 @@ def _bernoulli_(self, p=0.5, *, generator=None):
         if not 0 <= p <= 1:
             raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={_fmt(p)}")
         probs = p
-    return _fill(self, "Bernoulli", _rng(generator).random(self.shape) < probs)
+    eng, n = _engine(generator), _numel(self.shape)
+    if isinstance(p, Tensor):
+        values = _draws.bernoulli_tensor(eng, probs)
+    else:
+        values = _draws.bernoulli_scalar(eng, n, probs).reshape(self.shape)
+    return _fill(self, "Bernoulli", values)
 
 
 def _expands_to(shape, target):
@@ -251,7 +265,7 @@ def _exponential_(self, lambd=1.0, *, generator=None):
                            f"floating point but you specified {_dtype.scalar_type_name(self._dtype)}")
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={_fmt(lambd)}")
-    return _fill(self, "Exponential", _rng(generator).exponential(1.0 / lambd, self.shape))
+    return _fill(self, "Exponential", _draws.exponential(_engine(generator), _numel(self.shape), lambd).reshape(self.shape))
 
 
 @_vmap_random("inplace")
@@ -261,7 +275,7 @@ def _geometric_(self, p, *, generator=None):
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_fmt(p)}")
     if self._dtype.category == _dtype.COMPLEX or self._dtype is _dtype.bool:
         raise _not_implemented("geometric_cpu", self._dtype)
-    return _fill(self, "Geometric", _rng(generator).geometric(p, self.shape))
+    return _fill(self, "Geometric", _draws.geometric(_engine(generator), _numel(self.shape), p).reshape(self.shape))
 
 
 @_vmap_random("inplace")
@@ -271,7 +285,8 @@ def _log_normal_(self, mean=1.0, std=2.0, *, generator=None):
         raise _not_implemented("log_normal_cpu", self._dtype)
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={_fmt(std)}")
-    return _fill(self, "LogNormal", _rng(generator).lognormal(mean, std, self.shape))
+    values = _draws.log_normal(_engine(generator), _numel(self.shape), mean, std).reshape(self.shape)
+    return _fill(self, "LogNormal", values)
 
 
 _C_TYPE = {"uint8": "unsigned char", "int8": "signed char", "int16": "short int", "int32": "int",
@@ -286,7 +301,8 @@ def _cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
                            f"floating point but you specified {_C_TYPE.get(self._dtype.name, self._dtype.name)}")
     if not sigma > 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={_fmt(sigma)}")
-    return _fill(self, "Cauchy", median + sigma * _rng(generator).standard_cauchy(self.shape))
+    values = _draws.cauchy(_engine(generator), _numel(self.shape), median, sigma).reshape(self.shape)
+    return _fill(self, "Cauchy", values)
 
 
 def _bernoulli(self, p=None, *, generator=None):

@@ -170,3 +170,59 @@ def test_trunc_normal_both_paths(bounds, dtype):
     torch.nn.init.trunc_normal_(t, 0.2, 1.0, *bounds)
     _same(e, t, rtol=1e-5, atol=1e-5)
     assert ember.get_rng_state().tolist() == torch.get_rng_state().tolist()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("n", [1, 7, 17, 100, 1000])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_elementwise_samplers(seed, n, dtype):
+    _seed(seed)
+    ed, td = getattr(ember, dtype), getattr(torch, dtype)
+    for call in [lambda x: x.exponential_(1.7), lambda x: x.geometric_(0.3), lambda x: x.cauchy_(0.2, 1.5),
+                 lambda x: x.log_normal_(0.2, 0.5), lambda x: x.bernoulli_(0.3), lambda x: x.exponential_()]:
+        _same(call(ember.empty(n, dtype=ed)), call(torch.empty(n, dtype=td)))
+    p = np.linspace(0, 1, n)
+    _same(ember.empty(n, dtype=ed).bernoulli_(ember.tensor(p, dtype=ed)),
+          torch.empty(n, dtype=td).bernoulli_(torch.tensor(p, dtype=td)))
+    _same(ember.bernoulli(ember.tensor(p, dtype=ed)), torch.bernoulli(torch.tensor(p, dtype=td)))
+    _same(ember.bernoulli(ember.tensor(p, dtype=ed), 0.25), torch.bernoulli(torch.tensor(p, dtype=td), 0.25))
+    assert ember.get_rng_state().tolist() == torch.get_rng_state().tolist()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_dropout_masks(seed):
+    _seed(seed)
+    x = np.random.default_rng(0).standard_normal((2, 3, 5, 5)).astype(np.float32)
+    for name, args in [("dropout", (0.3,)), ("dropout2d", (0.5,)), ("alpha_dropout", (0.2, True)),
+                       ("feature_alpha_dropout", (0.2, True))]:
+        e = getattr(ember.nn.functional, name)(ember.tensor(x), *args)
+        t = getattr(torch.nn.functional, name)(torch.tensor(x), *args)
+        _same(e, t, rtol=1e-6, atol=1e-6)
+    assert ember.get_rng_state().tolist() == torch.get_rng_state().tolist()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("shape,k,replacement", [((10,), 3, False), ((10,), 1, True), ((3, 8), 5, True),
+                                                 ((3, 8), 8, False), ((50,), 20, True), ((2, 6), 1, False)])
+def test_multinomial(seed, shape, k, replacement):
+    p = np.random.default_rng(seed % 97).random(shape).astype(np.float32)
+    p[..., 1] = 0
+    _seed(seed)
+    _same(ember.multinomial(ember.tensor(p), k, replacement), torch.multinomial(torch.tensor(p), k, replacement))
+    _same(ember.multinomial(ember.tensor(p, dtype=ember.float64), k, replacement),
+          torch.multinomial(torch.tensor(p, dtype=torch.float64), k, replacement))
+    assert ember.get_rng_state().tolist() == torch.get_rng_state().tolist()
+
+
+def test_data_loader_shuffle_and_random_split():
+    from ember.utils.data import DataLoader as EL, random_split as esplit
+    from torch.utils.data import DataLoader as TL, random_split as tsplit
+    _seed(123)
+    e = [b.tolist() for b in EL(ember.arange(20), batch_size=6, shuffle=True)]
+    t = [b.tolist() for b in TL(torch.arange(20), batch_size=6, shuffle=True)]
+    assert e == t
+    assert [list(s) for s in esplit(range(10), [3, 7])] == [list(s) for s in tsplit(range(10), [3, 7])]
+    g, tg = ember.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    assert [list(s) for s in esplit(range(9), [0.5, 0.5], generator=g)] == \
+        [list(s) for s in tsplit(range(9), [0.5, 0.5], generator=tg)]
+    assert ember.get_rng_state().tolist() == torch.get_rng_state().tolist()
