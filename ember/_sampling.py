@@ -324,9 +324,10 @@ bind_method("multinomial", multinomial)
 
 
 # --- specs for the generic comparison with PyTorch ----------------------------------------------
-# Samples differ from PyTorch's (another generator), so each spec compares what must agree: the
-# result's dtype and shape, and that every value lies in the sampler's range (`_outside` is zero
-# there), plus the zero gradient PyTorch gives a sampler's tensor inputs.
+# The generic harness does not seed ember and torch alike before each call, so each spec compares what
+# must agree whatever the generator's position: the result's dtype and shape, and that every value lies
+# in the sampler's range (`_outside` is zero there), plus the zero gradient PyTorch gives a sampler's
+# tensor inputs. Equal numbers for equal seeds are tested in tests/core/test_random_parity.py.
 def _outside(r, lo, hi):
     """Zeros of r's dtype and shape where lo <= r <= hi; the distance outside the range elsewhere."""
     return r.clamp(lo, hi) - r

@@ -1,8 +1,7 @@
 """Random sampling: shapes, dtypes, ranges and errors against PyTorch; reproducibility within ember.
 
-ember draws from NumPy's PCG64, so a seed reproduces ember's numbers, not PyTorch's: values are
-checked for their properties, never against torch's values.
-"""
+Values here are checked for their properties; tests/core/test_random_parity.py checks that a seed gives
+PyTorch's exact numbers."""
 import numpy as np
 import pytest
 import torch
