@@ -50,17 +50,21 @@ def _acc(name):
 def uniform01(engine, n, name):
     """uniform_real_distribution<T>(0, 1): the low `digits` bits of a 32-bit draw (64-bit for double)."""
     digits = DIGITS[name]
-    words = engine.u64(n) if digits == 53 else engine.u32(n)
+    if digits == 53:
+        return (engine.u64(n) & np.uint64((1 << 53) - 1)).astype(np.float64) * (2.0 ** -53)
     acc = _acc(name)
-    return (words & np.uint64((1 << digits) - 1)).astype(acc) * acc(2.0 ** -digits)
+    return (engine.u32(n) & np.uint32((1 << digits) - 1)).astype(acc) * acc(2.0 ** -digits)
 
 
 def uniform(engine, n, dtype, low, high):
     """uniform_(low, high): x * (to - from) + from, float16/bfloat16 drawn as float32 and rounded."""
     if dtype.name == "float64":
-        return fma(uniform01(engine, n, "float64"), float(high) - float(low), float(low))
+        x = uniform01(engine, n, "float64")
+        return x if low == 0 and high == 1 else fma(x, float(high) - float(low), float(low))
     lo, hi = np.float32(low), np.float32(high)
     x = uniform01(engine, n, "float32")
+    if lo == 0 and hi == 1 and dtype.name == "float32":  # NOTE: x * 1 + 0 is x
+        return x
     # NOTE: PyTorch's float kernel fuses x * span + lo (one rounding); the product is exact in double,
     # so the sum in double rounded once to float matches it (but for double-rounding ties, ~2**-29).
     wide = x.astype(np.float64) * np.float64(hi - lo) + np.float64(lo)
@@ -102,7 +106,9 @@ def _fill_16(data, name):
     u1 = acc(1) - blocks[:, :8]
     u2 = blocks[:, 8:]
     radius = np.sqrt(acc(-2) * (_glibc(math.log, u1) if acc is np.float64 else np.log(u1)))
-    theta = (_TWO_PI * u2.astype(np.float64)).astype(acc)
+    # NOTE: float32 as PyTorch's AVX2 kernel (2*pi rounded to float, times u2 in float); its scalar kernel
+    # rounds once from double, but float32 normals are compared within rounding anyway.
+    theta = (_TWO_PI * u2) if acc is np.float64 else np.float32(_TWO_PI) * u2
     out = np.empty_like(blocks)
     out[:, :8] = radius * np.cos(theta)
     out[:, 8:] = radius * np.sin(theta)
@@ -127,6 +133,8 @@ def normal(engine, n, dtype, mean=0.0, std=1.0):
     if n % 16:
         # NOTE: the last 16 are drawn again and transformed as one more block (overlapping the last whole one).
         data[n - 16:] = _fill_16(uniform01(engine, 16, draw), name)
+    if acc is np.float32 and mean == 0 and std == 1:
+        return data.astype(dtype.np, copy=False)
     if acc is np.float32:
         # NOTE: PyTorch's AVX2 kernel fuses n * std + mean; in double then rounded once is the same.
         return (data.astype(np.float64) * np.float64(np.float32(std)) + np.float64(np.float32(mean))).astype(
@@ -144,7 +152,9 @@ def random_from_to(engine, n, dtype, low, high):
     words = engine.u64(n) if wide else engine.u32(n)
     if span >= 1 << 64:
         return words.view(np.int64).astype(dtype.np)  # NOTE: PyTorch's full 64-bit range ignores `low`
-    return _plus(words % np.uint64(span), low, dtype)
+    if span < 1 << 32 and 0 <= low and high <= 1 << 32:
+        return (words.astype(np.uint32, copy=False) % np.uint32(span) + np.uint32(low)).astype(dtype.np)
+    return _plus(words.astype(np.uint64) % np.uint64(span), low, dtype)
 
 
 def _plus(offsets, low, dtype):
@@ -158,7 +168,7 @@ def random_full(engine, n, dtype):
     """random_(): uniform over [0, max] of an integer dtype ([0, 2**digits] of a float one)."""
     name = dtype.name
     if name == "bool":
-        return (engine.u32(n) & np.uint64(1)).astype(np.bool_)
+        return (engine.u32(n) & np.uint32(1)).astype(np.bool_)
     if name in DIGITS:
         words = engine.u64(n) if name == "float64" else engine.u32(n)
         return (words % np.uint64((1 << DIGITS[name]) + 1)).astype(dtype.np)

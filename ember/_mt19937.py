@@ -30,32 +30,39 @@ def _init_words(seed):
 class Engine:
     """mt19937 words and the normal-sample caches of one generator."""
 
-    __slots__ = ("seed", "bits", "next_double_normal", "next_float_normal", "_start")
+    __slots__ = ("seed", "bits", "next_double_normal", "next_float_normal", "_start", "_gen")
 
     def __init__(self, seed):
         self.bits = np.random.MT19937()
+        # NOTE: NumPy's full-range integers read MT19937's words as they come: a uint32 is one word, a
+        # uint64 two with the first as the high half (PyTorch's random64), and faster than random_raw.
+        self._gen = np.random.Generator(self.bits)
         self.reseed(seed)
 
     def reseed(self, seed):
         self.seed = seed
-        self._start = _init_words(seed)
-        # NOTE: NumPy's pos is the index of the next word; 624 means "twist first", PyTorch's left_ == 1.
-        self.bits.state = {"bit_generator": "MT19937", "state": {"key": self._start, "pos": _N}}
+        try:
+            # NOTE: NumPy's legacy seeding is init_genrand in C (checked equal to _init_words by the tests);
+            # the Python recurrence is the fallback should that private method go.
+            self.bits._legacy_seeding(seed & _MASK32)
+        except AttributeError:
+            # NOTE: NumPy's pos is the index of the next word; 624 means "twist first", PyTorch's left_ == 1.
+            self.bits.state = {"bit_generator": "MT19937", "state": {"key": _init_words(seed), "pos": _N}}
+        self._start = None
         self.next_double_normal = None
         self.next_float_normal = None
 
     def numpy(self):
         """A NumPy Generator drawing from (and advancing) these words, for samplers not yet PyTorch's."""
-        return np.random.Generator(self.bits)
+        return self._gen
 
     def u32(self, n):
-        """n 32-bit draws (PyTorch's random()), as uint64."""
-        return self.bits.random_raw(n) if n else np.zeros(0, np.uint64)
+        """n 32-bit draws (PyTorch's random()), as uint32."""
+        return self._gen.integers(0, 1 << 32, n, dtype=np.uint32)
 
     def u64(self, n):
         """n 64-bit draws (PyTorch's random64(): the first word is the high half)."""
-        w = self.u32(2 * n)
-        return (w[0::2] << np.uint64(32)) | w[1::2]
+        return self._gen.integers(0, 1 << 64, n, dtype=np.uint64)
 
     def to_bytes(self):
         st = self.bits.state["state"]
@@ -65,7 +72,9 @@ class Engine:
         buf[8:12] = (_N + 1 - pos).to_bytes(4, "little")  # left_
         buf[12:16] = (1).to_bytes(4, "little")  # seeded_
         # NOTE: at pos 624 PyTorch's next_ is 0 right after seeding and 624 once every word was read.
-        fresh = pos == _N and self._start is not None and np.array_equal(st["key"], self._start)
+        if self._start is None:
+            self._start = _init_words(self.seed) if pos == _N else False
+        fresh = pos == _N and self._start is not False and np.array_equal(st["key"], self._start)
         buf[16:24] = (0 if fresh else pos).to_bytes(8, "little")  # next_
         buf[_WORDS_AT:_WORDS_AT + 8 * _N] = st["key"].astype("<u8").tobytes()
         if self.next_double_normal is not None:
@@ -85,7 +94,7 @@ class Engine:
         # and twists at pos == 624. left_ == 1 means twist now; else next_ is where reading resumes.
         pos = _N if left <= 1 else nxt
         self.seed = int.from_bytes(raw[0:8], "little")
-        self._start = words if left <= 1 and nxt == 0 else None
+        self._start = words if left <= 1 and nxt == 0 else False
         self.bits.state = {"bit_generator": "MT19937", "state": {"key": words, "pos": pos}}
         valid = int.from_bytes(raw[5040:5044], "little")
         self.next_double_normal = float(np.frombuffer(raw[5024:5032], "<f8")[0]) if valid else None

@@ -226,3 +226,12 @@ def test_data_loader_shuffle_and_random_split():
     assert [list(s) for s in esplit(range(9), [0.5, 0.5], generator=g)] == \
         [list(s) for s in tsplit(range(9), [0.5, 0.5], generator=tg)]
     assert ember.get_rng_state().tolist() == torch.get_rng_state().tolist()
+
+
+def test_seeding_matches_init_genrand():
+    """The engine's C seeding path gives the words of PyTorch's init_genrand recurrence."""
+    from ember._mt19937 import Engine, _init_words
+    for s in (0, 1, 42, 2**40 + 3, 2**64 - 1):
+        e = Engine(s)
+        np.testing.assert_array_equal(e.bits.state["state"]["key"], _init_words(s))
+        assert e.bits.state["state"]["pos"] == 624
