@@ -227,3 +227,65 @@ def cauchy(engine, n, median, sigma):
 def log_normal(engine, n, mean, std):
     """log_normal_(mean, std): exp of normal_distribution<double>(mean, std) (sharing the cached sample)."""
     return _glibc(math.exp, fma(_box_muller_double(engine, n), std, mean))
+
+
+# --- per-element rejection samplers (a Python loop: each element draws until it accepts) --------------------
+class _Uniforms:
+    """Double uniforms one at a time, read from blocks of words; `close` puts back the unread ones so the
+    engine has consumed exactly the words the samples used."""
+
+    def __init__(self, engine):
+        self.engine, self.saved, self.block, self.used = engine, engine.bits.state, [], 0
+        self.pos = 0
+
+    def __call__(self):
+        if self.pos == len(self.block):
+            self.block = uniform01(self.engine, 64, "float64").tolist()
+            self.pos = 0
+        self.pos += 1
+        self.used += 1
+        return self.block[self.pos - 1]
+
+    def close(self):
+        self.engine.bits.state = self.saved
+        self.engine.u64(self.used)
+
+
+def _poisson_one(lam, uniform):
+    """PyTorch's CPU sample_poisson: Hörmann's transformed rejection (PTRS) from 10 up, else multiplying
+    uniforms until the product falls to exp(-lambda)."""
+    if lam >= 10:
+        slam, loglam = math.sqrt(lam), math.log(lam)
+        b = 0.931 + 2.53 * slam
+        a = -0.059 + 0.02483 * b
+        log_invalpha = math.log(1.1239 + 1.1328 / (b - 3.4))
+        vr = 0.9277 - 3.6224 / (b - 2)
+        while True:
+            u = uniform() - 0.5
+            v = uniform()
+            us = 0.5 - abs(u)
+            k = math.floor((2 * a / us + b) * u + lam + 0.43)
+            if us >= 0.07 and v <= vr:
+                return k
+            if k < 0 or (us < 0.013 and v > us):
+                continue
+            if math.log(v) + log_invalpha - math.log(a / (us * us) + b) <= -lam + k * loglam - math.lgamma(k + 1.0):
+                return k
+    if lam == 0:
+        return 0
+    limit, prod, x = math.exp(-lam), 1.0, 0
+    while True:
+        prod *= uniform()
+        if prod <= limit:
+            return x
+        x += 1
+
+
+def poisson(engine, rates):
+    """poisson(rates) element by element in rates' (contiguous) order."""
+    uniform = _Uniforms(engine)
+    try:
+        out = [_poisson_one(r, uniform) for r in np.asarray(rates, np.float64).ravel().tolist()]
+    finally:
+        uniform.close()
+    return np.array(out, dtype=np.float64).reshape(np.shape(rates))

@@ -122,7 +122,7 @@ def poisson(input, generator=None):
     rates = _host(input)
     if not (rates >= 0).all():
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-    values = _rng(generator).poisson(rates.astype(np.float64))
+    values = _draws.poisson(_engine(generator), rates)
     return _sampled_node("Poisson").apply(input, _on_device(values, input._dtype, input._device))
 
 

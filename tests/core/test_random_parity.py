@@ -235,3 +235,16 @@ def test_seeding_matches_init_genrand():
         e = Engine(s)
         np.testing.assert_array_equal(e.bits.state["state"]["key"], _init_words(s))
         assert e.bits.state["state"]["pos"] == 624
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_poisson(seed, dtype):
+    """Both of PyTorch's regimes: products of uniforms below rate 10, transformed rejection from 10 up."""
+    r = np.random.default_rng(seed % 101).random(40) * np.array([0.5, 3, 9.9, 10, 25, 300, 1e4, 0] * 5)
+    _seed(seed)
+    _same(ember.poisson(ember.tensor(r, dtype=getattr(ember, dtype))),
+          torch.poisson(torch.tensor(r, dtype=getattr(torch, dtype))))
+    _same(ember.distributions.Poisson(ember.tensor(r[:8] + 0.1)).sample((3,)),
+          torch.distributions.Poisson(torch.tensor(r[:8] + 0.1)).sample((3,)))
+    assert ember.get_rng_state().tolist() == torch.get_rng_state().tolist()
