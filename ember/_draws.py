@@ -289,3 +289,56 @@ def poisson(engine, rates):
     finally:
         uniform.close()
     return np.array(out, dtype=np.float64).reshape(np.shape(rates))
+
+
+def _normal_one(engine, uniform):
+    """One normal_distribution<double>(0, 1) sample, using and refilling the engine's cached second value."""
+    cached = engine.next_double_normal
+    if cached is not None:
+        engine.next_double_normal = None
+        return cached
+    u1, u2 = uniform(), uniform()
+    r = math.sqrt(-2.0 * math.log1p(-u2))
+    theta = _TWO_PI * u1
+    engine.next_double_normal = r * math.sin(theta)
+    return r * math.cos(theta)
+
+
+def _gamma_one(alpha, engine, uniform, single):
+    """PyTorch's CPU sample_gamma: Marsaglia and Tsang's method, alpha < 1 boosted by a uniform power;
+    alpha's own arithmetic in the tensor's precision (`single`: float32), the rest in double."""
+    f = np.float32 if single else float
+    alpha = f(alpha)
+    scale = 1.0
+    if alpha < 1:
+        if alpha == 0:
+            return 0.0
+        scale *= (1 - uniform()) ** float(f(1) / alpha)
+        alpha = f(alpha + f(1))
+    d = float(f(alpha - f(np.float32(1) / np.float32(3))))  # NOTE: 1.0f / 3.0f, a float, whatever alpha's type
+    c = 1.0 / math.sqrt(9.0 * d)
+    squeeze = float(np.float32(0.0331))  # NOTE: a float constant in PyTorch's code
+    while True:
+        while True:
+            x = _normal_one(engine, uniform)
+            y = 1.0 + c * x
+            if y > 0:
+                break
+        v = y * y * y
+        u = 1 - uniform()
+        xx = x * x
+        if u < 1.0 - squeeze * xx * xx or math.log(u) < 0.5 * xx + d * (1.0 - v + math.log(v)):
+            return scale * d * v
+
+
+def standard_gamma(engine, alpha, dtype):
+    """_standard_gamma(alpha) element by element, at least the dtype's smallest normal number."""
+    single = dtype.name != "float64"
+    uniform = _Uniforms(engine)
+    try:
+        out = [_gamma_one(a, engine, uniform, single) for a in np.asarray(alpha).ravel().tolist()]
+    finally:
+        uniform.close()
+    values = np.array(out, dtype=np.float64).astype(dtype.np)
+    tiny = np.finfo(np.float32 if dtype.name == "bfloat16" else dtype.np).tiny
+    return np.maximum(values, np.asarray(tiny, dtype.np)).reshape(np.shape(alpha))
