@@ -115,11 +115,11 @@ def _fill_16(data, name):
     return out.reshape(-1)
 
 
-def normal(engine, n, dtype, mean=0.0, std=1.0):
-    """normal_(mean, std) of a contiguous tensor of n elements, as PyTorch's CPU normal_kernel draws it."""
+def normal(engine, n, dtype, mean=0.0, std=1.0, contiguous=True):
+    """normal_(mean, std) of a tensor of n elements, as PyTorch's CPU normal_kernel draws it."""
     name = dtype.name
-    if n < 16:
-        # NOTE: small tensors go element by element through normal_distribution<double>.
+    if n < 16 or not contiguous:
+        # NOTE: small or non-contiguous tensors go element by element through normal_distribution<double>.
         return fma(_box_muller_double(engine, n), std, mean).astype(dtype.np)
     acc = _acc(name)
     whole = n - n % 16

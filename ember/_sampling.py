@@ -15,8 +15,7 @@ from . import _dtype
 from ._creation import from_array
 from ._dtype import _BY_NP
 from . import _draws
-from ._random import (_MANTISSA, _check_int_range, _engine, _fmt, _integers, _normal, _not_implemented, _numel, _rng,
-                      _uniform, _vmap_random, P_MESSAGE)
+from ._random import _MANTISSA, _check_int_range, _engine, _fmt, _not_implemented, _numel, _rng, _vmap_random, P_MESSAGE
 from ._tensor import Tensor
 from .autograd.function import Primitive
 
@@ -52,6 +51,17 @@ def _on_device(values, dtype, device):
 
 def _host(t):
     return t._device.backend.to_host(t._data)
+
+
+def _walk(self, flat):
+    """Samples in the order PyTorch's serial kernels write self (its memory, largest stride first), placed at
+    their indices: a transposed or sliced tensor gets the numbers PyTorch gives it."""
+    shape = tuple(self.shape)
+    if len(shape) < 2 or self.is_contiguous():
+        return flat.reshape(shape)
+    strides = self.stride()
+    order = sorted(range(len(shape)), key=lambda d: -strides[d])
+    return np.transpose(flat.reshape([shape[d] for d in order]), np.argsort(order))
 
 
 def _fill(self, name, values):
@@ -143,7 +153,8 @@ def _uniform_(self, from_=0.0, to=1.0, *, generator=None, **kw):
         if not -limit <= v <= limit:
             raise RuntimeError(f"{name} is out of bounds for "
                                f"{'float' if self._dtype.itemsize == 4 else self._dtype.name}")
-    return _fill(self, "Uniform", _uniform(generator, tuple(self.shape), self._dtype, from_, to))
+    flat = _draws.uniform(_engine(generator), _numel(self.shape), self._dtype, from_, to)
+    return _fill(self, "Uniform", _walk(self, flat))
 
 
 @_vmap_random("inplace")
@@ -153,7 +164,8 @@ def _normal_(self, mean=0.0, std=1.0, *, generator=None):
         raise _not_implemented("normal_kernel_cpu", self._dtype)
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {_fmt(std)}")
-    return _fill(self, "Normal", _normal(generator, tuple(self.shape), self._dtype, mean, std))
+    flat = _draws.normal(_engine(generator), _numel(self.shape), self._dtype, mean, std, self.is_contiguous())
+    return _fill(self, "Normal", _walk(self, flat))
 
 
 _DEFAULT = object()
@@ -179,10 +191,10 @@ def _random_(self, *args, generator=None, **kw):
                       UserWarning, stacklevel=2)
     shape = tuple(self.shape)
     if full:
-        values = _draws.random_full(_engine(generator), _numel(shape), self._dtype).reshape(shape)
+        flat = _draws.random_full(_engine(generator), _numel(shape), self._dtype)
     else:
-        values = _integers(generator, shape, self._dtype, builtins.int(from_), builtins.int(to))
-    return _fill(self, "Random", values)
+        flat = _draws.random_from_to(_engine(generator), _numel(shape), self._dtype, builtins.int(from_), builtins.int(to))
+    return _fill(self, "Random", _walk(self, flat))
 
 
 def _top(dtype):
@@ -239,7 +251,7 @@ def _bernoulli_(self, p=0.5, *, generator=None):
     if isinstance(p, Tensor):
         values = _draws.bernoulli_tensor(eng, probs)
     else:
-        values = _draws.bernoulli_scalar(eng, n, probs).reshape(self.shape)
+        values = _walk(self, _draws.bernoulli_scalar(eng, n, probs))
     return _fill(self, "Bernoulli", values)
 
 
@@ -265,7 +277,7 @@ def _exponential_(self, lambd=1.0, *, generator=None):
                            f"floating point but you specified {_dtype.scalar_type_name(self._dtype)}")
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={_fmt(lambd)}")
-    return _fill(self, "Exponential", _draws.exponential(_engine(generator), _numel(self.shape), lambd).reshape(self.shape))
+    return _fill(self, "Exponential", _walk(self, _draws.exponential(_engine(generator), _numel(self.shape), lambd)))
 
 
 @_vmap_random("inplace")
@@ -275,7 +287,7 @@ def _geometric_(self, p, *, generator=None):
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_fmt(p)}")
     if self._dtype.category == _dtype.COMPLEX or self._dtype is _dtype.bool:
         raise _not_implemented("geometric_cpu", self._dtype)
-    return _fill(self, "Geometric", _draws.geometric(_engine(generator), _numel(self.shape), p).reshape(self.shape))
+    return _fill(self, "Geometric", _walk(self, _draws.geometric(_engine(generator), _numel(self.shape), p)))
 
 
 @_vmap_random("inplace")
@@ -285,7 +297,7 @@ def _log_normal_(self, mean=1.0, std=2.0, *, generator=None):
         raise _not_implemented("log_normal_cpu", self._dtype)
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={_fmt(std)}")
-    values = _draws.log_normal(_engine(generator), _numel(self.shape), mean, std).reshape(self.shape)
+    values = _walk(self, _draws.log_normal(_engine(generator), _numel(self.shape), mean, std))
     return _fill(self, "LogNormal", values)
 
 
@@ -301,7 +313,7 @@ def _cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
                            f"floating point but you specified {_C_TYPE.get(self._dtype.name, self._dtype.name)}")
     if not sigma > 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={_fmt(sigma)}")
-    values = _draws.cauchy(_engine(generator), _numel(self.shape), median, sigma).reshape(self.shape)
+    values = _walk(self, _draws.cauchy(_engine(generator), _numel(self.shape), median, sigma))
     return _fill(self, "Cauchy", values)
 
 
