@@ -25,6 +25,10 @@ def fma(a, b, c):
     """a * b + c rounded once in float64, as PyTorch's compiled CPU kernels fuse it (vectorised: the
     product's exact error by Dekker's algorithm, the sum's by Knuth's; correct but for rare ties)."""
     a, b, c = np.asarray(a, np.float64), np.asarray(b, np.float64), np.asarray(c, np.float64)
+    if b.ndim == 0 and b == 1:
+        return a + c  # NOTE: the product is exact: one rounding either way
+    if c.ndim == 0 and c == 0:
+        return a * b
     p = a * b
     ah, al = _split(a)
     bh, bl = _split(b)
@@ -196,7 +200,9 @@ def randperm(engine, n):
 # --- the other elementwise samplers: one uniform double per element, as PyTorch's serial CPU kernels ---
 def bernoulli_scalar(engine, n, p):
     """bernoulli_(p) for a number p: a double uniform below p."""
-    return uniform01(engine, n, "float64") < p
+    # NOTE: u = k * 2**-53 < p  <=>  k < ceil(p * 2**53) (p * 2**53 is exact): integers, no conversion.
+    bound = math.ceil(float(p) * 2.0 ** 53)
+    return (engine.u64(n) & np.uint64((1 << 53) - 1)) < np.uint64(bound)
 
 
 def bernoulli_tensor(engine, probs):
