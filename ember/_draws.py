@@ -189,6 +189,7 @@ def randperm(engine, n):
     if n < (1 << 32) // 20:
         offsets = engine.u32(n - 1) % np.arange(n, 1, -1, dtype=np.uint64)
     else:
+        # NOTE: not checked against PyTorch (n of 2**32 / 20 and more): 64-bit draws, same swaps.
         offsets = engine.u64(n - 1) % np.arange(n, 1, -1, dtype=np.uint64)
     perm = list(range(n))
     for i, z in enumerate(offsets.tolist()):
