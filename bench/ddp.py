@@ -73,8 +73,9 @@ def worker(quick, port):
     if rank == 0:
         print(table(["workload", "PyTorch DDP (gloo)", "ember DDP (MPI)", "ratio ember/PyTorch"], rows))
         print(f"\nMachine: {machine()}.", flush=True)
-        for (title, *_), (t_torch, t_ember) in zip(rows, times_all):
-            print(f"RESULT\t{title}\t{t_torch}\t{t_ember}", flush=True)
+        if os.environ.get("EMBER_BENCH_ROWS"):  # NOTE: rows() reads these lines
+            for (title, *_), (t_torch, t_ember) in zip(rows, times_all):
+                print(f"RESULT\t{title}\t{t_torch}\t{t_ember}", flush=True)
     gc.collect()  # NOTE: PyTorch's DDP objects (in reference cycles) must go before its process group does
     tdist.destroy_process_group()
     edist.destroy_process_group()
@@ -96,7 +97,8 @@ def _command(quick, nproc):
 
 def rows(quick=False, nproc=2):
     """bench/run.py's rows: (title, (PyTorch seconds, ember seconds), note) per workload."""
-    out = subprocess.run(_command(quick, nproc), capture_output=True, text=True, check=True, cwd=ROOT)
+    out = subprocess.run(_command(quick, nproc), capture_output=True, text=True, check=True, cwd=ROOT,
+                         env=dict(os.environ, EMBER_BENCH_ROWS="1"))
     for line in out.stdout.splitlines():
         if line.startswith("RESULT\t"):
             _, title, t_torch, t_ember = line.split("\t")

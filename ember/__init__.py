@@ -13,7 +13,7 @@ from ._creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, f
 from ._random import (Generator, bernoulli, default_generator, fork_rng as _fork_rng, get_rng_state, initial_seed,
                       manual_seed, normal, rand, rand_like, randint, randint_like, randn, randn_like, randperm, seed,
                       set_rng_state)
-from ._sampling import multinomial, poisson
+from ._sampling import binomial, multinomial, poisson
 from ._windows import bartlett_window, blackman_window, hamming_window, hann_window, kaiser_window
 from . import _types, _creation_specs
 from . import _tail, _runtime
@@ -30,6 +30,8 @@ from . import special
 from . import hub, jit, onnx, sparse
 from . import distributions
 from . import distributed  # NOTE: mpi4py is imported only by init_process_group
+from . import futures
+from . import multiprocessing
 from ._compile import compile
 from . import accelerator, backends
 from .backends._flags import get_float32_matmul_precision, set_float32_matmul_precision

@@ -1,4 +1,4 @@
-"""Samplers that take tensors: multinomial, poisson, and the in-place samplers (uniform_, normal_,
+"""Samplers that take tensors: multinomial, poisson, binomial, and the in-place samplers (uniform_, normal_,
 random_, bernoulli_, exponential_, geometric_, log_normal_, cauchy_).
 
 Samples are drawn on the host from the generator's mt19937 words, then moved to the tensor's device:
@@ -17,7 +17,7 @@ from ._dtype import _BY_NP
 from . import _draws
 from ._random import _MANTISSA, _check_int_range, _engine, _fmt, _not_implemented, _numel, _rng, _vmap_random, P_MESSAGE
 from ._tensor import Tensor
-from .autograd.function import Primitive
+from .autograd.function import Primitive, not_implemented_backward
 
 
 def _forward(ctx, *args):
@@ -134,6 +134,72 @@ def poisson(input, generator=None):
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
     values = _draws.poisson(_engine(generator), rates)
     return _sampled_node("Poisson").apply(input, _on_device(values, input._dtype, input._device))
+
+
+class _Binomial(Primitive):
+    """binomial's node: the drawn counts (computed beforehand, passed in) recorded as PyTorch records them."""
+    inputs = 2
+    node_name = "NotImplemented"  # NOTE: PyTorch records binomial, and its backward refuses
+    forward = staticmethod(_forward)
+    backward = not_implemented_backward("binomial")
+
+
+# NOTE: above this, NumPy's integer `n` cannot hold the count; the normal approximation is then exact to far
+# below a float64's resolution of the result
+_BIG_COUNT = float(2 ** 62)
+
+
+def binomial(count, prob, generator=None):
+    """Binomial samples: successes in `count` trials of probability `prob` (broadcast; same float dtype);
+    its gradient is not implemented, as in PyTorch. NOTE: a NaN count gives NaN (PyTorch does not return)."""
+    for name, position, value in (("count", 1, count), ("prob", 2, prob)):
+        if not isinstance(value, Tensor):
+            from ._arguments import type_name
+            raise TypeError(f"binomial(): argument '{name}' (position {position}) must be Tensor, not "
+                            f"{type_name(value)}")
+    for name, value in (("count", count), ("prob", prob)):
+        if value._dtype.category != _dtype.FLOAT:
+            raise ValueError(f"binomial only supports floating-point dtypes for {name}, got: "
+                             f"{_dtype.scalar_type_name(value._dtype)}")
+    if prob._dtype is not count._dtype:
+        raise RuntimeError(f"Found dtype {_dtype.scalar_type_name(prob._dtype)} but expected "
+                           f"{_dtype.scalar_type_name(count._dtype)}")
+    if count._dtype.itemsize < 4:
+        raise _not_implemented("binomial_cpu", count._dtype)
+    from ._tensor import broadcast_shapes
+    shape = tuple(broadcast_shapes(count.shape, prob.shape))
+    if tuple(count.shape) != shape and count._data.size:
+        warnings.warn(f"An output with one or more elements was resized since it had shape {list(count.shape)}, "
+                      f"which does not match the required output shape {list(shape)}. This behavior is deprecated, "
+                      "and in a future PyTorch release outputs will not be resized unless they have zero elements. "
+                      "You can explicitly reuse an out tensor t by resizing it, inplace, to zero elements with "
+                      "t.resize_(0).", UserWarning, stacklevel=2)
+    n = np.broadcast_to(_host(count).astype(np.float64), shape)
+    p = np.broadcast_to(_host(prob).astype(np.float64), shape)
+    values = _draw_binomial(_rng(generator), n, p)
+    return _Binomial.apply(count, prob, _on_device(values, count._dtype, count._device))
+
+
+def _draw_binomial(rng, n, p):
+    """Binomial draws for float64 counts and probabilities: counts <= 0 or p <= 0 give 0, a NaN in either
+    gives NaN. NOTE: as PyTorch's sampler, p > 1/2 draws the failures among floor(count) trials and subtracts
+    them from the count itself, so a fractional count keeps its fraction there (2.5 trials at p=0.9: 2.5,
+    1.5 or 0.5); p >= 1 gives the count."""
+    count = np.where(np.isnan(n), 0.0, np.clip(n, 0.0, None))
+    whole = np.floor(count)
+    q = np.clip(np.where(np.isnan(p), 0.0, p), 0.0, 1.0)
+    flip = q > 0.5
+    q = np.where(flip, 1.0 - q, q)
+    small = whole <= _BIG_COUNT
+    out = np.empty(n.shape)
+    out[small] = rng.binomial(whole[small].astype(np.int64), q[small])
+    big = ~small
+    if big.any():
+        mean, var = whole[big] * q[big], whole[big] * q[big] * (1.0 - q[big])
+        out[big] = np.clip(np.round(mean + np.sqrt(var) * rng.standard_normal(mean.shape)), 0.0, whole[big])
+    out = np.where(flip, count - out, out)
+    out[np.isnan(n) | np.isnan(p)] = np.nan
+    return out
 
 
 # --- in-place samplers ------------------------------------------------------------------------------

@@ -64,6 +64,8 @@ def user_allowed_globals():
             rc[name] = f
         else:
             rc[f"{f.__module__}.{f.__qualname__}"] = f
+            if f.__module__.partition(".")[0] == "ember":  # NOTE: files name it as torch does (ember saves so too)
+                rc[f"torch{f.__module__[len('ember'):]}.{f.__qualname__}"] = f
     return rc
 
 

@@ -18,6 +18,10 @@ class _Local(threading.local):
         self.grad_shown = False
         self.worker_info = None  # torch.utils.data.get_worker_info() inside a DataLoader worker process
         self.vmap_levels = []  # torch.func.vmap's active levels, outermost first (ember/func/_batching)
+        # torch.autograd.set_multithreading_enabled / enforce_grad_layout_policy (ember/autograd/switches.py):
+        # reported only: ember's engine runs backward on the calling thread and its gradients have no strides
+        self.multithreading_enabled = True
+        self.grad_layout_enforced = True
 
 
 local = _Local()

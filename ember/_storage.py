@@ -2,9 +2,8 @@
 memory block its array lives in (the backend's `storage`), so views of one tensor share one storage and
 `t.untyped_storage().data_ptr()` is equal for all of them. Read-only: ember never resizes a storage."""
 import warnings
-import weakref
 
-from . import _dtype, _state
+from . import _dtype
 from ._ops._registry import bind_method
 from ._tensor import Tensor
 
@@ -131,6 +130,10 @@ class TypedStorage:
     def is_shared(self):
         return _is_shared_block(self._tensor)
 
+    def share_memory_(self):
+        _share(self._tensor)
+        return self
+
     def __repr__(self):
         body = "\n".join(f" {v}" for v in self.tolist())
         return f"{body}\n[torch.storage.TypedStorage(dtype={self.dtype}, device={self.device}) of size {self.size()}]"
@@ -165,28 +168,47 @@ bind_method("storage_type", lambda self: storage_type_of(self._dtype))
 
 
 # --- shared memory -------------------------------------------------------------------------------------------
-# NOTE: ember's CPU memory is a process's own NumPy memory; share_memory_ only records that the program asked,
-# so that is_shared() answers as in PyTorch. CUDA memory counts as shared, as PyTorch's does. The record lives
-# in _state (the storages' owners, held weakly).
+# NOTE: share_memory_ moves a CPU storage into a block of shared memory (ember/multiprocessing/_shm.py) and
+# rebinds the tensor's array (and its view base's) to the same geometry there, so forked children write the
+# parent's memory and ember.multiprocessing's pickler sends the block, not the values. PyTorch moves the storage
+# itself, so every tensor viewing it follows; ember's arrays cannot be found from their storage, so other views
+# of the old storage (apart from the tensor's own view base) keep the old, private memory. CUDA memory counts as
+# shared, as PyTorch's does (ember has no CUDA IPC: see ember/multiprocessing/reductions.py).
+def shared_block(t):
+    """The shared-memory block (ember.multiprocessing._shm.Block) t's CPU storage lives in, or None."""
+    if t._device.type != "cpu":
+        return None
+    from .multiprocessing import _shm
+    return _shm.block_of(getattr(_block(t)[2], "base", None))
+
+
 def _is_shared_block(t):
     if t._device.type == "cuda":
         return True
-    owner = _block(t)[2]
-    return any(ref() is owner for ref in _state.shared_storages)
+    return shared_block(t) is not None
 
 
 def _share(t):
-    if not _is_shared_block(t):
-        owner = _block(t)[2]
-        try:
-            _state.shared_storages.append(weakref.ref(owner))
-        except TypeError:  # NOTE: an owner that takes no weak reference (a bytes object) is kept alive
-            _state.shared_storages.append(lambda owner=owner: owner)
-    _state.shared_storages[:] = [r for r in _state.shared_storages if r() is not None]
+    if t._device.type != "cpu" or shared_block(t) is not None:
+        return
+    from .multiprocessing import _shm, get_sharing_strategy
+    backend = t._device.backend
+    low, nbytes, owner = _block(t)
+    block = _shm.create(nbytes, get_sharing_strategy())
+    raw = block.array(backend.xp)
+    raw[:nbytes] = _bytes_of(t)
+    # NOTE: the tensor and the chain of view bases it was made from all live in the old storage: rebind each.
+    x = t
+    while x is not None:
+        if _block(x)[2] is owner:
+            data = x._data
+            x._data = backend.strided_view(raw, data.shape, data.strides, backend.data_ptr(data) - low, data.dtype,
+                                           writeable=data.flags.writeable)
+        x = x._base
 
 
 def _share_memory_(self):
-    """Mark self's storage as shared (ember's memory is not moved; see the note above) and return self."""
+    """Move self's storage into shared memory (a no-op if it is there already, or on CUDA) and return self."""
     _share(self)
     return self
 

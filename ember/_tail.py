@@ -1,12 +1,13 @@
 """The long tail of the torch and Tensor namespaces: creation with explicit geometry (empty_strided,
 empty_permuted, frombuffer, range), small predicates and utilities (is_same_size, is_set_to, typename,
-dim_order, ...), resize_, the legacy Tensor.new, and the methods of backends ember does not have."""
+dim_order, ...), resize_, the legacy Tensor.new, and the methods of backends ember does not have
+(kernels PyTorch has for one layout only, and chalf, are in _layout_only.py)."""
 import builtins
 import warnings
 
 import numpy as np
 
-from . import _dtype, _state
+from . import _dtype, _layout_only, _state  # noqa: F401  (_layout_only binds its Tensor methods)
 from ._ops._registry import bind, bind_method, public
 from ._tensor import Size, Tensor, _wrap
 

@@ -97,6 +97,8 @@ def _wrap(array, device, dtype, requires_grad=False, vc=None):
     return t
 
 
+_WARNED_FLOAT = []  # float(t) of a tensor requiring grad has warned (PyTorch warns once)
+
 class Tensor:
     """A multi-dimensional array with autograd, on the CPU (NumPy) or a GPU (CuPy)."""
 
@@ -339,13 +341,16 @@ class Tensor:
         A view made without grad tracking of a tensor that requires grad (see autograd/function.py _link_view)
         has no history to rebuild: reading its grad_fn then (strict) raises PyTorch's error."""
         meta = getattr(self, "_view_meta", None)
-        if meta is not None:
+        base = self._base
+        # NOTE: a piece of a multi-output view of a tensor that requires no grad has nothing to rebuild, as in PyTorch
+        if meta is not None and not (meta == "multi" and self._grad_fn is None and not base.requires_grad):
             if strict:
                 from .autograd.inplace import view_rebase_error
-                raise view_rebase_error(meta)
+                raise view_rebase_error(meta, self)
+            if meta == "multi" and base.requires_grad:  # NOTE: as PyTorch, a view requires grad with its base
+                self._requires_grad = True
             return
         self._view_version = self._vc[0]
-        base = self._base
         if base._grad_fn is None and not base._requires_grad:
             return
         from .autograd.function import replay_view
@@ -508,6 +513,10 @@ class Tensor:
         return self.item()
 
     def __float__(self):
+        if self.requires_grad and not _WARNED_FLOAT:
+            _WARNED_FLOAT.append(True)  # NOTE: PyTorch warns once per process (TORCH_WARN_ONCE)
+            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+                          "behavior.\nConsider using tensor.detach() first.", UserWarning, stacklevel=2)
         return float(self._scalar())
 
     def __int__(self):

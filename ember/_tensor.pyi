@@ -40,7 +40,7 @@ class Size(tuple):
     def numel(self): ...
 
 
-# ember/_tensor.py:100
+# ember/_tensor.py:102
 class Tensor:
     """A multi-dimensional array with autograd, on the CPU (NumPy) or a GPU (CuPy)."""
 
@@ -64,22 +64,22 @@ class Tensor:
     def __and__(self, other):
         """Elementwise bitwise and."""
 
-    # ember/_tensor.py:473
+    # ember/_tensor.py:478
     def __array__(self, dtype=None, copy=None): ...
 
     __array_priority__: int
 
-    # ember/_tensor.py:479
+    # ember/_tensor.py:484
     def __array_wrap__(self, array, context=None, return_scalar=False):
         """NumPy's ufuncs over a tensor and an ndarray (`t + ndarray`, after Tensor's operator"""
 
-    # ember/_tensor.py:499
+    # ember/_tensor.py:504
     def __bool__(self): ...
 
-    # ember/_tensor.py:516
+    # ember/_tensor.py:525
     def __complex__(self): ...
 
-    # ember/_tensor.py:538
+    # ember/_tensor.py:547
     def __deepcopy__(self, memo): ...
 
     # ember/_runtime.py:505
@@ -92,14 +92,14 @@ class Tensor:
     def __eq__(self, other):
         """Elementwise eq; returns a bool tensor."""
 
-    # ember/_tensor.py:510
+    # ember/_tensor.py:515
     def __float__(self): ...
 
     # ember/_ops/pointwise/arith.py:209
     def __floordiv__(self, other):
         """Division rounded toward negative infinity (Python's //)."""
 
-    # ember/_tensor.py:527
+    # ember/_tensor.py:536
     def __format__(self, spec): ...
 
     # ember/_ops/pointwise/compare.py:30
@@ -109,14 +109,14 @@ class Tensor:
     # ember/_ops/indexing/index.py:21
     def __getitem__(self, key): ...
 
-    # ember/_tensor.py:558
+    # ember/_tensor.py:567
     def __getstate__(self): ...
 
     # ember/_ops/pointwise/compare.py:29
     def __gt__(self, other):
         """Elementwise gt; returns a bool tensor."""
 
-    # ember/_tensor.py:524
+    # ember/_tensor.py:533
     def __hash__(self): ...
 
     # ember/_ops/pointwise/arith.py:492
@@ -138,13 +138,13 @@ class Tensor:
     # ember/_ops/pointwise/arith.py:494
     def __imul__(self, other): ...
 
-    # ember/_tensor.py:519
+    # ember/_tensor.py:528
     def __index__(self): ...
 
-    # ember/_tensor.py:118
+    # ember/_tensor.py:120
     def __init__(self, *args, **kwargs): ...
 
-    # ember/_tensor.py:513
+    # ember/_tensor.py:522
     def __int__(self): ...
 
     # ember/_ops/pointwise/unary.py:178
@@ -164,7 +164,7 @@ class Tensor:
     # ember/_ops/pointwise/arith.py:493
     def __isub__(self, other): ...
 
-    # ember/_tensor.py:494
+    # ember/_tensor.py:499
     def __iter__(self): ...
 
     # ember/_ops/pointwise/arith.py:495
@@ -177,7 +177,7 @@ class Tensor:
     def __le__(self, other):
         """Elementwise le; returns a bool tensor."""
 
-    # ember/_tensor.py:489
+    # ember/_tensor.py:494
     def __len__(self): ...
 
     # ember/_ops/pointwise/bitwise.py:63
@@ -208,7 +208,7 @@ class Tensor:
     def __neg__(self):
         """-input."""
 
-    # ember/_tensor.py:114
+    # ember/_tensor.py:116
     def __new__(cls, *args, **kwargs): ...
 
     # ember/_ops/pointwise/bitwise.py:40
@@ -230,10 +230,10 @@ class Tensor:
     def __rand__(self, other):
         """Elementwise bitwise and."""
 
-    # ember/_tensor.py:554
+    # ember/_tensor.py:563
     def __reduce_ex__(self, protocol): ...
 
-    # ember/_tensor.py:532
+    # ember/_tensor.py:541
     def __repr__(self): ...
 
     # ember/_ops/pointwise/arith.py:224
@@ -281,7 +281,7 @@ class Tensor:
     # ember/_ops/indexing/index.py:81
     def __setitem__(self, key, value): ...
 
-    # ember/_tensor.py:532
+    # ember/_tensor.py:541
     def __str__(self): ...
 
     # ember/_ops/pointwise/arith.py:78
@@ -298,10 +298,10 @@ class Tensor:
 
     _accum: Any
 
-    # ember/_tensor.py:320
+    # ember/_tensor.py:322
     def _accumulator(self): ...
 
-    # ember/_tensor.py:121
+    # ember/_tensor.py:123
     def _adopt(self, other):
         """Take over another tensor's fields (used by subclasses built from a tensor)."""
 
@@ -313,7 +313,7 @@ class Tensor:
 
     _dtype: Any
 
-    # ember/_tensor.py:327
+    # ember/_tensor.py:329
     def _edge_for_grad(self):
         """The graph position whose incoming gradient is this tensor's gradient."""
 
@@ -337,12 +337,12 @@ class Tensor:
 
     _retains_grad: Any
 
-    # ember/_tensor.py:505
+    # ember/_tensor.py:510
     def _scalar(self): ...
 
     _sparse: bool
 
-    # ember/_tensor.py:336
+    # ember/_tensor.py:338
     def _sync_view(self, strict=True):
         """A view whose base changed in place: rebuild its grad_fn from the base's new history."""
 
@@ -352,7 +352,7 @@ class Tensor:
 
     _vc: Any
 
-    # ember/_tensor.py:310
+    # ember/_tensor.py:312
     @property
     def _version(self): ...
 
@@ -570,7 +570,7 @@ class Tensor:
     def as_strided_scatter(self, src, size, stride, storage_offset=None):
         """A copy of input (same strides) with src written into its as_strided(size, stride, storage_offset) view."""
 
-    # ember/_tail.py:390
+    # ember/_tail.py:391
     def as_subclass(self, cls):
         """A `cls` instance sharing self's data, version counter and place in the autograd graph."""
 
@@ -614,7 +614,7 @@ class Tensor:
     def atanh_(self):
         """In-place version of atanh."""
 
-    # ember/_tensor.py:365
+    # ember/_tensor.py:370
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor w.r.t. graph leaves, accumulating into `.grad`."""
 
@@ -626,14 +626,14 @@ class Tensor:
     def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
         """In-place version of baddbmm."""
 
-    # ember/_sampling.py:320
+    # ember/_sampling.py:386
     def bernoulli(self, p=None, *, generator=None): ...
 
-    # ember/_sampling.py:236
+    # ember/_sampling.py:302
     def bernoulli_(self, p=0.5, *, generator=None):
         """Fill with 1 with probability p (a number or a tensor broadcast to self), else 0."""
 
-    # ember/_tensor.py:619
+    # ember/_tensor.py:628
     def bfloat16(self, memory_format=None): ...
 
     # ember/_ops/reduction/unique.py:163
@@ -692,16 +692,16 @@ class Tensor:
     def bmm(self, mat2, *, out=None):
         """Batched matrix product of two 3-D tensors with the same batch size."""
 
-    # ember/_tensor.py:637
+    # ember/_tensor.py:646
     def bool(self, memory_format=None): ...
 
     # ember/_ops/shape/join.py:288
     def broadcast_to(self, size): ...
 
-    # ember/_tensor.py:634
+    # ember/_tensor.py:643
     def byte(self, memory_format=None): ...
 
-    # ember/_sampling.py:308
+    # ember/_sampling.py:374
     def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
         """Fill with Cauchy samples centred on median with scale sigma."""
 
@@ -723,7 +723,11 @@ class Tensor:
     # ember/_types.py:107
     def cfloat(self, memory_format=None): ...
 
-    # ember/_tensor.py:631
+    # ember/_layout_only.py:73
+    def chalf(self, memory_format=None):
+        """Differs from PyTorch: ember has no complex32 (ComplexHalf) dtype (NumPy has no complex of two float16),"""
+
+    # ember/_tensor.py:640
     def char(self, memory_format=None): ...
 
     # ember/_ops/linalg/decomp.py:363
@@ -738,7 +742,7 @@ class Tensor:
     def cholesky_solve(self, input2, upper=False, *, out=None):
         """X with A X = input for A = L L^H given its Cholesky factor input2 (U^H U when upper)."""
 
-    # ember/_ops/shape/splits.py:67
+    # ember/_ops/shape/splits.py:80
     def chunk(self, chunks, dim=0):
         """At most `chunks` pieces of equal size (the last may be smaller) along `dim` (views)."""
 
@@ -791,7 +795,7 @@ class Tensor:
     def conj_physical_(self):
         """In-place complex conjugate (nothing to do for real tensors)."""
 
-    # ember/_tail.py:271
+    # ember/_tail.py:272
     def const_data_ptr(self): ...
 
     # ember/_ops/shape/copy.py:81
@@ -838,7 +842,7 @@ class Tensor:
     def cov(self, *, correction=1, fweights=None, aweights=None):
         """Covariance of the rows of input (variables) over its columns (observations), with optional weights."""
 
-    # ember/_tensor.py:570
+    # ember/_tensor.py:579
     def cpu(self, memory_format=None): ...
 
     # ember/_ops/reduction/norms.py:265
@@ -849,7 +853,7 @@ class Tensor:
     def crow_indices(self):
         """Tensor.crow_indices(): PyTorch's error on a layout that has no crow_indices."""
 
-    # ember/_tensor.py:591
+    # ember/_tensor.py:600
     def cuda(self, device=None, non_blocking=False, memory_format=None): ...
 
     # ember/_ops/reduction/scan.py:152
@@ -876,7 +880,7 @@ class Tensor:
     def cumsum_(self, dim, *, dtype=None):
         """In-place cumsum."""
 
-    # ember/_tensor.py:430
+    # ember/_tensor.py:435
     @property
     def data(self):
         """The same data, out of the graph, with its own version counter (PyTorch's `.data`)."""
@@ -903,14 +907,14 @@ class Tensor:
     def det(self):
         """torch.det: alias of torch.linalg.det."""
 
-    # ember/_tensor.py:415
+    # ember/_tensor.py:420
     def detach(self):
         """A tensor sharing this one's data (and version counter) that is out of the graph."""
 
-    # ember/_tensor.py:419
+    # ember/_tensor.py:424
     def detach_(self): ...
 
-    # ember/_tensor.py:155
+    # ember/_tensor.py:157
     @property
     def device(self): ...
 
@@ -946,10 +950,10 @@ class Tensor:
     def digamma_(self):
         """In-place version of digamma."""
 
-    # ember/_tensor.py:171
+    # ember/_tensor.py:173
     def dim(self): ...
 
-    # ember/_tail.py:259
+    # ember/_tail.py:260
     def dim_order(self, *, ambiguity_check=False):
         """The dims from outermost to innermost in memory (by decreasing stride)."""
 
@@ -977,14 +981,14 @@ class Tensor:
     def dot(self, b, /):
         """Inner product of two 1-D tensors."""
 
-    # ember/_tensor.py:613
+    # ember/_tensor.py:622
     def double(self, memory_format=None): ...
 
-    # ember/_ops/shape/split_dims.py:40
+    # ember/_ops/shape/split_dims.py:41
     def dsplit(self, indices_or_sections):
         """tensor_split along dim 2 of a tensor of 3 or more dims; an int must divide that dim."""
 
-    # ember/_tensor.py:140
+    # ember/_tensor.py:142
     @property
     def dtype(self): ...
 
@@ -992,7 +996,7 @@ class Tensor:
     def eig(self, eigenvectors=False, *, e=None, v=None):
         """Removed from PyTorch in 1.9 (use torch.linalg.eig): raises RuntimeError."""
 
-    # ember/_tensor.py:181
+    # ember/_tensor.py:183
     def element_size(self): ...
 
     # ember/_ops/pointwise/compare.py:25
@@ -1062,7 +1066,7 @@ class Tensor:
     def expm1_(self):
         """In-place version of expm1."""
 
-    # ember/_sampling.py:272
+    # ember/_sampling.py:338
     def exponential_(self, lambd=1.0, *, generator=None):
         """Fill with exponential samples of rate lambd."""
 
@@ -1097,7 +1101,7 @@ class Tensor:
     def flipud(self):
         """Flip along dim 0 (up/down)."""
 
-    # ember/_tensor.py:610
+    # ember/_tensor.py:619
     def float(self, memory_format=None): ...
 
     # ember/_ops/pointwise/binary_float.py:257
@@ -1172,7 +1176,7 @@ class Tensor:
     def ge_(self, y, /):
         """In-place version of ge."""
 
-    # ember/_sampling.py:283
+    # ember/_sampling.py:349
     def geometric_(self, p, *, generator=None):
         """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
 
@@ -1184,10 +1188,10 @@ class Tensor:
     def ger(self, vec2, *, out=None):
         """Alias of outer."""
 
-    # ember/_tensor.py:232
+    # ember/_tensor.py:234
     def get_device(self): ...
 
-    # ember/_tensor.py:271
+    # ember/_tensor.py:273
     @property
     def grad(self): ...
     @grad.setter
@@ -1195,7 +1199,7 @@ class Tensor:
     @grad.deleter
     def grad(self): ...
 
-    # ember/_tensor.py:265
+    # ember/_tensor.py:267
     @property
     def grad_fn(self): ...
 
@@ -1223,7 +1227,7 @@ class Tensor:
     def gt_(self, y, /):
         """In-place version of gt."""
 
-    # ember/_tensor.py:616
+    # ember/_tensor.py:625
     def half(self, memory_format=None): ...
 
     # ember/nn/functional.py:153
@@ -1250,7 +1254,7 @@ class Tensor:
     def histogram(self, bins, *, range=None, weight=None, density=False, out=None):
         """Histogram of input's values: (hist, bin_edges); bins is a count (equal widths) or the edges."""
 
-    # ember/_ops/shape/split_dims.py:27
+    # ember/_ops/shape/split_dims.py:28
     def hsplit(self, indices_or_sections):
         """tensor_split along dim 1 (dim 0 for 1-D input); an int must divide that dim."""
 
@@ -1342,53 +1346,53 @@ class Tensor:
     def inner(self, other, *, out=None):
         """Sum of products over the last dims (a product with a scalar when either is 0-d)."""
 
-    # ember/_tensor.py:625
+    # ember/_tensor.py:634
     def int(self, memory_format=None): ...
 
     # ember/_ops/linalg/decomp.py:109
     def inverse(self, *, out=None):
         """Alias of torch.linalg.inv."""
 
-    # ember/_tail.py:415
+    # ember/_tail.py:416
     def ipu(self, device=None, non_blocking=False, memory_format=None): ...
 
     # ember/sparse/_surface.py:34
     def is_coalesced(self):
         """Tensor.is_coalesced(): PyTorch's error on a layout that has no is_coalesced."""
 
-    # ember/_tensor.py:229
+    # ember/_tensor.py:231
     def is_complex(self): ...
 
     # ember/_ops/pointwise/complex.py:242
     def is_conj(self):
         """False: ember never sets PyTorch's lazy conjugate bit (see conj)."""
 
-    # ember/_tensor.py:214
+    # ember/_tensor.py:216
     def is_contiguous(self, memory_format=None): ...
 
-    # ember/_tensor.py:163
+    # ember/_tensor.py:165
     @property
     def is_cpu(self): ...
 
-    # ember/_tensor.py:159
+    # ember/_tensor.py:161
     @property
     def is_cuda(self): ...
 
-    # ember/_tail.py:453
+    # ember/_tail.py:454
     def is_distributed(self): ...
 
-    # ember/_tensor.py:226
+    # ember/_tensor.py:228
     def is_floating_point(self): ...
 
-    # ember/_tensor.py:316
+    # ember/_tensor.py:318
     def is_inference(self):
         """Whether this is an inference tensor: made inside inference_mode (or a view or detach of one)."""
 
-    # ember/_tensor.py:235
+    # ember/_tensor.py:237
     @property
     def is_leaf(self): ...
 
-    # ember/_tail.py:165
+    # ember/_tail.py:166
     def is_neg(self):
         """Whether the negative bit is set: never in ember (negation is always materialised)."""
 
@@ -1396,25 +1400,25 @@ class Tensor:
     def is_nonzero(self):
         """The truth value of a one-element tensor; RuntimeError for empty or larger ones."""
 
-    # ember/_tensor.py:585
+    # ember/_tensor.py:594
     def is_pinned(self, device=None):
         """Whether this CPU tensor lives in page-locked memory (see pin_memory)."""
 
-    # ember/_tail.py:159
+    # ember/_tail.py:160
     def is_same_size(self, other):
         """Whether input and other have the same shape."""
 
-    # ember/_tail.py:177
+    # ember/_tail.py:178
     def is_set_to(self, tensor):
         """Whether self and tensor share storage, storage offset, sizes and strides."""
 
-    # ember/_storage.py:195
+    # ember/_storage.py:217
     def is_shared(self): ...
 
     # ember/_types.py:105
     def is_signed(self): ...
 
-    # ember/_tensor.py:146
+    # ember/_tensor.py:148
     @property
     def is_sparse(self): ...
 
@@ -1455,11 +1459,11 @@ class Tensor:
     def istft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, normalized=False, onesided=None, length=None, return_complex=False):
         """The inverse of stft: each frame's inverse DFT, windowed, overlap-added and divided by the overlap-added"""
 
-    # ember/_tensor.py:445
+    # ember/_tensor.py:450
     def item(self):
         """The single value as a Python number."""
 
-    # ember/_tensor.py:184
+    # ember/_tensor.py:186
     @property
     def itemsize(self): ...
 
@@ -1471,7 +1475,7 @@ class Tensor:
     def kthvalue(self, k, dim=-1, keepdim=False, *, out=None):
         """(values, indices) of the k-th smallest entry along `dim` (k counts from 1)."""
 
-    # ember/_tensor.py:150
+    # ember/_tensor.py:152
     @property
     def layout(self): ...
 
@@ -1563,7 +1567,7 @@ class Tensor:
     def log_(self):
         """In-place version of log."""
 
-    # ember/_sampling.py:293
+    # ember/_sampling.py:359
     def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
         """Fill with exp of normal(mean, std) samples."""
 
@@ -1631,7 +1635,7 @@ class Tensor:
     def logsumexp(self, dim, keepdim=False, *, out=None):
         """log(sum(exp(input))) over `dim`, without overflow."""
 
-    # ember/_tensor.py:622
+    # ember/_tensor.py:631
     def long(self, memory_format=None): ...
 
     # ember/_ops/linalg/removed.py:79
@@ -1663,11 +1667,11 @@ class Tensor:
     @property
     def mT(self): ...
 
-    # ember/_tail.py:279
+    # ember/_tail.py:280
     def map2_(self, x, y, callable):
         """self[i] = callable(self[i], x[i], y[i]) for every element, in place (CPU only)."""
 
-    # ember/_tail.py:274
+    # ember/_tail.py:275
     def map_(self, tensor, callable):
         """self[i] = callable(self[i], tensor[i]) for every element, in place (CPU only, as in PyTorch)."""
 
@@ -1734,7 +1738,7 @@ class Tensor:
     def mode(self, dim=-1, keepdim=False, *, out=None):
         """(values, indices) of the most frequent value along `dim` (the smallest on ties; its last index)."""
 
-    # ember/_tail.py:404
+    # ember/_tail.py:405
     def module_load(self, other, assign=False):
         """What load_state_dict stores for self: other detached (assign) or self with other's values copied in."""
 
@@ -1750,7 +1754,7 @@ class Tensor:
     def msort(self, *, out=None):
         """input sorted along its first dim."""
 
-    # ember/_tail.py:423
+    # ember/_tail.py:424
     def mtia(self, device=None, non_blocking=False, memory_format=None): ...
 
     # ember/_ops/pointwise/arith.py:125
@@ -1813,15 +1817,15 @@ class Tensor:
     def narrow_copy(self, *args, out=None, **kwargs):
         """narrow's result as a new contiguous tensor (not a view)."""
 
-    # ember/_tensor.py:188
+    # ember/_tensor.py:190
     @property
     def nbytes(self): ...
 
-    # ember/_tensor.py:167
+    # ember/_tensor.py:169
     @property
     def ndim(self): ...
 
-    # ember/_tensor.py:171
+    # ember/_tensor.py:173
     def ndimension(self): ...
 
     # ember/_ops/pointwise/compare.py:26
@@ -1848,10 +1852,10 @@ class Tensor:
     def negative_(self):
         """In-place version of neg."""
 
-    # ember/_tensor.py:176
+    # ember/_tensor.py:178
     def nelement(self): ...
 
-    # ember/_tail.py:378
+    # ember/_tail.py:379
     def new(self, *args, **kwargs):
         """Legacy Tensor.new: sizes give a new (zero-filled) tensor of self's dtype and device, data a copy."""
 
@@ -1859,7 +1863,7 @@ class Tensor:
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """An uninitialised tensor (ember fills it with zeros, so programs stay deterministic)."""
 
-    # ember/_tail.py:46
+    # ember/_tail.py:47
     def new_empty_strided(self, size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
         """empty_strided with self's dtype and device unless given."""
 
@@ -1871,7 +1875,7 @@ class Tensor:
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False, **kw):
         """A tensor of ones of the given size."""
 
-    # ember/_tensor.py:643
+    # ember/_tensor.py:652
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False): ...
 
     # ember/_creation.py:327
@@ -1890,14 +1894,14 @@ class Tensor:
     def nonzero(self, *, out=None, as_tuple=False):
         """Indices of the nonzero elements: an (n, ndim) int64 tensor, or one tensor per dim with as_tuple."""
 
-    # ember/_tail.py:154
+    # ember/_tail.py:155
     def nonzero_static(self, *, size, fill_value=-1): ...
 
     # ember/_ops/reduction/norms.py:164
     def norm(self, p='fro', dim=None, keepdim=False, out=None, dtype=None):
         """torch.norm (legacy): 'fro' and numbers are vector norms; 'nuc' is the nuclear matrix norm."""
 
-    # ember/_sampling.py:160
+    # ember/_sampling.py:226
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
         """Fill with normal samples."""
 
@@ -1909,10 +1913,10 @@ class Tensor:
     def not_equal_(self, y, /):
         """In-place version of ne."""
 
-    # ember/_tensor.py:176
+    # ember/_tensor.py:178
     def numel(self): ...
 
-    # ember/_tensor.py:460
+    # ember/_tensor.py:465
     def numpy(self, *, force=False):
         """A NumPy array sharing this CPU tensor's memory (a new array object each call)."""
 
@@ -1932,7 +1936,7 @@ class Tensor:
     def permute(self, *dims):
         """Reorder the dims (a view)."""
 
-    # ember/_tensor.py:573
+    # ember/_tensor.py:582
     def pin_memory(self, device=None):
         """A copy in page-locked host memory (needs a GPU, as in PyTorch)."""
 
@@ -1989,7 +1993,7 @@ class Tensor:
     def rad2deg_(self):
         """In-place version of rad2deg."""
 
-    # ember/_sampling.py:174
+    # ember/_sampling.py:240
     def random_(self, *args, generator=None, **kw):
         """Fill with integers: random_() over the dtype's exact range, random_(to), random_(from, to)."""
 
@@ -2012,19 +2016,19 @@ class Tensor:
     def reciprocal_(self):
         """In-place version of reciprocal."""
 
-    # ember/_tail.py:429
+    # ember/_tail.py:430
     def record_stream(self, stream):
         """Accepted and ignored: ember's memory is freed by reference counting, not per stream."""
 
-    # ember/_tensor.py:370
+    # ember/_tensor.py:375
     def register_hook(self, hook):
         """Run hook(grad) when this tensor's gradient is computed; a returned tensor replaces it."""
 
-    # ember/_tensor.py:379
+    # ember/_tensor.py:384
     def register_post_accumulate_grad_hook(self, hook):
         """Run hook(tensor) on this leaf after backward has accumulated its `.grad`; hook returns None."""
 
-    # ember/_tail.py:434
+    # ember/_tail.py:435
     def reinforce(self, reward): ...
 
     # ember/_ops/pointwise/unary.py:127
@@ -2059,13 +2063,13 @@ class Tensor:
     def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
         """Each element repeated `repeats` times (an int or a tensor of counts) along `dim` (flattened if None)."""
 
-    # ember/_tensor.py:240
+    # ember/_tensor.py:242
     @property
     def requires_grad(self): ...
     @requires_grad.setter
     def requires_grad(self, value): ...
 
-    # ember/_tensor.py:258
+    # ember/_tensor.py:260
     def requires_grad_(self, requires_grad=True):
         """Set requires_grad in place; returns self."""
 
@@ -2076,19 +2080,19 @@ class Tensor:
     # ember/_ops/shape/views.py:179
     def reshape_as(self, other): ...
 
-    # ember/_tail.py:355
+    # ember/_tail.py:356
     def resize(self, *sizes):
         """Deprecated: self reshaped to sizes (same number of elements)."""
 
-    # ember/_tail.py:315
+    # ember/_tail.py:316
     def resize_(self, *sizes, memory_format=None):
         """Give self `sizes` in place: a shrink keeps the first elements (sharing memory when self is"""
 
-    # ember/_tail.py:363
+    # ember/_tail.py:364
     def resize_as(self, tensor):
         """Deprecated: self reshaped to tensor's shape (same number of elements)."""
 
-    # ember/_tail.py:339
+    # ember/_tail.py:340
     def resize_as_(self, the_template, memory_format=None):
         """resize_ to the_template's shape."""
 
@@ -2100,15 +2104,15 @@ class Tensor:
     def resolve_conj(self):
         """input itself: ember's conjugates are always materialised."""
 
-    # ember/_tail.py:171
+    # ember/_tail.py:172
     def resolve_neg(self):
         """input itself: ember has no lazy negation to resolve."""
 
-    # ember/_tensor.py:387
+    # ember/_tensor.py:392
     def retain_grad(self):
         """Keep `.grad` for this non-leaf tensor during backward."""
 
-    # ember/_tensor.py:411
+    # ember/_tensor.py:416
     @property
     def retains_grad(self): ...
 
@@ -2179,15 +2183,15 @@ class Tensor:
     def sgn_(self):
         """In-place version of sgn."""
 
-    # ember/_tensor.py:131
+    # ember/_tensor.py:133
     @property
     def shape(self): ...
 
-    # ember/_storage.py:188
+    # ember/_storage.py:210
     def share_memory_(self):
-        """Mark self's storage as shared (ember's memory is not moved; see the note above) and return self."""
+        """Move self's storage into shared memory (a no-op if it is there already, or on CUDA) and return self."""
 
-    # ember/_tensor.py:628
+    # ember/_tensor.py:637
     def short(self, memory_format=None): ...
 
     # ember/_ops/pointwise/unary_special.py:14
@@ -2234,7 +2238,7 @@ class Tensor:
     def sinh_(self):
         """In-place version of sinh."""
 
-    # ember/_tensor.py:135
+    # ember/_tensor.py:137
     def size(self, dim=None): ...
 
     # ember/_ops/indexing/scatter_views.py:100
@@ -2281,11 +2285,11 @@ class Tensor:
     def sparse_resize_and_clear_(self, size, sparse_dim, dense_dim):
         """Empty a sparse COO tensor (no entries) and give it any size."""
 
-    # ember/_ops/shape/splits.py:27
+    # ember/_ops/shape/splits.py:28
     def split(self, split_size_or_sections, dim=0):
         """Pieces of `split_size` along `dim` (the last may be smaller), or of the listed sizes (views)."""
 
-    # ember/_ops/shape/splits.py:47
+    # ember/_ops/shape/splits.py:54
     def split_with_sizes(self, split_sizes, dim=0):
         """Pieces of the listed sizes along `dim` (views)."""
 
@@ -2325,17 +2329,17 @@ class Tensor:
     def stft(self, n_fft, hop_length=None, win_length=None, window=None, center=True, pad_mode='reflect', normalized=False, onesided=None, return_complex=None, align_to_window=None):
         """The short-time Fourier transform of a signal (L,) or a batch (B, L): (B?, n_freq, n_frames) complex,"""
 
-    # ember/_storage.py:151
+    # ember/_storage.py:154
     def storage(self):
         """Deprecated in PyTorch: self's storage as a TypedStorage (warns once, as PyTorch)."""
 
-    # ember/_tensor.py:210
+    # ember/_tensor.py:212
     def storage_offset(self): ...
 
-    # ember/_storage.py:164
+    # ember/_storage.py:167
     def storage_type(self): ...
 
-    # ember/_tensor.py:192
+    # ember/_tensor.py:194
     def stride(self, dim=None): ...
 
     # ember/_ops/pointwise/arith.py:78
@@ -2357,7 +2361,7 @@ class Tensor:
     def sum(self, dim=None, keepdim=False, *, dtype=None, out=None, axis=None):
         """Sum of all elements, or over `dim` (int or tuple)."""
 
-    # ember/_tail.py:189
+    # ember/_tail.py:190
     def sum_to_size(self, *size):
         """input summed (keeping dims) down to `size`, which input's shape must expand from."""
 
@@ -2417,7 +2421,7 @@ class Tensor:
     def tanh_(self):
         """In-place version of tanh."""
 
-    # ember/_ops/shape/splits.py:83
+    # ember/_ops/shape/splits.py:102
     def tensor_split(self, indices_or_sections, dim=0):
         """Pieces split at the given indices, or into `sections` pieces as equal as possible (views)."""
 
@@ -2425,13 +2429,17 @@ class Tensor:
     def tile(self, dims):
         """Like repeat, but fewer `dims` than the tensor has are padded with leading 1s."""
 
-    # ember/_tensor.py:562
+    # ember/_tensor.py:571
     def to(self, *args, **kwargs):
         """Move to a device and/or cast to a dtype; returns self when nothing changes."""
 
     # ember/_sparse.py:469
     def to_dense(self, dtype=None, *, masked_grad=None):
         """Tensor.to_dense() of a dense tensor: itself (another dtype if asked)."""
+
+    # ember/_layout_only.py:32
+    def to_padded_tensor(self, padding, output_size=None):
+        """Nested tensors only: as PyTorch does for every other tensor, raises NotImplementedError (ember has no"""
 
     # ember/_sparse.py:438
     def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
@@ -2456,7 +2464,7 @@ class Tensor:
     def to_sparse_csr(self, *args, **kwargs):
         """Tensor.to_sparse_csr(): the tensor in the CSR layout."""
 
-    # ember/_tensor.py:454
+    # ember/_tensor.py:459
     def tolist(self): ...
 
     # ember/_ops/reduction/sort.py:122
@@ -2510,18 +2518,18 @@ class Tensor:
     def trunc_(self):
         """In-place version of trunc."""
 
-    # ember/_tensor.py:598
+    # ember/_tensor.py:607
     def type(self, dtype=None, non_blocking=False, **kwargs):
         """With no argument, the legacy type name ('torch.FloatTensor'); otherwise a cast."""
 
-    # ember/_tensor.py:640
+    # ember/_tensor.py:649
     def type_as(self, other): ...
 
-    # ember/_ops/shape/splits.py:20
+    # ember/_ops/shape/splits.py:21
     def unbind(self, dim=0):
         """The slices along `dim`, each with that dim removed (views)."""
 
-    # ember/_ops/shape/splits.py:117
+    # ember/_ops/shape/splits.py:136
     def unflatten(self, dim, sizes):
         """Split dim `dim` into `sizes` (one may be -1): a view."""
 
@@ -2529,7 +2537,7 @@ class Tensor:
     def unfold(self, dimension, size, step):
         """Sliding windows of `size` elements every `step` along `dimension`, as a new last dim (a view)."""
 
-    # ember/_sampling.py:140
+    # ember/_sampling.py:206
     def uniform_(self, from_=0.0, to=1.0, *, generator=None, **kw):
         """Fill with uniform samples in [from, to)."""
 
@@ -2541,17 +2549,17 @@ class Tensor:
     def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
         """Collapse each run of equal consecutive elements (or slices along `dim`) to one."""
 
-    # ember/_ops/shape/split_dims.py:59
+    # ember/_ops/shape/split_dims.py:62
     def unsafe_chunk(self, chunks, dim=0):
-        """chunk (views), as unsafe_split."""
+        """chunk, as unsafe_split."""
 
-    # ember/_ops/shape/split_dims.py:46
+    # ember/_ops/shape/split_dims.py:47
     def unsafe_split(self, split_size, dim=0):
-        """split (views). NOTE: PyTorch's unsafe form skips the check on in-place writes into the pieces; ember's"""
+        """split, whose pieces share the input's memory but are not views for autograd: a write into one is"""
 
-    # ember/_ops/shape/split_dims.py:53
+    # ember/_ops/shape/split_dims.py:55
     def unsafe_split_with_sizes(self, split_sizes, dim=0):
-        """split_with_sizes (views), as unsafe_split."""
+        """split_with_sizes, as unsafe_split."""
 
     # ember/_ops/shape/views.py:436
     def unsqueeze(self, dim):
@@ -2561,7 +2569,7 @@ class Tensor:
     def unsqueeze_(self, dim):
         """In-place version of unsqueeze: self's own shape and strides change."""
 
-    # ember/_storage.py:163
+    # ember/_storage.py:166
     def untyped_storage(self): ...
 
     # ember/sparse/_surface.py:34
@@ -2583,7 +2591,7 @@ class Tensor:
     # ember/_ops/shape/views.py:178
     def view_as(self, other): ...
 
-    # ember/_ops/shape/split_dims.py:34
+    # ember/_ops/shape/split_dims.py:35
     def vsplit(self, indices_or_sections):
         """tensor_split along dim 0 of a tensor of 2 or more dims; an int must divide that dim."""
 
@@ -2597,7 +2605,7 @@ class Tensor:
     # ember/_ops/pointwise/binary_float.py:127
     def xlogy_(self, other): ...
 
-    # ember/_tail.py:419
+    # ember/_tail.py:420
     def xpu(self, device=None, non_blocking=False, memory_format=None): ...
 
     # ember/_ops/shape/copy.py:147
@@ -2606,49 +2614,51 @@ class Tensor:
 
 _PY_DTYPES: tuple
 
-# ember/_tensor.py:686
+_WARNED_FLOAT: list
+
+# ember/_tensor.py:695
 def _dim_index(dim, ndim):
     """A dim for size(dim)/stride(dim): a 0-d tensor has none at all (PyTorch's IndexError)."""
 
 _inference_blocks: int
 
-# ember/_tensor.py:648
+# ember/_tensor.py:657
 def _is_param(t): ...
 
 # ember/_tensor.py:75
 def _new_version():
     """A fresh version counter for a tensor made while some inference_mode block is open (in some thread)."""
 
-# ember/_tensor.py:693
+# ember/_tensor.py:702
 def _norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
 
-# ember/_tensor.py:657
+# ember/_tensor.py:666
 def _parse_to(self, args, kwargs): ...
 
-# ember/_tensor.py:652
+# ember/_tensor.py:661
 def _rebuild(data, dev, requires_grad): ...
 
 # ember/_tensor.py:80
 def _wrap(array, device, dtype, requires_grad=False, vc=None):
     """Make a Tensor around `array` without any checks (the internal fast constructor). A tensor that shares"""
 
-# ember/_tensor.py:729
+# ember/_tensor.py:738
 def broadcast_shapes(*shapes):
     """torch.broadcast_shapes, with PyTorch's message naming the mismatched sizes."""
 
-# ember/_tensor.py:693
+# ember/_tensor.py:702
 def norm_dim(dim, ndim):
     """Normalise a possibly negative dim; PyTorch's IndexError when out of range."""
 
-# ember/_tensor.py:707
+# ember/_tensor.py:716
 def norm_dims(dims, ndim):
     """Normalise an int, tuple or list of dims; duplicates get PyTorch's RuntimeError."""
 
-# ember/_tensor.py:722
+# ember/_tensor.py:731
 def reduction_dims(dims, ndim):
     """The array axes a reduction over `dims` (int, tuple or list) covers. A 0-d tensor accepts"""
 
-# ember/_tensor.py:747
+# ember/_tensor.py:756
 def sum_to(t, shape):
     """Sum `t` down to `shape`, undoing broadcasting: the one place that does it."""

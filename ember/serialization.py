@@ -18,6 +18,7 @@ import os
 import pickle
 import struct
 import sys
+import types
 import zlib
 
 import numpy as np
@@ -84,14 +85,29 @@ class _TorchPickler(pickle._Pickler):
         self.storages = {}  # id(root array) -> _StorageRef; the roots are kept alive by the refs
         self.order = []
 
-    def _save_global_name(self, obj):
+    def _write_global(self, module, name):
         if self.proto >= 4:
-            self.save(obj.module)
-            self.save(obj.name)
+            self.save(module)
+            self.save(name)
             self.write(pickle.STACK_GLOBAL)
         else:
-            self.write(pickle.GLOBAL + obj.module.encode("utf-8") + b"\n" + obj.name.encode("utf-8") + b"\n")
+            self.write(pickle.GLOBAL + module.encode("utf-8") + b"\n" + name.encode("utf-8") + b"\n")
+
+    def _save_global_name(self, obj):
+        self._write_global(obj.module, obj.name)
         self.memoize(obj)
+
+    def save_global(self, obj, name=None):
+        """Classes and functions by name; ember's own under torch's names (ember.nn.modules.rnn.LSTM is written
+        torch.nn.modules.rnn.LSTM), so real torch loads a whole pickled model ember saved."""
+        module = getattr(obj, "__module__", None)
+        if isinstance(module, str) and module.partition(".")[0] == "ember":
+            self._write_global("torch" + module[len("ember"):], name or obj.__qualname__)
+            self.memoize(obj)
+            return
+        super().save_global(obj, name)
+
+    dispatch[types.FunctionType] = save_global  # NOTE: the base table holds the base class's save_global
 
     dispatch[_Global] = _save_global_name
 

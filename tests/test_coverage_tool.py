@@ -109,8 +109,8 @@ def test_render_lists_counts_percentages_and_missing_names():
 
 
 def test_check_reports_stale_and_fresh_files(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(coverage, "_collect", lambda: ([], 0, "9.9"))
-    monkeypatch.setattr(coverage, "render", lambda rows, spec_count, version: "# report\n")
+    monkeypatch.setattr(coverage, "_collect", lambda: ([], 0, "9.9", []))
+    monkeypatch.setattr(coverage, "render", lambda rows, spec_count, version, submodules=(): "# report\n")
     out = tmp_path / "coverage.md"
     assert coverage.main(["--check", "--output", str(out)]) == 1  # missing file is stale
     out.write_text("# old\n")
@@ -142,3 +142,27 @@ def test_readme_numbers_are_rewritten_from_the_rows():
     text = coverage.readme_with_numbers(readme, rows, spec_count=5)
     assert "| `torch` | 2 | 3 | 67% |" in text and "| `torch.nn` (classes) | 1 | 1 | 100% |" in text
     assert "| `other` | 1 | 2 | 50% |" in text and "**5 public PyTorch ops**" in text
+
+
+def test_submodules_count_all_or_what_pytorch_defines_and_render_their_table():
+    listed = types.ModuleType("torch.fake_listed")
+    listed.__all__ = ["autocast", "GradScaler"]
+    listed.helper = lambda: None  # not in __all__: does not count
+    bare = types.ModuleType("torch.fake_bare")
+    import functools
+
+    def defined():
+        pass
+    defined.__module__ = "torch.fake_bare"
+    bare.defined, bare.partial, bare._private = defined, functools.partial, defined
+    assert coverage.public_api(listed) == ["GradScaler", "autocast"]
+    assert coverage.public_api(bare) == ["defined"]  # functools.partial is the standard library's
+    ours = types.SimpleNamespace(autocast=object())
+    present, missing, left_out = coverage.compare(listed, ours, coverage.public_api, "torch.fake_listed")
+    assert (present, missing, left_out) == (["autocast"], ["GradScaler"], [])
+    text = coverage.render([], 0, "9.9", [("torch.fake_listed", "ember.fake_listed", present, missing, left_out)])
+    assert "In all: **1 of 2** names in 1 submodules." in text
+    assert "| `torch.fake_listed` | 1 of 2 | 50.0% | `GradScaler` |" in text
+    readme = "hold **0 of 0** names in 0 of PyTorch's submodules"
+    rows = [("torch.fake_listed", "ember.fake_listed", present, missing, left_out)]
+    assert coverage.readme_with_numbers(readme, [], 0, rows) == "hold **1 of 2** names in 1 of PyTorch's submodules"

@@ -30,8 +30,10 @@ def test_readme_quotes_the_generated_coverage():
     assert _rows(readme) == _rows(generated)
     assert set(_rows(readme)) == {"torch", "torch.Tensor", "torch.linalg", "torch.fft", "torch.special", "torch.sparse",
                                   "torch.nn.functional", "torch.nn", "torch.nn.init", "torch.optim", "torch.autograd",
-                                  "torch.distributions", "torch.utils.data"}
+                                  "torch.distributions", "torch.utils.data", "torch.distributed"}
     assert _spec_count(readme, r"\*\*(\d+) public PyTorch ops\*\*") == _spec_count(generated, r"\*\*(\d+)\*\*")
+    submodules = r"\*\*(\d+ of \d+)\*\* names in (\d+)"
+    assert re.search(submodules, readme).groups() == re.search(submodules, generated).groups()
 
 
 def test_coverage_file_is_fresh():

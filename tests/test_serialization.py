@@ -314,3 +314,36 @@ def test_a_save_to_a_path_is_one_archive_torch_reads_with_the_final_name(tmp_pat
     assert all(n.startswith("model/") for n in zipfile.ZipFile(path).namelist())
     assert torch.load(path)["w"].tolist() == [0.0, 1.0, 2.0, 3.0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pt"]
+
+
+def _whole_model(lib):
+    nn = lib.nn
+    lib.manual_seed(0)
+    model = nn.Sequential(nn.Embedding(11, 8),
+                          nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0), 2,
+                                                enable_nested_tensor=False),
+                          nn.LSTM(8, 8))
+    return model
+
+
+@pytest.mark.parametrize("writer, reader", [(ember, torch), (torch, ember), (ember, ember)])
+def test_whole_pickled_model_loads_across_libraries_with_safe_globals(tmp_path, writer, reader):
+    """torch.save(model) (the whole module, as the word-language-model example does) written by one library loads
+    in the other under weights_only=True with the classes allowlisted by the reader's own names: ember writes its
+    classes under torch's module paths (ember.nn.modules.rnn.LSTM -> torch.nn.modules.rnn.LSTM)."""
+    model = _whole_model(writer)
+    path = tmp_path / "model.pt"
+    writer.save(model, path)
+    nn = reader.nn
+    allowed = [nn.Sequential, nn.Embedding, nn.TransformerEncoder, nn.TransformerEncoderLayer, nn.LSTM,
+               nn.modules.activation.MultiheadAttention, nn.modules.linear.NonDynamicallyQuantizableLinear,
+               nn.Linear, nn.LayerNorm, nn.Dropout, nn.ModuleList, reader.nn.functional.relu]
+    with pytest.raises(Exception, match="TransformerEncoder|Sequential|Embedding|LSTM"):
+        reader.load(path)  # NOTE: weights_only without the allowlist refuses, in both libraries
+    with reader.serialization.safe_globals(allowed):
+        loaded = reader.load(path)
+    assert type(loaded).__module__.split(".")[0] == reader.__name__
+    names = [k for k, _ in loaded.state_dict().items()]
+    assert names == list(model.state_dict())
+    for (k, a), b in zip(model.state_dict().items(), loaded.state_dict().values()):
+        np.testing.assert_array_equal(np.asarray(a.detach().numpy()), np.asarray(b.detach().numpy()), err_msg=k)

@@ -30,17 +30,35 @@ RULE = ("A name counts when it does not start with `_`, is callable, and is neit
 CLASS_RULE = ("In the `torch.nn` and `torch.optim` rows a name counts when it does not start with `_` and is a "
               "class (the module classes, `Parameter`, `Buffer` and the few helper classes `torch.nn` exports; the "
               "optimizers).")
-BOTH_RULE = ("In the `torch.autograd`, `torch.distributions` and `torch.utils.data` rows functions and classes both "
-             "count (`Function`, `Normal`, `DataLoader`, ... as well as `grad`, `kl_divergence`, `random_split`).")
+BOTH_RULE = ("In the `torch.autograd`, `torch.distributions`, `torch.utils.data` and `torch.distributed` rows "
+             "functions and classes both count (`Function`, `Normal`, `DataLoader`, `TCPStore`, ... as well as "
+             "`grad`, `kl_divergence`, `random_split`, `all_reduce`).")
 
 NAMESPACES = (("torch", "ember"), ("torch.Tensor", "ember.Tensor"), ("torch.linalg", "ember.linalg"),
               ("torch.fft", "ember.fft"), ("torch.special", "ember.special"), ("torch.sparse", "ember.sparse"),
               ("torch.nn.functional", "ember.nn.functional"), ("torch.nn", "ember.nn"),
               ("torch.nn.init", "ember.nn.init"), ("torch.optim", "ember.optim"),
               ("torch.autograd", "ember.autograd"), ("torch.distributions", "ember.distributions"),
-              ("torch.utils.data", "ember.utils.data"))
+              ("torch.utils.data", "ember.utils.data"), ("torch.distributed", "ember.distributed"))
 CLASS_NAMESPACES = {"torch.nn", "torch.optim"}  # rows counted by CLASS_RULE
-BOTH_NAMESPACES = {"torch.autograd", "torch.distributions", "torch.utils.data"}  # rows counted by BOTH_RULE
+BOTH_NAMESPACES = {"torch.autograd", "torch.distributions", "torch.utils.data", "torch.distributed"}  # rows counted by BOTH_RULE
+
+# The submodules programs import (`torch.amp`, `torch.testing`, `torch.nn.utils.prune`, ...), each counted by
+# SUBMODULE_RULE; listed in docs/coverage.md's second table and summed in README.
+SUBMODULES = ("torch.accelerator", "torch.amp", "torch.autograd.functional", "torch.autograd.graph", "torch.compiler",
+              "torch.cpu", "torch.cuda", "torch.cuda.amp", "torch.distributions.constraints",
+              "torch.distributions.transforms", "torch.export", "torch.func", "torch.functional", "torch.futures",
+              "torch.fx", "torch.hub", "torch.jit", "torch.library", "torch.masked", "torch.mps",
+              "torch.multiprocessing", "torch.nested", "torch.nn.attention", "torch.nn.grad", "torch.nn.modules",
+              "torch.nn.parameter", "torch.nn.utils", "torch.nn.utils.parametrizations", "torch.nn.utils.parametrize",
+              "torch.nn.utils.prune", "torch.nn.utils.rnn", "torch.nn.utils.stateless", "torch.onnx",
+              "torch.optim.lr_scheduler", "torch.optim.swa_utils", "torch.overrides", "torch.profiler",
+              "torch.quasirandom", "torch.random", "torch.return_types", "torch.serialization", "torch.signal.windows",
+              "torch.storage", "torch.testing", "torch.types", "torch.utils.benchmark", "torch.utils.checkpoint",
+              "torch.utils.hooks", "torch.utils.model_zoo", "torch.version", "torch.xpu")
+SUBMODULE_RULE = ("In the submodule table a name counts when the module lists it in `__all__`; for a module "
+                  "without `__all__`, when it is a public function or class defined in PyTorch (not one the module "
+                  "imports from Python's standard library or typing).")
 
 # Names left out of the count (issue 15): PyTorch exposes them, but they are not an API a program for the
 # framework uses — quantization, JIT/compile internals, kernels private to one backend and helpers leaked
@@ -79,6 +97,11 @@ EXCLUDED = {
          ("DeviceType", "ProfilerActivity", "ProfilerConfig", "ProfilerEvent", "ProfilerState", "kineto_available")),
         ("Python's own `collections.abc` classes that torch.autograd merely imports", ("Mapping", "Sequence")),
     ),
+    "torch.distributed": (
+        ("the C++ ProcessGroup's option structs and backend classes, and DDP's C++ reducer and logger, which "
+         "PyTorch's own Python code drives (a program calls the collectives and DistributedDataParallel)",
+         ("*Options", "ProcessGroupGloo", "ProcessGroupNCCL", "ProcessGroupMPI", "Reducer", "Logger")),
+    ),
 }
 
 
@@ -115,6 +138,34 @@ def public_classes(namespace):
 def public_functions_and_classes(namespace):
     """The names in `namespace` that count by BOTH_RULE, sorted."""
     return sorted(set(public_callables(namespace)) | set(public_classes(namespace)))
+
+
+def public_api(module):
+    """The names of a submodule that count by SUBMODULE_RULE, sorted."""
+    listed = getattr(module, "__all__", None)
+    if listed is not None:
+        return sorted(set(listed))
+    names = []
+    for name in dir(module):
+        value = getattr(module, name, None)
+        if not name.startswith("_") and (inspect.isclass(value) or inspect.isfunction(value)) \
+                and str(getattr(value, "__module__", "")).partition(".")[0] == "torch":
+            names.append(name)
+    return names
+
+
+def submodule_rows():
+    """(torch path, ember path, present, missing, left out) for each of SUBMODULES that this PyTorch has."""
+    rows = []
+    for ref_path in SUBMODULES:
+        try:
+            reference = importlib.import_module(ref_path)
+        except ImportError:
+            continue
+        our_path = "ember" + ref_path[len("torch"):]
+        present, missing, left_out = compare(reference, resolve(our_path), public_api, ref_path)
+        rows.append((ref_path, our_path, present, missing, left_out))
+    return rows
 
 
 def compare(reference, ours, counted=public_callables, ref_path=None):
@@ -177,7 +228,7 @@ def _resolve_in(torch_module, dotted):
     return None
 
 
-def render(rows, spec_count, torch_version):
+def render(rows, spec_count, torch_version, submodules=()):
     """The Markdown report. rows: (torch path, ember path, present, missing, left out)."""
     lines = ["# API coverage", "",
              f"Generated by `python tools/coverage.py` (or `make coverage`) against PyTorch {torch_version}; "
@@ -197,8 +248,19 @@ def render(rows, spec_count, torch_version):
         lines += [f"## Missing from `{ours}` ({len(missing)})", ""]
         lines.append(", ".join(f"`{n}`" for n in missing) if missing else "Nothing.")
         lines.append("")
+    if submodules:
+        present = sum(len(r[2]) for r in submodules)
+        total = sum(len(r[2]) + len(r[3]) for r in submodules)
+        lines += ["## Submodules", "", f"{SUBMODULE_RULE} In all: **{present} of {total}** names in "
+                  f"{len(submodules)} submodules.", "",
+                  "| PyTorch module | ember has | coverage | missing |", "|---|---|---|---|"]
+        for ref, _, present, missing, _ in submodules:
+            total = len(present) + len(missing)
+            lines.append(f"| `{ref}` | {len(present)} of {total} | {percent(len(present), total)} | "
+                         + (", ".join(f"`{n}`" for n in missing) or "nothing") + " |")
+        lines.append("")
     lines += ["## Left out of the count", ""]
-    for ref, ours, present, missing, left_out in rows:
+    for ref, ours, present, missing, left_out in list(rows) + list(submodules):
         for reason, _ in EXCLUDED.get(ref, ()):
             names = [n for n in left_out if excluded_group(ref, n)[0] == reason]
             lines.append(f"- `{ref}`, {reason} ({len(names)}): " + ", ".join(f"`{n}`" for n in names))
@@ -223,14 +285,14 @@ def _collect():
         rows.append((ref_path, our_path, present, missing, left_out))
     version = torch.__version__.split("+")[0]
     del ember
-    return rows, len(tested_ops({s.name for s in SPECS}, torch)), version
+    return rows, len(tested_ops({s.name for s in SPECS}, torch)), version, submodule_rows()
 
 
 README = os.path.join(ROOT, "README.md")
 README_ROW = re.compile(r"^\| `(torch[\w.]*)`( \([^|]*\))? \| \d+ \| \d+ \| [\d.]+% \|$")
 
 
-def readme_with_numbers(readme, rows, spec_count):
+def readme_with_numbers(readme, rows, spec_count, submodules=()):
     """README's text with its coverage table rows and op count set from `rows` (the report's)."""
     counts = {ref: (len(present), len(present) + len(missing)) for ref, _, present, missing, _ in rows}
     lines = []
@@ -240,7 +302,13 @@ def readme_with_numbers(readme, rows, spec_count):
             n, total = counts[m.group(1)]
             line = f"| `{m.group(1)}`{m.group(2) or ''} | {n} | {total} | {100.0 * n / total:.0f}% |"
         lines.append(line)
-    return re.sub(r"\*\*\d+ public PyTorch ops\*\*", f"**{spec_count} public PyTorch ops**", "\n".join(lines))
+    text = re.sub(r"\*\*\d+ public PyTorch ops\*\*", f"**{spec_count} public PyTorch ops**", "\n".join(lines))
+    if submodules:
+        present = sum(len(r[2]) for r in submodules)
+        total = sum(len(r[2]) + len(r[3]) for r in submodules)
+        text = re.sub(r"\*\*\d+ of \d+\*\* names in \d+ of PyTorch's submodules",
+                      f"**{present} of {total}** names in {len(submodules)} of PyTorch's submodules", text)
+    return text
 
 
 def main(argv=None):
@@ -248,12 +316,14 @@ def main(argv=None):
     parser.add_argument("--check", action="store_true", help="exit 1 when docs/coverage.md is stale")
     parser.add_argument("--output", default=OUTPUT)
     args = parser.parse_args(argv)
-    rows, spec_count, version = _collect()
-    status = write_or_check(args.output, render(rows, spec_count, version), "python tools/coverage.py", args.check)
+    rows, spec_count, version, submodules = _collect()
+    status = write_or_check(args.output, render(rows, spec_count, version, submodules), "python tools/coverage.py",
+                            args.check)
     if args.output == OUTPUT:  # NOTE: README's table quotes the real report only
         with open(README, encoding="utf-8") as f:
             readme = f.read()
-        status |= write_or_check(README, readme_with_numbers(readme, rows, spec_count), "python tools/coverage.py",
+        status |= write_or_check(README, readme_with_numbers(readme, rows, spec_count, submodules),
+                                 "python tools/coverage.py",
                                  args.check)
     return status
 

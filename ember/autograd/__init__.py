@@ -7,6 +7,10 @@ from .function import Function, once_differentiable
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                         set_grad_enabled)
 from .gradcheck import gradcheck, gradgradcheck
+from ._overrides import handle_torch_function, has_torch_function, is_tensor_like
+from .legacy import NestedIOFunction, SavedTensor, variable
+from .switches import (enforce_grad_layout_policy, is_multithreading_enabled, is_view_replay_enabled,
+                       set_multithreading_enabled)
 
 
 def _as_tuple(x):
@@ -119,6 +123,8 @@ def Variable(data=None, requires_grad=False, volatile=False):
 
 __all__ = ["Function", "Variable", "backward", "grad", "gradcheck", "gradgradcheck", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode", "once_differentiable", "graph", "is_grad_enabled",
-           "detect_anomaly", "set_detect_anomaly"]
+           "detect_anomaly", "set_detect_anomaly", "NestedIOFunction", "SavedTensor", "variable",
+           "set_multithreading_enabled", "is_multithreading_enabled", "enforce_grad_layout_policy",
+           "is_view_replay_enabled", "handle_torch_function", "has_torch_function", "is_tensor_like"]
 
 from . import functional  # NOTE: last: it calls grad(), defined above

@@ -274,7 +274,7 @@ def _edge(t):
     if fn is not None:
         return (fn, t._output_nr)
     if t._requires_grad:
-        if t._base is not None and getattr(t, "_view_meta", None) is not None:
+        if t._base is not None and getattr(t, "_view_meta", None) in ("no_grad", "inference"):
             # NOTE: a view made under no_grad/inference_mode requires grad but, as in PyTorch, has no
             # accumulator: gradients reaching it are dropped (neither it nor its base gets a .grad)
             return (None, 0)
@@ -772,6 +772,8 @@ def _link_view(cls, base_operand, out, params):
         out._base = root
         out._view_chain = base_operand._view_chain + ((cls, params),)
     out._view_version = out._vc[0]
+    if _state.local.grad_enabled and getattr(base_operand, "_view_meta", None) == "multi":
+        out._view_meta = "multi"  # NOTE: a view of a split/chunk/unbind piece keeps its in-place rule (PyTorch)
 
 
 def _untracked_view(base_operand, out):

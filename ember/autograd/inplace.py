@@ -16,7 +16,13 @@ _VIEW_MODES = {"no_grad": ("no_grad mode", "with grad mode enabled", "no_grad"),
                "inference": ("inference mode", "in normal mode", "inference_mode")}
 
 
-def _view_mode_error(meta, what):
+_MULTI_VIEW = (" This view is the output of a function that returns multiple views. Such functions do not allow the "
+               "output views to be modified inplace. You should replace the inplace operation by an out-of-place one.")
+
+
+def _view_mode_error(meta, what, view=None):
+    if meta == "multi":
+        return _multi_view_error(view, what)
     made, now, block = _VIEW_MODES[meta]
     return RuntimeError(
         f"A view was created in {made} and {what} {now}. Given that this use case is ambiguous and error-prone, "
@@ -25,16 +31,28 @@ def _view_mode_error(meta, what):
         f"inplace to be tracked).")
 
 
-def view_rebase_error(meta):
-    """PyTorch's error for the history of a view made without grad tracking after its base was written in place."""
-    return _view_mode_error(meta, "its base or another view of its base has been modified inplace")
+def _multi_view_error(view, what):
+    """PyTorch's error for a write into (the base of) a piece of split/chunk/unbind or a view of one."""
+    node = view._grad_fn
+    if node is None:  # NOTE: PyTorch's text for a piece of a tensor that did not require grad
+        head = f"A view was created in no_grad mode and {what} with grad mode enabled."
+    else:
+        name = node.name().replace("Backward0", "").replace("Backward", "")
+        head = f"Output {view._output_nr} of {name} is a view and {what}."
+    return RuntimeError(head + _MULTI_VIEW)
+
+
+def view_rebase_error(meta, view=None):
+    """PyTorch's error for the history of a view whose base was written in place, when the view cannot be
+    rebuilt: made without grad tracking of a tensor that requires grad, or a piece of a multi-output view."""
+    return _view_mode_error(meta, "its base or another view of its base has been modified inplace", view)
 
 
 def _check_inplace_autograd(target):
     """PyTorch's refusal to write in place into a leaf that requires grad, or into a view of one."""
     meta = getattr(target, "_view_meta", None)
-    if meta is not None:  # NOTE: a view made under no_grad/inference_mode of a tensor that requires grad
-        raise _view_mode_error(meta, "is being modified inplace")
+    if meta is not None:  # NOTE: made under no_grad/inference_mode of a tensor that requires grad, or multi-output
+        raise _view_mode_error(meta, "is being modified inplace", target)
     if target._base is not None:
         base = target._base
         # NOTE: a view that was itself made to require grad (a leaf) is refused as a view too, as in PyTorch

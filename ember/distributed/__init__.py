@@ -14,5 +14,15 @@ from ._collectives import (P2POp, all_gather, all_gather_into_tensor, all_reduce
 from ._objects import (all_gather_object, broadcast_object_list, gather_object, recv_object_list,
                        scatter_object_list, send_object_list)
 from ._work import Work
+from ._extras import (BackendConfig, BuiltinCommHookType, DebugLevel, GroupName, RankType, all_gather_coalesced,
+                      all_gather_single, all_reduce_coalesced, breakpoint, get_backend_config,
+                      get_debug_level, get_default_backend_for_device, is_ucc_available, is_xccl_available,
+                      new_subgroups, new_subgroups_by_enumeration, record_comm, reduce_scatter_single, set_debug_level,
+                      set_debug_level_from_env, split_group, supports_complex, timedelta)
+from ._url_rendezvous import register_rendezvous_handler, rendezvous
+from ._stores import FileStore, HashStore, PrefixStore, QueueEmptyError, Store
+from ._tcp_store import TCPStore
+from ..nn.parallel._grad_bucket import GradBucket
+from . import algorithms
 
 __all__ = [name for name in dir() if not name.startswith("_")]

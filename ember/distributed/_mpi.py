@@ -5,6 +5,7 @@ layer decides how to wait (with a deadline) and what to do with the result. Data
 every dtype travels unchanged; reductions get typed arrays the MPI library knows (the layer above widens
 float16/bfloat16 and maps bool before calling)."""
 import importlib.util
+import os
 
 import numpy as np
 
@@ -19,6 +20,23 @@ def available():
 def _mpi():
     from mpi4py import MPI  # NOTE: imported on first use: importing it initialises MPI
     return MPI
+
+
+def init_through(env):
+    """Initialise MPI with the given PMI variables set (ember's rendezvous: ranks not started by mpiexec).
+
+    NOTE: MPICH reads them once, in MPI_Init; they are removed again so that processes this rank starts
+    later (DataLoader workers, subprocesses) do not take themselves for ranks of this job."""
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        _mpi()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def world():
@@ -215,11 +233,13 @@ def _leave():
     done = comm.Ibarrier()
     while not done.Test():
         pass
-    MPI = _mpi()
-    status = MPI.Status()
     left = _LIFELINE["left"]
-    while len(left) < size - 1:  # NOTE: drain the others' notices so that no message is left unmatched
-        comm.Recv(bytearray(1), MPI.ANY_SOURCE, _LEAVING, status)
-        left.add(status.Get_source())
-    MPI.Request.Waitall(sends)
+    # NOTE: drain the others' notices so that no message is left unmatched. Each from its own rank: with
+    # MPICH's UCX netmod (ranks on different machines) a blocking ANY_SOURCE receive of a message that has
+    # already arrived never completes (MPICH 5.0.2), and every rank would hang at exit.
+    for r in range(size):
+        if r != me and r not in left:
+            comm.Recv(bytearray(1), r, _LEAVING)
+            left.add(r)
+    _mpi().Request.Waitall(sends)
     comm.Free()

@@ -54,6 +54,7 @@ class Work:
         self._group = group
         self._done = False
         self._error = None
+        _track(self)
 
     def _complete(self, deadline):
         if self._done:
@@ -114,35 +115,29 @@ class Work:
         return self._request.source()
 
     def get_future(self):
-        """A completed future holding result() (the operation is waited for first)."""
-        fut = Future()
-        fut.set_result(self.result())
-        return fut
+        """A torch.futures.Future of result(), completed once the operation is (waiting on it waits for it)."""
+        from ..futures import from_engine  # NOTE: late: ember.futures is a sibling package of ember.distributed
+        return from_engine(self.is_completed, self.result)
 
 
-class Future:
-    """A minimal torch.futures.Future: holds a value once set; then() chains a callback on it."""
+_in_flight = []
 
-    def __init__(self):
-        self._value = None
-        self._set = False
 
-    def set_result(self, value):
-        self._value, self._set = value, True
+def _track(work):
+    """Keep `work` alive until it completes, and complete those that have.
 
-    def done(self):
-        return self._set
-
-    def wait(self):
-        return self._value
-
-    def value(self):
-        return self._value
-
-    def then(self, callback):
-        fut = Future()
-        fut.set_result(callback(self))
-        return fut
+    NOTE: PyTorch lets a program drop an async Work (Join.notify_join_context's is, in PyTorch's own example):
+    the engine still writes into the buffers, so they must outlive the Python handle, and the result still
+    reaches the tensor."""
+    still = []
+    for other in _in_flight:
+        try:
+            if not other.is_completed():
+                still.append(other)
+        except Exception:  # NOTE: its error is kept on the Work and the group; whoever waits on it sees it
+            pass
+    still.append(work)
+    _in_flight[:] = still
 
 
 def _seconds(timeout):

@@ -8,7 +8,7 @@ import os
 import sys
 import time
 
-from . import _mpi
+from . import _mpi, _rendezvous
 from ._types import Backend, default_pg_timeout
 
 NOT_INITIALIZED = "Default process group has not been initialized, please make sure to call init_process_group."
@@ -176,10 +176,13 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
                        group_name="", pg_options=None, device_id=None):
     """Join the default process group.
 
-    Differences from PyTorch: the ranks meet through MPI, so the processes must be started by MPI
-    (`python -m ember.distributed.run` or `mpiexec`): init_method ('env://', 'tcp://', 'file://') and store are
-    accepted and not used for the rendezvous; RANK/WORLD_SIZE (from the environment or the arguments) are
-    checked against MPI's. 'gloo' and 'mpi' both run on the MPI engine (mpi4py); 'nccl' on NCCL through CuPy."""
+    Differences from PyTorch: the ranks talk through MPI. Processes started by `mpiexec` or
+    `python -m ember.distributed.run` take MPI's world (RANK/WORLD_SIZE, where given, are checked against it).
+    Processes started any other way (mp.spawn, multiprocessing.Process, torchrun, a shell loop) meet through
+    init_method as in PyTorch ('env://' with MASTER_ADDR/MASTER_PORT, 'tcp://host:port', 'file://path'): rank 0
+    serves MPI's process-manager protocol on that address and MPI_Init finds the peers through it; a rank
+    outside [0, world_size) raises DistError at once (PyTorch times out). `store` is not used. 'gloo' and 'mpi'
+    both run on the MPI engine (mpi4py); 'nccl' on NCCL through CuPy."""
     if _WORLD.default is not None:
         raise ValueError("trying to initialize the default process group twice!")
     if not _mpi.available():
@@ -189,6 +192,10 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
         timeout = default_pg_timeout
     if not isinstance(timeout, datetime.timedelta):
         raise TypeError(f"Expected timeout argument to be of type datetime.timedelta, got {type(timeout)}")
+    if not _rendezvous.launched_by_mpi():
+        meeting = _rendezvous.plan(init_method, rank, world_size)
+        if meeting is not None:
+            _mpi.init_through(_rendezvous.join(meeting, timeout.total_seconds()))
     size, mpi_rank = _mpi.launched_size()
     want_size = world_size if world_size != -1 else _env_int("WORLD_SIZE")
     want_rank = rank if rank != -1 else _env_int("RANK")

@@ -116,7 +116,10 @@ class Adagrad(Optimizer):
         state["sum"] = full_like(p, complex(init, init) if p.is_complex() else init)
 
     def share_memory(self):
-        """No-op on this backend: state tensors already live in this process's memory."""
+        """Move the state sums into shared memory (Tensor.share_memory_), for Hogwild-style training."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                self.state[p]["sum"].share_memory_()
 
     def _check_group(self, group, params):
         _check_fused_once(self, group, params)

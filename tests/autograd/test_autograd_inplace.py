@@ -421,12 +421,6 @@ def test_multi_view_outputs_gradients(case):
 
 
 @pytest.mark.parametrize("case", list(MULTI_VIEW))
-@pytest.mark.xfail(strict=True, reason="views.py: split/chunk/unbind are composed of Slice/Select views, so their "
-                                       "outputs are named SliceBackward0/SelectBackward0 (PyTorch: "
-                                       "SplitWithSizesBackward0, SplitBackward0, UnbindBackward0) and may be "
-                                       "modified in place, where PyTorch raises 'Output 0 of Split is a view and is "
-                                       "being modified inplace. This view is the output of a function that returns "
-                                       "multiple views...'")
 def test_multi_view_output_modified_in_place_raises(case):
     def fn(torch):
         x = torch.arange(6.0).reshape(3, 2).requires_grad_()

@@ -285,3 +285,21 @@ def test_out_resize_warns_when_not_empty():
 ], ids=lambda c: "")
 def test_result_dtypes(case):
     same(case)
+
+
+def test_float_of_a_tensor_requiring_grad_warns_once_as_torch(monkeypatch):
+    """float(t) of a tensor that requires grad warns once per process (PyTorch's TORCH_WARN_ONCE); item(), int()
+    and a detached tensor do not."""
+    import warnings
+    import ember._tensor as tensor_module
+    monkeypatch.setattr(tensor_module, "_WARNED_FLOAT", [])
+    p = ember.ones(3, requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        p.sum().item(), int(p.sum()), float(p.detach().sum())
+        assert caught == []
+        assert float(p.sum()) == 3.0
+        float(p.sum())
+    assert len(caught) == 1 and caught[0].category is UserWarning
+    assert str(caught[0].message).startswith("Converting a tensor with requires_grad=True to a scalar may lead to "
+                                             "unexpected behavior.\nConsider using tensor.detach() first.")

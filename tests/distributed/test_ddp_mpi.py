@@ -45,8 +45,7 @@ def scenario_matches_single_process(torch, dist, rank, world):
     reference = _mlp(torch, 0)
     ref_opt = torch.optim.SGD(reference.parameters(), lr=0.2, momentum=0.9)
     # the other ranks start from other initialisations: DDP must replace them by rank 0's (seed 0)
-    model = DDP(_mlp(torch, 0 if rank == 0 else 100 + rank), bucket_cap_mb=0.001)  # 1 KB buckets: several all_reduces per step
-    assert len(model.reducer.buckets) > 1
+    model = DDP(_mlp(torch, 0 if rank == 0 else 100 + rank), bucket_cap_mb=0.0005)  # 0.5 KB: several buckets
     opt = torch.optim.SGD(model.parameters(), lr=0.2, momentum=0.9)
     _close(_params(model.module), _params(reference), "after construction")
     loss_fn = torch.nn.CrossEntropyLoss()
@@ -58,6 +57,7 @@ def scenario_matches_single_process(torch, dist, rank, world):
         ref_opt.zero_grad()
         loss_fn(reference(torch.tensor(x)), torch.tensor(y)).backward()
         ref_opt.step()
+    assert len(model.reducer.buckets) > 1  # NOTE: one bucket in the first step (as PyTorch 2.13), then rebuilt
     _close(_params(model.module), _params(reference), "after 5 steps")
 
 

@@ -210,6 +210,7 @@ _C = ("float32", "float64", "complex64")
 spec(OpSpec("linalg.householder_product", arity=2, sample=lambda g: (_reflectors(g), {}), dtypes=_C, rtol=3e-4,
             call=lambda torch, A, tau: torch.linalg.householder_product(A, tau)),
      OpSpec("orgqr", arity=2, sample=lambda g: (_reflectors(g), {}), dtypes=("float64",)),
-     # NOTE: float32 gradients of tau lose ~1e-4 relative to cancellation in both libraries' sums
-     OpSpec("ormqr", arity=3, sample=_ormqr_sample, dtypes=_C, rtol=3e-4),
+     # NOTE: float32 gradients lose ~1e-4 of the largest gradient to cancellation in both libraries' sums, so
+     # a small element next to large ones is off by more than rtol of itself (CI drew 0.0028 on elements of 33)
+     OpSpec("ormqr", arity=3, sample=_ormqr_sample, dtypes=_C, rtol=3e-4, atol={"float32": 1e-2, "complex64": 1e-2}),
      OpSpec("geqrf", sample=_geqrf_sample, dtypes=_C, grad=False, call=lambda torch, A: tuple(torch.geqrf(A))))

@@ -332,7 +332,9 @@ def _cov_call(torch, x, fweights, aweights, use=0, **kw):
 
 
 def _corrcoef_sample(g):
-    return (g.values((g.integers(1, 3), g.integers(2, 5))),), {}
+    # NOTE: at least 2 variables and 3 observations: one variable, or two observations, make every coefficient
+    # exactly +-1, whose gradient is 0 and both libraries' float32 answers only rounding noise (CI drew one)
+    return (g.values((g.integers(2, 3), g.integers(3, 5))),), {}
 
 
 spec(OpSpec("diff", sample=_diff_sample, dtypes=("float32", "float64", "int64", "bool"), call=_diff_call),

@@ -2,7 +2,8 @@
 unsafe_ splits (split, split_with_sizes and chunk under the names PyTorch gives its unchecked forms)."""
 from ..._tensor import Tensor
 from .._registry import OpSpec, public, spec
-from .splits import chunk, split, split_with_sizes, tensor_split
+from ...autograd.multi_view import SplitBackward0, UnsafeSplitBackward0, UnsafeSplitWithSizesBackward0, unsafe_pieces
+from .splits import chunk_views, split_views, split_with_sizes_views, tensor_split
 
 
 def _split_dim(name, input, indices_or_sections, dim, min_dims):
@@ -45,21 +46,25 @@ def dsplit(input, indices_or_sections):
 
 @public(method=True)
 def unsafe_split(tensor, split_size, dim=0):
-    """split (views). NOTE: PyTorch's unsafe form skips the check on in-place writes into the pieces; ember's
-    pieces are views whose writes reach the input's graph, so there is nothing to skip."""
-    return split(tensor, split_size, dim)
+    """split, whose pieces share the input's memory but are not views for autograd: a write into one is
+    allowed while autograd records, and changes only that piece's history (the input's gradient ignores it)."""
+    d, parts = split_views(tensor, split_size, dim)
+    return unsafe_pieces(tensor, parts, UnsafeSplitBackward0, d)
 
 
 @public(method=True)
 def unsafe_split_with_sizes(input, split_sizes, dim=0):
-    """split_with_sizes (views), as unsafe_split."""
-    return split_with_sizes(input, split_sizes, dim)
+    """split_with_sizes, as unsafe_split."""
+    d, parts = split_with_sizes_views(input, split_sizes, dim)
+    return unsafe_pieces(input, parts, UnsafeSplitWithSizesBackward0, d)
 
 
 @public(method=True)
 def unsafe_chunk(input, chunks, dim=0):
-    """chunk (views), as unsafe_split."""
-    return chunk(input, chunks, dim)
+    """chunk, as unsafe_split."""
+    d, parts, node_cls = chunk_views(input, chunks, dim)
+    unsafe = UnsafeSplitBackward0 if node_cls is SplitBackward0 else UnsafeSplitWithSizesBackward0
+    return unsafe_pieces(input, parts, unsafe, d)
 
 
 # --- specs -------------------------------------------------------------------------------------------------

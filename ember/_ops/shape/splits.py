@@ -1,13 +1,14 @@
 """Splitting into views: unbind, split, split_with_sizes, chunk, tensor_split, unflatten.
 
-Each piece is a select or narrow of the input, so it shares memory and gradients flow through
-the primitives in views.py.
+Each piece is a select or narrow of the input, so it shares memory; split, split_with_sizes, chunk and unbind
+give their pieces PyTorch's one multi-output node and its in-place rules (ember/autograd/multi_view.py).
 """
 import builtins
 
 from ... import _dtype
 from ..._tensor import Tensor
 from .._registry import OpSpec, public, spec
+from ...autograd.multi_view import SplitBackward0, SplitWithSizesBackward0, UnbindBackward0, pieces
 from .views import Select, Slice, _fmt_shape, infer_shape, norm_dim
 
 
@@ -21,7 +22,7 @@ def _dim_of(input, dim):
 def unbind(input, dim=0):
     """The slices along `dim`, each with that dim removed (views)."""
     d = _dim_of(input, dim)
-    return tuple(Select.apply(input, d, i) for i in range(input._data.shape[d]))
+    return pieces(input, tuple(Select.apply(input, d, i) for i in range(input._data.shape[d])), UnbindBackward0, d)
 
 
 @public(method=True)
@@ -29,7 +30,13 @@ def split(tensor, split_size_or_sections, dim=0):
     """Pieces of `split_size` along `dim` (the last may be smaller), or of the listed sizes (views)."""
     if isinstance(split_size_or_sections, (list, tuple)):
         return split_with_sizes(tensor, split_size_or_sections, dim)
-    step = int(split_size_or_sections)
+    d, parts = split_views(tensor, split_size_or_sections, dim)
+    return pieces(tensor, parts, SplitBackward0, d)
+
+
+def split_views(tensor, split_size, dim):
+    """split's (dim, pieces), the pieces plain views (no multi-output node)."""
+    step = int(split_size)
     if tensor._data.ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
     if step < 0:
@@ -39,14 +46,20 @@ def split(tensor, split_size_or_sections, dim=0):
     if step == 0:
         if size != 0:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
-        return (Slice.apply(tensor, d, 0, 0, 1),)
+        return d, (Slice.apply(tensor, d, 0, 0, 1),)
     starts = range(0, size, step) if size else range(1)
-    return tuple(Slice.apply(tensor, d, s, builtins.min(s + step, size), 1) for s in starts)
+    return d, tuple(Slice.apply(tensor, d, s, builtins.min(s + step, size), 1) for s in starts)
 
 
 @public(method=True)
 def split_with_sizes(input, split_sizes, dim=0):
     """Pieces of the listed sizes along `dim` (views)."""
+    d, parts = split_with_sizes_views(input, split_sizes, dim)
+    return pieces(input, parts, SplitWithSizesBackward0, d)
+
+
+def split_with_sizes_views(input, split_sizes, dim):
+    """split_with_sizes' (dim, pieces), the pieces plain views (no multi-output node)."""
     d = _dim_of(input, dim)
     size = input._data.shape[d]
     sizes = [int(s) for s in split_sizes]
@@ -61,12 +74,18 @@ def split_with_sizes(input, split_sizes, dim=0):
     for s in sizes:
         out.append(Slice.apply(input, d, start, start + s, 1))
         start += s
-    return tuple(out)
+    return d, tuple(out)
 
 
 @public(method=True)
 def chunk(input, chunks, dim=0):
     """At most `chunks` pieces of equal size (the last may be smaller) along `dim` (views)."""
+    d, parts, node_cls = chunk_views(input, chunks, dim)
+    return pieces(input, parts, node_cls, d)
+
+
+def chunk_views(input, chunks, dim):
+    """chunk's (dim, pieces, node class), the pieces plain views (no multi-output node)."""
     chunks = int(chunks)
     if input._data.ndim == 0:
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
@@ -75,9 +94,9 @@ def chunk(input, chunks, dim=0):
     d = _dim_of(input, dim)
     size = input._data.shape[d]
     step = -(-size // chunks)
-    if step == 0:  # an empty dim gives `chunks` empty pieces
-        return tuple(Slice.apply(input, d, 0, 0, 1) for _ in range(chunks))
-    return split(input, step, d)
+    if step == 0:  # an empty dim gives `chunks` empty pieces (PyTorch: by split_with_sizes)
+        return d, tuple(Slice.apply(input, d, 0, 0, 1) for _ in range(chunks)), SplitWithSizesBackward0
+    return split_views(input, step, d) + (SplitBackward0,)
 
 
 @public(method=True)

@@ -6,7 +6,7 @@ from .. import functional as F, init
 from ... import _state
 from .._functional_attention import _canonical_mask, _mha_forward
 from ..parameter import Parameter
-from .linear import Linear
+from .linear import Linear, NonDynamicallyQuantizableLinear
 from .module import Module
 
 
@@ -322,10 +322,6 @@ class Softmax2d(Module):
 
 
 # === multi-head attention =========================================================================
-class NonDynamicallyQuantizableLinear(Linear):
-    """Linear under the name MultiheadAttention's out_proj has in PyTorch (only quantization tells them apart)."""
-
-
 class MultiheadAttention(Module):
     """Multi-head attention (torch.nn.MultiheadAttention): in-projection, scaled dot-product attention per
     head, out-projection; forward returns (output, attention weights or None)."""

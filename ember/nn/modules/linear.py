@@ -46,6 +46,10 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """Linear under the name MultiheadAttention's out_proj has in PyTorch (only quantization tells them apart)."""
+
+
 class Bilinear(Module):
     """y = x1^T A x2 + b, with weight (out_features, in1_features, in2_features)."""
 

@@ -86,6 +86,15 @@ class RNNBase(Module):
     def _flat_weights(self):
         return [getattr(self, n, None) for n in self._flat_weights_names]
 
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["_flat_weights"] = self._flat_weights  # NOTE: torch's RNNBase.__setstate__ reads it (whole-model pickles)
+        return state
+
+    def __setstate__(self, state):
+        state = {k: v for k, v in state.items() if k not in ("_flat_weights", "_flat_weight_refs")}
+        super().__setstate__(state)
+
     @property
     def all_weights(self):
         """The parameters, one list per layer and direction."""
