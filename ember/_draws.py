@@ -349,3 +349,83 @@ def standard_gamma(engine, alpha, dtype):
     values = np.array(out, dtype=np.float64).astype(dtype.np)
     tiny = np.finfo(np.float32 if dtype.name == "bfloat16" else dtype.np).tiny
     return np.maximum(values, np.asarray(tiny, dtype.np)).reshape(np.shape(alpha))
+
+
+# NOTE: log(k!) - (k + 1/2) log(k + 1) + (k + 1) - log(sqrt(2 pi)) for k = 0..9: the Stirling series' tail,
+# tabulated where the series is poor (the values are mathematical constants).
+_STIRLING_TAIL = (0.0810614667953272, 0.0413406959554092, 0.0276779256849983, 0.02079067210376509,
+                  0.0166446911898211, 0.0138761288230707, 0.0118967099458917, 0.0104112652619720,
+                  0.00925546218271273, 0.00833056343336287)
+
+
+def _stirling_tail(k):
+    if k <= 9:
+        return _STIRLING_TAIL[int(k)]
+    k = float(k)
+    with np.errstate(over="ignore"):
+        kp1sq = float(np.float64(k + 1) * np.float64(k + 1))  # NOTE: inf past 1e154, as in C
+    return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / kp1sq) / kp1sq) / (k + 1)
+
+
+def _binomial_inversion(count, prob, uniform, f):
+    """Count geometric waiting times until they pass `count`."""
+    log_q = math.log1p(-prob)
+    total, hits = 0.0, f(0)
+    while True:
+        total += math.ceil(math.log(uniform()) / log_q)
+        if total > count:
+            return hits
+        hits = f(hits + f(1))
+
+
+def _btrs(count, prob, uniform, f):
+    """Hörmann's transformed rejection with squeeze (BTRS) for count * prob >= 10."""
+    stddev = math.sqrt(float(f(f(count * prob) * f(f(1) - prob))))
+    b = 1.15 + 2.53 * stddev
+    a = -0.0873 + 0.0248 * b + 0.01 * float(prob)
+    c = float(f(count * prob)) + 0.5
+    v_r = 0.92 - 4.2 / b
+    r = float(prob) / float(f(1) - prob)
+    alpha = (2.83 + 5.1 / b) * stddev
+    m = float(math.floor(float(f(count + f(1))) * float(prob)))
+    count = float(count)
+    while True:
+        u = uniform() - 0.5
+        v = uniform()
+        us = 0.5 - abs(u)
+        k = float(f(math.floor((2 * a / us + b) * u + c)))
+        if k < 0 or k > count:
+            continue
+        if us >= 0.07 and v <= v_r:
+            return k
+        v = math.log(v * alpha / (a / (us * us) + b))
+        bound = ((m + 0.5) * math.log((m + 1) / (r * (count - m + 1)))
+                 + (count + 1) * math.log((count - m + 1) / (count - k + 1))
+                 + (k + 0.5) * math.log(r * (count - k + 1) / (k + 1))
+                 + _stirling_tail(m) + _stirling_tail(count - m) - _stirling_tail(k) - _stirling_tail(count - k))
+        if v <= bound:
+            return k
+
+
+def _binomial_one(count, prob, uniform, f):
+    """PyTorch's CPU sample_binomial for one (count, prob) of the tensor's precision `f`."""
+    if count <= 0 or prob <= 0:
+        return 0.0
+    if prob >= 1:
+        return float(count)
+    flip = prob > 0.5
+    q = f(f(1) - prob) if flip else prob
+    k = _btrs(count, q, uniform, f) if f(count * q) >= 10 else _binomial_inversion(count, q, uniform, f)
+    return float(f(count - f(k))) if flip else float(k)
+
+
+def binomial(engine, counts, probs, dtype):
+    """binomial(counts, probs) element by element (both already broadcast, in the output's order)."""
+    f = np.float32 if dtype.name == "float32" else np.float64
+    uniform = _Uniforms(engine)
+    try:
+        out = [_binomial_one(f(n), f(p), uniform, f) for n, p in
+               zip(np.asarray(counts, f).ravel().tolist(), np.asarray(probs, f).ravel().tolist())]
+    finally:
+        uniform.close()
+    return np.array(out, dtype=np.float64).reshape(np.shape(counts))

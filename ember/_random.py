@@ -2,11 +2,11 @@
 
 The generator is PyTorch's CPU one: a 32-bit Mersenne Twister seeded as PyTorch seeds it, with the state
 bytes of torch.get_rng_state (ember/_mt19937.py), and every sampler (rand/randn/randint/randperm, the in-place
-samplers, bernoulli/dropout, multinomial, poisson, gamma) transforms its words as PyTorch's CPU kernels do
+samplers, bernoulli/dropout, multinomial, poisson, gamma, binomial) transforms its words as PyTorch's CPU kernels do
 (ember/_draws.py). So after the same manual_seed they give PyTorch's numbers: bit for bit, but float32
 (and float16/bfloat16) normal of 16 or more contiguous elements, which PyTorch computes with vectorised
-approximations of log/sin/cos (equal within about 1e-6). Only binomial still draws from the same words
-through NumPy (`_rng`), reproducibly within ember. GPU tensors draw here too, then are copied.
+approximations of log/sin/cos (equal within about 1e-6). `_rng` (NumPy over the same words) remains for
+any sampler without a PyTorch transform. GPU tensors draw here too, then are copied.
 """
 import builtins
 import contextlib

@@ -1,8 +1,8 @@
 """Samplers that take tensors: multinomial, poisson, binomial, and the in-place samplers (uniform_, normal_,
 random_, bernoulli_, exponential_, geometric_, log_normal_, cauchy_).
 
-Samples are drawn on the host from the generator's mt19937 words, then moved to the tensor's device:
-uniform_, normal_ and random_ as PyTorch's CPU kernels draw them (ember/_draws.py), the others through NumPy.
+Samples are drawn on the host from the generator's mt19937 words as PyTorch's CPU kernels draw them
+(ember/_draws.py), then moved to the tensor's device.
 PyTorch's samplers are in the graph with a zero gradient (normal_ on a non-leaf, poisson of a tensor
 that requires grad): `_sampled_node` gives them one, so gradients and in-place checks match.
 """
@@ -144,11 +144,6 @@ class _Binomial(Primitive):
     backward = not_implemented_backward("binomial")
 
 
-# NOTE: above this, NumPy's integer `n` cannot hold the count; the normal approximation is then exact to far
-# below a float64's resolution of the result
-_BIG_COUNT = float(2 ** 62)
-
-
 def binomial(count, prob, generator=None):
     """Binomial samples: successes in `count` trials of probability `prob` (broadcast; same float dtype);
     its gradient is not implemented, as in PyTorch. NOTE: a NaN count gives NaN (PyTorch does not return)."""
@@ -174,31 +169,20 @@ def binomial(count, prob, generator=None):
                       "and in a future PyTorch release outputs will not be resized unless they have zero elements. "
                       "You can explicitly reuse an out tensor t by resizing it, inplace, to zero elements with "
                       "t.resize_(0).", UserWarning, stacklevel=2)
-    n = np.broadcast_to(_host(count).astype(np.float64), shape)
-    p = np.broadcast_to(_host(prob).astype(np.float64), shape)
-    values = _draw_binomial(_rng(generator), n, p)
+    n = np.broadcast_to(_host(count), shape)
+    p = np.broadcast_to(_host(prob), shape)
+    values = _draw_binomial(_engine(generator), n, p, count._dtype)
     return _Binomial.apply(count, prob, _on_device(values, count._dtype, count._device))
 
 
-def _draw_binomial(rng, n, p):
-    """Binomial draws for float64 counts and probabilities: counts <= 0 or p <= 0 give 0, a NaN in either
-    gives NaN. NOTE: as PyTorch's sampler, p > 1/2 draws the failures among floor(count) trials and subtracts
-    them from the count itself, so a fractional count keeps its fraction there (2.5 trials at p=0.9: 2.5,
-    1.5 or 0.5); p >= 1 gives the count."""
-    count = np.where(np.isnan(n), 0.0, np.clip(n, 0.0, None))
-    whole = np.floor(count)
-    q = np.clip(np.where(np.isnan(p), 0.0, p), 0.0, 1.0)
-    flip = q > 0.5
-    q = np.where(flip, 1.0 - q, q)
-    small = whole <= _BIG_COUNT
-    out = np.empty(n.shape)
-    out[small] = rng.binomial(whole[small].astype(np.int64), q[small])
-    big = ~small
-    if big.any():
-        mean, var = whole[big] * q[big], whole[big] * q[big] * (1.0 - q[big])
-        out[big] = np.clip(np.round(mean + np.sqrt(var) * rng.standard_normal(mean.shape)), 0.0, whole[big])
-    out = np.where(flip, count - out, out)
-    out[np.isnan(n) | np.isnan(p)] = np.nan
+def _draw_binomial(engine, n, p, dtype):
+    """Binomial draws as PyTorch's CPU sample_binomial (ember/_draws.py): counts <= 0 or p <= 0 give 0, p >= 1
+    the count, p > 1/2 the count less the failures (a fractional count keeps its fraction there: 2.5 trials at
+    p=0.9 give 2.5, 1.5 or 0.5). NOTE: a NaN in either gives NaN without a draw (PyTorch never returns for a
+    NaN count)."""
+    nan = np.isnan(n) | np.isnan(p)
+    out = _draws.binomial(engine, np.where(nan, 0.0, n), np.where(nan, 0.0, p), dtype)
+    out[nan] = np.nan
     return out
 
 
