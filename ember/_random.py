@@ -1,7 +1,12 @@
 """Random numbers: torch.Generator, manual_seed, rand/randn/randint/randperm/normal and friends.
 
-ember draws from NumPy's PCG64, so a seed gives reproducible numbers within ember, not the same
-numbers as PyTorch's generator.
+The generator is PyTorch's CPU one: a 32-bit Mersenne Twister seeded as PyTorch seeds it, with the state
+bytes of torch.get_rng_state (ember/_mt19937.py), and every sampler (rand/randn/randint/randperm, the in-place
+samplers, bernoulli/dropout, multinomial, poisson, gamma, binomial) transforms its words as PyTorch's CPU kernels do
+(ember/_draws.py). So after the same manual_seed they give PyTorch's numbers: bit for bit, but float32
+(and float16/bfloat16) normal of 16 or more contiguous elements, which PyTorch computes with vectorised
+approximations of log/sin/cos (equal within about 1e-6). `_rng` (NumPy over the same words) remains for
+any sampler without a PyTorch transform. GPU tensors draw here too, then are copied.
 """
 import builtins
 import contextlib
@@ -10,17 +15,15 @@ import time
 
 import numpy as np
 
-from . import _dtype, _state
+from . import _dtype, _draws, _state
 from ._arguments import as_dtype
 from ._creation import _requiring_grad, _size_args, _sizes, from_array
+from ._mt19937 import STATE_BYTES as _STATE_BYTES, Engine
 from ._tensor import Tensor, broadcast_shapes
 from .autograd.function import Primitive, out_of_memory
 
 DEFAULT_SEED = 67280421310721  # PyTorch's default_generator initial seed
 _U64 = 1 << 64
-# The state as bytes: seed (8), PCG64 state (16) and increment (16), the cached half-word flag (8)
-# and value (8). A fixed layout, so set_state never has to unpickle user data.
-_STATE_BYTES = 56
 
 
 def _seed_value(seed):
@@ -36,13 +39,13 @@ class Generator:
     def __init__(self, device="cpu"):
         from ._device import device as _device
         self.device = _device(device)
-        self._seed = DEFAULT_SEED
-        self._rng = np.random.Generator(np.random.PCG64(self._seed))
+        self._engine = Engine(DEFAULT_SEED)
+        # NOTE: a NumPy Generator over the same words, for the samplers that are not PyTorch's yet.
+        self._rng = self._engine.numpy()
 
     def manual_seed(self, seed):
         """Reseed; returns self."""
-        self._seed = _seed_value(seed)
-        self._rng = np.random.Generator(np.random.PCG64(self._seed))
+        self._engine.reseed(_seed_value(seed))
         return self
 
     def seed(self):
@@ -53,52 +56,52 @@ class Generator:
 
     def initial_seed(self):
         """The seed this generator was last seeded with."""
-        return self._seed
+        return self._engine.seed
 
     def clone_state(self):
         """A new generator in the same state."""
         return Generator(self.device).set_state(self.get_state())
 
     def get_state(self):
-        """The state as a uint8 tensor (ember's own layout, not PyTorch's)."""
-        st = self._rng.bit_generator.state
-        fields = (self._seed, st["state"]["state"], st["state"]["inc"], st["has_uint32"], st["uinteger"])
-        sizes = (8, 16, 16, 8, 8)
-        raw = b"".join(builtins.int(v).to_bytes(n, "little") for v, n in zip(fields, sizes))
+        """The state as a uint8 tensor in PyTorch's CPU layout (5056 bytes): torch.set_rng_state accepts it."""
+        raw = self._engine.to_bytes()
         return from_array(np.frombuffer(raw, dtype=np.uint8).copy(), device="cpu")  # NOTE: always a CPU tensor
 
     def set_state(self, new_state):
+        """Load a state from get_state (ember's or PyTorch's); returns self."""
         if not isinstance(new_state, Tensor) or new_state.dtype is not _dtype.uint8:
             raise TypeError("RNG state must be a torch.ByteTensor")
         raw = new_state.detach().cpu().numpy().tobytes()
         if len(raw) != _STATE_BYTES:
             raise RuntimeError(f"Expected a CPUGeneratorImplState of size {_STATE_BYTES} but found the input RNG "
                                f"state size to be {len(raw)}")
-        values, pos = [], 0
-        for n in (8, 16, 16, 8, 8):
-            values.append(builtins.int.from_bytes(raw[pos:pos + n], "little"))
-            pos += n
-        seed, state, inc, has_uint32, uinteger = values
-        bit_gen = np.random.PCG64()
-        bit_gen.state = {"bit_generator": "PCG64", "state": {"state": state, "inc": inc},
-                         "has_uint32": has_uint32, "uinteger": uinteger}
-        self._seed = seed
-        self._rng = np.random.Generator(bit_gen)
+        self._engine.from_bytes(raw)
         return self
 
 
 default_generator = Generator()
 
 
-def _rng(generator):
+def _generator(generator):
+    """The Generator to draw from (the default one for None)."""
     if _state.vmap_depth:  # NOTE: every draw comes here: vmap's randomness= mode decides (ember/func)
         from .func._vmap import check_random
         check_random()
     if generator is None:
-        return default_generator._rng
+        return default_generator
     if not isinstance(generator, Generator):
         raise TypeError(f"expected a torch.Generator as 'generator', but got {type(generator).__name__}")
-    return generator._rng
+    return generator
+
+
+def _rng(generator):
+    """A NumPy Generator over the generator's words (for samplers not drawn as PyTorch draws them)."""
+    return _generator(generator)._rng
+
+
+def _engine(generator):
+    """The generator's mt19937 engine, for the samplers that draw exactly as PyTorch's CPU kernels."""
+    return _generator(generator)._engine
 
 
 def manual_seed(seed):
@@ -160,15 +163,29 @@ def _float_dtype(dtype, kernel="check_uniform_bounds", out=None):
     return dtype
 
 
-_MANTISSA = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
+_MANTISSA = _draws.DIGITS
 
 
-def _uniform01(rng, shape, dtype):
-    """Uniform samples in [0, 1) that stay below 1 in `dtype`: multiples of 2**-digits."""
-    digits = _MANTISSA[dtype.name]
-    if digits == 53:
-        return rng.random(shape)
-    return rng.integers(0, 1 << digits, size=shape, dtype=np.int64) * (1.0 / (1 << digits))
+def _numel(shape):
+    n = 1
+    for d in shape:
+        n *= builtins.int(d)
+    return n
+
+
+def _uniform(generator, shape, dtype, low=0.0, high=1.0):
+    """uniform_(low, high) samples of `dtype` in PyTorch's CPU order, from the generator's words."""
+    return _draws.uniform(_engine(generator), _numel(shape), dtype, low, high).reshape(shape)
+
+
+def _normal(generator, shape, dtype, mean=0.0, std=1.0):
+    """normal_(mean, std) samples of `dtype` as PyTorch's CPU kernel draws a contiguous tensor."""
+    return _draws.normal(_engine(generator), _numel(shape), dtype, mean, std).reshape(shape)
+
+
+def _integers(generator, shape, dtype, low, high):
+    """random_(low, high) samples of `dtype` (high - low may be up to 2**64)."""
+    return _draws.random_from_to(_engine(generator), _numel(shape), dtype, low, high).reshape(shape)
 
 
 def _vmap_random(kind):
@@ -204,7 +221,7 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, 
     """Uniform samples in [0, 1)."""
     shape = _sizes(size, kw, "rand")
     dtype = _float_dtype(dtype, out=out)
-    return _finish(_uniform01(_rng(generator), shape, dtype), dtype, device, requires_grad, out, "rand")
+    return _finish(_uniform(generator, shape, dtype), dtype, device, requires_grad, out, "rand")
 
 
 @_vmap_random("factory")
@@ -214,7 +231,7 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     """Standard normal samples."""
     shape = _sizes(size, kw, "randn")
     dtype = _float_dtype(dtype, "normal_kernel_cpu", out)
-    return _finish(_rng(generator).standard_normal(shape), dtype, device, requires_grad, out, "randn")
+    return _finish(_normal(generator, shape, dtype), dtype, device, requires_grad, out, "randn")
 
 
 _C_INT_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
@@ -282,7 +299,7 @@ def randint(*args, generator=None, out=None, dtype=None, layout=None, device=Non
     dtype = as_dtype(dtype, "randint") or (out._dtype if out is not None else _dtype.int64)
     shape = _size_args((size,), "randint")
     _check_int_range(builtins.int(low), builtins.int(high), dtype)
-    arr = _rng(generator).integers(builtins.int(low), builtins.int(high), size=shape)
+    arr = _integers(generator, shape, dtype, builtins.int(low), builtins.int(high))
     return _finish(arr, dtype, device, requires_grad, out, "randint")
 
 
@@ -295,7 +312,7 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     dtype = as_dtype(dtype, "randperm") or (out._dtype if out is not None else _dtype.int64)
-    return _finish(_rng(generator).permutation(n), dtype, device, requires_grad, out, "randperm")
+    return _finish(_draws.randperm(_engine(generator), n), dtype, device, requires_grad, out, "randperm")
 
 
 def _like(sampler):
@@ -332,7 +349,6 @@ def _fmt(v):
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
            requires_grad=False):
     """Normal samples; mean and std may be tensors (broadcast) or numbers (then `size` is needed)."""
-    rng = _rng(generator)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std
         if ref._dtype.category != _dtype.FLOAT:
@@ -344,7 +360,13 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
         elif std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {_fmt(std)}")
         shape = tuple(broadcast_shapes(np.shape(m), np.shape(s)))
-        return _sampled(rng.standard_normal(shape) * s + m, ref, (mean, std), out, "normal")
+        # NOTE: as PyTorch: normal_(0, std) then + mean for a number std, else normal_(0, 1) * std + mean,
+        # each step rounded to the dtype.
+        if isinstance(std, Tensor):
+            values = _normal(generator, shape, ref._dtype) * s.astype(ref._dtype.np) + np.asarray(m, ref._dtype.np)
+        else:
+            values = _normal(generator, shape, ref._dtype, 0.0, std) + np.asarray(m, ref._dtype.np)
+        return _sampled(values, ref, (mean, std), out, "normal")
     if size is None:
         raise TypeError(f"normal() received an invalid combination of arguments - got ({type(mean).__name__}, "
                         f"{type(std).__name__}), but expected one of:\n"
@@ -356,8 +378,9 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
                         "torch.device device = None, bool pin_memory = False, bool requires_grad = False)\n")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {_fmt(std)}")
-    arr = rng.standard_normal(_size_args((size,), "normal")) * std + mean
-    return _finish(arr, _float_dtype(dtype, "normal_kernel_cpu", out), device, requires_grad, out, "normal")
+    dtype = _float_dtype(dtype, "normal_kernel_cpu", out)
+    arr = _normal(generator, _size_args((size,), "normal"), dtype, mean, std)
+    return _finish(arr, dtype, device, requires_grad, out, "normal")
 
 
 P_MESSAGE = ("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message be improved?  "
@@ -375,7 +398,11 @@ def bernoulli(input, p=None, *, generator=None, out=None):
             raise RuntimeError(P_MESSAGE)
     else:
         probs = _check_p(p)
-    arr = _rng(generator).random(input.shape) < probs
+    eng = _engine(generator)
+    if p is None or isinstance(p, Tensor):
+        arr = _draws.bernoulli_tensor(eng, np.broadcast_to(probs, tuple(input.shape)))
+    else:
+        arr = _draws.bernoulli_scalar(eng, _numel(input.shape), probs).reshape(tuple(input.shape))
     if p is not None:
         # NOTE: PyTorch records bernoulli(input, p) in the graph with no derivative: backward raises.
         from ._sampling import _on_device

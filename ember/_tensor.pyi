@@ -626,10 +626,10 @@ class Tensor:
     def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
         """In-place version of baddbmm."""
 
-    # ember/_sampling.py:350
+    # ember/_sampling.py:370
     def bernoulli(self, p=None, *, generator=None): ...
 
-    # ember/_sampling.py:273
+    # ember/_sampling.py:286
     def bernoulli_(self, p=0.5, *, generator=None):
         """Fill with 1 with probability p (a number or a tensor broadcast to self), else 0."""
 
@@ -701,7 +701,7 @@ class Tensor:
     # ember/_tensor.py:643
     def byte(self, memory_format=None): ...
 
-    # ember/_sampling.py:339
+    # ember/_sampling.py:358
     def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
         """Fill with Cauchy samples centred on median with scale sigma."""
 
@@ -1066,7 +1066,7 @@ class Tensor:
     def expm1_(self):
         """In-place version of expm1."""
 
-    # ember/_sampling.py:304
+    # ember/_sampling.py:322
     def exponential_(self, lambd=1.0, *, generator=None):
         """Fill with exponential samples of rate lambd."""
 
@@ -1176,7 +1176,7 @@ class Tensor:
     def ge_(self, y, /):
         """In-place version of ge."""
 
-    # ember/_sampling.py:315
+    # ember/_sampling.py:333
     def geometric_(self, p, *, generator=None):
         """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
 
@@ -1567,7 +1567,7 @@ class Tensor:
     def log_(self):
         """In-place version of log."""
 
-    # ember/_sampling.py:325
+    # ember/_sampling.py:343
     def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
         """Fill with exp of normal(mean, std) samples."""
 
@@ -1765,7 +1765,7 @@ class Tensor:
     def mul_(self, y, /):
         """In-place version of mul."""
 
-    # ember/_sampling.py:79
+    # ember/_sampling.py:92
     def multinomial(self, num_samples, replacement=False, *, generator=None, out=None):
         """Category indices drawn from each row of (unnormalised) probabilities in input; int64."""
 
@@ -1901,7 +1901,7 @@ class Tensor:
     def norm(self, p='fro', dim=None, keepdim=False, out=None, dtype=None):
         """torch.norm (legacy): 'fro' and numbers are vector norms; 'nuc' is the nuclear matrix norm."""
 
-    # ember/_sampling.py:204
+    # ember/_sampling.py:210
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
         """Fill with normal samples."""
 
@@ -1993,7 +1993,7 @@ class Tensor:
     def rad2deg_(self):
         """In-place version of rad2deg."""
 
-    # ember/_sampling.py:217
+    # ember/_sampling.py:224
     def random_(self, *args, generator=None, **kw):
         """Fill with integers: random_() over the dtype's exact range, random_(to), random_(from, to)."""
 
@@ -2537,7 +2537,7 @@ class Tensor:
     def unfold(self, dimension, size, step):
         """Sliding windows of `size` elements every `step` along `dimension`, as a new last dim (a view)."""
 
-    # ember/_sampling.py:184
+    # ember/_sampling.py:190
     def uniform_(self, from_=0.0, to=1.0, *, generator=None, **kw):
         """Fill with uniform samples in [from, to)."""
 

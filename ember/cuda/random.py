@@ -33,7 +33,7 @@ def initial_seed():
 
 
 def get_rng_state(device="cuda"):
-    """The shared host generator's state (ember's layout, not PyTorch's)."""
+    """The shared host generator's state (PyTorch's CPU layout, not its CUDA one)."""
     require()
     return _random.get_rng_state()
 

@@ -1,7 +1,7 @@
 """torch.nn.init: fill a tensor in place from a distribution, without recording history.
 
-Each function returns the tensor it filled. The distributions are PyTorch's; the numbers are
-ember's own random stream.
+Each function returns the tensor it filled. The distributions and, on the CPU, the numbers are PyTorch's
+(ember's generator is PyTorch's mt19937, ember/_random.py).
 """
 import math
 import warnings
@@ -9,6 +9,7 @@ import warnings
 from .._device import runs_on_its_device
 from .. import _creation, _random
 from ..autograd.grad_mode import no_grad
+from .._ops.indexing.index import where
 from .._tensor import _wrap
 
 _LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
@@ -53,21 +54,54 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Fill with N(mean, std^2) truncated to [a, b] (by inverting the normal CDF)."""
+    """Fill with N(mean, std^2) truncated to [a, b], by rejection as PyTorch does (same draws, same numbers)."""
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values "
                       "may be incorrect.", stacklevel=2)
 
     def cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
-    low, high = cdf((a - mean) / std), cdf((b - mean) / std)
+    gen = _gen(generator)
     with no_grad():
-        tensor.uniform_(2 * low - 1, 2 * high - 1, **_gen(generator))
-        tensor.erfinv_()
-        tensor.mul_(std * math.sqrt(2.0))
-        tensor.add_(mean)
-        tensor.clamp_(min=a, max=b)
+        if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
+            _trunc_by_normals(tensor, mean, std, a, b, gen)
+        else:
+            _trunc_by_uniforms(tensor, mean, std, a, b, gen)
     return tensor
+
+
+def _trunc_by_normals(tensor, mean, std, a, b, gen):
+    """Most of the mass inside [a, b]: redraw normals where a sample falls outside (bounds in the dtype)."""
+    lo = tensor.new_tensor(a, device="cpu").item()
+    hi = tensor.new_tensor(b, device="cpu").item()
+    result = tensor.normal_(mean, std, **gen)
+    while True:
+        outside = (result < lo) | (result > hi)
+        if not outside.any():
+            break
+        result = where(outside, _creation.empty_like(result).normal_(mean, std, **gen), result)
+    if result is not tensor:
+        tensor.copy_(result)
+
+
+def _trunc_by_uniforms(tensor, mean, std, a, b, gen):
+    """Little mass inside [a, b]: uniform candidates in [a, b], accepted with probability pdf / pdf(mode)."""
+    mode = max(a, min(mean, b))
+    log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+    def log_ratio(x):
+        return x.sub(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+
+    tensor.uniform_(a, b, **gen)
+    buf = _creation.empty_like(tensor)
+    pending = buf.uniform_(**gen).log_().gt(log_ratio(tensor))
+    result = tensor
+    while pending.any():
+        candidates = _creation.empty_like(tensor).uniform_(a, b, **gen)
+        result = where(pending, candidates, result)
+        pending = where(pending, buf.uniform_(**gen).log_().gt(log_ratio(candidates)), pending)
+    if result is not tensor:
+        tensor.copy_(result)
 
 
 def constant_(tensor, val):

@@ -1,8 +1,7 @@
 """Random sampling: shapes, dtypes, ranges and errors against PyTorch; reproducibility within ember.
 
-ember draws from NumPy's PCG64, so a seed reproduces ember's numbers, not PyTorch's: values are
-checked for their properties, never against torch's values.
-"""
+Values here are checked for their properties; tests/core/test_random_parity.py checks that a seed gives
+PyTorch's exact numbers."""
 import numpy as np
 import pytest
 import torch
@@ -192,14 +191,14 @@ def test_inplace_samplers_bump_version_and_keep_identity():
 
 
 def test_rng_state_is_plain_bytes_of_fixed_size():
-    """ember's state layout is its own (56 bytes, not PyTorch's 5056), and set_state never unpickles."""
+    """The state is PyTorch's CPU layout (5056 bytes), and set_state never unpickles."""
     state = ember.get_rng_state()
-    assert state.shape == (56,) and state.dtype is ember.uint8
-    with pytest.raises(RuntimeError, match="Expected a CPUGeneratorImplState of size 56 but found the input RNG "
+    assert state.shape == (5056,) and state.dtype is ember.uint8
+    with pytest.raises(RuntimeError, match="Expected a CPUGeneratorImplState of size 5056 but found the input RNG "
                                            "state size to be 3"):
         ember.set_rng_state(ember.zeros(3, dtype=ember.uint8))
     with pytest.raises(TypeError, match="RNG state must be a torch.ByteTensor"):
-        ember.set_rng_state(ember.zeros(56))
+        ember.set_rng_state(ember.zeros(5056))
     g = ember.Generator().manual_seed(123)
     g2 = ember.Generator().set_state(g.get_state())
     assert g2.initial_seed() == 123

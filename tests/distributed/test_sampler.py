@@ -62,8 +62,8 @@ def test_shuffled_split_follows_torchs_rules_on_embers_permutation(monkeypatch, 
             assert list(e) == list(t)
 
 
-@pytest.mark.xfail(strict=True, reason="ember.randperm with a seeded Generator does not draw PyTorch's permutation")
 def test_shuffled_split_is_torchs():
+    """ember's generator and randperm are PyTorch's, so a seeded shuffle gives PyTorch's shares."""
     e = shares(DistributedSampler, 20, 2, seed=0)
     t = shares(tdata.DistributedSampler, 20, 2, seed=0)
     assert e == t

@@ -1,5 +1,6 @@
 """vmap's randomness= modes against PyTorch's semantics: which examples share draws ('same'), which draw their
-own ('different'), and the errors. Values are not compared: ember's random stream is not PyTorch's."""
+own ('different'), and the errors. Values are not compared: under vmap ember draws example by example where
+PyTorch draws one batched tensor, so the same generator gives other numbers."""
 import pytest
 import torch
 

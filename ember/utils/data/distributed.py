@@ -19,10 +19,7 @@ def _from_group(what):
 class DistributedSampler(Sampler):
     """Indices of the share of `dataset` that process `rank` of `num_replicas` reads (padded by repeating
     the first indices so every process gets as many, or trimmed with drop_last); call set_epoch(e) at each
-    epoch for a new order.
-
-    Difference from PyTorch: with shuffle=True the order comes from ember's randperm, which differs from
-    PyTorch's for the same seed; the partition rules are PyTorch's."""
+    epoch for a new order (the same order as PyTorch's for the same seed and epoch)."""
 
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
         if num_replicas is None:
