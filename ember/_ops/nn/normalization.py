@@ -283,8 +283,9 @@ def _layer_norm_sample(g):
     shape = g.shape(min_dims=1, max_dims=3, min_side=1)
     k = g.integers(1, len(shape))
     norm = tuple(shape[-k:])
-    if math.prod(norm) == 2:
-        # NOTE: two values normalise to -1, +1 and their gradient is cancellation (see _channels_sample)
+    if math.prod(norm) in (1, 2):
+        # NOTE: two values normalise to -1, +1 and their gradient is cancellation (see _channels_sample); one value
+        # normalises to 0, whose gradient is 0: ember gives 0, PyTorch float32 rounding noise times 1/sqrt(eps)
         shape, norm = shape + (3,), norm + (3,)
     affine = g.boolean()
     w = g.values(norm, domain=(0.5, 1.5)) if affine else None
@@ -339,7 +340,10 @@ def _instance_norm(torch, x, w, b):
     return torch.nn.functional.instance_norm(x, weight=w, bias=b)
 
 
-_NORM_TOL = {"rtol": {"float32": 1e-4}, "atol": {"float32": 1e-4}}
+# NOTE: float32 input gradients of a normalisation subtract nearly equal terms where a group's values are close
+# (small variance, large 1/std): among thousands of rows a drawn sample has such a row, up to 4.5e-4 apart
+# (PyTorch's value there showed the lost bits: 0.3314208984375 against ember's 0.33096913)
+_NORM_TOL = {"rtol": {"float32": 5e-4}, "atol": {"float32": 1e-3}}
 spec(OpSpec("nn.functional.layer_norm", sample=_layer_norm_sample, call=_layer_norm, **_NORM_TOL),
      OpSpec("nn.functional.group_norm", sample=lambda g: _channels_sample(g, True), call=_group_norm, **_NORM_TOL),
      OpSpec("nn.functional.batch_norm", sample=_channels_sample, call=_batch_norm_train, **_NORM_TOL),
