@@ -201,6 +201,8 @@ def set_autocast_enabled(*args):
         raise TypeError(f"set_autocast_enabled(): argument 'enabled' (position {len(args)}) must be bool, not "
                         f"{type_name(enabled)}")
     _autocast_entry(device_type, "set_autocast_enabled")[0] = enabled
+    from .amp import _policy
+    _policy.refresh()
 
 
 @public
@@ -265,7 +267,7 @@ def set_autocast_cache_enabled(enabled):
 
 @public
 def clear_autocast_cache():
-    """Nothing to clear: ember casts nothing under autocast."""
+    """Nothing to clear: ember casts again at each use (no weight cache)."""
     return None
 
 

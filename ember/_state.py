@@ -54,6 +54,9 @@ warn_always = False
 autocast = {}
 autocast_cache_enabled = True
 autocast_nesting = 0
+# NOTE: True while some device type's autocast is on and no autocast op is running (ember/amp/_policy.py): the
+# one test the op boundary pays for autocast
+autocast_active = False
 # Storages a program passed to share_memory_ (weak references to their owners; ember/_storage.py)
 shared_storages = []
 

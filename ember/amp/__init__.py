@@ -1,0 +1,6 @@
+"""torch.amp: automatic mixed precision (autocast, GradScaler, custom_fwd / custom_bwd)."""
+from . import _policy, autocast_mode, grad_scaler  # noqa: F401
+from .autocast_mode import autocast, custom_bwd, custom_fwd, is_autocast_available
+from .grad_scaler import GradScaler
+
+__all__ = ["autocast", "custom_bwd", "custom_fwd", "is_autocast_available", "GradScaler"]
