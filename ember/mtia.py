@@ -55,3 +55,8 @@ def seed():
 def memory_allocated(device=None):
     """0."""
     return 0
+
+
+def is_bf16_supported(including_emulation=True):
+    """True, as PyTorch answers without a device."""
+    return True

@@ -109,6 +109,16 @@ class GradScaler:
     def get_scale(self):
         return self._scale if self._enabled else 1.0
 
+    def _get_growth_tracker(self):
+        return self._growth_tracker if self._enabled else 0
+
+    def _get_scale_async(self):
+        """The scale as a 0-d float32 tensor (PyTorch's lives on the device; None while disabled)."""
+        if not self._enabled:
+            return None
+        from .._creation import tensor
+        return tensor(self._scale, device=self._device)
+
     def get_growth_factor(self):
         return self._growth_factor
 

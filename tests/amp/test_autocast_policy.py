@@ -6,6 +6,10 @@ import torch
 
 import ember
 
+# NOTE: CPU autocast acts on CPU tensors; with ember's tensors on cuda (the stand-in) the CUDA policy applies,
+# which tests/amp/test_autocast_cuda.py checks
+pytestmark = pytest.mark.host_only("CPU autocast: PyTorch's CPU policy, on CPU tensors")
+
 from ember.amp import _policy
 
 RNG = np.random.default_rng(0)
