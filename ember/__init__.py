@@ -50,7 +50,6 @@ from ._compat.legacy import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor,
 _ops._guards.guard_functions()  # NOTE: every op is registered now (nn.functional adds some)
 from . import amp, cpu, mps, mtia, xpu
 from .amp import GradScaler, autocast
-amp._policy.install()  # NOTE: after the guards: autocast's cast runs before their checks
 _ops._registry.publish(globals())
 
 contiguous_format, preserve_format, channels_last, channels_last_3d = (

@@ -3,8 +3,8 @@ autocast, an op on the list casts its floating tensors of the autocast device ty
 dtype, to float32, or to the widest of them, then runs with autocast off for what it calls inside.
 
 Ops are reached in two ways, both keyed by the tables below: public functions and methods named here are
-wrapped once at import (`install`), and primitives named in PRIMITIVES cast at Primitive.apply (for code that
-holds a function or primitive directly, e.g. the conv modules and the `@` operator)."""
+wrapped while an autocast is on (`refresh`), and primitives named in PRIMITIVES cast at Primitive.apply (for code
+that holds a function or primitive directly, e.g. the conv modules and the `@` operator)."""
 import functools
 
 from .. import _dtype, _state
@@ -69,13 +69,8 @@ _BANNED_MESSAGE = (
 
 
 def active():
-    """The device types whose autocast is on now, with their dtypes (empty inside an autocast op)."""
+    """The device types whose autocast is on now, with their dtypes."""
     return {d: e[1] for d, e in _state.autocast.items() if e[0]}
-
-
-def refresh():
-    """NOTE: the op boundary tests one number, _state.autocast_active: recomputed on every switch."""
-    _state.autocast_active = bool(active())
 
 
 def _eligible(t, device_type):
@@ -152,40 +147,54 @@ def primitive_arguments(cls, args):
     return cast_arguments(name, args, {})[0]
 
 
-def _wrap(name, fn):
+def _wrap(name, fn, module=None):
     @functools.wraps(fn)
     def op(*args, **kwargs):
         if not _state.autocast_active:
             return fn(*args, **kwargs)
         return run(name, fn, args, kwargs)
     op._autocast = name
+    if module is not None:  # NOTE: pickle finds a function by module and name: the wrapper is what is there
+        op.__module__, op.__qualname__ = module, op.__name__
     return op
 
 
-def install():
-    """Wrap every public op that some policy names (once, at import, after the other guards)."""
+def _swaps():
+    """(owner, attribute, original, wrapper) for every public op some policy names."""
+    import ember
     from .. import fft, linalg
-    from .._ops._registry import FUNCTIONS, rewrap
     from ..nn import functional
-    names = sorted({n for table in POLICIES.values() for n in table})
-    for name in names:
+    modules = {"": ember, "F": functional, "linalg": linalg, "fft": fft}
+    swaps = []
+    for name in sorted({n for table in POLICIES.values() for n in table}):
         space, _, short = name.rpartition(".")
+        owners = [(_Tensor, None)] if space == "Tensor" else [(modules[space], modules[space].__name__)]
         if space == "":
-            if short in FUNCTIONS and not hasattr(FUNCTIONS[short], "_autocast"):
-                rewrap(short, functools.partial(_wrap, name), function=True)
-            space = "Tensor"
-        if space == "Tensor":
-            f = _Tensor.__dict__.get(short)
-            if f is not None and callable(f) and not hasattr(f, "_autocast"):
-                try:
-                    rewrap(short, functools.partial(_wrap, name), method=True)
-                except RuntimeError:
-                    setattr(_Tensor, short, _wrap(name, f))
-            continue
-        module = {"F": functional, "linalg": linalg, "fft": fft}[space]
-        f = getattr(module, short, None)
-        if f is not None and not hasattr(f, "_autocast"):
-            setattr(module, short, _wrap(name, f))
+            owners.append((_Tensor, None))
+        for owner, module in owners:
+            f = owner.__dict__.get(short) if owner is _Tensor else getattr(owner, short, None)
+            if f is not None and callable(f) and not isinstance(f, type):
+                swaps.append((owner, short, f, _wrap(name, f, module)))
+    return swaps
+
+
+_SWAPS = []
+_installed = [False]
+
+
+def refresh():
+    """NOTE: the public ops are wrapped only while some autocast is on (swapped in and out here, on every
+    autocast switch): outside autocast they are PyTorch's functions with no extra frame (warnings' stack levels,
+    pickling by name, speed); the op boundary tests one number, _state.autocast_active."""
+    on = bool(active())
+    _state.autocast_active = on
+    if on == _installed[0]:
+        return
+    if not _SWAPS:
+        _SWAPS.extend(_swaps())
+    for owner, attr, original, wrapped in _SWAPS:
+        setattr(owner, attr, wrapped if on else original)
+    _installed[0] = on
 
 
 from .._tensor import Tensor as _Tensor  # noqa: E402  (ember/_tensor.py imports nothing of amp)
