@@ -267,8 +267,8 @@ def set_autocast_cache_enabled(enabled):
 
 @public
 def clear_autocast_cache():
-    """Nothing to clear: ember casts again at each use (no weight cache)."""
-    return None
+    """Drop the weights' low-precision copies autocast keeps (left when the outermost autocast block exits)."""
+    _state.autocast_cache.clear()
 
 
 @public

@@ -57,6 +57,8 @@ autocast_nesting = 0
 # NOTE: True while some device type's autocast is on and no autocast op is running (ember/amp/_policy.py): the
 # one test the op boundary pays for autocast
 autocast_active = False
+# NOTE: autocast's casts of leaf tensors that require grad (weights), id -> (tensor, cast), while its cache is on
+autocast_cache = {}
 # Storages a program passed to share_memory_ (weak references to their owners; ember/_storage.py)
 shared_storages = []
 

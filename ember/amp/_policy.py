@@ -81,7 +81,18 @@ def _eligible(t, device_type):
 
 def _cast_value(x, device_type, dtype):
     if _eligible(x, device_type):
-        return x if x._dtype is dtype else x.to(dtype)
+        if x._dtype is dtype:
+            return x
+        if (x._dtype is _dtype.float32 and dtype is not _dtype.float32 and x._requires_grad and x._grad_fn is None
+                and x._base is None and _state.autocast_cache_enabled):
+            # NOTE: PyTorch's weight cache: a weight used again in the block reuses its first cast (and node)
+            hit = _state.autocast_cache.get(id(x))
+            if hit is not None and hit[0] is x and hit[1]._dtype is dtype:
+                return hit[1]
+            cast = x.to(dtype)
+            _state.autocast_cache[id(x)] = (x, cast)
+            return cast
+        return x.to(dtype)
     if isinstance(x, (list, tuple)) and any(isinstance(v, _Tensor) for v in x):
         return type(x)(_cast_value(v, device_type, dtype) for v in x)
     return x

@@ -223,3 +223,20 @@ def test_custom_fwd_bwd():
     assert run(ember) == run(torch)
     with pytest.raises(ValueError, match="Expected `device_type` of type `str`"):
         ember.amp.custom_fwd(lambda ctx: None, device_type=None)
+
+
+def test_weight_cache_shares_one_cast_per_block():
+    def run(lib):
+        w, x = lib.ones(2, 2, requires_grad=True), lib.ones(2, 2)
+        with lib.autocast("cpu"):
+            a, b = lib.mm(x, w), lib.mm(x, w)
+            shared = a.grad_fn.next_functions[1][0] is b.grad_fn.next_functions[1][0]
+            with lib.autocast("cpu", cache_enabled=False):
+                c = lib.mm(x, w)
+            uncached = c.grad_fn.next_functions[1][0] is not a.grad_fn.next_functions[1][0]
+        with lib.autocast("cpu"):
+            d = lib.mm(x, w)
+        fresh = d.grad_fn.next_functions[1][0] is not a.grad_fn.next_functions[1][0]
+        (a.sum() + b.sum() + c.sum() + d.sum()).float().backward()
+        return shared, uncached, fresh, w.grad.tolist()
+    assert run(ember) == run(torch) == (True, True, True, [[8.0] * 2] * 2)
