@@ -132,6 +132,43 @@ S = {
     "qr": ([_arr(4, 3)], lambda t, x: t.qr(x)[1].abs()),
     "triangular_solve": ([_arr(3, 2), np.triu(_arr(3, 3)) + 4 * np.eye(3, dtype=np.float32)],
                          lambda t, b, a: t.triangular_solve(b, a)[0]),
+    "F.fractional_max_pool2d": ([_arr(1, 2, 6, 6)], lambda t, x: t.nn.functional.fractional_max_pool2d(
+        x, 2, output_size=3, _random_samples=t.full((1, 2, 2), 0.5))),
+    "F.fractional_max_pool3d": ([_arr(1, 2, 4, 4, 4)], lambda t, x: t.nn.functional.fractional_max_pool3d(
+        x, 2, output_size=2, _random_samples=t.full((1, 2, 3), 0.5))),
+    "F.max_unpool2d": ([_arr(1, 2, 4, 4)], lambda t, x: t.nn.functional.max_unpool2d(
+        *t.nn.functional.max_pool2d(x.float(), 2, return_indices=True), 2)),
+    "F.max_unpool3d": ([_arr(1, 2, 4, 4, 4)], lambda t, x: t.nn.functional.max_unpool3d(
+        *t.nn.functional.max_pool3d(x.float(), 2, return_indices=True), 2)),
+    # NOTE: the torch-level losses are given reduction=1 (mean): without it PyTorch 2.13 does not reduce them
+    # while ember does (a difference outside autocast, left to the losses' owner)
+    "binary_cross_entropy_with_logits": ([_arr(3, 4), _probs(3, 4)],
+                                         lambda t, x, y: t.binary_cross_entropy_with_logits(x, y, reduction=1)),
+    "cholesky": ([_arr(3, 3, spd=True)], lambda t, x: t.cholesky(x)),
+    "conv_tbc": ([_arr(5, 2, 3), _arr(3, 3, 4), _arr(4)], lambda t, x, w, b: t.conv_tbc(x, w, b)),
+    "cosine_embedding_loss": ([_arr(3, 4), _arr(3, 4), np.sign(_arr(3))],
+                              lambda t, a, b, y: t.cosine_embedding_loss(a, b, y, reduction=1)),
+    "ctc_loss": ([_arr(6, 1, 4)], lambda t, x: t.ctc_loss(x.log_softmax(2), t.tensor([[1, 2]]), [6], [2])),
+    "fft.fftn": ([_arr(4, 4)], lambda t, x: t.fft.fftn(x)),
+    "fft.ifft2": ([_arr(4, 4)], lambda t, x: t.fft.ifft2(x)),
+    "fft.ifftn": ([_arr(4, 4)], lambda t, x: t.fft.ifftn(x)),
+    "fft.irfft2": ([_arr(4, 3)], lambda t, x: t.fft.irfft2(x)),
+    "fft.irfftn": ([_arr(4, 3)], lambda t, x: t.fft.irfftn(x)),
+    "fft.rfft2": ([_arr(4, 4)], lambda t, x: t.fft.rfft2(x)),
+    "geqrf": ([_arr(4, 3)], lambda t, x: t.geqrf(x)[0].abs()),
+    "hinge_embedding_loss": ([_arr(3, 4), np.sign(_arr(3, 4))], lambda t, x, y: t.hinge_embedding_loss(x, y, reduction=1)),
+    "kl_div": ([_arr(3, 4), _probs(3, 4)], lambda t, x, y: t.kl_div(x, y, reduction=1)),
+    "linalg.eig": ([_arr(3, 3, spd=True)], lambda t, x: t.linalg.eig(x)[0].real),
+    "linalg.svd": ([_arr(4, 3)], lambda t, x: t.linalg.svd(x)[1]),
+    "lu_solve": ([_arr(3, 3, spd=True), _arr(3, 2)], lambda t, a, b: t.lu_solve(b, *t.linalg.lu_factor(a))),
+    "orgqr": ([_arr(4, 3)], lambda t, x: t.orgqr(*t.geqrf(x)).abs()),
+    "ormqr": ([_arr(4, 3), _arr(4, 2)], lambda t, x, c: t.ormqr(*t.geqrf(x), c).abs()),
+    "margin_ranking_loss": ([_arr(4), _arr(4), np.sign(_arr(4))], lambda t, a, b, y: t.margin_ranking_loss(a, b, y, reduction=1)),
+    "poisson_nll_loss": ([_arr(3, 4), _probs(3, 4)],
+                         lambda t, x, y: t.poisson_nll_loss(x, y, True, False, 1e-8, 1)),
+    "stft": ([_arr(32)], lambda t, x: t.stft(x, 8, return_complex=True).abs()),
+    "triplet_margin_loss": ([_arr(3, 4), _arr(3, 4), _arr(3, 4)],
+                            lambda t, a, p, n: t.triplet_margin_loss(a, p, n, reduction=1)),
     "cat": ([_arr(2, 3), _arr(1, 3)], lambda t, a, b: t.cat([a.to(t.bfloat16), b])),
     "stack": ([_arr(2, 3), _arr(2, 3)], lambda t, a, b: t.stack([a.half(), b])),
     "index_copy": ([_arr(4, 3), _arr(2, 3)], lambda t, a, b: a.half().index_copy(0, t.tensor([0, 2]), b)),
@@ -183,8 +220,8 @@ def _compare(name, table, dtype, low_inputs):
     return None
 
 
-def test_every_sample_names_a_cpu_policy_entry():
-    assert set(S) <= set(_CPU), sorted(set(S) - set(_CPU))
+def test_every_cpu_policy_entry_has_a_sample():
+    assert set(S) == set(_CPU), (sorted(set(S) - set(_CPU)), sorted(set(_CPU) - set(S)))
 
 
 @pytest.mark.parametrize("dtype", ["torch.bfloat16", "torch.float16"])
