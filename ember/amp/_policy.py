@@ -13,7 +13,7 @@ LOWER, FLOAT32, PROMOTE, BANNED = "lower", "float32", "promote", "banned"
 
 # NOTE: names are where the op is public in ember: "x" is ember.x and Tensor.x (either that exists),
 # "F.x" nn.functional.x, "linalg.x" / "fft.x" those modules' functions, "Tensor.x" the method only.
-_CPU_LOWER = ("conv1d conv2d conv3d bmm mm linalg.vecdot baddbmm addmm addbmm linear matmul conv_tbc "
+_CPU_LOWER = ("conv1d conv2d conv3d bmm mm linalg.vecdot baddbmm addmm addbmm matmul conv_tbc "
               "conv_transpose1d conv_transpose2d conv_transpose3d prelu F.conv1d F.conv2d F.conv3d F.linear "
               "F.conv_transpose1d F.conv_transpose2d F.conv_transpose3d F.prelu F.scaled_dot_product_attention "
               "Tensor.__matmul__ Tensor.__rmatmul__")
@@ -35,7 +35,7 @@ _CPU_PROMOTE = "stack cat index_copy"
 
 _CUDA_LOWER = ("Tensor.__matmul__ Tensor.__rmatmul__ addbmm addmm addmv addr baddbmm bmm chain_matmul linalg.multi_dot "
                "conv1d conv2d conv3d conv_transpose1d conv_transpose2d conv_transpose3d F.conv1d F.conv2d F.conv3d "
-               "F.conv_transpose1d F.conv_transpose2d F.conv_transpose3d linear F.linear matmul mm mv prelu F.prelu "
+               "F.conv_transpose1d F.conv_transpose2d F.conv_transpose3d F.linear matmul mm mv prelu F.prelu "
                "F.scaled_dot_product_attention")
 _CUDA_FLOAT32 = ("Tensor.__pow__ Tensor.__rpow__ Tensor.__rtruediv__ acos asin F.binary_cross_entropy_with_logits "
                  "cosh F.cosine_embedding_loss cdist F.cosine_similarity F.cross_entropy cumprod cumsum dist erfinv "

@@ -48,8 +48,6 @@ S = {
     "baddbmm": ([_arr(2, 3, 5), _arr(2, 3, 4), _arr(2, 4, 5)], lambda t, c, a, b: t.baddbmm(c, a, b)),
     "addmm": ([_arr(3, 5), _arr(3, 4), _arr(4, 5)], lambda t, c, a, b: t.addmm(c, a, b)),
     "addbmm": ([_arr(3, 5), _arr(2, 3, 4), _arr(2, 4, 5)], lambda t, c, a, b: c.addbmm(a, b)),
-    "linear": ([_arr(3, 4), _arr(5, 4), _arr(5)], lambda t, x, w, b: t._C._nn.linear(x, w, b)
-               if t is torch else t.nn.functional.linear(x, w, b)),
     "F.linear": ([_arr(2, 3, 4), _arr(5, 4), _arr(5)], lambda t, x, w, b: t.nn.functional.linear(x, w, b)),
     "matmul": ([_arr(4), _arr(4)], lambda t, a, b: t.matmul(a, b)),
     "Tensor.__matmul__": ([_arr(2, 3, 4), _arr(4, 2)], lambda t, a, b: a @ b),
@@ -239,3 +237,17 @@ def test_float32_op_from_bfloat16(name):
 @pytest.mark.parametrize("name", sorted(S_UNLISTED))
 def test_unlisted_op_runs_in_its_inputs_dtype(name, dtype):
     _compare(name, S_UNLISTED, dtype, low_inputs=False)
+
+
+def test_every_policy_name_is_a_public_op_of_ember():
+    names = {w._autocast for *_, w in _policy._swaps()}
+    assert {n for table in _policy.POLICIES.values() for n in table} <= names
+
+
+def test_ops_are_wrapped_only_inside_autocast():
+    plain = ember.nn.functional.mse_loss, ember.mm, ember.Tensor.__dict__["mm"]
+    with ember.autocast("cpu"):
+        inside = ember.nn.functional.mse_loss, ember.mm, ember.Tensor.__dict__["mm"]
+    assert all(getattr(f, "_autocast", None) for f in inside)
+    assert (ember.nn.functional.mse_loss, ember.mm, ember.Tensor.__dict__["mm"]) == plain
+    assert not any(hasattr(f, "_autocast") for f in plain)
