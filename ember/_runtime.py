@@ -1,7 +1,7 @@
 """Runtime switches and helpers of the torch namespace: thread counts, deterministic algorithms, warn_always,
 flush_denormal, the autocast getters and setters, set_default_tensor_type; the sym_* functions and
 torch.cond / torch.while_loop in their eager meaning; fork/wait; DLPack; from_file. The values live in
-_state; ember's computation does not change with them (noted on each)."""
+_state; ember's computation does not change with them (noted on each), except autocast's (ember/amp)."""
 import math
 import os
 import warnings
@@ -187,8 +187,7 @@ def _autocast_entry(device_type, fn="get_autocast_dtype"):
 
 @public
 def is_autocast_enabled(device_type="cuda"):
-    """Whether autocast is on for the device type (cuda when not given). NOTE: ember computes in the inputs'
-    dtypes whatever this says."""
+    """Whether autocast is on for the device type (cuda when not given)."""
     return _autocast_entry(device_type, "is_autocast_enabled")[0]
 
 

@@ -45,7 +45,7 @@ fw_visible = 0
 op_log = None
 # Runtime switches (ember/_runtime.py): thread counts as reported (NumPy's own threading is not changed),
 # deterministic-algorithms debug mode (0 off, 1 warn, 2 error), warn_always, and autocast's per-device-type
-# [enabled, dtype] with its cache switch and nesting count (read by programs; ember computes in the inputs' dtypes).
+# [enabled, dtype] with its cache switch and nesting count (ember/amp casts by them).
 num_threads = None  # None: the machine's CPU count
 num_interop_threads = None
 interop_threads_set = False
