@@ -6,6 +6,7 @@ Ops are reached in two ways, both keyed by the tables below: public functions an
 wrapped while an autocast is on (`refresh`), and primitives named in PRIMITIVES cast at Primitive.apply (for code
 that holds a function or primitive directly, e.g. the conv modules and the `@` operator)."""
 import functools
+import importlib
 
 from .. import _dtype, _state
 
@@ -59,6 +60,11 @@ PRIMITIVES = {"Convolution": "F.conv2d", "ConvTranspose": "F.conv_transpose2d", 
               "ScaledDotProductAttention": "F.scaled_dot_product_attention",
               "BinaryCrossEntropy": "F.binary_cross_entropy",
               "BinaryCrossEntropyWithLogits": "F.binary_cross_entropy_with_logits", "Cat": "cat", "Stack": "stack"}
+
+# NOTE: ember's own helpers that stand for a listed op inside composed layers, looked up as module globals at call
+# time (so swapped like the public names): module -> {helper: the public name whose policy it follows}.
+# multi_head_attention_forward's projections are PyTorch's F.linear (bias cast too), ember's one-GEMM `_linear`.
+INTERNAL = {"ember.nn._functional_attention": {"_linear": "F.linear"}}
 
 _BANNED_MESSAGE = (
     "torch.nn.functional.binary_cross_entropy and torch.nn.BCELoss are unsafe to autocast.\n"
@@ -186,6 +192,11 @@ def _swaps():
             f = owner.__dict__.get(short) if owner is _Tensor else getattr(owner, short, None)
             if f is not None and callable(f) and not isinstance(f, type):
                 swaps.append((owner, short, f, _wrap(name, f, module)))
+    for module_name, helpers in INTERNAL.items():
+        module = importlib.import_module(module_name)
+        for attr, name in helpers.items():
+            f = getattr(module, attr)
+            swaps.append((module, attr, f, _wrap(name, f, module_name)))
     return swaps
 
 
