@@ -150,7 +150,10 @@ class _excluded:
 
 
 def run(name, fn, args, kwargs):
-    """fn(*args, **kwargs) under autocast's policy for `name`."""
+    """fn(*args, **kwargs) under autocast's policy for `name`: as it is where no active autocast lists the op
+    (its inner ops then autocast as PyTorch's do, e.g. tensordot's mm on the CPU)."""
+    if not any(name in POLICIES.get(d, POLICIES["cuda"]) for d in active()):
+        return fn(*args, **kwargs)
     args, kwargs = cast_arguments(name, args, kwargs)
     with _excluded():
         return fn(*args, **kwargs)
