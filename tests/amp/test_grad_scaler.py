@@ -141,3 +141,33 @@ def test_training_loop_with_autocast_and_scaler_matches_torch():
     (el, ew), (tl, tw) = run(ember), run(torch)
     np.testing.assert_allclose(el, tl, rtol=1e-2)
     np.testing.assert_allclose(ew, tw, rtol=1e-2, atol=1e-3)
+
+
+def test_lazy_scale_and_update_errors_match_torch():
+    def run(lib):
+        found = []
+        w = lib.ones(2, requires_grad=True)
+        opt = lib.optim.SGD([w], lr=0.1)
+        for call in (lambda s: s.step(opt), lambda s: s.update(), lambda s: s.unscale_(opt)):
+            try:
+                call(lib.amp.GradScaler("cpu"))
+            except AssertionError as err:
+                found.append(str(err))
+        s = lib.amp.GradScaler("cpu")
+        found.append((s.get_scale(), s._get_scale_async(), s.state_dict()))
+        s.scale(w.sum())
+        for call in (lambda: s.update(), lambda: s.update(lib.tensor([1.0, 2.0])), lambda: s.step(opt)):
+            try:
+                call()
+            except AssertionError as err:
+                found.append(str(err))
+        s.update(lib.tensor(8.0))
+        found.append(s.get_scale())
+        s.load_state_dict({"scale": 4.0, "growth_factor": 2.0, "backoff_factor": 0.5, "growth_interval": 3,
+                           "_growth_tracker": 1})
+        found.append((s.get_scale(), s._get_growth_tracker()))
+        fresh = lib.amp.GradScaler("cpu")
+        fresh.load_state_dict(s.state_dict())
+        found.append((fresh.get_scale(), fresh._get_scale_async(), fresh.state_dict()))
+        return found
+    assert run(ember) == run(torch)
