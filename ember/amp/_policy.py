@@ -90,8 +90,9 @@ def _cast_value(x, device_type, dtype):
         if x._dtype is dtype:
             return x
         if (x._dtype is _dtype.float32 and dtype is not _dtype.float32 and x._requires_grad and x._grad_fn is None
-                and x._base is None and _state.autocast_cache_enabled):
-            # NOTE: PyTorch's weight cache: a weight used again in the block reuses its first cast (and node)
+                and x._base is None and _state.autocast_cache_enabled and _state.local.grad_enabled):
+            # NOTE: PyTorch's weight cache: a weight used again in the block reuses its first cast (and node);
+            # not under no_grad, whose cast has no node for a later use with grad to reach the weight through
             hit = _state.autocast_cache.get(id(x))
             if hit is not None and hit[0] is x and hit[1]._dtype is dtype:
                 return hit[1]

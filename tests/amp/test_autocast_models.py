@@ -294,3 +294,15 @@ def test_recurrent_layers_under_autocast(cls):
         outs.append((str(o.dtype), o.detach().float().numpy()))
     assert outs[1][0] == outs[0][0]
     np.testing.assert_allclose(outs[1][1], outs[0][1], rtol=3e-2, atol=3e-2)
+
+
+def test_cast_under_no_grad_is_not_reused_with_grad():
+    def run(lib):
+        w, x = lib.ones(2, 2, requires_grad=True), lib.ones(2, 2)
+        with lib.autocast("cpu"):
+            with lib.no_grad():
+                a = lib.mm(x, w)
+            b = lib.mm(x, w)
+        b.float().sum().backward()
+        return a.requires_grad, b.requires_grad, w.grad.tolist()
+    assert run(ember) == run(torch) == (False, True, [[2.0] * 2] * 2)
