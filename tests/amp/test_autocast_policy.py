@@ -257,3 +257,15 @@ def test_ops_are_wrapped_only_inside_autocast():
     assert all(getattr(f, "_autocast", None) for f in inside)
     assert (ember.nn.functional.mse_loss, ember.mm, ember.Tensor.__dict__["mm"]) == plain
     assert not any(hasattr(f, "_autocast") for f in plain)
+
+
+def test_every_primitive_named_by_the_policy_exists():
+    from ember.autograd.function import Primitive
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+    names = {c.__name__ for c in subclasses(Primitive)}
+    assert set(_policy.PRIMITIVES) <= names, sorted(set(_policy.PRIMITIVES) - names)
+    assert set(_policy.PRIMITIVES.values()) <= set(_CPU) | set(_policy.POLICIES["cuda"])
