@@ -57,10 +57,10 @@ class autocast:
         self.prev_cache_enabled = _runtime.is_autocast_cache_enabled()
         self.prev = _runtime.is_autocast_enabled(self.device)
         self.prev_fastdtype = _runtime.get_autocast_dtype(self.device)
-        _runtime.set_autocast_enabled(self.device, bool(self._enabled))
+        _runtime.set_autocast_enabled(self.device, self._enabled)  # NOTE: a non-bool raises PyTorch's TypeError
         _runtime.set_autocast_dtype(self.device, self.fast_dtype)
         _runtime.autocast_increment_nesting()
-        _runtime.set_autocast_cache_enabled(bool(self._cache_enabled))
+        _runtime.set_autocast_cache_enabled(self._cache_enabled)
         return self
 
     def __exit__(self, exc_type, exc_val, exc_tb):

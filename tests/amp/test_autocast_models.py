@@ -306,3 +306,21 @@ def test_cast_under_no_grad_is_not_reused_with_grad():
         b.float().sum().backward()
         return a.requires_grad, b.requires_grad, w.grad.tolist()
     assert run(ember) == run(torch) == (False, True, [[2.0] * 2] * 2)
+
+
+@pytest.mark.parametrize("kw", [{"enabled": 1}, {"enabled": None}, {"cache_enabled": 1}])
+def test_non_bool_switches_raise_as_torch(kw):
+    def run(lib):
+        try:
+            with lib.autocast("cpu", **kw):
+                pass
+        except TypeError as err:
+            return str(err)
+        finally:  # NOTE: PyTorch leaves what __enter__ set before the error: put it back
+            if "cache_enabled" in kw:
+                lib.autocast_decrement_nesting()
+            lib.set_autocast_enabled("cpu", False)
+            lib.set_autocast_dtype("cpu", lib.bfloat16)
+            lib.set_autocast_cache_enabled(True)
+        return None
+    assert run(ember) == run(torch) is not None
