@@ -121,3 +121,15 @@ def custom_bwd(bwd=None, *, device_type):
         with autocast(device_type=device_type, enabled=args[0]._fwd_used_autocast, dtype=args[0]._dtype):
             return bwd(*args, **kwargs)
     return decorate_bwd
+
+
+def _enter_autocast(*vals):
+    """autocast(*vals) entered; give it to _exit_autocast (the form traced programs call)."""
+    mode = autocast(*vals)
+    mode.__enter__()
+    return mode
+
+
+def _exit_autocast(mode):
+    """Leave a region _enter_autocast entered."""
+    mode.__exit__(None, None, None)

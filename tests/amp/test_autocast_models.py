@@ -324,3 +324,11 @@ def test_non_bool_switches_raise_as_torch(kw):
             lib.set_autocast_cache_enabled(True)
         return None
     assert run(ember) == run(torch) is not None
+
+
+def test_enter_and_exit_autocast_functions():
+    for lib in (ember, torch):
+        mode = lib.amp._enter_autocast("cpu", lib.float16)
+        assert lib.is_autocast_enabled("cpu") and lib.mm(lib.ones(2, 2), lib.ones(2, 2)).dtype == lib.float16
+        lib.amp._exit_autocast(mode)
+        assert not lib.is_autocast_enabled("cpu") and lib.get_autocast_dtype("cpu") == lib.bfloat16
