@@ -172,7 +172,8 @@ def compiled_with_cxx11_abi():
 
 # --- autocast state ---------------------------------------------------------------------------------------
 _AUTOCAST_DTYPES = {"cpu": _dtype.bfloat16, "cuda": _dtype.float16, "ipu": _dtype.float16, "xla": _dtype.bfloat16,
-                    "xpu": _dtype.float16, "mps": _dtype.float16, "hpu": _dtype.bfloat16, "mtia": _dtype.bfloat16}
+                    "xpu": _dtype.float16, "mps": _dtype.float16, "hpu": _dtype.bfloat16, "mtia": _dtype.float16,
+                    "maia": _dtype.bfloat16}
 _DEVICE_TYPES = ("cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, fpga, maia, xla, lazy, vulkan, mps, "
                  "meta, hpu, mtia, privateuseone")
 

@@ -332,3 +332,16 @@ def test_enter_and_exit_autocast_functions():
         assert lib.is_autocast_enabled("cpu") and lib.mm(lib.ones(2, 2), lib.ones(2, 2)).dtype == lib.float16
         lib.amp._exit_autocast(mode)
         assert not lib.is_autocast_enabled("cpu") and lib.get_autocast_dtype("cpu") == lib.bfloat16
+
+
+@pytest.mark.parametrize("device_type", ["cuda", "mps", "xpu", "hpu", "mtia", "maia", "xla", "ipu", "cpu:0"])
+def test_autocast_on_other_device_types_as_torch(device_type):
+    def run(lib):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with lib.autocast(device_type):
+                seen = (lib.is_autocast_enabled(device_type), str(lib.get_autocast_dtype(device_type)))
+        return seen, [str(w.message) for w in caught]
+    if device_type == "cuda" and ember.cuda.is_available():
+        pytest.skip("ember has cuda here (the stand-in)")
+    assert run(ember) == run(torch)
