@@ -49,6 +49,8 @@ from ._compat.legacy import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor,
                              HalfTensor, IntTensor, LongTensor, ShortTensor)
 
 _ops._guards.guard_functions()  # NOTE: every op is registered now (nn.functional adds some)
+from . import amp, cpu, mps, mtia, xpu
+from .amp import GradScaler, autocast
 _ops._registry.publish(globals())
 
 contiguous_format, preserve_format, channels_last, channels_last_3d = (

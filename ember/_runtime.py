@@ -1,7 +1,7 @@
 """Runtime switches and helpers of the torch namespace: thread counts, deterministic algorithms, warn_always,
 flush_denormal, the autocast getters and setters, set_default_tensor_type; the sym_* functions and
 torch.cond / torch.while_loop in their eager meaning; fork/wait; DLPack; from_file. The values live in
-_state; ember's computation does not change with them (noted on each)."""
+_state; ember's computation does not change with them (noted on each), except autocast's (ember/amp)."""
 import math
 import os
 import warnings
@@ -172,7 +172,8 @@ def compiled_with_cxx11_abi():
 
 # --- autocast state ---------------------------------------------------------------------------------------
 _AUTOCAST_DTYPES = {"cpu": _dtype.bfloat16, "cuda": _dtype.float16, "ipu": _dtype.float16, "xla": _dtype.bfloat16,
-                    "xpu": _dtype.float16, "mps": _dtype.float16, "hpu": _dtype.bfloat16, "mtia": _dtype.bfloat16}
+                    "xpu": _dtype.float16, "mps": _dtype.float16, "hpu": _dtype.bfloat16, "mtia": _dtype.float16,
+                    "maia": _dtype.bfloat16}
 _DEVICE_TYPES = ("cpu, cuda, ipu, xpu, mkldnn, opengl, opencl, ideep, hip, ve, fpga, maia, xla, lazy, vulkan, mps, "
                  "meta, hpu, mtia, privateuseone")
 
@@ -187,8 +188,7 @@ def _autocast_entry(device_type, fn="get_autocast_dtype"):
 
 @public
 def is_autocast_enabled(device_type="cuda"):
-    """Whether autocast is on for the device type (cuda when not given). NOTE: ember computes in the inputs'
-    dtypes whatever this says."""
+    """Whether autocast is on for the device type (cuda when not given)."""
     return _autocast_entry(device_type, "is_autocast_enabled")[0]
 
 
@@ -201,6 +201,8 @@ def set_autocast_enabled(*args):
         raise TypeError(f"set_autocast_enabled(): argument 'enabled' (position {len(args)}) must be bool, not "
                         f"{type_name(enabled)}")
     _autocast_entry(device_type, "set_autocast_enabled")[0] = enabled
+    from .amp import _policy
+    _policy.refresh()
 
 
 @public
@@ -265,8 +267,8 @@ def set_autocast_cache_enabled(enabled):
 
 @public
 def clear_autocast_cache():
-    """Nothing to clear: ember casts nothing under autocast."""
-    return None
+    """Drop the weights' low-precision copies autocast keeps (left when the outermost autocast block exits)."""
+    _state.autocast_cache.clear()
 
 
 @public

@@ -45,7 +45,7 @@ fw_visible = 0
 op_log = None
 # Runtime switches (ember/_runtime.py): thread counts as reported (NumPy's own threading is not changed),
 # deterministic-algorithms debug mode (0 off, 1 warn, 2 error), warn_always, and autocast's per-device-type
-# [enabled, dtype] with its cache switch and nesting count (read by programs; ember computes in the inputs' dtypes).
+# [enabled, dtype] with its cache switch and nesting count (ember/amp casts by them).
 num_threads = None  # None: the machine's CPU count
 num_interop_threads = None
 interop_threads_set = False
@@ -54,6 +54,11 @@ warn_always = False
 autocast = {}
 autocast_cache_enabled = True
 autocast_nesting = 0
+# NOTE: True while some device type's autocast is on and no autocast op is running (ember/amp/_policy.py): the
+# one test the op boundary pays for autocast
+autocast_active = False
+# NOTE: autocast's casts of leaf tensors that require grad (weights), id -> (tensor, cast), while its cache is on
+autocast_cache = {}
 # Storages a program passed to share_memory_ (weak references to their owners; ember/_storage.py)
 shared_storages = []
 

@@ -82,10 +82,10 @@ class Tensor:
     # ember/_tensor.py:547
     def __deepcopy__(self, memo): ...
 
-    # ember/_runtime.py:505
+    # ember/_runtime.py:507
     def __dlpack__(self, *args, **kwargs): ...
 
-    # ember/_runtime.py:506
+    # ember/_runtime.py:508
     def __dlpack_device__(self): ...
 
     # ember/_ops/pointwise/compare.py:25

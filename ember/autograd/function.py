@@ -336,6 +336,9 @@ def _uniform(operands, rule):
 
 
 def _apply_primitive(cls, args):
+    if _state.autocast_active:  # NOTE: an autocast block is on: the op's policy casts its operands (ember/amp)
+        from ..amp._policy import primitive_arguments
+        args = primitive_arguments(cls, args)
     if _state.op_log is not None:  # NOTE: an op log (ember/autograd/op_log.py) or a profiler is recording
         run_op = getattr(_state.op_log, "run_op", None)  # NOTE: the profiler's recorder (ember/profiler/_recorder.py)
         if run_op is not None:

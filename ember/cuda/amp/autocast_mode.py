@@ -1,44 +1,29 @@
-"""torch.cuda.amp.autocast: accepted as a context manager and decorator; ember has no autocast."""
+"""torch.cuda.amp.autocast: the deprecated form of torch.amp.autocast("cuda")."""
 import functools
 import warnings
 
-from .._lazy import available
+from ... import _dtype
+from ...amp import autocast_mode as _mode
 
 
-class autocast:
-    """Mixed precision region. NOTE: ember runs every op in its inputs' dtype: inside the block nothing
-    changes (no float16 casts), so results are PyTorch's float32 ones. Without CUDA PyTorch disables it too."""
+class autocast(_mode.autocast):
+    """Deprecated: torch.amp.autocast("cuda", ...)."""
 
-    def __init__(self, enabled=True, dtype=None, cache_enabled=True):
-        if enabled and not available():
-            warnings.warn("CUDA is not available or torch_xla is imported. Disabling autocast.", UserWarning,
-                          stacklevel=2)
-            enabled = False
-        self._enabled = bool(enabled)
-        self.fast_dtype = dtype
-        self.device = "cuda"
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def __call__(self, func):
-        @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            with self:
-                return func(*args, **kwargs)
-        return wrapper
+    def __init__(self, enabled=True, dtype=_dtype.float16, cache_enabled=True):
+        warnings.warn("`torch.cuda.amp.autocast(args...)` is deprecated. Please use "
+                      "`torch.amp.autocast('cuda', args...)` instead.", FutureWarning, stacklevel=2)
+        super().__init__("cuda", enabled=enabled, dtype=dtype, cache_enabled=cache_enabled)
 
 
 def custom_fwd(fwd=None, *, cast_inputs=None):
-    """Decorator for a custom Function's forward: with no autocast in ember, it returns forward unchanged."""
-    if fwd is None:
-        return functools.partial(custom_fwd, cast_inputs=cast_inputs)
-    return fwd
+    """Deprecated: torch.amp.custom_fwd(device_type="cuda")."""
+    warnings.warn("`torch.cuda.amp.custom_fwd(args...)` is deprecated. Please use "
+                  "`torch.amp.custom_fwd(args..., device_type='cuda')` instead.", FutureWarning, stacklevel=2)
+    return functools.partial(_mode.custom_fwd, device_type="cuda")(fwd, cast_inputs=cast_inputs)
 
 
 def custom_bwd(bwd):
-    """Decorator for a custom Function's backward: returns backward unchanged."""
-    return bwd
+    """Deprecated: torch.amp.custom_bwd(device_type="cuda")."""
+    warnings.warn("`torch.cuda.amp.custom_bwd(args...)` is deprecated. Please use "
+                  "`torch.amp.custom_bwd(args..., device_type='cuda')` instead.", FutureWarning, stacklevel=2)
+    return _mode.custom_bwd(bwd, device_type="cuda")
