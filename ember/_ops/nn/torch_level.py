@@ -7,6 +7,8 @@ from ..._tensor import Tensor
 from .._registry import OpSpec, public, spec
 
 _REDUCTIONS = {0: "none", 1: "mean", 2: "sum"}
+# NOTE: PyTorch 2.13's torch.<loss>(...) called without `reduction` does not reduce (its Python binding passes 0):
+# the defaults below are 0, unlike nn.functional's "mean" (tests/ops/test_torch_level_losses.py checks each)
 
 
 def _F():
@@ -38,27 +40,27 @@ def bilinear(input1, input2, weight, bias=None):
 
 
 @public
-def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=1):
+def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=0):
     """nn.functional.binary_cross_entropy_with_logits with reduction 0 (none), 1 (mean) or 2 (sum)."""
     return _F().binary_cross_entropy_with_logits(input, target, weight, reduction=_reduction(reduction),
                                                  pos_weight=pos_weight)
 
 
 @public
-def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=1):
+def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=0):
     """nn.functional.cosine_embedding_loss with an int reduction."""
     _tensors("cosine_embedding_loss", input1=input1, input2=input2, target=target)
     return _F().cosine_embedding_loss(input1, input2, target, margin, reduction=_reduction(reduction))
 
 
 @public
-def hinge_embedding_loss(input, target, margin=1.0, reduction=1):
+def hinge_embedding_loss(input, target, margin=1.0, reduction=0):
     """nn.functional.hinge_embedding_loss with an int reduction."""
     return _F().hinge_embedding_loss(input, target, margin, reduction=_reduction(reduction))
 
 
 @public
-def kl_div(input, target, reduction=1, *, log_target=False):
+def kl_div(input, target, reduction=0, *, log_target=False):
     """nn.functional.kl_div with an int reduction; 1 is the mean over elements, without F's warning."""
     loss = _F().kl_div(input, target, reduction="none", log_target=log_target)
     how = _reduction(reduction)
@@ -66,7 +68,7 @@ def kl_div(input, target, reduction=1, *, log_target=False):
 
 
 @public
-def margin_ranking_loss(input1, input2, target, margin=0.0, reduction=1):
+def margin_ranking_loss(input1, input2, target, margin=0.0, reduction=0):
     """nn.functional.margin_ranking_loss with an int reduction."""
     _tensors("margin_ranking_loss", input1=input1, input2=input2, target=target)
     return _F().margin_ranking_loss(input1, input2, target, margin, reduction=_reduction(reduction))
@@ -79,7 +81,7 @@ def poisson_nll_loss(input, target, log_input, full, eps, reduction):
 
 
 @public
-def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction=1):
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction=0):
     """nn.functional.triplet_margin_loss with an int reduction."""
     _tensors("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
     return _F().triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap,
