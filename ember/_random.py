@@ -11,6 +11,7 @@ any sampler without a PyTorch transform. GPU tensors draw here too, then are cop
 import builtins
 import contextlib
 import functools
+import math
 import time
 
 import numpy as np
@@ -230,6 +231,11 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
           pin_memory=False, **kw):
     """Standard normal samples."""
     shape = _sizes(size, kw, "randn")
+    wanted = as_dtype(dtype, "randn")
+    if wanted is not None and wanted.category == _dtype.COMPLEX:
+        # NOTE: as PyTorch: the real view (..., 2) drawn with std 1/sqrt(2), so |z| has variance 1
+        parts = _normal(generator, tuple(shape) + (2,), wanted.to_real(), 0.0, 1.0 / math.sqrt(2.0))
+        return _finish(parts.view(wanted.np).reshape(shape), wanted, device, requires_grad, out, "randn")
     dtype = _float_dtype(dtype, "normal_kernel_cpu", out)
     return _finish(_normal(generator, shape, dtype), dtype, device, requires_grad, out, "randn")
 

@@ -252,7 +252,8 @@ def _sweep_case(spec, kw, dtype):
         t.requires_grad_(True)
         e.requires_grad_(True)
     try:
-        t_out = _outputs(_call(torch, spec, t_in, kw))
+        torch.manual_seed(0)  # NOTE: ops with a random sketch (svd_lowrank) draw the same numbers in both libraries,
+        t_out = _outputs(_call(torch, spec, t_in, kw))  # whatever earlier tests left the generators at
     except Exception:  # noqa: BLE001 - PyTorch refuses complex inputs here
         return "torch refuses", ""
     idx = [i for i, o in enumerate(t_out) if isinstance(o, torch.Tensor) and o.requires_grad and o.numel()]
@@ -269,6 +270,7 @@ def _sweep_case(spec, kw, dtype):
     except Exception:  # noqa: BLE001 - PyTorch has no complex derivative here
         return "torch refuses", ""
     try:
+        ember.manual_seed(0)
         e_out = _outputs(_call(ember, spec, e_in, kw))
     except Exception as exc:  # noqa: BLE001
         return "ember forward error", f"{type(exc).__name__}: {exc}"

@@ -312,3 +312,15 @@ def test_binomial_distribution_samples():
     t = torch.distributions.Binomial(10, torch.ones(5) * 0.3).sample((3,))
     _same(e, t)
     assert ember.get_rng_state().tolist() == torch.get_rng_state().tolist()
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 100])
+def test_complex_randn_is_torchs(dtype, n):
+    """randn of a complex dtype draws the real view (n, 2) with std 1/sqrt(2), as PyTorch does."""
+    torch.manual_seed(3)
+    ember.manual_seed(3)
+    expected = torch.randn(n, dtype=getattr(torch, dtype)).numpy()
+    got = ember.randn(n, dtype=getattr(ember, dtype)).numpy()
+    assert got.dtype == expected.dtype
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
