@@ -16,11 +16,12 @@ def _port():
         return str(s.getsockname()[1])
 
 
-def _final(command):
+def _final(command, must_exit_cleanly=True):
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), OMP_NUM_THREADS="1")
     env.pop("EMBER_TEST_DEVICE", None)
     out = subprocess.run(command + [PROGRAM, _port()], capture_output=True, text=True, env=env, timeout=120)
-    assert out.returncode == 0, out.stdout + out.stderr
+    if must_exit_cleanly:
+        assert out.returncode == 0, out.stdout + out.stderr
     lines = [line for line in out.stdout.splitlines() if line.startswith("FINAL ")]
     assert len(lines) == 1, out.stdout + out.stderr
     return [float(v) for v in lines[0].split()[1:]]
@@ -29,7 +30,9 @@ def _final(command):
 @needs_mpi
 def test_ddp_tutorial_with_mp_spawn_runs_unchanged_and_matches_pytorch():
     ours = _final([sys.executable, "-m", "ember.run"])
-    theirs = _final([sys.executable])
+    # NOTE: PyTorch's gloo rank sometimes aborts at exit after printing ("terminate called without an active
+    # exception", seen in CI): its printed parameters are the reference all the same
+    theirs = _final([sys.executable], must_exit_cleanly=False)
     assert len(ours) == len(theirs) == 4
     for a, b in zip(ours, theirs):
         assert abs(a - b) <= 1e-4 * max(1.0, abs(b)), (ours, theirs)
