@@ -42,27 +42,3 @@ def run_ranks(script, n, *args, timeout=120, env=None, launcher=True):
         out, _ = proc.communicate()
         raise AssertionError(f"{os.path.basename(script)} on {n} ranks timed out after {timeout}s:\n{out[-4000:]}")
     return subprocess.CompletedProcess(cmd, proc.returncode, out, None)
-
-
-# --- scenario files: a test file that is also the launched script, one launch per group of scenarios ----------
-def run_scenarios(scope, names):
-    """The rank side: join the default group, then for each name run scope["scenario_" + name](torch, dist, rank,
-    world), a barrier, and print "rank R: NAME ok" (check_scenarios looks for every rank's line)."""
-    import ember as torch
-    import ember.distributed as dist
-    dist.init_process_group("gloo")
-    rank, world = dist.get_rank(), dist.get_world_size()
-    for name in names:
-        scope["scenario_" + name](torch, dist, rank, world)
-        dist.barrier()
-        print(f"rank {rank}: {name} ok", flush=True)
-    dist.destroy_process_group()
-
-
-def check_scenarios(script, n, names):
-    """The pytest side: launch `script` on n ranks with the scenario names; every rank must report each one."""
-    done = run_ranks(script, n, *names, timeout=240, env={"OMP_NUM_THREADS": "1"})
-    assert done.returncode == 0, done.stdout
-    for rank in range(n):
-        for name in names:
-            assert f"rank {rank}: {name} ok" in done.stdout, done.stdout
